@@ -1,0 +1,15 @@
+import type { Project } from './project.js';
+
+export interface ProjectRepository {
+  /** Creates the project with its creator as first member, atomically. */
+  createProject(project: Project, creator: string): Promise<void>;
+  getProject(projectId: string, opts?: { consistent?: boolean }): Promise<Project | undefined>;
+  /** Conditional on `expectedRevision`; throws ConcurrentUpdateError when someone wrote first. */
+  saveProject(project: Project, expectedRevision: number): Promise<void>;
+  isMember(projectId: string, sub: string): Promise<boolean>;
+  addMember(projectId: string, sub: string, addedBy: string): Promise<void>;
+  listMembers(projectId: string): Promise<string[]>;
+  listProjectsOfMember(sub: string): Promise<Project[]>;
+  listProjectsOfOrganization(org: string): Promise<Project[]>;
+  listAllProjects(): Promise<Project[]>;
+}

@@ -1,0 +1,109 @@
+import { ConflictError, ForbiddenError, NotFoundError } from '../../shared/errors.js';
+import type { Principal } from '../../shared/principal.js';
+
+export const PURPOSES = ['research', 'quality-register', 'health-survey'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+export const PROJECT_STATUSES = ['draft', 'in_review', 'approved', 'changes_requested', 'paused'] as const;
+export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
+
+export const DISTRIBUTION_RULES = ['helsenorge-then-paper', 'helsenorge-only', 'digital-mailbox-then-paper'] as const;
+export type DistributionRule = (typeof DISTRIBUTION_RULES)[number];
+
+export interface ProjectSettings {
+  /** Letters per citizen per project per 30 days. */
+  readonly frequencyCap: number;
+  readonly distributionRule: DistributionRule;
+}
+
+export const DEFAULT_SETTINGS: ProjectSettings = { frequencyCap: 3, distributionRule: 'helsenorge-then-paper' };
+
+export interface Project {
+  readonly projectId: string;
+  readonly title: string;
+  readonly organization: string;
+  readonly purpose: Purpose;
+  readonly status: ProjectStatus;
+  readonly allowedLinkDomains: readonly string[];
+  readonly settings: ProjectSettings;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly submittedBy?: string;
+  /** The status to restore on resume, while paused. */
+  readonly statusBeforePause?: ProjectStatus;
+  readonly pausedAt?: string;
+  readonly pauseReason?: string;
+  /** Optimistic-concurrency counter: every write is conditional on the version it read. */
+  readonly revision: number;
+}
+
+/** What a caller may do with a project, decided in one place. */
+export interface Access {
+  readonly read: boolean;
+  /** Edit content: letters, form tasks, lists, rounds, members. */
+  readonly edit: boolean;
+  /** Approve, reject, override, settings. */
+  readonly review: boolean;
+  readonly pause: boolean;
+  readonly resume: boolean;
+}
+
+const NONE: Access = { read: false, edit: false, review: false, pause: false, resume: false };
+
+export const accessTo = (project: Project, principal: Principal, isMember: boolean): Access => {
+  switch (principal.role) {
+    case 'researcher':
+      return isMember && principal.org === project.organization ? { ...NONE, read: true, edit: true } : NONE;
+    case 'superuser':
+      return principal.org === project.organization ? { ...NONE, read: true, review: true, pause: true } : NONE;
+    case 'operations':
+      return { ...NONE, read: true, pause: true, resume: true };
+    case 'citizen':
+      return NONE;
+  }
+};
+
+/**
+ * Throws unless the caller may do `need`. A caller who may not even read the project gets 404,
+ * so its existence is not disclosed; one who may read but not act gets 403.
+ */
+export const requireAccess = (project: Project, principal: Principal, isMember: boolean, need: keyof Access): Access => {
+  const access = accessTo(project, principal, isMember);
+  if (!access.read) throw new NotFoundError('Project');
+  if (!access[need]) throw new ForbiddenError(`Your role may not ${need === 'edit' ? 'change' : need} this project`);
+  return access;
+};
+
+export interface NewProjectInput {
+  readonly title: string;
+  readonly organization: string;
+  readonly purpose?: Purpose;
+  readonly allowedLinkDomains?: readonly string[];
+}
+
+export const newProject = (id: string, input: NewProjectInput, principal: Principal, now: string): Project => {
+  if (principal.role !== 'researcher') throw new ForbiddenError('Only researchers create projects');
+  if (principal.org !== input.organization) {
+    throw new ForbiddenError('You can only create projects in your own organisation');
+  }
+  return {
+    projectId: id,
+    title: input.title,
+    organization: input.organization,
+    purpose: input.purpose ?? 'research',
+    status: 'draft',
+    allowedLinkDomains: [...new Set((input.allowedLinkDomains ?? []).map((d) => d.toLowerCase()))],
+    settings: DEFAULT_SETTINGS,
+    createdBy: principal.sub,
+    createdAt: now,
+    updatedAt: now,
+    revision: 1,
+  };
+};
+
+export class ProjectStateError extends ConflictError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}

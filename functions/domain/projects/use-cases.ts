@@ -1,0 +1,51 @@
+import type { Principal } from '../../shared/principal.js';
+import { auditEvent, type AuditLog } from '../shared/audit.js';
+import { newId, nowIso } from '../shared/ids.js';
+import type { ProjectRepository } from './ports.js';
+import { newProject, requireAccess, type Access, type NewProjectInput, type Project } from './project.js';
+import { NotFoundError } from '../../shared/errors.js';
+
+export interface ProjectDeps {
+  readonly projects: ProjectRepository;
+  readonly audit: AuditLog;
+}
+
+export const auditScope = (projectId: string): string => `project:${projectId}`;
+
+export const createProject = async (deps: ProjectDeps, principal: Principal, input: NewProjectInput): Promise<Project> => {
+  const project = newProject(newId('prj'), input, principal, nowIso());
+  await deps.projects.createProject(project, principal.sub);
+  await deps.audit.append(
+    auditScope(project.projectId),
+    auditEvent(principal, 'project.created', { title: project.title, organization: project.organization, purpose: project.purpose }),
+  );
+  return project;
+};
+
+/** Loads a project the caller may `need`; 404 for those who may not know it exists. */
+export const loadProject = async (
+  deps: Pick<ProjectDeps, 'projects'>,
+  principal: Principal,
+  projectId: string,
+  need: keyof Access = 'read',
+  opts: { consistent?: boolean } = {},
+): Promise<Project> => {
+  const project = await deps.projects.getProject(projectId, opts);
+  if (!project) throw new NotFoundError('Project');
+  const member = principal.role === 'researcher' ? await deps.projects.isMember(projectId, principal.sub) : false;
+  requireAccess(project, principal, member, need);
+  return project;
+};
+
+export const listProjects = async (deps: Pick<ProjectDeps, 'projects'>, principal: Principal): Promise<Project[]> => {
+  switch (principal.role) {
+    case 'researcher':
+      return (await deps.projects.listProjectsOfMember(principal.sub)).filter((p) => p.organization === principal.org);
+    case 'superuser':
+      return deps.projects.listProjectsOfOrganization(principal.org ?? '');
+    case 'operations':
+      return deps.projects.listAllProjects();
+    case 'citizen':
+      return [];
+  }
+};

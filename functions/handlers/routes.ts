@@ -1,0 +1,32 @@
+/**
+ * Every HTTP route and the Lambda ("area") that serves it. The stateless stack makes one API
+ * Gateway route per entry and one Lambda per area; the local server matches requests against the
+ * same list and calls the same handler module. Pure data: no imports of handler code.
+ */
+export const areas = {
+  projects: 'functions/handlers/projects/index.ts',
+} as const;
+
+export type Area = keyof typeof areas;
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly area: Area;
+}
+
+const r = (method: ApiRoute['method'], path: string, area: Area): ApiRoute => ({ method, path, area });
+
+export const apiRoutes: readonly ApiRoute[] = [
+  r('POST', '/projects', 'projects'),
+  r('GET', '/projects', 'projects'),
+  r('GET', '/projects/{projectId}', 'projects'),
+];
+
+export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+/**
+ * The handler module consuming each queue (planner, dispatch workers). The stack wires an SQS
+ * event source per entry; the local runtime starts a poller per entry.
+ */
+export const queueConsumers: Partial<Record<import('../../lib/resources.js').QueueId, string>> = {};

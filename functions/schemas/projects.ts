@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { DISTRIBUTION_RULES, PURPOSES, type Project } from '../domain/projects/project.js';
+
+/** A bare host name: what `allowedLinkDomains` holds (subdomains of it are allowed too). */
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a host name such as example.org');
+
+export const createProjectBody = z.strictObject({
+  title: z.string().trim().min(1).max(200),
+  organization: z.string().trim().min(1).max(100),
+  purpose: z.enum(PURPOSES).optional(),
+  allowedLinkDomains: z.array(domain).max(50).optional(),
+});
+export type CreateProjectBody = z.infer<typeof createProjectBody>;
+
+/** The project as the API shows it. */
+export const projectView = (p: Project) => ({
+  projectId: p.projectId,
+  title: p.title,
+  organization: p.organization,
+  purpose: p.purpose,
+  status: p.status,
+  allowedLinkDomains: p.allowedLinkDomains,
+  settings: p.settings,
+  createdBy: p.createdBy,
+  createdAt: p.createdAt,
+  updatedAt: p.updatedAt,
+  ...(p.submittedBy ? { submittedBy: p.submittedBy } : {}),
+  ...(p.status === 'paused' ? { pausedAt: p.pausedAt, pauseReason: p.pauseReason, statusBeforePause: p.statusBeforePause } : {}),
+});
+
+export const distributionRule = z.enum(DISTRIBUTION_RULES);

@@ -1,0 +1,40 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { config } from './config.js';
+
+/**
+ * AWS clients, created once per process (per Lambda container) on first use, with endpoints from
+ * configuration so the same code talks to AWS or to the local emulators.
+ */
+const once = <T>(make: () => T): (() => T) => {
+  let value: T | undefined;
+  return () => (value ??= make());
+};
+
+const localCredentials = () =>
+  config.dynamoEndpoint() || config.awsEndpoint()
+    ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+    : {};
+
+export const dynamo = once(() =>
+  DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: config.region(), endpoint: config.dynamoEndpoint(), ...localCredentials(), maxAttempts: 5 }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  ),
+);
+
+export const sqs = once(
+  () => new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() }),
+);
+
+export const s3 = once(
+  () =>
+    new S3Client({
+      region: config.region(),
+      endpoint: config.awsEndpoint(),
+      forcePathStyle: config.awsEndpoint() !== undefined,
+      ...localCredentials(),
+    }),
+);

@@ -1,0 +1,33 @@
+import { buckets, queues, tables, type BucketId, type QueueId, type TableId } from '../../lib/resources.js';
+
+/**
+ * Configuration comes from the environment: the CDK stack sets it on each Lambda, the local
+ * runtime sets it before the handlers run. Read on use (not at import) so a test or the local
+ * runtime can configure the process before the first call.
+ */
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`missing configuration ${name}`);
+  return value;
+};
+
+const flag = (name: string, fallback: boolean): boolean => {
+  const value = process.env[name];
+  return value === undefined || value === '' ? fallback : value === 'true' || value === '1';
+};
+
+export const config = {
+  region: (): string => process.env.AWS_REGION ?? 'eu-north-1',
+  /** Local emulator endpoints; undefined in AWS, where the SDK's defaults apply. */
+  dynamoEndpoint: (): string | undefined => process.env.DYNAMODB_ENDPOINT || undefined,
+  awsEndpoint: (): string | undefined => process.env.AWS_ENDPOINT || undefined,
+  tableName: (id: TableId): string => env(tables[id].envVar),
+  queueUrl: (id: QueueId): string => env(queues[id].envVar),
+  bucketName: (id: BucketId): string => env(buckets[id].envVar),
+  /** True only in the embedded local runtime: enables /dev routes and http links to loopback. */
+  isLocal: (): boolean => flag('RD_LOCAL', false),
+  /** Synthetic test persons (month + 80): on locally, off when deployed, unless configured. */
+  allowSyntheticNins: (): boolean => flag('ALLOW_SYNTHETIC_NINS', flag('RD_LOCAL', false)),
+  /** Secret for the keyed hash that stands in for national IDs in the audit and lookups. */
+  citizenHashKey: (): string => env('CITIZEN_HASH_KEY'),
+};

@@ -1,0 +1,160 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthenticatedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './errors.js';
+import { logger } from './logger.js';
+import { parsePrincipal, type Principal, type Role } from './principal.js';
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpResponse = APIGatewayProxyStructuredResultV2;
+
+/** API Gateway's payload limit; the local server enforces it before the handler runs too. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export interface HttpRequest<B> {
+  readonly principal: Principal;
+  readonly body: B;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  /** Raw text body, for routes that accept text (CSV uploads). */
+  readonly text: string;
+  readonly contentType: string;
+}
+
+export interface HttpResult {
+  readonly status: number;
+  readonly body?: unknown;
+  /** Sent as-is instead of JSON (CSV exports); `contentType` then says what it is. */
+  readonly text?: string;
+  readonly contentType?: string;
+}
+
+export interface RouteOptions<S extends z.ZodType | undefined> {
+  /** Roles allowed to call the route at all; finer rules (membership, organisation) live in the domain. */
+  readonly roles: readonly Role[];
+  /** zod schema for a JSON body; omit for action endpoints that take no fields. */
+  readonly body?: S;
+  /** Also accept these non-JSON content types; the handler reads `text`. */
+  readonly textTypes?: readonly string[];
+}
+
+export interface Route {
+  readonly options: RouteOptions<z.ZodType | undefined>;
+  readonly run: (req: HttpRequest<unknown>) => Promise<HttpResult>;
+}
+
+export const route = <S extends z.ZodType | undefined = undefined>(
+  options: RouteOptions<S>,
+  run: (req: HttpRequest<S extends z.ZodType ? z.infer<S> : undefined>) => Promise<HttpResult>,
+): Route => ({ options, run: run as Route['run'] });
+
+export const ok = (body: unknown, status = 200): HttpResult => ({ status, body });
+
+const mediaType = (headers: HttpEvent['headers']): string => {
+  const raw = headers?.['content-type'] ?? headers?.['Content-Type'] ?? '';
+  return raw.split(';')[0]!.trim().toLowerCase();
+};
+
+const decodeBody = (event: HttpEvent): string => {
+  if (event.body === undefined || event.body === null) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+};
+
+const zodDetails = (error: z.ZodError) =>
+  error.issues.map((i) => ({ field: i.path.join('.') || '(body)', code: i.code, message: i.message }));
+
+const parseBody = (r: Route, event: HttpEvent, text: string, type: string): unknown => {
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError();
+  const schema = r.options.body;
+  if (r.options.textTypes?.includes(type)) return undefined;
+  const empty = text.trim() === '';
+  if (!schema) {
+    // Action endpoints take no fields: an empty body, or an empty JSON object, is fine.
+    if (empty) return undefined;
+  }
+  if (empty && schema) throw new ValidationError('A JSON body is required', [{ field: '(body)', message: 'required' }]);
+  if (type !== '' && type !== 'application/json' && !type.endsWith('+json')) {
+    throw new UnsupportedMediaTypeError(`Content-Type ${type} is not accepted here`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new DomainError('MALFORMED_JSON', 400, 'The request body is not valid JSON');
+  }
+  if (!schema) return undefined;
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new ValidationError('The request is not valid', zodDetails(parsed.error));
+  return parsed.data;
+};
+
+const toResponse = (result: HttpResult): HttpResponse => {
+  if (result.text !== undefined) {
+    return { statusCode: result.status, headers: { 'content-type': result.contentType ?? 'text/plain; charset=utf-8' }, body: result.text };
+  }
+  return {
+    statusCode: result.status,
+    headers: { 'content-type': 'application/json' },
+    body: result.body === undefined ? '' : JSON.stringify(result.body),
+  };
+};
+
+export const errorBody = (code: string, message: string, details?: unknown) =>
+  JSON.stringify({ error: details === undefined ? { code, message } : { code, message, details } });
+
+/** Maps errors to the API's error shape once. Only DomainErrors (< 500) expose their message. */
+const errorMapper = (): middy.MiddlewareObj<HttpEvent, HttpResponse> => ({
+  onError: async (request) => {
+    const error = request.error;
+    if (error instanceof DomainError) {
+      if (error.status >= 500) logger.error('domain error', { code: error.code, error });
+      request.response = {
+        statusCode: error.status,
+        headers: { 'content-type': 'application/json' },
+        body: errorBody(error.code, error.message, error.details),
+      };
+      return;
+    }
+    logger.error('unhandled error', { routeKey: request.event.routeKey, error });
+    request.response = {
+      statusCode: 500,
+      headers: { 'content-type': 'application/json' },
+      body: errorBody('INTERNAL_ERROR', 'Something went wrong on our side; nothing was changed that you were not told about'),
+    };
+  },
+});
+
+/**
+ * One Lambda per API area. API Gateway (or the local server) sets routeKey to the matched route,
+ * e.g. "POST /projects/{projectId}/submit"; this finds the route, authenticates, parses, runs.
+ */
+export const httpHandler = (routes: Readonly<Record<string, Route>>) =>
+  middy<HttpEvent, HttpResponse, Error, Context>()
+    .use(errorMapper())
+    .handler(async (event) => {
+      const r = routes[event.routeKey];
+      if (!r) throw new NotFoundError('Route');
+      const principal = parsePrincipal(event.requestContext?.authorizer?.jwt?.claims);
+      if (!principal) throw new UnauthenticatedError();
+      if (!r.options.roles.includes(principal.role)) throw new ForbiddenError(`The ${principal.role} role may not call this endpoint`);
+      const text = decodeBody(event);
+      const type = mediaType(event.headers);
+      const body = parseBody(r, event, text, type);
+      const result = await r.run({
+        principal,
+        body,
+        params: (event.pathParameters ?? {}) as Record<string, string>,
+        query: event.queryStringParameters ?? {},
+        text,
+        contentType: type,
+      });
+      return toResponse(result);
+    });

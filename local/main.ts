@@ -1,0 +1,67 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { apiRoutes } from '../functions/handlers/routes.js';
+import { startEmulators } from './emulators.js';
+import { startPlatform } from './platform.js';
+
+/**
+ * npm start: DynamoDB Local and the SQS/S3 emulator as local processes, then the platform on them.
+ *   npm start                 state kept in .data/ (survives restarts)
+ *   npm start -- --fresh      start empty (DynamoDB in memory)
+ *   PORT=3001 npm start       another API port
+ */
+const { values } = parseArgs({
+  options: { fresh: { type: 'boolean', default: false }, 'data-dir': { type: 'string', default: '.data' } },
+});
+
+const main = async () => {
+  const started = Date.now();
+  const dataDir = join(process.cwd(), values['data-dir']!);
+  if (values.fresh) await rm(join(dataDir, 'dynamodb'), { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+  const emulators = await startEmulators({ dataDir: values.fresh ? undefined : join(dataDir, 'dynamodb') });
+
+  let stopping = false;
+  let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping…\n`);
+    await platform?.stop();
+    await emulators.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    platform = await startPlatform({
+      dynamoEndpoint: emulators.dynamoEndpoint,
+      awsEndpoint: emulators.awsEndpoint,
+      namespace: 'dev',
+      port: Number(process.env.PORT ?? 3000),
+      stateDir: dataDir,
+    });
+  } catch (e) {
+    await emulators.stop();
+    throw e;
+  }
+
+  const lines = [
+    '',
+    'research-dispatch is running locally',
+    `  API            ${platform.url}   (GET /health, POST /dev/token, ${apiRoutes.length} API routes)`,
+    `  DynamoDB Local ${emulators.dynamoEndpoint}   (${values.fresh ? 'in memory, --fresh' : `data in ${join(dataDir, 'dynamodb')}`})`,
+    `  SQS + S3       ${emulators.awsEndpoint}   (fauxqs)`,
+    `  queue pollers  ${[...platform.pollers.keys()].join(', ') || 'none'}`,
+    `  ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops everything`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+};
+
+main().catch((e: unknown) => {
+  process.stderr.write(`failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

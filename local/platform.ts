@@ -1,0 +1,110 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { queueConsumers } from '../functions/handlers/routes.js';
+import { queues, type QueueId } from '../lib/resources.js';
+import { startApiServer, type ExtraHandler } from './api-server.js';
+import { startPoller, type Poller, type SqsHandler } from './poller.js';
+import { provision } from './provision.js';
+import { createTokenIssuer, type TokenIssuer } from './token-issuer.js';
+
+export const LOCAL_ISSUER = 'https://research-dispatch.local/';
+const REGION = 'eu-north-1';
+const ROOT = join(import.meta.dirname, '..');
+
+export interface PlatformOptions {
+  readonly dynamoEndpoint: string;
+  readonly awsEndpoint: string;
+  /** Prefix of every table, queue and bucket name: "dev" for npm start, random per test file. */
+  readonly namespace: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Where the signing key and the citizen-hash key persist; in-memory keys when absent. */
+  readonly stateDir?: string;
+  /** Start the queue pollers (tests of the API alone may leave them off). */
+  readonly pollers?: boolean;
+  readonly extra?: ExtraHandler;
+  /** Extra environment for the handlers (fault injection, settings). */
+  readonly env?: Record<string, string>;
+}
+
+export interface Platform {
+  readonly url: string;
+  readonly issuer: TokenIssuer;
+  readonly env: Readonly<Record<string, string>>;
+  readonly pollers: ReadonlyMap<QueueId, Poller>;
+  readonly sqs: SQSClient;
+  readonly dynamo: DynamoDBClient;
+  readonly s3: S3Client;
+  /** Stops the API server and pollers (not the emulators, which the caller owns). */
+  stop(): Promise<void>;
+}
+
+const persistentSecret = async (stateDir: string | undefined, name: string): Promise<string> => {
+  if (!stateDir) return randomBytes(32).toString('base64url');
+  const file = join(stateDir, name);
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+};
+
+/**
+ * The whole platform in this process, on emulators the caller started: resources provisioned
+ * from the shared definitions, the handlers configured through the same environment variables
+ * the CDK stack sets on the Lambdas, the API server in front, and a poller per queue consumer.
+ */
+export const startPlatform = async (opts: PlatformOptions): Promise<Platform> => {
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const dynamo = new DynamoDBClient({ region: REGION, endpoint: opts.dynamoEndpoint, credentials });
+  const sqs = new SQSClient({ region: REGION, endpoint: opts.awsEndpoint, credentials });
+  const s3 = new S3Client({ region: REGION, endpoint: opts.awsEndpoint, forcePathStyle: true, credentials });
+
+  const resourceEnv = await provision(opts.namespace, { dynamo, sqs, s3 });
+  const env: Record<string, string> = {
+    ...resourceEnv,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    DYNAMODB_ENDPOINT: opts.dynamoEndpoint,
+    AWS_ENDPOINT: opts.awsEndpoint,
+    RD_LOCAL: 'true',
+    CITIZEN_HASH_KEY: await persistentSecret(opts.stateDir, 'citizen-hash.key'),
+    POWERTOOLS_SERVICE_NAME: 'research-dispatch-local',
+    ...opts.env,
+  };
+  Object.assign(process.env, env);
+
+  const issuer = await createTokenIssuer(LOCAL_ISSUER, opts.stateDir ? join(opts.stateDir, 'signing-key.json') : undefined);
+  const api = await startApiServer({ port: opts.port, issuer, extra: opts.extra });
+
+  const pollers = new Map<QueueId, Poller>();
+  if (opts.pollers !== false) {
+    for (const [id, file] of Object.entries(queueConsumers) as [QueueId, string][]) {
+      const def = queues[id];
+      const queueUrl = env[def.envVar]!;
+      const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+      const mod = (await import(pathToFileURL(join(ROOT, file)).href)) as { handler: SqsHandler };
+      pollers.set(id, startPoller({ name: id, sqs, queueUrl, queueArn: arn, handler: mod.handler, batchSize: def.consumer.batchSize, maxConcurrency: def.consumer.maxConcurrency }));
+    }
+  }
+
+  return {
+    url: api.url,
+    issuer,
+    env,
+    pollers,
+    sqs,
+    dynamo,
+    s3,
+    stop: async () => {
+      await Promise.allSettled([...pollers.values()].map((p) => p.stop()));
+      await api.close();
+    },
+  };
+};

@@ -1,0 +1,97 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { buckets, dlqName, physicalName, queues, tables, type TableDef } from '../lib/resources.js';
+
+/**
+ * Creates the tables, queues and bucket of one namespace from the shared definitions in
+ * lib/resources.ts (the same ones the CDK stateful stack uses), idempotently, and returns the
+ * environment variables the handlers read their names from.
+ */
+const tableInput = (def: TableDef, name: string) => {
+  const attrs = new Map<string, AttributeDefinition>();
+  const add = (k: { name: string; type: 'S' | 'N' }) => attrs.set(k.name, { AttributeName: k.name, AttributeType: k.type });
+  add(def.partitionKey);
+  if (def.sortKey) add(def.sortKey);
+  for (const ix of def.indexes) {
+    add(ix.partitionKey);
+    if (ix.sortKey) add(ix.sortKey);
+  }
+  const keySchema = (pk: { name: string }, sk?: { name: string }) => [
+    { AttributeName: pk.name, KeyType: 'HASH' as const },
+    ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+  ];
+  return new CreateTableCommand({
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attrs.values()],
+    KeySchema: keySchema(def.partitionKey, def.sortKey),
+    GlobalSecondaryIndexes: def.indexes.length
+      ? def.indexes.map((ix) => ({
+          IndexName: ix.name,
+          KeySchema: keySchema(ix.partitionKey, ix.sortKey),
+          Projection: { ProjectionType: 'ALL' as const },
+        }))
+      : undefined,
+  });
+};
+
+export const provision = async (
+  namespace: string,
+  clients: { dynamo: DynamoDBClient; sqs: SQSClient; s3: S3Client },
+): Promise<Record<string, string>> => {
+  const env: Record<string, string> = {};
+  await Promise.all(
+    Object.values(tables).map(async (def) => {
+      const name = physicalName(namespace, def.id);
+      env[def.envVar] = name;
+      try {
+        await clients.dynamo.send(tableInput(def, name));
+        if (def.ttlAttribute) {
+          await clients.dynamo.send(
+            new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true } }),
+          );
+        }
+      } catch (e) {
+        if (!(e instanceof ResourceInUseException)) throw e;
+      }
+      await clients.dynamo.send(new DescribeTableCommand({ TableName: name }));
+    }),
+  );
+  for (const def of Object.values(queues)) {
+    const name = physicalName(namespace, def.id);
+    const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: dlqName(name) }));
+    const dlqArn = (
+      await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
+    ).Attributes?.QueueArn;
+    const q = await clients.sqs.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: {
+          VisibilityTimeout: String(def.visibilityTimeoutSeconds),
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(def.maxReceiveCount) }),
+        },
+      }),
+    );
+    env[def.envVar] = q.QueueUrl!;
+    env[`${def.envVar.replace(/_URL$/, '')}_DLQ_URL`] = dlq.QueueUrl!;
+  }
+  for (const def of Object.values(buckets)) {
+    const name = physicalName(namespace, def.id);
+    try {
+      await clients.s3.send(new CreateBucketCommand({ Bucket: name }));
+    } catch (e) {
+      const code = (e as { name?: string }).name;
+      if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw e;
+    }
+    env[def.envVar] = name;
+  }
+  return env;
+};
