@@ -1,0 +1,26 @@
+import type { Language } from '../letters/letter.js';
+
+/** What the population registry says of a citizen; one it has never seen is alive, digital, nb. */
+export interface PopulationFacts {
+  readonly deceased: boolean;
+  readonly digitallyActive: boolean;
+  readonly language: Language;
+  /** False when the registry does not know the ID (counted as not-found, not an error). */
+  readonly known: boolean;
+}
+
+/** Stand-in for the portal's privacy component: reservations against research and withdrawals. */
+export interface ReservationRegistry {
+  setReservation(nin: string, reserved: boolean): Promise<void>;
+  isReserved(nin: string): Promise<boolean>;
+  /** Batch read at send time; returns the reserved subset. */
+  reservedAmong(nins: readonly string[]): Promise<Set<string>>;
+  withdraw(nin: string, projectId: string): Promise<void>;
+  /** Batch read at send time; returns those who withdrew from the project. */
+  withdrawnAmong(nins: readonly string[], projectId: string): Promise<Set<string>>;
+}
+
+export interface PopulationRegistry {
+  setFacts(nins: readonly string[], facts: Partial<Omit<PopulationFacts, 'known'>>): Promise<void>;
+  factsOf(nins: readonly string[]): Promise<Map<string, PopulationFacts>>;
+}
