@@ -13,6 +13,8 @@ export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly area: Area;
+  /** Served by the local runtime only (stand-ins such as /registry/*); the deployed API omits it. */
+  readonly localOnly?: true;
 }
 
 const r = (method: ApiRoute['method'], path: string, area: Area): ApiRoute => ({ method, path, area });
