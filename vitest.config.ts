@@ -11,6 +11,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores here: more parallel files only make each slower.
     maxWorkers: 2,
-    env: { AWS_SDK_JS_SUPPRESS_DEPRECATION_WARNINGS: '1' },
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

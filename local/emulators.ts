@@ -66,7 +66,12 @@ export const startDynamoLocal = async (opts: { dataDir?: string; port?: number }
     args.push('-inMemory');
   }
   if (!existsSync(jar)) throw new Error(`missing ${jar}`);
-  const child = spawn('java', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // java runs under a tiny shell that kills it as soon as our stdin pipe closes — which happens
+  // when this process exits for any reason, SIGKILL included — so no java process is ever orphaned.
+  // The guard ignores SIGINT: a terminal's Ctrl-C reaches the whole process group, and stopping is
+  // this process's job (it closes the pipe), not the guard's — a guard killed by SIGINT would orphan java.
+  const guard = 'trap "" INT; java "$@" </dev/null >/dev/null & jp=$!; read -r _; kill "$jp" 2>/dev/null; wait "$jp"';
+  const child = spawn('sh', ['-c', guard, 'dynamodb-local', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -74,23 +79,19 @@ export const startDynamoLocal = async (opts: { dataDir?: string; port?: number }
     stderr += String(e);
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(endpoint, child, 30_000);
-  } catch (e) {
-    child.kill('SIGKILL');
-    throw new Error(`${(e as Error).message}${stderr ? `: ${stderr}` : ''} (is a Java runtime installed?)`);
-  }
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.stdin?.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
   };
-  // Never leave a java process behind, whatever way this process ends.
-  process.once('exit', () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
+  try {
+    await waitForHttp(endpoint, child, 30_000);
+  } catch (e) {
+    await stop();
+    throw new Error(`${(e as Error).message}${stderr ? `: ${stderr}` : ''} (is a Java runtime installed?)`);
+  }
   return { endpoint, process: child, stop };
 };
 

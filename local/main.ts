@@ -11,6 +11,9 @@ import { startPlatform } from './platform.js';
  *   npm start -- --fresh      start empty (DynamoDB in memory)
  *   PORT=3001 npm start       another API port
  */
+// Lambda runs nodejs22.x; locally Node 20 is supported, so the SDK's Node-version notice is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const { values } = parseArgs({
   options: { fresh: { type: 'boolean', default: false }, 'data-dir': { type: 'string', default: '.data' } },
 });
@@ -34,6 +37,12 @@ const main = async () => {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  // If whoever started us dies without passing a signal on, we are re-parented: stop then too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown('parent exited');
+  }, 1000).unref();
 
   try {
     platform = await startPlatform({

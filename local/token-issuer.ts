@@ -18,7 +18,7 @@ export interface TokenIssuer {
   verify(token: string): Promise<JWTPayload>;
 }
 
-export const createTokenIssuer = async (issuer: string, keyFile?: string): Promise<TokenIssuer> => {
+export const createTokenIssuer = async (issuer: string, keyFile?: string, audience = LOCAL_AUDIENCE): Promise<TokenIssuer> => {
   let privateKey: CryptoKey;
   let publicKey: CryptoKey;
   if (keyFile && existsSync(keyFile)) {
@@ -35,19 +35,19 @@ export const createTokenIssuer = async (issuer: string, keyFile?: string): Promi
   const publicJwk = await exportJWK(publicKey);
   return {
     issuer,
-    audience: LOCAL_AUDIENCE,
+    audience,
     publicJwk,
     sign: async (claims, opts = {}) => {
       const jwt = new SignJWT(claims)
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
         .setIssuer(issuer)
-        .setAudience(LOCAL_AUDIENCE)
+        .setAudience(audience)
         .setIssuedAt()
         .setExpirationTime(opts.expiresIn ?? TOKEN_LIFETIME);
       if (opts.notBefore !== undefined) jwt.setNotBefore(opts.notBefore);
       return jwt.sign(privateKey);
     },
     verify: async (token) =>
-      (await jwtVerify(token, publicKey, { issuer, audience: LOCAL_AUDIENCE, algorithms: ['RS256'], clockTolerance: 5 })).payload,
+      (await jwtVerify(token, publicKey, { issuer, audience, algorithms: ['RS256'], clockTolerance: 5 })).payload,
   };
 };
