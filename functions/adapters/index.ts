@@ -2,6 +2,9 @@ import { dynamo } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { DynamoAuditLog } from './dynamo/audit-log.js';
 import { DynamoProjectRepository } from './dynamo/project-repository.js';
+import { DynamoLetterRepository } from './dynamo/letter-repository.js';
+import { DynamoCitizenTaskRepository, DynamoFormTaskRepository } from './dynamo/form-task-repository.js';
+import { HttpLinkProber } from './http/link-prober.js';
 
 /**
  * The composition root: adapters behind their ports, created once per process on first use.
@@ -13,6 +16,16 @@ const build = () => {
   return {
     projects: new DynamoProjectRepository(db, main),
     audit: new DynamoAuditLog(db, main),
+    letters: new DynamoLetterRepository(db, main),
+    formTasks: new DynamoFormTaskRepository(db, main),
+    citizenTasks: new DynamoCitizenTaskRepository(db, config.tableName('citizens'), main),
+    prober: new HttpLinkProber({
+      local: config.isLocal(),
+      // Tests shorten the 5 s probe timeout so a hanging link target does not slow them down.
+      timeoutMs: Number(process.env.LINK_PROBE_TIMEOUT_MS ?? '') || 5_000,
+    }),
+    /** Secret of the keyed hashes that stand in for national IDs (audit, pseudonymous responses). */
+    citizenHashKey: () => config.citizenHashKey(),
   };
 };
 

@@ -5,6 +5,9 @@
  */
 export const areas = {
   projects: 'functions/handlers/projects/index.ts',
+  letters: 'functions/handlers/letters/index.ts',
+  formTasks: 'functions/handlers/form-tasks/index.ts',
+  citizenTasks: 'functions/handlers/citizen-tasks/index.ts',
 } as const;
 
 export type Area = keyof typeof areas;
@@ -23,6 +26,27 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('POST', '/projects', 'projects'),
   r('GET', '/projects', 'projects'),
   r('GET', '/projects/{projectId}', 'projects'),
+  r('POST', '/projects/{projectId}/submit', 'projects'),
+  r('POST', '/projects/{projectId}/approve', 'projects'),
+  r('POST', '/projects/{projectId}/reject', 'projects'),
+  r('POST', '/projects/{projectId}/pause', 'projects'),
+  r('POST', '/projects/{projectId}/resume', 'projects'),
+  r('POST', '/projects/{projectId}/members', 'projects'),
+  r('PUT', '/projects/{projectId}/settings', 'projects'),
+  r('GET', '/projects/{projectId}/audit', 'projects'),
+  r('GET', '/projects/{projectId}/checklist', 'projects'),
+  r('POST', '/projects/{projectId}/letters', 'letters'),
+  r('GET', '/projects/{projectId}/letters', 'letters'),
+  r('GET', '/projects/{projectId}/letters/{letterId}', 'letters'),
+  r('PUT', '/projects/{projectId}/letters/{letterId}', 'letters'),
+  r('POST', '/projects/{projectId}/letters/{letterId}/check', 'letters'),
+  r('POST', '/projects/{projectId}/letters/{letterId}/approve', 'letters'),
+  r('POST', '/projects/{projectId}/form-tasks', 'formTasks'),
+  r('GET', '/projects/{projectId}/form-tasks', 'formTasks'),
+  r('GET', '/projects/{projectId}/form-tasks/{formTaskId}', 'formTasks'),
+  r('GET', '/projects/{projectId}/form-tasks/{formTaskId}/responses', 'formTasks'),
+  r('GET', '/citizen/tasks', 'citizenTasks'),
+  r('POST', '/citizen/tasks/{taskId}/answers', 'citizenTasks'),
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;

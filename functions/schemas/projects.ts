@@ -13,6 +13,8 @@ export const createProjectBody = z.strictObject({
   organization: z.string().trim().min(1).max(100),
   purpose: z.enum(PURPOSES).optional(),
   allowedLinkDomains: z.array(domain).max(50).optional(),
+  /** Shown in every letter's standard footer; defaults to the organisation. */
+  contact: z.string().trim().min(1).max(300).optional(),
 });
 export type CreateProjectBody = z.infer<typeof createProjectBody>;
 
@@ -28,8 +30,26 @@ export const projectView = (p: Project) => ({
   createdBy: p.createdBy,
   createdAt: p.createdAt,
   updatedAt: p.updatedAt,
-  ...(p.submittedBy ? { submittedBy: p.submittedBy } : {}),
+  ...(p.contact ? { contact: p.contact } : {}),
+  ...(p.submittedBy ? { submittedBy: p.submittedBy, submittedAt: p.submittedAt } : {}),
+  ...(p.reviewedBy ? { reviewedBy: p.reviewedBy, reviewedAt: p.reviewedAt, reviewComment: p.reviewComment } : {}),
   ...(p.status === 'paused' ? { pausedAt: p.pausedAt, pauseReason: p.pauseReason, statusBeforePause: p.statusBeforePause } : {}),
 });
 
 export const distributionRule = z.enum(DISTRIBUTION_RULES);
+
+const checklist = z.record(z.string().max(100), z.union([z.boolean(), z.string().max(2_000)]));
+
+/** Approve takes an optional body: empty, or these fields. */
+export const approveProjectBody = z.strictObject({
+  comment: z.string().max(5_000).optional(),
+  checklist: checklist.optional(),
+});
+
+export const rejectProjectBody = z.strictObject({ comment: z.string().trim().min(1).max(5_000) });
+export const pauseProjectBody = z.strictObject({ reason: z.string().trim().min(1).max(2_000) });
+export const addMemberBody = z.strictObject({ sub: z.string().trim().min(1).max(200) });
+export const settingsBody = z.strictObject({
+  frequencyCap: z.number().int().min(1).max(100).optional(),
+  distributionRule: distributionRule.optional(),
+});

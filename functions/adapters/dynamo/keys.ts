@@ -8,6 +8,18 @@ export const keys = {
   member: (projectId: string, sub: string) => ({ pk: `PROJECT#${projectId}`, sk: `MEMBER#${sub}` }),
   audit: (scope: string, at: string, seq: string) => ({ pk: `AUDIT#${scope}`, sk: `${at}#${seq}` }),
   opsState: () => ({ pk: 'OPERATIONS', sk: 'STATE' }),
+  letter: (projectId: string, letterId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LETTER#${letterId}` }),
+  /** Zero-padded so a letter's versions sort in order; LETTERV# never begins with LETTER#. */
+  letterVersion: (projectId: string, letterId: string, version: number) => ({
+    pk: `PROJECT#${projectId}`,
+    sk: `LETTERV#${letterId}#${String(version).padStart(6, '0')}`,
+  }),
+  formTask: (projectId: string, formTaskId: string) => ({ pk: `PROJECT#${projectId}`, sk: `FORMTASK#${formTaskId}` }),
+  /** A pseudonymous form response (recipient = keyed hash), written with the citizen's task. */
+  formResponse: (projectId: string, formTaskId: string, recipient: string) => ({
+    pk: `PROJECT#${projectId}`,
+    sk: `RESPONSE#${formTaskId}#${recipient}`,
+  }),
 
   // citizens table: the citizen's own records are keyed by their national ID
   reservation: (nin: string) => ({ pk: `CIT#${nin}`, sk: 'RESERVATION' }),
@@ -17,4 +29,6 @@ export const keys = {
   contacts: (nin: string, projectId: string) => ({ pk: `CIT#${nin}`, sk: `CONTACTS#${projectId}` }),
   inbox: (nin: string, deliveryId: string) => ({ pk: `CIT#${nin}`, sk: `INBOX#${deliveryId}` }),
   task: (nin: string, taskId: string) => ({ pk: `CIT#${nin}`, sk: `TASK#${taskId}` }),
+  /** gsi1 of an external form task's citizen task: the opaque token finds the task. */
+  taskToken: (token: string) => ({ gsi1pk: `TASKTOKEN#${token}`, gsi1sk: 'TASK' }),
 };

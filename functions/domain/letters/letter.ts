@@ -30,6 +30,11 @@ export interface LetterVersion {
   readonly kind: LetterKind;
   readonly formTaskId?: string;
   readonly content: LetterContentByLanguage;
+  /**
+   * Recipient-list columns the letter expects as `{{placeholders}}` (declared by the researcher);
+   * any other placeholder is an UNKNOWN_PLACEHOLDER finding. Not part of the content hash.
+   */
+  readonly fields?: readonly string[];
   /** sha-256 over the canonical content: every language, subject and body, kind and form task. */
   readonly contentHash: string;
   readonly authoredBy: string;
@@ -57,4 +62,6 @@ export interface Finding {
   readonly message: string;
   readonly language?: Language;
   readonly link?: string;
+  /** For link findings: why the probe failed (TIMEOUT, HTTP_STATUS, …). */
+  readonly reason?: string;
 }

@@ -26,4 +26,46 @@ export interface ProbeResult {
 /** Probes links live: HEAD then GET, ≤ 5 redirects, each hop re-validated, 5 s timeout. */
 export interface LinkProber {
   probe(url: string, allowedDomains: readonly string[]): Promise<ProbeResult>;
+  /**
+   * Whether plain http is acceptable for this host: only on the local runtime, only for its
+   * development allowlist (127.0.0.1, localhost). Absent means never.
+   */
+  allowsPlainHttp?(host: string): boolean;
+}
+
+import type { AnswerValue, CitizenTask, FormTask } from './form-task.js';
+
+/** One citizen's answers as researchers see them: by pseudonymous recipient id, never the ID. */
+export interface FormResponse {
+  readonly projectId: string;
+  readonly formTaskId: string;
+  /** Keyed hash of the citizen, per project, so responses cannot be linked across projects. */
+  readonly recipient: string;
+  readonly language: string;
+  readonly answeredAt: string;
+  readonly answers: Readonly<Record<string, AnswerValue>>;
+}
+
+export interface FormTaskRepository {
+  createFormTask(task: FormTask): Promise<void>;
+  getFormTask(projectId: string, formTaskId: string): Promise<FormTask | undefined>;
+  listFormTasks(projectId: string): Promise<FormTask[]>;
+  listResponses(projectId: string, formTaskId: string): Promise<FormResponse[]>;
+}
+
+/** Tasks delivered to citizens, kept with the citizen's own records. */
+export interface CitizenTaskRepository {
+  /** Writes the task unless the citizen already has it; returns the task that is stored. */
+  putTaskIfAbsent(nin: string, task: CitizenTask): Promise<{ task: CitizenTask; created: boolean }>;
+  getTask(nin: string, taskId: string): Promise<CitizenTask | undefined>;
+  listTasks(nin: string): Promise<CitizenTask[]>;
+  /** The task an external form's token belongs to, with its citizen. */
+  findByToken(token: string): Promise<{ nin: string; task: CitizenTask } | undefined>;
+  /** Batch read of one task for many citizens (the task id is the same for all). */
+  tasksOf(nins: readonly string[], taskId: string): Promise<Map<string, CitizenTask>>;
+  /**
+   * Marks the task answered and stores the pseudonymous response, atomically, conditional on the
+   * task being unanswered and its deadline after `now`; false when that condition failed.
+   */
+  recordAnswer(nin: string, taskId: string, response: FormResponse, now: string): Promise<boolean>;
 }

@@ -30,6 +30,14 @@ export interface Project {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly submittedBy?: string;
+  readonly submittedAt?: string;
+  /** Who to contact about the project; the standard footer shows it (defaults to the organisation). */
+  readonly contact?: string;
+  /** The last review decision (approve or reject). */
+  readonly reviewedBy?: string;
+  readonly reviewedAt?: string;
+  readonly reviewComment?: string;
+  readonly pausedBy?: string;
   /** The status to restore on resume, while paused. */
   readonly statusBeforePause?: ProjectStatus;
   readonly pausedAt?: string;
@@ -47,14 +55,16 @@ export interface Access {
   readonly review: boolean;
   readonly pause: boolean;
   readonly resume: boolean;
+  /** Read citizens' form answers: the project's researchers only. */
+  readonly responses: boolean;
 }
 
-const NONE: Access = { read: false, edit: false, review: false, pause: false, resume: false };
+const NONE: Access = { read: false, edit: false, review: false, pause: false, resume: false, responses: false };
 
 export const accessTo = (project: Project, principal: Principal, isMember: boolean): Access => {
   switch (principal.role) {
     case 'researcher':
-      return isMember && principal.org === project.organization ? { ...NONE, read: true, edit: true } : NONE;
+      return isMember && principal.org === project.organization ? { ...NONE, read: true, edit: true, responses: true } : NONE;
     case 'superuser':
       return principal.org === project.organization ? { ...NONE, read: true, review: true, pause: true } : NONE;
     case 'operations':
@@ -71,7 +81,7 @@ export const accessTo = (project: Project, principal: Principal, isMember: boole
 export const requireAccess = (project: Project, principal: Principal, isMember: boolean, need: keyof Access): Access => {
   const access = accessTo(project, principal, isMember);
   if (!access.read) throw new NotFoundError('Project');
-  if (!access[need]) throw new ForbiddenError(`Your role may not ${need === 'edit' ? 'change' : need} this project`);
+  if (!access[need]) throw new ForbiddenError(`Your role may not ${need === 'edit' ? 'change' : need === 'responses' ? 'read the responses of' : need} this project`);
   return access;
 };
 
@@ -80,6 +90,7 @@ export interface NewProjectInput {
   readonly organization: string;
   readonly purpose?: Purpose;
   readonly allowedLinkDomains?: readonly string[];
+  readonly contact?: string;
 }
 
 export const newProject = (id: string, input: NewProjectInput, principal: Principal, now: string): Project => {
@@ -94,6 +105,7 @@ export const newProject = (id: string, input: NewProjectInput, principal: Princi
     purpose: input.purpose ?? 'research',
     status: 'draft',
     allowedLinkDomains: [...new Set((input.allowedLinkDomains ?? []).map((d) => d.toLowerCase()))],
+    ...(input.contact ? { contact: input.contact } : {}),
     settings: DEFAULT_SETTINGS,
     createdBy: principal.sub,
     createdAt: now,
@@ -107,3 +119,46 @@ export class ProjectStateError extends ConflictError {
     super(code, message);
   }
 }
+
+/** The approver must be a different person from the submitter and every author being approved. */
+export class FourEyesError extends ForbiddenError {
+  constructor(message: string) {
+    super(message, 'FOUR_EYES');
+  }
+}
+
+/**
+ * The lifecycle: draft → in_review (submit) → approved | changes_requested (reject) → in_review
+ * (resubmit). `paused` can be entered from any status and is left to the status before it.
+ */
+export const submit = (p: Project, by: string, now: string): Project => {
+  if (p.status !== 'draft' && p.status !== 'changes_requested') {
+    throw new ProjectStateError('PROJECT_NOT_SUBMITTABLE', `A project in status ${p.status} cannot be submitted`);
+  }
+  return { ...p, status: 'in_review', submittedBy: by, submittedAt: now, updatedAt: now };
+};
+
+export const requireInReview = (p: Project): void => {
+  if (p.status !== 'in_review') throw new ProjectStateError('PROJECT_NOT_IN_REVIEW', `A project in status ${p.status} is not up for review`);
+};
+
+export const approve = (p: Project, by: string, now: string, comment?: string): Project => {
+  requireInReview(p);
+  return { ...p, status: 'approved', reviewedBy: by, reviewedAt: now, ...(comment !== undefined ? { reviewComment: comment } : {}), updatedAt: now };
+};
+
+export const reject = (p: Project, by: string, now: string, comment: string): Project => {
+  requireInReview(p);
+  return { ...p, status: 'changes_requested', reviewedBy: by, reviewedAt: now, reviewComment: comment, updatedAt: now };
+};
+
+export const pause = (p: Project, by: string, now: string, reason: string): Project =>
+  p.status === 'paused'
+    ? p
+    : { ...p, status: 'paused', statusBeforePause: p.status, pausedAt: now, pausedBy: by, pauseReason: reason, updatedAt: now };
+
+export const resume = (p: Project, now: string): Project => {
+  if (p.status !== 'paused') throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
+  const { statusBeforePause, pausedAt: _a, pausedBy: _b, pauseReason: _c, ...rest } = p;
+  return { ...rest, status: statusBeforePause ?? 'draft', updatedAt: now };
+};

@@ -1,7 +1,19 @@
 import { adapters } from '../../adapters/index.js';
+import { approveProject } from '../../domain/projects/approval.js';
+import { CHECKLISTS } from '../../domain/projects/checklist.js';
+import { addMember, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
-import { createProjectBody, projectView } from '../../schemas/projects.js';
+import {
+  addMemberBody,
+  approveProjectBody,
+  createProjectBody,
+  pauseProjectBody,
+  projectView,
+  rejectProjectBody,
+  settingsBody,
+} from '../../schemas/projects.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
+import { optionalBody } from './optional-body.js';
 
 const STAFF = ['researcher', 'superuser', 'operations'] as const;
 
@@ -15,6 +27,37 @@ export const routes = {
   'GET /projects/{projectId}': route({ roles: STAFF }, async ({ principal, params }) =>
     ok(projectView(await loadProject(adapters(), principal, params.projectId!))),
   ),
+  'POST /projects/{projectId}/submit': route({ roles: ['researcher'] }, async ({ principal, params }) =>
+    ok(projectView(await submitProject(adapters(), principal, params.projectId!))),
+  ),
+  'POST /projects/{projectId}/approve': route({ roles: ['superuser'] }, async ({ principal, params, text }) => {
+    const { project, letters } = await approveProject(adapters(), principal, params.projectId!, optionalBody(approveProjectBody, text));
+    return ok({ ...projectView(project), approvedLetters: letters });
+  }),
+  'POST /projects/{projectId}/reject': route({ roles: ['superuser'], body: rejectProjectBody }, async ({ principal, params, body }) =>
+    ok(projectView(await rejectProject(adapters(), principal, params.projectId!, body.comment))),
+  ),
+  'POST /projects/{projectId}/pause': route({ roles: ['operations', 'superuser'], body: pauseProjectBody }, async ({ principal, params, body }) => {
+    const { project } = await pauseProject(adapters(), principal, params.projectId!, body.reason);
+    return ok({ ...projectView(project), status: 'paused', inFlight: 0, pausedAt: project.pausedAt });
+  }),
+  'POST /projects/{projectId}/resume': route({ roles: ['operations'] }, async ({ principal, params }) =>
+    ok(projectView(await resumeProject(adapters(), principal, params.projectId!))),
+  ),
+  'POST /projects/{projectId}/members': route({ roles: ['researcher'], body: addMemberBody }, async ({ principal, params, body }) => {
+    const { added } = await addMember(adapters(), principal, params.projectId!, body.sub);
+    return ok({ projectId: params.projectId, sub: body.sub, members: await adapters().projects.listMembers(params.projectId!) }, added ? 201 : 200);
+  }),
+  'PUT /projects/{projectId}/settings': route({ roles: ['superuser'], body: settingsBody }, async ({ principal, params, body }) =>
+    ok(projectView(await updateSettings(adapters(), principal, params.projectId!, body))),
+  ),
+  'GET /projects/{projectId}/audit': route({ roles: STAFF }, async ({ principal, params }) =>
+    ok({ items: (await projectAudit(adapters(), principal, params.projectId!)).map((e) => ({ at: e.at, actor: e.actor, role: e.role, action: e.action, details: e.details })) }),
+  ),
+  'GET /projects/{projectId}/checklist': route({ roles: STAFF }, async ({ principal, params }) => {
+    const project = await loadProject(adapters(), principal, params.projectId!);
+    return ok({ purpose: project.purpose, items: CHECKLISTS[project.purpose] });
+  }),
 };
 
 export const handler = httpHandler(routes);

@@ -1,0 +1,266 @@
+import { randomBytes } from 'node:crypto';
+import { NotFoundError } from '../../shared/errors.js';
+import type { Principal } from '../../shared/principal.js';
+import type { ProjectRepository } from '../projects/ports.js';
+import { auditScope, loadProject } from '../projects/use-cases.js';
+import { auditEvent, type AuditLog } from '../shared/audit.js';
+import { citizenKey } from '../shared/citizen-key.js';
+import { newId, nowIso } from '../shared/ids.js';
+import {
+  DEFAULT_DEADLINE_DAYS,
+  TaskAlreadyAnsweredError,
+  TaskExpiredError,
+  TaskNotAnswerableHereError,
+  deadlineFrom,
+  externalLink,
+  localized,
+  taskStatus,
+  validateAnswers,
+  type CitizenTask,
+  type FormDefinition,
+  type FormTask,
+  type TaskStatus,
+} from './form-task.js';
+import type { Language } from './letter.js';
+import type { CitizenTaskRepository, FormResponse, FormTaskRepository } from './ports.js';
+
+export interface FormTaskDeps {
+  readonly projects: ProjectRepository;
+  readonly audit: AuditLog;
+  readonly formTasks: FormTaskRepository;
+  readonly citizenTasks: CitizenTaskRepository;
+  /** Secret of the keyed hashes standing in for national IDs. */
+  readonly citizenHashKey: () => string;
+}
+
+/** The researcher-facing recipient id: keyed per project, so answers cannot be linked across projects. */
+export const pseudonymFor = (nin: string, projectId: string, key: string): string => citizenKey(`${projectId}:${nin}`, key);
+
+// ---- researchers ---------------------------------------------------------------------------
+
+export interface NewFormTaskInput {
+  readonly title: string;
+  readonly form: FormDefinition;
+  readonly deadlineDays?: number;
+}
+
+export const createFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'audit' | 'formTasks'>, principal: Principal, projectId: string, input: NewFormTaskInput): Promise<FormTask> => {
+  await loadProject(deps, principal, projectId, 'edit');
+  const task: FormTask = {
+    projectId,
+    formTaskId: newId('frm'),
+    title: input.title,
+    form: input.form,
+    deadlineDays: input.deadlineDays ?? DEFAULT_DEADLINE_DAYS,
+    createdBy: principal.sub,
+    createdAt: nowIso(),
+  };
+  await deps.formTasks.createFormTask(task);
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'form_task.created', { formTaskId: task.formTaskId, type: task.form.type }));
+  return task;
+};
+
+export const loadFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'formTasks'>, principal: Principal, projectId: string, formTaskId: string): Promise<FormTask> => {
+  await loadProject(deps, principal, projectId, 'read');
+  const task = await deps.formTasks.getFormTask(projectId, formTaskId);
+  if (!task) throw new NotFoundError('Form task');
+  return task;
+};
+
+export const listFormTasks = async (deps: Pick<FormTaskDeps, 'projects' | 'formTasks'>, principal: Principal, projectId: string): Promise<FormTask[]> => {
+  await loadProject(deps, principal, projectId, 'read');
+  return deps.formTasks.listFormTasks(projectId);
+};
+
+/** The answers, by pseudonymous recipient: for the project's researchers only. */
+export const formResponses = async (
+  deps: Pick<FormTaskDeps, 'projects' | 'formTasks'>,
+  principal: Principal,
+  projectId: string,
+  formTaskId: string,
+): Promise<{ formTask: FormTask; responses: FormResponse[] }> => {
+  await loadProject(deps, principal, projectId, 'responses');
+  const formTask = await deps.formTasks.getFormTask(projectId, formTaskId);
+  if (!formTask) throw new NotFoundError('Form task');
+  return { formTask, responses: await deps.formTasks.listResponses(projectId, formTaskId) };
+};
+
+/** A spreadsheet would run a cell starting with one of these as a formula. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export const csvCell = (value: unknown): string => {
+  let s = value === undefined || value === null ? '' : String(value);
+  if (FORMULA_START.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** RFC 4180 CSV (CRLF), one row per response, one column per question, formula cells neutralised. */
+export const responsesCsv = (formTask: FormTask, responses: readonly FormResponse[]): string => {
+  const questionIds =
+    formTask.form.type === 'internal'
+      ? formTask.form.questions.map((q) => q.id)
+      : [...new Set(responses.flatMap((r) => Object.keys(r.answers)))].sort();
+  const header = ['recipient', 'answeredAt', 'language', ...questionIds];
+  const rows = responses.map((r) => [r.recipient, r.answeredAt, r.language, ...questionIds.map((q) => r.answers[q])]);
+  return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+};
+
+// ---- delivery (called by the dispatch worker) ----------------------------------------------
+
+export interface TaskForDeliveryInput {
+  readonly nin: string;
+  readonly projectId: string;
+  readonly formTaskId: string;
+  readonly deliveryId: string;
+  readonly language: Language;
+  /** ISO time of delivery: the deadline counts from it. */
+  readonly now: string;
+}
+
+/**
+ * Creates the citizen's task when a form-task letter is delivered, and gives the link to put in
+ * the letter (external forms: the form URL with the recipient's opaque token, never their ID).
+ * Idempotent per citizen and form task: a redelivery or a reminder returns the task (and link)
+ * that already exists, so a citizen never has two copies of one form.
+ */
+export const createTaskForDelivery = async (
+  deps: Pick<FormTaskDeps, 'formTasks' | 'citizenTasks'>,
+  input: TaskForDeliveryInput,
+): Promise<{ task: CitizenTask; link?: string; created: boolean }> => {
+  const formTask = await deps.formTasks.getFormTask(input.projectId, input.formTaskId);
+  if (!formTask) throw new NotFoundError('Form task');
+  const candidate: CitizenTask = {
+    taskId: formTask.formTaskId,
+    projectId: input.projectId,
+    formTaskId: formTask.formTaskId,
+    deliveryId: input.deliveryId,
+    language: input.language,
+    status: 'sent',
+    sentAt: input.now,
+    deadline: deadlineFrom(input.now, formTask.deadlineDays),
+    ...(formTask.form.type === 'external' ? { token: randomBytes(24).toString('base64url') } : {}),
+  };
+  const { task, created } = await deps.citizenTasks.putTaskIfAbsent(input.nin, candidate);
+  const link = formTask.form.type === 'external' && task.token ? externalLink(formTask.form.url, task.token) : undefined;
+  return { task, ...(link ? { link } : {}), created };
+};
+
+/** Each citizen's status for one form task; citizens who never got it are absent. */
+export const taskStatuses = async (
+  deps: Pick<FormTaskDeps, 'citizenTasks'>,
+  projectId: string,
+  formTaskId: string,
+  nins: readonly string[],
+  now: string = nowIso(),
+): Promise<Map<string, TaskStatus>> => {
+  const tasks = await deps.citizenTasks.tasksOf(nins, formTaskId);
+  const out = new Map<string, TaskStatus>();
+  for (const [nin, task] of tasks) if (task.projectId === projectId) out.set(nin, taskStatus(task, now));
+  return out;
+};
+
+/**
+ * Those of `nins` who got the form task and have not answered it while it is still open: the
+ * targets of a reminder round. Citizens who never got it, answered, or whose task expired are
+ * not included.
+ */
+export const nonResponders = async (
+  deps: Pick<FormTaskDeps, 'citizenTasks'>,
+  projectId: string,
+  formTaskId: string,
+  nins: readonly string[],
+  now: string = nowIso(),
+): Promise<Set<string>> => {
+  const statuses = await taskStatuses(deps, projectId, formTaskId, nins, now);
+  return new Set([...statuses].filter(([, s]) => s === 'sent').map(([nin]) => nin));
+};
+
+// ---- citizens ------------------------------------------------------------------------------
+
+export interface CitizenTaskView {
+  readonly taskId: string;
+  readonly projectId: string;
+  readonly formTaskId: string;
+  readonly title: string;
+  readonly type: 'internal' | 'external';
+  readonly status: TaskStatus;
+  readonly sentAt: string;
+  readonly deadline: string;
+  readonly answeredAt?: string;
+  readonly link?: string;
+  readonly questions?: readonly unknown[];
+}
+
+const viewOf = (task: CitizenTask, formTask: FormTask | undefined, now: string): CitizenTaskView => ({
+  taskId: task.taskId,
+  projectId: task.projectId,
+  formTaskId: task.formTaskId,
+  title: formTask?.title ?? '',
+  type: formTask?.form.type ?? 'internal',
+  status: taskStatus(task, now),
+  sentAt: task.sentAt,
+  deadline: task.deadline,
+  ...(task.answeredAt ? { answeredAt: task.answeredAt } : {}),
+  ...(formTask?.form.type === 'external' && task.token ? { link: externalLink(formTask.form.url, task.token) } : {}),
+  ...(formTask?.form.type === 'internal'
+    ? {
+        questions: formTask.form.questions.map((q) => ({
+          id: q.id,
+          text: localized(q.text, task.language),
+          type: q.type,
+          required: q.required ?? false,
+          ...(q.options ? { options: q.options } : {}),
+          ...(q.type === 'scale' ? { min: q.min ?? 1, max: q.max ?? 5 } : {}),
+        })),
+      }
+    : {}),
+});
+
+/** The caller's own tasks; `principal.sub` is the citizen's national ID, used only as their key. */
+export const listCitizenTasks = async (deps: Pick<FormTaskDeps, 'formTasks' | 'citizenTasks'>, principal: Principal, now: string = nowIso()): Promise<CitizenTaskView[]> => {
+  const tasks = await deps.citizenTasks.listTasks(principal.sub);
+  const forms = await Promise.all(tasks.map((t) => deps.formTasks.getFormTask(t.projectId, t.formTaskId)));
+  return tasks.map((t, i) => viewOf(t, forms[i], now));
+};
+
+export const answerTask = async (
+  deps: FormTaskDeps,
+  principal: Principal,
+  taskId: string,
+  answers: Readonly<Record<string, unknown>>,
+  now: string = nowIso(),
+): Promise<CitizenTaskView> => {
+  const nin = principal.sub;
+  const task = await deps.citizenTasks.getTask(nin, taskId);
+  if (!task) throw new NotFoundError('Task');
+  const refuseFor = (t: CitizenTask) => {
+    const status = taskStatus(t, now);
+    if (status === 'answered') throw new TaskAlreadyAnsweredError();
+    if (status === 'expired') throw new TaskExpiredError();
+  };
+  refuseFor(task);
+  const formTask = await deps.formTasks.getFormTask(task.projectId, task.formTaskId);
+  if (!formTask) throw new NotFoundError('Task');
+  if (formTask.form.type !== 'internal') throw new TaskNotAnswerableHereError();
+  const valid = validateAnswers(formTask.form.questions, answers);
+  const key = deps.citizenHashKey();
+  const response: FormResponse = {
+    projectId: task.projectId,
+    formTaskId: task.formTaskId,
+    recipient: pseudonymFor(nin, task.projectId, key),
+    language: task.language,
+    answeredAt: now,
+    answers: valid,
+  };
+  if (!(await deps.citizenTasks.recordAnswer(nin, taskId, response, now))) {
+    // Someone (a second tab) answered first, or the deadline passed in between.
+    const fresh = await deps.citizenTasks.getTask(nin, taskId);
+    if (fresh) refuseFor(fresh);
+    throw new TaskAlreadyAnsweredError();
+  }
+  await deps.audit.append(
+    auditScope(task.projectId),
+    auditEvent(principal, 'form_task.answered', { formTaskId: task.formTaskId, recipient: response.recipient }, citizenKey(nin, key)),
+  );
+  return viewOf({ ...task, status: 'answered', answeredAt: now }, formTask, now);
+};

@@ -1,0 +1,103 @@
+import { ConflictError, ValidationError } from '../../shared/errors.js';
+import type { Principal } from '../../shared/principal.js';
+import { auditEvent, type AuditEvent } from '../shared/audit.js';
+import { nowIso } from '../shared/ids.js';
+import { pause, reject, resume, submit, type DistributionRule, type Project, type ProjectSettings } from './project.js';
+import { auditScope, loadProject, type ProjectDeps } from './use-cases.js';
+
+/**
+ * Reads, changes and writes a project conditionally on the revision it read, retrying when
+ * someone wrote in between (the change is re-derived from the fresh state each time).
+ */
+export const updateProject = async (
+  deps: Pick<ProjectDeps, 'projects'>,
+  principal: Principal,
+  projectId: string,
+  need: Parameters<typeof loadProject>[3],
+  change: (p: Project, now: string) => Project,
+): Promise<{ before: Project; after: Project }> => {
+  for (let attempt = 0; ; attempt++) {
+    const before = await loadProject(deps, principal, projectId, need, { consistent: true });
+    const after = change(before, nowIso());
+    if (after === before) return { before, after };
+    try {
+      await deps.projects.saveProject(after, before.revision);
+      return { before, after: { ...after, revision: before.revision + 1 } };
+    } catch (e) {
+      if (!(e instanceof ConflictError && e.code === 'CONCURRENT_UPDATE') || attempt >= 4) throw e;
+    }
+  }
+};
+
+export const submitProject = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<Project> => {
+  const { before, after } = await updateProject(deps, principal, projectId, 'edit', (p, now) => submit(p, principal.sub, now));
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, before.status === 'draft' ? 'project.submitted' : 'project.resubmitted', { from: before.status }));
+  return after;
+};
+
+export const rejectProject = async (deps: ProjectDeps, principal: Principal, projectId: string, comment: string): Promise<Project> => {
+  const { after } = await updateProject(deps, principal, projectId, 'review', (p, now) => reject(p, principal.sub, now, comment));
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.rejected', { comment }));
+  return after;
+};
+
+/**
+ * The project-status side of a pause: from now on the project is `paused` and remembers the
+ * status to return to. Idempotent: pausing a paused project changes nothing and is not an error
+ * (operations must be able to press the button twice). The dispatch side extends this.
+ */
+export const pauseProject = async (
+  deps: ProjectDeps,
+  principal: Principal,
+  projectId: string,
+  reason: string,
+): Promise<{ project: Project; changed: boolean }> => {
+  const { before, after } = await updateProject(deps, principal, projectId, 'pause', (p, now) => pause(p, principal.sub, now, reason));
+  const changed = before !== after;
+  if (changed) await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.paused', { reason, statusBeforePause: before.status }));
+  return { project: after, changed };
+};
+
+/** Operations only: back to the status from before the pause. */
+export const resumeProject = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<Project> => {
+  const { after } = await updateProject(deps, principal, projectId, 'resume', (p, now) => resume(p, now));
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.resumed', { status: after.status }));
+  return after;
+};
+
+/**
+ * A member adds a researcher. Membership only ever grants access to a researcher whose token
+ * carries the project's organisation (see accessTo), so adding someone of another organisation
+ * gives them nothing.
+ */
+export const addMember = async (deps: ProjectDeps, principal: Principal, projectId: string, sub: string): Promise<{ added: boolean }> => {
+  await loadProject(deps, principal, projectId, 'edit');
+  if (await deps.projects.isMember(projectId, sub)) return { added: false };
+  await deps.projects.addMember(projectId, sub, principal.sub);
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.member_added', { member: sub }));
+  return { added: true };
+};
+
+export const updateSettings = async (
+  deps: ProjectDeps,
+  principal: Principal,
+  projectId: string,
+  input: { frequencyCap?: number; distributionRule?: DistributionRule },
+): Promise<Project> => {
+  if (input.frequencyCap === undefined && input.distributionRule === undefined) {
+    throw new ValidationError('Nothing to change', [{ field: '(body)', message: 'give frequencyCap or distributionRule' }]);
+  }
+  const { after } = await updateProject(deps, principal, projectId, 'review', (p, now) => {
+    const settings: ProjectSettings = { ...p.settings, ...input };
+    return { ...p, settings, updatedAt: now };
+  });
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.settings_changed', { ...input }));
+  return after;
+};
+
+/** Members, the organisation's superusers and operations (anyone who may read the project). */
+export const projectAudit = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<AuditEvent[]> => {
+  await loadProject(deps, principal, projectId, 'read');
+  const events = await deps.audit.list(auditScope(projectId));
+  return events.sort((a, b) => a.at.localeCompare(b.at));
+};

@@ -1,0 +1,31 @@
+import { adapters } from '../../adapters/index.js';
+import { createFormTask, formResponses, listFormTasks, loadFormTask, responsesCsv } from '../../domain/letters/form-tasks.js';
+import { createFormTaskBody, formTaskView } from '../../schemas/form-tasks.js';
+import { ValidationError } from '../../shared/errors.js';
+import { httpHandler, ok, route } from '../../shared/http.js';
+
+const STAFF = ['researcher', 'superuser', 'operations'] as const;
+
+export const routes = {
+  'POST /projects/{projectId}/form-tasks': route({ roles: ['researcher'], body: createFormTaskBody }, async ({ principal, params, body }) =>
+    ok(formTaskView(await createFormTask(adapters(), principal, params.projectId!, body)), 201),
+  ),
+  'GET /projects/{projectId}/form-tasks': route({ roles: STAFF }, async ({ principal, params }) =>
+    ok({ items: (await listFormTasks(adapters(), principal, params.projectId!)).map(formTaskView) }),
+  ),
+  'GET /projects/{projectId}/form-tasks/{formTaskId}': route({ roles: STAFF }, async ({ principal, params }) =>
+    ok(formTaskView(await loadFormTask(adapters(), principal, params.projectId!, params.formTaskId!))),
+  ),
+  'GET /projects/{projectId}/form-tasks/{formTaskId}/responses': route({ roles: ['researcher'] }, async ({ principal, params, query }) => {
+    const format = query.format ?? 'json';
+    if (format !== 'json' && format !== 'csv') throw new ValidationError('format is json or csv', [{ field: 'format', message: 'json or csv' }]);
+    const { formTask, responses } = await formResponses(adapters(), principal, params.projectId!, params.formTaskId!);
+    if (format === 'csv') return { status: 200, text: responsesCsv(formTask, responses), contentType: 'text/csv; charset=utf-8' };
+    return ok({
+      formTaskId: formTask.formTaskId,
+      items: responses.map((r) => ({ recipient: r.recipient, answeredAt: r.answeredAt, language: r.language, answers: r.answers })),
+    });
+  }),
+};
+
+export const handler = httpHandler(routes);
