@@ -1,0 +1,74 @@
+import { api, ApiError, itemsOf, seg, type Letter, type Project, type Round } from './api';
+import { recall } from './session';
+
+export const projectPath = (projectId: string) => `/projects/${seg(projectId)}`;
+
+export const getProject = (projectId: string, signal?: AbortSignal) => api.get<Project>(projectPath(projectId), signal);
+
+export const listProjects = async (signal?: AbortSignal) => itemsOf<Project>(await api.get('/projects', signal));
+
+export const listRounds = async (projectId: string, signal?: AbortSignal): Promise<Round[]> =>
+  itemsOf<Round>(await api.get(`${projectPath(projectId)}/rounds`, signal), 'items');
+
+export const getRound = (projectId: string, roundId: string, signal?: AbortSignal) =>
+  api.get<Round>(`${projectPath(projectId)}/rounds/${seg(roundId)}`, signal);
+
+export const getLetter = (projectId: string, letterId: string, signal?: AbortSignal) =>
+  api.get<Letter>(`${projectPath(projectId)}/letters/${seg(letterId)}`, signal);
+
+export interface AuditEvent {
+  at: string;
+  actor: string | { sub?: string; role?: string; name?: string };
+  action: string;
+  details?: Record<string, unknown>;
+}
+
+export const getAudit = async (projectId: string, signal?: AbortSignal) =>
+  itemsOf<AuditEvent>(await api.get(`${projectPath(projectId)}/audit`, signal), 'items');
+
+/** A failed optional call counts as "nothing", so one missing endpoint does not blank a screen. */
+const orEmpty = async <T>(p: Promise<T[]>): Promise<T[]> => {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof ApiError && e.status < 500) return [];
+    throw e;
+  }
+};
+
+/**
+ * The project's letters. API.md has no list endpoint for letters, so ids come from a list endpoint
+ * if the platform offers one, the audit trail's details, and what this browser created.
+ */
+export const listLetters = async (projectId: string, signal?: AbortSignal): Promise<Letter[]> => {
+  const listed = await orEmpty(api.get(`${projectPath(projectId)}/letters`, signal).then((d) => itemsOf<Letter>(d)));
+  const ids = new Set<string>(listed.map((l) => l.letterId));
+  for (const e of await orEmpty(getAudit(projectId, signal))) {
+    const id = e.details?.letterId;
+    if (typeof id === 'string') ids.add(id);
+  }
+  for (const id of recall(projectId).letters) ids.add(id);
+  const letters = await Promise.all(
+    [...ids].map((id) =>
+      getLetter(projectId, id, signal).catch((e: unknown) => {
+        if (e instanceof ApiError && e.status === 404) return undefined;
+        throw e;
+      }),
+    ),
+  );
+  return letters.filter((l): l is Letter => !!l);
+};
+
+/**
+ * One earlier version of a letter, for the reviewer's diff. API.md only returns the latest
+ * version; this asks with `?version=` (an additive extension) and checks what came back.
+ */
+export const getLetterVersion = async (projectId: string, letterId: string, version: number, signal?: AbortSignal): Promise<Letter | undefined> => {
+  try {
+    const l = await api.get<Letter>(`${projectPath(projectId)}/letters/${seg(letterId)}?version=${version}`, signal);
+    return l.version === version ? l : undefined;
+  } catch (e) {
+    if (e instanceof ApiError && e.status < 500) return undefined;
+    throw e;
+  }
+};

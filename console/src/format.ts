@@ -1,0 +1,233 @@
+/**
+ * Pure presentation logic of the console: number formatting, the release confirmation, masking,
+ * the standard footer shown in the preview, link extraction and a line diff. No DOM, no fetch, so
+ * it is unit-tested from the root test suite (test/unit/console).
+ */
+export type UiLang = 'nb' | 'en';
+export type LetterLang = 'nb' | 'nn' | 'en';
+
+const NBSP = '\u00a0';
+
+/**
+ * Integers grouped by thousands: "27 412" (no-break space) in Norwegian, "27,412" in English.
+ * Done by hand rather than Intl so the text is identical in every browser and ICU version.
+ */
+export const formatCount = (n: number, lang: UiLang): string => {
+  if (!Number.isFinite(n)) return '–';
+  const sign = n < 0 ? '−' : '';
+  const digits = String(Math.trunc(Math.abs(n)));
+  const sep = lang === 'nb' ? NBSP : ',';
+  let out = '';
+  for (let i = 0; i < digits.length; i++) {
+    if (i > 0 && (digits.length - i) % 3 === 0) out += sep;
+    out += digits[i];
+  }
+  return sign + out;
+};
+
+export interface Preflight {
+  readonly total: number;
+  readonly eligible: number;
+  readonly reserved: number;
+  readonly withdrawn: number;
+  readonly alreadySent: number;
+  readonly invalid: number;
+  readonly deceased?: number;
+  readonly notFound?: number;
+  readonly [other: string]: number | undefined;
+}
+
+/** A piece of running text; `em` marks what the reader must not miss (the letter and version). */
+export interface Segment {
+  readonly text: string;
+  readonly em?: boolean;
+}
+
+const SKIP_LABELS: Readonly<Record<UiLang, Readonly<Record<string, string>>>> = {
+  nb: {
+    reserved: 'reservert',
+    withdrawn: 'har trukket seg fra prosjektet',
+    alreadySent: 'har allerede fått den',
+    invalid: 'ugyldige',
+    deceased: 'døde',
+    notFound: 'ikke funnet i folkeregisteret',
+  },
+  en: {
+    reserved: 'reserved',
+    withdrawn: 'withdrew from the project',
+    alreadySent: 'already received it',
+    invalid: 'invalid',
+    deceased: 'deceased',
+    notFound: 'not found in the population registry',
+  },
+};
+
+const SKIP_ORDER = ['reserved', 'withdrawn', 'alreadySent', 'invalid', 'deceased', 'notFound'] as const;
+
+/** The skip reasons with a count above zero, in a fixed order, each with its label. */
+export const skipBreakdown = (p: Preflight, lang: UiLang): { key: string; count: number; label: string }[] =>
+  SKIP_ORDER.filter((k) => (p[k] ?? 0) > 0).map((k) => ({ key: k, count: p[k] ?? 0, label: SKIP_LABELS[lang][k]! }));
+
+/**
+ * The last thing a researcher reads before a release: "Du er i ferd med å sende *versjon 3 av
+ * Invitasjon* til 27 412 innbyggere; 2 588 hoppes over: 2 402 reservert, 186 har allerede fått den".
+ */
+export const confirmationSegments = (
+  input: { readonly letterTitle: string; readonly version: number; readonly preflight: Preflight },
+  lang: UiLang,
+): Segment[] => {
+  const { letterTitle, version, preflight: p } = input;
+  const eligible = p.eligible;
+  const skipped = Math.max(0, p.total - p.eligible);
+  const n = (x: number) => formatCount(x, lang);
+  const parts = skipBreakdown(p, lang).map((s) => `${n(s.count)} ${s.label}`);
+  if (lang === 'nb') {
+    const who = eligible === 1 ? 'innbygger' : 'innbyggere';
+    const tail = skipped === 0 ? '; ingen hoppes over' : `; ${n(skipped)} hoppes over${parts.length ? `: ${parts.join(', ')}` : ''}`;
+    return [{ text: 'Du er i ferd med å sende ' }, { text: `versjon ${version} av ${letterTitle}`, em: true }, { text: ` til ${n(eligible)} ${who}${tail}` }];
+  }
+  const who = eligible === 1 ? 'citizen' : 'citizens';
+  const tail = skipped === 0 ? '; none will be skipped' : `; ${n(skipped)} will be skipped${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  return [{ text: 'You are about to send ' }, { text: `version ${version} of ${letterTitle}`, em: true }, { text: ` to ${n(eligible)} ${who}${tail}` }];
+};
+
+export const confirmationText = (...args: Parameters<typeof confirmationSegments>): string =>
+  confirmationSegments(...args)
+    .map((s) => s.text)
+    .join('');
+
+/**
+ * A national ID as shown after a lookup: every digit hidden except the last two, so the operator
+ * can tell two lookups apart without the screen (or a screenshot) carrying the ID.
+ */
+export const maskNin = (nin: string): string => {
+  const digits = nin.replace(/\D/g, '');
+  if (digits.length === 0) return '';
+  const keep = digits.length >= 11 ? 2 : 0;
+  return '•'.repeat(digits.length - keep) + digits.slice(digits.length - keep);
+};
+
+/** Only the digits of what was typed, at most 11: what goes into the lookup body. */
+export const normaliseNin = (typed: string): string => typed.replace(/\D/g, '').slice(0, 11);
+
+export interface FooterInput {
+  readonly organization: string;
+  readonly projectTitle: string;
+  readonly contact?: string;
+}
+
+/**
+ * The standard footer the platform appends in the reader's language, as the console previews it
+ * (the delivered text comes from the platform; researchers cannot edit or remove it).
+ */
+export const standardFooter = (lang: LetterLang, f: FooterInput): string => {
+  const contact = f.contact ?? f.organization;
+  switch (lang) {
+    case 'nb':
+      return [
+        `Avsender: ${f.organization}, prosjektet «${f.projectTitle}». Kontakt: ${contact}.`,
+        'Det er frivillig å delta.',
+        'Du kan når som helst trekke deg fra prosjektet, eller reservere deg mot å bli kontaktet om forskning, på helsenorge.no.',
+      ].join('\n');
+    case 'nn':
+      return [
+        `Avsendar: ${f.organization}, prosjektet «${f.projectTitle}». Kontakt: ${contact}.`,
+        'Det er frivillig å delta.',
+        'Du kan når som helst trekkje deg frå prosjektet, eller reservere deg mot å bli kontakta om forsking, på helsenorge.no.',
+      ].join('\n');
+    case 'en':
+      return [
+        `Sender: ${f.organization}, project “${f.projectTitle}”. Contact: ${contact}.`,
+        'Taking part is voluntary.',
+        'You can withdraw from the project, or reserve yourself against being contacted for research, at any time on helsenorge.no.',
+      ].join('\n');
+  }
+};
+
+/** A run of letter text: plain, a link, or a {{placeholder}}. */
+export interface Token {
+  readonly kind: 'text' | 'link' | 'placeholder';
+  readonly text: string;
+}
+
+const TOKEN = /(https?:\/\/[^\s<>"'«»]+[^\s<>"'«».,;:!?)\]])|(\{\{\s*[\w.-]+\s*\}\})/g;
+
+/** Splits letter text into runs so the preview can mark links and placeholders without markup. */
+export const tokenize = (text: string): Token[] => {
+  const out: Token[] = [];
+  let last = 0;
+  for (const m of text.matchAll(TOKEN)) {
+    const at = m.index ?? 0;
+    if (at > last) out.push({ kind: 'text', text: text.slice(last, at) });
+    out.push({ kind: m[1] ? 'link' : 'placeholder', text: m[0] });
+    last = at + m[0].length;
+  }
+  if (last < text.length) out.push({ kind: 'text', text: text.slice(last) });
+  return out;
+};
+
+export interface DiffLine {
+  readonly op: 'same' | 'add' | 'del';
+  readonly text: string;
+}
+
+/** Line diff by longest common subsequence: small texts, so O(n·m) is fine. */
+export const diffLines = (before: string, after: string): DiffLine[] => {
+  const a = before === '' ? [] : before.split('\n');
+  const b = after === '' ? [] : after.split('\n');
+  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
+  const out: DiffLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      out.push({ op: 'same', text: a[i]! });
+      i++;
+      j++;
+    } else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) out.push({ op: 'del', text: a[i++]! });
+    else out.push({ op: 'add', text: b[j++]! });
+  }
+  while (i < a.length) out.push({ op: 'del', text: a[i++]! });
+  while (j < b.length) out.push({ op: 'add', text: b[j++]! });
+  return out;
+};
+
+export interface RoundCounts {
+  readonly planned: number;
+  readonly sent: number;
+  readonly skippedReserved: number;
+  readonly skippedWithdrawn: number;
+  readonly skippedDuplicate: number;
+  readonly skippedOther: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly pending: number;
+}
+
+/** How far a round is: everything not pending is decided. 0–100, whole percent, never NaN. */
+export const progressPercent = (c: Partial<RoundCounts> | undefined): number => {
+  const planned = c?.planned ?? 0;
+  if (planned <= 0) return 0;
+  const done = planned - (c?.pending ?? planned);
+  return Math.min(100, Math.max(0, Math.floor((done * 100) / planned)));
+};
+
+/** Local date and time for a timestamp from the API (ISO 8601 UTC), to the second. */
+export const formatTime = (iso: string | undefined, lang: UiLang): string => {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(lang === 'nb' ? 'nb-NO' : 'en-GB', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+};

@@ -1,0 +1,423 @@
+import { useState } from 'preact/hooks';
+import { api, ApiError, itemsOf, seg, type Project, type Round } from '../api';
+import { formatTime, maskNin, normaliseNin } from '../format';
+import { listProjects, listRounds, projectPath } from '../data';
+import { lang, t } from '../i18n';
+import type { Session } from '../session';
+import { ActionDialog, Count, ErrorBox, Field, Link, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
+
+interface OpsStatus {
+  halted: boolean;
+  haltedAt?: string;
+  haltReason?: string;
+  pausedProjects: unknown;
+  inFlight: number;
+  queues?: Record<string, unknown>;
+  failed?: number;
+}
+
+interface Active {
+  project: Project;
+  rounds: Round[];
+}
+
+const ACTIVE = new Set(['dispatching', 'paused', 'canary_hold']);
+
+const activeRounds = async (signal?: AbortSignal): Promise<Active[]> => {
+  const projects = await listProjects(signal);
+  const out = await Promise.all(
+    projects.map(async (project) => {
+      const rounds = await listRounds(project.projectId, signal).catch((e: unknown) => {
+        if (e instanceof ApiError && e.status < 500) return [] as Round[];
+        throw e;
+      });
+      return { project, rounds: rounds.filter((r) => ACTIVE.has(r.status)) };
+    }),
+  );
+  return out.filter((a) => a.rounds.length > 0 || a.project.status === 'paused');
+};
+
+interface Ack {
+  at?: string;
+  inFlight?: number;
+  receivedAt: string;
+}
+
+const ackTime = (body: unknown, ...keys: string[]): string | undefined => {
+  if (body && typeof body === 'object') for (const k of keys) if (typeof (body as Record<string, unknown>)[k] === 'string') return (body as Record<string, string>)[k];
+  return undefined;
+};
+
+const queueRows = (queues: Record<string, unknown> | undefined): [string, string][] =>
+  Object.entries(queues ?? {}).flatMap(([name, v]) =>
+    v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k, n]) => [`${name} · ${k}`, String(n)] as [string, string]) : [[name, String(v)] as [string, string]],
+  );
+
+export const OperationsScreen = (_: { session: Session }) => {
+  const status = useAsync((s) => api.get<OpsStatus>('/operations/status', s), []);
+  const active = useAsync((s) => activeRounds(s), []);
+  usePoll(
+    async () => {
+      const [st, ac] = await Promise.allSettled([api.get<OpsStatus>('/operations/status'), activeRounds()]);
+      if (st.status === 'fulfilled') status.set(st.value);
+      if (ac.status === 'fulfilled') active.set(ac.value);
+    },
+    2000,
+    true,
+  );
+  const [dialog, setDialog] = useState<{ kind: 'halt' } | { kind: 'pause'; project: Project }>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [dialogError, setDialogError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  const [acks, setAcks] = useState<Record<string, Ack>>({});
+  const [haltAck, setHaltAck] = useState<Ack>();
+
+  const pause = async (project: Project, reason: string) => {
+    setBusy(true);
+    setDialogError(undefined);
+    try {
+      const res = await api.post<{ status: string; inFlight?: number; pausedAt?: string }>(`${projectPath(project.projectId)}/pause`, { reason });
+      setAcks((a) => ({ ...a, [project.projectId]: { at: res.pausedAt, inFlight: res.inFlight, receivedAt: new Date().toISOString() } }));
+      setDialog(undefined);
+      active.reload();
+    } catch (e) {
+      setDialogError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const resume = async (project: Project) => {
+    setError(undefined);
+    try {
+      await api.post(`${projectPath(project.projectId)}/resume`);
+      setAcks((a) => {
+        const { [project.projectId]: _, ...rest } = a;
+        return rest;
+      });
+      setNotice(`${project.title}: ${t('resumed')}`);
+      active.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  const halt = async (reason: string) => {
+    setBusy(true);
+    setDialogError(undefined);
+    try {
+      const res = await api.post<unknown>('/operations/halt', { reason });
+      setHaltAck({ at: ackTime(res, 'haltedAt', 'at', 'pausedAt'), receivedAt: new Date().toISOString() });
+      setDialog(undefined);
+      status.reload();
+    } catch (e) {
+      setDialogError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const resumeAll = async () => {
+    setError(undefined);
+    try {
+      await api.post('/operations/resume');
+      setHaltAck(undefined);
+      setNotice(t('resumedAll'));
+      status.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  const redrive = async (roundId?: string) => {
+    setError(undefined);
+    try {
+      const res = await api.post<unknown>('/operations/redrive', roundId ? { roundId } : {});
+      setNotice(`${t('redriven')}${res && typeof res === 'object' ? ` ${JSON.stringify(res)}` : ''}`);
+      status.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  const st = status.data;
+  const paused = itemsOf<unknown>(st?.pausedProjects ?? []);
+  return (
+    <section class="wide">
+      <PageTitle>{t('opsTitle')}</PageTitle>
+      <Notice>{notice}</Notice>
+      <ErrorBox error={error} />
+
+      <section aria-labelledby="ops-status-h" class="card">
+        <h2 id="ops-status-h">{t('opsStatus')}</h2>
+        <ErrorBox error={status.error} />
+        {st ? (
+          <>
+            <p class={st.halted ? 'banner-halted' : 'banner-ok'} data-testid="halt-state">
+              <strong>{st.halted ? t('halted') : t('notHalted')}</strong>
+              {st.halted && st.haltReason ? ` – ${st.haltReason}` : ''}
+            </p>
+            {haltAck ? (
+              <p class="ack" data-testid="halt-ack">
+                {t('haltAck', { at: formatTime(haltAck.at ?? haltAck.receivedAt, lang.value) })}
+              </p>
+            ) : null}
+            <dl class="stats">
+              <div>
+                <dt>{t('inFlight')}</dt>
+                <dd>
+                  <Count n={st.inFlight} />
+                </dd>
+              </div>
+              <div>
+                <dt>{t('pausedProjects')}</dt>
+                <dd>{Array.isArray(st.pausedProjects) ? <Count n={paused.length} /> : <Count n={Number(st.pausedProjects) || 0} />}</dd>
+              </div>
+              {st.failed !== undefined ? (
+                <div>
+                  <dt>{t('failedTotal')}</dt>
+                  <dd>
+                    <Count n={st.failed} />
+                  </dd>
+                </div>
+              ) : null}
+            </dl>
+            {queueRows(st.queues).length ? (
+              <table class="compact">
+                <caption>{t('queues')}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('colQueue')}</th>
+                    <th scope="col">{t('colCount')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {queueRows(st.queues).map(([k, v]) => (
+                    <tr key={k}>
+                      <th scope="row">{k}</th>
+                      <td class="num">{v}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
+          </>
+        ) : null}
+        <div class="actions">
+          {st?.halted ? (
+            <button type="button" class="primary" onClick={() => void resumeAll()}>
+              {t('resumeAll')}
+            </button>
+          ) : (
+            <button type="button" class="danger" onClick={() => setDialog({ kind: 'halt' })}>
+              {t('haltAll')}
+            </button>
+          )}
+          <button type="button" onClick={() => void redrive()}>
+            {t('redrive')}
+          </button>
+        </div>
+      </section>
+
+      <section aria-labelledby="active-h">
+        <h2 id="active-h">{t('activeRounds')}</h2>
+        <ErrorBox error={active.error} />
+        {active.data && active.data.length === 0 ? <p>{t('activeEmpty')}</p> : null}
+        {active.data && active.data.length > 0 ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('colProject')}</th>
+                <th scope="col">{t('colRound')}</th>
+                <th scope="col">{t('colActions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {active.data.map(({ project, rounds }) => {
+                const ack = acks[project.projectId];
+                const isPaused = project.status === 'paused';
+                return (
+                  <tr key={project.projectId} data-project={project.projectId}>
+                    <th scope="row">
+                      <Link to={`/projects/${seg(project.projectId)}`}>{project.title}</Link>
+                      <br />
+                      <StatusBadge status={project.status} /> <span class="hint">{project.organization}</span>
+                    </th>
+                    <td>
+                      {rounds.map((r) => (
+                        <div key={r.roundId} class="round-line">
+                          <Link to={`/projects/${seg(project.projectId)}/rounds/${seg(r.roundId)}`}>{r.roundId}</Link> <StatusBadge status={r.status} prefix="rstatus_" />
+                          <Progress counts={r.counts} label={`${t('progress')} ${r.roundId}`} />
+                          <span class="hint">
+                            {t('c_sent')}: <Count n={r.counts?.sent} /> / <Count n={r.counts?.planned} />
+                            {r.counts?.failed ? (
+                              <>
+                                {' '}
+                                · {t('c_failed')}: <Count n={r.counts.failed} />{' '}
+                                <button type="button" class="small" onClick={() => void redrive(r.roundId)}>
+                                  {t('redriveRound')}
+                                </button>
+                              </>
+                            ) : null}
+                          </span>
+                        </div>
+                      ))}
+                    </td>
+                    <td>
+                      {isPaused ? (
+                        <>
+                          <p class="ack" data-testid="pause-ack">
+                            {ack && (ack.inFlight ?? 0) > 0
+                              ? t('pausePending', { n: ack.inFlight ?? 0 })
+                              : t('pauseAck', { at: formatTime(ack?.at ?? project.pausedAt ?? ack?.receivedAt, lang.value), n: ack?.inFlight ?? 0 })}
+                          </p>
+                          <button type="button" class="primary" onClick={() => void resume(project)}>
+                            {t('resume')} <span class="visually-hidden">{project.title}</span>
+                          </button>
+                        </>
+                      ) : (
+                        <button type="button" class="danger" onClick={() => setDialog({ kind: 'pause', project })}>
+                          {t('pause')} <span class="visually-hidden">{project.title}</span>
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        ) : null}
+      </section>
+
+      <ContactLookup />
+
+      <ActionDialog
+        open={dialog?.kind === 'halt'}
+        title={t('haltTitle')}
+        reasonLabel={t('haltReason')}
+        confirmLabel={t('haltAll')}
+        busy={busy}
+        error={dialogError}
+        onClose={() => {
+          setDialog(undefined);
+          setDialogError(undefined);
+        }}
+        onConfirm={(reason) => void halt(reason)}
+      />
+      <ActionDialog
+        open={dialog?.kind === 'pause'}
+        title={dialog?.kind === 'pause' ? t('pauseTitle', { title: dialog.project.title }) : ''}
+        reasonLabel={t('pauseReason')}
+        confirmLabel={t('pause')}
+        busy={busy}
+        error={dialogError}
+        onClose={() => {
+          setDialog(undefined);
+          setDialogError(undefined);
+        }}
+        onConfirm={(reason) => {
+          if (dialog?.kind === 'pause') void pause(dialog.project, reason);
+        }}
+      />
+    </section>
+  );
+};
+
+interface Decision {
+  projectId: string;
+  roundId: string;
+  at: string;
+  outcome: string;
+  reason?: string;
+  channel?: string;
+}
+
+const ContactLookup = () => {
+  const [typed, setTyped] = useState('');
+  const [looked, setLooked] = useState<{ masked: string; items: Decision[] }>();
+  const [error, setError] = useState<unknown>();
+  const [invalid, setInvalid] = useState(false);
+  return (
+    <section aria-labelledby="lookup-h" class="card">
+      <h2 id="lookup-h">{t('lookupTitle')}</h2>
+      <p>{t('lookupIntro')}</p>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const nin = normaliseNin(typed);
+          if (nin.length !== 11) {
+            setInvalid(true);
+            return;
+          }
+          setInvalid(false);
+          setError(undefined);
+          try {
+            const res = await api.post<{ items: Decision[] }>('/operations/contacts/lookup', { nin });
+            // The ID leaves the screen as soon as it has been used: only the mask stays.
+            setTyped('');
+            setLooked({ masked: maskNin(nin), items: itemsOf<Decision>(res) });
+          } catch (err) {
+            setError(err);
+          }
+        }}
+      >
+        <Field label={t('nin')} error={invalid ? t('ninInvalid') : undefined}>
+          {(p) => (
+            <input
+              {...p}
+              value={typed}
+              inputMode="numeric"
+              autocomplete="off"
+              spellcheck={false}
+              maxLength={13}
+              pattern="[0-9 ]{11,13}"
+              onInput={(e) => setTyped(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" class="primary">
+          {t('lookup')}
+        </button>
+      </form>
+      <ErrorBox error={error} />
+      <div role="status" aria-live="polite">
+        {looked ? (
+          <>
+            <h3 data-testid="lookup-result">{t('lookupResult', { nin: looked.masked })}</h3>
+            {looked.items.length === 0 ? (
+              <p>{t('lookupEmpty')}</p>
+            ) : (
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('colAt')}</th>
+                    <th scope="col">{t('colProject')}</th>
+                    <th scope="col">{t('colRound')}</th>
+                    <th scope="col">{t('colOutcome')}</th>
+                    <th scope="col">{t('colReason')}</th>
+                    <th scope="col">{t('colChannel')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {looked.items.map((d, i) => (
+                    <tr key={i}>
+                      <td>{formatTime(d.at, lang.value)}</td>
+                      <td>
+                        <Link to={`/projects/${seg(d.projectId)}`}>{d.projectId}</Link>
+                      </td>
+                      <td>{d.roundId}</td>
+                      <td>{d.outcome}</td>
+                      <td>{d.reason ?? ''}</td>
+                      <td>{d.channel ?? ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </>
+        ) : null}
+      </div>
+    </section>
+  );
+};

@@ -1,0 +1,521 @@
+import { useState } from 'preact/hooks';
+import { api, ApiError, seg, type ListUpload, type Letter, type Project, type Round } from '../api';
+import { formatCount, formatTime } from '../format';
+import { getAudit, getProject, listLetters, listRounds, projectPath } from '../data';
+import { lang, t, tk } from '../i18n';
+import { recall, remember, type Session } from '../session';
+import { Count, ErrorBox, Field, fieldError, Link, navigate, Notice, PageTitle, Progress, StatusBadge, useAsync } from '../ui';
+import { rememberRound } from './round';
+
+export const ProjectScreen = ({ session, projectId }: { session: Session; projectId: string }) => {
+  const project = useAsync((s) => getProject(projectId, s), [projectId]);
+  const letters = useAsync((s) => listLetters(projectId, s), [projectId]);
+  const rounds = useAsync((s) => listRounds(projectId, s), [projectId]);
+  const [notice, setNotice] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const researcher = session.identity.role === 'researcher';
+  const p = project.data;
+
+  return (
+    <section>
+      <p>
+        <Link to="/projects">← {t('projectsTitle')}</Link>
+      </p>
+      <PageTitle>{p ? p.title : t('loading')}</PageTitle>
+      <ErrorBox error={project.error} />
+      {p ? (
+        <div class="summary">
+          <span>
+            {t('colStatus')}: <StatusBadge status={p.status} />
+          </span>
+          <span>
+            {t('colOrg')}: {p.organization}
+          </span>
+          <span>
+            {t('colPurpose')}: {tk(`purpose_${p.purpose}`, p.purpose)}
+          </span>
+          {p.allowedLinkDomains?.length ? (
+            <span>
+              {t('allowedDomains')}: {p.allowedLinkDomains.join(', ')}
+            </span>
+          ) : null}
+          {p.status === 'paused' ? (
+            <span>
+              {t('status_paused')} {formatTime(p.pausedAt, lang.value)} – {p.pauseReason}
+            </span>
+          ) : null}
+        </div>
+      ) : null}
+      {p && researcher && (p.status === 'draft' || p.status === 'changes_requested') ? (
+        <p>
+          <button
+            type="button"
+            class="primary"
+            onClick={async () => {
+              setError(undefined);
+              try {
+                await api.post(`${projectPath(projectId)}/submit`);
+                setNotice(t('submitted'));
+                project.reload();
+              } catch (e) {
+                setError(e);
+              }
+            }}
+          >
+            {t('submitForReview')}
+          </button>
+        </p>
+      ) : null}
+      <Notice>{notice}</Notice>
+      <ErrorBox error={error} />
+
+      <LettersSection projectId={projectId} letters={letters.data} error={letters.error} canEdit={researcher} />
+      {researcher ? <FormTasksSection projectId={projectId} /> : null}
+      {researcher ? <ListsSection projectId={projectId} /> : null}
+      <RoundsSection projectId={projectId} project={p} rounds={rounds.data} error={rounds.error} letters={letters.data ?? []} canCreate={researcher} onChange={rounds.reload} />
+      <AuditSection projectId={projectId} />
+    </section>
+  );
+};
+
+const LettersSection = ({ projectId, letters, error, canEdit }: { projectId: string; letters?: Letter[]; error: unknown; canEdit: boolean }) => (
+  <section aria-labelledby="letters-h">
+    <h2 id="letters-h">{t('lettersTitle')}</h2>
+    <ErrorBox error={error} />
+    {letters && letters.length === 0 ? <p>{t('lettersEmpty')}</p> : null}
+    {letters && letters.length > 0 ? (
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{t('colTitle')}</th>
+            <th scope="col">{t('kind')}</th>
+            <th scope="col">{t('colVersion')}</th>
+            <th scope="col">{t('colApproval')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {letters.map((l) => (
+            <tr key={l.letterId}>
+              <th scope="row">
+                <Link to={`/projects/${seg(projectId)}/letters/${seg(l.letterId)}`}>{l.title}</Link>
+              </th>
+              <td>{tk(`kind_${l.kind}`, l.kind)}</td>
+              <td>{l.version}</td>
+              <td>
+                <StatusBadge status={l.approval ?? 'pending'} prefix="approval_" />
+                {l.approvedVersion && l.approvedVersion !== l.version ? ` (${t('approvedVersionShort', { v: l.approvedVersion })})` : ''}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    ) : null}
+    {canEdit ? (
+      <p>
+        <Link to={`/projects/${seg(projectId)}/letters/new`} class="button">
+          {t('newLetter')}
+        </Link>
+      </p>
+    ) : null}
+  </section>
+);
+
+const FormTasksSection = ({ projectId }: { projectId: string }) => {
+  const [known, setKnown] = useState(recall(projectId).formTasks);
+  const [title, setTitle] = useState('');
+  const [type, setType] = useState<'external' | 'internal'>('internal');
+  const [url, setUrl] = useState('');
+  const [question, setQuestion] = useState('');
+  const [qtype, setQtype] = useState<'text' | 'choice' | 'scale'>('text');
+  const [options, setOptions] = useState('');
+  const [deadline, setDeadline] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  return (
+    <section aria-labelledby="ft-h">
+      <h2 id="ft-h">{t('formTasksTitle')}</h2>
+      {known.length ? (
+        <ul>
+          {known.map((f) => (
+            <li key={f.formTaskId}>
+              {f.title} – <Link to={`/projects/${seg(projectId)}/form-tasks/${seg(f.formTaskId)}`}>{t('responses')}</Link>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <details>
+        <summary>{t('newFormTask')}</summary>
+        <form
+          class="card"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setError(undefined);
+            const form =
+              type === 'external'
+                ? { type, url }
+                : {
+                    type,
+                    questions: [
+                      {
+                        id: 'q1',
+                        text: { nb: question },
+                        type: qtype,
+                        required: true,
+                        ...(qtype === 'choice' ? { options: options.split(',').map((o) => o.trim()).filter(Boolean) } : {}),
+                      },
+                    ],
+                  };
+            try {
+              const ft = await api.post<{ formTaskId: string }>(`${projectPath(projectId)}/form-tasks`, {
+                title,
+                form,
+                ...(deadline ? { deadlineDays: Number(deadline) } : {}),
+              });
+              remember(projectId, (r) => r.formTasks.push({ formTaskId: ft.formTaskId, title }));
+              setKnown(recall(projectId).formTasks);
+              setNotice(t('formTaskCreated'));
+              setTitle('');
+            } catch (err) {
+              setError(err);
+            }
+          }}
+        >
+          <Field label={t('formTaskTitle')} error={fieldError(error, 'title')}>
+            {(p) => <input {...p} required value={title} onInput={(e) => setTitle(e.currentTarget.value)} />}
+          </Field>
+          <Field label={t('formType')} error={fieldError(error, 'form.type')}>
+            {(p) => (
+              <select {...p} value={type} onChange={(e) => setType(e.currentTarget.value as 'external' | 'internal')}>
+                <option value="internal">{t('formType_internal')}</option>
+                <option value="external">{t('formType_external')}</option>
+              </select>
+            )}
+          </Field>
+          {type === 'external' ? (
+            <Field label={t('formUrl')} error={fieldError(error, 'form.url', 'form')}>
+              {(p) => <input {...p} type="url" required value={url} onInput={(e) => setUrl(e.currentTarget.value)} />}
+            </Field>
+          ) : (
+            <>
+              <Field label={t('questionText')} error={fieldError(error, 'form.questions', 'form')}>
+                {(p) => <input {...p} required value={question} onInput={(e) => setQuestion(e.currentTarget.value)} />}
+              </Field>
+              <Field label={t('questionType')}>
+                {(p) => (
+                  <select {...p} value={qtype} onChange={(e) => setQtype(e.currentTarget.value as 'text' | 'choice' | 'scale')}>
+                    <option value="text">{t('qtype_text')}</option>
+                    <option value="choice">{t('qtype_choice')}</option>
+                    <option value="scale">{t('qtype_scale')}</option>
+                  </select>
+                )}
+              </Field>
+              {qtype === 'choice' ? (
+                <Field label={t('questionOptions')}>{(p) => <input {...p} value={options} onInput={(e) => setOptions(e.currentTarget.value)} />}</Field>
+              ) : null}
+            </>
+          )}
+          <Field label={t('deadlineDays')} error={fieldError(error, 'deadlineDays')}>
+            {(p) => <input {...p} type="number" min={1} inputMode="numeric" value={deadline} onInput={(e) => setDeadline(e.currentTarget.value)} />}
+          </Field>
+          <ErrorBox error={error} />
+          <Notice>{notice}</Notice>
+          <button type="submit" class="primary">
+            {t('createFormTask')}
+          </button>
+        </form>
+      </details>
+    </section>
+  );
+};
+
+const ListsSection = ({ projectId }: { projectId: string }) => {
+  const [file, setFile] = useState<File>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [result, setResult] = useState<ListUpload>();
+  const [known, setKnown] = useState(recall(projectId).lists);
+
+  const upload = async () => {
+    if (!file) {
+      setError(new ApiError(400, 'VALIDATION_FAILED', t('noFile'), [{ field: 'file', message: t('noFile') }]));
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    setResult(undefined);
+    try {
+      let res: ListUpload;
+      if (file.size > 10 * 1024 * 1024 - 4096) {
+        // Above the API's request limit: presigned upload to the bucket, then register the object.
+        const { objectKey, uploadUrl } = await api.post<{ objectKey: string; uploadUrl: string }>(`${projectPath(projectId)}/recipient-lists/upload-url`);
+        const put = await fetch(uploadUrl, { method: 'PUT', body: file, headers: { 'content-type': 'text/csv' } });
+        if (!put.ok) throw new ApiError(put.status, 'UPLOAD_FAILED', put.statusText);
+        res = await api.post<ListUpload>(`${projectPath(projectId)}/recipient-lists`, { objectKey });
+      } else {
+        res = await api.text<ListUpload>('POST', `${projectPath(projectId)}/recipient-lists`, await file.text(), 'text/csv');
+      }
+      setResult(res);
+      remember(projectId, (r) => r.lists.unshift({ listId: res.listId, rows: res.rows, accepted: res.accepted, name: file.name }));
+      setKnown(recall(projectId).lists);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section aria-labelledby="lists-h">
+      <h2 id="lists-h">{t('listsTitle')}</h2>
+      <form
+        class="card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void upload();
+        }}
+      >
+        <Field label={t('uploadList')} hint={t('uploadListHint')} error={fieldError(error, 'file')}>
+          {(p) => <input {...p} type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.currentTarget.files?.[0])} />}
+        </Field>
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? t('uploading') : t('upload')}
+        </button>
+      </form>
+      <ErrorBox error={error} />
+      <div role="status" aria-live="polite">
+        {result ? (
+          <div class="card list-result">
+            <p>
+              {t('listResult', {
+                listId: result.listId,
+                rows: formatCount(result.rows, lang.value),
+                accepted: formatCount(result.accepted, lang.value),
+                rejected: formatCount(result.rejected.length, lang.value),
+                dups: formatCount(result.duplicatesInList, lang.value),
+              })}
+            </p>
+            {result.rejected.length > 0 ? (
+              <table>
+                <caption>{t('rejectedRows')}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('colRow')}</th>
+                    <th scope="col">{t('colCode')}</th>
+                    <th scope="col">{t('colMessage')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {result.rejected.slice(0, 500).map((r) => (
+                    <tr key={r.row}>
+                      <th scope="row">{r.row}</th>
+                      <td>
+                        <code>{r.code}</code>
+                      </td>
+                      <td>{r.message}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
+          </div>
+        ) : null}
+      </div>
+      {known.length ? (
+        <>
+          <h3>{t('knownLists')}</h3>
+          <ul>
+            {known.map((l) => (
+              <li key={l.listId}>
+                <code>{l.listId}</code> {l.name ? `(${l.name})` : ''} – <Count n={l.accepted} /> / <Count n={l.rows} />
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </section>
+  );
+};
+
+const RoundsSection = ({
+  projectId,
+  project,
+  rounds,
+  error,
+  letters,
+  canCreate,
+  onChange,
+}: {
+  projectId: string;
+  project?: Project;
+  rounds?: Round[];
+  error: unknown;
+  letters: Letter[];
+  canCreate: boolean;
+  onChange: () => void;
+}) => {
+  const lists = recall(projectId).lists;
+  const [letterId, setLetterId] = useState('');
+  const [version, setVersion] = useState('');
+  const [listId, setListId] = useState(lists[0]?.listId ?? '');
+  const [canary, setCanary] = useState('');
+  const [onlyNon, setOnlyNon] = useState(false);
+  const [err, setErr] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const chosenLetter = letterId || letters[0]?.letterId || '';
+  return (
+    <section aria-labelledby="rounds-h">
+      <h2 id="rounds-h">{t('roundsTitle')}</h2>
+      <ErrorBox error={error} />
+      {rounds && rounds.length === 0 ? <p>{t('roundsEmpty')}</p> : null}
+      {rounds && rounds.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('colRound')}</th>
+              <th scope="col">{t('letter')}</th>
+              <th scope="col">{t('colStatus')}</th>
+              <th scope="col">{t('colProgress')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rounds.map((r) => (
+              <tr key={r.roundId}>
+                <th scope="row">
+                  <Link to={`/projects/${seg(projectId)}/rounds/${seg(r.roundId)}`}>{r.roundId}</Link>
+                </th>
+                <td>
+                  {letters.find((l) => l.letterId === r.letterId)?.title ?? r.letterId ?? '–'}
+                  {r.letterVersion ? ` v${r.letterVersion}` : ''}
+                </td>
+                <td>
+                  <StatusBadge status={r.status} prefix="rstatus_" />
+                </td>
+                <td>{r.counts ? <Progress counts={r.counts} label={`${t('progress')} ${r.roundId}`} /> : '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {canCreate ? (
+        <form
+          class="card"
+          aria-labelledby="new-round-h"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setBusy(true);
+            setErr(undefined);
+            try {
+              const body: Record<string, unknown> = { letterId: chosenLetter, listId };
+              if (version) body.letterVersion = Number(version);
+              if (canary) body.canary = { size: Number(canary) };
+              if (onlyNon) body.onlyNonResponders = true;
+              const round = await api.post<Round>(`${projectPath(projectId)}/rounds`, body);
+              const letter = letters.find((l) => l.letterId === chosenLetter);
+              rememberRound({ ...round, letterId: round.letterId ?? chosenLetter, letterVersion: round.letterVersion ?? (version ? Number(version) : letter?.version), listId: round.listId ?? listId });
+              onChange();
+              navigate(`/projects/${seg(projectId)}/rounds/${seg(round.roundId)}`);
+            } catch (ex) {
+              setErr(ex);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          <h3 id="new-round-h">{t('newRound')}</h3>
+          {project?.status === 'paused' ? <p class="hint">{t('status_paused')}</p> : null}
+          <Field label={t('letter')} error={fieldError(err, 'letterId')}>
+            {(p) => (
+              <select {...p} required value={chosenLetter} onChange={(e) => setLetterId(e.currentTarget.value)}>
+                <option value="" disabled>
+                  {t('chooseLetter')}
+                </option>
+                {letters.map((l) => (
+                  <option key={l.letterId} value={l.letterId}>
+                    {l.title} (v{l.version})
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label={t('letterVersion')} error={fieldError(err, 'letterVersion')}>
+            {(p) => <input {...p} type="number" min={1} inputMode="numeric" value={version} onInput={(e) => setVersion(e.currentTarget.value)} />}
+          </Field>
+          <Field label={t('list')} error={fieldError(err, 'listId')}>
+            {(p) =>
+              lists.length ? (
+                <select {...p} required value={listId} onChange={(e) => setListId(e.currentTarget.value)}>
+                  {lists.map((l) => (
+                    <option key={l.listId} value={l.listId}>
+                      {l.name ? `${l.name} – ` : ''}
+                      {l.listId} ({l.accepted})
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                <input {...p} required value={listId} onInput={(e) => setListId(e.currentTarget.value)} />
+              )
+            }
+          </Field>
+          <Field label={t('canarySize')} error={fieldError(err, 'canary', 'canary.size')}>
+            {(p) => <input {...p} type="number" min={1} inputMode="numeric" value={canary} onInput={(e) => setCanary(e.currentTarget.value)} />}
+          </Field>
+          <div class="field check">
+            <input id="only-non" type="checkbox" checked={onlyNon} onChange={(e) => setOnlyNon(e.currentTarget.checked)} />
+            <label for="only-non">{t('onlyNonResponders')}</label>
+          </div>
+          <ErrorBox error={err} />
+          <button type="submit" class="primary" disabled={busy || !chosenLetter || !listId}>
+            {t('createRound')}
+          </button>
+        </form>
+      ) : null}
+    </section>
+  );
+};
+
+const actorName = (a: unknown): string => {
+  if (typeof a === 'string') return a;
+  if (a && typeof a === 'object') {
+    const o = a as Record<string, unknown>;
+    return [o.name ?? o.sub, o.role ? `(${String(o.role)})` : ''].filter(Boolean).join(' ');
+  }
+  return '';
+};
+
+const AuditSection = ({ projectId }: { projectId: string }) => {
+  const [open, setOpen] = useState(false);
+  const audit = useAsync((s) => (open ? getAudit(projectId, s) : Promise.resolve(undefined)), [projectId, open]);
+  return (
+    <section aria-labelledby="audit-h">
+      <h2 id="audit-h">{t('auditTitle')}</h2>
+      <details onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+        <summary>{t('showAudit')}</summary>
+        <ErrorBox error={audit.error} />
+        {audit.data ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('colAt')}</th>
+                <th scope="col">{t('colActor')}</th>
+                <th scope="col">{t('colAction')}</th>
+                <th scope="col">{t('colDetails')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {audit.data.map((ev, i) => (
+                <tr key={i}>
+                  <td>{formatTime(ev.at, lang.value)}</td>
+                  <td>{actorName(ev.actor)}</td>
+                  <td>{ev.action}</td>
+                  <td>
+                    <code class="wrap">{ev.details ? JSON.stringify(ev.details) : ''}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+      </details>
+    </section>
+  );
+};

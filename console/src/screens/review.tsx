@@ -1,0 +1,258 @@
+import { useState } from 'preact/hooks';
+import { api, seg, type Letter, type Project, type Round } from '../api';
+import { diffLines, type LetterLang } from '../format';
+import { getLetterVersion, getProject, listLetters, listProjects, listRounds, projectPath } from '../data';
+import { t, type Key } from '../i18n';
+import type { Session } from '../session';
+import { ActionDialog, ErrorBox, Field, Link, Notice, PageTitle, StatusBadge, useAsync } from '../ui';
+import { ProjectTable } from './projects';
+import { FindingList, PreflightReport } from './round';
+
+const CHECKLIST = ['senderIdentified', 'purposeStated', 'voluntary', 'howToWithdraw', 'contactPerson', 'bothStandards', 'linksChecked'] as const;
+
+interface Held {
+  project: Project;
+  round: Round;
+}
+
+const heldRounds = async (projects: Project[], signal: AbortSignal): Promise<Held[]> => {
+  const out: Held[] = [];
+  await Promise.all(
+    projects.map(async (project) => {
+      const rounds = await listRounds(project.projectId, signal).catch(() => [] as Round[]);
+      for (const round of rounds) if (round.status === 'held') out.push({ project, round });
+    }),
+  );
+  return out;
+};
+
+export const ReviewQueueScreen = ({ session }: { session: Session }) => {
+  const projects = useAsync((s) => listProjects(s), []);
+  const mine = (projects.data ?? []).filter((p) => p.organization === session.identity.org);
+  const held = useAsync((s) => (projects.data ? heldRounds(mine, s) : Promise.resolve([])), [projects.data]);
+  return (
+    <section>
+      <PageTitle>{t('reviewTitle')}</PageTitle>
+      <ErrorBox error={projects.error} />
+      {projects.data ? (
+        mine.some((p) => p.status === 'in_review') ? (
+          <ProjectTable projects={mine.filter((p) => p.status === 'in_review')} linkTo={(p) => `/review/${seg(p.projectId)}`} />
+        ) : (
+          <p>{t('reviewEmpty')}</p>
+        )
+      ) : (
+        <p>{t('loading')}</p>
+      )}
+      <section aria-labelledby="held-h">
+        <h2 id="held-h">{t('heldRoundsTitle')}</h2>
+        <ErrorBox error={held.error} />
+        {held.data && held.data.length === 0 ? <p>{t('heldEmpty')}</p> : null}
+        {held.data?.map(({ project, round }) => (
+          <HeldRound key={round.roundId} project={project} round={round} onDone={held.reload} />
+        ))}
+      </section>
+    </section>
+  );
+};
+
+const HeldRound = ({ project, round, onDone }: { project: Project; round: Round; onDone: () => void }) => {
+  const [open, setOpen] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string>();
+  return (
+    <article class="card" aria-labelledby={`held-${round.roundId}`}>
+      <h3 id={`held-${round.roundId}`}>
+        {project.title} – <Link to={`/projects/${seg(project.projectId)}/rounds/${seg(round.roundId)}`}>{round.roundId}</Link>{' '}
+        <StatusBadge status={round.status} prefix="rstatus_" />
+      </h3>
+      <p>{t('heldExplain')}</p>
+      {round.preflight ? <PreflightReport preflight={round.preflight} /> : null}
+      <FindingList findings={round.findings ?? []} />
+      <Notice>{notice}</Notice>
+      <button type="button" class="primary" onClick={() => setOpen(true)}>
+        {t('override')}
+      </button>
+      <ActionDialog
+        open={open}
+        title={t('overrideTitle')}
+        reasonLabel={t('reason')}
+        confirmLabel={t('override')}
+        busy={busy}
+        error={error}
+        onClose={() => setOpen(false)}
+        onConfirm={async (reason) => {
+          setBusy(true);
+          setError(undefined);
+          try {
+            await api.post(`${projectPath(project.projectId)}/rounds/${seg(round.roundId)}/override`, { reason });
+            setOpen(false);
+            setNotice(t('overridden'));
+            onDone();
+          } catch (e) {
+            setError(e);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <FindingList findings={(round.findings ?? []).filter((f) => f.code === 'DUPLICATE_ROUND')} />
+      </ActionDialog>
+    </article>
+  );
+};
+
+const LANGS: LetterLang[] = ['nb', 'nn', 'en'];
+
+const asText = (l: Letter | undefined, lang: LetterLang) => {
+  const c = l?.content[lang];
+  return c ? `${c.subject}\n\n${c.body}` : '';
+};
+
+const LetterDiff = ({ projectId, letter }: { projectId: string; letter: Letter }) => {
+  const from = letter.approvedVersion && letter.approvedVersion !== letter.version ? letter.approvedVersion : undefined;
+  const before = useAsync((s) => (from ? getLetterVersion(projectId, letter.letterId, from, s) : Promise.resolve(undefined)), [projectId, letter.letterId, from]);
+  return (
+    <article class="card" aria-labelledby={`diff-${letter.letterId}`}>
+      <h3 id={`diff-${letter.letterId}`}>
+        {letter.title} (v{letter.version}) <StatusBadge status={letter.approval ?? 'pending'} prefix="approval_" />
+      </h3>
+      <p>{from ? t('diffTitle', { from, to: letter.version }) : t('diffFirst', { to: letter.version })}</p>
+      {from && !before.loading && !before.data ? <p class="hint">{t('diffUnavailable')}</p> : null}
+      <div class="languages">
+        {LANGS.map((lg) => {
+          const lines = diffLines(from && before.data ? asText(before.data, lg) : '', asText(letter, lg));
+          return (
+            <div key={lg} class="language" lang={lg}>
+              <h4>{t(`lang_${lg}`)}</h4>
+              {lines.length === 0 ? (
+                <p class="hint">{t('emptyPreview')}</p>
+              ) : (
+                <pre class="diff">
+                  {lines.map((d, i) =>
+                    d.op === 'same' ? (
+                      <span key={i} class="diff-same">{`  ${d.text}\n`}</span>
+                    ) : d.op === 'add' ? (
+                      <ins key={i} class="diff-add">
+                        <span class="visually-hidden">{t('diffAdded')}: </span>
+                        {`+ ${d.text}\n`}
+                      </ins>
+                    ) : (
+                      <del key={i} class="diff-del">
+                        <span class="visually-hidden">{t('diffRemoved')}: </span>
+                        {`− ${d.text}\n`}
+                      </del>
+                    ),
+                  )}
+                </pre>
+              )}
+            </div>
+          );
+        })}
+      </div>
+    </article>
+  );
+};
+
+export const ReviewScreen = ({ projectId }: { session: Session; projectId: string }) => {
+  const project = useAsync((s) => getProject(projectId, s), [projectId]);
+  const letters = useAsync((s) => listLetters(projectId, s), [projectId]);
+  const [checklist, setChecklist] = useState<Record<string, boolean>>({});
+  const [comment, setComment] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  const decide = async (what: 'approve' | 'reject') => {
+    setError(undefined);
+    if (what === 'reject' && !comment.trim()) {
+      setError(new Error(t('commentRequired')));
+      return;
+    }
+    setBusy(true);
+    try {
+      const body = what === 'approve' ? { ...(comment.trim() ? { comment: comment.trim() } : {}), checklist } : { comment: comment.trim() };
+      await api.post(`${projectPath(projectId)}/${what}`, body);
+      setNotice(what === 'approve' ? t('approved') : t('rejected'));
+      project.reload();
+      letters.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const approveVersion = async (l: Letter) => {
+    setError(undefined);
+    try {
+      await api.post(`${projectPath(projectId)}/letters/${seg(l.letterId)}/approve`, { version: l.version });
+      setNotice(t('versionApproved', { v: l.version }));
+      letters.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  const p = project.data;
+  return (
+    <section class="wide">
+      <p>
+        <Link to="/review">← {t('reviewTitle')}</Link>
+      </p>
+      <PageTitle>{t('reviewProjectTitle', { title: p?.title ?? '…' })}</PageTitle>
+      <ErrorBox error={project.error ?? letters.error} />
+      {p ? (
+        <p class="summary">
+          <span>
+            {t('colStatus')}: <StatusBadge status={p.status} />
+          </span>
+          <span>
+            {t('colOrg')}: {p.organization}
+          </span>
+          <span>
+            <Link to={`/projects/${seg(projectId)}`}>{t('roundsTitle')} / {t('auditTitle')}</Link>
+          </span>
+        </p>
+      ) : null}
+      {letters.data?.map((l) => (
+        <div key={l.letterId}>
+          <LetterDiff projectId={projectId} letter={l} />
+          {l.approval !== 'approved' && p?.status === 'approved' ? (
+            <button type="button" onClick={() => void approveVersion(l)}>
+              {t('approveVersion', { v: l.version })}
+            </button>
+          ) : null}
+        </div>
+      ))}
+      <form
+        class="card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void decide('approve');
+        }}
+      >
+        <fieldset>
+          <legend>{t('checklistTitle')}</legend>
+          {CHECKLIST.map((item) => (
+            <div class="field check" key={item}>
+              <input id={`ck-${item}`} type="checkbox" checked={!!checklist[item]} onChange={(e) => setChecklist((c) => ({ ...c, [item]: e.currentTarget.checked }))} />
+              <label for={`ck-${item}`}>{t(`ck_${item}` as Key)}</label>
+            </div>
+          ))}
+        </fieldset>
+        <Field label={t('comment')}>{(p) => <textarea {...p} rows={3} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />}</Field>
+        <ErrorBox error={error} />
+        <Notice>{notice}</Notice>
+        <div class="actions">
+          <button type="submit" class="primary" disabled={busy}>
+            {t('approve')}
+          </button>
+          <button type="button" disabled={busy} onClick={() => void decide('reject')}>
+            {t('reject')}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+};

@@ -1,0 +1,246 @@
+import { useState } from 'preact/hooks';
+import { api, seg, type Finding, type Letter, type Round } from '../api';
+import { confirmationSegments, type Preflight, type RoundCounts } from '../format';
+import { getLetter, getProject, getRound, projectPath } from '../data';
+import { lang, t, tk } from '../i18n';
+import type { Session } from '../session';
+import { ActionDialog, Count, ErrorBox, Link, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
+
+// What the create call returned (pre-flight, findings, letter and version), for when GET of the
+// round does not repeat it. Kept for the tab's lifetime.
+const created = new Map<string, Round>();
+export const rememberRound = (r: Round) => {
+  created.set(r.roundId, r);
+  try {
+    sessionStorage.setItem(`rd.round.${r.roundId}`, JSON.stringify(r));
+  } catch {
+    /* storage full: the in-memory copy still works */
+  }
+};
+const recallRound = (roundId: string): Round | undefined => {
+  const hit = created.get(roundId);
+  if (hit) return hit;
+  try {
+    const raw = sessionStorage.getItem(`rd.round.${roundId}`);
+    return raw ? (JSON.parse(raw) as Round) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const TERMINAL = new Set(['completed', 'cancelled']);
+const COUNT_KEYS: (keyof RoundCounts)[] = ['planned', 'sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled', 'pending'];
+const PREFLIGHT_KEYS = ['total', 'eligible', 'reserved', 'withdrawn', 'alreadySent', 'invalid', 'deceased', 'notFound'];
+
+export const PreflightReport = ({ preflight }: { preflight: Preflight }) => (
+  <table class="compact">
+    <caption>{t('preflightTitle')}</caption>
+    <tbody>
+      {PREFLIGHT_KEYS.filter((k) => preflight[k] !== undefined).map((k) => (
+        <tr key={k}>
+          <th scope="row">{tk(`pf_${k}`, k)}</th>
+          <td class="num">
+            <Count n={preflight[k]} />
+          </td>
+        </tr>
+      ))}
+    </tbody>
+  </table>
+);
+
+export const FindingList = ({ findings }: { findings: Finding[] }) =>
+  findings.length === 0 ? null : (
+    <ul class="findings">
+      {findings.map((f, i) => (
+        <li key={i} class={`finding finding-${f.severity ?? 'error'}`}>
+          <strong>
+            {f.severity ? `${tk(`severity_${f.severity}`, f.severity)}: ` : ''}
+            <code>{f.code}</code>
+          </strong>{' '}
+          {f.message}
+          {Object.entries(f)
+            .filter(([k]) => !['code', 'severity', 'message'].includes(k))
+            .map(([k, v]) => (
+              <span key={k} class="finding-extra">
+                {' '}
+                · {k}: <code>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</code>
+              </span>
+            ))}
+        </li>
+      ))}
+    </ul>
+  );
+
+export const CountsTable = ({ counts, skipReasons }: { counts: Partial<RoundCounts>; skipReasons?: Record<string, number> }) => (
+  <table class="compact counts">
+    <tbody>
+      {COUNT_KEYS.map((k) => (
+        <tr key={k}>
+          <th scope="row">{tk(`c_${k}`, k)}</th>
+          <td class="num" data-count={k}>
+            <Count n={counts[k]} />
+          </td>
+        </tr>
+      ))}
+      {skipReasons
+        ? Object.entries(skipReasons).map(([k, v]) => (
+            <tr key={`skip-${k}`} class="sub">
+              <th scope="row">
+                {t('skipReasons')}: {k}
+              </th>
+              <td class="num">
+                <Count n={v} />
+              </td>
+            </tr>
+          ))
+        : null}
+    </tbody>
+  </table>
+);
+
+export const RoundScreen = ({ session, projectId, roundId }: { session: Session; projectId: string; roundId: string }) => {
+  const project = useAsync((s) => getProject(projectId, s), [projectId]);
+  const round = useAsync((s) => getRound(projectId, roundId, s), [projectId, roundId]);
+  const known = recallRound(roundId);
+  const r: Round | undefined = round.data ? { ...known, ...round.data, preflight: round.data.preflight ?? known?.preflight, findings: round.data.findings ?? known?.findings } : known;
+  const letterId = r?.letterId;
+  const letter = useAsync((s) => (letterId ? getLetter(projectId, letterId, s) : Promise.resolve(undefined)), [projectId, letterId]);
+  const [dialog, setDialog] = useState<'release' | 'override' | 'cancel' | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+
+  const live = !!r && !TERMINAL.has(r.status) && r.status !== 'ready' && r.status !== 'held';
+  usePoll(
+    async () => {
+      const fresh = await getRound(projectId, roundId);
+      round.set(fresh);
+    },
+    1000,
+    live,
+  );
+
+  const act = async (what: string, body: unknown, done: string) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.post(`${projectPath(projectId)}/rounds/${seg(roundId)}/${what}`, body);
+      setNotice(done);
+      setDialog(undefined);
+      round.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const role = session.identity.role;
+  const version = r?.letterVersion ?? letter.data?.version;
+  const title = letter.data?.title ?? r?.letterId ?? '';
+
+  return (
+    <section>
+      <p>
+        <Link to={`/projects/${seg(projectId)}`}>← {project.data?.title ?? t('back')}</Link>
+      </p>
+      <PageTitle>{t('roundTitle', { id: roundId })}</PageTitle>
+      <ErrorBox error={round.error} />
+      {r ? (
+        <>
+          <div class="summary">
+            <span>
+              {t('colStatus')}: <StatusBadge status={r.status} prefix="rstatus_" />
+            </span>
+            <span>
+              {t('letter')}: {title}
+              {version ? ` (v${version})` : ''}
+            </span>
+            {live ? <span class="hint">{t('liveUpdating')}</span> : null}
+          </div>
+          {r.preflight ? <PreflightReport preflight={r.preflight} /> : null}
+          {r.findings?.length ? (
+            <section aria-labelledby="rf-h">
+              <h2 id="rf-h">{t('findingsTitle')}</h2>
+              <FindingList findings={r.findings} />
+            </section>
+          ) : null}
+          {r.status === 'held' ? <p class="warning-box">{t('heldExplain')}</p> : null}
+          {r.counts ? (
+            <section aria-labelledby="prog-h">
+              <h2 id="prog-h">{t('progress')}</h2>
+              <Progress counts={r.counts} />
+              <CountsTable counts={r.counts} skipReasons={r.skipReasons} />
+            </section>
+          ) : null}
+          <Notice>{notice}</Notice>
+          <ErrorBox error={dialog ? undefined : error} />
+          <div class="actions">
+            {role === 'researcher' && (r.status === 'ready' || r.status === 'held') ? (
+              <button type="button" class="primary" onClick={() => setDialog('release')}>
+                {t('release')}
+              </button>
+            ) : null}
+            {role === 'superuser' && r.status === 'held' ? (
+              <button type="button" class="primary" onClick={() => setDialog('override')}>
+                {t('override')}
+              </button>
+            ) : null}
+            {(role === 'researcher' || role === 'superuser') && r.status === 'canary_hold' ? (
+              <button type="button" class="primary" onClick={() => void act('confirm-canary', undefined, t('released'))}>
+                {t('confirmCanary')}
+              </button>
+            ) : null}
+            {role !== 'operations' && !TERMINAL.has(r.status) ? (
+              <button type="button" class="danger" onClick={() => setDialog('cancel')}>
+                {t('cancelRound')}
+              </button>
+            ) : null}
+          </div>
+          <ActionDialog
+            open={dialog === 'release'}
+            title={t('releaseTitle')}
+            confirmLabel={t('releaseConfirm')}
+            busy={busy}
+            error={error}
+            onClose={() => setDialog(undefined)}
+            onConfirm={() => void act('release', undefined, t('released'))}
+          >
+            {r.preflight && version ? <ConfirmationText letter={letter.data} title={title} version={version} preflight={r.preflight} /> : null}
+          </ActionDialog>
+          <ActionDialog
+            open={dialog === 'override'}
+            title={t('overrideTitle')}
+            reasonLabel={t('reason')}
+            confirmLabel={t('override')}
+            busy={busy}
+            error={error}
+            onClose={() => setDialog(undefined)}
+            onConfirm={(reason) => void act('override', { reason }, t('overridden'))}
+          >
+            <FindingList findings={(r.findings ?? []).filter((f) => f.code === 'DUPLICATE_ROUND')} />
+          </ActionDialog>
+          <ActionDialog
+            open={dialog === 'cancel'}
+            title={t('cancelRound')}
+            confirmLabel={t('cancelRound')}
+            busy={busy}
+            error={error}
+            onClose={() => setDialog(undefined)}
+            onConfirm={() => void act('cancel', undefined, t('rstatus_cancelled'))}
+          >
+            <p>{t('cancelRoundReason')}</p>
+          </ActionDialog>
+        </>
+      ) : round.loading ? (
+        <p>{t('loading')}</p>
+      ) : null}
+    </section>
+  );
+};
+
+const ConfirmationText = ({ title, version, preflight }: { letter?: Letter; title: string; version: number; preflight: Preflight }) => (
+  <p class="confirmation" data-testid="confirmation">
+    {confirmationSegments({ letterTitle: title, version, preflight }, lang.value).map((s, i) => (s.em ? <em key={i}>{s.text}</em> : <span key={i}>{s.text}</span>))}
+  </p>
+);
