@@ -1,7 +1,11 @@
-import { dynamo } from '../shared/clients.js';
+import { dynamo, s3 } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { DynamoAuditLog } from './dynamo/audit-log.js';
 import { DynamoProjectRepository } from './dynamo/project-repository.js';
+import { DynamoRecipientListRepository } from './dynamo/recipient-list-repository.js';
+import { DynamoPopulationRegistry, DynamoReservationRegistry } from './dynamo/citizen-registry.js';
+import { DynamoContactLedger } from './dynamo/contact-ledger.js';
+import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { DynamoLetterRepository } from './dynamo/letter-repository.js';
 import { DynamoCitizenTaskRepository, DynamoFormTaskRepository } from './dynamo/form-task-repository.js';
 import { HttpLinkProber } from './http/link-prober.js';
@@ -16,6 +20,11 @@ const build = () => {
   return {
     projects: new DynamoProjectRepository(db, main),
     audit: new DynamoAuditLog(db, main),
+    lists: new DynamoRecipientListRepository(db, main, config.tableName('recipients')),
+    listUploads: new S3ListUploadStore(s3(), config.bucketName('recipientLists')),
+    reservations: new DynamoReservationRegistry(db, config.tableName('citizens')),
+    population: new DynamoPopulationRegistry(db, config.tableName('citizens')),
+    contacts: new DynamoContactLedger(db, config.tableName('citizens')),
     letters: new DynamoLetterRepository(db, main),
     formTasks: new DynamoFormTaskRepository(db, main),
     citizenTasks: new DynamoCitizenTaskRepository(db, config.tableName('citizens'), main),

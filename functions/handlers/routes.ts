@@ -8,6 +8,9 @@ export const areas = {
   letters: 'functions/handlers/letters/index.ts',
   formTasks: 'functions/handlers/form-tasks/index.ts',
   citizenTasks: 'functions/handlers/citizen-tasks/index.ts',
+  lists: 'functions/handlers/lists/index.ts',
+  citizens: 'functions/handlers/citizens/index.ts',
+  registry: 'functions/handlers/registry/index.ts',
 } as const;
 
 export type Area = keyof typeof areas;
@@ -47,6 +50,16 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('GET', '/projects/{projectId}/form-tasks/{formTaskId}/responses', 'formTasks'),
   r('GET', '/citizen/tasks', 'citizenTasks'),
   r('POST', '/citizen/tasks/{taskId}/answers', 'citizenTasks'),
+  r('POST', '/projects/{projectId}/recipient-lists', 'lists'),
+  r('POST', '/projects/{projectId}/recipient-lists/upload-url', 'lists'),
+  r('GET', '/projects/{projectId}/recipient-lists', 'lists'),
+  r('GET', '/projects/{projectId}/recipient-lists/{listId}', 'lists'),
+  r('PUT', '/citizen/reservations/research', 'citizens'),
+  r('DELETE', '/citizen/reservations/research', 'citizens'),
+  r('GET', '/citizen/reservations', 'citizens'),
+  r('POST', '/citizen/projects/{projectId}/withdraw', 'citizens'),
+  { ...r('PUT', '/registry/reservations', 'registry'), localOnly: true },
+  { ...r('PUT', '/registry/population', 'registry'), localOnly: true },
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;

@@ -8,6 +8,9 @@ export const keys = {
   member: (projectId: string, sub: string) => ({ pk: `PROJECT#${projectId}`, sk: `MEMBER#${sub}` }),
   audit: (scope: string, at: string, seq: string) => ({ pk: `AUDIT#${scope}`, sk: `${at}#${seq}` }),
   opsState: () => ({ pk: 'OPERATIONS', sk: 'STATE' }),
+  recipientList: (projectId: string, listId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LIST#${listId}` }),
+  /** gsi1 of a round: rounds per status across projects (the dispatch side finds dispatching rounds). */
+  round: (projectId: string, roundId: string) => ({ pk: `PROJECT#${projectId}`, sk: `ROUND#${roundId}` }),
   letter: (projectId: string, letterId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LETTER#${letterId}` }),
   /** Zero-padded so a letter's versions sort in order; LETTERV# never begins with LETTER#. */
   letterVersion: (projectId: string, letterId: string, version: number) => ({
@@ -20,6 +23,9 @@ export const keys = {
     pk: `PROJECT#${projectId}`,
     sk: `RESPONSE#${formTaskId}#${recipient}`,
   }),
+
+  // recipients table: accepted recipients of a list, in numbered chunks
+  recipientChunk: (listId: string, chunk: number) => ({ listId, chunk }),
 
   // citizens table: the citizen's own records are keyed by their national ID
   reservation: (nin: string) => ({ pk: `CIT#${nin}`, sk: 'RESERVATION' }),

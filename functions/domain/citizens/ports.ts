@@ -24,3 +24,15 @@ export interface PopulationRegistry {
   setFacts(nins: readonly string[], facts: Partial<Omit<PopulationFacts, 'known'>>): Promise<void>;
   factsOf(nins: readonly string[]): Promise<Map<string, PopulationFacts>>;
 }
+
+/** The citizen's own view and the bulk import: what the stand-in's HTTP routes need beyond the send-time reads. */
+export interface ReservationAdmin extends ReservationRegistry {
+  setReservations(nins: readonly string[], reserved: boolean): Promise<void>;
+  reservationOf(nin: string): Promise<{ reserved: boolean; updatedAt?: string }>;
+  withdrawalsOf(nin: string): Promise<{ projectId: string; withdrawnAt: string }[]>;
+}
+
+/** The stand-in can also be told that it does not know some IDs (`known: false`, counted as not-found). */
+export interface PopulationAdmin extends PopulationRegistry {
+  setFacts(nins: readonly string[], facts: Partial<Omit<PopulationFacts, 'known'>> & { known?: boolean }): Promise<void>;
+}

@@ -1,0 +1,99 @@
+import { CsvError, parse } from 'csv-parse/sync';
+import { DomainError } from '../../shared/errors.js';
+
+/**
+ * Reads recipient lists as Norwegian Excel writes them: `;` (the default in a Norwegian locale)
+ * or `,` as delimiter, optionally a UTF-8 BOM, CRLF or LF, quoted fields with doubled quotes.
+ */
+
+export class MalformedCsvError extends DomainError {
+  constructor(message: string, details?: unknown) {
+    super('MALFORMED_CSV', 400, message, details);
+  }
+}
+
+export interface CsvTable {
+  readonly header: readonly string[];
+  /** Data records in file order, blank lines dropped; `line` is the physical line of the record's start. */
+  readonly records: readonly { readonly line: number; readonly cells: readonly string[] }[];
+  readonly delimiter: string;
+}
+
+const CANDIDATES = [';', ',', '\t'] as const;
+
+/** The delimiter that occurs most often, outside quotes, in the header line. */
+export const detectDelimiter = (text: string): string => {
+  const counts = new Map<string, number>(CANDIDATES.map((c) => [c, 0]));
+  let inQuotes = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '"') inQuotes = !inQuotes;
+    else if (!inQuotes && (ch === '\n' || ch === '\r')) break;
+    else if (!inQuotes && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
+  }
+  let best: string = ';';
+  let bestCount = 0;
+  for (const [c, n] of counts) {
+    if (n > bestCount) {
+      best = c;
+      bestCount = n;
+    }
+  }
+  return best;
+};
+
+const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+export const parseCsv = (input: string): CsvTable => {
+  const text = stripBom(input);
+  if (text.trim() === '') throw new MalformedCsvError('The file is empty; a header row with a "nin" column is required');
+  if (text.includes('\u0000')) throw new MalformedCsvError('The file is not text (it contains NUL bytes); save it as CSV');
+  const delimiter = detectDelimiter(text);
+  let rows: { record: string[]; info: { lines: number } }[];
+  try {
+    rows = parse(text, {
+      delimiter,
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      // A bare quote inside an unquoted field (hand-edited files) is taken literally, not a parse error.
+      relax_quotes: true,
+      skip_empty_lines: true,
+      trim: false,
+      max_record_size: 64 * 1024,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (e) {
+    // csv-parse messages can quote file content; give the line only.
+    if (e instanceof CsvError) {
+      const line = (e as CsvError & { lines?: number }).lines;
+      throw new MalformedCsvError(`The file is not valid CSV${line ? ` (near line ${line})` : ''}: ${describeCsvError(e.code)}`, {
+        code: e.code,
+        ...(line ? { line } : {}),
+      });
+    }
+    throw e;
+  }
+  const [first, ...rest] = rows;
+  if (!first) throw new MalformedCsvError('The file has no header row');
+  const isBlank = (cells: readonly string[]) => cells.every((c) => c.trim() === '');
+  return {
+    header: first.record,
+    delimiter,
+    records: rest.filter((r) => !isBlank(r.record)).map((r) => ({ line: r.info.lines, cells: r.record })),
+  };
+};
+
+const describeCsvError = (code: string): string => {
+  switch (code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'INVALID_OPENING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return 'a quote appears inside a field that is not quoted properly';
+    case 'CSV_MAX_RECORD_SIZE':
+      return 'a record is longer than 64 KB';
+    default:
+      return 'it could not be read';
+  }
+};

@@ -1,0 +1,20 @@
+import { adapters } from '../../adapters/index.js';
+import { importPopulationFacts, importReservations } from '../../domain/citizens/use-cases.js';
+import { registryPopulationBody, registryReservationsBody } from '../../schemas/citizens.js';
+import { config } from '../../shared/config.js';
+import { httpHandler, ok, route } from '../../shared/http.js';
+
+/** Local stand-ins for the national registries, fed by operations (bulk import). */
+const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), hashKey: config.citizenHashKey });
+
+export const routes = {
+  'PUT /registry/reservations': route({ roles: ['operations'], body: registryReservationsBody }, async ({ body }) =>
+    ok(await importReservations(adapters(), policy(), body.nins, body.reserved)),
+  ),
+  'PUT /registry/population': route({ roles: ['operations'], body: registryPopulationBody }, async ({ body }) => {
+    const { nins, ...facts } = body;
+    return ok(await importPopulationFacts(adapters(), policy(), nins, facts));
+  }),
+};
+
+export const handler = httpHandler(routes);
