@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { validateChecklist, ChecklistIncompleteError, CHECKLISTS } from '../../../functions/domain/projects/checklist.js';
+import { accessTo, approve, newProject, pause, reject, resume, submit, PROJECT_STATUSES, type Project } from '../../../functions/domain/projects/project.js';
+import { ValidationError } from '../../../functions/shared/errors.js';
+
+const base = newProject('prj_1', { title: 'T', organization: 'uio' }, { sub: 'ola', role: 'researcher', org: 'uio' }, '2030-01-01T00:00:00.000Z');
+const at = '2030-01-02T00:00:00.000Z';
+const inStatus = (status: Project['status']): Project => ({ ...base, status });
+
+describe('the project lifecycle', () => {
+  it('draft → in_review → changes_requested → in_review → approved', () => {
+    const submitted = submit(base, 'ola', at);
+    expect(submitted).toMatchObject({ status: 'in_review', submittedBy: 'ola' });
+    const rejected = reject(submitted, 'siri', at, 'fix');
+    expect(rejected.status).toBe('changes_requested');
+    const again = submit(rejected, 'kari', at);
+    expect(again).toMatchObject({ status: 'in_review', submittedBy: 'kari' });
+    expect(approve(again, 'siri', at).status).toBe('approved');
+  });
+
+  it('refuses every other transition with a code', () => {
+    for (const s of PROJECT_STATUSES) {
+      if (s !== 'draft' && s !== 'changes_requested') expect(() => submit(inStatus(s), 'ola', at)).toThrow(expect.objectContaining({ code: 'PROJECT_NOT_SUBMITTABLE' }));
+      if (s !== 'in_review') {
+        expect(() => approve(inStatus(s), 'siri', at)).toThrow(expect.objectContaining({ code: 'PROJECT_NOT_IN_REVIEW' }));
+        expect(() => reject(inStatus(s), 'siri', at, 'x')).toThrow(expect.objectContaining({ code: 'PROJECT_NOT_IN_REVIEW' }));
+      }
+    }
+  });
+
+  it('pause remembers the status and resume restores it, from every status', () => {
+    for (const s of PROJECT_STATUSES.filter((x) => x !== 'paused')) {
+      const paused = pause(inStatus(s), 'otto', at, 'why');
+      expect(paused).toMatchObject({ status: 'paused', statusBeforePause: s, pauseReason: 'why' });
+      expect(pause(paused, 'otto', at, 'again')).toBe(paused);
+      const resumed = resume(paused, at);
+      expect(resumed.status).toBe(s);
+      expect(resumed.statusBeforePause).toBeUndefined();
+    }
+    expect(() => resume(base, at)).toThrow(expect.objectContaining({ code: 'PROJECT_NOT_PAUSED' }));
+  });
+});
+
+describe('accessTo', () => {
+  it('gives operations read, pause and resume but never edit or review; citizens nothing', () => {
+    expect(accessTo(base, { sub: 'o', role: 'operations' }, false)).toEqual({ read: true, edit: false, review: false, pause: true, resume: true, responses: false });
+    expect(Object.values(accessTo(base, { sub: 'c', role: 'citizen' }, true)).some(Boolean)).toBe(false);
+  });
+  it('a member of another organisation gets nothing', () => {
+    expect(accessTo(base, { sub: 'f', role: 'researcher', org: 'ntnu' }, true).read).toBe(false);
+  });
+});
+
+describe('the checklist', () => {
+  it('has the research items', () => {
+    expect(CHECKLISTS.research.map((i) => i.id)).toEqual(['sender-identified', 'purpose-stated', 'voluntary-participation', 'how-to-withdraw', 'contact-person', 'both-norwegian-standards', 'links-checked']);
+  });
+  it('accepts true or a note, refuses false and unknown items', () => {
+    expect(validateChecklist('research', { 'links-checked': true, 'both-norwegian-standards': 'Kun bokmål: målgruppen er i Oslo' })).toBeDefined();
+    expect(() => validateChecklist('research', { 'links-checked': false })).toThrow(ChecklistIncompleteError);
+    expect(() => validateChecklist('research', { 'legal-basis-stated': true })).toThrow(ValidationError);
+    expect(validateChecklist('quality-register', { 'legal-basis-stated': true })).toBeDefined();
+  });
+});
