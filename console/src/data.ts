@@ -72,3 +72,27 @@ export const getLetterVersion = async (projectId: string, letterId: string, vers
     throw e;
   }
 };
+
+export interface KnownList {
+  listId: string;
+  rows: number;
+  accepted: number;
+  name?: string;
+}
+
+/** Lists from GET …/recipient-lists where offered, merged with the ones this browser uploaded. */
+export const listLists = async (projectId: string, signal?: AbortSignal): Promise<KnownList[]> => {
+  const listed = await orEmpty(api.get(`${projectPath(projectId)}/recipient-lists`, signal).then((d) => itemsOf<KnownList>(d)));
+  const out = new Map<string, KnownList>();
+  for (const l of recall(projectId).lists) out.set(l.listId, l);
+  for (const l of listed) out.set(l.listId, { ...out.get(l.listId), ...l });
+  return [...out.values()];
+};
+
+export const listFormTasks = async (projectId: string, signal?: AbortSignal): Promise<{ formTaskId: string; title: string }[]> => {
+  const listed = await orEmpty(api.get(`${projectPath(projectId)}/form-tasks`, signal).then((d) => itemsOf<{ formTaskId: string; title: string }>(d)));
+  const out = new Map<string, { formTaskId: string; title: string }>();
+  for (const f of recall(projectId).formTasks) out.set(f.formTaskId, f);
+  for (const f of listed) out.set(f.formTaskId, f);
+  return [...out.values()];
+};

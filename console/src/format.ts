@@ -1,6 +1,6 @@
 /**
  * Pure presentation logic of the console: number formatting, the release confirmation, masking,
- * the standard footer shown in the preview, link extraction and a line diff. No DOM, no fetch, so
+ * link extraction and a line diff. No DOM, no fetch, so
  * it is unit-tested from the root test suite (test/unit/console).
  */
 export type UiLang = 'nb' | 'en';
@@ -109,40 +109,6 @@ export const maskNin = (nin: string): string => {
 
 /** Only the digits of what was typed, at most 11: what goes into the lookup body. */
 export const normaliseNin = (typed: string): string => typed.replace(/\D/g, '').slice(0, 11);
-
-export interface FooterInput {
-  readonly organization: string;
-  readonly projectTitle: string;
-  readonly contact?: string;
-}
-
-/**
- * The standard footer the platform appends in the reader's language, as the console previews it
- * (the delivered text comes from the platform; researchers cannot edit or remove it).
- */
-export const standardFooter = (lang: LetterLang, f: FooterInput): string => {
-  const contact = f.contact ?? f.organization;
-  switch (lang) {
-    case 'nb':
-      return [
-        `Avsender: ${f.organization}, prosjektet «${f.projectTitle}». Kontakt: ${contact}.`,
-        'Det er frivillig å delta.',
-        'Du kan når som helst trekke deg fra prosjektet, eller reservere deg mot å bli kontaktet om forskning, på helsenorge.no.',
-      ].join('\n');
-    case 'nn':
-      return [
-        `Avsendar: ${f.organization}, prosjektet «${f.projectTitle}». Kontakt: ${contact}.`,
-        'Det er frivillig å delta.',
-        'Du kan når som helst trekkje deg frå prosjektet, eller reservere deg mot å bli kontakta om forsking, på helsenorge.no.',
-      ].join('\n');
-    case 'en':
-      return [
-        `Sender: ${f.organization}, project “${f.projectTitle}”. Contact: ${contact}.`,
-        'Taking part is voluntary.',
-        'You can withdraw from the project, or reserve yourself against being contacted for research, at any time on helsenorge.no.',
-      ].join('\n');
-  }
-};
 
 /** A run of letter text: plain, a link, or a {{placeholder}}. */
 export interface Token {

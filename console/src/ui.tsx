@@ -143,7 +143,15 @@ export const ErrorBox = ({ error, title }: { error: unknown; title?: string }) =
           ))}
         </ul>
       ) : null}
-      {detailsObj ? <pre class="details">{JSON.stringify(detailsObj, null, 2)}</pre> : null}
+      {detailsObj ? (
+        <ul>
+          {Object.entries(detailsObj as Record<string, unknown>).map(([k, v]) => (
+            <li key={k}>
+              <code>{k}</code>: {Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? describe(x) : String(x))).join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v)}
+            </li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 };

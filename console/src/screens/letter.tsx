@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type LetterContent, type Project } from '../api';
-import { standardFooter, tokenize, type LetterLang } from '../format';
-import { getLetter, getProject, projectPath } from '../data';
+import { tokenize, type LetterLang } from '../format';
+import { previewLetter } from '../render';
+import { getLetter, getProject, listFormTasks, projectPath } from '../data';
 import { t } from '../i18n';
-import { recall, remember, type Session } from '../session';
+import { remember, type Session } from '../session';
 import { ErrorBox, Field, fieldError, Link, navigate, Notice, PageTitle, StatusBadge, useAsync } from '../ui';
 import { FindingList } from './round';
 
@@ -12,19 +13,20 @@ type Content = Record<LetterLang, LetterContent>;
 const EMPTY: Content = { nb: { subject: '', body: '' }, nn: { subject: '', body: '' }, en: { subject: '', body: '' } };
 
 /** The letter text as the citizen will read it: text nodes only, never markup from the letter. */
-export const LetterPreview = ({ lang: l, content, project, findings }: { lang: LetterLang; content: LetterContent; project?: Project; findings: Finding[] }) => {
+export const LetterPreview = ({ lang: l, content, kind, project, findings }: { lang: LetterLang; content: LetterContent; kind: 'letter' | 'form-task'; project?: Project; findings: Finding[] }) => {
   const flagged = new Map<string, Finding>();
   for (const f of findings) if (f.link && (!f.language || f.language === l)) flagged.set(f.link, f);
   const empty = !content.subject.trim() && !content.body.trim();
+  const rendered = previewLetter(empty ? { subject: '', body: '' } : content, kind, l, { organization: project?.organization ?? '…', title: project?.title ?? '…' });
   return (
     <div class="preview" lang={l === 'en' ? 'en' : l} aria-label={`${t('preview')} – ${t(`lang_${l}`)}`} role="region">
       {empty ? (
         <p class="hint">{t('emptyPreview')}</p>
       ) : (
         <>
-          <p class="preview-subject">{content.subject}</p>
+          <p class="preview-subject">{rendered.subject}</p>
           <div class="preview-body">
-            {tokenize(content.body).map((tok, i) => {
+            {tokenize(rendered.body).map((tok, i) => {
               if (tok.kind === 'placeholder') {
                 return (
                   <span key={i} class="placeholder" title={t('placeholderNote')}>
@@ -55,7 +57,7 @@ export const LetterPreview = ({ lang: l, content, project, findings }: { lang: L
       )}
       <div class="preview-footer">
         <p class="hint">{t('footerNote')}</p>
-        <p class="footer-text">{standardFooter(l, { organization: project?.organization ?? '…', projectTitle: project?.title ?? '…' })}</p>
+        <p class="footer-text">{rendered.footer}</p>
       </div>
     </div>
   );
@@ -74,7 +76,7 @@ export const LetterScreen = ({ session, projectId, letterId }: { session: Sessio
   const [check, setCheck] = useState<{ ok: boolean; findings: Finding[] }>();
   const [checking, setChecking] = useState(false);
   const canEdit = session.identity.role === 'researcher';
-  const formTasks = recall(projectId).formTasks;
+  const formTasks = useAsync((s) => listFormTasks(projectId, s), [projectId]).data ?? [];
 
   useEffect(() => {
     const l = loaded.data;
@@ -215,7 +217,7 @@ export const LetterScreen = ({ session, projectId, letterId }: { session: Sessio
                 <h3 class="preview-h">
                   {t('preview')} ({lg})
                 </h3>
-                <LetterPreview lang={lg} content={content[lg]} project={project.data} findings={findings} />
+                <LetterPreview lang={lg} content={content[lg]} kind={kind} project={project.data} findings={findings} />
               </fieldset>
             );
           })}

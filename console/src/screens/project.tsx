@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, seg, type ListUpload, type Letter, type Project, type Round } from '../api';
 import { formatCount, formatTime } from '../format';
-import { getAudit, getProject, listLetters, listRounds, projectPath } from '../data';
+import { getAudit, getProject, listFormTasks, listLetters, listLists, listRounds, projectPath, type KnownList } from '../data';
 import { lang, t, tk } from '../i18n';
-import { recall, remember, type Session } from '../session';
+import { remember, type Session } from '../session';
 import { Count, ErrorBox, Field, fieldError, Link, navigate, Notice, PageTitle, Progress, StatusBadge, useAsync } from '../ui';
 import { rememberRound } from './round';
 
@@ -11,6 +11,7 @@ export const ProjectScreen = ({ session, projectId }: { session: Session; projec
   const project = useAsync((s) => getProject(projectId, s), [projectId]);
   const letters = useAsync((s) => listLetters(projectId, s), [projectId]);
   const rounds = useAsync((s) => listRounds(projectId, s), [projectId]);
+  const lists = useAsync((s) => listLists(projectId, s), [projectId]);
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<unknown>();
   const researcher = session.identity.role === 'researcher';
@@ -71,8 +72,8 @@ export const ProjectScreen = ({ session, projectId }: { session: Session; projec
 
       <LettersSection projectId={projectId} letters={letters.data} error={letters.error} canEdit={researcher} />
       {researcher ? <FormTasksSection projectId={projectId} /> : null}
-      {researcher ? <ListsSection projectId={projectId} /> : null}
-      <RoundsSection projectId={projectId} project={p} rounds={rounds.data} error={rounds.error} letters={letters.data ?? []} canCreate={researcher} onChange={rounds.reload} />
+      {researcher ? <ListsSection projectId={projectId} known={lists.data ?? []} onUploaded={lists.reload} /> : null}
+      <RoundsSection projectId={projectId} lists={lists.data ?? []} project={p} rounds={rounds.data} error={rounds.error} letters={letters.data ?? []} canCreate={researcher} onChange={rounds.reload} />
       <AuditSection projectId={projectId} />
     </section>
   );
@@ -121,7 +122,8 @@ const LettersSection = ({ projectId, letters, error, canEdit }: { projectId: str
 );
 
 const FormTasksSection = ({ projectId }: { projectId: string }) => {
-  const [known, setKnown] = useState(recall(projectId).formTasks);
+  const tasks = useAsync((s) => listFormTasks(projectId, s), [projectId]);
+  const known = tasks.data ?? [];
   const [title, setTitle] = useState('');
   const [type, setType] = useState<'external' | 'internal'>('internal');
   const [url, setUrl] = useState('');
@@ -172,7 +174,7 @@ const FormTasksSection = ({ projectId }: { projectId: string }) => {
                 ...(deadline ? { deadlineDays: Number(deadline) } : {}),
               });
               remember(projectId, (r) => r.formTasks.push({ formTaskId: ft.formTaskId, title }));
-              setKnown(recall(projectId).formTasks);
+              tasks.reload();
               setNotice(t('formTaskCreated'));
               setTitle('');
             } catch (err) {
@@ -228,12 +230,11 @@ const FormTasksSection = ({ projectId }: { projectId: string }) => {
   );
 };
 
-const ListsSection = ({ projectId }: { projectId: string }) => {
+const ListsSection = ({ projectId, known, onUploaded }: { projectId: string; known: KnownList[]; onUploaded: () => void }) => {
   const [file, setFile] = useState<File>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const [result, setResult] = useState<ListUpload>();
-  const [known, setKnown] = useState(recall(projectId).lists);
 
   const upload = async () => {
     if (!file) {
@@ -256,7 +257,7 @@ const ListsSection = ({ projectId }: { projectId: string }) => {
       }
       setResult(res);
       remember(projectId, (r) => r.lists.unshift({ listId: res.listId, rows: res.rows, accepted: res.accepted, name: file.name }));
-      setKnown(recall(projectId).lists);
+      onUploaded();
     } catch (e) {
       setError(e);
     } finally {
@@ -339,6 +340,7 @@ const ListsSection = ({ projectId }: { projectId: string }) => {
 const RoundsSection = ({
   projectId,
   project,
+  lists,
   rounds,
   error,
   letters,
@@ -347,16 +349,17 @@ const RoundsSection = ({
 }: {
   projectId: string;
   project?: Project;
+  lists: KnownList[];
   rounds?: Round[];
   error: unknown;
   letters: Letter[];
   canCreate: boolean;
   onChange: () => void;
 }) => {
-  const lists = recall(projectId).lists;
   const [letterId, setLetterId] = useState('');
   const [version, setVersion] = useState('');
-  const [listId, setListId] = useState(lists[0]?.listId ?? '');
+  const [listIdChoice, setListId] = useState('');
+  const listId = listIdChoice || lists[0]?.listId || '';
   const [canary, setCanary] = useState('');
   const [onlyNon, setOnlyNon] = useState(false);
   const [err, setErr] = useState<unknown>();

@@ -1,14 +1,30 @@
 import { useState } from 'preact/hooks';
-import { api, seg, type Letter, type Project, type Round } from '../api';
+import { api, ApiError, itemsOf, seg, type Letter, type Project, type Round } from '../api';
 import { diffLines, type LetterLang } from '../format';
 import { getLetterVersion, getProject, listLetters, listProjects, listRounds, projectPath } from '../data';
-import { t, type Key } from '../i18n';
+import { t, tk } from '../i18n';
 import type { Session } from '../session';
 import { ActionDialog, ErrorBox, Field, Link, Notice, PageTitle, StatusBadge, useAsync } from '../ui';
 import { ProjectTable } from './projects';
 import { FindingList, PreflightReport } from './round';
 
-const CHECKLIST = ['senderIdentified', 'purposeStated', 'voluntary', 'howToWithdraw', 'contactPerson', 'bothStandards', 'linksChecked'] as const;
+interface ChecklistItem {
+  id: string;
+  label: string;
+}
+// Used when the platform does not serve GET /projects/{id}/checklist.
+const DEFAULT_CHECKLIST: ChecklistItem[] = ['sender-identified', 'purpose-stated', 'voluntary-participation', 'how-to-withdraw', 'contact-person', 'both-norwegian-standards', 'links-checked'].map((id) => ({ id, label: id }));
+const NOTE_ITEM = 'both-norwegian-standards';
+
+const loadChecklist = async (projectId: string, signal: AbortSignal): Promise<ChecklistItem[]> => {
+  try {
+    const items = itemsOf<ChecklistItem>(await api.get(`${projectPath(projectId)}/checklist`, signal));
+    return items.length ? items : DEFAULT_CHECKLIST;
+  } catch (e) {
+    if (e instanceof ApiError && e.status < 500) return DEFAULT_CHECKLIST;
+    throw e;
+  }
+};
 
 interface Held {
   project: Project;
@@ -157,7 +173,9 @@ const LetterDiff = ({ projectId, letter }: { projectId: string; letter: Letter }
 export const ReviewScreen = ({ projectId }: { session: Session; projectId: string }) => {
   const project = useAsync((s) => getProject(projectId, s), [projectId]);
   const letters = useAsync((s) => listLetters(projectId, s), [projectId]);
+  const items = useAsync((s) => loadChecklist(projectId, s), [projectId]);
   const [checklist, setChecklist] = useState<Record<string, boolean>>({});
+  const [note, setNote] = useState('');
   const [comment, setComment] = useState('');
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
@@ -171,7 +189,11 @@ export const ReviewScreen = ({ projectId }: { session: Session; projectId: strin
     }
     setBusy(true);
     try {
-      const body = what === 'approve' ? { ...(comment.trim() ? { comment: comment.trim() } : {}), checklist } : { comment: comment.trim() };
+      // Every item is answered: ticked is true, a note stands in for the nynorsk item, else false
+      // (which the platform refuses with CHECKLIST_INCOMPLETE, shown to the superuser).
+      const answers: Record<string, boolean | string> = {};
+      for (const item of items.data ?? DEFAULT_CHECKLIST) answers[item.id] = checklist[item.id] ? true : item.id === NOTE_ITEM && note.trim() ? note.trim() : false;
+      const body = what === 'approve' ? { ...(comment.trim() ? { comment: comment.trim() } : {}), checklist: answers } : { comment: comment.trim() };
       await api.post(`${projectPath(projectId)}/${what}`, body);
       setNotice(what === 'approve' ? t('approved') : t('rejected'));
       project.reload();
@@ -234,10 +256,15 @@ export const ReviewScreen = ({ projectId }: { session: Session; projectId: strin
       >
         <fieldset>
           <legend>{t('checklistTitle')}</legend>
-          {CHECKLIST.map((item) => (
-            <div class="field check" key={item}>
-              <input id={`ck-${item}`} type="checkbox" checked={!!checklist[item]} onChange={(e) => setChecklist((c) => ({ ...c, [item]: e.currentTarget.checked }))} />
-              <label for={`ck-${item}`}>{t(`ck_${item}` as Key)}</label>
+          {(items.data ?? []).map((item) => (
+            <div key={item.id}>
+              <div class="field check">
+                <input id={`ck-${item.id}`} type="checkbox" checked={!!checklist[item.id]} onChange={(e) => setChecklist((c) => ({ ...c, [item.id]: e.currentTarget.checked }))} />
+                <label for={`ck-${item.id}`}>{tk(`ck_${item.id}`, item.label)}</label>
+              </div>
+              {item.id === NOTE_ITEM && !checklist[item.id] ? (
+                <Field label={t('checklistNote')}>{(p) => <input {...p} value={note} onInput={(e) => setNote(e.currentTarget.value)} />}</Field>
+              ) : null}
             </div>
           ))}
         </fieldset>
