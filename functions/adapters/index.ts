@@ -5,6 +5,7 @@ import { DynamoProjectRepository } from './dynamo/project-repository.js';
 import { DynamoRecipientListRepository } from './dynamo/recipient-list-repository.js';
 import { DynamoPopulationRegistry, DynamoReservationRegistry } from './dynamo/citizen-registry.js';
 import { DynamoContactLedger } from './dynamo/contact-ledger.js';
+import { DynamoRoundRepository } from './dynamo/round-repository.js';
 import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { DynamoLetterRepository } from './dynamo/letter-repository.js';
 import { DynamoCitizenTaskRepository, DynamoFormTaskRepository } from './dynamo/form-task-repository.js';
@@ -25,6 +26,7 @@ const build = () => {
     reservations: new DynamoReservationRegistry(db, config.tableName('citizens')),
     population: new DynamoPopulationRegistry(db, config.tableName('citizens')),
     contacts: new DynamoContactLedger(db, config.tableName('citizens')),
+    rounds: new DynamoRoundRepository(db, main),
     letters: new DynamoLetterRepository(db, main),
     formTasks: new DynamoFormTaskRepository(db, main),
     citizenTasks: new DynamoCitizenTaskRepository(db, config.tableName('citizens'), main),

@@ -11,6 +11,7 @@ export const areas = {
   lists: 'functions/handlers/lists/index.ts',
   citizens: 'functions/handlers/citizens/index.ts',
   registry: 'functions/handlers/registry/index.ts',
+  rounds: 'functions/handlers/rounds/index.ts',
 } as const;
 
 export type Area = keyof typeof areas;
@@ -60,6 +61,11 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('POST', '/citizen/projects/{projectId}/withdraw', 'citizens'),
   { ...r('PUT', '/registry/reservations', 'registry'), localOnly: true },
   { ...r('PUT', '/registry/population', 'registry'), localOnly: true },
+  r('POST', '/projects/{projectId}/rounds', 'rounds'),
+  r('GET', '/projects/{projectId}/rounds', 'rounds'),
+  r('GET', '/projects/{projectId}/rounds/{roundId}', 'rounds'),
+  r('POST', '/projects/{projectId}/rounds/{roundId}/override', 'rounds'),
+  r('POST', '/projects/{projectId}/rounds/{roundId}/cancel', 'rounds'),
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
