@@ -1,0 +1,66 @@
+import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { StatefulStack } from '../lib/stateful-stack.js';
+import { StatelessStack, type Routing } from '../lib/stateless-stack.js';
+
+export const STATEFUL_STACK = 'ResearchDispatchStateful';
+export const STATELESS_STACK = 'ResearchDispatchStateless';
+
+/**
+ * Builds the app; shared by bin/app.ts and the infrastructure tests so both synthesise the same
+ * thing. Account and region come from context or the environment when given; otherwise the stacks
+ * stay environment-agnostic, so synth needs no credentials and no network.
+ */
+export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = {}) => {
+  const app = new App(props);
+  // Strong references (an export in use cannot be deleted) protect the data stack from a code
+  // deploy that still uses a table; stated here so a CDK upgrade cannot change it silently.
+  if (app.node.tryGetContext('@aws-cdk/core:defaultCrossStackReferences') === undefined) {
+    app.node.setContext('@aws-cdk/core:defaultCrossStackReferences', 'strong');
+  }
+
+  const context = (name: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(name);
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const list = (name: string): string[] | undefined =>
+    context(name)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+
+  const env = {
+    account: context('account') ?? process.env.CDK_DEPLOY_ACCOUNT ?? process.env.CDK_DEFAULT_ACCOUNT,
+    region: context('region') ?? process.env.CDK_DEPLOY_REGION ?? process.env.CDK_DEFAULT_REGION,
+  };
+
+  const jwtIssuer = context('jwtIssuer');
+  const jwtAudience = list('jwtAudience');
+  if (!jwtIssuer || !jwtAudience?.length) {
+    throw new Error('context jwtIssuer and jwtAudience are required (cdk.json or -c jwtIssuer=… -c jwtAudience=…)');
+  }
+
+  const stateful = new StatefulStack(app, STATEFUL_STACK, {
+    env,
+    description: 'research-dispatch: tables, queues, recipient-list bucket, keys (data; termination protected)',
+    terminationProtection: true,
+    // The presigned URL is the credential; CORS only decides which pages may use it from a browser.
+    uploadOrigins: list('uploadOrigins') ?? ['*'],
+  });
+
+  const stateless = new StatelessStack(app, STATELESS_STACK, {
+    env,
+    description: 'research-dispatch: HTTP API, Lambdas, queue consumers, alarms (code; safe to redeploy)',
+    data: stateful.data,
+    jwtIssuer,
+    jwtAudience,
+    routing: options.routing,
+  });
+
+  // The AwsSolutions pack runs on every synth, so a new finding fails `cdk synth` for everyone,
+  // not only the infrastructure tests.
+  const nag = new AwsSolutionsChecks(app, { verbose: true });
+  Validations.of(app).addPlugins(nag);
+
+  return { app, stateful, stateless, nag };
+};

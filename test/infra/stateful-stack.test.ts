@@ -1,0 +1,162 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { buckets, queues, tables } from '../../lib/resources.js';
+import { dlqIds, resourcesOf, synth } from './synth.js';
+
+const { stateful, app } = synth();
+
+const keyId = (): string => {
+  const keys = resourcesOf(stateful, 'AWS::KMS::Key');
+  expect(keys).toHaveLength(1);
+  return keys[0]![0];
+};
+
+describe('stateful stack', () => {
+  it('is termination protected', () => {
+    const artifact = app.synth().getStackByName('ResearchDispatchStateful');
+    expect(artifact.terminationProtection).toBe(true);
+  });
+
+  it('has one customer-managed key, rotated, retained', () => {
+    stateful.hasResource('AWS::KMS::Key', {
+      Properties: { EnableKeyRotation: true },
+      DeletionPolicy: 'Retain',
+    });
+    keyId();
+  });
+
+  it('creates exactly the tables of resources.ts', () => {
+    expect(resourcesOf(stateful, 'AWS::DynamoDB::Table')).toHaveLength(Object.keys(tables).length);
+  });
+
+  it.each(Object.values(tables))('table $id: on-demand, encrypted with the customer key, PITR, keys, indexes, TTL, retained', (def) => {
+    stateful.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId(), 'Arn'] } },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        KeySchema: [
+          { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+          ...(def.sortKey ? [{ AttributeName: def.sortKey.name, KeyType: 'RANGE' }] : []),
+        ],
+        GlobalSecondaryIndexes: def.indexes.length
+          ? def.indexes.map((ix) =>
+              Match.objectLike({
+                IndexName: ix.name,
+                KeySchema: [
+                  { AttributeName: ix.partitionKey.name, KeyType: 'HASH' },
+                  ...(ix.sortKey ? [{ AttributeName: ix.sortKey.name, KeyType: 'RANGE' }] : []),
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              }),
+            )
+          : Match.absent(),
+        TimeToLiveSpecification: def.ttlAttribute ? { AttributeName: def.ttlAttribute, Enabled: true } : Match.absent(),
+      }),
+    });
+  });
+
+  it('every table has SSE with the customer key and PITR (no table escapes the loop)', () => {
+    for (const [, p] of resourcesOf(stateful, 'AWS::DynamoDB::Table')) {
+      expect(p.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId(), 'Arn'] } });
+      expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+  });
+
+  it('every queue has a DLQ with the definition\'s receive count and visibility timeout', () => {
+    const all = resourcesOf(stateful, 'AWS::SQS::Queue');
+    const dlqs = dlqIds(stateful);
+    const work = all.filter(([id]) => !dlqs.has(id));
+    expect(work).toHaveLength(Object.keys(queues).length);
+    expect(dlqs.size).toBe(Object.keys(queues).length);
+    for (const def of Object.values(queues)) {
+      stateful.hasResourceProperties('AWS::SQS::Queue', {
+        VisibilityTimeout: def.visibilityTimeoutSeconds,
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: def.maxReceiveCount },
+      });
+    }
+    for (const [id, p] of work) expect(p.RedrivePolicy, `queue ${id} has no DLQ`).toBeDefined();
+  });
+
+  it('every queue (work and dead-letter) is encrypted with the customer key and denies non-TLS access', () => {
+    const all = resourcesOf(stateful, 'AWS::SQS::Queue');
+    for (const [id, p] of all) {
+      expect(p.KmsMasterKeyId, id).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
+      stateful.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('visibility timeout of every queue is at least 6x its consumer timeout (AWS guidance)', () => {
+    for (const def of Object.values(queues)) {
+      expect(def.visibilityTimeoutSeconds, def.id).toBeGreaterThanOrEqual(6 * def.consumer.timeoutSeconds);
+    }
+  });
+
+  it.each(Object.values(buckets))('bucket $id: KMS, public access blocked, TLS only, versioned, expiring, logged, CORS PUT', (def) => {
+    stateful.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({
+              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId(), 'Arn'] } },
+            }),
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: def.expireAfterDays, Status: 'Enabled' })]),
+        },
+        LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+        CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedMethods: ['PUT'] })] },
+      }),
+    });
+  });
+
+  it('every bucket blocks public access and denies non-TLS requests', () => {
+    const bucketsInTemplate = resourcesOf(stateful, 'AWS::S3::Bucket');
+    expect(bucketsInTemplate.length).toBeGreaterThanOrEqual(Object.keys(buckets).length);
+    for (const [id, p] of bucketsInTemplate) {
+      expect(p.PublicAccessBlockConfiguration, id).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('keeps the citizen hash key in Secrets Manager, encrypted with the customer key, never in the template', () => {
+    stateful.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KmsKeyId: { 'Fn::GetAtt': [keyId(), 'Arn'] },
+        GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
+        SecretString: Match.absent(),
+      }),
+    });
+  });
+});
