@@ -85,6 +85,8 @@ export type QueueId = 'planner' | 'dispatch';
 export interface QueueDef {
   readonly id: QueueId;
   readonly envVar: string;
+  /** Environment variable with the dead-letter queue's URL (operations: status and redrive). */
+  readonly dlqEnvVar: string;
   /** Visibility timeout in seconds; at least 6x the consumer's timeout, as AWS recommends. */
   readonly visibilityTimeoutSeconds: number;
   /** Receives before a message is moved to the dead-letter queue. */
@@ -103,6 +105,7 @@ export const queues: Readonly<Record<QueueId, QueueDef>> = {
   planner: {
     id: 'planner',
     envVar: 'QUEUE_PLANNER_URL',
+    dlqEnvVar: 'QUEUE_PLANNER_DLQ_URL',
     visibilityTimeoutSeconds: 360,
     maxReceiveCount: 5,
     consumer: { timeoutSeconds: 60, batchSize: 1, maxConcurrency: 2 },
@@ -111,6 +114,7 @@ export const queues: Readonly<Record<QueueId, QueueDef>> = {
   dispatch: {
     id: 'dispatch',
     envVar: 'QUEUE_DISPATCH_URL',
+    dlqEnvVar: 'QUEUE_DISPATCH_DLQ_URL',
     visibilityTimeoutSeconds: 180,
     maxReceiveCount: 5,
     consumer: { timeoutSeconds: 30, batchSize: 10, maxConcurrency: 4 },

@@ -81,7 +81,7 @@ export const provision = async (
       }),
     );
     env[def.envVar] = q.QueueUrl!;
-    env[`${def.envVar.replace(/_URL$/, '')}_DLQ_URL`] = dlq.QueueUrl!;
+    env[def.dlqEnvVar] = dlq.QueueUrl!;
   }
   for (const def of Object.values(buckets)) {
     const name = physicalName(namespace, def.id);

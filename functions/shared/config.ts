@@ -23,6 +23,7 @@ export const config = {
   awsEndpoint: (): string | undefined => process.env.AWS_ENDPOINT || undefined,
   tableName: (id: TableId): string => env(tables[id].envVar),
   queueUrl: (id: QueueId): string => env(queues[id].envVar),
+  dlqUrl: (id: QueueId): string => env(queues[id].dlqEnvVar),
   bucketName: (id: BucketId): string => env(buckets[id].envVar),
   /** True only in the embedded local runtime: enables /dev routes and http links to loopback. */
   isLocal: (): boolean => flag('RD_LOCAL', false),

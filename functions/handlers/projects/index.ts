@@ -1,4 +1,6 @@
 import { adapters } from '../../adapters/index.js';
+import { dispatchUseCaseDeps } from '../../adapters/dispatch.js';
+import { continueProject, quietProject } from '../../domain/dispatch/use-cases.js';
 import { approveProject } from '../../domain/projects/approval.js';
 import { CHECKLISTS } from '../../domain/projects/checklist.js';
 import { addMember, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings } from '../../domain/projects/lifecycle.js';
@@ -37,13 +39,22 @@ export const routes = {
   'POST /projects/{projectId}/reject': route({ roles: ['superuser'], body: rejectProjectBody }, async ({ principal, params, body }) =>
     ok(projectView(await rejectProject(adapters(), principal, params.projectId!, body.comment))),
   ),
+  /**
+   * Pause answers 200 only once no delivery of the project is in flight (inFlight: 0); from the
+   * moment the paused status is written, no batch can start (each re-reads it after claiming).
+   * If in-flight deliveries do not finish within 10 s the answer is 202 with the true count.
+   */
   'POST /projects/{projectId}/pause': route({ roles: ['operations', 'superuser'], body: pauseProjectBody }, async ({ principal, params, body }) => {
     const { project } = await pauseProject(adapters(), principal, params.projectId!, body.reason);
-    return ok({ ...projectView(project), status: 'paused', inFlight: 0, pausedAt: project.pausedAt });
+    const inFlight = await quietProject(dispatchUseCaseDeps(), project.projectId);
+    return ok({ ...projectView(project), status: 'paused', inFlight, pausedAt: project.pausedAt }, inFlight === 0 ? 200 : 202);
   }),
-  'POST /projects/{projectId}/resume': route({ roles: ['operations'] }, async ({ principal, params }) =>
-    ok(projectView(await resumeProject(adapters(), principal, params.projectId!))),
-  ),
+  /** Resume restores the status from before the pause and puts the parked batches back to work. */
+  'POST /projects/{projectId}/resume': route({ roles: ['operations'] }, async ({ principal, params }) => {
+    const project = await resumeProject(adapters(), principal, params.projectId!);
+    const requeued = await continueProject(dispatchUseCaseDeps(), project.projectId);
+    return ok({ ...projectView(project), requeuedBatches: requeued });
+  }),
   'POST /projects/{projectId}/members': route({ roles: ['researcher'], body: addMemberBody }, async ({ principal, params, body }) => {
     const { added } = await addMember(adapters(), principal, params.projectId!, body.sub);
     return ok({ projectId: params.projectId, sub: body.sub, members: await adapters().projects.listMembers(params.projectId!) }, added ? 201 : 200);

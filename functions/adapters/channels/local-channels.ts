@@ -1,0 +1,94 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Channel } from '../../domain/dispatch/decide.js';
+import type { ChannelGateway, ChannelResult, Dispatchable } from '../../domain/dispatch/process-batch.js';
+import { batchPutAll } from '../dynamo/batch.js';
+
+/**
+ * Stand-ins for the portal's delivery channels, kept in the citizens table under the citizen's
+ * own key: the helsenorge inbox (read back by GET /citizen/inbox), the digital mailbox and the
+ * paper print queue. Each letter is stored under its delivery id, so delivering the same id again
+ * rewrites the same record: one letter, never two. The deployed stack swaps in the real channel
+ * integrations behind the same port.
+ */
+const PREFIX: Record<Channel, string> = { helsenorge: 'INBOX#', 'digital-mailbox': 'MAILBOX#', paper: 'PRINT#' };
+
+export interface ChannelFaults {
+  /** Fail this many calls (process-wide) before answering normally. */
+  failCalls?: number;
+  /** Whether the injected failures are transient (retryable); default true. */
+  transient?: boolean;
+  /** Delay every call by this many ms (a slow channel). */
+  delayMs?: number;
+  /** Only this channel misbehaves. */
+  channel?: Channel;
+}
+
+/** Fault injection for resilience tests, read from CHANNEL_FAULTS (JSON) on the local runtime only. */
+const faultState = { consumed: 0, spec: '' };
+const currentFaults = (local: boolean): ChannelFaults | undefined => {
+  const raw = local ? process.env.CHANNEL_FAULTS : undefined;
+  if (!raw) return undefined;
+  if (raw !== faultState.spec) {
+    faultState.spec = raw;
+    faultState.consumed = 0;
+  }
+  return JSON.parse(raw) as ChannelFaults;
+};
+
+export class LocalChannelGateway implements ChannelGateway {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly citizensTable: string,
+    private readonly local: boolean,
+  ) {}
+
+  async deliver(channel: Channel, items: readonly Dispatchable[]): Promise<Map<string, ChannelResult>> {
+    const faults = currentFaults(this.local);
+    if (faults && (!faults.channel || faults.channel === channel)) {
+      if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
+      if (faultState.consumed < (faults.failCalls ?? 0)) {
+        faultState.consumed++;
+        const transient = faults.transient ?? true;
+        return new Map(items.map((i) => [i.deliveryId, { ok: false, transient, reason: transient ? 'channel_unavailable' : 'channel_rejected' }]));
+      }
+    }
+    const receivedAt = new Date().toISOString();
+    await batchPutAll(
+      this.db,
+      this.citizensTable,
+      items.map((i) => ({
+        pk: `CIT#${i.nin}`,
+        sk: `${PREFIX[channel]}${i.roundId}#${i.deliveryId}`,
+        deliveryId: `${i.roundId}/${i.deliveryId}`,
+        projectId: i.projectId,
+        channel,
+        subject: i.letter.subject,
+        body: i.letter.body,
+        language: i.letter.language,
+        format: i.letter.format,
+        receivedAt,
+        ...(i.taskId ? { taskId: i.taskId } : {}),
+      })),
+    );
+    return new Map(items.map((i) => [i.deliveryId, { ok: true }]));
+  }
+
+  /** What one citizen has received through a channel (the inbox endpoint, and tests). */
+  async received(nin: string, channel: Channel): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.db.send(
+        new QueryCommand({
+          TableName: this.citizensTable,
+          KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
+          ExpressionAttributeValues: { ':p': `CIT#${nin}`, ':s': PREFIX[channel] },
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(res.Items ?? []));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out.sort((a, b) => String(a.receivedAt).localeCompare(String(b.receivedAt)));
+  }
+}

@@ -1,0 +1,25 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { logger } from './logger.js';
+
+/**
+ * SQS consumers report partial batch failures (Powertools batch processing): a record that throws
+ * is returned to the queue to be retried after its visibility timeout, and after the queue's
+ * maxReceiveCount lands in the dead-letter queue; the others are deleted. A message that does not
+ * parse is poison: it fails every time and so reaches the DLQ.
+ */
+export const sqsHandler = <S extends z.ZodType>(schema: S, handle: (message: z.infer<S>, record: SQSRecord) => Promise<void>) => {
+  const processor = new BatchProcessor(EventType.SQS);
+  const recordHandler = async (record: SQSRecord) => {
+    const message = schema.parse(JSON.parse(record.body));
+    try {
+      await handle(message, record);
+    } catch (error) {
+      logger.warn('record failed; it returns to the queue', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error });
+      throw error;
+    }
+  };
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+};
