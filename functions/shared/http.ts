@@ -12,6 +12,7 @@ import {
 } from './errors.js';
 import { logger } from './logger.js';
 import { parsePrincipal, type Principal, type Role } from './principal.js';
+import { secretsMiddleware } from './secrets.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResponse = APIGatewayProxyStructuredResultV2;
@@ -139,6 +140,7 @@ const errorMapper = (): middy.MiddlewareObj<HttpEvent, HttpResponse> => ({
 export const httpHandler = (routes: Readonly<Record<string, Route>>) =>
   middy<HttpEvent, HttpResponse, Error, Context>()
     .use(errorMapper())
+    .use(secretsMiddleware())
     .handler(async (event) => {
       const r = routes[event.routeKey];
       if (!r) throw new NotFoundError('Route');

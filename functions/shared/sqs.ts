@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from './logger.js';
+import { ensureSecrets } from './secrets.js';
 
 /**
  * SQS consumers report partial batch failures (Powertools batch processing): a record that throws
@@ -20,6 +21,8 @@ export const sqsHandler = <S extends z.ZodType>(schema: S, handle: (message: z.i
       throw error;
     }
   };
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    await ensureSecrets();
+    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+  };
 };
