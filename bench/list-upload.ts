@@ -1,7 +1,8 @@
 /**
  * Recipient-list upload benchmark: 100,000 rows as one CSV request through the HTTP API, on
  * DynamoDB Local, with the phases (parse, validate, store) timed in-process beside it.
- * Target: the whole upload in ≤ 5 s. Prints figures; asserts nothing.
+ * Target: the whole upload in ≤ 5 s. Then times round creation (pre-flight) for 30,000 and
+ * 100,000 recipients. Prints figures; asserts nothing.
  *
  *   npm run bench:lists [-- --rows 100000 --runs 3]
  */
@@ -77,6 +78,22 @@ const main = async () => {
       );
     }
     console.log('target: HTTP end-to-end ≤ 5000 ms for 100,000 rows');
+
+    // Round creation reads every recipient's reservation, withdrawal, population facts and
+    // contacts (4 BatchGets per 100 recipients) and computes the pre-flight report.
+    const letter = await api.post(`/projects/${projectId}/letters`, {
+      title: 'Bench letter',
+      kind: 'letter',
+      content: { nb: { subject: 'Invitasjon', body: 'Du er invitert til en studie. Les mer på nettsidene våre.' } },
+    });
+    for (const size of [30_000, ROWS]) {
+      const list = await api.post(`/projects/${projectId}/recipient-lists`, `nin\n${ids.slice(0, size).join('\n')}\n`, 'text/csv');
+      const t = performance.now();
+      const round = await api.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId });
+      const took = ms(t);
+      if (round.status !== 201) throw new Error(`round failed: ${round.status} ${round.text.slice(0, 200)}`);
+      console.log(`round pre-flight, ${size.toLocaleString('en')} recipients: ${fmt(took)} (eligible ${round.body.preflight.eligible.toLocaleString('en')})`);
+    }
   } finally {
     await platform.stop();
     await emulators.stop();

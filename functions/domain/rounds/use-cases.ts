@@ -1,7 +1,7 @@
 import { DomainError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { PopulationRegistry, ReservationRegistry } from '../citizens/ports.js';
-import type { ContactLedger } from '../dispatch/ports.js';
+import type { ContactLedger, ContactRecord } from '../dispatch/ports.js';
 import { placeholdersIn } from '../letters/content.js';
 import type { CitizenTaskRepository, LetterRepository } from '../letters/ports.js';
 import { nonResponders } from '../letters/form-tasks.js';
@@ -49,6 +49,26 @@ export interface NewRoundInput {
   readonly onlyNonResponders?: boolean;
 }
 
+/** Recipients per registry read (10 BatchGets per port) and slices read at once. */
+const PREFLIGHT_SLICE = 500;
+const PREFLIGHT_CONCURRENCY = 4;
+
+/** Maps slices of `items` through `fn`, at most `concurrency` at a time, keeping the order. */
+const mapSlices = async <T, R>(items: readonly T[], size: number, concurrency: number, fn: (slice: readonly T[]) => Promise<R[]>): Promise<R[]> => {
+  const slices: T[][] = [];
+  for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
+  const results: R[][] = new Array(slices.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < slices.length) {
+      const i = next++;
+      results[i] = await fn(slices[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, slices.length) }, worker));
+  return results.flat();
+};
+
 export class NotAFormTaskError extends DomainError {
   constructor() {
     super('NOT_A_FORM_TASK', 400, 'onlyNonResponders needs a form-task letter');
@@ -84,30 +104,34 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
   if (onlyNonResponders && (version.kind !== 'form-task' || !version.formTaskId)) throw new NotAFormTaskError();
 
   const recipients = await deps.lists.readRecipients(list.listId);
-  const nins = recipients.map((r) => r.nin);
   const now = nowIso();
-  const [reserved, withdrawn, facts, contacts, awaiting] = await Promise.all([
-    deps.reservations.reservedAmong(nins),
-    deps.reservations.withdrawnAmong(nins, projectId),
-    deps.population.factsOf(nins),
-    deps.contacts.contactsOf(nins, projectId),
-    onlyNonResponders ? nonResponders(deps, projectId, version.formTaskId!, nins, now) : Promise.resolve(undefined),
-  ]);
   const rules = { contentHash: version.contentHash, frequencyCap: project.settings.frequencyCap, onlyNonResponders, now };
-  const decided: { contacts: NonNullable<ReturnType<typeof contacts.get>>; decision: RecipientDecision }[] = recipients.map((r) => {
-    const own = contacts.get(r.nin) ?? [];
-    const decision = decideRecipient(
-      {
-        valid: validateNin(r.nin, { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits }).ok,
-        reserved: reserved.has(r.nin),
-        withdrawn: withdrawn.has(r.nin),
-        population: facts.get(r.nin) ?? { deceased: false, digitallyActive: true, language: 'nb', known: true },
-        contacts: own,
-        ...(awaiting ? { awaitingAnswer: awaiting.has(r.nin) } : {}),
-      },
-      rules,
-    );
-    return { contacts: own, decision };
+  // The registries are read in slices with bounded concurrency: a 100,000-recipient list is
+  // thousands of batch reads, which must queue here rather than swamp the client's sockets.
+  const decided = await mapSlices(recipients, PREFLIGHT_SLICE, PREFLIGHT_CONCURRENCY, async (slice) => {
+    const nins = slice.map((r) => r.nin);
+    const [reserved, withdrawn, facts, contacts, awaiting] = await Promise.all([
+      deps.reservations.reservedAmong(nins),
+      deps.reservations.withdrawnAmong(nins, projectId),
+      deps.population.factsOf(nins),
+      deps.contacts.contactsOf(nins, projectId),
+      onlyNonResponders ? nonResponders(deps, projectId, version.formTaskId!, nins, now) : Promise.resolve(undefined),
+    ]);
+    return slice.map((r) => {
+      const own: readonly ContactRecord[] = contacts.get(r.nin) ?? [];
+      const decision: RecipientDecision = decideRecipient(
+        {
+          valid: validateNin(r.nin, { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits }).ok,
+          reserved: reserved.has(r.nin),
+          withdrawn: withdrawn.has(r.nin),
+          population: facts.get(r.nin) ?? { deceased: false, digitallyActive: true, language: 'nb', known: true },
+          contacts: own,
+          ...(awaiting ? { awaitingAnswer: awaiting.has(r.nin) } : {}),
+        },
+        rules,
+      );
+      return { contacts: own, decision };
+    });
   });
 
   const current = { letterId: version.letterId, version: version.version, contentHash: version.contentHash, content: version.content };
