@@ -2,6 +2,7 @@ import type { DispatchDeps } from '../domain/dispatch/process-batch.js';
 import type { DispatchMessage, PlanDeps } from '../domain/dispatch/plan-round.js';
 import type { OperationsDeps } from '../domain/dispatch/operations.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
+import type { TestRound } from '../domain/dispatch/test-send.js';
 import { dynamo, sqs } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { injectFault } from '../shared/faults.js';
@@ -114,5 +115,19 @@ export const dispatchUseCaseDeps = () => {
     ops: d.ops,
     operations: d.operations,
     startPlanning: (projectId: string, roundId: string) => d.plannerQueue.enqueue([{ projectId, roundId }]),
+  };
+};
+
+export const testSendDeps = () => {
+  const a = adapters();
+  const d = dispatchAdapters();
+  return {
+    projects: a.projects,
+    letters: a.letters,
+    audit: a.audit,
+    store: d.store,
+    enqueue: (m: readonly DispatchMessage[]) => d.dispatchQueue.enqueue(m),
+    createTestRound: (r: TestRound) => d.rounds.createTestRound(r),
+    hashKey: config.citizenHashKey(),
   };
 };

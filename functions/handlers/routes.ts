@@ -11,6 +11,9 @@ export const areas = {
   lists: 'functions/handlers/lists/index.ts',
   citizens: 'functions/handlers/citizens/index.ts',
   registry: 'functions/handlers/registry/index.ts',
+  dispatch: 'functions/handlers/dispatch/index.ts',
+  operations: 'functions/handlers/operations/index.ts',
+  inbox: 'functions/handlers/inbox/index.ts',
   rounds: 'functions/handlers/rounds/index.ts',
 } as const;
 
@@ -59,6 +62,15 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('DELETE', '/citizen/reservations/research', 'citizens'),
   r('GET', '/citizen/reservations', 'citizens'),
   r('POST', '/citizen/projects/{projectId}/withdraw', 'citizens'),
+  r('POST', '/projects/{projectId}/rounds/{roundId}/release', 'dispatch'),
+  r('POST', '/projects/{projectId}/rounds/{roundId}/confirm-canary', 'dispatch'),
+  r('POST', '/projects/{projectId}/letters/{letterId}/test-send', 'dispatch'),
+  r('POST', '/operations/halt', 'operations'),
+  r('POST', '/operations/resume', 'operations'),
+  r('GET', '/operations/status', 'operations'),
+  r('POST', '/operations/contacts/lookup', 'operations'),
+  r('POST', '/operations/redrive', 'operations'),
+  r('GET', '/citizen/inbox', 'inbox'),
   { ...r('PUT', '/registry/reservations', 'registry'), localOnly: true },
   { ...r('PUT', '/registry/population', 'registry'), localOnly: true },
   r('POST', '/projects/{projectId}/rounds', 'rounds'),
@@ -74,4 +86,7 @@ export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `$
  * The handler module consuming each queue (planner, dispatch workers). The stack wires an SQS
  * event source per entry; the local runtime starts a poller per entry.
  */
-export const queueConsumers: Partial<Record<import('../../lib/resources.js').QueueId, string>> = {};
+export const queueConsumers: Partial<Record<import('../../lib/resources.js').QueueId, string>> = {
+  planner: 'functions/handlers/dispatch/planner.ts',
+  dispatch: 'functions/handlers/dispatch/worker.ts',
+};

@@ -1,7 +1,8 @@
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActiveRound } from '../../domain/dispatch/operations.js';
 import type { PlanCursor } from '../../domain/dispatch/plan-round.js';
 import type { RoundDispatchState } from '../../domain/dispatch/release.js';
+import type { TestRound } from '../../domain/dispatch/test-send.js';
 import { keys } from './keys.js';
 
 /**
@@ -45,6 +46,35 @@ export class DynamoRoundDispatchState implements RoundDispatchState {
       if ((e as { name?: string }).name === 'ConditionalCheckFailedException') return false;
       throw e;
     }
+  }
+
+  /** A test send's round: released at once, marked `test`, with the same item shape as any round. */
+  async createTestRound(r: TestRound): Promise<void> {
+    const zero = { sent: 0, skippedReserved: 0, skippedWithdrawn: 0, skippedDuplicate: 0, skippedOther: 0, failed: 0, cancelled: 0 };
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          ...keys.round(r.projectId, r.roundId),
+          gsi1pk: 'ROUNDSTATUS#dispatching',
+          gsi1sk: `${r.createdAt}#${r.roundId}`,
+          type: 'ROUND',
+          ...r,
+          listId: 'test-send',
+          test: true,
+          status: 'dispatching',
+          onlyNonResponders: false,
+          preflight: { total: r.planned, eligible: r.planned, reserved: 0, withdrawn: 0, alreadySent: 0, invalid: 0, deceased: 0, notFound: 0, frequencyCapped: 0, notAwaitingAnswer: 0 },
+          findings: [],
+          skipReasons: {},
+          ...zero,
+          releasedAt: r.createdAt,
+          releasedBy: r.createdBy,
+          updatedAt: r.createdAt,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async readCursor(projectId: string, roundId: string): Promise<PlanCursor> {

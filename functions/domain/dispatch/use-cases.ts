@@ -100,3 +100,39 @@ export const resumeAll = async (deps: DispatchUseCaseDeps, principal: Principal)
   }
   return { halted: false, requeued };
 };
+
+/**
+ * Cancels a released round: no batch claims anything after this (each re-reads the round's status
+ * after claiming), and the unfinished batches are put on the queue so that their pending
+ * deliveries are marked cancelled and counted.
+ */
+export const cancelReleased = async (deps: DispatchUseCaseDeps, principal: Principal, projectId: string, roundId: string) => {
+  const need = principal.role === 'researcher' ? 'edit' : principal.role === 'superuser' ? 'review' : 'pause';
+  const project = await loadProject(deps, principal, projectId, need);
+  const round = await loadRound(deps, project, roundId);
+  const at = new Date().toISOString();
+  if (!(await deps.rounds.transition(projectId, roundId, ['dispatching', 'canary_hold'], 'cancelled', { cancelledBy: principal.sub, cancelledAt: at }))) {
+    throw new ConflictError('ROUND_NOT_CANCELLABLE', `A round that is ${round.status} cannot be cancelled`);
+  }
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.cancelled', { roundId, from: round.status }));
+  const progress = await deps.store.progress(roundId, round.planned ?? 0);
+  await deps.operations.queue.enqueue(progress.incompleteBatches.map((b) => ({ projectId, roundId, batchNo: b.batchNo })));
+};
+
+/**
+ * What a round's status and counts are now: released rounds are counted from the dispatch
+ * store's per-batch counters (exact at any moment); a dispatching round of a paused project
+ * shows as `paused`.
+ */
+export const liveCounts = async <R extends { roundId: string; projectId: string; status: string; counts: object; skipReasons: object }>(
+  deps: Pick<DispatchUseCaseDeps, 'store'>,
+  round: R,
+  projectStatus: string,
+): Promise<R> => {
+  const released = (round as { releasedAt?: string }).releasedAt !== undefined;
+  if (!released) return round;
+  const planned = Number((round.counts as { planned?: number }).planned ?? 0);
+  const progress = await deps.store.progress(round.roundId, planned);
+  const status = projectStatus === 'paused' && ['dispatching', 'canary_hold'].includes(round.status) ? 'paused' : round.status;
+  return { ...round, status, counts: progress.counts, skipReasons: progress.skipReasons };
+};
