@@ -299,7 +299,7 @@ export const ActionDialog = ({
         {children}
         {reasonLabel ? (
           <Field label={reasonLabel} error={missing ? `${t('reason')} ${t('required')}` : fieldError(error, 'reason')}>
-            {(p) => <textarea {...p} rows={3} required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
+            {(p) => <textarea {...p} rows={3} aria-required="true" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />}
           </Field>
         ) : null}
         <ErrorBox error={error} />

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page, Response } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { confirmationText, type Preflight } from '../../console/src/format.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { apiRoutes, routeKey } from '../../functions/handlers/routes.js';
@@ -44,6 +44,7 @@ const SUPERUSER = 'Sara Superbruker – superbruker, helse-vest';
 const OPERATIONS = 'Ola Drift – drift';
 const LIST_SIZE = 400;
 const RESERVED = 25;
+const CANARY = 50;
 
 describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM} is absent)`, () => {
   let platform: TestPlatform;
@@ -105,6 +106,13 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     });
     context.setDefaultTimeout(20_000);
   }, 180_000);
+
+  // A failed step leaves a picture of every open screen beside the others.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    const slug = ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-');
+    for (const [who, page] of Object.entries(pages)) await page?.screenshot({ path: join(ARTIFACTS, `console-FAILED-${slug}-${who}.png`), fullPage: true }).catch(() => undefined);
+  });
 
   afterAll(async () => {
     await context?.close();
@@ -240,7 +248,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
   });
 
   const s6 = step(['PUT /registry/reservations', 'POST /projects/{projectId}/rounds', 'GET /projects/{projectId}/rounds', 'GET /projects/{projectId}/rounds/{roundId}', 'POST /projects/{projectId}/rounds/{roundId}/release']);
-  s6.run(`the researcher creates a round, reads the pre-flight report and the confirmation, and releases it${s6.note}`, async () => {
+  s6.run(`the researcher creates a round with a canary, reads the pre-flight report and the confirmation, releases it, and the canary goes out${s6.note}`, async () => {
     const ops = platform.as({ sub: 'ops-arrange', role: 'operations' });
     const reserved = await ops.put('/registry/reservations', { nins: state.nins.slice(0, RESERVED), reserved: true });
     expect(reserved.status).toBeLessThan(300);
@@ -248,6 +256,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     const page = pages.researcher!;
     await page.reload();
     await page.getByRole('heading', { level: 1, name: state.title }).waitFor();
+    await page.getByLabel('Prøveutsending først (antall, valgfritt)').fill(String(CANARY));
     const [created] = await Promise.all([
       page.waitForResponse((r: Response) => r.url().endsWith('/rounds') && r.request().method() === 'POST'),
       page.getByRole('button', { name: 'Lag runde og vis forhåndskontroll' }).click(),
@@ -267,6 +276,9 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     await shot(page, '06-confirmation');
     await dialog.getByRole('button', { name: 'Ja, send nå' }).click();
     await page.getByText('Runden er sluppet og sendes nå.').waitFor();
+    // The canary goes out first; then the round waits for a person to look at it.
+    await expect.poll(() => page.locator('.summary').textContent(), { timeout: 60_000, interval: 500 }).toContain('Venter etter prøveutsending');
+    await expect.poll(() => page.locator('td[data-count="pending"]').textContent()).toBe(String(LIST_SIZE - CANARY).replace(/\B(?=(\d{3})+$)/g, '\u00a0'));
   });
 
   const s7 = step(['GET /operations/status', 'POST /projects/{projectId}/pause', 'POST /projects/{projectId}/resume']);
@@ -293,11 +305,12 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     await expect.poll(async () => (await platform.as({ sub: 'ops-check', role: 'operations' }).get(`/projects/${state.projectId}`)).body.status).toBe('approved');
   });
 
-  const s8 = step([]);
-  s8.run(`the round completes and its counts add up on the researcher's screen${s8.note}`, async () => {
+  const s8 = step(['POST /projects/{projectId}/rounds/{roundId}/confirm-canary']);
+  s8.run(`the researcher confirms the canary; the round completes and its counts add up on the screen${s8.note}`, async () => {
     const page = pages.researcher!;
     await page.goto(`${platform.url}/console/#/projects/${encodeURIComponent(state.projectId!)}/rounds/${encodeURIComponent(state.roundId!)}`);
     await page.getByRole('heading', { level: 1, name: `Runde ${state.roundId}` }).waitFor();
+    await page.getByRole('button', { name: 'Prøveutsendingen ser bra ut – send resten' }).click();
     await expect.poll(() => page.locator('.summary').textContent(), { timeout: 120_000, interval: 1000 }).toContain('Fullført');
     const bar = page.getByRole('progressbar', { name: 'Framdrift' });
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');

@@ -8,10 +8,11 @@ import {
   maskNin,
   normaliseNin,
   progressPercent,
-  standardFooter,
   tokenize,
   type Preflight,
 } from '../../../console/src/format.js';
+import { previewLetter } from '../../../console/src/render.js';
+import { footerInfoFor, renderLetter } from '../../../functions/domain/letters/render.js';
 
 const NBSP = '\u00a0';
 const incident: Preflight = { total: 30_000, eligible: 27_412, reserved: 2_402, withdrawn: 0, alreadySent: 186, invalid: 0 };
@@ -99,13 +100,18 @@ describe('letter preview helpers', () => {
     expect(tokens).toEqual([{ kind: 'text', text: '<script>alert(1)</script>' }]);
   });
 
-  it('has a standard footer in each language naming sender and project', () => {
+  it('previews with the standard footer of the platform itself in each language, placeholders kept', () => {
+    const project = { organization: 'Helse Vest', title: 'Søvnstudien' };
+    const content = { subject: 'Hei {{fornavn}}', body: 'Velkommen, {{fornavn}}.' };
     for (const lang of ['nb', 'nn', 'en'] as const) {
-      const f = standardFooter(lang, { organization: 'Helse Vest', projectTitle: 'Søvnstudien' });
-      expect(f).toContain('Helse Vest');
-      expect(f).toContain('Søvnstudien');
+      const p = previewLetter(content, 'letter', lang, project);
+      const real = renderLetter({ kind: 'letter', content: { [lang]: content } }, lang, { fornavn: '{{fornavn}}' }, footerInfoFor(project));
+      expect(`${p.body}\n\n--\n${p.footer}`).toBe(real.body);
+      expect(p.footer).toContain('Helse Vest');
+      expect(p.footer).toContain('Søvnstudien');
+      expect(p.subject).toBe('Hei {{fornavn}}');
     }
-    expect(standardFooter('nn', { organization: 'A', projectTitle: 'B' })).toContain('frivillig');
+    expect(previewLetter(content, 'form-task', 'nb', project).body).toContain('skjemaet');
   });
 
   it('diffs lines so that applying the diff gives the new text', () => {
