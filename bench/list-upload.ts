@@ -91,8 +91,11 @@ const main = async () => {
       const t = performance.now();
       const round = await api.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId });
       const took = ms(t);
-      if (round.status !== 201) throw new Error(`round failed: ${round.status} ${round.text.slice(0, 200)}`);
-      console.log(`round pre-flight, ${size.toLocaleString('en')} recipients: ${fmt(took)} (eligible ${round.body.preflight.eligible.toLocaleString('en')})`);
+      console.log(
+        round.status === 201
+          ? `round pre-flight, ${size.toLocaleString('en')} recipients: ${fmt(took)} (eligible ${round.body.preflight.eligible.toLocaleString('en')})`
+          : `round pre-flight, ${size.toLocaleString('en')} recipients: FAILED after ${fmt(took)} with ${round.status} ${round.body?.error?.code ?? ''}`,
+      );
     }
   } finally {
     await platform.stop();

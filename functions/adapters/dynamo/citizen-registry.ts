@@ -59,7 +59,7 @@ export class DynamoReservationRegistry implements ReservationRegistry {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...keys.withdrawal(nin, projectId), projectId, withdrawnAt: new Date().toISOString() },
+          Item: { ...keys.withdrawal(nin, projectId), ...keys.projectWithdrawal(projectId, nin), projectId, withdrawnAt: new Date().toISOString() },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -71,6 +71,27 @@ export class DynamoReservationRegistry implements ReservationRegistry {
   async withdrawnAmong(nins: readonly string[], projectId: string): Promise<Set<string>> {
     const items = await batchGetAll(this.db, this.table, nins.map((n) => keys.withdrawal(n, projectId)), { consistent: true, projection: 'pk' });
     return new Set(items.map((i) => ninOf(i.pk)));
+  }
+
+  /** Everyone who withdrew from the project (gsi1, eventually consistent): for the pre-flight. */
+  async withdrawnFromProject(projectId: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :g',
+          ExpressionAttributeValues: { ':g': keys.projectWithdrawal(projectId, '').gsi1pk },
+          ProjectionExpression: 'gsi1sk',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const i of res.Items ?? []) out.add(String(i.gsi1sk));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   async withdrawalsOf(nin: string): Promise<Withdrawal[]> {

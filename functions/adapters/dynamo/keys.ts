@@ -33,6 +33,10 @@ export const keys = {
   population: (nin: string) => ({ pk: `CIT#${nin}`, sk: 'POPULATION' }),
   /** One item per citizen and project: the list of contacts (ContactRecord[]), appended on send. */
   contacts: (nin: string, projectId: string) => ({ pk: `CIT#${nin}`, sk: `CONTACTS#${projectId}` }),
+  /** gsi1 of contact items: every citizen a project contacted (pre-flight reads a project at once). */
+  projectContacts: (projectId: string) => ({ gsi1pk: `CONTACTS#${projectId}` }),
+  /** gsi1 of withdrawal items: everyone who withdrew from a project. */
+  projectWithdrawal: (projectId: string, nin: string) => ({ gsi1pk: `WITHDRAWN#${projectId}`, gsi1sk: nin }),
   inbox: (nin: string, deliveryId: string) => ({ pk: `CIT#${nin}`, sk: `INBOX#${deliveryId}` }),
   task: (nin: string, taskId: string) => ({ pk: `CIT#${nin}`, sk: `TASK#${taskId}` }),
   /** gsi1 of an external form task's citizen task: the opaque token finds the task. */

@@ -1,3 +1,4 @@
+import type { ContactRecord } from '../dispatch/ports.js';
 import type { CounterField, Round, RoundStatus, SkipReason } from './round.js';
 
 /** Fields a status transition may set besides the status. */
@@ -19,4 +20,15 @@ export interface RoundRepository {
   transitionRound(projectId: string, roundId: string, from: readonly RoundStatus[], to: RoundStatus, patch?: RoundPatch): Promise<void>;
   /** Adds to the counters (and the skip-reason breakdown) atomically. */
   addToCounts(projectId: string, roundId: string, delta: Partial<Record<CounterField, number>>, skipReasons?: Partial<Record<SkipReason, number>>): Promise<void>;
+}
+
+/**
+ * Project-wide reads for the pre-flight: a project's contacts and withdrawals are far fewer reads
+ * than one per recipient. (Send time reads per recipient, strongly consistent, through the ports.)
+ */
+export interface ProjectContactsReader {
+  contactsOfProject(projectId: string): Promise<ReadonlyMap<string, readonly ContactRecord[]>>;
+}
+export interface ProjectWithdrawalsReader {
+  withdrawnFromProject(projectId: string): Promise<ReadonlySet<string>>;
 }

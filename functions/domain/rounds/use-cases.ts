@@ -13,7 +13,7 @@ import type { Access } from '../projects/project.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
-import type { RoundRepository } from './ports.js';
+import type { ProjectContactsReader, ProjectWithdrawalsReader, RoundRepository } from './ports.js';
 import {
   decideRecipient,
   detectDuplicateRounds,
@@ -30,9 +30,9 @@ export interface RoundDeps {
   readonly rounds: RoundRepository;
   readonly letters: LetterRepository;
   readonly lists: RecipientListRepository;
-  readonly reservations: ReservationRegistry;
+  readonly reservations: ReservationRegistry & ProjectWithdrawalsReader;
   readonly population: PopulationRegistry;
-  readonly contacts: ContactLedger;
+  readonly contacts: ContactLedger & ProjectContactsReader;
   readonly citizenTasks: CitizenTaskRepository;
 }
 
@@ -106,15 +106,15 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
   const recipients = await deps.lists.readRecipients(list.listId);
   const now = nowIso();
   const rules = { contentHash: version.contentHash, frequencyCap: project.settings.frequencyCap, onlyNonResponders, now };
-  // The registries are read in slices with bounded concurrency: a 100,000-recipient list is
-  // thousands of batch reads, which must queue here rather than swamp the client's sockets.
+  // The project's withdrawals and contacts are read once, project-wide; the national registries
+  // per recipient, in slices with bounded concurrency: a 100,000-recipient list is thousands of
+  // batch reads, which must queue here rather than swamp the client's sockets.
+  const [withdrawn, contacts] = await Promise.all([deps.reservations.withdrawnFromProject(projectId), deps.contacts.contactsOfProject(projectId)]);
   const decided = await mapSlices(recipients, PREFLIGHT_SLICE, PREFLIGHT_CONCURRENCY, async (slice) => {
     const nins = slice.map((r) => r.nin);
-    const [reserved, withdrawn, facts, contacts, awaiting] = await Promise.all([
+    const [reserved, facts, awaiting] = await Promise.all([
       deps.reservations.reservedAmong(nins),
-      deps.reservations.withdrawnAmong(nins, projectId),
       deps.population.factsOf(nins),
-      deps.contacts.contactsOf(nins, projectId),
       onlyNonResponders ? nonResponders(deps, projectId, version.formTaskId!, nins, now) : Promise.resolve(undefined),
     ]);
     return slice.map((r) => {
