@@ -48,6 +48,11 @@ export const parseCsv = (input: string): CsvTable => {
   const text = stripBom(input);
   if (text.trim() === '') throw new MalformedCsvError('The file is empty; a header row with a "nin" column is required');
   if (text.includes('\u0000')) throw new MalformedCsvError('The file is not text (it contains NUL bytes); save it as CSV');
+  // Excel's plain "CSV" in a Norwegian locale is Windows-1252: æ, ø, å arrive as replacement
+  // characters and would reach citizens garbled in their names. Refuse rather than guess.
+  if (text.includes('\ufffd')) {
+    throw new DomainError('CSV_NOT_UTF8', 400, 'The file is not UTF-8 (letters such as æ, ø, å are unreadable); save it as "CSV UTF-8" and upload again');
+  }
   const delimiter = detectDelimiter(text);
   let rows: { record: string[]; info: { lines: number } }[];
   try {

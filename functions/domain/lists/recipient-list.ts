@@ -1,3 +1,4 @@
+import { PLACEHOLDER_NAME } from '../letters/content.js';
 import { LANGUAGES, type Language } from '../letters/letter.js';
 import { DomainError, ValidationError } from '../../shared/errors.js';
 import type { CsvTable } from './csv.js';
@@ -90,7 +91,6 @@ export class TooManyRejectedRowsError extends DomainError {
 
 const NIN_COLUMNS = new Set(['nin', 'fnr', 'fødselsnummer', 'fodselsnummer', 'personnummer', 'nationalid', 'national_id']);
 const LANGUAGE_COLUMNS = new Set(['language', 'språk', 'sprak', 'målform', 'malform']);
-const PLACEHOLDER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,49}$/;
 
 const MESSAGES: Record<Exclude<RowErrorCode, NinErrorCode>, string> = {
   UNKNOWN_LANGUAGE: `language must be one of ${LANGUAGES.join(', ')} or empty`,
@@ -218,7 +218,7 @@ const readHeader = (header: readonly string[]) => {
       bad.push({ column: i + 1, reason: 'empty column name' });
       return;
     }
-    if (!PLACEHOLDER_NAME.test(name)) bad.push({ column: i + 1, reason: 'placeholder columns are letters, digits and _ (max 50), starting with a letter' });
+    if (!PLACEHOLDER_NAME.test(name)) bad.push({ column: i + 1, reason: 'placeholder columns are a letter, then letters, digits or _ (max 64)' });
     else if (placeholders.some((p) => p.name === name)) bad.push({ column: i + 1, reason: 'duplicate column name' });
     else placeholders.push({ index: i, name });
   });
@@ -268,7 +268,7 @@ export const buildListFromJson = (input: readonly JsonRecipientInput[], opts: Bu
   for (const r of input) for (const name of Object.keys(r.fields ?? {})) columns.add(name);
   const bad = [...columns].filter((c) => !PLACEHOLDER_NAME.test(c) || NIN_COLUMNS.has(c.toLowerCase()) || LANGUAGE_COLUMNS.has(c.toLowerCase()));
   if (bad.length) {
-    throw new ValidationError('Field names are letters, digits and _ (max 50), starting with a letter', [
+    throw new ValidationError('Field names are a letter, then letters, digits or _ (max 64)', [
       { field: 'recipients.*.fields', message: `${bad.length} field name(s) cannot be used as placeholders` },
     ]);
   }

@@ -113,6 +113,9 @@ describe('CSV recipient lists', () => {
     expect(fromCsv('nin;name\n"0101"x;y\n').rejected.map((r) => r.code)).toEqual(['INVALID_NIN']);
     expect(() => fromCsv('')).toThrowError(MalformedCsvError);
     expect(() => fromCsv('\uFEFF')).toThrowError(MalformedCsvError);
+    // What a Windows-1252 "ø" becomes when read as UTF-8.
+    const latin1 = Buffer.from(`nin;name\n${syntheticNins(1)[0]};Bj\xf8rn\n`, 'latin1').toString('utf8');
+    expect(() => fromCsv(latin1)).toThrowError(expect.objectContaining({ code: 'CSV_NOT_UTF8', status: 400 }));
   });
 
   it('rejects rows with more cells than the header, but tolerates trailing empty cells', () => {
