@@ -229,3 +229,29 @@ describe('reminder rounds', () => {
     expect(resend.body.preflight).toMatchObject({ eligible: 0, alreadySent: 4, notAwaitingAnswer: 2 });
   });
 });
+
+describe('round repository (the dispatch side builds on it)', () => {
+  it('adds to counters and skip reasons atomically and keeps the status index in step with transitions', async () => {
+    const projectId = await newProject('Repo');
+    const letterId = await newLetter(projectId, 'Et brev om noe helt eget, for å prøve tellerne.');
+    const listId = await newList(projectId, syntheticNins(5, 240_000));
+    const { roundId } = (await newRound(projectId, { letterId, listId })).body;
+    const repo = adapters().rounds;
+
+    await Promise.all([
+      repo.addToCounts(projectId, roundId, { sent: 1 }),
+      repo.addToCounts(projectId, roundId, { sent: 1, skippedOther: 1 }, { deceased: 1 }),
+      repo.addToCounts(projectId, roundId, { skippedOther: 1 }, { frequency_cap: 1 }),
+    ]);
+    const view = (await p.as(researcher).get(`/projects/${projectId}/rounds/${roundId}`)).body;
+    expect(view.counts).toMatchObject({ planned: 5, sent: 2, skippedOther: 2, pending: 1 });
+    expect(view.skipReasons).toEqual({ deceased: 1, frequency_cap: 1 });
+
+    expect((await repo.listRoundsByStatus('ready')).map((r) => r.roundId)).toContain(roundId);
+    await repo.transitionRound(projectId, roundId, ['ready'], 'dispatching');
+    expect((await repo.listRoundsByStatus('ready')).map((r) => r.roundId)).not.toContain(roundId);
+    expect((await repo.listRoundsByStatus('dispatching')).map((r) => r.roundId)).toContain(roundId);
+    await expect(repo.transitionRound(projectId, roundId, ['ready'], 'cancelled')).rejects.toMatchObject({ code: 'ROUND_STATE_CHANGED', status: 409 });
+    expect((await repo.getRound(projectId, roundId))?.counts).toMatchObject({ sent: 2, skippedOther: 2 });
+  });
+});
