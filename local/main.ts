@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { apiRoutes } from '../functions/handlers/routes.js';
 import { startEmulators } from './emulators.js';
+import { serveConsole } from './console.js';
 import { startPlatform } from './platform.js';
 
 /**
@@ -51,6 +52,7 @@ const main = async () => {
       namespace: 'dev',
       port: Number(process.env.PORT ?? 3000),
       stateDir: dataDir,
+      extra: serveConsole(),
     });
   } catch (e) {
     await emulators.stop();
@@ -60,6 +62,7 @@ const main = async () => {
   const lines = [
     '',
     'research-dispatch is running locally',
+    `  web console    ${platform.url}/console/`,
     `  API            ${platform.url}   (GET /health, POST /dev/token, ${apiRoutes.length} API routes)`,
     `  DynamoDB Local ${emulators.dynamoEndpoint}   (${values.fresh ? 'in memory, --fresh' : `data in ${join(dataDir, 'dynamodb')}`})`,
     `  SQS + S3       ${emulators.awsEndpoint}   (fauxqs)`,

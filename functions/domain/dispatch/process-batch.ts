@@ -5,7 +5,7 @@ import type { Project } from '../projects/project.js';
 import { newId } from '../shared/ids.js';
 import { decide, type Channel } from './decide.js';
 import { TERMINAL, type Delivery } from './delivery.js';
-import type { ContactLedger } from './ports.js';
+import type { ContactLedger, ContactRecord } from './ports.js';
 import type { BatchRef, DispatchRound, DispatchStore, GateState, Outcome } from './store.js';
 
 /** One letter handed to a channel; `deliveryId` is the channel's idempotency key. */
@@ -79,12 +79,13 @@ const claimable = (d: Delivery, now: number): boolean =>
  *   1. read halt flag, project and round (strongly consistent) — park if blocked;
  *   2. claim the batch's pending deliveries with one conditional transaction that also registers
  *      a lease a pause can see;
- *   3. read halt flag, project and round AGAIN — a pause acknowledged before our claim became
- *      visible is seen here, so we release the claims without sending; a pause that comes later
- *      sees our lease and waits for it;
- *   4. read reservations, withdrawals, population facts and contacts NOW, decide per recipient;
+ *   3. read reservations, withdrawals, population facts and contacts NOW, decide per recipient
+ *      (reservation and withdrawal before any channel);
+ *   4. read halt flag, project and round AGAIN, right before sending — a pause acknowledged
+ *      before our claim became visible is seen here, so we release the claims without sending;
+ *      a pause that comes later sees our lease and waits for it;
  *   5. call the channel with the delivery id as idempotency key;
- *   6. finalise deliveries, counters and contact ledger together; drop the lease.
+ *   6. finalise deliveries, counters and contact ledger together, dropping the lease.
  */
 export const processBatch = async (deps: DispatchDeps, ref: BatchRef, opts: { canary: boolean }): Promise<BatchResult> => {
   const before = await deps.store.gateState(ref.projectId, ref.roundId);
@@ -108,6 +109,10 @@ export const processBatch = async (deps: DispatchDeps, ref: BatchRef, opts: { ca
   if (claimed.length === 0) return { kind: 'nothing-to-do' };
   deps.fault('after-claim');
 
+  // Decide with the facts as they are now (reservations, withdrawals, registry, contacts)...
+  const plan = await decideAll(deps, before.project!, before.round!, claimed);
+  // ...then re-read the flags right before the first letter goes out. A pause acknowledged before
+  // our claim became visible is seen here and we let go; a later pause sees our lease and waits.
   const after = await deps.store.gateState(ref.projectId, ref.roundId);
   const blockedNow = after.round?.status === 'cancelled' ? 'not_dispatching' : blocker(after, opts.canary);
   if (blockedNow) {
@@ -115,10 +120,8 @@ export const processBatch = async (deps: DispatchDeps, ref: BatchRef, opts: { ca
     if (after.round?.status === 'cancelled') return cancelBatch(deps, ref);
     return { kind: 'parked', why: blockedNow };
   }
-  const project = after.project!;
-  const round = after.round!;
 
-  const outcomes = await decideAndSend(deps, project, round, claimed);
+  const outcomes = await send(deps, plan);
   deps.fault('after-channel');
   await deps.store.finalize(ref, outcomes, leaseId, deps.clock().toISOString());
   deps.fault('after-finalize');
@@ -131,7 +134,13 @@ const cancelBatch = async (deps: DispatchDeps, ref: BatchRef): Promise<BatchResu
   return { kind: 'cancelled', count: pending.length };
 };
 
-const decideAndSend = async (deps: DispatchDeps, project: Project, round: DispatchRound, claimed: readonly Delivery[]): Promise<Outcome[]> => {
+interface SendPlan {
+  readonly decided: Outcome[];
+  readonly byChannel: Map<Channel, Dispatchable[]>;
+  readonly contact: Omit<ContactRecord, 'sentAt'> & { sentAt: string };
+}
+
+const decideAll = async (deps: DispatchDeps, project: Project, round: DispatchRound, claimed: readonly Delivery[]): Promise<SendPlan> => {
   const nins = claimed.map((d) => d.nin);
   const [reserved, withdrawn, facts, contacts, version] = await Promise.all([
     deps.reservations.reservedAmong(nins),
@@ -143,7 +152,11 @@ const decideAndSend = async (deps: DispatchDeps, project: Project, round: Dispat
   if (!version) {
     // The version a round was released with cannot disappear (versions are immutable); if it
     // does, nothing is sent and every delivery is counted failed, to be redriven once mended.
-    return claimed.map((d) => ({ deliveryId: d.deliveryId, status: 'failed', reason: 'letter_version_missing' }));
+    return {
+      decided: claimed.map((d) => ({ deliveryId: d.deliveryId, status: 'failed', reason: 'letter_version_missing' })),
+      byChannel: new Map(),
+      contact: { projectId: project.projectId, roundId: round.roundId, letterId: round.letterId, version: round.letterVersion, contentHash: '', sentAt: '' },
+    };
   }
   const now = deps.clock();
   const sentAt = now.toISOString();
@@ -165,7 +178,16 @@ const decideAndSend = async (deps: DispatchDeps, project: Project, round: Dispat
     if (decision.send) toSend.push({ delivery: d, channel: decision.channel, facts: population });
     else outcomes.push({ deliveryId: d.deliveryId, status: 'skipped', reason: decision.reason });
   }
-  if (toSend.length === 0) return outcomes;
+  const contact = {
+    projectId: project.projectId,
+    roundId: round.roundId,
+    letterId: version.letterId,
+    version: version.version,
+    contentHash: version.contentHash,
+    sentAt,
+    ...(round.test ? { test: true } : {}),
+  };
+  if (toSend.length === 0) return { decided: outcomes, byChannel: new Map(), contact };
 
   const languageOf = (d: Delivery, f: PopulationFacts): Language => d.language ?? f.language;
   const tasks =
@@ -192,7 +214,13 @@ const decideAndSend = async (deps: DispatchDeps, project: Project, round: Dispat
     byChannel.set(channel, list);
   }
 
-  for (const [channel, items] of byChannel) {
+  return { decided: outcomes, byChannel, contact };
+};
+
+/** Calls each channel with its letters; transient errors are retried with backoff, then `failed`. */
+const send = async (deps: DispatchDeps, plan: SendPlan): Promise<Outcome[]> => {
+  const outcomes = [...plan.decided];
+  for (const [channel, items] of plan.byChannel) {
     let remaining = items;
     const results = new Map<string, ChannelResult>();
     for (let attempt = 0; remaining.length > 0 && attempt <= deps.channelRetries; attempt++) {
@@ -217,15 +245,7 @@ const decideAndSend = async (deps: DispatchDeps, project: Project, round: Dispat
           status: 'sent',
           channel,
           nin: item.nin,
-          contact: {
-            projectId: project.projectId,
-            roundId: round.roundId,
-            letterId: version.letterId,
-            version: version.version,
-            contentHash: version.contentHash,
-            sentAt,
-            ...(round.test ? { test: true } : {}),
-          },
+          contact: plan.contact,
         });
       } else {
         outcomes.push({ deliveryId: item.deliveryId, status: 'failed', reason: res.reason, channel });

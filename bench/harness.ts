@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { dynamo } from '../functions/shared/clients.js';
+import { syntheticNins } from '../functions/domain/lists/nin-generator.js';
+import { startEmulators } from '../local/emulators.js';
+import { startPlatform, type Platform } from '../local/platform.js';
+import { clientFor, type ApiClient } from '../test/setup/platform.js';
+
+/**
+ * Shared set-up for the benchmarks: the real local platform (DynamoDB Local, fauxqs, API server,
+ * pollers) in this process, and a counter of every DynamoDB call the handlers make.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+export interface Bench {
+  readonly platform: Platform;
+  readonly as: (id: { sub: string; role: string; org?: string }) => ApiClient;
+  readonly storeCalls: () => number;
+  stop(): Promise<void>;
+}
+
+export const startBench = async (env: Record<string, string> = {}): Promise<Bench> => {
+  const emulators = await startEmulators();
+  const platform = await startPlatform({
+    dynamoEndpoint: emulators.dynamoEndpoint,
+    awsEndpoint: emulators.awsEndpoint,
+    namespace: `b${randomBytes(3).toString('hex')}`,
+    port: 0,
+    env,
+  });
+  let calls = 0;
+  dynamo().middlewareStack.add(
+    (next) => async (args) => {
+      calls++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCallCounter' },
+  );
+  return {
+    platform,
+    as: (id) => clientFor(platform.url, () => platform.issuer.sign({ ...id })),
+    storeCalls: () => calls,
+    stop: async () => {
+      await platform.stop();
+      await emulators.stop();
+    },
+  };
+};
+
+export const must = <T extends { status: number; text: string }>(res: T, status: number, what: string): T => {
+  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status}: ${res.text.slice(0, 500)}`);
+  return res;
+};
+
+/** A project through the quality gate with an approved letter, and a list of `count` synthetic citizens. */
+export const readyRound = async (b: Bench, org: string, count: number, offset = 0, extra: Record<string, unknown> = {}) => {
+  const researcher = b.as({ sub: `r@${org}`, role: 'researcher', org });
+  const superuser = b.as({ sub: `s@${org}`, role: 'superuser', org });
+  const projectId = must(await researcher.post('/projects', { title: `Bench ${org}`, organization: org }), 201, 'create project').body.projectId as string;
+  const letterId = must(
+    await researcher.post(`/projects/${projectId}/letters`, {
+      title: 'Invitasjon',
+      kind: 'letter',
+      content: { nb: { subject: 'Invitasjon', body: 'Hei! Vil du delta i studien?' }, nn: { subject: 'Invitasjon', body: 'Hei! Vil du vere med i studien?' } },
+    }),
+    201,
+    'create letter',
+  ).body.letterId as string;
+  must(await researcher.post(`/projects/${projectId}/submit`), 200, 'submit');
+  must(await superuser.post(`/projects/${projectId}/approve`, { comment: 'ok' }), 200, 'approve');
+  const nins = syntheticNins(count, offset);
+  const listId = must(await researcher.post(`/projects/${projectId}/recipient-lists`, `nin\n${nins.join('\n')}\n`, 'text/csv'), 201, 'upload').body.listId as string;
+  const roundId = must(await researcher.post(`/projects/${projectId}/rounds`, { letterId, listId, ...extra }), 201, 'create round').body.roundId as string;
+  return { projectId, letterId, listId, roundId, nins, researcher, superuser };
+};
+
+export const roundCounts = async (client: ApiClient, projectId: string, roundId: string) =>
+  (await client.get(`/projects/${projectId}/rounds/${roundId}`)).body as { status: string; counts: Record<string, number> };
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
