@@ -69,6 +69,13 @@ const decodeBody = (event: HttpEvent): string => {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
 };
 
+/**
+ * Ids are opaque strings made by `newId` (letters, digits, `_`, `-`). A path parameter that could
+ * not be one names nothing: 404 before it reaches a key condition (DynamoDB refuses keys above
+ * 1–2 KB with an error that would otherwise surface as a 500).
+ */
+const PATH_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
 const zodDetails = (error: z.ZodError) =>
   error.issues.map((i) => ({ field: i.path.join('.') || '(body)', code: i.code, message: i.message }));
 
@@ -147,13 +154,15 @@ export const httpHandler = (routes: Readonly<Record<string, Route>>) =>
       const principal = parsePrincipal(event.requestContext?.authorizer?.jwt?.claims);
       if (!principal) throw new UnauthenticatedError();
       if (!r.options.roles.includes(principal.role)) throw new ForbiddenError(`The ${principal.role} role may not call this endpoint`);
+      const params = (event.pathParameters ?? {}) as Record<string, string>;
+      if (Object.values(params).some((v) => !PATH_ID.test(v))) throw new NotFoundError('Resource');
       const text = decodeBody(event);
       const type = mediaType(event.headers);
       const body = parseBody(r, event, text, type);
       const result = await r.run({
         principal,
         body,
-        params: (event.pathParameters ?? {}) as Record<string, string>,
+        params,
         query: event.queryStringParameters ?? {},
         text,
         contentType: type,
