@@ -117,7 +117,7 @@ export const queues: Readonly<Record<QueueId, QueueDef>> = {
     dlqEnvVar: 'QUEUE_DISPATCH_DLQ_URL',
     visibilityTimeoutSeconds: 180,
     maxReceiveCount: 5,
-    consumer: { timeoutSeconds: 30, batchSize: 10, maxConcurrency: 4 },
+    consumer: { timeoutSeconds: 30, batchSize: 1, maxConcurrency: 8 },
   },
 };
 

@@ -31,6 +31,8 @@ export interface PlatformOptions {
   readonly extra?: ExtraHandler;
   /** Extra environment for the handlers (fault injection, settings). */
   readonly env?: Record<string, string>;
+  /** Shorter visibility timeouts for crash-recovery tests (seconds, per queue). */
+  readonly visibilityOverride?: Partial<Record<QueueId, number>>;
 }
 
 export interface Platform {
@@ -65,7 +67,7 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
   const sqs = new SQSClient({ region: REGION, endpoint: opts.awsEndpoint, credentials });
   const s3 = new S3Client({ region: REGION, endpoint: opts.awsEndpoint, forcePathStyle: true, credentials });
 
-  const resourceEnv = await provision(opts.namespace, { dynamo, sqs, s3 });
+  const resourceEnv = await provision(opts.namespace, { dynamo, sqs, s3 }, opts.visibilityOverride);
   const env: Record<string, string> = {
     ...resourceEnv,
     AWS_REGION: REGION,

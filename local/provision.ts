@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { buckets, dlqName, physicalName, queues, tables, type TableDef } from '../lib/resources.js';
+import { buckets, dlqName, physicalName, queues, tables, type QueueId, type TableDef } from '../lib/resources.js';
 
 /**
  * Creates the tables, queues and bucket of one namespace from the shared definitions in
@@ -46,6 +46,8 @@ const tableInput = (def: TableDef, name: string) => {
 export const provision = async (
   namespace: string,
   clients: { dynamo: DynamoDBClient; sqs: SQSClient; s3: S3Client },
+  /** Tests of crash recovery shorten the visibility timeout, so a "dead" batch comes back in seconds. */
+  visibilityOverride: Partial<Record<QueueId, number>> = {},
 ): Promise<Record<string, string>> => {
   const env: Record<string, string> = {};
   await Promise.all(
@@ -75,7 +77,7 @@ export const provision = async (
       new CreateQueueCommand({
         QueueName: name,
         Attributes: {
-          VisibilityTimeout: String(def.visibilityTimeoutSeconds),
+          VisibilityTimeout: String(visibilityOverride[def.id] ?? def.visibilityTimeoutSeconds),
           RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: String(def.maxReceiveCount) }),
         },
       }),

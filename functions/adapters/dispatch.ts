@@ -2,6 +2,7 @@ import type { DispatchDeps } from '../domain/dispatch/process-batch.js';
 import type { DispatchMessage, PlanDeps } from '../domain/dispatch/plan-round.js';
 import type { OperationsDeps } from '../domain/dispatch/operations.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
+import { nonResponders } from '../domain/letters/form-tasks.js';
 import type { TestRound } from '../domain/dispatch/test-send.js';
 import { dynamo, sqs } from '../shared/clients.js';
 import { config } from '../shared/config.js';
@@ -65,6 +66,7 @@ const build = () => {
     },
     channels,
     tasks: formTaskIssuer(a.formTasks, a.citizenTasks),
+    nonResponders: (projectId, formTaskId, nins) => nonResponders(a, projectId, formTaskId, nins),
     clock: () => new Date(),
     leaseMs: settings.leaseMs,
     channelRetries: settings.channelRetries,

@@ -52,6 +52,8 @@ export const toDispatchRound = (item: Record<string, unknown>): DispatchRound =>
   canaryConfirmed: item.canaryConfirmed === true,
   planned: item.planned === undefined ? undefined : Number(item.planned),
   test: item.test === true,
+  onlyNonResponders: item.onlyNonResponders === true,
+  formTaskId: typeof item.formTaskId === 'string' ? item.formTaskId : undefined,
 });
 
 /**

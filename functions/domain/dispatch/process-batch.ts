@@ -42,6 +42,8 @@ export interface DispatchDeps {
   readonly versions: { get(projectId: string, letterId: string, version: number): Promise<LetterVersion | undefined> };
   readonly channels: ChannelGateway;
   readonly tasks: TaskIssuer;
+  /** Reminder rounds: those of `nins` who still have the form task open and unanswered. */
+  readonly nonResponders: (projectId: string, formTaskId: string, nins: readonly string[]) => Promise<Set<string>>;
   readonly clock: () => Date;
   /** How long a claim holds; at least the worker's timeout, so an expired lease means a dead worker. */
   readonly leaseMs: number;
@@ -142,12 +144,14 @@ interface SendPlan {
 
 const decideAll = async (deps: DispatchDeps, project: Project, round: DispatchRound, claimed: readonly Delivery[]): Promise<SendPlan> => {
   const nins = claimed.map((d) => d.nin);
-  const [reserved, withdrawn, facts, contacts, version] = await Promise.all([
+  const reminder = round.onlyNonResponders === true && round.formTaskId !== undefined;
+  const [reserved, withdrawn, facts, contacts, version, awaiting] = await Promise.all([
     deps.reservations.reservedAmong(nins),
     deps.reservations.withdrawnAmong(nins, project.projectId),
     deps.population.factsOf(nins),
     deps.ledger.contactsOf(nins, project.projectId),
     deps.versions.get(project.projectId, round.letterId, round.letterVersion),
+    reminder ? deps.nonResponders(project.projectId, round.formTaskId!, nins) : Promise.resolve(undefined),
   ]);
   if (!version) {
     // The version a round was released with cannot disappear (versions are immutable); if it
@@ -162,15 +166,22 @@ const decideAll = async (deps: DispatchDeps, project: Project, round: DispatchRo
   const sentAt = now.toISOString();
   const outcomes: Outcome[] = [];
   const toSend: { delivery: Delivery; channel: Channel; facts: PopulationFacts }[] = [];
-  const unknown: PopulationFacts = { deceased: false, digitallyActive: true, language: 'nb', known: false };
   for (const d of claimed) {
-    const population = facts.get(d.nin) ?? unknown;
+    // The registry answers for every ID (an ID it never saw is alive, digital, nb).
+    const population = facts.get(d.nin) ?? { deceased: false, digitallyActive: true, language: 'nb' as const, known: true };
     const decision = decide(
-      { reserved: reserved.has(d.nin), withdrawn: withdrawn.has(d.nin), population, contacts: contacts.get(d.nin) ?? [] },
+      {
+        reserved: reserved.has(d.nin),
+        withdrawn: withdrawn.has(d.nin),
+        population,
+        contacts: contacts.get(d.nin) ?? [],
+        ...(awaiting ? { awaitingAnswer: awaiting.has(d.nin) } : {}),
+      },
       {
         contentHash: version.contentHash,
         frequencyCap: project.settings.frequencyCap,
         distributionRule: project.settings.distributionRule,
+        onlyNonResponders: reminder,
         now,
         test: round.test,
       },

@@ -16,6 +16,8 @@ export interface DispatchRound {
   /** Set at release: the number of recipients; every count adds up to it. */
   readonly planned?: number;
   readonly test?: boolean;
+  readonly onlyNonResponders?: boolean;
+  readonly formTaskId?: string;
 }
 
 /** What every batch re-reads, strongly consistent, before it claims and again after. */
