@@ -57,9 +57,12 @@ export const placeholdersIn = (text: string): PlaceholderUse[] => {
 
 /**
  * Links as researchers write them: anything with a scheme (`https://…`, `http://…`, `ftp://…`) or
- * starting with `www.`. Trailing sentence punctuation and closing brackets are not part of the link.
+ * starting with `www.`, and the script and inline-content schemes that have no `//`
+ * (`javascript:…`, `vbscript:…`, `data:text/html,…`) — a portal that makes them clickable would run
+ * them, so the check must see them to refuse them. ("data: …" with a space is ordinary prose.)
+ * Trailing sentence punctuation and closing brackets are not part of the link.
  */
-const LINK = /(?:\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/|\bwww\.)[^\s<>"'`]+/g;
+const LINK = /(?:\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/|\bwww\.|\b(?:javascript|vbscript|livescript):|\bdata:(?=[\w.+-]+\/|,))[^\s<>"'`]+/gi;
 const TRAILING = /[.,;:!?)\]}>»”’]+$/;
 
 export const linksIn = (text: string): string[] => {
