@@ -48,7 +48,19 @@ export const approveProjectBody = z.strictObject({
 
 export const rejectProjectBody = z.strictObject({ comment: z.string().trim().min(1).max(5_000) });
 export const pauseProjectBody = z.strictObject({ reason: z.string().trim().min(1).max(2_000) });
-export const addMemberBody = z.strictObject({ sub: z.string().trim().min(1).max(200) });
+/**
+ * A member is a researcher's identity-provider subject. One shaped like a national ID is a citizen's
+ * ID pasted into the wrong field: refused, so it is neither stored in the membership nor written to
+ * the audit trail in the clear (and the message does not echo it).
+ */
+export const addMemberBody = z.strictObject({
+  sub: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((s) => !/^\d{6}[\s-]?\d{5}$/.test(s), 'must be a researcher identity, not a national ID'),
+});
 export const settingsBody = z.strictObject({
   frequencyCap: z.number().int().min(1).max(100).optional(),
   distributionRule: distributionRule.optional(),
