@@ -75,6 +75,18 @@ export const readyRound = async (b: Bench, org: string, count: number, offset = 
 };
 
 export const roundCounts = async (client: ApiClient, projectId: string, roundId: string) =>
-  (await client.get(`/projects/${projectId}/rounds/${roundId}`)).body as { status: string; counts: Record<string, number> };
+  (await client.get(`/projects/${projectId}/rounds/${roundId}`)).body as { status: string; counts: Counts };
+
+export interface Counts {
+  planned: number;
+  sent: number;
+  skippedReserved: number;
+  skippedWithdrawn: number;
+  skippedDuplicate: number;
+  skippedOther: number;
+  failed: number;
+  cancelled: number;
+  pending: number;
+}
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

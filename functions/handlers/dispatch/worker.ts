@@ -17,7 +17,7 @@ export const handler = sqsHandler(message, async (m) => {
   const d = dispatchAdapters();
   const ref = { projectId: m.projectId, roundId: m.roundId, batchNo: m.batchNo };
   const result = await processBatch(d.worker, ref, { canary: m.canary === true });
-  if (result.kind === 'parked') logger.info('batch parked', { roundId: ref.roundId, batchNo: ref.batchNo, why: result.why });
+  if (result.kind === 'parked') logger.debug('batch parked', { roundId: ref.roundId, batchNo: ref.batchNo, why: result.why });
   if (result.kind === 'done' || result.kind === 'cancelled' || result.kind === 'nothing-to-do') {
     await afterBatch({ store: d.store, rounds: d.rounds }, ref);
   }

@@ -53,10 +53,22 @@ export const createRound = async (a: ApprovedProject, listId: string, extra: Rec
   return res.body as { roundId: string; status: string; preflight: Record<string, number> };
 };
 
+export interface Counts {
+  planned: number;
+  sent: number;
+  skippedReserved: number;
+  skippedWithdrawn: number;
+  skippedDuplicate: number;
+  skippedOther: number;
+  failed: number;
+  cancelled: number;
+  pending: number;
+}
+
 export const roundOf = async (a: ApprovedProject, roundId: string) => {
   const res = await a.researcher.get(`/projects/${a.projectId}/rounds/${roundId}`);
   expect(res.status, res.text).toBe(200);
-  return res.body as { status: string; counts: Record<string, number>; skipReasons?: Record<string, number> };
+  return res.body as { status: string; counts: Counts; skipReasons?: Record<string, number> };
 };
 
 export const waitFor = async <T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 120_000, every = 200): Promise<T> => {
@@ -71,6 +83,6 @@ export const waitFor = async <T>(read: () => Promise<T>, done: (v: T) => boolean
 };
 
 export const COUNT_FIELDS = ['sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled', 'pending'] as const;
-export const sumOfCounts = (c: Record<string, number>) => COUNT_FIELDS.reduce((s, k) => s + (c[k] ?? 0), 0);
+export const sumOfCounts = (c: Counts) => COUNT_FIELDS.reduce((s, k) => s + c[k], 0);
 
 export { syntheticNins };
