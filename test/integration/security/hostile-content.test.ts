@@ -244,6 +244,12 @@ describe('hostile letter text', () => {
     const before = await counts();
     expectError(await r.post(`/projects/${projectId}/letters`, { title: 'X', kind: 'letter', content: { nb: { subject: 'Hei\r\nBcc: alle', body: 'b' } } }), 400);
     expect(await counts()).toEqual(before);
+    const letterId = (await r.get(`/projects/${projectId}/letters`)).body.items[0].letterId as string;
+    const real = realFormatNin('150385123');
+    const refused = await r.post(`/projects/${projectId}/letters/${letterId}/test-send`, { nins: [tester, real] });
+    expectError(refused, 400);
+    expect(refused.text).not.toContain(real);
+    expect(JSON.stringify(refused.body.error.details)).toContain('NOT_A_TEST_PERSON');
   });
 });
 
@@ -356,6 +362,18 @@ describe('formula injection in the form-responses CSV export', () => {
     for (const nin of citizens) expect(exported.text).not.toContain(nin);
   });
 });
+
+/** A valid ordinary (not synthetic) national ID from nine digits: the two mod-11 check digits appended. */
+const realFormatNin = (nine: string): string => {
+  const digit = (ds: string, weights: number[]) => {
+    const r = 11 - (weights.reduce((s, w, i) => s + w * Number(ds[i]), 0) % 11);
+    return r === 11 ? 0 : r;
+  };
+  const k1 = digit(nine, [3, 7, 6, 1, 8, 9, 4, 5, 2]);
+  const k2 = digit(`${nine}${k1}`, [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]);
+  if (k1 === 10 || k2 === 10) throw new Error(`no valid ID starts with ${nine}`);
+  return `${nine}${k1}${k2}`;
+};
 
 /** RFC 4180 parser for the assertions (quoted fields, doubled quotes, CRLF inside quotes). */
 const parseCsv = (text: string): string[][] => {
