@@ -1,6 +1,6 @@
 import type { DispatchDeps } from '../domain/dispatch/process-batch.js';
 import type { DispatchMessage, PlanDeps } from '../domain/dispatch/plan-round.js';
-import type { OperationsDeps } from '../domain/dispatch/operations.js';
+import { recoverActiveRounds, type OperationsDeps } from '../domain/dispatch/operations.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
 import { nonResponders } from '../domain/letters/form-tasks.js';
 import type { TestRound } from '../domain/dispatch/test-send.js';
@@ -132,4 +132,21 @@ export const testSendDeps = () => {
     createTestRound: (r: TestRound) => d.rounds.createTestRound(r),
     hashKey: config.citizenHashKey(),
   };
+};
+
+/** Re-creates queue work from DynamoDB after a restart of the local queue emulator. */
+export const recoverDispatch = () => {
+  const a = adapters();
+  const d = dispatchAdapters();
+  return recoverActiveRounds({
+    ...d.operations,
+    halted: async () => (await d.ops.read()).halted,
+    pausedProjects: async () => new Set((await a.projects.listAllProjects()).filter((p) => p.status === 'paused').map((p) => p.projectId)),
+    planningUnfinished: async (projectId, roundId) => {
+      const cursor = await d.rounds.readCursor(projectId, roundId);
+      const total = await d.rounds.totalBatches(projectId, roundId);
+      return !cursor.started || total === undefined || cursor.plannedBatches < total;
+    },
+    startPlanning: (projectId, roundId) => d.plannerQueue.enqueue([{ projectId, roundId }]),
+  });
 };

@@ -84,6 +84,13 @@ export class DynamoRoundDispatchState implements RoundDispatchState {
     return { plannedBatches: Number(res.Item?.plannedBatches ?? 0), started: res.Item?.planStarted === true };
   }
 
+  async totalBatches(projectId: string, roundId: string): Promise<number | undefined> {
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.round(projectId, roundId), ConsistentRead: true, ProjectionExpression: 'totalBatches' }),
+    );
+    return res.Item?.totalBatches === undefined ? undefined : Number(res.Item.totalBatches);
+  }
+
   async beginPlanning(projectId: string, roundId: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({ TableName: this.table, Key: keys.round(projectId, roundId), UpdateExpression: 'SET planStarted = :t', ExpressionAttributeValues: { ':t': true } }),
@@ -127,6 +134,7 @@ export class DynamoRoundDispatchState implements RoundDispatchState {
             status: String(i.status),
             planned: Number(i.planned ?? 0),
             canarySize: typeof i.canary === 'object' && i.canary ? Number((i.canary as { size: number }).size) : undefined,
+            canaryConfirmed: i.canaryConfirmed === true,
           });
         }
         start = res.LastEvaluatedKey;

@@ -8,6 +8,7 @@ export interface ActiveRound {
   readonly status: string;
   readonly planned: number;
   readonly canarySize?: number;
+  readonly canaryConfirmed?: boolean;
 }
 
 export interface OperationsDeps {
@@ -44,13 +45,17 @@ export const awaitQuiet = async (deps: OperationsDeps, projectId: string | undef
  * message is harmless: a batch is claimed with conditional writes, so the second message finds
  * nothing to do.
  */
-export const requeueUnfinished = async (deps: OperationsDeps, projectId?: string): Promise<number> => {
+export const requeueUnfinished = async (deps: OperationsDeps, projectId?: string): Promise<number> =>
+  requeueRounds(deps, await deps.activeRounds(projectId));
+
+/** The same for rounds the caller already read (strongly consistent, right after changing them). */
+export const requeueRounds = async (deps: Pick<OperationsDeps, 'store' | 'queue'>, rounds: readonly ActiveRound[]): Promise<number> => {
   let enqueued = 0;
-  for (const round of await deps.activeRounds(projectId)) {
+  for (const round of rounds) {
     const progress = await deps.store.progress(round.roundId, round.planned);
     const messages: DispatchMessage[] = progress.incompleteBatches
-      // In canary_hold only the canary's own batches may run; the rest waits for confirmation.
-      .filter((b) => round.status !== 'canary_hold' || b.canary)
+      // Until the canary is confirmed only its own batches may run; the rest waits.
+      .filter((b) => b.canary || !round.canarySize || round.canaryConfirmed === true)
       .map((b) => ({ projectId: round.projectId, roundId: round.roundId, batchNo: b.batchNo, ...(b.canary ? { canary: true } : {}) }));
     await deps.queue.enqueue(messages);
     enqueued += messages.length;
@@ -58,3 +63,34 @@ export const requeueUnfinished = async (deps: OperationsDeps, projectId?: string
   return enqueued;
 };
 
+
+/**
+ * After the queue lost its messages (the local emulator keeps them in memory), DynamoDB still
+ * knows everything: rounds whose fan-out did not finish are planned again (the planner resumes
+ * from its cursor without duplicates) and unfinished batches of the rest go back on the queue.
+ * Paused projects and a halt are respected: their batches stay parked.
+ */
+export const recoverActiveRounds = async (
+  deps: OperationsDeps & {
+    halted: () => Promise<boolean>;
+    pausedProjects: () => Promise<Set<string>>;
+    planningUnfinished: (projectId: string, roundId: string) => Promise<boolean>;
+    startPlanning: (projectId: string, roundId: string) => Promise<void>;
+  },
+): Promise<{ replanned: number; requeued: number }> => {
+  if (await deps.halted()) return { replanned: 0, requeued: 0 };
+  const paused = await deps.pausedProjects();
+  let replanned = 0;
+  let requeued = 0;
+  for (const round of await deps.activeRounds()) {
+    if (paused.has(round.projectId)) continue;
+    if (await deps.planningUnfinished(round.projectId, round.roundId)) {
+      await deps.startPlanning(round.projectId, round.roundId);
+      replanned++;
+    }
+  }
+  for (const projectId of new Set((await deps.activeRounds()).map((r) => r.projectId))) {
+    if (!paused.has(projectId)) requeued += await requeueUnfinished(deps, projectId);
+  }
+  return { replanned, requeued };
+};

@@ -67,6 +67,8 @@ export const blocker = (gate: GateState, canaryMessage: boolean): 'halted' | 'pa
   if (gate.halted) return 'halted';
   if (!gate.project || gate.project.status === 'paused') return 'paused';
   if (!gate.round) return 'not_dispatching';
+  // Until a person confirms the canary, only the canary's own batches may send — whatever message arrives.
+  if (!canaryMessage && gate.round.canarySize && !gate.round.canaryConfirmed) return 'canary_hold';
   if (gate.round.status === 'canary_hold' && !canaryMessage) return 'canary_hold';
   if (!DISPATCHING.has(gate.round.status) && !(canaryMessage && gate.round.status === 'canary_hold')) return 'not_dispatching';
   return undefined;

@@ -7,7 +7,7 @@ import type { ProjectRepository } from '../projects/ports.js';
 import type { Project } from '../projects/project.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, OPERATIONS_SCOPE, type AuditLog } from '../shared/audit.js';
-import { awaitQuiet, requeueUnfinished, type OperationsDeps } from './operations.js';
+import { awaitQuiet, requeueRounds, requeueUnfinished, type OperationsDeps } from './operations.js';
 import { releaseRound, type RoundDispatchState } from './release.js';
 import type { DispatchRound, DispatchStore } from './store.js';
 
@@ -65,7 +65,10 @@ export const confirmCanary = async (deps: DispatchUseCaseDeps, principal: Princi
     throw new ConflictError('ROUND_NOT_IN_CANARY_HOLD', 'The round is not waiting for a canary confirmation');
   }
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.canary_confirmed', { roundId }));
-  if (project.status !== 'paused' && !(await deps.ops.read()).halted) await requeueUnfinished(deps.operations, projectId);
+  if (project.status !== 'paused' && !(await deps.ops.read()).halted) {
+    const round = (await deps.store.gateState(projectId, roundId)).round!;
+    await requeueRounds(deps.operations, [{ ...round, planned: round.planned ?? 0 }]);
+  }
   return { roundId, status: 'dispatching' as const };
 };
 

@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFauxqs } from 'fauxqs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, startDynamoLocal, type DynamoLocal } from '../../../local/emulators.js';
+import { startPlatform } from '../../../local/platform.js';
+import { clientFor, type TestPlatform } from '../../setup/platform.js';
+import { lettersByCitizen } from './channel-scan.js';
+import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from './flow.js';
+
+/**
+ * Restarts under a running round, on emulators of this test's own: DynamoDB Local with a data
+ * directory killed and started again on the same data, and the whole platform restarted on a
+ * fresh queue emulator — that one in restart-queue.test.ts, since the SDK clients are per process.
+ */
+const dataDir = mkdtempSync(join(tmpdir(), 'rd-restart-'));
+const cleanup: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const platformOn = async (dynamoEndpoint: string, awsEndpoint: string, namespace: string): Promise<TestPlatform> => {
+  const platform = await startPlatform({
+    dynamoEndpoint,
+    awsEndpoint,
+    namespace,
+    port: 0,
+    visibilityOverride: { dispatch: 2, planner: 2 },
+    env: { DISPATCH_LEASE_MS: '1500', DISPATCH_BATCH_SIZE: '25' },
+  });
+  const token = (id: object) => platform.issuer.sign({ ...(id as { sub: string }) });
+  return { ...platform, token: token as TestPlatform['token'], as: (id) => clientFor(platform.url, () => token(id)) };
+};
+
+describe('restart of DynamoDB Local mid-round', () => {
+  it('DynamoDB Local killed and restarted on its data: the round completes, counts add up, nobody gets two letters', async () => {
+    const port = await freePort();
+    let dynamo: DynamoLocal = await startDynamoLocal({ dataDir, port });
+    cleanup.push(() => dynamo.stop());
+    const fauxqs = await startFauxqs({ port: 0, logger: false });
+    cleanup.push(() => fauxqs.stop());
+    const p = await platformOn(dynamo.endpoint, fauxqs.address, 'restartdb');
+    cleanup.push(() => p.stop());
+
+    const a = await approvedProject(p, 'restart-db');
+    const nins = syntheticNins(1_500, 700_000);
+    const round = await createRound(a, await uploadList(a, nins));
+    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
+    await waitFor(() => roundOf(a, round.roundId), (r) => r.counts.sent >= 300, 300_000, 100);
+    await dynamo.stop();
+    await new Promise((r) => setTimeout(r, 3_000));
+    dynamo = await startDynamoLocal({ dataDir, port });
+
+    // Messages whose every receive fell into the outage are dead-lettered (here after 5 × 2 s;
+    // deployed after 5 × 180 s), and channel calls that failed meanwhile are counted failed:
+    // operations' redrive puts both back to work — the round is resumable, nothing is lost.
+    let done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed' || r.counts.pending === 0, 30_000, 250).catch(() => undefined);
+    for (let i = 0; i < 5 && !(done?.status === 'completed' && done.counts.failed === 0); i++) {
+      expect((await a.operations.post('/operations/redrive', {})).status).toBe(200);
+      done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 60_000, 250).catch(() => undefined);
+    }
+    expect(done).toBeDefined();
+    expect(sumOfCounts(done!.counts)).toBe(nins.length);
+    expect(done!.counts).toMatchObject({ sent: nins.length, pending: 0, failed: 0 });
+    const letters = await lettersByCitizen(p, round.roundId);
+    expect(letters.size).toBe(nins.length);
+    for (const nin of nins) expect(letters.get(nin)).toBe(1);
+  }, 600_000);
+
+});
