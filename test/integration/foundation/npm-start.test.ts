@@ -58,7 +58,9 @@ describe('npm start', () => {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const healthy = await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 60_000);
     expect(healthy, output).toBe(true);
-    expect(output).toContain(`http://127.0.0.1:${port}`);
+    // The API listens a moment before the banner is written (pollers and recovery start in between).
+    const announced = await waitUntil(() => output.includes(`http://127.0.0.1:${port}`), 15_000);
+    expect(announced, output).toBe(true);
     const ours = javaBelow(child.pid!);
     expect(ours.length).toBe(1);
 
