@@ -11,7 +11,6 @@ import { ensureSecrets } from './secrets.js';
  * parse is poison: it fails every time and so reaches the DLQ.
  */
 export const sqsHandler = <S extends z.ZodType>(schema: S, handle: (message: z.infer<S>, record: SQSRecord) => Promise<void>) => {
-  const processor = new BatchProcessor(EventType.SQS);
   const recordHandler = async (record: SQSRecord) => {
     const message = schema.parse(JSON.parse(record.body));
     try {
@@ -23,6 +22,8 @@ export const sqsHandler = <S extends z.ZodType>(schema: S, handle: (message: z.i
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     await ensureSecrets();
-    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    // A processor per invocation: it holds the invocation's successes and failures, and the local
+    // pollers (unlike Lambda) run several invocations of one module at the same time.
+    return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
   };
 };
