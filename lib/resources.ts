@@ -108,7 +108,7 @@ export const queues: Readonly<Record<QueueId, QueueDef>> = {
     dlqEnvVar: 'QUEUE_PLANNER_DLQ_URL',
     visibilityTimeoutSeconds: 360,
     maxReceiveCount: 5,
-    consumer: { timeoutSeconds: 60, batchSize: 1, maxConcurrency: 2 },
+    consumer: { timeoutSeconds: 60, batchSize: 1, maxConcurrency: 5 },
   },
   /** Batches of delivery ids to send. */
   dispatch: {

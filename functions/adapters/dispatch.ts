@@ -28,6 +28,8 @@ export const dispatchSettings = () => ({
   /** ≥ the worker Lambda's 30 s timeout, so an expired lease always means a dead worker. */
   leaseMs: num('DISPATCH_LEASE_MS', 60_000),
   channelRetries: num('CHANNEL_RETRIES', 3),
+  /** Messages one round may have on the queue at a time: fairness between rounds (plan-round.ts). */
+  window: num('DISPATCH_WINDOW', 8),
 });
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -81,11 +83,12 @@ const build = () => {
     cursor: {
       read: (p, r) => rounds.readCursor(p, r),
       begin: (p, r) => rounds.beginPlanning(p, r),
-      advance: (p, r, n, t) => rounds.advanceCursor(p, r, n, t),
+      advance: (p, r, n, layout) => rounds.advanceCursor(p, r, n, layout),
     },
     hashKey: config.citizenHashKey(),
     batchSize: settings.batchSize,
     groupSize: settings.plannerGroup,
+    window: settings.window,
   };
 
   const operations: OperationsDeps = {
@@ -94,6 +97,7 @@ const build = () => {
     activeRounds: (projectId) => rounds.roundsInStatus(['dispatching', 'canary_hold'], projectId),
     clock: () => Date.now(),
     sleep,
+    window: settings.window,
   };
 
   return { store, rounds, ops, channels, dispatchQueue, plannerQueue, worker, planner, operations };

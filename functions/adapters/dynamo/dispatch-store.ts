@@ -2,6 +2,8 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
+  GetCommand,
+  UpdateCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -53,6 +55,8 @@ export const toDispatchRound = (item: Record<string, unknown>): DispatchRound =>
   planned: item.planned === undefined ? undefined : Number(item.planned),
   test: item.test === true,
   onlyNonResponders: item.onlyNonResponders === true,
+  totalBatches: item.totalBatches === undefined ? undefined : Number(item.totalBatches),
+  canaryBatches: item.canaryBatches === undefined ? undefined : Number(item.canaryBatches),
   formTaskId: typeof item.formTaskId === 'string' ? item.formTaskId : undefined,
 });
 
@@ -340,6 +344,19 @@ export class DynamoDispatchStore implements DispatchStore {
       ConsistentRead: true,
     });
     return items.filter((i) => Number(i.until) > now).reduce((sum, i) => sum + Number(i.count), 0);
+  }
+
+  async wasChained(ref: BatchRef): Promise<boolean> {
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.tables.deliveries, Key: counterKey(ref.roundId, ref.batchNo), ConsistentRead: true, ProjectionExpression: 'chained' }),
+    );
+    return res.Item?.chained === true;
+  }
+
+  async markChained(ref: BatchRef): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({ TableName: this.tables.deliveries, Key: counterKey(ref.roundId, ref.batchNo), UpdateExpression: 'SET chained = :t', ExpressionAttributeValues: { ':t': true } }),
+    );
   }
 
   /** Every decision about one citizen, by keyed hash (GSI byCitizen holds only decided deliveries). */

@@ -97,14 +97,14 @@ export class DynamoRoundDispatchState implements RoundDispatchState {
     );
   }
 
-  async advanceCursor(projectId: string, roundId: string, plannedBatches: number, totalBatches: number): Promise<void> {
+  async advanceCursor(projectId: string, roundId: string, plannedBatches: number, layout: { totalBatches: number; canaryBatches: number }): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: keys.round(projectId, roundId),
-        UpdateExpression: 'SET plannedBatches = :n, totalBatches = :t',
+        UpdateExpression: 'SET plannedBatches = :n, totalBatches = :t, canaryBatches = :c',
         ConditionExpression: 'attribute_not_exists(plannedBatches) OR plannedBatches < :n',
-        ExpressionAttributeValues: { ':n': plannedBatches, ':t': totalBatches },
+        ExpressionAttributeValues: { ':n': plannedBatches, ':t': layout.totalBatches, ':c': layout.canaryBatches },
       }),
     ).catch((e: { name?: string }) => {
       if (e.name !== 'ConditionalCheckFailedException') throw e;

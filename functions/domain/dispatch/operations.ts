@@ -1,4 +1,4 @@
-import type { DispatchMessage, DispatchQueue } from './plan-round.js';
+import { windowStarts, type DispatchMessage, type DispatchQueue } from './plan-round.js';
 import type { DispatchStore } from './store.js';
 
 /** Rounds with work left, as the operations side needs them. */
@@ -18,6 +18,8 @@ export interface OperationsDeps {
   readonly activeRounds: (projectId?: string) => Promise<ActiveRound[]>;
   readonly clock: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Messages a round may have on the queue at a time (plan-round.ts windowStarts). */
+  readonly window: number;
 }
 
 /** How long pause and halt wait for in-flight deliveries before answering 202. */
@@ -49,14 +51,19 @@ export const requeueUnfinished = async (deps: OperationsDeps, projectId?: string
   requeueRounds(deps, await deps.activeRounds(projectId));
 
 /** The same for rounds the caller already read (strongly consistent, right after changing them). */
-export const requeueRounds = async (deps: Pick<OperationsDeps, 'store' | 'queue'>, rounds: readonly ActiveRound[]): Promise<number> => {
+export const requeueRounds = async (deps: Pick<OperationsDeps, 'store' | 'queue' | 'window'>, rounds: readonly ActiveRound[]): Promise<number> => {
   let enqueued = 0;
   for (const round of rounds) {
     const progress = await deps.store.progress(round.roundId, round.planned);
-    const messages: DispatchMessage[] = progress.incompleteBatches
-      // Until the canary is confirmed only its own batches may run; the rest waits.
-      .filter((b) => b.canary || !round.canarySize || round.canaryConfirmed === true)
-      .map((b) => ({ projectId: round.projectId, roundId: round.roundId, batchNo: b.batchNo, ...(b.canary ? { canary: true } : {}) }));
+    // Until the canary is confirmed only its own batches may run; the rest waits.
+    const runnable = progress.incompleteBatches.filter((b) => b.canary || !round.canarySize || round.canaryConfirmed === true);
+    const canary = new Set(runnable.filter((b) => b.canary).map((b) => b.batchNo));
+    const messages: DispatchMessage[] = windowStarts(runnable.map((b) => b.batchNo), deps.window).map((batchNo) => ({
+      projectId: round.projectId,
+      roundId: round.roundId,
+      batchNo,
+      ...(canary.has(batchNo) ? { canary: true } : {}),
+    }));
     await deps.queue.enqueue(messages);
     enqueued += messages.length;
   }

@@ -9,6 +9,8 @@ export interface DispatchMessage {
   readonly roundId: string;
   readonly batchNo: number;
   readonly canary?: boolean;
+  /** Whether finishing this batch enqueues its successor (batchNo + window); false for one-off work (redrive, cancel). */
+  readonly chain?: boolean;
 }
 
 export interface DispatchQueue {
@@ -18,7 +20,7 @@ export interface DispatchQueue {
 
 /** Where the fan-out of a round stands; kept on the round so a crashed planner resumes. */
 export interface PlanCursor {
-  /** Batches [0, plannedBatches) are written and enqueued. */
+  /** Batches [0, plannedBatches) are written. */
   readonly plannedBatches: number;
   readonly started: boolean;
 }
@@ -31,12 +33,14 @@ export interface PlanDeps {
     read(projectId: string, roundId: string): Promise<PlanCursor>;
     /** Marks the fan-out as started before anything is written, so a re-run knows to be careful. */
     begin(projectId: string, roundId: string): Promise<void>;
-    advance(projectId: string, roundId: string, plannedBatches: number, totalBatches: number): Promise<void>;
+    advance(projectId: string, roundId: string, plannedBatches: number, layout: { totalBatches: number; canaryBatches: number }): Promise<void>;
   };
   readonly hashKey: string;
   readonly batchSize: number;
-  /** Batches written and enqueued together; the unit a resumed planner redoes carefully. */
+  /** Batches written together; the unit a resumed planner redoes carefully. */
   readonly groupSize: number;
+  /** Messages a round has on the queue at most (see windowStarts). */
+  readonly window: number;
 }
 
 /**
@@ -53,11 +57,43 @@ export const batchesOf = (count: number, batchSize: number, canarySize = 0): { s
 };
 
 /**
- * Writes a pending delivery record per recipient (DynamoDB is the source of truth) and fans the
- * round out onto the dispatch queue batch by batch. Resumable: the cursor moves only after a
- * group is written and enqueued, and the group after the cursor is re-written without
- * overwriting anything that exists — so a crash mid-fan-out continues without duplicates.
- * Non-canary batches of a canary round are written but not enqueued until the canary is confirmed.
+ * Fairness between rounds: a round never has more than `window` messages on the queue. The
+ * planner enqueues the first `window` batches, and each finished batch enqueues batch + window.
+ * With a first-in-first-out queue, rounds released together then take turns instead of the
+ * first one's thousands of messages going first — and a pause parks at most `window` messages.
+ * To restart chains (resume, recovery), enqueue for every residue class modulo `window` the
+ * lowest unfinished batch: the chains from those cover every unfinished batch.
+ */
+export const windowStarts = (unfinished: readonly number[], window: number): number[] => {
+  const lowest = new Map<number, number>();
+  for (const b of unfinished) {
+    const r = b % window;
+    const cur = lowest.get(r);
+    if (cur === undefined || b < cur) lowest.set(r, b);
+  }
+  return [...lowest.values()].sort((a, b) => a - b);
+};
+
+/** The batch a finished batch hands on to, if any; a canary's chain stops at the canary's end until confirmed. */
+export const successorOf = (
+  batchNo: number,
+  round: { totalBatches?: number; canaryBatches?: number; canaryConfirmed?: boolean },
+  window: number,
+): number | undefined => {
+  const next = batchNo + window;
+  if (round.totalBatches === undefined || next >= round.totalBatches) return undefined;
+  // canaryBatches is 0 for a round without a canary: nothing to wait for.
+  if (round.canaryBatches !== undefined && round.canaryBatches > 0 && !round.canaryConfirmed && next >= round.canaryBatches) return undefined;
+  return next;
+};
+
+/**
+ * Writes a pending delivery record per recipient (DynamoDB is the source of truth), then puts
+ * the round's first window of batches on the dispatch queue. Resumable: the cursor moves only
+ * after a group is written, the group after the cursor is re-written without overwriting anything
+ * that exists, and the window is enqueued again on a re-run (a batch is claimed with conditional
+ * writes, so a second message for it finds nothing to do) — a crash mid-fan-out continues
+ * without duplicates. A canary round's window stops at the canary's last batch.
  */
 export const planRound = async (
   deps: PlanDeps,
@@ -67,7 +103,7 @@ export const planRound = async (
   const batches = batchesOf(recipients.length, deps.batchSize, round.canarySize);
   const cursor = await deps.cursor.read(round.projectId, round.roundId);
   if (!cursor.started) await deps.cursor.begin(round.projectId, round.roundId);
-  let enqueued = 0;
+  const canaryBatches = batches.filter((b) => b.canary).length;
   for (let g = cursor.plannedBatches; g < batches.length; g += deps.groupSize) {
     const group = batches.slice(g, g + deps.groupSize);
     const resume = cursor.started && g === cursor.plannedBatches;
@@ -88,12 +124,12 @@ export const planRound = async (
         return deps.store.writeBatch({ projectId: round.projectId, roundId: round.roundId, batchNo }, deliveries, { resume, canary: b.canary });
       }),
     );
-    const messages = group
-      .map((b, i) => ({ projectId: round.projectId, roundId: round.roundId, batchNo: g + i, ...(b.canary ? { canary: true } : {}) }))
-      .filter((m, i) => group[i]!.canary || !round.canarySize);
-    await deps.queue.enqueue(messages);
-    enqueued += messages.length;
-    await deps.cursor.advance(round.projectId, round.roundId, g + group.length, batches.length);
+    await deps.cursor.advance(round.projectId, round.roundId, g + group.length, { totalBatches: batches.length, canaryBatches });
   }
-  return { batches: batches.length, enqueued };
+  const first = batches
+    .slice(0, deps.window)
+    .map((b, batchNo) => ({ projectId: round.projectId, roundId: round.roundId, batchNo, ...(b.canary ? { canary: true } : {}) }))
+    .filter((m) => !round.canarySize || m.batchNo < canaryBatches);
+  await deps.queue.enqueue(first);
+  return { batches: batches.length, enqueued: first.length };
 };

@@ -17,6 +17,9 @@ export interface DispatchRound {
   readonly planned?: number;
   readonly test?: boolean;
   readonly onlyNonResponders?: boolean;
+  /** Set by the planner: how many batches the round has, the first `canaryBatches` of them the canary's. */
+  readonly totalBatches?: number;
+  readonly canaryBatches?: number;
   readonly formTaskId?: string;
 }
 
@@ -71,6 +74,9 @@ export interface DispatchStore {
   /** failed → pending (redrive), with counters. Returns how many moved. */
   redriveFailed(ref: BatchRef, deliveryIds: readonly string[]): Promise<number>;
   progress(roundId: string, planned: number): Promise<RoundProgress>;
+  /** Whether the batch already handed on to its successor (so a redelivered message does not start a second chain). */
+  wasChained(ref: BatchRef): Promise<boolean>;
+  markChained(ref: BatchRef): Promise<void>;
   /** Deliveries claimed and not finished, for one project or (undefined) for all. Expired leases are not in flight. */
   inFlight(projectId: string | undefined, now: number): Promise<number>;
 }

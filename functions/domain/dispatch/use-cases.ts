@@ -119,7 +119,8 @@ export const cancelReleased = async (deps: DispatchUseCaseDeps, principal: Princ
   }
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.cancelled', { roundId, from: round.status }));
   const progress = await deps.store.progress(roundId, round.planned ?? 0);
-  await deps.operations.queue.enqueue(progress.incompleteBatches.map((b) => ({ projectId, roundId, batchNo: b.batchNo })));
+  // Every unfinished batch at once, not a window: cancelling is quick, and these messages do not chain.
+  await deps.operations.queue.enqueue(progress.incompleteBatches.map((b) => ({ projectId, roundId, batchNo: b.batchNo, chain: false })));
 };
 
 /**

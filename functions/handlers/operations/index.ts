@@ -80,7 +80,7 @@ export const routes = {
       const projectId = r.projectId!;
       for (const [batchNo, ids] of failed) deliveries += await d.store.redriveFailed({ projectId, roundId: r.roundId, batchNo }, ids);
       await d.rounds.transition(projectId, r.roundId, ['completed'], 'dispatching');
-      await d.dispatchQueue.enqueue([...failed.keys()].map((batchNo) => ({ projectId, roundId: r.roundId, batchNo })));
+      await d.dispatchQueue.enqueue([...failed.keys()].map((batchNo) => ({ projectId, roundId: r.roundId, batchNo, chain: false })));
     }
     const messages =
       (await queueAdmin().redrive(config.dlqUrl('dispatch'), config.queueUrl('dispatch'))) +

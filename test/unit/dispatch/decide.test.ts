@@ -97,3 +97,30 @@ describe('batches of a round', () => {
     );
   });
 });
+
+describe('the per-round window of queue messages', () => {
+  it('restarts chains that together reach every unfinished batch, at most `window` of them', async () => {
+    const { windowStarts } = await import('../../../functions/domain/dispatch/plan-round.js');
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.nat(300)), fc.integer({ min: 1, max: 12 }), (unfinished, window) => {
+        const starts = windowStarts(unfinished, window);
+        expect(starts.length).toBeLessThanOrEqual(window);
+        const reached = new Set<number>();
+        for (const s of starts) for (let b = s; b <= 300; b += window) reached.add(b);
+        for (const b of unfinished) expect(reached.has(b)).toBe(true);
+      }),
+    );
+  });
+
+  it('stops a canary chain at the canary until it is confirmed', async () => {
+    const { successorOf } = await import('../../../functions/domain/dispatch/plan-round.js');
+    expect(successorOf(0, { totalBatches: 10, canaryBatches: 2 }, 1)).toBe(1);
+    expect(successorOf(1, { totalBatches: 10, canaryBatches: 2 }, 1)).toBeUndefined();
+    expect(successorOf(1, { totalBatches: 10, canaryBatches: 2, canaryConfirmed: true }, 1)).toBe(2);
+    expect(successorOf(9, { totalBatches: 10 }, 1)).toBeUndefined();
+    expect(successorOf(3, { totalBatches: 10 }, 4)).toBe(7);
+    // The planner records canaryBatches 0 for a round without a canary: its chains run to the end.
+    expect(successorOf(3, { totalBatches: 10, canaryBatches: 0 }, 4)).toBe(7);
+    expect(successorOf(6, { totalBatches: 10, canaryBatches: 0 }, 4)).toBeUndefined();
+  });
+});
