@@ -1,11 +1,11 @@
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { TestPlatform } from '../../setup/platform.js';
+import type { Platform } from '../../../local/platform.js';
 
 /**
  * Every letter the stand-in channels (inbox, digital mailbox, paper) hold for a round, read
  * straight from the citizens table: the ground truth for "exactly one letter per citizen".
  */
-export const lettersByCitizen = async (p: TestPlatform, roundId: string): Promise<Map<string, number>> => {
+export const lettersByCitizen = async (p: Pick<Platform, 'dynamo' | 'env'>, roundId: string): Promise<Map<string, number>> => {
   const db = DynamoDBDocumentClient.from(p.dynamo);
   const out = new Map<string, number>();
   let start: Record<string, unknown> | undefined;

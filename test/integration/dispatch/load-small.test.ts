@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
+import { lettersByCitizen } from './channel-scan.js';
+import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor } from './flow.js';
+
+/**
+ * The load scenario of bench/load.ts at test size: several projects release at the same moment,
+ * one is paused in the middle and resumed. Every round completes, every citizen holds exactly one
+ * letter, the paused project stands still while paused, and no project waits for another to
+ * finish before it gets its turn (each round has at most a window of messages on the queue).
+ */
+let p: TestPlatform;
+beforeAll(async () => {
+  p = await startTestPlatform();
+});
+afterAll(async () => {
+  await p?.stop();
+});
+
+const PROJECTS = 3;
+const LETTERS = 1_500;
+
+describe('load, small', () => {
+  it('three projects release at once, one pauses mid-way: fair turns, exactly once each', async () => {
+    const setups = await Promise.all(
+      Array.from({ length: PROJECTS }, async (_, i) => {
+        const a = await approvedProject(p, `load-${i}`);
+        const nins = syntheticNins(LETTERS, 600_000 + i * LETTERS);
+        const round = await createRound(a, await uploadList(a, nins));
+        return { a, nins, roundId: round.roundId };
+      }),
+    );
+    const releases = await Promise.all(setups.map((s) => s.a.researcher.post(`/projects/${s.a.projectId}/rounds/${s.roundId}/release`)));
+    for (const r of releases) expect(r.status, r.text).toBe(202);
+    const all = () => Promise.all(setups.map((s) => roundOf(s.a, s.roundId)));
+
+    // Fairness: by the time a third of all letters are out, every project has had its turn.
+    const third = await waitFor(all, (rs) => rs.reduce((n, r) => n + r.counts.sent, 0) >= (PROJECTS * LETTERS) / 3, 300_000, 100);
+    for (const r of third) expect(r.counts.sent).toBeGreaterThan(0);
+    expect(third.some((r) => r.status === 'completed')).toBe(false);
+
+    const [paused, ...others] = setups;
+    const pause = await paused!.a.operations.post(`/projects/${paused!.a.projectId}/pause`, { reason: 'Lasttest: stans midt i runden' });
+    expect(pause.status, pause.text).toBe(200);
+    expect(pause.body.inFlight).toBe(0);
+    const atPause = await roundOf(paused!.a, paused!.roundId);
+    expect(atPause.status).toBe('paused');
+    expect(atPause.counts.pending).toBeGreaterThan(0);
+    // The others go on while it stands still.
+    const othersBefore = (await Promise.all(others.map((s) => roundOf(s.a, s.roundId)))).reduce((n, r) => n + r.counts.sent, 0);
+    await waitFor(
+      () => Promise.all(others.map((s) => roundOf(s.a, s.roundId))),
+      (rs) => rs.reduce((n, r) => n + r.counts.sent, 0) > othersBefore + 200,
+      120_000,
+      100,
+    );
+    expect((await roundOf(paused!.a, paused!.roundId)).counts).toEqual(atPause.counts);
+    expect([...(await lettersByCitizen(p, paused!.roundId)).values()].reduce((s, n) => s + n, 0)).toBe(atPause.counts.sent);
+
+    expect((await paused!.a.operations.post(`/projects/${paused!.a.projectId}/resume`)).status).toBe(200);
+    const done = await waitFor(all, (rs) => rs.every((r) => r.status === 'completed'), 600_000, 250);
+    for (const [i, s] of setups.entries()) {
+      expect(done[i]!.counts).toMatchObject({ planned: LETTERS, sent: LETTERS, pending: 0, failed: 0 });
+      const letters = await lettersByCitizen(p, s.roundId);
+      expect(letters.size).toBe(LETTERS);
+      for (const nin of s.nins) expect(letters.get(nin)).toBe(1);
+    }
+  }, 900_000);
+});
