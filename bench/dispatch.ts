@@ -19,6 +19,7 @@ const main = async () => {
   try {
     const r = await readyRound(b, 'bench', letters);
     const callsBefore = b.storeCalls();
+    const writesBefore = b.storeItemWrites();
     const t0 = performance.now();
     const released = await r.researcher.post(`/projects/${r.projectId}/rounds/${r.roundId}/release`);
     if (released.status !== 202) throw new Error(`release: ${released.status} ${released.text}`);
@@ -29,6 +30,7 @@ const main = async () => {
     }
     const seconds = (performance.now() - t0) / 1000;
     const calls = b.storeCalls() - callsBefore;
+    const writes = b.storeItemWrites() - writesBefore;
     const rate = letters / seconds;
 
     // The raw store limit beside it: BatchWriteItem of 25 small items, 8 in flight, same table.
@@ -60,7 +62,9 @@ const main = async () => {
     console.log(`  letters/s                    ${fmt(rate)}`);
     console.log(`  raw BatchWrite items/s       ${fmt(rawRate)} (${fmt(check.Count ?? 0)} items written)`);
     console.log(`  store calls per letter       ${fmt(calls / letters, 3)} (${fmt(calls)} DynamoDB calls)`);
+    console.log(`  store items written per letter ${fmt(writes / letters, 2)} (delivery record, claim, finalise, counters, contact ledger, channel record, leases)`);
     console.log(`  letters/s ÷ raw items/s      ${fmt((rate / rawRate) * 100, 1)} %`);
+    console.log(`  items written/s ÷ raw items/s ${fmt(((writes / seconds) / rawRate) * 100, 1)} % (how much of the store's write rate the pipeline uses)`);
     console.log(`  targets: ≤ 30 s for 30,000 letters; ≥ 50 % of the raw limit\n`);
   } finally {
     await b.stop();

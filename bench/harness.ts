@@ -16,6 +16,8 @@ export interface Bench {
   readonly platform: Platform;
   readonly as: (id: { sub: string; role: string; org?: string }) => ApiClient;
   readonly storeCalls: () => number;
+  /** Items written (each Put/Update/Delete, each item of a BatchWrite or TransactWrite). */
+  readonly storeItemWrites: () => number;
   stop(): Promise<void>;
 }
 
@@ -29,9 +31,11 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
     env,
   });
   let calls = 0;
+  let itemWrites = 0;
   dynamo().middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       calls++;
+      itemWrites += writtenItems(String(context.commandName), args.input as Record<string, unknown>);
       return next(args);
     },
     { step: 'initialize', name: 'benchCallCounter' },
@@ -40,11 +44,20 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
     platform,
     as: (id) => clientFor(platform.url, () => platform.issuer.sign({ ...id })),
     storeCalls: () => calls,
+    storeItemWrites: () => itemWrites,
     stop: async () => {
       await platform.stop();
       await emulators.stop();
     },
   };
+};
+
+const SINGLE_WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand']);
+const writtenItems = (command: string, input: Record<string, unknown>): number => {
+  if (SINGLE_WRITES.has(command)) return 1;
+  if (command.startsWith('TransactWrite')) return ((input.TransactItems ?? []) as Record<string, unknown>[]).filter((t) => !('ConditionCheck' in t)).length;
+  if (command.startsWith('BatchWrite')) return Object.values((input.RequestItems ?? {}) as Record<string, unknown[]>).reduce((n, t) => n + t.length, 0);
+  return 0;
 };
 
 export const must = <T extends { status: number; text: string }>(res: T, status: number, what: string): T => {
