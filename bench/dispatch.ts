@@ -43,13 +43,14 @@ const main = async () => {
       while (next < rawItems) {
         const start = next;
         next += 25;
-        await db.send(
-          new BatchWriteCommand({
-            RequestItems: {
-              [table]: Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { roundId: 'raw-bench', deliveryId: `${start + i}`, status: 'pending', nin: '00000000000' } } })),
-            },
-          }),
-        );
+        // Whatever the store leaves unprocessed is sent again: only items really written count.
+        let request: Record<string, unknown[]> | undefined = {
+          [table]: Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { roundId: 'raw-bench', deliveryId: `${start + i}`, status: 'pending', nin: '00000000000' } } })),
+        };
+        while (request && Object.keys(request).length > 0) {
+          const res = await db.send(new BatchWriteCommand({ RequestItems: request as never }));
+          request = res.UnprocessedItems as Record<string, unknown[]> | undefined;
+        }
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));

@@ -16,6 +16,9 @@ import { startEmulators } from '../local/emulators.js';
 import { startPlatform } from '../local/platform.js';
 import { clientFor } from '../test/setup/platform.js';
 
+// Lambda runs nodejs22.x; locally Node 20 is supported, so the SDK's Node-version notice is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;

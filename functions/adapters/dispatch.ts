@@ -28,6 +28,8 @@ export const dispatchSettings = () => ({
   /** ≥ the worker Lambda's 30 s timeout, so an expired lease always means a dead worker. */
   leaseMs: num('DISPATCH_LEASE_MS', 60_000),
   channelRetries: num('CHANNEL_RETRIES', 3),
+  /** Four attempts of 5 s plus backoff stay inside the worker Lambda's 30 s. */
+  channelTimeoutMs: num('CHANNEL_TIMEOUT_MS', 5_000),
   /** Messages one round may have on the queue at a time: fairness between rounds (plan-round.ts). */
   window: num('DISPATCH_WINDOW', 8),
 });
@@ -72,6 +74,10 @@ const build = () => {
     clock: () => new Date(),
     leaseMs: settings.leaseMs,
     channelRetries: settings.channelRetries,
+    // Read at each call, not once: the fault-injection tests shorten it for one test only.
+    get channelTimeoutMs() {
+      return dispatchSettings().channelTimeoutMs;
+    },
     sleep,
     fault: injectFault,
   };

@@ -17,6 +17,12 @@ export interface ChannelFaults {
   failCalls?: number;
   /** Whether the injected failures are transient (retryable); default true. */
   transient?: boolean;
+  /**
+   * The first this many calls (process-wide) answer only after hangMs — and then deliver all the
+   * same: a channel that times out from the worker's side but did its work.
+   */
+  hangCalls?: number;
+  hangMs?: number;
   /** Delay every call by this many ms (a slow channel). */
   delayMs?: number;
   /** Only this channel misbehaves. */
@@ -24,13 +30,14 @@ export interface ChannelFaults {
 }
 
 /** Fault injection for resilience tests, read from CHANNEL_FAULTS (JSON) on the local runtime only. */
-const faultState = { consumed: 0, spec: '' };
+const faultState = { consumed: 0, hung: 0, spec: '' };
 const currentFaults = (local: boolean): ChannelFaults | undefined => {
   const raw = local ? process.env.CHANNEL_FAULTS : undefined;
   if (!raw) return undefined;
   if (raw !== faultState.spec) {
     faultState.spec = raw;
     faultState.consumed = 0;
+    faultState.hung = 0;
   }
   return JSON.parse(raw) as ChannelFaults;
 };
@@ -46,6 +53,10 @@ export class LocalChannelGateway implements ChannelGateway {
     const faults = currentFaults(this.local);
     if (faults && (!faults.channel || faults.channel === channel)) {
       if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
+      if (faultState.hung < (faults.hangCalls ?? 0)) {
+        faultState.hung++;
+        await new Promise((r) => setTimeout(r, faults.hangMs ?? 1_000));
+      }
       if (faultState.consumed < (faults.failCalls ?? 0)) {
         faultState.consumed++;
         const transient = faults.transient ?? true;

@@ -220,6 +220,10 @@ export class DynamoDispatchStore implements DispatchStore {
           set += ', channel = :ch';
           values[':ch'] = o.channel;
         }
+        if ((o.status === 'sent' || o.status === 'failed') && o.channelAttempts !== undefined) {
+          set += ', channelAttempts = :ca';
+          values[':ca'] = o.channelAttempts;
+        }
         if (o.status !== 'sent') {
           set += ', reason = :why';
           values[':why'] = o.reason;
@@ -336,6 +340,24 @@ export class DynamoDispatchStore implements DispatchStore {
     return { counts: withPending({ planned, ...totals }), skipReasons, incompleteBatches: incompleteBatches.sort((a, b) => a.batchNo - b.batchNo), canaryComplete };
   }
 
+  async markSending(ref: BatchRef, leaseId: string): Promise<void> {
+    // Conditional on the lease still being there: a worker whose lease was taken over must not send.
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tables.main,
+          Key: leaseKey(ref.projectId, leaseId),
+          UpdateExpression: 'SET sending = :t',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':t': true },
+        }),
+      )
+      .catch((e: { name?: string }) => {
+        if (e.name === 'ConditionalCheckFailedException') throw new LeaseLostError();
+        throw e;
+      });
+  }
+
   async inFlight(projectId: string | undefined, now: number): Promise<number> {
     const items = await this.queryAll({
       TableName: this.tables.main,
@@ -343,7 +365,7 @@ export class DynamoDispatchStore implements DispatchStore {
       ExpressionAttributeValues: projectId ? { ':p': 'LEASES', ':s': `${projectId}#` } : { ':p': 'LEASES' },
       ConsistentRead: true,
     });
-    return items.filter((i) => Number(i.until) > now).reduce((sum, i) => sum + Number(i.count), 0);
+    return items.filter((i) => i.sending === true && Number(i.until) > now).reduce((sum, i) => sum + Number(i.count), 0);
   }
 
   async wasChained(ref: BatchRef): Promise<boolean> {

@@ -49,6 +49,12 @@ export interface DispatchDeps {
   readonly leaseMs: number;
   /** Transient channel errors are retried this many times with backoff before `failed`. */
   readonly channelRetries: number;
+  /**
+   * A channel call that has not answered in this long counts as a transient failure and is
+   * retried. It may still have delivered: the retry carries the same delivery ids as idempotency
+   * keys, so the channel keeps one letter.
+   */
+  readonly channelTimeoutMs: number;
   readonly sleep: (ms: number) => Promise<void>;
   /** Fault injection for resilience tests (local only); a no-op in production wiring. */
   readonly fault: (point: 'after-claim' | 'after-channel' | 'after-finalize') => void;
@@ -82,12 +88,13 @@ const claimable = (d: Delivery, now: number): boolean =>
  * and halt hold by construction:
  *   1. read halt flag, project and round (strongly consistent) — park if blocked;
  *   2. claim the batch's pending deliveries with one conditional transaction that also registers
- *      a lease a pause can see;
+ *      a lease;
  *   3. read reservations, withdrawals, population facts and contacts NOW, decide per recipient
  *      (reservation and withdrawal before any channel);
- *   4. read halt flag, project and round AGAIN, right before sending — a pause acknowledged
- *      before our claim became visible is seen here, so we release the claims without sending;
- *      a pause that comes later sees our lease and waits for it;
+ *   4. mark the lease as sending, then read halt flag, project and round AGAIN — a pause written
+ *      before that read is seen, so we release the claims without sending; a pause written after
+ *      it sees the mark and waits for it (pause waits only for marked leases: the shortest wait
+ *      that keeps "nothing after the acknowledgment" true);
  *   5. call the channel with the delivery id as idempotency key;
  *   6. finalise deliveries, counters and contact ledger together, dropping the lease.
  */
@@ -115,8 +122,11 @@ export const processBatch = async (deps: DispatchDeps, ref: BatchRef, opts: { ca
 
   // Decide with the facts as they are now (reservations, withdrawals, registry, contacts)...
   const plan = await decideAll(deps, before.project!, before.round!, claimed);
-  // ...then re-read the flags right before the first letter goes out. A pause acknowledged before
-  // our claim became visible is seen here and we let go; a later pause sees our lease and waits.
+  // ...then mark the claim as sending and re-read the flags right before the first letter goes
+  // out. A pause written before that read is seen here and we let go; a pause written after it
+  // finds our mark (written before the read) and waits for us. Until the mark, a pause need not
+  // wait for this batch at all — it is bound to see the pause here.
+  await deps.store.markSending(ref, leaseId);
   const after = await deps.store.gateState(ref.projectId, ref.roundId);
   const blockedNow = after.round?.status === 'cancelled' ? 'not_dispatching' : blocker(after, opts.canary);
   if (blockedNow) {
@@ -236,11 +246,13 @@ const send = async (deps: DispatchDeps, plan: SendPlan): Promise<Outcome[]> => {
   for (const [channel, items] of plan.byChannel) {
     let remaining = items;
     const results = new Map<string, ChannelResult>();
+    const tries = new Map<string, number>();
     for (let attempt = 0; remaining.length > 0 && attempt <= deps.channelRetries; attempt++) {
       if (attempt > 0) await deps.sleep(Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random()));
+      for (const r of remaining) tries.set(r.deliveryId, attempt + 1);
       let batch: Map<string, ChannelResult>;
       try {
-        batch = await deps.channels.deliver(channel, remaining);
+        batch = await withTimeout(deps.channels.deliver(channel, remaining), deps.channelTimeoutMs);
       } catch (error) {
         batch = new Map(remaining.map((r) => [r.deliveryId, { ok: false, transient: true, reason: errorReason(error) }]));
       }
@@ -259,15 +271,30 @@ const send = async (deps: DispatchDeps, plan: SendPlan): Promise<Outcome[]> => {
           channel,
           nin: item.nin,
           contact: plan.contact,
+          channelAttempts: tries.get(item.deliveryId),
         });
       } else {
-        outcomes.push({ deliveryId: item.deliveryId, status: 'failed', reason: res.reason, channel });
+        outcomes.push({ deliveryId: item.deliveryId, status: 'failed', reason: res.reason, channel, channelAttempts: tries.get(item.deliveryId) });
       }
     }
   }
   return outcomes;
 };
 
-const errorReason = (error: unknown): string => (error instanceof Error ? error.name : 'channel_error');
+const errorReason = (error: unknown): string => (error instanceof ChannelTimeout ? 'channel_timeout' : error instanceof Error ? error.name : 'channel_error');
+
+class ChannelTimeout extends Error {}
+
+const withTimeout = async <T>(work: Promise<T>, ms: number): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ChannelTimeout(`no answer in ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 export const isTerminal = (d: Delivery): boolean => TERMINAL.has(d.status);

@@ -31,9 +31,9 @@ export interface GateState {
 }
 
 export type Outcome =
-  | { readonly deliveryId: string; readonly status: 'sent'; readonly channel: Channel; readonly contact: ContactRecord; readonly nin: string }
+  | { readonly deliveryId: string; readonly status: 'sent'; readonly channel: Channel; readonly contact: ContactRecord; readonly nin: string; readonly channelAttempts?: number }
   | { readonly deliveryId: string; readonly status: 'skipped'; readonly reason: SkipReason }
-  | { readonly deliveryId: string; readonly status: 'failed'; readonly reason: string; readonly channel?: Channel };
+  | { readonly deliveryId: string; readonly status: 'failed'; readonly reason: string; readonly channel?: Channel; readonly channelAttempts?: number };
 
 export interface BatchRef {
   readonly projectId: string;
@@ -77,6 +77,16 @@ export interface DispatchStore {
   /** Whether the batch already handed on to its successor (so a redelivered message does not start a second chain). */
   wasChained(ref: BatchRef): Promise<boolean>;
   markChained(ref: BatchRef): Promise<void>;
-  /** Deliveries claimed and not finished, for one project or (undefined) for all. Expired leases are not in flight. */
+  /**
+   * Marks a claim as past the point of no return: from here the worker sends and finalises
+   * without looking at the flags again — but only after one more read of them, which it makes
+   * after this mark. So a pause either is seen by that read, or sees this mark and waits.
+   */
+  markSending(ref: BatchRef, leaseId: string): Promise<void>;
+  /**
+   * Deliveries whose claims are marked sending and not finished, for one project or (undefined)
+   * for all; expired leases are not in flight. Claims not yet marked will read the flags again
+   * and let go, so they cannot send nor change a count after a pause is acknowledged.
+   */
   inFlight(projectId: string | undefined, now: number): Promise<number>;
 }

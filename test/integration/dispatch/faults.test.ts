@@ -25,6 +25,7 @@ afterAll(async () => {
 afterEach(() => {
   delete process.env.WORKER_FAULT;
   delete process.env.CHANNEL_FAULTS;
+  delete process.env.CHANNEL_TIMEOUT_MS;
 });
 
 const run = async (org: string, size: number, during?: (a: ApprovedProject, roundId: string) => Promise<void>) => {
@@ -43,6 +44,21 @@ const expectExactlyOnce = async (roundId: string, nins: readonly string[], done:
   const letters = await lettersByCitizen(p, roundId);
   expect(letters.size).toBe(nins.length);
   for (const nin of nins) expect(letters.get(nin)).toBe(1);
+};
+
+/** How many deliveries of the round needed more than one channel call. */
+const channelAttempts = async (roundId: string): Promise<number> => {
+  const db = DynamoDBDocumentClient.from(p.dynamo);
+  let retried = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await db.send(
+      new QueryCommand({ TableName: p.env.TABLE_DELIVERIES, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': roundId }, ExclusiveStartKey: start }),
+    );
+    retried += (res.Items ?? []).filter((i) => Number(i.channelAttempts ?? 0) > 1).length;
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return retried;
 };
 
 const maxAttempts = async (roundId: string): Promise<number> => {
@@ -86,6 +102,18 @@ describe('fault injection', () => {
     process.env.CHANNEL_FAULTS = JSON.stringify({ failCalls: 2, transient: true });
     const { roundId, nins, done } = await run('flaky-channel', 200);
     await expectExactlyOnce(roundId, nins, done);
+    expect(await channelAttempts(roundId)).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('a channel that times out for a while (and delivers late all the same) is retried; the idempotency key keeps one letter each', async () => {
+    // Short enough that a hung call and its retry finish before the message's 2 s visibility
+    // runs out; long enough that a normal call on a busy machine does not time out.
+    process.env.CHANNEL_TIMEOUT_MS = '800';
+    process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 3, hangMs: 1_200 });
+    const { roundId, nins, done } = await run('slow-channel', 100);
+    await expectExactlyOnce(roundId, nins, done);
+    // The hung calls really timed out and were retried: some deliveries took more than one attempt.
+    expect(await channelAttempts(roundId)).toBeGreaterThan(0);
   }, 240_000);
 
   it('a channel that keeps refusing leaves deliveries failed and counted; redrive sends them once it is back', async () => {
