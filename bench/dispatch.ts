@@ -55,13 +55,22 @@ const main = async () => {
     };
     await Promise.all(Array.from({ length: 8 }, worker));
     const rawRate = rawItems / ((performance.now() - rawStart) / 1000);
-    const check = await db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': 'raw-bench' }, Select: 'COUNT' }));
+    // A COUNT query is paged too (1 MB a page): add up every page.
+    let written = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.send(
+        new QueryCommand({ TableName: table, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': 'raw-bench' }, Select: 'COUNT', ExclusiveStartKey: start }),
+      );
+      written += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
 
     console.log(`\ndispatch of one round, end to end (release → completed), on DynamoDB Local + fauxqs`);
     console.log(`  letters                      ${fmt(letters)} (sent ${fmt(last.counts.sent ?? 0)}, pending ${fmt(last.counts.pending ?? 0)})`);
     console.log(`  time                         ${fmt(seconds, 1)} s`);
     console.log(`  letters/s                    ${fmt(rate)}`);
-    console.log(`  raw BatchWrite items/s       ${fmt(rawRate)} (${fmt(check.Count ?? 0)} items written)`);
+    console.log(`  raw BatchWrite items/s       ${fmt(rawRate)} (${fmt(written)} items written)`);
     console.log(`  store calls per letter       ${fmt(calls / letters, 3)} (${fmt(calls)} DynamoDB calls)`);
     console.log(`  store items written per letter ${fmt(writes / letters, 2)} (delivery record, claim, finalise, counters, contact ledger, channel record, leases)`);
     console.log(`  letters/s ÷ raw items/s      ${fmt((rate / rawRate) * 100, 1)} %`);
