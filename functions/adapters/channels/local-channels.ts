@@ -1,7 +1,7 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Channel } from '../../domain/dispatch/decide.js';
 import type { ChannelGateway, ChannelResult, Dispatchable } from '../../domain/dispatch/process-batch.js';
-import { batchPutAll } from '../dynamo/batch.js';
+import { batchPutAll, queryAll } from '../dynamo/batch.js';
 
 /**
  * Stand-ins for the portal's delivery channels, kept in the citizens table under the citizen's
@@ -86,20 +86,11 @@ export class LocalChannelGateway implements ChannelGateway {
 
   /** What one citizen has received through a channel (the inbox endpoint, and tests). */
   async received(nin: string, channel: Channel): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.citizensTable,
-          KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
-          ExpressionAttributeValues: { ':p': `CIT#${nin}`, ':s': PREFIX[channel] },
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
+    const out = await queryAll(this.db, {
+      TableName: this.citizensTable,
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
+      ExpressionAttributeValues: { ':p': `CIT#${nin}`, ':s': PREFIX[channel] },
+    });
     return out.sort((a, b) => String(a.receivedAt).localeCompare(String(b.receivedAt)));
   }
 }

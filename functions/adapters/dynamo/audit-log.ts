@@ -1,7 +1,8 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import type { AuditEvent, AuditLog } from '../../domain/shared/audit.js';
 import { keys } from './keys.js';
+import { queryAll } from './batch.js';
 
 /**
  * Append-only: the only write is a conditional put of a new key. There is deliberately no
@@ -25,21 +26,12 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   async list(scope: string): Promise<AuditEvent[]> {
-    const out: AuditEvent[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.audit(scope, '', '').pk },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      for (const i of res.Items ?? []) out.push({ at: i.at, actor: i.actor, role: i.role, action: i.action, details: i.details ?? {} });
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.audit(scope, '', '').pk },
+      ConsistentRead: true,
+    });
+    return items.map((i) => ({ at: i.at, actor: i.actor, role: i.role, action: i.action, details: i.details ?? {} }) as AuditEvent);
   }
 }

@@ -1,7 +1,7 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PopulationFacts, PopulationRegistry, ReservationRegistry } from '../../domain/citizens/ports.js';
 import type { Language } from '../../domain/letters/letter.js';
-import { batchGetAll, batchPutAll } from './batch.js';
+import { batchGetAll, batchPutAll, queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 
@@ -75,23 +75,14 @@ export class DynamoReservationRegistry implements ReservationRegistry {
 
   /** Everyone who withdrew from the project (gsi1, eventually consistent): for the pre-flight. */
   async withdrawnFromProject(projectId: string): Promise<Set<string>> {
-    const out = new Set<string>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :g',
-          ExpressionAttributeValues: { ':g': keys.projectWithdrawal(projectId, '').gsi1pk },
-          ProjectionExpression: 'gsi1sk',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const i of res.Items ?? []) out.add(String(i.gsi1sk));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :g',
+      ExpressionAttributeValues: { ':g': keys.projectWithdrawal(projectId, '').gsi1pk },
+      ProjectionExpression: 'gsi1sk',
+    });
+    return new Set(items.map((i) => String(i.gsi1sk)));
   }
 
   async withdrawalsOf(nin: string): Promise<Withdrawal[]> {

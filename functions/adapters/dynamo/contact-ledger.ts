@@ -1,6 +1,6 @@
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContactLedger, ContactRecord } from '../../domain/dispatch/ports.js';
-import { batchGetAll } from './batch.js';
+import { batchGetAll, queryAll } from './batch.js';
 import { keys } from './keys.js';
 
 /**
@@ -39,23 +39,14 @@ export class DynamoContactLedger implements ContactLedger {
    * index); the send-time check uses contactsOf.
    */
   async contactsOfProject(projectId: string): Promise<Map<string, ContactRecord[]>> {
-    const out = new Map<string, ContactRecord[]>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :g',
-          ExpressionAttributeValues: { ':g': keys.projectContacts(projectId).gsi1pk },
-          ProjectionExpression: 'gsi1sk, contacts',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const i of res.Items ?? []) out.set(String(i.gsi1sk), (i.contacts as ContactRecord[] | undefined) ?? []);
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :g',
+      ExpressionAttributeValues: { ':g': keys.projectContacts(projectId).gsi1pk },
+      ProjectionExpression: 'gsi1sk, contacts',
+    });
+    return new Map(items.map((i) => [String(i.gsi1sk), (i.contacts as ContactRecord[] | undefined) ?? []]));
   }
 
   /**

@@ -13,7 +13,7 @@ import { counterOf } from '../../domain/dispatch/decide.js';
 import { batchPrefix, COUNTERS, withPending, type Counter, type Delivery } from '../../domain/dispatch/delivery.js';
 import type { BatchRef, DispatchRound, DispatchStore, GateState, Outcome, RoundProgress } from '../../domain/dispatch/store.js';
 import type { Project } from '../../domain/projects/project.js';
-import { batchGetAll, batchPutAll, chunks } from './batch.js';
+import { batchGetAll, batchPutAll, chunks, queryAll } from './batch.js';
 import { contactAppendUpdate } from './contact-ledger.js';
 import { keys } from './keys.js';
 
@@ -127,22 +127,12 @@ export class DynamoDispatchStore implements DispatchStore {
   }
 
   async readBatch(ref: BatchRef): Promise<Delivery[]> {
-    const out: Delivery[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.tables.deliveries,
-          KeyConditionExpression: 'roundId = :r AND begins_with(deliveryId, :b)',
-          ExpressionAttributeValues: { ':r': ref.roundId, ':b': batchPrefix(ref.batchNo) },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...((res.Items ?? []) as Delivery[]));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+    return (await this.queryAll({
+      TableName: this.tables.deliveries,
+      KeyConditionExpression: 'roundId = :r AND begins_with(deliveryId, :b)',
+      ExpressionAttributeValues: { ':r': ref.roundId, ':b': batchPrefix(ref.batchNo) },
+      ConsistentRead: true,
+    })) as unknown as Delivery[];
   }
 
   async claim(ref: BatchRef, ids: readonly string[], leaseId: string, leaseUntil: number, now: number): Promise<boolean> {
@@ -459,14 +449,7 @@ export class DynamoDispatchStore implements DispatchStore {
     }
   }
 
-  private async queryAll(input: ConstructorParameters<typeof QueryCommand>[0]) {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+  private queryAll(input: Parameters<typeof queryAll>[1]) {
+    return queryAll(this.db, input);
   }
 }

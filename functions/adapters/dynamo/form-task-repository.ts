@@ -1,23 +1,12 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CitizenTask, FormTask } from '../../domain/letters/form-task.js';
 import type { CitizenTaskRepository, FormResponse, FormTaskRepository } from '../../domain/letters/ports.js';
-import { batchGetAll } from './batch.js';
+import { batchGetAll, queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 
 const STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity']);
 const strip = <T>(item: Record<string, unknown>): T => Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k))) as T;
-
-const queryAll = async (db: DynamoDBDocumentClient, input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'ExclusiveStartKey'>) => {
-  const out: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    out.push(...(res.Items ?? []));
-    start = res.LastEvaluatedKey;
-  } while (start);
-  return out;
-};
 
 /** Form-task definitions and their pseudonymous responses, in the main table under the project. */
 export class DynamoFormTaskRepository implements FormTaskRepository {

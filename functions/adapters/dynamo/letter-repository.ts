@@ -1,9 +1,10 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Approval, Letter, LetterVersion } from '../../domain/letters/letter.js';
 import type { LetterRepository } from '../../domain/letters/ports.js';
 import { ContentChangedError } from '../../domain/letters/errors.js';
 import { ConcurrentUpdateError, isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
+import { queryAll } from './batch.js';
 
 const STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity']);
 const strip = <T>(item: Record<string, unknown>): T => Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k))) as T;
@@ -106,22 +107,12 @@ export class DynamoLetterRepository implements LetterRepository {
     return { ...keys.letterVersion(v.projectId, v.letterId, v.version), entity: 'letterVersion', ...v };
   }
 
-  private async queryAll(pk: string, prefix: string) {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+  private queryAll(pk: string, prefix: string) {
+    return queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
+      ConsistentRead: true,
+    });
   }
 }

@@ -1,7 +1,7 @@
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ProjectRepository } from '../../domain/projects/ports.js';
 import type { Project } from '../../domain/projects/project.js';
-import { batchGetAll } from './batch.js';
+import { batchGetAll, queryAll } from './batch.js';
 import { ConcurrentUpdateError, isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 
@@ -115,14 +115,7 @@ export class DynamoProjectRepository implements ProjectRepository {
     return { ...keys.member(projectId, sub), gsi1pk: `MEMBER#${sub}`, gsi1sk: `PROJECT#${projectId}`, projectId, sub, addedBy, addedAt: at };
   }
 
-  private async queryAll(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>) {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(new QueryCommand({ TableName: this.table, ...input, ExclusiveStartKey: start }));
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+  private queryAll(input: Omit<Parameters<typeof queryAll>[1], 'TableName'>) {
+    return queryAll(this.db, { TableName: this.table, ...input });
   }
 }

@@ -1,8 +1,8 @@
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RecipientListRepository } from '../../domain/lists/ports.js';
 import type { ListMetadata, Recipient } from '../../domain/lists/recipient-list.js';
 import type { Language } from '../../domain/letters/letter.js';
-import { batchPutAll, chunks } from './batch.js';
+import { batchPutAll, chunks, queryAll } from './batch.js';
 import { keys } from './keys.js';
 
 /**
@@ -78,42 +78,22 @@ export class DynamoRecipientListRepository implements RecipientListRepository {
   }
 
   async listLists(projectId: string): Promise<ListMetadata[]> {
-    const out: ListMetadata[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.mainTable,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :l)',
-          ExpressionAttributeValues: { ':pk': keys.project(projectId).pk, ':l': 'LIST#' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(res.Items ?? []).map(toMeta));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.db, {
+      TableName: this.mainTable,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :l)',
+      ExpressionAttributeValues: { ':pk': keys.project(projectId).pk, ':l': 'LIST#' },
+    });
+    return items.map(toMeta);
   }
 
   async readRecipients(listId: string): Promise<Recipient[]> {
-    const out: Recipient[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.recipientsTable,
-          KeyConditionExpression: 'listId = :l',
-          ExpressionAttributeValues: { ':l': listId },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of res.Items ?? []) {
-        for (const packed of JSON.parse(String(item.data)) as PackedRecipient[]) out.push(unpack(packed));
-      }
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.db, {
+      TableName: this.recipientsTable,
+      KeyConditionExpression: 'listId = :l',
+      ExpressionAttributeValues: { ':l': listId },
+      ConsistentRead: true,
+    });
+    return items.flatMap((item) => (JSON.parse(String(item.data)) as PackedRecipient[]).map(unpack));
   }
 
   private async deleteChunks(listId: string, count: number): Promise<void> {

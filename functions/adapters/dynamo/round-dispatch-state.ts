@@ -1,9 +1,10 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ActiveRound } from '../../domain/dispatch/operations.js';
 import type { PlanCursor } from '../../domain/dispatch/plan-round.js';
 import type { RoundDispatchState } from '../../domain/dispatch/release.js';
 import type { TestRound } from '../../domain/dispatch/test-send.js';
 import { keys } from './keys.js';
+import { queryAll } from './batch.js';
 
 /**
  * The dispatch side's writes to a round item: status transitions (each conditional on the status
@@ -113,33 +114,22 @@ export class DynamoRoundDispatchState implements RoundDispatchState {
 
   /** Rounds in a status, across projects (gsi1: ROUNDSTATUS#<status>), optionally of one project. */
   async roundsInStatus(statuses: readonly string[], projectId?: string): Promise<ActiveRound[]> {
-    const out: ActiveRound[] = [];
-    for (const status of statuses) {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :g',
-            ExpressionAttributeValues: { ':g': `ROUNDSTATUS#${status}` },
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const i of res.Items ?? []) {
-          if (projectId && i.projectId !== projectId) continue;
-          out.push({
-            projectId: String(i.projectId),
-            roundId: String(i.roundId),
-            status: String(i.status),
-            planned: Number(i.planned ?? 0),
-            canarySize: typeof i.canary === 'object' && i.canary ? Number((i.canary as { size: number }).size) : undefined,
-            canaryConfirmed: i.canaryConfirmed === true,
-          });
-        }
-        start = res.LastEvaluatedKey;
-      } while (start);
-    }
-    return out;
+    const items = (
+      await Promise.all(
+        statuses.map((status) =>
+          queryAll(this.db, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :g', ExpressionAttributeValues: { ':g': `ROUNDSTATUS#${status}` } }),
+        ),
+      )
+    ).flat();
+    return items
+      .filter((i) => !projectId || i.projectId === projectId)
+      .map((i) => ({
+        projectId: String(i.projectId),
+        roundId: String(i.roundId),
+        status: String(i.status),
+        planned: Number(i.planned ?? 0),
+        canarySize: typeof i.canary === 'object' && i.canary ? Number((i.canary as { size: number }).size) : undefined,
+        canaryConfirmed: i.canaryConfirmed === true,
+      }));
   }
 }

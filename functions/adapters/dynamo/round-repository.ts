@@ -1,8 +1,9 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RoundPatch, RoundRepository } from '../../domain/rounds/ports.js';
 import { COUNTER_FIELDS, RoundStateError, type CounterField, type Round, type RoundStatus, type SkipReason } from '../../domain/rounds/round.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
+import { queryAll } from './batch.js';
 
 /**
  * Round item in the main table:
@@ -142,14 +143,7 @@ export class DynamoRoundRepository implements RoundRepository {
     await this.db.send(new UpdateCommand(roundCountsUpdate(this.table, projectId, roundId, delta, skipReasons)));
   }
 
-  private async queryAll(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>) {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(new QueryCommand({ TableName: this.table, ...input, ExclusiveStartKey: start }));
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+  private queryAll(input: Omit<Parameters<typeof queryAll>[1], 'TableName'>) {
+    return queryAll(this.db, { TableName: this.table, ...input });
   }
 }

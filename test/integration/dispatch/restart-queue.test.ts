@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { startFauxqs } from 'fauxqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startDynamoLocal, type DynamoLocal } from '../../../local/emulators.js';
-import { startPlatform } from '../../../local/platform.js';
-import { clientFor, type TestPlatform } from '../../setup/platform.js';
+import { startTestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
 import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from './flow.js';
 
@@ -21,18 +20,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const platformOn = async (dynamoEndpoint: string, awsEndpoint: string, namespace: string): Promise<TestPlatform> => {
-  const platform = await startPlatform({
-    dynamoEndpoint,
-    awsEndpoint,
-    namespace,
-    port: 0,
-    visibilityOverride: { dispatch: 2, planner: 2 },
-    env: { DISPATCH_LEASE_MS: '1500', DISPATCH_BATCH_SIZE: '25' },
-  });
-  const token = (id: object) => platform.issuer.sign({ ...(id as { sub: string }) });
-  return { ...platform, token: token as TestPlatform['token'], as: (id) => clientFor(platform.url, () => token(id)) };
-};
+/** The test platform on this test's own emulators; short visibility and leases so recovery is quick. */
+const platformOn = (dynamoEndpoint: string, awsEndpoint: string, namespace: string) =>
+  startTestPlatform({ dynamoEndpoint, awsEndpoint, namespace, visibilityOverride: { dispatch: 2, planner: 2 }, env: { DISPATCH_LEASE_MS: '1500', DISPATCH_BATCH_SIZE: '25' } });
 
 describe('restart of the platform mid-round', () => {
   it('the platform restarted on an empty queue emulator finds the unfinished work in DynamoDB and completes it', async () => {
