@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { syntheticNins } from '../../../functions/domain/lists/nin-generator.js';
 import type { ApiClient, TestPlatform } from '../../setup/platform.js';
+import type { Counts } from '../../../functions/domain/dispatch/delivery.js';
 
 /** The people of one organisation, and a project taken through the quality gate to release-ready. */
 export const people = (org: string) => ({
@@ -53,17 +54,7 @@ export const createRound = async (a: ApprovedProject, listId: string, extra: Rec
   return res.body as { roundId: string; status: string; preflight: Record<string, number> };
 };
 
-export interface Counts {
-  planned: number;
-  sent: number;
-  skippedReserved: number;
-  skippedWithdrawn: number;
-  skippedDuplicate: number;
-  skippedOther: number;
-  failed: number;
-  cancelled: number;
-  pending: number;
-}
+export type { Counts } from '../../../functions/domain/dispatch/delivery.js';
 
 export const roundOf = async (a: ApprovedProject, roundId: string) => {
   const res = await a.researcher.get(`/projects/${a.projectId}/rounds/${roundId}`);
