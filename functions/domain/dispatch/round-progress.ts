@@ -17,11 +17,12 @@ export interface AfterBatchDeps {
  * leave, so concurrent workers make each at most once.
  */
 export const afterBatch = async (deps: AfterBatchDeps, ref: BatchRef, message: { chain?: boolean }): Promise<void> => {
-  const gate = await deps.store.gateState(ref.projectId, ref.roundId);
+  // Both reads at once: this runs after every batch.
+  const [gate, chained] = await Promise.all([deps.store.gateState(ref.projectId, ref.roundId), message.chain === false ? true : deps.store.wasChained(ref)]);
   const round = gate.round;
   if (!round) return;
-  const next = message.chain === false ? undefined : successorOf(ref.batchNo, round, deps.window);
-  if (next !== undefined && round.status !== 'cancelled' && !(await deps.store.wasChained(ref))) {
+  const next = chained ? undefined : successorOf(ref.batchNo, round, deps.window);
+  if (next !== undefined && round.status !== 'cancelled') {
     await deps.enqueue([{ projectId: ref.projectId, roundId: ref.roundId, batchNo: next, ...(round.canaryBatches !== undefined && next < round.canaryBatches ? { canary: true } : {}) }]);
     await deps.store.markChained(ref);
   }
