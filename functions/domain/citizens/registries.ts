@@ -1,0 +1,60 @@
+import type { Language } from '../letters/letter.js';
+
+/**
+ * What the dispatch engine needs to know of citizens at the moment of sending, read once per
+ * batch from every registry (never per recipient). The engine decides only from these facts;
+ * which registry each comes from (Folkeregisteret, KRR, the privacy component, the platform's own
+ * reservation and withdrawal records) is the adapters' business.
+ *
+ * Fail closed: a registry that cannot be read, answers 5xx, times out or answers something that
+ * cannot be parsed makes `factsOf` throw `RegistryUnavailableError` (the batch waits and retries);
+ * it never yields "not reserved" or "alive". A person the population register does not know is
+ * absent from the map or `known: false` (skip reason `not_found`).
+ */
+export interface CitizenFacts {
+  /** The population register knows the person. False → nothing is sent (`not_found`). */
+  readonly known: boolean;
+  readonly deceased: boolean;
+  /** Reserved against research contact (the platform's own records or the privacy component). */
+  readonly reservedResearch: boolean;
+  /** Withdrew from the project asked about. */
+  readonly withdrawn: boolean;
+  /** Uses the health portal (Helsenorge): its inbox is a channel. */
+  readonly digitallyActive: boolean;
+  /** Has a digital mailbox (KRR `digital_post`). */
+  readonly digitalMailbox: boolean;
+  /** KRR `reservasjon: "JA"`: no digital channel at all for this person. */
+  readonly reservedAgainstDigital: boolean;
+  /** Folkeregisteret has a postal address (paper needs one). */
+  readonly postalAddress: boolean;
+  /** `fortrolig`/`strengtFortrolig`: never paper (`address_protected`). */
+  readonly addressProtected: boolean;
+  /** Preferred language (KRR `spraak`, nb when unknown or `se`). */
+  readonly language: Language;
+  /** Valid national IDs of persons with parental responsibility (Folkeregisteret `foreldreansvar`). */
+  readonly guardians: readonly string[];
+  /** A 12–15-year-old who reserved against guardian access to their health information. */
+  readonly guardianAccessReserved: boolean;
+  /** An adult under guardianship (`vergemaalEllerFremtidsfullmakt`). */
+  readonly underGuardianship: boolean;
+}
+
+export type RegistryName = 'population' | 'contact' | 'reservations';
+
+/** A registry could not be read: the batch is not sent; it waits and retries. */
+export class RegistryUnavailableError extends Error {
+  constructor(
+    readonly registry: RegistryName,
+    message: string,
+    /** The registry asked us to wait this long (429 Retry-After). */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'RegistryUnavailableError';
+  }
+}
+
+export interface CitizenFactsReader {
+  /** One read per registry for all of `nins` (chunked to the registry's limit inside). */
+  factsOf(nins: readonly string[], projectId: string): Promise<Map<string, CitizenFacts>>;
+}
