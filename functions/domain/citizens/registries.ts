@@ -25,8 +25,8 @@ export interface CitizenFacts {
   readonly digitalMailbox: boolean;
   /** KRR `reservasjon: "JA"`: no digital channel at all for this person. */
   readonly reservedAgainstDigital: boolean;
-  /** Folkeregisteret has a postal address (paper needs one). */
-  readonly postalAddress: boolean;
+  /** Folkeregisteret's current postal address (paper needs one; the print channel prints it). */
+  readonly postalAddress?: PostalAddress;
   /** `fortrolig`/`strengtFortrolig`: never paper (`address_protected`). */
   readonly addressProtected: boolean;
   /** Preferred language (KRR `spraak`, nb when unknown or `se`). */
@@ -37,6 +37,14 @@ export interface CitizenFacts {
   readonly guardianAccessReserved: boolean;
   /** An adult under guardianship (`vergemaalEllerFremtidsfullmakt`). */
   readonly underGuardianship: boolean;
+}
+
+export interface PostalAddress {
+  readonly lines: readonly string[];
+  readonly postalCode: string;
+  readonly city: string;
+  /** ISO 3166 alpha-2; NO when absent. */
+  readonly country?: string;
 }
 
 export type RegistryName = 'population' | 'contact' | 'reservations';
