@@ -4,7 +4,7 @@ import { syntheticNins } from '../functions/domain/lists/nin-generator.js';
 import { startEmulators } from '../local/emulators.js';
 import { startPlatform, type Platform } from '../local/platform.js';
 import { clientFor, type ApiClient } from '../test/setup/platform.js';
-import type { Counts } from '../functions/domain/dispatch/delivery.js';
+import type { Counts } from '../functions/domain/rounds/round.js';
 
 /**
  * Shared set-up for the benchmarks: the real local platform (DynamoDB Local, fauxqs, API server,
@@ -91,6 +91,6 @@ export const readyRound = async (b: Bench, org: string, count: number, offset = 
 export const roundCounts = async (client: ApiClient, projectId: string, roundId: string) =>
   (await client.get(`/projects/${projectId}/rounds/${roundId}`)).body as { status: string; counts: Counts };
 
-export type { Counts } from '../functions/domain/dispatch/delivery.js';
+export type { Counts } from '../functions/domain/rounds/round.js';
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

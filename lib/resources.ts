@@ -56,14 +56,15 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     envVar: 'TABLE_RECIPIENTS',
   },
   /**
-   * One record per recipient of a released round: the source of truth for dispatch.
-   * byCitizen answers "who contacted me, when and why" by keyed citizen hash, never the raw ID.
+   * The dispatch engine's state, one partition per released round: one item per batch (lease and
+   * each recipient's outcome, compact) and the round's counter shards — the source of truth for
+   * dispatch. (Who contacted a citizen is answered from the contact ledger in the citizens table.)
    */
   deliveries: {
     id: 'deliveries',
     partitionKey: S('roundId'),
     sortKey: S('deliveryId'),
-    indexes: [{ name: 'byCitizen', partitionKey: S('citizenKey'), sortKey: S('decidedAt') }],
+    indexes: [],
     envVar: 'TABLE_DELIVERIES',
   },
   /**
@@ -80,7 +81,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
   },
 };
 
-export type QueueId = 'planner' | 'dispatch';
+export type QueueId = 'dispatch';
 
 export interface QueueDef {
   readonly id: QueueId;
@@ -101,16 +102,7 @@ export interface QueueDef {
 }
 
 export const queues: Readonly<Record<QueueId, QueueDef>> = {
-  /** Released rounds to fan out: one message per round (and per continuation of a long fan-out). */
-  planner: {
-    id: 'planner',
-    envVar: 'QUEUE_PLANNER_URL',
-    dlqEnvVar: 'QUEUE_PLANNER_DLQ_URL',
-    visibilityTimeoutSeconds: 360,
-    maxReceiveCount: 5,
-    consumer: { timeoutSeconds: 60, batchSize: 1, maxConcurrency: 5 },
-  },
-  /** Batches of delivery ids to send. */
+  /** Batches of released rounds to send: one message = one batch (a range of the round's list). */
   dispatch: {
     id: 'dispatch',
     envVar: 'QUEUE_DISPATCH_URL',

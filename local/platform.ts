@@ -99,8 +99,9 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
   if (opts.pollers !== false) {
     // The queue emulator keeps messages in memory: after a restart, DynamoDB (the source of
     // truth) tells which rounds still have work, and it goes back on the queue.
-    const { recoverDispatch } = (await import(pathToFileURL(join(ROOT, 'functions/adapters/dispatch.ts')).href)) as typeof import('../functions/adapters/dispatch.js');
-    await recoverDispatch();
+    const { adapters } = (await import(pathToFileURL(join(ROOT, 'functions/adapters/index.ts')).href)) as typeof import('../functions/adapters/index.js');
+    const { recoverActiveRounds } = (await import(pathToFileURL(join(ROOT, 'functions/domain/dispatch/operations.ts')).href)) as typeof import('../functions/domain/dispatch/operations.js');
+    await recoverActiveRounds(adapters().operations);
   }
 
   return {

@@ -1,40 +1,178 @@
-import { dynamo, s3 } from '../shared/clients.js';
+import { dynamo, s3, sqs } from '../shared/clients.js';
 import { config } from '../shared/config.js';
+import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
+import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operations.js';
+import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
+import type { TestSendDeps } from '../domain/dispatch/test-send.js';
+import { nonResponders } from '../domain/letters/form-tasks.js';
+import type { LetterVersion } from '../domain/letters/letter.js';
+import { roundLifecycle, type RoundDeps } from '../domain/rounds/use-cases.js';
+import type { ReleasedRound } from '../domain/rounds/round.js';
+import { LocalChannelGateway } from './channels/local-channels.js';
 import { DynamoAuditLog } from './dynamo/audit-log.js';
+import { DynamoBatchStore } from './dynamo/batch-store.js';
+import { DynamoPopulationRegistry, DynamoReservationRegistry, StandInCitizenFacts } from './dynamo/citizen-registry.js';
+import { DynamoContactLedger } from './dynamo/contact-ledger.js';
+import { DynamoCitizenTaskRepository, DynamoFormTaskRepository } from './dynamo/form-task-repository.js';
+import { DynamoLetterRepository } from './dynamo/letter-repository.js';
+import { DynamoOperationsState } from './dynamo/operations-state.js';
 import { DynamoProjectRepository } from './dynamo/project-repository.js';
 import { DynamoRecipientListRepository } from './dynamo/recipient-list-repository.js';
-import { DynamoPopulationRegistry, DynamoReservationRegistry } from './dynamo/citizen-registry.js';
-import { DynamoContactLedger } from './dynamo/contact-ledger.js';
 import { DynamoRoundRepository } from './dynamo/round-repository.js';
-import { S3ListUploadStore } from './s3/list-upload-store.js';
-import { DynamoLetterRepository } from './dynamo/letter-repository.js';
-import { DynamoCitizenTaskRepository, DynamoFormTaskRepository } from './dynamo/form-task-repository.js';
 import { HttpLinkProber } from './http/link-prober.js';
+import { S3ListUploadStore } from './s3/list-upload-store.js';
+import { SqsQueueAdmin } from './sqs/queue-admin.js';
+import { SqsWorkQueue } from './sqs/work-queue.js';
+
+const num = (name: string, fallback: number): number => {
+  const v = Number(process.env[name] ?? '');
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+
+/** Engine settings, measured in bench/dispatch.ts and overridable by environment. */
+export const dispatchSettings = () => ({
+  /** Recipients per batch: one batch item, one claim, one commit. */
+  batchSize: Math.min(1000, num('DISPATCH_BATCH_SIZE', 100)),
+  /** ≥ the worker Lambda's 30 s timeout, so an expired lease always means a dead worker. */
+  leaseMs: num('DISPATCH_LEASE_MS', 60_000),
+  /** Attempts per recipient before a transient channel failure counts as failed (redrivable). */
+  maxTries: num('CHANNEL_MAX_TRIES', 4),
+  channelTimeoutMs: num('CHANNEL_TIMEOUT_MS', 5_000),
+  /** Messages one round may have on the queue at a time: fairness between rounds (layout.ts). */
+  window: num('DISPATCH_WINDOW', 8),
+});
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * The composition root: adapters behind their ports, created once per process on first use.
- * Handlers take their dependencies from here; tests can build their own.
+ * The composition root: every adapter behind its port, created once per process on first use and
+ * chosen by configuration. Handlers take their dependencies from here; tests build their own.
  */
 const build = () => {
   const db = dynamo();
   const main = config.tableName('main');
+  const citizensTable = config.tableName('citizens');
+  const settings = dispatchSettings();
+  const projects = new DynamoProjectRepository(db, main);
+  const audit = new DynamoAuditLog(db, main);
+  const lists = new DynamoRecipientListRepository(db, main, config.tableName('recipients'));
+  const reservations = new DynamoReservationRegistry(db, citizensTable);
+  const population = new DynamoPopulationRegistry(db, citizensTable);
+  const contacts = new DynamoContactLedger(db, citizensTable);
+  const rounds = new DynamoRoundRepository(db, main);
+  const letters = new DynamoLetterRepository(db, main);
+  const formTasks = new DynamoFormTaskRepository(db, main);
+  const citizenTasks = new DynamoCitizenTaskRepository(db, citizensTable, main);
+  const batches = new DynamoBatchStore(db, { main, deliveries: config.tableName('deliveries') });
+  const ops = new DynamoOperationsState(db, main);
+  const dispatchQueue = new SqsWorkQueue<DispatchMessage>(sqs(), config.queueUrl('dispatch'));
+  const channels = new LocalChannelGateway(db, citizensTable, config.isLocal());
+  const citizens = new StandInCitizenFacts(reservations, population);
+  const prober = new HttpLinkProber({
+    local: config.isLocal(),
+    // Tests shorten the 5 s probe timeout so a hanging link target does not slow them down.
+    timeoutMs: Number(process.env.LINK_PROBE_TIMEOUT_MS ?? '') || 5_000,
+  });
+  const control = dispatchControl({ batches, queue: dispatchQueue, batchSize: settings.batchSize, window: settings.window });
+  const progress = { progress: (roundId: string, planned: number) => batches.progress(roundId, planned) };
+
+  const roundDeps: RoundDeps = {
+    projects,
+    audit,
+    rounds,
+    letters,
+    lists,
+    citizens,
+    contacts,
+    formTasks,
+    citizenTasks,
+    progress,
+    prober,
+    dispatch: control,
+    halted: async () => (await ops.read()).halted,
+  };
+
+  /** Letter versions are immutable, so a worker container caches them for its lifetime. */
+  const versionCache = new Map<string, Promise<LetterVersion | undefined>>();
+  const engine: EngineDeps = {
+    gate: rounds,
+    batches,
+    rounds: roundLifecycle({ rounds, audit }),
+    recipients: lists,
+    citizens,
+    ledger: contacts,
+    versions: {
+      get: (projectId, letterId, version) => {
+        const key = `${projectId}/${letterId}/${version}`;
+        let v = versionCache.get(key);
+        if (!v) {
+          v = letters.getVersion(projectId, letterId, version);
+          versionCache.set(key, v);
+          v.then((x) => x === undefined && versionCache.delete(key), () => versionCache.delete(key));
+        }
+        return v;
+      },
+    },
+    channels,
+    tasks: formTaskIssuer(formTasks, citizenTasks),
+    nonResponders: (projectId, formTaskId, nins) => nonResponders({ citizenTasks }, projectId, formTaskId, nins),
+    queue: dispatchQueue,
+    clock: () => new Date(),
+    settings: {
+      leaseMs: settings.leaseMs,
+      maxTries: settings.maxTries,
+      window: settings.window,
+      // Read at each call, not once: the fault-injection tests shorten it for one test only.
+      get channelTimeoutMs() {
+        return dispatchSettings().channelTimeoutMs;
+      },
+    },
+  };
+
+  const queueAdmin = new SqsQueueAdmin(sqs());
+  const operations: OperationsDeps & { roundDeps: RoundDeps } = {
+    projects,
+    rounds,
+    audit,
+    batches,
+    ledger: contacts,
+    control,
+    state: ops,
+    queues: {
+      stats: async () => ({
+        dispatch: await queueAdmin.stats(config.queueUrl('dispatch'), config.dlqUrl('dispatch')),
+      }),
+      redriveDeadLetters: () => queueAdmin.redrive(config.dlqUrl('dispatch'), config.queueUrl('dispatch')),
+    },
+    progress: (round: ReleasedRound) => batches.progress(round.roundId, round.release.layout.total),
+    clock: () => Date.now(),
+    sleep,
+    roundDeps,
+  };
+
+  const testSend: TestSendDeps = { projects, letters, audit, rounds, storeRecipients: (listId, r) => lists.storeUnlisted(listId, r), queue: dispatchQueue };
+
   return {
-    projects: new DynamoProjectRepository(db, main),
-    audit: new DynamoAuditLog(db, main),
-    lists: new DynamoRecipientListRepository(db, main, config.tableName('recipients')),
+    projects,
+    audit,
+    lists,
     listUploads: new S3ListUploadStore(s3(), config.bucketName('recipientLists')),
-    reservations: new DynamoReservationRegistry(db, config.tableName('citizens')),
-    population: new DynamoPopulationRegistry(db, config.tableName('citizens')),
-    contacts: new DynamoContactLedger(db, config.tableName('citizens')),
-    rounds: new DynamoRoundRepository(db, main),
-    letters: new DynamoLetterRepository(db, main),
-    formTasks: new DynamoFormTaskRepository(db, main),
-    citizenTasks: new DynamoCitizenTaskRepository(db, config.tableName('citizens'), main),
-    prober: new HttpLinkProber({
-      local: config.isLocal(),
-      // Tests shorten the 5 s probe timeout so a hanging link target does not slow them down.
-      timeoutMs: Number(process.env.LINK_PROBE_TIMEOUT_MS ?? '') || 5_000,
-    }),
+    reservations,
+    population,
+    contacts,
+    rounds,
+    letters,
+    formTasks,
+    citizenTasks,
+    prober,
+    citizens,
+    channels,
+    batches,
+    roundDeps,
+    engine,
+    operations,
+    testSend,
+    dispatchQueue,
     /** Secret of the keyed hashes that stand in for national IDs (audit, pseudonymous responses). */
     citizenHashKey: () => config.citizenHashKey(),
   };

@@ -83,10 +83,9 @@ export const apiRoutes: readonly ApiRoute[] = [
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
 /**
- * The handler module consuming each queue (planner, dispatch workers). The stack wires an SQS
+ * The handler module consuming each queue (the dispatch workers). The stack wires an SQS
  * event source per entry; the local runtime starts a poller per entry.
  */
 export const queueConsumers: Partial<Record<import('../../lib/resources.js').QueueId, string>> = {
-  planner: 'functions/handlers/dispatch/planner.ts',
   dispatch: 'functions/handlers/dispatch/worker.ts',
 };

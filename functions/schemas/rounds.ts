@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { countsView, type Round } from '../domain/rounds/round.js';
+import type { RoundWithCounts } from '../domain/rounds/use-cases.js';
 
 const id = z.string().trim().min(1).max(100);
 
@@ -16,10 +16,10 @@ export const overrideRoundBody = z.strictObject({
 });
 
 /** The round as the API shows it: status, the nine counts that add up to planned, the pre-flight report. */
-export const roundView = (r: Round) => ({
+export const roundView = ({ round: r, status, counts, skipReasons }: RoundWithCounts) => ({
   roundId: r.roundId,
   projectId: r.projectId,
-  status: r.status,
+  status,
   letterId: r.letterId,
   letterVersion: r.letterVersion,
   listId: r.listId,
@@ -27,11 +27,15 @@ export const roundView = (r: Round) => ({
   ...(r.canary ? { canary: r.canary } : {}),
   preflight: r.preflight,
   findings: r.findings,
-  counts: countsView(r.counts),
-  skipReasons: r.skipReasons,
+  counts,
+  skipReasons,
   createdBy: r.createdBy,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
   ...(r.override ? { override: r.override } : {}),
-  ...(r.cancelledAt ? { cancelledBy: r.cancelledBy, cancelledAt: r.cancelledAt } : {}),
+  ...(r.scheduledFor ? { scheduledFor: r.scheduledFor } : {}),
+  ...(r.release ? { releasedBy: r.release.releasedBy, releasedAt: r.release.releasedAt, batches: r.release.layout.totalBatches } : {}),
+  ...(r.status === 'completed' && r.completedAt ? { completedAt: r.completedAt } : {}),
+  ...(r.status === 'cancelled' ? { cancelledBy: r.cancelledBy, cancelledAt: r.cancelledAt } : {}),
+  ...(r.status !== 'cancelled' && r.release && r.waiting ? { waitingFor: r.waiting } : {}),
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deltaOf, type RecipientOutcome } from '../../functions/domain/dispatch/batch.js';
+import { layoutOf } from '../../functions/domain/dispatch/layout.js';
 import { adapters } from '../../functions/adapters/index.js';
 import { createTaskForDelivery } from '../../functions/domain/letters/form-tasks.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
@@ -230,28 +232,57 @@ describe('reminder rounds', () => {
   });
 });
 
-describe('round repository (the dispatch side builds on it)', () => {
-  it('adds to counters and skip reasons atomically and keeps the status index in step with transitions', async () => {
+describe('round repository and the engine counter shards', () => {
+  it('keeps the status index in step with transitions and refuses one from a status the round already left', async () => {
     const projectId = await newProject('Repo');
-    const letterId = await newLetter(projectId, 'Et brev om noe helt eget, for å prøve tellerne.');
+    const letterId = await newLetter(projectId, 'Et brev om noe helt eget, for å prøve overgangene.');
     const listId = await newList(projectId, syntheticNins(5, 240_000));
     const { roundId } = (await newRound(projectId, { letterId, listId })).body;
     const repo = adapters().rounds;
-
-    await Promise.all([
-      repo.addToCounts(projectId, roundId, { sent: 1 }),
-      repo.addToCounts(projectId, roundId, { sent: 1, skippedOther: 1 }, { deceased: 1 }),
-      repo.addToCounts(projectId, roundId, { skippedOther: 1 }, { frequency_cap: 1 }),
-    ]);
-    const view = (await p.as(researcher).get(`/projects/${projectId}/rounds/${roundId}`)).body;
-    expect(view.counts).toMatchObject({ planned: 5, sent: 2, skippedOther: 2, pending: 1 });
-    expect(view.skipReasons).toEqual({ deceased: 1, frequency_cap: 1 });
-
     expect((await repo.listRoundsByStatus('ready')).map((r) => r.roundId)).toContain(roundId);
-    await repo.transitionRound(projectId, roundId, ['ready'], 'dispatching');
+    expect(await repo.transitionRound(projectId, roundId, ['ready'], 'held')).toBe(true);
+    expect(await repo.transitionRound(projectId, roundId, ['ready'], 'cancelled')).toBe(false);
     expect((await repo.listRoundsByStatus('ready')).map((r) => r.roundId)).not.toContain(roundId);
-    expect((await repo.listRoundsByStatus('dispatching')).map((r) => r.roundId)).toContain(roundId);
-    await expect(repo.transitionRound(projectId, roundId, ['ready'], 'cancelled')).rejects.toMatchObject({ code: 'ROUND_STATE_CHANGED', status: 409 });
-    expect((await repo.getRound(projectId, roundId))?.counts).toMatchObject({ sent: 2, skippedOther: 2 });
+    expect((await repo.listRoundsByStatus('held')).map((r) => r.roundId)).toContain(roundId);
+    // The transition table refuses what no use case may do, before anything is written.
+    await expect(repo.transitionRound(projectId, roundId, ['held'], 'completed')).rejects.toThrow(/no transition/);
+  });
+
+  it('serialises two releases of one project: the second finds the release sequence moved and must decide again', async () => {
+    const projectId = await newProject('Repo 2');
+    const letterId = await newLetter(projectId, 'Et brev om noe helt eget, for å prøve frigivningen.');
+    const listId = await newList(projectId, syntheticNins(5, 241_000));
+    const a = (await newRound(projectId, { letterId, listId })).body.roundId as string;
+    const b = (await newRound(projectId, { letterId, listId })).body.roundId as string;
+    const repo = adapters().rounds;
+    const seq = await repo.releaseSeq(projectId);
+    const info = { releasedBy: researcher.sub, releasedAt: new Date().toISOString(), layout: layoutOf(5, 100) };
+    const [ra, rb] = await Promise.all([repo.releaseRound(projectId, a, ['ready'], info, seq), repo.releaseRound(projectId, b, ['ready'], info, seq)]);
+    expect([ra, rb].sort()).toEqual(['raced', 'released']);
+    expect(await repo.releaseSeq(projectId)).toBe(seq + 1);
+  });
+
+  it('counts concurrent batch commits exactly in the counter shards', async () => {
+    const store = adapters().batches;
+    const roundId = `rnd_shards_${Date.now()}`;
+    const commitBatch = async (batchNo: number, outcomes: RecipientOutcome[]) => {
+      const ref = { projectId: 'p', roundId, batchNo };
+      const claim = await store.claim(ref, outcomes.length, `lease${batchNo}`, Date.now() + 60_000, Date.now());
+      expect(claim.kind).toBe('claimed');
+      const before = claim.kind === 'claimed' ? claim.state.outcomes : [];
+      await store.commit(ref, `lease${batchNo}`, { outcomes, chained: true }, deltaOf(before, outcomes), { canary: false });
+    };
+    const at = 1;
+    await Promise.all([
+      commitBatch(0, [{ kind: 'sent', channel: 'helsenorge', at }, { kind: 'skipped', reason: 'deceased', at }]),
+      commitBatch(1, [{ kind: 'sent', channel: 'paper', at }, { kind: 'skipped', reason: 'frequency_cap', at }]),
+      commitBatch(16, [{ kind: 'skipped', reason: 'reserved', at }, { kind: 'pending', tries: 1 }]),
+    ]);
+    const progress = await store.progress(roundId, 6);
+    expect(progress.counts).toMatchObject({ planned: 6, sent: 2, skippedOther: 2, skippedReserved: 1, pending: 1 });
+    expect(progress.skipReasons).toEqual({ deceased: 1, frequency_cap: 1 });
+    expect(await store.unfinished(roundId, 17)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    // A batch that is done cannot be claimed again.
+    expect((await store.claim({ projectId: 'p', roundId, batchNo: 0 }, 2, 'again', Date.now() + 60_000, Date.now())).kind).toBe('done');
   });
 });

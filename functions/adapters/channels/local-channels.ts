@@ -1,6 +1,5 @@
 import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Channel } from '../../domain/dispatch/decide.js';
-import type { ChannelGateway, ChannelResult, Dispatchable } from '../../domain/dispatch/process-batch.js';
+import type { Channel, ChannelGateway, ChannelResult, Dispatchable } from '../../domain/dispatch/channels.js';
 import { batchPutAll, queryAll } from '../dynamo/batch.js';
 
 /**
@@ -60,7 +59,7 @@ export class LocalChannelGateway implements ChannelGateway {
       if (faultState.consumed < (faults.failCalls ?? 0)) {
         faultState.consumed++;
         const transient = faults.transient ?? true;
-        return new Map(items.map((i) => [i.deliveryId, { ok: false, transient, reason: transient ? 'channel_unavailable' : 'channel_rejected' }]));
+        return new Map(items.map((i): [string, ChannelResult] => [i.deliveryId, transient ? { ok: false, transient: true, reason: 'channel_unavailable' } : { ok: false, transient: false, reason: 'channel_rejected' }]));
       }
     }
     const receivedAt = new Date().toISOString();

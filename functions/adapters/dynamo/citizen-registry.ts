@@ -1,3 +1,4 @@
+import type { CitizenFacts, CitizenFactsReader } from '../../domain/citizens/registries.js';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PopulationFacts, PopulationRegistry, ReservationRegistry } from '../../domain/citizens/ports.js';
 import type { Language } from '../../domain/letters/letter.js';
@@ -144,3 +145,45 @@ export class DynamoPopulationRegistry implements PopulationRegistry {
 
 const definedOnly = <T extends object>(o: T): Partial<T> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/**
+ * The engine's CitizenFactsReader over the local stand-in records (reservations, withdrawals and
+ * population facts in the citizens table), read once per registry for a batch.
+ */
+export class StandInCitizenFacts implements CitizenFactsReader {
+  constructor(
+    private readonly reservations: DynamoReservationRegistry,
+    private readonly population: DynamoPopulationRegistry,
+  ) {}
+
+  async factsOf(nins: readonly string[], projectId: string): Promise<Map<string, CitizenFacts>> {
+    const [reserved, withdrawn, facts] = await Promise.all([
+      this.reservations.reservedAmong(nins),
+      this.reservations.withdrawnAmong(nins, projectId),
+      this.population.factsOf(nins),
+    ]);
+    return new Map(
+      nins.map((nin) => {
+        const f = facts.get(nin) ?? UNSEEN_FACTS;
+        return [
+          nin,
+          {
+            known: f.known,
+            deceased: f.deceased,
+            reservedResearch: reserved.has(nin),
+            withdrawn: withdrawn.has(nin),
+            digitallyActive: f.digitallyActive,
+            digitalMailbox: f.digitallyActive,
+            reservedAgainstDigital: false,
+            postalAddress: { lines: ['Testveien 1'], postalCode: '0150', city: 'Oslo' },
+            addressProtected: false,
+            language: f.language,
+            guardians: [],
+            guardianAccessReserved: false,
+            underGuardianship: false,
+          },
+        ];
+      }),
+    );
+  }
+}

@@ -1,23 +1,30 @@
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ContactLedger, ContactRecord } from '../../domain/dispatch/ports.js';
-import { batchGetAll, queryAll } from './batch.js';
-import { keys } from './keys.js';
+import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ContactLedger, ContactRecord, LedgerEntry } from '../../domain/dispatch/ports.js';
+import { batchGetAll, batchPutAll, queryAll } from './batch.js';
 
 /**
- * The contact ledger on the citizens table: one item per citizen and project,
- * `keys.contacts(nin, projectId)` = { pk: `CIT#${nin}`, sk: `CONTACTS#${projectId}` },
- * holding `contacts: ContactRecord[]` (appended, never rewritten) and `updatedAt`, indexed on gsi1
- * as `keys.projectContacts(projectId)` so a round's pre-flight can read a project's contacts in a
- * few Query pages instead of one read per recipient.
- *
- * The dispatch worker appends a record in the same TransactWriteItems that marks the delivery
- * sent: use `contactAppendUpdate(table, nin, record)` as one `Update` of that transaction.
+ * The contact ledger in the citizens table: one item per person, project and round (and child, for
+ * a letter to a guardian), under the person's own key:
+ *   pk `CIT#<nin>`, sk `LEDGER#<projectId>#<roundId>[#G#<child ref>]`
+ * written with BatchWrite (a retried batch rewrites the same items: idempotent), never in a
+ * transaction. Letters sent to a recipient themselves are also indexed on gsi1 as
+ * `LEDGER#<projectId>` / `<roundId>#<nin>`, so the pre-flight and release checks read who a project
+ * (or one of its rounds) reached in a few Query pages instead of one read per recipient.
  */
-export const contactAppendUpdate = (table: string, nin: string, record: ContactRecord) => ({
-  TableName: table,
-  Key: keys.contacts(nin, record.projectId),
-  UpdateExpression: 'SET contacts = list_append(if_not_exists(contacts, :empty), :rec), updatedAt = :at, gsi1pk = :g, gsi1sk = :n',
-  ExpressionAttributeValues: { ':empty': [], ':rec': [record], ':at': record.sentAt, ':g': keys.projectContacts(record.projectId).gsi1pk, ':n': nin },
+const ledgerKey = (nin: string, projectId: string, roundId: string, aboutChild?: string) => ({
+  pk: `CIT#${nin}`,
+  sk: `LEDGER#${projectId}#${roundId}${aboutChild ? `#G#${aboutChild}` : ''}`,
+});
+
+const toRecord = (i: Record<string, unknown>): ContactRecord => ({
+  projectId: String(i.projectId),
+  roundId: String(i.roundId),
+  letterId: String(i.letterId),
+  version: Number(i.version),
+  contentHash: String(i.contentHash),
+  sentAt: String(i.at),
+  ...(i.test === true ? { test: true } : {}),
+  ...(typeof i.channel === 'string' ? { channel: i.channel as ContactRecord['channel'] } : {}),
 });
 
 const ninOf = (pk: unknown) => String(pk).slice('CIT#'.length);
@@ -26,41 +33,73 @@ export class DynamoContactLedger implements ContactLedger {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** Seconds since epoch after which an entry may be deleted (retention); none when undefined. */
+    private readonly expiresAt: () => number | undefined = () => undefined,
   ) {}
 
-  async contactsOf(nins: readonly string[], projectId: string): Promise<Map<string, ContactRecord[]>> {
-    const items = await batchGetAll(this.db, this.table, nins.map((n) => keys.contacts(n, projectId)), { consistent: true });
-    return new Map(items.map((i) => [ninOf(i.pk), (i.contacts as ContactRecord[] | undefined) ?? []]));
+  async contactsIn(nins: readonly string[], projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>> {
+    const keys = nins.flatMap((nin) => roundIds.map((r) => ledgerKey(nin, projectId, r)));
+    const items = await batchGetAll(this.db, this.table, keys, { consistent: true });
+    const out = new Map<string, ContactRecord[]>();
+    for (const i of items) {
+      if (i.outcome !== 'sent') continue;
+      const nin = ninOf(i.pk);
+      out.set(nin, [...(out.get(nin) ?? []), toRecord(i)]);
+    }
+    return out;
   }
 
-  /**
-   * Every citizen the project has contacted, with their contacts: for the pre-flight, where a
-   * project's contacts are far fewer reads than a list's recipients. Eventually consistent (an
-   * index); the send-time check uses contactsOf.
-   */
-  async contactsOfProject(projectId: string): Promise<Map<string, ContactRecord[]>> {
+  async record(entries: readonly LedgerEntry[]): Promise<void> {
+    const expiresAt = this.expiresAt();
+    await batchPutAll(
+      this.db,
+      this.table,
+      entries.map(({ nin, ...e }) => ({
+        ...ledgerKey(nin, e.projectId, e.roundId, e.aboutChild),
+        ...e,
+        // Only letters the person got themselves, and real ones, count for duplicates and caps.
+        ...(e.outcome === 'sent' && !e.aboutChild && !e.test ? { gsi1pk: `LEDGER#${e.projectId}`, gsi1sk: `${e.roundId}#${nin}` } : {}),
+        ...(expiresAt ? { expiresAt } : {}),
+      })),
+    );
+  }
+
+  async sentByProject(projectId: string, roundIds?: readonly string[]): Promise<Map<string, ContactRecord[]>> {
+    const pages = roundIds
+      ? await Promise.all(
+          roundIds.map((r) =>
+            queryAll(this.db, {
+              TableName: this.table,
+              IndexName: 'gsi1',
+              KeyConditionExpression: 'gsi1pk = :g AND begins_with(gsi1sk, :r)',
+              ExpressionAttributeValues: { ':g': `LEDGER#${projectId}`, ':r': `${r}#` },
+            }),
+          ),
+        )
+      : [await queryAll(this.db, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :g', ExpressionAttributeValues: { ':g': `LEDGER#${projectId}` } })];
+    const out = new Map<string, ContactRecord[]>();
+    for (const i of pages.flat()) {
+      const nin = ninOf(i.pk);
+      out.set(nin, [...(out.get(nin) ?? []), toRecord(i)]);
+    }
+    return out;
+  }
+
+  async decisionsAbout(nin: string): Promise<LedgerEntry[]> {
     const items = await queryAll(this.db, {
       TableName: this.table,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :g',
-      ExpressionAttributeValues: { ':g': keys.projectContacts(projectId).gsi1pk },
-      ProjectionExpression: 'gsi1sk, contacts',
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :l)',
+      ExpressionAttributeValues: { ':p': `CIT#${nin}`, ':l': 'LEDGER#' },
+      ConsistentRead: true,
     });
-    return new Map(items.map((i) => [String(i.gsi1sk), (i.contacts as ContactRecord[] | undefined) ?? []]));
+    return items.map((i) => {
+      const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, expiresAt: _e, ...rest } = i;
+      return { ...(rest as unknown as Omit<LedgerEntry, 'nin'>), nin };
+    });
   }
 
-  /**
-   * Appends contact records outside a delivery transaction: for tests that need "already
-   * received" history, and for any writer that has no delivery record to update with it.
-   */
-  async recordContacts(entries: readonly { nin: string; record: ContactRecord }[], concurrency = 16): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < entries.length) {
-        const e = entries[next++]!;
-        await this.db.send(new UpdateCommand(contactAppendUpdate(this.table, e.nin, e.record)));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
+  /** Writes history directly (tests that need "already received"; imports of earlier contacts). */
+  async recordContacts(entries: readonly { nin: string; record: ContactRecord }[]): Promise<void> {
+    await this.record(entries.map(({ nin, record }) => ({ nin, ...record, at: record.sentAt, outcome: 'sent' as const })));
   }
 }

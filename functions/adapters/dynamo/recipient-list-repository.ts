@@ -1,5 +1,6 @@
 import { BatchWriteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RecipientListRepository } from '../../domain/lists/ports.js';
+import type { RecipientSource } from '../../domain/dispatch/ports.js';
 import type { ListMetadata, Recipient } from '../../domain/lists/recipient-list.js';
 import type { Language } from '../../domain/letters/letter.js';
 import { batchPutAll, chunks, queryAll } from './batch.js';
@@ -46,7 +47,12 @@ const META_FIELDS = ['projectId', 'listId', 'rows', 'accepted', 'rejectedCount',
 const toMeta = (item: Record<string, unknown>): ListMetadata =>
   Object.fromEntries(META_FIELDS.map((f) => [f, item[f]])) as unknown as ListMetadata;
 
-export class DynamoRecipientListRepository implements RecipientListRepository {
+/** Lists are immutable once stored, so a worker container keeps the few it is sending to. */
+const LIST_CACHE_SIZE = 4;
+
+export class DynamoRecipientListRepository implements RecipientListRepository, RecipientSource {
+  private readonly cache = new Map<string, Promise<Recipient[]>>();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly mainTable: string,
@@ -94,6 +100,23 @@ export class DynamoRecipientListRepository implements RecipientListRepository {
       ConsistentRead: true,
     });
     return items.flatMap((item) => (JSON.parse(String(item.data)) as PackedRecipient[]).map(unpack));
+  }
+
+  /** Recipients [start, end) of a list, from the container's cache of its chunks. */
+  async slice(listId: string, start: number, end: number): Promise<Recipient[]> {
+    let list = this.cache.get(listId);
+    if (!list) {
+      list = this.readRecipients(listId);
+      this.cache.set(listId, list);
+      list.catch(() => this.cache.delete(listId));
+      while (this.cache.size > LIST_CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return (await list).slice(start, end);
+  }
+
+  /** Stores recipients under a list id without list metadata (a test send's synthetic persons). */
+  async storeUnlisted(listId: string, recipients: readonly Recipient[]): Promise<void> {
+    await batchPutAll(this.db, this.recipientsTable, packChunks(recipients).map((data, chunk) => ({ ...keys.recipientChunk(listId, chunk), data })));
   }
 
   private async deleteChunks(listId: string, count: number): Promise<void> {

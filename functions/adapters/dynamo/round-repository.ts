@@ -1,73 +1,30 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Gate, GatePort } from '../../domain/dispatch/ports.js';
+import type { Project } from '../../domain/projects/project.js';
 import type { RoundPatch, RoundRepository } from '../../domain/rounds/ports.js';
-import { COUNTER_FIELDS, RoundStateError, type CounterField, type Round, type RoundStatus, type SkipReason } from '../../domain/rounds/round.js';
+import { canTransition, type ReleaseInfo, type Round, type RoundStatus, type Waiting } from '../../domain/rounds/round.js';
+import { queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
-import { queryAll } from './batch.js';
 
 /**
- * Round item in the main table:
+ * The round item in the main table — the one place a round is stored:
  *   pk `PROJECT#<projectId>`, sk `ROUND#<roundId>`, gsi1pk `ROUNDSTATUS#<status>`, gsi1sk `<createdAt>#<roundId>`,
- *   the Round fields (status, preflight, findings, letterId, letterVersion, contentHash, listId, …),
- *   the counters as top-level numbers — planned, sent, skippedReserved, skippedWithdrawn,
- *   skippedDuplicate, skippedOther, failed, cancelled — and `skipReasons` (map reason → number).
- * Counters are top-level so they can be ADDed atomically, also inside a TransactWriteItems with
- * the delivery record (roundCountsUpdate). Status changes are UpdateItems that never touch them.
+ * and the Round's fields (a released round's `release` with its layout). Counts are not here: a
+ * released round is counted by the engine's counter shards (batch-store.ts). Every status change
+ * is a conditional UpdateItem on the status it leaves, checked against the transition table first.
  */
 const statusIndex = (status: RoundStatus, createdAt: string, roundId: string) => ({ gsi1pk: `ROUNDSTATUS#${status}`, gsi1sk: `${createdAt}#${roundId}` });
+const releaseSeqKey = (projectId: string) => ({ pk: `PROJECT#${projectId}`, sk: 'RELEASESEQ' });
 
-const toItem = (r: Round) => {
-  const { counts, ...rest } = r;
-  return { ...keys.round(r.projectId, r.roundId), ...statusIndex(r.status, r.createdAt, r.roundId), type: 'ROUND', ...rest, ...counts };
-};
+const STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'type']);
+export const toRound = (item: Record<string, unknown>): Round => Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k))) as unknown as Round;
+const toItem = (r: Round) => ({ ...keys.round(r.projectId, r.roundId), ...statusIndex(r.status, r.createdAt, r.roundId), type: 'ROUND', ...r });
 
-const STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'type', ...COUNTER_FIELDS]);
-const toRound = (item: Record<string, unknown>): Round => {
-  const rest = Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k)));
-  const counts = Object.fromEntries(COUNTER_FIELDS.map((f) => [f, Number(item[f] ?? 0)])) as Record<CounterField, number>;
-  return { ...rest, counts, skipReasons: (item.skipReasons as Round['skipReasons']) ?? {} } as unknown as Round;
-};
+const PROJECT_STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
 
-/**
- * One UpdateItem input that adds counter deltas and skip reasons to a round. Use it as an
- * `Update` inside the dispatch transaction that moves a delivery, so counts and delivery states
- * can never disagree. skipReasons exists (as {}) from creation, so nested ADD paths are valid.
- */
-export const roundCountsUpdate = (
-  table: string,
-  projectId: string,
-  roundId: string,
-  delta: Partial<Record<CounterField, number>>,
-  skipReasons: Partial<Record<SkipReason, number>> = {},
-  opts: { now?: string } = {},
-) => {
-  const names: Record<string, string> = { '#u': 'updatedAt' };
-  const values: Record<string, unknown> = { ':u': opts.now ?? new Date().toISOString() };
-  const adds: string[] = [];
-  Object.entries(delta).forEach(([field, n], i) => {
-    if (!n) return;
-    names[`#c${i}`] = field;
-    values[`:c${i}`] = n;
-    adds.push(`#c${i} :c${i}`);
-  });
-  Object.entries(skipReasons).forEach(([reason, n], i) => {
-    if (!n) return;
-    names['#sr'] = 'skipReasons';
-    names[`#r${i}`] = reason;
-    values[`:r${i}`] = n;
-    adds.push(`#sr.#r${i} :r${i}`);
-  });
-  return {
-    TableName: table,
-    Key: keys.round(projectId, roundId),
-    UpdateExpression: `SET #u = :u${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
-    ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
-};
-
-export class DynamoRoundRepository implements RoundRepository {
+export class DynamoRoundRepository implements RoundRepository, GatePort {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -84,66 +41,122 @@ export class DynamoRoundRepository implements RoundRepository {
 
   async listRounds(projectId: string): Promise<Round[]> {
     return (
-      await this.queryAll({
+      await queryAll(this.db, {
+        TableName: this.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
         ExpressionAttributeValues: { ':pk': keys.project(projectId).pk, ':r': 'ROUND#' },
+        ConsistentRead: true,
       })
     ).map(toRound);
   }
 
   async listRoundsByStatus(status: RoundStatus): Promise<Round[]> {
     return (
-      await this.queryAll({
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :s',
-        ExpressionAttributeValues: { ':s': `ROUNDSTATUS#${status}` },
-      })
+      await queryAll(this.db, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :s', ExpressionAttributeValues: { ':s': `ROUNDSTATUS#${status}` } })
     ).map(toRound);
   }
 
-  async transitionRound(projectId: string, roundId: string, from: readonly RoundStatus[], to: RoundStatus, patch: RoundPatch = {}): Promise<void> {
-    const { addCounts, ...fields } = patch;
-    const now = new Date().toISOString();
-    const names: Record<string, string> = { '#s': 'status', '#g': 'gsi1pk', '#u': 'updatedAt' };
-    const values: Record<string, unknown> = { ':to': to, ':g': `ROUNDSTATUS#${to}`, ':u': now };
-    const sets = ['#s = :to', '#g = :g', '#u = :u'];
-    Object.entries(fields).forEach(([k, v], i) => {
-      if (v === undefined) return;
-      names[`#f${i}`] = k;
-      values[`:f${i}`] = v;
-      sets.push(`#f${i} = :f${i}`);
-    });
-    const adds: string[] = [];
-    Object.entries(addCounts ?? {}).forEach(([k, v], i) => {
-      if (!v) return;
-      names[`#a${i}`] = k;
-      values[`:a${i}`] = v;
-      adds.push(`#a${i} :a${i}`);
-    });
-    const fromNames = from.map((_, i) => `:from${i}`);
-    from.forEach((s, i) => (values[`:from${i}`] = s));
+  async transitionRound(projectId: string, roundId: string, from: readonly RoundStatus[], to: RoundStatus, patch: RoundPatch = {}): Promise<boolean> {
+    const allowed = from.filter((f) => canTransition(f, to) || f === to);
+    if (allowed.length === 0) throw new Error(`no transition from ${from.join('|')} to ${to}`);
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.round(projectId, roundId),
-          UpdateExpression: `SET ${sets.join(', ')}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
-          ConditionExpression: `attribute_exists(pk) AND #s IN (${fromNames.join(', ')})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
+      await this.db.send(new UpdateCommand(this.transitionUpdate(projectId, roundId, allowed, to, patch)));
+      return true;
     } catch (e) {
-      if (isConditionFailure(e)) throw new RoundStateError('ROUND_STATE_CHANGED', 'The round changed status in the meantime; reload it and try again');
+      if (isConditionFailure(e)) return false;
       throw e;
     }
   }
 
-  async addToCounts(projectId: string, roundId: string, delta: Partial<Record<CounterField, number>>, skipReasons?: Partial<Record<SkipReason, number>>): Promise<void> {
-    await this.db.send(new UpdateCommand(roundCountsUpdate(this.table, projectId, roundId, delta, skipReasons)));
+  async releaseSeq(projectId: string): Promise<number> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: releaseSeqKey(projectId), ConsistentRead: true }));
+    return Number(res.Item?.seq ?? 0);
   }
 
-  private queryAll(input: Omit<Parameters<typeof queryAll>[1], 'TableName'>) {
-    return queryAll(this.db, { TableName: this.table, ...input });
+  async releaseRound(projectId: string, roundId: string, from: readonly RoundStatus[], release: ReleaseInfo, seenSeq: number): Promise<'released' | 'round_changed' | 'raced'> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: this.transitionUpdate(projectId, roundId, from, 'dispatching', { release, scheduledFor: null }) },
+            {
+              Update: {
+                TableName: this.table,
+                Key: releaseSeqKey(projectId),
+                UpdateExpression: 'SET seq = :next',
+                ConditionExpression: 'attribute_not_exists(seq) OR seq = :seen',
+                ExpressionAttributeValues: { ':next': seenSeq + 1, ':seen': seenSeq },
+              },
+            },
+          ],
+        }),
+      );
+      return 'released';
+    } catch (e) {
+      if (!(e instanceof TransactionCanceledException)) throw e;
+      const reasons = e.CancellationReasons ?? [];
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'round_changed';
+      if (reasons[1]?.Code === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict')) return 'raced';
+      throw e;
+    }
+  }
+
+  async setWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void> {
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.round(projectId, roundId),
+          ...(waiting
+            ? { UpdateExpression: 'SET waiting = :w', ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(waiting)', ExpressionAttributeValues: { ':w': waiting } }
+            : { UpdateExpression: 'REMOVE waiting', ConditionExpression: 'attribute_exists(waiting)' }),
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+  }
+
+  /** The gate every batch reads twice: the halt flag, the project and the round, in one strongly consistent read. */
+  async read(projectId: string, roundId: string): Promise<Gate> {
+    const res = await this.db.send(
+      new BatchGetCommand({ RequestItems: { [this.table]: { Keys: [keys.opsState(), keys.project(projectId), keys.round(projectId, roundId)], ConsistentRead: true } } }),
+    );
+    if (Object.keys(res.UnprocessedKeys ?? {}).length > 0) throw new Error('gate state read was throttled');
+    const items = res.Responses?.[this.table] ?? [];
+    const find = (k: { pk: string; sk: string }) => items.find((i) => i.pk === k.pk && i.sk === k.sk);
+    const ops = find(keys.opsState());
+    const project = find(keys.project(projectId));
+    const round = find(keys.round(projectId, roundId));
+    return {
+      halted: ops?.halted === true,
+      ...(project ? { project: Object.fromEntries(Object.entries(project).filter(([k]) => !PROJECT_STRIP.has(k))) as unknown as Project } : {}),
+      ...(round ? { round: toRound(round) } : {}),
+    };
+  }
+
+  private transitionUpdate(projectId: string, roundId: string, from: readonly RoundStatus[], to: RoundStatus, patch: RoundPatch) {
+    const names: Record<string, string> = { '#s': 'status', '#g': 'gsi1pk', '#u': 'updatedAt' };
+    const values: Record<string, unknown> = { ':to': to, ':g': `ROUNDSTATUS#${to}`, ':u': new Date().toISOString() };
+    const sets = ['#s = :to', '#g = :g', '#u = :u'];
+    const removes: string[] = [];
+    Object.entries(patch).forEach(([k, v], i) => {
+      if (v === undefined) return;
+      names[`#f${i}`] = k;
+      if (v === null) removes.push(`#f${i}`);
+      else {
+        values[`:f${i}`] = v;
+        sets.push(`#f${i} = :f${i}`);
+      }
+    });
+    from.forEach((s, i) => (values[`:from${i}`] = s));
+    return {
+      TableName: this.table,
+      Key: keys.round(projectId, roundId),
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: `attribute_exists(pk) AND #s IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
   }
 }

@@ -8,10 +8,11 @@ export class SqsWorkQueue<T> {
     private readonly queueUrl: string,
   ) {}
 
-  async enqueue(messages: readonly T[]): Promise<void> {
+  async enqueue(messages: readonly T[], opts: { delaySeconds?: number } = {}): Promise<void> {
     await Promise.all(
       chunks(messages, 10).map(async (group) => {
-        let entries = group.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) }));
+        const delay = opts.delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(opts.delaySeconds))) } : {};
+        let entries = group.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m), ...delay }));
         for (let attempt = 0; entries.length > 0; attempt++) {
           if (attempt > 5) throw new Error('could not enqueue work after retries');
           if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));

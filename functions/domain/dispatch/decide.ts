@@ -1,32 +1,28 @@
-import type { PopulationFacts } from '../citizens/ports.js';
+import type { CitizenFacts } from '../citizens/registries.js';
 import type { DistributionRule } from '../projects/project.js';
 import { decideRecipient } from '../rounds/preflight.js';
-import { counterForSkip, type SkipReason as RecipientSkipReason } from '../rounds/round.js';
+import type { SkipReason } from '../rounds/round.js';
+import type { Channel } from './channels.js';
 import type { ContactRecord } from './ports.js';
 
 /**
  * The send-time decision for one recipient. Whether they get the letter at all is the same rule
- * the pre-flight report uses (rounds/preflight.ts: reserved, withdrawn, deceased, not found,
- * duplicate, not awaiting an answer, frequency cap — in that order). Only when it says "send" is a
- * channel chosen: reservation and withdrawal are decided before any channel is considered. The
- * system this replaces enforced the reservation on the portal channel only and leaked it through
- * the fallbacks; here no channel is ever chosen for a reserved citizen.
+ * the pre-flight report uses (rounds/preflight.ts). Only when it says "send" is a channel chosen,
+ * once, from registry facts: reservation and withdrawal are decided before any channel is
+ * considered, and no refusal ever leads to another channel. The system this replaces enforced the
+ * reservation on the portal channel only and leaked it through the fallbacks.
  */
-export type Channel = 'helsenorge' | 'digital-mailbox' | 'paper';
-
-/** Why a recipient gets nothing: the pre-flight reasons, plus no channel under the project's rule. */
-export type SkipReason = RecipientSkipReason | 'no_channel';
-
 export type Decision = { readonly send: true; readonly channel: Channel } | { readonly send: false; readonly reason: SkipReason };
 
 export interface RecipientFacts {
-  readonly reserved: boolean;
-  readonly withdrawn: boolean;
-  readonly population: PopulationFacts;
+  readonly valid: boolean;
+  readonly facts: CitizenFacts | undefined;
   /** The citizen's earlier contacts by this project. */
   readonly contacts: readonly ContactRecord[];
   /** Reminder rounds only: the citizen still has the form task open and unanswered. */
   readonly awaitingAnswer?: boolean;
+  /** Age in whole years at the moment of sending, when known (channel rules: portal 16+, mailbox 18+). */
+  readonly age?: number;
 }
 
 export interface SendPolicy {
@@ -39,27 +35,42 @@ export interface SendPolicy {
   readonly test?: boolean;
 }
 
-export const chooseChannel = (rule: DistributionRule, facts: PopulationFacts): Channel | undefined => {
+/**
+ * The channel rule (INTEGRATIONS.md): the portal needs 16+, a digital mailbox 18+, and neither is
+ * used for someone reserved against digital contact in KRR; paper needs a postal address that is
+ * not protected. The project's rule picks among what is possible; nothing else is ever tried.
+ */
+export const chooseChannel = (rule: DistributionRule, f: CitizenFacts, age?: number): { channel: Channel } | { skip: 'no_channel' | 'address_protected' } => {
+  const digital = !f.reservedAgainstDigital;
+  const portal = digital && f.digitallyActive && (age === undefined || age >= 16);
+  const mailbox = digital && f.digitalMailbox && (age === undefined || age >= 18);
+  const paper = f.postalAddress !== undefined && !f.addressProtected;
+  const noPaper = (): { skip: 'no_channel' | 'address_protected' } => ({ skip: f.addressProtected ? 'address_protected' : 'no_channel' });
   switch (rule) {
     case 'helsenorge-then-paper':
-      return facts.digitallyActive ? 'helsenorge' : 'paper';
+      return portal ? { channel: 'helsenorge' } : paper ? { channel: 'paper' } : noPaper();
     case 'helsenorge-only':
-      return facts.digitallyActive ? 'helsenorge' : undefined;
+      return portal ? { channel: 'helsenorge' } : { skip: 'no_channel' };
     case 'digital-mailbox-then-paper':
-      return facts.digitallyActive ? 'digital-mailbox' : 'paper';
+      return mailbox ? { channel: 'digital-mailbox' } : paper ? { channel: 'paper' } : noPaper();
   }
 };
 
-export const decide = (facts: RecipientFacts, policy: SendPolicy): Decision => {
+export const decide = (r: RecipientFacts, policy: SendPolicy): Decision => {
+  const f = r.facts;
   const verdict = decideRecipient(
-    { valid: true, ...facts, contacts: policy.test ? [] : facts.contacts },
+    {
+      valid: r.valid,
+      reserved: f?.reservedResearch ?? false,
+      withdrawn: f?.withdrawn ?? false,
+      // A person no registry answered for is unknown: nothing is sent (fail closed).
+      population: { deceased: f?.deceased ?? false, known: f?.known ?? false },
+      contacts: policy.test ? [] : r.contacts,
+      ...(r.awaitingAnswer !== undefined ? { awaitingAnswer: r.awaitingAnswer } : {}),
+    },
     { contentHash: policy.contentHash, frequencyCap: policy.frequencyCap, onlyNonResponders: policy.onlyNonResponders, now: policy.now.toISOString() },
   );
   if (verdict.outcome === 'skip') return { send: false, reason: verdict.reason };
-  const channel = chooseChannel(policy.distributionRule, facts.population);
-  return channel ? { send: true, channel } : { send: false, reason: 'no_channel' };
+  const choice = chooseChannel(policy.distributionRule, f!, r.age);
+  return 'channel' in choice ? { send: true, channel: choice.channel } : { send: false, reason: choice.skip };
 };
-
-/** Which of the round's nine documented counters a skip reason is counted in. */
-export const counterOf = (reason: SkipReason): 'skippedReserved' | 'skippedWithdrawn' | 'skippedDuplicate' | 'skippedOther' =>
-  reason === 'no_channel' ? 'skippedOther' : (counterForSkip(reason) as 'skippedReserved' | 'skippedWithdrawn' | 'skippedDuplicate' | 'skippedOther');

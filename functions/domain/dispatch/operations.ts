@@ -1,103 +1,213 @@
-import { windowStarts, type DispatchMessage, type DispatchQueue } from './plan-round.js';
-import type { DispatchStore } from './store.js';
+import { NotFoundError } from '../../shared/errors.js';
+import type { Principal } from '../../shared/principal.js';
+import type { ProjectRepository } from '../projects/ports.js';
+import type { RoundRepository } from '../rounds/ports.js';
+import { ACTIVE, isReleased, type ReleasedRound, type Round } from '../rounds/round.js';
+import { reopenForRedrive, type DispatchControl } from '../rounds/use-cases.js';
+import { auditEvent, OPERATIONS_SCOPE, type AuditLog } from '../shared/audit.js';
+import { batchRange, firstWindow, layoutOf, windowStarts } from './layout.js';
+import type { BatchStore, ContactLedger, DispatchMessage, DispatchQueue, LedgerEntry } from './ports.js';
 
-/** Rounds with work left, as the operations side needs them. */
-export interface ActiveRound {
-  readonly projectId: string;
-  readonly roundId: string;
-  readonly status: string;
-  readonly planned: number;
-  readonly canarySize?: number;
-  readonly canaryConfirmed?: boolean;
-}
+/** How long pause and halt wait for in-flight letters before answering 202. */
+export const QUIET_WAIT_MS = 10_000;
+/** How often they look: the in-flight section is one channel attempt and a commit. */
+export const QUIET_POLL_MS = 10;
 
-export interface OperationsDeps {
-  readonly store: DispatchStore;
+export interface ControlDeps {
+  readonly batches: BatchStore;
   readonly queue: DispatchQueue;
-  /** Rounds in `dispatching` or `canary_hold`, of one project or of all. */
-  readonly activeRounds: (projectId?: string) => Promise<ActiveRound[]>;
-  readonly clock: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
-  /** Messages a round may have on the queue at a time (plan-round.ts windowStarts). */
+  readonly batchSize: number;
   readonly window: number;
 }
 
-/** How long pause and halt wait for in-flight deliveries before answering 202. */
-export const QUIET_WAIT_MS = 10_000;
+/** The engine's side of the rounds module's DispatchControl. */
+export const dispatchControl = (deps: ControlDeps): DispatchControl => {
+  const messages = (round: Round, batches: readonly number[], chain: boolean): DispatchMessage[] =>
+    batches.map((batchNo) => ({ projectId: round.projectId, roundId: round.roundId, batchNo, ...(chain ? {} : { chain: false }) }));
+  const unfinished = async (round: Round): Promise<number[]> => (isReleased(round) ? deps.batches.unfinished(round.roundId, round.release.layout.totalBatches) : []);
+  return {
+    layout: (total, canarySize) => layoutOf(total, deps.batchSize, canarySize),
+    start: (round) => deps.queue.enqueue(messages(round, firstWindow(round.release.layout, deps.window, round.canaryConfirmed === true), true)),
+    async continue(round) {
+      const layout = round.release.layout;
+      // Until the canary is confirmed only its own batches may run; the rest waits.
+      const runnable = (await unfinished(round)).filter((b) => b < layout.canaryBatches || layout.canaryBatches === 0 || round.canaryConfirmed === true);
+      const starts = windowStarts(runnable, deps.window);
+      await deps.queue.enqueue(messages(round, starts, true));
+      return starts.length;
+    },
+    async cancelRemaining(round) {
+      // Every unfinished batch at once: cancelling is quick, and these messages do not chain.
+      await deps.queue.enqueue(messages(round, await unfinished(round), false));
+    },
+    async resetFailed(round) {
+      const layout = round.release.layout;
+      let recipients = 0;
+      const batches: number[] = [];
+      for (const batchNo of await deps.batches.batchesWithFailures(round.roundId)) {
+        const moved = await deps.batches.redrive({ projectId: round.projectId, roundId: round.roundId, batchNo }, { canary: batchRange(layout, batchNo).canary });
+        if (moved > 0) {
+          recipients += moved;
+          batches.push(batchNo);
+        }
+      }
+      return { recipients, batches };
+    },
+    enqueueOnce: (round, batches) => deps.queue.enqueue(messages(round, batches, false)),
+  };
+};
+
+export interface HaltState {
+  readonly halted: boolean;
+  readonly reason?: string;
+  readonly at?: string;
+  readonly by?: string;
+}
+
+export interface OperationsStatePort {
+  read(): Promise<HaltState>;
+  write(state: HaltState): Promise<void>;
+}
+
+export interface QueueStats {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly deadLettered: number;
+}
+
+export interface OperationsDeps {
+  readonly projects: ProjectRepository;
+  readonly rounds: RoundRepository;
+  readonly audit: AuditLog;
+  readonly batches: BatchStore;
+  readonly ledger: ContactLedger;
+  readonly control: DispatchControl;
+  readonly state: OperationsStatePort;
+  /** The queues' depth and their dead-letter queues; redrive of dead-lettered messages. */
+  readonly queues: { stats(): Promise<Record<string, QueueStats>>; redriveDeadLetters(): Promise<number> };
+  readonly progress: (round: ReleasedRound) => Promise<{ counts: import('../rounds/round.js').Counts }>;
+  readonly clock: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
 
 /**
- * Waits until no delivery of the project (or, without one, of any project) is in flight — every
- * lease finished or expired. Called after the pause/halt flag is written: from then on no batch
- * can start (it re-reads the flag after claiming), so once this returns 0 nothing more is sent.
+ * Waits until nothing of the project (or, without one, of anyone) is in flight. Called after the
+ * pause or halt flag is written: from then on no batch can send (each reads the flags after it
+ * marks itself in flight), so once this returns 0 nothing more is delivered.
  */
-export const awaitQuiet = async (deps: OperationsDeps, projectId: string | undefined, maxWaitMs = QUIET_WAIT_MS): Promise<number> => {
+export const awaitQuiet = async (deps: Pick<OperationsDeps, 'batches' | 'clock' | 'sleep'>, projectId: string | undefined, maxWaitMs = QUIET_WAIT_MS): Promise<number> => {
   const deadline = deps.clock() + maxWaitMs;
-  for (let wait = 5; ; wait = Math.min(100, wait * 2)) {
-    const inFlight = await deps.store.inFlight(projectId, deps.clock());
+  for (;;) {
+    const inFlight = await deps.batches.inFlight(projectId, deps.clock());
     if (inFlight === 0 || deps.clock() >= deadline) return inFlight;
-    await deps.sleep(wait);
+    await deps.sleep(QUIET_POLL_MS);
   }
 };
 
-/**
- * Puts the unfinished batches of active rounds back on the queue. Batches of a paused project are
- * parked (their messages dropped, their deliveries left pending in DynamoDB) rather than left
- * spinning in the queue; this is how they continue on resume, after a halt, on redrive, or after
- * the local queue emulator lost its messages in a restart. Re-enqueueing a batch that still has a
- * message is harmless: a batch is claimed with conditional writes, so the second message finds
- * nothing to do.
- */
-export const requeueUnfinished = async (deps: OperationsDeps, projectId?: string): Promise<number> =>
-  requeueRounds(deps, await deps.activeRounds(projectId));
+const activeRounds = async (deps: Pick<OperationsDeps, 'rounds'>, projectId?: string): Promise<ReleasedRound[]> => {
+  const rounds = (await Promise.all(ACTIVE.map((s) => deps.rounds.listRoundsByStatus(s)))).flat();
+  return rounds.filter((r): r is ReleasedRound => isReleased(r) && r.status !== 'cancelled' && (!projectId || r.projectId === projectId));
+};
 
-/** The same for rounds the caller already read (strongly consistent, right after changing them). */
-export const requeueRounds = async (deps: Pick<OperationsDeps, 'store' | 'queue' | 'window'>, rounds: readonly ActiveRound[]): Promise<number> => {
+/** The dispatch side of a resume (of a project, after a halt, after a restart): parked batches go back to work. */
+export const continueRounds = async (deps: Pick<OperationsDeps, 'rounds' | 'control'>, projectId?: string, skipProjects: ReadonlySet<string> = new Set()): Promise<number> => {
   let enqueued = 0;
-  for (const round of rounds) {
-    const progress = await deps.store.progress(round.roundId, round.planned);
-    // Until the canary is confirmed only its own batches may run; the rest waits.
-    const runnable = progress.incompleteBatches.filter((b) => b.canary || !round.canarySize || round.canaryConfirmed === true);
-    const canary = new Set(runnable.filter((b) => b.canary).map((b) => b.batchNo));
-    const messages: DispatchMessage[] = windowStarts(runnable.map((b) => b.batchNo), deps.window).map((batchNo) => ({
-      projectId: round.projectId,
-      roundId: round.roundId,
-      batchNo,
-      ...(canary.has(batchNo) ? { canary: true } : {}),
-    }));
-    await deps.queue.enqueue(messages);
-    enqueued += messages.length;
+  for (const round of await activeRounds(deps, projectId)) {
+    if (skipProjects.has(round.projectId)) continue;
+    // A canary round in canary_hold has nothing runnable until confirmed (continue filters that).
+    enqueued += await deps.control.continue(round);
   }
   return enqueued;
 };
 
+const pausedProjects = async (deps: Pick<OperationsDeps, 'projects'>) =>
+  new Set((await deps.projects.listAllProjects()).filter((p) => p.status === 'paused').map((p) => p.projectId));
 
-/**
- * After the queue lost its messages (the local emulator keeps them in memory), DynamoDB still
- * knows everything: rounds whose fan-out did not finish are planned again (the planner resumes
- * from its cursor without duplicates) and unfinished batches of the rest go back on the queue.
- * Paused projects and a halt are respected: their batches stay parked.
- */
-export const recoverActiveRounds = async (
-  deps: OperationsDeps & {
-    halted: () => Promise<boolean>;
-    pausedProjects: () => Promise<Set<string>>;
-    planningUnfinished: (projectId: string, roundId: string) => Promise<boolean>;
-    startPlanning: (projectId: string, roundId: string) => Promise<void>;
-  },
-): Promise<{ replanned: number; requeued: number }> => {
-  if (await deps.halted()) return { replanned: 0, requeued: 0 };
-  const paused = await deps.pausedProjects();
-  let replanned = 0;
-  let requeued = 0;
-  for (const round of await deps.activeRounds()) {
-    if (paused.has(round.projectId)) continue;
-    if (await deps.planningUnfinished(round.projectId, round.roundId)) {
-      await deps.startPlanning(round.projectId, round.roundId);
-      replanned++;
-    }
+export const halt = async (deps: OperationsDeps, principal: Principal, reason: string) => {
+  const at = new Date(deps.clock()).toISOString();
+  const before = await deps.state.read();
+  if (!before.halted) {
+    await deps.state.write({ halted: true, reason, at, by: principal.sub });
+    await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'dispatch.halted', { reason }));
   }
-  for (const projectId of new Set((await deps.activeRounds()).map((r) => r.projectId))) {
-    if (!paused.has(projectId)) requeued += await requeueUnfinished(deps, projectId);
+  const inFlight = await awaitQuiet(deps, undefined);
+  return { halted: true, inFlight, haltedAt: before.halted ? before.at : at };
+};
+
+export const resumeAll = async (deps: OperationsDeps, principal: Principal) => {
+  const before = await deps.state.read();
+  if (!before.halted) return { halted: false, requeued: 0 };
+  await deps.state.write({ halted: false, at: new Date(deps.clock()).toISOString(), by: principal.sub });
+  await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'dispatch.resumed', {}));
+  // Paused projects stay parked: their own resume puts them back to work.
+  return { halted: false, requeued: await continueRounds(deps, undefined, await pausedProjects(deps)) };
+};
+
+/** After the queue lost its messages (the local emulator keeps them in memory), DynamoDB still knows everything. */
+export const recoverActiveRounds = async (deps: OperationsDeps): Promise<{ requeued: number }> => {
+  if ((await deps.state.read()).halted) return { requeued: 0 };
+  return { requeued: await continueRounds(deps, undefined, await pausedProjects(deps)) };
+};
+
+export const operationsStatus = async (deps: OperationsDeps) => {
+  const [state, projects, inFlight, queues, active] = await Promise.all([
+    deps.state.read(),
+    deps.projects.listAllProjects(),
+    deps.batches.inFlight(undefined, deps.clock()),
+    deps.queues.stats(),
+    activeRounds(deps),
+  ]);
+  const rounds = await Promise.all(active.map(async (r) => ({ round: r, counts: (await deps.progress(r)).counts })));
+  return {
+    halted: state.halted,
+    haltedAt: state.halted ? state.at : undefined,
+    haltReason: state.halted ? state.reason : undefined,
+    pausedProjects: projects.filter((p) => p.status === 'paused').map((p) => ({ projectId: p.projectId, title: p.title, pausedAt: p.pausedAt, reason: p.pauseReason })),
+    inFlight,
+    queues,
+    activeRounds: rounds.map(({ round, counts }) => ({
+      projectId: round.projectId,
+      roundId: round.roundId,
+      status: round.status,
+      counts,
+      ...(round.waiting ? { waitingFor: round.waiting } : {}),
+    })),
+    failedDeliveries: rounds.reduce((sum, r) => sum + r.counts.failed, 0),
+  };
+};
+
+/** "Who contacted me, when and why?" — every decision about one citizen; the lookup itself is audited by keyed hash. */
+export const lookupContacts = async (deps: Pick<OperationsDeps, 'ledger' | 'audit'>, principal: Principal, nin: string, citizenRef: string) => {
+  const decisions: LedgerEntry[] = await deps.ledger.decisionsAbout(nin);
+  await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'contacts.lookup', { citizen: citizenRef, results: decisions.length }));
+  return decisions
+    .filter((d) => !d.test)
+    .map((d) => ({
+      projectId: d.projectId,
+      roundId: d.roundId,
+      at: d.at,
+      outcome: d.outcome,
+      ...(d.reason ? { reason: d.reason } : {}),
+      ...(d.channel ? { channel: d.channel } : {}),
+      ...(d.aboutChild ? { onBehalfOfMinor: true } : {}),
+    }))
+    .sort((a, b) => a.at.localeCompare(b.at));
+};
+
+/** Failed deliveries (of one round or all) and dead-lettered messages go back to work. */
+export const redrive = async (deps: OperationsDeps & { roundDeps: Parameters<typeof reopenForRedrive>[0] }, principal: Principal, roundId?: string) => {
+  let rounds: ReleasedRound[];
+  if (roundId) {
+    const all = [...(await Promise.all((['dispatching', 'canary_hold', 'completed'] as const).map((s) => deps.rounds.listRoundsByStatus(s)))).flat()];
+    const found = all.find((r) => r.roundId === roundId);
+    if (!found || !isReleased(found)) throw new NotFoundError('Round');
+    rounds = [found as ReleasedRound];
+  } else {
+    rounds = (await Promise.all((['dispatching', 'completed'] as const).map((s) => deps.rounds.listRoundsByStatus(s)))).flat().filter((r): r is ReleasedRound => isReleased(r));
   }
-  return { replanned, requeued };
+  let deliveries = 0;
+  for (const r of rounds) deliveries += await reopenForRedrive(deps.roundDeps, r);
+  const messages = await deps.queues.redriveDeadLetters();
+  await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'dispatch.redriven', { roundId, deliveries, messages }));
+  return { redriven: { deliveries, messages } };
 };

@@ -1,8 +1,18 @@
+import type { CitizenFactsReader } from '../citizens/registries.js';
+import type { Language, LetterVersion } from '../letters/letter.js';
+import type { Recipient } from '../lists/recipient-list.js';
+import type { Project } from '../projects/project.js';
+import type { Counts, Round, Waiting } from '../rounds/round.js';
+import type { BatchState, CountDelta } from './batch.js';
+import type { Channel, ChannelGateway } from './channels.js';
+
 /**
- * The contact ledger: what each citizen has been sent by each project. Written by the dispatch
- * worker in the same transaction that marks a delivery sent; read by the round pre-flight
- * (alreadySent, duplicate-round detection) and again at send time (duplicates, frequency cap).
+ * Every port of the dispatch engine, in one place. The engine plans nothing per recipient: a
+ * released round is a layout over its immutable list, each batch one stored item (BatchStore),
+ * and the only durable per-letter write is the contact ledger entry, batched.
  */
+
+/** One letter a citizen got from a project: what duplicate, cap and complaint checks read. */
 export interface ContactRecord {
   readonly projectId: string;
   readonly roundId: string;
@@ -12,9 +22,175 @@ export interface ContactRecord {
   readonly sentAt: string;
   /** True for test sends to synthetic persons: never counts as a real contact. */
   readonly test?: boolean;
+  readonly channel?: Channel;
+}
+
+/** One durable decision about one person in one round: complaints, frequency caps, duplicates. */
+export interface LedgerEntry {
+  /** The person the entry is about: the recipient, or a guardian who got a letter about a child. */
+  readonly nin: string;
+  readonly projectId: string;
+  readonly roundId: string;
+  readonly letterId: string;
+  readonly version: number;
+  readonly contentHash: string;
+  readonly at: string;
+  readonly outcome: 'sent' | 'skipped' | 'failed';
+  readonly reason?: string;
+  readonly channel?: Channel;
+  readonly test?: boolean;
+  /** A letter to a guardian: a pseudonymous reference of the child it concerns (one entry per child). */
+  readonly aboutChild?: string;
+  /** A child reached through this many guardians. */
+  readonly viaGuardians?: number;
 }
 
 export interface ContactLedger {
-  /** Contacts of each citizen by the project (only citizens with at least one appear). */
-  contactsOf(nins: readonly string[], projectId: string): Promise<Map<string, ContactRecord[]>>;
+  /** Sent contacts of these citizens in these rounds of the project: one batched, strongly consistent read. */
+  contactsIn(nins: readonly string[], projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
+  /** Idempotent per (person, project, round[, child]): a retried batch rewrites the same entries. */
+  record(entries: readonly LedgerEntry[]): Promise<void>;
+  /** Everyone the project sent to, by round (pre-flight and release checks; an eventually consistent index). */
+  sentByProject(projectId: string, roundIds?: readonly string[]): Promise<Map<string, ContactRecord[]>>;
+  /** Every decision about one person (complaint lookup), the ID used only as the key of their own records. */
+  decisionsAbout(nin: string): Promise<LedgerEntry[]>;
+}
+
+export interface BatchRef {
+  readonly projectId: string;
+  readonly roundId: string;
+  readonly batchNo: number;
+}
+
+export type ClaimResult =
+  | { readonly kind: 'claimed'; readonly state: BatchState }
+  | { readonly kind: 'done'; readonly state: BatchState }
+  | { readonly kind: 'busy' };
+
+export interface RoundProgress {
+  readonly counts: Counts;
+  readonly skipReasons: Readonly<Record<string, number>>;
+  /** Recipients of the canary's batches that are terminal. */
+  readonly canaryTerminal: number;
+}
+
+/**
+ * The batch items of released rounds, the round's counter shards and the in-flight markers.
+ * Each method is one atomic step; a commit moves the batch's outcomes and its counter shard
+ * together (so counts are exact whenever read) and drops the in-flight marker.
+ */
+export interface BatchStore {
+  read(ref: BatchRef, size: number): Promise<BatchState>;
+  /** Claims the batch (creating its item on first use) unless a live lease holds it or it is done. */
+  claim(ref: BatchRef, size: number, leaseId: string, leaseUntil: number, now: number): Promise<ClaimResult>;
+  /**
+   * Marks the claim as in flight: a pause or halt waits for it. Written before the worker's last
+   * read of the flags, so a pause either is seen by that read or sees this marker.
+   */
+  markInFlight(ref: BatchRef, leaseId: string, letters: number, until: number): Promise<void>;
+  /** Lets go of a claim without deciding anything (blocked after claiming, registry down). */
+  unclaim(ref: BatchRef, leaseId: string): Promise<void>;
+  /** Writes the batch's new outcomes and counter delta under our lease; throws LeaseLostError when it was taken over. */
+  commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean }): Promise<void>;
+  progress(roundId: string, planned: number): Promise<RoundProgress>;
+  /** Batches of the round that are not done (never started ones included). */
+  unfinished(roundId: string, totalBatches: number): Promise<number[]>;
+  /** Letters in flight (marked, lease not expired) of one project or, undefined, of all. */
+  inFlight(projectId: string | undefined, now: number): Promise<number>;
+  /** Batches holding failed outcomes. */
+  batchesWithFailures(roundId: string): Promise<number[]>;
+  /** failed → pending for one batch (redrive), with its counter shard; returns how many moved. */
+  redrive(ref: BatchRef, opts: { canary: boolean }): Promise<number>;
+}
+
+export class LeaseLostError extends Error {
+  constructor() {
+    super('the claim expired and was taken over; the other worker finishes the batch');
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** What every batch reads, strongly consistent, before it claims and again right before it sends. */
+export interface Gate {
+  readonly halted: boolean;
+  readonly project?: Project;
+  readonly round?: Round;
+}
+
+export interface GatePort {
+  read(projectId: string, roundId: string): Promise<Gate>;
+}
+
+/** What the engine asks of the rounds module: it owns the round's status. */
+export interface RoundLifecycle {
+  /** dispatching → completed, once; false when it was not dispatching. */
+  complete(projectId: string, roundId: string, at: string): Promise<boolean>;
+  /** dispatching → canary_hold, once, when the canary's batches are done. */
+  holdForCanary(projectId: string, roundId: string, at: string): Promise<boolean>;
+  /** Shows (or clears) what the round's batches wait for. */
+  noteWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void>;
+  /** The project's rounds (for the ledger's relevant rounds). */
+  projectRounds(projectId: string): Promise<Round[]>;
+}
+
+export interface RecipientSource {
+  /** Recipients [start, end) of an immutable list. */
+  slice(listId: string, start: number, end: number): Promise<Recipient[]>;
+}
+
+/** A unit of work on the dispatch queue: one batch of one round. */
+export interface DispatchMessage {
+  readonly projectId: string;
+  readonly roundId: string;
+  readonly batchNo: number;
+  /** Whether the batch hands on to batch + window when it first commits; false for one-off work (retries, cancel, redrive). */
+  readonly chain?: boolean;
+  /** Retries of this batch after a transient failure (backoff grows with it). */
+  readonly retry?: number;
+}
+
+export interface DispatchQueue {
+  enqueue(messages: readonly DispatchMessage[], opts?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** Issues the citizen's task record for a form-task letter, returning its id and link (if external). */
+export interface TaskIssuer {
+  issue(
+    items: readonly { nin: string; deliveryId: string; language: Language }[],
+    ctx: { projectId: string; roundId: string; formTaskId: string; sentAt: string },
+  ): Promise<Map<string, { taskId: string; link?: string }>>;
+}
+
+/** Per-organisation volumes (statistics and invoicing), added when letters are committed. */
+export interface DispatchStatistics {
+  record(entry: { organization: string; at: string; channels: Partial<Record<Channel, number>>; skipped: number; failed: number }): Promise<void>;
+}
+
+export interface EngineSettings {
+  /** How long a claim holds; at least the worker's timeout, so an expired lease means a dead worker. */
+  readonly leaseMs: number;
+  /** A channel call that has not answered in this long is a transient failure. */
+  readonly channelTimeoutMs: number;
+  /** Attempts per recipient before a transient failure becomes `failed`. */
+  readonly maxTries: number;
+  /** Messages a round may have on the queue at a time. */
+  readonly window: number;
+}
+
+export interface EngineDeps {
+  readonly gate: GatePort;
+  readonly batches: BatchStore;
+  readonly rounds: RoundLifecycle;
+  readonly recipients: RecipientSource;
+  readonly citizens: CitizenFactsReader;
+  readonly ledger: ContactLedger;
+  readonly versions: { get(projectId: string, letterId: string, version: number): Promise<LetterVersion | undefined> };
+  readonly channels: ChannelGateway;
+  readonly tasks: TaskIssuer;
+  /** Reminder rounds: those of `nins` who still have the form task open and unanswered. */
+  readonly nonResponders: (projectId: string, formTaskId: string, nins: readonly string[]) => Promise<Set<string>>;
+  readonly queue: DispatchQueue;
+  readonly statistics?: DispatchStatistics;
+  readonly clock: () => Date;
+  readonly settings: EngineSettings;
 }

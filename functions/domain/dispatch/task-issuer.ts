@@ -1,6 +1,6 @@
 import { createTaskForDelivery } from '../letters/form-tasks.js';
 import type { CitizenTaskRepository, FormTaskRepository } from '../letters/ports.js';
-import type { TaskIssuer } from './process-batch.js';
+import type { TaskIssuer } from './ports.js';
 
 /**
  * Gives each recipient of a form-task letter their task before the letter is sent, so the letter

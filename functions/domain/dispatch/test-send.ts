@@ -2,46 +2,33 @@ import { ValidationError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { LetterRepository } from '../letters/ports.js';
 import { validateNin } from '../lists/nin.js';
+import type { Recipient } from '../lists/recipient-list.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
+import type { RoundRepository } from '../rounds/ports.js';
+import type { ReleasedRound } from '../rounds/round.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
-import { citizenKey } from '../shared/citizen-key.js';
 import { newId, nowIso } from '../shared/ids.js';
-import { deliveryIdOf, type Delivery } from './delivery.js';
-import type { DispatchMessage } from './plan-round.js';
-import type { DispatchStore } from './store.js';
+import { layoutOf } from './layout.js';
+import type { DispatchQueue } from './ports.js';
 
 export interface TestSendDeps {
   readonly projects: ProjectRepository;
   readonly letters: LetterRepository;
   readonly audit: AuditLog;
-  readonly store: DispatchStore;
-  readonly enqueue: (messages: readonly DispatchMessage[]) => Promise<void>;
-  /** Writes the test round's item so the worker's gates can read it like any round's. */
-  readonly createTestRound: (round: TestRound) => Promise<void>;
-  readonly hashKey: string;
-}
-
-export interface TestRound {
-  readonly projectId: string;
-  readonly roundId: string;
-  readonly letterId: string;
-  readonly letterVersion: number;
-  readonly contentHash: string;
-  readonly kind: string;
-  readonly formTaskId?: string;
-  readonly planned: number;
-  readonly createdBy: string;
-  readonly createdAt: string;
+  readonly rounds: Pick<RoundRepository, 'createRound'>;
+  /** Stores the synthetic recipients where the engine reads a round's list. */
+  readonly storeRecipients: (listId: string, recipients: readonly Recipient[]) => Promise<void>;
+  readonly queue: DispatchQueue;
 }
 
 export const MAX_TEST_RECIPIENTS = 20;
 
 /**
  * Sends a version to synthetic test persons (month + 80) only, whatever its approval, through the
- * same worker path as a real round — so what the tester sees is what citizens would see. The
- * round is marked `test`: its contacts never count as real ones (no duplicate or frequency effect),
- * and a real national ID is refused before anything is written.
+ * same engine as a real round — so what the tester sees is what citizens would see. The round is
+ * marked `test`: its contacts never count as real ones (no duplicate or frequency effect), and a
+ * real national ID is refused before anything is written.
  */
 export const testSend = async (
   deps: TestSendDeps,
@@ -65,8 +52,10 @@ export const testSend = async (
   if (problems.length > 0) throw new ValidationError('Test sends go to valid synthetic test persons only', problems);
 
   const roundId = newId('tst');
-  const createdAt = nowIso();
-  await deps.createTestRound({
+  const now = nowIso();
+  const listId = `test-${roundId}`;
+  await deps.storeRecipients(listId, nins.map((nin) => ({ nin })));
+  const round: ReleasedRound = {
     projectId,
     roundId,
     letterId,
@@ -74,21 +63,19 @@ export const testSend = async (
     contentHash: version.contentHash,
     kind: version.kind,
     ...(version.formTaskId ? { formTaskId: version.formTaskId } : {}),
-    planned: nins.length,
+    listId,
+    onlyNonResponders: false,
+    status: 'dispatching',
+    test: true,
+    preflight: { total: nins.length, eligible: nins.length, reserved: 0, withdrawn: 0, alreadySent: 0, invalid: 0, deceased: 0, notFound: 0, frequencyCapped: 0, notAwaitingAnswer: 0 },
+    findings: [],
+    release: { releasedBy: principal.sub, releasedAt: now, layout: layoutOf(nins.length, MAX_TEST_RECIPIENTS) },
     createdBy: principal.sub,
-    createdAt,
-  });
-  const deliveries: Delivery[] = nins.map((nin, i) => ({
-    roundId,
-    deliveryId: deliveryIdOf(0, i),
-    projectId,
-    batchNo: 0,
-    nin,
-    citizenKey: citizenKey(nin, deps.hashKey),
-    status: 'pending',
-  }));
-  await deps.store.writeBatch({ projectId, roundId, batchNo: 0 }, deliveries, { resume: false, canary: false });
-  await deps.enqueue([{ projectId, roundId, batchNo: 0 }]);
+    createdAt: now,
+    updatedAt: now,
+  };
+  await deps.rounds.createRound(round);
+  await deps.queue.enqueue([{ projectId, roundId, batchNo: 0 }]);
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'letter.test_sent', { letterId, version: version.version, roundId, recipients: nins.length }));
   return { roundId, letterId, version: version.version, recipients: nins.length, status: 'dispatching' as const };
 };

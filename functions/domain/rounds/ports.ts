@@ -1,34 +1,59 @@
 import type { ContactRecord } from '../dispatch/ports.js';
-import type { CounterField, Round, RoundStatus, SkipReason } from './round.js';
+import type { Recipient } from '../lists/recipient-list.js';
+import type { Counts, ReleaseInfo, Round, RoundOverride, RoundStatus, Waiting } from './round.js';
 
 /** Fields a status transition may set besides the status. */
-export type RoundPatch = Partial<Pick<Round, 'override' | 'cancelledBy' | 'cancelledAt'>> & {
-  /** Counter deltas applied in the same conditional write (e.g. cancel: pending → cancelled). */
-  readonly addCounts?: Partial<Record<CounterField, number>>;
-};
+export interface RoundPatch {
+  readonly override?: RoundOverride;
+  readonly cancelledBy?: string;
+  readonly cancelledAt?: string;
+  readonly release?: ReleaseInfo;
+  readonly canaryConfirmed?: boolean;
+  readonly canaryConfirmedBy?: string;
+  readonly completedAt?: string;
+  readonly scheduledFor?: string | null;
+  readonly scheduledBy?: string | null;
+  readonly findings?: Round['findings'];
+}
 
+/** The one repository of the round aggregate. */
 export interface RoundRepository {
   createRound(round: Round): Promise<void>;
   getRound(projectId: string, roundId: string, opts?: { consistent?: boolean }): Promise<Round | undefined>;
   listRounds(projectId: string): Promise<Round[]>;
-  /** Rounds in a status across all projects (the dispatch side looks for dispatching rounds). */
+  /** Rounds in a status across all projects (dispatching rounds for recovery, scheduled ones to fire). */
   listRoundsByStatus(status: RoundStatus): Promise<Round[]>;
   /**
-   * Moves the round to `to` if its status is one of `from`, in one conditional write; throws
-   * RoundStateError (409 ROUND_STATE_CHANGED) when someone moved it first.
+   * Moves the round to `to` if its status is one of `from`, in one conditional write; false when
+   * someone moved it first. The transition table (round.ts) is checked before anything is written.
    */
-  transitionRound(projectId: string, roundId: string, from: readonly RoundStatus[], to: RoundStatus, patch?: RoundPatch): Promise<void>;
-  /** Adds to the counters (and the skip-reason breakdown) atomically. */
-  addToCounts(projectId: string, roundId: string, delta: Partial<Record<CounterField, number>>, skipReasons?: Partial<Record<SkipReason, number>>): Promise<void>;
+  transitionRound(projectId: string, roundId: string, from: readonly RoundStatus[], to: RoundStatus, patch?: RoundPatch): Promise<boolean>;
+  /**
+   * Release: the transition to `dispatching` together with the project's release sequence moving
+   * from `seenSeq` on, in one transaction. Two releases of one project therefore serialise: the
+   * second finds the sequence moved, re-reads the other rounds and decides again.
+   */
+  releaseRound(projectId: string, roundId: string, from: readonly RoundStatus[], release: ReleaseInfo, seenSeq: number): Promise<'released' | 'round_changed' | 'raced'>;
+  /** The project's release sequence (see releaseRound). */
+  releaseSeq(projectId: string): Promise<number>;
+  setWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void>;
 }
 
-/**
- * Project-wide reads for the pre-flight: a project's contacts and withdrawals are far fewer reads
- * than one per recipient. (Send time reads per recipient, strongly consistent, through the ports.)
- */
-export interface ProjectContactsReader {
-  contactsOfProject(projectId: string): Promise<ReadonlyMap<string, readonly ContactRecord[]>>;
-}
+/** Project-wide reads for the pre-flight and release checks. */
 export interface ProjectWithdrawalsReader {
   withdrawnFromProject(projectId: string): Promise<ReadonlySet<string>>;
+}
+
+export interface RoundContacts {
+  /** Everyone the project sent to (optionally only in some rounds), with what they got. */
+  sentByProject(projectId: string, roundIds?: readonly string[]): Promise<Map<string, ContactRecord[]>>;
+}
+
+/** Live counts of released rounds (the dispatch engine's counter shards). */
+export interface RoundProgressReader {
+  progress(roundId: string, planned: number): Promise<{ counts: Counts; skipReasons: Readonly<Record<string, number>> }>;
+}
+
+export interface RecipientsReader {
+  readRecipients(listId: string): Promise<Recipient[]>;
 }

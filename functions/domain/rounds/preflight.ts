@@ -1,4 +1,3 @@
-import type { PopulationFacts } from '../citizens/ports.js';
 import type { ContactRecord } from '../dispatch/ports.js';
 import type { LetterContentByLanguage } from '../letters/letter.js';
 import { letterSimilarity, NEAR_DUPLICATE_THRESHOLD } from './similarity.js';
@@ -15,7 +14,8 @@ export interface RecipientFacts {
   readonly valid: boolean;
   readonly reserved: boolean;
   readonly withdrawn: boolean;
-  readonly population: PopulationFacts;
+  /** What the population register says: whether it knows the person, and whether they are alive. */
+  readonly population: { readonly deceased: boolean; readonly known: boolean };
   /** This citizen's contacts by the project (ledger), test sends included (they are ignored here). */
   readonly contacts: readonly ContactRecord[];
   /** Reminder rounds only: whether the citizen still has the form task open and unanswered. */
@@ -56,7 +56,8 @@ export const decideRecipient = (r: RecipientFacts, rules: SendRules): RecipientD
   return { outcome: 'send' };
 };
 
-const PREFLIGHT_FIELD: Record<SkipReason, keyof Preflight> = {
+/** Send-time-only reasons (channel refusals, no channel) have no pre-flight field. */
+const PREFLIGHT_FIELD: Partial<Record<SkipReason, keyof Preflight>> = {
   invalid: 'invalid',
   reserved: 'reserved',
   withdrawn: 'withdrawn',
@@ -85,7 +86,10 @@ export const tallyPreflight = (decisions: Iterable<RecipientDecision>): Prefligh
   for (const d of decisions) {
     p.total++;
     if (d.outcome === 'send') p.eligible++;
-    else p[PREFLIGHT_FIELD[d.reason]]++;
+    else {
+      const field = PREFLIGHT_FIELD[d.reason];
+      if (field) p[field]++;
+    }
   }
   return p;
 };

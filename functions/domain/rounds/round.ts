@@ -2,20 +2,82 @@ import { ConflictError, ForbiddenError } from '../../shared/errors.js';
 import type { LetterKind } from '../letters/letter.js';
 
 /**
- * The round: one release of one letter version to one recipient list. Created here (pre-flight,
- * duplicate-round detection, override, cancel before release); released and dispatched by the
- * dispatch side, which moves the status on and updates the counters.
+ * The round: one release of one letter version to one recipient list. This module owns its whole
+ * lifecycle — one type, one transition table, one repository (ports.ts), and the use cases that
+ * move it (use-cases.ts, release.ts). The dispatch engine reads a released round through a narrow
+ * gate port and asks this module to complete it or hold it for the canary.
  */
-export const ROUND_STATUSES = ['ready', 'held', 'dispatching', 'canary_hold', 'paused', 'completed', 'cancelled'] as const;
+export const ROUND_STATUSES = ['ready', 'held', 'scheduled', 'dispatching', 'canary_hold', 'completed', 'cancelled'] as const;
 export type RoundStatus = (typeof ROUND_STATUSES)[number];
 
-/** Statuses in which nothing has been sent yet: cancel here is a status change only. */
-export const UNRELEASED: readonly RoundStatus[] = ['ready', 'held'];
+/** What the API may show besides the stored statuses: a released round of a paused project. */
+export type RoundViewStatus = RoundStatus | 'paused';
 
-/** Stored counters (pending is derived). `planned` is the number of recipients the round covers. */
-export const COUNTER_FIELDS = ['planned', 'sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled'] as const;
-export type CounterField = (typeof COUNTER_FIELDS)[number];
-export type RoundCounters = Readonly<Record<CounterField, number>>;
+/**
+ * Every status change a round can make, in one place. Repositories apply them as conditional
+ * writes on the `from` status, so concurrent callers make each at most once.
+ *   ready ⇄ held           duplicate hold (at creation or release) / superuser override
+ *   ready → scheduled      release with a future time; scheduled → ready if a gate refuses at fire time
+ *   ready|scheduled → dispatching   release (now, or when the schedule fires)
+ *   dispatching ⇄ canary_hold       canary done / confirmed
+ *   dispatching → completed         every recipient terminal
+ *   completed → dispatching         redrive of failed deliveries (reopen)
+ *   anything not completed → cancelled
+ */
+export const TRANSITIONS: Readonly<Record<RoundStatus, readonly RoundStatus[]>> = {
+  ready: ['held', 'scheduled', 'dispatching', 'cancelled'],
+  held: ['ready', 'cancelled'],
+  scheduled: ['dispatching', 'ready', 'held', 'cancelled'],
+  dispatching: ['canary_hold', 'completed', 'cancelled'],
+  canary_hold: ['dispatching', 'cancelled'],
+  completed: ['dispatching'],
+  cancelled: [],
+};
+
+export const canTransition = (from: RoundStatus, to: RoundStatus): boolean => TRANSITIONS[from].includes(to);
+
+/** The statuses a transition to `to` may leave. */
+export const sourcesOf = (to: RoundStatus): RoundStatus[] => ROUND_STATUSES.filter((s) => TRANSITIONS[s].includes(to));
+
+/** Statuses in which nothing has been sent yet: cancel here is a status change only. */
+export const UNRELEASED: readonly RoundStatus[] = ['ready', 'held', 'scheduled'];
+/** Statuses in which a round has (or may have) work on the queue. */
+export const ACTIVE: readonly RoundStatus[] = ['dispatching', 'canary_hold'];
+
+/** The nine documented count fields; `pending` is derived so they add up to `planned`. */
+export interface Counts {
+  planned: number;
+  sent: number;
+  skippedReserved: number;
+  skippedWithdrawn: number;
+  skippedDuplicate: number;
+  skippedOther: number;
+  failed: number;
+  cancelled: number;
+  pending: number;
+}
+
+/** The terminal counters (all but planned and pending). */
+export const COUNTERS = ['sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled'] as const;
+export type Counter = (typeof COUNTERS)[number];
+
+export const emptyCounts = (planned: number): Counts => ({
+  planned,
+  sent: 0,
+  skippedReserved: 0,
+  skippedWithdrawn: 0,
+  skippedDuplicate: 0,
+  skippedOther: 0,
+  failed: 0,
+  cancelled: 0,
+  pending: planned,
+});
+
+/** pending is derived, so the nine fields add up to planned by construction. */
+export const withPending = (c: Omit<Counts, 'pending'>): Counts => ({
+  ...c,
+  pending: c.planned - COUNTERS.reduce((sum, k) => sum + c[k], 0),
+});
 
 /** Why a recipient gets nothing. The first three have their own counter; the rest go to skippedOther + skipReasons. */
 export const SKIP_REASONS = [
@@ -27,10 +89,17 @@ export const SKIP_REASONS = [
   'not_found',
   'frequency_cap',
   'not_awaiting_answer',
+  'no_channel',
+  'channel_refused',
+  'address_protected',
+  'minor',
+  'no_guardian',
+  'guardian_access_reserved',
+  'under_guardianship',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
-export const counterForSkip = (reason: SkipReason): CounterField => {
+export const counterForSkip = (reason: SkipReason): Counter => {
   switch (reason) {
     case 'reserved':
       return 'skippedReserved';
@@ -64,13 +133,15 @@ export interface DuplicateRoundFinding {
   readonly severity: 'error';
   readonly message: string;
   readonly previousRoundId: string;
-  /** Recipients of this round who already got a letter of that round within the window. */
+  /** Recipients of this round who already got (or are being sent) a letter of that round. */
   readonly overlap: number;
   /** Highest similarity between this version and what they got in that round (0–1). */
   readonly similarity: number;
   readonly reason: 'changed_version' | 'near_identical';
   readonly previousLetterId: string;
   readonly previousVersion: number;
+  /** Found at release rather than at creation. */
+  readonly atRelease?: boolean;
 }
 
 export interface OtherRoundFinding {
@@ -88,48 +159,78 @@ export interface RoundOverride {
   readonly reason: string;
 }
 
-export interface Round {
+/**
+ * How a released round is cut into batches: a pure function of the list's size, the batch size
+ * and the canary, fixed at release. Batch n covers recipients [n·batchSize, …) of the immutable
+ * list, except that the canary's recipients come first, in batches of their own.
+ */
+export interface RoundLayout {
+  readonly total: number;
+  readonly batchSize: number;
+  readonly totalBatches: number;
+  /** The first `canaryBatches` batches are the canary's (0 without a canary). */
+  readonly canaryBatches: number;
+  /** Recipients in the canary's batches. */
+  readonly canaryRecipients: number;
+}
+
+export interface ReleaseInfo {
+  readonly releasedBy: string;
+  readonly releasedAt: string;
+  readonly layout: RoundLayout;
+}
+
+/** A registry a round's batches are waiting for (fail closed: nothing is sent meanwhile). */
+export interface Waiting {
+  readonly registry: string;
+  readonly since: string;
+}
+
+interface RoundBase {
   readonly projectId: string;
   readonly roundId: string;
   readonly letterId: string;
   readonly letterVersion: number;
-  /** The content hash of the version at creation: what is sent, and the identity for duplicates. */
+  /** The content hash of the version: what is sent, and the identity for duplicates. */
   readonly contentHash: string;
   readonly kind: LetterKind;
   readonly formTaskId?: string;
   readonly listId: string;
   readonly onlyNonResponders: boolean;
   readonly canary?: { readonly size: number };
-  readonly status: RoundStatus;
   readonly preflight: Preflight;
   readonly findings: readonly RoundFinding[];
-  readonly counts: RoundCounters;
-  /** Breakdown of skippedOther (and the rest) by SkipReason. */
-  readonly skipReasons: Readonly<Partial<Record<SkipReason, number>>>;
   readonly createdBy: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly override?: RoundOverride;
-  readonly cancelledBy?: string;
-  readonly cancelledAt?: string;
+  /** A test send to synthetic persons: its contacts never count as real ones. */
+  readonly test?: boolean;
+  readonly scheduledFor?: string;
+  readonly scheduledBy?: string;
 }
 
-export const zeroCounters = (planned: number): RoundCounters => ({
-  planned,
-  sent: 0,
-  skippedReserved: 0,
-  skippedWithdrawn: 0,
-  skippedDuplicate: 0,
-  skippedOther: 0,
-  failed: 0,
-  cancelled: 0,
-});
+export type UnreleasedRound = RoundBase & { readonly status: 'ready' | 'held' | 'scheduled'; readonly release?: undefined };
+export type ReleasedRound = RoundBase & {
+  readonly status: 'dispatching' | 'canary_hold' | 'completed';
+  readonly release: ReleaseInfo;
+  readonly canaryConfirmed?: boolean;
+  readonly completedAt?: string;
+  readonly waiting?: Waiting;
+};
+export type CancelledRound = RoundBase & {
+  readonly status: 'cancelled';
+  /** Present when it was cancelled after release (then its batches mark the rest cancelled). */
+  readonly release?: ReleaseInfo;
+  readonly cancelledBy: string;
+  readonly cancelledAt: string;
+  readonly canaryConfirmed?: boolean;
+};
 
-/** The nine API fields: the stored eight plus pending, which makes them add up to planned. */
-export const countsView = (c: RoundCounters) => ({
-  ...c,
-  pending: c.planned - c.sent - c.skippedReserved - c.skippedWithdrawn - c.skippedDuplicate - c.skippedOther - c.failed - c.cancelled,
-});
+/** One round type, a union by status: only a released round has a layout. */
+export type Round = UnreleasedRound | ReleasedRound | CancelledRound;
+
+export const isReleased = (r: Round): r is ReleasedRound | (CancelledRound & { release: ReleaseInfo }) => r.release !== undefined;
 
 export class RoundStateError extends ConflictError {
   constructor(code: string, message: string) {
@@ -144,24 +245,17 @@ export class FourEyesError extends ForbiddenError {
 }
 
 /** A held round becomes ready only by a superuser other than its creator, with a written reason. */
-export const overridden = (round: Round, by: string, reason: string, now: string): Round => {
+export const overrideOf = (round: Round, by: string, reason: string, now: string): RoundOverride => {
   if (round.status !== 'held') throw new RoundStateError('ROUND_NOT_HELD', `Only a held round can be overridden; this one is ${round.status}`);
   if (round.createdBy === by) throw new FourEyesError('The person who created the round cannot override its hold');
-  return { ...round, status: 'ready', override: { by, at: now, reason }, updatedAt: now };
+  return { by, at: now, reason };
 };
 
-/** Before release nothing is in flight: every recipient is counted cancelled. */
-export const cancelledBeforeRelease = (round: Round, by: string, now: string): Round => {
-  if (!UNRELEASED.includes(round.status)) {
-    throw new RoundStateError('ROUND_NOT_CANCELLABLE', `A round that is ${round.status} cannot be cancelled here`);
-  }
-  const pending = countsView(round.counts).pending;
-  return {
-    ...round,
-    status: 'cancelled',
-    counts: { ...round.counts, cancelled: round.counts.cancelled + pending },
-    cancelledBy: by,
-    cancelledAt: now,
-    updatedAt: now,
-  };
+/**
+ * The counts of a round that has not been released: nothing decided yet, or (cancelled before
+ * release) everyone cancelled.
+ */
+export const unreleasedCounts = (round: Round): Counts => {
+  const c = emptyCounts(round.preflight.total);
+  return round.status === 'cancelled' ? withPending({ ...c, cancelled: c.planned }) : c;
 };

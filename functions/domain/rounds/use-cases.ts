@@ -1,28 +1,61 @@
 import { DomainError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import type { PopulationRegistry, ReservationRegistry } from '../citizens/ports.js';
-import type { ContactLedger, ContactRecord } from '../dispatch/ports.js';
+import type { CitizenFactsReader } from '../citizens/registries.js';
+import type { ContactRecord } from '../dispatch/ports.js';
+import { checkLetterVersion } from '../letters/check.js';
 import { placeholdersIn } from '../letters/content.js';
-import type { CitizenTaskRepository, LetterRepository } from '../letters/ports.js';
 import { nonResponders } from '../letters/form-tasks.js';
-import type { LetterContentByLanguage } from '../letters/letter.js';
+import type { LetterContentByLanguage, LetterVersion } from '../letters/letter.js';
+import type { CitizenTaskRepository, FormTaskRepository, LetterRepository, LinkProber } from '../letters/ports.js';
 import type { RecipientListRepository } from '../lists/ports.js';
 import { validateNin, type CheckDigitRule } from '../lists/nin.js';
 import type { ProjectRepository } from '../projects/ports.js';
-import type { Access } from '../projects/project.js';
+import type { Access, Project } from '../projects/project.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
-import type { ProjectContactsReader, ProjectWithdrawalsReader, RoundRepository } from './ports.js';
+import type { RoundContacts, RoundProgressReader, RoundRepository } from './ports.js';
+import { decideRecipient, detectDuplicateRounds, earlierVersionsReceived, tallyPreflight, versionKey, type RecipientDecision } from './preflight.js';
 import {
-  decideRecipient,
-  detectDuplicateRounds,
-  earlierVersionsReceived,
-  tallyPreflight,
-  versionKey,
-  type RecipientDecision,
-} from './preflight.js';
-import { cancelledBeforeRelease, countsView, overridden, UNRELEASED, zeroCounters, type Round, type RoundFinding } from './round.js';
+  comparableRounds,
+  crossRoundVerdict,
+  gateRefusal,
+  MAX_SCHEDULE_MS,
+  relationOf,
+  ReleaseRefusedError,
+  ScheduleOutOfRangeError,
+  type OtherRound,
+} from './release.js';
+import {
+  ACTIVE,
+  isReleased,
+  overrideOf,
+  RoundStateError,
+  unreleasedCounts,
+  UNRELEASED,
+  type Counts,
+  type ReleasedRound,
+  type Round,
+  type RoundFinding,
+  type RoundLayout,
+  type RoundViewStatus,
+  type Waiting,
+} from './round.js';
+
+/** What the rounds module asks of the dispatch engine: put a released round's batches to work. */
+export interface DispatchControl {
+  layout(total: number, canarySize?: number): RoundLayout;
+  /** The first window of batches on the queue (release, schedule fire). */
+  start(round: ReleasedRound): Promise<void>;
+  /** Unfinished batches back to work (resume, confirm canary, recovery); returns messages enqueued. */
+  continue(round: ReleasedRound): Promise<number>;
+  /** Every unfinished batch once, so its pending recipients are counted cancelled. */
+  cancelRemaining(round: Round): Promise<void>;
+  /** failed → pending in every batch of the round; returns the recipients moved and their batches. */
+  resetFailed(round: ReleasedRound): Promise<{ recipients: number; batches: number[] }>;
+  /** These batches on the queue once each (no chaining). */
+  enqueueOnce(round: ReleasedRound, batches: readonly number[]): Promise<void>;
+}
 
 export interface RoundDeps {
   readonly projects: ProjectRepository;
@@ -30,10 +63,14 @@ export interface RoundDeps {
   readonly rounds: RoundRepository;
   readonly letters: LetterRepository;
   readonly lists: RecipientListRepository;
-  readonly reservations: ReservationRegistry & ProjectWithdrawalsReader;
-  readonly population: PopulationRegistry;
-  readonly contacts: ContactLedger & ProjectContactsReader;
+  readonly citizens: CitizenFactsReader;
+  readonly contacts: RoundContacts;
+  readonly formTasks: FormTaskRepository;
   readonly citizenTasks: CitizenTaskRepository;
+  readonly progress: RoundProgressReader;
+  readonly prober: LinkProber;
+  readonly dispatch: DispatchControl;
+  readonly halted: () => Promise<boolean>;
 }
 
 export interface RoundPolicy {
@@ -49,11 +86,10 @@ export interface NewRoundInput {
   readonly onlyNonResponders?: boolean;
 }
 
-/** Recipients per registry read (10 BatchGets per port) and slices read at once. */
-const PREFLIGHT_SLICE = 500;
+/** Recipients per registry read (the registries' bulk limit) and reads at once. */
+const PREFLIGHT_SLICE = 1000;
 const PREFLIGHT_CONCURRENCY = 4;
 
-/** Maps slices of `items` through `fn`, at most `concurrency` at a time, keeping the order. */
 const mapSlices = async <T, R>(items: readonly T[], size: number, concurrency: number, fn: (slice: readonly T[]) => Promise<R[]>): Promise<R[]> => {
   const slices: T[][] = [];
   for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
@@ -89,8 +125,9 @@ const placeholderFindings = (content: LetterContentByLanguage, columns: readonly
 };
 
 /**
- * Creates a round with its pre-flight report. Reads every fact the send-time decision uses (the
- * same decideRecipient), so the report predicts the send; the binding checks run again at send.
+ * Creates a round with its pre-flight report: every registry read once per slice of 1,000 (the
+ * same facts and the same decideRecipient as at send time), so the report predicts the send; the
+ * binding checks run again at release and at send.
  */
 export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principal: Principal, projectId: string, input: NewRoundInput): Promise<Round> => {
   const project = await loadProject(deps, principal, projectId, 'edit');
@@ -103,28 +140,24 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
   const onlyNonResponders = input.onlyNonResponders ?? false;
   if (onlyNonResponders && (version.kind !== 'form-task' || !version.formTaskId)) throw new NotAFormTaskError();
 
-  const recipients = await deps.lists.readRecipients(list.listId);
   const now = nowIso();
+  const [recipients, contacts] = await Promise.all([deps.lists.readRecipients(list.listId), deps.contacts.sentByProject(projectId)]);
   const rules = { contentHash: version.contentHash, frequencyCap: project.settings.frequencyCap, onlyNonResponders, now };
-  // The project's withdrawals and contacts are read once, project-wide; the national registries
-  // per recipient, in slices with bounded concurrency: a 100,000-recipient list is thousands of
-  // batch reads, which must queue here rather than swamp the client's sockets.
-  const [withdrawn, contacts] = await Promise.all([deps.reservations.withdrawnFromProject(projectId), deps.contacts.contactsOfProject(projectId)]);
   const decided = await mapSlices(recipients, PREFLIGHT_SLICE, PREFLIGHT_CONCURRENCY, async (slice) => {
     const nins = slice.map((r) => r.nin);
-    const [reserved, facts, awaiting] = await Promise.all([
-      deps.reservations.reservedAmong(nins),
-      deps.population.factsOf(nins),
+    const [facts, awaiting] = await Promise.all([
+      deps.citizens.factsOf(nins, projectId),
       onlyNonResponders ? nonResponders(deps, projectId, version.formTaskId!, nins, now) : Promise.resolve(undefined),
     ]);
     return slice.map((r) => {
       const own: readonly ContactRecord[] = contacts.get(r.nin) ?? [];
+      const f = facts.get(r.nin);
       const decision: RecipientDecision = decideRecipient(
         {
           valid: validateNin(r.nin, { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits }).ok,
-          reserved: reserved.has(r.nin),
-          withdrawn: withdrawn.has(r.nin),
-          population: facts.get(r.nin) ?? { deceased: false, digitallyActive: true, language: 'nb', known: true },
+          reserved: f?.reservedResearch ?? false,
+          withdrawn: f?.withdrawn ?? false,
+          population: { deceased: f?.deceased ?? false, known: f?.known ?? false },
           contacts: own,
           ...(awaiting ? { awaitingAnswer: awaiting.has(r.nin) } : {}),
         },
@@ -159,8 +192,6 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
     status: duplicates.length > 0 ? 'held' : 'ready',
     preflight,
     findings: [...duplicates, ...placeholderFindings(version.content, list.columns)],
-    counts: zeroCounters(preflight.total),
-    skipReasons: {},
     createdBy: principal.sub,
     createdAt: now,
     updatedAt: now,
@@ -187,49 +218,250 @@ const loadRound = async (deps: Pick<RoundDeps, 'rounds'>, projectId: string, rou
   return round;
 };
 
-export const getRound = async (deps: RoundDeps, principal: Principal, projectId: string, roundId: string): Promise<Round> => {
-  await loadProject(deps, principal, projectId, 'read');
-  return loadRound(deps, projectId, roundId);
+/** A round as the API shows it: live counts (exact whenever read) and `paused` for a paused project's active round. */
+export interface RoundWithCounts {
+  readonly round: Round;
+  readonly status: RoundViewStatus;
+  readonly counts: Counts;
+  readonly skipReasons: Readonly<Record<string, number>>;
+}
+
+export const withCounts = async (deps: Pick<RoundDeps, 'progress'>, round: Round, project: Pick<Project, 'status'>): Promise<RoundWithCounts> => {
+  if (!isReleased(round)) return { round, status: round.status, counts: unreleasedCounts(round), skipReasons: {} };
+  const { counts, skipReasons } = await deps.progress.progress(round.roundId, round.release.layout.total);
+  const status: RoundViewStatus = project.status === 'paused' && ACTIVE.includes(round.status) && counts.pending > 0 ? 'paused' : round.status;
+  return { round, status, counts, skipReasons };
 };
 
-export const listRounds = async (deps: RoundDeps, principal: Principal, projectId: string): Promise<Round[]> => {
-  await loadProject(deps, principal, projectId, 'read');
-  return deps.rounds.listRounds(projectId);
+export const getRound = async (deps: RoundDeps, principal: Principal, projectId: string, roundId: string): Promise<RoundWithCounts> => {
+  const project = await loadProject(deps, principal, projectId, 'read');
+  return withCounts(deps, await loadRound(deps, projectId, roundId), project);
+};
+
+export const listRounds = async (deps: RoundDeps, principal: Principal, projectId: string): Promise<RoundWithCounts[]> => {
+  const project = await loadProject(deps, principal, projectId, 'read');
+  const rounds = (await deps.rounds.listRounds(projectId)).filter((r) => !r.test);
+  return Promise.all(rounds.map((r) => withCounts(deps, r, project)));
 };
 
 /** Superuser of the organisation, not the round's creator, with a written reason; audited. */
-export const overrideRound = async (deps: RoundDeps, principal: Principal, projectId: string, roundId: string, reason: string): Promise<Round> => {
-  await loadProject(deps, principal, projectId, 'review');
+export const overrideRound = async (deps: RoundDeps, principal: Principal, projectId: string, roundId: string, reason: string): Promise<RoundWithCounts> => {
+  const project = await loadProject(deps, principal, projectId, 'review');
   const round = await loadRound(deps, projectId, roundId);
-  const next = overridden(round, principal.sub, reason, nowIso());
-  await deps.rounds.transitionRound(projectId, roundId, ['held'], 'ready', { override: next.override });
+  const override = overrideOf(round, principal.sub, reason, nowIso());
+  if (!(await deps.rounds.transitionRound(projectId, roundId, ['held'], 'ready', { override }))) throw stateChanged();
   await deps.audit.append(
     auditScope(projectId),
-    auditEvent(principal, 'round.overridden', {
-      roundId,
-      reason,
-      findings: round.findings.filter((f) => f.code === 'DUPLICATE_ROUND'),
-    }),
+    auditEvent(principal, 'round.overridden', { roundId, reason, findings: round.findings.filter((f) => f.code === 'DUPLICATE_ROUND') }),
   );
-  return next;
+  return withCounts(deps, await loadRound(deps, projectId, roundId), project);
 };
+
+const stateChanged = () => new RoundStateError('ROUND_STATE_CHANGED', 'The round changed status in the meantime; reload it and try again');
 
 const cancelNeed = (principal: Principal): keyof Access =>
   principal.role === 'researcher' ? 'edit' : principal.role === 'superuser' ? 'review' : 'pause';
 
 /**
- * Cancels a round that has not been released: every recipient becomes cancelled. (Released rounds
- * are cancelled by the dispatch side, which turns pending deliveries into cancelled ones.)
+ * Cancels a round. Before release that is a status change (everyone counted cancelled); after
+ * release no batch claims anything more (each reads the round's status), and every unfinished
+ * batch goes on the queue once, so its pending recipients are marked cancelled and counted.
  */
-export const cancelRound = async (deps: RoundDeps, principal: Principal, projectId: string, roundId: string): Promise<Round> => {
-  await loadProject(deps, principal, projectId, cancelNeed(principal));
+export const cancelRound = async (deps: RoundDeps, principal: Principal, projectId: string, roundId: string): Promise<RoundWithCounts> => {
+  const project = await loadProject(deps, principal, projectId, cancelNeed(principal));
   const round = await loadRound(deps, projectId, roundId);
-  const next = cancelledBeforeRelease(round, principal.sub, nowIso());
-  await deps.rounds.transitionRound(projectId, roundId, UNRELEASED, 'cancelled', {
-    cancelledBy: next.cancelledBy,
-    cancelledAt: next.cancelledAt,
-    addCounts: { cancelled: countsView(round.counts).pending },
-  });
+  if (round.status === 'completed' || round.status === 'cancelled') {
+    throw new RoundStateError('ROUND_NOT_CANCELLABLE', `A round that is ${round.status} cannot be cancelled`);
+  }
+  const at = nowIso();
+  if (!(await deps.rounds.transitionRound(projectId, roundId, [round.status], 'cancelled', { cancelledBy: principal.sub, cancelledAt: at }))) throw stateChanged();
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.cancelled', { roundId, from: round.status }));
-  return next;
+  const after = await loadRound(deps, projectId, roundId);
+  if (isReleased(after)) await deps.dispatch.cancelRemaining(after);
+  return withCounts(deps, after, project);
 };
+
+const LINK_CODES = new Set(['BROKEN_LINK', 'LINK_NOT_HTTPS', 'LINK_DOMAIN_NOT_ALLOWED', 'PERSONAL_DATA_IN_LINK', 'PLACEHOLDER_IN_LINK']);
+
+/**
+ * Release, now or at a time. Every gate is checked here, and again when a schedule fires; the
+ * cross-round rules are checked and the transition made under the project's release sequence, so
+ * two releases at the same moment cannot both pass.
+ */
+export const releaseRound = async (
+  deps: RoundDeps,
+  principal: Principal,
+  projectId: string,
+  roundId: string,
+  opts: { at?: string } = {},
+): Promise<{ roundId: string; status: 'dispatching' | 'scheduled'; scheduledFor?: string }> => {
+  const project = await loadProject(deps, principal, projectId, 'edit');
+  const round = await loadRound(deps, projectId, roundId);
+  if (opts.at !== undefined) {
+    const when = Date.parse(opts.at);
+    const now = Date.now();
+    if (!Number.isFinite(when) || when <= now) throw new ScheduleOutOfRangeError('A scheduled release must lie in the future');
+    if (when - now > MAX_SCHEDULE_MS) throw new ScheduleOutOfRangeError('A release can be scheduled at most one year ahead');
+    await checkGates(deps, project, round);
+    const scheduledFor = new Date(when).toISOString();
+    if (!(await deps.rounds.transitionRound(projectId, roundId, ['ready', 'scheduled'], 'scheduled', { scheduledFor, scheduledBy: principal.sub }))) throw stateChanged();
+    await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.scheduled', { roundId, scheduledFor }));
+    return { roundId, status: 'scheduled', scheduledFor };
+  }
+  await startRelease(deps, principal.sub, project, round);
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.released', { roundId, letterId: round.letterId, letterVersion: round.letterVersion }));
+  return { roundId, status: 'dispatching' };
+};
+
+const checkGates = async (deps: RoundDeps, project: Project, round: Round): Promise<void> => {
+  const version = await deps.letters.getVersion(project.projectId, round.letterId, round.letterVersion);
+  const refusal = gateRefusal({
+    halted: await deps.halted(),
+    project,
+    version,
+    // Approval and release always probe live, never from the check's cache.
+    liveLinkFindings: version ? (await checkLetterVersion({ prober: deps.prober }, project, version, { live: true })).filter((f) => LINK_CODES.has(f.code)) : [],
+    round,
+  });
+  if (refusal) throw refusal;
+};
+
+/** The cross-round rules and the transition, retried when another release of the project raced us. */
+const startRelease = async (deps: RoundDeps, by: string, project: Project, round: Round): Promise<ReleasedRound> => {
+  await checkGates(deps, project, round);
+  const version = (await deps.letters.getVersion(project.projectId, round.letterId, round.letterVersion))!;
+  const list = await deps.lists.getList(project.projectId, round.listId);
+  if (!list) throw new NotFoundError('Recipient list');
+  const recipients = new Set((await deps.lists.readRecipients(round.listId)).map((r) => r.nin));
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const seq = await deps.rounds.releaseSeq(project.projectId);
+    const others = await otherRounds(deps, project.projectId, round, version, recipients);
+    const verdict = crossRoundVerdict(others, round.override !== undefined);
+    if (verdict.kind === 'overlapping') {
+      throw new ReleaseRefusedError('OVERLAPPING_ROUND_ACTIVE', `Round ${verdict.roundId} is still sending the same or near-identical letter to ${verdict.overlap} of these recipients; release when it is done`, {
+        roundId: verdict.roundId,
+        overlap: verdict.overlap,
+      });
+    }
+    if (verdict.kind === 'duplicate') {
+      await deps.rounds.transitionRound(project.projectId, round.roundId, ['ready', 'scheduled'], 'held', { findings: [...verdict.findings, ...round.findings.filter((f) => f.code !== 'DUPLICATE_ROUND')], scheduledFor: null });
+      throw new ReleaseRefusedError('DUPLICATE_ROUND', 'Recipients already got, or are being sent, an earlier or near-identical version of this letter; a superuser must override the hold', verdict.findings);
+    }
+    const release = { releasedBy: by, releasedAt: nowIso(), layout: deps.dispatch.layout(list.accepted, round.canary?.size) };
+    const result = await deps.rounds.releaseRound(project.projectId, round.roundId, ['ready', 'scheduled'], release, seq);
+    if (result === 'round_changed') throw new ReleaseRefusedError('ROUND_NOT_READY', 'The round changed meanwhile (released or cancelled by someone else)');
+    if (result === 'raced') continue;
+    const released = (await loadRound(deps, project.projectId, round.roundId)) as ReleasedRound;
+    await deps.dispatch.start(released);
+    return released;
+  }
+  throw new ReleaseRefusedError('ROUND_NOT_READY', 'Other releases of the project kept changing; try again');
+};
+
+const otherRounds = async (deps: RoundDeps, projectId: string, self: Round, version: LetterVersion, recipients: ReadonlySet<string>): Promise<OtherRound[]> => {
+  const candidates = comparableRounds(await deps.rounds.listRounds(projectId), self);
+  const out: OtherRound[] = [];
+  const related: { round: Round; relation: OtherRound['relation']; similarity: number }[] = [];
+  for (const r of candidates) {
+    const v = await deps.letters.getVersion(projectId, r.letterId, r.letterVersion);
+    if (!v) continue;
+    const { relation, similarity } = relationOf(version, v);
+    if (relation !== 'unrelated') related.push({ round: r, relation, similarity });
+  }
+  if (related.length === 0) return out;
+  const sent = await deps.contacts.sentByProject(projectId, related.map((r) => r.round.roundId));
+  const sentIn = new Map<string, number>();
+  for (const [nin, records] of sent) {
+    if (!recipients.has(nin)) continue;
+    for (const rec of records) sentIn.set(rec.roundId, (sentIn.get(rec.roundId) ?? 0) + 1);
+  }
+  for (const { round, relation, similarity } of related) {
+    const progress = isReleased(round) ? await deps.progress.progress(round.roundId, round.release.layout.total) : undefined;
+    const active = (round.status === 'dispatching' || round.status === 'canary_hold') && (progress?.counts.pending ?? 0) > 0;
+    let listOverlap = 0;
+    if (active) {
+      if (round.listId === self.listId) listOverlap = recipients.size;
+      else for (const r of await deps.lists.readRecipients(round.listId)) if (recipients.has(r.nin)) listOverlap++;
+    }
+    out.push({ round, relation, similarity, active, listOverlap, sentOverlap: sentIn.get(round.roundId) ?? 0 });
+  }
+  return out;
+};
+
+/**
+ * A schedule fires: every gate is checked again. A refusal puts the round back to `ready` (or
+ * `held`) with the reason as a finding, and is audited; nothing is sent.
+ */
+export const fireScheduled = async (deps: RoundDeps, round: Round, now = Date.now()): Promise<'released' | 'refused' | 'not_due'> => {
+  if (round.status !== 'scheduled' || !round.scheduledFor || Date.parse(round.scheduledFor) > now) return 'not_due';
+  const project = await deps.projects.getProject(round.projectId, { consistent: true });
+  if (!project) return 'refused';
+  const scheduler = { sub: 'scheduler', role: 'operations' as const, name: 'Scheduled release' };
+  try {
+    await startRelease(deps, round.scheduledBy ?? 'scheduler', project, round);
+    await deps.audit.append(auditScope(round.projectId), auditEvent(scheduler, 'round.released', { roundId: round.roundId, scheduledFor: round.scheduledFor, scheduledBy: round.scheduledBy }));
+    return 'released';
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    const finding: RoundFinding = { code: 'SCHEDULED_RELEASE_REFUSED', severity: 'error', message: error.message, refusal: error.code, at: new Date(now).toISOString() };
+    const current = await loadRound(deps, round.projectId, round.roundId);
+    if (current.status === 'scheduled') {
+      await deps.rounds.transitionRound(round.projectId, round.roundId, ['scheduled'], 'ready', { findings: [...current.findings, finding], scheduledFor: null });
+    }
+    await deps.audit.append(auditScope(round.projectId), auditEvent(scheduler, 'round.schedule_refused', { roundId: round.roundId, code: error.code }));
+    return 'refused';
+  }
+};
+
+/** Fires every due schedule (EventBridge Scheduler's tick when deployed, a timer locally). */
+export const fireDueSchedules = async (deps: RoundDeps, now = Date.now()): Promise<{ released: number; refused: number }> => {
+  let released = 0;
+  let refused = 0;
+  for (const round of await deps.rounds.listRoundsByStatus('scheduled')) {
+    const r = await fireScheduled(deps, round, now);
+    if (r === 'released') released++;
+    if (r === 'refused') refused++;
+  }
+  return { released, refused };
+};
+
+/** After the canary's letters went out and a person looked at them: send the rest. */
+export const confirmCanary = async (deps: RoundDeps, principal: Principal, projectId: string, roundId: string) => {
+  const project = await loadProject(deps, principal, projectId, principal.role === 'superuser' ? 'review' : 'edit');
+  await loadRound(deps, projectId, roundId);
+  if (!(await deps.rounds.transitionRound(projectId, roundId, ['canary_hold'], 'dispatching', { canaryConfirmed: true, canaryConfirmedBy: principal.sub }))) {
+    throw new RoundStateError('ROUND_NOT_IN_CANARY_HOLD', 'The round is not waiting for a canary confirmation');
+  }
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.canary_confirmed', { roundId }));
+  const round = (await loadRound(deps, projectId, roundId)) as ReleasedRound;
+  if (project.status !== 'paused' && !(await deps.halted())) await deps.dispatch.continue(round);
+  return { roundId, status: 'dispatching' as const };
+};
+
+/** The rounds module's side of the engine: it owns these status changes. */
+export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit'>) => ({
+  async complete(projectId: string, roundId: string, at: string): Promise<boolean> {
+    const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'completed', { completedAt: at });
+    if (moved) await deps.audit.append(auditScope(projectId), { at, actor: 'dispatch', role: 'system', action: 'round.completed', details: { roundId } });
+    return moved;
+  },
+  async holdForCanary(projectId: string, roundId: string, at: string): Promise<boolean> {
+    const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'canary_hold');
+    if (moved) await deps.audit.append(auditScope(projectId), { at, actor: 'dispatch', role: 'system', action: 'round.canary_done', details: { roundId } });
+    return moved;
+  },
+  noteWaiting: (projectId: string, roundId: string, waiting: Waiting | undefined) => deps.rounds.setWaiting(projectId, roundId, waiting),
+  projectRounds: (projectId: string) => deps.rounds.listRounds(projectId),
+});
+
+/** Redrive reopens a completed round: its failed recipients go back to pending and to work. */
+export const reopenForRedrive = async (deps: Pick<RoundDeps, 'rounds' | 'dispatch'>, round: ReleasedRound): Promise<number> => {
+  const { recipients, batches } = await deps.dispatch.resetFailed(round);
+  if (recipients === 0) return 0;
+  // Reopened before the batches are queued, so no worker finds the round completed and parks them.
+  if (round.status === 'completed') await deps.rounds.transitionRound(round.projectId, round.roundId, ['completed'], 'dispatching');
+  await deps.dispatch.enqueueOnce(round, batches);
+  return recipients;
+};
+
+export { UNRELEASED };

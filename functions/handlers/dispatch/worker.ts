@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { dispatchAdapters, dispatchSettings } from '../../adapters/dispatch.js';
-import { afterBatch } from '../../domain/dispatch/round-progress.js';
-import { processBatch } from '../../domain/dispatch/process-batch.js';
+import { adapters } from '../../adapters/index.js';
+import { processBatch } from '../../domain/dispatch/engine.js';
 import { logger } from '../../shared/logger.js';
 import { sqsHandler } from '../../shared/sqs.js';
 
@@ -9,17 +8,26 @@ const message = z.object({
   projectId: z.string().min(1),
   roundId: z.string().min(1),
   batchNo: z.number().int().min(0),
-  canary: z.boolean().optional(),
   chain: z.boolean().optional(),
+  retry: z.number().int().min(0).optional(),
 });
 
-/** The dispatch worker: one message = one batch of one round, all gates checked at send time. */
+/**
+ * The dispatch worker: one message = one batch of one round, every gate checked at send time.
+ * A batch that must come back (a registry down, a channel's transient failure) is put back on the
+ * queue with a delay that grows with its retries, so nothing spins; a parked batch (paused,
+ * halted, canary) is dropped, and resume puts its chain back from the store.
+ */
 export const handler = sqsHandler(message, async (m) => {
-  const d = dispatchAdapters();
-  const ref = { projectId: m.projectId, roundId: m.roundId, batchNo: m.batchNo };
-  const result = await processBatch(d.worker, ref, { canary: m.canary === true });
-  if (result.kind === 'parked') logger.debug('batch parked', { roundId: ref.roundId, batchNo: ref.batchNo, why: result.why });
-  if (result.kind === 'done' || result.kind === 'cancelled' || result.kind === 'nothing-to-do') {
-    await afterBatch({ store: d.store, rounds: d.rounds, enqueue: (m) => d.dispatchQueue.enqueue(m), window: dispatchSettings().window }, ref, m);
+  const a = adapters();
+  const result = await processBatch(a.engine, m);
+  const retry = (m.retry ?? 0) + 1;
+  if (result.kind === 'waiting') {
+    logger.info('batch waits for a registry', { roundId: m.roundId, batchNo: m.batchNo, registry: result.registry, retry });
+    await a.dispatchQueue.enqueue([{ ...m, retry }], { delaySeconds: result.retryInMs / 1000 });
+  } else if (result.kind === 'committed' && result.retryInMs !== undefined) {
+    await a.dispatchQueue.enqueue([{ projectId: m.projectId, roundId: m.roundId, batchNo: m.batchNo, chain: false, retry }], { delaySeconds: result.retryInMs / 1000 });
+  } else if (result.kind === 'parked') {
+    logger.debug('batch parked', { roundId: m.roundId, batchNo: m.batchNo, why: result.why });
   }
 });

@@ -1,6 +1,5 @@
 import { adapters } from '../../adapters/index.js';
-import { dispatchUseCaseDeps } from '../../adapters/dispatch.js';
-import { continueProject, quietProject } from '../../domain/dispatch/use-cases.js';
+import { awaitQuiet, continueRounds } from '../../domain/dispatch/operations.js';
 import { approveProject } from '../../domain/projects/approval.js';
 import { CHECKLISTS } from '../../domain/projects/checklist.js';
 import { addMember, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings } from '../../domain/projects/lifecycle.js';
@@ -46,13 +45,13 @@ export const routes = {
    */
   'POST /projects/{projectId}/pause': route({ roles: ['operations', 'superuser'], body: pauseProjectBody }, async ({ principal, params, body }) => {
     const { project } = await pauseProject(adapters(), principal, params.projectId!, body.reason);
-    const inFlight = await quietProject(dispatchUseCaseDeps(), project.projectId);
+    const inFlight = await awaitQuiet(adapters().operations, project.projectId);
     return ok({ ...projectView(project), status: 'paused', inFlight, pausedAt: project.pausedAt }, inFlight === 0 ? 200 : 202);
   }),
   /** Resume restores the status from before the pause and puts the parked batches back to work. */
   'POST /projects/{projectId}/resume': route({ roles: ['operations'] }, async ({ principal, params }) => {
     const project = await resumeProject(adapters(), principal, params.projectId!);
-    const requeued = await continueProject(dispatchUseCaseDeps(), project.projectId);
+    const requeued = (await adapters().operations.state.read()).halted ? 0 : await continueRounds(adapters().operations, project.projectId);
     return ok({ ...projectView(project), requeuedBatches: requeued });
   }),
   'POST /projects/{projectId}/members': route({ roles: ['researcher'], body: addMemberBody }, async ({ principal, params, body }) => {

@@ -15,7 +15,7 @@ let p: TestPlatform;
 let offset = 500_000;
 beforeAll(async () => {
   p = await startTestPlatform({
-    visibilityOverride: { dispatch: 2, planner: 2 },
+    visibilityOverride: { dispatch: 2 },
     env: { DISPATCH_LEASE_MS: '1500', DISPATCH_BATCH_SIZE: '20', CHANNEL_RETRIES: '2' },
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { syntheticNins } from '../../../functions/domain/lists/nin-generator.js';
 import type { ApiClient, TestPlatform } from '../../setup/platform.js';
-import type { Counts } from '../../../functions/domain/dispatch/delivery.js';
+import type { Counts } from '../../../functions/domain/rounds/round.js';
 
 /** The people of one organisation, and a project taken through the quality gate to release-ready. */
 export const people = (org: string) => ({
@@ -54,7 +54,7 @@ export const createRound = async (a: ApprovedProject, listId: string, extra: Rec
   return res.body as { roundId: string; status: string; preflight: Record<string, number> };
 };
 
-export type { Counts } from '../../../functions/domain/dispatch/delivery.js';
+export type { Counts } from '../../../functions/domain/rounds/round.js';
 
 export const roundOf = async (a: ApprovedProject, roundId: string) => {
   const res = await a.researcher.get(`/projects/${a.projectId}/rounds/${roundId}`);

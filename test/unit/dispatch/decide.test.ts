@@ -1,14 +1,32 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { CitizenFacts } from '../../../functions/domain/citizens/registries.js';
+import { decodeOutcome, deltaOf, encodeOutcome, type RecipientOutcome } from '../../../functions/domain/dispatch/batch.js';
 import { chooseChannel, decide, type RecipientFacts, type SendPolicy } from '../../../functions/domain/dispatch/decide.js';
-import { batchesOf } from '../../../functions/domain/dispatch/plan-round.js';
+import { batchRange, layoutOf, successorOf, windowStarts } from '../../../functions/domain/dispatch/layout.js';
 import { DISTRIBUTION_RULES } from '../../../functions/domain/projects/project.js';
+import { SKIP_REASONS } from '../../../functions/domain/rounds/round.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
-const facts = fc.record({
-  reserved: fc.boolean(),
+export const citizenFacts = fc.record({
+  known: fc.boolean(),
+  deceased: fc.boolean(),
+  reservedResearch: fc.boolean(),
   withdrawn: fc.boolean(),
-  population: fc.record({ deceased: fc.boolean(), digitallyActive: fc.boolean(), language: fc.constantFrom('nb', 'nn', 'en'), known: fc.boolean() }),
+  digitallyActive: fc.boolean(),
+  digitalMailbox: fc.boolean(),
+  reservedAgainstDigital: fc.boolean(),
+  postalAddress: fc.option(fc.constant({ lines: ['Gata 1'], postalCode: '0150', city: 'Oslo' }), { nil: undefined }),
+  addressProtected: fc.boolean(),
+  language: fc.constantFrom('nb', 'nn', 'en'),
+  guardians: fc.constant([]),
+  guardianAccessReserved: fc.constant(false),
+  underGuardianship: fc.constant(false),
+}) as fc.Arbitrary<CitizenFacts>;
+
+const facts = fc.record({
+  valid: fc.boolean(),
+  facts: fc.option(citizenFacts, { nil: undefined }),
   contacts: fc.array(
     fc.record({
       projectId: fc.constant('p'),
@@ -22,6 +40,7 @@ const facts = fc.record({
     { maxLength: 6 },
   ),
   awaitingAnswer: fc.option(fc.boolean(), { nil: undefined }),
+  age: fc.option(fc.integer({ min: 0, max: 110 }), { nil: undefined }),
 }) as fc.Arbitrary<RecipientFacts>;
 const policy = fc.record({
   contentHash: fc.constantFrom('h1', 'h2', 'h4'),
@@ -33,74 +52,103 @@ const policy = fc.record({
 }) as fc.Arbitrary<SendPolicy>;
 
 describe('the send-time decision', () => {
-  it('never chooses a channel for a reserved or withdrawn citizen, whatever the rule or channel facts', () => {
+  it('never chooses a channel for a reserved, withdrawn, unknown, dead or invalid citizen, whatever the rule or channel facts', () => {
     fc.assert(
-      fc.property(facts, policy, (f, p) => {
-        const d = decide(f, p);
-        if (f.reserved) expect(d).toEqual({ send: false, reason: 'reserved' });
-        else if (f.withdrawn) expect(d).toEqual({ send: false, reason: 'withdrawn' });
+      fc.property(facts, policy, (r, p) => {
+        const d = decide(r, p);
+        const f = r.facts;
+        if (!r.valid) expect(d).toEqual({ send: false, reason: 'invalid' });
+        else if (f?.reservedResearch) expect(d).toEqual({ send: false, reason: 'reserved' });
+        else if (f?.withdrawn) expect(d).toEqual({ send: false, reason: 'withdrawn' });
+        else if (!f || !f.known || f.deceased) expect(d.send).toBe(false);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
+    );
+  });
+
+  it('chooses a channel the facts allow: no digital channel for a KRR digital reservation, no paper to a protected address, the portal at 16, the mailbox at 18', () => {
+    fc.assert(
+      fc.property(facts, policy, (r, p) => {
+        const d = decide(r, p);
+        if (!d.send) return;
+        const f = r.facts!;
+        if (d.channel === 'helsenorge') {
+          expect(f.digitallyActive && !f.reservedAgainstDigital).toBe(true);
+          if (r.age !== undefined) expect(r.age).toBeGreaterThanOrEqual(16);
+        }
+        if (d.channel === 'digital-mailbox') {
+          expect(f.digitalMailbox && !f.reservedAgainstDigital).toBe(true);
+          if (r.age !== undefined) expect(r.age).toBeGreaterThanOrEqual(18);
+        }
+        if (d.channel === 'paper') expect(f.postalAddress !== undefined && !f.addressProtected).toBe(true);
+        if (p.distributionRule === 'helsenorge-only') expect(d.channel).toBe('helsenorge');
+      }),
+      { numRuns: 1000 },
     );
   });
 
   it('never sends identical content twice (real contacts), and test sends ignore history but not the reservation', () => {
     fc.assert(
-      fc.property(facts, policy, (f, p) => {
-        const d = decide(f, p);
-        const gotIt = f.contacts.some((c) => !c.test && c.contentHash === p.contentHash);
+      fc.property(facts, policy, (r, p) => {
+        const d = decide(r, p);
+        const gotIt = r.contacts.some((c) => !c.test && c.contentHash === p.contentHash);
         if (d.send && !p.test) expect(gotIt).toBe(false);
       }),
       { numRuns: 500 },
     );
   });
 
-  it('falls back to paper for citizens who are not digitally active, unless the rule is helsenorge-only', () => {
-    const offline = { deceased: false, digitallyActive: false, language: 'nb' as const, known: true };
-    expect(chooseChannel('helsenorge-then-paper', offline)).toBe('paper');
-    expect(chooseChannel('digital-mailbox-then-paper', offline)).toBe('paper');
-    expect(chooseChannel('helsenorge-only', offline)).toBeUndefined();
-    expect(chooseChannel('helsenorge-then-paper', { ...offline, digitallyActive: true })).toBe('helsenorge');
-    const base = { reserved: false, withdrawn: false, population: offline, contacts: [] };
-    const rule = { contentHash: 'h', frequencyCap: 3, onlyNonResponders: false, now };
-    expect(decide(base, { ...rule, distributionRule: 'helsenorge-only' })).toEqual({ send: false, reason: 'no_channel' });
-    expect(decide({ ...base, reserved: true }, { ...rule, distributionRule: 'helsenorge-then-paper' })).toEqual({ send: false, reason: 'reserved' });
-  });
-
-  it('skips citizens the registry does not know, and reminders to those not awaiting an answer', () => {
-    const population = { deceased: false, digitallyActive: true, language: 'nb' as const, known: false };
+  it('says why a citizen with no possible channel gets nothing: address_protected or no_channel', () => {
+    const base: CitizenFacts = {
+      known: true,
+      deceased: false,
+      reservedResearch: false,
+      withdrawn: false,
+      digitallyActive: false,
+      digitalMailbox: false,
+      reservedAgainstDigital: false,
+      postalAddress: { lines: ['Gata 1'], postalCode: '0150', city: 'Oslo' },
+      addressProtected: false,
+      language: 'nb',
+      guardians: [],
+      guardianAccessReserved: false,
+      underGuardianship: false,
+    };
+    expect(chooseChannel('helsenorge-then-paper', base)).toEqual({ channel: 'paper' });
+    expect(chooseChannel('helsenorge-then-paper', { ...base, addressProtected: true })).toEqual({ skip: 'address_protected' });
+    expect(chooseChannel('helsenorge-only', base)).toEqual({ skip: 'no_channel' });
+    expect(chooseChannel('helsenorge-then-paper', { ...base, digitallyActive: true, reservedAgainstDigital: true })).toEqual({ channel: 'paper' });
+    expect(chooseChannel('digital-mailbox-then-paper', { ...base, digitalMailbox: true }, 17)).toEqual({ channel: 'paper' });
+    expect(chooseChannel('digital-mailbox-then-paper', { ...base, digitalMailbox: true }, 18)).toEqual({ channel: 'digital-mailbox' });
+    expect(chooseChannel('helsenorge-then-paper', { ...base, digitallyActive: true, postalAddress: undefined }, 15)).toEqual({ skip: 'no_channel' });
     const rule = { contentHash: 'h', frequencyCap: 3, distributionRule: 'helsenorge-then-paper' as const, onlyNonResponders: false, now };
-    expect(decide({ reserved: false, withdrawn: false, population, contacts: [] }, rule)).toEqual({ send: false, reason: 'not_found' });
-    const known = { ...population, known: true };
-    expect(decide({ reserved: false, withdrawn: false, population: known, contacts: [], awaitingAnswer: false }, { ...rule, onlyNonResponders: true })).toEqual({
-      send: false,
-      reason: 'not_awaiting_answer',
-    });
+    expect(decide({ valid: true, facts: { ...base, known: false }, contacts: [] }, rule)).toEqual({ send: false, reason: 'not_found' });
+    expect(decide({ valid: true, facts: undefined, contacts: [] }, rule)).toEqual({ send: false, reason: 'not_found' });
+    expect(decide({ valid: true, facts: base, contacts: [], awaitingAnswer: false }, { ...rule, onlyNonResponders: true })).toEqual({ send: false, reason: 'not_awaiting_answer' });
   });
 });
 
-describe('batches of a round', () => {
-  it('cover every recipient exactly once, canary first, none larger than the batch size', () => {
+describe('the layout of a released round', () => {
+  it('covers every recipient exactly once, canary first, no batch larger than the batch size', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 0, max: 2500 }), (count, size, canary) => {
-        const batches = batchesOf(count, size, canary);
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 3500 }), (count, size, canary) => {
+        const layout = layoutOf(count, size, canary);
         let next = 0;
-        for (const b of batches) {
-          expect(b.start).toBe(next);
-          expect(b.end - b.start).toBeGreaterThan(0);
-          expect(b.end - b.start).toBeLessThanOrEqual(size);
-          expect(b.canary).toBe(b.end <= Math.min(count, canary));
-          next = b.end;
+        for (let b = 0; b < layout.totalBatches; b++) {
+          const r = batchRange(layout, b);
+          expect(r.start).toBe(next);
+          expect(r.end - r.start).toBeGreaterThan(0);
+          expect(r.end - r.start).toBeLessThanOrEqual(size);
+          expect(r.canary).toBe(r.end <= Math.min(count, canary));
+          next = r.end;
         }
         expect(next).toBe(count);
+        expect(() => batchRange(layout, layout.totalBatches)).toThrow(RangeError);
       }),
     );
   });
-});
 
-describe('the per-round window of queue messages', () => {
-  it('restarts chains that together reach every unfinished batch, at most `window` of them', async () => {
-    const { windowStarts } = await import('../../../functions/domain/dispatch/plan-round.js');
+  it('restarts chains that together reach every unfinished batch, at most `window` of them', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.nat(300)), fc.integer({ min: 1, max: 12 }), (unfinished, window) => {
         const starts = windowStarts(unfinished, window);
@@ -112,15 +160,46 @@ describe('the per-round window of queue messages', () => {
     );
   });
 
-  it('stops a canary chain at the canary until it is confirmed', async () => {
-    const { successorOf } = await import('../../../functions/domain/dispatch/plan-round.js');
-    expect(successorOf(0, { totalBatches: 10, canaryBatches: 2 }, 1)).toBe(1);
-    expect(successorOf(1, { totalBatches: 10, canaryBatches: 2 }, 1)).toBeUndefined();
-    expect(successorOf(1, { totalBatches: 10, canaryBatches: 2, canaryConfirmed: true }, 1)).toBe(2);
-    expect(successorOf(9, { totalBatches: 10 }, 1)).toBeUndefined();
-    expect(successorOf(3, { totalBatches: 10 }, 4)).toBe(7);
-    // The planner records canaryBatches 0 for a round without a canary: its chains run to the end.
-    expect(successorOf(3, { totalBatches: 10, canaryBatches: 0 }, 4)).toBe(7);
-    expect(successorOf(6, { totalBatches: 10, canaryBatches: 0 }, 4)).toBeUndefined();
+  it('stops a canary chain at the canary until it is confirmed', () => {
+    const canary = layoutOf(1000, 100, 150);
+    expect(canary.canaryBatches).toBe(2);
+    expect(successorOf(0, canary, false, 1)).toBe(1);
+    expect(successorOf(1, canary, false, 1)).toBeUndefined();
+    expect(successorOf(1, canary, true, 1)).toBe(2);
+    const plain = layoutOf(1000, 100);
+    expect(successorOf(9, plain, false, 1)).toBeUndefined();
+    expect(successorOf(3, plain, false, 4)).toBe(7);
+    expect(successorOf(6, plain, false, 4)).toBeUndefined();
+  });
+});
+
+describe('batch outcomes', () => {
+  const outcome: fc.Arbitrary<RecipientOutcome> = fc.oneof(
+    fc.record({ kind: fc.constant('pending' as const), tries: fc.nat(9) }),
+    fc.record({ kind: fc.constant('sent' as const), channel: fc.constantFrom('helsenorge' as const, 'digital-mailbox' as const, 'paper' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('skipped' as const), reason: fc.constantFrom(...SKIP_REASONS), at: fc.nat() }),
+    fc.record({ kind: fc.constant('failed' as const), reason: fc.constantFrom('channel_timeout', 'channel_rejected'), at: fc.nat() }),
+    fc.record({ kind: fc.constant('cancelled' as const), at: fc.nat() }),
+  );
+
+  it('survive their compact encoding', () => {
+    fc.assert(
+      fc.property(outcome, (o) => {
+        expect(decodeOutcome(encodeOutcome(o))).toEqual(o);
+      }),
+    );
+  });
+
+  it('move the counters by exactly what changed, so the nine counts keep adding up', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(outcome, outcome), { minLength: 1, maxLength: 50 }), (pairs) => {
+        const before = pairs.map(([a]) => a);
+        const after = pairs.map(([, b]) => b);
+        const d = deltaOf(before, after);
+        const terminal = (xs: RecipientOutcome[]) => xs.filter((x) => x.kind !== 'pending').length;
+        const moved = Object.values(d.counters).reduce((s, n) => s + (n ?? 0), 0);
+        expect(moved).toBe(terminal(after) - terminal(before));
+      }),
+    );
   });
 });

@@ -1,0 +1,270 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { decodeOutcome, encodeOutcome, freshBatch, isDone, type BatchState, type CountDelta, type RecipientOutcome } from '../../domain/dispatch/batch.js';
+import { LeaseLostError, type BatchRef, type BatchStore, type ClaimResult, type RoundProgress } from '../../domain/dispatch/ports.js';
+import { COUNTERS, withPending, type Counter } from '../../domain/rounds/round.js';
+import { queryAll } from './batch.js';
+import { isConditionFailure } from './errors.js';
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+
+/**
+ * The engine's state in DynamoDB, in the deliveries table (one partition per round):
+ *   `B#<batchNo>`  one item per batch: lease, each recipient's outcome (compact, comma-joined),
+ *                  `done`, `chained`, `failed` (redrive), created on the batch's first claim;
+ *   `C#<shard>`    the round's counters in 16 shards (batchNo mod 16) plus `C#K` for the canary's
+ *                  batches: ADDed in the same transaction as the batch they count, so the nine
+ *                  counts are exact whenever read, and reading them is O(1) in the round's size;
+ * and in the main table, `INFLIGHT / <projectId>#<roundId>#<batchNo>#<leaseId>`: a claim in its
+ * in-flight section (what a pause or halt waits for), deleted by the commit.
+ */
+export const SHARDS = 16;
+const batchKey = (roundId: string, batchNo: number) => ({ roundId, deliveryId: `B#${String(batchNo).padStart(6, '0')}` });
+const shardOf = (batchNo: number, canary: boolean) => (canary ? 'K' : String(batchNo % SHARDS).padStart(2, '0'));
+const shardKey = (roundId: string, shard: string) => ({ roundId, deliveryId: `C#${shard}` });
+const markerKey = (ref: BatchRef, leaseId: string) => ({ pk: 'INFLIGHT', sk: `${ref.projectId}#${ref.roundId}#${ref.batchNo}#${leaseId}` });
+/** Skip reasons are top-level counters on a shard (`r_<reason>`), so an ADD creates them. */
+const REASON_PREFIX = 'r_';
+
+const encode = (outcomes: readonly RecipientOutcome[]) => outcomes.map(encodeOutcome).join(',');
+const decode = (s: unknown, size: number): RecipientOutcome[] => {
+  if (typeof s !== 'string') return freshBatch(0, size).outcomes as RecipientOutcome[];
+  return s.split(',').map(decodeOutcome);
+};
+
+const toState = (item: Record<string, unknown>, batchNo: number, size: number): BatchState => ({
+  batchNo,
+  outcomes: decode(item.o, size),
+  ...(typeof item.leaseId === 'string' ? { leaseId: item.leaseId, leaseUntil: Number(item.leaseUntil) } : {}),
+  attempts: Number(item.attempts ?? 0),
+  chained: item.chained === true,
+});
+
+const isCancelledBy = (e: unknown, index: number): boolean =>
+  e instanceof TransactionCanceledException && e.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+const isConflict = (e: unknown): boolean =>
+  e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict') && !isConditionFailure(e);
+
+export class DynamoBatchStore implements BatchStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: { main: string; deliveries: string },
+  ) {}
+
+  async read(ref: BatchRef, size: number): Promise<BatchState> {
+    const res = await this.db.send(new GetCommand({ TableName: this.tables.deliveries, Key: batchKey(ref.roundId, ref.batchNo), ConsistentRead: true }));
+    return res.Item ? toState(res.Item, ref.batchNo, size) : freshBatch(ref.batchNo, size);
+  }
+
+  async claim(ref: BatchRef, size: number, leaseId: string, leaseUntil: number, now: number): Promise<ClaimResult> {
+    try {
+      const res = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.deliveries,
+          Key: batchKey(ref.roundId, ref.batchNo),
+          UpdateExpression:
+            'SET leaseId = :l, leaseUntil = :u, projectId = :p, batchNo = :b, o = if_not_exists(o, :fresh), chained = if_not_exists(chained, :f), attempts = if_not_exists(attempts, :zero) + :one',
+          ConditionExpression: '(attribute_not_exists(leaseId) OR leaseUntil < :now) AND (attribute_not_exists(done) OR done = :f)',
+          ExpressionAttributeValues: {
+            ':l': leaseId,
+            ':u': leaseUntil,
+            ':p': ref.projectId,
+            ':b': ref.batchNo,
+            ':fresh': encode(freshBatch(ref.batchNo, size).outcomes),
+            ':f': false,
+            ':zero': 0,
+            ':one': 1,
+            ':now': now,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { kind: 'claimed', state: toState(res.Attributes ?? {}, ref.batchNo, size) };
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const state = await this.read(ref, size);
+      return isDone(state) ? { kind: 'done', state } : { kind: 'busy' };
+    }
+  }
+
+  async markInFlight(ref: BatchRef, leaseId: string, letters: number, until: number): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tables.main, Item: { ...markerKey(ref, leaseId), projectId: ref.projectId, letters, until } }));
+  }
+
+  async unclaim(ref: BatchRef, leaseId: string): Promise<void> {
+    await Promise.all([
+      this.db.send(new DeleteCommand({ TableName: this.tables.main, Key: markerKey(ref, leaseId) })),
+      this.db
+        .send(
+          new UpdateCommand({
+            TableName: this.tables.deliveries,
+            Key: batchKey(ref.roundId, ref.batchNo),
+            UpdateExpression: 'REMOVE leaseId, leaseUntil',
+            ConditionExpression: 'leaseId = :l',
+            ExpressionAttributeValues: { ':l': leaseId },
+          }),
+        )
+        .catch((e: unknown) => {
+          if (!isConditionFailure(e)) throw e;
+        }),
+    ]);
+  }
+
+  async commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean }): Promise<void> {
+    const failed = next.outcomes.filter((o) => o.kind === 'failed').length;
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: this.tables.deliveries,
+          Key: batchKey(ref.roundId, ref.batchNo),
+          UpdateExpression: 'SET o = :o, chained = :c, done = :d, failed = :fl REMOVE leaseId, leaseUntil',
+          ConditionExpression: 'leaseId = :l',
+          ExpressionAttributeValues: { ':o': encode(next.outcomes), ':c': next.chained, ':d': isDone(next), ':fl': failed, ':l': leaseId },
+        },
+      },
+    ];
+    const shard = this.shardUpdate(ref.roundId, shardOf(ref.batchNo, opts.canary), ref.projectId, delta);
+    if (shard) items.push({ Update: shard });
+    items.push({ Delete: { TableName: this.tables.main, Key: markerKey(ref, leaseId) } });
+    await this.transact(items, () => new LeaseLostError());
+  }
+
+  async progress(roundId: string, planned: number): Promise<RoundProgress> {
+    const items = await queryAll(this.db, {
+      TableName: this.tables.deliveries,
+      KeyConditionExpression: 'roundId = :r AND begins_with(deliveryId, :c)',
+      ExpressionAttributeValues: { ':r': roundId, ':c': 'C#' },
+      ConsistentRead: true,
+    });
+    const totals = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
+    const skipReasons: Record<string, number> = {};
+    let canaryTerminal = 0;
+    for (const item of items) {
+      for (const c of COUNTERS) {
+        const n = Number(item[c] ?? 0);
+        totals[c] += n;
+        if (item.deliveryId === 'C#K') canaryTerminal += n;
+      }
+      for (const [k, v] of Object.entries(item)) if (k.startsWith(REASON_PREFIX) && Number(v) !== 0) skipReasons[k.slice(REASON_PREFIX.length)] = (skipReasons[k.slice(REASON_PREFIX.length)] ?? 0) + Number(v);
+    }
+    return { counts: withPending({ planned, ...totals }), skipReasons, canaryTerminal };
+  }
+
+  async unfinished(roundId: string, totalBatches: number): Promise<number[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.tables.deliveries,
+      KeyConditionExpression: 'roundId = :r AND begins_with(deliveryId, :b)',
+      ExpressionAttributeValues: { ':r': roundId, ':b': 'B#' },
+      ProjectionExpression: 'batchNo, done',
+      ConsistentRead: true,
+    });
+    const done = new Set(items.filter((i) => i.done === true).map((i) => Number(i.batchNo)));
+    return Array.from({ length: totalBatches }, (_, i) => i).filter((b) => !done.has(b));
+  }
+
+  async inFlight(projectId: string | undefined, now: number): Promise<number> {
+    const items = await queryAll(this.db, {
+      TableName: this.tables.main,
+      KeyConditionExpression: projectId ? 'pk = :p AND begins_with(sk, :s)' : 'pk = :p',
+      ExpressionAttributeValues: projectId ? { ':p': 'INFLIGHT', ':s': `${projectId}#` } : { ':p': 'INFLIGHT' },
+      ConsistentRead: true,
+    });
+    // An expired marker belongs to a dead worker: its claim will be taken over, and nothing it does can commit.
+    return items.filter((i) => Number(i.until) > now).reduce((sum, i) => sum + Number(i.letters), 0);
+  }
+
+  async batchesWithFailures(roundId: string): Promise<number[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.tables.deliveries,
+      KeyConditionExpression: 'roundId = :r AND begins_with(deliveryId, :b)',
+      FilterExpression: 'failed > :z',
+      ExpressionAttributeValues: { ':r': roundId, ':b': 'B#', ':z': 0 },
+      ProjectionExpression: 'batchNo',
+      ConsistentRead: true,
+    });
+    return items.map((i) => Number(i.batchNo));
+  }
+
+  async redrive(ref: BatchRef, opts: { canary: boolean }): Promise<number> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const res = await this.db.send(new GetCommand({ TableName: this.tables.deliveries, Key: batchKey(ref.roundId, ref.batchNo), ConsistentRead: true }));
+      if (!res.Item || typeof res.Item.o !== 'string') return 0;
+      const before = decode(res.Item.o, 0);
+      const after = before.map((o): RecipientOutcome => (o.kind === 'failed' ? { kind: 'pending', tries: 0 } : o));
+      const moved = before.filter((o) => o.kind === 'failed').length;
+      if (moved === 0) return 0;
+      const shard = this.shardUpdate(ref.roundId, shardOf(ref.batchNo, opts.canary), ref.projectId, { counters: { failed: -moved }, reasons: {}, channels: {} });
+      try {
+        await this.transact(
+          [
+            {
+              Update: {
+                TableName: this.tables.deliveries,
+                Key: batchKey(ref.roundId, ref.batchNo),
+                UpdateExpression: 'SET o = :new, done = :f, failed = :z',
+                // Only while nobody holds the batch and nothing changed since we read it.
+                ConditionExpression: 'o = :old AND (attribute_not_exists(leaseId) OR leaseUntil < :now)',
+                ExpressionAttributeValues: { ':new': encode(after), ':old': res.Item.o, ':f': false, ':z': 0, ':now': Date.now() },
+              },
+            },
+            { Update: shard! },
+          ],
+          () => new LeaseLostError(),
+        );
+        return moved;
+      } catch (e) {
+        if (!(e instanceof LeaseLostError)) throw e;
+        await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+      }
+    }
+    return 0;
+  }
+
+  private shardUpdate(roundId: string, shard: string, projectId: string, delta: CountDelta) {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const adds: string[] = [];
+    let i = 0;
+    const add = (attr: string, n: number) => {
+      names[`#a${i}`] = attr;
+      values[`:a${i}`] = n;
+      adds.push(`#a${i} :a${i}`);
+      i++;
+    };
+    for (const [c, n] of Object.entries(delta.counters)) if (n) add(c, n);
+    for (const [r, n] of Object.entries(delta.reasons)) if (n) add(`${REASON_PREFIX}${r}`, n);
+    if (adds.length === 0) return undefined;
+    names['#p'] = 'projectId';
+    values[':p'] = projectId;
+    return {
+      TableName: this.tables.deliveries,
+      Key: shardKey(roundId, shard),
+      UpdateExpression: `SET #p = :p ADD ${adds.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+  }
+
+  /** A transaction that loses a race with another on the same item is retried; a failed condition is the caller's error. */
+  private async transact(items: TransactItem[], onCondition: () => Error): Promise<void> {
+    if (items.length === 1 && items[0]!.Update) {
+      try {
+        await this.db.send(new UpdateCommand(items[0]!.Update as never));
+        return;
+      } catch (e) {
+        if (isConditionFailure(e)) throw onCondition();
+        throw e;
+      }
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
+        return;
+      } catch (e) {
+        if (isCancelledBy(e, 0)) throw onCondition();
+        if (!isConflict(e) || attempt >= 8) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random())));
+      }
+    }
+  }
+}

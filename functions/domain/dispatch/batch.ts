@@ -1,0 +1,125 @@
+import { counterForSkip, type Counter, type SkipReason } from '../rounds/round.js';
+import type { Channel } from './channels.js';
+
+/**
+ * The state of one batch of a released round: one stored item holding the batch's lease and each
+ * recipient's outcome in compact form. A recipient's outcome only moves forward:
+ *   pending → sent | skipped(reason) | failed | cancelled
+ * `sent` and `skipped` are final; `failed` goes back to pending only by a redrive. A transient
+ * failure (channel or registry unreachable) leaves the recipient pending with one more try.
+ */
+export type RecipientOutcome =
+  | { readonly kind: 'pending'; readonly tries: number }
+  | { readonly kind: 'sent'; readonly channel: Channel; readonly at: number; readonly guardians?: number }
+  | { readonly kind: 'skipped'; readonly reason: SkipReason; readonly at: number }
+  | { readonly kind: 'failed'; readonly reason: string; readonly channel?: Channel; readonly at: number }
+  | { readonly kind: 'cancelled'; readonly at: number };
+
+export const PENDING: RecipientOutcome = { kind: 'pending', tries: 0 };
+
+export const isTerminal = (o: RecipientOutcome): boolean => o.kind !== 'pending';
+
+export interface BatchState {
+  readonly batchNo: number;
+  readonly outcomes: readonly RecipientOutcome[];
+  /** The claim: who holds the batch until when (epoch ms). */
+  readonly leaseId?: string;
+  readonly leaseUntil?: number;
+  /** Times the batch was claimed. */
+  readonly attempts: number;
+  /** Whether the batch already handed on to its successor (first commit). */
+  readonly chained: boolean;
+}
+
+export const freshBatch = (batchNo: number, size: number): BatchState => ({
+  batchNo,
+  outcomes: Array.from({ length: size }, () => PENDING),
+  attempts: 0,
+  chained: false,
+});
+
+export const isDone = (b: Pick<BatchState, 'outcomes'>): boolean => b.outcomes.every(isTerminal);
+
+const CH: Record<Channel, string> = { helsenorge: 'h', 'digital-mailbox': 'm', paper: 'p' };
+const CH_BACK: Record<string, Channel> = { h: 'helsenorge', m: 'digital-mailbox', p: 'paper' };
+
+/** Compact form, a few bytes a recipient, so a batch of hundreds stays one small item. */
+export const encodeOutcome = (o: RecipientOutcome): string => {
+  switch (o.kind) {
+    case 'pending':
+      return o.tries ? `p${o.tries}` : '';
+    case 'sent':
+      return `s|${CH[o.channel]}|${o.at}${o.guardians ? `|${o.guardians}` : ''}`;
+    case 'skipped':
+      return `k|${o.reason}|${o.at}`;
+    case 'failed':
+      return `f|${o.reason}|${o.channel ? CH[o.channel] : ''}|${o.at}`;
+    case 'cancelled':
+      return `c|${o.at}`;
+  }
+};
+
+export const decodeOutcome = (s: string): RecipientOutcome => {
+  if (s === '') return PENDING;
+  if (s[0] === 'p') return { kind: 'pending', tries: Number(s.slice(1)) || 0 };
+  const parts = s.split('|');
+  switch (parts[0]) {
+    case 's':
+      return { kind: 'sent', channel: CH_BACK[parts[1]!]!, at: Number(parts[2]), ...(parts[3] ? { guardians: Number(parts[3]) } : {}) };
+    case 'k':
+      return { kind: 'skipped', reason: parts[1] as SkipReason, at: Number(parts[2]) };
+    case 'f':
+      return { kind: 'failed', reason: parts[1]!, ...(parts[2] ? { channel: CH_BACK[parts[2]]! } : {}), at: Number(parts[3]) };
+    case 'c':
+      return { kind: 'cancelled', at: Number(parts[1]) };
+    default:
+      throw new Error('unreadable batch outcome');
+  }
+};
+
+/** What a change of outcomes adds to the round's counters (and skip-reason breakdown). */
+export interface CountDelta {
+  readonly counters: Partial<Record<Counter, number>>;
+  readonly reasons: Readonly<Record<string, number>>;
+  /** Letters handed to each channel (statistics, metrics). */
+  readonly channels: Readonly<Partial<Record<Channel, number>>>;
+}
+
+const counterOf = (o: RecipientOutcome): { counter?: Counter; reason?: string } => {
+  switch (o.kind) {
+    case 'pending':
+      return {};
+    case 'sent':
+      return { counter: 'sent' };
+    case 'skipped': {
+      const counter = counterForSkip(o.reason);
+      return { counter, ...(counter === 'skippedOther' ? { reason: o.reason } : {}) };
+    }
+    case 'failed':
+      return { counter: 'failed' };
+    case 'cancelled':
+      return { counter: 'cancelled' };
+  }
+};
+
+export const deltaOf = (before: readonly RecipientOutcome[], after: readonly RecipientOutcome[]): CountDelta => {
+  const counters: Partial<Record<Counter, number>> = {};
+  const reasons: Record<string, number> = {};
+  const channels: Partial<Record<Channel, number>> = {};
+  const add = (o: RecipientOutcome, n: number) => {
+    const { counter, reason } = counterOf(o);
+    if (counter) counters[counter] = (counters[counter] ?? 0) + n;
+    if (reason) reasons[reason] = (reasons[reason] ?? 0) + n;
+    if (o.kind === 'sent') channels[o.channel] = (channels[o.channel] ?? 0) + n;
+  };
+  after.forEach((o, i) => {
+    const b = before[i] ?? PENDING;
+    if (encodeOutcome(b) === encodeOutcome(o)) return;
+    add(b, -1);
+    add(o, 1);
+  });
+  const nonZero = <K extends string>(m: Partial<Record<K, number>>) => Object.fromEntries(Object.entries(m).filter(([, n]) => n !== 0)) as Partial<Record<K, number>>;
+  return { counters: nonZero(counters), reasons: nonZero(reasons) as Record<string, number>, channels: nonZero(channels) };
+};
+
+export const isEmptyDelta = (d: CountDelta): boolean => Object.keys(d.counters).length === 0 && Object.keys(d.reasons).length === 0;

@@ -1,0 +1,372 @@
+import { RegistryUnavailableError, type CitizenFacts } from '../citizens/registries.js';
+import type { Language, LetterVersion } from '../letters/letter.js';
+import { footerInfoFor, renderLetter, type RenderedLetter } from '../letters/render.js';
+import { validateNin } from '../lists/nin.js';
+import type { Recipient } from '../lists/recipient-list.js';
+import type { Project } from '../projects/project.js';
+import { DUPLICATE_WINDOW_DAYS } from '../rounds/preflight.js';
+import { isReleased, type ReleasedRound, type Round, type RoundLayout } from '../rounds/round.js';
+import { newId } from '../shared/ids.js';
+import { deltaOf, isDone, isTerminal, type BatchState, type RecipientOutcome } from './batch.js';
+import type { Channel, ChannelResult, Dispatchable } from './channels.js';
+import { decide } from './decide.js';
+import { batchRange, successorOf } from './layout.js';
+import { LeaseLostError, type BatchRef, type ContactRecord, type DispatchMessage, type EngineDeps, type Gate, type LedgerEntry } from './ports.js';
+
+/**
+ * The dispatch engine: one message = one batch of one released round. Nothing is written per
+ * recipient but the contact ledger entry; the batch is one item, claimed with one conditional
+ * write. The steps, and why in this order:
+ *   1. read the halt flag, project and round (strongly consistent) — park if blocked;
+ *   2. claim the batch (conditional on no live lease);
+ *   3. read every registry once for the batch, the ledger and the letter; decide per recipient
+ *      (reservation and withdrawal before any channel; the channel chosen once);
+ *   4. mark the claim in flight, then read the flags AGAIN — a pause written before that read is
+ *      seen and we let go; a pause written after it finds the marker and waits for us;
+ *   5. one attempt per channel (the delivery id is the idempotency key);
+ *   6. commit: ledger entries (batched), then the batch's outcomes with its counter shard, dropping
+ *      the marker. Transient failures stay pending and the batch comes back later (outside the
+ *      in-flight section), re-reading the flags first.
+ */
+export type BatchResult =
+  | { readonly kind: 'committed'; readonly sent: number; readonly decided: number; readonly retryInMs?: number }
+  | { readonly kind: 'parked'; readonly why: 'halted' | 'paused' | 'canary_hold' | 'not_dispatching' }
+  | { readonly kind: 'waiting'; readonly registry: string; readonly retryInMs: number }
+  | { readonly kind: 'nothing-to-do' }
+  | { readonly kind: 'busy' }
+  | { readonly kind: 'gone' };
+
+export type Blocker = 'halted' | 'paused' | 'canary_hold' | 'not_dispatching';
+
+/** Whether a batch of this round may send now; the reason to park otherwise. */
+export const blocker = (gate: Gate, canaryBatch: boolean): Blocker | undefined => {
+  if (gate.halted) return 'halted';
+  if (!gate.project || gate.project.status === 'paused') return 'paused';
+  const round = gate.round;
+  if (!round || !isReleased(round)) return 'not_dispatching';
+  const confirmed = (round as ReleasedRound).canaryConfirmed === true;
+  // Until a person confirms the canary, only the canary's own batches may send.
+  if (!canaryBatch && round.release.layout.canaryBatches > 0 && !confirmed) return 'canary_hold';
+  if (round.status === 'dispatching') return undefined;
+  return 'not_dispatching';
+};
+
+/** Zero-padded so that ids sort by batch; the channel's idempotency key together with the round id. */
+export const deliveryIdOf = (batchNo: number, index: number): string => `${String(batchNo).padStart(6, '0')}-${String(index).padStart(4, '0')}`;
+
+const DAY_MS = 86_400_000;
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/** Backoff for a batch that must come back later: grows with its retries, never a hot loop. */
+export const retryDelayMs = (retry: number, hintMs?: number): number => Math.max(hintMs ?? 0, Math.min(60_000, 1_000 * 2 ** Math.min(retry, 6)));
+
+export const processBatch = async (deps: EngineDeps, message: DispatchMessage): Promise<BatchResult> => {
+  const ref: BatchRef = { projectId: message.projectId, roundId: message.roundId, batchNo: message.batchNo };
+  const gate = await deps.gate.read(ref.projectId, ref.roundId);
+  const round = gate.round;
+  if (!round || !isReleased(round) || ref.batchNo >= round.release.layout.totalBatches) return { kind: 'gone' };
+  const layout = round.release.layout;
+  const range = batchRange(layout, ref.batchNo);
+  const size = range.end - range.start;
+  if (round.status === 'cancelled') return cancelBatch(deps, ref, round, size, range.canary);
+  const blocked = blocker(gate, range.canary);
+  if (blocked) return { kind: 'parked', why: blocked };
+
+  const leaseId = newId('lease');
+  const claimedAt = deps.clock().getTime();
+  const leaseUntil = claimedAt + deps.settings.leaseMs;
+  const claim = await deps.batches.claim(ref, size, leaseId, leaseUntil, claimedAt);
+  if (claim.kind === 'busy') return { kind: 'busy' };
+  if (claim.kind === 'done') {
+    // A redelivered message of a batch that committed but crashed before handing on.
+    if (!claim.state.chained && message.chain !== false) await handOn(deps, ref, round as ReleasedRound, layout);
+    return { kind: 'nothing-to-do' };
+  }
+  const state = claim.state;
+  try {
+    return await sendClaimed(deps, { ref, message, gate, round: round as ReleasedRound, layout, range, state, leaseId, leaseUntil });
+  } catch (error) {
+    if (!(error instanceof LeaseLostError)) await deps.batches.unclaim(ref, leaseId).catch(() => undefined);
+    throw error;
+  }
+};
+
+interface Claimed {
+  readonly ref: BatchRef;
+  readonly message: DispatchMessage;
+  readonly gate: Gate;
+  readonly round: ReleasedRound;
+  readonly layout: RoundLayout;
+  readonly range: { start: number; end: number; canary: boolean };
+  readonly state: BatchState;
+  readonly leaseId: string;
+  readonly leaseUntil: number;
+}
+
+interface Planned {
+  readonly index: number;
+  readonly recipient: Recipient;
+  readonly channel: Channel;
+  readonly language: Language;
+  readonly letter?: RenderedLetter;
+  readonly facts: CitizenFacts;
+}
+
+const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> => {
+  const { ref, round, state } = c;
+  const project = c.gate.project!;
+  const pendingIdx = state.outcomes.flatMap((o, i) => (isTerminal(o) ? [] : [i]));
+  const recipients = await deps.recipients.slice(round.listId, c.range.start, c.range.end);
+  if (recipients.length !== state.outcomes.length) throw new Error('the recipient list does not match the round layout');
+  const pending = pendingIdx.map((i) => ({ index: i, recipient: recipients[i]! }));
+  const nins = pending.map((p) => p.recipient.nin);
+  const now = deps.clock();
+
+  // Everything the decision needs, read now: every registry once for the batch (fail closed).
+  let facts: Map<string, CitizenFacts>;
+  let contacts: Map<string, ContactRecord[]>;
+  let version: LetterVersion | undefined;
+  let awaiting: Set<string> | undefined;
+  try {
+    const reminder = round.onlyNonResponders && round.formTaskId !== undefined;
+    [facts, contacts, version, awaiting] = await Promise.all([
+      deps.citizens.factsOf(nins, project.projectId),
+      relevantRounds(deps, round, now).then((ids) => deps.ledger.contactsIn(nins, project.projectId, ids)),
+      deps.versions.get(project.projectId, round.letterId, round.letterVersion),
+      reminder ? deps.nonResponders(project.projectId, round.formTaskId!, nins) : Promise.resolve(undefined),
+    ]);
+  } catch (error) {
+    if (!(error instanceof RegistryUnavailableError)) throw error;
+    await deps.batches.unclaim(ref, c.leaseId);
+    await deps.rounds.noteWaiting(ref.projectId, ref.roundId, { registry: error.registry, since: now.toISOString() });
+    return { kind: 'waiting', registry: error.registry, retryInMs: retryDelayMs(c.message.retry ?? 0, error.retryAfterMs) };
+  }
+  if (round.waiting) await deps.rounds.noteWaiting(ref.projectId, ref.roundId, undefined);
+
+  const at = seconds(now);
+  const next: RecipientOutcome[] = [...state.outcomes];
+  const entries: LedgerEntry[] = [];
+  const base = { projectId: project.projectId, roundId: round.roundId, letterId: round.letterId, version: round.letterVersion, contentHash: round.contentHash, ...(round.test ? { test: true } : {}) };
+  const entry = (nin: string, e: Pick<LedgerEntry, 'outcome' | 'reason' | 'channel'>): LedgerEntry => ({ ...base, nin, at: now.toISOString(), ...e });
+
+  if (!version) {
+    // Versions are immutable and cannot disappear; if one does, nothing is sent and the batch
+    // is counted failed, to be redriven once mended.
+    for (const p of pending) next[p.index] = { kind: 'failed', reason: 'letter_version_missing', at };
+    return commit(deps, c, next, entries, 0);
+  }
+
+  const toSend: Planned[] = [];
+  for (const p of pending) {
+    const nin = p.recipient.nin;
+    const own = contacts.get(nin) ?? [];
+    // A previous attempt of this batch already sent it and recorded it, then died before committing.
+    const already = own.find((k) => k.roundId === round.roundId);
+    if (already) {
+      next[p.index] = { kind: 'sent', channel: already.channel ?? 'helsenorge', at };
+      continue;
+    }
+    const f = facts.get(nin);
+    const decision = decide(
+      {
+        valid: validateNin(nin, { allowSynthetic: true }).ok,
+        facts: f,
+        contacts: own,
+        ...(awaiting ? { awaitingAnswer: awaiting.has(nin) } : {}),
+      },
+      {
+        contentHash: round.contentHash,
+        frequencyCap: project.settings.frequencyCap,
+        distributionRule: project.settings.distributionRule,
+        onlyNonResponders: round.onlyNonResponders,
+        now,
+        test: round.test,
+      },
+    );
+    if (!decision.send) {
+      next[p.index] = { kind: 'skipped', reason: decision.reason, at };
+      entries.push(entry(nin, { outcome: 'skipped', reason: decision.reason }));
+      continue;
+    }
+    toSend.push({ index: p.index, recipient: p.recipient, channel: decision.channel, language: p.recipient.language ?? f!.language, facts: f! });
+  }
+
+  if (toSend.length === 0) return commit(deps, c, next, entries, 0);
+
+  // The in-flight section: marker, the flags once more, one attempt per channel, commit.
+  await deps.batches.markInFlight(ref, c.leaseId, toSend.length, c.leaseUntil);
+  const again = await deps.gate.read(ref.projectId, ref.roundId);
+  const blockedNow = again.round?.status === 'cancelled' ? 'not_dispatching' : blocker(again, c.range.canary);
+  if (blockedNow) {
+    await deps.batches.unclaim(ref, c.leaseId);
+    return { kind: 'parked', why: blockedNow };
+  }
+
+  const sentAt = now.toISOString();
+  const tasks =
+    version.kind === 'form-task' && version.formTaskId
+      ? await deps.tasks.issue(
+          toSend.map((s) => ({ nin: s.recipient.nin, deliveryId: deliveryIdOf(ref.batchNo, s.index), language: s.language })),
+          { projectId: project.projectId, roundId: round.roundId, formTaskId: version.formTaskId, sentAt },
+        )
+      : undefined;
+  const footer = footerInfoFor(project);
+  const byChannel = new Map<Channel, Dispatchable[]>();
+  const planned = new Map<string, Planned>();
+  for (const s of toSend) {
+    const deliveryId = deliveryIdOf(ref.batchNo, s.index);
+    const task = tasks?.get(deliveryId);
+    let letter: RenderedLetter;
+    try {
+      letter = renderLetter(version, s.language, s.recipient.fields ?? {}, footer, { taskLink: task?.link });
+    } catch {
+      // A recipient without a value for a placeholder: never send a half-filled letter.
+      next[s.index] = { kind: 'skipped', reason: 'invalid', at };
+      entries.push(entry(s.recipient.nin, { outcome: 'skipped', reason: 'invalid' }));
+      continue;
+    }
+    const item: Dispatchable = {
+      deliveryId,
+      projectId: project.projectId,
+      roundId: round.roundId,
+      nin: s.recipient.nin,
+      letter,
+      ...(task ? { taskId: task.taskId } : {}),
+      ...(s.channel === 'paper' && s.facts.postalAddress ? { address: s.facts.postalAddress } : {}),
+      sender: { organisationName: project.organization },
+    };
+    byChannel.set(s.channel, [...(byChannel.get(s.channel) ?? []), item]);
+    planned.set(deliveryId, s);
+  }
+
+  const results = await sendOnce(deps, byChannel);
+  let sent = 0;
+  for (const [deliveryId, s] of planned) {
+    const res = results.get(deliveryId) ?? { ok: false as const, transient: true as const, reason: 'no_result' };
+    const prev = next[s.index]!;
+    const tries = (prev.kind === 'pending' ? prev.tries : 0) + 1;
+    if (res.ok) {
+      next[s.index] = { kind: 'sent', channel: s.channel, at };
+      entries.push(entry(s.recipient.nin, { outcome: 'sent', channel: s.channel }));
+      sent++;
+    } else if (res.transient) {
+      if (tries >= deps.settings.maxTries) {
+        next[s.index] = { kind: 'failed', reason: res.reason, channel: s.channel, at };
+        entries.push(entry(s.recipient.nin, { outcome: 'failed', reason: res.reason, channel: s.channel }));
+      } else {
+        next[s.index] = { kind: 'pending', tries };
+      }
+    } else if (res.refused) {
+      // Final for this recipient in this round; never another channel.
+      next[s.index] = { kind: 'skipped', reason: res.refused, at };
+      entries.push(entry(s.recipient.nin, { outcome: 'skipped', reason: res.refused, channel: s.channel }));
+    } else {
+      next[s.index] = { kind: 'failed', reason: res.reason, channel: s.channel, at };
+      entries.push(entry(s.recipient.nin, { outcome: 'failed', reason: res.reason, channel: s.channel }));
+    }
+  }
+  return commit(deps, c, next, entries, sent);
+};
+
+/** One attempt per channel, in parallel; a call that does not answer in time is a transient failure. */
+const sendOnce = async (deps: EngineDeps, byChannel: Map<Channel, Dispatchable[]>): Promise<Map<string, ChannelResult>> => {
+  const out = new Map<string, ChannelResult>();
+  await Promise.all(
+    [...byChannel].map(async ([channel, items]) => {
+      let res: Map<string, ChannelResult>;
+      try {
+        res = await withTimeout(deps.channels.deliver(channel, items), deps.settings.channelTimeoutMs);
+      } catch (error) {
+        const reason = error instanceof ChannelTimeout ? 'channel_timeout' : 'channel_error';
+        res = new Map(items.map((i) => [i.deliveryId, { ok: false, transient: true, reason }]));
+      }
+      for (const [id, r] of res) out.set(id, r);
+    }),
+  );
+  return out;
+};
+
+const commit = async (deps: EngineDeps, c: Claimed, next: RecipientOutcome[], entries: readonly LedgerEntry[], sent: number): Promise<BatchResult> => {
+  const { ref, round, layout, state } = c;
+  // The ledger first: if we die after it, the retry finds "sent in this round" and sends nothing again.
+  if (entries.length > 0) await deps.ledger.record(entries);
+  // Hand on to the successor before committing (a duplicate message finds nothing to do; a lost one would stall the chain).
+  let chained = state.chained;
+  if (!chained && c.message.chain !== false) {
+    await handOn(deps, ref, round, layout);
+    chained = true;
+  }
+  const delta = deltaOf(state.outcomes, next);
+  await deps.batches.commit(ref, c.leaseId, { outcomes: next, chained }, delta, { canary: c.range.canary });
+  if (deps.statistics && (Object.keys(delta.channels).length || delta.counters.failed || entries.length)) {
+    const skipped = (delta.counters.skippedReserved ?? 0) + (delta.counters.skippedWithdrawn ?? 0) + (delta.counters.skippedDuplicate ?? 0) + (delta.counters.skippedOther ?? 0);
+    await deps.statistics.record({ organization: c.gate.project!.organization, at: deps.clock().toISOString(), channels: delta.channels, skipped, failed: delta.counters.failed ?? 0 });
+  }
+  const done = isDone({ outcomes: next });
+  if (done) await afterDone(deps, round, c.range.canary);
+  const decided = next.filter(isTerminal).length - state.outcomes.filter(isTerminal).length;
+  return { kind: 'committed', sent, decided, ...(done ? {} : { retryInMs: retryDelayMs(c.message.retry ?? 0) }) };
+};
+
+const handOn = async (deps: EngineDeps, ref: BatchRef, round: ReleasedRound, layout: RoundLayout): Promise<void> => {
+  const next = successorOf(ref.batchNo, layout, round.canaryConfirmed === true, deps.settings.window);
+  if (next !== undefined) await deps.queue.enqueue([{ projectId: ref.projectId, roundId: ref.roundId, batchNo: next }]);
+};
+
+/**
+ * After a batch is done: the round is complete when every recipient is terminal (the counter
+ * shards, O(1) in the round's size); a canary round waits in canary_hold once its canary is done.
+ */
+const afterDone = async (deps: EngineDeps, round: ReleasedRound | Round, canaryBatch: boolean): Promise<void> => {
+  if (!isReleased(round)) return;
+  const layout = round.release.layout;
+  const progress = await deps.batches.progress(round.roundId, layout.total);
+  const at = deps.clock().toISOString();
+  if (progress.counts.pending === 0) {
+    if (round.status !== 'cancelled') await deps.rounds.complete(round.projectId, round.roundId, at);
+    return;
+  }
+  if (canaryBatch && layout.canaryBatches > 0 && !(round as ReleasedRound).canaryConfirmed && progress.canaryTerminal >= layout.canaryRecipients) {
+    await deps.rounds.holdForCanary(round.projectId, round.roundId, at);
+  }
+};
+
+/** A cancelled round's batch: every pending recipient becomes cancelled, and is counted. */
+const cancelBatch = async (deps: EngineDeps, ref: BatchRef, round: Round, size: number, canary: boolean): Promise<BatchResult> => {
+  const now = deps.clock();
+  const leaseId = newId('lease');
+  const claim = await deps.batches.claim(ref, size, leaseId, now.getTime() + deps.settings.leaseMs, now.getTime());
+  if (claim.kind !== 'claimed') return claim.kind === 'busy' ? { kind: 'busy' } : { kind: 'nothing-to-do' };
+  const next = claim.state.outcomes.map((o): RecipientOutcome => (isTerminal(o) ? o : { kind: 'cancelled', at: seconds(now) }));
+  await deps.batches.commit(ref, leaseId, { outcomes: next, chained: true }, deltaOf(claim.state.outcomes, next), { canary });
+  return { kind: 'committed', sent: 0, decided: next.length - claim.state.outcomes.filter(isTerminal).length };
+};
+
+/**
+ * The rounds whose ledger entries the send-time check reads: this round (a crashed attempt's
+ * record), and every released, real round of the project that sent the same content or any
+ * letter within the duplicate window (which also covers the frequency cap's 30 days).
+ */
+const relevantRounds = async (deps: EngineDeps, round: Round, now: Date): Promise<string[]> => {
+  const since = now.getTime() - DUPLICATE_WINDOW_DAYS * DAY_MS;
+  const rounds = await deps.rounds.projectRounds(round.projectId);
+  const ids = rounds
+    .filter((r) => r.roundId !== round.roundId && isReleased(r) && !r.test)
+    .filter((r) => r.contentHash === round.contentHash || Date.parse(r.release!.releasedAt) >= since)
+    .map((r) => r.roundId);
+  return [round.roundId, ...ids];
+};
+
+class ChannelTimeout extends Error {}
+
+const withTimeout = async <T>(work: Promise<T>, ms: number): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ChannelTimeout(`no answer in ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+};

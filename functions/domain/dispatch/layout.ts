@@ -1,0 +1,59 @@
+import type { RoundLayout } from '../rounds/round.js';
+
+/**
+ * A released round is a layout, not a record per recipient: batch n is a fixed range of the
+ * stored, immutable recipient list. The canary's recipients come first, in batches of their own.
+ */
+export const layoutOf = (total: number, batchSize: number, canarySize = 0): RoundLayout => {
+  const canaryRecipients = Math.min(total, Math.max(0, canarySize));
+  const canaryBatches = Math.ceil(canaryRecipients / batchSize);
+  const rest = total - canaryRecipients;
+  return { total, batchSize, canaryBatches, canaryRecipients, totalBatches: canaryBatches + Math.ceil(rest / batchSize) };
+};
+
+/** The recipients [start, end) of the list that batch `batchNo` covers. */
+export const batchRange = (layout: RoundLayout, batchNo: number): { start: number; end: number; canary: boolean } => {
+  if (batchNo < 0 || batchNo >= layout.totalBatches) throw new RangeError(`batch ${batchNo} is outside the round's ${layout.totalBatches} batches`);
+  if (batchNo < layout.canaryBatches) {
+    const start = batchNo * layout.batchSize;
+    return { start, end: Math.min(layout.canaryRecipients, start + layout.batchSize), canary: true };
+  }
+  const start = layout.canaryRecipients + (batchNo - layout.canaryBatches) * layout.batchSize;
+  return { start, end: Math.min(layout.total, start + layout.batchSize), canary: false };
+};
+
+export const batchSizeOf = (layout: RoundLayout, batchNo: number): number => {
+  const r = batchRange(layout, batchNo);
+  return r.end - r.start;
+};
+
+/**
+ * Fairness between rounds: a round never has more than `window` messages on the queue. Release
+ * enqueues the first `window` batches, and each batch, when it first commits, enqueues batch +
+ * window. Rounds released together then take turns instead of the first one's thousands of
+ * messages going first, and a pause parks at most `window` messages. To restart chains (resume,
+ * recovery), enqueue for every residue class modulo `window` the lowest unfinished batch.
+ */
+export const windowStarts = (unfinished: readonly number[], window: number): number[] => {
+  const lowest = new Map<number, number>();
+  for (const b of unfinished) {
+    const r = b % window;
+    const cur = lowest.get(r);
+    if (cur === undefined || b < cur) lowest.set(r, b);
+  }
+  return [...lowest.values()].sort((a, b) => a - b);
+};
+
+/** The batch a committed batch hands on to, if any; a canary's chain stops at the canary's end until confirmed. */
+export const successorOf = (batchNo: number, layout: RoundLayout, canaryConfirmed: boolean, window: number): number | undefined => {
+  const next = batchNo + window;
+  if (next >= layout.totalBatches) return undefined;
+  if (layout.canaryBatches > 0 && !canaryConfirmed && next >= layout.canaryBatches) return undefined;
+  return next;
+};
+
+/** The first messages of a round: its first window, stopping at the canary's end until confirmed. */
+export const firstWindow = (layout: RoundLayout, window: number, canaryConfirmed = false): number[] => {
+  const limit = layout.canaryBatches > 0 && !canaryConfirmed ? layout.canaryBatches : layout.totalBatches;
+  return Array.from({ length: Math.min(window, limit) }, (_, i) => i);
+};
