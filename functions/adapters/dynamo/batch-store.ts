@@ -83,7 +83,7 @@ export class DynamoBatchStore implements BatchStore {
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       const state = await this.read(ref, size);
-      return isDone(state) ? { kind: 'done', state } : { kind: 'busy' };
+      return isDone(state) ? { kind: 'done', state } : { kind: 'busy', until: state.leaseUntil ?? now };
     }
   }
 
@@ -108,6 +108,10 @@ export class DynamoBatchStore implements BatchStore {
           if (!isConditionFailure(e)) throw e;
         }),
     ]);
+  }
+
+  async abandon(ref: BatchRef, leaseId: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tables.main, Key: markerKey(ref, leaseId) }));
   }
 
   async commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean }): Promise<void> {

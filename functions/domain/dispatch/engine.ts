@@ -33,7 +33,8 @@ export type BatchResult =
   | { readonly kind: 'parked'; readonly why: 'halted' | 'paused' | 'canary_hold' | 'not_dispatching' }
   | { readonly kind: 'waiting'; readonly registry: string; readonly retryInMs: number }
   | { readonly kind: 'nothing-to-do' }
-  | { readonly kind: 'busy' }
+  /** Another worker holds the batch; look again after its lease (a dead worker's lease expires). */
+  | { readonly kind: 'busy'; readonly retryInMs: number }
   | { readonly kind: 'gone' };
 
 export type Blocker = 'halted' | 'paused' | 'canary_hold' | 'not_dispatching';
@@ -76,7 +77,7 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage): 
   const claimedAt = deps.clock().getTime();
   const leaseUntil = claimedAt + deps.settings.leaseMs;
   const claim = await deps.batches.claim(ref, size, leaseId, leaseUntil, claimedAt);
-  if (claim.kind === 'busy') return { kind: 'busy' };
+  if (claim.kind === 'busy') return { kind: 'busy', retryInMs: busyRetry(claim.until, claimedAt) };
   if (claim.kind === 'done') {
     // A redelivered message of a batch that committed but crashed before handing on.
     if (!claim.state.chained && message.chain !== false) await handOn(deps, ref, round as ReleasedRound, layout);
@@ -86,10 +87,15 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage): 
   try {
     return await sendClaimed(deps, { ref, message, gate, round: round as ReleasedRound, layout, range, state, leaseId, leaseUntil });
   } catch (error) {
-    if (!(error instanceof LeaseLostError)) await deps.batches.unclaim(ref, leaseId).catch(() => undefined);
+    // Whatever went wrong, this worker sends nothing more: a pause need not wait for it. The lease
+    // stays and expires like a dead worker's, and the message comes back.
+    if (!(error instanceof LeaseLostError)) await deps.batches.abandon(ref, leaseId).catch(() => undefined);
     throw error;
   }
 };
+
+/** How long to wait before looking at a batch another worker holds: until its lease ends, within reason. */
+const busyRetry = (until: number, now: number): number => Math.min(10_000, Math.max(1_000, until - now + 100));
 
 interface Claimed {
   readonly ref: BatchRef;
@@ -336,7 +342,8 @@ const cancelBatch = async (deps: EngineDeps, ref: BatchRef, round: Round, size: 
   const now = deps.clock();
   const leaseId = newId('lease');
   const claim = await deps.batches.claim(ref, size, leaseId, now.getTime() + deps.settings.leaseMs, now.getTime());
-  if (claim.kind !== 'claimed') return claim.kind === 'busy' ? { kind: 'busy' } : { kind: 'nothing-to-do' };
+  if (claim.kind === 'busy') return { kind: 'busy', retryInMs: busyRetry(claim.until, now.getTime()) };
+  if (claim.kind === 'done') return { kind: 'nothing-to-do' };
   const next = claim.state.outcomes.map((o): RecipientOutcome => (isTerminal(o) ? o : { kind: 'cancelled', at: seconds(now) }));
   await deps.batches.commit(ref, leaseId, { outcomes: next, chained: true }, deltaOf(claim.state.outcomes, next), { canary });
   return { kind: 'committed', sent: 0, decided: next.length - claim.state.outcomes.filter(isTerminal).length };

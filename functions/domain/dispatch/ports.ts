@@ -65,7 +65,8 @@ export interface BatchRef {
 export type ClaimResult =
   | { readonly kind: 'claimed'; readonly state: BatchState }
   | { readonly kind: 'done'; readonly state: BatchState }
-  | { readonly kind: 'busy' };
+  /** Another worker holds a live lease until then. */
+  | { readonly kind: 'busy'; readonly until: number };
 
 export interface RoundProgress {
   readonly counts: Counts;
@@ -90,6 +91,11 @@ export interface BatchStore {
   markInFlight(ref: BatchRef, leaseId: string, letters: number, until: number): Promise<void>;
   /** Lets go of a claim without deciding anything (blocked after claiming, registry down). */
   unclaim(ref: BatchRef, leaseId: string): Promise<void>;
+  /**
+   * After an unexpected error: drops the in-flight marker (this worker sends nothing more) but
+   * keeps the lease, which expires as a dead worker's would.
+   */
+  abandon(ref: BatchRef, leaseId: string): Promise<void>;
   /** Writes the batch's new outcomes and counter delta under our lease; throws LeaseLostError when it was taken over. */
   commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean }): Promise<void>;
   progress(roundId: string, planned: number): Promise<RoundProgress>;

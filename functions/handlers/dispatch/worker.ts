@@ -27,6 +27,9 @@ export const handler = sqsHandler(message, async (m) => {
     await a.dispatchQueue.enqueue([{ ...m, retry }], { delaySeconds: result.retryInMs / 1000 });
   } else if (result.kind === 'committed' && result.retryInMs !== undefined) {
     await a.dispatchQueue.enqueue([{ projectId: m.projectId, roundId: m.roundId, batchNo: m.batchNo, chain: false, retry }], { delaySeconds: result.retryInMs / 1000 });
+  } else if (result.kind === 'busy') {
+    // Never drop work another worker may have died holding: look again once its lease has ended.
+    await a.dispatchQueue.enqueue([m], { delaySeconds: result.retryInMs / 1000 });
   } else if (result.kind === 'parked') {
     logger.debug('batch parked', { roundId: m.roundId, batchNo: m.batchNo, why: result.why });
   }

@@ -1,29 +1,71 @@
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { adapters } from '../../../functions/adapters/index.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
 import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor, type ApprovedProject } from './flow.js';
 
 /**
- * Faults, injected into the real pipeline on the emulators. Batches are small (20) and a message
- * that is not deleted comes back after 2 s; a claim expires after 1.5 s — so a "dead" worker's
- * batch is picked up again within seconds. After each fault: the round completes, the counts add
- * up, no citizen has two letters and none is lost.
+ * Faults, injected into the real pipeline on the emulators by wrapping the running engine's ports
+ * (the engine itself has no test hooks). Batches are small (20) and a message that is not deleted
+ * comes back after 2 s; a claim expires after 1.5 s — so a "dead" worker's batch is picked up
+ * again within seconds. After each fault: the round completes, the counts add up, no citizen has
+ * two letters and none is lost.
  */
+class InjectedCrash extends Error {}
+type Port = Record<string, (...args: unknown[]) => Promise<unknown>>;
+let restore: (() => void) | undefined;
+
+/**
+ * The next `times` calls of one port method of the engine "die": before the call does its work
+ * (`when: 'before'`) or right after it (`'after'`, and only when `counts(result)`). The invocation
+ * throws, nothing after that point runs, and the message comes back after its visibility timeout.
+ */
+const crash = (port: 'batches' | 'ledger', method: string, when: 'before' | 'after', times: number, counts: (result: unknown) => boolean = () => true) => {
+  const deps = adapters().engine as unknown as Record<string, Port>;
+  const original = deps[port]!;
+  let left = times;
+  const wrapped: Port = Object.create(original);
+  wrapped[method] = async (...args: unknown[]) => {
+    if (when === 'before' && left > 0) {
+      left--;
+      throw new InjectedCrash(`${port}.${method}`);
+    }
+    const result = await original[method]!.apply(original, args);
+    if (when === 'after' && left > 0 && counts(result)) {
+      left--;
+      throw new InjectedCrash(`${port}.${method}`);
+    }
+    return result;
+  };
+  deps[port] = wrapped;
+  restore = () => {
+    deps[port] = original;
+  };
+};
+const FAULTS = {
+  // Claimed, then dead: the lease must expire before anyone else may take the batch.
+  'after-claim': () => crash('batches', 'claim', 'after', 5, (r) => (r as { kind: string }).kind === 'claimed'),
+  // Letters handed to the channel, then dead before anything was recorded.
+  'after-channel': () => crash('ledger', 'record', 'before', 5),
+  // Committed, then dead before the message was deleted.
+  'after-finalize': () => crash('batches', 'commit', 'after', 5),
+};
 let p: TestPlatform;
 let offset = 500_000;
 beforeAll(async () => {
   p = await startTestPlatform({
     visibilityOverride: { dispatch: 2 },
-    env: { DISPATCH_LEASE_MS: '1500', DISPATCH_BATCH_SIZE: '20', CHANNEL_RETRIES: '2' },
+    env: { DISPATCH_LEASE_MS: '1500', DISPATCH_BATCH_SIZE: '20', CHANNEL_MAX_TRIES: '3' },
   });
 });
 afterAll(async () => {
   await p?.stop();
 });
 afterEach(() => {
-  delete process.env.WORKER_FAULT;
+  restore?.();
+  restore = undefined;
   delete process.env.CHANNEL_FAULTS;
   delete process.env.CHANNEL_TIMEOUT_MS;
 });
@@ -46,8 +88,8 @@ const expectExactlyOnce = async (roundId: string, nins: readonly string[], done:
   for (const nin of nins) expect(letters.get(nin)).toBe(1);
 };
 
-/** How many deliveries of the round needed more than one channel call. */
-const channelAttempts = async (roundId: string): Promise<number> => {
+/** How many batches of the round were claimed more than once (a retry after a transient failure or a crash). */
+const retriedBatches = async (roundId: string): Promise<number> => {
   const db = DynamoDBDocumentClient.from(p.dynamo);
   let retried = 0;
   let start: Record<string, unknown> | undefined;
@@ -55,7 +97,7 @@ const channelAttempts = async (roundId: string): Promise<number> => {
     const res = await db.send(
       new QueryCommand({ TableName: p.env.TABLE_DELIVERIES, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': roundId }, ExclusiveStartKey: start }),
     );
-    retried += (res.Items ?? []).filter((i) => Number(i.channelAttempts ?? 0) > 1).length;
+    retried += (res.Items ?? []).filter((i) => Number(i.attempts ?? 0) > 1).length;
     start = res.LastEvaluatedKey;
   } while (start);
   return retried;
@@ -91,7 +133,7 @@ describe('fault injection', () => {
   }, 240_000);
 
   it.each(['after-claim', 'after-channel', 'after-finalize'])('a worker that dies %s loses no recipient and doubles no letter', async (point) => {
-    process.env.WORKER_FAULT = `${point}:5`;
+    FAULTS[point as keyof typeof FAULTS]();
     const { roundId, nins, done } = await run(`crash-${point}`, 300);
     await expectExactlyOnce(roundId, nins, done);
     // Recovery really happened: a crash before finalising leaves claims that expire and are claimed again.
@@ -102,7 +144,7 @@ describe('fault injection', () => {
     process.env.CHANNEL_FAULTS = JSON.stringify({ failCalls: 2, transient: true });
     const { roundId, nins, done } = await run('flaky-channel', 200);
     await expectExactlyOnce(roundId, nins, done);
-    expect(await channelAttempts(roundId)).toBeGreaterThan(0);
+    expect(await retriedBatches(roundId)).toBeGreaterThan(0);
   }, 240_000);
 
   it('a channel that times out for a while (and delivers late all the same) is retried; the idempotency key keeps one letter each', async () => {
@@ -112,8 +154,8 @@ describe('fault injection', () => {
     process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 3, hangMs: 1_200 });
     const { roundId, nins, done } = await run('slow-channel', 100);
     await expectExactlyOnce(roundId, nins, done);
-    // The hung calls really timed out and were retried: some deliveries took more than one attempt.
-    expect(await channelAttempts(roundId)).toBeGreaterThan(0);
+    // The hung calls really timed out and were retried: some batches were claimed more than once.
+    expect(await retriedBatches(roundId)).toBeGreaterThan(0);
   }, 240_000);
 
   it('a channel that keeps refusing leaves deliveries failed and counted; redrive sends them once it is back', async () => {
