@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeOutcome, encodeOutcome, freshBatch, isDone, type BatchState, type CountDelta, type RecipientOutcome } from '../../domain/dispatch/batch.js';
+import { decodeOutcome, decodePlan, encodeOutcome, encodePlan, freshBatch, isDone, type BatchState, type CountDelta, type RecipientOutcome } from '../../domain/dispatch/batch.js';
+import type { Channel } from '../../domain/dispatch/channels.js';
 import { LeaseLostError, type BatchRef, type BatchStore, type ClaimResult, type RoundProgress } from '../../domain/dispatch/ports.js';
 import { COUNTERS, withPending, type Counter } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';
@@ -38,6 +39,7 @@ const toState = (item: Record<string, unknown>, batchNo: number, size: number): 
   ...(typeof item.leaseId === 'string' ? { leaseId: item.leaseId, leaseUntil: Number(item.leaseUntil) } : {}),
   attempts: Number(item.attempts ?? 0),
   chained: item.chained === true,
+  ...(decodePlan(item.sending) ? { sending: decodePlan(item.sending)! } : {}),
 });
 
 const isCancelledBy = (e: unknown, index: number): boolean =>
@@ -87,11 +89,27 @@ export class DynamoBatchStore implements BatchStore {
     }
   }
 
-  async markInFlight(ref: BatchRef, leaseId: string, letters: number, until: number): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.tables.main, Item: { ...markerKey(ref, leaseId), projectId: ref.projectId, letters, until } }));
+  async markInFlight(ref: BatchRef, leaseId: string, plan: ReadonlyMap<number, Channel>, until: number): Promise<void> {
+    // The marker first: from here a pause waits for us. Then the plan, under our lease, which
+    // binds a retry if we die with letters possibly handed over.
+    await this.db.send(new PutCommand({ TableName: this.tables.main, Item: { ...markerKey(ref, leaseId), projectId: ref.projectId, letters: plan.size, until } }));
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tables.deliveries,
+          Key: batchKey(ref.roundId, ref.batchNo),
+          UpdateExpression: 'SET sending = :plan',
+          ConditionExpression: 'leaseId = :l',
+          ExpressionAttributeValues: { ':plan': encodePlan(plan), ':l': leaseId },
+        }),
+      )
+      .catch((e: unknown) => {
+        if (isConditionFailure(e)) throw new LeaseLostError();
+        throw e;
+      });
   }
 
-  async unclaim(ref: BatchRef, leaseId: string): Promise<void> {
+  async unclaim(ref: BatchRef, leaseId: string, opts: { keepPlan?: boolean } = {}): Promise<void> {
     await Promise.all([
       this.db.send(new DeleteCommand({ TableName: this.tables.main, Key: markerKey(ref, leaseId) })),
       this.db
@@ -99,7 +117,7 @@ export class DynamoBatchStore implements BatchStore {
           new UpdateCommand({
             TableName: this.tables.deliveries,
             Key: batchKey(ref.roundId, ref.batchNo),
-            UpdateExpression: 'REMOVE leaseId, leaseUntil',
+            UpdateExpression: opts.keepPlan ? 'REMOVE leaseId, leaseUntil' : 'REMOVE leaseId, leaseUntil, sending',
             ConditionExpression: 'leaseId = :l',
             ExpressionAttributeValues: { ':l': leaseId },
           }),
@@ -114,14 +132,14 @@ export class DynamoBatchStore implements BatchStore {
     await this.db.send(new DeleteCommand({ TableName: this.tables.main, Key: markerKey(ref, leaseId) }));
   }
 
-  async commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean }): Promise<void> {
+  async commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepMarker?: boolean }): Promise<void> {
     const failed = next.outcomes.filter((o) => o.kind === 'failed').length;
     const items: TransactItem[] = [
       {
         Update: {
           TableName: this.tables.deliveries,
           Key: batchKey(ref.roundId, ref.batchNo),
-          UpdateExpression: 'SET o = :o, chained = :c, done = :d, failed = :fl REMOVE leaseId, leaseUntil',
+          UpdateExpression: 'SET o = :o, chained = :c, done = :d, failed = :fl REMOVE leaseId, leaseUntil, sending',
           ConditionExpression: 'leaseId = :l',
           ExpressionAttributeValues: { ':o': encode(next.outcomes), ':c': next.chained, ':d': isDone(next), ':fl': failed, ':l': leaseId },
         },
@@ -129,7 +147,7 @@ export class DynamoBatchStore implements BatchStore {
     ];
     const shard = this.shardUpdate(ref.roundId, shardOf(ref.batchNo, opts.canary), ref.projectId, delta);
     if (shard) items.push({ Update: shard });
-    items.push({ Delete: { TableName: this.tables.main, Key: markerKey(ref, leaseId) } });
+    if (!opts.keepMarker) items.push({ Delete: { TableName: this.tables.main, Key: markerKey(ref, leaseId) } });
     await this.transact(items, () => new LeaseLostError());
   }
 

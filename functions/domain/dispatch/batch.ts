@@ -29,7 +29,17 @@ export interface BatchState {
   readonly attempts: number;
   /** Whether the batch already handed on to its successor (first commit). */
   readonly chained: boolean;
+  /**
+   * What an attempt marked in flight was about to send (recipient index → channel). If that
+   * attempt died, its letters may have reached the channel: the next attempt sends exactly these
+   * again under the same keys (the channel keeps one letter) instead of deciding anew.
+   */
+  readonly sending?: ReadonlyMap<number, Channel>;
 }
+
+export const encodePlan = (plan: ReadonlyMap<number, Channel>): string => [...plan].map(([i, ch]) => `${i}:${CH[ch]}`).join(';');
+export const decodePlan = (s: unknown): Map<number, Channel> | undefined =>
+  typeof s === 'string' && s !== '' ? new Map(s.split(';').map((p) => p.split(':')).map(([i, ch]) => [Number(i), CH_BACK[ch!]!] as const)) : undefined;
 
 export const freshBatch = (batchNo: number, size: number): BatchState => ({
   batchNo,

@@ -56,6 +56,21 @@ export const blocker = (gate: Gate, canaryBatch: boolean): Blocker | undefined =
 export const deliveryIdOf = (batchNo: number, index: number): string => `${String(batchNo).padStart(6, '0')}-${String(index).padStart(4, '0')}`;
 
 const DAY_MS = 86_400_000;
+/** Facts of someone a bound retry must send to although a registry no longer answers for them. */
+const UNKNOWN: CitizenFacts = {
+  known: false,
+  deceased: false,
+  reservedResearch: false,
+  withdrawn: false,
+  digitallyActive: false,
+  digitalMailbox: false,
+  reservedAgainstDigital: false,
+  addressProtected: false,
+  language: 'nb',
+  guardians: [],
+  guardianAccessReserved: false,
+  underGuardianship: false,
+};
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /** Backoff for a batch that must come back later: grows with its retries, never a hot loop. */
@@ -143,7 +158,8 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
     ]);
   } catch (error) {
     if (!(error instanceof RegistryUnavailableError)) throw error;
-    await deps.batches.unclaim(ref, c.leaseId);
+    // A plan left by a dead attempt still binds: keep it for the next one.
+    await deps.batches.unclaim(ref, c.leaseId, { keepPlan: true });
     await deps.rounds.noteWaiting(ref.projectId, ref.roundId, { registry: error.registry, since: now.toISOString() });
     return { kind: 'waiting', registry: error.registry, retryInMs: retryDelayMs(c.message.retry ?? 0, error.retryAfterMs) };
   }
@@ -166,6 +182,14 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
   for (const p of pending) {
     const nin = p.recipient.nin;
     const own = contacts.get(nin) ?? [];
+    // A previous attempt marked this letter in flight and died: it may have reached the channel,
+    // so the decision then binds — the same letter, same channel, same key (the channel keeps one).
+    const bound = state.sending?.get(p.index);
+    if (bound && !own.some((k) => k.roundId === round.roundId)) {
+      const f = facts.get(nin);
+      toSend.push({ index: p.index, recipient: p.recipient, channel: bound, language: p.recipient.language ?? f?.language ?? 'nb', facts: f ?? UNKNOWN });
+      continue;
+    }
     // A previous attempt of this batch already sent it and recorded it, then died before committing.
     const already = own.find((k) => k.roundId === round.roundId);
     if (already) {
@@ -200,7 +224,7 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
   if (toSend.length === 0) return commit(deps, c, next, entries, 0);
 
   // The in-flight section: marker, the flags once more, one attempt per channel, commit.
-  await deps.batches.markInFlight(ref, c.leaseId, toSend.length, c.leaseUntil);
+  await deps.batches.markInFlight(ref, c.leaseId, new Map(toSend.map((t) => [t.index, t.channel])), c.leaseUntil);
   const again = await deps.gate.read(ref.projectId, ref.roundId);
   const blockedNow = again.round?.status === 'cancelled' ? 'not_dispatching' : blocker(again, c.range.canary);
   if (blockedNow) {
@@ -245,7 +269,7 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
     planned.set(deliveryId, s);
   }
 
-  const results = await sendOnce(deps, byChannel);
+  const { results, unsettled } = await sendOnce(deps, byChannel);
   let sent = 0;
   for (const [deliveryId, s] of planned) {
     const res = results.get(deliveryId) ?? { ok: false as const, transient: true as const, reason: 'no_result' };
@@ -271,28 +295,35 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
       entries.push(entry(s.recipient.nin, { outcome: 'failed', reason: res.reason, channel: s.channel }));
     }
   }
-  return commit(deps, c, next, entries, sent);
+  return commit(deps, c, next, entries, sent, unsettled);
 };
 
-/** One attempt per channel, in parallel; a call that does not answer in time is a transient failure. */
-const sendOnce = async (deps: EngineDeps, byChannel: Map<Channel, Dispatchable[]>): Promise<Map<string, ChannelResult>> => {
-  const out = new Map<string, ChannelResult>();
+/**
+ * One attempt per channel, in parallel; a call that does not answer in time is a transient
+ * failure. Such a call may still deliver later: it is returned as `unsettled`, and the batch's
+ * in-flight marker stays until it settles, so a pause never claims quiet while it might deliver.
+ */
+const sendOnce = async (deps: EngineDeps, byChannel: Map<Channel, Dispatchable[]>): Promise<{ results: Map<string, ChannelResult>; unsettled: Promise<unknown>[] }> => {
+  const results = new Map<string, ChannelResult>();
+  const unsettled: Promise<unknown>[] = [];
   await Promise.all(
     [...byChannel].map(async ([channel, items]) => {
+      const call = deps.channels.deliver(channel, items);
       let res: Map<string, ChannelResult>;
       try {
-        res = await withTimeout(deps.channels.deliver(channel, items), deps.settings.channelTimeoutMs);
+        res = await withTimeout(call, deps.settings.channelTimeoutMs);
       } catch (error) {
-        const reason = error instanceof ChannelTimeout ? 'channel_timeout' : 'channel_error';
-        res = new Map(items.map((i) => [i.deliveryId, { ok: false, transient: true, reason }]));
+        const timedOut = error instanceof ChannelTimeout;
+        if (timedOut) unsettled.push(call.catch(() => undefined));
+        res = new Map(items.map((i) => [i.deliveryId, { ok: false, transient: true, reason: timedOut ? 'channel_timeout' : 'channel_error' }]));
       }
-      for (const [id, r] of res) out.set(id, r);
+      for (const [id, r] of res) results.set(id, r);
     }),
   );
-  return out;
+  return { results, unsettled };
 };
 
-const commit = async (deps: EngineDeps, c: Claimed, next: RecipientOutcome[], entries: readonly LedgerEntry[], sent: number): Promise<BatchResult> => {
+const commit = async (deps: EngineDeps, c: Claimed, next: RecipientOutcome[], entries: readonly LedgerEntry[], sent: number, unsettled: readonly Promise<unknown>[] = []): Promise<BatchResult> => {
   const { ref, round, layout, state } = c;
   // The ledger first: if we die after it, the retry finds "sent in this round" and sends nothing again.
   if (entries.length > 0) await deps.ledger.record(entries);
@@ -303,7 +334,10 @@ const commit = async (deps: EngineDeps, c: Claimed, next: RecipientOutcome[], en
     chained = true;
   }
   const delta = deltaOf(state.outcomes, next);
-  await deps.batches.commit(ref, c.leaseId, { outcomes: next, chained }, delta, { canary: c.range.canary });
+  const keepMarker = unsettled.length > 0;
+  await deps.batches.commit(ref, c.leaseId, { outcomes: next, chained }, delta, { canary: c.range.canary, keepMarker });
+  // The marker of a call we gave up on goes when the call settles (or expires with the lease).
+  if (keepMarker) void Promise.all(unsettled).then(() => deps.batches.abandon(ref, c.leaseId)).catch(() => undefined);
   if (deps.statistics && (Object.keys(delta.channels).length || delta.counters.failed || entries.length)) {
     const skipped = (delta.counters.skippedReserved ?? 0) + (delta.counters.skippedWithdrawn ?? 0) + (delta.counters.skippedDuplicate ?? 0) + (delta.counters.skippedOther ?? 0);
     await deps.statistics.record({ organization: c.gate.project!.organization, at: deps.clock().toISOString(), channels: delta.channels, skipped, failed: delta.counters.failed ?? 0 });

@@ -88,16 +88,16 @@ export interface BatchStore {
    * Marks the claim as in flight: a pause or halt waits for it. Written before the worker's last
    * read of the flags, so a pause either is seen by that read or sees this marker.
    */
-  markInFlight(ref: BatchRef, leaseId: string, letters: number, until: number): Promise<void>;
-  /** Lets go of a claim without deciding anything (blocked after claiming, registry down). */
-  unclaim(ref: BatchRef, leaseId: string): Promise<void>;
+  markInFlight(ref: BatchRef, leaseId: string, plan: ReadonlyMap<number, Channel>, until: number): Promise<void>;
+  /** Lets go of a claim without sending anything (blocked after claiming, registry down); drops its plan. */
+  unclaim(ref: BatchRef, leaseId: string, opts?: { keepPlan?: boolean }): Promise<void>;
   /**
    * After an unexpected error: drops the in-flight marker (this worker sends nothing more) but
-   * keeps the lease, which expires as a dead worker's would.
+   * keeps the lease, which expires as a dead worker's would, and the plan, which binds the retry.
    */
   abandon(ref: BatchRef, leaseId: string): Promise<void>;
   /** Writes the batch's new outcomes and counter delta under our lease; throws LeaseLostError when it was taken over. */
-  commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean }): Promise<void>;
+  commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepMarker?: boolean }): Promise<void>;
   progress(roundId: string, planned: number): Promise<RoundProgress>;
   /** Batches of the round that are not done (never started ones included). */
   unfinished(roundId: string, totalBatches: number): Promise<number[]>;

@@ -44,6 +44,7 @@ describe('load, small', () => {
     expect(pause.status, pause.text).toBe(200);
     expect(pause.body.inFlight).toBe(0);
     const atPause = await roundOf(paused!.a, paused!.roundId);
+    const lettersAtPause = [...(await lettersByCitizen(p, paused!.roundId)).values()].reduce((s, n) => s + n, 0);
     expect(atPause.status).toBe('paused');
     expect(atPause.counts.pending).toBeGreaterThan(0);
     // The others go on while it stands still.
@@ -55,7 +56,10 @@ describe('load, small', () => {
       100,
     );
     expect((await roundOf(paused!.a, paused!.roundId)).counts).toEqual(atPause.counts);
-    expect([...(await lettersByCitizen(p, paused!.roundId)).values()].reduce((s, n) => s + n, 0)).toBe(atPause.counts.sent);
+    // Nothing reached the paused project's citizens after the acknowledgement. (The channel may hold
+    // more letters than `sent` counts: a call that timed out before the pause and delivered late is
+    // pending, and is sent again under the same key after the resume — one letter.)
+    expect([...(await lettersByCitizen(p, paused!.roundId)).values()].reduce((s, n) => s + n, 0)).toBe(lettersAtPause);
 
     expect((await paused!.a.operations.post(`/projects/${paused!.a.projectId}/resume`)).status).toBe(200);
     const done = await waitFor(all, (rs) => rs.every((r) => r.status === 'completed'), 600_000, 250);
