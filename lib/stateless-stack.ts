@@ -67,7 +67,8 @@ export class StatelessStack extends Stack {
       if (route.localOnly) continue;
       const fn = areaFunctions[route.area];
       if (!fn) throw new Error(`route ${route.method} ${route.path} names unknown area ${route.area}`);
-      this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
+      if (route.public) this.api.addPublicRoute(route.method, route.path, fn.fn, route.public);
+      else this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
     }
     this.areaFunctions = areaFunctions;
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { newCallbackSalt } from './form-callbacks.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { ProjectRepository } from '../projects/ports.js';
@@ -54,6 +55,7 @@ export const createFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'audi
     deadlineDays: input.deadlineDays ?? DEFAULT_DEADLINE_DAYS,
     createdBy: principal.sub,
     createdAt: nowIso(),
+    ...(input.form.type === 'external' ? { callbackSalt: newCallbackSalt(), completedCount: 0 } : {}),
   };
   await deps.formTasks.createFormTask(task);
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'form_task.created', { formTaskId: task.formTaskId, type: task.form.type }));
