@@ -10,6 +10,7 @@ import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { DynamoLetterRepository } from './dynamo/letter-repository.js';
 import { DynamoCitizenTaskRepository, DynamoFormTaskRepository } from './dynamo/form-task-repository.js';
 import { HttpLinkProber } from './http/link-prober.js';
+import { DynamoStatistics } from './dynamo/statistics.js';
 
 /**
  * The composition root: adapters behind their ports, created once per process on first use.
@@ -29,6 +30,8 @@ const build = () => {
     rounds: new DynamoRoundRepository(db, main),
     letters: new DynamoLetterRepository(db, main),
     formTasks: new DynamoFormTaskRepository(db, main),
+    /** Usage counters: the engine records each committed batch; operations read them. */
+    statistics: new DynamoStatistics(db, main),
     citizenTasks: new DynamoCitizenTaskRepository(db, config.tableName('citizens'), main),
     prober: new HttpLinkProber({
       local: config.isLocal(),
