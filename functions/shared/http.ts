@@ -54,6 +54,11 @@ export interface RouteOptions<S extends z.ZodType | undefined> {
   readonly textTypes?: readonly string[];
   /** zod schema of the query string (its parameters as strings); a mismatch is 400. */
   readonly query?: z.ZodType;
+  /**
+   * For the API description only: the body or query a handler parses itself (an optional body,
+   * a query it reads by hand). Changes nothing about how the request is handled.
+   */
+  readonly describe?: { readonly body?: z.ZodType; readonly query?: z.ZodType; readonly response?: z.ZodType };
 }
 
 export interface PublicRouteOptions<S extends z.ZodType | undefined> extends Omit<RouteOptions<S>, 'roles'> {

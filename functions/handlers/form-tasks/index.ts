@@ -4,6 +4,7 @@ import { callbackSecret } from '../../domain/letters/form-callbacks.js';
 import { createFormTaskBody, formTaskView } from '../../schemas/form-tasks.js';
 import { ValidationError } from '../../shared/errors.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
+import { z } from 'zod';
 
 const STAFF = ['researcher', 'superuser', 'operations'] as const;
 
@@ -20,7 +21,7 @@ export const routes = {
   'GET /projects/{projectId}/form-tasks/{formTaskId}': route({ roles: STAFF }, async ({ principal, params }) =>
     ok(formTaskView(await loadFormTask(adapters(), principal, params.projectId!, params.formTaskId!))),
   ),
-  'GET /projects/{projectId}/form-tasks/{formTaskId}/responses': route({ roles: ['researcher'] }, async ({ principal, params, query }) => {
+  'GET /projects/{projectId}/form-tasks/{formTaskId}/responses': route({ roles: ['researcher'], describe: { query: z.object({ format: z.enum(['json', 'csv']).optional() }) } }, async ({ principal, params, query }) => {
     const format = query.format ?? 'json';
     if (format !== 'json' && format !== 'csv') throw new ValidationError('format is json or csv', [{ field: 'format', message: 'json or csv' }]);
     const { formTask, responses } = await formResponses(adapters(), principal, params.projectId!, params.formTaskId!);
