@@ -309,11 +309,16 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
   s8.run(`the researcher confirms the canary; the round completes and its counts add up on the screen${s8.note}`, async () => {
     const page = pages.researcher!;
     await page.goto(`${platform.url}/console/#/projects/${encodeURIComponent(state.projectId!)}/rounds/${encodeURIComponent(state.roundId!)}`);
-    await page.getByRole('heading', { level: 1, name: `Runde ${state.roundId}` }).waitFor();
+    // Rounds are named for people: number in the project, letter and version, recipients.
+    await page.getByRole('heading', { level: 1, name: /^Runde \d+ · Invitasjon v2 · / }).waitFor();
     await page.getByRole('button', { name: 'Prøveutsendingen ser bra ut – send resten' }).click();
     await expect.poll(() => page.locator('.summary').textContent(), { timeout: 120_000, interval: 1000 }).toContain('Fullført');
     const bar = page.getByRole('progressbar', { name: 'Framdrift' });
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');
+    // The completed state is worded as completed, and the figure beside the bar is the bar's.
+    await page.getByText(/^Runden er fullført: alle .* mottakere er behandlet\.$/).waitFor();
+    expect(await page.locator('main').textContent()).not.toContain('sendes nå');
+    expect(await page.locator('.progress-text').textContent()).toMatch(/ \(100 %\)$/);
     const count = async (k: string) => Number(((await page.locator(`td[data-count="${k}"]`).textContent()) ?? '').replace(/\D/g, ''));
     const planned = await count('planned');
     const parts = await Promise.all(['sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled', 'pending'].map(count));
