@@ -22,6 +22,9 @@ export const areas = {
 
 export type Area = keyof typeof areas;
 
+/** Areas whose Lambda touches no table, queue, bucket or secret: the stack grants them nothing. */
+export const dataFreeAreas: readonly Area[] = ['openapi'];
+
 export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;

@@ -50,10 +50,11 @@ describe('HTTP API', () => {
   it.each([
     ['the real routes', real.stateless],
     ['the fixture routes', fixture.stateless],
-  ])('puts the JWT authorizer on every route except GET /health (%s)', (_, t) => {
+  ])('puts the JWT authorizer on every route except GET /health and the routes marked public (%s)', (_, t) => {
     const id = authorizerId(t);
+    const open = new Set(['GET /health', ...apiRoutes.filter((r) => r.public).map(routeKey)]);
     for (const p of routesOf(t)) {
-      if (p.RouteKey === 'GET /health') {
+      if (open.has(String(p.RouteKey))) {
         expect(p.AuthorizationType ?? 'NONE').toBe('NONE');
         expect(p.AuthorizerId).toBeUndefined();
       } else {
@@ -61,6 +62,11 @@ describe('HTTP API', () => {
         expect(p.AuthorizerId, String(p.RouteKey)).toEqual({ Ref: id });
       }
     }
+  });
+
+  it('leaves exactly the callback and API-description routes open, besides /health', () => {
+    const open = routesOf(real.stateless).filter((p) => (p.AuthorizationType ?? 'NONE') === 'NONE').map((p) => p.RouteKey);
+    expect(open.sort()).toEqual(['GET /health', 'GET /openapi.json', 'POST /form-callbacks/{formTaskId}']);
   });
 
   it('takes the authorizer issuer and audience from context', () => {

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { DomainError, ConflictError, NotFoundError } from '../../shared/errors.js';
 import { auditScope } from '../projects/use-cases.js';
 import type { AuditLog } from '../shared/audit.js';
@@ -21,9 +21,6 @@ export class StaleCallbackError extends ConflictError {
     super('STALE_CALLBACK', 'The callback is more than 5 minutes away from now; send a fresh one');
   }
 }
-
-/** A random salt per external form task; the secret itself is never stored. */
-export const newCallbackSalt = (): string => randomBytes(16).toString('base64url');
 
 /**
  * The form task's callback secret, derived (HKDF-SHA256) from the platform's secret key and the

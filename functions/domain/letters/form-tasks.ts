@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { newCallbackSalt } from './form-callbacks.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { ProjectRepository } from '../projects/ports.js';
@@ -55,7 +54,8 @@ export const createFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'audi
     deadlineDays: input.deadlineDays ?? DEFAULT_DEADLINE_DAYS,
     createdBy: principal.sub,
     createdAt: nowIso(),
-    ...(input.form.type === 'external' ? { callbackSalt: newCallbackSalt(), completedCount: 0 } : {}),
+    // External forms: the salt their callback secret is derived from (form-callbacks.ts).
+    ...(input.form.type === 'external' ? { callbackSalt: randomBytes(16).toString('base64url'), completedCount: 0 } : {}),
   };
   await deps.formTasks.createFormTask(task);
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'form_task.created', { formTaskId: task.formTaskId, type: task.form.type }));
