@@ -93,7 +93,7 @@ export const StatisticsScreen = (_: { session: Session }) => {
       <PageTitle>{t('statsTitle')}</PageTitle>
       <p>{t('statsIntro')}</p>
       <form
-        class="card inline"
+        class="card"
         onSubmit={(e) => {
           e.preventDefault();
           setRange({ from, to });
@@ -101,12 +101,14 @@ export const StatisticsScreen = (_: { session: Session }) => {
       >
         <Field label={t('statsFrom')}>{(p) => <input {...p} type="month" required value={from} onInput={(e) => setFrom(e.currentTarget.value)} />}</Field>
         <Field label={t('statsTo')}>{(p) => <input {...p} type="month" required value={to} onInput={(e) => setTo(e.currentTarget.value)} />}</Field>
-        <button type="submit" class="primary">
-          {t('statsShow')}
-        </button>
-        <button type="button" onClick={download} disabled={!stats.data}>
-          {t('statsCsv')}
-        </button>
+        <div class="actions">
+          <button type="submit" class="primary">
+            {t('statsShow')}
+          </button>
+          <button type="button" onClick={download} disabled={!stats.data}>
+            {t('statsCsv')}
+          </button>
+        </div>
       </form>
       <ErrorBox error={stats.error} />
       {stats.data && items.length === 0 ? <p>{t('statsEmpty')}</p> : null}
