@@ -21,6 +21,7 @@ export interface Routing {
   readonly areas: Readonly<Record<string, string>>;
   readonly apiRoutes: readonly (Omit<ApiRoute, 'area'> & { readonly area: string })[];
   readonly queueConsumers: Readonly<Partial<Record<QueueId, string>>>;
+  readonly dataFreeAreas?: readonly string[];
 }
 
 export const HEALTH_ENTRY = 'functions/handlers/health/index.ts';
@@ -37,7 +38,7 @@ export class StatelessStack extends Stack {
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { data } = props;
-    const { areas, apiRoutes, queueConsumers } = props.routing ?? routes;
+    const { areas, apiRoutes, queueConsumers, dataFreeAreas = [] } = props.routing ?? routes;
 
     this.api = new HttpApi(this, 'Http', { jwtIssuer: props.jwtIssuer, jwtAudience: props.jwtAudience });
 
@@ -60,14 +61,15 @@ export class StatelessStack extends Stack {
       // An area that only serves local stand-ins (the registries) has nothing to do in AWS.
       if (routes.length > 0 && routes.every((r) => r.localOnly)) continue;
       const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}` });
-      for (const [name, value] of Object.entries(grantDataAccess(fn.role, data))) fn.fn.addEnvironment(name, value);
+      if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data))) fn.fn.addEnvironment(name, value);
       areaFunctions[area] = fn;
     }
     for (const route of apiRoutes) {
       if (route.localOnly) continue;
       const fn = areaFunctions[route.area];
       if (!fn) throw new Error(`route ${route.method} ${route.path} names unknown area ${route.area}`);
-      this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
+      if (route.public) this.api.addPublicRoute(route.method, route.path, fn.fn, route.public);
+      else this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
     }
     this.areaFunctions = areaFunctions;
 

@@ -9,6 +9,7 @@ import { ResponsesScreen } from './screens/responses';
 import { ReviewQueueScreen, ReviewScreen } from './screens/review';
 import { RoundScreen } from './screens/round';
 import { SignIn } from './screens/sign-in';
+import { StatisticsScreen } from './screens/statistics';
 import { Link, match, navigate, route } from './ui';
 
 const home = (s: Session) => (s.identity.role === 'operations' ? '/operations' : s.identity.role === 'superuser' ? '/review' : '/projects');
@@ -24,6 +25,7 @@ const Screen = ({ session }: { session: Session }) => {
   if ((m = match('/review/:projectId', path))) return <ReviewScreen session={session} projectId={m.projectId!} />;
   if (path === '/review') return <ReviewQueueScreen session={session} />;
   if (path === '/operations') return <OperationsScreen session={session} />;
+  if (path === '/operations/statistics') return <StatisticsScreen session={session} />;
   return <ProjectsScreen session={session} />;
 };
 
@@ -41,7 +43,7 @@ export const App = () => {
     ? [
         ...(id.role !== 'operations' ? [{ to: '/projects', label: t('navProjects') }] : []),
         ...(id.role === 'superuser' ? [{ to: '/review', label: t('navReview') }] : []),
-        ...(id.role === 'operations' ? [{ to: '/operations', label: t('navOperations') }, { to: '/projects', label: t('navProjects') }] : []),
+        ...(id.role === 'operations' ? [{ to: '/operations', label: t('navOperations') }, { to: '/operations/statistics', label: t('navStatistics') }, { to: '/projects', label: t('navProjects') }] : []),
       ]
     : [];
   const current = route.value;

@@ -89,9 +89,12 @@ export const listLists = async (projectId: string, signal?: AbortSignal): Promis
   return [...out.values()];
 };
 
-export const listFormTasks = async (projectId: string, signal?: AbortSignal): Promise<{ formTaskId: string; title: string }[]> => {
-  const listed = await orEmpty(api.get(`${projectPath(projectId)}/form-tasks`, signal).then((d) => itemsOf<{ formTaskId: string; title: string }>(d)));
-  const out = new Map<string, { formTaskId: string; title: string }>();
+/** `completed`: for external forms, how many recipients' form systems reported completion (never who). */
+type KnownFormTask = { formTaskId: string; title: string; completed?: number };
+
+export const listFormTasks = async (projectId: string, signal?: AbortSignal): Promise<KnownFormTask[]> => {
+  const listed = await orEmpty(api.get(`${projectPath(projectId)}/form-tasks`, signal).then((d) => itemsOf<KnownFormTask>(d)));
+  const out = new Map<string, KnownFormTask>();
   for (const f of recall(projectId).formTasks) out.set(f.formTaskId, f);
   for (const f of listed) out.set(f.formTaskId, f);
   return [...out.values()];

@@ -197,3 +197,71 @@ export const formatTime = (iso: string | undefined, lang: UiLang): string => {
     second: '2-digit',
   });
 };
+
+/**
+ * How far a round is, as one set of figures for both the bar and the text beside it: `done` of
+ * `planned` decided (everything not pending), and the whole percent the bar is drawn at.
+ */
+export const progressOf = (c: Partial<RoundCounts> | undefined): { done: number; planned: number; pct: number } => {
+  const planned = Math.max(0, c?.planned ?? 0);
+  const done = planned === 0 ? 0 : Math.min(planned, Math.max(0, planned - (c?.pending ?? planned)));
+  return { done, planned, pct: progressPercent(c) };
+};
+
+/**
+ * A round as people name it: `Runde 3 · Invitasjon v2 · 30 000 mottakere`. The number is the
+ * round's place in its project (oldest first); an unknown part is left out rather than guessed.
+ */
+export const roundName = (
+  r: { number?: number; letterTitle?: string; version?: number; recipients?: number },
+  lang: UiLang,
+): string => {
+  const parts = [lang === 'nb' ? `Runde ${r.number ?? ''}`.trim() : `Round ${r.number ?? ''}`.trim()];
+  if (r.letterTitle) parts.push(`${r.letterTitle}${r.version ? ` v${r.version}` : ''}`);
+  if (r.recipients !== undefined) parts.push(`${formatCount(r.recipients, lang)} ${lang === 'nb' ? 'mottakere' : r.recipients === 1 ? 'recipient' : 'recipients'}`);
+  return parts.join(' · ');
+};
+
+/** Each round's number in its project: ids are made from the creation time, so they sort oldest first. */
+export const roundNumbers = (rounds: readonly { roundId: string; createdAt?: string }[]): Map<string, number> =>
+  new Map(
+    [...rounds]
+      .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.roundId.localeCompare(b.roundId))
+      .map((r, i) => [r.roundId, i + 1]),
+  );
+
+/** `YYYY-MM` of a month `offset` months from the month of `now` (UTC). */
+export const monthFrom = (now: Date, offset: number): string => {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+  return d.toISOString().slice(0, 7);
+};
+
+export interface StatisticsItem {
+  readonly organization: string;
+  readonly month: string;
+  readonly channel: string;
+  readonly sent: number;
+  readonly skipped: number;
+  readonly failed: number;
+}
+
+/** RFC 4180 CSV of the statistics (CRLF; cells that a spreadsheet would run as formulas are quoted with '). */
+export const statisticsCsv = (items: readonly StatisticsItem[]): string => {
+  const cell = (v: string | number) => {
+    let s = String(v);
+    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const rows = items.map((i) => [i.organization, i.month, i.channel, i.sent, i.skipped, i.failed]);
+  return [['organization', 'month', 'channel', 'sent', 'skipped', 'failed'], ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+};
+
+/** Letters sent per month and channel (all organisations or one), for the chart: months in order, one series per channel. */
+export const sentByMonthAndChannel = (items: readonly StatisticsItem[], months: readonly string[], organization?: string) => {
+  const channels = [...new Set(items.filter((i) => i.channel !== 'none').map((i) => i.channel))].sort();
+  const series = channels.map((channel) => ({
+    channel,
+    data: months.map((m) => items.filter((i) => i.month === m && i.channel === channel && (!organization || i.organization === organization)).reduce((n, i) => n + i.sent, 0)),
+  }));
+  return { months: [...months], series };
+};

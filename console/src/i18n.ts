@@ -1,4 +1,5 @@
 import { signal } from '@preact/signals';
+import { errorMessages } from './error-messages';
 import type { UiLang } from './format';
 
 const nb = {
@@ -170,6 +171,30 @@ const nb = {
   release: 'Send …',
   releaseTitle: 'Bekreft utsending',
   releaseConfirm: 'Ja, send nå',
+  roundIdLabel: 'Rundens ID',
+  callbackSecretOnce: 'Hemmelig nøkkel for tilbakemeldinger fra skjemasystemet. Den vises bare nå: legg den inn i skjemasystemet før du går videre.',
+  roundCompleted: 'Runden er fullført: alle {n} mottakere er behandlet.',
+  roundCancelledDone: 'Runden er kansellert.',
+  progressOf: '{done} av {planned} behandlet ({pct} %)',
+  navStatistics: 'Statistikk',
+  statsTitle: 'Bruksstatistikk',
+  statsIntro: 'Brev per organisasjon, måned og kanal – til oppfølging og fakturering av store utsendinger.',
+  statsFrom: 'Fra måned',
+  statsTo: 'Til måned',
+  statsShow: 'Vis',
+  statsCsv: 'Last ned CSV',
+  statsChart: 'Sendte brev per måned og kanal',
+  statsAllOrgs: 'Alle organisasjoner',
+  statsEmpty: 'Ingen brev i perioden.',
+  colMonth: 'Måned',
+  colSent: 'Sendt',
+  colSkipped: 'Hoppet over',
+  colFailed: 'Feilet',
+  channel_none: 'ingen (hoppet over)',
+  channel_helsenorge: 'Helsenorge',
+  'channel_digital-mailbox': 'digital postkasse',
+  channel_paper: 'papir',
+  formCompleted: '{n} har fullført skjemaet',
   released: 'Runden er sluppet og sendes nå.',
   progress: 'Framdrift',
   progressLabel: '{pct} % behandlet',
@@ -443,6 +468,30 @@ const en: Record<Key, string> = {
   release: 'Send …',
   releaseTitle: 'Confirm dispatch',
   releaseConfirm: 'Yes, send now',
+  roundIdLabel: 'Round id',
+  callbackSecretOnce: 'Secret key for callbacks from the form system. It is shown only now: enter it in the form system before you go on.',
+  roundCompleted: 'The round is completed: all {n} recipients were processed.',
+  roundCancelledDone: 'The round was cancelled.',
+  progressOf: '{done} of {planned} processed ({pct} %)',
+  navStatistics: 'Statistics',
+  statsTitle: 'Usage statistics',
+  statsIntro: 'Letters per organisation, month and channel – for follow-up and invoicing of large mailings.',
+  statsFrom: 'From month',
+  statsTo: 'To month',
+  statsShow: 'Show',
+  statsCsv: 'Download CSV',
+  statsChart: 'Letters sent per month and channel',
+  statsAllOrgs: 'All organisations',
+  statsEmpty: 'No letters in the period.',
+  colMonth: 'Month',
+  colSent: 'Sent',
+  colSkipped: 'Skipped',
+  colFailed: 'Failed',
+  channel_none: 'none (skipped)',
+  channel_helsenorge: 'Helsenorge',
+  'channel_digital-mailbox': 'digital mailbox',
+  channel_paper: 'paper',
+  formCompleted: '{n} completed the form',
   released: 'The round was released and is being sent.',
   progress: 'Progress',
   progressLabel: '{pct} % processed',
@@ -578,3 +627,6 @@ export const t = (key: Key, vars: Record<string, string | number> = {}): string 
 /** For keys built from API values (statuses, codes): falls back to the value itself. */
 export const tk = (key: string, fallback?: string): string =>
   key in nb ? t(key as Key) : (fallback ?? key.replace(/^[a-z_]+?_/, ''));
+
+/** The message for an API error code in the interface's language; `fallback` (the server's text) when unknown. */
+export const errorText = (code: string, fallback: string): string => errorMessages[lang.value][code] ?? fallback;

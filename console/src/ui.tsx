@@ -2,8 +2,8 @@ import { signal } from '@preact/signals';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
-import { formatCount, progressPercent, type RoundCounts } from './format';
-import { lang, t, tk } from './i18n';
+import { formatCount, progressOf, type RoundCounts } from './format';
+import { errorText, lang, t, tk } from './i18n';
 
 // ---------- routing (hash based, so the console is plain static files) ----------
 
@@ -101,15 +101,17 @@ export const usePoll = (fn: () => Promise<unknown> | void, ms: number, active: b
 // ---------- presentation ----------
 
 /** An API error, clearly: message, code, and details that are not per-field. */
-export const ErrorBox = ({ error, title }: { error: unknown; title?: string }) => {
+export const ErrorBox = ({ error, title, labels }: { error: unknown; title?: string; labels?: Readonly<Record<string, string>> }) => {
   if (!error) return null;
   const api = error instanceof ApiError ? error : undefined;
+  // Ids in the details (checklist items, …) are shown by their label when the screen knows it.
+  const label = (x: unknown) => (typeof x === 'string' && labels?.[x] ? labels[x] : String(x));
   const message = api
     ? api.code === 'NETWORK'
       ? t('networkError')
       : api.noSuchEndpoint
         ? t('notYetAvailable', { code: api.code })
-        : api.message
+        : errorText(api.code, api.message)
     : error instanceof Error
       ? error.message
       : String(error);
@@ -147,7 +149,17 @@ export const ErrorBox = ({ error, title }: { error: unknown; title?: string }) =
         <ul>
           {Object.entries(detailsObj as Record<string, unknown>).map(([k, v]) => (
             <li key={k}>
-              <code>{k}</code>: {Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? describe(x) : String(x))).join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v)}
+              {Array.isArray(v) && v.every((x) => typeof x === 'string') && labels ? (
+                <ul>
+                  {v.map((x) => (
+                    <li key={String(x)}>{label(x)}</li>
+                  ))}
+                </ul>
+              ) : (
+                <>
+                  <code>{k}</code>: {Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? describe(x) : label(x))).join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v)}
+                </>
+              )}
             </li>
           ))}
         </ul>
@@ -224,8 +236,9 @@ export const StatusBadge = ({ status, prefix = 'status_' }: { status: string; pr
 export const Count = ({ n }: { n: number | undefined }) => <>{n === undefined ? '–' : formatCount(n, lang.value)}</>;
 
 export const Progress = ({ counts, label }: { counts: Partial<RoundCounts> | undefined; label?: string }) => {
-  const pct = progressPercent(counts);
-  const text = t('progressLabel', { pct });
+  // One set of figures for the bar and the text beside it, so they never disagree.
+  const { done, planned, pct } = progressOf(counts);
+  const text = t('progressOf', { done: formatCount(done, lang.value), planned: formatCount(planned, lang.value), pct });
   return (
     <div class="progress-wrap">
       <div
@@ -235,7 +248,7 @@ export const Progress = ({ counts, label }: { counts: Partial<RoundCounts> | und
         aria-valuemin={0}
         aria-valuemax={100}
         aria-valuenow={pct}
-        aria-valuetext={`${text}: ${formatCount(counts?.planned !== undefined ? counts.planned - (counts.pending ?? 0) : 0, lang.value)} / ${formatCount(counts?.planned ?? 0, lang.value)}`}
+        aria-valuetext={text}
       >
         <div class="progress-bar" style={{ width: `${pct}%` }} />
       </div>

@@ -23,6 +23,7 @@ import { HttpLinkProber } from './http/link-prober.js';
 import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { SqsQueueAdmin } from './sqs/queue-admin.js';
 import { SqsWorkQueue } from './sqs/work-queue.js';
+import { DynamoStatistics } from './dynamo/statistics.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? '');
@@ -75,6 +76,7 @@ const build = () => {
   });
   const control = dispatchControl({ batches, queue: dispatchQueue, batchSize: settings.batchSize, window: settings.window });
   const progress = { progress: (roundId: string, planned: number) => batches.progress(roundId, planned) };
+  const statistics = new DynamoStatistics(db, main);
 
   const roundDeps: RoundDeps = {
     projects,
@@ -117,6 +119,7 @@ const build = () => {
     tasks: formTaskIssuer(formTasks, citizenTasks),
     nonResponders: (projectId, formTaskId, nins) => nonResponders({ citizenTasks }, projectId, formTaskId, nins),
     queue: dispatchQueue,
+    statistics,
     clock: () => new Date(),
     settings: {
       leaseMs: settings.leaseMs,
@@ -173,6 +176,7 @@ const build = () => {
     operations,
     testSend,
     dispatchQueue,
+    statistics,
     /** Secret of the keyed hashes that stand in for national IDs (audit, pseudonymous responses). */
     citizenHashKey: () => config.citizenHashKey(),
   };

@@ -15,9 +15,15 @@ export const areas = {
   operations: 'functions/handlers/operations/index.ts',
   inbox: 'functions/handlers/inbox/index.ts',
   rounds: 'functions/handlers/rounds/index.ts',
+  formCallbacks: 'functions/handlers/form-callbacks/index.ts',
+  statistics: 'functions/handlers/statistics/index.ts',
+  openapi: 'functions/handlers/openapi/index.ts',
 } as const;
 
 export type Area = keyof typeof areas;
+
+/** Areas whose Lambda touches no table, queue, bucket or secret: the stack grants them nothing. */
+export const dataFreeAreas: readonly Area[] = ['openapi'];
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -25,6 +31,12 @@ export interface ApiRoute {
   readonly area: Area;
   /** Served by the local runtime only (stand-ins such as /registry/*); the deployed API omits it. */
   readonly localOnly?: true;
+  /**
+   * No bearer token: the deployed API puts no JWT authorizer on it and the handler authenticates
+   * the call itself (or serves nothing private). The text says why, and becomes the cdk-nag
+   * acknowledgement of the unauthenticated route.
+   */
+  readonly public?: string;
 }
 
 const r = (method: ApiRoute['method'], path: string, area: Area): ApiRoute => ({ method, path, area });
@@ -78,6 +90,16 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('GET', '/projects/{projectId}/rounds/{roundId}', 'rounds'),
   r('POST', '/projects/{projectId}/rounds/{roundId}/override', 'rounds'),
   r('POST', '/projects/{projectId}/rounds/{roundId}/cancel', 'rounds'),
+  {
+    ...r('POST', '/form-callbacks/{formTaskId}', 'formCallbacks'),
+    public:
+      'POST /form-callbacks/{formTaskId} is called by external form systems, which hold no user token; each call is authenticated by an HMAC-SHA256 signature keyed with the form task\'s callback secret and must be fresh (5 minutes).',
+  },
+  r('GET', '/operations/statistics', 'statistics'),
+  {
+    ...r('GET', '/openapi.json', 'openapi'),
+    public: 'GET /openapi.json serves the static API description (no data), so tools can read it without a token.',
+  },
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;

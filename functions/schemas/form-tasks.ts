@@ -49,6 +49,17 @@ export const answersBody = z.strictObject({
   answers: z.record(z.string().max(64), z.union([z.string().max(10_000), z.number(), z.null()])),
 });
 
+/**
+ * What an external form system posts to `/form-callbacks/{formTaskId}`. Not strict: such systems
+ * add fields of their own, and the signature covers the whole raw body anyway.
+ */
+export const formCallbackBody = z.object({
+  token: z.string().min(1).max(200),
+  status: z.literal('completed'),
+  at: z.iso.datetime({ offset: true }),
+});
+
+/** Never carries the callback secret or its salt; `completed` is a count, never who. */
 export const formTaskView = (t: FormTask) => ({
   formTaskId: t.formTaskId,
   projectId: t.projectId,
@@ -57,4 +68,5 @@ export const formTaskView = (t: FormTask) => ({
   deadlineDays: t.deadlineDays,
   createdBy: t.createdBy,
   createdAt: t.createdAt,
+  ...(t.form.type === 'external' ? { completed: t.completedCount ?? 0 } : {}),
 });

@@ -27,8 +27,15 @@ export interface HttpRequest<B> {
   readonly query: Readonly<Record<string, string | undefined>>;
   /** Raw text body, for routes that accept text (CSV uploads). */
   readonly text: string;
+  /** The body exactly as received (what a signature over the raw body is computed from). */
+  readonly raw: Buffer;
+  /** Request headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
   readonly contentType: string;
 }
+
+/** A request to a public route (no bearer token): no principal; the route authenticates itself. */
+export type PublicRequest<B> = Omit<HttpRequest<B>, 'principal'>;
 
 export interface HttpResult {
   readonly status: number;
@@ -45,10 +52,22 @@ export interface RouteOptions<S extends z.ZodType | undefined> {
   readonly body?: S;
   /** Also accept these non-JSON content types; the handler reads `text`. */
   readonly textTypes?: readonly string[];
+  /** zod schema of the query string (its parameters as strings); a mismatch is 400. */
+  readonly query?: z.ZodType;
+  /**
+   * For the API description only: the body or query a handler parses itself (an optional body,
+   * a query it reads by hand). Changes nothing about how the request is handled.
+   */
+  readonly describe?: { readonly body?: z.ZodType; readonly query?: z.ZodType; readonly response?: z.ZodType };
+}
+
+export interface PublicRouteOptions<S extends z.ZodType | undefined> extends Omit<RouteOptions<S>, 'roles'> {
+  /** Marks the route as reachable without a token (routes.ts says why, the stack skips the authorizer). */
+  readonly public: true;
 }
 
 export interface Route {
-  readonly options: RouteOptions<z.ZodType | undefined>;
+  readonly options: RouteOptions<z.ZodType | undefined> | PublicRouteOptions<z.ZodType | undefined>;
   readonly run: (req: HttpRequest<unknown>) => Promise<HttpResult>;
 }
 
@@ -57,6 +76,12 @@ export const route = <S extends z.ZodType | undefined = undefined>(
   run: (req: HttpRequest<S extends z.ZodType ? z.infer<S> : undefined>) => Promise<HttpResult>,
 ): Route => ({ options, run: run as Route['run'] });
 
+/** A route without a bearer token (see ApiRoute.public): the handler gets no principal. */
+export const publicRoute = <S extends z.ZodType | undefined = undefined>(
+  options: Omit<PublicRouteOptions<S>, 'public'>,
+  run: (req: PublicRequest<S extends z.ZodType ? z.infer<S> : undefined>) => Promise<HttpResult>,
+): Route => ({ options: { ...options, public: true }, run: run as Route['run'] });
+
 export const ok = (body: unknown, status = 200): HttpResult => ({ status, body });
 
 const mediaType = (headers: HttpEvent['headers']): string => {
@@ -64,9 +89,9 @@ const mediaType = (headers: HttpEvent['headers']): string => {
   return raw.split(';')[0]!.trim().toLowerCase();
 };
 
-const decodeBody = (event: HttpEvent): string => {
-  if (event.body === undefined || event.body === null) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+const rawBody = (event: HttpEvent): Buffer => {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 };
 
 /**
@@ -102,6 +127,14 @@ const parseBody = (r: Route, event: HttpEvent, text: string, type: string): unkn
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new ValidationError('The request is not valid', zodDetails(parsed.error));
   return parsed.data;
+};
+
+const parseQuery = (r: Route, query: Readonly<Record<string, string | undefined>>): Readonly<Record<string, string | undefined>> => {
+  const schema = r.options.query;
+  if (!schema) return query;
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) throw new ValidationError('The query string is not valid', zodDetails(parsed.error));
+  return parsed.data as Record<string, string | undefined>;
 };
 
 const toResponse = (result: HttpResult): HttpResponse => {
@@ -151,20 +184,28 @@ export const httpHandler = (routes: Readonly<Record<string, Route>>) =>
     .handler(async (event) => {
       const r = routes[event.routeKey];
       if (!r) throw new NotFoundError('Route');
-      const principal = parsePrincipal(event.requestContext?.authorizer?.jwt?.claims);
-      if (!principal) throw new UnauthenticatedError();
-      if (!r.options.roles.includes(principal.role)) throw new ForbiddenError(`The ${principal.role} role may not call this endpoint`);
+      let principal: Principal | undefined;
+      if (!('public' in r.options)) {
+        principal = parsePrincipal(event.requestContext?.authorizer?.jwt?.claims);
+        if (!principal) throw new UnauthenticatedError();
+        if (!r.options.roles.includes(principal.role)) throw new ForbiddenError(`The ${principal.role} role may not call this endpoint`);
+      }
       const params = (event.pathParameters ?? {}) as Record<string, string>;
       if (Object.values(params).some((v) => !PATH_ID.test(v))) throw new NotFoundError('Resource');
-      const text = decodeBody(event);
+      const raw = rawBody(event);
+      const text = raw.toString('utf8');
       const type = mediaType(event.headers);
       const body = parseBody(r, event, text, type);
+      const query = parseQuery(r, event.queryStringParameters ?? {});
+      const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
       const result = await r.run({
-        principal,
+        principal: principal as Principal,
         body,
         params,
-        query: event.queryStringParameters ?? {},
+        query,
         text,
+        raw,
+        headers,
         contentType: type,
       });
       return toResponse(result);

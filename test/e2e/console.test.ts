@@ -10,6 +10,8 @@ import { confirmationText, type Preflight } from '../../console/src/format.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { apiRoutes, routeKey } from '../../functions/handlers/routes.js';
 import { serveConsole } from '../../local/console.js';
+import { adapters } from '../../functions/adapters/index.js';
+import { readFile } from 'node:fs/promises';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 
 /**
@@ -309,11 +311,16 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
   s8.run(`the researcher confirms the canary; the round completes and its counts add up on the screen${s8.note}`, async () => {
     const page = pages.researcher!;
     await page.goto(`${platform.url}/console/#/projects/${encodeURIComponent(state.projectId!)}/rounds/${encodeURIComponent(state.roundId!)}`);
-    await page.getByRole('heading', { level: 1, name: `Runde ${state.roundId}` }).waitFor();
+    // Rounds are named for people: number in the project, letter and version, recipients.
+    await page.getByRole('heading', { level: 1, name: /^Runde \d+ · Invitasjon v2 · / }).waitFor();
     await page.getByRole('button', { name: 'Prøveutsendingen ser bra ut – send resten' }).click();
     await expect.poll(() => page.locator('.summary').textContent(), { timeout: 120_000, interval: 1000 }).toContain('Fullført');
     const bar = page.getByRole('progressbar', { name: 'Framdrift' });
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');
+    // The completed state is worded as completed, and the figure beside the bar is the bar's.
+    await page.getByText(/^Runden er fullført: alle .* mottakere er behandlet\.$/).waitFor();
+    expect(await page.locator('main').textContent()).not.toContain('sendes nå');
+    expect(await page.locator('.progress-text').textContent()).toMatch(/ \(100 %\)$/);
     const count = async (k: string) => Number(((await page.locator(`td[data-count="${k}"]`).textContent()) ?? '').replace(/\D/g, ''));
     const planned = await count('planned');
     const parts = await Promise.all(['sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled', 'pending'].map(count));
@@ -342,5 +349,34 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     expect(await page.locator('main').textContent()).not.toContain(nin);
     expect(await page.locator('main').textContent()).toContain(state.roundId!);
     await shot(page, '09-complaint-lookup');
+  });
+
+  const s10 = step(['GET /operations/statistics']);
+  s10.run(`operations reads the usage statistics as a chart and a table, and downloads them as CSV${s10.note}`, async () => {
+    const page = pages.operations!;
+    // Counters as the engine leaves them after committing batches (this month, two organisations).
+    const month = new Date().toISOString().slice(0, 7);
+    await adapters().statistics.record([
+      { organization: 'helse-vest', month, channel: 'helsenorge', sent: 1_200, skipped: 0, failed: 3 },
+      { organization: 'helse-vest', month, channel: 'none', sent: 0, skipped: 40, failed: 0 },
+      { organization: 'uio', month, channel: 'paper', sent: 75, skipped: 0, failed: 0 },
+    ]);
+    await page.getByRole('link', { name: 'Statistikk' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Bruksstatistikk' }).waitFor();
+    const table = page.getByTestId('statistics-table');
+    await expect.poll(async () => (await table.textContent()) ?? '').toContain('helse-vest');
+    const rows = await table.locator('tbody tr').allTextContents();
+    expect(rows).toHaveLength(3);
+    expect(rows.join('\n')).toContain(`${month}helse-vestHelsenorge1\u00a0200`);
+    expect(await page.getByRole('img', { name: 'Sendte brev per måned og kanal' }).count()).toBe(1);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Last ned CSV' }).click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.split('\r\n').filter(Boolean)).toEqual([
+      'organization,month,channel,sent,skipped,failed',
+      `helse-vest,${month},helsenorge,1200,0,3`,
+      `helse-vest,${month},none,0,40,0`,
+      `uio,${month},paper,75,0,0`,
+    ]);
+    await shot(page, '10-statistics');
   });
 });

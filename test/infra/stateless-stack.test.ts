@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { apiRoutes, queueConsumers, routeKey } from '../../functions/handlers/routes.js';
+import { apiRoutes, dataFreeAreas, queueConsumers, routeKey } from '../../functions/handlers/routes.js';
 import { dlqEnvVar } from '../../lib/constructs/data-access.js';
 import { buckets, queues, tables, type QueueId } from '../../lib/resources.js';
 import { HEALTH_ENTRY } from '../../lib/stateless-stack.js';
@@ -50,10 +50,11 @@ describe('HTTP API', () => {
   it.each([
     ['the real routes', real.stateless],
     ['the fixture routes', fixture.stateless],
-  ])('puts the JWT authorizer on every route except GET /health (%s)', (_, t) => {
+  ])('puts the JWT authorizer on every route except GET /health and the routes marked public (%s)', (_, t) => {
     const id = authorizerId(t);
+    const open = new Set(['GET /health', ...apiRoutes.filter((r) => r.public).map(routeKey)]);
     for (const p of routesOf(t)) {
-      if (p.RouteKey === 'GET /health') {
+      if (open.has(String(p.RouteKey))) {
         expect(p.AuthorizationType ?? 'NONE').toBe('NONE');
         expect(p.AuthorizerId).toBeUndefined();
       } else {
@@ -61,6 +62,11 @@ describe('HTTP API', () => {
         expect(p.AuthorizerId, String(p.RouteKey)).toEqual({ Ref: id });
       }
     }
+  });
+
+  it('leaves exactly the callback and API-description routes open, besides /health', () => {
+    const open = routesOf(real.stateless).filter((p) => (p.AuthorizationType ?? 'NONE') === 'NONE').map((p) => p.RouteKey);
+    expect(open.sort()).toEqual(['GET /health', 'GET /openapi.json', 'POST /form-callbacks/{formTaskId}']);
   });
 
   it('takes the authorizer issuer and audience from context', () => {
@@ -104,7 +110,12 @@ describe('Lambdas', () => {
     for (const t of [real.stateless, fixture.stateless]) {
       for (const [id, p] of resourcesOf(t, 'AWS::Lambda::Function')) {
         if (p.Description === 'research-dispatch health check') continue;
-        const vars = Object.keys((p.Environment as { Variables: Record<string, unknown> }).Variables);
+        const vars = Object.keys((p.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {});
+        if (dataFreeAreas.some((a) => p.Description === `research-dispatch API: ${a}`)) {
+          // Serves a static document: no table, queue, bucket or secret to reach.
+          for (const name of expected) expect(vars, `${id} has ${name}`).not.toContain(name);
+          continue;
+        }
         for (const name of expected) expect(vars, `${id} lacks ${name}`).toContain(name);
         expect(vars, 'the hash key itself never goes into the function configuration').not.toContain('CITIZEN_HASH_KEY');
       }

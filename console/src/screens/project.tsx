@@ -1,16 +1,21 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, seg, type ListUpload, type Letter, type Project, type Round } from '../api';
-import { formatCount, formatTime } from '../format';
+import { formatCount, formatTime, roundName, roundNumbers } from '../format';
+
+const LIVE = new Set(['dispatching', 'canary_hold', 'paused', 'scheduled']);
 import { getAudit, getProject, listFormTasks, listLetters, listLists, listRounds, projectPath, type KnownList } from '../data';
 import { lang, t, tk } from '../i18n';
 import { remember, type Session } from '../session';
-import { Count, ErrorBox, Field, fieldError, Link, navigate, Notice, PageTitle, Progress, StatusBadge, useAsync } from '../ui';
+import { Count, ErrorBox, Field, fieldError, Link, navigate, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
 import { rememberRound } from './round';
 
 export const ProjectScreen = ({ session, projectId }: { session: Session; projectId: string }) => {
   const project = useAsync((s) => getProject(projectId, s), [projectId]);
   const letters = useAsync((s) => listLetters(projectId, s), [projectId]);
   const rounds = useAsync((s) => listRounds(projectId, s), [projectId]);
+  // Progress moves without reloading while a round is being sent.
+  const anyLive = (rounds.data ?? []).some((r) => LIVE.has(r.status));
+  usePoll(async () => rounds.set(await listRounds(projectId)), 2000, anyLive);
   const lists = useAsync((s) => listLists(projectId, s), [projectId]);
   const [notice, setNotice] = useState<string>();
   const [error, setError] = useState<unknown>();
@@ -133,14 +138,24 @@ const FormTasksSection = ({ projectId }: { projectId: string }) => {
   const [deadline, setDeadline] = useState('');
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
+  const [secret, setSecret] = useState<string>();
   return (
     <section aria-labelledby="ft-h">
+      {secret ? (
+        <div class="warning-box" role="status">
+          <p>{t('callbackSecretOnce')}</p>
+          <p>
+            <code data-testid="callback-secret">{secret}</code>
+          </p>
+        </div>
+      ) : null}
       <h2 id="ft-h">{t('formTasksTitle')}</h2>
       {known.length ? (
         <ul>
           {known.map((f) => (
             <li key={f.formTaskId}>
               {f.title} – <Link to={`/projects/${seg(projectId)}/form-tasks/${seg(f.formTaskId)}`}>{t('responses')}</Link>
+              {f.completed !== undefined ? <span class="hint"> · {t('formCompleted', { n: formatCount(f.completed, lang.value) })}</span> : null}
             </li>
           ))}
         </ul>
@@ -168,7 +183,7 @@ const FormTasksSection = ({ projectId }: { projectId: string }) => {
                     ],
                   };
             try {
-              const ft = await api.post<{ formTaskId: string }>(`${projectPath(projectId)}/form-tasks`, {
+              const ft = await api.post<{ formTaskId: string; callbackSecret?: string }>(`${projectPath(projectId)}/form-tasks`, {
                 title,
                 form,
                 ...(deadline ? { deadlineDays: Number(deadline) } : {}),
@@ -176,6 +191,8 @@ const FormTasksSection = ({ projectId }: { projectId: string }) => {
               remember(projectId, (r) => r.formTasks.push({ formTaskId: ft.formTaskId, title }));
               tasks.reload();
               setNotice(t('formTaskCreated'));
+              // Shown this once: the platform keeps only what it needs to verify callbacks.
+              setSecret(ft.callbackSecret);
               setTitle('');
             } catch (err) {
               setError(err);
@@ -365,6 +382,7 @@ const RoundsSection = ({
   const [err, setErr] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const chosenLetter = letterId || letters[0]?.letterId || '';
+  const numbers = roundNumbers(rounds ?? []);
   return (
     <section aria-labelledby="rounds-h">
       <h2 id="rounds-h">{t('roundsTitle')}</h2>
@@ -384,7 +402,17 @@ const RoundsSection = ({
             {rounds.map((r) => (
               <tr key={r.roundId}>
                 <th scope="row">
-                  <Link to={`/projects/${seg(projectId)}/rounds/${seg(r.roundId)}`}>{r.roundId}</Link>
+                  <Link to={`/projects/${seg(projectId)}/rounds/${seg(r.roundId)}`}>
+                    {roundName(
+                      {
+                        number: numbers.get(r.roundId),
+                        letterTitle: letters.find((l) => l.letterId === r.letterId)?.title,
+                        version: r.letterVersion,
+                        recipients: r.counts?.planned ?? r.preflight?.total,
+                      },
+                      lang.value,
+                    )}
+                  </Link>
                 </th>
                 <td>
                   {letters.find((l) => l.letterId === r.letterId)?.title ?? r.letterId ?? '–'}
@@ -393,7 +421,7 @@ const RoundsSection = ({
                 <td>
                   <StatusBadge status={r.status} prefix="rstatus_" />
                 </td>
-                <td>{r.counts ? <Progress counts={r.counts} label={`${t('progress')} ${r.roundId}`} /> : '–'}</td>
+                <td>{r.counts ? <Progress counts={r.counts} label={`${t('progress')} ${numbers.get(r.roundId) ?? r.roundId}`} /> : '–'}</td>
               </tr>
             ))}
           </tbody>

@@ -269,7 +269,7 @@ export const ReviewScreen = ({ projectId }: { session: Session; projectId: strin
           ))}
         </fieldset>
         <Field label={t('comment')}>{(p) => <textarea {...p} rows={3} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />}</Field>
-        <ErrorBox error={error} />
+        <ErrorBox error={error} labels={Object.fromEntries((items.data ?? DEFAULT_CHECKLIST).map((i) => [i.id, i.label]))} />
         <Notice>{notice}</Notice>
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { confirmationSegments, type Preflight, type RoundCounts } from '../format';
-import { getLetter, getProject, getRound, projectPath } from '../data';
+import { confirmationSegments, formatCount, roundName, roundNumbers, type Preflight, type RoundCounts } from '../format';
+import { getLetter, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
 import { ActionDialog, Count, ErrorBox, Link, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
@@ -101,6 +101,7 @@ export const CountsTable = ({ counts, skipReasons }: { counts: Partial<RoundCoun
 export const RoundScreen = ({ session, projectId, roundId }: { session: Session; projectId: string; roundId: string }) => {
   const project = useAsync((s) => getProject(projectId, s), [projectId]);
   const round = useAsync((s) => getRound(projectId, roundId, s), [projectId, roundId]);
+  const siblings = useAsync((s) => listRounds(projectId, s), [projectId]);
   const known = recallRound(roundId);
   const r: Round | undefined = round.data ? { ...known, ...round.data, preflight: round.data.preflight ?? known?.preflight, findings: round.data.findings ?? known?.findings } : known;
   const letterId = r?.letterId;
@@ -138,13 +139,25 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const role = session.identity.role;
   const version = r?.letterVersion ?? letter.data?.version;
   const title = letter.data?.title ?? r?.letterId ?? '';
+  const name = roundName(
+    {
+      number: siblings.data ? roundNumbers(siblings.data).get(roundId) : undefined,
+      letterTitle: letter.data?.title,
+      version,
+      recipients: r?.counts?.planned ?? r?.preflight?.total,
+    },
+    lang.value,
+  );
 
   return (
     <section>
       <p>
         <Link to={`/projects/${seg(projectId)}`}>← {project.data?.title ?? t('back')}</Link>
       </p>
-      <PageTitle>{t('roundTitle', { id: roundId })}</PageTitle>
+      <PageTitle>{name}</PageTitle>
+      <p class="hint">
+        {t('roundIdLabel')}: <code>{roundId}</code>
+      </p>
       <ErrorBox error={round.error} />
       {r ? (
         <>
@@ -173,7 +186,18 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
               <CountsTable counts={r.counts} skipReasons={r.skipReasons} />
             </section>
           ) : null}
-          <Notice>{notice}</Notice>
+          {/* Once the round is over, say so: the "being sent" notice of the release no longer holds. */}
+          {r.status === 'completed' ? (
+            <p class="notice" role="status">
+              {t('roundCompleted', { n: formatCount(r.counts?.planned ?? 0, lang.value) })}
+            </p>
+          ) : r.status === 'cancelled' ? (
+            <p class="notice" role="status">
+              {t('roundCancelledDone')}
+            </p>
+          ) : (
+            <Notice>{notice}</Notice>
+          )}
           <ErrorBox error={dialog ? undefined : error} />
           <div class="actions">
             {role === 'researcher' && (r.status === 'ready' || r.status === 'held') ? (

@@ -114,6 +114,40 @@ export class DynamoCitizenTaskRepository implements CitizenTaskRepository {
     return new Map(found.map((i) => [String(i.pk).replace(/^CIT#/, ''), strip<CitizenTask>(i)]));
   }
 
+  async markCompleted(nin: string, task: CitizenTask, at: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.citizens,
+                Key: keys.task(nin, task.taskId),
+                UpdateExpression: 'SET #s = :answered, answeredAt = :at, completedBy = :external',
+                ConditionExpression: '#s = :sent',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':answered': 'answered', ':sent': 'sent', ':at': at, ':external': 'external-form' },
+              },
+            },
+            {
+              Update: {
+                TableName: this.main,
+                Key: keys.formTask(task.projectId, task.formTaskId),
+                UpdateExpression: 'ADD completedCount :one',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':one': 1 },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
   async recordAnswer(nin: string, taskId: string, response: FormResponse, now: string): Promise<boolean> {
     try {
       await this.db.send(

@@ -24,6 +24,11 @@ export const keys = {
     sk: `RESPONSE#${formTaskId}#${recipient}`,
   }),
 
+  /** A usage counter: one item per month, organisation and channel; a month's counters are one query. */
+  statistics: (month: string, organization: string, channel: string) => ({ pk: `STATS#${month}`, sk: `${organization}#${channel}` }),
+  /** Marks a batch's statistics as recorded (exactly-once per batch key). */
+  statisticsBatch: (batchKey: string) => ({ pk: `STATSBATCH#${batchKey}`, sk: 'RECORDED' }),
+
   // recipients table: accepted recipients of a list, in numbered chunks
   recipientChunk: (listId: string, chunk: number) => ({ listId, chunk }),
 

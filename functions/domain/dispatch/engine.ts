@@ -7,6 +7,7 @@ import type { Project } from '../projects/project.js';
 import { DUPLICATE_WINDOW_DAYS } from '../rounds/preflight.js';
 import { isReleased, type ReleasedRound, type Round, type RoundLayout } from '../rounds/round.js';
 import { newId } from '../shared/ids.js';
+import { statisticsForBatch } from '../statistics/statistics.js';
 import { deltaOf, isDone, isTerminal, type BatchState, type RecipientOutcome } from './batch.js';
 import type { Channel, ChannelResult, Dispatchable } from './channels.js';
 import { decide } from './decide.js';
@@ -338,9 +339,10 @@ const commit = async (deps: EngineDeps, c: Claimed, next: RecipientOutcome[], en
   await deps.batches.commit(ref, c.leaseId, { outcomes: next, chained }, delta, { canary: c.range.canary, keepMarker });
   // The marker of a call we gave up on goes when the call settles (or expires with the lease).
   if (keepMarker) void Promise.all(unsettled).then(() => deps.batches.abandon(ref, c.leaseId)).catch(() => undefined);
-  if (deps.statistics && (Object.keys(delta.channels).length || delta.counters.failed || entries.length)) {
-    const skipped = (delta.counters.skippedReserved ?? 0) + (delta.counters.skippedWithdrawn ?? 0) + (delta.counters.skippedDuplicate ?? 0) + (delta.counters.skippedOther ?? 0);
-    await deps.statistics.record({ organization: c.gate.project!.organization, at: deps.clock().toISOString(), channels: delta.channels, skipped, failed: delta.counters.failed ?? 0 });
+  if (deps.statistics) {
+    // After the commit, without a key: a crash between the two can only undercount a batch, never count it twice.
+    const decided = entries.filter((e) => !e.test).map((e) => ({ outcome: e.outcome, ...(e.channel && e.outcome !== 'skipped' ? { channel: e.channel } : {}) }));
+    if (decided.length > 0) await deps.statistics.record(statisticsForBatch(c.gate.project!.organization, deps.clock(), decided));
   }
   const done = isDone({ outcomes: next });
   if (done) await afterDone(deps, round, c.range.canary);

@@ -2,6 +2,7 @@ import type { CitizenFactsReader } from '../citizens/registries.js';
 import type { Language, LetterVersion } from '../letters/letter.js';
 import type { Recipient } from '../lists/recipient-list.js';
 import type { Project } from '../projects/project.js';
+import type { StatisticsRecorder } from '../statistics/ports.js';
 import type { Counts, Round, Waiting } from '../rounds/round.js';
 import type { BatchState, CountDelta } from './batch.js';
 import type { Channel, ChannelGateway } from './channels.js';
@@ -167,11 +168,6 @@ export interface TaskIssuer {
   ): Promise<Map<string, { taskId: string; link?: string }>>;
 }
 
-/** Per-organisation volumes (statistics and invoicing), added when letters are committed. */
-export interface DispatchStatistics {
-  record(entry: { organization: string; at: string; channels: Partial<Record<Channel, number>>; skipped: number; failed: number }): Promise<void>;
-}
-
 export interface EngineSettings {
   /** How long a claim holds; at least the worker's timeout, so an expired lease means a dead worker. */
   readonly leaseMs: number;
@@ -196,7 +192,8 @@ export interface EngineDeps {
   /** Reminder rounds: those of `nins` who still have the form task open and unanswered. */
   readonly nonResponders: (projectId: string, formTaskId: string, nins: readonly string[]) => Promise<Set<string>>;
   readonly queue: DispatchQueue;
-  readonly statistics?: DispatchStatistics;
+  /** Per-organisation volumes (statistics and invoicing), added when a batch commits. */
+  readonly statistics?: StatisticsRecorder;
   readonly clock: () => Date;
   readonly settings: EngineSettings;
 }

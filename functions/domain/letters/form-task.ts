@@ -31,6 +31,10 @@ export interface FormTask {
   readonly deadlineDays: number;
   readonly createdBy: string;
   readonly createdAt: string;
+  /** External forms: salt of the callback secret (the secret is derived, never stored). */
+  readonly callbackSalt?: string;
+  /** External forms: how many recipients' form systems reported completion (a count, never who). */
+  readonly completedCount?: number;
 }
 
 export const DEFAULT_DEADLINE_DAYS = 30;

@@ -54,6 +54,8 @@ export const createFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'audi
     deadlineDays: input.deadlineDays ?? DEFAULT_DEADLINE_DAYS,
     createdBy: principal.sub,
     createdAt: nowIso(),
+    // External forms: the salt their callback secret is derived from (form-callbacks.ts).
+    ...(input.form.type === 'external' ? { callbackSalt: randomBytes(16).toString('base64url'), completedCount: 0 } : {}),
   };
   await deps.formTasks.createFormTask(task);
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'form_task.created', { formTaskId: task.formTaskId, type: task.form.type }));

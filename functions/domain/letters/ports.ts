@@ -68,4 +68,10 @@ export interface CitizenTaskRepository {
    * task being unanswered and its deadline after `now`; false when that condition failed.
    */
   recordAnswer(nin: string, taskId: string, response: FormResponse, now: string): Promise<boolean>;
+  /**
+   * An external form reported completed: marks the citizen's task answered (so reminders skip
+   * them) and counts it on the form task, atomically, conditional on the task still being
+   * unanswered; false when it already was (nothing changed).
+   */
+  markCompleted(nin: string, task: CitizenTask, at: string): Promise<boolean>;
 }

@@ -1,22 +1,27 @@
 import { adapters } from '../../adapters/index.js';
 import { createFormTask, formResponses, listFormTasks, loadFormTask, responsesCsv } from '../../domain/letters/form-tasks.js';
+import { callbackSecret } from '../../domain/letters/form-callbacks.js';
 import { createFormTaskBody, formTaskView } from '../../schemas/form-tasks.js';
 import { ValidationError } from '../../shared/errors.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
+import { z } from 'zod';
 
 const STAFF = ['researcher', 'superuser', 'operations'] as const;
 
 export const routes = {
-  'POST /projects/{projectId}/form-tasks': route({ roles: ['researcher'], body: createFormTaskBody }, async ({ principal, params, body }) =>
-    ok(formTaskView(await createFormTask(adapters(), principal, params.projectId!, body)), 201),
-  ),
+  'POST /projects/{projectId}/form-tasks': route({ roles: ['researcher'], body: createFormTaskBody }, async ({ principal, params, body }) => {
+    const task = await createFormTask(adapters(), principal, params.projectId!, body);
+    // Shown once, here: only its salt is stored, and no other answer carries it.
+    const secret = task.callbackSalt ? { callbackSecret: callbackSecret(task, adapters().citizenHashKey()) } : {};
+    return ok({ ...formTaskView(task), ...secret }, 201);
+  }),
   'GET /projects/{projectId}/form-tasks': route({ roles: STAFF }, async ({ principal, params }) =>
     ok({ items: (await listFormTasks(adapters(), principal, params.projectId!)).map(formTaskView) }),
   ),
   'GET /projects/{projectId}/form-tasks/{formTaskId}': route({ roles: STAFF }, async ({ principal, params }) =>
     ok(formTaskView(await loadFormTask(adapters(), principal, params.projectId!, params.formTaskId!))),
   ),
-  'GET /projects/{projectId}/form-tasks/{formTaskId}/responses': route({ roles: ['researcher'] }, async ({ principal, params, query }) => {
+  'GET /projects/{projectId}/form-tasks/{formTaskId}/responses': route({ roles: ['researcher'], describe: { query: z.object({ format: z.enum(['json', 'csv']).optional() }) } }, async ({ principal, params, query }) => {
     const format = query.format ?? 'json';
     if (format !== 'json' && format !== 'csv') throw new ValidationError('format is json or csv', [{ field: 'format', message: 'json or csv' }]);
     const { formTask, responses } = await formResponses(adapters(), principal, params.projectId!, params.formTaskId!);

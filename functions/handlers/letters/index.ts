@@ -4,8 +4,12 @@ import { approveLetterVersion } from '../../domain/projects/approval.js';
 import { approveLetterBody, createLetterBody, editLetterBody, letterSummaryView, letterView } from '../../schemas/letters.js';
 import { ValidationError } from '../../shared/errors.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
+import { z } from 'zod';
 
 const STAFF = ['researcher', 'superuser', 'operations'] as const;
+
+/** For the API description; `versionQuery` below is what reads it. */
+const versionParam = z.object({ version: z.string().regex(/^[1-9][0-9]*$/).optional().meta({ description: 'a version number; default the latest' }) });
 
 const versionQuery = (raw: string | undefined): number | undefined => {
   if (raw === undefined || raw === '') return undefined;
@@ -22,7 +26,7 @@ export const routes = {
   'GET /projects/{projectId}/letters': route({ roles: STAFF }, async ({ principal, params }) =>
     ok({ items: (await listLetters(adapters(), principal, params.projectId!)).map(letterSummaryView) }),
   ),
-  'GET /projects/{projectId}/letters/{letterId}': route({ roles: STAFF }, async ({ principal, params, query }) => {
+  'GET /projects/{projectId}/letters/{letterId}': route({ roles: STAFF, describe: { query: versionParam } }, async ({ principal, params, query }) => {
     const { letter, version } = await loadLetter(adapters(), principal, params.projectId!, params.letterId!, versionQuery(query.version));
     return ok(letterView(letter, version));
   }),
@@ -30,7 +34,7 @@ export const routes = {
     const { letter, version } = await editLetter(adapters(), principal, params.projectId!, params.letterId!, body);
     return ok(letterView(letter, version));
   }),
-  'POST /projects/{projectId}/letters/{letterId}/check': route({ roles: ['researcher', 'superuser'] }, async ({ principal, params, query }) =>
+  'POST /projects/{projectId}/letters/{letterId}/check': route({ roles: ['researcher', 'superuser'], describe: { query: versionParam } }, async ({ principal, params, query }) =>
     ok(await checkLetter(adapters(), principal, params.projectId!, params.letterId!, versionQuery(query.version))),
   ),
   'POST /projects/{projectId}/letters/{letterId}/approve': route({ roles: ['superuser'], body: approveLetterBody }, async ({ principal, params, body }) => {

@@ -31,7 +31,7 @@ export const routes = {
   'POST /projects/{projectId}/submit': route({ roles: ['researcher'] }, async ({ principal, params }) =>
     ok(projectView(await submitProject(adapters(), principal, params.projectId!))),
   ),
-  'POST /projects/{projectId}/approve': route({ roles: ['superuser'] }, async ({ principal, params, text }) => {
+  'POST /projects/{projectId}/approve': route({ roles: ['superuser'], describe: { body: approveProjectBody } }, async ({ principal, params, text }) => {
     const { project, letters } = await approveProject(adapters(), principal, params.projectId!, optionalBody(approveProjectBody, text));
     return ok({ ...projectView(project), approvedLetters: letters });
   }),

@@ -1,0 +1,94 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { DomainError, ConflictError, NotFoundError } from '../../shared/errors.js';
+import { auditScope } from '../projects/use-cases.js';
+import type { AuditLog } from '../shared/audit.js';
+import { nowIso } from '../shared/ids.js';
+import type { FormTask } from './form-task.js';
+import { pseudonymFor } from './form-tasks.js';
+import type { CitizenTaskRepository, FormTaskRepository } from './ports.js';
+
+/** How far a callback's `at` may be from now, either way, before it is refused as stale. */
+export const CALLBACK_WINDOW_MS = 5 * 60_000;
+
+export class BadSignatureError extends DomainError {
+  constructor() {
+    super('BAD_SIGNATURE', 401, 'The X-Signature header is missing or does not match the body');
+  }
+}
+
+export class StaleCallbackError extends ConflictError {
+  constructor() {
+    super('STALE_CALLBACK', 'The callback is more than 5 minutes away from now; send a fresh one');
+  }
+}
+
+/**
+ * The form task's callback secret, derived (HKDF-SHA256) from the platform's secret key and the
+ * task's own salt. Only the salt is stored: the table alone, without the key held in Secrets
+ * Manager, does not give anyone the power to sign callbacks. The secret is shown once, at
+ * creation; recomputing it here is how callbacks are verified.
+ */
+export const callbackSecret = (task: Pick<FormTask, 'projectId' | 'formTaskId' | 'callbackSalt'>, platformKey: string): string => {
+  if (!task.callbackSalt) throw new Error('this form task takes no callbacks');
+  const info = `form-callback-secret:v1:${task.projectId}:${task.formTaskId}`;
+  return Buffer.from(hkdfSync('sha256', platformKey, task.callbackSalt, info, 32)).toString('base64url');
+};
+
+/** The `X-Signature` value an external form system sends for `raw` (what its tests and ours compute). */
+export const signCallback = (secret: string, raw: Buffer | string): string => `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+
+/** Constant-time comparison of the header with the expected signature; any malformed header fails. */
+export const signatureMatches = (secret: string, raw: Buffer, header: string | undefined): boolean => {
+  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(header?.trim() ?? '');
+  if (!m) return false;
+  const expected = createHmac('sha256', secret).update(raw).digest();
+  return timingSafeEqual(expected, Buffer.from(m[1]!, 'hex'));
+};
+
+export interface FormCallback {
+  readonly token: string;
+  readonly status: 'completed';
+  readonly at: string;
+}
+
+export interface FormCallbackDeps {
+  readonly formTasks: Pick<FormTaskRepository, 'getFormTask'>;
+  readonly citizenTasks: Pick<CitizenTaskRepository, 'findByToken' | 'markCompleted'>;
+  readonly audit: AuditLog;
+  readonly citizenHashKey: () => string;
+}
+
+/**
+ * An external form system reports that a citizen completed the form. The order of the checks is
+ * what keeps it safe: an unknown token (or one of another form task) is 404 before anything else,
+ * the same answer whether the form task exists or not; then the signature over the raw body (401);
+ * only a signed callback learns that it is stale (409). Completing is conditional on the task
+ * still being open, so a replay, or another signed body for a token already completed, changes
+ * nothing and answers the same.
+ */
+export const receiveFormCallback = async (
+  deps: FormCallbackDeps,
+  input: { readonly formTaskId: string; readonly raw: Buffer; readonly signature: string | undefined; readonly callback: FormCallback },
+  now: string = nowIso(),
+): Promise<void> => {
+  const notFound = () => new NotFoundError('Form callback target');
+  const found = await deps.citizenTasks.findByToken(input.callback.token);
+  if (!found || found.task.formTaskId !== input.formTaskId) throw notFound();
+  const formTask = await deps.formTasks.getFormTask(found.task.projectId, input.formTaskId);
+  if (!formTask || formTask.form.type !== 'external' || !formTask.callbackSalt) throw notFound();
+
+  const key = deps.citizenHashKey();
+  if (!signatureMatches(callbackSecret(formTask, key), input.raw, input.signature)) throw new BadSignatureError();
+  const at = Date.parse(input.callback.at);
+  if (!Number.isFinite(at) || Math.abs(Date.parse(now) - at) > CALLBACK_WINDOW_MS) throw new StaleCallbackError();
+
+  const completed = await deps.citizenTasks.markCompleted(found.nin, found.task, new Date(at).toISOString());
+  if (!completed) return; // already completed: a replay or a second report is harmless
+  await deps.audit.append(auditScope(formTask.projectId), {
+    at: now,
+    actor: 'external-form',
+    role: 'system',
+    action: 'form_task.completed',
+    details: { formTaskId: formTask.formTaskId, recipient: pseudonymFor(found.nin, formTask.projectId, key) },
+  });
+};

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adapters } from '../../functions/adapters/index.js';
+import { signCallback } from '../../functions/domain/letters/form-callbacks.js';
+import { createTaskForDelivery, nonResponders } from '../../functions/domain/letters/form-tasks.js';
+import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
+import { request, startTestPlatform, type ApiResponse, type TestPlatform } from '../setup/platform.js';
+
+/**
+ * External form completion through the API: the secret is shown once, callbacks are verified by
+ * HMAC over the raw body within a 5-minute window, replays change nothing, and a completed task
+ * leaves reminder rounds — the researcher sees how many completed, never who.
+ */
+let p: TestPlatform;
+beforeAll(async () => {
+  p = await startTestPlatform({ pollers: false });
+});
+afterAll(async () => {
+  await p?.stop();
+});
+
+const ola = { sub: 'ola', role: 'researcher', org: 'uio' } as const;
+const nins = syntheticNins(3, 52_000) as [string, string, string];
+const [anne, bjorn, cato] = nins;
+
+let projectId: string;
+let formTaskId: string;
+let otherFormTaskId: string;
+let secret: string;
+let otherSecret: string;
+const tokens = new Map<string, string>();
+
+const post = (path: string, raw: string, headers: Record<string, string> = {}): Promise<ApiResponse> =>
+  request(`${p.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
+const bodyFor = (token: string, at = new Date().toISOString()) => JSON.stringify({ token, status: 'completed', at });
+const callback = (id: string, raw: string, key = secret) => post(`/form-callbacks/${id}`, raw, { 'x-signature': signCallback(key, raw) });
+const completedCount = async () => (await p.as(ola).get(`/projects/${projectId}/form-tasks/${formTaskId}`)).body.completed;
+
+describe('external form callbacks', () => {
+  beforeAll(async () => {
+    projectId = (await p.as(ola).post('/projects', { title: 'Skjemastudien', organization: 'uio', allowedLinkDomains: ['skjema.example.org'] })).body.projectId;
+    const form = { type: 'external', url: 'https://skjema.example.org/s/123' };
+    const created = await p.as(ola).post(`/projects/${projectId}/form-tasks`, { title: 'Spørreskjema', form });
+    expect(created.status, created.text).toBe(201);
+    formTaskId = created.body.formTaskId;
+    secret = created.body.callbackSecret;
+    const other = await p.as(ola).post(`/projects/${projectId}/form-tasks`, { title: 'Et annet', form });
+    otherFormTaskId = other.body.formTaskId;
+    otherSecret = other.body.callbackSecret;
+    for (const [i, nin] of nins.entries()) {
+      const d = await createTaskForDelivery(adapters(), { nin, projectId, formTaskId, deliveryId: `dlv_${i}`, language: 'nb', now: new Date().toISOString() });
+      tokens.set(nin, d.task.token!);
+    }
+  });
+
+  it('returns the callback secret once, at creation, and never again', async () => {
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(otherSecret).not.toBe(secret);
+    const one = await p.as(ola).get(`/projects/${projectId}/form-tasks/${formTaskId}`);
+    const all = await p.as(ola).get(`/projects/${projectId}/form-tasks`);
+    for (const res of [one, all]) {
+      expect(res.status).toBe(200);
+      expect(res.text).not.toContain(secret);
+      expect(res.text).not.toMatch(/callbackSecret|callbackSalt/);
+    }
+    expect(one.body.completed).toBe(0);
+    const internal = await p.as(ola).post(`/projects/${projectId}/form-tasks`, { title: 'Intern', form: { type: 'internal', questions: [{ id: 'q', text: { nb: 'Q' }, type: 'text' }] } });
+    expect(internal.status).toBe(201);
+    expect(internal.body.callbackSecret).toBeUndefined();
+  });
+
+  it('refuses a missing, malformed or wrong signature with 401 BAD_SIGNATURE and changes nothing', async () => {
+    const raw = bodyFor(tokens.get(anne)!);
+    const cases: Record<string, string>[] = [
+      {},
+      { 'x-signature': 'sha256=' },
+      { 'x-signature': signCallback(secret, raw).replace('sha256=', 'sha1=') },
+      { 'x-signature': signCallback(otherSecret, raw) },
+      { 'x-signature': signCallback(secret, raw + ' ') },
+    ];
+    for (const headers of cases) {
+      const res = await post(`/form-callbacks/${formTaskId}`, raw, headers);
+      expect(res.status, res.text).toBe(401);
+      expect(res.body.error.code).toBe('BAD_SIGNATURE');
+    }
+    expect(await completedCount()).toBe(0);
+  });
+
+  it('answers 404 for an unknown token, the same whether the form task exists or not', async () => {
+    const raw = bodyFor('no-such-token');
+    const existing = await callback(formTaskId, raw);
+    const missing = await callback('frm_doesnotexist', raw);
+    expect(existing.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(existing.text).toBe(missing.text);
+    // A real token under another form task's path is unknown there too.
+    const crossed = await callback(otherFormTaskId, bodyFor(tokens.get(anne)!), otherSecret);
+    expect(crossed.status).toBe(404);
+    expect(crossed.text).toBe(missing.text);
+  });
+
+  it('refuses a signed callback more than 5 minutes away with 409 STALE_CALLBACK', async () => {
+    for (const offset of [-6 * 60_000, 6 * 60_000]) {
+      const res = await callback(formTaskId, bodyFor(tokens.get(anne)!, new Date(Date.now() + offset).toISOString()));
+      expect(res.status, res.text).toBe(409);
+      expect(res.body.error.code).toBe('STALE_CALLBACK');
+    }
+    expect(await completedCount()).toBe(0);
+  });
+
+  it('refuses a body that is not a completion (400) before looking at anything else', async () => {
+    const notJson = await callback(formTaskId, '{"token":');
+    expect(notJson.status).toBe(400);
+    const wrong = await callback(formTaskId, JSON.stringify({ token: tokens.get(anne), status: 'started', at: new Date().toISOString() }));
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('completes with 204 without any bearer token; replays and later reports for the same token change nothing', async () => {
+    const raw = bodyFor(tokens.get(anne)!);
+    const first = await callback(formTaskId, raw);
+    expect(first.status, first.text).toBe(204);
+    expect(first.text).toBe('');
+    const replay = await callback(formTaskId, raw);
+    expect(replay.status).toBe(204);
+    const again = await callback(formTaskId, bodyFor(tokens.get(anne)!, new Date(Date.now() - 60_000).toISOString()));
+    expect(again.status).toBe(204);
+    // A citizen token along with it is simply ignored: the route authenticates by signature.
+    const withToken = await post(`/form-callbacks/${formTaskId}`, raw, { 'x-signature': signCallback(secret, raw), authorization: `Bearer ${await p.token({ sub: anne, role: 'citizen' })}` });
+    expect(withToken.status).toBe(204);
+    expect(await completedCount()).toBe(1);
+
+    const tasks = await p.as({ sub: anne, role: 'citizen' }).get('/citizen/tasks');
+    expect(tasks.body.items.find((t: { formTaskId: string }) => t.formTaskId === formTaskId).status).toBe('answered');
+    const audit = await p.as(ola).get(`/projects/${projectId}/audit`);
+    const completions = (audit.body.items ?? audit.body).filter((e: { action: string }) => e.action === 'form_task.completed');
+    expect(completions).toHaveLength(1);
+    expect(JSON.stringify(completions)).not.toContain(anne);
+  });
+
+  it('takes a completed citizen out of reminder rounds', async () => {
+    expect(await callback(formTaskId, bodyFor(tokens.get(cato)!))).toMatchObject({ status: 204 });
+    expect(await completedCount()).toBe(2);
+    expect([...(await nonResponders(adapters(), projectId, formTaskId, nins))]).toEqual([bjorn]);
+
+    const letter = await p.as(ola).post(`/projects/${projectId}/letters`, {
+      title: 'Påminnelse',
+      kind: 'form-task',
+      formTaskId,
+      content: { nb: { subject: 'Påminnelse', body: 'Hei! Svar her: {{taskLink}}' } },
+    });
+    expect(letter.status, letter.text).toBe(201);
+    const list = await p.as(ola).post(`/projects/${projectId}/recipient-lists`, `nin\n${nins.join('\n')}\n`, 'text/csv');
+    expect(list.body.accepted).toBe(3);
+    const round = await p.as(ola).post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId, onlyNonResponders: true });
+    expect(round.status, round.text).toBe(201);
+    expect(round.body.preflight.eligible).toBe(1);
+  });
+});
