@@ -133,7 +133,28 @@ export interface BucketDef {
 }
 
 export const buckets: Readonly<Record<BucketId, BucketDef>> = {
-  recipientLists: { id: 'recipientLists', envVar: 'BUCKET_RECIPIENT_LISTS', expireAfterDays: 7 },
+  // A raw upload is deleted as soon as it is parsed (or fails to parse); this only catches files
+  // PUT to an upload URL and never registered. One day is S3's shortest lifecycle expiration.
+  recipientLists: { id: 'recipientLists', envVar: 'BUCKET_RECIPIENT_LISTS', expireAfterDays: 1 },
+};
+
+/**
+ * Where audit chain heads are sealed: S3 Object Lock in compliance mode, so for `retentionDays`
+ * no one — an account administrator included — can delete or overwrite a sealed head. Kept apart
+ * from `buckets` because it is the opposite kind of bucket: nothing in it ever expires early,
+ * nothing is personal data (hashes of audit events only), and it is written once.
+ */
+export interface SealBucketDef {
+  readonly id: 'auditSeals';
+  readonly envVar: string;
+  readonly retentionDays: number;
+}
+
+export const auditSealBucket: SealBucketDef = {
+  id: 'auditSeals',
+  envVar: 'BUCKET_AUDIT_SEALS',
+  // Ten years: longer than the audit and the round reports it vouches for are kept.
+  retentionDays: 3653,
 };
 
 /** Physical names for one deployment or one local namespace ("dev", a test's random id, …). */

@@ -7,6 +7,7 @@ import { DynamoPopulationRegistry, DynamoReservationRegistry } from './dynamo/ci
 import { DynamoContactLedger } from './dynamo/contact-ledger.js';
 import { DynamoRoundRepository } from './dynamo/round-repository.js';
 import { S3ListUploadStore } from './s3/list-upload-store.js';
+import { S3AuditSeal } from './s3/audit-seal-store.js';
 import { DynamoLetterRepository } from './dynamo/letter-repository.js';
 import { DynamoCitizenTaskRepository, DynamoFormTaskRepository } from './dynamo/form-task-repository.js';
 import { HttpLinkProber } from './http/link-prober.js';
@@ -21,6 +22,8 @@ const build = () => {
   return {
     projects: new DynamoProjectRepository(db, main),
     audit: new DynamoAuditLog(db, main),
+    /** Sealed audit heads (S3 Object Lock); the engine seals a project's head when a round completes. */
+    auditSeal: new S3AuditSeal(s3(), config.auditSealBucket(), config.auditSealRetentionDays()),
     lists: new DynamoRecipientListRepository(db, main, config.tableName('recipients')),
     listUploads: new S3ListUploadStore(s3(), config.bucketName('recipientLists')),
     reservations: new DynamoReservationRegistry(db, config.tableName('citizens')),

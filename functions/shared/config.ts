@@ -1,4 +1,4 @@
-import { buckets, queues, tables, type BucketId, type QueueId, type TableId } from '../../lib/resources.js';
+import { auditSealBucket, buckets, queues, tables, type BucketId, type QueueId, type TableId } from '../../lib/resources.js';
 
 /**
  * Configuration comes from the environment: the CDK stack sets it on each Lambda, the local
@@ -25,6 +25,10 @@ export const config = {
   queueUrl: (id: QueueId): string => env(queues[id].envVar),
   dlqUrl: (id: QueueId): string => env(queues[id].dlqEnvVar),
   bucketName: (id: BucketId): string => env(buckets[id].envVar),
+  /** The Object Lock bucket audit chain heads are sealed in. */
+  auditSealBucket: (): string => env(auditSealBucket.envVar),
+  /** How long a sealed head is locked (compliance mode), in days. */
+  auditSealRetentionDays: (): number => Number(process.env.AUDIT_SEAL_RETENTION_DAYS || auditSealBucket.retentionDays),
   /** True only in the embedded local runtime: enables /dev routes and http links to loopback. */
   isLocal: (): boolean => flag('RD_LOCAL', false),
   /** Synthetic test persons (month + 80): on locally, off when deployed, unless configured. */
