@@ -60,7 +60,7 @@ export class StatefulStack extends Stack {
     Validations.of(citizenHashKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The audit trail and the byCitizen index store keyed hashes made with this key; rotating it would orphan every stored hash, so it is rotated only by a planned re-keying migration, not on a schedule.',
+        'Stored hashes (byCitizen index, operations trail, project pseudonyms) are made with this key, so a scheduled rotation that replaces it would orphan them. The secret is a versioned keyring instead ({"current": "v2", "keys": {"v1": …, "v2": …}}): an operator adds a version and makes it current, every live version stays usable for complaint lookups, and a version is removed only once nothing hashed with it is retained.',
     });
 
     this.data = { key, tables: tableMap, queues: queueMap, buckets: bucketMap, auditSeals, citizenHashKey };

@@ -38,8 +38,10 @@ const build = () => {
       // Tests shorten the 5 s probe timeout so a hanging link target does not slow them down.
       timeoutMs: Number(process.env.LINK_PROBE_TIMEOUT_MS ?? '') || 5_000,
     }),
-    /** Secret of the keyed hashes that stand in for national IDs (audit, pseudonymous responses). */
+    /** The current key of the keyed hash that stands in for national IDs (unversioned callers). */
     citizenHashKey: () => config.citizenHashKey(),
+    /** Every live version of the citizen hash key: global keys and project pseudonyms derive from it. */
+    hashKeys: () => config.hashKeys(),
   };
 };
 
