@@ -23,7 +23,10 @@ export interface TableDef {
   readonly partitionKey: KeyDef;
   readonly sortKey?: KeyDef;
   readonly indexes: readonly IndexDef[];
-  /** Attribute DynamoDB expires items by (leases, caches); undefined when nothing expires. */
+  /**
+   * Attribute DynamoDB expires items by (retention of personal data, leases, caches): only items
+   * that carry it expire. Never set on audit events.
+   */
   readonly ttlAttribute?: string;
   /** Environment variable through which handlers learn the physical name. */
   readonly envVar: string;
@@ -45,6 +48,8 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [{ name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
+    // Recipient-list metadata and rounds (their report) carry expiresAt; audit events never do.
+    ttlAttribute: 'expiresAt',
     envVar: 'TABLE_MAIN',
   },
   /** Accepted recipients of an uploaded list, stored in chunks so a round reads them without re-parsing. */
@@ -53,6 +58,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     partitionKey: S('listId'),
     sortKey: N('chunk'),
     indexes: [],
+    ttlAttribute: 'expiresAt',
     envVar: 'TABLE_RECIPIENTS',
   },
   /**
@@ -64,6 +70,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     partitionKey: S('roundId'),
     sortKey: S('deliveryId'),
     indexes: [{ name: 'byCitizen', partitionKey: S('citizenKey'), sortKey: S('decidedAt') }],
+    ttlAttribute: 'expiresAt',
     envVar: 'TABLE_DELIVERIES',
   },
   /**

@@ -1,6 +1,7 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
@@ -56,13 +57,17 @@ export const provision = async (
       env[def.envVar] = name;
       try {
         await clients.dynamo.send(tableInput(def, name));
-        if (def.ttlAttribute) {
+      } catch (e) {
+        if (!(e instanceof ResourceInUseException)) throw e;
+      }
+      // Also on a table kept from an earlier version (npm start's .data), which may predate its TTL.
+      if (def.ttlAttribute) {
+        const ttl = await clients.dynamo.send(new DescribeTimeToLiveCommand({ TableName: name }));
+        if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
           await clients.dynamo.send(
             new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true } }),
           );
         }
-      } catch (e) {
-        if (!(e instanceof ResourceInUseException)) throw e;
       }
       await clients.dynamo.send(new DescribeTableCommand({ TableName: name }));
     }),
