@@ -23,7 +23,10 @@ export interface TableDef {
   readonly partitionKey: KeyDef;
   readonly sortKey?: KeyDef;
   readonly indexes: readonly IndexDef[];
-  /** Attribute DynamoDB expires items by (leases, caches); undefined when nothing expires. */
+  /**
+   * Attribute DynamoDB expires items by (retention of personal data, leases, caches): only items
+   * that carry it expire. Never set on audit events.
+   */
   readonly ttlAttribute?: string;
   /** Environment variable through which handlers learn the physical name. */
   readonly envVar: string;
@@ -45,6 +48,8 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [{ name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
+    // Recipient-list metadata and rounds (their report) carry expiresAt; audit events never do.
+    ttlAttribute: 'expiresAt',
     envVar: 'TABLE_MAIN',
   },
   /** Accepted recipients of an uploaded list, stored in chunks so a round reads them without re-parsing. */
@@ -53,6 +58,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     partitionKey: S('listId'),
     sortKey: N('chunk'),
     indexes: [],
+    ttlAttribute: 'expiresAt',
     envVar: 'TABLE_RECIPIENTS',
   },
   /**
@@ -65,6 +71,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     partitionKey: S('roundId'),
     sortKey: S('deliveryId'),
     indexes: [],
+    ttlAttribute: 'expiresAt',
     envVar: 'TABLE_DELIVERIES',
   },
   /**
@@ -125,7 +132,28 @@ export interface BucketDef {
 }
 
 export const buckets: Readonly<Record<BucketId, BucketDef>> = {
-  recipientLists: { id: 'recipientLists', envVar: 'BUCKET_RECIPIENT_LISTS', expireAfterDays: 7 },
+  // A raw upload is deleted as soon as it is parsed (or fails to parse); this only catches files
+  // PUT to an upload URL and never registered. One day is S3's shortest lifecycle expiration.
+  recipientLists: { id: 'recipientLists', envVar: 'BUCKET_RECIPIENT_LISTS', expireAfterDays: 1 },
+};
+
+/**
+ * Where audit chain heads are sealed: S3 Object Lock in compliance mode, so for `retentionDays`
+ * no one — an account administrator included — can delete or overwrite a sealed head. Kept apart
+ * from `buckets` because it is the opposite kind of bucket: nothing in it ever expires early,
+ * nothing is personal data (hashes of audit events only), and it is written once.
+ */
+export interface SealBucketDef {
+  readonly id: 'auditSeals';
+  readonly envVar: string;
+  readonly retentionDays: number;
+}
+
+export const auditSealBucket: SealBucketDef = {
+  id: 'auditSeals',
+  envVar: 'BUCKET_AUDIT_SEALS',
+  // Ten years: longer than the audit and the round reports it vouches for are kept.
+  retentionDays: 3653,
 };
 
 /** Physical names for one deployment or one local namespace ("dev", a test's random id, …). */

@@ -4,9 +4,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DataPlane } from './constructs/data-access.js';
 import { EncryptedTable } from './constructs/encrypted-table.js';
+import { SealBucket } from './constructs/seal-bucket.js';
 import { SecureBucket } from './constructs/secure-bucket.js';
 import { WorkQueue } from './constructs/work-queue.js';
-import { buckets, queues, tables, type BucketId, type QueueId, type TableId } from './resources.js';
+import { auditSealBucket, buckets, queues, tables, type BucketId, type QueueId, type TableId } from './resources.js';
 
 export interface StatefulStackProps extends StackProps {
   /** Browser origins allowed to upload recipient lists through presigned URLs. */
@@ -48,6 +49,8 @@ export class StatefulStack extends Stack {
       bucketMap[def.id] = new SecureBucket(this, `Bucket-${def.id}`, { def, key, uploadOrigins: props.uploadOrigins }).bucket;
     }
 
+    const auditSeals = new SealBucket(this, 'Bucket-auditSeals', { def: auditSealBucket }).bucket;
+
     const citizenHashKey = new secretsmanager.Secret(this, 'CitizenHashKey', {
       description: 'research-dispatch: key of the keyed hash that stands in for national IDs in the audit trail and lookups',
       encryptionKey: key,
@@ -57,9 +60,9 @@ export class StatefulStack extends Stack {
     Validations.of(citizenHashKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The audit trail and the byCitizen index store keyed hashes made with this key; rotating it would orphan every stored hash, so it is rotated only by a planned re-keying migration, not on a schedule.',
+        'Stored hashes (byCitizen index, operations trail, project pseudonyms) are made with this key, so a scheduled rotation that replaces it would orphan them. The secret is a versioned keyring instead ({"current": "v2", "keys": {"v1": …, "v2": …}}): an operator adds a version and makes it current, every live version stays usable for complaint lookups, and a version is removed only once nothing hashed with it is retained.',
     });
 
-    this.data = { key, tables: tableMap, queues: queueMap, buckets: bucketMap, citizenHashKey };
+    this.data = { key, tables: tableMap, queues: queueMap, buckets: bucketMap, auditSeals, citizenHashKey };
   }
 }

@@ -1,6 +1,7 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
@@ -8,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { buckets, dlqName, physicalName, queues, tables, type QueueId, type TableDef } from '../lib/resources.js';
+import { auditSealBucket, buckets, dlqName, physicalName, queues, tables, type QueueId, type TableDef } from '../lib/resources.js';
 
 /**
  * Creates the tables, queues and bucket of one namespace from the shared definitions in
@@ -56,13 +57,17 @@ export const provision = async (
       env[def.envVar] = name;
       try {
         await clients.dynamo.send(tableInput(def, name));
-        if (def.ttlAttribute) {
+      } catch (e) {
+        if (!(e instanceof ResourceInUseException)) throw e;
+      }
+      // Also on a table kept from an earlier version (npm start's .data), which may predate its TTL.
+      if (def.ttlAttribute) {
+        const ttl = await clients.dynamo.send(new DescribeTimeToLiveCommand({ TableName: name }));
+        if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
           await clients.dynamo.send(
             new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true } }),
           );
         }
-      } catch (e) {
-        if (!(e instanceof ResourceInUseException)) throw e;
       }
       await clients.dynamo.send(new DescribeTableCommand({ TableName: name }));
     }),
@@ -85,10 +90,12 @@ export const provision = async (
     env[def.envVar] = q.QueueUrl!;
     env[def.dlqEnvVar] = dlq.QueueUrl!;
   }
-  for (const def of Object.values(buckets)) {
+  // The seal bucket asks for Object Lock as in AWS; the local emulator (fauxqs) ignores it — and
+  // the lock headers on each PUT — so locally sealed heads are written but not immutable.
+  for (const def of [...Object.values(buckets), { ...auditSealBucket, objectLock: true }]) {
     const name = physicalName(namespace, def.id);
     try {
-      await clients.s3.send(new CreateBucketCommand({ Bucket: name }));
+      await clients.s3.send(new CreateBucketCommand({ Bucket: name, ...('objectLock' in def ? { ObjectLockEnabledForBucket: true } : {}) }));
     } catch (e) {
       const code = (e as { name?: string }).name;
       if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw e;

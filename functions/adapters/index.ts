@@ -19,6 +19,7 @@ import { DynamoOperationsState } from './dynamo/operations-state.js';
 import { DynamoProjectRepository } from './dynamo/project-repository.js';
 import { DynamoRecipientListRepository } from './dynamo/recipient-list-repository.js';
 import { DynamoRoundRepository } from './dynamo/round-repository.js';
+import { S3AuditSeal } from './s3/audit-seal-store.js';
 import { HttpLinkProber } from './http/link-prober.js';
 import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { SqsQueueAdmin } from './sqs/queue-admin.js';
@@ -77,6 +78,7 @@ const build = () => {
   const control = dispatchControl({ batches, queue: dispatchQueue, batchSize: settings.batchSize, window: settings.window });
   const progress = { progress: (roundId: string, planned: number) => batches.progress(roundId, planned) };
   const statistics = new DynamoStatistics(db, main);
+  const auditSeal = new S3AuditSeal(s3(), config.auditSealBucket(), config.auditSealRetentionDays());
 
   const roundDeps: RoundDeps = {
     projects,
@@ -177,8 +179,12 @@ const build = () => {
     testSend,
     dispatchQueue,
     statistics,
-    /** Secret of the keyed hashes that stand in for national IDs (audit, pseudonymous responses). */
+    /** Sealed audit heads (S3 Object Lock); a project's head is sealed when one of its rounds completes. */
+    auditSeal,
+    /** The current key of the keyed hash that stands in for national IDs (unversioned callers). */
     citizenHashKey: () => config.citizenHashKey(),
+    /** Every live version of the citizen hash key: global keys and project pseudonyms derive from it. */
+    hashKeys: () => config.hashKeys(),
   };
 };
 

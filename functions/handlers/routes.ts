@@ -53,6 +53,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('POST', '/projects/{projectId}/members', 'projects'),
   r('PUT', '/projects/{projectId}/settings', 'projects'),
   r('GET', '/projects/{projectId}/audit', 'projects'),
+  r('GET', '/projects/{projectId}/audit/verify', 'projects'),
   r('GET', '/projects/{projectId}/checklist', 'projects'),
   r('POST', '/projects/{projectId}/letters', 'letters'),
   r('GET', '/projects/{projectId}/letters', 'letters'),

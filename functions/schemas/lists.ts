@@ -28,4 +28,5 @@ export const listView = (l: ListMetadata) => ({
   source: l.source,
   createdBy: l.createdBy,
   createdAt: l.createdAt,
+  ...(l.expiresAt !== undefined ? { keptUntil: new Date(l.expiresAt * 1000).toISOString() } : {}),
 });

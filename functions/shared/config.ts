@@ -1,4 +1,7 @@
-import { buckets, queues, tables, type BucketId, type QueueId, type TableId } from '../../lib/resources.js';
+import type { HashKeyring } from '../domain/shared/citizen-key.js';
+import { parseRetention, type RetentionPolicy } from '../domain/shared/retention.js';
+import { hashKeyring } from './hash-keys.js';
+import { auditSealBucket, buckets, queues, tables, type BucketId, type QueueId, type TableId } from '../../lib/resources.js';
 
 /**
  * Configuration comes from the environment: the CDK stack sets it on each Lambda, the local
@@ -25,10 +28,24 @@ export const config = {
   queueUrl: (id: QueueId): string => env(queues[id].envVar),
   dlqUrl: (id: QueueId): string => env(queues[id].dlqEnvVar),
   bucketName: (id: BucketId): string => env(buckets[id].envVar),
+  /** The Object Lock bucket audit chain heads are sealed in. */
+  auditSealBucket: (): string => env(auditSealBucket.envVar),
+  /** How long a sealed head is locked (compliance mode), in days. */
+  auditSealRetentionDays: (): number => Number(process.env.AUDIT_SEAL_RETENTION_DAYS || auditSealBucket.retentionDays),
   /** True only in the embedded local runtime: enables /dev routes and http links to loopback. */
   isLocal: (): boolean => flag('RD_LOCAL', false),
   /** Synthetic test persons (month + 80): on locally, off when deployed, unless configured. */
   allowSyntheticNins: (): boolean => flag('ALLOW_SYNTHETIC_NINS', flag('RD_LOCAL', false)),
-  /** Secret for the keyed hash that stands in for national IDs in the audit and lookups. */
-  citizenHashKey: (): string => env('CITIZEN_HASH_KEY'),
+  /**
+   * The current version's key of the keyed hash that stands in for national IDs (unversioned
+   * callers). New code takes the whole keyring: hashKeys().
+   */
+  citizenHashKey: (): string => {
+    const ring = hashKeyring();
+    return ring.keys[ring.current]!;
+  },
+  /** How long personal data is kept (RETENTION_DAYS, RETENTION_LONG_DAYS); see domain/shared/retention.ts. */
+  retention: (): RetentionPolicy => parseRetention(process.env.RETENTION_DAYS, process.env.RETENTION_LONG_DAYS),
+  /** Every live version of the citizen hash key, from memory (see shared/hash-keys.ts). */
+  hashKeys: (): HashKeyring => hashKeyring(),
 };

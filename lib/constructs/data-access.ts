@@ -6,7 +6,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { deployedBucketName } from './secure-bucket.js';
-import { buckets, queues, tables, type BucketId, type QueueId, type TableId } from '../resources.js';
+import { deployedSealBucketName } from './seal-bucket.js';
+import { auditSealBucket, buckets, queues, tables, type BucketId, type QueueId, type TableId } from '../resources.js';
 
 /** What the stateful stack hands the stateless one. */
 export interface DataPlane {
@@ -14,6 +15,8 @@ export interface DataPlane {
   readonly tables: Readonly<Record<TableId, dynamodb.ITable>>;
   readonly queues: Readonly<Record<QueueId, { readonly queue: sqs.IQueue; readonly dlq: sqs.IQueue }>>;
   readonly buckets: Readonly<Record<BucketId, s3.IBucket>>;
+  /** Where audit chain heads are sealed (Object Lock, compliance mode). */
+  readonly auditSeals: s3.IBucket;
   /** Key of the keyed hash that stands in for national IDs in the audit and lookups. */
   readonly citizenHashKey: secretsmanager.ISecret;
 }
@@ -87,6 +90,17 @@ export const grantDataAccess = (role: iam.IRole, data: DataPlane): Record<string
     });
     env[def.envVar] = name;
   }
+  // Sealing writes new objects with a compliance retention; nothing may read back, list or
+  // delete through a Lambda (the audit:verify command runs with an operator's credentials).
+  const seals = deployedSealBucketName(auditSealBucket);
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:PutObjectRetention'], resources: [`arn:${Aws.PARTITION}:s3:::${seals}/*`] }),
+  );
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedSealBucketName(auditSealBucket, '<AWS::AccountId>', '<AWS::Region>')}/*]`,
+    reason: 'Sealed audit heads get one new object key per sealed head (chain and position), so PutObject is granted on "<bucket>/*" of the seal bucket only; Object Lock makes every written object immutable.',
+  });
+  env[auditSealBucket.envVar] = seals;
   data.key.grant(role, ...KEY_ACTIONS);
   // Not secret.grantRead: its KMS grant goes through a kms:ViaService principal that lands in the
   // key policy of the stateful stack, which would then depend on this stack (a cycle). Decrypt

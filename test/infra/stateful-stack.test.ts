@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { buckets, queues, tables } from '../../lib/resources.js';
+import { auditSealBucket, buckets, queues, tables } from '../../lib/resources.js';
 import { dlqIds, resourcesOf, synth } from './synth.js';
 
 const { stateful, app } = synth();
@@ -126,6 +126,44 @@ describe('stateful stack', () => {
         CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedMethods: ['PUT'] })] },
       }),
     });
+  });
+
+  it('the audit-seal bucket: Object Lock in compliance mode with a default retention, versioned, logged, S3-managed keys, deletes denied to everyone', () => {
+    const locked = resourcesOf(stateful, 'AWS::S3::Bucket').filter(([, p]) => (p as { ObjectLockEnabled?: boolean }).ObjectLockEnabled);
+    expect(locked).toHaveLength(1);
+    const id = locked[0]![0];
+    stateful.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: auditSealBucket.retentionDays } },
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } })] },
+        LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+      }),
+    });
+    stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: id },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: Match.arrayWith(['s3:DeleteObject', 's3:DeleteObjectVersion']) }),
+        ]),
+      },
+    });
+    // Nothing expires early in it: no lifecycle rule at all.
+    const props = resourcesOf(stateful, 'AWS::S3::Bucket').find(([bid]) => bid === id)![1] as Record<string, unknown>;
+    expect(props.LifecycleConfiguration).toBeUndefined();
+  });
+
+  it('tables holding recipient rows, list records, deliveries and inbox copies expire items by expiresAt', () => {
+    for (const def of [tables.main, tables.recipients, tables.deliveries, tables.citizens]) {
+      expect(def.ttlAttribute, def.id).toBe('expiresAt');
+    }
+    const ttl = resourcesOf(stateful, 'AWS::DynamoDB::Table').map(([, p]) => (p as { TimeToLiveSpecification?: unknown }).TimeToLiveSpecification);
+    expect(ttl.filter((t) => JSON.stringify(t) === JSON.stringify({ AttributeName: 'expiresAt', Enabled: true }))).toHaveLength(4);
   });
 
   it('every bucket blocks public access and denies non-TLS requests', () => {

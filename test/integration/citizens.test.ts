@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapters } from '../../functions/adapters/index.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
+import { globalCitizenKeys, parseKeyring, projectPseudonym } from '../../functions/domain/shared/citizen-key.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 
 let p: TestPlatform;
@@ -42,8 +43,24 @@ describe('citizen reservations and withdrawals', () => {
     const events = await adapters().audit.list(`project:${projectId}`);
     const withdrew = events.filter((e) => e.action === 'citizen.withdrew');
     expect(withdrew).toHaveLength(2);
-    expect(withdrew[0]!.actor).toMatch(/^citizen:[A-Za-z0-9_-]{32}$/);
+    expect(withdrew[0]!.actor).toMatch(/^citizen:v1:[A-Za-z0-9_-]{32}$/);
     expect(JSON.stringify(events)).not.toContain(bob);
+  });
+
+  it('names the citizen by a per-project pseudonym: two projects\' trails cannot be matched, nor matched to the global hash', async () => {
+    const other = (await p.as(researcher).post('/projects', { title: 'Citizens 2', organization: 'org-cit' })).body.projectId as string;
+    await p.as(citizen(carol)).post(`/citizen/projects/${projectId}/withdraw`);
+    await p.as(citizen(carol)).post(`/citizen/projects/${other}/withdraw`);
+    const actorIn = async (id: string) => {
+      const items = (await p.as(researcher).get(`/projects/${id}/audit`)).body.items as { action: string; actor: string }[];
+      return items.filter((e) => e.action === 'citizen.withdrew').map((e) => e.actor);
+    };
+    const [here, there] = [await actorIn(projectId), await actorIn(other)];
+    const ring = parseKeyring(p.env.CITIZEN_HASH_KEY!);
+    expect(there).toEqual([`citizen:${projectPseudonym(carol, other, ring)}`]);
+    expect(here).toContain(`citizen:${projectPseudonym(carol, projectId, ring)}`);
+    expect(here).not.toContain(there[0]);
+    for (const g of globalCitizenKeys(carol, ring)) expect([...here, ...there].join(' ')).not.toContain(g);
   });
 
   it('404s a withdrawal from an unknown project and refuses non-citizens', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseKeyring, projectPseudonym } from '../../functions/domain/shared/citizen-key.js';
 import { adapters } from '../../functions/adapters/index.js';
 import { createTaskForDelivery, nonResponders, taskStatuses } from '../../functions/domain/letters/form-tasks.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
@@ -98,7 +99,7 @@ describe('an internal form task, answered by citizens through the API', () => {
     expect(json.status).toBe(200);
     expect(json.body.items).toHaveLength(1);
     expect(json.body.items[0]).toMatchObject({ answers: { sleep: 4, coffee: 'ja', comment: '=HYPERLINK("http://evil")' }, language: 'nn' });
-    expect(json.body.items[0].recipient).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(json.body.items[0].recipient).toMatch(/^v1:[A-Za-z0-9_-]{32}$/);
     const csv = await p.as(ola).get(`/projects/${projectId}/form-tasks/${formTaskId}/responses?format=csv`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toContain('text/csv');
@@ -121,7 +122,8 @@ describe('an internal form task, answered by citizens through the API', () => {
   it('audits the answer by keyed hash, never the national ID', async () => {
     const audit = await p.as(ola).get(`/projects/${projectId}/audit`);
     const answered = audit.body.items.find((e: { action: string }) => e.action === 'form_task.answered');
-    expect(answered.actor).toMatch(/^citizen:/);
+    // The project's pseudonym: the same one the responses carry, and no other project's.
+    expect(answered.actor).toBe(`citizen:${projectPseudonym(anne, projectId, parseKeyring(p.env.CITIZEN_HASH_KEY!))}`);
     expect(audit.text).not.toContain(anne);
   });
 });

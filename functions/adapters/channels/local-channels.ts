@@ -1,6 +1,8 @@
 import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Channel, ChannelGateway, ChannelResult, Dispatchable } from '../../domain/dispatch/channels.js';
 import { batchPutAll, queryAll } from '../dynamo/batch.js';
+import { isExpired, retentionFor, type RetentionPolicy } from '../../domain/shared/retention.js';
+import { config } from '../../shared/config.js';
 
 /**
  * Stand-ins for the portal's delivery channels, kept in the citizens table under the citizen's
@@ -46,6 +48,8 @@ export class LocalChannelGateway implements ChannelGateway {
     private readonly db: DynamoDBDocumentClient,
     private readonly citizensTable: string,
     private readonly local: boolean,
+    /** How long a delivered copy is kept (RETENTION_DAYS after delivery, DynamoDB TTL). */
+    private readonly retention: RetentionPolicy = config.retention(),
   ) {}
 
   async deliver(channel: Channel, items: readonly Dispatchable[]): Promise<Map<string, ChannelResult>> {
@@ -63,6 +67,7 @@ export class LocalChannelGateway implements ChannelGateway {
       }
     }
     const receivedAt = new Date().toISOString();
+    const expiresAt = retentionFor('inbox', receivedAt, this.retention);
     await batchPutAll(
       this.db,
       this.citizensTable,
@@ -77,6 +82,7 @@ export class LocalChannelGateway implements ChannelGateway {
         language: i.letter.language,
         format: i.letter.format,
         receivedAt,
+        expiresAt,
         ...(i.taskId ? { taskId: i.taskId } : {}),
       })),
     );
@@ -90,6 +96,6 @@ export class LocalChannelGateway implements ChannelGateway {
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
       ExpressionAttributeValues: { ':p': `CIT#${nin}`, ':s': PREFIX[channel] },
     });
-    return out.sort((a, b) => String(a.receivedAt).localeCompare(String(b.receivedAt)));
+    return out.filter((i) => !isExpired(i.expiresAt)).sort((a, b) => String(a.receivedAt).localeCompare(String(b.receivedAt)));
   }
 }

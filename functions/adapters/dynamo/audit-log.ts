@@ -1,13 +1,25 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { randomBytes } from 'node:crypto';
-import type { AuditEvent, AuditLog } from '../../domain/shared/audit.js';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  chainEvent,
+  EMPTY_HEAD,
+  type AuditEvent,
+  type AuditLog,
+  type ChainedAuditEvent,
+  type ChainHead,
+} from '../../domain/shared/audit.js';
 import { keys } from './keys.js';
 import { queryAll } from './batch.js';
+import { ConcurrentUpdateError, isConditionFailure } from './errors.js';
+
+const MAX_ATTEMPTS = 30;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Append-only: the only write is a conditional put of a new key. There is deliberately no
- * update or delete method; the deployed Lambdas' IAM policies grant no DeleteItem on audit keys
- * either (see the stateless stack).
+ * Append-only and hash-chained. Each append writes, in one transaction, the new event (a key
+ * that must not exist) and the scope's head item, conditioned on the head still being the one
+ * the event links to: of two concurrent appends after the same event, one fails its condition,
+ * re-reads the head and links after the other, so the chain never forks. There is deliberately
+ * no update or delete method.
  */
 export class DynamoAuditLog implements AuditLog {
   constructor(
@@ -15,23 +27,74 @@ export class DynamoAuditLog implements AuditLog {
     private readonly table: string,
   ) {}
 
-  async append(scope: string, event: AuditEvent): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { ...keys.audit(scope, event.at, randomBytes(6).toString('hex')), scope, ...event },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+  async head(scope: string): Promise<ChainHead> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.auditHead(scope), ConsistentRead: true }));
+    return res.Item ? { events: Number(res.Item.events), head: String(res.Item.head) } : EMPTY_HEAD;
   }
 
-  async list(scope: string): Promise<AuditEvent[]> {
+  async append(scope: string, event: AuditEvent): Promise<ChainedAuditEvent> {
+    for (let attempt = 1; ; attempt++) {
+      const after = await this.head(scope);
+      const chained = chainEvent(scope, event, after);
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: { ...keys.auditEvent(scope, chained.seq), type: 'AUDIT_EVENT', ...chained },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: { ...keys.auditHead(scope), type: 'AUDIT_HEAD', events: chained.seq, head: chained.hash, at: chained.at },
+                  ConditionExpression: after.events === 0 ? 'attribute_not_exists(pk)' : '#n = :n AND #h = :h',
+                  ...(after.events === 0
+                    ? {}
+                    : { ExpressionAttributeNames: { '#n': 'events', '#h': 'head' }, ExpressionAttributeValues: { ':n': after.events, ':h': after.head } }),
+                },
+              },
+            ],
+          }),
+        );
+        return chained;
+      } catch (e) {
+        // Another append got there first (or a transaction conflict): link after it instead.
+        const conflict = isConditionFailure(e) || (e as { name?: string }).name === 'TransactionConflictException' ||
+          ((e as { name?: string }).name === 'TransactionCanceledException' &&
+            ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'));
+        if (!conflict || attempt >= MAX_ATTEMPTS) throw conflict ? new ConcurrentUpdateError('audit trail') : e;
+        await pause(Math.random() * Math.min(200, 5 * attempt));
+      }
+    }
+  }
+
+  async list(scope: string): Promise<ChainedAuditEvent[]> {
     const items = await queryAll(this.db, {
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.audit(scope, '', '').pk },
+      ExpressionAttributeValues: { ':pk': keys.auditHead(scope).pk },
       ConsistentRead: true,
     });
-    return items.map((i) => ({ at: i.at, actor: i.actor, role: i.role, action: i.action, details: i.details ?? {} }) as AuditEvent);
+    return items
+      .filter((i) => i.sk !== 'HEAD')
+      .map(
+        (i) =>
+          ({
+            scope: i.scope,
+            seq: i.seq,
+            prevHash: i.prevHash,
+            hash: i.hash,
+            at: i.at,
+            actor: i.actor,
+            role: i.role,
+            action: i.action,
+            details: i.details ?? {},
+          }) as ChainedAuditEvent,
+      )
+      .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
   }
 }

@@ -6,7 +6,10 @@ export const keys = {
   // main table
   project: (projectId: string) => ({ pk: `PROJECT#${projectId}`, sk: 'META' }),
   member: (projectId: string, sub: string) => ({ pk: `PROJECT#${projectId}`, sk: `MEMBER#${sub}` }),
-  audit: (scope: string, at: string, seq: string) => ({ pk: `AUDIT#${scope}`, sk: `${at}#${seq}` }),
+  /** One item per audit event, numbered in chain order (zero-padded so they sort). */
+  auditEvent: (scope: string, seq: number) => ({ pk: `AUDIT#${scope}`, sk: `E#${String(seq).padStart(12, '0')}` }),
+  /** The chain head every append is conditioned on, so two appends cannot both follow one event. */
+  auditHead: (scope: string) => ({ pk: `AUDIT#${scope}`, sk: 'HEAD' }),
   opsState: () => ({ pk: 'OPERATIONS', sk: 'STATE' }),
   recipientList: (projectId: string, listId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LIST#${listId}` }),
   /** gsi1 of a round: rounds per status across projects (the dispatch side finds dispatching rounds). */

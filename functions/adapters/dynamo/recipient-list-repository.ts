@@ -1,7 +1,9 @@
-import { BatchWriteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RecipientListRepository } from '../../domain/lists/ports.js';
 import type { RecipientSource } from '../../domain/dispatch/ports.js';
-import type { ListMetadata, Recipient } from '../../domain/lists/recipient-list.js';
+import { ListExpiredError, type ListMetadata, type Recipient } from '../../domain/lists/recipient-list.js';
+import { isExpired } from '../../domain/shared/retention.js';
+import { isConditionFailure } from './errors.js';
 import type { Language } from '../../domain/letters/letter.js';
 import { batchPutAll, chunks, queryAll } from './batch.js';
 import { keys } from './keys.js';
@@ -43,9 +45,9 @@ export const packChunks = (recipients: readonly Recipient[]): string[] => {
   return out;
 };
 
-const META_FIELDS = ['projectId', 'listId', 'rows', 'accepted', 'rejectedCount', 'duplicatesInList', 'columns', 'source', 'chunks', 'createdBy', 'createdAt'] as const;
+const META_FIELDS = ['projectId', 'listId', 'rows', 'accepted', 'rejectedCount', 'duplicatesInList', 'columns', 'source', 'chunks', 'createdBy', 'createdAt', 'expiresAt'] as const;
 const toMeta = (item: Record<string, unknown>): ListMetadata =>
-  Object.fromEntries(META_FIELDS.map((f) => [f, item[f]])) as unknown as ListMetadata;
+  Object.fromEntries(META_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as ListMetadata;
 
 /** Lists are immutable once stored, so a worker container keeps the few it is sending to. */
 const LIST_CACHE_SIZE = 4;
@@ -61,7 +63,9 @@ export class DynamoRecipientListRepository implements RecipientListRepository, R
 
   async createList(meta: ListMetadata, recipients: readonly Recipient[]): Promise<void> {
     const payloads = packChunks(recipients);
-    const items = payloads.map((data, chunk) => ({ ...keys.recipientChunk(meta.listId, chunk), data }));
+    // Rows and record expire together (DynamoDB TTL on both tables).
+    const ttl = meta.expiresAt !== undefined ? { expiresAt: meta.expiresAt } : {};
+    const items = payloads.map((data, chunk) => ({ ...keys.recipientChunk(meta.listId, chunk), data, ...ttl }));
     try {
       await batchPutAll(this.db, this.recipientsTable, items, 16);
       await this.db.send(
@@ -80,7 +84,8 @@ export class DynamoRecipientListRepository implements RecipientListRepository, R
 
   async getList(projectId: string, listId: string): Promise<ListMetadata | undefined> {
     const res = await this.db.send(new GetCommand({ TableName: this.mainTable, Key: keys.recipientList(projectId, listId), ConsistentRead: true }));
-    return res.Item ? toMeta(res.Item) : undefined;
+    // TTL deletes lazily: a list past its retention is gone as far as anyone reading it is concerned.
+    return res.Item && !isExpired(res.Item.expiresAt) ? toMeta(res.Item) : undefined;
   }
 
   async listLists(projectId: string): Promise<ListMetadata[]> {
@@ -89,7 +94,7 @@ export class DynamoRecipientListRepository implements RecipientListRepository, R
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :l)',
       ExpressionAttributeValues: { ':pk': keys.project(projectId).pk, ':l': 'LIST#' },
     });
-    return items.map(toMeta);
+    return items.filter((i) => !isExpired(i.expiresAt)).map(toMeta);
   }
 
   async readRecipients(listId: string): Promise<Recipient[]> {
@@ -99,6 +104,8 @@ export class DynamoRecipientListRepository implements RecipientListRepository, R
       ExpressionAttributeValues: { ':l': listId },
       ConsistentRead: true,
     });
+    // Never a silently partial list: any chunk past its retention means the list is (being) deleted.
+    if (items.some((i) => isExpired(i.expiresAt))) throw new ListExpiredError();
     return items.flatMap((item) => (JSON.parse(String(item.data)) as PackedRecipient[]).map(unpack));
   }
 
@@ -117,6 +124,36 @@ export class DynamoRecipientListRepository implements RecipientListRepository, R
   /** Stores recipients under a list id without list metadata (a test send's synthetic persons). */
   async storeUnlisted(listId: string, recipients: readonly Recipient[]): Promise<void> {
     await batchPutAll(this.db, this.recipientsTable, packChunks(recipients).map((data, chunk) => ({ ...keys.recipientChunk(listId, chunk), data })));
+  }
+
+  async extendRetention(projectId: string, listId: string, expiresAt: number): Promise<boolean> {
+    const extend = async (TableName: string, Key: Record<string, unknown>, exists: string) => {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName,
+            Key,
+            UpdateExpression: 'SET expiresAt = :e',
+            // Only later, never earlier; and an item already expired stays expired.
+            ConditionExpression: `attribute_exists(${exists}) AND (attribute_not_exists(expiresAt) OR (expiresAt < :e AND expiresAt > :now))`,
+            ExpressionAttributeValues: { ':e': expiresAt, ':now': Math.floor(Date.now() / 1000) },
+          }),
+        );
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+      }
+    };
+    const res = await this.db.send(new GetCommand({ TableName: this.mainTable, Key: keys.recipientList(projectId, listId), ConsistentRead: true }));
+    if (!res.Item || isExpired(res.Item.expiresAt)) return false;
+    // Rows first: the record never promises longer than its rows are kept.
+    const count = Number(res.Item.chunks ?? 0);
+    for (let i = 0; i < count; i += 16) {
+      await Promise.all(
+        Array.from({ length: Math.min(16, count - i) }, (_, j) => extend(this.recipientsTable, keys.recipientChunk(listId, i + j), 'listId')),
+      );
+    }
+    await extend(this.mainTable, keys.recipientList(projectId, listId), 'pk');
+    return true;
   }
 
   private async deleteChunks(listId: string, count: number): Promise<void> {

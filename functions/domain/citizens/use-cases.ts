@@ -5,7 +5,7 @@ import { validateNin } from '../lists/nin.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
-import { citizenKey } from '../shared/citizen-key.js';
+import { projectPseudonym, type HashKeyring } from '../shared/citizen-key.js';
 import type { PopulationAdmin, ReservationAdmin } from './ports.js';
 
 export interface CitizenDeps {
@@ -17,7 +17,8 @@ export interface CitizenDeps {
 
 export interface CitizenPolicy {
   readonly allowSynthetic: boolean;
-  readonly hashKey: () => string;
+  /** The citizen hash keyring (project pseudonyms are derived from it). */
+  readonly hashKeys: () => HashKeyring;
 }
 
 /** A citizen's `sub` is their national ID; a token whose sub is not one cannot act as a citizen. */
@@ -46,14 +47,15 @@ export const getReservations = async (deps: CitizenDeps, policy: CitizenPolicy, 
 
 /**
  * Allowed at any time, also before the project ever wrote to the citizen. Audited in the project's
- * trail by keyed hash, so the project can see that someone withdrew but not who.
+ * trail by the project's pseudonym, so the project can see that someone withdrew but not who,
+ * and cannot match them with another project's trail.
  */
 export const withdrawFromProject = async (deps: CitizenDeps, policy: CitizenPolicy, principal: Principal, projectId: string) => {
   const nin = citizenNin(principal, policy);
   const project = await deps.projects.getProject(projectId);
   if (!project) throw new NotFoundError('Project');
   await deps.reservations.withdraw(nin, projectId);
-  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'citizen.withdrew', {}, citizenKey(nin, policy.hashKey())));
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'citizen.withdrew', {}, projectPseudonym(nin, projectId, policy.hashKeys())));
   return { projectId, withdrawn: true };
 };
 

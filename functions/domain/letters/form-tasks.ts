@@ -4,7 +4,7 @@ import type { Principal } from '../../shared/principal.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
-import { citizenKey } from '../shared/citizen-key.js';
+import { citizenKey, projectPseudonym, type HashKeyring } from '../shared/citizen-key.js';
 import { newId, nowIso } from '../shared/ids.js';
 import {
   DEFAULT_DEADLINE_DAYS,
@@ -29,11 +29,14 @@ export interface FormTaskDeps {
   readonly audit: AuditLog;
   readonly formTasks: FormTaskRepository;
   readonly citizenTasks: CitizenTaskRepository;
-  /** Secret of the keyed hashes standing in for national IDs. */
-  readonly citizenHashKey: () => string;
+  /** The citizen hash keyring: project pseudonyms are derived from it. */
+  readonly hashKeys: () => HashKeyring;
 }
 
-/** The researcher-facing recipient id: keyed per project, so answers cannot be linked across projects. */
+/**
+ * The researcher-facing recipient id before key versions (kept for callers that still pass one
+ * key). New answers use projectPseudonym: the same pseudonym as in the project's audit trail.
+ */
 export const pseudonymFor = (nin: string, projectId: string, key: string): string => citizenKey(`${projectId}:${nin}`, key);
 
 // ---- researchers ---------------------------------------------------------------------------
@@ -245,11 +248,11 @@ export const answerTask = async (
   if (!formTask) throw new NotFoundError('Task');
   if (formTask.form.type !== 'internal') throw new TaskNotAnswerableHereError();
   const valid = validateAnswers(formTask.form.questions, answers);
-  const key = deps.citizenHashKey();
+  const pseudonym = projectPseudonym(nin, task.projectId, deps.hashKeys());
   const response: FormResponse = {
     projectId: task.projectId,
     formTaskId: task.formTaskId,
-    recipient: pseudonymFor(nin, task.projectId, key),
+    recipient: pseudonym,
     language: task.language,
     answeredAt: now,
     answers: valid,
@@ -262,7 +265,7 @@ export const answerTask = async (
   }
   await deps.audit.append(
     auditScope(task.projectId),
-    auditEvent(principal, 'form_task.answered', { formTaskId: task.formTaskId, recipient: response.recipient }, citizenKey(nin, key)),
+    auditEvent(principal, 'form_task.answered', { formTaskId: task.formTaskId }, pseudonym),
   );
   return viewOf({ ...task, status: 'answered', answeredAt: now }, formTask, now);
 };

@@ -8,8 +8,17 @@ export interface RecipientListRepository {
   createList(meta: ListMetadata, recipients: readonly Recipient[]): Promise<void>;
   getList(projectId: string, listId: string): Promise<ListMetadata | undefined>;
   listLists(projectId: string): Promise<ListMetadata[]>;
-  /** Every accepted recipient of the list, in upload order. */
+  /**
+   * Every accepted recipient of the list, in upload order. Throws ListExpiredError when the list
+   * is past its retention (rows may already be partly deleted).
+   */
   readRecipients(listId: string): Promise<Recipient[]>;
+  /**
+   * Keeps the list (rows and record) at least until `expiresAt` (epoch seconds); never shortens.
+   * The engine calls it when a round using the list is released and when it completes. False
+   * when the list is gone or already past its retention (a release must then refuse).
+   */
+  extendRetention(projectId: string, listId: string, expiresAt: number): Promise<boolean>;
 }
 
 /** Where large lists are uploaded directly (presigned PUT) before they are parsed. */

@@ -29,6 +29,13 @@ export interface RowError {
   readonly line?: number;
 }
 
+/** The list is past its retention: its rows are deleted, or about to be. */
+export class ListExpiredError extends DomainError {
+  constructor() {
+    super('LIST_EXPIRED', 410, 'The recipient list is past its retention period and its rows are deleted; upload it again');
+  }
+}
+
 export interface ListMetadata {
   readonly projectId: string;
   readonly listId: string;
@@ -42,6 +49,8 @@ export interface ListMetadata {
   readonly chunks: number;
   readonly createdBy: string;
   readonly createdAt: string;
+  /** When the list's rows (and this record) are deleted: epoch seconds, a DynamoDB TTL (retention.ts). */
+  readonly expiresAt?: number;
 }
 
 export interface BuiltList {

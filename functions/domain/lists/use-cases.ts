@@ -4,6 +4,7 @@ import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
+import { DEFAULT_RETENTION, retentionFor, type RetentionPolicy } from '../shared/retention.js';
 import { parseCsv } from './csv.js';
 import type { CheckDigitRule } from './nin.js';
 import type { ListUploadStore, RecipientListRepository } from './ports.js';
@@ -15,6 +16,7 @@ import {
   type ListMetadata,
   type RowError,
 } from './recipient-list.js';
+export { ListExpiredError } from './recipient-list.js';
 
 export interface ListDeps {
   readonly projects: ProjectRepository;
@@ -26,7 +28,10 @@ export interface ListDeps {
 export interface ListPolicy {
   readonly allowSynthetic: boolean;
   readonly checkDigits?: CheckDigitRule;
+  /** How long list rows are kept; a list no round has used expires this long after its upload. */
+  readonly retention?: RetentionPolicy;
 }
+
 
 export type ListSource =
   | { readonly kind: 'csv'; readonly text: string }
@@ -89,13 +94,21 @@ export const uploadList = async (
       break;
     case 'upload': {
       assertUploadKeyOf(projectId, source.objectKey);
-      const text = await deps.listUploads.readText(source.objectKey, MAX_UPLOAD_BYTES);
-      if (text === undefined) throw new UploadNotFoundError();
-      built = buildListFromCsv(parseCsv(text), opts);
+      try {
+        const text = await deps.listUploads.readText(source.objectKey, MAX_UPLOAD_BYTES);
+        if (text === undefined) throw new UploadNotFoundError();
+        built = buildListFromCsv(parseCsv(text), opts);
+      } catch (e) {
+        // A file that cannot become a list (malformed, too large, too many bad rows) is still a
+        // file full of national IDs: it goes now, not when the bucket's lifecycle gets to it.
+        if (!(e instanceof UploadNotFoundError)) await deps.listUploads.deleteObject(source.objectKey).catch(() => undefined);
+        throw e;
+      }
       break;
     }
   }
 
+  const createdAt = nowIso();
   const meta: ListMetadata = {
     projectId,
     listId: newId('lst'),
@@ -107,12 +120,14 @@ export const uploadList = async (
     source: source.kind,
     chunks: 0,
     createdBy: principal.sub,
-    createdAt: nowIso(),
+    createdAt,
+    expiresAt: retentionFor('listRows', createdAt, policy.retention ?? DEFAULT_RETENTION),
   };
-  await deps.lists.createList(meta, built.recipients);
-  if (source.kind === 'upload') {
-    // The raw file holds IDs in the clear; once parsed it has no further use (the bucket also expires it).
-    await deps.listUploads.deleteObject(source.objectKey).catch(() => undefined);
+  try {
+    await deps.lists.createList(meta, built.recipients);
+  } finally {
+    // The raw file holds IDs in the clear; once parsed (stored or not) it has no further use.
+    if (source.kind === 'upload') await deps.listUploads.deleteObject(source.objectKey).catch(() => undefined);
   }
   await deps.audit.append(
     auditScope(projectId),

@@ -1,6 +1,6 @@
 import { ConflictError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import { auditEvent, type AuditEvent } from '../shared/audit.js';
+import { auditEvent, verifyChain, type ChainedAuditEvent, type ChainVerification } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
 import { pause, reject, resume, submit, type DistributionRule, type Project, type ProjectSettings } from './project.js';
 import { auditScope, loadProject, type ProjectDeps } from './use-cases.js';
@@ -95,9 +95,16 @@ export const updateSettings = async (
   return after;
 };
 
-/** Members, the organisation's superusers and operations (anyone who may read the project). */
-export const projectAudit = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<AuditEvent[]> => {
+/** Members, the organisation's superusers and operations (anyone who may read the project). In chain order. */
+export const projectAudit = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<ChainedAuditEvent[]> => {
   await loadProject(deps, principal, projectId, 'read');
-  const events = await deps.audit.list(auditScope(projectId));
-  return events.sort((a, b) => a.at.localeCompare(b.at));
+  return deps.audit.list(auditScope(projectId));
+};
+
+/** Recomputes the project's hash chain: `ok` is false if any event was changed, removed or reordered. */
+export const verifyProjectAudit = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<ChainVerification> => {
+  await loadProject(deps, principal, projectId, 'read');
+  const scope = auditScope(projectId);
+  const [events, head] = await Promise.all([deps.audit.list(scope), deps.audit.head(scope)]);
+  return verifyChain(scope, events, head);
 };

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import type { Principal } from '../../shared/principal.js';
 
 export interface AuditEvent {
@@ -8,18 +10,45 @@ export interface AuditEvent {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-/** Append-only by construction: the port has no update or delete. */
-export interface AuditLog {
-  append(scope: string, event: AuditEvent): Promise<void>;
-  list(scope: string): Promise<AuditEvent[]>;
+/**
+ * An event as stored: its place in the scope's hash chain. `hash` is SHA-256 over the canonical
+ * JSON (RFC 8785) of everything else, `prevHash` included, so changing, removing or reordering
+ * any event breaks every hash after it.
+ */
+export interface ChainedAuditEvent extends AuditEvent {
+  readonly scope: string;
+  /** 1, 2, 3, … without gaps: the order of the chain (not `at`, which concurrent writers may tie). */
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
 }
 
-/** The global scope, for halts and resumes that concern every project. */
+/** Where a scope's chain stands: the last event's number and hash. */
+export interface ChainHead {
+  readonly events: number;
+  readonly head: string;
+}
+
+/** Append-only by construction: the port has no update or delete. */
+export interface AuditLog {
+  /** Appends to the end of the scope's chain; two concurrent appends never fork it. */
+  append(scope: string, event: AuditEvent): Promise<ChainedAuditEvent>;
+  /** The scope's events in chain order. */
+  list(scope: string): Promise<ChainedAuditEvent[]>;
+  /** The stored chain head (what the next append links to). */
+  head(scope: string): Promise<ChainHead>;
+}
+
+/** The global scope, for halts, resumes and complaint lookups that concern every project. */
 export const OPERATIONS_SCOPE = 'operations';
+
+/** The prevHash of a scope's first event. */
+export const GENESIS = '0'.repeat(64);
 
 /**
  * A citizen's `sub` is their national ID, so a citizen actor is recorded by keyed hash only:
- * pass `citizenKey(sub, key)` as `actorKey` for citizens (refused otherwise).
+ * pass a pseudonym as `actorKey` for citizens (refused otherwise) — in a project's trail the
+ * project's pseudonym (projectPseudonym), in the operations trail the global key.
  */
 export const auditEvent = (
   principal: Principal,
@@ -30,4 +59,142 @@ export const auditEvent = (
   if (principal.role === 'citizen' && !actorKey) throw new Error('citizen actors are audited by keyed hash only');
   const actor = principal.role === 'citizen' ? `citizen:${actorKey}` : principal.sub;
   return { at: new Date().toISOString(), actor, role: principal.role, action, details };
+};
+
+/**
+ * The hash of one event over its canonical JSON. The event is first passed through JSON, so
+ * what is hashed is exactly what storage gives back (undefined fields dropped).
+ */
+export const hashEvent = (e: Omit<ChainedAuditEvent, 'hash'>): string => {
+  const body = {
+    scope: e.scope,
+    seq: e.seq,
+    prevHash: e.prevHash,
+    at: e.at,
+    actor: e.actor,
+    role: e.role,
+    action: e.action,
+    details: JSON.parse(JSON.stringify(e.details ?? {})) as unknown,
+  };
+  return createHash('sha256').update(canonicalize(body)!, 'utf8').digest('hex');
+};
+
+/** Links an event to the head it follows. */
+export const chainEvent = (scope: string, event: AuditEvent, after: ChainHead): ChainedAuditEvent => {
+  const details = JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>;
+  const linked = { ...event, details, scope, seq: after.events + 1, prevHash: after.head };
+  return { ...linked, hash: hashEvent(linked) };
+};
+
+export const EMPTY_HEAD: ChainHead = { events: 0, head: GENESIS };
+
+export type ChainProblemCode = 'HASH_MISMATCH' | 'BROKEN_LINK' | 'SEQUENCE_GAP' | 'WRONG_SCOPE' | 'HEAD_MISMATCH' | 'UNCHAINED_EVENT';
+
+export interface ChainProblem {
+  /** The event's position in the chain as stored (or as expected, for a gap). */
+  readonly seq: number;
+  readonly code: ChainProblemCode;
+}
+
+export interface ChainVerification {
+  readonly ok: boolean;
+  readonly events: number;
+  /** The hash of the last event; null for an empty chain. */
+  readonly head: string | null;
+  readonly problems: readonly ChainProblem[];
+}
+
+/**
+ * Recomputes the chain. `events` are the stored items (any order; they are put in `seq` order);
+ * `storedHead` is the separately stored head, so removing the last event is caught too.
+ */
+export const verifyChain = (
+  scope: string,
+  events: readonly Partial<ChainedAuditEvent>[],
+  storedHead?: ChainHead,
+): ChainVerification => {
+  const problems: ChainProblem[] = [];
+  const chained = events.filter((e): e is ChainedAuditEvent => typeof e.seq === 'number' && typeof e.hash === 'string');
+  for (const e of events) if (!chained.includes(e as ChainedAuditEvent)) problems.push({ seq: 0, code: 'UNCHAINED_EVENT' });
+  const ordered = [...chained].sort((a, b) => a.seq - b.seq);
+  let prev = GENESIS;
+  ordered.forEach((e, i) => {
+    if (e.seq !== i + 1) problems.push({ seq: i + 1, code: 'SEQUENCE_GAP' });
+    if (e.scope !== scope) problems.push({ seq: e.seq, code: 'WRONG_SCOPE' });
+    if (e.prevHash !== prev) problems.push({ seq: e.seq, code: 'BROKEN_LINK' });
+    if (hashEvent(e) !== e.hash) problems.push({ seq: e.seq, code: 'HASH_MISMATCH' });
+    prev = e.hash;
+  });
+  const last = ordered.at(-1);
+  if (storedHead && (storedHead.events !== ordered.length || storedHead.head !== (last?.hash ?? GENESIS))) {
+    problems.push({ seq: storedHead.events, code: 'HEAD_MISMATCH' });
+  }
+  return { ok: problems.length === 0, events: ordered.length, head: last?.hash ?? null, problems };
+};
+
+// ---- sealed heads ----------------------------------------------------------------------------
+
+/** A chain head written where nobody can rewrite it (S3 Object Lock, compliance mode). */
+export interface SealedHead {
+  readonly head: string;
+  readonly events: number;
+  readonly at: string;
+  readonly reason: string;
+}
+
+export interface AuditSeal {
+  /** `projectId` names the chain: a project's id, or OPERATIONS_SCOPE for the operations trail. */
+  seal(projectId: string, sealed: SealedHead): Promise<void>;
+  /** Every head sealed for that chain, oldest first. */
+  sealed(projectId: string): Promise<SealedHead[]>;
+}
+
+/** The audit scope of a chain name given to AuditSeal (a project id, or the operations scope). */
+export const scopeOfChain = (projectId: string): string => (projectId === OPERATIONS_SCOPE ? OPERATIONS_SCOPE : `project:${projectId}`);
+
+/**
+ * Seals the current head of a project's chain (or the operations chain). Call it after the event
+ * it should cover was appended, e.g. at a round's completion.
+ */
+export const sealAuditHead = async (
+  deps: { readonly audit: AuditLog; readonly auditSeal: AuditSeal },
+  projectId: string,
+  reason: string,
+  at: string = new Date().toISOString(),
+): Promise<SealedHead> => {
+  const { head, events } = await deps.audit.head(scopeOfChain(projectId));
+  const sealed = { head, events, at, reason };
+  await deps.auditSeal.seal(projectId, sealed);
+  return sealed;
+};
+
+export type SealProblemCode = 'SEALED_EVENT_MISSING' | 'SEALED_HASH_MISMATCH';
+
+export interface SealCheck extends ChainVerification {
+  readonly sealedHeads: number;
+  readonly sealProblems: readonly { readonly events: number; readonly code: SealProblemCode }[];
+}
+
+/**
+ * A chain checked against its sealed heads: every sealed head must be an event of the chain
+ * (at the same position, with the same hash), and the chain must verify. A chain rewritten and
+ * re-hashed from some event on verifies on its own, but no longer matches the heads sealed after
+ * that event.
+ */
+export const checkAgainstSeals = (
+  scope: string,
+  events: readonly Partial<ChainedAuditEvent>[],
+  storedHead: ChainHead | undefined,
+  seals: readonly SealedHead[],
+): SealCheck => {
+  const chain = verifyChain(scope, events, storedHead);
+  const bySeq = new Map(events.filter((e) => typeof e.seq === 'number').map((e) => [e.seq!, e.hash]));
+  const sealProblems: { events: number; code: SealProblemCode }[] = [];
+  for (const s of seals) {
+    if (s.events === 0 && s.head === GENESIS) continue;
+    const hash = bySeq.get(s.events);
+    if (hash === undefined) sealProblems.push({ events: s.events, code: 'SEALED_EVENT_MISSING' });
+    else if (hash !== s.head) sealProblems.push({ events: s.events, code: 'SEALED_HASH_MISMATCH' });
+  }
+  return { ...chain, ok: chain.ok && sealProblems.length === 0, sealedHeads: seals.length, sealProblems };
 };

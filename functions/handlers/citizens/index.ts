@@ -4,7 +4,7 @@ import { config } from '../../shared/config.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
 
 /** Stand-ins for the portal's privacy component, as the citizen uses it. `sub` is the citizen's ID: never logged. */
-const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), hashKey: config.citizenHashKey });
+const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), hashKeys: config.hashKeys });
 
 export const routes = {
   'PUT /citizen/reservations/research': route({ roles: ['citizen'] }, async ({ principal }) =>

@@ -5,7 +5,7 @@ import { config } from '../../shared/config.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
 
 const STAFF = ['researcher', 'superuser', 'operations'] as const;
-const policy = () => ({ allowSynthetic: config.allowSyntheticNins() });
+const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), retention: config.retention() });
 
 export const routes = {
   'POST /projects/{projectId}/recipient-lists': route(

@@ -2,7 +2,7 @@ import { adapters } from '../../adapters/index.js';
 import { awaitQuiet, continueRounds } from '../../domain/dispatch/operations.js';
 import { approveProject } from '../../domain/projects/approval.js';
 import { CHECKLISTS } from '../../domain/projects/checklist.js';
-import { addMember, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings } from '../../domain/projects/lifecycle.js';
+import { addMember, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
 import {
   addMemberBody,
@@ -62,7 +62,21 @@ export const routes = {
     ok(projectView(await updateSettings(adapters(), principal, params.projectId!, body))),
   ),
   'GET /projects/{projectId}/audit': route({ roles: STAFF }, async ({ principal, params }) =>
-    ok({ items: (await projectAudit(adapters(), principal, params.projectId!)).map((e) => ({ at: e.at, actor: e.actor, role: e.role, action: e.action, details: e.details })) }),
+    ok({
+      items: (await projectAudit(adapters(), principal, params.projectId!)).map((e) => ({
+        seq: e.seq,
+        at: e.at,
+        actor: e.actor,
+        role: e.role,
+        action: e.action,
+        details: e.details,
+        prevHash: e.prevHash,
+        hash: e.hash,
+      })),
+    }),
+  ),
+  'GET /projects/{projectId}/audit/verify': route({ roles: STAFF }, async ({ principal, params }) =>
+    ok(await verifyProjectAudit(adapters(), principal, params.projectId!)),
   ),
   'GET /projects/{projectId}/checklist': route({ roles: STAFF }, async ({ principal, params }) => {
     const project = await loadProject(adapters(), principal, params.projectId!);

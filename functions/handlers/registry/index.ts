@@ -5,7 +5,7 @@ import { config } from '../../shared/config.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
 
 /** Local stand-ins for the national registries, fed by operations (bulk import). */
-const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), hashKey: config.citizenHashKey });
+const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), hashKeys: config.hashKeys });
 
 export const routes = {
   'PUT /registry/reservations': route({ roles: ['operations'], body: registryReservationsBody }, async ({ body }) =>

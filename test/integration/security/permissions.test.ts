@@ -94,6 +94,7 @@ const TABLE: Record<string, Case> = {
   'POST /projects/{projectId}/members': { expect: edit, body: { sub: 'nina' } },
   'PUT /projects/{projectId}/settings': { expect: review, body: { frequencyCap: 3 } },
   'GET /projects/{projectId}/audit': { expect: read },
+  'GET /projects/{projectId}/audit/verify': { expect: read },
   'GET /projects/{projectId}/checklist': { expect: read },
   'POST /projects/{projectId}/letters': { expect: edit, body: { title: 'L2', kind: 'letter', content } },
   'GET /projects/{projectId}/letters': { expect: read },

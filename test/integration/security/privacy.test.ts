@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { adapters } from '../../../functions/adapters/index.js';
 import { OPERATIONS_SCOPE } from '../../../functions/domain/shared/audit.js';
-import { citizenKey } from '../../../functions/domain/shared/citizen-key.js';
+import { citizenKey, parseKeyring, projectPseudonym } from '../../../functions/domain/shared/citizen-key.js';
 import { logger } from '../../../functions/shared/logger.js';
 import { startTestPlatform, type ApiClient, type ApiResponse, type Identity, type TestPlatform } from '../../setup/platform.js';
 import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, waitFor, type ApprovedProject } from '../dispatch/flow.js';
@@ -157,14 +157,15 @@ describe('a full round leaves no national ID in logs, URLs, error bodies or the 
     expect(check.text).not.toContain(nin);
   });
 
-  it('the audit refers to citizens by keyed hash only', async () => {
+  it('the project audit refers to citizens by the project\'s pseudonym only; the global keyed hash only in the operations trail', async () => {
     const audit = await a.researcher.get(`/projects/${a.projectId}/audit`);
     expect(audit.status).toBe(200);
     expect(leaksIn(audit.text)).toEqual([]);
     const key = p.env.CITIZEN_HASH_KEY!;
     const withdrawals = (audit.body.items ?? audit.body.events ?? audit.body) as { actor: string; action: string }[];
     const actors = withdrawals.filter((e) => e.action === 'citizen.withdrew').map((e) => e.actor).sort();
-    expect(actors).toEqual(withdrawn.map((nin) => `citizen:${citizenKey(nin, key)}`).sort());
+    expect(actors).toEqual(withdrawn.map((nin) => `citizen:${projectPseudonym(nin, a.projectId, parseKeyring(key))}`).sort());
+    for (const nin of withdrawn) expect(audit.text).not.toContain(citizenKey(nin, key));
     // The operations trail (complaint lookups) is not behind an endpoint; read it through the port.
     const ops = await adapters().audit.list(OPERATIONS_SCOPE);
     const lookups = ops.filter((e) => e.action === 'contacts.lookup');

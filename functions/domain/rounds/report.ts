@@ -1,0 +1,86 @@
+import type { ChainedAuditEvent } from '../shared/audit.js';
+import type { LetterVersion } from '../letters/letter.js';
+
+/**
+ * The audit-derived part of a round's report for the product board (API.md: GET …/report):
+ * who approved the exact letter version the round sent, and the audit chain head that vouches
+ * for it. Pure: the caller reads the project's audit events and the letter's versions.
+ */
+export interface ApprovalRecord {
+  readonly by: string;
+  readonly at: string;
+  readonly version: number;
+  readonly contentHash: string;
+}
+
+export interface RoundDecisionRecord {
+  readonly action: 'round.overridden' | 'round.canary_confirmed' | 'round.released' | 'round.cancelled';
+  readonly by: string;
+  readonly at: string;
+  readonly reason?: string;
+}
+
+export type ReportFindingCode =
+  /** An approval in the audit names another content hash than the version that was sent. */
+  | 'APPROVAL_CONTENT_MISMATCH'
+  /** The stored version says approved, but no approval of it is in the audit trail. */
+  | 'APPROVAL_NOT_IN_AUDIT'
+  /** The round's letter version is not among the versions given. */
+  | 'VERSION_NOT_FOUND';
+
+export interface RoundApprovalReport {
+  readonly approvals: readonly ApprovalRecord[];
+  /** Overrides of a duplicate hold, canary confirmation, release and cancellation, in chain order. */
+  readonly decisions: readonly RoundDecisionRecord[];
+  /** Hash of the chain head the report is anchored to (sealed at completion); null for an empty trail. */
+  readonly auditHead: string | null;
+  readonly findings: readonly { readonly code: ReportFindingCode; readonly version: number }[];
+}
+
+export interface ReportRound {
+  readonly roundId: string;
+  readonly letterId: string;
+  readonly letterVersion: number;
+  /** When the round completed; the head is the last event at or before it when none was sealed. */
+  readonly completedAt?: string;
+}
+
+const DECISIONS = new Set<RoundDecisionRecord['action']>(['round.overridden', 'round.canary_confirmed', 'round.released', 'round.cancelled']);
+
+export const roundApprovalReport = (
+  round: ReportRound,
+  events: readonly ChainedAuditEvent[],
+  versions: readonly LetterVersion[],
+  /** The head sealed at the round's completion (what sealAuditHead returned), when the engine kept it. */
+  sealedHead?: string,
+): RoundApprovalReport => {
+  const chain = [...events].sort((a, b) => a.seq - b.seq);
+  const sent = versions.find((v) => v.letterId === round.letterId && v.version === round.letterVersion);
+  const findings: { code: ReportFindingCode; version: number }[] = [];
+  if (!sent) findings.push({ code: 'VERSION_NOT_FOUND', version: round.letterVersion });
+
+  const approvals: ApprovalRecord[] = [];
+  for (const e of chain) {
+    if (e.action !== 'letter.version_approved' || e.details.letterId !== round.letterId || e.details.version !== round.letterVersion) continue;
+    const contentHash = String(e.details.contentHash ?? '');
+    if (sent && contentHash !== sent.contentHash) {
+      findings.push({ code: 'APPROVAL_CONTENT_MISMATCH', version: round.letterVersion });
+      continue;
+    }
+    approvals.push({ by: e.actor, at: e.at, version: round.letterVersion, contentHash });
+  }
+  if (sent?.approval && approvals.length === 0) findings.push({ code: 'APPROVAL_NOT_IN_AUDIT', version: round.letterVersion });
+
+  const decisions: RoundDecisionRecord[] = chain
+    .filter((e) => DECISIONS.has(e.action as RoundDecisionRecord['action']) && e.details.roundId === round.roundId)
+    .map((e) => ({
+      action: e.action as RoundDecisionRecord['action'],
+      by: e.actor,
+      at: e.at,
+      ...(typeof e.details.reason === 'string' ? { reason: e.details.reason } : {}),
+    }));
+
+  const anchored = round.completedAt ? chain.filter((e) => e.at <= round.completedAt!) : chain;
+  const auditHead = sealedHead ?? anchored.at(-1)?.hash ?? null;
+  return { approvals, decisions, auditHead, findings };
+};

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { chainEvent, EMPTY_HEAD, type AuditEvent, type ChainedAuditEvent } from '../../../functions/domain/shared/audit.js';
+import type { LetterVersion } from '../../../functions/domain/letters/letter.js';
+import { roundApprovalReport } from '../../../functions/domain/rounds/report.js';
+
+const scope = 'project:prj_r';
+const chainOf = (events: AuditEvent[]): ChainedAuditEvent[] => {
+  const out: ChainedAuditEvent[] = [];
+  for (const e of events) out.push(chainEvent(scope, e, out.length ? { events: out.length, head: out.at(-1)!.hash } : EMPTY_HEAD));
+  return out;
+};
+const ev = (at: string, actor: string, action: string, details: Record<string, unknown>): AuditEvent => ({ at, actor, role: 'superuser', action, details });
+const version = (v: number, contentHash: string, approved: boolean): LetterVersion =>
+  ({
+    projectId: 'prj_r',
+    letterId: 'let_1',
+    version: v,
+    title: 'T',
+    kind: 'letter',
+    content: { nb: { subject: 's', body: 'b' } },
+    contentHash,
+    authoredBy: 'kari',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    ...(approved ? { approval: { approvedBy: 'sara', approvedAt: '2026-01-02T00:00:00.000Z' } } : {}),
+  }) as LetterVersion;
+
+const events = chainOf([
+  ev('2026-01-01T00:00:00.000Z', 'kari', 'letter.created', { letterId: 'let_1', version: 1, contentHash: 'h1' }),
+  ev('2026-01-02T00:00:00.000Z', 'sara', 'letter.version_approved', { letterId: 'let_1', version: 1, contentHash: 'h1', via: 'project' }),
+  ev('2026-01-03T00:00:00.000Z', 'kari', 'letter.version_created', { letterId: 'let_1', version: 2, contentHash: 'h2' }),
+  ev('2026-01-04T00:00:00.000Z', 'siri', 'letter.version_approved', { letterId: 'let_1', version: 2, contentHash: 'h2' }),
+  ev('2026-01-04T00:00:00.000Z', 'siri', 'letter.version_approved', { letterId: 'let_other', version: 2, contentHash: 'hx' }),
+  ev('2026-01-05T00:00:00.000Z', 'sara', 'round.overridden', { roundId: 'rnd_1', reason: 'new text, same people on purpose' }),
+  ev('2026-01-05T01:00:00.000Z', 'kari', 'round.released', { roundId: 'rnd_1', letterId: 'let_1', letterVersion: 2 }),
+  ev('2026-01-05T02:00:00.000Z', 'kari', 'round.released', { roundId: 'rnd_other' }),
+  ev('2026-01-06T00:00:00.000Z', 'system', 'round.completed', { roundId: 'rnd_1' }),
+  ev('2026-01-07T00:00:00.000Z', 'kari', 'project.member_added', { member: 'per' }),
+]);
+const versions = [version(1, 'h1', true), version(2, 'h2', true)];
+const round = { roundId: 'rnd_1', letterId: 'let_1', letterVersion: 2, completedAt: '2026-01-06T00:00:00.000Z' };
+
+describe('the approvals part of a round report', () => {
+  it('lists who approved exactly the version the round sent, with its content hash, and the round\'s own decisions', () => {
+    const r = roundApprovalReport(round, events, versions);
+    expect(r.approvals).toEqual([{ by: 'siri', at: '2026-01-04T00:00:00.000Z', version: 2, contentHash: 'h2' }]);
+    expect(r.decisions).toEqual([
+      { action: 'round.overridden', by: 'sara', at: '2026-01-05T00:00:00.000Z', reason: 'new text, same people on purpose' },
+      { action: 'round.released', by: 'kari', at: '2026-01-05T01:00:00.000Z' },
+    ]);
+    expect(r.findings).toEqual([]);
+  });
+
+  it('anchors to the head sealed at completion, else to the last event at or before completion', () => {
+    expect(roundApprovalReport(round, events, versions).auditHead).toBe(events[8]!.hash);
+    expect(roundApprovalReport(round, events, versions, 'f'.repeat(64)).auditHead).toBe('f'.repeat(64));
+    expect(roundApprovalReport({ ...round, completedAt: undefined }, events, versions).auditHead).toBe(events[9]!.hash);
+    expect(roundApprovalReport(round, [], versions).auditHead).toBeNull();
+  });
+
+  it('does not count an approval of other content, and says when the stored approval has no audit record', () => {
+    const forged = chainOf([ev('2026-01-04T00:00:00.000Z', 'siri', 'letter.version_approved', { letterId: 'let_1', version: 2, contentHash: 'not-h2' })]);
+    const r = roundApprovalReport(round, forged, versions);
+    expect(r.approvals).toEqual([]);
+    expect(r.findings).toEqual([
+      { code: 'APPROVAL_CONTENT_MISMATCH', version: 2 },
+      { code: 'APPROVAL_NOT_IN_AUDIT', version: 2 },
+    ]);
+    expect(roundApprovalReport({ ...round, letterVersion: 9 }, events, versions).findings).toEqual([{ code: 'VERSION_NOT_FOUND', version: 9 }]);
+  });
+});
