@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import * as routes from '../functions/handlers/routes.js';
 import type { ApiRoute } from '../functions/handlers/routes.js';
 import { AppFunction } from './constructs/app-function.js';
+import { accessMatrix, accessOf, type Access } from './access-matrix.js';
 import { grantDataAccess, type DataPlane } from './constructs/data-access.js';
 import { DlqAlarm } from './constructs/dlq-alarm.js';
 import { HttpApi } from './constructs/http-api.js';
@@ -21,6 +22,8 @@ export interface Routing {
   readonly areas: Readonly<Record<string, string>>;
   readonly apiRoutes: readonly (Omit<ApiRoute, 'area'> & { readonly area: string })[];
   readonly queueConsumers: Readonly<Partial<Record<QueueId, string>>>;
+  /** Rows of the access matrix by area / `consumer:<queue>`; defaults to lib/access-matrix.ts. */
+  readonly access?: Readonly<Record<string, Access>>;
 }
 
 export const HEALTH_ENTRY = 'functions/handlers/health/index.ts';
@@ -38,6 +41,7 @@ export class StatelessStack extends Stack {
     super(scope, id, props);
     const { data } = props;
     const { areas, apiRoutes, queueConsumers } = props.routing ?? routes;
+    const matrix = props.routing?.access ?? accessMatrix;
 
     this.api = new HttpApi(this, 'Http', { jwtIssuer: props.jwtIssuer, jwtAudience: props.jwtAudience });
 
@@ -60,7 +64,7 @@ export class StatelessStack extends Stack {
       // An area that only serves local stand-ins (the registries) has nothing to do in AWS.
       if (routes.length > 0 && routes.every((r) => r.localOnly)) continue;
       const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}` });
-      for (const [name, value] of Object.entries(grantDataAccess(fn.role, data))) fn.fn.addEnvironment(name, value);
+      for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
       areaFunctions[area] = fn;
     }
     for (const route of apiRoutes) {
@@ -80,7 +84,7 @@ export class StatelessStack extends Stack {
         entry,
         environment: {},
       });
-      for (const [name, value] of Object.entries(grantDataAccess(consumer.function.role, data))) {
+      for (const [name, value] of Object.entries(grantDataAccess(consumer.function.role, data, accessOf(`consumer:${queueId}`, matrix)))) {
         consumer.function.fn.addEnvironment(name, value);
       }
     }

@@ -10,6 +10,7 @@ import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { DynamoLetterRepository } from './dynamo/letter-repository.js';
 import { DynamoCitizenTaskRepository, DynamoFormTaskRepository } from './dynamo/form-task-repository.js';
 import { HttpLinkProber } from './http/link-prober.js';
+import { LocalChannelGateway } from './channels/local-channels.js';
 
 /**
  * The composition root: adapters behind their ports, created once per process on first use.
@@ -20,7 +21,8 @@ const build = () => {
   const main = config.tableName('main');
   return {
     projects: new DynamoProjectRepository(db, main),
-    audit: new DynamoAuditLog(db, main),
+    // Its own table (lib/resources.ts): no function may update or delete an audit entry.
+    audit: new DynamoAuditLog(db, config.tableName('audit')),
     lists: new DynamoRecipientListRepository(db, main, config.tableName('recipients')),
     listUploads: new S3ListUploadStore(s3(), config.bucketName('recipientLists')),
     reservations: new DynamoReservationRegistry(db, config.tableName('citizens')),
@@ -35,6 +37,12 @@ const build = () => {
       // Tests shorten the 5 s probe timeout so a hanging link target does not slow them down.
       timeoutMs: Number(process.env.LINK_PROBE_TIMEOUT_MS ?? '') || 5_000,
     }),
+    /**
+     * The portal inbox stand-in, for the citizen's inbox endpoint: read through the channel
+     * gateway's own records, without the dispatch adapters (which need the hash key, and the
+     * citizen-facing inbox function is not given it).
+     */
+    inbox: new LocalChannelGateway(db, config.tableName('citizens'), config.isLocal()),
     /** Secret of the keyed hashes that stand in for national IDs (audit, pseudonymous responses). */
     citizenHashKey: () => config.citizenHashKey(),
   };

@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { apiRoutes, queueConsumers, routeKey } from '../../functions/handlers/routes.js';
+import { accessMatrix } from '../../lib/access-matrix.js';
 import { dlqEnvVar } from '../../lib/constructs/data-access.js';
 import { buckets, queues, tables, type QueueId } from '../../lib/resources.js';
 import { HEALTH_ENTRY } from '../../lib/stateless-stack.js';
@@ -18,6 +19,7 @@ const fixture = synth({
     { method: 'PUT', path: '/registry/population', area: 'standIn', localOnly: true },
   ],
   queueConsumers: Object.fromEntries(Object.keys(queues).map((id) => [id, HEALTH_ENTRY])) as Record<QueueId, string>,
+  access: { ...accessMatrix, alpha: accessMatrix.projects, beta: accessMatrix.inbox, standIn: accessMatrix.registry },
 });
 
 const routesOf = (t: Template) => resourcesOf(t, 'AWS::ApiGatewayV2::Route').map(([, p]) => p);
@@ -94,12 +96,11 @@ describe('Lambdas', () => {
     for (const [, p] of resourcesOf(real.stateless, 'AWS::Logs::LogGroup')) expect(p.RetentionInDays).toBeGreaterThan(0);
   });
 
-  it('give every API and consumer Lambda the env vars of every table, queue, DLQ and bucket, and the hash-key secret ARN', () => {
+  it('give every API and consumer Lambda the env vars of every table, queue, DLQ and bucket (names; access is in the matrix)', () => {
     const expected = [
       ...Object.values(tables).map((d) => d.envVar),
       ...Object.values(queues).flatMap((d) => [d.envVar, dlqEnvVar(d.envVar)]),
       ...Object.values(buckets).map((d) => d.envVar),
-      'CITIZEN_HASH_KEY_SECRET_ARN',
     ];
     for (const t of [real.stateless, fixture.stateless]) {
       for (const [id, p] of resourcesOf(t, 'AWS::Lambda::Function')) {
