@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as routes from '../functions/handlers/routes.js';
-import type { ApiRoute } from '../functions/handlers/routes.js';
+import { operationsLane, routeKey, type ApiRoute } from '../functions/handlers/routes.js';
 import { AppFunction } from './constructs/app-function.js';
 import { accessMatrix, accessOf, type Access } from './access-matrix.js';
 import { grantDataAccess, type DataPlane } from './constructs/data-access.js';
@@ -27,6 +27,9 @@ export interface Routing {
 }
 
 export const HEALTH_ENTRY = 'functions/handlers/health/index.ts';
+
+/** Per route of the operations lane (routes.ts operationsLane). */
+export const OPERATIONS_LANE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
 /**
  * Code and wiring only: the HTTP API with one Lambda per area of routes.ts, a consumer Lambda per
@@ -67,11 +70,23 @@ export class StatelessStack extends Stack {
       for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
       areaFunctions[area] = fn;
     }
+    const lane: { key: string; route: import('aws-cdk-lib/aws-apigatewayv2').HttpRoute }[] = [];
     for (const route of apiRoutes) {
       if (route.localOnly) continue;
       const fn = areaFunctions[route.area];
       if (!fn) throw new Error(`route ${route.method} ${route.path} names unknown area ${route.area}`);
-      this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
+      const added = this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
+      const key = routeKey(route);
+      if (operationsLane.includes(key)) lane.push({ key, route: added });
+    }
+    // The operations lane: its own throttle per route, generous for a handful of operators and
+    // far below what a flood could use up (see HttpApi.throttleRoutes).
+    if (lane.length > 0) this.api.throttleRoutes(lane.map((l) => l.route), lane.map((l) => l.key), OPERATIONS_LANE_THROTTLE);
+    if (areaFunctions.operations) {
+      new CfnOutput(this, 'OperationsFunctionName', {
+        value: areaFunctions.operations.fn.functionName,
+        description: 'For npm run ops:halt -- --function-name <this> (direct invoke; lambda:InvokeFunction is the gate)',
+      });
     }
     this.areaFunctions = areaFunctions;
 

@@ -1,10 +1,10 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { apiRoutes, queueConsumers, routeKey } from '../../functions/handlers/routes.js';
+import { apiRoutes, operationsLane, queueConsumers, routeKey } from '../../functions/handlers/routes.js';
 import { accessMatrix } from '../../lib/access-matrix.js';
 import { dlqEnvVar } from '../../lib/constructs/data-access.js';
 import { buckets, queues, tables, type QueueId } from '../../lib/resources.js';
-import { HEALTH_ENTRY } from '../../lib/stateless-stack.js';
+import { HEALTH_ENTRY, OPERATIONS_LANE_THROTTLE } from '../../lib/stateless-stack.js';
 import { AUDIENCE, ISSUER, dlqIds, importedLogicalId, resourcesOf, synth } from './synth.js';
 
 const real = synth();
@@ -80,6 +80,30 @@ describe('HTTP API', () => {
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
       DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() }),
     });
+  });
+});
+
+describe('operations lane', () => {
+  it('gives every operations route and the project pause a throttle of its own on the stage', () => {
+    const [[id, stage]] = resourcesOf(real.stateless, 'AWS::ApiGatewayV2::Stage') as [[string, Record<string, unknown>]];
+    const settings = stage.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    expect(Object.keys(settings).sort()).toEqual([...operationsLane].sort());
+    expect(operationsLane).toEqual(expect.arrayContaining(['POST /operations/halt', 'POST /operations/resume', 'POST /projects/{projectId}/pause']));
+    for (const v of Object.values(settings)) {
+      expect(v).toEqual({ ThrottlingRateLimit: OPERATIONS_LANE_THROTTLE.rateLimit, ThrottlingBurstLimit: OPERATIONS_LANE_THROTTLE.burstLimit });
+    }
+    // The public routes keep the stage default, which is not the lane's.
+    expect((stage.DefaultRouteSettings as { ThrottlingRateLimit: number }).ThrottlingRateLimit).toBe(50);
+    // A setting for a route that does not exist yet fails the deployment: the stage waits for them.
+    const dependsOn = (real.stateless.toJSON().Resources[id].DependsOn ?? []) as string[];
+    const routeIds = new Map(resourcesOf(real.stateless, 'AWS::ApiGatewayV2::Route').map(([rid, p]) => [String(p.RouteKey), rid]));
+    for (const key of operationsLane) expect(dependsOn, key).toContain(routeIds.get(key));
+  });
+
+  it('names the operations function in an output, for npm run ops:halt', () => {
+    const outputs = real.stateless.toJSON().Outputs as Record<string, { Value: { Ref?: string } }>;
+    const fnId = resourcesOf(real.stateless, 'AWS::Lambda::Function').find(([, p]) => p.Description === 'research-dispatch API: operations')![0];
+    expect(outputs.OperationsFunctionName?.Value).toEqual({ Ref: fnId });
   });
 });
 
