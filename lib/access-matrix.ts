@@ -55,8 +55,8 @@ export interface Access {
   readonly hashKey: boolean;
 }
 
-/** Principals: an API area of routes.ts, or the consumer of a queue. */
-export type AccessPrincipal = Area | `consumer:${QueueId}`;
+/** Principals: an API area of routes.ts, the consumer of a queue, or the scheduled round watch. */
+export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch';
 
 const READ: readonly ReadAction[] = ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'];
 const WRITE: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
@@ -226,6 +226,13 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     queues: { dispatch: { send: true } },
     buckets: {},
     hashKey: true,
+  },
+  roundWatch: {
+    purpose: 'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm.',
+    tables: { main: read() },
+    queues: {},
+    buckets: {},
+    hashKey: false,
   },
 };
 

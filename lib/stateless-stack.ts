@@ -5,7 +5,9 @@ import { operationsLane, routeKey, type ApiRoute } from '../functions/handlers/r
 import { AppFunction } from './constructs/app-function.js';
 import { accessMatrix, accessOf, type Access } from './access-matrix.js';
 import { grantDataAccess, type DataPlane } from './constructs/data-access.js';
-import { DlqAlarm } from './constructs/dlq-alarm.js';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { Observability } from './constructs/observability.js';
 import { HttpApi } from './constructs/http-api.js';
 import { QueueConsumer } from './constructs/queue-consumer.js';
 import { queues, type QueueId } from './resources.js';
@@ -16,6 +18,11 @@ export interface StatelessStackProps extends StackProps {
   readonly jwtAudience: readonly string[];
   /** Defaults to functions/handlers/routes.ts; tests pass their own to exercise the wiring. */
   readonly routing?: Routing;
+  /** Alarm notifications: an existing SNS topic, or an address to make an encrypted topic for. */
+  readonly alarmTopicArn?: string;
+  readonly alarmEmail?: string;
+  /** Minutes without progress before the stall alarm (default 10). */
+  readonly stallMinutes?: number;
 }
 
 export interface Routing {
@@ -27,6 +34,7 @@ export interface Routing {
 }
 
 export const HEALTH_ENTRY = 'functions/handlers/health/index.ts';
+export const ROUND_WATCH_ENTRY = 'functions/handlers/round-watch/index.ts';
 
 /** Per route of the operations lane (routes.ts operationsLane). */
 export const OPERATIONS_LANE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
@@ -39,6 +47,7 @@ export const OPERATIONS_LANE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as con
 export class StatelessStack extends Stack {
   readonly api: HttpApi;
   readonly areaFunctions: Readonly<Record<string, AppFunction>>;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -104,9 +113,35 @@ export class StatelessStack extends Stack {
       }
     }
 
-    for (const def of Object.values(queues)) {
-      new DlqAlarm(this, `DlqAlarm-${def.id}`, { dlq: data.queues[def.id].dlq, label: def.id });
+    const consumerFunctions: Record<string, AppFunction> = {};
+    for (const [queueId] of Object.entries(queueConsumers)) {
+      const c = this.node.tryFindChild(`Consumer-${queueId}`) as QueueConsumer | undefined;
+      if (c) consumerFunctions[`consumer:${queueId}`] = c.function;
     }
+
+    // The round watch: once a minute, the DispatchingRounds gauge the stall alarm needs.
+    const watch = new AppFunction(this, 'RoundWatch', {
+      entry: ROUND_WATCH_ENTRY,
+      description: 'research-dispatch round watch',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+    });
+    for (const [name, value] of Object.entries(grantDataAccess(watch.role, data, accessOf('roundWatch', matrix)))) watch.fn.addEnvironment(name, value);
+    new events.Rule(this, 'RoundWatchSchedule', {
+      description: 'research-dispatch: publish DispatchingRounds every minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(watch.fn, { retryAttempts: 0 })],
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      dlqs: Object.fromEntries(Object.values(queues).map((def) => [def.id, data.queues[def.id].dlq])),
+      functions: Object.fromEntries(
+        [...Object.entries(areaFunctions), ...Object.entries(consumerFunctions), ['roundWatch', watch] as const].map(([k, f]) => [k, f.fn]),
+      ),
+      alarmTopicArn: props.alarmTopicArn,
+      alarmEmail: props.alarmEmail,
+      stallMinutes: props.stallMinutes,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
   }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { haltInProcess, haltViaLambda } from './direct-halt.js';
 
 /**
- * npm run ops:halt -- --reason "…" [--actor NAME] [--function-name NAME [--region R] | --data-dir .local]
+ * npm run ops:halt -- --reason "…" [--actor NAME] [--function-name NAME [--region R] | --data-dir .data]
  *
  * With --function-name (or OPS_FUNCTION_NAME, the stack output OperationsFunctionName): invokes the
  * deployed operations Lambda with your AWS credentials. Without: halts the local runtime of
@@ -18,14 +18,14 @@ const { values } = parseArgs({
     actor: { type: 'string' },
     'function-name': { type: 'string' },
     region: { type: 'string' },
-    'data-dir': { type: 'string', default: '.local' },
+    'data-dir': { type: 'string', default: '.data' },
   },
 });
 
 const main = async (): Promise<number> => {
   const reason = values.reason?.trim();
   if (!reason) {
-    process.stderr.write('usage: npm run ops:halt -- --reason "why" [--actor NAME] [--function-name NAME [--region R] | --data-dir .local]\n');
+    process.stderr.write('usage: npm run ops:halt -- --reason "why" [--actor NAME] [--function-name NAME [--region R] | --data-dir .data]\n');
     return 2;
   }
   const actor = values.actor ?? `ops-cli:${userInfo().username}`;

@@ -60,7 +60,9 @@ const effectiveGrants = (built: ReturnType<typeof synth>): Effective => {
   const roleOf = new Map<string, string>();
   for (const [, p] of resourcesOf(built.stateless, 'AWS::Lambda::Function')) {
     const d = String(p.Description);
-    const principal = d.startsWith('research-dispatch API: ')
+    const principal = d === 'research-dispatch round watch'
+      ? 'roundWatch'
+      : d.startsWith('research-dispatch API: ')
       ? d.slice('research-dispatch API: '.length)
       : /consumer of the (\w+) queue/.exec(d)
         ? `consumer:${/consumer of the (\w+) queue/.exec(d)![1]}`
@@ -143,7 +145,7 @@ const effective = effectiveGrants(built);
 describe('the access matrix on the synthesised template', () => {
   it('has a row for every deployed function and a function for every row that deploys one', () => {
     const deployed = [...effective.keys()].sort();
-    expect(deployed.length).toBe(12);
+    expect(deployed.length).toBe(13);
     for (const fn of deployed) expect(accessMatrix, fn).toHaveProperty(fn);
     const rows = Object.keys(accessMatrix).filter((r) => r !== 'registry');
     expect(rows.sort()).toEqual(deployed);
@@ -167,7 +169,9 @@ describe('the access matrix on the synthesised template', () => {
     const objects = grants.filter((g) => g.resource.startsWith('bucket:')).map((g) => g.action.replace('s3:', ''));
     expect(new Set(objects)).toEqual(new Set(row.buckets.recipientLists ?? []));
     expect(has(grants, 'secretsmanager:GetSecretValue', 'secret').length > 0).toBe(row.hashKey);
-    const env = resourcesOf(built.stateless, 'AWS::Lambda::Function').find(([, p]) => String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`))![1];
+    const env = resourcesOf(built.stateless, 'AWS::Lambda::Function').find(([, p]) =>
+      fn === 'roundWatch' ? p.Description === 'research-dispatch round watch' : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
+    )![1];
     const vars = (env.Environment as { Variables: Record<string, unknown> }).Variables;
     // Its ARN makes the middleware fetch the secret: present exactly where reading it is allowed.
     expect('CITIZEN_HASH_KEY_SECRET_ARN' in vars, `${fn} secret ARN`).toBe(row.hashKey);

@@ -2,6 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { apiRoutes, operationsLane, queueConsumers, routeKey } from '../../functions/handlers/routes.js';
 import { accessMatrix } from '../../lib/access-matrix.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names.js';
 import { dlqEnvVar } from '../../lib/constructs/data-access.js';
 import { buckets, queues, tables, type QueueId } from '../../lib/resources.js';
 import { HEALTH_ENTRY, OPERATIONS_LANE_THROTTLE } from '../../lib/stateless-stack.js';
@@ -196,6 +197,55 @@ describe('alarms', () => {
     );
     expect(dlqs.size).toBe(Object.keys(queues).length);
     for (const id of dlqs) expect(alarmed.has(id), `no alarm on DLQ ${id}`).toBe(true);
+  });
+
+  const mathAlarm = (t: Template, metricName: string) =>
+    resourcesOf(t, 'AWS::CloudWatch::Alarm').find(([, p]) =>
+      ((p.Metrics as { MetricStat?: { Metric: { MetricName: string } } }[] | undefined) ?? []).some((m) => m.MetricStat?.Metric.MetricName === metricName),
+    )?.[1];
+  const exprOf = (alarm: Record<string, unknown>) => (alarm.Metrics as { Expression?: string }[]).find((m) => m.Expression)!.Expression;
+  const dims = (alarm: Record<string, unknown>) =>
+    (alarm.Metrics as { MetricStat?: { Metric: { Namespace: string; Dimensions: { Name: string; Value: string }[] } } }[]).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+
+  it('alarms when a dispatching round decided nobody for N minutes (stallMinutes from context, default 10)', () => {
+    const stall = mathAlarm(real.stateless, METRIC.dispatchingRounds)!;
+    expect(exprOf(stall)).toBe('IF(dispatching > 0 AND FILL(decided, 0) == 0, 1, 0)');
+    expect(stall).toMatchObject({ EvaluationPeriods: 10, DatapointsToAlarm: 10, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    // The metrics it reads are the ones the code emits: namespace and service dimension included.
+    for (const m of dims(stall)) expect(m).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [{ Name: 'service', Value: SERVICE_NAME }] });
+    const five = mathAlarm(synth(undefined, { stallMinutes: '5' }).stateless, METRIC.dispatchingRounds)!;
+    expect(five).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 5 });
+  });
+
+  it('alarms on the failure rate of letters (failed / sent + failed, with a minimum volume)', () => {
+    const rate = mathAlarm(real.stateless, METRIC.failed)!;
+    expect(exprOf(rate)).toBe('IF((sent + failed) >= 20, 100 * failed / (sent + failed), 0)');
+    expect(rate).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it('sends every alarm to the SNS topic given in context, and to none without one', () => {
+    for (const [, p] of resourcesOf(real.stateless, 'AWS::CloudWatch::Alarm')) expect(p.AlarmActions).toBeUndefined();
+    const arn = 'arn:aws:sns:eu-north-1:111122223333:ops-alarms';
+    const alarms = resourcesOf(synth(undefined, { alarmTopicArn: arn }).stateless, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBe(Object.keys(queues).length + 2);
+    for (const [, p] of alarms) expect(p.AlarmActions).toEqual([arn]);
+  });
+
+  it('with alarmEmail, makes an encrypted, TLS-only topic with that subscription and alarms on it', () => {
+    const t = synth(undefined, { alarmEmail: 'vakt@example.org' }).stateless;
+    const [[topicId, topic]] = resourcesOf(t, 'AWS::SNS::Topic') as [[string, Record<string, unknown>]];
+    expect(topic.KmsMasterKeyId).toBeDefined();
+    expect(resourcesOf(t, 'AWS::SNS::Subscription').map(([, p]) => p)).toEqual([expect.objectContaining({ Protocol: 'email', Endpoint: 'vakt@example.org' })]);
+    for (const [, p] of resourcesOf(t, 'AWS::CloudWatch::Alarm')) expect(p.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+
+  it('has the dispatch dashboard, and the round watch runs every minute', () => {
+    expect(resourcesOf(real.stateless, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
+    const watch = resourcesOf(real.stateless, 'AWS::Lambda::Function').find(([, p]) => p.Description === 'research-dispatch round watch')![0];
+    const rules = resourcesOf(real.stateless, 'AWS::Events::Rule');
+    expect(rules.map(([, p]) => ({ s: p.ScheduleExpression, t: (p.Targets as { Arn: { 'Fn::GetAtt': string[] } }[])[0]!.Arn['Fn::GetAtt'][0] }))).toEqual([
+      { s: 'rate(1 minute)', t: watch },
+    ]);
   });
 });
 
