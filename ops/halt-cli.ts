@@ -12,6 +12,9 @@ import { haltInProcess, haltViaLambda } from './direct-halt.js';
  * `npm start` (it leaves its configuration in <data-dir>/runtime.json). Exit 0 when the halt is in
  * place (200: nothing in flight, 202: in-flight sends still finishing), 1 otherwise.
  */
+// As local/main.ts: the SDK's Node-version notice is not what an operator in an incident needs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const { values } = parseArgs({
   options: {
     reason: { type: 'string' },
