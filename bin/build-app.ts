@@ -55,6 +55,9 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
     jwtIssuer,
     jwtAudience,
     routing: options.routing,
+    alarmTopicArn: context('alarmTopicArn'),
+    alarmEmail: context('alarmEmail'),
+    stallMinutes: context('stallMinutes') ? Number(context('stallMinutes')) : undefined,
   });
 
   // The AwsSolutions pack runs on every synth, so a new finding fails `cdk synth` for everyone,

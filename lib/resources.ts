@@ -32,7 +32,7 @@ export interface TableDef {
   readonly envVar: string;
 }
 
-export type TableId = 'main' | 'recipients' | 'deliveries' | 'citizens';
+export type TableId = 'main' | 'recipients' | 'deliveries' | 'citizens' | 'audit';
 
 const S = (name: string): KeyDef => ({ name, type: 'S' });
 const N = (name: string): KeyDef => ({ name, type: 'N' });
@@ -85,6 +85,18 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     indexes: [{ name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_CITIZENS',
+  },
+  /**
+   * The audit trail, append-only: a table of its own so that IAM can say so. Every role may at
+   * most PutItem, GetItem and Query here (lib/access-matrix.ts); none may UpdateItem, DeleteItem or
+   * BatchWriteItem, and nothing here expires. Keys as keys.audit: pk AUDIT#<scope>, sk <at>#<seq>.
+   */
+  audit: {
+    id: 'audit',
+    partitionKey: S('pk'),
+    sortKey: S('sk'),
+    indexes: [],
+    envVar: 'TABLE_AUDIT',
   },
 };
 

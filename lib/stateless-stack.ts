@@ -1,10 +1,13 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import * as routes from '../functions/handlers/routes.js';
-import type { ApiRoute } from '../functions/handlers/routes.js';
+import { operationsLane, routeKey, type ApiRoute } from '../functions/handlers/routes.js';
 import { AppFunction } from './constructs/app-function.js';
+import { accessMatrix, accessOf, type Access } from './access-matrix.js';
 import { grantDataAccess, type DataPlane } from './constructs/data-access.js';
-import { DlqAlarm } from './constructs/dlq-alarm.js';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { Observability } from './constructs/observability.js';
 import { HttpApi } from './constructs/http-api.js';
 import { QueueConsumer } from './constructs/queue-consumer.js';
 import { queues, type QueueId } from './resources.js';
@@ -15,6 +18,11 @@ export interface StatelessStackProps extends StackProps {
   readonly jwtAudience: readonly string[];
   /** Defaults to functions/handlers/routes.ts; tests pass their own to exercise the wiring. */
   readonly routing?: Routing;
+  /** Alarm notifications: an existing SNS topic, or an address to make an encrypted topic for. */
+  readonly alarmTopicArn?: string;
+  readonly alarmEmail?: string;
+  /** Minutes without progress before the stall alarm (default 10). */
+  readonly stallMinutes?: number;
 }
 
 export interface Routing {
@@ -22,9 +30,15 @@ export interface Routing {
   readonly apiRoutes: readonly (Omit<ApiRoute, 'area'> & { readonly area: string })[];
   readonly queueConsumers: Readonly<Partial<Record<QueueId, string>>>;
   readonly dataFreeAreas?: readonly string[];
+  /** Rows of the access matrix by area / `consumer:<queue>`; defaults to lib/access-matrix.ts. */
+  readonly access?: Readonly<Record<string, Access>>;
 }
 
 export const HEALTH_ENTRY = 'functions/handlers/health/index.ts';
+export const ROUND_WATCH_ENTRY = 'functions/handlers/round-watch/index.ts';
+
+/** Per route of the operations lane (routes.ts operationsLane). */
+export const OPERATIONS_LANE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
 /**
  * Code and wiring only: the HTTP API with one Lambda per area of routes.ts, a consumer Lambda per
@@ -34,11 +48,13 @@ export const HEALTH_ENTRY = 'functions/handlers/health/index.ts';
 export class StatelessStack extends Stack {
   readonly api: HttpApi;
   readonly areaFunctions: Readonly<Record<string, AppFunction>>;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const { data } = props;
     const { areas, apiRoutes, queueConsumers, dataFreeAreas = [] } = props.routing ?? routes;
+    const matrix = props.routing?.access ?? accessMatrix;
 
     this.api = new HttpApi(this, 'Http', { jwtIssuer: props.jwtIssuer, jwtAudience: props.jwtAudience });
 
@@ -61,15 +77,30 @@ export class StatelessStack extends Stack {
       // An area that only serves local stand-ins (the registries) has nothing to do in AWS.
       if (routes.length > 0 && routes.every((r) => r.localOnly)) continue;
       const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}` });
-      if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data))) fn.fn.addEnvironment(name, value);
+      if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
       areaFunctions[area] = fn;
     }
+    const lane: { key: string; route: import('aws-cdk-lib/aws-apigatewayv2').HttpRoute }[] = [];
     for (const route of apiRoutes) {
       if (route.localOnly) continue;
       const fn = areaFunctions[route.area];
       if (!fn) throw new Error(`route ${route.method} ${route.path} names unknown area ${route.area}`);
-      if (route.public) this.api.addPublicRoute(route.method, route.path, fn.fn, route.public);
-      else this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
+      if (route.public) {
+        this.api.addPublicRoute(route.method, route.path, fn.fn, route.public);
+        continue;
+      }
+      const added = this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
+      const key = routeKey(route);
+      if (operationsLane.includes(key)) lane.push({ key, route: added });
+    }
+    // The operations lane: its own throttle per route, generous for a handful of operators and
+    // far below what a flood could use up (see HttpApi.throttleRoutes).
+    if (lane.length > 0) this.api.throttleRoutes(lane.map((l) => l.route), lane.map((l) => l.key), OPERATIONS_LANE_THROTTLE);
+    if (areaFunctions.operations) {
+      new CfnOutput(this, 'OperationsFunctionName', {
+        value: areaFunctions.operations.fn.functionName,
+        description: 'For npm run ops:halt -- --function-name <this> (direct invoke; lambda:InvokeFunction is the gate)',
+      });
     }
     this.areaFunctions = areaFunctions;
 
@@ -82,14 +113,40 @@ export class StatelessStack extends Stack {
         entry,
         environment: {},
       });
-      for (const [name, value] of Object.entries(grantDataAccess(consumer.function.role, data))) {
+      for (const [name, value] of Object.entries(grantDataAccess(consumer.function.role, data, accessOf(`consumer:${queueId}`, matrix)))) {
         consumer.function.fn.addEnvironment(name, value);
       }
     }
 
-    for (const def of Object.values(queues)) {
-      new DlqAlarm(this, `DlqAlarm-${def.id}`, { dlq: data.queues[def.id].dlq, label: def.id });
+    const consumerFunctions: Record<string, AppFunction> = {};
+    for (const [queueId] of Object.entries(queueConsumers)) {
+      const c = this.node.tryFindChild(`Consumer-${queueId}`) as QueueConsumer | undefined;
+      if (c) consumerFunctions[`consumer:${queueId}`] = c.function;
     }
+
+    // The round watch: once a minute, the DispatchingRounds gauge the stall alarm needs.
+    const watch = new AppFunction(this, 'RoundWatch', {
+      entry: ROUND_WATCH_ENTRY,
+      description: 'research-dispatch round watch',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+    });
+    for (const [name, value] of Object.entries(grantDataAccess(watch.role, data, accessOf('roundWatch', matrix)))) watch.fn.addEnvironment(name, value);
+    new events.Rule(this, 'RoundWatchSchedule', {
+      description: 'research-dispatch: publish DispatchingRounds every minute',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(watch.fn, { retryAttempts: 0 })],
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      dlqs: Object.fromEntries(Object.values(queues).map((def) => [def.id, data.queues[def.id].dlq])),
+      functions: Object.fromEntries(
+        [...Object.entries(areaFunctions), ...Object.entries(consumerFunctions), ['roundWatch', watch] as const].map(([k, f]) => [k, f.fn]),
+      ),
+      alarmTopicArn: props.alarmTopicArn,
+      alarmEmail: props.alarmEmail,
+      stallMinutes: props.stallMinutes,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
   }

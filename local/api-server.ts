@@ -197,7 +197,16 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<{ server: 
       else res.end();
     });
   });
-  server.keepAliveTimeout = 5000;
+  // Idle keep-alive connections: the server must hold them open longer than any client will reuse
+  // them. Node's default (5 s) let fetch (undici) race it: undici reuses an idle socket for the
+  // server's advertised `Keep-Alive: timeout=5` minus 2 s, but checks that with coarse timers, and a
+  // test process whose event loop is busy for seconds (building a 100,000-row CSV on a loaded
+  // machine) can send the next request on a socket the server's 5 s timer is closing that very
+  // moment: ECONNRESET (nodejs/undici#3141). At 65 s (the figure AWS load balancers use) the client
+  // drops the idle socket itself after ~63 s, and no request waits anywhere near that long between
+  // calls. headersTimeout must exceed keepAliveTimeout, or Node ends a slow header at the old bound.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, '127.0.0.1', () => resolve());

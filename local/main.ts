@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { apiRoutes } from '../functions/handlers/routes.js';
@@ -58,6 +58,10 @@ const main = async () => {
     await emulators.stop();
     throw e;
   }
+
+  // What `npm run ops:halt` needs to halt this runtime without its API (ops/halt-cli.ts): the
+  // handlers' configuration. Owner-only, like the hash-key file it repeats.
+  await writeFile(join(dataDir, 'runtime.json'), JSON.stringify({ url: platform.url, env: platform.env }), { mode: 0o600 });
 
   const lines = [
     '',

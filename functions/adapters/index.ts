@@ -56,7 +56,8 @@ const build = () => {
   const citizensTable = config.tableName('citizens');
   const settings = dispatchSettings();
   const projects = new DynamoProjectRepository(db, main);
-  const audit = new DynamoAuditLog(db, main);
+  // Its own table (lib/resources.ts): no function may update or delete an audit entry.
+  const audit = new DynamoAuditLog(db, config.tableName('audit'));
   const lists = new DynamoRecipientListRepository(db, main, config.tableName('recipients'));
   const reservations = new DynamoReservationRegistry(db, citizensTable);
   const population = new DynamoPopulationRegistry(db, citizensTable);
@@ -181,6 +182,8 @@ const build = () => {
     statistics,
     /** Sealed audit heads (S3 Object Lock); a project's head is sealed when one of its rounds completes. */
     auditSeal,
+    /** The portal inbox stand-in, for the citizen's inbox endpoint (the citizen-facing function is not given the hash key). */
+    inbox: channels,
     /** The current key of the keyed hash that stands in for national IDs (unversioned callers). */
     citizenHashKey: () => config.citizenHashKey(),
     /** Every live version of the citizen hash key: global keys and project pseudonyms derive from it. */

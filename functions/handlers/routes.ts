@@ -112,3 +112,13 @@ export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `$
 export const queueConsumers: Partial<Record<import('../../lib/resources.js').QueueId, string>> = {
   dispatch: 'functions/handlers/dispatch/worker.ts',
 };
+
+/**
+ * Routes that must answer in an incident: the global halt and resume, operations' status and
+ * redrive, and a project's pause. The deployed stage gives each of them a throttle of its own
+ * (lib/constructs/http-api.ts), so a flood of other calls cannot make a halt answer 429; and
+ * `npm run ops:halt` reaches the halt without the API at all (ops/halt-cli.ts).
+ */
+export const operationsLane: readonly string[] = apiRoutes
+  .filter((r) => r.area === 'operations' || routeKey(r) === 'POST /projects/{projectId}/pause')
+  .map(routeKey);

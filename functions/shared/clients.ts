@@ -3,10 +3,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { config } from './config.js';
+import { tracer } from './tracer.js';
 
 /**
  * AWS clients, created once per process (per Lambda container) on first use, with endpoints from
- * configuration so the same code talks to AWS or to the local emulators.
+ * configuration so the same code talks to AWS or to the local emulators. Each is instrumented
+ * with the Powertools tracer (a no-op outside Lambda).
  */
 const once = <T>(make: () => T): (() => T) => {
   let value: T | undefined;
@@ -20,21 +22,24 @@ const localCredentials = () =>
 
 export const dynamo = once(() =>
   DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: config.region(), endpoint: config.dynamoEndpoint(), ...localCredentials(), maxAttempts: 5 }),
+    // The low-level client is the one the SDK middleware stack runs on: trace that one.
+    tracer.captureAWSv3Client(new DynamoDBClient({ region: config.region(), endpoint: config.dynamoEndpoint(), ...localCredentials(), maxAttempts: 5 })),
     { marshallOptions: { removeUndefinedValues: true } },
   ),
 );
 
 export const sqs = once(
-  () => new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() }),
+  () => tracer.captureAWSv3Client(new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() })),
 );
 
 export const s3 = once(
   () =>
-    new S3Client({
-      region: config.region(),
-      endpoint: config.awsEndpoint(),
-      forcePathStyle: config.awsEndpoint() !== undefined,
-      ...localCredentials(),
-    }),
+    tracer.captureAWSv3Client(
+      new S3Client({
+        region: config.region(),
+        endpoint: config.awsEndpoint(),
+        forcePathStyle: config.awsEndpoint() !== undefined,
+        ...localCredentials(),
+      }),
+    ),
 );

@@ -1,8 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from './logger.js';
 import { ensureSecrets } from './secrets.js';
+import { tracer } from './tracer.js';
 
 /**
  * SQS consumers report partial batch failures (Powertools batch processing): a record that throws
@@ -20,10 +24,14 @@ export const sqsHandler = <S extends z.ZodType>(schema: S, handle: (message: z.i
       throw error;
     }
   };
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     await ensureSecrets();
     // A processor per invocation: it holds the invocation's successes and failures, and the local
     // pollers (unlike Lambda) run several invocations of one module at the same time.
     return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
   };
+  // Lambda context on every log line; keys the engine set (setLogKeys) end with the invocation.
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }));
 };

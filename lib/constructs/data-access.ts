@@ -7,6 +7,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { deployedBucketName } from './secure-bucket.js';
 import { deployedSealBucketName } from './seal-bucket.js';
+import type { Access } from '../access-matrix.js';
 import { auditSealBucket, buckets, queues, tables, type BucketId, type QueueId, type TableId } from '../resources.js';
 
 /** What the stateful stack hands the stateless one. */
@@ -28,19 +29,7 @@ export const CITIZEN_HASH_KEY_SECRET_ARN = 'CITIZEN_HASH_KEY_SECRET_ARN';
 
 // Named actions instead of grantReadWriteData & co., whose KMS and S3 grants contain wildcard
 // actions (kms:GenerateDataKey*, s3:GetObject*, s3:List*). TransactWriteItems and
-// BatchWriteItem are authorised through the item actions below.
-const TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-];
-const KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'];
+// BatchWriteItem/BatchGetItem are authorised through the item actions of lib/access-matrix.ts.
 const SEND_ACTIONS = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
 // Operations reports DLQ depth and redrives dead letters back onto the work queue.
 const DLQ_ACTIONS = [
@@ -51,67 +40,91 @@ const DLQ_ACTIONS = [
   'sqs:StartMessageMoveTask',
   'sqs:ListMessageMoveTasks',
 ];
-const OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'];
 
 /**
- * Grants a Lambda role the data plane it works on and returns the environment variables through
- * which functions/shared/config.ts finds each resource. The hash key is passed as a secret ARN,
- * never as a value, so it appears neither in the template nor in the function configuration.
+ * Grants a Lambda role what its row of the access matrix (lib/access-matrix.ts) says, and
+ * nothing else, and returns the environment variables through which functions/shared/config.ts
+ * finds each resource. Resource names are configuration, not permissions, so every function
+ * learns all of them (the composition root builds its adapters from them); the hash-key secret's
+ * ARN is given only to functions that may read it, because its presence makes the handler
+ * middleware fetch the secret. The key is passed as a secret ARN, never as a value, so it
+ * appears neither in the template nor in the function configuration.
  */
-export const grantDataAccess = (role: iam.IRole, data: DataPlane): Record<string, string> => {
+export const grantDataAccess = (role: iam.IRole, data: DataPlane, access: Access): Record<string, string> => {
   const env: Record<string, string> = {};
+  let writes = false;
   for (const def of Object.values(tables)) {
     const table = data.tables[def.id];
-    // Each index by name rather than table.grant's "<table>/index/*".
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: TABLE_ACTIONS,
-        resources: [table.tableArn, ...def.indexes.map((ix) => `${table.tableArn}/index/${ix.name}`)],
-      }),
-    );
     env[def.envVar] = table.tableName;
+    for (const grant of access.tables[def.id] ?? []) {
+      const scoped = grant.leadingKeys !== undefined && grant.leadingKeys.length > 0;
+      if (scoped && grant.actions.includes('Scan')) throw new Error(`${def.id}: Scan cannot be limited by dynamodb:LeadingKeys`);
+      if (scoped && grant.indexes) throw new Error(`${def.id}: index access cannot be limited by dynamodb:LeadingKeys`);
+      writes ||= grant.actions.some((a) => ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'].includes(a));
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: grant.actions.map((a) => `dynamodb:${a}`),
+          // Each index by name rather than table.grant's "<table>/index/*".
+          resources: [table.tableArn, ...(grant.indexes ? def.indexes.map((ix) => `${table.tableArn}/index/${ix.name}`) : [])],
+          ...(scoped ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...grant.leadingKeys!] } } } : {}),
+        }),
+      );
+    }
   }
   for (const def of Object.values(queues)) {
     const { queue, dlq } = data.queues[def.id];
-    queue.grant(role, ...SEND_ACTIONS);
-    dlq.grant(role, ...DLQ_ACTIONS);
+    const grant = access.queues[def.id] ?? {};
+    if (grant.send) {
+      queue.grant(role, ...SEND_ACTIONS);
+      writes = true;
+    }
+    if (grant.deadLetters) dlq.grant(role, ...DLQ_ACTIONS);
     env[def.envVar] = queue.queueUrl;
     env[dlqEnvVar(def.envVar)] = dlq.queueUrl;
   }
   for (const def of Object.values(buckets)) {
     const name = deployedBucketName(def);
+    env[def.envVar] = name;
+    const actions = access.buckets[def.id] ?? [];
+    if (actions.length === 0) continue;
+    writes ||= actions.includes('PutObject');
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: OBJECT_ACTIONS, resources: [`arn:${Aws.PARTITION}:s3:::${name}/*`] }),
+      new iam.PolicyStatement({ actions: actions.map((a) => `s3:${a}`), resources: [`arn:${Aws.PARTITION}:s3:::${name}/*`] }),
     );
     Validations.of(role).acknowledge({
       // The finding as cdk-nag renders the ARN: pseudo parameters as <AWS::…>.
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedBucketName(def, '<AWS::AccountId>', '<AWS::Region>')}/*]`,
       reason: `Objects in the ${def.id} bucket get keys generated at upload time, so object actions are granted on "<bucket>/*" of this one bucket only; the actions are named one by one.`,
     });
-    env[def.envVar] = name;
   }
   // Sealing writes new objects with a compliance retention; nothing may read back, list or
   // delete through a Lambda (the audit:verify command runs with an operator's credentials).
   const seals = deployedSealBucketName(auditSealBucket);
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:PutObjectRetention'], resources: [`arn:${Aws.PARTITION}:s3:::${seals}/*`] }),
-  );
-  Validations.of(role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedSealBucketName(auditSealBucket, '<AWS::AccountId>', '<AWS::Region>')}/*]`,
-    reason: 'Sealed audit heads get one new object key per sealed head (chain and position), so PutObject is granted on "<bucket>/*" of the seal bucket only; Object Lock makes every written object immutable.',
-  });
   env[auditSealBucket.envVar] = seals;
-  data.key.grant(role, ...KEY_ACTIONS);
-  // Not secret.grantRead: its KMS grant goes through a kms:ViaService principal that lands in the
-  // key policy of the stateful stack, which would then depend on this stack (a cycle). Decrypt
-  // on the key is granted above.
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-      resources: [data.citizenHashKey.secretArn],
-    }),
-  );
-  env[CITIZEN_HASH_KEY_SECRET_ARN] = data.citizenHashKey.secretArn;
-
+  if (access.seals) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:PutObjectRetention'], resources: [`arn:${Aws.PARTITION}:s3:::${seals}/*`] }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedSealBucketName(auditSealBucket, '<AWS::AccountId>', '<AWS::Region>')}/*]`,
+      reason: 'Sealed audit heads get one new object key per sealed head (chain and position), so PutObject is granted on "<bucket>/*" of the seal bucket only; Object Lock makes every written object immutable.',
+    });
+  }
+  // Everything is encrypted with the one platform key: reading needs Decrypt, writing (SQS
+  // messages, S3 objects, DynamoDB items) also GenerateDataKey. Envelope encryption never calls
+  // kms:Encrypt itself.
+  data.key.grant(role, ...(writes ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
+  if (access.hashKey) {
+    // Not secret.grantRead: its KMS grant goes through a kms:ViaService principal that lands in the
+    // key policy of the stateful stack, which would then depend on this stack (a cycle). Decrypt
+    // on the key is granted above.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [data.citizenHashKey.secretArn],
+      }),
+    );
+    env[CITIZEN_HASH_KEY_SECRET_ARN] = data.citizenHashKey.secretArn;
+  }
   return env;
 };

@@ -67,6 +67,22 @@ export class HttpApi extends Construct {
     });
   }
 
+  /**
+   * Route-level throttles on the stage (RouteSettings): the given route keys get a rate and burst
+   * of their own instead of the stage's default route throttle, which the public routes share the
+   * configuration of. The account's regional API Gateway limit stays shared by everything; for a
+   * flood that big, or an API that is down, `npm run ops:halt` invokes the operations Lambda
+   * without API Gateway (ops/halt-cli.ts).
+   */
+  throttleRoutes(routes: readonly apigw.HttpRoute[], routeKeys: readonly string[], lane: { rateLimit: number; burstLimit: number }): void {
+    const stage = this.stage.node.defaultChild as apigw.CfnStage;
+    const settings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    for (const key of routeKeys) settings[key] = { ThrottlingRateLimit: lane.rateLimit, ThrottlingBurstLimit: lane.burstLimit };
+    stage.addPropertyOverride('RouteSettings', settings);
+    // A route setting for a route key that does not exist yet fails the deployment.
+    for (const r of routes) stage.node.addDependency(r);
+  }
+
   get url(): string {
     return this.stage.url;
   }

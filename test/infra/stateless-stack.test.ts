@@ -1,9 +1,11 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { apiRoutes, dataFreeAreas, queueConsumers, routeKey } from '../../functions/handlers/routes.js';
+import { apiRoutes, dataFreeAreas, operationsLane, queueConsumers, routeKey } from '../../functions/handlers/routes.js';
+import { accessMatrix } from '../../lib/access-matrix.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names.js';
 import { dlqEnvVar } from '../../lib/constructs/data-access.js';
 import { buckets, queues, tables, type QueueId } from '../../lib/resources.js';
-import { HEALTH_ENTRY } from '../../lib/stateless-stack.js';
+import { HEALTH_ENTRY, OPERATIONS_LANE_THROTTLE } from '../../lib/stateless-stack.js';
 import { AUDIENCE, ISSUER, dlqIds, importedLogicalId, resourcesOf, synth } from './synth.js';
 
 const real = synth();
@@ -18,6 +20,7 @@ const fixture = synth({
     { method: 'PUT', path: '/registry/population', area: 'standIn', localOnly: true },
   ],
   queueConsumers: Object.fromEntries(Object.keys(queues).map((id) => [id, HEALTH_ENTRY])) as Record<QueueId, string>,
+  access: { ...accessMatrix, alpha: accessMatrix.projects, beta: accessMatrix.inbox, standIn: accessMatrix.registry },
 });
 
 const routesOf = (t: Template) => resourcesOf(t, 'AWS::ApiGatewayV2::Route').map(([, p]) => p);
@@ -87,6 +90,30 @@ describe('HTTP API', () => {
   });
 });
 
+describe('operations lane', () => {
+  it('gives every operations route and the project pause a throttle of its own on the stage', () => {
+    const [[id, stage]] = resourcesOf(real.stateless, 'AWS::ApiGatewayV2::Stage') as [[string, Record<string, unknown>]];
+    const settings = stage.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    expect(Object.keys(settings).sort()).toEqual([...operationsLane].sort());
+    expect(operationsLane).toEqual(expect.arrayContaining(['POST /operations/halt', 'POST /operations/resume', 'POST /projects/{projectId}/pause']));
+    for (const v of Object.values(settings)) {
+      expect(v).toEqual({ ThrottlingRateLimit: OPERATIONS_LANE_THROTTLE.rateLimit, ThrottlingBurstLimit: OPERATIONS_LANE_THROTTLE.burstLimit });
+    }
+    // The public routes keep the stage default, which is not the lane's.
+    expect((stage.DefaultRouteSettings as { ThrottlingRateLimit: number }).ThrottlingRateLimit).toBe(50);
+    // A setting for a route that does not exist yet fails the deployment: the stage waits for them.
+    const dependsOn = (real.stateless.toJSON().Resources[id].DependsOn ?? []) as string[];
+    const routeIds = new Map(resourcesOf(real.stateless, 'AWS::ApiGatewayV2::Route').map(([rid, p]) => [String(p.RouteKey), rid]));
+    for (const key of operationsLane) expect(dependsOn, key).toContain(routeIds.get(key));
+  });
+
+  it('names the operations function in an output, for npm run ops:halt', () => {
+    const outputs = real.stateless.toJSON().Outputs as Record<string, { Value: { Ref?: string } }>;
+    const fnId = resourcesOf(real.stateless, 'AWS::Lambda::Function').find(([, p]) => p.Description === 'research-dispatch API: operations')![0];
+    expect(outputs.OperationsFunctionName?.Value).toEqual({ Ref: fnId });
+  });
+});
+
 describe('Lambdas', () => {
   it('run nodejs22.x on arm64 with active tracing, JSON logs and a log group with retention', () => {
     const fns = resourcesOf(real.stateless, 'AWS::Lambda::Function');
@@ -100,12 +127,11 @@ describe('Lambdas', () => {
     for (const [, p] of resourcesOf(real.stateless, 'AWS::Logs::LogGroup')) expect(p.RetentionInDays).toBeGreaterThan(0);
   });
 
-  it('give every API and consumer Lambda the env vars of every table, queue, DLQ and bucket, and the hash-key secret ARN', () => {
+  it('give every API and consumer Lambda the env vars of every table, queue, DLQ and bucket (names; access is in the matrix)', () => {
     const expected = [
       ...Object.values(tables).map((d) => d.envVar),
       ...Object.values(queues).flatMap((d) => [d.envVar, dlqEnvVar(d.envVar)]),
       ...Object.values(buckets).map((d) => d.envVar),
-      'CITIZEN_HASH_KEY_SECRET_ARN',
     ];
     for (const t of [real.stateless, fixture.stateless]) {
       for (const [id, p] of resourcesOf(t, 'AWS::Lambda::Function')) {
@@ -182,6 +208,55 @@ describe('alarms', () => {
     );
     expect(dlqs.size).toBe(Object.keys(queues).length);
     for (const id of dlqs) expect(alarmed.has(id), `no alarm on DLQ ${id}`).toBe(true);
+  });
+
+  const mathAlarm = (t: Template, metricName: string) =>
+    resourcesOf(t, 'AWS::CloudWatch::Alarm').find(([, p]) =>
+      ((p.Metrics as { MetricStat?: { Metric: { MetricName: string } } }[] | undefined) ?? []).some((m) => m.MetricStat?.Metric.MetricName === metricName),
+    )?.[1];
+  const exprOf = (alarm: Record<string, unknown>) => (alarm.Metrics as { Expression?: string }[]).find((m) => m.Expression)!.Expression;
+  const dims = (alarm: Record<string, unknown>) =>
+    (alarm.Metrics as { MetricStat?: { Metric: { Namespace: string; Dimensions: { Name: string; Value: string }[] } } }[]).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+
+  it('alarms when a dispatching round decided nobody for N minutes (stallMinutes from context, default 10)', () => {
+    const stall = mathAlarm(real.stateless, METRIC.dispatchingRounds)!;
+    expect(exprOf(stall)).toBe('IF(dispatching > 0 AND FILL(decided, 0) == 0, 1, 0)');
+    expect(stall).toMatchObject({ EvaluationPeriods: 10, DatapointsToAlarm: 10, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    // The metrics it reads are the ones the code emits: namespace and service dimension included.
+    for (const m of dims(stall)) expect(m).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [{ Name: 'service', Value: SERVICE_NAME }] });
+    const five = mathAlarm(synth(undefined, { stallMinutes: '5' }).stateless, METRIC.dispatchingRounds)!;
+    expect(five).toMatchObject({ EvaluationPeriods: 5, DatapointsToAlarm: 5 });
+  });
+
+  it('alarms on the failure rate of letters (failed / sent + failed, with a minimum volume)', () => {
+    const rate = mathAlarm(real.stateless, METRIC.failed)!;
+    expect(exprOf(rate)).toBe('IF((sent + failed) >= 20, 100 * failed / (sent + failed), 0)');
+    expect(rate).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it('sends every alarm to the SNS topic given in context, and to none without one', () => {
+    for (const [, p] of resourcesOf(real.stateless, 'AWS::CloudWatch::Alarm')) expect(p.AlarmActions).toBeUndefined();
+    const arn = 'arn:aws:sns:eu-north-1:111122223333:ops-alarms';
+    const alarms = resourcesOf(synth(undefined, { alarmTopicArn: arn }).stateless, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBe(Object.keys(queues).length + 2);
+    for (const [, p] of alarms) expect(p.AlarmActions).toEqual([arn]);
+  });
+
+  it('with alarmEmail, makes an encrypted, TLS-only topic with that subscription and alarms on it', () => {
+    const t = synth(undefined, { alarmEmail: 'vakt@example.org' }).stateless;
+    const [[topicId, topic]] = resourcesOf(t, 'AWS::SNS::Topic') as [[string, Record<string, unknown>]];
+    expect(topic.KmsMasterKeyId).toBeDefined();
+    expect(resourcesOf(t, 'AWS::SNS::Subscription').map(([, p]) => p)).toEqual([expect.objectContaining({ Protocol: 'email', Endpoint: 'vakt@example.org' })]);
+    for (const [, p] of resourcesOf(t, 'AWS::CloudWatch::Alarm')) expect(p.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+
+  it('has the dispatch dashboard, and the round watch runs every minute', () => {
+    expect(resourcesOf(real.stateless, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
+    const watch = resourcesOf(real.stateless, 'AWS::Lambda::Function').find(([, p]) => p.Description === 'research-dispatch round watch')![0];
+    const rules = resourcesOf(real.stateless, 'AWS::Events::Rule');
+    expect(rules.map(([, p]) => ({ s: p.ScheduleExpression, t: (p.Targets as { Arn: { 'Fn::GetAtt': string[] } }[])[0]!.Arn['Fn::GetAtt'][0] }))).toEqual([
+      { s: 'rate(1 minute)', t: watch },
+    ]);
   });
 });
 

@@ -11,11 +11,11 @@ export const AUDIENCE = 'rd-test-audience';
  * schema validation (a WebAssembly engine, ~5 s to load per test file) runs once, in the cdk-nag
  * test's real synth, instead of in every synth here.
  */
-export const synth = (routing?: Routing) => {
+export const synth = (routing?: Routing, context: Record<string, string> = {}) => {
   const built = buildApp(
     {
       builtinCloudFormationValidation: false,
-      context: { 'aws:cdk:bundling-stacks': [], jwtIssuer: ISSUER, jwtAudience: AUDIENCE },
+      context: { 'aws:cdk:bundling-stacks': [], jwtIssuer: ISSUER, jwtAudience: AUDIENCE, ...context },
     },
     { routing },
   );

@@ -43,8 +43,8 @@ export class DynamoFormTaskRepository implements FormTaskRepository {
   async listResponses(projectId: string, formTaskId: string): Promise<FormResponse[]> {
     const items = await queryAll(this.db, {
       TableName: this.table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': keys.project(projectId).pk, ':p': `RESPONSE#${formTaskId}#` },
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.formResponse(projectId, formTaskId, '').pk },
       ConsistentRead: true,
     });
     return items.map((i) => strip<FormResponse>(i)).sort((a, b) => a.answeredAt.localeCompare(b.answeredAt));

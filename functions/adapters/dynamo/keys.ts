@@ -21,10 +21,14 @@ export const keys = {
     sk: `LETTERV#${letterId}#${String(version).padStart(6, '0')}`,
   }),
   formTask: (projectId: string, formTaskId: string) => ({ pk: `PROJECT#${projectId}`, sk: `FORMTASK#${formTaskId}` }),
-  /** A pseudonymous form response (recipient = keyed hash), written with the citizen's task. */
+  /**
+   * A pseudonymous form response (recipient = keyed hash), written with the citizen's task. In a
+   * partition of its own, not under PROJECT#: the citizen-facing function that writes it is allowed
+   * (dynamodb:LeadingKeys, lib/access-matrix.ts) to put RESPONSES# items and nothing of the project.
+   */
   formResponse: (projectId: string, formTaskId: string, recipient: string) => ({
-    pk: `PROJECT#${projectId}`,
-    sk: `RESPONSE#${formTaskId}#${recipient}`,
+    pk: `RESPONSES#${projectId}#${formTaskId}`,
+    sk: recipient,
   }),
 
   /** A usage counter: one item per month, organisation and channel; a month's counters are one query. */

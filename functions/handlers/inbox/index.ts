@@ -4,7 +4,7 @@ import { httpHandler, ok, route } from '../../shared/http.js';
 /** The citizen's portal inbox (local stand-in for helsenorge): letters delivered to the caller. */
 export const routes = {
   'GET /citizen/inbox': route({ roles: ['citizen'] }, async ({ principal }) => {
-    const items = await adapters().channels.received(principal.sub, 'helsenorge');
+    const items = await adapters().inbox.received(principal.sub, 'helsenorge');
     return ok({
       items: items.map((i) => ({
         deliveryId: i.deliveryId,

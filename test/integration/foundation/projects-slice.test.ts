@@ -24,6 +24,15 @@ describe('the projects slice through the HTTP API, on DynamoDB Local', () => {
     expect(res.body).toEqual({ ok: true });
   });
 
+  it('keeps idle connections open far longer than fetch reuses them (no keep-alive ECONNRESET race)', async () => {
+    // fetch (undici) drops an idle socket at the advertised timeout minus 2 s; with Node's default
+    // of 5 s a test that sat busy for ~5 s between two calls could reuse a socket the server was
+    // closing (see local/api-server.ts). The server now advertises 65 s.
+    const res = await fetch(`${p.url}/health`);
+    await res.text();
+    expect(res.headers.get('keep-alive')).toBe('timeout=65');
+  });
+
   it('issues a dev token that creates and reads a project', async () => {
     const tokenRes = await request(`${p.url}/dev/token`, {
       method: 'POST',

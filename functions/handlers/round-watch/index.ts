@@ -1,0 +1,21 @@
+import { adapters } from '../../adapters/index.js';
+import { roundsExpectedToProgress } from '../../domain/operations/round-watch.js';
+import { logger } from '../../shared/logger.js';
+import { recordDispatchingRounds } from '../../shared/metrics.js';
+
+/**
+ * Runs once a minute (EventBridge schedule): publishes how many rounds should be progressing, the
+ * gauge the "round made no progress" alarm compares with the batches' RecipientsDecided. Reads
+ * only (rounds by status, the halt state, the projects of those rounds); needs no hash key.
+ */
+export const handler = async (): Promise<{ expected: number }> => {
+  const a = adapters();
+  const [rounds, state] = await Promise.all([a.rounds.listRoundsByStatus('dispatching'), a.operations.state.read()]);
+  const projectIds = [...new Set(rounds.map((r) => r.projectId))];
+  const projects = await Promise.all(projectIds.map((id) => adapters().projects.getProject(id)));
+  const paused = new Set(projects.filter((p) => p?.status === 'paused').map((p) => p!.projectId));
+  const expected = roundsExpectedToProgress(rounds, state.halted, paused);
+  recordDispatchingRounds(expected.length);
+  logger.info('round watch', { dispatching: rounds.length, expected: expected.length, halted: state.halted });
+  return { expected: expected.length };
+};

@@ -1,0 +1,261 @@
+/**
+ * Who may touch what: the IAM permission matrix of every Lambda, as data in one place. The
+ * stateless stack turns each row into that function's role policy and environment (a function
+ * learns the name of a table, queue or bucket only if it may use it); test/infra/access-matrix.test.ts
+ * checks the synthesised template against these rows and against the rules stated below;
+ * docs/access-matrix.md explains the rows. Plain data: no CDK imports.
+ *
+ * Rules the rows must keep (asserted in the test):
+ * - citizen-facing functions (citizens, citizenTasks, inbox) write no project, approval, round or
+ *   operations item: their main-table access is read-only, except citizenTasks' pseudonymous form
+ *   responses, which live in a partition of their own (RESPONSES#…);
+ * - nobody may UpdateItem, DeleteItem or BatchWriteItem (which can delete) on the audit table;
+ * - only the dispatch worker may UpdateItem deliveries (commit outcomes) — operations' redrive is
+ *   the one stated exception (it sets failed deliveries back to pending);
+ * - only operations reads, receives or deletes on dead-letter queues;
+ * - only the lists function touches the recipient-list bucket;
+ * - the citizen-hash-key secret only where a keyed hash is made.
+ */
+import type { Area } from '../functions/handlers/routes.js';
+import type { BucketId, QueueId, TableId } from './resources.js';
+
+export type ReadAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'ConditionCheckItem';
+export type TableAction = ReadAction | 'Scan' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
+
+export interface TableGrant {
+  readonly actions: readonly TableAction[];
+  /**
+   * `dynamodb:LeadingKeys` patterns (StringLike) the partition key of every item touched must
+   * match. Scan is refused alongside: a Scan has no leading key, and ForAllValues over an empty
+   * set would let it through.
+   */
+  readonly leadingKeys?: readonly string[];
+  /**
+   * Also on the table's indexes. Only for grants without leadingKeys: on an index the leading key
+   * is the index's partition key (gsi1pk), which the patterns above do not describe.
+   */
+  readonly indexes?: boolean;
+}
+
+export interface QueueGrant {
+  /** SendMessage on the work queue (the consumer's receive/delete come from its event source). */
+  readonly send?: boolean;
+  /** Status and redrive of the dead-letter queue: operations only. */
+  readonly deadLetters?: boolean;
+}
+
+export interface Access {
+  /** Why this function needs what it has, in one line (also in docs/access-matrix.md). */
+  readonly purpose: string;
+  /** Each grant becomes one statement; several when parts of a table have different rules. */
+  readonly tables: Partial<Record<TableId, readonly TableGrant[]>>;
+  readonly queues: Partial<Record<QueueId, QueueGrant>>;
+  readonly buckets: Partial<Record<BucketId, readonly ('GetObject' | 'PutObject' | 'DeleteObject')[]>>;
+  /** Reads the citizen-hash-key secret (keyed hashes of national IDs). */
+  readonly hashKey: boolean;
+  /** Writes sealed audit heads (new objects in the Object Lock bucket; never read, list or delete). */
+  readonly seals?: boolean;
+}
+
+/** Principals: an API area of routes.ts, the consumer of a queue, or the scheduled round watch. */
+export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch';
+
+const READ: readonly ReadAction[] = ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'];
+const WRITE: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
+const read = (extra: Partial<TableGrant> = {}): TableGrant[] => [{ actions: READ, indexes: true, ...extra }];
+const readWrite = (): TableGrant[] => [{ actions: [...READ, ...WRITE], indexes: true }];
+/** Read and write only in partitions matching `leadingKeys` (no index, no Scan). */
+const within = (leadingKeys: readonly string[]): TableGrant[] => [{ actions: [...READ, ...WRITE], leadingKeys }];
+/** Read anything in the table (and Scan if asked), write only in partitions matching `leadingKeys`. */
+const readAllWriteIn = (leadingKeys: readonly string[], opts: { scan?: boolean; write?: readonly TableAction[] } = {}): TableGrant[] => [
+  { actions: opts.scan ? [...READ, 'Scan'] : READ, indexes: true },
+  { actions: opts.write ?? WRITE, leadingKeys },
+];
+
+/** Partition-key patterns (functions/adapters/dynamo/keys.ts). */
+export const KEY = {
+  project: 'PROJECT#*',
+  responses: 'RESPONSES#*',
+  operations: 'OPERATIONS',
+  citizen: 'CIT#*',
+  projectAudit: 'AUDIT#project:*',
+} as const;
+
+/**
+ * Append to and read the audit: conditional puts of new keys and queries. Never Update, Delete or
+ * BatchWrite. A PutItem could still overwrite an entry (IAM cannot require the condition
+ * expression); the hash chain (GET …/audit/verify) is what makes such an overwrite visible.
+ */
+const auditAppend = (scopes?: readonly string[]): TableGrant[] => [
+  { actions: ['GetItem', 'Query', 'PutItem'], ...(scopes ? { leadingKeys: scopes } : {}) },
+];
+
+export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
+  projects: {
+    purpose: 'Projects, members, approvals, settings, the project audit; pause/resume quiets or requeues the project’s rounds.',
+    tables: {
+      // Scan: listAllProjects (superuser listing). Writes only inside project partitions.
+      main: readAllWriteIn([KEY.project], { scan: true }),
+      deliveries: read(),
+      audit: auditAppend([KEY.projectAudit]),
+    },
+    queues: { dispatch: { send: true } },
+    buckets: {},
+    hashKey: true,
+  },
+  letters: {
+    purpose: 'Letters and their versions; link checks call the network, not AWS.',
+    tables: { main: within([KEY.project]), audit: auditAppend([KEY.projectAudit]) },
+    queues: {},
+    buckets: {},
+    hashKey: false,
+  },
+  formTasks: {
+    purpose: 'Form tasks of a project and reading their pseudonymous responses.',
+    tables: { main: [...within([KEY.project]), { actions: READ, leadingKeys: [KEY.responses] }], audit: auditAppend([KEY.projectAudit]) },
+    queues: {},
+    buckets: {},
+    hashKey: false,
+  },
+  citizenTasks: {
+    purpose: 'A citizen’s own tasks; an answer updates the task and writes one pseudonymous response.',
+    tables: {
+      main: [
+        { actions: ['GetItem', 'BatchGetItem', 'Query'], leadingKeys: [KEY.project] },
+        // The answer's pseudonymous response: a put of a new item, in the responses partition only.
+        { actions: ['PutItem'], leadingKeys: [KEY.responses] },
+      ],
+      citizens: [{ actions: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem'], leadingKeys: [KEY.citizen] }],
+      audit: auditAppend([KEY.projectAudit]),
+    },
+    queues: {},
+    buckets: {},
+    hashKey: true,
+  },
+  lists: {
+    purpose: 'Recipient-list uploads: the raw object in the bucket, accepted rows in the recipients table.',
+    tables: {
+      main: within([KEY.project]),
+      recipients: [{ actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'BatchWriteItem'] }],
+      audit: auditAppend([KEY.projectAudit]),
+    },
+    queues: {},
+    buckets: { recipientLists: ['GetObject', 'PutObject', 'DeleteObject'] },
+    hashKey: false,
+  },
+  citizens: {
+    purpose: 'A citizen’s own reservation and withdrawals; a withdrawal is audited by keyed hash.',
+    tables: {
+      main: [{ actions: ['GetItem', 'Query'], leadingKeys: [KEY.project] }],
+      citizens: [{ actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'], leadingKeys: [KEY.citizen] }],
+      audit: auditAppend([KEY.projectAudit]),
+    },
+    queues: {},
+    buckets: {},
+    hashKey: true,
+  },
+  registry: {
+    purpose: 'Local stand-in only (no Lambda is deployed for it).',
+    tables: {},
+    queues: {},
+    buckets: {},
+    hashKey: false,
+  },
+  inbox: {
+    purpose: 'The portal inbox stand-in: reads the caller’s own delivered letters.',
+    tables: { citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }] },
+    queues: {},
+    buckets: {},
+    hashKey: false,
+  },
+  rounds: {
+    purpose: 'Rounds: pre-flight (list, reservations, population, contacts, withdrawals), overrides, cancel.',
+    tables: {
+      main: readAllWriteIn([KEY.project]),
+      recipients: read(),
+      citizens: read(),
+      deliveries: read(),
+      audit: auditAppend([KEY.projectAudit]),
+    },
+    queues: { dispatch: { send: true } },
+    buckets: {},
+    hashKey: true,
+  },
+  dispatch: {
+    purpose: 'Release (cross-round checks, the release sequence, the first window of batches), canary confirmation and test sends (a small test round with its synthetic recipients).',
+    tables: {
+      main: readAllWriteIn([KEY.project]),
+      recipients: [{ actions: [...READ, 'PutItem', 'BatchWriteItem'] }],
+      citizens: read(),
+      deliveries: read(),
+      audit: auditAppend([KEY.projectAudit]),
+    },
+    queues: { dispatch: { send: true } },
+    buckets: {},
+    hashKey: true,
+  },
+  operations: {
+    purpose: 'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters.',
+    tables: {
+      main: readAllWriteIn([KEY.operations, KEY.project], { scan: true, write: ['PutItem', 'UpdateItem'] }),
+      citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }],
+      deliveries: [{ actions: [...READ, 'UpdateItem'], indexes: true }],
+      audit: auditAppend(),
+    },
+    queues: { dispatch: { send: true, deadLetters: true } },
+    buckets: {},
+    hashKey: true,
+  },
+  'consumer:dispatch': {
+    purpose: 'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, completes rounds and seals their audit head.',
+    tables: {
+      main: readWrite(),
+      recipients: read(),
+      citizens: readWrite(),
+      deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
+      audit: auditAppend([KEY.projectAudit]),
+    },
+    queues: { dispatch: { send: true } },
+    buckets: {},
+    hashKey: true,
+    seals: true,
+  },
+  formCallbacks: {
+    purpose: 'An external form system reports a completed form: the task found by its token is marked answered and the form task’s count goes up (the callback secret derives from the hash key).',
+    tables: {
+      main: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.project] }],
+      citizens: [...read(), { actions: ['UpdateItem'], leadingKeys: [KEY.citizen] }],
+    },
+    queues: {},
+    buckets: {},
+    hashKey: true,
+  },
+  statistics: {
+    purpose: 'Usage statistics per organisation, month and channel: reads the counters the worker adds to.',
+    tables: { main: read() },
+    queues: {},
+    buckets: {},
+    hashKey: false,
+  },
+  openapi: {
+    purpose: 'Serves the static OpenAPI document: no data at all.',
+    tables: {},
+    queues: {},
+    buckets: {},
+    hashKey: false,
+  },
+  roundWatch: {
+    purpose: 'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm.',
+    tables: { main: read() },
+    queues: {},
+    buckets: {},
+    hashKey: false,
+  },
+};
+
+/** Fails closed: a function without a row gets no role at all (synth throws). */
+export const accessOf = (principal: string, matrix: Readonly<Record<string, Access>> = accessMatrix): Access => {
+  const access = matrix[principal];
+  if (!access) throw new Error(`no row in lib/access-matrix.ts for ${principal}: every function needs one`);
+  return access;
+};

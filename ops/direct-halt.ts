@@ -1,0 +1,103 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+
+/**
+ * The halt that does not need the public API: `npm run ops:halt` calls the operations handler
+ * (functions/handlers/operations/index.ts) with the event API Gateway would have built for
+ * POST /operations/halt — either by invoking the deployed operations Lambda with the operator's
+ * own AWS credentials (lambda:InvokeFunction on that one function is the gate: grant it to the
+ * break-glass operations role only), or, for the local runtime, by calling the same handler
+ * module in this process against the running `npm start`'s DynamoDB and queues.
+ * Same handler, same validation, same use case, same audit entry (`dispatch.halted` by the
+ * operator named in the event); only the transport differs.
+ */
+
+export const HALT_ROUTE = 'POST /operations/halt';
+
+export interface HaltOutcome {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** The API Gateway v2 event of an operations principal's POST /operations/halt. */
+export const haltEvent = (reason: string, actor: string): APIGatewayProxyEventV2WithJWTAuthorizer => {
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: HALT_ROUTE,
+    rawPath: '/operations/halt',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ reason }),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'ops-cli',
+      apiId: 'ops-cli',
+      // What the JWT authorizer would have verified; here the caller's AWS credentials vouched.
+      authorizer: { principalId: actor, integrationLatency: 0, jwt: { claims: { sub: actor, role: 'operations' }, scopes: [] } },
+      domainName: 'ops-cli',
+      domainPrefix: 'ops-cli',
+      http: { method: 'POST', path: '/operations/halt', protocol: 'HTTP/1.1', sourceIp: '', userAgent: 'research-dispatch ops:halt' },
+      requestId: randomUUID(),
+      routeKey: HALT_ROUTE,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+};
+
+const outcome = (result: APIGatewayProxyStructuredResultV2): HaltOutcome => {
+  const text = result.body ?? '';
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON: report the text as it came.
+  }
+  return { status: result.statusCode ?? 200, body };
+};
+
+const ROOT = join(import.meta.dirname, '..');
+
+const context = (): Context => ({
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'ops-cli-operations',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:ops-cli-operations',
+  memoryLimitInMB: '512',
+  awsRequestId: randomUUID(),
+  logGroupName: '/ops-cli',
+  logStreamName: 'ops-cli',
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+/**
+ * Calls the operations handler module in this process. `env` is the runtime's configuration
+ * (table and queue names, endpoints, the local hash key) as local/platform.ts sets it; it is
+ * applied before the handler module is first loaded.
+ */
+export const haltInProcess = async (reason: string, actor: string, env: Readonly<Record<string, string>>): Promise<HaltOutcome> => {
+  Object.assign(process.env, env);
+  const mod = (await import(pathToFileURL(join(ROOT, 'functions/handlers/operations/index.ts')).href)) as {
+    handler: (e: APIGatewayProxyEventV2WithJWTAuthorizer, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  };
+  return outcome(await mod.handler(haltEvent(reason, actor), context()));
+};
+
+/** Invokes the deployed operations Lambda directly (no API Gateway, no token). */
+export const haltViaLambda = async (reason: string, actor: string, functionName: string, region?: string): Promise<HaltOutcome> => {
+  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const client = new LambdaClient(region ? { region } : {});
+  const res = await client.send(
+    new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(haltEvent(reason, actor))) }),
+  );
+  const payload = res.Payload ? Buffer.from(res.Payload).toString('utf8') : '';
+  if (res.FunctionError) throw new Error(`the operations function failed (${res.FunctionError}): ${payload.slice(0, 500)}`);
+  return outcome(JSON.parse(payload) as APIGatewayProxyStructuredResultV2);
+};

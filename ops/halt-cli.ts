@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { haltInProcess, haltViaLambda } from './direct-halt.js';
+
+/**
+ * npm run ops:halt -- --reason "…" [--actor NAME] [--function-name NAME [--region R] | --data-dir .data]
+ *
+ * With --function-name (or OPS_FUNCTION_NAME, the stack output OperationsFunctionName): invokes the
+ * deployed operations Lambda with your AWS credentials. Without: halts the local runtime of
+ * `npm start` (it leaves its configuration in <data-dir>/runtime.json). Exit 0 when the halt is in
+ * place (200: nothing in flight, 202: in-flight sends still finishing), 1 otherwise.
+ */
+// As local/main.ts: the SDK's Node-version notice is not what an operator in an incident needs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { values } = parseArgs({
+  options: {
+    reason: { type: 'string' },
+    actor: { type: 'string' },
+    'function-name': { type: 'string' },
+    region: { type: 'string' },
+    'data-dir': { type: 'string', default: '.data' },
+  },
+});
+
+const main = async (): Promise<number> => {
+  const reason = values.reason?.trim();
+  if (!reason) {
+    process.stderr.write('usage: npm run ops:halt -- --reason "why" [--actor NAME] [--function-name NAME [--region R] | --data-dir .data]\n');
+    return 2;
+  }
+  const actor = values.actor ?? `ops-cli:${userInfo().username}`;
+  const functionName = values['function-name'] ?? process.env.OPS_FUNCTION_NAME;
+  let result;
+  if (functionName) {
+    result = await haltViaLambda(reason, actor, functionName, values.region);
+  } else {
+    const file = join(resolve(process.cwd(), values['data-dir']!), 'runtime.json');
+    let runtime: { env: Record<string, string> };
+    try {
+      runtime = JSON.parse(await readFile(file, 'utf8')) as typeof runtime;
+    } catch {
+      process.stderr.write(`no local runtime found (${file}); is npm start running? For AWS pass --function-name.\n`);
+      return 1;
+    }
+    result = await haltInProcess(reason, actor, runtime.env);
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return result.status === 200 || result.status === 202 ? 0 : 1;
+};
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`ops:halt failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,226 @@
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import * as routes from '../../functions/handlers/routes.js';
+import { accessMatrix, type Access, type AccessPrincipal } from '../../lib/access-matrix.js';
+import { buckets, queues, tables, type QueueId, type TableId } from '../../lib/resources.js';
+import { importedLogicalId, resourcesOf, synth } from './synth.js';
+
+/**
+ * The permission matrix (lib/access-matrix.ts) read back from the synthesised template: for every
+ * deployed function, what its role may do on which resource, under which dynamodb:LeadingKeys
+ * condition. Two kinds of checks: the template grants exactly what the matrix rows say (no more,
+ * no less), and the rules the matrix promises hold for whatever the rows say — shown to be live by
+ * running them on a matrix that breaks each rule.
+ */
+
+type Grant = { action: string; resource: string; leadingKeys?: string };
+type Effective = Map<string, Grant[]>;
+
+const CITIZEN_FACING = ['citizens', 'citizenTasks', 'inbox'] as const;
+const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+const DLQ_ONLY = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks'];
+
+/** Logical ids of the stateful stack's resources, named as the checks speak of them. */
+const labelsOf = (built: ReturnType<typeof synth>): Map<string, string> => {
+  const { data } = built.stacks.stateful;
+  const id = (c: { node: { defaultChild?: unknown } }) => Stack.of(built.stacks.stateful).getLogicalId(c.node.defaultChild as CfnElement);
+  const labels = new Map<string, string>();
+  for (const t of Object.keys(tables) as TableId[]) labels.set(id(data.tables[t] as never), `table:${t}`);
+  for (const q of Object.keys(queues) as QueueId[]) {
+    labels.set(id(data.queues[q].queue as never), `queue:${q}`);
+    labels.set(id(data.queues[q].dlq as never), `dlq:${q}`);
+  }
+  labels.set(id(data.key as never), 'key');
+  labels.set(id(data.citizenHashKey as never), 'secret');
+  return labels;
+};
+
+const resourceLabel = (stateful: Template, labels: Map<string, string>, r: unknown): string => {
+  if (r === '*') return '*';
+  const direct = importedLogicalId(stateful, r);
+  if (direct) return labels.get(direct) ?? `stateful:${direct}`;
+  const text = JSON.stringify(r);
+  const join = (r as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join) {
+    const parts = join[1];
+    const base = parts.map((p) => importedLogicalId(stateful, p)).find(Boolean);
+    const suffix = parts.filter((p): p is string => typeof p === 'string').join('');
+    if (base) return `${labels.get(base) ?? base}${suffix}`;
+  }
+  for (const def of Object.values(buckets)) {
+    if (text.includes(`research-dispatch-${def.id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-`)) return `bucket:${def.id}/*`;
+  }
+  return `other:${text}`;
+};
+
+/** Function principal (area or consumer:<queue>) → its allowed (action, resource, condition) triples. */
+const effectiveGrants = (built: ReturnType<typeof synth>): Effective => {
+  const labels = labelsOf(built);
+  const roleOf = new Map<string, string>();
+  for (const [, p] of resourcesOf(built.stateless, 'AWS::Lambda::Function')) {
+    const d = String(p.Description);
+    const principal = d === 'research-dispatch round watch'
+      ? 'roundWatch'
+      : d.startsWith('research-dispatch API: ')
+      ? d.slice('research-dispatch API: '.length)
+      : /consumer of the (\w+) queue/.exec(d)
+        ? `consumer:${/consumer of the (\w+) queue/.exec(d)![1]}`
+        : undefined;
+    if (principal) roleOf.set((p.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0], principal);
+  }
+  const out: Effective = new Map([...roleOf.values()].map((p) => [p, []]));
+  for (const [, p] of resourcesOf(built.stateless, 'AWS::IAM::Policy')) {
+    const principals = (p.Roles as { Ref: string }[]).map((r) => roleOf.get(r.Ref)).filter((x): x is string => !!x);
+    const doc = p.PolicyDocument as { Statement: { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }[] };
+    const roleIds = (p.Roles as { Ref: string }[]).map((r) => r.Ref);
+    for (const s of doc.Statement) {
+      expect(s.Effect).toBe('Allow');
+      const lk = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+      for (const action of [s.Action].flat()) {
+        for (const resource of [s.Resource].flat()) {
+          // A function's own log group (same construct as its role) is the one stateless resource.
+          const logsId = (resource as { 'Fn::GetAtt'?: [string] })['Fn::GetAtt']?.[0];
+          const ownLogs = !!logsId && roleIds.some((r) => logsId.startsWith(r.replace(/Role[0-9A-F]{8}$/, 'Logs')));
+          const g: Grant = { action, resource: ownLogs ? 'own-log-group' : resourceLabel(built.stateful, labels, resource), ...(lk ? { leadingKeys: [lk].flat().sort().join(',') } : {}) };
+          for (const pr of principals) out.get(pr)!.push(g);
+        }
+      }
+    }
+  }
+  return out;
+};
+
+const has = (grants: Grant[], action: string, resource: string) => grants.filter((g) => g.action === action && g.resource === resource);
+
+/** The rules the matrix promises (lib/access-matrix.ts, docs/access-matrix.md). */
+const violations = (effective: Effective): string[] => {
+  const v: string[] = [];
+  for (const [fn, grants] of effective) {
+    const citizenFacing = (CITIZEN_FACING as readonly string[]).includes(fn);
+    for (const g of grants) {
+      const at = `${fn}: ${g.action} on ${g.resource}${g.leadingKeys ? ` [${g.leadingKeys}]` : ''}`;
+      if (g.resource.startsWith('table:audit') && ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan'].includes(g.action)) {
+        v.push(`${at}: the audit is append-only`);
+      }
+      if (g.resource === '*' && g.action.startsWith('dynamodb:')) v.push(`${at}: DynamoDB on "*"`);
+      if (citizenFacing) {
+        if (g.resource.startsWith('table:main') && WRITES.includes(g.action) && !(g.action === 'dynamodb:PutItem' && g.leadingKeys === 'RESPONSES#*')) {
+          v.push(`${at}: citizen-facing functions write no project, approval, round or operations item`);
+        }
+        if (g.resource.startsWith('table:main') && !g.leadingKeys) v.push(`${at}: citizen-facing main-table access is limited by leading keys`);
+        if (g.resource.startsWith('table:audit') && (g.action !== 'dynamodb:GetItem' && g.action !== 'dynamodb:Query' && g.action !== 'dynamodb:PutItem')) v.push(`${at}: audit beyond append`);
+        if (g.resource.startsWith('table:audit') && g.leadingKeys !== 'AUDIT#project:*') v.push(`${at}: citizen-facing audit appends only to project scopes`);
+        if (g.resource.startsWith('table:citizens') && g.leadingKeys !== 'CIT#*') v.push(`${at}: citizen records only by their CIT# key`);
+        if (/^table:(deliveries|recipients)/.test(g.resource)) v.push(`${at}: citizen-facing functions touch no deliveries or recipient lists`);
+        if (g.action === 'sqs:SendMessage') v.push(`${at}: citizen-facing functions enqueue nothing`);
+      }
+      if (g.resource.startsWith('table:deliveries') && g.action === 'dynamodb:UpdateItem' && fn !== 'consumer:dispatch' && fn !== 'operations') {
+        v.push(`${at}: only the dispatch worker commits deliveries (operations' redrive excepted)`);
+      }
+      if (g.resource.startsWith('dlq:') && fn !== 'operations') v.push(`${at}: only operations works on dead-letter queues`);
+      if (g.resource.startsWith('queue:') && DLQ_ONLY.includes(g.action) && !fn.startsWith('consumer:')) v.push(`${at}: only a queue's consumer receives from it`);
+      if (g.resource.startsWith('bucket:') && fn !== 'lists') v.push(`${at}: only the lists function touches the list bucket`);
+      if (g.resource === 'secret' && ['letters', 'formTasks', 'lists', 'inbox'].includes(fn)) v.push(`${at}: makes no keyed hash, needs no hash key`);
+    }
+  }
+  return v;
+};
+
+/** What the rows say, as the same triples (independent of how data-access.ts builds statements). */
+const expectedTableGrants = (fn: string, access: Access): string[] =>
+  Object.entries(access.tables).flatMap(([table, grants]) =>
+    grants!.flatMap((g) =>
+      g.actions.flatMap((a) => {
+        const lk = g.leadingKeys ? ` [${[...g.leadingKeys].sort().join(',')}]` : '';
+        const onIndexes = g.indexes ? tables[table as TableId].indexes.map((ix) => `dynamodb:${a} on table:${table}/index/${ix.name}${lk}`) : [];
+        return [`dynamodb:${a} on table:${table}${lk}`, ...onIndexes];
+      }),
+    ),
+  );
+
+const built = synth();
+const effective = effectiveGrants(built);
+
+describe('the access matrix on the synthesised template', () => {
+  it('has a row for every deployed function and a function for every row that deploys one', () => {
+    const deployed = [...effective.keys()].sort();
+    expect(deployed.length).toBe(13);
+    for (const fn of deployed) expect(accessMatrix, fn).toHaveProperty(fn);
+    const rows = Object.keys(accessMatrix).filter((r) => r !== 'registry');
+    expect(rows.sort()).toEqual(deployed);
+  });
+
+  it.each(Object.keys(accessMatrix).filter((r) => r !== 'registry'))('grants %s exactly its DynamoDB row, with its leading-key conditions', (fn) => {
+    const got = effective
+      .get(fn)!
+      .filter((g) => g.action.startsWith('dynamodb:'))
+      .map((g) => `${g.action} on ${g.resource}${g.leadingKeys ? ` [${g.leadingKeys}]` : ''}`);
+    expect(new Set(got)).toEqual(new Set(expectedTableGrants(fn, accessMatrix[fn as AccessPrincipal])));
+  });
+
+  it.each(Object.keys(accessMatrix).filter((r) => r !== 'registry'))('grants %s its queues, dead letters, bucket and hash key as the row says, nothing more', (fn) => {
+    const row = accessMatrix[fn as AccessPrincipal];
+    const grants = effective.get(fn)!;
+    for (const q of Object.keys(queues) as QueueId[]) {
+      expect(has(grants, 'sqs:SendMessage', `queue:${q}`).length > 0, `${fn} send ${q}`).toBe(!!row.queues[q]?.send);
+      expect(has(grants, 'sqs:ReceiveMessage', `dlq:${q}`).length > 0, `${fn} dlq ${q}`).toBe(!!row.queues[q]?.deadLetters);
+    }
+    const objects = grants.filter((g) => g.resource.startsWith('bucket:')).map((g) => g.action.replace('s3:', ''));
+    expect(new Set(objects)).toEqual(new Set(row.buckets.recipientLists ?? []));
+    expect(has(grants, 'secretsmanager:GetSecretValue', 'secret').length > 0).toBe(row.hashKey);
+    const env = resourcesOf(built.stateless, 'AWS::Lambda::Function').find(([, p]) =>
+      fn === 'roundWatch' ? p.Description === 'research-dispatch round watch' : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
+    )![1];
+    const vars = (env.Environment as { Variables: Record<string, unknown> }).Variables;
+    // Its ARN makes the middleware fetch the secret: present exactly where reading it is allowed.
+    expect('CITIZEN_HASH_KEY_SECRET_ARN' in vars, `${fn} secret ARN`).toBe(row.hashKey);
+    // Nothing grants on "*" but X-Ray (which has no resource-level permissions).
+    for (const g of grants.filter((x) => x.resource === '*')) expect(g.action, fn).toMatch(/^xray:/);
+    for (const g of grants) expect(g.resource, `${fn} ${g.action}`).not.toMatch(/^other:|^stateful:/);
+  });
+
+  it('keeps every rule of the matrix (citizen-facing, audit, deliveries, DLQs, bucket, hash key)', () => {
+    expect(violations(effective)).toEqual([]);
+  });
+
+  it('the rules are live: a matrix that breaks each of them is caught', () => {
+    const bad: Record<string, Access> = {
+      ...accessMatrix,
+      inbox: { ...accessMatrix.inbox, tables: { main: [{ actions: ['PutItem'], leadingKeys: ['PROJECT#*'] }], deliveries: [{ actions: ['GetItem'] }] } },
+      letters: { ...accessMatrix.letters, hashKey: true, tables: { audit: [{ actions: ['UpdateItem', 'DeleteItem'] }] } },
+      rounds: { ...accessMatrix.rounds, tables: { deliveries: [{ actions: ['UpdateItem'] }] }, queues: { dispatch: { deadLetters: true } } },
+      formTasks: { ...accessMatrix.formTasks, buckets: { recipientLists: ['GetObject'] } },
+    };
+    const broken = effectiveGrants(synth(routingWith(bad)));
+    const found = violations(broken).join('\n');
+    for (const rule of [
+      'inbox: dynamodb:PutItem on table:main [PROJECT#*]: citizen-facing functions write no project',
+      'inbox: dynamodb:GetItem on table:deliveries: citizen-facing functions touch no deliveries',
+      'letters: dynamodb:UpdateItem on table:audit: the audit is append-only',
+      'letters: dynamodb:DeleteItem on table:audit: the audit is append-only',
+      'letters: secretsmanager:GetSecretValue on secret: makes no keyed hash',
+      'rounds: dynamodb:UpdateItem on table:deliveries: only the dispatch worker commits deliveries',
+      'rounds: sqs:ReceiveMessage on dlq:dispatch: only operations works on dead-letter queues',
+      'formTasks: s3:GetObject on bucket:recipientLists/*: only the lists function',
+    ]) {
+      expect(found).toContain(rule);
+    }
+  });
+
+  it('no statement in either stack lets anyone update, delete or batch-write the audit table', () => {
+    const auditId = Stack.of(built.stacks.stateful).getLogicalId(built.stacks.stateful.data.tables.audit.node.defaultChild as CfnElement);
+    for (const t of [built.stateful, built.stateless]) {
+      for (const [, p] of [...resourcesOf(t, 'AWS::IAM::Policy'), ...resourcesOf(t, 'AWS::IAM::ManagedPolicy')]) {
+        for (const s of (p.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement) {
+          const onAudit = [s.Resource].flat().some((r) => r === '*' || JSON.stringify(r).includes(auditId) || importedLogicalId(built.stateful, r) === auditId);
+          if (!onAudit) continue;
+          for (const a of [s.Action].flat()) expect(['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:*', '*']).not.toContain(a);
+        }
+      }
+    }
+  });
+});
+
+/** The real routes with a different matrix. */
+const routingWith = (access: Record<string, Access>) => ({ areas: routes.areas, apiRoutes: routes.apiRoutes, queueConsumers: routes.queueConsumers, access });
