@@ -28,6 +28,7 @@ export const documentCollectionOf = (item: Dispatchable) => ({
   documents: [
     {
       title: item.letter.subject,
+      projectId: item.projectId,
       mimeType: item.letter.format,
       language: item.letter.language,
       content: Buffer.from(item.letter.body, 'utf8').toString('base64'),
