@@ -73,6 +73,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('GET', '/citizen/inbox', 'inbox'),
   { ...r('PUT', '/registry/reservations', 'registry'), localOnly: true },
   { ...r('PUT', '/registry/population', 'registry'), localOnly: true },
+  { ...r('PUT', '/registry/outage', 'registry'), localOnly: true },
   r('POST', '/projects/{projectId}/rounds', 'rounds'),
   r('GET', '/projects/{projectId}/rounds', 'rounds'),
   r('GET', '/projects/{projectId}/rounds/{roundId}', 'rounds'),

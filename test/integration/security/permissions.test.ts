@@ -123,6 +123,7 @@ const TABLE: Record<string, Case> = {
   'GET /citizen/inbox': { expect: citizenOnly },
   'PUT /registry/reservations': { expect: opsOnly, body: { nins: [testNin], reserved: false } },
   'PUT /registry/population': { expect: opsOnly, body: { nins: [testNin] } },
+  'PUT /registry/outage': { expect: opsOnly, body: { registry: 'contact', down: false } },
   'POST /projects/{projectId}/rounds': { expect: edit, body: () => ({ letterId: f.letterId, listId: f.listId }) },
   'GET /projects/{projectId}/rounds': { expect: read },
   'GET /projects/{projectId}/rounds/{roundId}': { expect: read },
