@@ -15,6 +15,7 @@ export const areas = {
   operations: 'functions/handlers/operations/index.ts',
   inbox: 'functions/handlers/inbox/index.ts',
   rounds: 'functions/handlers/rounds/index.ts',
+  callbacks: 'functions/handlers/callbacks/index.ts',
 } as const;
 
 export type Area = keyof typeof areas;
@@ -25,6 +26,8 @@ export interface ApiRoute {
   readonly area: Area;
   /** Served by the local runtime only (stand-ins such as /registry/*); the deployed API omits it. */
   readonly localOnly?: true;
+  /** Called by a national service (no JWT; the handler checks the service's API key). */
+  readonly callback?: true;
 }
 
 const r = (method: ApiRoute['method'], path: string, area: Area): ApiRoute => ({ method, path, area });
@@ -79,6 +82,8 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('GET', '/projects/{projectId}/rounds/{roundId}', 'rounds'),
   r('POST', '/projects/{projectId}/rounds/{roundId}/override', 'rounds'),
   r('POST', '/projects/{projectId}/rounds/{roundId}/cancel', 'rounds'),
+  { ...r('PUT', '/api/MessageToCitizen', 'callbacks'), callback: true },
+  { ...r('PUT', '/api/PersonvernInnstilling', 'callbacks'), callback: true },
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;

@@ -28,6 +28,8 @@ export interface HttpRequest<B> {
   /** Raw text body, for routes that accept text (CSV uploads). */
   readonly text: string;
   readonly contentType: string;
+  /** Request headers, lower-case names (callbacks read their API key here). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
 }
 
 export interface HttpResult {
@@ -45,6 +47,11 @@ export interface RouteOptions<S extends z.ZodType | undefined> {
   readonly body?: S;
   /** Also accept these non-JSON content types; the handler reads `text`. */
   readonly textTypes?: readonly string[];
+  /**
+   * A national service calling back (ePROM receipts, privacy-component changes): no JWT; the
+   * handler authenticates the caller by its API key itself and never reads `principal`.
+   */
+  readonly callback?: true;
 }
 
 export interface Route {
@@ -151,21 +158,25 @@ export const httpHandler = (routes: Readonly<Record<string, Route>>) =>
     .handler(async (event) => {
       const r = routes[event.routeKey];
       if (!r) throw new NotFoundError('Route');
-      const principal = parsePrincipal(event.requestContext?.authorizer?.jwt?.claims);
-      if (!principal) throw new UnauthenticatedError();
-      if (!r.options.roles.includes(principal.role)) throw new ForbiddenError(`The ${principal.role} role may not call this endpoint`);
+      let principal: Principal | undefined;
+      if (!r.options.callback) {
+        principal = parsePrincipal(event.requestContext?.authorizer?.jwt?.claims);
+        if (!principal) throw new UnauthenticatedError();
+        if (!r.options.roles.includes(principal.role)) throw new ForbiddenError(`The ${principal.role} role may not call this endpoint`);
+      }
       const params = (event.pathParameters ?? {}) as Record<string, string>;
       if (Object.values(params).some((v) => !PATH_ID.test(v))) throw new NotFoundError('Resource');
       const text = decodeBody(event);
       const type = mediaType(event.headers);
       const body = parseBody(r, event, text, type);
       const result = await r.run({
-        principal,
+        principal: principal as Principal,
         body,
         params,
         query: event.queryStringParameters ?? {},
         text,
         contentType: type,
+        headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
       });
       return toResponse(result);
     });

@@ -150,6 +150,11 @@ export class PrivacyReservations {
     return p;
   }
 
+  /** A callback's change (PUT /api/PersonvernInnstilling), applied to the mirror at once. */
+  applyChange(pvkId: string, nin: string, active: boolean): Promise<void> {
+    return this.opts.mirror.apply(pvkId, nin, active, this.now());
+  }
+
   async activeAmong(pvkId: string, nins: readonly string[]): Promise<Set<string>> {
     const at = await this.opts.mirror.refreshedAt(pvkId);
     if (at === undefined || this.now() - at > this.opts.maxAgeMs) {
