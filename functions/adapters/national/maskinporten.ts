@@ -21,6 +21,7 @@ export interface MaskinportenOptions {
   readonly clientId: string;
   readonly signingKey: () => Promise<SigningKey>;
   readonly http: OutboundHttp;
+  /** The cache's clock (tests); grants are always stamped with the wall clock. */
   readonly now?: () => number;
   /** Renew this long before the token expires (default 20 s: covers a slow batch and clock skew). */
   readonly marginMs?: number;
@@ -69,7 +70,8 @@ export class MaskinportenTokenClient {
 
   private async fetchToken(scope: string): Promise<string> {
     const { kid, key } = await this.opts.signingKey();
-    const iat = Math.floor(this.now() / 1000);
+    // The grant's times are the wall clock (Maskinporten allows ±10 s); `now` drives the cache only.
+    const iat = Math.floor(Date.now() / 1000);
     const assertion = await new SignJWT({ scope })
       .setProtectedHeader({ alg: 'RS256', kid })
       .setAudience(this.opts.audience)
