@@ -8,11 +8,15 @@ import { DlqAlarm } from './constructs/dlq-alarm.js';
 import { HttpApi } from './constructs/http-api.js';
 import { QueueConsumer } from './constructs/queue-consumer.js';
 import { queues, type QueueId } from './resources.js';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IntegrationSettings } from './integration-config.js';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: DataPlane;
   readonly jwtIssuer: string;
   readonly jwtAudience: readonly string[];
+  /** National integrations (lib/integration-config.ts): endpoints and secret ARNs for the Lambdas. */
+  readonly integrations: IntegrationSettings;
   /** Defaults to functions/handlers/routes.ts; tests pass their own to exercise the wiring. */
   readonly routing?: Routing;
 }
@@ -40,6 +44,12 @@ export class StatelessStack extends Stack {
     const { areas, apiRoutes, queueConsumers } = props.routing ?? routes;
 
     this.api = new HttpApi(this, 'Http', { jwtIssuer: props.jwtIssuer, jwtAudience: props.jwtAudience });
+    const integrationSecrets = props.integrations.secretArns.map((arn, i) => secretsmanager.Secret.fromSecretCompleteArn(this, `IntegrationSecret${i}`, arn));
+    /** Every function gets the endpoints (not secret); only those that call out or take callbacks may read the secrets. */
+    const withIntegrations = (fn: AppFunction, readsSecrets: boolean) => {
+      for (const [name, value] of Object.entries(props.integrations.env)) fn.fn.addEnvironment(name, value);
+      if (readsSecrets) for (const s of integrationSecrets) s.grantRead(fn.role);
+    };
 
     const health = new AppFunction(this, 'Health', {
       entry: HEALTH_ENTRY,
@@ -61,13 +71,21 @@ export class StatelessStack extends Stack {
       if (routes.length > 0 && routes.every((r) => r.localOnly)) continue;
       const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}` });
       for (const [name, value] of Object.entries(grantDataAccess(fn.role, data))) fn.fn.addEnvironment(name, value);
+      withIntegrations(fn, routes.some((r) => r.callback));
       areaFunctions[area] = fn;
     }
     for (const route of apiRoutes) {
       if (route.localOnly) continue;
       const fn = areaFunctions[route.area];
       if (!fn) throw new Error(`route ${route.method} ${route.path} names unknown area ${route.area}`);
-      this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
+      if (route.callback) {
+        this.api.addPublicRoute(
+          route.method,
+          route.path,
+          fn.fn,
+          `${route.method} ${route.path} is called by ePROM, which cannot present a JWT from our identity provider; the handler authenticates it by the agreed API key (compared in constant time) and refuses anything else with 401.`,
+        );
+      } else this.api.addAuthorizedRoute(route.method, route.path, fn.fn);
     }
     this.areaFunctions = areaFunctions;
 
@@ -83,6 +101,8 @@ export class StatelessStack extends Stack {
       for (const [name, value] of Object.entries(grantDataAccess(consumer.function.role, data))) {
         consumer.function.fn.addEnvironment(name, value);
       }
+      // The dispatch workers read the registries and hand letters to the channels.
+      withIntegrations(consumer.function, queueId === 'dispatch');
     }
 
     for (const def of Object.values(queues)) {

@@ -82,7 +82,7 @@ describe('helsenorge through ePROM', () => {
         notificationPriorityList: ['Helsenorge', 'DigitalMailbox'],
       }),
     });
-    expect((await res.json()).notificationChannel).toBe(2);
+    expect(((await res.json()) as { notificationChannel: number }).notificationChannel).toBe(2);
   });
 
   it('a callback with a wrong key or an unknown message id is refused', async () => {
@@ -92,7 +92,7 @@ describe('helsenorge through ePROM', () => {
     expect(wrong.status).toBe(401);
     const unknown = await put({ apiKey: key, messageToCitizenId: 'not-ours', notificationChannel: 1, sentStatus: 0 });
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.code).toBe('UNKNOWN_MESSAGE');
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('UNKNOWN_MESSAGE');
   });
 
   it('transient ePROM failures (502) come back as transient', async () => {
