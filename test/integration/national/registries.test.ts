@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolkeregisteretClient, FolkeregisteretError, FREG_PATH } from '../../../functions/adapters/national/folkeregisteret.js';
 import { KrrClient, KrrError } from '../../../functions/adapters/national/krr.js';
-import { DynamoPrivacyMirror, PrivacyComponentClient } from '../../../functions/adapters/national/privacy.js';
+import { DynamoPrivacyMirror, PrivacyComponentClient, PrivacyMirrorUnavailableError, PrivacyReservations } from '../../../functions/adapters/national/privacy.js';
 import { RegistryUnavailableError } from '../../../functions/domain/citizens/registries.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { adultNins, freshNins, httpFor, nationalOf, tokenClient } from './helpers.js';
@@ -119,7 +119,41 @@ describe('privacy component', () => {
   });
 });
 
+describe('privacy mirror', () => {
+  it('serves a fresh mirror through an outage, and fails closed once it is stale or was never filled', async () => {
+    const { readFileSync } = await import('node:fs');
+    const client = new PrivacyComponentClient({ baseUrl: p.fakes.privacy.url, apiKey: async () => readFileSync(p.env.EPROM_API_KEY_FILE!, 'utf8'), http: httpFor(p) });
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!);
+    let now = Date.now();
+    const reservations = new PrivacyReservations({ client, mirror, maxAgeMs: 60_000, now: () => now });
+    const [a, b] = freshNins(2);
+    p.fakes.privacy.set('mirror-test', [a!], true);
+    await ops().put('/registry/outage', { registry: 'reservations', down: true });
+    try {
+      // Never filled and the component is down: an error, never "not reserved".
+      await expect(reservations.activeAmong('mirror-test', [a!, b!])).rejects.toBeInstanceOf(PrivacyMirrorUnavailableError);
+      await ops().put('/registry/outage', { registry: 'reservations', down: false });
+      expect(await reservations.activeAmong('mirror-test', [a!, b!])).toEqual(new Set([a]));
+      await ops().put('/registry/outage', { registry: 'reservations', down: true });
+      now += 30_000;
+      expect(await reservations.activeAmong('mirror-test', [a!, b!])).toEqual(new Set([a]));
+      now += 60_000;
+      await expect(reservations.activeAmong('mirror-test', [a!, b!])).rejects.toBeInstanceOf(PrivacyMirrorUnavailableError);
+    } finally {
+      await ops().put('/registry/outage', { registry: 'reservations', down: false });
+    }
+  });
+});
+
 describe('CitizenFactsReader over the fakes', () => {
+  it('reads each registry once per 1,000 IDs, all of them in one call of factsOf', async () => {
+    const nins = freshNins(2_100);
+    const before = p.fakes.folkeregisteret.calls();
+    const facts = await n.national.citizenFacts.factsOf(nins, 'proj-1');
+    expect(facts.size).toBe(2_100);
+    expect(p.fakes.folkeregisteret.calls() - before).toBe(3);
+  });
+
   it('joins the registries: defaults for synthetic IDs, unknown → known:false, reservations from own records and the privacy component', async () => {
     const [plain, reservedOwn, reservedPvk, withdrawn, minorAccess] = adultNins(5);
     const unknown = '15057612345';
