@@ -48,6 +48,7 @@ export const FREG_GRADERING = ['ugradert', 'klientadresse', 'fortrolig', 'streng
 export const FREG_ANSVAR = ['felles', 'mor', 'far', 'medmor', 'andre', 'ukjent'] as const;
 
 const folkeregisterperson = z.looseObject({
+  navn: z.array(current.extend({ fornavn: z.string().optional(), mellomnavn: z.string().optional(), etternavn: z.string().optional() })).optional(),
   status: z.array(current.extend({ status: z.enum(FREG_STATUSES) })).optional(),
   doedsfall: z.array(current.extend({ doedsdato: z.string().optional() })).optional(),
   postadresse: z.array(address).optional(),
@@ -103,11 +104,14 @@ export const toFregPerson = (p: z.infer<typeof folkeregisterperson>): FregPerson
   if (statuses.length !== 1) throw new FolkeregisteretError('Folkeregisteret answered a person without exactly one current status', false);
   const status = statuses[0]!.status;
   const protection = gjeldende(p.adressebeskyttelse).map((a) => a.graderingsnivaa);
+  const navn = gjeldende(p.navn)[0];
+  const addressee = navn ? [navn.fornavn, navn.mellomnavn, navn.etternavn].filter(Boolean).join(' ') : '';
+  const postal = toPostal(gjeldende(p.postadresse)[0]) ?? toPostal(gjeldende(p.bostedsadresse)[0]);
   return {
     status,
     deceased: status === 'doed' || gjeldende(p.doedsfall).length > 0,
     // Paper goes to the postal address, else to the home address (both current versions only).
-    postalAddress: toPostal(gjeldende(p.postadresse)[0]) ?? toPostal(gjeldende(p.bostedsadresse)[0]),
+    postalAddress: postal && addressee ? { addressee, ...postal } : postal,
     addressProtected: protection.some((g) => g === 'fortrolig' || g === 'strengtFortrolig'),
     guardians: gjeldende(p.foreldreansvar)
       .map((f) => f.ansvarlig)

@@ -70,7 +70,7 @@ describe('Folkeregisteret client', () => {
     await ops().put('/registry/population', { nins: [hidden], addressProtected: true });
     const out = await client().lookup([alive!, dead!, child!, hidden!, unknownReal]);
     // The fake puts a superseded version first: only erGjeldende counts.
-    expect(out.get(alive!)).toMatchObject({ status: 'bosatt', deceased: false, addressProtected: false, guardians: [], postalAddress: { city: 'OSLO', postalCode: '0150' } });
+    expect(out.get(alive!)).toMatchObject({ status: 'bosatt', deceased: false, addressProtected: false, guardians: [], postalAddress: { city: 'OSLO', postalCode: '0150', addressee: expect.stringMatching(/^Test Person/) } });
     expect(out.get(dead!)).toMatchObject({ status: 'doed', deceased: true });
     expect(out.get(child!)?.guardians).toEqual([parent]);
     expect(out.get(hidden!)?.addressProtected).toBe(true);
