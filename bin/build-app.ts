@@ -2,6 +2,7 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { StatefulStack } from '../lib/stateful-stack.js';
 import { StatelessStack, type Routing } from '../lib/stateless-stack.js';
+import { integrationSettings } from '../lib/integration-config.js';
 
 export const STATEFUL_STACK = 'ResearchDispatchStateful';
 export const STATELESS_STACK = 'ResearchDispatchStateless';
@@ -40,6 +41,9 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
     throw new Error('context jwtIssuer and jwtAudience are required (cdk.json or -c jwtIssuer=… -c jwtAudience=…)');
   }
 
+  // Fails synth, naming what is missing, when the national integrations are not configured.
+  const integrations = integrationSettings(context);
+
   const stateful = new StatefulStack(app, STATEFUL_STACK, {
     env,
     description: 'research-dispatch: tables, queues, recipient-list bucket, keys (data; termination protected)',
@@ -54,6 +58,7 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
     data: stateful.data,
     jwtIssuer,
     jwtAudience,
+    integrations,
     routing: options.routing,
     alarmTopicArn: context('alarmTopicArn'),
     alarmEmail: context('alarmEmail'),

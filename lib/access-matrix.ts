@@ -220,6 +220,13 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     hashKey: true,
     seals: true,
   },
+  callbacks: {
+    purpose: 'ePROM’s receipts of messages (per delivery, by message key) and the privacy component’s changed settings (the reservation mirror); authenticated by the services’ API keys.',
+    tables: { main: readWrite(), citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'DeleteItem'], leadingKeys: [KEY.citizen] }] },
+    queues: {},
+    buckets: {},
+    hashKey: false,
+  },
   formCallbacks: {
     purpose: 'An external form system reports a completed form: the task found by its token is marked answered and the form task’s count goes up (the callback secret derives from the hash key).',
     tables: {

@@ -11,11 +11,15 @@ import { Observability } from './constructs/observability.js';
 import { HttpApi } from './constructs/http-api.js';
 import { QueueConsumer } from './constructs/queue-consumer.js';
 import { queues, type QueueId } from './resources.js';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IntegrationSettings } from './integration-config.js';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: DataPlane;
   readonly jwtIssuer: string;
   readonly jwtAudience: readonly string[];
+  /** National integrations (lib/integration-config.ts): endpoints and secret ARNs for the Lambdas. */
+  readonly integrations: IntegrationSettings;
   /** Defaults to functions/handlers/routes.ts; tests pass their own to exercise the wiring. */
   readonly routing?: Routing;
   /** Alarm notifications: an existing SNS topic, or an address to make an encrypted topic for. */
@@ -57,6 +61,12 @@ export class StatelessStack extends Stack {
     const matrix = props.routing?.access ?? accessMatrix;
 
     this.api = new HttpApi(this, 'Http', { jwtIssuer: props.jwtIssuer, jwtAudience: props.jwtAudience });
+    const integrationSecrets = props.integrations.secretArns.map((arn, i) => secretsmanager.Secret.fromSecretCompleteArn(this, `IntegrationSecret${i}`, arn));
+    /** Every function gets the endpoints (not secret); only those that call out or take callbacks may read the secrets. */
+    const withIntegrations = (fn: AppFunction, readsSecrets: boolean) => {
+      for (const [name, value] of Object.entries(props.integrations.env)) fn.fn.addEnvironment(name, value);
+      if (readsSecrets) for (const s of integrationSecrets) s.grantRead(fn.role);
+    };
 
     const health = new AppFunction(this, 'Health', {
       entry: HEALTH_ENTRY,
@@ -78,6 +88,7 @@ export class StatelessStack extends Stack {
       if (routes.length > 0 && routes.every((r) => r.localOnly)) continue;
       const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}` });
       if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
+      if (!dataFreeAreas.includes(area)) withIntegrations(fn, routes.some((r) => r.callback));
       areaFunctions[area] = fn;
     }
     const lane: { key: string; route: import('aws-cdk-lib/aws-apigatewayv2').HttpRoute }[] = [];
@@ -116,6 +127,8 @@ export class StatelessStack extends Stack {
       for (const [name, value] of Object.entries(grantDataAccess(consumer.function.role, data, accessOf(`consumer:${queueId}`, matrix)))) {
         consumer.function.fn.addEnvironment(name, value);
       }
+      // The dispatch workers read the registries and hand letters to the channels.
+      withIntegrations(consumer.function, queueId === 'dispatch');
     }
 
     const consumerFunctions: Record<string, AppFunction> = {};

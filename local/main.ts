@@ -71,6 +71,8 @@ const main = async () => {
     `  DynamoDB Local ${emulators.dynamoEndpoint}   (${values.fresh ? 'in memory, --fresh' : `data in ${join(dataDir, 'dynamodb')}`})`,
     `  SQS + S3       ${emulators.awsEndpoint}   (fauxqs)`,
     `  queue pollers  ${[...platform.pollers.keys()].join(', ') || 'none'}`,
+    `  national fakes Maskinporten ${platform.fakes.maskinporten.url}, KRR ${platform.fakes.krr.url}, Folkeregisteret ${platform.fakes.folkeregisteret.url},`,
+    `                 privacy ${platform.fakes.privacy.url}, ePROM ${platform.fakes.eprom.url}, Digipost ${platform.fakes.digipost.url}`,
     `  ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops everything`,
     '',
   ];

@@ -12,6 +12,8 @@ import { startApiServer, type ExtraHandler } from './api-server.js';
 import { startPoller, type Poller, type SqsHandler } from './poller.js';
 import { provision } from './provision.js';
 import { createTokenIssuer, type TokenIssuer } from './token-issuer.js';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startFakes, type Fakes } from './fakes/index.js';
 
 export const LOCAL_ISSUER = 'https://research-dispatch.local/';
 const REGION = 'eu-north-1';
@@ -43,6 +45,8 @@ export interface Platform {
   readonly sqs: SQSClient;
   readonly dynamo: DynamoDBClient;
   readonly s3: S3Client;
+  /** The contract fakes of the national services (Maskinporten, KRR, Folkeregisteret, ePROM, Digipost, privacy component). */
+  readonly fakes: Fakes;
   /** Stops the API server and pollers (not the emulators, which the caller owns). */
   stop(): Promise<void>;
 }
@@ -68,6 +72,8 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
   const s3 = new S3Client({ region: REGION, endpoint: opts.awsEndpoint, forcePathStyle: true, credentials });
 
   const resourceEnv = await provision(opts.namespace, { dynamo, sqs, s3 }, opts.visibilityOverride);
+  // The national services' fakes, on loopback ports; the real adapters are pointed at them.
+  const fakes = await startFakes(DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), resourceEnv.TABLE_CITIZENS!);
   const env: Record<string, string> = {
     ...resourceEnv,
     AWS_REGION: REGION,
@@ -78,12 +84,14 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
     RD_LOCAL: 'true',
     CITIZEN_HASH_KEY: await persistentSecret(opts.stateDir, 'citizen-hash.key'),
     POWERTOOLS_SERVICE_NAME: 'research-dispatch-local',
+    ...fakes.env,
     ...opts.env,
   };
   Object.assign(process.env, env);
 
   const issuer = await createTokenIssuer(LOCAL_ISSUER, opts.stateDir ? join(opts.stateDir, 'signing-key.json') : undefined);
   const api = await startApiServer({ port: opts.port, issuer, extra: opts.extra });
+  fakes.setCallbackTarget(api.url);
 
   const pollers = new Map<QueueId, Poller>();
   if (opts.pollers !== false) {
@@ -112,9 +120,11 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
     sqs,
     dynamo,
     s3,
+    fakes,
     stop: async () => {
       await Promise.allSettled([...pollers.values()].map((p) => p.stop()));
       await api.close();
+      await fakes.close();
     },
   };
 };

@@ -11,13 +11,14 @@ import type { ReleasedRound } from '../domain/rounds/round.js';
 import { LocalChannelGateway } from './channels/local-channels.js';
 import { DynamoAuditLog } from './dynamo/audit-log.js';
 import { DynamoBatchStore } from './dynamo/batch-store.js';
-import { DynamoPopulationRegistry, DynamoReservationRegistry, StandInCitizenFacts } from './dynamo/citizen-registry.js';
+import { DynamoPopulationRegistry, DynamoReservationRegistry } from './dynamo/citizen-registry.js';
 import { DynamoContactLedger } from './dynamo/contact-ledger.js';
 import { DynamoCitizenTaskRepository, DynamoFormTaskRepository } from './dynamo/form-task-repository.js';
 import { DynamoLetterRepository } from './dynamo/letter-repository.js';
 import { DynamoOperationsState } from './dynamo/operations-state.js';
 import { DynamoProjectRepository } from './dynamo/project-repository.js';
 import { DynamoRecipientListRepository } from './dynamo/recipient-list-repository.js';
+import { DynamoRegistryOutage } from './dynamo/citizen-registry.js';
 import { DynamoRoundRepository } from './dynamo/round-repository.js';
 import { S3AuditSeal } from './s3/audit-seal-store.js';
 import { HttpLinkProber } from './http/link-prober.js';
@@ -45,6 +46,23 @@ export const dispatchSettings = () => ({
 });
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { DynamoReceiptsStore } from './dynamo/receipts-store.js';
+import { buildNational, type National } from './national/index.js';
+import { StandInCitizenFactsReader } from './national/stand-in.js';
+import type { CitizenFactsReader } from '../domain/citizens/registries.js';
+import type { ChannelGateway } from '../domain/dispatch/channels.js';
+
+/**
+ * Which implementations of CitizenFactsReader and ChannelGateway: `national` (default) — the real
+ * adapters against the configured endpoints (locally: the contract fakes); `stand-in` — tables
+ * only, allowed on the local runtime alone. Deployed, asking for the stand-in is an error.
+ */
+export const integrationMode = (): 'national' | 'stand-in' => {
+  const mode = process.env.NATIONAL_INTEGRATIONS ?? 'national';
+  if (mode === 'national') return 'national';
+  if (mode === 'stand-in' && config.isLocal()) return 'stand-in';
+  throw new Error(`NATIONAL_INTEGRATIONS=${mode} is not allowed here (stand-ins run on the local runtime only)`);
+};
 
 /**
  * The composition root: every adapter behind its port, created once per process on first use and
@@ -69,8 +87,20 @@ const build = () => {
   const batches = new DynamoBatchStore(db, { main, deliveries: config.tableName('deliveries') });
   const ops = new DynamoOperationsState(db, main);
   const dispatchQueue = new SqsWorkQueue<DispatchMessage>(sqs(), config.queueUrl('dispatch'));
-  const channels = new LocalChannelGateway(db, citizensTable, config.isLocal());
-  const citizens = new StandInCitizenFacts(reservations, population);
+  // Built on first use only: handlers that never read a registry or send need no integration settings.
+  let national: National | undefined;
+  const nationalOnce = (): National =>
+    (national ??= buildNational({ db, citizensTable, mainTable: main, own: reservations, region: config.region(), local: config.isLocal() }));
+  let standInChannels: LocalChannelGateway | undefined;
+  /** Registry facts (pre-flight and send time), one read per registry per batch, failing closed. */
+  const citizenFacts = (): CitizenFactsReader => (integrationMode() === 'national' ? nationalOnce().citizenFacts : new StandInCitizenFactsReader(population, reservations));
+  /** The delivery channels: ePROM (helsenorge) and Digipost (digital mailbox, paper). */
+  const channelGateway = (): ChannelGateway =>
+    integrationMode() === 'national' ? nationalOnce().channels : (standInChannels ??= new LocalChannelGateway(db, citizensTable, true));
+  const citizens: CitizenFactsReader = { factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId) };
+  const channels: ChannelGateway = { deliver: (channel, items) => channelGateway().deliver(channel, items) };
+  /** The inbox stand-in reads the letters the local channels hold (locally the fakes store them the same way). */
+  const inbox = new LocalChannelGateway(db, citizensTable, config.isLocal());
   const prober = new HttpLinkProber({
     local: config.isLocal(),
     // Tests shorten the 5 s probe timeout so a hanging link target does not slow them down.
@@ -183,7 +213,13 @@ const build = () => {
     /** Sealed audit heads (S3 Object Lock); a project's head is sealed when one of its rounds completes. */
     auditSeal,
     /** The portal inbox stand-in, for the citizen's inbox endpoint (the citizen-facing function is not given the hash key). */
-    inbox: channels,
+    inbox,
+    registryOutage: new DynamoRegistryOutage(db, citizensTable),
+    /** Receipts per delivery (ePROM callbacks, Digipost status): the round view's `receipts`. */
+    receipts: new DynamoReceiptsStore(db, main),
+    /** Callback key, privacy mirror refresh and Digipost status polling. */
+    national: (): National => nationalOnce(),
+    citizenFacts: citizens,
     /** The current key of the keyed hash that stands in for national IDs (unversioned callers). */
     citizenHashKey: () => config.citizenHashKey(),
     /** Every live version of the citizen hash key: global keys and project pseudonyms derive from it. */

@@ -18,6 +18,7 @@ export const areas = {
   formCallbacks: 'functions/handlers/form-callbacks/index.ts',
   statistics: 'functions/handlers/statistics/index.ts',
   openapi: 'functions/handlers/openapi/index.ts',
+  callbacks: 'functions/handlers/callbacks/index.ts',
 } as const;
 
 export type Area = keyof typeof areas;
@@ -37,6 +38,8 @@ export interface ApiRoute {
    * acknowledgement of the unauthenticated route.
    */
   readonly public?: string;
+  /** Called by a national service (no JWT; the handler checks the service's API key). */
+  readonly callback?: true;
 }
 
 const r = (method: ApiRoute['method'], path: string, area: Area): ApiRoute => ({ method, path, area });
@@ -86,6 +89,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('GET', '/citizen/inbox', 'inbox'),
   { ...r('PUT', '/registry/reservations', 'registry'), localOnly: true },
   { ...r('PUT', '/registry/population', 'registry'), localOnly: true },
+  { ...r('PUT', '/registry/outage', 'registry'), localOnly: true },
   r('POST', '/projects/{projectId}/rounds', 'rounds'),
   r('GET', '/projects/{projectId}/rounds', 'rounds'),
   r('GET', '/projects/{projectId}/rounds/{roundId}', 'rounds'),
@@ -100,6 +104,16 @@ export const apiRoutes: readonly ApiRoute[] = [
   {
     ...r('GET', '/openapi.json', 'openapi'),
     public: 'GET /openapi.json serves the static API description (no data), so tools can read it without a token.',
+  },
+  {
+    ...r('PUT', '/api/MessageToCitizen', 'callbacks'),
+    callback: true,
+    public: 'PUT /api/MessageToCitizen is ePROM\'s receipt callback: the national service holds no user token; the handler checks its API key (in the body) in constant time.',
+  },
+  {
+    ...r('PUT', '/api/PersonvernInnstilling', 'callbacks'),
+    callback: true,
+    public: 'PUT /api/PersonvernInnstilling is the privacy component\'s change callback: no user token; the handler checks the service\'s Basic credentials in constant time.',
   },
 ];
 

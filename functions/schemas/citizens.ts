@@ -13,4 +13,13 @@ export const registryPopulationBody = z.strictObject({
   language: z.enum(LANGUAGES).optional(),
   /** Stand-in only: false makes the registry answer "unknown ID" (not-found) for these IDs. */
   known: z.boolean().optional(),
+  guardians: z.array(z.string().max(20)).max(10).optional(),
+  guardianAccessReserved: z.boolean().optional(),
+  digitalMailbox: z.boolean().optional(),
+  reservedAgainstDigital: z.boolean().optional(),
+  postalAddress: z.boolean().optional(),
+  /** Addition: the postal address is `strengtFortrolig` (never paper, skip `address_protected`). */
+  addressProtected: z.boolean().optional(),
 });
+
+export const registryOutageBody = z.strictObject({ registry: z.enum(['population', 'reservations', 'contact']), down: z.boolean() });

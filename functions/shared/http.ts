@@ -62,6 +62,11 @@ export interface RouteOptions<S extends z.ZodType | undefined> {
    * a query it reads by hand). Changes nothing about how the request is handled.
    */
   readonly describe?: { readonly body?: z.ZodType; readonly query?: z.ZodType; readonly response?: z.ZodType };
+  /**
+   * A national service calling back (ePROM receipts, privacy-component changes): no JWT; the
+   * handler authenticates the caller by its API key itself and never reads `principal`.
+   */
+  readonly callback?: true;
 }
 
 export interface PublicRouteOptions<S extends z.ZodType | undefined> extends Omit<RouteOptions<S>, 'roles'> {
@@ -191,7 +196,7 @@ export const httpHandler = (routes: Readonly<Record<string, Route>>) =>
       const r = routes[event.routeKey];
       if (!r) throw new NotFoundError('Route');
       let principal: Principal | undefined;
-      if (!('public' in r.options)) {
+      if (!('public' in r.options) && !r.options.callback) {
         principal = parsePrincipal(event.requestContext?.authorizer?.jwt?.claims);
         if (!principal) throw new UnauthenticatedError();
         if (!r.options.roles.includes(principal.role)) throw new ForbiddenError(`The ${principal.role} role may not call this endpoint`);

@@ -9,7 +9,7 @@ import { accessMatrix } from '../../lib/access-matrix.js';
 import { queues, type QueueId } from '../../lib/resources.js';
 import { HEALTH_ENTRY } from '../../lib/stateless-stack.js';
 import { buildApp } from '../../bin/build-app.js';
-import { AUDIENCE, ISSUER, synth } from './synth.js';
+import { AUDIENCE, INTEGRATIONS, ISSUER, synth } from './synth.js';
 
 /**
  * cdk-nag 3 is a policy-validation plugin, not an Aspect: findings do not become Annotations, so
@@ -46,7 +46,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('a real synth (as `cdk synth`) succeeds with an empty validation report', { timeout: 240_000 }, () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'rd-cdk-'));
     try {
-      const { app } = buildApp({ outdir, context: { 'aws:cdk:bundling-stacks': [], jwtIssuer: ISSUER, jwtAudience: AUDIENCE } });
+      const { app } = buildApp({ outdir, context: { 'aws:cdk:bundling-stacks': [], jwtIssuer: ISSUER, jwtAudience: AUDIENCE, ...INTEGRATIONS } });
       app.synth();
       const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as {
         pluginReports: { violations?: unknown[] }[];

@@ -5,6 +5,26 @@ import type { Routing } from '../../lib/stateless-stack.js';
 export const ISSUER = 'https://issuer.test.invalid/realms/rd';
 export const AUDIENCE = 'rd-test-audience';
 
+const arn = (name: string) => `arn:aws:secretsmanager:eu-north-1:111111111111:secret:rd/${name}-AbCdEf`;
+/** A deployed stage's national integrations (lib/integration-config.ts): all required settings. */
+export const INTEGRATIONS = {
+  maskinportenTokenUrl: 'https://test.maskinporten.no/token',
+  maskinportenAudience: 'https://test.maskinporten.no/',
+  maskinportenClientId: 'rd-client',
+  maskinportenKeySecretArn: arn('maskinporten'),
+  krrBaseUrl: 'https://test.kontaktregisteret.no',
+  fregBaseUrl: 'https://folkeregisteret-api-konsument.sits.no',
+  epromBaseUrl: 'https://proms.hemitdev.org/PromsWebApi',
+  epromApiKeySecretArn: arn('eprom'),
+  epromCallbackKeySecretArn: arn('eprom-callback'),
+  privacyResearchPvkIds: 'pvk-research',
+  digipostBaseUrl: 'https://api.test.digipost.no',
+  digipostSenderId: '123456',
+  digipostKeySecretArn: arn('digipost'),
+  digipostReturnAddress: JSON.stringify({ name: 'RD', line: 'Postboks 1', postalCode: '0101', city: 'OSLO' }),
+  senderOrganisationName: 'Research Dispatch',
+};
+
 /**
  * Synthesises the app as `cdk synth` does, minus esbuild (bundling-stacks: []), with issuer and
  * audience from context so the tests can see they are taken from there. The built-in CloudFormation
@@ -15,7 +35,7 @@ export const synth = (routing?: Routing, context: Record<string, string> = {}) =
   const built = buildApp(
     {
       builtinCloudFormationValidation: false,
-      context: { 'aws:cdk:bundling-stacks': [], jwtIssuer: ISSUER, jwtAudience: AUDIENCE, ...context },
+      context: { 'aws:cdk:bundling-stacks': [], jwtIssuer: ISSUER, jwtAudience: AUDIENCE, ...INTEGRATIONS, ...context },
     },
     { routing },
   );

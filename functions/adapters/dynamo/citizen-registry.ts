@@ -1,5 +1,6 @@
-import type { CitizenFacts, CitizenFactsReader } from '../../domain/citizens/registries.js';
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RegistryName } from '../../domain/citizens/registries.js';
+import { validateNin } from '../../domain/lists/nin.js';
 import type { PopulationFacts, PopulationRegistry, ReservationRegistry } from '../../domain/citizens/ports.js';
 import type { Language } from '../../domain/letters/letter.js';
 import { batchGetAll, batchPutAll, queryAll } from './batch.js';
@@ -102,7 +103,48 @@ export class DynamoReservationRegistry implements ReservationRegistry {
 /** What the stand-in assumes of an ID it has never been told about (API.md: alive, digital, nb). */
 export const UNSEEN_FACTS: PopulationFacts = { deceased: false, digitallyActive: true, language: 'nb', known: true };
 
-export type FactsUpdate = Partial<Omit<PopulationFacts, 'known'>> & { known?: boolean };
+export type FactsUpdate = Partial<Omit<PopulationFacts, 'known'>> & { known?: boolean } & Partial<Omit<SeededPerson, 'deceased' | 'digitallyActive' | 'language'>>;
+
+/**
+ * What the local registry fakes (local/fakes) serve for one person, seeded through
+ * PUT /registry/population and stored on the person's POPULATION item so that every process
+ * sees the same registry.
+ */
+export interface SeededPerson {
+  readonly deceased: boolean;
+  readonly digitallyActive: boolean;
+  readonly language: Language;
+  readonly guardians: readonly string[];
+  readonly guardianAccessReserved: boolean;
+  readonly digitalMailbox: boolean;
+  readonly reservedAgainstDigital: boolean;
+  /** Has a postal address in the population register. */
+  readonly postalAddress: boolean;
+  /** The address is `strengtFortrolig` (never paper). */
+  readonly addressProtected: boolean;
+}
+
+/** API.md: every synthetic ID exists as alive, digitally active, nb, with a digital mailbox and a postal address, no guardians. */
+export const SYNTHETIC_DEFAULT: SeededPerson = {
+  deceased: false,
+  digitallyActive: true,
+  language: 'nb',
+  guardians: [],
+  guardianAccessReserved: false,
+  digitalMailbox: true,
+  reservedAgainstDigital: false,
+  postalAddress: true,
+  addressProtected: false,
+};
+
+const GUARDIAN_ACCESS_PK = 'SEED#GUARDIAN_ACCESS';
+
+const isSynthetic = (nin: string): boolean => {
+  const v = validateNin(nin, { allowSynthetic: true });
+  return v.ok && v.synthetic;
+};
+
+const SEED_FIELDS = ['deceased', 'digitallyActive', 'language', 'guardians', 'guardianAccessReserved', 'digitalMailbox', 'reservedAgainstDigital', 'postalAddress', 'addressProtected', 'known'] as const;
 
 export class DynamoPopulationRegistry implements PopulationRegistry {
   constructor(
@@ -116,13 +158,34 @@ export class DynamoPopulationRegistry implements PopulationRegistry {
    */
   async setFacts(nins: readonly string[], facts: FactsUpdate): Promise<void> {
     const unique = [...new Set(nins)];
-    const current = await this.factsOf(unique);
+    const items = await batchGetAll(this.db, this.table, unique.map(keys.population), { consistent: true });
+    const held = new Map(items.map((i) => [ninOf(i.pk), i]));
     const at = new Date().toISOString();
-    const items = unique.map((nin) => {
-      const merged: PopulationFacts = { ...(current.get(nin) ?? UNSEEN_FACTS), ...definedOnly(facts) };
-      return { ...keys.population(nin), ...merged, updatedAt: at };
+    const out = unique.map((nin) => {
+      const before = held.get(nin);
+      const base: Record<string, unknown> = before
+        ? Object.fromEntries(SEED_FIELDS.filter((f) => before[f] !== undefined).map((f) => [f, before[f]]))
+        : { ...SYNTHETIC_DEFAULT, known: true };
+      return { ...keys.population(nin), ...base, ...definedOnly(facts), updatedAt: at };
     });
-    await batchPutAll(this.db, this.table, items);
+    await batchPutAll(this.db, this.table, out);
+    if (facts.guardianAccessReserved !== undefined) {
+      // An index of its own, so the privacy-component fake lists these without a table scan.
+      const flag = facts.guardianAccessReserved;
+      if (flag) await batchPutAll(this.db, this.table, unique.map((nin) => ({ pk: GUARDIAN_ACCESS_PK, sk: nin })));
+      else for (const nin of unique) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: GUARDIAN_ACCESS_PK, sk: nin } }));
+    }
+  }
+
+  /** Everyone seeded with guardianAccessReserved (served by the privacy-component fake). */
+  async guardianAccessReserved(): Promise<string[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :p',
+      ExpressionAttributeValues: { ':p': GUARDIAN_ACCESS_PK },
+      ConsistentRead: true,
+    });
+    return items.map((i) => String(i.sk));
   }
 
   /** An entry for every requested ID; IDs without a record get UNSEEN_FACTS. */
@@ -141,49 +204,64 @@ export class DynamoPopulationRegistry implements PopulationRegistry {
     );
     return new Map(nins.map((n) => [n, found.get(n) ?? UNSEEN_FACTS]));
   }
+
+  /**
+   * What the local registry fakes serve: the seeded person, the synthetic default for a synthetic
+   * ID never seeded, and undefined (unknown to the registries) for any other ID or one seeded
+   * with `known: false`.
+   */
+  async seededPeople(nins: readonly string[]): Promise<Map<string, SeededPerson | undefined>> {
+    const items = await batchGetAll(this.db, this.table, nins.map(keys.population), { consistent: true });
+    const found = new Map(items.map((i) => [ninOf(i.pk), i]));
+    return new Map(
+      nins.map((nin) => {
+        const i = found.get(nin);
+        if (!i) return [nin, isSynthetic(nin) ? SYNTHETIC_DEFAULT : undefined];
+        if (i.known === false) return [nin, undefined];
+        const person: SeededPerson = {
+          deceased: i.deceased === true,
+          digitallyActive: i.digitallyActive !== false,
+          language: (i.language as Language | undefined) ?? 'nb',
+          guardians: Array.isArray(i.guardians) ? (i.guardians as string[]) : [],
+          guardianAccessReserved: i.guardianAccessReserved === true,
+          digitalMailbox: i.digitalMailbox !== false,
+          reservedAgainstDigital: i.reservedAgainstDigital === true,
+          postalAddress: i.postalAddress !== false,
+          addressProtected: i.addressProtected === true,
+        };
+        return [nin, person];
+      }),
+    );
+  }
+}
+
+/** Local only: which stand-in registries are "down" (PUT /registry/outage), shared by every process through the table. */
+export class DynamoRegistryOutage {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private static key = { pk: 'REGISTRY', sk: 'OUTAGE' };
+
+  async setOutage(registry: RegistryName, down: boolean): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: DynamoRegistryOutage.key,
+        UpdateExpression: 'SET #r = :d',
+        ExpressionAttributeNames: { '#r': registry },
+        ExpressionAttributeValues: { ':d': down },
+      }),
+    );
+  }
+
+  async isDown(registry: RegistryName): Promise<boolean> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: DynamoRegistryOutage.key, ConsistentRead: true }));
+    return res.Item?.[registry] === true;
+  }
 }
 
 const definedOnly = <T extends object>(o: T): Partial<T> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/**
- * The engine's CitizenFactsReader over the local stand-in records (reservations, withdrawals and
- * population facts in the citizens table), read once per registry for a batch.
- */
-export class StandInCitizenFacts implements CitizenFactsReader {
-  constructor(
-    private readonly reservations: DynamoReservationRegistry,
-    private readonly population: DynamoPopulationRegistry,
-  ) {}
-
-  async factsOf(nins: readonly string[], projectId: string): Promise<Map<string, CitizenFacts>> {
-    const [reserved, withdrawn, facts] = await Promise.all([
-      this.reservations.reservedAmong(nins),
-      this.reservations.withdrawnAmong(nins, projectId),
-      this.population.factsOf(nins),
-    ]);
-    return new Map(
-      nins.map((nin) => {
-        const f = facts.get(nin) ?? UNSEEN_FACTS;
-        return [
-          nin,
-          {
-            known: f.known,
-            deceased: f.deceased,
-            reservedResearch: reserved.has(nin),
-            withdrawn: withdrawn.has(nin),
-            digitallyActive: f.digitallyActive,
-            digitalMailbox: f.digitallyActive,
-            reservedAgainstDigital: false,
-            postalAddress: { lines: ['Testveien 1'], postalCode: '0150', city: 'Oslo' },
-            addressProtected: false,
-            language: f.language,
-            guardians: [],
-            guardianAccessReserved: false,
-            underGuardianship: false,
-          },
-        ];
-      }),
-    );
-  }
-}

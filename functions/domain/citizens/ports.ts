@@ -32,7 +32,27 @@ export interface ReservationAdmin extends ReservationRegistry {
   withdrawalsOf(nin: string): Promise<{ projectId: string; withdrawnAt: string }[]>;
 }
 
-/** The stand-in can also be told that it does not know some IDs (`known: false`, counted as not-found). */
+/**
+ * What the local registry fakes can be seeded with (PUT /registry/population); `known: false`
+ * makes the registries answer "unknown ID" (not-found).
+ */
+export interface PopulationSeed extends Partial<Omit<PopulationFacts, 'known'>> {
+  readonly known?: boolean;
+  readonly guardians?: readonly string[];
+  readonly guardianAccessReserved?: boolean;
+  readonly digitalMailbox?: boolean;
+  readonly reservedAgainstDigital?: boolean;
+  readonly postalAddress?: boolean;
+  readonly addressProtected?: boolean;
+}
+
 export interface PopulationAdmin extends PopulationRegistry {
-  setFacts(nins: readonly string[], facts: Partial<Omit<PopulationFacts, 'known'>> & { known?: boolean }): Promise<void>;
+  setFacts(nins: readonly string[], facts: PopulationSeed): Promise<void>;
+}
+
+export type RegistryStandIn = 'population' | 'reservations' | 'contact';
+
+/** Local only: takes a stand-in registry down and up again (PUT /registry/outage). */
+export interface RegistryOutageAdmin {
+  setOutage(registry: RegistryStandIn, down: boolean): Promise<void>;
 }

@@ -40,6 +40,8 @@ export interface CitizenFacts {
 }
 
 export interface PostalAddress {
+  /** The name printed above the address (Folkeregisteret `navn`), when the register gave one. */
+  readonly addressee?: string;
   readonly lines: readonly string[];
   readonly postalCode: string;
   readonly city: string;

@@ -6,7 +6,7 @@ import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
 import { projectPseudonym, type HashKeyring } from '../shared/citizen-key.js';
-import type { PopulationAdmin, ReservationAdmin } from './ports.js';
+import type { PopulationAdmin, PopulationSeed, RegistryOutageAdmin, RegistryStandIn, ReservationAdmin } from './ports.js';
 
 export interface CitizenDeps {
   readonly projects: ProjectRepository;
@@ -75,15 +75,21 @@ export const importReservations = async (deps: CitizenDeps, policy: CitizenPolic
   return { updated: new Set(nins).size, reserved };
 };
 
-export interface PopulationFactsInput {
-  readonly deceased?: boolean;
-  readonly digitallyActive?: boolean;
-  readonly language?: Language;
-  readonly known?: boolean;
-}
+export type PopulationFactsInput = PopulationSeed & { readonly language?: Language };
 
 export const importPopulationFacts = async (deps: CitizenDeps, policy: CitizenPolicy, nins: readonly string[], facts: PopulationFactsInput) => {
   validateAll(nins, policy);
+  if (facts.guardians?.length) {
+    // Guardians are national IDs too; named by position only.
+    const bad = facts.guardians.flatMap((g, i) => (validateNin(g, { allowSynthetic: policy.allowSynthetic }).ok ? [] : [{ field: `guardians.${i}`, message: 'INVALID_NIN' }]));
+    if (bad.length) throw new ValidationError('Some guardian IDs are not valid; nothing was imported', bad);
+  }
   await deps.population.setFacts(nins, facts);
   return { updated: new Set(nins).size };
+};
+
+/** Local stand-ins only: a registry that cannot be reached, to see that nothing is sent meanwhile. */
+export const setRegistryOutage = async (deps: { registryOutage: RegistryOutageAdmin }, registry: RegistryStandIn, down: boolean) => {
+  await deps.registryOutage.setOutage(registry, down);
+  return { registry, down };
 };

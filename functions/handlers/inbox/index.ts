@@ -15,6 +15,7 @@ export const routes = {
         format: i.format,
         receivedAt: i.receivedAt,
         ...(i.taskId ? { taskId: i.taskId } : {}),
+        ...(i.onBehalfOfMinor === true ? { onBehalfOfMinor: true } : {}),
       })),
     });
   }),

@@ -1,6 +1,6 @@
 import { adapters } from '../../adapters/index.js';
-import { importPopulationFacts, importReservations } from '../../domain/citizens/use-cases.js';
-import { registryPopulationBody, registryReservationsBody } from '../../schemas/citizens.js';
+import { importPopulationFacts, importReservations, setRegistryOutage } from '../../domain/citizens/use-cases.js';
+import { registryOutageBody, registryPopulationBody, registryReservationsBody } from '../../schemas/citizens.js';
 import { config } from '../../shared/config.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
 
@@ -15,6 +15,9 @@ export const routes = {
     const { nins, ...facts } = body;
     return ok(await importPopulationFacts(adapters(), policy(), nins, facts));
   }),
+  'PUT /registry/outage': route({ roles: ['operations'], body: registryOutageBody }, async ({ body }) =>
+    ok(await setRegistryOutage(adapters(), body.registry, body.down)),
+  ),
 };
 
 export const handler = httpHandler(routes);

@@ -38,7 +38,7 @@ const who = {
 type Who = keyof typeof who;
 const CALLERS = Object.keys(who) as Who[];
 
-type Outcome = 'A' | 'H' | 403;
+type Outcome = 'A' | 'H' | 401 | 403;
 const A = 'A' as const;
 const H = 'H' as const;
 /** Expected outcome per caller, in the order of CALLERS: member, nonMember, foreignResearcher, superuser, foreignSuperuser, operations, citizen. */
@@ -56,6 +56,8 @@ const pause: Row = [403, 403, 403, A, H, A, 403];
 const opsOnly: Row = [403, 403, 403, 403, 403, A, 403];
 const responses: Row = [A, H, H, 403, 403, 403, 403];
 const citizenOnly: Row = [403, 403, 403, 403, 403, 403, A];
+/** National services' callbacks: no role gets in with a JWT; only the agreed API key does (tested in test/integration/national). */
+const apiKeyOnly: Row = [401, 401, 401, 401, 401, 401, 401];
 /** Cancel: the project's researchers, its organisation's superusers, operations. */
 const cancel: Row = [A, H, H, A, H, A, 403];
 /** Public routes (no bearer token; see ApiRoute.public): anyone, a token changes nothing. */
@@ -128,6 +130,9 @@ const TABLE: Record<string, Case> = {
   'GET /citizen/inbox': { expect: citizenOnly },
   'PUT /registry/reservations': { expect: opsOnly, body: { nins: [testNin], reserved: false } },
   'PUT /registry/population': { expect: opsOnly, body: { nins: [testNin] } },
+  'PUT /registry/outage': { expect: opsOnly, body: { registry: 'contact', down: false } },
+  'PUT /api/MessageToCitizen': { expect: apiKeyOnly, body: { apiKey: 'wrong', messageToCitizenId: 'm1', notificationChannel: 1, sentStatus: 0 } },
+  'PUT /api/PersonvernInnstilling': { expect: apiKeyOnly, body: { nationalId: '01010112345', id: 'pvk', status: 'RES' } },
   'POST /projects/{projectId}/rounds': { expect: edit, body: () => ({ letterId: f.letterId, listId: f.listId }) },
   'GET /projects/{projectId}/rounds': { expect: read },
   'GET /projects/{projectId}/rounds/{roundId}': { expect: read },

@@ -1,0 +1,99 @@
+import { createPrivateKey } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CitizenFactsReader } from '../../domain/citizens/registries.js';
+import type { ChannelGateway } from '../../domain/dispatch/channels.js';
+import { DynamoPopulationRegistry, type DynamoReservationRegistry } from '../dynamo/citizen-registry.js';
+import { DynamoReceiptsStore } from '../dynamo/receipts-store.js';
+import { NationalChannelGateway } from './channel-gateway.js';
+import { assumePortalUsers, RegistryCitizenFactsReader, type PortalActivitySource } from './citizen-facts.js';
+import { allowedOrigins, readNationalConfig, type NationalConfig } from './config.js';
+import { DigipostClient } from './digipost.js';
+import { DigipostSigner } from './digipost-signing.js';
+import { EpromClient } from './eprom.js';
+import { FolkeregisteretClient } from './folkeregisteret.js';
+import { OutboundHttp } from './http.js';
+import { KrrClient } from './krr.js';
+import { MaskinportenTokenClient, parseSigningKey } from './maskinporten.js';
+import { DynamoPrivacyMirror, PrivacyComponentClient, PrivacyReservations } from './privacy.js';
+import { memo, readSecret } from './secrets.js';
+
+/**
+ * The national integrations, built once per container from configuration: what the composition
+ * root hands to the engine (`citizenFacts`, `channels`), to the callback endpoints and to the
+ * scheduled jobs (`privacy`, `digipost`, `receipts`, `callbackKey`).
+ */
+export interface NationalDeps {
+  readonly db: DynamoDBDocumentClient;
+  /** The citizens table (privacy mirror, local seed). */
+  readonly citizensTable: string;
+  /** The main table (receipts). */
+  readonly mainTable: string;
+  /** The platform's own reservation and withdrawal records. */
+  readonly own: DynamoReservationRegistry;
+  readonly region: string;
+  readonly local: boolean;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Locally: who uses the portal is part of the seed (no public API tells it; see PortalActivitySource). */
+const seededPortalActivity = (people: DynamoPopulationRegistry): PortalActivitySource => ({
+  inactiveAmong: async (nins) => {
+    const seeded = await people.seededPeople(nins);
+    return new Set(nins.filter((n) => seeded.get(n)?.digitallyActive === false));
+  },
+});
+
+export const buildNational = (deps: NationalDeps) => {
+  const cfg: NationalConfig = readNationalConfig(deps.env ?? process.env, deps.local);
+  const http = new OutboundHttp({ allowedOrigins: allowedOrigins(cfg), timeoutMs: cfg.httpTimeoutMs });
+  const secret = (ref: Parameters<typeof readSecret>[0]) => () => readSecret(ref, deps.region);
+
+  const tokens = new MaskinportenTokenClient({
+    tokenUrl: cfg.maskinporten.tokenUrl,
+    audience: cfg.maskinporten.audience,
+    clientId: cfg.maskinporten.clientId,
+    signingKey: memo(async () => parseSigningKey(await secret(cfg.maskinporten.key)())),
+    http,
+  });
+  const population = new FolkeregisteretClient({ baseUrl: cfg.fregBaseUrl, http, tokens });
+  const contact = new KrrClient({ baseUrl: cfg.krrBaseUrl, http, tokens });
+  const eprom = new EpromClient({ baseUrl: cfg.eprom.baseUrl, apiKey: secret(cfg.eprom.apiKey), http, defaultSender: cfg.sender });
+  const privacyClient = new PrivacyComponentClient({ baseUrl: cfg.privacy.baseUrl, apiKey: secret(cfg.eprom.apiKey), http });
+  const privacy = new PrivacyReservations({ client: privacyClient, mirror: new DynamoPrivacyMirror(deps.db, deps.citizensTable), maxAgeMs: cfg.privacy.maxAgeMs });
+  const digipostKey = memo(async () => createPrivateKey(await secret(cfg.digipost.key)()));
+  const digipost = new DigipostClient({
+    baseUrl: cfg.digipost.baseUrl,
+    senderId: cfg.digipost.senderId,
+    signer: new DigipostSigner(cfg.digipost.senderId, digipostKey),
+    http,
+    returnAddress: cfg.digipost.returnAddress,
+  });
+  const receipts = new DynamoReceiptsStore(deps.db, deps.mainTable);
+
+  const citizenFacts: CitizenFactsReader = new RegistryCitizenFactsReader({
+    population,
+    contact,
+    privacy,
+    own: deps.own,
+    portal: cfg.portalActivity === 'seeded' ? seededPortalActivity(new DynamoPopulationRegistry(deps.db, deps.citizensTable)) : assumePortalUsers,
+    researchPvkIds: cfg.privacy.researchPvkIds,
+    ...(cfg.privacy.guardianAccessPvkId ? { guardianAccessPvkId: cfg.privacy.guardianAccessPvkId } : {}),
+    timeoutMs: cfg.registryTimeoutMs,
+  });
+  const channels: ChannelGateway = new NationalChannelGateway({ eprom, digipost, receipts });
+
+  return {
+    config: cfg,
+    citizenFacts,
+    channels,
+    receipts,
+    privacy,
+    digipost,
+    /** The definitions the scheduled refresh mirrors. */
+    pvkIds: [...cfg.privacy.researchPvkIds, ...(cfg.privacy.guardianAccessPvkId ? [cfg.privacy.guardianAccessPvkId] : [])],
+    /** The key ePROM's callbacks must carry. */
+    callbackKey: secret(cfg.eprom.callbackKey),
+  };
+};
+
+export type National = ReturnType<typeof buildNational>;

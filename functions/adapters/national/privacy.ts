@@ -1,0 +1,171 @@
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { batchGetAll, batchPutAll, queryAll } from '../dynamo/batch.js';
+import { jsonBody, type OutboundHttp } from './http.js';
+
+/**
+ * Registry-specific reservations from the privacy component (PVK), through ePROM
+ * (Personverninnstillinger.md): every citizen with an active setting of a definition can be listed,
+ * paged; changes arrive as callbacks (PUT /api/PersonvernInnstilling). The platform mirrors each
+ * configured definition into DynamoDB and reads the mirror at send time, once per batch.
+ *
+ * Fail closed: a mirror never filled, or older than its maximum age when a refresh fails, is an
+ * error (RegistryUnavailableError upstream), never "not reserved".
+ */
+
+/**
+ * NARROW SEAM: the answer shape of get-residents-active-pi-for-definition beyond
+ * `pagingReference` is not in the public documentation. This is the one place that reads it; if the
+ * real answer differs, only this schema changes.
+ */
+const residentsPage = z.object({ nationalIds: z.array(z.string().regex(/^\d{11}$/)), pagingReference: z.number().int() });
+
+export class PrivacyComponentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PrivacyComponentError';
+  }
+}
+
+export interface PrivacyComponentOptions {
+  /** ePROM's API base, e.g. https://…/PromsWebApi */
+  readonly baseUrl: string;
+  readonly apiKey: () => Promise<string>;
+  readonly http: OutboundHttp;
+  /** Guard against a paging reference that never ends. */
+  readonly maxPages?: number;
+}
+
+export class PrivacyComponentClient {
+  constructor(private readonly opts: PrivacyComponentOptions) {}
+
+  /** Everyone with an active setting of the definition, all pages. */
+  async listActive(pvkId: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    let pagingReference = 0;
+    for (let page = 0; page < (this.opts.maxPages ?? 10_000); page++) {
+      const res = await this.opts.http.fetch('privacy', `${this.opts.baseUrl}/api/v2/get-residents-active-pi-for-definition`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${await this.opts.apiKey()}`, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ pvkId, pagingReference }),
+      });
+      const body = await jsonBody(res);
+      if (!res.ok) throw new PrivacyComponentError(`the privacy component answered HTTP ${res.status}`);
+      const parsed = residentsPage.safeParse(body);
+      if (!parsed.success) throw new PrivacyComponentError('the privacy component answered something that is not a resident page');
+      for (const n of parsed.data.nationalIds) out.add(n);
+      if (parsed.data.pagingReference <= 0) return out;
+      pagingReference = parsed.data.pagingReference;
+    }
+    throw new PrivacyComponentError('the privacy component kept paging past the limit');
+  }
+}
+
+/** Volven 7609 statuses of the callback: RES/SAM set a reservation/consent active, IRES/ISAM end it. */
+export const CALLBACK_STATUSES = ['RES', 'IRES', 'SAM', 'ISAM'] as const;
+export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
+export const isActiveStatus = (s: CallbackStatus): boolean => s === 'RES' || s === 'SAM';
+
+/**
+ * The mirror, in the citizens table: one partition per definition (`PVKMIRROR#<pvkId>`, sort key
+ * the national ID) and a META item with the time of the last full refresh.
+ */
+export class DynamoPrivacyMirror {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  private pk = (pvkId: string) => `PVKMIRROR#${pvkId}`;
+
+  async refreshedAt(pvkId: string): Promise<number | undefined> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk: 'META' }, ConsistentRead: true }));
+    return typeof res.Item?.refreshedAt === 'number' ? res.Item.refreshedAt : undefined;
+  }
+
+  /** Makes the mirror equal to `active` (adds and removes the difference), then stamps the refresh. */
+  async replace(pvkId: string, active: ReadonlySet<string>, at: number): Promise<void> {
+    const held = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :n)',
+      ExpressionAttributeValues: { ':p': this.pk(pvkId), ':n': 'NIN#' },
+      ProjectionExpression: 'sk',
+      ConsistentRead: true,
+    });
+    const heldNins = new Set(held.map((i) => String(i.sk).slice(4)));
+    const added = [...active].filter((n) => !heldNins.has(n));
+    const removed = [...heldNins].filter((n) => !active.has(n));
+    await batchPutAll(this.db, this.table, added.map((n) => ({ pk: this.pk(pvkId), sk: `NIN#${n}`, at })));
+    for (const n of removed) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk: `NIN#${n}` } }));
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: 'META', refreshedAt: at } }));
+  }
+
+  /** A callback's change, applied at once (the next refresh confirms it). */
+  async apply(pvkId: string, nin: string, active: boolean, at: number): Promise<void> {
+    if (active) await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: `NIN#${nin}`, at } }));
+    else await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk: `NIN#${nin}` } }));
+  }
+
+  async activeAmong(pvkId: string, nins: readonly string[]): Promise<Set<string>> {
+    const items = await batchGetAll(this.db, this.table, nins.map((n) => ({ pk: this.pk(pvkId), sk: `NIN#${n}` })), { consistent: true, projection: 'sk' });
+    return new Set(items.map((i) => String(i.sk).slice(4)));
+  }
+}
+
+export class PrivacyMirrorUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PrivacyMirrorUnavailableError';
+  }
+}
+
+export interface PrivacyReservationsOptions {
+  readonly client: Pick<PrivacyComponentClient, 'listActive'>;
+  readonly mirror: DynamoPrivacyMirror;
+  /** How old the mirror may be when read; older → refreshed first, and an error if that fails. */
+  readonly maxAgeMs: number;
+  readonly now?: () => number;
+}
+
+/** Reads the mirror at send time, refreshing a stale one first (one refresh at a time per definition). */
+export class PrivacyReservations {
+  private readonly refreshing = new Map<string, Promise<void>>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: PrivacyReservationsOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Scheduled refresh (and the inline one for a stale mirror). */
+  refresh(pvkId: string): Promise<void> {
+    let p = this.refreshing.get(pvkId);
+    if (!p) {
+      const at = this.now();
+      p = this.opts.client
+        .listActive(pvkId)
+        .then((active) => this.opts.mirror.replace(pvkId, active, at))
+        .finally(() => this.refreshing.delete(pvkId));
+      this.refreshing.set(pvkId, p);
+    }
+    return p;
+  }
+
+  /** A callback's change (PUT /api/PersonvernInnstilling), applied to the mirror at once. */
+  applyChange(pvkId: string, nin: string, active: boolean): Promise<void> {
+    return this.opts.mirror.apply(pvkId, nin, active, this.now());
+  }
+
+  async activeAmong(pvkId: string, nins: readonly string[]): Promise<Set<string>> {
+    const at = await this.opts.mirror.refreshedAt(pvkId);
+    if (at === undefined || this.now() - at > this.opts.maxAgeMs) {
+      try {
+        await this.refresh(pvkId);
+      } catch {
+        throw new PrivacyMirrorUnavailableError(
+          at === undefined ? 'the privacy mirror was never filled and cannot be refreshed' : 'the privacy mirror is stale and cannot be refreshed',
+        );
+      }
+    }
+    return this.opts.mirror.activeAmong(pvkId, nins);
+  }
+}

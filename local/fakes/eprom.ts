@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoPopulationRegistry, DynamoReservationRegistry } from '../../functions/adapters/dynamo/citizen-registry.js';
+import { parseMessageKey } from '../../functions/adapters/national/message-key.js';
+import { logger } from '../../functions/shared/logger.js';
+import { applyChannelFaults } from './channel-faults.js';
+import { ageOf, storeLetter } from './letters.js';
+import { json, parseJson, startFakeServer, type FakeResponse, type FakeServer } from './server.js';
+
+/**
+ * Fake of ePROM's message to citizen v2, behaving as its documentation says — including the part
+ * that caused the incident: it walks the priority list it is given, and the portal refuses a
+ * research sender's message to a citizen reserved against research (its own records), after which
+ * the next channel in the list is tried; with nothing left it answers notificationChannel 0
+ * without the reason. The platform therefore always sends a one-channel list.
+ *
+ * After a hand-over it calls the sender back (PUT {sender}/api/MessageToCitizen), as ePROM does.
+ */
+export interface EpromFakeDeps {
+  readonly db: DynamoDBDocumentClient;
+  readonly citizensTable: string;
+  readonly people: Pick<DynamoPopulationRegistry, 'seededPeople'>;
+  readonly reservations: Pick<DynamoReservationRegistry, 'reservedAmong'>;
+  readonly apiKey: string;
+  /** Where and with which key to send the receipt callback; undefined → no callback. */
+  readonly callback?: () => { url: string; apiKey: string } | undefined;
+}
+
+export interface EpromFake extends FakeServer {
+  /** Priority lists received, in order (to see that the platform never sends more than one channel). */
+  readonly received: () => readonly { nationalIdHash: string; list: readonly string[]; answered: number }[];
+  /** Callbacks the sender refused or that failed. */
+  readonly callbackFailures: () => number;
+}
+
+const CHANNELS: Record<string, number> = { None: 0, Helsenorge: 1, DigitalMailbox: 2, Unsecure: 3, PhysicalMailbox: 4 };
+const channelNo = (c: unknown): number | undefined => (typeof c === 'number' ? c : typeof c === 'string' ? CHANNELS[c] : undefined);
+
+const idOf = (messageKey: string) => {
+  const h = createHash('sha256').update(`eprom:${messageKey}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
+
+export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> => {
+  const received: { nationalIdHash: string; list: readonly string[]; answered: number }[] = [];
+  let callbackFailures = 0;
+
+  const callBack = (messageToCitizenId: string, notificationChannel: number) => {
+    const target = deps.callback?.();
+    if (!target) return;
+    setTimeout(() => {
+      fetch(`${target.url}/api/MessageToCitizen`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiKey: target.apiKey, messageToCitizenId, notificationChannel, sentStatus: 0 }),
+        signal: AbortSignal.timeout(5_000),
+      })
+        .then(async (r) => {
+          if (!r.ok) callbackFailures++;
+          await r.body?.cancel();
+        })
+        .catch((error: unknown) => {
+          callbackFailures++;
+          logger.warn('ePROM fake: callback failed', { error: (error as Error).message });
+        });
+    }, 20);
+  };
+
+  const server = await startFakeServer('eprom', async (req): Promise<FakeResponse> => {
+    if (req.method !== 'POST' || req.url.pathname !== '/api/v2/messagetocitizen') return json(404, { message: 'not found' });
+    if (req.headers.authorization !== `Basic ${deps.apiKey}`) return json(400, { message: "apiKey doesn't exists" });
+    const body = parseJson(req.body) as Record<string, any> | undefined;
+    const nin = body?.nationalId;
+    const doc = body?.documentCollection?.documents?.[0];
+    const key = parseMessageKey(String(body?.documentCollection?.messageKey ?? ''));
+    const list: unknown[] = Array.isArray(body?.notificationPriorityList) ? body.notificationPriorityList : [];
+    if (typeof nin !== 'string' || !/^\d{11}$/.test(nin) || !doc || !key || !body?.messageInfo?.title || list.length === 0) {
+      return json(400, { message: 'Main document in MessageToCitizen is missing' });
+    }
+    const fault = await applyChannelFaults('helsenorge');
+    if (fault?.fail === 'transient') return json(502, { message: 'Unable to communicate with Helsenorge. No message sent.' });
+    if (fault?.fail === 'permanent') return json(400, { message: 'refused by fault injection' });
+
+    const [person, reserved] = await Promise.all([deps.people.seededPeople([nin]).then((m) => m.get(nin)), deps.reservations.reservedAmong([nin])]);
+    const age = ageOf(nin);
+    const text = Buffer.from(String(doc.content ?? ''), 'base64').toString('utf8');
+    const letter = {
+      nin,
+      roundId: key.roundId,
+      deliveryId: key.deliveryId,
+      projectId: typeof doc.projectId === 'string' ? doc.projectId : undefined,
+      subject: String(doc.title ?? ''),
+      body: text,
+      language: typeof doc.language === 'string' ? doc.language : undefined,
+      format: typeof doc.mimeType === 'string' ? doc.mimeType : undefined,
+      taskId: typeof doc.taskId === 'string' ? doc.taskId : undefined,
+      onBehalfOfMinor: doc.onBehalfOfMinor === true,
+    };
+    let answered = 0;
+    for (const c of list.map(channelNo)) {
+      if (!person || person.deceased) break;
+      if (c === 1 && person.digitallyActive && age >= 16 && !person.reservedAgainstDigital && !reserved.has(nin)) {
+        await storeLetter(deps.db, deps.citizensTable, 'helsenorge', letter);
+        answered = 1;
+      } else if (c === 2 && person.digitalMailbox && !person.reservedAgainstDigital && age >= 18) {
+        await storeLetter(deps.db, deps.citizensTable, 'digital-mailbox', letter);
+        answered = 2;
+      } else if (c === 4 && person.postalAddress) {
+        await storeLetter(deps.db, deps.citizensTable, 'paper', letter);
+        answered = 4;
+      }
+      if (answered) break;
+    }
+    received.push({ nationalIdHash: createHash('sha256').update(nin).digest('hex').slice(0, 12), list: list.map(String), answered });
+    if (answered === 0) return json(200, { notificationChannel: 0, messageToCitizenId: null });
+    const id = idOf(`${key.roundId}.${key.deliveryId}`);
+    callBack(id, answered);
+    return json(200, { notificationChannel: answered, messageToCitizenId: id });
+  });
+  return { ...server, received: () => received, callbackFailures: () => callbackFailures };
+};

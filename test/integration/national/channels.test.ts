@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DigipostClient } from '../../../functions/adapters/national/digipost.js';
+import { DigipostSigner } from '../../../functions/adapters/national/digipost-signing.js';
+import { pollDigipostReceipts } from '../../../functions/adapters/national/receipt-poll.js';
+import type { Dispatchable } from '../../../functions/domain/dispatch/channels.js';
+import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
+import { lettersByCitizen } from '../dispatch/channel-scan.js';
+import { waitFor } from '../dispatch/flow.js';
+import { adultNins, httpFor, nationalOf } from './helpers.js';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+
+/**
+ * The channel gateway (ePROM for the portal inbox, Digipost for mailbox and paper) against the
+ * fakes: one channel per letter, refusals final, a retry under the same key leaves one letter,
+ * receipts by callback and by status polling.
+ */
+let p: TestPlatform;
+let n: ReturnType<typeof nationalOf>;
+beforeAll(async () => {
+  p = await startTestPlatform({ pollers: false });
+  n = nationalOf(p);
+});
+afterAll(async () => {
+  await p?.stop();
+});
+
+let seq = 0;
+const roundId = () => `rnd_chan${++seq}_${Math.random().toString(36).slice(2, 8)}`;
+const item = (nin: string, round: string, i: number, extra: Partial<Dispatchable> = {}): Dispatchable => ({
+  deliveryId: `b0000d${String(i).padStart(4, '0')}`,
+  projectId: 'proj-chan',
+  roundId: round,
+  nin,
+  letter: { language: 'nb', subject: `Invitasjon ${i}`, body: `Hei ${i}! Vil du delta?`, format: 'text/plain' },
+  ...extra,
+});
+const ops = () => p.as({ sub: 'ops', role: 'operations' });
+
+describe('helsenorge through ePROM', () => {
+  it('delivers to the inbox with a one-channel list, the callback confirms the receipt, and a retry leaves one letter', async () => {
+    const nins = adultNins(3);
+    const r = roundId();
+    const items = nins.map((nin, i) => item(nin, r, i, i === 0 ? { onBehalfOfMinor: true } : {}));
+    const res = await n.national.channels.deliver('helsenorge', items);
+    for (const i of items) expect(res.get(i.deliveryId)).toMatchObject({ ok: true });
+    expect(p.fakes.eprom.received().slice(-3).every((x) => x.list.length === 1 && x.list[0] === 'Helsenorge')).toBe(true);
+    // Again, as after a timeout: same keys, still one letter each.
+    await n.national.channels.deliver('helsenorge', items);
+    const letters = await lettersByCitizen(p, r);
+    expect(nins.map((x) => letters.get(x))).toEqual([1, 1, 1]);
+    const inbox = await p.as({ sub: nins[0]!, role: 'citizen' }).get('/citizen/inbox');
+    expect(inbox.body.items.find((x: { deliveryId: string }) => x.deliveryId === `${r}/${items[0]!.deliveryId}`)).toMatchObject({ onBehalfOfMinor: true, subject: 'Invitasjon 0' });
+    const summary = await waitFor(() => n.national.receipts.summary(r), (s) => s.confirmed === 3, 10_000, 100);
+    expect(summary).toEqual({ confirmed: 3, failedAfterSend: 0, awaiting: 0 });
+  });
+
+  it('a citizen reserved against research: ePROM answers notificationChannel 0 → refused, and nothing else is tried', async () => {
+    const [reserved] = adultNins(1);
+    await ops().put('/registry/reservations', { nins: [reserved], reserved: true });
+    const r = roundId();
+    const before = p.fakes.eprom.received().length;
+    const res = await n.national.channels.deliver('helsenorge', [item(reserved!, r, 0)]);
+    expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, refused: 'channel_refused' });
+    const calls = p.fakes.eprom.received().slice(before);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.list).toEqual(['Helsenorge']);
+    expect((await lettersByCitizen(p, r)).size).toBe(0);
+  });
+
+  it('the fake, given the old multi-channel list, falls back to the mailbox for a reserved citizen — the incident the one-channel list prevents', async () => {
+    const [reserved] = adultNins(1);
+    await ops().put('/registry/reservations', { nins: [reserved], reserved: true });
+    const key = readFileSync(p.env.EPROM_API_KEY_FILE!, 'utf8');
+    const res = await fetch(`${p.fakes.eprom.url}/api/v2/messagetocitizen`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        nationalId: reserved,
+        messageInfo: { title: 't' },
+        documentCollection: { messageKey: `${roundId()}.d1`, documents: [{ title: 's', content: '' }] },
+        notificationPriorityList: ['Helsenorge', 'DigitalMailbox'],
+      }),
+    });
+    expect(((await res.json()) as { notificationChannel: number }).notificationChannel).toBe(2);
+  });
+
+  it('a callback with a wrong key or an unknown message id is refused', async () => {
+    const key = readFileSync(p.env.EPROM_CALLBACK_KEY_FILE!, 'utf8');
+    const put = (body: unknown) => fetch(`${p.url}/api/MessageToCitizen`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const wrong = await put({ apiKey: 'nope', messageToCitizenId: 'x', notificationChannel: 1, sentStatus: 0 });
+    expect(wrong.status).toBe(401);
+    const unknown = await put({ apiKey: key, messageToCitizenId: 'not-ours', notificationChannel: 1, sentStatus: 0 });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('UNKNOWN_MESSAGE');
+  });
+
+  it('transient ePROM failures (502) come back as transient', async () => {
+    process.env.CHANNEL_FAULTS = JSON.stringify({ failCalls: 1, transient: true, channel: 'helsenorge' });
+    try {
+      const res = await n.national.channels.deliver('helsenorge', [item(adultNins(1)[0]!, roundId(), 0)]);
+      expect(res.get('b0000d0000')).toMatchObject({ ok: false, transient: true });
+    } finally {
+      delete process.env.CHANNEL_FAULTS;
+    }
+  });
+});
+
+describe('digital mailbox and paper through Digipost', () => {
+  it('delivers to the mailbox; a reused message-id (a retry) is "already delivered" and leaves one letter', async () => {
+    const nins = adultNins(2);
+    const r = roundId();
+    const items = nins.map((nin, i) => item(nin, r, i));
+    const first = await n.national.channels.deliver('digital-mailbox', items);
+    const again = await n.national.channels.deliver('digital-mailbox', items);
+    for (const i of items) {
+      expect(first.get(i.deliveryId)).toMatchObject({ ok: true });
+      expect(again.get(i.deliveryId)).toMatchObject({ ok: true });
+    }
+    const letters = await lettersByCitizen(p, r);
+    expect(nins.map((x) => letters.get(x))).toEqual([1, 1]);
+  });
+
+  it('a citizen without a digital mailbox is refused (404 → channel_refused), never sent on paper instead', async () => {
+    const [nin] = adultNins(1);
+    await ops().put('/registry/population', { nins: [nin], digitalMailbox: false });
+    const r = roundId();
+    const res = await n.national.channels.deliver('digital-mailbox', [item(nin!, r, 0)]);
+    expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, refused: 'channel_refused' });
+    expect((await lettersByCitizen(p, r)).size).toBe(0);
+  });
+
+  it('paper carries the register address in print details; polling the status confirms it', async () => {
+    const [nin] = adultNins(1);
+    await ops().put('/registry/population', { nins: [nin], digitalMailbox: false });
+    const r = roundId();
+    const address = { lines: ['Testveien 7'], postalCode: '0150', city: 'OSLO', country: 'NO' };
+    const res = await n.national.channels.deliver('paper', [item(nin!, r, 0, { address })]);
+    expect(res.get('b0000d0000')).toMatchObject({ ok: true });
+    expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 0, awaiting: 1 });
+    await pollDigipostReceipts({ receipts: n.national.receipts, digipost: n.national.digipost });
+    expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 1, failedAfterSend: 0, awaiting: 0 });
+    expect((await lettersByCitizen(p, r)).get(nin!)).toBe(1);
+  });
+
+  it('paper without an address is a failure, not a send', async () => {
+    const res = await n.national.channels.deliver('paper', [item(adultNins(1)[0]!, roundId(), 0)]);
+    expect(res.get('b0000d0000')).toMatchObject({ ok: false, transient: false, reason: 'address_missing' });
+  });
+
+  it('the fake refuses a request not signed with the registered key', async () => {
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const client = new DigipostClient({
+      baseUrl: p.fakes.digipost.url,
+      senderId: p.env.DIGIPOST_SENDER_ID!,
+      signer: new DigipostSigner(p.env.DIGIPOST_SENDER_ID!, async () => createPrivateKey(other.export({ type: 'pkcs8', format: 'pem' }))),
+      http: httpFor(p),
+      returnAddress: { name: 'x', line: 'y', postalCode: '0101', city: 'OSLO' },
+    });
+    const sent = await client.send(item(adultNins(1)[0]!, roundId(), 0), false);
+    expect(sent.result).toMatchObject({ ok: false, transient: false, reason: 'channel_http_403' });
+  });
+});
