@@ -132,7 +132,7 @@ const build = () => {
   const engine: EngineDeps = {
     gate: rounds,
     batches,
-    rounds: roundLifecycle({ rounds, audit }),
+    rounds: roundLifecycle({ rounds, audit, auditSeal }),
     recipients: lists,
     citizens,
     ledger: contacts,

@@ -117,6 +117,12 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
       });
   }
 
+  async setAuditHead(projectId: string, roundId: string, head: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({ TableName: this.table, Key: keys.round(projectId, roundId), UpdateExpression: 'SET auditHead = :h', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':h': head } }),
+    );
+  }
+
   /** The gate every batch reads twice: the halt flag, the project and the round, in one strongly consistent read. */
   async read(projectId: string, roundId: string): Promise<Gate> {
     const res = await this.db.send(

@@ -30,13 +30,30 @@ import { LeaseLostError, type BatchRef, type ContactRecord, type DispatchMessage
  *      in-flight section), re-reading the flags first.
  */
 export type BatchResult =
-  | { readonly kind: 'committed'; readonly sent: number; readonly decided: number; readonly retryInMs?: number }
+  | { readonly kind: 'committed'; readonly sent: number; readonly decided: number; readonly retryInMs?: number; readonly tally: BatchTally }
   | { readonly kind: 'parked'; readonly why: 'halted' | 'paused' | 'canary_hold' | 'not_dispatching' }
   | { readonly kind: 'waiting'; readonly registry: string; readonly retryInMs: number }
   | { readonly kind: 'nothing-to-do' }
   /** Another worker holds the batch; look again after its lease (a dead worker's lease expires). */
   | { readonly kind: 'busy'; readonly retryInMs: number }
   | { readonly kind: 'gone' };
+
+/** What a committed batch decided, for metrics (reasons and channels are codes, never IDs). */
+export interface BatchTally {
+  readonly sent: number;
+  readonly skippedByReason: Readonly<Record<string, number>>;
+  readonly failedByChannel: Readonly<Record<string, number>>;
+}
+
+const tallyOf = (entries: readonly LedgerEntry[], sent: number): BatchTally => {
+  const skippedByReason: Record<string, number> = {};
+  const failedByChannel: Record<string, number> = {};
+  for (const e of entries) {
+    if (e.outcome === 'skipped') skippedByReason[e.reason ?? 'other'] = (skippedByReason[e.reason ?? 'other'] ?? 0) + 1;
+    if (e.outcome === 'failed') failedByChannel[e.channel ?? 'none'] = (failedByChannel[e.channel ?? 'none'] ?? 0) + 1;
+  }
+  return { sent, skippedByReason, failedByChannel };
+};
 
 export type Blocker = 'halted' | 'paused' | 'canary_hold' | 'not_dispatching';
 
@@ -347,7 +364,7 @@ const commit = async (deps: EngineDeps, c: Claimed, next: RecipientOutcome[], en
   const done = isDone({ outcomes: next });
   if (done) await afterDone(deps, round, c.range.canary);
   const decided = next.filter(isTerminal).length - state.outcomes.filter(isTerminal).length;
-  return { kind: 'committed', sent, decided, ...(done ? {} : { retryInMs: retryDelayMs(c.message.retry ?? 0) }) };
+  return { kind: 'committed', sent, decided, tally: tallyOf(entries, sent), ...(done ? {} : { retryInMs: retryDelayMs(c.message.retry ?? 0) }) };
 };
 
 const handOn = async (deps: EngineDeps, ref: BatchRef, round: ReleasedRound, layout: RoundLayout): Promise<void> => {
@@ -382,7 +399,7 @@ const cancelBatch = async (deps: EngineDeps, ref: BatchRef, round: Round, size: 
   if (claim.kind === 'done') return { kind: 'nothing-to-do' };
   const next = claim.state.outcomes.map((o): RecipientOutcome => (isTerminal(o) ? o : { kind: 'cancelled', at: seconds(now) }));
   await deps.batches.commit(ref, leaseId, { outcomes: next, chained: true }, deltaOf(claim.state.outcomes, next), { canary });
-  return { kind: 'committed', sent: 0, decided: next.length - claim.state.outcomes.filter(isTerminal).length };
+  return { kind: 'committed', sent: 0, decided: next.length - claim.state.outcomes.filter(isTerminal).length, tally: { sent: 0, skippedByReason: {}, failedByChannel: {} } };
 };
 
 /**

@@ -37,6 +37,8 @@ export interface RoundRepository {
   /** The project's release sequence (see releaseRound). */
   releaseSeq(projectId: string): Promise<number>;
   setWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void>;
+  /** The audit head sealed when the round completed (its report names it). */
+  setAuditHead(projectId: string, roundId: string, head: string): Promise<void>;
 }
 
 /** Project-wide reads for the pre-flight and release checks. */

@@ -217,6 +217,8 @@ export type ReleasedRound = RoundBase & {
   readonly canaryConfirmed?: boolean;
   readonly completedAt?: string;
   readonly waiting?: Waiting;
+  /** The project's audit head sealed at completion. */
+  readonly auditHead?: string;
 };
 export type CancelledRound = RoundBase & {
   readonly status: 'cancelled';

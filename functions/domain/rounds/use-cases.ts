@@ -12,7 +12,7 @@ import { validateNin, type CheckDigitRule } from '../lists/nin.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import type { Access, Project } from '../projects/project.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
-import { auditEvent, type AuditLog } from '../shared/audit.js';
+import { auditEvent, sealAuditHead, type AuditLog, type AuditSeal } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
 import type { RoundContacts, RoundProgressReader, RoundRepository } from './ports.js';
 import { decideRecipient, detectDuplicateRounds, earlierVersionsReceived, tallyPreflight, versionKey, type RecipientDecision } from './preflight.js';
@@ -439,11 +439,19 @@ export const confirmCanary = async (deps: RoundDeps, principal: Principal, proje
 };
 
 /** The rounds module's side of the engine: it owns these status changes. */
-export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit'>) => ({
+export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit'> & { readonly auditSeal: AuditSeal }) => ({
+  /**
+   * dispatching → completed, once; then the project's audit head — now including the completion —
+   * is sealed in the write-once store, and kept on the round for its report. Sealing the same head
+   * again is harmless, so a retry after a failed seal is safe.
+   */
   async complete(projectId: string, roundId: string, at: string): Promise<boolean> {
     const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'completed', { completedAt: at });
-    if (moved) await deps.audit.append(auditScope(projectId), { at, actor: 'dispatch', role: 'system', action: 'round.completed', details: { roundId } });
-    return moved;
+    if (!moved) return false;
+    await deps.audit.append(auditScope(projectId), { at, actor: 'dispatch', role: 'system', action: 'round.completed', details: { roundId } });
+    const sealed = await sealAuditHead(deps, projectId, `round ${roundId} completed`, at);
+    await deps.rounds.setAuditHead(projectId, roundId, sealed.head);
+    return true;
   },
   async holdForCanary(projectId: string, roundId: string, at: string): Promise<boolean> {
     const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'canary_hold');

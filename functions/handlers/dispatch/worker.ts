@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
 import { processBatch } from '../../domain/dispatch/engine.js';
-import { logger } from '../../shared/logger.js';
+import { logger, setLogKeys } from '../../shared/logger.js';
+import { recordBatch } from '../../shared/metrics.js';
 import { sqsHandler } from '../../shared/sqs.js';
 
 const message = z.object({
@@ -20,7 +21,12 @@ const message = z.object({
  */
 export const handler = sqsHandler(message, async (m) => {
   const a = adapters();
+  setLogKeys({ projectId: m.projectId, roundId: m.roundId, batch: m.batchNo });
+  const started = Date.now();
   const result = await processBatch(a.engine, m);
+  // Every batch that ran reports, also one that decided nobody: the stall alarm reads the zeros.
+  if (result.kind === 'committed') recordBatch({ ...result.tally, batchMs: Date.now() - started });
+  else if (result.kind === 'waiting') recordBatch({ sent: 0, skippedByReason: {}, failedByChannel: {}, batchMs: Date.now() - started });
   const retry = (m.retry ?? 0) + 1;
   if (result.kind === 'waiting') {
     logger.info('batch waits for a registry', { roundId: m.roundId, batchNo: m.batchNo, registry: result.registry, retry });

@@ -1,5 +1,6 @@
 import { adapters } from '../../adapters/index.js';
 import { awaitQuiet, continueRounds } from '../../domain/dispatch/operations.js';
+import { recordPauseAck } from '../../shared/metrics.js';
 import { approveProject } from '../../domain/projects/approval.js';
 import { CHECKLISTS } from '../../domain/projects/checklist.js';
 import { addMember, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
@@ -44,8 +45,10 @@ export const routes = {
    * If in-flight deliveries do not finish within 10 s the answer is 202 with the true count.
    */
   'POST /projects/{projectId}/pause': route({ roles: ['operations', 'superuser'], body: pauseProjectBody }, async ({ principal, params, body }) => {
+    const started = Date.now();
     const { project } = await pauseProject(adapters(), principal, params.projectId!, body.reason);
     const inFlight = await awaitQuiet(adapters().operations, project.projectId);
+    if (inFlight === 0) recordPauseAck(Date.now() - started, 'project');
     return ok({ ...projectView(project), status: 'paused', inFlight, pausedAt: project.pausedAt }, inFlight === 0 ? 200 : 202);
   }),
   /** Resume restores the status from before the pause and puts the parked batches back to work. */
