@@ -40,7 +40,11 @@ export const dispatchSettings = () => ({
   leaseMs: num('DISPATCH_LEASE_MS', 60_000),
   /** Attempts per recipient before a transient channel failure counts as failed (redrivable). */
   maxTries: num('CHANNEL_MAX_TRIES', 4),
-  channelTimeoutMs: num('CHANNEL_TIMEOUT_MS', 5_000),
+  /**
+   * A safety net around one channel call for a whole batch (the adapters time out each HTTP call
+   * themselves and answer per letter); inside the worker Lambda's 30 s.
+   */
+  channelTimeoutMs: num('CHANNEL_TIMEOUT_MS', 20_000),
   /** Messages one round may have on the queue at a time: fairness between rounds (layout.ts). */
   window: num('DISPATCH_WINDOW', 8),
 });
