@@ -1,5 +1,6 @@
 import { ConflictError, ForbiddenError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
+import { DEFAULT_MINORS_POLICY, type MinorsPolicy } from '../citizens/minors.js';
 
 export const PURPOSES = ['research', 'quality-register', 'health-survey'] as const;
 export type Purpose = (typeof PURPOSES)[number];
@@ -14,9 +15,18 @@ export interface ProjectSettings {
   /** Letters per citizen per project per 30 days. */
   readonly frequencyCap: number;
   readonly distributionRule: DistributionRule;
+  /** Recipients under 16: skipped (`exclude`) or written to through their guardians. */
+  readonly minors: MinorsPolicy;
 }
 
-export const DEFAULT_SETTINGS: ProjectSettings = { frequencyCap: 3, distributionRule: 'helsenorge-then-paper' };
+export const DEFAULT_SETTINGS: ProjectSettings = { frequencyCap: 3, distributionRule: 'helsenorge-then-paper', minors: DEFAULT_MINORS_POLICY };
+
+/** A superuser's approval of the minors policy, bound to the policy it approved. */
+export interface MinorsPolicyApproval {
+  readonly policy: MinorsPolicy;
+  readonly approvedBy: string;
+  readonly approvedAt: string;
+}
 
 export interface Project {
   readonly projectId: string;
@@ -42,6 +52,11 @@ export interface Project {
   readonly statusBeforePause?: ProjectStatus;
   readonly pausedAt?: string;
   readonly pauseReason?: string;
+  /** Who last set `settings.minors` (four-eyes: they cannot approve it) and when. */
+  readonly minorsSetBy?: string;
+  readonly minorsSetAt?: string;
+  /** The minors policy a superuser approved; a later change waits for a new approval (minors-policy.ts). */
+  readonly minorsApproval?: MinorsPolicyApproval;
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   readonly revision: number;
 }
