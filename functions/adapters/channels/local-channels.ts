@@ -79,6 +79,8 @@ export class LocalChannelGateway implements ChannelGateway {
         format: i.letter.format,
         receivedAt,
         ...(i.taskId ? { taskId: i.taskId } : {}),
+        // The flag travels on the rendered letter (and on the v2 Dispatchable, channels.ts).
+        ...(i.letter.onBehalfOfMinor === true || (i as { onBehalfOfMinor?: boolean }).onBehalfOfMinor === true ? { onBehalfOfMinor: true } : {}),
       })),
     );
     return new Map(items.map((i) => [i.deliveryId, { ok: true }]));
