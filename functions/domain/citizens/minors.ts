@@ -1,5 +1,6 @@
-import type { Channel } from '../dispatch/channels.js';
+import type { Channel, ChannelResult } from '../dispatch/channels.js';
 import { ageFromNin, type CheckDigitRule } from '../lists/nin.js';
+import { citizenKey } from '../shared/citizen-key.js';
 import type { CitizenFacts } from './registries.js';
 
 /**
@@ -191,4 +192,33 @@ export const guardiansToRead = (
 export const isUnderAgeOfConsent = (nin: string, at: Date, rules: NinRules): boolean => {
   const age = ageFromNin(nin, at, rules);
   return age.ok && age.age < AGE_OF_CONSENT;
+};
+
+/**
+ * The delivery id (the channel's idempotency key) of the letter to one guardian about one child:
+ * derived from the child's delivery id and the guardian's keyed hash — never the ID itself, and
+ * not the guardian's position in the register's answer, which may change between retries. A retry
+ * therefore hands the channel the same id and leaves one letter per guardian per child per round.
+ */
+export const guardianDeliveryId = (childDeliveryId: string, guardianNin: string, hashKey: string): string =>
+  `${childDeliveryId}.g${citizenKey(guardianNin, hashKey).slice(0, 16)}`;
+
+/** What a channel did with one guardian's letter (from ChannelResult). */
+export type GuardianDeliveryOutcome = 'sent' | 'transient' | 'refused' | 'failed';
+
+export const guardianOutcomeOf = (r: ChannelResult): GuardianDeliveryOutcome =>
+  r.ok ? 'sent' : r.transient ? 'transient' : r.refused !== undefined ? 'refused' : 'failed';
+
+/**
+ * The child's delivery from its guardians' letters. While any attempt is transient the child is
+ * retried (under the same guardian delivery ids, so those already delivered are not repeated);
+ * then `sent` when at least one guardian received it (API.md); `failed` (redrivable) when one
+ * failed permanently and none received it; and when every channel refused, nobody was reachable:
+ * `no_guardian`. A channel's refusal never leads to another channel.
+ */
+export const childOutcome = (outcomes: readonly GuardianDeliveryOutcome[]): 'sent' | 'retry' | 'failed' | 'no_guardian' => {
+  if (outcomes.includes('transient')) return 'retry';
+  if (outcomes.includes('sent')) return 'sent';
+  if (outcomes.includes('failed')) return 'failed';
+  return 'no_guardian';
 };

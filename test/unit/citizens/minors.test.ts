@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   channelsAllowedAt,
+  childOutcome,
+  guardianDeliveryId,
+  guardianOutcomeOf,
   guardiansToRead,
   routeRecipient,
   type MinorsPolicy,
@@ -239,5 +242,28 @@ describe('guardiansToRead', () => {
     ];
     expect(guardiansToRead(recipients, 'guardians', AT, rules).sort()).toEqual([mother, father].sort());
     expect(guardiansToRead(recipients, 'exclude', AT, rules)).toEqual([]);
+  });
+});
+
+describe('guardian deliveries', () => {
+  it('a guardian delivery id is stable, distinct per guardian and child, and never holds the ID', () => {
+    const a = guardianDeliveryId('dlv_1', mother, 'k');
+    expect(guardianDeliveryId('dlv_1', mother, 'k')).toBe(a);
+    expect(guardianDeliveryId('dlv_1', father, 'k')).not.toBe(a);
+    expect(guardianDeliveryId('dlv_2', mother, 'k')).not.toBe(a);
+    expect(a).not.toContain(mother);
+    expect(a.startsWith('dlv_1.g')).toBe(true);
+  });
+
+  it('the child counts sent when one guardian got it; retried while any attempt is transient; no_guardian when all refused', () => {
+    expect(childOutcome(['sent', 'refused'])).toBe('sent');
+    expect(childOutcome(['sent', 'failed'])).toBe('sent');
+    expect(childOutcome(['sent', 'transient'])).toBe('retry');
+    expect(childOutcome(['failed', 'refused'])).toBe('failed');
+    expect(childOutcome(['refused', 'refused'])).toBe('no_guardian');
+    expect(guardianOutcomeOf({ ok: true })).toBe('sent');
+    expect(guardianOutcomeOf({ ok: false, transient: true, reason: 'timeout' })).toBe('transient');
+    expect(guardianOutcomeOf({ ok: false, transient: false, refused: 'reserved' })).toBe('refused');
+    expect(guardianOutcomeOf({ ok: false, transient: false, reason: 'bad' })).toBe('failed');
   });
 });
