@@ -1,7 +1,7 @@
 import type { Channel, ChannelResult } from '../dispatch/channels.js';
 import { ageFromNin, type CheckDigitRule } from '../lists/nin.js';
 import { citizenKey } from '../shared/citizen-key.js';
-import type { CitizenFacts } from './registries.js';
+import type { CitizenFacts, CitizenFactsReader } from './registries.js';
 
 /**
  * Who may be written to about a recipient, by age and parental responsibility (pasient- og
@@ -222,3 +222,37 @@ export const childOutcome = (outcomes: readonly GuardianDeliveryOutcome[]): 'sen
   if (outcomes.includes('failed')) return 'failed';
   return 'no_guardian';
 };
+
+/**
+ * Routes a batch of recipients whose facts were already read (the engine reads them once per batch
+ * for its own checks): one more read, for the guardians of children who may be written about —
+ * none under `exclude`. A registry that cannot be read throws RegistryUnavailableError: the batch
+ * waits, nothing is decided on partial facts.
+ */
+export const routeWithFacts = async (
+  reader: CitizenFactsReader,
+  input: {
+    readonly projectId: string;
+    readonly nins: readonly string[];
+    readonly facts: ReadonlyMap<string, CitizenFacts>;
+    readonly policy: MinorsPolicy;
+    readonly at: Date;
+    readonly rules: NinRules;
+  },
+): Promise<Map<string, Route>> => {
+  const { projectId, nins, facts, policy, at, rules } = input;
+  const wanted = guardiansToRead(
+    nins.map((nin) => ({ nin, facts: facts.get(nin) })),
+    policy,
+    at,
+    rules,
+  );
+  const guardianFacts = wanted.length > 0 ? await reader.factsOf(wanted, projectId) : new Map<string, CitizenFacts>();
+  return new Map(nins.map((nin) => [nin, routeRecipient({ nin, facts: facts.get(nin), guardianFacts, policy, at }, rules)]));
+};
+
+/** The same, reading the recipients' own facts first (the pre-flight): two reads at most. */
+export const routeRecipients = async (
+  reader: CitizenFactsReader,
+  input: { readonly projectId: string; readonly nins: readonly string[]; readonly policy: MinorsPolicy; readonly at: Date; readonly rules: NinRules },
+): Promise<Map<string, Route>> => routeWithFacts(reader, { ...input, facts: await reader.factsOf(input.nins, input.projectId) });

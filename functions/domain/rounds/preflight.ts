@@ -1,6 +1,5 @@
 import type { PopulationFacts } from '../citizens/ports.js';
-import { AGE_OF_CONSENT, guardiansToRead, routeRecipient, type MinorSkipReason, type MinorsPolicy, type NinRules, type Route } from '../citizens/minors.js';
-import type { CitizenFacts, CitizenFactsReader } from '../citizens/registries.js';
+import { AGE_OF_CONSENT, type MinorSkipReason, type MinorsPolicy, type Route } from '../citizens/minors.js';
 import type { ContactRecord } from '../dispatch/ports.js';
 import type { LetterContentByLanguage } from '../letters/letter.js';
 import { letterSimilarity, NEAR_DUPLICATE_THRESHOLD } from './similarity.js';
@@ -190,7 +189,8 @@ export const detectDuplicateRounds = (
  * The pre-flight predicts what the minors rule (citizens/minors.ts) will do at send time: how many
  * recipients are under 16, how many will be reached through guardians (and with how many letters),
  * how many have no reachable guardian, and — with `exclude` — how many are skipped as minors.
- * It reads registry facts through the CitizenFactsReader port, the same one the engine uses.
+ * Its registry reads go through the CitizenFactsReader port, the same one the engine uses
+ * (`routeRecipients` in citizens/minors.ts).
  */
 
 /** What the round's pre-flight reports about recipients under 16 (and adults under guardianship). */
@@ -290,26 +290,4 @@ export const tallyPreflightWithMinors = (
     else p[PREFLIGHT_FIELD[d.reason]]++;
   }
   return { ...p, minors: m };
-};
-
-/**
- * Reads, through the CitizenFactsReader port, what the minors rule needs for one slice of
- * recipients — their facts in one read, then their guardians' facts in one more (only under
- * `guardians`, only for children who may be written about) — and routes each recipient.
- * A registry that cannot be read throws RegistryUnavailableError: no report rather than a wrong one.
- */
-export const routeRecipients = async (
-  reader: CitizenFactsReader,
-  input: { readonly projectId: string; readonly nins: readonly string[]; readonly policy: MinorsPolicy; readonly at: Date; readonly rules: NinRules },
-): Promise<Map<string, Route>> => {
-  const { projectId, nins, policy, at, rules } = input;
-  const facts = await reader.factsOf(nins, projectId);
-  const wanted = guardiansToRead(
-    nins.map((nin) => ({ nin, facts: facts.get(nin) })),
-    policy,
-    at,
-    rules,
-  );
-  const guardianFacts = wanted.length > 0 ? await reader.factsOf(wanted, projectId) : new Map<string, CitizenFacts>();
-  return new Map(nins.map((nin) => [nin, routeRecipient({ nin, facts: facts.get(nin), guardianFacts, policy, at }, rules)]));
 };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { MinorsPolicy } from '../../../functions/domain/citizens/minors.js';
+import { routeRecipients, type MinorsPolicy } from '../../../functions/domain/citizens/minors.js';
 import { RegistryUnavailableError, type CitizenFacts, type CitizenFactsReader } from '../../../functions/domain/citizens/registries.js';
 import { classicCheckDigits } from '../../../functions/domain/lists/nin.js';
-import { decideRecipient, routeRecipients, tallyPreflightWithMinors, type RecipientFacts } from '../../../functions/domain/rounds/preflight.js';
+import { decideRecipient, tallyPreflightWithMinors, type RecipientFacts } from '../../../functions/domain/rounds/preflight.js';
 
 const rules = { allowSynthetic: true };
 const AT = new Date('2026-11-30T10:00:00Z');
