@@ -57,7 +57,8 @@ export const decideRecipient = (r: RecipientFacts, rules: SendRules): RecipientD
   return { outcome: 'send' };
 };
 
-const PREFLIGHT_FIELD: Record<SkipReason, keyof Preflight> = {
+/** The minors rule's reasons are tallied in the `minors` block (tallyPreflightWithMinors), not here. */
+const PREFLIGHT_FIELD: Record<Exclude<SkipReason, MinorSkipReason>, keyof Preflight> = {
   invalid: 'invalid',
   reserved: 'reserved',
   withdrawn: 'withdrawn',
@@ -86,6 +87,8 @@ export const tallyPreflight = (decisions: Iterable<RecipientDecision>): Prefligh
   for (const d of decisions) {
     p.total++;
     if (d.outcome === 'send') p.eligible++;
+    // decideRecipient never yields a minors reason; one here is a wiring mistake, not a count to drop.
+    else if (isMinorSkip(d.reason)) throw new Error('minors skips are tallied by tallyPreflightWithMinors');
     else p[PREFLIGHT_FIELD[d.reason]]++;
   }
   return p;
