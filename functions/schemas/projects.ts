@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { MINORS_POLICIES } from '../domain/citizens/minors.js';
 import { effectiveMinorsPolicy, minorsPolicyOf, minorsPolicyPending } from '../domain/projects/minors-policy.js';
-import { DISTRIBUTION_RULES, PURPOSES, type Project } from '../domain/projects/project.js';
+import { DISTRIBUTION_RULES, MINORS_POLICIES, PURPOSES, type Project } from '../domain/projects/project.js';
 
 /** A bare host name: what `allowedLinkDomains` holds (subdomains of it are allowed too). */
 const domain = z

@@ -1,5 +1,6 @@
 import type { Channel, ChannelResult } from '../dispatch/channels.js';
 import { ageFromNin, type CheckDigitRule } from '../lists/nin.js';
+import type { MinorsPolicy } from '../projects/project.js';
 import { citizenKey } from '../shared/citizen-key.js';
 import type { CitizenFacts, CitizenFactsReader } from './registries.js';
 
@@ -13,10 +14,8 @@ import type { CitizenFacts, CitizenFactsReader } from './registries.js';
  * function, so the report predicts the send.
  */
 
-export const MINORS_POLICIES = ['exclude', 'guardians'] as const;
 /** `exclude` (default): nobody under 16 is written to. `guardians`: their guardians are, instead. */
-export type MinorsPolicy = (typeof MINORS_POLICIES)[number];
-export const DEFAULT_MINORS_POLICY: MinorsPolicy = 'exclude';
+export { DEFAULT_MINORS_POLICY, MINORS_POLICIES, type MinorsPolicy } from '../projects/project.js';
 
 /** The age of consent in health matters: from this age a citizen is written to themselves. */
 export const AGE_OF_CONSENT = 16;

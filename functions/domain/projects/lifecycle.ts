@@ -2,9 +2,8 @@ import { ConflictError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { auditEvent, type AuditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
-import type { MinorsPolicy } from '../citizens/minors.js';
 import { approvedMinorsPolicy, minorsPolicyOf, minorsPolicyPending, withMinorsPolicy } from './minors-policy.js';
-import { pause, reject, resume, submit, type DistributionRule, type Project, type ProjectSettings } from './project.js';
+import { pause, reject, resume, submit, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings } from './project.js';
 import { auditScope, loadProject, type ProjectDeps } from './use-cases.js';
 
 /**

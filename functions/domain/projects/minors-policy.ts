@@ -1,6 +1,5 @@
 import { ConflictError } from '../../shared/errors.js';
-import { DEFAULT_MINORS_POLICY, type MinorsPolicy } from '../citizens/minors.js';
-import { FourEyesError, type Project } from './project.js';
+import { DEFAULT_MINORS_POLICY, FourEyesError, type MinorsPolicy, type Project } from './project.js';
 
 /**
  * The project's minors policy and its approval. Writing to guardians about children is a decision

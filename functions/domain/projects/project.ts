@@ -1,6 +1,5 @@
 import { ConflictError, ForbiddenError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import { DEFAULT_MINORS_POLICY, type MinorsPolicy } from '../citizens/minors.js';
 
 export const PURPOSES = ['research', 'quality-register', 'health-survey'] as const;
 export type Purpose = (typeof PURPOSES)[number];
@@ -10,6 +9,15 @@ export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
 
 export const DISTRIBUTION_RULES = ['helsenorge-then-paper', 'helsenorge-only', 'digital-mailbox-then-paper'] as const;
 export type DistributionRule = (typeof DISTRIBUTION_RULES)[number];
+
+/**
+ * Recipients under 16 (citizens/minors.ts): `exclude` (default) writes to nobody about them;
+ * `guardians` writes to their guardians instead. Defined here, with the other settings, so that
+ * modules the console shares (letters/render.ts → this file) stay free of Node-only imports.
+ */
+export const MINORS_POLICIES = ['exclude', 'guardians'] as const;
+export type MinorsPolicy = (typeof MINORS_POLICIES)[number];
+export const DEFAULT_MINORS_POLICY: MinorsPolicy = 'exclude';
 
 export interface ProjectSettings {
   /** Letters per citizen per project per 30 days. */
