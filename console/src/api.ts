@@ -117,6 +117,8 @@ export interface Project {
   pauseReason?: string;
   statusBeforePause?: string;
   updatedAt?: string;
+  settings?: { frequencyCap?: number; distributionRule?: string; minors?: 'exclude' | 'guardians' };
+  minorsPolicy?: { effective: 'exclude' | 'guardians'; pendingApproval: boolean; setBy?: string; setAt?: string; approvedBy?: string; approvedAt?: string; approvedPolicy?: string };
 }
 
 export interface LetterContent {

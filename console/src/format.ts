@@ -34,7 +34,20 @@ export interface Preflight {
   readonly invalid: number;
   readonly deceased?: number;
   readonly notFound?: number;
-  readonly [other: string]: number | undefined;
+  /** Recipients under 16 and how the project's minors policy treats them (absent on older rounds). */
+  readonly minors?: MinorsPreflight;
+  readonly [other: string]: number | MinorsPreflight | undefined;
+}
+
+export interface MinorsPreflight {
+  readonly policy: 'exclude' | 'guardians';
+  readonly underSixteen: number;
+  readonly viaGuardians: number;
+  readonly guardianLetters: number;
+  readonly withoutGuardian: number;
+  readonly guardianAccessReserved: number;
+  readonly skippedMinor: number;
+  readonly underGuardianship: number;
 }
 
 /** A piece of running text; `em` marks what the reader must not miss (the letter and version). */
@@ -64,9 +77,52 @@ const SKIP_LABELS: Readonly<Record<UiLang, Readonly<Record<string, string>>>> = 
 
 const SKIP_ORDER = ['reserved', 'withdrawn', 'alreadySent', 'invalid', 'deceased', 'notFound'] as const;
 
+const MINOR_SKIP_LABELS: Readonly<Record<UiLang, Readonly<Record<'skippedMinor' | 'withoutGuardian' | 'guardianAccessReserved' | 'underGuardianship', string>>>> = {
+  nb: {
+    skippedMinor: 'under 16 år',
+    withoutGuardian: 'under 16 år uten foresatt som kan nås',
+    guardianAccessReserved: 'har reservert seg mot foreldreinnsyn',
+    underGuardianship: 'under vergemål',
+  },
+  en: {
+    skippedMinor: 'under 16',
+    withoutGuardian: 'under 16 with no reachable guardian',
+    guardianAccessReserved: 'reserved against guardian access',
+    underGuardianship: 'under guardianship',
+  },
+};
+const MINOR_SKIP_ORDER = ['skippedMinor', 'withoutGuardian', 'guardianAccessReserved', 'underGuardianship'] as const;
+
 /** The skip reasons with a count above zero, in a fixed order, each with its label. */
-export const skipBreakdown = (p: Preflight, lang: UiLang): { key: string; count: number; label: string }[] =>
-  SKIP_ORDER.filter((k) => (p[k] ?? 0) > 0).map((k) => ({ key: k, count: p[k] ?? 0, label: SKIP_LABELS[lang][k]! }));
+export const skipBreakdown = (p: Preflight, lang: UiLang): { key: string; count: number; label: string }[] => [
+  ...SKIP_ORDER.filter((k) => (p[k] ?? 0) > 0).map((k) => ({ key: k, count: p[k] ?? 0, label: SKIP_LABELS[lang][k]! })),
+  ...MINOR_SKIP_ORDER.filter((k) => (p.minors?.[k] ?? 0) > 0).map((k) => ({ key: k, count: p.minors?.[k] ?? 0, label: MINOR_SKIP_LABELS[lang][k] })),
+];
+
+/**
+ * What the round does about children, for the release confirmation: how many recipients are under
+ * 16 and, by the project's policy, how many are reached through guardians (with how many letters),
+ * how many have none, how many reserved against guardian access — or that they are skipped.
+ * Undefined when nobody on the list is under 16.
+ */
+export const minorsSentence = (p: Preflight, lang: UiLang): string | undefined => {
+  const m = p.minors;
+  if (!m || m.underSixteen === 0) return undefined;
+  const n = (x: number) => formatCount(x, lang);
+  if (m.policy === 'exclude') {
+    return lang === 'nb'
+      ? `${n(m.underSixteen)} av mottakerne er under 16 år; ${n(m.skippedMinor)} av dem hoppes over fordi prosjektet ikke skriver til barn under 16.`
+      : `${n(m.underSixteen)} recipients are under 16; ${n(m.skippedMinor)} of them will be skipped because the project does not write to children under 16.`;
+  }
+  if (lang === 'nb') {
+    const parts = [`${n(m.viaGuardians)} nås gjennom foresatte (${n(m.guardianLetters)} brev til foresatte)`, `${n(m.withoutGuardian)} har ingen foresatt som kan nås`];
+    if (m.guardianAccessReserved > 0) parts.push(`${n(m.guardianAccessReserved)} har reservert seg mot foreldreinnsyn og får ingenting sendt`);
+    return `${n(m.underSixteen)} av mottakerne er under 16 år: ${parts.join(', ')}.`;
+  }
+  const parts = [`${n(m.viaGuardians)} will be reached through their guardians (${n(m.guardianLetters)} letters to guardians)`, `${n(m.withoutGuardian)} have no reachable guardian`];
+  if (m.guardianAccessReserved > 0) parts.push(`${n(m.guardianAccessReserved)} reserved against guardian access and get nothing sent`);
+  return `${n(m.underSixteen)} recipients are under 16: ${parts.join(', ')}.`;
+};
 
 /**
  * The last thing a researcher reads before a release: "Du er i ferd med å sende *versjon 3 av

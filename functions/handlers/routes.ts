@@ -55,6 +55,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('POST', '/projects/{projectId}/resume', 'projects'),
   r('POST', '/projects/{projectId}/members', 'projects'),
   r('PUT', '/projects/{projectId}/settings', 'projects'),
+  r('POST', '/projects/{projectId}/settings/approve', 'projects'),
   r('GET', '/projects/{projectId}/audit', 'projects'),
   r('GET', '/projects/{projectId}/audit/verify', 'projects'),
   r('GET', '/projects/{projectId}/checklist', 'projects'),

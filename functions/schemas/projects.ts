@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DISTRIBUTION_RULES, PURPOSES, type Project } from '../domain/projects/project.js';
+import { effectiveMinorsPolicy, minorsPolicyOf, minorsPolicyPending } from '../domain/projects/minors-policy.js';
+import { DISTRIBUTION_RULES, MINORS_POLICIES, PURPOSES, type Project } from '../domain/projects/project.js';
 
 /** A bare host name: what `allowedLinkDomains` holds (subdomains of it are allowed too). */
 const domain = z
@@ -26,7 +27,14 @@ export const projectView = (p: Project) => ({
   purpose: p.purpose,
   status: p.status,
   allowedLinkDomains: p.allowedLinkDomains,
-  settings: p.settings,
+  settings: { ...p.settings, minors: minorsPolicyOf(p) },
+  /** The minors policy applied at send time; differs from `settings.minors` while a change awaits approval. */
+  minorsPolicy: {
+    effective: effectiveMinorsPolicy(p),
+    pendingApproval: minorsPolicyPending(p),
+    ...(p.minorsSetBy ? { setBy: p.minorsSetBy, setAt: p.minorsSetAt } : {}),
+    ...(p.minorsApproval ? { approvedBy: p.minorsApproval.approvedBy, approvedAt: p.minorsApproval.approvedAt, approvedPolicy: p.minorsApproval.policy } : {}),
+  },
   createdBy: p.createdBy,
   createdAt: p.createdAt,
   updatedAt: p.updatedAt,
@@ -61,7 +69,13 @@ export const addMemberBody = z.strictObject({
     .max(200)
     .refine((s) => !/^\d{6}[\s-]?\d{5}$/.test(s), 'must be a researcher identity, not a national ID'),
 });
+export const minorsPolicy = z.enum(MINORS_POLICIES);
+
 export const settingsBody = z.strictObject({
   frequencyCap: z.number().int().min(1).max(100).optional(),
   distributionRule: distributionRule.optional(),
+  minors: minorsPolicy.optional(),
 });
+
+/** Names the policy being approved, so an approval never covers a change made after it was read. */
+export const approveSettingsBody = z.strictObject({ minors: minorsPolicy });

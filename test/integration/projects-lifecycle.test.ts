@@ -163,7 +163,7 @@ describe('a project through its whole lifecycle, with each refusal', () => {
     expect((await p.as(ola).put(`/projects/${projectId}/settings`, { frequencyCap: 1 })).status).toBe(403);
     const res = await p.as(su).put(`/projects/${projectId}/settings`, { frequencyCap: 2, distributionRule: 'helsenorge-only' });
     expect(res.status).toBe(200);
-    expect(res.body.settings).toEqual({ frequencyCap: 2, distributionRule: 'helsenorge-only' });
+    expect(res.body.settings).toEqual({ frequencyCap: 2, distributionRule: 'helsenorge-only', minors: 'exclude' });
     expect((await p.as(su).put(`/projects/${projectId}/settings`, { frequencyCap: 0 })).status).toBe(400);
   });
 
@@ -219,5 +219,72 @@ describe('reject and resubmit', () => {
     expect(again.body.status).toBe('in_review');
     const actions = (await p.as(su).get(`/projects/${projectId}/audit`)).body.items.map((e: { action: string }) => e.action);
     expect(actions).toEqual(['project.created', 'project.submitted', 'project.rejected', 'project.resubmitted']);
+  });
+});
+
+describe('the minors policy: set by a superuser, approved by another, audited', () => {
+  const sara = { sub: 'sara', role: 'superuser', org: 'uio' } as const;
+  let projectId: string;
+
+  it('defaults to exclude; only a superuser of the organisation sets it; anything else is 400', async () => {
+    projectId = await newProject('Barnestudien');
+    const fresh = await p.as(ola).get(`/projects/${projectId}`);
+    expect(fresh.body.settings.minors).toBe('exclude');
+    expect(fresh.body.minorsPolicy).toMatchObject({ effective: 'exclude', pendingApproval: false });
+    expect((await p.as(ola).put(`/projects/${projectId}/settings`, { minors: 'guardians' })).status).toBe(403);
+    expect((await p.as(foreignSu).put(`/projects/${projectId}/settings`, { minors: 'guardians' })).status).toBe(404);
+    expect((await p.as(ops).put(`/projects/${projectId}/settings`, { minors: 'guardians' })).status).toBe(403);
+    const bad = await p.as(su).put(`/projects/${projectId}/settings`, { minors: 'parents' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+    expect((await p.as(ola).get(`/projects/${projectId}`)).body.settings.minors).toBe('exclude');
+  });
+
+  it('guardians set before approval is approved with the project, by another superuser', async () => {
+    const set = await p.as(su).put(`/projects/${projectId}/settings`, { minors: 'guardians' });
+    expect(set.status).toBe(200);
+    expect(set.body.settings.minors).toBe('guardians');
+    expect(set.body.minorsPolicy).toMatchObject({ effective: 'exclude', pendingApproval: true, setBy: 'siri' });
+    await p.as(ola).post(`/projects/${projectId}/letters`, { title: 'Brev', kind: 'letter', content: { nb: { subject: 'Hei', body: 'Tekst' } } });
+    expect((await p.as(ola).post(`/projects/${projectId}/submit`)).status).toBe(200);
+    const checklist = (await p.as(su).get(`/projects/${projectId}/checklist`)).body.items.map((i: { id: string }) => i.id);
+    const answers = { checklist: Object.fromEntries(checklist.map((id: string) => [id, true])) };
+    const bySetter = await p.as(su).post(`/projects/${projectId}/approve`, answers);
+    expect(bySetter.status).toBe(403);
+    expect(bySetter.body.error.code).toBe('FOUR_EYES');
+    const ok = await p.as(sara).post(`/projects/${projectId}/approve`, answers);
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body.minorsPolicy).toMatchObject({ effective: 'guardians', pendingApproval: false, approvedBy: 'sara', approvedPolicy: 'guardians' });
+  });
+
+  it('a change after approval waits for a new approval; the project stays approved', async () => {
+    expect((await p.as(sara).put(`/projects/${projectId}/settings`, { minors: 'exclude' })).body.minorsPolicy).toMatchObject({ effective: 'exclude', pendingApproval: false });
+    const changed = await p.as(sara).put(`/projects/${projectId}/settings`, { minors: 'guardians' });
+    expect(changed.body).toMatchObject({ status: 'approved', settings: { minors: 'guardians' }, minorsPolicy: { effective: 'exclude', pendingApproval: true, setBy: 'sara' } });
+    const bySetter = await p.as(sara).post(`/projects/${projectId}/settings/approve`, { minors: 'guardians' });
+    expect(bySetter.status).toBe(403);
+    expect(bySetter.body.error.code).toBe('FOUR_EYES');
+    const byResearcher = await p.as(ola).post(`/projects/${projectId}/settings/approve`, { minors: 'guardians' });
+    expect(byResearcher.status).toBe(403);
+    const stale = await p.as(su).post(`/projects/${projectId}/settings/approve`, { minors: 'exclude' });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('SETTINGS_CHANGED');
+    const ok = await p.as(su).post(`/projects/${projectId}/settings/approve`, { minors: 'guardians' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ status: 'approved', minorsPolicy: { effective: 'guardians', pendingApproval: false, approvedBy: 'siri' } });
+  });
+
+  it('each change and approval is in the audit trail', async () => {
+    const audit = await p.as(ops).get(`/projects/${projectId}/audit`);
+    const minorsEvents = audit.body.items
+      .filter((e: { action: string; details: Record<string, unknown> }) => e.details?.minors !== undefined || e.action === 'project.minors_policy_approved')
+      .map((e: { action: string; actor: string; details: Record<string, unknown> }) => [e.action, e.actor, e.details.minors, e.details.approvalRequired]);
+    expect(minorsEvents).toEqual([
+      ['project.settings_changed', 'siri', 'guardians', true],
+      ['project.approved', 'sara', 'guardians', undefined],
+      ['project.settings_changed', 'sara', 'exclude', false],
+      ['project.settings_changed', 'sara', 'guardians', true],
+      ['project.minors_policy_approved', 'siri', 'guardians', undefined],
+    ]);
   });
 });

@@ -170,7 +170,48 @@ const LetterDiff = ({ projectId, letter }: { projectId: string; letter: Letter }
   );
 };
 
-export const ReviewScreen = ({ projectId }: { session: Session; projectId: string }) => {
+/**
+ * The project's policy for recipients under 16, as the superuser reviews it: what it is, whether a
+ * change waits for approval (and by whom it was made), and — for another superuser — the approval.
+ * The project's own approval below approves the policy shown here too.
+ */
+const MinorsPolicyCard = ({ project, session, onChanged }: { project: Project; session: Session; onChanged: () => void }) => {
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  const policy = project.settings?.minors ?? 'exclude';
+  const state = project.minorsPolicy;
+  const pending = state?.pendingApproval === true;
+  const approve = async () => {
+    setError(undefined);
+    try {
+      await api.post(`${projectPath(project.projectId)}/settings/approve`, { minors: policy });
+      setNotice(t('minorsPolicyApproved'));
+      onChanged();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <article class="card" aria-labelledby="minors-h" data-testid="minors-policy">
+      <h3 id="minors-h">{t('minorsPolicyTitle')}</h3>
+      <p>{t(policy === 'guardians' ? 'minors_guardians' : 'minors_exclude')}</p>
+      {pending ? (
+        <p class="hint">{t('minorsPending', { policy: t(policy === 'guardians' ? 'minors_guardians' : 'minors_exclude'), by: state?.setBy ?? '–' })}</p>
+      ) : state?.approvedBy ? (
+        <p class="hint">{t('minorsApprovedBy', { by: state.approvedBy })}</p>
+      ) : null}
+      <ErrorBox error={error} />
+      <Notice>{notice}</Notice>
+      {pending && project.status !== 'in_review' && state?.setBy !== session.identity.sub ? (
+        <button type="button" onClick={() => void approve()}>
+          {t('approveMinorsPolicy')}
+        </button>
+      ) : null}
+    </article>
+  );
+};
+
+export const ReviewScreen = ({ session, projectId }: { session: Session; projectId: string }) => {
   const project = useAsync((s) => getProject(projectId, s), [projectId]);
   const letters = useAsync((s) => listLetters(projectId, s), [projectId]);
   const items = useAsync((s) => loadChecklist(projectId, s), [projectId]);
@@ -237,6 +278,7 @@ export const ReviewScreen = ({ projectId }: { session: Session; projectId: strin
           </span>
         </p>
       ) : null}
+      {p ? <MinorsPolicyCard project={p} session={session} onChanged={project.reload} /> : null}
       {letters.data?.map((l) => (
         <div key={l.letterId}>
           <LetterDiff projectId={projectId} letter={l} />

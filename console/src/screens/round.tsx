@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { confirmationSegments, formatCount, roundName, roundNumbers, type Preflight, type RoundCounts } from '../format';
+import { confirmationSegments, formatCount, minorsSentence, roundName, roundNumbers, type Preflight, type RoundCounts } from '../format';
 import { getLetter, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
@@ -32,18 +32,32 @@ const TERMINAL = new Set(['completed', 'cancelled']);
 const COUNT_KEYS: (keyof RoundCounts)[] = ['planned', 'sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled', 'pending'];
 const PREFLIGHT_KEYS = ['total', 'eligible', 'reserved', 'withdrawn', 'alreadySent', 'invalid', 'deceased', 'notFound'];
 
+const MINORS_KEYS = ['underSixteen', 'viaGuardians', 'guardianLetters', 'withoutGuardian', 'guardianAccessReserved', 'skippedMinor', 'underGuardianship'] as const;
+
 export const PreflightReport = ({ preflight }: { preflight: Preflight }) => (
   <table class="compact">
     <caption>{t('preflightTitle')}</caption>
     <tbody>
-      {PREFLIGHT_KEYS.filter((k) => preflight[k] !== undefined).map((k) => (
-        <tr key={k}>
-          <th scope="row">{tk(`pf_${k}`, k)}</th>
-          <td class="num">
-            <Count n={preflight[k]} />
-          </td>
-        </tr>
-      ))}
+      {PREFLIGHT_KEYS.map((k) => [k, preflight[k]] as const)
+        .filter((e): e is readonly [string, number] => typeof e[1] === 'number')
+        .map(([k, n]) => (
+          <tr key={k}>
+            <th scope="row">{tk(`pf_${k}`, k)}</th>
+            <td class="num">
+              <Count n={n} />
+            </td>
+          </tr>
+        ))}
+      {preflight.minors
+        ? MINORS_KEYS.map((k) => (
+            <tr key={k}>
+              <th scope="row">{tk(`pf_minors_${k}`, k)}</th>
+              <td class="num">
+                <Count n={preflight.minors![k]} />
+              </td>
+            </tr>
+          ))
+        : null}
     </tbody>
   </table>
 );
@@ -263,8 +277,18 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   );
 };
 
-const ConfirmationText = ({ title, version, preflight }: { letter?: Letter; title: string; version: number; preflight: Preflight }) => (
-  <p class="confirmation" data-testid="confirmation">
-    {confirmationSegments({ letterTitle: title, version, preflight }, lang.value).map((s, i) => (s.em ? <em key={i}>{s.text}</em> : <span key={i}>{s.text}</span>))}
-  </p>
-);
+const ConfirmationText = ({ title, version, preflight }: { letter?: Letter; title: string; version: number; preflight: Preflight }) => {
+  const minors = minorsSentence(preflight, lang.value);
+  return (
+    <>
+      <p class="confirmation" data-testid="confirmation">
+        {confirmationSegments({ letterTitle: title, version, preflight }, lang.value).map((s, i) => (s.em ? <em key={i}>{s.text}</em> : <span key={i}>{s.text}</span>))}
+      </p>
+      {minors ? (
+        <p class="confirmation" data-testid="confirmation-minors">
+          {minors}
+        </p>
+      ) : null}
+    </>
+  );
+};

@@ -84,6 +84,8 @@ export class LocalChannelGateway implements ChannelGateway {
         receivedAt,
         expiresAt,
         ...(i.taskId ? { taskId: i.taskId } : {}),
+        // The flag travels on the rendered letter (and on the v2 Dispatchable, channels.ts).
+        ...(i.letter.onBehalfOfMinor === true || (i as { onBehalfOfMinor?: boolean }).onBehalfOfMinor === true ? { onBehalfOfMinor: true } : {}),
       })),
     );
     return new Map(items.map((i) => [i.deliveryId, { ok: true }]));

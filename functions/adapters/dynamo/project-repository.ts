@@ -1,13 +1,16 @@
 import { GetCommand, PutCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ProjectRepository } from '../../domain/projects/ports.js';
-import type { Project } from '../../domain/projects/project.js';
+import { DEFAULT_SETTINGS, type Project } from '../../domain/projects/project.js';
 import { batchGetAll, queryAll } from './batch.js';
 import { ConcurrentUpdateError, isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 
 const STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
-const toProject = (item: Record<string, unknown>): Project =>
-  Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k))) as unknown as Project;
+/** Settings added later (e.g. `minors`) take their defaults on projects stored before them. */
+const toProject = (item: Record<string, unknown>): Project => {
+  const p = Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k))) as unknown as Project;
+  return { ...p, settings: { ...DEFAULT_SETTINGS, ...p.settings } };
+};
 
 const projectItem = (p: Project) => ({
   ...keys.project(p.projectId),

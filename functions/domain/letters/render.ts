@@ -21,6 +21,8 @@ export interface RenderedLetter {
   /** Plain text: the inbox shows it as text, never as markup. */
   readonly body: string;
   readonly format: 'text/plain';
+  /** Written to a guardian about a child they have parental responsibility for (the inbox shows it). */
+  readonly onBehalfOfMinor?: true;
 }
 
 export class MissingFieldError extends DomainError {
@@ -53,6 +55,23 @@ const FOOTERS: Record<Language, (f: FooterInfo) => string> = {
     ].join('\n'),
 };
 
+/**
+ * The standard texts of a letter to a guardian about a child under 16: an opening line before the
+ * researchers' text and a line in the footer. The letter itself is rendered with the child's list
+ * fields (it is about the child); these texts name nobody.
+ */
+const GUARDIAN_INTRO: Record<Language, string> = {
+  nb: 'Til deg med foreldreansvar: Dette brevet gjelder et barn under 16 år som du har foreldreansvar for. Barnet får ikke brevet selv.',
+  nn: 'Til deg med foreldreansvar: Dette brevet gjeld eit barn under 16 år som du har foreldreansvar for. Barnet får ikkje brevet sjølv.',
+  en: 'To the person with parental responsibility: this letter concerns a child under 16 for whom you have parental responsibility. The child does not receive it.',
+};
+
+const GUARDIAN_FOOTER: Record<Language, string> = {
+  nb: 'Du får dette brevet fordi du har foreldreansvar for barnet brevet gjelder. Det er frivillig for barnet å delta.',
+  nn: 'Du får dette brevet fordi du har foreldreansvar for barnet brevet gjeld. Det er frivillig for barnet å delta.',
+  en: 'You receive this letter because you have parental responsibility for the child it concerns. Taking part is voluntary for the child.',
+};
+
 const TASK_LINE: Record<Language, (link: string | undefined) => string> = {
   nb: (l) => (l ? `Svar på skjemaet her: ${l}` : 'Du finner skjemaet under Oppgaver på helsenorge.no.'),
   nn: (l) => (l ? `Svar på skjemaet her: ${l}` : 'Du finn skjemaet under Oppgåver på helsenorge.no.'),
@@ -70,7 +89,9 @@ export const readingLanguage = (version: Pick<LetterVersion, 'content'>, wanted:
 
 /**
  * Fills the placeholders in one pass (a value that looks like a placeholder stays text) and
- * appends the standard footer in the reader's language. The output is plain text: nothing in the
+ * appends the standard footer in the reader's language. With `onBehalfOfMinor` the letter is for
+ * a guardian: `fields` are still the child's list fields, and the standard guardian opening and
+ * footer line are added. The output is plain text: nothing in the
  * letter or the values is interpreted as markup, and nothing is escaped into markup either.
  */
 export const renderLetter = (
@@ -78,7 +99,7 @@ export const renderLetter = (
   language: Language,
   fields: Readonly<Record<string, string>>,
   footer: FooterInfo,
-  opts: { taskLink?: string } = {},
+  opts: { taskLink?: string; onBehalfOfMinor?: boolean } = {},
 ): RenderedLetter => {
   const lang = readingLanguage(version, language);
   const content = version.content[lang];
@@ -97,5 +118,8 @@ export const renderLetter = (
   const usesTaskLink = /\{\{\s*taskLink\s*\}\}/.test(content.body);
   if (version.kind === 'form-task' && !usesTaskLink) body += `\n\n${TASK_LINE[lang](opts.taskLink)}`;
   const f = FOOTERS[lang]({ organization: clean(footer.organization), projectTitle: clean(footer.projectTitle), contact: clean(footer.contact) });
+  if (opts.onBehalfOfMinor) {
+    return { language: lang, subject, body: `${GUARDIAN_INTRO[lang]}\n\n${body}\n\n--\n${f}\n${GUARDIAN_FOOTER[lang]}`, format: 'text/plain', onBehalfOfMinor: true };
+  }
   return { language: lang, subject, body: `${body}\n\n--\n${f}`, format: 'text/plain' };
 };

@@ -183,3 +183,60 @@ export const isNationalId = (s: string): boolean => {
   if (!relaxed2032CheckDigits.accepts(digits)) return false;
   return decode(digits).birthDate !== undefined;
 };
+
+/**
+ * The calendar date in Norway (Europe/Oslo) at an instant, as `YYYY-MM-DD`. Ages are counted in
+ * Norway's calendar, not UTC: between midnight in Oslo and midnight UTC (one or two hours) the two
+ * disagree about which day it is, and on a 16th birthday that decides whether a letter may go.
+ */
+const OSLO_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Oslo', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+export const osloDate = (at: Date): string | undefined => {
+  if (Number.isNaN(at.getTime())) return undefined;
+  const parts = Object.fromEntries(OSLO_DATE.formatToParts(at).map((p) => [p.type, p.value]));
+  return parts.year && parts.month && parts.day ? `${parts.year}-${parts.month}-${parts.day}` : undefined;
+};
+
+const isLeapYear = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * Completed years on `today` (a `YYYY-MM-DD` date) for someone born on `birthDate`, or undefined
+ * when either date is malformed or the birth date lies after today (an ID that claims a birth in
+ * the future cannot tell an age, and "no age" must never be read as "adult").
+ *
+ * Someone born on 29 February has their birthday on 1 March in a year without one: they are not a
+ * year older on 28 February. For the age of consent that is the cautious reading — the child stays
+ * a child one day longer rather than one day shorter.
+ */
+export const completedYears = (birthDate: string, today: string): number | undefined => {
+  const b = DATE.exec(birthDate);
+  const t = DATE.exec(today);
+  if (!b || !t) return undefined;
+  const [by, bm, bd] = [Number(b[1]), Number(b[2]), Number(b[3])];
+  const [ty, tm, td] = [Number(t[1]), Number(t[2]), Number(t[3])];
+  if (!isRealDate(by, bm, bd) || !isRealDate(ty, tm, td)) return undefined;
+  if (birthDate > today) return undefined;
+  // This year's birthday; 29 February falls on 1 March when this year has no 29 February.
+  const [cm, cd] = bm === 2 && bd === 29 && !isLeapYear(ty) ? [3, 1] : [bm, bd];
+  const hadBirthday = tm > cm || (tm === cm && td >= cd);
+  return ty - by - (hadBirthday ? 0 : 1);
+};
+
+export type AgeResult = { readonly ok: true; readonly age: number; readonly birthDate: string } | { readonly ok: false; readonly code: NinErrorCode | 'FUTURE_BIRTH_DATE' };
+
+/**
+ * A person's age in completed years at instant `at`, in Norway's calendar, from their national ID
+ * (fødselsnummer, D-number or synthetic; H-numbers are refused as in validateNin), validated under
+ * the given control-digit rule. Anything that does not give a certain age is `ok: false` — the
+ * caller treats that as `invalid`, never as an adult.
+ */
+export const ageFromNin = (nin: string | undefined | null, at: Date, opts: ValidateNinOptions): AgeResult => {
+  const v = validateNin(nin, opts);
+  if (!v.ok) return { ok: false, code: v.code };
+  const today = osloDate(at);
+  const age = today === undefined ? undefined : completedYears(v.birthDate, today);
+  if (age === undefined) return { ok: false, code: 'FUTURE_BIRTH_DATE' };
+  return { ok: true, age, birthDate: v.birthDate };
+};

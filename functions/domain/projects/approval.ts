@@ -8,6 +8,7 @@ import { auditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
 import { validateChecklist, type ChecklistAnswers } from './checklist.js';
 import { updateProject } from './lifecycle.js';
+import { requireMinorsFourEyes, withMinorsApprovedBy } from './minors-policy.js';
 import { approve, FourEyesError, requireInReview, type Project } from './project.js';
 import { auditScope, loadProject } from './use-cases.js';
 
@@ -53,6 +54,7 @@ export const approveProject = async (deps: LetterDeps, principal: Principal, pro
     (v): v is LetterVersion => v !== undefined,
   );
   requireFourEyes(project, principal, versions);
+  requireMinorsFourEyes(project, principal.sub);
   const checklist = validateChecklist(project.purpose, input.checklist);
   await requireCleanCheck(deps, project, versions);
 
@@ -64,12 +66,12 @@ export const approveProject = async (deps: LetterDeps, principal: Principal, pro
   }
   const { after } = await updateProject(deps, principal, projectId, 'review', (p, now) => {
     requireFourEyes(p, principal, versions);
-    return approve(p, principal.sub, now, input.comment);
+    return withMinorsApprovedBy(approve(p, principal.sub, now, input.comment), principal.sub, now);
   });
   const approved = versions.map((v) => ({ letterId: v.letterId, version: v.version, contentHash: v.contentHash }));
   await deps.audit.append(
     auditScope(projectId),
-    auditEvent(principal, 'project.approved', { comment: input.comment, checklist, letters: approved }),
+    auditEvent(principal, 'project.approved', { comment: input.comment, checklist, letters: approved, minors: after.minorsApproval?.policy }),
   );
   return { project: after, letters: approved };
 };

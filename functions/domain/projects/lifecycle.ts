@@ -2,7 +2,8 @@ import { ConflictError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { auditEvent, verifyChain, type ChainedAuditEvent, type ChainVerification } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
-import { pause, reject, resume, submit, type DistributionRule, type Project, type ProjectSettings } from './project.js';
+import { approvedMinorsPolicy, minorsPolicyOf, minorsPolicyPending, withMinorsPolicy } from './minors-policy.js';
+import { pause, reject, resume, submit, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings } from './project.js';
 import { auditScope, loadProject, type ProjectDeps } from './use-cases.js';
 
 /**
@@ -78,20 +79,41 @@ export const addMember = async (deps: ProjectDeps, principal: Principal, project
   return { added: true };
 };
 
-export const updateSettings = async (
-  deps: ProjectDeps,
-  principal: Principal,
-  projectId: string,
-  input: { frequencyCap?: number; distributionRule?: DistributionRule },
-): Promise<Project> => {
-  if (input.frequencyCap === undefined && input.distributionRule === undefined) {
-    throw new ValidationError('Nothing to change', [{ field: '(body)', message: 'give frequencyCap or distributionRule' }]);
+export interface SettingsInput {
+  readonly frequencyCap?: number;
+  readonly distributionRule?: DistributionRule;
+  readonly minors?: MinorsPolicy;
+}
+
+/**
+ * A superuser of the organisation changes the settings; audited. A change of the minors policy
+ * to `guardians` waits for another superuser's approval before it is applied (minors-policy.ts).
+ */
+export const updateSettings = async (deps: ProjectDeps, principal: Principal, projectId: string, input: SettingsInput): Promise<Project> => {
+  if (input.frequencyCap === undefined && input.distributionRule === undefined && input.minors === undefined) {
+    throw new ValidationError('Nothing to change', [{ field: '(body)', message: 'give frequencyCap, distributionRule or minors' }]);
   }
-  const { after } = await updateProject(deps, principal, projectId, 'review', (p, now) => {
-    const settings: ProjectSettings = { ...p.settings, ...input };
-    return { ...p, settings, updatedAt: now };
+  const { before, after } = await updateProject(deps, principal, projectId, 'review', (p, now) => {
+    const { minors, ...rest } = input;
+    const withMinors = minors === undefined ? p : withMinorsPolicy(p, minors, principal.sub, now);
+    const settings: ProjectSettings = { ...withMinors.settings, ...rest };
+    return { ...withMinors, settings, updatedAt: now };
   });
-  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.settings_changed', { ...input }));
+  const minorsChanged = input.minors !== undefined && minorsPolicyOf(before) !== minorsPolicyOf(after);
+  await deps.audit.append(
+    auditScope(projectId),
+    auditEvent(principal, 'project.settings_changed', {
+      ...input,
+      ...(minorsChanged ? { minorsFrom: minorsPolicyOf(before), approvalRequired: minorsPolicyPending(after) } : {}),
+    }),
+  );
+  return after;
+};
+
+/** Another superuser of the organisation approves the minors policy set now (named in the body); audited. */
+export const approveMinorsPolicy = async (deps: ProjectDeps, principal: Principal, projectId: string, minors: MinorsPolicy): Promise<Project> => {
+  const { before, after } = await updateProject(deps, principal, projectId, 'review', (p, now) => approvedMinorsPolicy(p, minors, principal.sub, now));
+  if (before !== after) await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.minors_policy_approved', { minors }));
   return after;
 };
 

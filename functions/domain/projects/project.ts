@@ -10,13 +10,31 @@ export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
 export const DISTRIBUTION_RULES = ['helsenorge-then-paper', 'helsenorge-only', 'digital-mailbox-then-paper'] as const;
 export type DistributionRule = (typeof DISTRIBUTION_RULES)[number];
 
+/**
+ * Recipients under 16 (citizens/minors.ts): `exclude` (default) writes to nobody about them;
+ * `guardians` writes to their guardians instead. Defined here, with the other settings, so that
+ * modules the console shares (letters/render.ts → this file) stay free of Node-only imports.
+ */
+export const MINORS_POLICIES = ['exclude', 'guardians'] as const;
+export type MinorsPolicy = (typeof MINORS_POLICIES)[number];
+export const DEFAULT_MINORS_POLICY: MinorsPolicy = 'exclude';
+
 export interface ProjectSettings {
   /** Letters per citizen per project per 30 days. */
   readonly frequencyCap: number;
   readonly distributionRule: DistributionRule;
+  /** Recipients under 16: skipped (`exclude`) or written to through their guardians. */
+  readonly minors: MinorsPolicy;
 }
 
-export const DEFAULT_SETTINGS: ProjectSettings = { frequencyCap: 3, distributionRule: 'helsenorge-then-paper' };
+export const DEFAULT_SETTINGS: ProjectSettings = { frequencyCap: 3, distributionRule: 'helsenorge-then-paper', minors: DEFAULT_MINORS_POLICY };
+
+/** A superuser's approval of the minors policy, bound to the policy it approved. */
+export interface MinorsPolicyApproval {
+  readonly policy: MinorsPolicy;
+  readonly approvedBy: string;
+  readonly approvedAt: string;
+}
 
 export interface Project {
   readonly projectId: string;
@@ -42,6 +60,11 @@ export interface Project {
   readonly statusBeforePause?: ProjectStatus;
   readonly pausedAt?: string;
   readonly pauseReason?: string;
+  /** Who last set `settings.minors` (four-eyes: they cannot approve it) and when. */
+  readonly minorsSetBy?: string;
+  readonly minorsSetAt?: string;
+  /** The minors policy a superuser approved; a later change waits for a new approval (minors-policy.ts). */
+  readonly minorsApproval?: MinorsPolicyApproval;
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   readonly revision: number;
 }

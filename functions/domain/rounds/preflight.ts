@@ -1,3 +1,4 @@
+import { AGE_OF_CONSENT, type MinorSkipReason, type MinorsPolicy, type Route } from '../citizens/minors.js';
 import type { ContactRecord } from '../dispatch/ports.js';
 import type { LetterContentByLanguage } from '../letters/letter.js';
 import { letterSimilarity, NEAR_DUPLICATE_THRESHOLD } from './similarity.js';
@@ -56,7 +57,7 @@ export const decideRecipient = (r: RecipientFacts, rules: SendRules): RecipientD
   return { outcome: 'send' };
 };
 
-/** Send-time-only reasons (channel refusals, no channel) have no pre-flight field. */
+/** Send-time-only reasons (channel refusals, no channel) have no pre-flight field; the minors rule's are in the `minors` block. */
 const PREFLIGHT_FIELD: Partial<Record<SkipReason, keyof Preflight>> = {
   invalid: 'invalid',
   reserved: 'reserved',
@@ -186,4 +187,114 @@ export const detectDuplicateRounds = (
       previousLetterId: e.letterId,
       previousVersion: e.version,
     }));
+};
+
+/* ───────────────────────── Minors and guardians (issue 14) ─────────────────────────
+ * The pre-flight predicts what the minors rule (citizens/minors.ts) will do at send time: how many
+ * recipients are under 16, how many will be reached through guardians (and with how many letters),
+ * how many have no reachable guardian, and — with `exclude` — how many are skipped as minors.
+ * Its registry reads go through the CitizenFactsReader port, the same one the engine uses
+ * (`routeRecipients` in citizens/minors.ts).
+ */
+
+/** What the round's pre-flight reports about recipients under 16 (and adults under guardianship). */
+export interface MinorsPreflight {
+  /** The policy in force (a pending change is not: see projects/minors-policy.ts). */
+  readonly policy: MinorsPolicy;
+  /** Recipients under 16 at the moment of the report. */
+  readonly underSixteen: number;
+  /** Children who will be written about to at least one guardian (counted in `eligible`). */
+  readonly viaGuardians: number;
+  /** Letters to guardians those children make (a child with two reachable guardians makes two). */
+  readonly guardianLetters: number;
+  /** Children with no reachable guardian (`no_guardian`). */
+  readonly withoutGuardian: number;
+  /** 12–15-year-olds who reserved against guardian access: nothing goes to anyone about them. */
+  readonly guardianAccessReserved: number;
+  /** Children skipped because the policy is `exclude` (`minor`). */
+  readonly skippedMinor: number;
+  /** Adults under guardianship (`under_guardianship`). */
+  readonly underGuardianship: number;
+  /** Guardian IDs from the register that failed validation and were ignored (a count, never the IDs). */
+  readonly ignoredGuardianIds: number;
+}
+
+/** A recipient's pre-flight outcome once the minors rule has had its say. */
+export type MinorAwareDecision =
+  | RecipientDecision
+  | { readonly outcome: 'skip'; readonly reason: MinorSkipReason }
+  | { readonly outcome: 'send'; readonly via: 'guardians'; readonly letters: number };
+
+/** Skips the usual rules decide before the minors rule (the same order as at send time). */
+const BEFORE_MINORS: ReadonlySet<SkipReason> = new Set<SkipReason>(['invalid', 'reserved', 'withdrawn', 'deceased', 'not_found']);
+
+/**
+ * Combines the usual decision with the minors route: invalid, reserved, withdrawn, deceased and
+ * not found come first; then the minors rule (which may also find an ID without a computable age
+ * `invalid`, or facts the other registries did not have); then duplicate, not awaiting an answer,
+ * frequency cap. Without a route (not read) the usual decision stands.
+ */
+export const withMinorsRoute = (decision: RecipientDecision, route: Route | undefined): MinorAwareDecision => {
+  if (!route) return decision;
+  if (decision.outcome === 'skip' && BEFORE_MINORS.has(decision.reason)) return decision;
+  if (route.kind === 'skip') return { outcome: 'skip', reason: route.reason };
+  if (decision.outcome === 'skip') return decision;
+  return route.kind === 'guardians' ? { outcome: 'send', via: 'guardians', letters: route.guardians.length } : decision;
+};
+
+export const emptyMinorsPreflight = (policy: MinorsPolicy): MinorsPreflight => ({
+  policy,
+  underSixteen: 0,
+  viaGuardians: 0,
+  guardianLetters: 0,
+  withoutGuardian: 0,
+  guardianAccessReserved: 0,
+  skippedMinor: 0,
+  underGuardianship: 0,
+  ignoredGuardianIds: 0,
+});
+
+const MINOR_FIELD: Record<MinorSkipReason, 'skippedMinor' | 'withoutGuardian' | 'guardianAccessReserved' | 'underGuardianship'> = {
+  minor: 'skippedMinor',
+  no_guardian: 'withoutGuardian',
+  guardian_access_reserved: 'guardianAccessReserved',
+  under_guardianship: 'underGuardianship',
+};
+
+const isMinorSkip = (reason: string): reason is MinorSkipReason => Object.prototype.hasOwnProperty.call(MINOR_FIELD, reason);
+
+/**
+ * The whole pre-flight with the minors rule applied: the usual fields (a child reached through
+ * guardians is one `eligible` recipient) plus `minors`. The fields still add up:
+ * total = eligible + reserved + withdrawn + alreadySent + invalid + deceased + notFound +
+ * frequencyCapped + notAwaitingAnswer + minors.{skippedMinor, withoutGuardian,
+ * guardianAccessReserved, underGuardianship}.
+ */
+export const tallyPreflightWithMinors = (
+  items: Iterable<{ readonly decision: RecipientDecision; readonly route?: Route }>,
+  policy: MinorsPolicy,
+): Preflight & { readonly minors: MinorsPreflight } => {
+  const p: Record<keyof Preflight, number> = { ...emptyPreflight() };
+  const m: { -readonly [K in keyof MinorsPreflight]: MinorsPreflight[K] } = { ...emptyMinorsPreflight(policy) };
+  for (const { decision, route } of items) {
+    p.total++;
+    if (route) {
+      if (route.kind !== 'self') m.ignoredGuardianIds += route.ignoredGuardianIds;
+      const age = route.kind === 'self' ? route.recipient.age : route.kind === 'guardians' ? route.childAge : route.age;
+      if (age !== undefined && age < AGE_OF_CONSENT) m.underSixteen++;
+    }
+    const d = withMinorsRoute(decision, route);
+    if (d.outcome === 'send') {
+      p.eligible++;
+      if ('via' in d) {
+        m.viaGuardians++;
+        m.guardianLetters += d.letters;
+      }
+    } else if (isMinorSkip(d.reason)) m[MINOR_FIELD[d.reason]]++;
+    else {
+      const field = PREFLIGHT_FIELD[d.reason];
+      if (field) p[field]++;
+    }
+  }
+  return { ...p, minors: m };
 };

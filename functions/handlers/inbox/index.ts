@@ -15,6 +15,7 @@ export const routes = {
         format: i.format,
         receivedAt: i.receivedAt,
         ...(i.taskId ? { taskId: i.taskId } : {}),
+        // A letter to a guardian about a child they have parental responsibility for (API.md).
         ...(i.onBehalfOfMinor === true ? { onBehalfOfMinor: true } : {}),
       })),
     });

@@ -3,11 +3,12 @@ import { awaitQuiet, continueRounds } from '../../domain/dispatch/operations.js'
 import { recordPauseAck } from '../../shared/metrics.js';
 import { approveProject } from '../../domain/projects/approval.js';
 import { CHECKLISTS } from '../../domain/projects/checklist.js';
-import { addMember, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
+import { addMember, approveMinorsPolicy, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
 import {
   addMemberBody,
   approveProjectBody,
+  approveSettingsBody,
   createProjectBody,
   pauseProjectBody,
   projectView,
@@ -63,6 +64,10 @@ export const routes = {
   }),
   'PUT /projects/{projectId}/settings': route({ roles: ['superuser'], body: settingsBody }, async ({ principal, params, body }) =>
     ok(projectView(await updateSettings(adapters(), principal, params.projectId!, body))),
+  ),
+  /** Another superuser approves a changed minors policy (four-eyes), like a letter version. */
+  'POST /projects/{projectId}/settings/approve': route({ roles: ['superuser'], body: approveSettingsBody }, async ({ principal, params, body }) =>
+    ok(projectView(await approveMinorsPolicy(adapters(), principal, params.projectId!, body.minors))),
   ),
   'GET /projects/{projectId}/audit': route({ roles: STAFF }, async ({ principal, params }) =>
     ok({

@@ -95,6 +95,7 @@ const TABLE: Record<string, Case> = {
   'POST /projects/{projectId}/resume': { expect: opsOnly },
   'POST /projects/{projectId}/members': { expect: edit, body: { sub: 'nina' } },
   'PUT /projects/{projectId}/settings': { expect: review, body: { frequencyCap: 3 } },
+  'POST /projects/{projectId}/settings/approve': { expect: review, body: { minors: 'exclude' } },
   'GET /projects/{projectId}/audit': { expect: read },
   'GET /projects/{projectId}/audit/verify': { expect: read },
   'GET /projects/{projectId}/checklist': { expect: read },

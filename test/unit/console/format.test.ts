@@ -6,6 +6,7 @@ import {
   diffLines,
   formatCount,
   maskNin,
+  minorsSentence,
   normaliseNin,
   progressPercent,
   tokenize,
@@ -131,5 +132,44 @@ describe('progressPercent', () => {
     expect(progressPercent({ planned: 0, pending: 0 })).toBe(0);
     expect(progressPercent(undefined)).toBe(0);
     expect(progressPercent({ planned: 3, pending: 0 })).toBe(100);
+  });
+});
+
+describe('release confirmation with recipients under 16', () => {
+  const minors = { underSixteen: 12, viaGuardians: 8, guardianLetters: 14, withoutGuardian: 3, guardianAccessReserved: 1, skippedMinor: 0, underGuardianship: 0 };
+  const guardians: Preflight = { total: 100, eligible: 96, reserved: 0, withdrawn: 0, alreadySent: 0, invalid: 0, minors: { policy: 'guardians', ...minors } };
+  const excluded: Preflight = {
+    total: 100,
+    eligible: 88,
+    reserved: 0,
+    withdrawn: 0,
+    alreadySent: 0,
+    invalid: 0,
+    minors: { policy: 'exclude', ...minors, viaGuardians: 0, guardianLetters: 0, withoutGuardian: 0, guardianAccessReserved: 0, skippedMinor: 12 },
+  };
+
+  it('says how many are under 16, reached through guardians, with none reachable and reserved against guardian access', () => {
+    expect(minorsSentence(guardians, 'nb')).toBe(
+      '12 av mottakerne er under 16 år: 8 nås gjennom foresatte (14 brev til foresatte), 3 har ingen foresatt som kan nås, 1 har reservert seg mot foreldreinnsyn og får ingenting sendt.',
+    );
+    expect(minorsSentence(guardians, 'en')).toBe(
+      '12 recipients are under 16: 8 will be reached through their guardians (14 letters to guardians), 3 have no reachable guardian, 1 reserved against guardian access and get nothing sent.',
+    );
+    // The skipped children are named in the breakdown, so the numbers in the sentence add up.
+    expect(confirmationText({ letterTitle: 'Invitasjon', version: 1, preflight: guardians }, 'nb')).toBe(
+      'Du er i ferd med å sende versjon 1 av Invitasjon til 96 innbyggere; 4 hoppes over: 3 under 16 år uten foresatt som kan nås, 1 har reservert seg mot foreldreinnsyn',
+    );
+  });
+
+  it('with exclude, says the children are skipped', () => {
+    expect(minorsSentence(excluded, 'nb')).toBe('12 av mottakerne er under 16 år; 12 av dem hoppes over fordi prosjektet ikke skriver til barn under 16.');
+    expect(confirmationText({ letterTitle: 'Invitation', version: 2, preflight: excluded }, 'en')).toBe(
+      'You are about to send version 2 of Invitation to 88 citizens; 12 will be skipped: 12 under 16',
+    );
+  });
+
+  it('says nothing about children when there are none or the round predates the report', () => {
+    expect(minorsSentence(incident, 'nb')).toBeUndefined();
+    expect(minorsSentence({ ...guardians, minors: { policy: 'guardians', ...minors, underSixteen: 0 } }, 'en')).toBeUndefined();
   });
 });

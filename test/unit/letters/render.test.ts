@@ -67,3 +67,42 @@ describe('renderLetter', () => {
     expect(r.subject).toBe('Til a b c');
   });
 });
+
+describe('renderLetter for a guardian (onBehalfOfMinor)', () => {
+  const three = {
+    kind: 'letter' as const,
+    content: {
+      nb: { subject: 'Om {{firstName}}', body: 'Vi vil gjerne at {{firstName}} blir med.' },
+      nn: { subject: 'Om {{firstName}}', body: 'Vi vil gjerne at {{firstName}} blir med.' },
+      en: { subject: 'About {{firstName}}', body: 'We would like {{firstName}} to take part.' },
+    },
+  };
+  const childFields = { firstName: 'Emil' };
+  const expected = {
+    nb: ['Til deg med foreldreansvar: Dette brevet gjelder et barn under 16 år som du har foreldreansvar for.', 'Du får dette brevet fordi du har foreldreansvar for barnet brevet gjelder.'],
+    nn: ['Til deg med foreldreansvar: Dette brevet gjeld eit barn under 16 år som du har foreldreansvar for.', 'Du får dette brevet fordi du har foreldreansvar for barnet brevet gjeld.'],
+    en: ['To the person with parental responsibility: this letter concerns a child under 16 for whom you have parental responsibility.', 'You receive this letter because you have parental responsibility for the child it concerns.'],
+  } as const;
+
+  for (const lang of ['nb', 'nn', 'en'] as const) {
+    it(`opens with the guardian line and adds it to the standard footer (${lang}), filled with the child's fields`, () => {
+      const r = renderLetter(three, lang, childFields, footer, { onBehalfOfMinor: true });
+      const [intro, footerLine] = expected[lang];
+      expect(r).toMatchObject({ language: lang, onBehalfOfMinor: true });
+      expect(r.subject).toContain('Emil');
+      expect(r.body.startsWith(`${intro}`)).toBe(true);
+      expect(r.body).toContain('Emil');
+      const [, standardFooter] = r.body.split('\n--\n');
+      expect(standardFooter).toContain(footerLine);
+      // The researchers' text sits between the guardian opening and the footer.
+      expect(r.body.indexOf('Emil')).toBeGreaterThan(r.body.indexOf(intro));
+      expect(r.body.indexOf('Emil')).toBeLessThan(r.body.indexOf('\n--\n'));
+    });
+  }
+
+  it('a letter to the recipient themselves carries neither the flag nor the guardian texts', () => {
+    const r = renderLetter(three, 'nb', childFields, footer);
+    expect(r.onBehalfOfMinor).toBeUndefined();
+    expect(r.body).not.toContain('foreldreansvar');
+  });
+});
