@@ -40,6 +40,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('POST', '/projects/{projectId}/resume', 'projects'),
   r('POST', '/projects/{projectId}/members', 'projects'),
   r('PUT', '/projects/{projectId}/settings', 'projects'),
+  r('PUT', '/projects/{projectId}/link-domains', 'projects'),
   r('GET', '/projects/{projectId}/audit', 'projects'),
   r('GET', '/projects/{projectId}/checklist', 'projects'),
   r('POST', '/projects/{projectId}/letters', 'letters'),

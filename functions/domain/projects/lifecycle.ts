@@ -3,7 +3,8 @@ import type { Principal } from '../../shared/principal.js';
 import { auditEvent, type AuditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
 import { pause, reject, resume, submit, type DistributionRule, type Project, type ProjectSettings } from './project.js';
-import { auditScope, loadProject, type ProjectDeps } from './use-cases.js';
+import { auditScope, loadProject, validLinkDomains, type ProjectDeps } from './use-cases.js';
+import { sameDomains } from './link-domains.js';
 
 /**
  * Reads, changes and writes a project conditionally on the revision it read, retrying when
@@ -100,4 +101,38 @@ export const projectAudit = async (deps: ProjectDeps, principal: Principal, proj
   await loadProject(deps, principal, projectId, 'read');
   const events = await deps.audit.list(auditScope(projectId));
   return events.sort((a, b) => a.at.localeCompare(b.at));
+};
+
+/**
+ * A researcher changes the allowed link domains. The approval was given for letters judged against
+ * the old domains, so an approved project goes back to review (submitted by whoever changed them,
+ * so that person cannot approve it): release then refuses with PROJECT_NOT_APPROVED until a
+ * superuser approves again, re-checking every link against the new domains. A paused project keeps
+ * its pause and returns to review when resumed. Unchanged domains change nothing.
+ */
+export const changeLinkDomains = async (
+  deps: ProjectDeps,
+  principal: Principal,
+  projectId: string,
+  domains: readonly string[],
+): Promise<{ project: Project; approvalReset: boolean }> => {
+  const allowedLinkDomains = validLinkDomains(deps, domains);
+  let approvalReset = false;
+  const { before, after } = await updateProject(deps, principal, projectId, 'edit', (p, now) => {
+    if (sameDomains(p.allowedLinkDomains, allowedLinkDomains)) return p;
+    const back = { status: 'in_review' as const, submittedBy: principal.sub, submittedAt: now };
+    approvalReset = p.status === 'approved' || (p.status === 'paused' && p.statusBeforePause === 'approved');
+    if (p.status === 'approved') return { ...p, ...back, allowedLinkDomains, updatedAt: now };
+    if (p.status === 'paused' && p.statusBeforePause === 'approved') {
+      return { ...p, statusBeforePause: 'in_review', submittedBy: principal.sub, submittedAt: now, allowedLinkDomains, updatedAt: now };
+    }
+    return { ...p, allowedLinkDomains, updatedAt: now };
+  });
+  if (before !== after) {
+    await deps.audit.append(
+      auditScope(projectId),
+      auditEvent(principal, 'project.link_domains_changed', { from: before.allowedLinkDomains, to: after.allowedLinkDomains, approvalReset }),
+    );
+  }
+  return { project: after, approvalReset };
 };

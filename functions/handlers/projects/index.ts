@@ -2,13 +2,14 @@ import { adapters } from '../../adapters/index.js';
 import { dispatchUseCaseDeps } from '../../adapters/dispatch.js';
 import { continueProject, quietProject } from '../../domain/dispatch/use-cases.js';
 import { approveProject } from '../../domain/projects/approval.js';
-import { CHECKLISTS } from '../../domain/projects/checklist.js';
-import { addMember, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings } from '../../domain/projects/lifecycle.js';
+import { CHECKLISTS, LANGUAGE_ITEM_ID } from '../../domain/projects/checklist.js';
+import { addMember, changeLinkDomains, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
 import {
   addMemberBody,
   approveProjectBody,
   createProjectBody,
+  linkDomainsBody,
   pauseProjectBody,
   projectView,
   rejectProjectBody,
@@ -62,12 +63,24 @@ export const routes = {
   'PUT /projects/{projectId}/settings': route({ roles: ['superuser'], body: settingsBody }, async ({ principal, params, body }) =>
     ok(projectView(await updateSettings(adapters(), principal, params.projectId!, body))),
   ),
+  /** A change after approval sends the project back to review (`approvalReset: true`). */
+  'PUT /projects/{projectId}/link-domains': route({ roles: ['researcher'], body: linkDomainsBody }, async ({ principal, params, body }) => {
+    const { project, approvalReset } = await changeLinkDomains(adapters(), principal, params.projectId!, body.allowedLinkDomains);
+    return ok({ ...projectView(project), approvalReset });
+  }),
   'GET /projects/{projectId}/audit': route({ roles: STAFF }, async ({ principal, params }) =>
     ok({ items: (await projectAudit(adapters(), principal, params.projectId!)).map((e) => ({ at: e.at, actor: e.actor, role: e.role, action: e.action, details: e.details })) }),
   ),
   'GET /projects/{projectId}/checklist': route({ roles: STAFF }, async ({ principal, params }) => {
     const project = await loadProject(adapters(), principal, params.projectId!);
-    return ok({ purpose: project.purpose, items: CHECKLISTS[project.purpose] });
+    // The language item takes a reason, not a tick, while a letter's current version lacks nynorsk.
+    const letters = await adapters().letters.listLetters(project.projectId);
+    const versions = await Promise.all(letters.map((l) => adapters().letters.getVersion(project.projectId, l.letterId, l.latestVersion)));
+    const nynorskMissing = versions.some((v) => v !== undefined && !v.content.nn);
+    return ok({
+      purpose: project.purpose,
+      items: CHECKLISTS[project.purpose].map((i) => (i.id === LANGUAGE_ITEM_ID && nynorskMissing ? { ...i, noteRequired: true } : i)),
+    });
   }),
 };
 
