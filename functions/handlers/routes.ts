@@ -15,6 +15,7 @@ export const areas = {
   operations: 'functions/handlers/operations/index.ts',
   inbox: 'functions/handlers/inbox/index.ts',
   rounds: 'functions/handlers/rounds/index.ts',
+  roundPreview: 'functions/handlers/round-preview/index.ts',
 } as const;
 
 export type Area = keyof typeof areas;
@@ -79,6 +80,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('GET', '/projects/{projectId}/rounds/{roundId}', 'rounds'),
   r('POST', '/projects/{projectId}/rounds/{roundId}/override', 'rounds'),
   r('POST', '/projects/{projectId}/rounds/{roundId}/cancel', 'rounds'),
+  r('GET', '/projects/{projectId}/rounds/{roundId}/preview', 'roundPreview'),
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;

@@ -170,6 +170,14 @@ export interface CheckDeps {
   readonly formTasks?: { getFormTask(projectId: string, formTaskId: string): Promise<FormTask | undefined> };
 }
 
+/** The external form a form-task letter carries (its URL is one of the letter's links), or 'missing'. */
+export const externalFormLink = async (deps: Pick<CheckDeps, 'formTasks'>, version: Pick<LetterVersion, 'projectId' | 'kind' | 'formTaskId'>): Promise<string | 'missing' | undefined> => {
+  if (version.kind !== 'form-task' || !version.formTaskId || !deps.formTasks) return undefined;
+  const task = await deps.formTasks.getFormTask(version.projectId, version.formTaskId);
+  if (!task) return 'missing';
+  return task.form.type === 'external' ? task.form.url : undefined;
+};
+
 /**
  * All findings for a version. `live: true` probes every link now (check endpoint, approval,
  * release); `live: false` runs only the rules that need no network.
@@ -225,11 +233,9 @@ export const checkLetterVersion = async (
     }
   }
 
-  if (version.kind === 'form-task' && version.formTaskId && deps.formTasks) {
-    const task = await deps.formTasks.getFormTask(version.projectId, version.formTaskId);
-    if (!task) findings.push({ code: 'FORM_TASK_MISSING', severity: 'error', message: 'The form task this letter carries does not exist' });
-    else if (task.form.type === 'external') links.push({ link: task.form.url });
-  }
+  const form = await externalFormLink(deps, version);
+  if (form === 'missing') findings.push({ code: 'FORM_TASK_MISSING', severity: 'error', message: 'The form task this letter carries does not exist' });
+  else if (form) links.push({ link: form });
 
   const toProbe = new Map<string, LinkOccurrence[]>();
   for (const occ of links) {
