@@ -1,6 +1,6 @@
 import { containsNationalId, hostTokensIn } from '../shared/text-scan.js';
 import { BODY_MAX, linksIn, SUBJECT_MAX } from './content.js';
-import type { LetterVersion } from './letter.js';
+import type { Language, LetterVersion } from './letter.js';
 import { footerText, taskLine, type FooterInfo, type RenderedLetter } from './render.js';
 
 /**
@@ -52,6 +52,43 @@ export const isTaskLinkFor = (formUrl: string, link: string): boolean => {
   return url.toString() === form.toString();
 };
 
+interface ApprovedSide {
+  /** Links of the approved text in this language and of the platform's lines. */
+  readonly approvedLinks: ReadonlySet<string>;
+  /** Links of the approved text alone: each must be in the letter. */
+  readonly contentLinks: readonly string[];
+  /** Web addresses (hosts) the approved text, the platform's lines and the external form have. */
+  readonly approvedHosts: ReadonlySet<string>;
+}
+
+/**
+ * What the approved side allows, computed once per version content, language, footer and form and
+ * kept while the version object lives: the engine checks every letter of a batch against it.
+ */
+const approvedCache = new WeakMap<object, Map<string, ApprovedSide>>();
+
+const approvedSide = (approved: Pick<LetterVersion, 'content' | 'kind'>, language: Language, context: SendCheckContext): ApprovedSide => {
+  const key = JSON.stringify([language, approved.kind, context.footer.organization, context.footer.projectTitle, context.footer.contact, context.externalFormUrl ?? null]);
+  let byKey = approvedCache.get(approved.content);
+  const hit = byKey?.get(key);
+  if (hit) return hit;
+  const content = approved.content[language]!;
+  // What the approved text and the platform's own lines contain, placeholders left out.
+  const withoutPlaceholders = (t: string) => t.replace(/\{\{[^{}]*\}\}/g, ' ');
+  const contentText = [withoutPlaceholders(content.subject), withoutPlaceholders(content.body)].join('\n');
+  const platformText = [footerText(language, context.footer), approved.kind === 'form-task' ? taskLine(language) : ''].join('\n');
+  const contentLinks = linksIn(contentText);
+  const approvedHosts = new Set([...hostTokensIn(contentText), ...hostTokensIn(platformText)]);
+  if (approved.kind === 'form-task' && context.externalFormUrl) for (const h of hostTokensIn(context.externalFormUrl)) approvedHosts.add(h);
+  const side: ApprovedSide = { approvedLinks: new Set([...contentLinks, ...linksIn(platformText)]), contentLinks, approvedHosts };
+  if (!byKey) approvedCache.set(approved.content, (byKey = new Map()));
+  byKey.set(key, side);
+  return side;
+};
+
+/** Longer than `max` characters as people count them (counted only when the UTF-16 length exceeds it). */
+const longerThan = (s: string, max: number): boolean => s.length > max && [...s].length > max;
+
 const refuse = (reason: SendCheckReason, message: string): SendCheckResult => ({ ok: false, reason, message });
 
 /**
@@ -66,33 +103,26 @@ export const checkRenderedLetter = (
   if (!approved.approval) return refuse('not_approved', 'The version is not approved');
   const content = approved.content[rendered.language];
   if (!content) return refuse('language_not_approved', 'The letter is rendered in a language the approved version does not have');
-  if ([...rendered.subject].length > RENDERED_SUBJECT_MAX) return refuse('too_long', `The subject is longer than ${RENDERED_SUBJECT_MAX} characters`);
-  if ([...rendered.body].length > RENDERED_BODY_MAX) return refuse('too_long', `The body is longer than ${RENDERED_BODY_MAX} characters`);
+  if (longerThan(rendered.subject, RENDERED_SUBJECT_MAX)) return refuse('too_long', `The subject is longer than ${RENDERED_SUBJECT_MAX} characters`);
+  if (longerThan(rendered.body, RENDERED_BODY_MAX)) return refuse('too_long', `The body is longer than ${RENDERED_BODY_MAX} characters`);
   if (containsNationalId(rendered.subject) || containsNationalId(rendered.body)) {
     return refuse('national_id', 'The letter contains a national ID or D-number');
   }
 
-  // What the approved text and the platform's own lines contain, placeholders left out.
-  const withoutPlaceholders = (t: string) => t.replace(/\{\{[^{}]*\}\}/g, ' ');
-  const platformText = [footerText(rendered.language, context.footer), approved.kind === 'form-task' ? taskLine(rendered.language) : ''].join('\n');
-  const approvedText = [withoutPlaceholders(content.subject), withoutPlaceholders(content.body), platformText].join('\n');
-  const approvedLinks = new Set(linksIn(approvedText));
-
+  const { approvedLinks, contentLinks, approvedHosts } = approvedSide(approved, rendered.language, context);
   const links = [...linksIn(rendered.subject), ...linksIn(rendered.body)];
   const formUrl = approved.kind === 'form-task' ? context.externalFormUrl : undefined;
-  const allowedHosts = new Set(hostTokensIn(approvedText));
-  if (formUrl) for (const h of hostTokensIn(formUrl)) allowedHosts.add(h);
   for (const link of links) {
     if (approvedLinks.has(link)) continue;
     if (formUrl && isTaskLinkFor(formUrl, link)) continue;
     return refuse('unapproved_link', 'The letter contains a link the approved version does not have');
   }
   const present = new Set(links);
-  for (const link of linksIn([withoutPlaceholders(content.subject), withoutPlaceholders(content.body)].join('\n'))) {
+  for (const link of contentLinks) {
     if (!present.has(link)) return refuse('approved_link_missing', 'A link of the approved version is missing or changed in the letter');
   }
   for (const host of [...hostTokensIn(rendered.subject), ...hostTokensIn(rendered.body)]) {
-    if (!allowedHosts.has(host)) return refuse('unapproved_link', 'The letter contains a web address the approved version does not have');
+    if (!approvedHosts.has(host)) return refuse('unapproved_link', 'The letter contains a web address the approved version does not have');
   }
   return { ok: true };
 };

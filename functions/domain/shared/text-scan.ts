@@ -19,6 +19,8 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
 };
 
+const CONFUSABLE = new RegExp(`[${Object.keys(CONFUSABLES).join('')}${Object.keys(CONFUSABLES).join('').toUpperCase()}]`, 'g');
+
 /** Ideographic and half-width full stops are dots to a URL parser (IDNA maps them). */
 const DOT_LIKE = /[\u3002\uff0e\uff61]/g;
 /** "evil[.]no", "evil(.)no": defanged hosts that a reader re-fangs. */
@@ -30,7 +32,7 @@ export const skeleton = (text: string): string => {
   let s = text;
   if (NON_ASCII.test(s)) {
     s = s.normalize('NFKC').replace(DOT_LIKE, '.');
-    s = s.replace(/[^\x00-\x7f]/g, (c) => CONFUSABLES[c.toLowerCase()] ?? c);
+    s = s.replace(CONFUSABLE, (c) => CONFUSABLES[c.toLowerCase()] ?? c);
   }
   return s.replace(DEFANGED_DOT, '.').toLowerCase();
 };
@@ -41,8 +43,29 @@ export const skeleton = (text: string): string => {
  * of letters.)
  */
 const BARE_SCHEME = /(?:^|[^a-z0-9])(?:javascript|vbscript|livescript|data|mailto|file):(?=\S)/;
-/** Runs of characters that can make up a host name; everything else separates tokens. */
-const HOST_TOKEN = /[\p{L}\p{N}\p{M}._-]+/gu;
+const HOST_CHAR_NON_ASCII = /[\p{L}\p{N}\p{M}]/u;
+/** Whether a character can be part of a host name token (letters, digits, marks, `.`, `_`, `-`). */
+const isHostChar = (c: number, ch: string): boolean =>
+  (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 46 || c === 45 || c === 95 || (c > 127 && HOST_CHAR_NON_ASCII.test(ch));
+
+/**
+ * The tokens around each dot, in one pass: from every dot not yet covered, widen to the token's
+ * ends. Text without dots costs one indexOf.
+ */
+const dottedTokens = (s: string): string[] => {
+  const out: string[] = [];
+  let from = 0;
+  for (let dot = s.indexOf('.', from); dot >= 0; dot = s.indexOf('.', from)) {
+    let start = dot;
+    while (start > from && isHostChar(s.charCodeAt(start - 1), s[start - 1]!)) start--;
+    let end = dot + 1;
+    while (end < s.length && isHostChar(s.charCodeAt(end), s[end]!)) end++;
+    out.push(s.slice(start, end));
+    from = end;
+  }
+  return out;
+};
+
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** True when `token` (already a skeleton) names a host a reader could go to. */
@@ -66,9 +89,8 @@ export const hostTokensIn = (text: string): string[] => {
   const s = skeleton(text);
   if (!s.includes('.')) return [];
   const out: string[] = [];
-  for (const m of s.matchAll(HOST_TOKEN)) {
-    const t = m[0];
-    if (t.includes('.') && isHostToken(t)) out.push(t.replace(/^[.-]+|[.-]+$/g, '').replace(/^www\./, ''));
+  for (const t of dottedTokens(s)) {
+    if (isHostToken(t)) out.push(t.replace(/^[.-]+|[.-]+$/g, '').replace(/^www\./, ''));
   }
   return out;
 };
@@ -102,8 +124,14 @@ const digitValue = (text: string, i: number): number => {
  * `01.01.90-123 45`), also glued to letters (`Kari01019012345`). Linear: each digit group starts
  * at most one 11-digit candidate.
  */
+const ASCII_DIGIT = /\d/g;
+const ANY_DIGIT = /\p{Nd}/gu;
+
 export const containsNationalId = (text: string): boolean => {
-  const s = NON_ASCII.test(text) ? text.normalize('NFKC') : text;
+  const nonAscii = NON_ASCII.test(text);
+  // Fewer than 11 digits cannot hold an ID (other scripts' digits aside, which take the long way).
+  if ((text.match(nonAscii ? ANY_DIGIT : ASCII_DIGIT)?.length ?? 0) < 11) return false;
+  const s = nonAscii ? text.normalize('NFKC') : text;
   // Digit groups, each marked with whether it continues the previous group (one separator apart).
   const groups: { digits: string; joined: boolean }[] = [];
   let cur = '';

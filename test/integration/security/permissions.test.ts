@@ -89,6 +89,7 @@ const TABLE: Record<string, Case> = {
   'POST /projects/{projectId}/resume': { expect: opsOnly },
   'POST /projects/{projectId}/members': { expect: edit, body: { sub: 'nina' } },
   'PUT /projects/{projectId}/settings': { expect: review, body: { frequencyCap: 3 } },
+  'PUT /projects/{projectId}/link-domains': { expect: edit, body: { allowedLinkDomains: [] } },
   'GET /projects/{projectId}/audit': { expect: read },
   'GET /projects/{projectId}/checklist': { expect: read },
   'POST /projects/{projectId}/letters': { expect: edit, body: { title: 'L2', kind: 'letter', content } },
@@ -128,6 +129,7 @@ const TABLE: Record<string, Case> = {
   'GET /projects/{projectId}/rounds/{roundId}': { expect: read },
   'POST /projects/{projectId}/rounds/{roundId}/override': { expect: review, body: { reason: 'overstyrt etter vurdering' } },
   'POST /projects/{projectId}/rounds/{roundId}/cancel': { expect: cancel },
+  'GET /projects/{projectId}/rounds/{roundId}/preview': { expect: read },
 };
 
 const pathOf = (template: string): string =>
