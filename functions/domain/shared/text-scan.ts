@@ -85,8 +85,9 @@ const isHostToken = (token: string): boolean => {
  * `www.evil.no`, `user@evil.no` gives `evil.no`, `https://evil.no/x` gives `evil.no`. Tokens that
  * are not under a public suffix (`01.01.1990`, `st.olavs`) are not hosts.
  */
-export const hostTokensIn = (text: string): string[] => {
-  const s = skeleton(text);
+export const hostTokensIn = (text: string): string[] => hostTokensOfSkeleton(skeleton(text));
+
+const hostTokensOfSkeleton = (s: string): string[] => {
   if (!s.includes('.')) return [];
   const out: string[] = [];
   for (const t of dottedTokens(s)) {
@@ -97,10 +98,15 @@ export const hostTokensIn = (text: string): string[] => {
 
 /** A link in any disguise: a scheme, a host under a public suffix, an IP address. */
 export const containsLink = (text: string): boolean => {
+  // Every form of link needs a dot (or a character that becomes one) or a colon: most values,
+  // names and numbers, are decided here.
+  if (!MAYBE_LINK.test(text)) return false;
   const s = skeleton(text);
   if (s.includes('://') || BARE_SCHEME.test(s)) return true;
-  return hostTokensIn(text).length > 0;
+  return hostTokensOfSkeleton(s).length > 0;
 };
+
+const MAYBE_LINK = /[.:\u3002\uff0e\uff61]/;
 
 const SEPARATOR = new Set([' ', '\u00a0', '\u2007', '\u2009', '\u202f', '-', '\u2010', '\u2011', '\u2012', '\u2013', '.', '_', '/']);
 
@@ -124,13 +130,20 @@ const digitValue = (text: string, i: number): number => {
  * `01.01.90-123 45`), also glued to letters (`Kari01019012345`). Linear: each digit group starts
  * at most one 11-digit candidate.
  */
-const ASCII_DIGIT = /\d/g;
+const hasElevenAsciiDigits = (text: string): boolean => {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57 && ++n >= 11) return true;
+  }
+  return false;
+};
 const ANY_DIGIT = /\p{Nd}/gu;
 
 export const containsNationalId = (text: string): boolean => {
   const nonAscii = NON_ASCII.test(text);
   // Fewer than 11 digits cannot hold an ID (other scripts' digits aside, which take the long way).
-  if ((text.match(nonAscii ? ANY_DIGIT : ASCII_DIGIT)?.length ?? 0) < 11) return false;
+  if (nonAscii ? (text.match(ANY_DIGIT)?.length ?? 0) < 11 : !hasElevenAsciiDigits(text)) return false;
   const s = nonAscii ? text.normalize('NFKC') : text;
   // Digit groups, each marked with whether it continues the previous group (one separator apart).
   const groups: { digits: string; joined: boolean }[] = [];
