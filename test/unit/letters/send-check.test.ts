@@ -86,6 +86,9 @@ describe('the send-time check of a rendered letter', () => {
   it('refuses a version that is not approved, and a language the approved version lacks', () => {
     const { approval: _, ...unapproved } = version();
     expect(checkRenderedLetter(render(unapproved, 'Kari'), unapproved, { footer })).toMatchObject({ ok: false, reason: 'not_approved' });
+    // A test send to synthetic persons goes out whatever the approval, never with an unapproved link.
+    expect(checkRenderedLetter(render(unapproved, 'Kari'), unapproved, { footer, testSend: true })).toEqual({ ok: true });
+    expect(checkRenderedLetter(render(unapproved, 'evil.no'), unapproved, { footer, testSend: true })).toMatchObject({ ok: false, reason: 'unapproved_link' });
     const nbOnly = version({ content: { nb: { subject: 'Hei {{navn}}', body: 'Tekst' } } });
     const rendered = render(nbOnly, 'Kari');
     expect(checkRenderedLetter({ ...rendered, language: 'nn' }, nbOnly, { footer })).toMatchObject({ ok: false, reason: 'language_not_approved' });
