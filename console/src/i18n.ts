@@ -293,6 +293,10 @@ const nb = {
   checklistIncompleteHint: 'Godkjenn blir tilgjengelig når hvert punkt er krysset av eller har en merknad.',
   checklistReasonRequired: 'Et brev mangler nynorsk: skriv hvorfor (et kryss er ikke nok).',
   checklistItemNote: 'eller merknad',
+  domainsLabel: 'Tillatte lenkedomener (registrerbare domener, skilt med komma, f.eks. uio.no)',
+  domainsSaved: 'Lenkedomenene er lagret.',
+  domainsSavedReview: 'Lenkedomenene er lagret. Prosjektet er sendt tilbake til kontroll og må godkjennes på nytt før utsending.',
+  domainsChangeNeedsApproval: 'Prosjektet er godkjent: endrer du lenkedomenene, må det godkjennes på nytt.',
 } as const;
 
 export type Key = keyof typeof nb;
@@ -579,6 +583,10 @@ const en: Record<Key, string> = {
   checklistIncompleteHint: 'Approve becomes available once every item is ticked or has a note.',
   checklistReasonRequired: 'A letter lacks nynorsk: write why (a tick is not enough).',
   checklistItemNote: 'or note',
+  domainsLabel: 'Allowed link domains (registrable domains, comma-separated, e.g. uio.no)',
+  domainsSaved: 'The link domains are saved.',
+  domainsSavedReview: 'The link domains are saved. The project went back to review and must be approved again before dispatch.',
+  domainsChangeNeedsApproval: 'The project is approved: changing the link domains means it must be approved again.',
 };
 
 const dictionaries: Record<UiLang, Record<Key, string>> = { nb, en };
