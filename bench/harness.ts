@@ -81,7 +81,8 @@ export const readyRound = async (b: Bench, org: string, count: number, offset = 
     'create letter',
   ).body.letterId as string;
   must(await researcher.post(`/projects/${projectId}/submit`), 200, 'submit');
-  must(await superuser.post(`/projects/${projectId}/approve`, { comment: 'ok' }), 200, 'approve');
+  const items = must(await superuser.get(`/projects/${projectId}/checklist`), 200, 'checklist').body.items as { id: string }[];
+  must(await superuser.post(`/projects/${projectId}/approve`, { comment: 'ok', checklist: Object.fromEntries(items.map((i) => [i.id, true])) }), 200, 'approve');
   const nins = syntheticNins(count, offset);
   const listId = must(await researcher.post(`/projects/${projectId}/recipient-lists`, `nin\n${nins.join('\n')}\n`, 'text/csv'), 201, 'upload').body.listId as string;
   const roundId = must(await researcher.post(`/projects/${projectId}/rounds`, { letterId, listId, ...extra }), 201, 'create round').body.roundId as string;

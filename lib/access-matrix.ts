@@ -227,6 +227,13 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     buckets: {},
     hashKey: false,
   },
+  roundPreview: {
+    purpose: 'The letter as sample recipients of a round will read it: reads the round, the letter version, the list and (through the integrations) registry facts.',
+    tables: { main: read(), recipients: read(), citizens: read() },
+    queues: {},
+    buckets: {},
+    hashKey: false,
+  },
   formCallbacks: {
     purpose: 'An external form system reports a completed form: the task found by its token is marked answered and the form task’s count goes up (the callback secret derives from the hash key).',
     tables: {

@@ -19,6 +19,7 @@ export const areas = {
   statistics: 'functions/handlers/statistics/index.ts',
   openapi: 'functions/handlers/openapi/index.ts',
   callbacks: 'functions/handlers/callbacks/index.ts',
+  roundPreview: 'functions/handlers/round-preview/index.ts',
 } as const;
 
 export type Area = keyof typeof areas;
@@ -56,6 +57,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('POST', '/projects/{projectId}/members', 'projects'),
   r('PUT', '/projects/{projectId}/settings', 'projects'),
   r('POST', '/projects/{projectId}/settings/approve', 'projects'),
+  r('PUT', '/projects/{projectId}/link-domains', 'projects'),
   r('GET', '/projects/{projectId}/audit', 'projects'),
   r('GET', '/projects/{projectId}/audit/verify', 'projects'),
   r('GET', '/projects/{projectId}/checklist', 'projects'),
@@ -116,6 +118,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     callback: true,
     public: 'PUT /api/PersonvernInnstilling is the privacy component\'s change callback: no user token; the handler checks the service\'s Basic credentials in constant time.',
   },
+  r('GET', '/projects/{projectId}/rounds/{roundId}/preview', 'roundPreview'),
 ];
 
 export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;

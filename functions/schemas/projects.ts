@@ -70,6 +70,8 @@ export const addMemberBody = z.strictObject({
     .refine((s) => !/^\d{6}[\s-]?\d{5}$/.test(s), 'must be a researcher identity, not a national ID'),
 });
 export const minorsPolicy = z.enum(MINORS_POLICIES);
+/** Replaces the allowed link domains; after approval this needs a new approval. */
+export const linkDomainsBody = z.strictObject({ allowedLinkDomains: z.array(domain).max(50) });
 
 export const settingsBody = z.strictObject({
   frequencyCap: z.number().int().min(1).max(100).optional(),

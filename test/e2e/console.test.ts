@@ -212,9 +212,9 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     await page.getByRole('link', { name: state.title }).click();
     await page.getByRole('heading', { level: 1, name: `Kontroll: ${state.title}` }).waitFor();
     await page.getByText('Invitasjon (v2)').waitFor();
-    // Approving with an unticked checklist is refused by the platform, and the console says why.
-    await page.getByRole('button', { name: 'Godkjenn prosjektet' }).click();
-    await page.getByRole('alert').filter({ hasText: 'CHECKLIST_INCOMPLETE' }).waitFor();
+    // The checklist is mandatory: approve stays disabled until every item is answered.
+    await expect.poll(() => page.getByRole('button', { name: 'Godkjenn prosjektet' }).isDisabled()).toBe(true);
+    await page.getByText('Godkjenn blir tilgjengelig når hvert punkt er krysset av eller har en merknad.').waitFor();
     const boxes = page.getByRole('group', { name: 'Sjekkliste' }).getByRole('checkbox');
     expect(await boxes.count()).toBeGreaterThanOrEqual(5);
     for (const box of await boxes.all()) await box.check();

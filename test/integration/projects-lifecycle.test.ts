@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 import { startLinkTargets, type LinkTargets } from './letters/link-targets.js';
+import { completeChecklist } from './checklist.js';
 
 let p: TestPlatform;
 let t: LinkTargets;
@@ -76,7 +77,7 @@ describe('a project through its whole lifecycle, with each refusal', () => {
   });
 
   it('refuses approval while the check fails, with the findings as details', async () => {
-    const res = await p.as(su).post(`/projects/${projectId}/approve`, { comment: 'ser bra ut' });
+    const res = await p.as(su).post(`/projects/${projectId}/approve`, { comment: 'ser bra ut', checklist: await completeChecklist(p.as(su), projectId) });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('QUALITY_CHECK_FAILED');
     expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'BROKEN_LINK', letterId, version: 1 })]));
@@ -97,12 +98,19 @@ describe('a project through its whole lifecycle, with each refusal', () => {
     expect(res.body.error.code).toBe('FOUR_EYES');
   });
 
-  it('refuses an unknown checklist item and a checklist item answered "no"', async () => {
+  it('refuses an unknown checklist item, an item answered "no", and a missing or partial checklist', async () => {
     const unknown = await p.as(su).post(`/projects/${projectId}/approve`, { checklist: { 'looks-nice': true } });
     expect(unknown.status).toBe(400);
     const no = await p.as(su).post(`/projects/${projectId}/approve`, { checklist: { 'voluntary-participation': false } });
     expect(no.status).toBe(409);
     expect(no.body.error.code).toBe('CHECKLIST_INCOMPLETE');
+    const none = await p.as(su).post(`/projects/${projectId}/approve`, { comment: 'ser bra ut' });
+    expect(none.status).toBe(409);
+    expect(none.body.error.code).toBe('CHECKLIST_INCOMPLETE');
+    const partial = await p.as(su).post(`/projects/${projectId}/approve`, { checklist: { 'sender-identified': true, 'purpose-stated': '  ' } });
+    expect(partial.status).toBe(409);
+    expect(partial.body.error).toMatchObject({ code: 'CHECKLIST_INCOMPLETE', details: { items: expect.arrayContaining(['purpose-stated', 'how-to-withdraw']) } });
+    expect((await p.as(su).get(`/projects/${projectId}`)).body.status).toBe('in_review');
   });
 
   it('approves once the link is mended: the project and the current version of its letter, bound to its hash', async () => {

@@ -74,6 +74,7 @@ export const ProjectScreen = ({ session, projectId }: { session: Session; projec
       ) : null}
       <Notice>{notice}</Notice>
       <ErrorBox error={error} />
+      {p && researcher ? <LinkDomainsForm projectId={projectId} current={p.allowedLinkDomains ?? []} approved={p.status === 'approved'} onSaved={project.reload} /> : null}
 
       <LettersSection projectId={projectId} letters={letters.data} error={letters.error} canEdit={researcher} />
       {researcher ? <FormTasksSection projectId={projectId} /> : null}
@@ -548,5 +549,47 @@ const AuditSection = ({ projectId }: { projectId: string }) => {
         ) : null}
       </details>
     </section>
+  );
+};
+
+/**
+ * The project's allowed link domains. The platform judges them with the public suffix list (400
+ * for `com`, `no`, `co.uk`, …) and sends an approved project back to review when they change.
+ */
+const LinkDomainsForm = ({ projectId, current, approved, onSaved }: { projectId: string; current: readonly string[]; approved: boolean; onSaved: () => void }) => {
+  const [value, setValue] = useState(current.join(', '));
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      class="card"
+      aria-labelledby="domains-h"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(undefined);
+        setNotice(undefined);
+        try {
+          const allowedLinkDomains = value.split(/[\s,]+/).map((d) => d.trim()).filter(Boolean);
+          const res = await api.put<{ approvalReset?: boolean }>(`${projectPath(projectId)}/link-domains`, { allowedLinkDomains });
+          setNotice(res.approvalReset ? t('domainsSavedReview') : t('domainsSaved'));
+          onSaved();
+        } catch (err) {
+          setError(err);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <h2 id="domains-h">{t('allowedDomains')}</h2>
+      {approved ? <p class="hint">{t('domainsChangeNeedsApproval')}</p> : null}
+      <Field label={t('domainsLabel')}>{(fp) => <input {...fp} value={value} onInput={(e) => setValue(e.currentTarget.value)} />}</Field>
+      <ErrorBox error={error} />
+      <Notice>{notice}</Notice>
+      <button type="submit" disabled={busy}>
+        {t('save')}
+      </button>
+    </form>
   );
 };

@@ -6,11 +6,13 @@ import { t, tk } from '../i18n';
 import type { Session } from '../session';
 import { ActionDialog, ErrorBox, Field, Link, Notice, PageTitle, StatusBadge, useAsync } from '../ui';
 import { ProjectTable } from './projects';
-import { FindingList, PreflightReport } from './round';
+import { FindingList, PreflightReport, RoundPreview } from './round';
 
 interface ChecklistItem {
   id: string;
   label: string;
+  /** The platform says a tick does not answer this item: a note (the reason) is needed. */
+  noteRequired?: boolean;
 }
 // Used when the platform does not serve GET /projects/{id}/checklist.
 const DEFAULT_CHECKLIST: ChecklistItem[] = ['sender-identified', 'purpose-stated', 'voluntary-participation', 'how-to-withdraw', 'contact-person', 'both-norwegian-standards', 'links-checked'].map((id) => ({ id, label: id }));
@@ -85,6 +87,7 @@ const HeldRound = ({ project, round, onDone }: { project: Project; round: Round;
       <p>{t('heldExplain')}</p>
       {round.preflight ? <PreflightReport preflight={round.preflight} /> : null}
       <FindingList findings={round.findings ?? []} />
+      <RoundPreview projectId={project.projectId} roundId={round.roundId} count={3} />
       <Notice>{notice}</Notice>
       <button type="button" class="primary" onClick={() => setOpen(true)}>
         {t('override')}
@@ -215,8 +218,15 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
   const project = useAsync((s) => getProject(projectId, s), [projectId]);
   const letters = useAsync((s) => listLetters(projectId, s), [projectId]);
   const items = useAsync((s) => loadChecklist(projectId, s), [projectId]);
+  const rounds = useAsync((s) => listRounds(projectId, s), [projectId]);
   const [checklist, setChecklist] = useState<Record<string, boolean>>({});
-  const [note, setNote] = useState('');
+  const [notes, setNotes] = useState<Record<string, string>>({});
+  const noteOf = (id: string) => (notes[id] ?? '').trim();
+  // Every item ticked or with a note; an item that needs a reason takes only a note.
+  const answerOf = (item: ChecklistItem): true | string | undefined =>
+    item.noteRequired ? noteOf(item.id) || undefined : checklist[item.id] ? true : noteOf(item.id) || undefined;
+  const checklistItems = items.data ?? [];
+  const complete = checklistItems.length > 0 && checklistItems.every((i) => answerOf(i) !== undefined);
   const [comment, setComment] = useState('');
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
@@ -230,10 +240,10 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
     }
     setBusy(true);
     try {
-      // Every item is answered: ticked is true, a note stands in for the nynorsk item, else false
-      // (which the platform refuses with CHECKLIST_INCOMPLETE, shown to the superuser).
+      // Approve is only enabled with every item answered; the platform checks the same
+      // (CHECKLIST_INCOMPLETE) and its refusal is shown if the two ever disagree.
       const answers: Record<string, boolean | string> = {};
-      for (const item of items.data ?? DEFAULT_CHECKLIST) answers[item.id] = checklist[item.id] ? true : item.id === NOTE_ITEM && note.trim() ? note.trim() : false;
+      for (const item of items.data ?? DEFAULT_CHECKLIST) answers[item.id] = answerOf(item) ?? false;
       const body = what === 'approve' ? { ...(comment.trim() ? { comment: comment.trim() } : {}), checklist: answers } : { comment: comment.trim() };
       await api.post(`${projectPath(projectId)}/${what}`, body);
       setNotice(what === 'approve' ? t('approved') : t('rejected'));
@@ -289,6 +299,20 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
           ) : null}
         </div>
       ))}
+      <section class="card" aria-labelledby="review-preview-h">
+        <h2 id="review-preview-h">{t('roundPreviewTitle')}</h2>
+        {rounds.data && rounds.data.filter((r) => r.status === 'ready' || r.status === 'held').length === 0 ? <p class="hint">{t('previewNoRounds')}</p> : null}
+        {rounds.data
+          ?.filter((r) => r.status === 'ready' || r.status === 'held')
+          .map((r) => (
+            <div key={r.roundId}>
+              <p>
+                <Link to={`/projects/${seg(projectId)}/rounds/${seg(r.roundId)}`}>{r.roundId}</Link> <StatusBadge status={r.status} prefix="rstatus_" />
+              </p>
+              <RoundPreview projectId={projectId} roundId={r.roundId} count={3} />
+            </div>
+          ))}
+      </section>
       <form
         class="card"
         onSubmit={(e) => {
@@ -298,23 +322,36 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
       >
         <fieldset>
           <legend>{t('checklistTitle')}</legend>
-          {(items.data ?? []).map((item) => (
+          {checklistItems.map((item) => (
             <div key={item.id}>
-              <div class="field check">
-                <input id={`ck-${item.id}`} type="checkbox" checked={!!checklist[item.id]} onChange={(e) => setChecklist((c) => ({ ...c, [item.id]: e.currentTarget.checked }))} />
-                <label for={`ck-${item.id}`}>{tk(`ck_${item.id}`, item.label)}</label>
-              </div>
-              {item.id === NOTE_ITEM && !checklist[item.id] ? (
-                <Field label={t('checklistNote')}>{(p) => <input {...p} value={note} onInput={(e) => setNote(e.currentTarget.value)} />}</Field>
+              {item.noteRequired ? (
+                <p class="warning-box">
+                  {tk(`ck_${item.id}`, item.label)}: {t('checklistReasonRequired')}
+                </p>
+              ) : (
+                <div class="field check">
+                  <input id={`ck-${item.id}`} type="checkbox" checked={!!checklist[item.id]} onChange={(e) => setChecklist((c) => ({ ...c, [item.id]: e.currentTarget.checked }))} />
+                  <label for={`ck-${item.id}`}>{tk(`ck_${item.id}`, item.label)}</label>
+                </div>
+              )}
+              {item.noteRequired || !checklist[item.id] ? (
+                <Field label={item.noteRequired || item.id === NOTE_ITEM ? t('checklistNote') : `${tk(`ck_${item.id}`, item.label)} – ${t('checklistItemNote')}`}>
+                  {(p) => <input {...p} required={item.noteRequired} value={notes[item.id] ?? ''} onInput={(e) => { const v = e.currentTarget.value; setNotes((n) => ({ ...n, [item.id]: v })); }} />}
+                </Field>
               ) : null}
             </div>
           ))}
         </fieldset>
         <Field label={t('comment')}>{(p) => <textarea {...p} rows={3} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />}</Field>
+        {complete ? null : (
+          <p class="hint" id="ck-incomplete">
+            {t('checklistIncompleteHint')}
+          </p>
+        )}
         <ErrorBox error={error} labels={Object.fromEntries((items.data ?? DEFAULT_CHECKLIST).map((i) => [i.id, i.label]))} />
         <Notice>{notice}</Notice>
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy}>
+          <button type="submit" class="primary" disabled={busy || !complete} aria-describedby={complete ? undefined : 'ck-incomplete'}>
             {t('approve')}
           </button>
           <button type="button" disabled={busy} onClick={() => void decide('reject')}>

@@ -193,6 +193,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             </section>
           ) : null}
           {r.status === 'held' ? <p class="warning-box">{t('heldExplain')}</p> : null}
+          {r.status === 'ready' || r.status === 'held' ? <RoundPreview projectId={projectId} roundId={roundId} count={5} /> : null}
           {r.counts ? (
             <section aria-labelledby="prog-h">
               <h2 id="prog-h">{t('progress')}</h2>
@@ -245,6 +246,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             onConfirm={() => void act('release', undefined, t('released'))}
           >
             {r.preflight && version ? <ConfirmationText letter={letter.data} title={title} version={version} preflight={r.preflight} /> : null}
+            <RoundPreview projectId={projectId} roundId={roundId} count={3} />
           </ActionDialog>
           <ActionDialog
             open={dialog === 'override'}
@@ -290,5 +292,57 @@ const ConfirmationText = ({ title, version, preflight }: { letter?: Letter; titl
         </p>
       ) : null}
     </>
+  );
+};
+
+export interface PreviewItem {
+  row: number;
+  language: 'nb' | 'nn' | 'en';
+  channel?: string;
+  channelBasis?: 'registry' | 'assumed-digitally-active-adult';
+  subject: string;
+  body: string;
+  problem?: { code: 'MISSING_FIELD'; field: string } | { code: 'SEND_CHECK'; reason: string };
+}
+
+/**
+ * The letter exactly as sample recipients of the round's list will read it (GET …/preview): shown
+ * before a researcher releases and while a superuser reviews, the way Notify shows the first rows
+ * of a CSV rendered. Plain text, as the inbox shows it: nothing in it is interpreted as markup.
+ */
+export const RoundPreview = ({ projectId, roundId, count = 3 }: { projectId: string; roundId: string; count?: number }) => {
+  const preview = useAsync((s) => api.get<{ items: PreviewItem[] }>(`${projectPath(projectId)}/rounds/${seg(roundId)}/preview?count=${count}`, s), [projectId, roundId, count]);
+  const items = preview.data?.items;
+  return (
+    <section class="round-preview" aria-labelledby={`rp-${roundId}`} data-testid="round-preview">
+      <h3 id={`rp-${roundId}`} class="preview-h">
+        {t('roundPreviewTitle')}
+      </h3>
+      <p class="hint">{t('roundPreviewExplain')}</p>
+      <ErrorBox error={preview.error} />
+      {preview.loading && !items ? <p>{t('loading')}</p> : null}
+      {items && items.length === 0 ? <p>{t('previewEmpty')}</p> : null}
+      {items?.map((item) => (
+        <article key={item.row} class="preview" lang={item.language} aria-label={t('previewRow', { row: item.row })}>
+          <p class="hint">
+            {t('previewRow', { row: item.row })} · {t(`lang_${item.language}`)} ·{' '}
+            {item.channel ? (
+              <>
+                {tk(`channel_${item.channel}`, item.channel)} ({item.channelBasis === 'registry' ? t('previewChannelRegistry') : t('previewChannelAssumed')})
+              </>
+            ) : (
+              t('previewNoChannel')
+            )}
+          </p>
+          {item.problem ? (
+            <p class="warning-box">
+              {item.problem.code === 'MISSING_FIELD' ? t('previewMissingField', { field: item.problem.field }) : t('previewSendCheck', { reason: item.problem.reason })}
+            </p>
+          ) : null}
+          <p class="preview-subject">{item.subject}</p>
+          <p class="preview-body">{item.body}</p>
+        </article>
+      ))}
+    </section>
   );
 };

@@ -1,6 +1,7 @@
 import { redactText } from '../../shared/redact.js';
 import { isNationalId } from '../lists/nin.js';
 import type { Project } from '../projects/project.js';
+import { hostTokensIn } from '../shared/text-scan.js';
 import { BODY_MAX, SUBJECT_MAX, linksIn, placeholdersIn } from './content.js';
 import type { FormTask } from './form-task.js';
 import { LANGUAGES, type Finding, type Language, type LetterVersion } from './letter.js';
@@ -12,7 +13,9 @@ import type { LinkProber, ProbeResult } from './ports.js';
  *
  * Link finding codes, all severity error unless noted: MALFORMED_LINK, LINK_NOT_HTTPS,
  * LINK_DOMAIN_NOT_ALLOWED, PERSONAL_DATA_IN_LINK, BROKEN_LINK, LINK_SHORTENER (warning),
- * LINK_NOT_CHECKED (warning: a link built from a placeholder cannot be probed before sending).
+ * PLACEHOLDER_IN_LINK (no part of a link may come from list data: such a link differs per
+ * recipient, so it can be neither probed nor approved, and a column of IDs would end up in a third
+ * party's access logs).
  */
 export const LINK_FINDING_CODES = [
   'MALFORMED_LINK',
@@ -21,7 +24,7 @@ export const LINK_FINDING_CODES = [
   'PERSONAL_DATA_IN_LINK',
   'BROKEN_LINK',
   'LINK_SHORTENER',
-  'LINK_NOT_CHECKED',
+  'PLACEHOLDER_IN_LINK',
 ] as const;
 
 export const isLinkFinding = (f: Finding): boolean => (LINK_FINDING_CODES as readonly string[]).includes(f.code);
@@ -121,11 +124,10 @@ export const checkLinkStatic = (occ: LinkOccurrence, allowedDomains: readonly st
     findings.push(err('PERSONAL_DATA_IN_LINK', 'The link contains a national ID'));
   }
   if (SHORTENERS.has(host)) findings.push(warn('LINK_SHORTENER', 'Link shorteners hide where a link goes; link to the page itself'));
-  if (findings.some((f) => f.severity === 'error')) return { findings };
   if (placeholders.length > 0) {
-    findings.push(warn('LINK_NOT_CHECKED', 'A link built from placeholders differs per recipient and cannot be probed in advance'));
-    return { findings };
+    findings.push(err('PLACEHOLDER_IN_LINK', 'No part of a link may come from the recipient list: such a link cannot be checked or approved'));
   }
+  if (findings.some((f) => f.severity === 'error')) return { findings };
   return { findings, probe: occ.link };
 };
 
@@ -149,11 +151,32 @@ const probeFinding = (occ: LinkOccurrence, result: ProbeResult): Finding | undef
   };
 };
 
+/**
+ * A web address written without a scheme (`{{ward}}.example.no/x`) is not a link to linksIn, but
+ * a reader or a linkifier follows it all the same: filled two ways, the host names differ exactly
+ * when a placeholder is part of one.
+ */
+const placeholderMakesHost = (text: string): boolean => {
+  if (!text.includes('{{')) return false;
+  const fill = (v: string) => text.replace(/\{\{[^{}]*\}\}/g, v);
+  const a = hostTokensIn(fill('x'));
+  const b = hostTokensIn(fill('y'));
+  return a.length !== b.length || a.some((h, i) => h !== b[i]);
+};
+
 export interface CheckDeps {
   readonly prober: LinkProber;
   /** When given, the external form a form-task letter carries is checked as one of its links. */
   readonly formTasks?: { getFormTask(projectId: string, formTaskId: string): Promise<FormTask | undefined> };
 }
+
+/** The external form a form-task letter carries (its URL is one of the letter's links), or 'missing'. */
+export const externalFormLink = async (deps: Pick<CheckDeps, 'formTasks'>, version: Pick<LetterVersion, 'projectId' | 'kind' | 'formTaskId'>): Promise<string | 'missing' | undefined> => {
+  if (version.kind !== 'form-task' || !version.formTaskId || !deps.formTasks) return undefined;
+  const task = await deps.formTasks.getFormTask(version.projectId, version.formTaskId);
+  if (!task) return 'missing';
+  return task.form.type === 'external' ? task.form.url : undefined;
+};
 
 /**
  * All findings for a version. `live: true` probes every link now (check endpoint, approval,
@@ -200,13 +223,19 @@ export const checkLetterVersion = async (
       });
     }
     for (const link of [...linksIn(c.subject), ...linksIn(c.body)]) links.push({ link, language });
+    if (placeholderMakesHost(c.subject) || placeholderMakesHost(c.body)) {
+      findings.push({
+        code: 'PLACEHOLDER_IN_LINK',
+        severity: 'error',
+        language,
+        message: 'A placeholder is part of a web address (such as {{x}}.example.no): no part of an address may come from the recipient list',
+      });
+    }
   }
 
-  if (version.kind === 'form-task' && version.formTaskId && deps.formTasks) {
-    const task = await deps.formTasks.getFormTask(version.projectId, version.formTaskId);
-    if (!task) findings.push({ code: 'FORM_TASK_MISSING', severity: 'error', message: 'The form task this letter carries does not exist' });
-    else if (task.form.type === 'external') links.push({ link: task.form.url });
-  }
+  const form = await externalFormLink(deps, version);
+  if (form === 'missing') findings.push({ code: 'FORM_TASK_MISSING', severity: 'error', message: 'The form task this letter carries does not exist' });
+  else if (form) links.push({ link: form });
 
   const toProbe = new Map<string, LinkOccurrence[]>();
   for (const occ of links) {

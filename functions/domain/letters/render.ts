@@ -72,6 +72,13 @@ const GUARDIAN_FOOTER: Record<Language, string> = {
   en: 'You receive this letter because you have parental responsibility for the child it concerns. Taking part is voluntary for the child.',
 };
 
+/** The standard footer in one language, as the renderer appends it (the send-time check reads it too). */
+export const footerText = (language: Language, footer: FooterInfo): string =>
+  FOOTERS[language]({ organization: clean(footer.organization), projectTitle: clean(footer.projectTitle), contact: clean(footer.contact) });
+
+/** The platform's line pointing to the form (without a link: where to find an internal form). */
+export const taskLine = (language: Language, link?: string): string => TASK_LINE[language](link);
+
 const TASK_LINE: Record<Language, (link: string | undefined) => string> = {
   nb: (l) => (l ? `Svar på skjemaet her: ${l}` : 'Du finner skjemaet under Oppgaver på helsenorge.no.'),
   nn: (l) => (l ? `Svar på skjemaet her: ${l}` : 'Du finn skjemaet under Oppgåver på helsenorge.no.'),
@@ -117,7 +124,7 @@ export const renderLetter = (
   let body = clean(fill(content.body, false)).trimEnd();
   const usesTaskLink = /\{\{\s*taskLink\s*\}\}/.test(content.body);
   if (version.kind === 'form-task' && !usesTaskLink) body += `\n\n${TASK_LINE[lang](opts.taskLink)}`;
-  const f = FOOTERS[lang]({ organization: clean(footer.organization), projectTitle: clean(footer.projectTitle), contact: clean(footer.contact) });
+  const f = footerText(lang, footer);
   if (opts.onBehalfOfMinor) {
     return { language: lang, subject, body: `${GUARDIAN_INTRO[lang]}\n\n${body}\n\n--\n${f}\n${GUARDIAN_FOOTER[lang]}`, format: 'text/plain', onBehalfOfMinor: true };
   }

@@ -3,6 +3,7 @@ import { LANGUAGES, type Language } from '../letters/letter.js';
 import { DomainError, ValidationError } from '../../shared/errors.js';
 import type { CsvTable } from './csv.js';
 import { validateNin, type CheckDigitRule, type NinErrorCode } from './nin.js';
+import { checkFieldValue } from './field-value.js';
 
 /** One accepted recipient: the ID, an optional language, and the values of placeholder columns. */
 export interface Recipient {
@@ -18,6 +19,7 @@ export type RowErrorCode =
   | 'FIELD_TOO_LONG'
   | 'UNSAFE_FIELD_VALUE'
   | 'LINK_IN_FIELD'
+  | 'NATIONAL_ID_IN_FIELD'
   | 'INVALID_FIELD';
 
 /** A rejected row: its 1-based position among the data rows (header excluded); never its content. */
@@ -105,8 +107,9 @@ const MESSAGES: Record<Exclude<RowErrorCode, NinErrorCode>, string> = {
   UNKNOWN_LANGUAGE: `language must be one of ${LANGUAGES.join(', ')} or empty`,
   WRONG_COLUMN_COUNT: 'the row has more cells than the header has columns',
   FIELD_TOO_LONG: `a field is longer than ${LIST_LIMITS.maxFieldLength} characters`,
-  UNSAFE_FIELD_VALUE: 'a field starts with a formula character (=, +, -, @) or contains control characters',
-  LINK_IN_FIELD: 'a field contains a link; links belong in the approved letter text, not in list fields',
+  UNSAFE_FIELD_VALUE: 'a field starts with a formula character (=, +, -, @), or contains markup or control or invisible characters',
+  LINK_IN_FIELD: 'a field contains a link or a web address; links belong in the approved letter text, not in list fields',
+  NATIONAL_ID_IN_FIELD: 'a field contains a national ID or D-number; list fields are printed in the letter, IDs must never be',
   INVALID_FIELD: 'fields must be text, numbers or booleans',
 };
 
@@ -120,20 +123,9 @@ export const normaliseNinCell = (raw: string): string => {
   return /^\d{10}$/.test(compact) ? `0${compact}` : compact;
 };
 
-/**
- * Spreadsheet formula prefixes and control characters. A leading + or - is fine when a digit or a
- * space follows (phone numbers, negative numbers); anything else could run as a formula when the
- * data is opened in a spreadsheet again.
- */
-const UNSAFE_START = /^(=|@|[+-](?=[^\d\s])|[\t\r])/;
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-const LINK = /(https?:\/\/|www\.|[a-z0-9-]+\.(no|com|org|net|io|ly|me)\b\/?)/i;
-
 const checkField = (value: string): RowErrorCode | undefined => {
   if (value.length > LIST_LIMITS.maxFieldLength) return 'FIELD_TOO_LONG';
-  if (UNSAFE_START.test(value) || CONTROL.test(value)) return 'UNSAFE_FIELD_VALUE';
-  if (LINK.test(value)) return 'LINK_IN_FIELD';
-  return undefined;
+  return checkFieldValue(value);
 };
 
 const parseLanguage = (raw: string | undefined): Language | undefined | 'invalid' => {

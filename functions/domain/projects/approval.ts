@@ -6,7 +6,7 @@ import type { Approval, Finding, LetterVersion } from '../letters/letter.js';
 import type { LetterDeps } from '../letters/use-cases.js';
 import { auditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
-import { validateChecklist, type ChecklistAnswers } from './checklist.js';
+import { requireCompleteChecklist, validateChecklist, type ChecklistAnswers } from './checklist.js';
 import { updateProject } from './lifecycle.js';
 import { requireMinorsFourEyes, withMinorsApprovedBy } from './minors-policy.js';
 import { approve, FourEyesError, requireInReview, type Project } from './project.js';
@@ -55,7 +55,7 @@ export const approveProject = async (deps: LetterDeps, principal: Principal, pro
   );
   requireFourEyes(project, principal, versions);
   requireMinorsFourEyes(project, principal.sub);
-  const checklist = validateChecklist(project.purpose, input.checklist);
+  const checklist = requireCompleteChecklist(project.purpose, input.checklist, { nynorskMissing: versions.some((v) => !v.content.nn) });
   await requireCleanCheck(deps, project, versions);
 
   const approval = approvalOf(principal, input, checklist);

@@ -13,7 +13,8 @@ const PURPOSE = item('purpose-stated', 'The purpose of the contact is stated');
 const VOLUNTARY = item('voluntary-participation', 'It is clear that participation is voluntary');
 const WITHDRAW = item('how-to-withdraw', 'It says how to withdraw or reserve against research contact');
 const CONTACT = item('contact-person', 'A contact person is given');
-const NORWEGIAN = item('both-norwegian-standards', 'Both bokmål and nynorsk are present, or a reason is given');
+export const LANGUAGE_ITEM_ID = 'both-norwegian-standards';
+const NORWEGIAN = item(LANGUAGE_ITEM_ID, 'Both bokmål and nynorsk are present, or a reason is given');
 const LINKS = item('links-checked', 'Every link was checked and leads where it should');
 
 /**
@@ -30,20 +31,48 @@ export const CHECKLISTS: Readonly<Record<Purpose, readonly ChecklistItem[]>> = {
 export type ChecklistAnswers = Readonly<Record<string, boolean | string>>;
 
 export class ChecklistIncompleteError extends ConflictError {
-  constructor(items: readonly string[]) {
-    super('CHECKLIST_INCOMPLETE', 'The checklist has items answered "no"; the project cannot be approved like this', { items });
+  constructor(items: readonly string[], message = 'The checklist has items answered "no" or not at all; the project cannot be approved like this') {
+    super('CHECKLIST_INCOMPLETE', message, { items });
   }
 }
 
-/** Unknown items are a 400; an item answered `false` refuses the approval. */
-export const validateChecklist = (purpose: Purpose, answers: ChecklistAnswers | undefined): ChecklistAnswers | undefined => {
-  if (answers === undefined) return undefined;
+const rejectUnknown = (purpose: Purpose, answers: ChecklistAnswers): void => {
   const known = new Set(CHECKLISTS[purpose].map((i) => i.id));
   const unknown = Object.keys(answers).filter((k) => !known.has(k));
   if (unknown.length > 0) {
     throw new ValidationError('The checklist has items this purpose does not have', unknown.map((k) => ({ field: `checklist.${k}`, message: 'unknown item' })));
   }
-  const no = Object.entries(answers).filter(([, v]) => v === false || (typeof v === 'string' && v.trim() === '')).map(([k]) => k);
+};
+
+const answered = (v: boolean | string | undefined): boolean => v === true || (typeof v === 'string' && v.trim() !== '');
+
+/**
+ * A letter version's own approval may carry checklist answers: unknown items are a 400 and an
+ * item answered "no" refuses it, but the checklist binds at the project's approval.
+ */
+export const validateChecklist = (purpose: Purpose, answers: ChecklistAnswers | undefined): ChecklistAnswers | undefined => {
+  if (answers === undefined) return undefined;
+  rejectUnknown(purpose, answers);
+  const no = Object.entries(answers).filter(([, v]) => !answered(v)).map(([k]) => k);
   if (no.length > 0) throw new ChecklistIncompleteError(no);
   return answers;
+};
+
+/**
+ * The project's approval needs the whole checklist: every item answered `true` or with a note.
+ * When a letter has no nynorsk version, `true` does not answer the language item: the superuser
+ * must write why (the language act expects both written standards).
+ */
+export const requireCompleteChecklist = (purpose: Purpose, answers: ChecklistAnswers | undefined, opts: { nynorskMissing: boolean }): ChecklistAnswers => {
+  const given = answers ?? {};
+  rejectUnknown(purpose, given);
+  const missing = CHECKLISTS[purpose].filter((i) => !answered(given[i.id])).map((i) => i.id);
+  if (missing.length > 0) throw new ChecklistIncompleteError(missing);
+  if (opts.nynorskMissing && typeof given[LANGUAGE_ITEM_ID] !== 'string') {
+    throw new ChecklistIncompleteError(
+      [LANGUAGE_ITEM_ID],
+      'A letter has no nynorsk version: answer the language item with the reason instead of a tick',
+    );
+  }
+  return given;
 };

@@ -4,7 +4,8 @@ import { auditEvent, verifyChain, type ChainedAuditEvent, type ChainVerification
 import { nowIso } from '../shared/ids.js';
 import { approvedMinorsPolicy, minorsPolicyOf, minorsPolicyPending, withMinorsPolicy } from './minors-policy.js';
 import { pause, reject, resume, submit, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings } from './project.js';
-import { auditScope, loadProject, type ProjectDeps } from './use-cases.js';
+import { auditScope, loadProject, validLinkDomains, type ProjectDeps } from './use-cases.js';
+import { sameDomains } from './link-domains.js';
 
 /**
  * Reads, changes and writes a project conditionally on the revision it read, retrying when
@@ -129,4 +130,38 @@ export const verifyProjectAudit = async (deps: ProjectDeps, principal: Principal
   const scope = auditScope(projectId);
   const [events, head] = await Promise.all([deps.audit.list(scope), deps.audit.head(scope)]);
   return verifyChain(scope, events, head);
+};
+
+/**
+ * A researcher changes the allowed link domains. The approval was given for letters judged against
+ * the old domains, so an approved project goes back to review (submitted by whoever changed them,
+ * so that person cannot approve it): release then refuses with PROJECT_NOT_APPROVED until a
+ * superuser approves again, re-checking every link against the new domains. A paused project keeps
+ * its pause and returns to review when resumed. Unchanged domains change nothing.
+ */
+export const changeLinkDomains = async (
+  deps: ProjectDeps,
+  principal: Principal,
+  projectId: string,
+  domains: readonly string[],
+): Promise<{ project: Project; approvalReset: boolean }> => {
+  const allowedLinkDomains = validLinkDomains(deps, domains);
+  let approvalReset = false;
+  const { before, after } = await updateProject(deps, principal, projectId, 'edit', (p, now) => {
+    if (sameDomains(p.allowedLinkDomains, allowedLinkDomains)) return p;
+    const back = { status: 'in_review' as const, submittedBy: principal.sub, submittedAt: now };
+    approvalReset = p.status === 'approved' || (p.status === 'paused' && p.statusBeforePause === 'approved');
+    if (p.status === 'approved') return { ...p, ...back, allowedLinkDomains, updatedAt: now };
+    if (p.status === 'paused' && p.statusBeforePause === 'approved') {
+      return { ...p, statusBeforePause: 'in_review', submittedBy: principal.sub, submittedAt: now, allowedLinkDomains, updatedAt: now };
+    }
+    return { ...p, allowedLinkDomains, updatedAt: now };
+  });
+  if (before !== after) {
+    await deps.audit.append(
+      auditScope(projectId),
+      auditEvent(principal, 'project.link_domains_changed', { from: before.allowedLinkDomains, to: after.allowedLinkDomains, approvalReset }),
+    );
+  }
+  return { project: after, approvalReset };
 };

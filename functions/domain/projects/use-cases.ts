@@ -4,16 +4,25 @@ import { newId, nowIso } from '../shared/ids.js';
 import type { ProjectRepository } from './ports.js';
 import { newProject, requireAccess, type Access, type NewProjectInput, type Project } from './project.js';
 import { NotFoundError } from '../../shared/errors.js';
+import type { LinkProber } from '../letters/ports.js';
+import { requireRegistrableDomains } from './link-domains.js';
 
 export interface ProjectDeps {
   readonly projects: ProjectRepository;
   readonly audit: AuditLog;
+  /** Says which development hosts the local runtime may link to (none when deployed). */
+  readonly prober?: Pick<LinkProber, 'allowsPlainHttp'>;
 }
+
+/** The link-domain rule for this runtime: registrable domains, plus the local development hosts. */
+export const validLinkDomains = (deps: Pick<ProjectDeps, 'prober'>, domains: readonly string[]): string[] =>
+  requireRegistrableDomains(domains, (h) => deps.prober?.allowsPlainHttp?.(h) ?? false);
 
 export const auditScope = (projectId: string): string => `project:${projectId}`;
 
 export const createProject = async (deps: ProjectDeps, principal: Principal, input: NewProjectInput): Promise<Project> => {
-  const project = newProject(newId('prj'), input, principal, nowIso());
+  const allowedLinkDomains = validLinkDomains(deps, input.allowedLinkDomains ?? []);
+  const project = newProject(newId('prj'), { ...input, allowedLinkDomains }, principal, nowIso());
   await deps.projects.createProject(project, principal.sub);
   await deps.audit.append(
     auditScope(project.projectId),

@@ -1,8 +1,9 @@
 import { AGE_OF_CONSENT, type MinorSkipReason, type MinorsPolicy, type Route } from '../citizens/minors.js';
 import type { ContactRecord } from '../dispatch/ports.js';
-import type { LetterContentByLanguage } from '../letters/letter.js';
+import { LANGUAGES, type Language, type LetterContentByLanguage } from '../letters/letter.js';
+import { readingLanguage } from '../letters/render.js';
 import { letterSimilarity, NEAR_DUPLICATE_THRESHOLD } from './similarity.js';
-import type { DuplicateRoundFinding, Preflight, SkipReason } from './round.js';
+import type { DuplicateRoundFinding, OtherRoundFinding, Preflight, SkipReason } from './round.js';
 
 const DAY_MS = 86_400_000;
 /** Changed or near-identical letters within this window hold a round. */
@@ -297,4 +298,32 @@ export const tallyPreflightWithMinors = (
     }
   }
   return { ...p, minors: m };
+};
+
+const LANGUAGE_NAMES: Record<Language, string> = { nb: 'bokmål', nn: 'nynorsk', en: 'English' };
+
+/** The language a recipient asks for: the list's column first, else the contact register's. */
+export const wantedLanguage = (listLanguage: Language | undefined, registryLanguage: Language | undefined): Language =>
+  listLanguage ?? registryLanguage ?? 'nb';
+
+/**
+ * Pre-flight warning LANGUAGE_MISSING, one per language the letter lacks that recipients read:
+ * how many would get the letter in another language instead (nynorsk readers who would get
+ * bokmål). Pass the wanted language of each recipient who would get the letter (decision "send").
+ */
+export const languageFindings = (wanted: Iterable<Language>, content: LetterContentByLanguage): OtherRoundFinding[] => {
+  const missing = new Map<Language, number>();
+  for (const lang of wanted) if (!content[lang]) missing.set(lang, (missing.get(lang) ?? 0) + 1);
+  return LANGUAGES.filter((l) => missing.has(l)).map((language) => {
+    const instead = readingLanguage({ content }, language);
+    const recipients = missing.get(language)!;
+    return {
+      code: 'LANGUAGE_MISSING',
+      severity: 'warning',
+      message: `${recipients} recipient(s) read ${LANGUAGE_NAMES[language]}, which the letter lacks; they would get it in ${LANGUAGE_NAMES[instead]}`,
+      language,
+      recipients,
+      readInstead: instead,
+    };
+  });
 };

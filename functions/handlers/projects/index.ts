@@ -2,14 +2,15 @@ import { adapters } from '../../adapters/index.js';
 import { awaitQuiet, continueRounds } from '../../domain/dispatch/operations.js';
 import { recordPauseAck } from '../../shared/metrics.js';
 import { approveProject } from '../../domain/projects/approval.js';
-import { CHECKLISTS } from '../../domain/projects/checklist.js';
-import { addMember, approveMinorsPolicy, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
+import { CHECKLISTS, LANGUAGE_ITEM_ID } from '../../domain/projects/checklist.js';
+import { addMember, approveMinorsPolicy, changeLinkDomains, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
 import {
   addMemberBody,
   approveProjectBody,
   approveSettingsBody,
   createProjectBody,
+  linkDomainsBody,
   pauseProjectBody,
   projectView,
   rejectProjectBody,
@@ -69,6 +70,11 @@ export const routes = {
   'POST /projects/{projectId}/settings/approve': route({ roles: ['superuser'], body: approveSettingsBody }, async ({ principal, params, body }) =>
     ok(projectView(await approveMinorsPolicy(adapters(), principal, params.projectId!, body.minors))),
   ),
+  /** A change after approval sends the project back to review (`approvalReset: true`). */
+  'PUT /projects/{projectId}/link-domains': route({ roles: ['researcher'], body: linkDomainsBody }, async ({ principal, params, body }) => {
+    const { project, approvalReset } = await changeLinkDomains(adapters(), principal, params.projectId!, body.allowedLinkDomains);
+    return ok({ ...projectView(project), approvalReset });
+  }),
   'GET /projects/{projectId}/audit': route({ roles: STAFF }, async ({ principal, params }) =>
     ok({
       items: (await projectAudit(adapters(), principal, params.projectId!)).map((e) => ({
@@ -88,7 +94,14 @@ export const routes = {
   ),
   'GET /projects/{projectId}/checklist': route({ roles: STAFF }, async ({ principal, params }) => {
     const project = await loadProject(adapters(), principal, params.projectId!);
-    return ok({ purpose: project.purpose, items: CHECKLISTS[project.purpose] });
+    // The language item takes a reason, not a tick, while a letter's current version lacks nynorsk.
+    const letters = await adapters().letters.listLetters(project.projectId);
+    const versions = await Promise.all(letters.map((l) => adapters().letters.getVersion(project.projectId, l.letterId, l.latestVersion)));
+    const nynorskMissing = versions.some((v) => v !== undefined && !v.content.nn);
+    return ok({
+      purpose: project.purpose,
+      items: CHECKLISTS[project.purpose].map((i) => (i.id === LANGUAGE_ITEM_ID && nynorskMissing ? { ...i, noteRequired: true } : i)),
+    });
   }),
 };
 

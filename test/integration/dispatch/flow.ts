@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { syntheticNins } from '../../../functions/domain/lists/nin-generator.js';
 import type { ApiClient, TestPlatform } from '../../setup/platform.js';
+import { completeChecklist } from '../checklist.js';
 import type { Counts } from '../../../functions/domain/rounds/round.js';
 
 /** The people of one organisation, and a project taken through the quality gate to release-ready. */
@@ -35,7 +36,7 @@ export const approvedProject = async (p: TestPlatform, org: string, opts: { body
   });
   expect(letter.status, letter.text).toBe(201);
   expect((await researcher.post(`/projects/${projectId}/submit`)).status).toBe(200);
-  const approved = await superuser.post(`/projects/${projectId}/approve`, { comment: 'Godkjent' });
+  const approved = await superuser.post(`/projects/${projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(superuser, projectId) });
   expect(approved.status, approved.text).toBe(200);
   return { projectId, letterId: letter.body.letterId, researcher, superuser, operations: p.as(who.operations) };
 };

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
 import { approvedProject, createRound, people, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from './flow.js';
+import { completeChecklist } from '../checklist.js';
 
 let p: TestPlatform;
 beforeAll(async () => {
@@ -152,7 +153,7 @@ describe('release is refused with the first failing gate', () => {
     expect(letter.status, letter.text).toBe(201);
     await researcher.post(`/projects/${projectId}/submit`);
     linkUp = true;
-    expect((await p.as(who.superuser).post(`/projects/${projectId}/approve`, {})).status).toBe(200);
+    expect((await p.as(who.superuser).post(`/projects/${projectId}/approve`, { checklist: await completeChecklist(p.as(who.superuser), projectId) })).status).toBe(200);
     const listId = (await researcher.post(`/projects/${projectId}/recipient-lists`, { recipients: syntheticNins(3, 470_000).map((nin) => ({ nin })) })).body.listId;
     const roundId = (await researcher.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId })).body.roundId;
     linkUp = false;

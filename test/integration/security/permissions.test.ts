@@ -96,6 +96,7 @@ const TABLE: Record<string, Case> = {
   'POST /projects/{projectId}/members': { expect: edit, body: { sub: 'nina' } },
   'PUT /projects/{projectId}/settings': { expect: review, body: { frequencyCap: 3 } },
   'POST /projects/{projectId}/settings/approve': { expect: review, body: { minors: 'exclude' } },
+  'PUT /projects/{projectId}/link-domains': { expect: edit, body: { allowedLinkDomains: [] } },
   'GET /projects/{projectId}/audit': { expect: read },
   'GET /projects/{projectId}/audit/verify': { expect: read },
   'GET /projects/{projectId}/checklist': { expect: read },
@@ -143,6 +144,7 @@ const TABLE: Record<string, Case> = {
   'POST /form-callbacks/{formTaskId}': { expect: everyone, public: true, body: {} },
   'GET /operations/statistics': { expect: opsOnly },
   'GET /openapi.json': { expect: everyone, public: true },
+  'GET /projects/{projectId}/rounds/{roundId}/preview': { expect: read },
 };
 
 const pathOf = (template: string): string =>
