@@ -156,6 +156,10 @@ const build = () => {
     tasks: formTaskIssuer(formTasks, citizenTasks),
     nonResponders: (projectId, formTaskId, nins) => nonResponders({ citizenTasks }, projectId, formTaskId, nins),
     queue: dispatchQueue,
+    formTasks,
+    get hashKey() {
+      return config.citizenHashKey();
+    },
     statistics,
     clock: () => new Date(),
     settings: {

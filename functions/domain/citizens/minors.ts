@@ -200,7 +200,7 @@ export const isUnderAgeOfConsent = (nin: string, at: Date, rules: NinRules): boo
  * therefore hands the channel the same id and leaves one letter per guardian per child per round.
  */
 export const guardianDeliveryId = (childDeliveryId: string, guardianNin: string, hashKey: string): string =>
-  `${childDeliveryId}.g${citizenKey(guardianNin, hashKey).slice(0, 16)}`;
+  `${childDeliveryId}-g${citizenKey(guardianNin, hashKey).replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`;
 
 /** What a channel did with one guardian's letter (from ChannelResult). */
 export type GuardianDeliveryOutcome = 'sent' | 'transient' | 'refused' | 'failed';

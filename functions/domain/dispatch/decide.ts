@@ -23,6 +23,8 @@ export interface RecipientFacts {
   readonly awaitingAnswer?: boolean;
   /** Age in whole years at the moment of sending, when known (channel rules: portal 16+, mailbox 18+). */
   readonly age?: number;
+  /** A child reached through guardians: each guardian's channel is chosen from their own facts. */
+  readonly channelChosenLater?: boolean;
 }
 
 export interface SendPolicy {
@@ -71,6 +73,7 @@ export const decide = (r: RecipientFacts, policy: SendPolicy): Decision => {
     { contentHash: policy.contentHash, frequencyCap: policy.frequencyCap, onlyNonResponders: policy.onlyNonResponders, now: policy.now.toISOString() },
   );
   if (verdict.outcome === 'skip') return { send: false, reason: verdict.reason };
+  if (r.channelChosenLater) return { send: true, channel: 'helsenorge' };
   const choice = chooseChannel(policy.distributionRule, f!, r.age);
   return 'channel' in choice ? { send: true, channel: choice.channel } : { send: false, reason: choice.skip };
 };

@@ -7,10 +7,15 @@ import type { Project } from '../projects/project.js';
 import { DUPLICATE_WINDOW_DAYS } from '../rounds/preflight.js';
 import { isReleased, type ReleasedRound, type Round, type RoundLayout } from '../rounds/round.js';
 import { newId } from '../shared/ids.js';
+import { citizenKey } from '../shared/citizen-key.js';
 import { statisticsForBatch } from '../statistics/statistics.js';
 import { deltaOf, isDone, isTerminal, type BatchState, type RecipientOutcome } from './batch.js';
 import type { Channel, ChannelResult, Dispatchable } from './channels.js';
-import { decide } from './decide.js';
+import { chooseChannel, decide } from './decide.js';
+import { childOutcome, guardianDeliveryId, guardianOutcomeOf, routeWithFacts, type Route } from '../citizens/minors.js';
+import { effectiveMinorsPolicy } from '../projects/minors-policy.js';
+import { checkRenderedLetter } from '../letters/send-check.js';
+import { externalFormLink } from '../letters/check.js';
 import { batchRange, successorOf } from './layout.js';
 import { LeaseLostError, type BatchRef, type ContactRecord, type DispatchMessage, type EngineDeps, type Gate, type LedgerEntry } from './ports.js';
 
@@ -91,6 +96,9 @@ const UNKNOWN: CitizenFacts = {
 };
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
+/** How a guardian's ledger entry names the child it concerns: a keyed hash, never the ID. */
+const pseudonymOfChild = (nin: string, hashKey: string | undefined): string => citizenKey(nin, hashKey ?? '').replace(/[^A-Za-z0-9]/g, '').slice(0, 24);
+
 /** Backoff for a batch that must come back later: grows with its retries, never a hot loop. */
 export const retryDelayMs = (retry: number, hintMs?: number): number => Math.max(hintMs ?? 0, Math.min(60_000, 1_000 * 2 ** Math.min(retry, 6)));
 
@@ -147,9 +155,13 @@ interface Planned {
   readonly recipient: Recipient;
   readonly channel: Channel;
   readonly language: Language;
-  readonly letter?: RenderedLetter;
   readonly facts: CitizenFacts;
+  /** A child under 16 reached through these guardians (policy `guardians`). */
+  readonly guardians?: readonly { readonly nin: string; readonly channel: Channel; readonly facts: CitizenFacts }[];
 }
+
+/** Reasons decided before the minors rule (the same order as the pre-flight). */
+const BEFORE_MINORS: ReadonlySet<string> = new Set(['invalid', 'reserved', 'withdrawn', 'deceased', 'not_found']);
 
 const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> => {
   const { ref, round, state } = c;
@@ -166,6 +178,8 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
   let contacts: Map<string, ContactRecord[]>;
   let version: LetterVersion | undefined;
   let awaiting: Set<string> | undefined;
+  let routes: Map<string, Route>;
+  const policy = effectiveMinorsPolicy(project);
   try {
     const reminder = round.onlyNonResponders && round.formTaskId !== undefined;
     [facts, contacts, version, awaiting] = await Promise.all([
@@ -174,6 +188,9 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
       deps.versions.get(project.projectId, round.letterId, round.letterVersion),
       reminder ? deps.nonResponders(project.projectId, round.formTaskId!, nins) : Promise.resolve(undefined),
     ]);
+    // Age at this moment, and for a child under 16 the project's policy: guardians are read once
+    // for the whole batch (fail closed like any registry read).
+    routes = await routeWithFacts(deps.citizens, { projectId: project.projectId, nins, facts, policy, at: now, rules: { allowSynthetic: true } });
   } catch (error) {
     if (!(error instanceof RegistryUnavailableError)) throw error;
     // A plan left by a dead attempt still binds: keep it for the next one.
@@ -215,12 +232,15 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
       continue;
     }
     const f = facts.get(nin);
+    const route = routes.get(nin);
     const decision = decide(
       {
         valid: validateNin(nin, { allowSynthetic: true }).ok,
         facts: f,
         contacts: own,
         ...(awaiting ? { awaitingAnswer: awaiting.has(nin) } : {}),
+        ...(route?.kind === 'self' ? { age: route.recipient.age } : {}),
+        ...(route?.kind === 'guardians' ? { channelChosenLater: true } : {}),
       },
       {
         contentHash: round.contentHash,
@@ -231,12 +251,29 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
         test: round.test,
       },
     );
-    if (!decision.send) {
-      next[p.index] = { kind: 'skipped', reason: decision.reason, at };
-      entries.push(entry(nin, { outcome: 'skipped', reason: decision.reason }));
+    // The usual reasons first (invalid, reserved, withdrawn, deceased, unknown), then the minors
+    // rule, then duplicates, reminders and the cap — the order the pre-flight reports.
+    const skipReason = !decision.send && BEFORE_MINORS.has(decision.reason) ? decision.reason : route?.kind === 'skip' ? route.reason : !decision.send ? decision.reason : undefined;
+    if (skipReason) {
+      next[p.index] = { kind: 'skipped', reason: skipReason, at };
+      entries.push(entry(nin, { outcome: 'skipped', reason: skipReason }));
       continue;
     }
-    toSend.push({ index: p.index, recipient: p.recipient, channel: decision.channel, language: p.recipient.language ?? f!.language, facts: f! });
+    if (route?.kind === 'guardians') {
+      // The letter goes to each reachable guardian instead, each on a channel their own facts allow.
+      const letters = route.guardians.flatMap((g) => {
+        const choice = chooseChannel(project.settings.distributionRule, g.facts, g.age);
+        return 'channel' in choice ? [{ nin: g.nin, channel: choice.channel, facts: g.facts }] : [];
+      });
+      if (letters.length === 0) {
+        next[p.index] = { kind: 'skipped', reason: 'no_guardian', at };
+        entries.push(entry(nin, { outcome: 'skipped', reason: 'no_guardian' }));
+        continue;
+      }
+      toSend.push({ index: p.index, recipient: p.recipient, channel: letters[0]!.channel, language: p.recipient.language ?? f!.language, facts: f!, guardians: letters });
+      continue;
+    }
+    toSend.push({ index: p.index, recipient: p.recipient, channel: (decision as { channel: Channel }).channel, language: p.recipient.language ?? f!.language, facts: f! });
   }
 
   if (toSend.length === 0) return commit(deps, c, next, entries, 0);
@@ -259,58 +296,110 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
         )
       : undefined;
   const footer = footerInfoFor(project);
+  const formUrl = await externalFormLink(deps.formTasks ? { formTasks: deps.formTasks } : {}, version);
+  const externalFormUrl = typeof formUrl === 'string' && formUrl !== 'missing' ? formUrl : undefined;
   const byChannel = new Map<Channel, Dispatchable[]>();
-  const planned = new Map<string, Planned>();
+  /** The letters of each planned recipient, by the channel's idempotency key. */
+  const lettersOf = new Map<number, { deliveryId: string; nin: string; channel: Channel }[]>();
+  const invalid = (s: Planned, why: string) => {
+    // Never send a letter that is not exactly the approved text: counted, audited by reason, not sent.
+    next[s.index] = { kind: 'skipped', reason: 'invalid', at };
+    entries.push(entry(s.recipient.nin, { outcome: 'skipped', reason: 'invalid' }));
+    void why;
+  };
   for (const s of toSend) {
     const deliveryId = deliveryIdOf(ref.batchNo, s.index);
     const task = tasks?.get(deliveryId);
-    let letter: RenderedLetter;
-    try {
-      letter = renderLetter(version, s.language, s.recipient.fields ?? {}, footer, { taskLink: task?.link });
-    } catch {
-      // A recipient without a value for a placeholder: never send a half-filled letter.
-      next[s.index] = { kind: 'skipped', reason: 'invalid', at };
-      entries.push(entry(s.recipient.nin, { outcome: 'skipped', reason: 'invalid' }));
+    const addressees = s.guardians
+      ? s.guardians.map((g) => ({ deliveryId: guardianDeliveryId(deliveryId, g.nin, deps.hashKey ?? ''), nin: g.nin, channel: g.channel, facts: g.facts, language: g.facts.language }))
+      : [{ deliveryId, nin: s.recipient.nin, channel: s.channel, facts: s.facts, language: s.language }];
+    const planned: { deliveryId: string; nin: string; channel: Channel }[] = [];
+    let refused: string | undefined;
+    for (const to of addressees) {
+      let letter: RenderedLetter;
+      try {
+        letter = renderLetter(version, to.language, s.recipient.fields ?? {}, footer, { taskLink: task?.link, ...(s.guardians ? { onBehalfOfMinor: true } : {}) });
+      } catch {
+        // A recipient without a value for a placeholder: never send a half-filled letter.
+        refused = 'missing_field';
+        break;
+      }
+      const check = checkRenderedLetter(letter, version, { footer, ...(externalFormUrl ? { externalFormUrl } : {}), testSend: round.test === true });
+      if (!check.ok) {
+        refused = check.reason;
+        break;
+      }
+      const item: Dispatchable = {
+        deliveryId: to.deliveryId,
+        projectId: project.projectId,
+        roundId: round.roundId,
+        nin: to.nin,
+        letter,
+        ...(task && !s.guardians ? { taskId: task.taskId } : {}),
+        ...(to.channel === 'paper' && to.facts.postalAddress ? { address: to.facts.postalAddress } : {}),
+        ...(s.guardians ? { onBehalfOfMinor: true } : {}),
+        sender: { organisationName: project.organization },
+      };
+      planned.push({ deliveryId: to.deliveryId, nin: to.nin, channel: to.channel });
+      byChannel.set(to.channel, [...(byChannel.get(to.channel) ?? []), item]);
+    }
+    if (refused) {
+      for (const pl of planned) byChannel.set(pl.channel, (byChannel.get(pl.channel) ?? []).filter((i) => i.deliveryId !== pl.deliveryId));
+      invalid(s, refused);
       continue;
     }
-    const item: Dispatchable = {
-      deliveryId,
-      projectId: project.projectId,
-      roundId: round.roundId,
-      nin: s.recipient.nin,
-      letter,
-      ...(task ? { taskId: task.taskId } : {}),
-      ...(s.channel === 'paper' && s.facts.postalAddress ? { address: s.facts.postalAddress } : {}),
-      sender: { organisationName: project.organization },
-    };
-    byChannel.set(s.channel, [...(byChannel.get(s.channel) ?? []), item]);
-    planned.set(deliveryId, s);
+    lettersOf.set(s.index, planned);
   }
 
   const { results, unsettled } = await sendOnce(deps, byChannel);
   let sent = 0;
-  for (const [deliveryId, s] of planned) {
-    const res = results.get(deliveryId) ?? { ok: false as const, transient: true as const, reason: 'no_result' };
+  for (const s of toSend) {
+    const planned = lettersOf.get(s.index);
+    if (!planned) continue;
     const prev = next[s.index]!;
     const tries = (prev.kind === 'pending' ? prev.tries : 0) + 1;
-    if (res.ok) {
+    const res = planned.map((pl) => results.get(pl.deliveryId) ?? ({ ok: false, transient: true, reason: 'no_result' } as ChannelResult));
+    if (s.guardians) {
+      const outcome = childOutcome(res.map(guardianOutcomeOf));
+      const child = pseudonymOfChild(s.recipient.nin, deps.hashKey);
+      planned.forEach((pl, i) => {
+        if (res[i]!.ok) entries.push({ ...entry(pl.nin, { outcome: 'sent', channel: pl.channel }), aboutChild: child });
+      });
+      if (outcome === 'sent') {
+        const reached = res.filter((r) => r.ok).length;
+        next[s.index] = { kind: 'sent', channel: s.channel, at, guardians: reached };
+        entries.push({ ...entry(s.recipient.nin, { outcome: 'sent', channel: s.channel }), viaGuardians: reached });
+        sent++;
+      } else if (outcome === 'no_guardian') {
+        next[s.index] = { kind: 'skipped', reason: 'no_guardian', at };
+        entries.push(entry(s.recipient.nin, { outcome: 'skipped', reason: 'no_guardian' }));
+      } else if (outcome === 'retry' && tries < deps.settings.maxTries) {
+        next[s.index] = { kind: 'pending', tries };
+      } else {
+        next[s.index] = { kind: 'failed', reason: 'guardian_letters_failed', channel: s.channel, at };
+        entries.push(entry(s.recipient.nin, { outcome: 'failed', reason: 'guardian_letters_failed', channel: s.channel }));
+      }
+      continue;
+    }
+    const r = res[0]!;
+    if (r.ok) {
       next[s.index] = { kind: 'sent', channel: s.channel, at };
       entries.push(entry(s.recipient.nin, { outcome: 'sent', channel: s.channel }));
       sent++;
-    } else if (res.transient) {
+    } else if (r.transient) {
       if (tries >= deps.settings.maxTries) {
-        next[s.index] = { kind: 'failed', reason: res.reason, channel: s.channel, at };
-        entries.push(entry(s.recipient.nin, { outcome: 'failed', reason: res.reason, channel: s.channel }));
+        next[s.index] = { kind: 'failed', reason: r.reason, channel: s.channel, at };
+        entries.push(entry(s.recipient.nin, { outcome: 'failed', reason: r.reason, channel: s.channel }));
       } else {
         next[s.index] = { kind: 'pending', tries };
       }
-    } else if (res.refused) {
+    } else if (r.refused) {
       // Final for this recipient in this round; never another channel.
-      next[s.index] = { kind: 'skipped', reason: res.refused, at };
-      entries.push(entry(s.recipient.nin, { outcome: 'skipped', reason: res.refused, channel: s.channel }));
+      next[s.index] = { kind: 'skipped', reason: r.refused, at };
+      entries.push(entry(s.recipient.nin, { outcome: 'skipped', reason: r.refused, channel: s.channel }));
     } else {
-      next[s.index] = { kind: 'failed', reason: res.reason, channel: s.channel, at };
-      entries.push(entry(s.recipient.nin, { outcome: 'failed', reason: res.reason, channel: s.channel }));
+      next[s.index] = { kind: 'failed', reason: r.reason, channel: s.channel, at };
+      entries.push(entry(s.recipient.nin, { outcome: 'failed', reason: r.reason, channel: s.channel }));
     }
   }
   return commit(deps, c, next, entries, sent, unsettled);

@@ -192,6 +192,10 @@ export interface EngineDeps {
   /** Reminder rounds: those of `nins` who still have the form task open and unanswered. */
   readonly nonResponders: (projectId: string, formTaskId: string, nins: readonly string[]) => Promise<Set<string>>;
   readonly queue: DispatchQueue;
+  /** Form tasks (the external form's URL the send-time check allows in a letter). */
+  readonly formTasks?: import('../letters/ports.js').FormTaskRepository;
+  /** Key of the keyed hashes that name a guardian's letter and the child it concerns (never the IDs). */
+  readonly hashKey?: string;
   /** Per-organisation volumes (statistics and invoicing), added when a batch commits. */
   readonly statistics?: StatisticsRecorder;
   readonly clock: () => Date;

@@ -1,6 +1,7 @@
 import { ConflictError, DomainError } from '../../shared/errors.js';
 import type { Finding, LetterContentByLanguage, LetterVersion } from '../letters/letter.js';
 import type { Project } from '../projects/project.js';
+import { minorsPolicyPending } from '../projects/minors-policy.js';
 import { letterSimilarity, NEAR_DUPLICATE_THRESHOLD } from './similarity.js';
 import type { DuplicateRoundFinding, Round, RoundLayout } from './round.js';
 import { isReleased } from './round.js';
@@ -32,6 +33,7 @@ export const gateRefusal = (input: {
   if (input.halted) return new ReleaseRefusedError('DISPATCH_HALTED', 'All dispatch is halted by operations');
   if (project.status === 'paused') return new ReleaseRefusedError('PROJECT_PAUSED', 'The project is paused');
   if (project.status !== 'approved') return new ReleaseRefusedError('PROJECT_NOT_APPROVED', 'The project has not been approved by a superuser');
+  if (minorsPolicyPending(project)) return new ReleaseRefusedError('MINORS_POLICY_NOT_APPROVED', 'A change of the project\'s policy for minors waits for a superuser\'s approval');
   if (!version?.approval) return new ReleaseRefusedError('LETTER_NOT_APPROVED', `Version ${round.letterVersion} of the letter has not been approved`);
   const broken = input.liveLinkFindings.filter((f) => f.severity === 'error');
   if (broken.length > 0) return new ReleaseRefusedError('BROKEN_LINK', 'A link in the letter does not work now', broken);

@@ -2,7 +2,7 @@ import { DomainError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { CitizenFactsReader } from '../citizens/registries.js';
 import type { ContactRecord } from '../dispatch/ports.js';
-import { checkLetterVersion } from '../letters/check.js';
+import { releaseLinkFindings } from '../letters/release-check.js';
 import { placeholdersIn } from '../letters/content.js';
 import { nonResponders } from '../letters/form-tasks.js';
 import type { LetterContentByLanguage, LetterVersion } from '../letters/letter.js';
@@ -15,7 +15,9 @@ import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, sealAuditHead, type AuditLog, type AuditSeal } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
 import type { RoundContacts, RoundProgressReader, RoundRepository } from './ports.js';
-import { decideRecipient, detectDuplicateRounds, earlierVersionsReceived, tallyPreflight, versionKey, type RecipientDecision } from './preflight.js';
+import { decideRecipient, detectDuplicateRounds, earlierVersionsReceived, languageFindings, tallyPreflightWithMinors, versionKey, wantedLanguage, withMinorsRoute, type RecipientDecision } from './preflight.js';
+import { routeWithFacts } from '../citizens/minors.js';
+import { effectiveMinorsPolicy } from '../projects/minors-policy.js';
 import {
   comparableRounds,
   crossRoundVerdict,
@@ -141,6 +143,7 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
   if (onlyNonResponders && (version.kind !== 'form-task' || !version.formTaskId)) throw new NotAFormTaskError();
 
   const now = nowIso();
+  const minors = effectiveMinorsPolicy(project);
   const [recipients, contacts] = await Promise.all([deps.lists.readRecipients(list.listId), deps.contacts.sentByProject(projectId)]);
   const rules = { contentHash: version.contentHash, frequencyCap: project.settings.frequencyCap, onlyNonResponders, now };
   const decided = await mapSlices(recipients, PREFLIGHT_SLICE, PREFLIGHT_CONCURRENCY, async (slice) => {
@@ -149,6 +152,8 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
       deps.citizens.factsOf(nins, projectId),
       onlyNonResponders ? nonResponders(deps, projectId, version.formTaskId!, nins, now) : Promise.resolve(undefined),
     ]);
+    // The minors rule as it will apply at send time (guardians read once per slice).
+    const routes = await routeWithFacts(deps.citizens, { projectId, nins, facts, policy: minors, at: new Date(now), rules: { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits } });
     return slice.map((r) => {
       const own: readonly ContactRecord[] = contacts.get(r.nin) ?? [];
       const f = facts.get(r.nin);
@@ -163,7 +168,7 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
         },
         rules,
       );
-      return { contacts: own, decision };
+      return { contacts: own, decision, route: routes.get(r.nin), language: wantedLanguage(r.language, f?.language) };
     });
   });
 
@@ -176,7 +181,11 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
   const loaded = await Promise.all(toLoad.map((v) => deps.letters.getVersion(projectId, v.letterId, v.version)));
   const earlier = new Map(loaded.flatMap((v) => (v ? [[versionKey(v.letterId, v.version), v.content] as const] : [])));
   const duplicates = detectDuplicateRounds(decided, current, earlier, { now, onlyNonResponders });
-  const preflight = tallyPreflight(decided.map((d) => d.decision));
+  const preflight = tallyPreflightWithMinors(decided, minors);
+  const languages = languageFindings(
+    decided.filter((d) => withMinorsRoute(d.decision, d.route).outcome === 'send').map((d) => d.language),
+    version.content,
+  );
 
   const round: Round = {
     projectId,
@@ -191,7 +200,7 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
     ...(input.canary ? { canary: { size: input.canary.size } } : {}),
     status: duplicates.length > 0 ? 'held' : 'ready',
     preflight,
-    findings: [...duplicates, ...placeholderFindings(version.content, list.columns)],
+    findings: [...duplicates, ...placeholderFindings(version.content, list.columns), ...languages],
     createdBy: principal.sub,
     createdAt: now,
     updatedAt: now,
@@ -281,7 +290,6 @@ export const cancelRound = async (deps: RoundDeps, principal: Principal, project
   return withCounts(deps, after, project);
 };
 
-const LINK_CODES = new Set(['BROKEN_LINK', 'LINK_NOT_HTTPS', 'LINK_DOMAIN_NOT_ALLOWED', 'PERSONAL_DATA_IN_LINK', 'PLACEHOLDER_IN_LINK']);
 
 /**
  * Release, now or at a time. Every gate is checked here, and again when a schedule fires; the
@@ -320,7 +328,8 @@ const checkGates = async (deps: RoundDeps, project: Project, round: Round): Prom
     project,
     version,
     // Approval and release always probe live, never from the check's cache.
-    liveLinkFindings: version ? (await checkLetterVersion({ prober: deps.prober }, project, version, { live: true })).filter((f) => LINK_CODES.has(f.code)) : [],
+    // The letter's links and an external form's URL, probed live.
+    liveLinkFindings: version ? await releaseLinkFindings({ prober: deps.prober, formTasks: deps.formTasks }, project, version) : [],
     round,
   });
   if (refusal) throw refusal;
