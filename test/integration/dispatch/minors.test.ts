@@ -1,3 +1,4 @@
+import { completeChecklist } from '../checklist.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classicCheckDigits } from '../../../functions/domain/lists/nin.js';
 import { startTestPlatform, type ApiClient, type TestPlatform } from '../../setup/platform.js';
@@ -64,7 +65,7 @@ const projectWith = async (minors: 'exclude' | 'guardians', title: string): Prom
   });
   expect(letter.status, letter.text).toBe(201);
   expect((await r.post(`/projects/${projectId}/submit`)).status).toBe(200);
-  const approved = await p.as(approver).post(`/projects/${projectId}/approve`, { comment: 'Godkjent' });
+  const approved = await p.as(approver).post(`/projects/${projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(p.as(approver), projectId) });
   expect(approved.status, approved.text).toBe(200);
   expect(approved.body.minorsPolicy).toMatchObject({ effective: minors, pendingApproval: false });
   return { projectId, letterId: letter.body.letterId as string, r };

@@ -252,7 +252,9 @@ describe('guardian deliveries', () => {
     expect(guardianDeliveryId('dlv_1', father, 'k')).not.toBe(a);
     expect(guardianDeliveryId('dlv_2', mother, 'k')).not.toBe(a);
     expect(a).not.toContain(mother);
-    expect(a.startsWith('dlv_1.g')).toBe(true);
+    expect(a.startsWith('dlv_1-g')).toBe(true);
+    // The channels' message key is `${roundId}.${deliveryId}`: no dot inside a delivery id.
+    expect(a).not.toContain('.');
   });
 
   it('the child counts sent when one guardian got it; retried while any attempt is transient; no_guardian when all refused', () => {
