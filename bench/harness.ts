@@ -19,6 +19,8 @@ export interface Bench {
   readonly storeCalls: () => number;
   /** Items written (each Put/Update/Delete, each item of a BatchWrite or TransactWrite). */
   readonly storeItemWrites: () => number;
+  /** Of those, items written inside a TransactWriteItems. */
+  readonly storeTransactionalWrites: () => number;
   stop(): Promise<void>;
 }
 
@@ -33,10 +35,13 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
   });
   let calls = 0;
   let itemWrites = 0;
+  let transactional = 0;
   dynamo().middlewareStack.add(
     (next, context) => async (args) => {
       calls++;
-      itemWrites += writtenItems(String(context.commandName), args.input as Record<string, unknown>);
+      const written = writtenItems(String(context.commandName), args.input as Record<string, unknown>);
+      itemWrites += written;
+      if (String(context.commandName).startsWith('TransactWrite')) transactional += written;
       return next(args);
     },
     { step: 'initialize', name: 'benchCallCounter' },
@@ -46,6 +51,7 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
     as: (id) => clientFor(platform.url, () => platform.issuer.sign({ ...id })),
     storeCalls: () => calls,
     storeItemWrites: () => itemWrites,
+    storeTransactionalWrites: () => transactional,
     stop: async () => {
       await platform.stop();
       await emulators.stop();

@@ -100,7 +100,11 @@ const build = () => {
   const citizenFacts = (): CitizenFactsReader => (integrationMode() === 'national' ? nationalOnce().citizenFacts : new StandInCitizenFactsReader(population, reservations));
   /** The delivery channels: ePROM (helsenorge) and Digipost (digital mailbox, paper). */
   const channelGateway = (): ChannelGateway =>
-    integrationMode() === 'national' ? nationalOnce().channels : (standInChannels ??= new LocalChannelGateway(db, citizensTable, true));
+    // LOCAL_CHANNELS=stand-in (local runtime only): the registries through their fakes, the letters
+    // stored directly — how bench:dispatch separates the cost of the channel fakes' HTTP path.
+    integrationMode() === 'national' && !(config.isLocal() && process.env.LOCAL_CHANNELS === 'stand-in')
+      ? nationalOnce().channels
+      : (standInChannels ??= new LocalChannelGateway(db, citizensTable, true));
   const citizens: CitizenFactsReader = { factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId) };
   const channels: ChannelGateway = { deliver: (channel, items) => channelGateway().deliver(channel, items) };
   /** The inbox stand-in reads the letters the local channels hold (locally the fakes store them the same way). */
