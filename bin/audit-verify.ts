@@ -11,7 +11,7 @@ import { auditSealBucket, physicalName, tables } from '../lib/resources.js';
 const USAGE = `usage: npm run audit:verify -- (--project <projectId> | --operations) [--namespace <ns>]
   Checks a project's (or the operations) audit chain, and every head sealed for it in the
   Object Lock bucket: each sealed head must be an event of the chain with the same hash.
-  Tables and bucket: TABLE_MAIN and BUCKET_AUDIT_SEALS, or --namespace <ns> for a local runtime
+  Tables and bucket: TABLE_AUDIT and BUCKET_AUDIT_SEALS, or --namespace <ns> for a local runtime
   ("dev" for npm start). Endpoints: DYNAMODB_ENDPOINT / AWS_ENDPOINT (local) or AWS defaults.
   Exit status: 0 verified, 1 not verified, 2 usage or configuration error.`;
 
@@ -37,9 +37,9 @@ export const runAuditVerify = async (
   if (!values.project === !values.operations) return { status: 2, message: USAGE };
   const chain = values.operations ? OPERATIONS_SCOPE : values.project!;
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(chain)) return { status: 2, message: 'not a project id' };
-  const table = values.namespace ? physicalName(values.namespace, tables.main.id) : env[tables.main.envVar];
+  const table = values.namespace ? physicalName(values.namespace, tables.audit.id) : env[tables.audit.envVar];
   const bucket = values.namespace ? physicalName(values.namespace, auditSealBucket.id) : env[auditSealBucket.envVar];
-  if (!table || !bucket) return { status: 2, message: `set ${tables.main.envVar} and ${auditSealBucket.envVar}, or give --namespace\n${USAGE}` };
+  if (!table || !bucket) return { status: 2, message: `set ${tables.audit.envVar} and ${auditSealBucket.envVar}, or give --namespace\n${USAGE}` };
 
   const region = env.AWS_REGION ?? 'eu-north-1';
   const local = env.DYNAMODB_ENDPOINT || env.AWS_ENDPOINT ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};

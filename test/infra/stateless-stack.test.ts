@@ -69,7 +69,7 @@ describe('HTTP API', () => {
 
   it('leaves exactly the callback and API-description routes open, besides /health', () => {
     const open = routesOf(real.stateless).filter((p) => (p.AuthorizationType ?? 'NONE') === 'NONE').map((p) => p.RouteKey);
-    expect(open.sort()).toEqual(['GET /health', 'GET /openapi.json', 'POST /form-callbacks/{formTaskId}']);
+    expect(open.sort()).toEqual(['GET /health', 'GET /openapi.json', 'POST /form-callbacks/{formTaskId}', 'PUT /api/MessageToCitizen', 'PUT /api/PersonvernInnstilling']);
   });
 
   it('takes the authorizer issuer and audience from context', () => {

@@ -255,8 +255,7 @@ describe('the minors policy: set by a superuser, approved by another, audited', 
     expect(set.body.minorsPolicy).toMatchObject({ effective: 'exclude', pendingApproval: true, setBy: 'siri' });
     await p.as(ola).post(`/projects/${projectId}/letters`, { title: 'Brev', kind: 'letter', content: { nb: { subject: 'Hei', body: 'Tekst' } } });
     expect((await p.as(ola).post(`/projects/${projectId}/submit`)).status).toBe(200);
-    const checklist = (await p.as(su).get(`/projects/${projectId}/checklist`)).body.items.map((i: { id: string }) => i.id);
-    const answers = { checklist: Object.fromEntries(checklist.map((id: string) => [id, true])) };
+    const answers = { checklist: await completeChecklist(p.as(su), projectId) };
     const bySetter = await p.as(su).post(`/projects/${projectId}/approve`, answers);
     expect(bySetter.status).toBe(403);
     expect(bySetter.body.error.code).toBe('FOUR_EYES');

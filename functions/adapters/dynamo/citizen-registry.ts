@@ -169,6 +169,8 @@ export class DynamoPopulationRegistry implements PopulationRegistry {
       return { ...keys.population(nin), ...base, ...definedOnly(facts), updatedAt: at };
     });
     await batchPutAll(this.db, this.table, out);
+    // Only after the write: a concurrent read that repopulates an entry reads the new record.
+    for (const nin of unique) seedCache(this.table).delete(nin);
     if (facts.guardianAccessReserved !== undefined) {
       // An index of its own, so the privacy-component fake lists these without a table scan.
       const flag = facts.guardianAccessReserved;
@@ -211,11 +213,15 @@ export class DynamoPopulationRegistry implements PopulationRegistry {
    * with `known: false`.
    */
   async seededPeople(nins: readonly string[]): Promise<Map<string, SeededPerson | undefined>> {
-    const items = await batchGetAll(this.db, this.table, nins.map(keys.population), { consistent: true });
+    const cache = seedCache(this.table);
+    const missing = nins.filter((n) => !cache.has(n));
+    const items = missing.length > 0 ? await batchGetAll(this.db, this.table, missing.map(keys.population), { consistent: true }) : [];
     const found = new Map(items.map((i) => [ninOf(i.pk), i]));
+    for (const nin of missing) cache.set(nin, found.get(nin) ?? ABSENT);
     return new Map(
       nins.map((nin) => {
-        const i = found.get(nin);
+        const cached = cache.get(nin);
+        const i = cached === ABSENT ? undefined : cached;
         if (!i) return [nin, isSynthetic(nin) ? SYNTHETIC_DEFAULT : undefined];
         if (i.known === false) return [nin, undefined];
         const person: SeededPerson = {
@@ -234,6 +240,20 @@ export class DynamoPopulationRegistry implements PopulationRegistry {
     );
   }
 }
+
+/**
+ * The local registry fakes read the seeded people on every bulk call, several registries per
+ * batch; the seeds change only through setFacts (PUT /registry/population) in this same process,
+ * so this process keeps what it read and forgets what setFacts changes. Local runtime only: the
+ * fakes and the seeding routes live in one process.
+ */
+const ABSENT = Symbol('absent');
+const seedCaches = new Map<string, Map<string, Record<string, unknown> | typeof ABSENT>>();
+const seedCache = (table: string) => {
+  let c = seedCaches.get(table);
+  if (!c) seedCaches.set(table, (c = new Map()));
+  return c;
+};
 
 /** Local only: which stand-in registries are "down" (PUT /registry/outage), shared by every process through the table. */
 export class DynamoRegistryOutage {

@@ -8,9 +8,14 @@ import { batchGetAll, batchPutAll, queryAll } from './batch.js';
  *   pk `CIT#<nin>`, sk `LEDGER#<projectId>#<roundId>[#G#<child ref>]`
  * written with BatchWrite (a retried batch rewrites the same items: idempotent), never in a
  * transaction. Letters sent to a recipient themselves are also indexed on gsi1 as
- * `LEDGER#<projectId>` / `<roundId>#<nin>`, so the pre-flight and release checks read who a project
- * (or one of its rounds) reached in a few Query pages instead of one read per recipient.
+ * `LEDGER#<projectId>#<roundId>#<shard>` / `<nin>`, 16 shards by the ID's last digits, so the
+ * pre-flight and release checks read who a round reached in a few Query pages instead of one read
+ * per recipient — and a national round writing 1,000+ letters a second spreads its index writes
+ * over 16 partitions instead of one hot key (docs/capacity.md).
  */
+export const LEDGER_SHARDS = 16;
+const shardOf = (nin: string): number => Number(nin.slice(-4)) % LEDGER_SHARDS;
+const indexKey = (projectId: string, roundId: string, shard: number) => `LEDGER#${projectId}#${roundId}#${shard}`;
 const ledgerKey = (nin: string, projectId: string, roundId: string, aboutChild?: string) => ({
   pk: `CIT#${nin}`,
   sk: `LEDGER#${projectId}#${roundId}${aboutChild ? `#G#${aboutChild}` : ''}`,
@@ -58,25 +63,20 @@ export class DynamoContactLedger implements ContactLedger {
         ...ledgerKey(nin, e.projectId, e.roundId, e.aboutChild),
         ...e,
         // Only letters the person got themselves, and real ones, count for duplicates and caps.
-        ...(e.outcome === 'sent' && !e.aboutChild && !e.test ? { gsi1pk: `LEDGER#${e.projectId}`, gsi1sk: `${e.roundId}#${nin}` } : {}),
+        ...(e.outcome === 'sent' && !e.aboutChild && !e.test ? { gsi1pk: indexKey(e.projectId, e.roundId, shardOf(nin)), gsi1sk: nin } : {}),
         ...(expiresAt ? { expiresAt } : {}),
       })),
     );
   }
 
-  async sentByProject(projectId: string, roundIds?: readonly string[]): Promise<Map<string, ContactRecord[]>> {
-    const pages = roundIds
-      ? await Promise.all(
-          roundIds.map((r) =>
-            queryAll(this.db, {
-              TableName: this.table,
-              IndexName: 'gsi1',
-              KeyConditionExpression: 'gsi1pk = :g AND begins_with(gsi1sk, :r)',
-              ExpressionAttributeValues: { ':g': `LEDGER#${projectId}`, ':r': `${r}#` },
-            }),
-          ),
-        )
-      : [await queryAll(this.db, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :g', ExpressionAttributeValues: { ':g': `LEDGER#${projectId}` } })];
+  async sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>> {
+    const pages = await Promise.all(
+      roundIds.flatMap((r) =>
+        Array.from({ length: LEDGER_SHARDS }, (_, shard) =>
+          queryAll(this.db, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :g', ExpressionAttributeValues: { ':g': indexKey(projectId, r, shard) } }),
+        ),
+      ),
+    );
     const out = new Map<string, ContactRecord[]>();
     for (const i of pages.flat()) {
       const nin = ninOf(i.pk);

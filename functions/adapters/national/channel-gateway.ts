@@ -42,7 +42,7 @@ export class NationalChannelGateway implements ChannelGateway {
         if (result.ok && ref) handed.push({ roundId: item.roundId, deliveryId: item.deliveryId, channel, ref, ...(outcome ? { outcome } : {}) });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 32, items.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 8, items.length) }, worker));
     try {
       await this.opts.receipts.handedOver(handed);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { DomainError } from '../../shared/errors.js';
 import type { Language } from '../letters/letter.js';
 
 /**
@@ -52,14 +53,15 @@ export interface PostalAddress {
 export type RegistryName = 'population' | 'contact' | 'reservations';
 
 /** A registry could not be read: the batch is not sent; it waits and retries. */
-export class RegistryUnavailableError extends Error {
+export class RegistryUnavailableError extends DomainError {
   constructor(
     readonly registry: RegistryName,
     message: string,
     /** The registry asked us to wait this long (429 Retry-After). */
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    // Where a person waits (a pre-flight, a preview): 503, try again shortly. Never an ID in it.
+    super('REGISTRY_UNAVAILABLE', 503, message, { registry });
     this.name = 'RegistryUnavailableError';
   }
 }

@@ -52,7 +52,7 @@ export interface ContactLedger {
   /** Idempotent per (person, project, round[, child]): a retried batch rewrites the same entries. */
   record(entries: readonly LedgerEntry[]): Promise<void>;
   /** Everyone the project sent to, by round (pre-flight and release checks; an eventually consistent index). */
-  sentByProject(projectId: string, roundIds?: readonly string[]): Promise<Map<string, ContactRecord[]>>;
+  sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
   /** Every decision about one person (complaint lookup), the ID used only as the key of their own records. */
   decisionsAbout(nin: string): Promise<LedgerEntry[]>;
 }

@@ -48,7 +48,7 @@ export interface ProjectWithdrawalsReader {
 
 export interface RoundContacts {
   /** Everyone the project sent to (optionally only in some rounds), with what they got. */
-  sentByProject(projectId: string, roundIds?: readonly string[]): Promise<Map<string, ContactRecord[]>>;
+  sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
 }
 
 /** Live counts of released rounds (the dispatch engine's counter shards). */

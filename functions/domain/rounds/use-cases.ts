@@ -144,7 +144,8 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
 
   const now = nowIso();
   const minors = effectiveMinorsPolicy(project);
-  const [recipients, contacts] = await Promise.all([deps.lists.readRecipients(list.listId), deps.contacts.sentByProject(projectId)]);
+  const projectRoundIds = (await deps.rounds.listRounds(projectId)).filter((r) => !r.test).map((r) => r.roundId);
+  const [recipients, contacts] = await Promise.all([deps.lists.readRecipients(list.listId), deps.contacts.sentByProject(projectId, projectRoundIds)]);
   const rules = { contentHash: version.contentHash, frequencyCap: project.settings.frequencyCap, onlyNonResponders, now };
   const decided = await mapSlices(recipients, PREFLIGHT_SLICE, PREFLIGHT_CONCURRENCY, async (slice) => {
     const nins = slice.map((r) => r.nin);

@@ -29,10 +29,10 @@ const rewriteFrom = async (scope: string, events: ChainedAuditEvent[], fromSeq: 
     const changed = e.seq === fromSeq ? change(e) : e;
     const { hash: _, ...rest } = { ...changed, prevHash: prev };
     const hash = hashEvent(rest);
-    await db.send(new PutCommand({ TableName: p.env.TABLE_MAIN, Item: { ...keys.auditEvent(scope, e.seq), type: 'AUDIT_EVENT', ...rest, hash } }));
+    await db.send(new PutCommand({ TableName: p.env.TABLE_AUDIT, Item: { ...keys.auditEvent(scope, e.seq), type: 'AUDIT_EVENT', ...rest, hash } }));
     prev = hash;
   }
-  await db.send(new PutCommand({ TableName: p.env.TABLE_MAIN, Item: { ...keys.auditHead(scope), type: 'AUDIT_HEAD', events: events.length, head: prev } }));
+  await db.send(new PutCommand({ TableName: p.env.TABLE_AUDIT, Item: { ...keys.auditHead(scope), type: 'AUDIT_HEAD', events: events.length, head: prev } }));
 };
 
 beforeAll(async () => {
@@ -76,7 +76,7 @@ describe('the audit trail is a hash chain', () => {
     await p.as(researcher).post(`/projects/${projectId}/submit`);
     await db.send(
       new UpdateCommand({
-        TableName: p.env.TABLE_MAIN,
+        TableName: p.env.TABLE_AUDIT,
         Key: keys.auditEvent(auditScope(projectId), 1),
         UpdateExpression: 'SET actor = :a',
         ExpressionAttributeValues: { ':a': 'someone-else' },
@@ -91,12 +91,12 @@ describe('the audit trail is a hash chain', () => {
     const middle = await newProject('Remove middle');
     await p.as(researcher).post(`/projects/${middle}/submit`);
     await p.as(researcher).post(`/projects/${middle}/members`, { sub: 'res-3' });
-    await db.send(new DeleteCommand({ TableName: p.env.TABLE_MAIN, Key: keys.auditEvent(auditScope(middle), 2) }));
+    await db.send(new DeleteCommand({ TableName: p.env.TABLE_AUDIT, Key: keys.auditEvent(auditScope(middle), 2) }));
     expect(await verify(middle)).toMatchObject({ ok: false, events: 2 });
 
     const last = await newProject('Remove last');
     await p.as(researcher).post(`/projects/${last}/submit`);
-    await db.send(new DeleteCommand({ TableName: p.env.TABLE_MAIN, Key: keys.auditEvent(auditScope(last), 2) }));
+    await db.send(new DeleteCommand({ TableName: p.env.TABLE_AUDIT, Key: keys.auditEvent(auditScope(last), 2) }));
     const v = await verify(last);
     expect(v.ok).toBe(false);
     expect(v.problems).toContainEqual({ seq: 2, code: 'HEAD_MISMATCH' });
@@ -109,7 +109,7 @@ describe('the audit trail is a hash chain', () => {
     const scope = auditScope(projectId);
     const [, second, third] = await adapters().audit.list(scope);
     for (const [e, seq] of [[second!, 3], [third!, 2]] as const) {
-      await db.send(new PutCommand({ TableName: p.env.TABLE_MAIN, Item: { ...keys.auditEvent(scope, seq), type: 'AUDIT_EVENT', ...e, seq } }));
+      await db.send(new PutCommand({ TableName: p.env.TABLE_AUDIT, Item: { ...keys.auditEvent(scope, seq), type: 'AUDIT_EVENT', ...e, seq } }));
     }
     expect((await verify(projectId)).ok).toBe(false);
   });
@@ -153,8 +153,8 @@ describe('sealed heads and npm run audit:verify', () => {
     await sealAuditHead(adapters(), projectId, 'round rnd_d completed');
     const scope = auditScope(projectId);
     const [first] = await adapters().audit.list(scope);
-    await db.send(new DeleteCommand({ TableName: p.env.TABLE_MAIN, Key: keys.auditEvent(scope, 2) }));
-    await db.send(new PutCommand({ TableName: p.env.TABLE_MAIN, Item: { ...keys.auditHead(scope), type: 'AUDIT_HEAD', events: 1, head: first!.hash } }));
+    await db.send(new DeleteCommand({ TableName: p.env.TABLE_AUDIT, Key: keys.auditEvent(scope, 2) }));
+    await db.send(new PutCommand({ TableName: p.env.TABLE_AUDIT, Item: { ...keys.auditHead(scope), type: 'AUDIT_HEAD', events: 1, head: first!.hash } }));
     const { status, result } = await cli(['--project', projectId]);
     expect(status).toBe(1);
     expect(result!.sealProblems).toEqual([{ events: 2, code: 'SEALED_EVENT_MISSING' }]);
