@@ -88,6 +88,8 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
     ...opts.env,
   };
   Object.assign(process.env, env);
+  const composition = (await import(pathToFileURL(join(ROOT, 'functions/adapters/index.ts')).href)) as typeof import('../functions/adapters/index.js');
+  composition.resetAdapters();
 
   const issuer = await createTokenIssuer(LOCAL_ISSUER, opts.stateDir ? join(opts.stateDir, 'signing-key.json') : undefined);
   const api = await startApiServer({ port: opts.port, issuer, extra: opts.extra });

@@ -241,4 +241,11 @@ const build = () => {
 
 let deps: ReturnType<typeof build> | undefined;
 export const adapters = (): ReturnType<typeof build> => (deps ??= build());
+/**
+ * Forget the adapters built so far: the local runtime calls it when it starts a platform, so a
+ * second platform in the same process (a restart test) talks to its own fakes, not the first's.
+ */
+export const resetAdapters = (): void => {
+  deps = undefined;
+};
 export type Adapters = ReturnType<typeof build>;

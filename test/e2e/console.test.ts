@@ -354,29 +354,26 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
   const s10 = step(['GET /operations/statistics']);
   s10.run(`operations reads the usage statistics as a chart and a table, and downloads them as CSV${s10.note}`, async () => {
     const page = pages.operations!;
-    // Counters as the engine leaves them after committing batches (this month, two organisations).
+    // Counters as the engine leaves them after committing batches (this month, two organisations
+    // the console's own rounds above do not send for, so their live letters do not add to these).
     const month = new Date().toISOString().slice(0, 7);
     await adapters().statistics.record([
-      { organization: 'helse-vest', month, channel: 'helsenorge', sent: 1_200, skipped: 0, failed: 3 },
-      { organization: 'helse-vest', month, channel: 'none', sent: 0, skipped: 40, failed: 0 },
-      { organization: 'uio', month, channel: 'paper', sent: 75, skipped: 0, failed: 0 },
+      { organization: 'helse-nord', month, channel: 'helsenorge', sent: 1_200, skipped: 0, failed: 3 },
+      { organization: 'helse-nord', month, channel: 'none', sent: 0, skipped: 40, failed: 0 },
+      { organization: 'ntnu', month, channel: 'paper', sent: 75, skipped: 0, failed: 0 },
     ]);
     await page.getByRole('link', { name: 'Statistikk' }).click();
     await page.getByRole('heading', { level: 1, name: 'Bruksstatistikk' }).waitFor();
     const table = page.getByTestId('statistics-table');
-    await expect.poll(async () => (await table.textContent()) ?? '').toContain('helse-vest');
+    await expect.poll(async () => (await table.textContent()) ?? '').toContain('helse-nord');
     const rows = await table.locator('tbody tr').allTextContents();
-    expect(rows).toHaveLength(3);
-    expect(rows.join('\n')).toContain(`${month}helse-vestHelsenorge1\u00a0200`);
+    expect(rows.join('\n')).toContain(`${month}helse-nordHelsenorge1\u00a0200`);
     expect(await page.getByRole('img', { name: 'Sendte brev per måned og kanal' }).count()).toBe(1);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Last ned CSV' }).click()]);
     const csv = await readFile((await download.path())!, 'utf8');
-    expect(csv.split('\r\n').filter(Boolean)).toEqual([
-      'organization,month,channel,sent,skipped,failed',
-      `helse-vest,${month},helsenorge,1200,0,3`,
-      `helse-vest,${month},none,0,40,0`,
-      `uio,${month},paper,75,0,0`,
-    ]);
+    const lines = csv.split('\r\n').filter(Boolean);
+    expect(lines[0]).toBe('organization,month,channel,sent,skipped,failed');
+    expect(lines).toEqual(expect.arrayContaining([`helse-nord,${month},helsenorge,1200,0,3`, `helse-nord,${month},none,0,40,0`, `ntnu,${month},paper,75,0,0`]));
     await shot(page, '10-statistics');
   });
 });

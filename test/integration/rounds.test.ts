@@ -145,6 +145,7 @@ describe('rounds: pre-flight and duplicate-round detection', () => {
       notFound: 1,
       frequencyCapped: 0,
       notAwaitingAnswer: 0,
+      minors: { policy: 'exclude', underSixteen: 0, viaGuardians: 0, guardianLetters: 0, withoutGuardian: 0, guardianAccessReserved: 0, skippedMinor: 0, underGuardianship: 0, ignoredGuardianIds: 0 },
     });
   });
 

@@ -181,7 +181,8 @@ describe('preview of the letters as sample recipients will read them', () => {
     expect(res.status, res.text).toBe(200);
     const items = res.body.items as { row: number; language: string; channel: string; channelBasis: string; subject: string; body: string }[];
     expect(items.map((i) => i.row)).toEqual([1, 2, 3, 4, 5]);
-    expect(items[0]).toMatchObject({ language: 'nb', channel: 'helsenorge', channelBasis: 'assumed-digitally-active-adult', subject: 'Invitasjon til Person 1' });
+    // The registries (their local fakes) answer for the sample recipients: the channel comes from their facts.
+    expect(items[0]).toMatchObject({ language: 'nb', channel: 'helsenorge', channelBasis: 'registry', subject: 'Invitasjon til Person 1' });
     expect(items[0]!.body).toContain('Hei Person 1!');
     expect(items[0]!.body).toContain('Avsender: i15');
     expect(items[0]!.body).toContain('Kontakt: sovn@uio.no');
