@@ -58,7 +58,7 @@ export interface Access {
 }
 
 /** Principals: an API area of routes.ts, the consumer of a queue, or the scheduled round watch. */
-export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch';
+export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch' | 'releaseScheduler';
 
 const READ: readonly ReadAction[] = ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'];
 const WRITE: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
@@ -255,6 +255,19 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     purpose: 'Serves the static OpenAPI document: no data at all.',
     tables: {},
     queues: {},
+    buckets: {},
+    hashKey: false,
+  },
+  releaseScheduler: {
+    purpose: 'Once a minute: releases the rounds scheduled for now, checking every gate again (the same use case as a release by hand: round and release sequence, lists, the ledger index, progress, audit, the first window of batches).',
+    tables: {
+      main: readAllWriteIn([KEY.project]),
+      recipients: read(),
+      citizens: read(),
+      deliveries: read(),
+      audit: auditAppend([KEY.projectAudit]),
+    },
+    queues: { dispatch: { send: true } },
     buckets: {},
     hashKey: false,
   },

@@ -40,6 +40,7 @@ export interface Routing {
 
 export const HEALTH_ENTRY = 'functions/handlers/health/index.ts';
 export const ROUND_WATCH_ENTRY = 'functions/handlers/round-watch/index.ts';
+export const RELEASE_SCHEDULER_ENTRY = 'functions/handlers/release-scheduler/index.ts';
 
 /** Per route of the operations lane (routes.ts operationsLane). */
 export const OPERATIONS_LANE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
@@ -151,10 +152,24 @@ export class StatelessStack extends Stack {
       targets: [new targets.LambdaFunction(watch.fn, { retryAttempts: 0 })],
     });
 
+    // Scheduled releases: once a minute, every round whose time has come is released (every gate
+    // checked again) or put back to ready with the refusal.
+    const scheduler = new AppFunction(this, 'ReleaseScheduler', {
+      entry: RELEASE_SCHEDULER_ENTRY,
+      description: 'research-dispatch release scheduler',
+      timeout: Duration.seconds(60),
+    });
+    for (const [name, value] of Object.entries(grantDataAccess(scheduler.role, data, accessOf('releaseScheduler', matrix)))) scheduler.fn.addEnvironment(name, value);
+    new events.Rule(this, 'ReleaseSchedulerTick', {
+      description: 'research-dispatch: release the rounds scheduled for now',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(scheduler.fn, { retryAttempts: 0 })],
+    });
+
     this.observability = new Observability(this, 'Observability', {
       dlqs: Object.fromEntries(Object.values(queues).map((def) => [def.id, data.queues[def.id].dlq])),
       functions: Object.fromEntries(
-        [...Object.entries(areaFunctions), ...Object.entries(consumerFunctions), ['roundWatch', watch] as const].map(([k, f]) => [k, f.fn]),
+        [...Object.entries(areaFunctions), ...Object.entries(consumerFunctions), ['roundWatch', watch] as const, ['releaseScheduler', scheduler] as const].map(([k, f]) => [k, f.fn]),
       ),
       alarmTopicArn: props.alarmTopicArn,
       alarmEmail: props.alarmEmail,

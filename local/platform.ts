@@ -65,7 +65,11 @@ const persistentSecret = async (stateDir: string | undefined, name: string): Pro
  * from the shared definitions, the handlers configured through the same environment variables
  * the CDK stack sets on the Lambdas, the API server in front, and a poller per queue consumer.
  */
+const SCHEDULER_TICK_MS = 1_000;
+
 export const startPlatform = async (opts: PlatformOptions): Promise<Platform> => {
+  let schedulerTimer: ReturnType<typeof setTimeout> | undefined;
+  let schedulerStopped = false;
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const dynamo = new DynamoDBClient({ region: REGION, endpoint: opts.dynamoEndpoint, credentials });
   const sqs = new SQSClient({ region: REGION, endpoint: opts.awsEndpoint, credentials });
@@ -112,6 +116,17 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
     const { adapters } = (await import(pathToFileURL(join(ROOT, 'functions/adapters/index.ts')).href)) as typeof import('../functions/adapters/index.js');
     const { recoverActiveRounds } = (await import(pathToFileURL(join(ROOT, 'functions/domain/dispatch/operations.ts')).href)) as typeof import('../functions/domain/dispatch/operations.js');
     await recoverActiveRounds(adapters().operations);
+    // Scheduled releases: what EventBridge does once a minute when deployed, every second here.
+    const scheduler = (await import(pathToFileURL(join(ROOT, 'functions/handlers/release-scheduler/index.ts')).href)) as typeof import('../functions/handlers/release-scheduler/index.js');
+    const tick = async () => {
+      try {
+        await scheduler.handler();
+      } catch {
+        // Logged by the use case's callers; the next tick tries again.
+      }
+      if (!schedulerStopped) schedulerTimer = setTimeout(tick, SCHEDULER_TICK_MS);
+    };
+    schedulerTimer = setTimeout(tick, SCHEDULER_TICK_MS);
   }
 
   return {
@@ -124,6 +139,8 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
     s3,
     fakes,
     stop: async () => {
+      schedulerStopped = true;
+      clearTimeout(schedulerTimer);
       await Promise.allSettled([...pollers.values()].map((p) => p.stop()));
       await api.close();
       await fakes.close();

@@ -63,7 +63,7 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
           callbackFailures++;
           logger.warn('ePROM fake: callback failed', { error: (error as Error).message });
         });
-    }, 20);
+    }, 1_000);
   };
 
   const server = await startFakeServer('eprom', async (req): Promise<FakeResponse> => {

@@ -62,6 +62,8 @@ const effectiveGrants = (built: ReturnType<typeof synth>): Effective => {
     const d = String(p.Description);
     const principal = d === 'research-dispatch round watch'
       ? 'roundWatch'
+      : d === 'research-dispatch release scheduler'
+      ? 'releaseScheduler'
       : d.startsWith('research-dispatch API: ')
       ? d.slice('research-dispatch API: '.length)
       : /consumer of the (\w+) queue/.exec(d)
@@ -169,14 +171,24 @@ describe('the access matrix on the synthesised template', () => {
     expect(new Set(objects)).toEqual(new Set(row.buckets.recipientLists ?? []));
     expect(has(grants, 'secretsmanager:GetSecretValue', 'secret').length > 0).toBe(row.hashKey);
     const env = resourcesOf(built.stateless, 'AWS::Lambda::Function').find(([, p]) =>
-      fn === 'roundWatch' ? p.Description === 'research-dispatch round watch' : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
+      fn === 'roundWatch' ? p.Description === 'research-dispatch round watch' : fn === 'releaseScheduler' ? p.Description === 'research-dispatch release scheduler' : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
     )![1];
     const vars = (env.Environment as { Variables: Record<string, unknown> }).Variables;
     // Its ARN makes the middleware fetch the secret: present exactly where reading it is allowed.
     expect('CITIZEN_HASH_KEY_SECRET_ARN' in vars, `${fn} secret ARN`).toBe(row.hashKey);
     // Nothing grants on "*" but X-Ray (which has no resource-level permissions).
     for (const g of grants.filter((x) => x.resource === '*')) expect(g.action, fn).toMatch(/^xray:/);
-    for (const g of grants) expect(g.resource, `${fn} ${g.action}`).not.toMatch(/^other:|^stateful:/);
+    // Beyond the stacks' own resources only two kinds of grant: writing sealed audit heads (the
+    // row's `seals`) and reading the national integrations' secrets, configured ARNs (i13).
+    const SEAL = ['s3:PutObject', 's3:PutObjectRetention'];
+    const INTEGRATION_SECRETS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+    for (const g of grants) {
+      expect(g.resource, `${fn} ${g.action}`).not.toMatch(/^stateful:/);
+      if (!g.resource.startsWith('other:')) continue;
+      if (SEAL.includes(g.action)) expect(row.seals, `${fn} seals audit heads`).toBe(true);
+      else expect(INTEGRATION_SECRETS, `${fn} ${g.action} on ${g.resource}`).toContain(g.action);
+    }
+    if (row.seals) expect(grants.some((g) => g.action === 's3:PutObject' && g.resource.startsWith('other:')), `${fn} may seal`).toBe(true);
   });
 
   it('keeps every rule of the matrix (citizen-facing, audit, deliveries, DLQs, bucket, hash key)', () => {

@@ -250,13 +250,17 @@ describe('alarms', () => {
     for (const [, p] of resourcesOf(t, 'AWS::CloudWatch::Alarm')) expect(p.AlarmActions).toEqual([{ Ref: topicId }]);
   });
 
-  it('has the dispatch dashboard, and the round watch runs every minute', () => {
+  it('has the dispatch dashboard, and the round watch and the release scheduler run every minute', () => {
     expect(resourcesOf(real.stateless, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
-    const watch = resourcesOf(real.stateless, 'AWS::Lambda::Function').find(([, p]) => p.Description === 'research-dispatch round watch')![0];
+    const fnOf = (d: string) => resourcesOf(real.stateless, 'AWS::Lambda::Function').find(([, p]) => p.Description === d)![0];
     const rules = resourcesOf(real.stateless, 'AWS::Events::Rule');
-    expect(rules.map(([, p]) => ({ s: p.ScheduleExpression, t: (p.Targets as { Arn: { 'Fn::GetAtt': string[] } }[])[0]!.Arn['Fn::GetAtt'][0] }))).toEqual([
-      { s: 'rate(1 minute)', t: watch },
-    ]);
+    expect(rules.map(([, p]) => ({ s: p.ScheduleExpression, t: (p.Targets as { Arn: { 'Fn::GetAtt': string[] } }[])[0]!.Arn['Fn::GetAtt'][0] }))).toEqual(
+      expect.arrayContaining([
+        { s: 'rate(1 minute)', t: fnOf('research-dispatch round watch') },
+        { s: 'rate(1 minute)', t: fnOf('research-dispatch release scheduler') },
+      ]),
+    );
+    expect(rules).toHaveLength(2);
   });
 });
 

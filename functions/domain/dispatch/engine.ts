@@ -352,6 +352,11 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
   }
 
   const { results, unsettled } = await sendOnce(deps, byChannel);
+  // A letter whose call timed out may still be delivered by the service: keep the batch in flight
+  // (a pause waits, or answers 202 with it) for one more timeout period before letting go.
+  if ([...results.values()].some((r) => !r.ok && r.transient && r.reason === 'channel_timeout')) {
+    unsettled.push(new Promise((r) => setTimeout(r, deps.settings.channelTimeoutMs)));
+  }
   let sent = 0;
   for (const s of toSend) {
     const planned = lettersOf.get(s.index);

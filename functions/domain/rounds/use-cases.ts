@@ -90,7 +90,7 @@ export interface NewRoundInput {
 
 /** Recipients per registry read (the registries' bulk limit) and reads at once. */
 const PREFLIGHT_SLICE = 1000;
-const PREFLIGHT_CONCURRENCY = 4;
+const PREFLIGHT_CONCURRENCY = 8;
 
 const mapSlices = async <T, R>(items: readonly T[], size: number, concurrency: number, fn: (slice: readonly T[]) => Promise<R[]>): Promise<R[]> => {
   const slices: T[][] = [];

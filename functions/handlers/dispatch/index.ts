@@ -16,7 +16,7 @@ export const routes = {
   'POST /projects/{projectId}/letters/{letterId}/test-send': route({ roles: ['researcher'], body: testSendBody }, async ({ principal, params, body }) => {
     return ok(await testSend(adapters().testSend, principal, params.projectId!, params.letterId!, body), 202);
   }),
-  'POST /projects/{projectId}/rounds/{roundId}/release': route({ roles: ['researcher'] }, async ({ principal, params, text }) =>
+  'POST /projects/{projectId}/rounds/{roundId}/release': route({ roles: ['researcher'], describe: { body: releaseBody } }, async ({ principal, params, text }) =>
     ok(await releaseRound(adapters().roundDeps, principal, params.projectId!, params.roundId!, { at: optionalBody(releaseBody, text).at }), 202),
   ),
   'POST /projects/{projectId}/rounds/{roundId}/confirm-canary': route({ roles: ['researcher', 'superuser'] }, async ({ principal, params }) =>

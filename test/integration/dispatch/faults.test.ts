@@ -150,8 +150,8 @@ describe('fault injection', () => {
   it('a channel that times out for a while (and delivers late all the same) is retried; the idempotency key keeps one letter each', async () => {
     // Short enough that a hung call and its retry finish before the message's 2 s visibility
     // runs out; long enough that a normal call on a busy machine does not time out.
-    process.env.CHANNEL_TIMEOUT_MS = '800';
-    process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 3, hangMs: 1_200 });
+    process.env.CHANNEL_TIMEOUT_MS = '3000';
+    process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 3, hangMs: 4_000 });
     const { roundId, nins, done } = await run('slow-channel', 100);
     await expectExactlyOnce(roundId, nins, done);
     // The hung calls really timed out and were retried: some batches were claimed more than once.
