@@ -58,7 +58,7 @@ export interface Access {
 }
 
 /** Principals: an API area of routes.ts, the consumer of a queue, or the scheduled round watch. */
-export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch' | 'releaseScheduler';
+export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch' | 'releaseScheduler' | 'nationalJobs';
 
 const READ: readonly ReadAction[] = ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'];
 const WRITE: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
@@ -268,6 +268,16 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
+    buckets: {},
+    hashKey: false,
+  },
+  nationalJobs: {
+    purpose: 'Every 5 minutes: refreshes the privacy-component mirror (its own partitions of the citizens table) and records Digipost receipts of hand-overs awaiting a report (the receipts in the main table).',
+    tables: {
+      main: readAllWriteIn(['RECEIPT*']),
+      citizens: readAllWriteIn(['PVKMIRROR#*']),
+    },
+    queues: {},
     buckets: {},
     hashKey: false,
   },

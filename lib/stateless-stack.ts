@@ -41,6 +41,7 @@ export interface Routing {
 export const HEALTH_ENTRY = 'functions/handlers/health/index.ts';
 export const ROUND_WATCH_ENTRY = 'functions/handlers/round-watch/index.ts';
 export const RELEASE_SCHEDULER_ENTRY = 'functions/handlers/release-scheduler/index.ts';
+export const NATIONAL_JOBS_ENTRY = 'functions/handlers/national-jobs/index.ts';
 
 /** Per route of the operations lane (routes.ts operationsLane). */
 export const OPERATIONS_LANE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
@@ -166,10 +167,25 @@ export class StatelessStack extends Stack {
       targets: [new targets.LambdaFunction(scheduler.fn, { retryAttempts: 0 })],
     });
 
+    // The national integrations' scheduled work: the privacy-component mirror refreshed and
+    // Digipost asked about hand-overs still awaiting a report, every 5 minutes.
+    const nationalJobs = new AppFunction(this, 'NationalJobs', {
+      entry: NATIONAL_JOBS_ENTRY,
+      description: 'research-dispatch national jobs',
+      timeout: Duration.seconds(120),
+    });
+    for (const [name, value] of Object.entries(grantDataAccess(nationalJobs.role, data, accessOf('nationalJobs', matrix)))) nationalJobs.fn.addEnvironment(name, value);
+    withIntegrations(nationalJobs, true);
+    new events.Rule(this, 'NationalJobsTick', {
+      description: 'research-dispatch: refresh the privacy mirror and poll Digipost receipts',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(nationalJobs.fn, { retryAttempts: 0 })],
+    });
+
     this.observability = new Observability(this, 'Observability', {
       dlqs: Object.fromEntries(Object.values(queues).map((def) => [def.id, data.queues[def.id].dlq])),
       functions: Object.fromEntries(
-        [...Object.entries(areaFunctions), ...Object.entries(consumerFunctions), ['roundWatch', watch] as const, ['releaseScheduler', scheduler] as const].map(([k, f]) => [k, f.fn]),
+        [...Object.entries(areaFunctions), ...Object.entries(consumerFunctions), ['roundWatch', watch] as const, ['releaseScheduler', scheduler] as const, ['nationalJobs', nationalJobs] as const].map(([k, f]) => [k, f.fn]),
       ),
       alarmTopicArn: props.alarmTopicArn,
       alarmEmail: props.alarmEmail,

@@ -96,6 +96,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('POST', '/projects/{projectId}/rounds', 'rounds'),
   r('GET', '/projects/{projectId}/rounds', 'rounds'),
   r('GET', '/projects/{projectId}/rounds/{roundId}', 'rounds'),
+  r('GET', '/projects/{projectId}/rounds/{roundId}/report', 'rounds'),
   r('POST', '/projects/{projectId}/rounds/{roundId}/override', 'rounds'),
   r('POST', '/projects/{projectId}/rounds/{roundId}/cancel', 'rounds'),
   {

@@ -64,6 +64,8 @@ const effectiveGrants = (built: ReturnType<typeof synth>): Effective => {
       ? 'roundWatch'
       : d === 'research-dispatch release scheduler'
       ? 'releaseScheduler'
+      : d === 'research-dispatch national jobs'
+      ? 'nationalJobs'
       : d.startsWith('research-dispatch API: ')
       ? d.slice('research-dispatch API: '.length)
       : /consumer of the (\w+) queue/.exec(d)
@@ -171,7 +173,7 @@ describe('the access matrix on the synthesised template', () => {
     expect(new Set(objects)).toEqual(new Set(row.buckets.recipientLists ?? []));
     expect(has(grants, 'secretsmanager:GetSecretValue', 'secret').length > 0).toBe(row.hashKey);
     const env = resourcesOf(built.stateless, 'AWS::Lambda::Function').find(([, p]) =>
-      fn === 'roundWatch' ? p.Description === 'research-dispatch round watch' : fn === 'releaseScheduler' ? p.Description === 'research-dispatch release scheduler' : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
+      fn === 'roundWatch' ? p.Description === 'research-dispatch round watch' : fn === 'releaseScheduler' ? p.Description === 'research-dispatch release scheduler' : fn === 'nationalJobs' ? p.Description === 'research-dispatch national jobs' : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
     )![1];
     const vars = (env.Environment as { Variables: Record<string, unknown> }).Variables;
     // Its ARN makes the middleware fetch the secret: present exactly where reading it is allowed.

@@ -258,9 +258,10 @@ describe('alarms', () => {
       expect.arrayContaining([
         { s: 'rate(1 minute)', t: fnOf('research-dispatch round watch') },
         { s: 'rate(1 minute)', t: fnOf('research-dispatch release scheduler') },
+        { s: 'rate(5 minutes)', t: fnOf('research-dispatch national jobs') },
       ]),
     );
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(3);
   });
 });
 

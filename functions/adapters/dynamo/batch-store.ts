@@ -195,6 +195,16 @@ export class DynamoBatchStore implements BatchStore {
     return items.filter((i) => Number(i.until) > now).reduce((sum, i) => sum + Number(i.letters), 0);
   }
 
+  async readAll(roundId: string): Promise<Map<number, BatchState>> {
+    const items = await queryAll(this.db, {
+      TableName: this.tables.deliveries,
+      KeyConditionExpression: 'roundId = :r AND begins_with(deliveryId, :b)',
+      ExpressionAttributeValues: { ':r': roundId, ':b': 'B#' },
+      ConsistentRead: true,
+    });
+    return new Map(items.map((i) => [Number(i.batchNo), toState(i, Number(i.batchNo), 0)]));
+  }
+
   async batchesWithFailures(roundId: string): Promise<number[]> {
     const items = await queryAll(this.db, {
       TableName: this.tables.deliveries,

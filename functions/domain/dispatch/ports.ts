@@ -104,6 +104,8 @@ export interface BatchStore {
   unfinished(roundId: string, totalBatches: number): Promise<number[]>;
   /** Letters in flight (marked, lease not expired) of one project or, undefined, of all. */
   inFlight(projectId: string | undefined, now: number): Promise<number>;
+  /** Every batch item of the round that exists (never-started batches are absent: all pending). */
+  readAll(roundId: string): Promise<Map<number, BatchState>>;
   /** Batches holding failed outcomes. */
   batchesWithFailures(roundId: string): Promise<number[]>;
   /** failed → pending for one batch (redrive), with its counter shard; returns how many moved. */

@@ -1,5 +1,7 @@
 import type { ChainedAuditEvent } from '../shared/audit.js';
 import type { LetterVersion } from '../letters/letter.js';
+import type { RecipientOutcome } from '../dispatch/batch.js';
+import type { RoundWithCounts } from './use-cases.js';
 
 /**
  * The audit-derived part of a round's report for the product board (API.md: GET …/report):
@@ -84,3 +86,54 @@ export const roundApprovalReport = (
   const auditHead = sealedHead ?? anchored.at(-1)?.hash ?? null;
   return { approvals, decisions, auditHead, findings };
 };
+
+/**
+ * The round's record for the product board (API.md, GET …/rounds/{roundId}/report): its counts,
+ * who released it and when, who approved the exact version it sent (from the hash-chained audit)
+ * and the audit head sealed when it completed.
+ */
+export const roundReport = async (
+  deps: {
+    readonly audit: { list(scope: string): Promise<ChainedAuditEvent[]> };
+    readonly letters: { getVersion(projectId: string, letterId: string, version: number): Promise<LetterVersion | undefined> };
+  },
+  view: RoundWithCounts,
+) => {
+  const r = view.round;
+  const events = await deps.audit.list(`project:${r.projectId}`);
+  const version = await deps.letters.getVersion(r.projectId, r.letterId, r.letterVersion);
+  const completedAt = r.status === 'completed' ? r.completedAt : undefined;
+  const approvals = roundApprovalReport({ roundId: r.roundId, letterId: r.letterId, letterVersion: r.letterVersion, ...(completedAt ? { completedAt } : {}) }, events, version ? [version] : [], r.status === 'completed' ? r.auditHead : undefined);
+  return {
+    roundId: r.roundId,
+    projectId: r.projectId,
+    status: view.status,
+    letterId: r.letterId,
+    letterVersion: r.letterVersion,
+    counts: view.counts,
+    skipReasons: view.skipReasons,
+    releasedBy: r.release?.releasedBy ?? null,
+    releasedAt: r.release?.releasedAt ?? null,
+    completedAt: completedAt ?? null,
+    approvals: approvals.approvals,
+    decisions: approvals.decisions,
+    auditHead: approvals.auditHead,
+    findings: approvals.findings,
+  };
+};
+
+/** One pseudonymous row per recipient: outcome, reason, channel, time — never an ID. */
+export const reportRows = (
+  recipients: readonly { nin: string }[],
+  outcomes: (index: number) => RecipientOutcome,
+  pseudonym: (nin: string) => string,
+): string[][] => [
+  ['recipient', 'outcome', 'reason', 'channel', 'at'],
+  ...recipients.map((rec, i) => {
+    const o = outcomes(i);
+    const at = o.kind === 'pending' ? '' : new Date(o.at * 1000).toISOString();
+    const reason = o.kind === 'skipped' || o.kind === 'failed' ? o.reason : '';
+    const channel = o.kind === 'sent' || (o.kind === 'failed' && o.channel) ? (o as { channel: string }).channel : '';
+    return [pseudonym(rec.nin), o.kind, reason, channel, at];
+  }),
+];

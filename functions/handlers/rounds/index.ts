@@ -1,4 +1,9 @@
 import { adapters } from '../../adapters/index.js';
+import { PENDING, type RecipientOutcome } from '../../domain/dispatch/batch.js';
+import { batchRange } from '../../domain/dispatch/layout.js';
+import { csvCell } from '../../domain/letters/form-tasks.js';
+import { reportRows, roundReport } from '../../domain/rounds/report.js';
+import { projectPseudonym } from '../../domain/shared/citizen-key.js';
 import { cancelRound, createRound, getRound, listRounds, overrideRound } from '../../domain/rounds/use-cases.js';
 import { createRoundBody, overrideRoundBody, roundView } from '../../schemas/rounds.js';
 import { config } from '../../shared/config.js';
@@ -16,9 +21,32 @@ export const routes = {
   'GET /projects/{projectId}/rounds': route({ roles: STAFF }, async ({ principal, params }) =>
     ok({ items: (await listRounds(adapters().roundDeps, principal, params.projectId!)).map(roundView) }),
   ),
-  'GET /projects/{projectId}/rounds/{roundId}': route({ roles: STAFF }, async ({ principal, params }) =>
-    ok(roundView(await getRound(adapters().roundDeps, principal, params.projectId!, params.roundId!))),
-  ),
+  'GET /projects/{projectId}/rounds/{roundId}': route({ roles: STAFF }, async ({ principal, params }) => {
+    const view = await getRound(adapters().roundDeps, principal, params.projectId!, params.roundId!);
+    // What the channels reported after the hand-over; never changes the nine counts.
+    const receipts = view.round.release && !view.round.test ? await adapters().receipts.summary(view.round.roundId) : undefined;
+    return ok({ ...roundView(view), ...(receipts ? { receipts } : {}) });
+  }),
+  /** The board's record of a round; `?format=csv`: one pseudonymous row per recipient. */
+  'GET /projects/{projectId}/rounds/{roundId}/report': route({ roles: STAFF }, async ({ principal, params, query }) => {
+    const a = adapters();
+    const view = await getRound(a.roundDeps, principal, params.projectId!, params.roundId!);
+    if (query.format === 'csv') {
+      const r = view.round;
+      const layout = r.release?.layout;
+      const [recipients, batches] = await Promise.all([a.lists.readRecipients(r.listId), a.batches.readAll(r.roundId)]);
+      const ring = a.hashKeys();
+      const outcomeAt = (i: number): RecipientOutcome => {
+        if (!layout) return r.status === 'cancelled' ? { kind: 'cancelled', at: Date.parse(r.cancelledAt) / 1000 } : PENDING;
+        const batchNo = i < layout.canaryRecipients ? Math.floor(i / layout.batchSize) : layout.canaryBatches + Math.floor((i - layout.canaryRecipients) / layout.batchSize);
+        const start = batchRange(layout, batchNo).start;
+        return batches.get(batchNo)?.outcomes[i - start] ?? PENDING;
+      };
+      const rows = reportRows(recipients, outcomeAt, (nin) => projectPseudonym(nin, r.projectId, ring));
+      return { status: 200, contentType: 'text/csv; charset=utf-8', text: rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n' };
+    }
+    return ok(await roundReport(a, view));
+  }),
   'POST /projects/{projectId}/rounds/{roundId}/override': route({ roles: ['superuser'], body: overrideRoundBody }, async ({ principal, params, body }) =>
     ok(roundView(await overrideRound(adapters().roundDeps, principal, params.projectId!, params.roundId!, body.reason))),
   ),

@@ -35,6 +35,24 @@ describe('scheduled release', () => {
     expect(done.counts).toMatchObject({ planned: 30, sent: 30, pending: 0 });
     const audit = (await a.researcher.get(`/projects/${a.projectId}/audit`)).body.items.map((e: { action: string }) => e.action);
     expect(audit).toEqual(expect.arrayContaining(['round.scheduled', 'round.released', 'round.completed']));
+
+    // The round's record for the board: counts, who released it, who approved the exact version, the sealed audit head.
+    const report = await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/report`);
+    expect(report.status, report.text).toBe(200);
+    expect(report.body).toMatchObject({ counts: { planned: 30, sent: 30 }, releasedBy: 'researcher@sched-ok', findings: [] });
+    expect(report.body.completedAt).toEqual(expect.any(String));
+    expect(report.body.approvals).toEqual([expect.objectContaining({ version: 1, contentHash: expect.any(String), by: 'superuser@sched-ok' })]);
+    const verify = await a.researcher.get(`/projects/${a.projectId}/audit/verify`);
+    expect(verify.body.ok).toBe(true);
+    expect(report.body.auditHead).toEqual(expect.any(String));
+    const csv = await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/report?format=csv`);
+    expect(csv.status).toBe(200);
+    const lines = csv.text.trim().split('\r\n');
+    expect(lines[0]).toBe('recipient,outcome,reason,channel,at');
+    expect(lines).toHaveLength(31);
+    for (const nin of nins) expect(csv.text).not.toContain(nin);
+    expect(new Set(lines.slice(1).map((l) => l.split(',')[0])).size).toBe(30);
+    expect(lines.slice(1).every((l) => l.split(',')[1] === 'sent')).toBe(true);
   }, 180_000);
 
   it('checks every gate again when it fires: a project paused meanwhile sends nothing, and the round says why', async () => {

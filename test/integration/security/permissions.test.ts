@@ -146,6 +146,7 @@ const TABLE: Record<string, Case> = {
   'GET /operations/statistics': { expect: opsOnly },
   'GET /openapi.json': { expect: everyone, public: true },
   'GET /projects/{projectId}/rounds/{roundId}/preview': { expect: read },
+  'GET /projects/{projectId}/rounds/{roundId}/report': { expect: read },
 };
 
 const pathOf = (template: string): string =>
