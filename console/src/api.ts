@@ -155,7 +155,9 @@ export interface Round {
   letterId?: string;
   letterVersion?: number;
   listId?: string;
-  status: 'ready' | 'held' | 'dispatching' | 'canary_hold' | 'paused' | 'completed' | 'cancelled';
+  status: 'ready' | 'held' | 'scheduled' | 'dispatching' | 'canary_hold' | 'paused' | 'completed' | 'cancelled';
+  /** A scheduled release: when every gate is checked again and the round starts. */
+  scheduledFor?: string;
   preflight?: import('./format').Preflight;
   findings?: Finding[];
   counts?: import('./format').RoundCounts;

@@ -124,6 +124,8 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
+  /** The release dialog's optional send time (a datetime-local value, the browser's local time). */
+  const [sendAt, setSendAt] = useState('');
 
   const live = !!r && !TERMINAL.has(r.status) && r.status !== 'ready' && r.status !== 'held';
   usePoll(
@@ -215,9 +217,14 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
           )}
           <ErrorBox error={dialog ? undefined : error} />
           <div class="actions">
-            {role === 'researcher' && (r.status === 'ready' || r.status === 'held') ? (
+            {r.status === 'scheduled' && r.scheduledFor ? (
+              <p class="notice" role="status" data-testid="scheduled-for">
+                {t('scheduledFor', { at: new Date(r.scheduledFor).toLocaleString(lang.value === 'en' ? 'en-GB' : 'nb-NO') })}
+              </p>
+            ) : null}
+            {role === 'researcher' && (r.status === 'ready' || r.status === 'held' || r.status === 'scheduled') ? (
               <button type="button" class="primary" onClick={() => setDialog('release')}>
-                {t('release')}
+                {r.status === 'scheduled' ? t('changeTime') : t('release')}
               </button>
             ) : null}
             {role === 'superuser' && r.status === 'held' ? (
@@ -243,9 +250,14 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             busy={busy}
             error={error}
             onClose={() => setDialog(undefined)}
-            onConfirm={() => void act('release', undefined, t('released'))}
+            onConfirm={() => void act('release', sendAt ? { at: new Date(sendAt).toISOString() } : undefined, sendAt ? t('scheduled') : t('released'))}
           >
             {r.preflight && version ? <ConfirmationText letter={letter.data} title={title} version={version} preflight={r.preflight} /> : null}
+            <label class="field">
+              {t('sendAtLabel')}
+              <input type="datetime-local" value={sendAt} onInput={(e) => setSendAt((e.target as HTMLInputElement).value)} data-testid="send-at" />
+              <span class="hint">{t('sendAtHint')}</span>
+            </label>
             <RoundPreview projectId={projectId} roundId={roundId} count={3} />
           </ActionDialog>
           <ActionDialog
