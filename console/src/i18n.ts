@@ -229,7 +229,7 @@ const nb = {
   changeTime: 'Endre tidspunkt',
   scheduled: 'Runden er planlagt.',
   sendAtLabel: 'Send på et bestemt tidspunkt (valgfritt)',
-  sendAtHint: 'Tomt felt: sendes nå. Et tidspunkt: runden venter, og alle kontroller gjøres på nytt når det kommer.',
+  sendAtHint: 'Tomt felt: sendes med en gang. Et tidspunkt: runden venter, og alle kontroller gjøres på nytt når det kommer.',
   rstatus_dispatching: 'Sendes',
   rstatus_canary_hold: 'Venter etter prøveutsending',
   rstatus_paused: 'Pauset',
