@@ -1,6 +1,7 @@
 import { dynamo, s3, sqs } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
+import { retentionFor } from '../domain/shared/retention.js';
 import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operations.js';
 import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
@@ -83,12 +84,14 @@ const build = () => {
   const lists = new DynamoRecipientListRepository(db, main, config.tableName('recipients'));
   const reservations = new DynamoReservationRegistry(db, citizensTable);
   const population = new DynamoPopulationRegistry(db, citizensTable);
-  const contacts = new DynamoContactLedger(db, citizensTable);
+  // Retention (RETENTION_DAYS / RETENTION_LONG_DAYS): per-recipient detail 90 days after its last
+  // write by default, the contact ledger (complaints, duplicates, caps) the long period.
+  const contacts = new DynamoContactLedger(db, citizensTable, () => retentionFor('contactLedger', new Date(), config.retention()));
   const rounds = new DynamoRoundRepository(db, main);
   const letters = new DynamoLetterRepository(db, main);
   const formTasks = new DynamoFormTaskRepository(db, main);
   const citizenTasks = new DynamoCitizenTaskRepository(db, citizensTable, main);
-  const batches = new DynamoBatchStore(db, { main, deliveries: config.tableName('deliveries') });
+  const batches = new DynamoBatchStore(db, { main, deliveries: config.tableName('deliveries') }, () => retentionFor('delivery', new Date(), config.retention()));
   const ops = new DynamoOperationsState(db, main);
   const dispatchQueue = new SqsWorkQueue<DispatchMessage>(sqs(), config.queueUrl('dispatch'));
   // Built on first use only: handlers that never read a registry or send need no integration settings.

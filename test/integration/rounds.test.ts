@@ -1,3 +1,4 @@
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deltaOf, type RecipientOutcome } from '../../functions/domain/dispatch/batch.js';
 import { layoutOf } from '../../functions/domain/dispatch/layout.js';
@@ -283,6 +284,12 @@ describe('round repository and the engine counter shards', () => {
     expect(progress.counts).toMatchObject({ planned: 6, sent: 2, skippedOther: 2, skippedReserved: 1, pending: 1 });
     expect(progress.skipReasons).toEqual({ deceased: 1, frequency_cap: 1 });
     expect(await store.unfinished(roundId, 17)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    // Retention: batch items and counter shards carry a TTL 90 days (RETENTION_DAYS) after their last write.
+    const items = (
+      await DynamoDBDocumentClient.from(p.dynamo).send(new QueryCommand({ TableName: p.env.TABLE_DELIVERIES, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': roundId } }))
+    ).Items!;
+    expect(items.length).toBeGreaterThan(0);
+    for (const i of items) expect(Math.abs(Number(i.expiresAt) - (Date.now() / 1000 + 90 * 86_400))).toBeLessThan(3_600);
     // A batch that is done cannot be claimed again.
     expect((await store.claim({ projectId: 'p', roundId, batchNo: 0 }, 2, 'again', Date.now() + 60_000, Date.now())).kind).toBe('done');
   });

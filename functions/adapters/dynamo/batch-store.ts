@@ -51,6 +51,8 @@ export class DynamoBatchStore implements BatchStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: { main: string; deliveries: string },
+    /** Epoch seconds after which a batch item or shard may be deleted (retention; refreshed by every write). */
+    private readonly expiresAt: () => number = () => Math.floor(Date.now() / 1000) + 90 * 86_400,
   ) {}
 
   async read(ref: BatchRef, size: number): Promise<BatchState> {
@@ -65,7 +67,7 @@ export class DynamoBatchStore implements BatchStore {
           TableName: this.tables.deliveries,
           Key: batchKey(ref.roundId, ref.batchNo),
           UpdateExpression:
-            'SET leaseId = :l, leaseUntil = :u, projectId = :p, batchNo = :b, o = if_not_exists(o, :fresh), chained = if_not_exists(chained, :f), attempts = if_not_exists(attempts, :zero) + :one',
+            'SET leaseId = :l, leaseUntil = :u, projectId = :p, batchNo = :b, o = if_not_exists(o, :fresh), chained = if_not_exists(chained, :f), attempts = if_not_exists(attempts, :zero) + :one, expiresAt = :exp',
           ConditionExpression: '(attribute_not_exists(leaseId) OR leaseUntil < :now) AND (attribute_not_exists(done) OR done = :f)',
           ExpressionAttributeValues: {
             ':l': leaseId,
@@ -77,6 +79,7 @@ export class DynamoBatchStore implements BatchStore {
             ':zero': 0,
             ':one': 1,
             ':now': now,
+            ':exp': this.expiresAt(),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -139,9 +142,9 @@ export class DynamoBatchStore implements BatchStore {
         Update: {
           TableName: this.tables.deliveries,
           Key: batchKey(ref.roundId, ref.batchNo),
-          UpdateExpression: 'SET o = :o, chained = :c, done = :d, failed = :fl REMOVE leaseId, leaseUntil, sending',
+          UpdateExpression: 'SET o = :o, chained = :c, done = :d, failed = :fl, expiresAt = :exp REMOVE leaseId, leaseUntil, sending',
           ConditionExpression: 'leaseId = :l',
-          ExpressionAttributeValues: { ':o': encode(next.outcomes), ':c': next.chained, ':d': isDone(next), ':fl': failed, ':l': leaseId },
+          ExpressionAttributeValues: { ':o': encode(next.outcomes), ':c': next.chained, ':d': isDone(next), ':fl': failed, ':l': leaseId, ':exp': this.expiresAt() },
         },
       },
     ];
@@ -268,10 +271,12 @@ export class DynamoBatchStore implements BatchStore {
     if (adds.length === 0) return undefined;
     names['#p'] = 'projectId';
     values[':p'] = projectId;
+    names['#e'] = 'expiresAt';
+    values[':exp'] = this.expiresAt();
     return {
       TableName: this.tables.deliveries,
       Key: shardKey(roundId, shard),
-      UpdateExpression: `SET #p = :p ADD ${adds.join(', ')}`,
+      UpdateExpression: `SET #p = :p, #e = :exp ADD ${adds.join(', ')}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     };
