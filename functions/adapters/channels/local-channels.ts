@@ -13,36 +13,6 @@ import { config } from '../../shared/config.js';
  */
 const PREFIX: Record<Channel, string> = { helsenorge: 'INBOX#', 'digital-mailbox': 'MAILBOX#', paper: 'PRINT#' };
 
-export interface ChannelFaults {
-  /** Fail this many calls (process-wide) before answering normally. */
-  failCalls?: number;
-  /** Whether the injected failures are transient (retryable); default true. */
-  transient?: boolean;
-  /**
-   * The first this many calls (process-wide) answer only after hangMs — and then deliver all the
-   * same: a channel that times out from the worker's side but did its work.
-   */
-  hangCalls?: number;
-  hangMs?: number;
-  /** Delay every call by this many ms (a slow channel). */
-  delayMs?: number;
-  /** Only this channel misbehaves. */
-  channel?: Channel;
-}
-
-/** Fault injection for resilience tests, read from CHANNEL_FAULTS (JSON) on the local runtime only. */
-const faultState = { consumed: 0, hung: 0, spec: '' };
-const currentFaults = (local: boolean): ChannelFaults | undefined => {
-  const raw = local ? process.env.CHANNEL_FAULTS : undefined;
-  if (!raw) return undefined;
-  if (raw !== faultState.spec) {
-    faultState.spec = raw;
-    faultState.consumed = 0;
-    faultState.hung = 0;
-  }
-  return JSON.parse(raw) as ChannelFaults;
-};
-
 export class LocalChannelGateway implements ChannelGateway {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -53,19 +23,6 @@ export class LocalChannelGateway implements ChannelGateway {
   ) {}
 
   async deliver(channel: Channel, items: readonly Dispatchable[]): Promise<Map<string, ChannelResult>> {
-    const faults = currentFaults(this.local);
-    if (faults && (!faults.channel || faults.channel === channel)) {
-      if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
-      if (faultState.hung < (faults.hangCalls ?? 0)) {
-        faultState.hung++;
-        await new Promise((r) => setTimeout(r, faults.hangMs ?? 1_000));
-      }
-      if (faultState.consumed < (faults.failCalls ?? 0)) {
-        faultState.consumed++;
-        const transient = faults.transient ?? true;
-        return new Map(items.map((i): [string, ChannelResult] => [i.deliveryId, transient ? { ok: false, transient: true, reason: 'channel_unavailable' } : { ok: false, transient: false, reason: 'channel_rejected' }]));
-      }
-    }
     const receivedAt = new Date().toISOString();
     const expiresAt = retentionFor('inbox', receivedAt, this.retention);
     await batchPutAll(
