@@ -283,7 +283,9 @@ describe('round repository and the engine counter shards', () => {
     const progress = await store.progress(roundId, 6);
     expect(progress.counts).toMatchObject({ planned: 6, sent: 2, skippedOther: 2, skippedReserved: 1, pending: 1 });
     expect(progress.skipReasons).toEqual({ deceased: 1, frequency_cap: 1 });
-    expect(await store.unfinished(roundId, 17)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    const chains = await store.chains(roundId, 17);
+    expect(chains.filter((b) => !b.done).map((b) => b.batchNo)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    expect(chains.filter((b) => b.chained).map((b) => b.batchNo)).toEqual([0, 1, 16]);
     // Retention: batch items and counter shards carry a TTL 90 days (RETENTION_DAYS) after their last write.
     const items = (
       await DynamoDBDocumentClient.from(p.dynamo).send(new QueryCommand({ TableName: p.env.TABLE_DELIVERIES, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': roundId } }))

@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decodeOutcome, decodePlan, encodeOutcome, encodePlan, freshBatch, isDone, type BatchState, type CountDelta, type RecipientOutcome } from '../../domain/dispatch/batch.js';
 import type { Channel } from '../../domain/dispatch/channels.js';
-import { LeaseLostError, type BatchRef, type BatchStore, type ClaimResult, type RoundProgress } from '../../domain/dispatch/ports.js';
+import { LeaseLostError, type BatchChain, type BatchRef, type BatchStore, type ClaimResult, type RoundProgress } from '../../domain/dispatch/ports.js';
 import { COUNTERS, withPending, type Counter } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
@@ -175,16 +175,16 @@ export class DynamoBatchStore implements BatchStore {
     return { counts: withPending({ planned, ...totals }), skipReasons, canaryTerminal };
   }
 
-  async unfinished(roundId: string, totalBatches: number): Promise<number[]> {
+  async chains(roundId: string, totalBatches: number): Promise<BatchChain[]> {
     const items = await queryAll(this.db, {
       TableName: this.tables.deliveries,
       KeyConditionExpression: 'roundId = :r AND begins_with(deliveryId, :b)',
       ExpressionAttributeValues: { ':r': roundId, ':b': 'B#' },
-      ProjectionExpression: 'batchNo, done',
+      ProjectionExpression: 'batchNo, done, chained',
       ConsistentRead: true,
     });
-    const done = new Set(items.filter((i) => i.done === true).map((i) => Number(i.batchNo)));
-    return Array.from({ length: totalBatches }, (_, i) => i).filter((b) => !done.has(b));
+    const byNo = new Map(items.map((i) => [Number(i.batchNo), i]));
+    return Array.from({ length: totalBatches }, (_, batchNo) => ({ batchNo, done: byNo.get(batchNo)?.done === true, chained: byNo.get(batchNo)?.chained === true }));
   }
 
   async inFlight(projectId: string | undefined, now: number): Promise<number> {

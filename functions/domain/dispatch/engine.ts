@@ -120,8 +120,10 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage): 
   const claim = await deps.batches.claim(ref, size, leaseId, leaseUntil, claimedAt);
   if (claim.kind === 'busy') return { kind: 'busy', retryInMs: busyRetry(claim.until, claimedAt) };
   if (claim.kind === 'done') {
-    // A redelivered message of a batch that committed but crashed before handing on.
+    // A redelivered message of a batch that committed but crashed before handing on, or before
+    // completing the round (or holding it for its canary): finish what that attempt left.
     if (!claim.state.chained && message.chain !== false) await handOn(deps, ref, round as ReleasedRound, layout);
+    await afterDone(deps, round, range.canary);
     return { kind: 'nothing-to-do' };
   }
   const state = claim.state;

@@ -31,17 +31,33 @@ export const batchSizeOf = (layout: RoundLayout, batchNo: number): number => {
  * Fairness between rounds: a round never has more than `window` messages on the queue. Release
  * enqueues the first `window` batches, and each batch, when it first commits, enqueues batch +
  * window. Rounds released together then take turns instead of the first one's thousands of
- * messages going first, and a pause parks at most `window` messages. To restart chains (resume,
- * recovery), enqueue for every residue class modulo `window` the lowest unfinished batch.
+ * messages going first, and a pause parks at most `window` messages (see `restartPoints`).
  */
-export const windowStarts = (unfinished: readonly number[], window: number): number[] => {
-  const lowest = new Map<number, number>();
-  for (const b of unfinished) {
-    const r = b % window;
-    const cur = lowest.get(r);
-    if (cur === undefined || b < cur) lowest.set(r, b);
+
+/**
+ * The messages that restart a round's chains after parked messages were dropped (resume, recovery).
+ * Walking each residue class modulo `window` upwards: a batch is reached when the batch before it
+ * is reached and has not handed on yet (it will, when it runs). A batch not reached gets a message
+ * of its own if it has something left: recipients pending (never started, or waiting for a retry
+ * whose message a pause dropped), or a hand-on still owed (done, not chained: the engine hands on
+ * at once). A worker that died after handing on but before its commit leaves a batch unchained
+ * behind a chained one; the walk covers that too. A round that was simply paused restarts with
+ * at most `window` chains.
+ */
+export const restartPoints = (batches: readonly { readonly batchNo: number; readonly done: boolean; readonly chained: boolean }[], window: number): number[] => {
+  const points: number[] = [];
+  /** Per residue class: whether the previous batch, once run, hands on to the next. */
+  const handsOn = new Map<number, boolean>();
+  for (const b of [...batches].sort((x, y) => x.batchNo - y.batchNo)) {
+    const cls = b.batchNo % window;
+    let reached = handsOn.get(cls) === true;
+    if (!reached && (!b.done || !b.chained)) {
+      points.push(b.batchNo);
+      reached = true;
+    }
+    handsOn.set(cls, reached && !b.chained);
   }
-  return [...lowest.values()].sort((a, b) => a - b);
+  return points;
 };
 
 /** The batch a committed batch hands on to, if any; a canary's chain stops at the canary's end until confirmed. */

@@ -5,8 +5,8 @@ import type { RoundRepository } from '../rounds/ports.js';
 import { ACTIVE, isReleased, type ReleasedRound, type Round } from '../rounds/round.js';
 import { reopenForRedrive, type DispatchControl } from '../rounds/use-cases.js';
 import { auditEvent, OPERATIONS_SCOPE, type AuditLog } from '../shared/audit.js';
-import { batchRange, firstWindow, layoutOf, windowStarts } from './layout.js';
-import type { BatchStore, ContactLedger, DispatchMessage, DispatchQueue, LedgerEntry } from './ports.js';
+import { batchRange, firstWindow, layoutOf, restartPoints } from './layout.js';
+import type { BatchChain, BatchStore, ContactLedger, DispatchMessage, DispatchQueue, LedgerEntry } from './ports.js';
 
 /** How long pause and halt wait for in-flight letters before answering 202. */
 export const QUIET_WAIT_MS = 10_000;
@@ -24,17 +24,25 @@ export interface ControlDeps {
 export const dispatchControl = (deps: ControlDeps): DispatchControl => {
   const messages = (round: Round, batches: readonly number[], chain: boolean): DispatchMessage[] =>
     batches.map((batchNo) => ({ projectId: round.projectId, roundId: round.roundId, batchNo, ...(chain ? {} : { chain: false }) }));
-  const unfinished = async (round: Round): Promise<number[]> => (isReleased(round) ? deps.batches.unfinished(round.roundId, round.release.layout.totalBatches) : []);
+  const chains = async (round: Round): Promise<BatchChain[]> => (isReleased(round) ? deps.batches.chains(round.roundId, round.release.layout.totalBatches) : []);
+  const unfinished = async (round: Round): Promise<number[]> => (await chains(round)).filter((b) => !b.done).map((b) => b.batchNo);
   return {
     layout: (total, canarySize) => layoutOf(total, deps.batchSize, canarySize),
     start: (round) => deps.queue.enqueue(messages(round, firstWindow(round.release.layout, deps.window, round.canaryConfirmed === true), true)),
     async continue(round) {
       const layout = round.release.layout;
       // Until the canary is confirmed only its own batches may run; the rest waits.
-      const runnable = (await unfinished(round)).filter((b) => b < layout.canaryBatches || layout.canaryBatches === 0 || round.canaryConfirmed === true);
-      const starts = windowStarts(runnable, deps.window);
-      await deps.queue.enqueue(messages(round, starts, true));
-      return starts.length;
+      const runnable = (await chains(round)).filter((b) => b.batchNo < layout.canaryBatches || layout.canaryBatches === 0 || round.canaryConfirmed === true);
+      const points = restartPoints(runnable, deps.window);
+      if (points.length === 0) {
+        // Every runnable batch is done, yet the round still dispatches: its last worker died between
+        // its commit and completing the round (or holding it for the canary). One message for a
+        // done batch finishes that (the engine completes or holds; nothing is claimed or sent).
+        await deps.queue.enqueue(messages(round, [0], false));
+        return 1;
+      }
+      await deps.queue.enqueue(messages(round, points, true));
+      return points.length;
     },
     async cancelRemaining(round) {
       // Every unfinished batch at once: cancelling is quick, and these messages do not chain.

@@ -81,6 +81,13 @@ export interface RoundProgress {
  * Each method is one atomic step; a commit moves the batch's outcomes and its counter shard
  * together (so counts are exact whenever read) and drops the in-flight marker.
  */
+/** Where a batch stands in its chain (layout.ts `restartPoints`). */
+export interface BatchChain {
+  readonly batchNo: number;
+  readonly done: boolean;
+  readonly chained: boolean;
+}
+
 export interface BatchStore {
   read(ref: BatchRef, size: number): Promise<BatchState>;
   /** Claims the batch (creating its item on first use) unless a live lease holds it or it is done. */
@@ -100,8 +107,8 @@ export interface BatchStore {
   /** Writes the batch's new outcomes and counter delta under our lease; throws LeaseLostError when it was taken over. */
   commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepMarker?: boolean }): Promise<void>;
   progress(roundId: string, planned: number): Promise<RoundProgress>;
-  /** Batches of the round that are not done (never started ones included). */
-  unfinished(roundId: string, totalBatches: number): Promise<number[]>;
+  /** Every batch of the round: whether it is done and whether it has handed on (never started: neither). */
+  chains(roundId: string, totalBatches: number): Promise<BatchChain[]>;
   /** Letters in flight (marked, lease not expired) of one project or, undefined, of all. */
   inFlight(projectId: string | undefined, now: number): Promise<number>;
   /** Every batch item of the round that exists (never-started batches are absent: all pending). */
