@@ -1,8 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Channel } from '../../functions/domain/dispatch/channels.js';
 import { batchPutAll } from '../../functions/adapters/dynamo/batch.js';
-import { ageAt } from '../../functions/domain/citizens/channel-choice.js';
-import { validateNin } from '../../functions/domain/lists/nin.js';
+import { ageFromNin } from '../../functions/domain/lists/nin.js';
 
 /**
  * Where the channel fakes keep delivered letters: the citizens table under the citizen's key,
@@ -46,6 +45,6 @@ export const storeLetter = async (db: DynamoDBDocumentClient, table: string, cha
 };
 
 export const ageOf = (nin: string, at = new Date()): number => {
-  const v = validateNin(nin, { allowSynthetic: true });
-  return v.ok ? ageAt(v.birthDate, at) : -1;
+  const age = ageFromNin(nin, at, { allowSynthetic: true });
+  return age.ok ? age.age : -1;
 };

@@ -1,3 +1,4 @@
+import { channelsAllowedAt } from '../citizens/minors.js';
 import type { CitizenFacts } from '../citizens/registries.js';
 import type { DistributionRule } from '../projects/project.js';
 import { decideRecipient } from '../rounds/preflight.js';
@@ -44,9 +45,10 @@ export interface SendPolicy {
  */
 export const chooseChannel = (rule: DistributionRule, f: CitizenFacts, age?: number): { channel: Channel } | { skip: 'no_channel' | 'address_protected' } => {
   const digital = !f.reservedAgainstDigital;
-  const portal = digital && f.digitallyActive && (age === undefined || age >= 16);
-  const mailbox = digital && f.digitalMailbox && (age === undefined || age >= 18);
-  const paper = f.postalAddress !== undefined && !f.addressProtected;
+  const byAge = age === undefined ? undefined : channelsAllowedAt(age);
+  const portal = digital && f.digitallyActive && (byAge?.has('helsenorge') ?? true);
+  const mailbox = digital && f.digitalMailbox && (byAge?.has('digital-mailbox') ?? true);
+  const paper = f.postalAddress !== undefined && !f.addressProtected && (byAge?.has('paper') ?? true);
   const noPaper = (): { skip: 'no_channel' | 'address_protected' } => ({ skip: f.addressProtected ? 'address_protected' : 'no_channel' });
   switch (rule) {
     case 'helsenorge-then-paper':

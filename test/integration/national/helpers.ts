@@ -36,8 +36,7 @@ export const tokenClient = (p: Platform, overrides: { audience?: string; clientI
     http: httpFor(p),
   });
 
-import { ageAt } from '../../../functions/domain/citizens/channel-choice.js';
-import { validateNin } from '../../../functions/domain/lists/nin.js';
+import { ageFromNin } from '../../../functions/domain/lists/nin.js';
 
 let next = 0;
 /** Fresh synthetic IDs per call (and per file: a random start), so tests never share a person. */
@@ -53,8 +52,8 @@ export const adultNins = (n: number, minAge = 18): string[] => {
   const out: string[] = [];
   while (out.length < n) {
     for (const nin of freshNins(n * 2)) {
-      const v = validateNin(nin, { allowSynthetic: true });
-      if (v.ok && ageAt(v.birthDate, new Date()) >= minAge && out.length < n) out.push(nin);
+      const age = ageFromNin(nin, new Date(), { allowSynthetic: true });
+      if (age.ok && age.age >= minAge && out.length < n) out.push(nin);
     }
   }
   return out;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chooseChannel, DEFAULT_CHANNEL_RULE } from '../../../functions/domain/citizens/channel-choice.js';
+import { decide } from '../../../functions/domain/dispatch/decide.js';
+import type { DistributionRule } from '../../../functions/domain/projects/project.js';
 import { RegistryUnavailableError } from '../../../functions/domain/citizens/registries.js';
 import type { Channel, ChannelResult, Dispatchable } from '../../../functions/domain/dispatch/channels.js';
 import { NationalChannelGateway } from '../../../functions/adapters/national/channel-gateway.js';
@@ -79,7 +80,7 @@ const run = async <T>(fault: Fault, value: () => T): Promise<T> => {
 describe('fail closed, end to end outside the engine (property)', () => {
   it('no reserved, withdrawn, unknown, deceased or address-protected citizen reaches a channel; a refusal never leads to a second channel', async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ truths, faults }) => {
+      fc.asyncProperty(scenario, fc.constantFrom<DistributionRule>('helsenorge-then-paper', 'helsenorge-only', 'digital-mailbox-then-paper'), async ({ truths, faults }, rule) => {
         const t = new Map(NINS.map((n, i) => [n, truths[i]!]));
         const reader = new RegistryCitizenFactsReader({
           population: {
@@ -127,8 +128,13 @@ describe('fail closed, end to end outside the engine (property)', () => {
 
         const results = new Map<string, ChannelResult>();
         for (const nin of NINS) {
-          const choice = chooseChannel(facts.get(nin), DEFAULT_CHANNEL_RULE, t.get(nin)!.age);
-          if (!('channel' in choice)) continue;
+          // The engine's own decision: reservation, withdrawal and the registries first, then the
+          // channel, once, by the project's distribution rule.
+          const choice = decide(
+            { valid: true, facts: facts.get(nin), contacts: [], age: t.get(nin)!.age },
+            { contentHash: 'h', frequencyCap: 3, distributionRule: rule, onlyNonResponders: false, now: new Date() },
+          );
+          if (!choice.send) continue;
           const item: Dispatchable = {
             deliveryId: nin,
             projectId: 'p1',
@@ -168,44 +174,5 @@ describe('fail closed, end to end outside the engine (property)', () => {
       }),
       { numRuns: 300 },
     );
-  });
-});
-
-describe('chooseChannel', () => {
-  const base = {
-    known: true,
-    deceased: false,
-    reservedResearch: false,
-    withdrawn: false,
-    digitallyActive: true,
-    digitalMailbox: true,
-    reservedAgainstDigital: false,
-    postalAddress: address,
-    addressProtected: false,
-    language: 'nb' as const,
-    guardians: [],
-    guardianAccessReserved: false,
-    underGuardianship: false,
-  };
-  it('prefers the portal for 16+, the mailbox for 18+, then paper', () => {
-    expect(chooseChannel(base, DEFAULT_CHANNEL_RULE, 40)).toEqual({ channel: 'helsenorge' });
-    expect(chooseChannel({ ...base, digitallyActive: false }, DEFAULT_CHANNEL_RULE, 40)).toEqual({ channel: 'digital-mailbox' });
-    expect(chooseChannel({ ...base, digitallyActive: false }, DEFAULT_CHANNEL_RULE, 17)).toEqual({ channel: 'paper' });
-    expect(chooseChannel(base, DEFAULT_CHANNEL_RULE, 15)).toEqual({ channel: 'paper' });
-  });
-  it('never uses a digital channel for someone reserved against digital contact', () => {
-    expect(chooseChannel({ ...base, reservedAgainstDigital: true }, DEFAULT_CHANNEL_RULE, 40)).toEqual({ channel: 'paper' });
-  });
-  it('skips with address_protected when paper is left and the address is protected, no_channel when nothing is', () => {
-    expect(chooseChannel({ ...base, reservedAgainstDigital: true, addressProtected: true }, DEFAULT_CHANNEL_RULE, 40)).toEqual({ skip: 'address_protected' });
-    expect(chooseChannel({ ...base, reservedAgainstDigital: true, postalAddress: undefined }, DEFAULT_CHANNEL_RULE, 40)).toEqual({ skip: 'no_channel' });
-    expect(chooseChannel(base, { allowed: ['helsenorge'] }, 15)).toEqual({ skip: 'no_channel' });
-  });
-  it('skips unknown, deceased, reserved and withdrawn before any channel', () => {
-    expect(chooseChannel(undefined, DEFAULT_CHANNEL_RULE, 40)).toEqual({ skip: 'not_found' });
-    expect(chooseChannel({ ...base, known: false }, DEFAULT_CHANNEL_RULE, 40)).toEqual({ skip: 'not_found' });
-    expect(chooseChannel({ ...base, deceased: true }, DEFAULT_CHANNEL_RULE, 40)).toEqual({ skip: 'deceased' });
-    expect(chooseChannel({ ...base, reservedResearch: true }, DEFAULT_CHANNEL_RULE, 40)).toEqual({ skip: 'reserved' });
-    expect(chooseChannel({ ...base, withdrawn: true }, DEFAULT_CHANNEL_RULE, 40)).toEqual({ skip: 'withdrawn' });
   });
 });
