@@ -67,6 +67,11 @@ export const startTestPlatform = async (opts: Partial<PlatformOptions> = {}): Pr
     namespace: `t${randomBytes(4).toString('hex')}`,
     port: 0,
     ...opts,
+    // The national-service fakes share one event loop with the platform and with whatever load a
+    // test puts on it, on a 2-core machine running two test files at once: a bulk lookup can take
+    // longer than the deployed timeouts allow a real registry. Tests are not about that speed (the
+    // benchmarks are), so registry calls get more time here; outages are still immediate.
+    env: { NATIONAL_HTTP_TIMEOUT_MS: '30000', REGISTRY_TIMEOUT_MS: '40000', ...opts.env },
   });
   const tokens = new Map<string, Promise<string>>();
   const token = (id: Identity) => {
