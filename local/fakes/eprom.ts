@@ -48,6 +48,8 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
   const callBack = (messageToCitizenId: string, notificationChannel: number) => {
     const target = deps.callback?.();
     if (!target) return;
+    // Almost at once, as the real service may: the receipt can arrive before the platform has
+    // recorded the hand-over (it learns the id from this very answer); the endpoint waits for it.
     setTimeout(() => {
       fetch(`${target.url}/api/MessageToCitizen`, {
         method: 'PUT',
@@ -63,7 +65,7 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
           callbackFailures++;
           logger.warn('ePROM fake: callback failed', { error: (error as Error).message });
         });
-    }, 1_000);
+    }, 20);
   };
 
   const server = await startFakeServer('eprom', async (req): Promise<FakeResponse> => {

@@ -25,14 +25,26 @@ export interface MessageToCitizenReport {
   readonly sentStatus: number;
 }
 
+/**
+ * How long a receipt for a message id not (yet) known waits for its hand-over to be recorded. ePROM
+ * names the message by its own id, which the platform learns only from the answer to its POST; the
+ * hand-over is recorded right after that answer, so a callback sent at once can arrive first.
+ */
+export const EARLY_RECEIPT_WAIT_MS = 3_000;
+const EARLY_RECEIPT_POLL_MS = 100;
+
 export const recordMessageToCitizen = async (
-  deps: { receipts: Pick<ReceiptsStore, 'settle'>; callbackKey: () => Promise<string>; now: () => Date },
+  deps: { receipts: Pick<ReceiptsStore, 'settle'>; callbackKey: () => Promise<string>; now: () => Date; sleep?: (ms: number) => Promise<void> },
   report: MessageToCitizenReport,
 ): Promise<{ success: true; outcome: ReceiptOutcome }> => {
   if (!sameKey(report.apiKey, await deps.callbackKey())) throw new UnauthenticatedError('The API key is not valid');
   const outcome: ReceiptOutcome = report.sentStatus === 0 && report.notificationChannel !== 0 ? 'confirmed' : 'failedAfterSend';
-  if (!(await deps.receipts.settle(report.messageToCitizenId, outcome, deps.now().toISOString()))) throw new UnknownMessageError();
-  return { success: true, outcome };
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let waited = 0; ; waited += EARLY_RECEIPT_POLL_MS) {
+    if (await deps.receipts.settle(report.messageToCitizenId, outcome, deps.now().toISOString())) return { success: true, outcome };
+    if (waited >= EARLY_RECEIPT_WAIT_MS) throw new UnknownMessageError();
+    await sleep(EARLY_RECEIPT_POLL_MS);
+  }
 };
 
 export interface PrivacySettingChange {
