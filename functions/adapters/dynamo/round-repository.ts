@@ -126,7 +126,9 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
   /** The gate every batch reads twice: the halt flag, the project and the round, in one strongly consistent read. */
   async read(projectId: string, roundId: string): Promise<Gate> {
     const res = await this.db.send(
-      new BatchGetCommand({ RequestItems: { [this.table]: { Keys: [keys.opsState(), keys.project(projectId), keys.round(projectId, roundId)], ConsistentRead: true } } }),
+      new BatchGetCommand({
+        RequestItems: { [this.table]: { Keys: [keys.opsState(), keys.project(projectId), keys.round(projectId, roundId), releaseSeqKey(projectId)], ConsistentRead: true } },
+      }),
     );
     if (Object.keys(res.UnprocessedKeys ?? {}).length > 0) throw new Error('gate state read was throttled');
     const items = res.Responses?.[this.table] ?? [];
@@ -136,6 +138,7 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
     const round = find(keys.round(projectId, roundId));
     return {
       halted: ops?.halted === true,
+      releaseSeq: Number(find(releaseSeqKey(projectId))?.seq ?? 0),
       ...(project ? { project: Object.fromEntries(Object.entries(project).filter(([k]) => !PROJECT_STRIP.has(k))) as unknown as Project } : {}),
       ...(round ? { round: toRound(round) } : {}),
     };

@@ -186,7 +186,7 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
     const reminder = round.onlyNonResponders && round.formTaskId !== undefined;
     [facts, contacts, version, awaiting] = await Promise.all([
       deps.citizens.factsOf(nins, project.projectId),
-      relevantRounds(deps, round, now).then((ids) => deps.ledger.contactsIn(nins, project.projectId, ids)),
+      relevantRounds(deps, round, c.gate.releaseSeq, now).then((ids) => deps.ledger.contactsIn(nins, project.projectId, ids)),
       deps.versions.get(project.projectId, round.letterId, round.letterVersion),
       reminder ? deps.nonResponders(project.projectId, round.formTaskId!, nins) : Promise.resolve(undefined),
     ]);
@@ -503,9 +503,9 @@ const cancelBatch = async (deps: EngineDeps, ref: BatchRef, round: Round, size: 
  * record), and every released, real round of the project that sent the same content or any
  * letter within the duplicate window (which also covers the frequency cap's 30 days).
  */
-const relevantRounds = async (deps: EngineDeps, round: Round, now: Date): Promise<string[]> => {
+const relevantRounds = async (deps: EngineDeps, round: Round, releaseSeq: number, now: Date): Promise<string[]> => {
   const since = now.getTime() - DUPLICATE_WINDOW_DAYS * DAY_MS;
-  const rounds = await deps.rounds.projectRounds(round.projectId);
+  const rounds = await deps.rounds.projectRounds(round.projectId, releaseSeq);
   const ids = rounds
     .filter((r) => r.roundId !== round.roundId && isReleased(r) && !r.test)
     .filter((r) => r.contentHash === round.contentHash || Date.parse(r.release!.releasedAt) >= since)

@@ -131,6 +131,8 @@ export interface Gate {
   readonly halted: boolean;
   readonly project?: Project;
   readonly round?: Round;
+  /** The project's release sequence: it moves whenever one of its rounds is released. */
+  readonly releaseSeq: number;
 }
 
 export interface GatePort {
@@ -145,8 +147,12 @@ export interface RoundLifecycle {
   holdForCanary(projectId: string, roundId: string, at: string): Promise<boolean>;
   /** Shows (or clears) what the round's batches wait for. */
   noteWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void>;
-  /** The project's rounds (for the ledger's relevant rounds). */
-  projectRounds(projectId: string): Promise<Round[]>;
+  /**
+   * The project's released rounds (for the ledger's relevant rounds) as of its release sequence
+   * `releaseSeq`: a round becomes released only with the sequence moving, and what the engine
+   * reads of a released round never changes, so an answer may be kept per sequence.
+   */
+  projectRounds(projectId: string, releaseSeq: number): Promise<Round[]>;
 }
 
 export interface RecipientSource {

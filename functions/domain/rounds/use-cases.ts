@@ -469,8 +469,23 @@ export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit'> & { rea
     return moved;
   },
   noteWaiting: (projectId: string, roundId: string, waiting: Waiting | undefined) => deps.rounds.setWaiting(projectId, roundId, waiting),
-  projectRounds: (projectId: string) => deps.rounds.listRounds(projectId),
+  projectRounds: async (projectId: string, releaseSeq: number) => {
+    const key = `${projectId}#${releaseSeq}`;
+    const kept = releasedRoundsBySeq.get(key);
+    if (kept) return kept;
+    const released = (await deps.rounds.listRounds(projectId)).filter(isReleased);
+    if (releasedRoundsBySeq.size >= RELEASED_ROUNDS_KEPT) releasedRoundsBySeq.delete(releasedRoundsBySeq.keys().next().value!);
+    releasedRoundsBySeq.set(key, released);
+    return released;
+  },
 });
+
+/**
+ * Per container: the released rounds of a project by its release sequence (every batch of a
+ * round needs them; they change only when the sequence moves). Bounded, oldest first out.
+ */
+const releasedRoundsBySeq = new Map<string, Round[]>();
+const RELEASED_ROUNDS_KEPT = 200;
 
 /** Redrive reopens a completed round: its failed recipients go back to pending and to work. */
 export const reopenForRedrive = async (deps: Pick<RoundDeps, 'rounds' | 'dispatch'>, round: ReleasedRound): Promise<number> => {
