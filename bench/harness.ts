@@ -17,6 +17,14 @@ export interface Bench {
   readonly platform: Platform;
   readonly as: (id: { sub: string; role: string; org?: string }) => ApiClient;
   readonly storeCalls: () => number;
+  /** Store calls so far by command (GetItemCommand, BatchWriteItemCommand, …). */
+  readonly storeCallsByCommand: () => Map<string, number>;
+  /**
+   * Store calls made in this process for what is not the platform when deployed: the channel
+   * stand-in storing letters (deployed, an HTTP call to ePROM or Digipost) and the local seed of
+   * portal activity (no public API; see PortalActivitySource).
+   */
+  readonly standInCalls: () => { channel: number; seed: number };
   /** Items written (each Put/Update/Delete, each item of a BatchWrite or TransactWrite). */
   readonly storeItemWrites: () => number;
   /** Of those, items written inside a TransactWriteItems. */
@@ -34,11 +42,17 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
     env,
   });
   let calls = 0;
+  const byCommand = new Map<string, number>();
+  const standIn = { channel: 0, seed: 0 };
   let itemWrites = 0;
   let transactional = 0;
   dynamo().middlewareStack.add(
     (next, context) => async (args) => {
       calls++;
+      byCommand.set(String(context.commandName), (byCommand.get(String(context.commandName)) ?? 0) + 1);
+      const first = firstItem(String(context.commandName), args.input as Record<string, unknown>);
+      if (/^(INBOX|MAILBOX|PRINT)#/.test(String(first?.sk))) standIn.channel++;
+      else if (first?.sk === 'POPULATION') standIn.seed++;
       const written = writtenItems(String(context.commandName), args.input as Record<string, unknown>);
       itemWrites += written;
       if (String(context.commandName).startsWith('TransactWrite')) transactional += written;
@@ -50,6 +64,8 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
     platform,
     as: (id) => clientFor(platform.url, () => platform.issuer.sign({ ...id })),
     storeCalls: () => calls,
+    storeCallsByCommand: () => new Map(byCommand),
+    standInCalls: () => ({ ...standIn }),
     storeItemWrites: () => itemWrites,
     storeTransactionalWrites: () => transactional,
     stop: async () => {
@@ -60,6 +76,14 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
 };
 
 const SINGLE_WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand']);
+/** The first item (or key) a batch call writes or reads. */
+const firstItem = (command: string, input: Record<string, unknown>): Record<string, unknown> | undefined => {
+  const tables = Object.values((input.RequestItems ?? {}) as Record<string, unknown>);
+  if (command.startsWith('BatchWrite')) return ((tables[0] as { PutRequest?: { Item?: Record<string, unknown> } }[] | undefined)?.[0])?.PutRequest?.Item;
+  if (command.startsWith('BatchGet')) return (tables[0] as { Keys?: Record<string, unknown>[] } | undefined)?.Keys?.[0];
+  return undefined;
+};
+
 const writtenItems = (command: string, input: Record<string, unknown>): number => {
   if (SINGLE_WRITES.has(command)) return 1;
   if (command.startsWith('TransactWrite')) return ((input.TransactItems ?? []) as Record<string, unknown>[]).filter((t) => !('ConditionCheck' in t)).length;
