@@ -107,11 +107,11 @@ const build = () => {
     // stored directly — how bench:dispatch separates the cost of the channel fakes' HTTP path.
     integrationMode() === 'national' && !(config.isLocal() && process.env.LOCAL_CHANNELS === 'stand-in')
       ? nationalOnce().channels
-      : (standInChannels ??= new LocalChannelGateway(db, citizensTable, true));
+      : (standInChannels ??= new LocalChannelGateway(db, citizensTable));
   const citizens: CitizenFactsReader = { factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId) };
   const channels: ChannelGateway = { deliver: (channel, items) => channelGateway().deliver(channel, items) };
   /** The inbox stand-in reads the letters the local channels hold (locally the fakes store them the same way). */
-  const inbox = new LocalChannelGateway(db, citizensTable, config.isLocal());
+  const inbox = new LocalChannelGateway(db, citizensTable);
   const prober = new HttpLinkProber({
     local: config.isLocal(),
     // Tests shorten the 5 s probe timeout so a hanging link target does not slow them down.

@@ -17,7 +17,6 @@ export class LocalChannelGateway implements ChannelGateway {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly citizensTable: string,
-    private readonly local: boolean,
     /** How long a delivered copy is kept (RETENTION_DAYS after delivery, DynamoDB TTL). */
     private readonly retention: RetentionPolicy = config.retention(),
   ) {}

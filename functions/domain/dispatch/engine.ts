@@ -97,7 +97,7 @@ const UNKNOWN: CitizenFacts = {
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /** How a guardian's ledger entry names the child it concerns: a keyed hash, never the ID. */
-const pseudonymOfChild = (nin: string, hashKey: string | undefined): string => citizenKey(nin, hashKey ?? '').replace(/[^A-Za-z0-9]/g, '').slice(0, 24);
+const pseudonymOfChild = (nin: string, hashKey: string): string => citizenKey(nin, hashKey).replace(/[^A-Za-z0-9]/g, '').slice(0, 24);
 
 /** Backoff for a batch that must come back later: grows with its retries, never a hot loop. */
 export const retryDelayMs = (retry: number, hintMs?: number): number => Math.max(hintMs ?? 0, Math.min(60_000, 1_000 * 2 ** Math.min(retry, 6)));
@@ -313,7 +313,7 @@ const sendClaimed = async (deps: EngineDeps, c: Claimed): Promise<BatchResult> =
     const deliveryId = deliveryIdOf(ref.batchNo, s.index);
     const task = tasks?.get(deliveryId);
     const addressees = s.guardians
-      ? s.guardians.map((g) => ({ deliveryId: guardianDeliveryId(deliveryId, g.nin, deps.hashKey ?? ''), nin: g.nin, channel: g.channel, facts: g.facts, language: g.facts.language }))
+      ? s.guardians.map((g) => ({ deliveryId: guardianDeliveryId(deliveryId, g.nin, deps.hashKey), nin: g.nin, channel: g.channel, facts: g.facts, language: g.facts.language }))
       : [{ deliveryId, nin: s.recipient.nin, channel: s.channel, facts: s.facts, language: s.language }];
     const planned: { deliveryId: string; nin: string; channel: Channel }[] = [];
     let refused: string | undefined;

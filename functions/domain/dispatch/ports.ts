@@ -210,7 +210,7 @@ export interface EngineDeps {
   /** Form tasks (the external form's URL the send-time check allows in a letter). */
   readonly formTasks?: import('../letters/ports.js').FormTaskRepository;
   /** Key of the keyed hashes that name a guardian's letter and the child it concerns (never the IDs). */
-  readonly hashKey?: string;
+  readonly hashKey: string;
   /** Per-organisation volumes (statistics and invoicing), added when a batch commits. */
   readonly statistics?: StatisticsRecorder;
   readonly clock: () => Date;

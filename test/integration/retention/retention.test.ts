@@ -95,7 +95,7 @@ describe('retention', () => {
   });
 
   it('inbox copies carry expiresAt RETENTION_DAYS after delivery', async () => {
-    const inbox = new LocalChannelGateway(db, p.env.TABLE_CITIZENS!, true);
+    const inbox = new LocalChannelGateway(db, p.env.TABLE_CITIZENS!);
     const letter = { language: 'nb' as const, subject: 'Hei', body: 'Tekst', format: 'text/plain' as const };
     await inbox.deliver('helsenorge', [{ deliveryId: 'dlv_ret1', projectId, roundId: 'rnd_ret', nin: ids[0]!, letter }]);
     const [item] = await inbox.received(ids[0]!, 'helsenorge');
