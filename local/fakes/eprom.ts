@@ -48,8 +48,9 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
   const callBack = (messageToCitizenId: string, notificationChannel: number) => {
     const target = deps.callback?.();
     if (!target) return;
-    // Almost at once, as the real service may: the receipt can arrive before the platform has
-    // recorded the hand-over (it learns the id from this very answer); the endpoint waits for it.
+    // Soon, as the real service may: the receipt can arrive before the platform has recorded the
+    // hand-over (it learns the id from this very answer, and records a channel call's hand-overs
+    // together); the endpoint waits for it.
     setTimeout(() => {
       fetch(`${target.url}/api/MessageToCitizen`, {
         method: 'PUT',
@@ -65,7 +66,7 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
           callbackFailures++;
           logger.warn('ePROM fake: callback failed', { error: (error as Error).message });
         });
-    }, 20);
+    }, 250);
   };
 
   const server = await startFakeServer('eprom', async (req): Promise<FakeResponse> => {

@@ -58,7 +58,8 @@ export class DynamoReceiptsStore implements ReceiptsStore {
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
     }
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: pollKey(ref) }));
+    // Only channels that are polled (Digipost) have a poll entry to drop.
+    if (found.channel !== 'helsenorge') await this.db.send(new DeleteCommand({ TableName: this.table, Key: pollKey(ref) }));
     return true;
   }
 

@@ -18,12 +18,29 @@ export interface NationalChannelGatewayOptions {
   readonly concurrency?: number;
 }
 
+/** Hand-overs per receipts write: up to three rows each, within one BatchWrite of 25 items. */
+const RECEIPTS_PER_WRITE = 8;
+
 export class NationalChannelGateway implements ChannelGateway {
   constructor(private readonly opts: NationalChannelGatewayOptions) {}
 
   async deliver(channel: Channel, items: readonly Dispatchable[]): Promise<Map<string, ChannelResult>> {
     const out = new Map<string, ChannelResult>();
     const handed: HandOver[] = [];
+    const recording: Promise<void>[] = [];
+    // Recorded as they accumulate (8 hand-overs fill one BatchWrite), not only when the whole call
+    // is done: a channel's receipt (ePROM's callback) names only its own id and may come soon.
+    const record = () => {
+      const some = handed.splice(0);
+      if (some.length === 0) return;
+      recording.push(
+        this.opts.receipts.handedOver(some).catch((error: unknown) => {
+          // The letters are out: failing here would make the engine retry them. These receipts
+          // stay missing (shown as neither confirmed nor awaiting) and the error is logged.
+          logger.error('could not record channel receipts', { channel, count: some.length, error });
+        }),
+      );
+    };
     let next = 0;
     const worker = async () => {
       while (next < items.length) {
@@ -40,16 +57,12 @@ export class NationalChannelGateway implements ChannelGateway {
         const { result, ref, outcome } = sent;
         out.set(item.deliveryId, result);
         if (result.ok && ref) handed.push({ roundId: item.roundId, deliveryId: item.deliveryId, channel, ref, ...(outcome ? { outcome } : {}) });
+        if (handed.length >= RECEIPTS_PER_WRITE) record();
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 8, items.length) }, worker));
-    try {
-      await this.opts.receipts.handedOver(handed);
-    } catch (error) {
-      // The letters are out: failing here would make the engine retry them. The receipts of this
-      // batch stay missing (shown as neither confirmed nor awaiting) and the error is logged.
-      logger.error('could not record channel receipts', { channel, count: handed.length, error });
-    }
+    record();
+    await Promise.all(recording);
     return out;
   }
 

@@ -31,7 +31,8 @@ export interface MessageToCitizenReport {
  * hand-over is recorded right after that answer, so a callback sent at once can arrive first.
  */
 export const EARLY_RECEIPT_WAIT_MS = 3_000;
-const EARLY_RECEIPT_POLL_MS = 100;
+/** Looks again after 100, 200, 400, 800 ms, …: a receipt that arrived early costs a few reads, not thirty. */
+const EARLY_RECEIPT_FIRST_POLL_MS = 100;
 
 export const recordMessageToCitizen = async (
   deps: { receipts: Pick<ReceiptsStore, 'settle'>; callbackKey: () => Promise<string>; now: () => Date; sleep?: (ms: number) => Promise<void> },
@@ -40,10 +41,10 @@ export const recordMessageToCitizen = async (
   if (!sameKey(report.apiKey, await deps.callbackKey())) throw new UnauthenticatedError('The API key is not valid');
   const outcome: ReceiptOutcome = report.sentStatus === 0 && report.notificationChannel !== 0 ? 'confirmed' : 'failedAfterSend';
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  for (let waited = 0; ; waited += EARLY_RECEIPT_POLL_MS) {
+  for (let waited = 0, next = EARLY_RECEIPT_FIRST_POLL_MS; ; waited += next, next *= 2) {
     if (await deps.receipts.settle(report.messageToCitizenId, outcome, deps.now().toISOString())) return { success: true, outcome };
     if (waited >= EARLY_RECEIPT_WAIT_MS) throw new UnknownMessageError();
-    await sleep(EARLY_RECEIPT_POLL_MS);
+    await sleep(Math.min(next, EARLY_RECEIPT_WAIT_MS - waited));
   }
 };
 
