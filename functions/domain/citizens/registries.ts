@@ -40,6 +40,27 @@ export interface CitizenFacts {
   readonly underGuardianship: boolean;
 }
 
+/**
+ * Facts with nothing against contact and no channel yet, changed by `changes`: the one place a
+ * CitizenFacts value is built from scratch (the engine's "unknown", the preview's assumed adult,
+ * test fixtures).
+ */
+export const citizenFacts = (changes: Partial<CitizenFacts> = {}): CitizenFacts => ({
+  known: true,
+  deceased: false,
+  reservedResearch: false,
+  withdrawn: false,
+  digitallyActive: false,
+  digitalMailbox: false,
+  reservedAgainstDigital: false,
+  addressProtected: false,
+  language: 'nb',
+  guardians: [],
+  guardianAccessReserved: false,
+  underGuardianship: false,
+  ...changes,
+});
+
 export interface PostalAddress {
   /** The name printed above the address (Folkeregisteret `navn`), when the register gave one. */
   readonly addressee?: string;

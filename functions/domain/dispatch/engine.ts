@@ -1,4 +1,4 @@
-import { RegistryUnavailableError, type CitizenFacts } from '../citizens/registries.js';
+import { citizenFacts, RegistryUnavailableError, type CitizenFacts } from '../citizens/registries.js';
 import type { Language, LetterVersion } from '../letters/letter.js';
 import { footerInfoFor, renderLetter, type RenderedLetter } from '../letters/render.js';
 import { validateNin } from '../lists/nin.js';
@@ -80,20 +80,7 @@ export const deliveryIdOf = (batchNo: number, index: number): string => `${Strin
 
 const DAY_MS = 86_400_000;
 /** Facts of someone a bound retry must send to although a registry no longer answers for them. */
-const UNKNOWN: CitizenFacts = {
-  known: false,
-  deceased: false,
-  reservedResearch: false,
-  withdrawn: false,
-  digitallyActive: false,
-  digitalMailbox: false,
-  reservedAgainstDigital: false,
-  addressProtected: false,
-  language: 'nb',
-  guardians: [],
-  guardianAccessReserved: false,
-  underGuardianship: false,
-};
+const UNKNOWN: CitizenFacts = citizenFacts({ known: false });
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /** How a guardian's ledger entry names the child it concerns: a keyed hash, never the ID. */

@@ -1,26 +1,11 @@
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import type { CitizenFactsReader } from '../citizens/registries.js';
-import type { CitizenFacts } from '../citizens/registries.js';
+import { citizenFacts, type CitizenFacts, type CitizenFactsReader } from '../citizens/registries.js';
 import type { Channel } from '../dispatch/channels.js';
 import { chooseChannel } from '../dispatch/decide.js';
 
 /** What the preview assumes without registry facts: a digitally active adult with an address. */
-const ASSUMED_ADULT: CitizenFacts = {
-  known: true,
-  deceased: false,
-  reservedResearch: false,
-  withdrawn: false,
-  digitallyActive: true,
-  digitalMailbox: true,
-  reservedAgainstDigital: false,
-  postalAddress: { lines: [], postalCode: '', city: '' },
-  addressProtected: false,
-  language: 'nb',
-  guardians: [],
-  guardianAccessReserved: false,
-  underGuardianship: false,
-};
+const ASSUMED_ADULT: CitizenFacts = citizenFacts({ digitallyActive: true, digitalMailbox: true, postalAddress: { lines: [], postalCode: '', city: '' } });
 import { externalFormLink, type CheckDeps } from '../letters/check.js';
 import { externalLink } from '../letters/form-task.js';
 import type { Language } from '../letters/letter.js';

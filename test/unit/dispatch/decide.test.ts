@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CitizenFacts } from '../../../functions/domain/citizens/registries.js';
+import { citizenFacts as factsWith, type CitizenFacts } from '../../../functions/domain/citizens/registries.js';
 import { decodeOutcome, deltaOf, encodeOutcome, type RecipientOutcome } from '../../../functions/domain/dispatch/batch.js';
 import { chooseChannel, decide, type RecipientFacts, type SendPolicy } from '../../../functions/domain/dispatch/decide.js';
 import { batchRange, layoutOf, successorOf, restartPoints } from '../../../functions/domain/dispatch/layout.js';
@@ -99,21 +99,7 @@ describe('the send-time decision', () => {
   });
 
   it('says why a citizen with no possible channel gets nothing: address_protected or no_channel', () => {
-    const base: CitizenFacts = {
-      known: true,
-      deceased: false,
-      reservedResearch: false,
-      withdrawn: false,
-      digitallyActive: false,
-      digitalMailbox: false,
-      reservedAgainstDigital: false,
-      postalAddress: { lines: ['Gata 1'], postalCode: '0150', city: 'Oslo' },
-      addressProtected: false,
-      language: 'nb',
-      guardians: [],
-      guardianAccessReserved: false,
-      underGuardianship: false,
-    };
+    const base = factsWith({ postalAddress: { lines: ['Gata 1'], postalCode: '0150', city: 'Oslo' } });
     expect(chooseChannel('helsenorge-then-paper', base)).toEqual({ channel: 'paper' });
     expect(chooseChannel('helsenorge-then-paper', { ...base, addressProtected: true })).toEqual({ skip: 'address_protected' });
     expect(chooseChannel('helsenorge-only', base)).toEqual({ skip: 'no_channel' });
