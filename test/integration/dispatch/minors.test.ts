@@ -1,6 +1,6 @@
 import { completeChecklist } from '../checklist.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classicCheckDigits } from '../../../functions/domain/lists/nin.js';
+import { ninBornOn } from '../../fixtures/people.js';
 import { startTestPlatform, type ApiClient, type TestPlatform } from '../../setup/platform.js';
 import { roundOf, sumOfCounts, syntheticNins, waitFor } from './flow.js';
 
@@ -19,18 +19,7 @@ import { roundOf, sumOfCounts, syntheticNins, waitFor } from './flow.js';
 const syntheticBornYearsAgo = (years: number, k = 0, days = 10): string => {
   const today = new Date();
   const birth = new Date(Date.UTC(today.getUTCFullYear() - years, today.getUTCMonth(), today.getUTCDate() - days));
-  const y = birth.getUTCFullYear();
-  const dd = String(birth.getUTCDate()).padStart(2, '0');
-  const mm = String(birth.getUTCMonth() + 1 + 80);
-  const yy = String(y % 100).padStart(2, '0');
-  const [from, to] = y >= 2000 ? [500, 999] : [0, 499];
-  let found = -1;
-  for (let ind = from; ind <= to; ind++) {
-    const first9 = `${dd}${mm}${yy}${String(ind).padStart(3, '0')}`.split('').map(Number);
-    const c = classicCheckDigits.controlDigitsFor(first9);
-    if (c && ++found === k) return [...first9, ...c].join('');
-  }
-  throw new Error('no synthetic ID for that date');
+  return ninBornOn(birth.toISOString().slice(0, 10), k);
 };
 
 let p: TestPlatform;

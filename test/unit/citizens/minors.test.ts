@@ -11,39 +11,14 @@ import {
   type Route,
 } from '../../../functions/domain/citizens/minors.js';
 import type { CitizenFacts } from '../../../functions/domain/citizens/registries.js';
-import { ageFromNin, classicCheckDigits } from '../../../functions/domain/lists/nin.js';
+import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
+import { ageFromNin } from '../../../functions/domain/lists/nin.js';
 
 const rules = { allowSynthetic: true };
 const AT = new Date('2026-11-30T10:00:00Z');
 
-/** A synthetic ID (month + 80) born on `birth`, the k-th of that date with control digits. */
-const nin = (birth: string, k = 0): string => {
-  const [y, m, d] = birth.split('-').map(Number) as [number, number, number];
-  const [from, to] = y >= 2000 ? [500, 999] : [0, 499];
-  let found = -1;
-  for (let ind = from; ind <= to; ind++) {
-    const first9 = `${String(d).padStart(2, '0')}${m + 80}${String(y % 100).padStart(2, '0')}${String(ind).padStart(3, '0')}`.split('').map(Number);
-    const c = classicCheckDigits.controlDigitsFor(first9);
-    if (c && ++found === k) return [...first9, ...c].join('');
-  }
-  throw new Error('none');
-};
-
-const facts = (over: Partial<CitizenFacts> = {}): CitizenFacts => ({
-  known: true,
-  deceased: false,
-  reservedResearch: false,
-  withdrawn: false,
-  digitallyActive: true,
-  digitalMailbox: true,
-  reservedAgainstDigital: false,
-  addressProtected: false,
-  language: 'nb',
-  guardians: [],
-  guardianAccessReserved: false,
-  underGuardianship: false,
-  ...over,
-});
+const nin = ninBornOn;
+const facts = digitalPerson;
 
 const child8 = nin('2018-03-01');
 const child13 = nin('2013-06-15');

@@ -2,40 +2,15 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { routeRecipients, type MinorsPolicy } from '../../../functions/domain/citizens/minors.js';
 import { RegistryUnavailableError, type CitizenFacts, type CitizenFactsReader } from '../../../functions/domain/citizens/registries.js';
-import { classicCheckDigits } from '../../../functions/domain/lists/nin.js';
+import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
 import { decideRecipient, tallyPreflightWithMinors, type RecipientFacts } from '../../../functions/domain/rounds/preflight.js';
 
 const rules = { allowSynthetic: true };
 const AT = new Date('2026-11-30T10:00:00Z');
 const NOW = AT.toISOString();
 
-const nin = (birth: string, k = 0): string => {
-  const [y, m, d] = birth.split('-').map(Number) as [number, number, number];
-  const [from, to] = y >= 2000 ? [500, 999] : [0, 499];
-  let found = -1;
-  for (let ind = from; ind <= to; ind++) {
-    const first9 = `${String(d).padStart(2, '0')}${m + 80}${String(y % 100).padStart(2, '0')}${String(ind).padStart(3, '0')}`.split('').map(Number);
-    const c = classicCheckDigits.controlDigitsFor(first9);
-    if (c && ++found === k) return [...first9, ...c].join('');
-  }
-  throw new Error('none');
-};
-
-const facts = (over: Partial<CitizenFacts> = {}): CitizenFacts => ({
-  known: true,
-  deceased: false,
-  reservedResearch: false,
-  withdrawn: false,
-  digitallyActive: true,
-  digitalMailbox: true,
-  reservedAgainstDigital: false,
-  addressProtected: false,
-  language: 'nb',
-  guardians: [],
-  guardianAccessReserved: false,
-  underGuardianship: false,
-  ...over,
-});
+const nin = ninBornOn;
+const facts = digitalPerson;
 
 /** An in-memory CitizenFactsReader: the registry's answer per ID, every call recorded, can be down. */
 class FakeFactsReader implements CitizenFactsReader {
