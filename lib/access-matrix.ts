@@ -90,8 +90,11 @@ const auditAppend = (scopes?: readonly string[]): TableGrant[] => [
   { actions: ['GetItem', 'Query', 'PutItem'], ...(scopes ? { leadingKeys: scopes } : {}) },
 ];
 
+/** A row of the matrix: no queue, no bucket and no hash key unless it says so. */
+const row = (access: Pick<Access, 'purpose' | 'tables'> & Partial<Access>): Access => ({ queues: {}, buckets: {}, hashKey: false, ...access });
+
 export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
-  projects: {
+  projects: row({
     purpose: 'Projects, members, approvals, settings, the project audit; pause/resume quiets or requeues the project’s rounds.',
     tables: {
       // Scan: listAllProjects (superuser listing). Writes only inside project partitions.
@@ -100,24 +103,17 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
-    buckets: {},
     hashKey: true,
-  },
-  letters: {
+  }),
+  letters: row({
     purpose: 'Letters and their versions; link checks call the network, not AWS.',
     tables: { main: within([KEY.project]), audit: auditAppend([KEY.projectAudit]) },
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
-  formTasks: {
+  }),
+  formTasks: row({
     purpose: 'Form tasks of a project and reading their pseudonymous responses.',
     tables: { main: [...within([KEY.project]), { actions: READ, leadingKeys: [KEY.responses] }], audit: auditAppend([KEY.projectAudit]) },
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
-  citizenTasks: {
+  }),
+  citizenTasks: row({
     purpose: 'A citizen’s own tasks; an answer updates the task and writes one pseudonymous response.',
     tables: {
       main: [
@@ -128,47 +124,35 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: [{ actions: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem'], leadingKeys: [KEY.citizen] }],
       audit: auditAppend([KEY.projectAudit]),
     },
-    queues: {},
-    buckets: {},
     hashKey: true,
-  },
-  lists: {
+  }),
+  lists: row({
     purpose: 'Recipient-list uploads: the raw object in the bucket, accepted rows in the recipients table.',
     tables: {
       main: within([KEY.project]),
       recipients: [{ actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'BatchWriteItem'] }],
       audit: auditAppend([KEY.projectAudit]),
     },
-    queues: {},
     buckets: { recipientLists: ['GetObject', 'PutObject', 'DeleteObject'] },
-    hashKey: false,
-  },
-  citizens: {
+  }),
+  citizens: row({
     purpose: 'A citizen’s own reservation and withdrawals; a withdrawal is audited by keyed hash.',
     tables: {
       main: [{ actions: ['GetItem', 'Query'], leadingKeys: [KEY.project] }],
       citizens: [{ actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'], leadingKeys: [KEY.citizen] }],
       audit: auditAppend([KEY.projectAudit]),
     },
-    queues: {},
-    buckets: {},
     hashKey: true,
-  },
-  registry: {
+  }),
+  registry: row({
     purpose: 'Local stand-in only (no Lambda is deployed for it).',
     tables: {},
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
-  inbox: {
+  }),
+  inbox: row({
     purpose: 'The portal inbox stand-in: reads the caller’s own delivered letters.',
     tables: { citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }] },
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
-  rounds: {
+  }),
+  rounds: row({
     purpose: 'Rounds: pre-flight (list, reservations, population, contacts, withdrawals), overrides, cancel.',
     tables: {
       main: readAllWriteIn([KEY.project]),
@@ -178,10 +162,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
-    buckets: {},
     hashKey: true,
-  },
-  dispatch: {
+  }),
+  dispatch: row({
     purpose: 'Release (cross-round checks, the release sequence, the first window of batches), canary confirmation and test sends (a small test round with its synthetic recipients).',
     tables: {
       main: readAllWriteIn([KEY.project]),
@@ -191,10 +174,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
-    buckets: {},
     hashKey: true,
-  },
-  operations: {
+  }),
+  operations: row({
     purpose: 'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters.',
     tables: {
       main: readAllWriteIn([KEY.operations, KEY.project], { scan: true, write: ['PutItem', 'UpdateItem'] }),
@@ -203,10 +185,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend(),
     },
     queues: { dispatch: { send: true, deadLetters: true } },
-    buckets: {},
     hashKey: true,
-  },
-  'consumer:dispatch': {
+  }),
+  'consumer:dispatch': row({
     purpose: 'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, completes rounds and seals their audit head.',
     tables: {
       main: readWrite(),
@@ -216,49 +197,34 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
-    buckets: {},
     hashKey: true,
     seals: true,
-  },
-  callbacks: {
+  }),
+  callbacks: row({
     purpose: 'ePROM’s receipts of messages (per delivery, by message key) and the privacy component’s changed settings (the reservation mirror); authenticated by the services’ API keys.',
     tables: { main: readWrite(), citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'DeleteItem'], leadingKeys: [KEY.citizen] }] },
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
-  roundPreview: {
+  }),
+  roundPreview: row({
     purpose: 'The letter as sample recipients of a round will read it: reads the round, the letter version, the list and (through the integrations) registry facts.',
     tables: { main: read(), recipients: read(), citizens: read() },
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
-  formCallbacks: {
+  }),
+  formCallbacks: row({
     purpose: 'An external form system reports a completed form: the task found by its token is marked answered and the form task’s count goes up (the callback secret derives from the hash key).',
     tables: {
       main: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.project] }],
       citizens: [...read(), { actions: ['UpdateItem'], leadingKeys: [KEY.citizen] }],
     },
-    queues: {},
-    buckets: {},
     hashKey: true,
-  },
-  statistics: {
+  }),
+  statistics: row({
     purpose: 'Usage statistics per organisation, month and channel: reads the counters the worker adds to.',
     tables: { main: read() },
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
-  openapi: {
+  }),
+  openapi: row({
     purpose: 'Serves the static OpenAPI document: no data at all.',
     tables: {},
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
-  releaseScheduler: {
+  }),
+  releaseScheduler: row({
     purpose: 'Once a minute: releases the rounds scheduled for now, checking every gate again (the same use case as a release by hand: round and release sequence, lists, the ledger index, progress, audit, the first window of batches).',
     tables: {
       main: readAllWriteIn([KEY.project]),
@@ -268,26 +234,18 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
-    buckets: {},
-    hashKey: false,
-  },
-  nationalJobs: {
+  }),
+  nationalJobs: row({
     purpose: 'Every 5 minutes: refreshes the privacy-component mirror (its own partitions of the citizens table) and records Digipost receipts of hand-overs awaiting a report (the receipts in the main table).',
     tables: {
       main: readAllWriteIn(['RECEIPT*']),
       citizens: readAllWriteIn(['PVKMIRROR#*']),
     },
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
-  roundWatch: {
+  }),
+  roundWatch: row({
     purpose: 'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm.',
     tables: { main: read() },
-    queues: {},
-    buckets: {},
-    hashKey: false,
-  },
+  }),
 };
 
 /** Fails closed: a function without a row gets no role at all (synth throws). */
