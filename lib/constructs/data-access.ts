@@ -6,7 +6,6 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { deployedBucketName } from './secure-bucket.js';
-import { deployedSealBucketName } from './seal-bucket.js';
 import type { Access } from '../access-matrix.js';
 import { auditSealBucket, buckets, queues, tables, type BucketId, type QueueId, type TableId } from '../resources.js';
 
@@ -99,14 +98,14 @@ export const grantDataAccess = (role: iam.IRole, data: DataPlane, access: Access
   }
   // Sealing writes new objects with a compliance retention; nothing may read back, list or
   // delete through a Lambda (the audit:verify command runs with an operator's credentials).
-  const seals = deployedSealBucketName(auditSealBucket);
+  const seals = deployedBucketName(auditSealBucket);
   env[auditSealBucket.envVar] = seals;
   if (access.seals) {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:PutObjectRetention'], resources: [`arn:${Aws.PARTITION}:s3:::${seals}/*`] }),
     );
     Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedSealBucketName(auditSealBucket, '<AWS::AccountId>', '<AWS::Region>')}/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedBucketName(auditSealBucket, '<AWS::AccountId>', '<AWS::Region>')}/*]`,
       reason: 'Sealed audit heads get one new object key per sealed head (chain and position), so PutObject is granted on "<bucket>/*" of the seal bucket only; Object Lock makes every written object immutable.',
     });
   }

@@ -1,12 +1,9 @@
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { SealBucketDef } from '../resources.js';
-
-/** Deterministic name, like the other buckets, so the stateless stack can name it in IAM policies. */
-export const deployedSealBucketName = (def: SealBucketDef, account = Aws.ACCOUNT_ID, region = Aws.REGION): string =>
-  `research-dispatch-${def.id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-${account}-${region}`;
+import { accessLogBucket, deployedBucketName } from './secure-bucket.js';
 
 /**
  * The bucket audit chain heads are sealed in. Object Lock in compliance mode with a default
@@ -23,22 +20,10 @@ export class SealBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: { def: SealBucketDef }) {
     super(scope, id);
-    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the server access log bucket of the audit-seal bucket; logging it into itself would log its own log deliveries without end.',
-    });
+    this.accessLogs = accessLogBucket(this, 'audit-seal');
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      bucketName: deployedSealBucketName(props.def),
+      bucketName: deployedBucketName(props.def),
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,

@@ -2,7 +2,7 @@ import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { BucketDef } from '../resources.js';
+import type { BucketDef, SealBucketDef } from '../resources.js';
 
 /**
  * The deployed name of a bucket. Deterministic (no cross-stack reference) so the stateless stack
@@ -10,8 +10,31 @@ import type { BucketDef } from '../resources.js';
  * `cdk synth`. Stack names are fixed, so one deployment per account and region: account and
  * region make the name globally unique, and it stays within S3's 63 characters.
  */
-export const deployedBucketName = (def: BucketDef, account = Aws.ACCOUNT_ID, region = Aws.REGION): string =>
+export const deployedBucketName = (def: Pick<BucketDef | SealBucketDef, 'id'>, account = Aws.ACCOUNT_ID, region = Aws.REGION): string =>
   `research-dispatch-${def.id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-${account}-${region}`;
+
+/**
+ * The server access log bucket of one of the platform's buckets (`of` names it in the cdk-nag
+ * acknowledgement). Log delivery goes through a bucket policy instead of the legacy ACL, which
+ * conflicts with BucketOwnerEnforced object ownership; set on `scope` so the app needs no global flag.
+ */
+export const accessLogBucket = (scope: Construct, of: string): s3.Bucket => {
+  scope.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+  const logs = new s3.Bucket(scope, 'AccessLogs', {
+    // Server access log delivery supports only SSE-S3 on the target bucket.
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    lifecycleRules: [{ expiration: Duration.days(365) }],
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  Validations.of(logs).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason: `This is the server access log bucket of the ${of} bucket; logging it into itself would log its own log deliveries without end, and a second log bucket only moves the problem.`,
+  });
+  return logs;
+};
 
 export interface SecureBucketProps {
   readonly def: BucketDef;
@@ -32,24 +55,7 @@ export class SecureBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
-    // Log delivery through a bucket policy instead of the legacy ACL, which conflicts with
-    // BucketOwnerEnforced object ownership. Set here so the app needs no global flag for it.
-    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-
-    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
-      // Server access log delivery supports only SSE-S3 on the target bucket.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason:
-        'This is the server access log bucket of the recipient-list bucket; logging it into itself would log its own log deliveries without end, and a second log bucket only moves the problem.',
-    });
+    this.accessLogs = accessLogBucket(this, 'recipient-list');
 
     const days = props.def.expireAfterDays;
     this.bucket = new s3.Bucket(this, 'Bucket', {
