@@ -24,8 +24,11 @@ export interface Dispatchable {
 /**
  * What a channel answered for one letter.
  * - `ok`: handed over (a later receipt may still say it failed after hand-over).
- * - `transient`: the channel could not be reached or timed out; the letter may or may not exist,
- *   so the engine retries later under the same `deliveryId`.
+ * - `transient`: the letter certainly does not exist at the channel, or the channel deduplicates
+ *   by our key (Digipost's `message-id`), so trying again later under the same `deliveryId` is safe.
+ * - `inDoubt`: the call got no answer (or 502/504, or was aborted at its deadline) on a channel
+ *   that takes no sender key (ePROM): the letter may exist. Never re-sent automatically; the
+ *   recipient is `failed` with reason `in_doubt` until a receipt settles it.
  * - `refused`: final for this recipient in this round, never followed by another channel
  *   (`channel_refused` when the reason is undisclosed, e.g. ePROM `notificationChannel: 0`;
  *   `reserved` when the channel says the citizen reserved).
@@ -34,11 +37,40 @@ export interface Dispatchable {
 export type ChannelResult =
   | { readonly ok: true; readonly receiptRef?: string }
   | { readonly ok: false; readonly transient: true; readonly reason: string }
-  | { readonly ok: false; readonly transient: false; readonly refused: 'channel_refused' | 'reserved' }
-  | { readonly ok: false; readonly transient: false; readonly refused?: undefined; readonly reason: string };
+  | { readonly ok: false; readonly transient: false; readonly inDoubt: true; readonly reason: string }
+  | { readonly ok: false; readonly transient: false; readonly inDoubt?: undefined; readonly refused: 'channel_refused' | 'reserved' }
+  | { readonly ok: false; readonly transient: false; readonly inDoubt?: undefined; readonly refused?: undefined; readonly reason: string };
+
+/**
+ * What the channel side can tell of a letter an attempt that died may have handed over:
+ * `handed_over` (a recorded hand-over, or the channel knows the key), `not_handed_over` (the
+ * channel says it has no letter under our key), `unknown` (no record and the channel cannot be
+ * asked by our key — ePROM).
+ */
+export type Fate = 'handed_over' | 'not_handed_over' | 'unknown';
+
+export interface HandOverOptions {
+  /** Aborted at the wave's deadline: every call of the hand-over ends by then. */
+  readonly signal: AbortSignal;
+}
 
 /** Delivery channels behind one port. */
 export interface ChannelGateway {
-  /** Idempotent per deliveryId: delivering the same id twice leaves one letter. */
-  deliver(channel: Channel, items: readonly Dispatchable[]): Promise<Map<string, ChannelResult>>;
+  /**
+   * Hands these letters to the channel, all of them in flight at once (the caller sizes the wave),
+   * and records every hand-over in the receipts store before returning (throws
+   * `HandOverNotRecordedError` when a hand-over cannot be recorded: the batch must not commit).
+   * No call outlives `signal`: an aborted call answers `inDoubt` (ePROM) or `transient` (Digipost).
+   */
+  handOver(channel: Channel, items: readonly Dispatchable[], opts: HandOverOptions): Promise<Map<string, ChannelResult>>;
+  /** The fate of letters a dead attempt planned: recorded hand-overs first, then the channel by our key where it can tell. */
+  fateOf(channel: Channel, deliveryIds: readonly string[], opts: HandOverOptions): Promise<Map<string, Fate>>;
+}
+
+/** A hand-over happened but could not be recorded (receipts store down): the batch must come back, not commit. */
+export class HandOverNotRecordedError extends Error {
+  constructor() {
+    super('letters were handed over but their receipts could not be recorded');
+    this.name = 'HandOverNotRecordedError';
+  }
 }
