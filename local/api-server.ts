@@ -36,7 +36,10 @@ const compile = (route: ApiRoute): CompiledRoute => {
 
 const ROOT = join(import.meta.dirname, '..');
 
-export const lambdaContext = (name: string): Context => ({
+/** A Lambda context whose remaining time counts down from `timeoutMs` as the deployed one does. */
+export const lambdaContext = (name: string, timeoutMs = Number(process.env.LOCAL_API_TIMEOUT_MS ?? '') || 30_000): Context => {
+  const started = Date.now();
+  return {
   callbackWaitsForEmptyEventLoop: false,
   functionName: `local-${name}`,
   functionVersion: '$LATEST',
@@ -46,11 +49,12 @@ export const lambdaContext = (name: string): Context => ({
   logGroupName: `/aws/lambda/local-${name}`,
   logStreamName: 'local',
   // As API Gateway's 30 s; LOCAL_API_TIMEOUT_MS lengthens it for tests that are not about speed.
-  getRemainingTimeInMillis: () => Number(process.env.LOCAL_API_TIMEOUT_MS ?? '') || 30_000,
+  getRemainingTimeInMillis: () => Math.max(0, started + timeoutMs - Date.now()),
   done: () => undefined,
   fail: () => undefined,
   succeed: () => undefined,
-});
+  };
+};
 
 const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) => {
   res.writeHead(status, headers);

@@ -17,6 +17,8 @@ export interface PollerOptions {
   readonly queueArn: string;
   readonly handler: SqsHandler;
   readonly batchSize: number;
+  /** The consumer function's timeout: its context's remaining time counts down from it (as a Lambda's). */
+  readonly timeoutMs?: number;
   /** Concurrent invocations at most, like the event source mapping's maxConcurrency. */
   readonly maxConcurrency: number;
   /** Long-poll wait; short so that stopping is quick. */
@@ -82,7 +84,7 @@ export const startPoller = (opts: PollerOptions): Poller => {
       let failed = new Set<string>();
       try {
         const event: SQSEvent = { Records: messages.map((m) => toRecord(m, opts.queueArn)) };
-        const result = await opts.handler(event, lambdaContext(opts.name));
+        const result = await opts.handler(event, lambdaContext(opts.name, opts.timeoutMs ?? (Number(process.env.LOCAL_WORKER_TIMEOUT_MS ?? '') || 30_000)));
         failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch (error) {
         logger.error('consumer invocation failed; the batch returns to the queue', { poller: opts.name, error });

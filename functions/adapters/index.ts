@@ -42,10 +42,14 @@ export const dispatchSettings = () => ({
   /** Attempts per recipient before a transient channel failure counts as failed (redrivable). */
   maxTries: num('CHANNEL_MAX_TRIES', 4),
   /**
-   * A safety net around one channel call for a whole batch (the adapters time out each HTTP call
-   * themselves and answer per letter); inside the worker Lambda's 30 s.
+   * The hard deadline of one wave's channel calls (an abort signal): no call outlives it, and a
+   * pause waits at most this long for a wave. Well inside the worker Lambda's 30 s.
    */
-  channelTimeoutMs: num('CHANNEL_TIMEOUT_MS', 20_000),
+  channelTimeoutMs: num('CHANNEL_TIMEOUT_MS', 10_000),
+  /** Letters handed over at once by one batch (one wave): what a pause waits for at most. */
+  waveWidth: num('DISPATCH_WAVE_WIDTH', 50),
+  /** Time kept back at the end of an invocation for the last commit. */
+  commitBudgetMs: num('DISPATCH_COMMIT_BUDGET_MS', 2_000),
   /** Messages one round may have on the queue at a time: fairness between rounds (layout.ts). */
   window: num('DISPATCH_WINDOW', 8),
 });
@@ -109,7 +113,10 @@ const build = () => {
       ? nationalOnce().channels
       : (standInChannels ??= new LocalChannelGateway(db, citizensTable));
   const citizens: CitizenFactsReader = { factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId) };
-  const channels: ChannelGateway = { deliver: (channel, items) => channelGateway().deliver(channel, items) };
+  const channels: ChannelGateway = {
+    handOver: (channel, items, opts) => channelGateway().handOver(channel, items, opts),
+    fateOf: (channel, roundId, ids, opts) => channelGateway().fateOf(channel, roundId, ids, opts),
+  };
   /** The inbox stand-in reads the letters the local channels hold (locally the fakes store them the same way). */
   const inbox = new LocalChannelGateway(db, citizensTable);
   const prober = new HttpLinkProber({
@@ -138,8 +145,6 @@ const build = () => {
     halted: async () => (await ops.read()).halted,
   };
 
-  /** Letter versions are immutable, so a worker container caches them for its lifetime. */
-  const versionCache = new Map<string, Promise<LetterVersion | undefined>>();
   const engine: EngineDeps = {
     gate: rounds,
     batches,
@@ -147,18 +152,6 @@ const build = () => {
     recipients: lists,
     citizens,
     ledger: contacts,
-    versions: {
-      get: (projectId, letterId, version) => {
-        const key = `${projectId}/${letterId}/${version}`;
-        let v = versionCache.get(key);
-        if (!v) {
-          v = letters.getVersion(projectId, letterId, version);
-          versionCache.set(key, v);
-          v.then((x) => x === undefined && versionCache.delete(key), () => versionCache.delete(key));
-        }
-        return v;
-      },
-    },
     channels,
     tasks: formTaskIssuer(formTasks, citizenTasks),
     nonResponders: (projectId, formTaskId, nins) => nonResponders({ citizenTasks }, projectId, formTaskId, nins),
@@ -173,6 +166,8 @@ const build = () => {
       leaseMs: settings.leaseMs,
       maxTries: settings.maxTries,
       window: settings.window,
+      waveWidth: settings.waveWidth,
+      commitBudgetMs: settings.commitBudgetMs,
       // Read at each call, not once: the fault-injection tests shorten it for one test only.
       get channelTimeoutMs() {
         return dispatchSettings().channelTimeoutMs;

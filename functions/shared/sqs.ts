@@ -14,11 +14,11 @@ import { tracer } from './tracer.js';
  * maxReceiveCount lands in the dead-letter queue; the others are deleted. A message that does not
  * parse is poison: it fails every time and so reaches the DLQ.
  */
-export const sqsHandler = <S extends z.ZodType>(schema: S, handle: (message: z.infer<S>, record: SQSRecord) => Promise<void>) => {
-  const recordHandler = async (record: SQSRecord) => {
+export const sqsHandler = <S extends z.ZodType>(schema: S, handle: (message: z.infer<S>, record: SQSRecord, context?: Context) => Promise<void>) => {
+  const recordHandler = async (record: SQSRecord, context?: Context) => {
     const message = schema.parse(JSON.parse(record.body));
     try {
-      await handle(message, record);
+      await handle(message, record, context);
     } catch (error) {
       logger.warn('record failed; it returns to the queue', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error });
       throw error;

@@ -1,7 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeOutcome, decodePlan, encodeOutcome, encodePlan, freshBatch, isDone, type BatchState, type CountDelta, type RecipientOutcome } from '../../domain/dispatch/batch.js';
-import type { Channel } from '../../domain/dispatch/channels.js';
+import { decodeOutcome, decodePlan, deltaOf, encodeOutcome, encodePlan, freshBatch, isDone, isRedrivable, type BatchState, type CountDelta, type Plan, type RecipientOutcome } from '../../domain/dispatch/batch.js';
 import { LeaseLostError, type BatchChain, type BatchRef, type BatchStore, type ClaimResult, type RoundProgress } from '../../domain/dispatch/ports.js';
 import { COUNTERS, withPending, type Counter } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';
@@ -16,16 +15,17 @@ type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteComman
  *   `C#<shard>`    the round's counters in 16 shards (batchNo mod 16) plus `C#K` for the canary's
  *                  batches: ADDed in the same transaction as the batch they count, so the nine
  *                  counts are exact whenever read, and reading them is O(1) in the round's size;
- * and in the main table, `INFLIGHT / <projectId>#<roundId>#<batchNo>#<leaseId>`: a claim in its
- * in-flight section (what a pause or halt waits for), deleted by the commit.
+ * and in the main table, `INFLIGHT / <projectId>#<roundId>#<batchNo>#<leaseId>`: a wave in flight
+ * (what a pause or halt waits for) until its hard deadline `until`, deleted by the wave's commit.
  */
 export const SHARDS = 16;
 const batchKey = (roundId: string, batchNo: number) => ({ roundId, deliveryId: `B#${String(batchNo).padStart(6, '0')}` });
 const shardOf = (batchNo: number, canary: boolean) => (canary ? 'K' : String(batchNo % SHARDS).padStart(2, '0'));
 const shardKey = (roundId: string, shard: string) => ({ roundId, deliveryId: `C#${shard}` });
 const markerKey = (ref: BatchRef, leaseId: string) => ({ pk: 'INFLIGHT', sk: `${ref.projectId}#${ref.roundId}#${ref.batchNo}#${leaseId}` });
-/** Skip reasons are top-level counters on a shard (`r_<reason>`), so an ADD creates them. */
+/** Skip reasons are top-level counters on a shard (`r_<reason>`), so an ADD creates them; failure reasons likewise (`f_<reason>`). */
 const REASON_PREFIX = 'r_';
+const FAILURE_PREFIX = 'f_';
 
 const encode = (outcomes: readonly RecipientOutcome[]) => outcomes.map(encodeOutcome).join(',');
 const decode = (s: unknown, size: number): RecipientOutcome[] => {
@@ -92,10 +92,11 @@ export class DynamoBatchStore implements BatchStore {
     }
   }
 
-  async markInFlight(ref: BatchRef, leaseId: string, plan: ReadonlyMap<number, Channel>, until: number): Promise<void> {
-    // The marker first: from here a pause waits for us. Then the plan, under our lease, which
-    // binds a retry if we die with letters possibly handed over.
-    await this.db.send(new PutCommand({ TableName: this.tables.main, Item: { ...markerKey(ref, leaseId), projectId: ref.projectId, letters: plan.size, until } }));
+  async markWave(ref: BatchRef, leaseId: string, letters: number, until: number): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tables.main, Item: { ...markerKey(ref, leaseId), projectId: ref.projectId, letters, until } }));
+  }
+
+  async bindPlan(ref: BatchRef, leaseId: string, plan: Plan): Promise<void> {
     await this.db
       .send(
         new UpdateCommand({
@@ -135,14 +136,16 @@ export class DynamoBatchStore implements BatchStore {
     await this.db.send(new DeleteCommand({ TableName: this.tables.main, Key: markerKey(ref, leaseId) }));
   }
 
-  async commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepMarker?: boolean }): Promise<void> {
-    const failed = next.outcomes.filter((o) => o.kind === 'failed').length;
+  async commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepLease?: boolean }): Promise<void> {
+    const failed = next.outcomes.filter(isRedrivable).length;
     const items: TransactItem[] = [
       {
         Update: {
           TableName: this.tables.deliveries,
           Key: batchKey(ref.roundId, ref.batchNo),
-          UpdateExpression: 'SET o = :o, chained = :c, done = :d, failed = :fl, expiresAt = :exp REMOVE leaseId, leaseUntil, sending',
+          UpdateExpression: opts.keepLease
+            ? 'SET o = :o, chained = :c, done = :d, failed = :fl, expiresAt = :exp REMOVE sending'
+            : 'SET o = :o, chained = :c, done = :d, failed = :fl, expiresAt = :exp REMOVE leaseId, leaseUntil, sending',
           ConditionExpression: 'leaseId = :l',
           ExpressionAttributeValues: { ':o': encode(next.outcomes), ':c': next.chained, ':d': isDone(next), ':fl': failed, ':l': leaseId, ':exp': this.expiresAt() },
         },
@@ -150,7 +153,7 @@ export class DynamoBatchStore implements BatchStore {
     ];
     const shard = this.shardUpdate(ref.roundId, shardOf(ref.batchNo, opts.canary), ref.projectId, delta);
     if (shard) items.push({ Update: shard });
-    if (!opts.keepMarker) items.push({ Delete: { TableName: this.tables.main, Key: markerKey(ref, leaseId) } });
+    items.push({ Delete: { TableName: this.tables.main, Key: markerKey(ref, leaseId) } });
     await this.transact(items, () => new LeaseLostError());
   }
 
@@ -163,6 +166,7 @@ export class DynamoBatchStore implements BatchStore {
     });
     const totals = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<Counter, number>;
     const skipReasons: Record<string, number> = {};
+    const failureReasons: Record<string, number> = {};
     let canaryTerminal = 0;
     for (const item of items) {
       for (const c of COUNTERS) {
@@ -170,9 +174,13 @@ export class DynamoBatchStore implements BatchStore {
         totals[c] += n;
         if (item.deliveryId === 'C#K') canaryTerminal += n;
       }
-      for (const [k, v] of Object.entries(item)) if (k.startsWith(REASON_PREFIX) && Number(v) !== 0) skipReasons[k.slice(REASON_PREFIX.length)] = (skipReasons[k.slice(REASON_PREFIX.length)] ?? 0) + Number(v);
+      for (const [k, v] of Object.entries(item)) {
+        if (Number(v) === 0) continue;
+        if (k.startsWith(REASON_PREFIX)) skipReasons[k.slice(REASON_PREFIX.length)] = (skipReasons[k.slice(REASON_PREFIX.length)] ?? 0) + Number(v);
+        if (k.startsWith(FAILURE_PREFIX)) failureReasons[k.slice(FAILURE_PREFIX.length)] = (failureReasons[k.slice(FAILURE_PREFIX.length)] ?? 0) + Number(v);
+      }
     }
-    return { counts: withPending({ planned, ...totals }), skipReasons, canaryTerminal };
+    return { counts: withPending({ planned, ...totals }), skipReasons, failureReasons, canaryTerminal };
   }
 
   async chains(roundId: string, totalBatches: number): Promise<BatchChain[]> {
@@ -225,10 +233,11 @@ export class DynamoBatchStore implements BatchStore {
       const res = await this.db.send(new GetCommand({ TableName: this.tables.deliveries, Key: batchKey(ref.roundId, ref.batchNo), ConsistentRead: true }));
       if (!res.Item || typeof res.Item.o !== 'string') return 0;
       const before = decode(res.Item.o, 0);
-      const after = before.map((o): RecipientOutcome => (o.kind === 'failed' ? { kind: 'pending', tries: 0 } : o));
-      const moved = before.filter((o) => o.kind === 'failed').length;
+      // A letter in doubt may exist (ePROM takes no sender key): redrive never sends it again.
+      const after = before.map((o): RecipientOutcome => (isRedrivable(o) ? { kind: 'pending', tries: 0 } : o));
+      const moved = before.filter(isRedrivable).length;
       if (moved === 0) return 0;
-      const shard = this.shardUpdate(ref.roundId, shardOf(ref.batchNo, opts.canary), ref.projectId, { counters: { failed: -moved }, reasons: {}, channels: {} });
+      const shard = this.shardUpdate(ref.roundId, shardOf(ref.batchNo, opts.canary), ref.projectId, deltaOf(before, after));
       try {
         await this.transact(
           [
@@ -268,6 +277,7 @@ export class DynamoBatchStore implements BatchStore {
     };
     for (const [c, n] of Object.entries(delta.counters)) if (n) add(c, n);
     for (const [r, n] of Object.entries(delta.reasons)) if (n) add(`${REASON_PREFIX}${r}`, n);
+    for (const [r, n] of Object.entries(delta.failures)) if (n) add(`${FAILURE_PREFIX}${r}`, n);
     if (adds.length === 0) return undefined;
     names['#p'] = 'projectId';
     values[':p'] = projectId;

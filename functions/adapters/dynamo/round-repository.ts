@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Gate, GatePort } from '../../domain/dispatch/ports.js';
+import type { LetterVersion } from '../../domain/letters/letter.js';
 import type { Project } from '../../domain/projects/project.js';
 import type { RoundPatch, RoundRepository } from '../../domain/rounds/ports.js';
 import { canTransition, type ReleaseInfo, type Round, type RoundStatus, type Waiting } from '../../domain/rounds/round.js';
@@ -123,24 +124,35 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
     );
   }
 
-  /** The gate every batch reads twice: the halt flag, the project and the round, in one strongly consistent read. */
-  async read(projectId: string, roundId: string): Promise<Gate> {
-    const res = await this.db.send(
-      new BatchGetCommand({
-        RequestItems: { [this.table]: { Keys: [keys.opsState(), keys.project(projectId), keys.round(projectId, roundId), releaseSeqKey(projectId)], ConsistentRead: true } },
-      }),
-    );
-    if (Object.keys(res.UnprocessedKeys ?? {}).length > 0) throw new Error('gate state read was throttled');
-    const items = res.Responses?.[this.table] ?? [];
-    const find = (k: { pk: string; sk: string }) => items.find((i) => i.pk === k.pk && i.sk === k.sk);
+  /**
+   * The gate every batch reads before it claims and before every wave: the halt flag, the project,
+   * the round and (when asked) the letter version with its approval, in one strongly consistent
+   * read. Keys the service leaves unprocessed (throttling) are read again with backoff.
+   */
+  async read(projectId: string, roundId: string, letter?: { letterId: string; version: number }): Promise<Gate> {
+    let pending: Record<string, unknown>[] = [keys.opsState(), keys.project(projectId), keys.round(projectId, roundId), releaseSeqKey(projectId)];
+    if (letter) pending.push(keys.letterVersion(projectId, letter.letterId, letter.version));
+    const items: Record<string, unknown>[] = [];
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (attempt > 6) throw new Error('gate state read was throttled');
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random())));
+      }
+      const res = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }));
+      items.push(...(res.Responses?.[this.table] ?? []));
+      pending = (res.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    const find = (k: { pk: string; sk: string }) => items.find((i) => i.pk === k.pk && i.sk === k.sk) as Record<string, any> | undefined;
     const ops = find(keys.opsState());
     const project = find(keys.project(projectId));
     const round = find(keys.round(projectId, roundId));
+    const version = letter ? find(keys.letterVersion(projectId, letter.letterId, letter.version)) : undefined;
     return {
       halted: ops?.halted === true,
       releaseSeq: Number(find(releaseSeqKey(projectId))?.seq ?? 0),
       ...(project ? { project: Object.fromEntries(Object.entries(project).filter(([k]) => !PROJECT_STRIP.has(k))) as unknown as Project } : {}),
       ...(round ? { round: toRound(round) } : {}),
+      ...(version ? { version: Object.fromEntries(Object.entries(version).filter(([k]) => !PROJECT_STRIP.has(k) && k !== 'entity')) as unknown as LetterVersion } : {}),
     };
   }
 

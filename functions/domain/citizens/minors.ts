@@ -27,7 +27,7 @@ export const MINOR_SKIP_REASONS = ['minor', 'no_guardian', 'guardian_access_rese
 export type MinorSkipReason = (typeof MINOR_SKIP_REASONS)[number];
 
 /** Every reason `routeRecipient` can skip for: the child's own checks first, in the engine's order. */
-export type RouteSkipReason = 'invalid' | 'reserved' | 'withdrawn' | 'deceased' | 'not_found' | MinorSkipReason;
+export type RouteSkipReason = 'invalid' | 'reserved' | 'withdrawn' | 'deceased' | 'not_found' | 'address_protected' | MinorSkipReason;
 
 /**
  * The channels a person may be reached through at this age: none under 16 (their guardians are
@@ -159,6 +159,9 @@ export const routeRecipient = (input: RouteInput, rules: NinRules): Route => {
   }
   if (input.policy !== 'guardians') return skip('minor', age.age);
   if (facts.guardianAccessReserved) return skip('guardian_access_reserved', age.age);
+  // A child with a protected address may be protected from a parent who holds parental
+  // responsibility: nothing about the child goes to any guardian.
+  if (facts.addressProtected) return skip('address_protected', age.age);
   const { guardians, excluded, ignoredGuardianIds } = reachableGuardians(nin, facts, input.guardianFacts, at, rules);
   if (guardians.length === 0) return skip('no_guardian', age.age, ignoredGuardianIds);
   return { kind: 'guardians', childAge: age.age, guardians, excluded, ignoredGuardianIds };
@@ -179,7 +182,7 @@ export const guardiansToRead = (
   const out = new Set<string>();
   for (const r of recipients) {
     const f = r.facts;
-    if (!f || !f.known || f.deceased || f.reservedResearch || f.withdrawn || f.guardianAccessReserved) continue;
+    if (!f || !f.known || f.deceased || f.reservedResearch || f.withdrawn || f.guardianAccessReserved || f.addressProtected) continue;
     const age = ageFromNin(r.nin, at, rules);
     if (!age.ok || age.age >= AGE_OF_CONSENT) continue;
     for (const g of f.guardians) if (ageFromNin(g, at, rules).ok && g !== r.nin) out.add(g);
@@ -201,26 +204,6 @@ export const isUnderAgeOfConsent = (nin: string, at: Date, rules: NinRules): boo
  */
 export const guardianDeliveryId = (childDeliveryId: string, guardianNin: string, hashKey: string): string =>
   `${childDeliveryId}-g${citizenKey(guardianNin, hashKey).replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`;
-
-/** What a channel did with one guardian's letter (from ChannelResult). */
-export type GuardianDeliveryOutcome = 'sent' | 'transient' | 'refused' | 'failed';
-
-export const guardianOutcomeOf = (r: ChannelResult): GuardianDeliveryOutcome =>
-  r.ok ? 'sent' : r.transient ? 'transient' : r.refused !== undefined ? 'refused' : 'failed';
-
-/**
- * The child's delivery from its guardians' letters. While any attempt is transient the child is
- * retried (under the same guardian delivery ids, so those already delivered are not repeated);
- * then `sent` when at least one guardian received it (API.md); `failed` (redrivable) when one
- * failed permanently and none received it; and when every channel refused, nobody was reachable:
- * `no_guardian`. A channel's refusal never leads to another channel.
- */
-export const childOutcome = (outcomes: readonly GuardianDeliveryOutcome[]): 'sent' | 'retry' | 'failed' | 'no_guardian' => {
-  if (outcomes.includes('transient')) return 'retry';
-  if (outcomes.includes('sent')) return 'sent';
-  if (outcomes.includes('failed')) return 'failed';
-  return 'no_guardian';
-};
 
 /**
  * Routes a batch of recipients whose facts were already read (the engine reads them once per batch

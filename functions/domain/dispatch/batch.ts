@@ -30,16 +30,38 @@ export interface BatchState {
   /** Whether the batch already handed on to its successor (first commit). */
   readonly chained: boolean;
   /**
-   * What an attempt marked in flight was about to send (recipient index → channel). If that
-   * attempt died, its letters may have reached the channel: the next attempt sends exactly these
-   * again under the same keys (the channel keeps one letter) instead of deciding anew.
+   * The wave an attempt marked in flight: for each recipient index, every letter it was about to
+   * hand over (the recipient's own, or one per guardian) under its delivery id and channel. If that
+   * attempt died, these letters may have left: the next attempt learns their fate before anything
+   * else (recover.ts) and never re-addresses them.
    */
-  readonly sending?: ReadonlyMap<number, Channel>;
+  readonly sending?: Plan;
 }
 
-export const encodePlan = (plan: ReadonlyMap<number, Channel>): string => [...plan].map(([i, ch]) => `${i}:${CH[ch]}`).join(';');
-export const decodePlan = (s: unknown): Map<number, Channel> | undefined =>
-  typeof s === 'string' && s !== '' ? new Map(s.split(';').map((p) => p.split(':')).map(([i, ch]) => [Number(i), CH_BACK[ch!]!] as const)) : undefined;
+/** One letter of a marked wave: the channel's idempotency key and the channel. */
+export interface PlannedLetter {
+  readonly deliveryId: string;
+  readonly channel: Channel;
+}
+
+export type Plan = ReadonlyMap<number, readonly PlannedLetter[]>;
+
+/** `index:<c><deliveryId>+<c><deliveryId>;…` with c the channel's letter; delivery ids hold no `:`, `+` or `;`. */
+export const encodePlan = (plan: Plan): string =>
+  [...plan].map(([i, letters]) => `${i}:${letters.map((l) => `${CH[l.channel]}${l.deliveryId}`).join('+')}`).join(';');
+export const decodePlan = (s: unknown): Map<number, PlannedLetter[]> | undefined => {
+  if (typeof s !== 'string' || s === '') return undefined;
+  return new Map(
+    s.split(';').map((part) => {
+      const at = part.indexOf(':');
+      const letters = part
+        .slice(at + 1)
+        .split('+')
+        .map((l) => ({ channel: CH_BACK[l[0]!]!, deliveryId: l.slice(1) }));
+      return [Number(part.slice(0, at)), letters] as const;
+    }),
+  );
+};
 
 export const freshBatch = (batchNo: number, size: number): BatchState => ({
   batchNo,
@@ -93,9 +115,11 @@ export interface CountDelta {
   readonly reasons: Readonly<Record<string, number>>;
   /** Letters handed to each channel (statistics, metrics). */
   readonly channels: Readonly<Partial<Record<Channel, number>>>;
+  /** Failed recipients by reason (`in_doubt` is shown on the round apart from other failures). */
+  readonly failures: Readonly<Record<string, number>>;
 }
 
-const counterOf = (o: RecipientOutcome): { counter?: Counter; reason?: string } => {
+const counterOf = (o: RecipientOutcome): { counter?: Counter; reason?: string; failure?: string } => {
   switch (o.kind) {
     case 'pending':
       return {};
@@ -106,7 +130,7 @@ const counterOf = (o: RecipientOutcome): { counter?: Counter; reason?: string } 
       return { counter, ...(counter === 'skippedOther' ? { reason: o.reason } : {}) };
     }
     case 'failed':
-      return { counter: 'failed' };
+      return { counter: 'failed', failure: o.reason };
     case 'cancelled':
       return { counter: 'cancelled' };
   }
@@ -116,10 +140,12 @@ export const deltaOf = (before: readonly RecipientOutcome[], after: readonly Rec
   const counters: Partial<Record<Counter, number>> = {};
   const reasons: Record<string, number> = {};
   const channels: Partial<Record<Channel, number>> = {};
+  const failures: Record<string, number> = {};
   const add = (o: RecipientOutcome, n: number) => {
-    const { counter, reason } = counterOf(o);
+    const { counter, reason, failure } = counterOf(o);
     if (counter) counters[counter] = (counters[counter] ?? 0) + n;
     if (reason) reasons[reason] = (reasons[reason] ?? 0) + n;
+    if (failure) failures[failure] = (failures[failure] ?? 0) + n;
     if (o.kind === 'sent') channels[o.channel] = (channels[o.channel] ?? 0) + n;
   };
   after.forEach((o, i) => {
@@ -129,7 +155,13 @@ export const deltaOf = (before: readonly RecipientOutcome[], after: readonly Rec
     add(o, 1);
   });
   const nonZero = <K extends string>(m: Partial<Record<K, number>>) => Object.fromEntries(Object.entries(m).filter(([, n]) => n !== 0)) as Partial<Record<K, number>>;
-  return { counters: nonZero(counters), reasons: nonZero(reasons) as Record<string, number>, channels: nonZero(channels) };
+  return { counters: nonZero(counters), reasons: nonZero(reasons) as Record<string, number>, channels: nonZero(channels), failures: nonZero(failures) as Record<string, number> };
 };
 
 export const isEmptyDelta = (d: CountDelta): boolean => Object.keys(d.counters).length === 0 && Object.keys(d.reasons).length === 0;
+
+/** A letter that may exist at a channel without a sender key: never re-sent, never redriven. */
+export const IN_DOUBT = 'in_doubt';
+
+/** Whether operations may send this recipient again (redrive): failed, and not in doubt. */
+export const isRedrivable = (o: RecipientOutcome): boolean => o.kind === 'failed' && o.reason !== IN_DOUBT;

@@ -64,7 +64,7 @@ export interface ChannelGateway {
    */
   handOver(channel: Channel, items: readonly Dispatchable[], opts: HandOverOptions): Promise<Map<string, ChannelResult>>;
   /** The fate of letters a dead attempt planned: recorded hand-overs first, then the channel by our key where it can tell. */
-  fateOf(channel: Channel, deliveryIds: readonly string[], opts: HandOverOptions): Promise<Map<string, Fate>>;
+  fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], opts: HandOverOptions): Promise<Map<string, Fate>>;
 }
 
 /** A hand-over happened but could not be recorded (receipts store down): the batch must come back, not commit. */

@@ -4,7 +4,7 @@ import type { Recipient } from '../lists/recipient-list.js';
 import type { Project } from '../projects/project.js';
 import type { StatisticsRecorder } from '../statistics/ports.js';
 import type { Counts, Round, Waiting } from '../rounds/round.js';
-import type { BatchState, CountDelta } from './batch.js';
+import type { BatchState, CountDelta, Plan } from './batch.js';
 import type { Channel, ChannelGateway } from './channels.js';
 
 /**
@@ -38,6 +38,8 @@ export interface LedgerEntry {
   readonly at: string;
   readonly outcome: 'sent' | 'skipped' | 'failed';
   readonly reason?: string;
+  /** For `invalid`: which send-time check refused the letter (a code, never content). */
+  readonly detail?: string;
   readonly channel?: Channel;
   readonly test?: boolean;
   /** A letter to a guardian: a pseudonymous reference of the child it concerns (one entry per child). */
@@ -74,6 +76,8 @@ export interface RoundProgress {
   readonly skipReasons: Readonly<Record<string, number>>;
   /** Recipients of the canary's batches that are terminal. */
   readonly canaryTerminal: number;
+  /** Failed recipients by reason (`in_doubt`: a letter that may exist, never re-sent). */
+  readonly failureReasons: Readonly<Record<string, number>>;
 }
 
 /**
@@ -93,29 +97,40 @@ export interface BatchStore {
   /** Claims the batch (creating its item on first use) unless a live lease holds it or it is done. */
   claim(ref: BatchRef, size: number, leaseId: string, leaseUntil: number, now: number): Promise<ClaimResult>;
   /**
-   * Marks the claim as in flight: a pause or halt waits for it. Written before the worker's last
-   * read of the flags, so a pause either is seen by that read or sees this marker.
+   * Marks one wave in flight: what a pause or halt waits for, until `until` (the hard deadline of
+   * the wave's channel calls) and no longer. Written before the worker's last read of the flags, so
+   * a pause either is seen by that read or sees this marker.
    */
-  markInFlight(ref: BatchRef, leaseId: string, plan: ReadonlyMap<number, Channel>, until: number): Promise<void>;
-  /** Lets go of a claim without sending anything (blocked after claiming, registry down); drops its plan. */
+  markWave(ref: BatchRef, leaseId: string, letters: number, until: number): Promise<void>;
+  /**
+   * Binds the wave's plan under our lease, right before its first channel call: every letter that
+   * may leave from here. If we die, the next attempt learns these letters' fate before anything else.
+   */
+  bindPlan(ref: BatchRef, leaseId: string, plan: Plan): Promise<void>;
+  /** Lets go of a claim without sending anything more (blocked, registry down, out of time); drops its plan unless told to keep it. */
   unclaim(ref: BatchRef, leaseId: string, opts?: { keepPlan?: boolean }): Promise<void>;
   /**
-   * After an unexpected error: drops the in-flight marker (this worker sends nothing more) but
-   * keeps the lease, which expires as a dead worker's would, and the plan, which binds the retry.
+   * After an unexpected error: drops the in-flight marker (no call of this worker is in flight:
+   * the engine never throws while one is) but keeps the lease, which expires as a dead worker's
+   * would, and the plan, which binds the retry.
    */
   abandon(ref: BatchRef, leaseId: string): Promise<void>;
-  /** Writes the batch's new outcomes and counter delta under our lease; throws LeaseLostError when it was taken over. */
-  commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepMarker?: boolean }): Promise<void>;
+  /**
+   * Writes the batch's new outcomes and counter delta under our lease, dropping the wave's plan and
+   * marker; `keepLease` for a wave that is not the attempt's last. Throws LeaseLostError when the
+   * claim was taken over.
+   */
+  commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepLease?: boolean }): Promise<void>;
   progress(roundId: string, planned: number): Promise<RoundProgress>;
   /** Every batch of the round: whether it is done and whether it has handed on (never started: neither). */
   chains(roundId: string, totalBatches: number): Promise<BatchChain[]>;
-  /** Letters in flight (marked, lease not expired) of one project or, undefined, of all. */
+  /** Letters in flight (marked, the wave's deadline not passed) of one project or, undefined, of all. */
   inFlight(projectId: string | undefined, now: number): Promise<number>;
   /** Every batch item of the round that exists (never-started batches are absent: all pending). */
   readAll(roundId: string): Promise<Map<number, BatchState>>;
   /** Batches holding failed outcomes. */
   batchesWithFailures(roundId: string): Promise<number[]>;
-  /** failed → pending for one batch (redrive), with its counter shard; returns how many moved. */
+  /** failed → pending for one batch (redrive), with its counter shard, never a letter in doubt; returns how many moved. */
   redrive(ref: BatchRef, opts: { canary: boolean }): Promise<number>;
 }
 
@@ -126,17 +141,19 @@ export class LeaseLostError extends Error {
   }
 }
 
-/** What every batch reads, strongly consistent, before it claims and again right before it sends. */
+/** What every batch reads, strongly consistent, before it claims and again right before each wave. */
 export interface Gate {
   readonly halted: boolean;
   readonly project?: Project;
   readonly round?: Round;
+  /** The round's letter version, read (never cached) with the rest when asked for: its approval is mutable. */
+  readonly version?: LetterVersion;
   /** The project's release sequence: it moves whenever one of its rounds is released. */
   readonly releaseSeq: number;
 }
 
 export interface GatePort {
-  read(projectId: string, roundId: string): Promise<Gate>;
+  read(projectId: string, roundId: string, letter?: { readonly letterId: string; readonly version: number }): Promise<Gate>;
 }
 
 /** What the engine asks of the rounds module: it owns the round's status. */
@@ -178,7 +195,8 @@ export interface DispatchQueue {
 /** Issues the citizen's task record for a form-task letter, returning its id and link (if external). */
 export interface TaskIssuer {
   issue(
-    items: readonly { nin: string; deliveryId: string; language: Language }[],
+    /** `aboutChild`: a guardian's task about a child (the child's pseudonym in the project); the task belongs to the guardian. */
+    items: readonly { nin: string; deliveryId: string; language: Language; aboutChild?: string }[],
     ctx: { projectId: string; roundId: string; formTaskId: string; sentAt: string },
   ): Promise<Map<string, { taskId: string; link?: string }>>;
 }
@@ -186,8 +204,12 @@ export interface TaskIssuer {
 export interface EngineSettings {
   /** How long a claim holds; at least the worker's timeout, so an expired lease means a dead worker. */
   readonly leaseMs: number;
-  /** A channel call that has not answered in this long is a transient failure. */
+  /** The hard deadline of one wave's channel calls: no call of a wave outlives it (abort signal). */
   readonly channelTimeoutMs: number;
+  /** Letters handed over at once (one wave): what a pause waits for at most. */
+  readonly waveWidth: number;
+  /** Time kept back at the end of an invocation for the last commit. */
+  readonly commitBudgetMs: number;
   /** Attempts per recipient before a transient failure becomes `failed`. */
   readonly maxTries: number;
   /** Messages a round may have on the queue at a time. */
@@ -201,7 +223,6 @@ export interface EngineDeps {
   readonly recipients: RecipientSource;
   readonly citizens: CitizenFactsReader;
   readonly ledger: ContactLedger;
-  readonly versions: { get(projectId: string, letterId: string, version: number): Promise<LetterVersion | undefined> };
   readonly channels: ChannelGateway;
   readonly tasks: TaskIssuer;
   /** Reminder rounds: those of `nins` who still have the form task open and unanswered. */

@@ -19,11 +19,14 @@ const message = z.object({
  * queue with a delay that grows with its retries, so nothing spins; a parked batch (paused,
  * halted, canary) is dropped, and resume puts its chain back from the store.
  */
-export const handler = sqsHandler(message, async (m) => {
+export const handler = sqsHandler(message, async (m, _record, context) => {
   const a = adapters();
   setLogKeys({ projectId: m.projectId, roundId: m.roundId, batch: m.batchNo });
   const started = Date.now();
-  const result = await processBatch(a.engine, m);
+  // Every budget of the batch derives from the invocation's remaining time: no channel call of ours
+  // outlives the invocation (a frozen Lambda must not resume one in the next).
+  const remaining = context?.getRemainingTimeInMillis();
+  const result = await processBatch(a.engine, m, remaining !== undefined ? { deadline: started + remaining } : {});
   // Every batch that ran reports, also one that decided nobody: the stall alarm reads the zeros.
   if (result.kind === 'committed') recordBatch({ ...result.tally, batchMs: Date.now() - started });
   else if (result.kind === 'waiting') recordBatch({ sent: 0, skippedByReason: {}, failedByChannel: {}, batchMs: Date.now() - started });

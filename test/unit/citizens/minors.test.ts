@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   channelsAllowedAt,
-  childOutcome,
   guardianDeliveryId,
-  guardianOutcomeOf,
   guardiansToRead,
   routeRecipient,
   type MinorsPolicy,
@@ -84,6 +82,12 @@ describe('routeRecipient', () => {
       reason: 'guardian_access_reserved',
       age: 13,
     });
+  });
+
+  it('test_should_never_route_a_child_with_a_protected_address_to_guardians', () => {
+    // The parent the child is protected from may hold parental responsibility (issue 21.5).
+    const r = route(child13, facts({ guardians: [mother], addressProtected: true }), { [mother]: facts() });
+    expect(r).toMatchObject({ kind: 'skip', reason: 'address_protected', age: 13 });
   });
 
   it('test_should_never_write_to_a_guardian_under_16', () => {
@@ -232,15 +236,4 @@ describe('guardian deliveries', () => {
     expect(a).not.toContain('.');
   });
 
-  it('the child counts sent when one guardian got it; retried while any attempt is transient; no_guardian when all refused', () => {
-    expect(childOutcome(['sent', 'refused'])).toBe('sent');
-    expect(childOutcome(['sent', 'failed'])).toBe('sent');
-    expect(childOutcome(['sent', 'transient'])).toBe('retry');
-    expect(childOutcome(['failed', 'refused'])).toBe('failed');
-    expect(childOutcome(['refused', 'refused'])).toBe('no_guardian');
-    expect(guardianOutcomeOf({ ok: true })).toBe('sent');
-    expect(guardianOutcomeOf({ ok: false, transient: true, reason: 'timeout' })).toBe('transient');
-    expect(guardianOutcomeOf({ ok: false, transient: false, refused: 'reserved' })).toBe('refused');
-    expect(guardianOutcomeOf({ ok: false, transient: false, reason: 'bad' })).toBe('failed');
-  });
 });

@@ -5,6 +5,19 @@ import { awaitQuiet } from '../../../functions/domain/dispatch/operations.js';
 import type { EngineDeps } from '../../../functions/domain/dispatch/ports.js';
 import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
 import { Crash, work, World } from '../../fixtures/engine-world.js';
+import { ninBornOn } from '../../fixtures/people.js';
+
+/** A port method that dies (the worker crashes) the first time it is called, then works. */
+const once = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, why: string): ((...args: A) => Promise<R>) => {
+  let died = false;
+  return async (...args: A) => {
+    if (!died) {
+      died = true;
+      throw new Crash(why);
+    }
+    return fn(...args);
+  };
+};
 
 /**
  * The dispatch engine on in-memory fakes of every port (test/fixtures/engine-world.ts): seconds,
@@ -84,54 +97,176 @@ describe('the engine, one step at a time', () => {
     expect(world.deliveries).toHaveLength(10);
   });
 
-  it('a worker that dies after marking letters in flight binds the retry to the same letters: none lost, none doubled, even if the citizen reserves meanwhile', async () => {
+  it('test_should_count_sent_and_not_send_again_when_a_worker_dies_after_the_hand_over_was_recorded', async () => {
     const world = new World({ recipients: 10, batchSize: 10, seed: 6 });
     const deps = world.deps();
     await start(world);
-    // gate, claim, facts+ledger+…: die right after the channel hand-over (before anything is recorded).
-    const original = deps.ledger.record.bind(deps.ledger);
-    let died = false;
+    // Die right after the channel hand-over (recorded by the channel side), before the ledger.
+    const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the channel') } };
+    expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
+    expect(world.deliveries).toHaveLength(4);
+    // Reservations after the crash: one whose letter had left (counted sent), one not yet decided.
+    world.reserved.add(world.nins[0]!);
+    world.reserved.add(world.nins[9]!);
+    world.now += 61_000;
+    await drain(world, dying);
+    expect(world.counts()).toMatchObject({ sent: 9, skippedReserved: 1, pending: 0 });
+    expect(world.deliveries).toHaveLength(9);
+    expect(new Set(world.deliveries.map((d) => d.deliveryId)).size).toBe(world.deliveries.length);
+  });
+
+  it('test_should_decide_again_with_fresh_facts_when_a_bound_retry_finds_the_letters_never_left', async () => {
+    const world = new World({ recipients: 10, batchSize: 10, seed: 8 });
+    world.project = { ...world.project, settings: { ...world.project.settings, distributionRule: 'digital-mailbox-then-paper' } };
+    const deps = world.deps();
+    await start(world);
+    // The plan is bound, then the worker dies before its first channel call.
+    const dying: EngineDeps = { ...deps, channels: { ...deps.channels, handOver: once(deps.channels.handOver, 'died before the call') } };
+    expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
+    expect(world.batches.get(0)!.sending).toBeDefined();
+    world.reserved.add(world.nins[0]!);
+    world.now += 61_000;
+    await drain(world, deps);
+    // Digipost says by message-id that nothing left: the reserved citizen is decided again and skipped.
+    expect(world.deliveries.some((d) => d.nin === world.nins[0])).toBe(false);
+    expect(world.counts()).toMatchObject({ sent: 9, skippedReserved: 1, pending: 0 });
+  });
+
+  it('test_should_mark_in_doubt_and_never_resend_an_eprom_letter_whose_fate_is_unknown', async () => {
+    const world = new World({ recipients: 10, batchSize: 10, seed: 9 });
+    const deps = world.deps();
+    await start(world);
+    // The letters leave, then the worker dies before the hand-overs are recorded.
     const dying: EngineDeps = {
       ...deps,
-      ledger: {
-        ...deps.ledger,
-        record: async (e) => {
-          if (!died) {
-            died = true;
-            throw new Crash('died after the channel');
-          }
-          return original(e);
+      channels: {
+        ...deps.channels,
+        handOver: async (channel, items, opts) => {
+          await deps.channels.handOver(channel, items, opts);
+          for (const i of items) world.receipts.delete(`${i.roundId}/${i.deliveryId}`);
+          throw new Crash('died before recording');
         },
       },
     };
     expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
-    expect(world.deliveries).toHaveLength(10);
-    world.reserved.add(world.nins[0]!);
     world.now += 61_000;
-    await drain(world, dying);
-    expect(world.counts()).toMatchObject({ sent: 10, pending: 0 });
+    await drain(world, deps);
     expect(world.deliveries).toHaveLength(10);
+    expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(10);
+    const outcomes = world.outcomes();
+    expect(outcomes.filter((o) => o.kind === 'failed' && o.reason === 'in_doubt')).toHaveLength(4);
+    expect(world.counts()).toMatchObject({ sent: 6, failed: 4, pending: 0 });
+    // Redrive never sends a letter in doubt again.
+    expect(await deps.batches.redrive({ projectId: 'prj', roundId: 'rnd', batchNo: 0 }, { canary: false })).toBe(0);
   });
 
-  it('the pause handshake: once no marker is left nothing more is delivered, and a call that timed out keeps its marker until it settles', async () => {
+  it('test_should_never_address_the_child_when_a_retry_follows_a_crash_after_a_guardian_letter_left', async () => {
+    const world = new World({ recipients: 3, batchSize: 3, seed: 10 });
+    const child = ninBornOn('2016-05-04');
+    const parent = ninBornOn('1980-02-03');
+    world.nins[0] = child;
+    world.facts.set(child, { guardians: [parent], digitallyActive: false, digitalMailbox: false });
+    world.facts.set(parent, { digitallyActive: false, digitalMailbox: false });
+    world.project = { ...world.project, settings: { ...world.project.settings, minors: 'guardians' }, minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' } } as unknown as typeof world.project;
+    const deps = world.deps();
+    await start(world);
+    // The guardian's paper letter leaves; the worker dies before the ledger is written.
+    const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the guardian letter') } };
+    expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
+    world.now += 61_000;
+    await drain(world, deps);
+    expect(world.deliveries.filter((d) => d.nin === child)).toHaveLength(0);
+    expect(world.deliveries.filter((d) => d.nin === parent)).toHaveLength(1);
+    expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 1 });
+  });
+
+  it('test_should_stop_a_round_whose_letter_version_loses_its_approval_and_go_on_once_approved_again', async () => {
+    const world = new World({ recipients: 40, batchSize: 10, seed: 11 });
+    const deps = world.deps();
+    await start(world);
+    await work(world, deps, world.queue.shift()!);
+    const before = world.deliveries.length;
+    expect(before).toBe(10);
+    const approved = world.version;
+    world.version = { ...approved, approval: undefined } as typeof approved;
+    await drain(world, deps);
+    expect(world.deliveries).toHaveLength(before);
+    world.version = approved;
+    await world.control().continue(world.round as ReleasedRound);
+    await drain(world, deps);
+    expect(world.counts()).toMatchObject({ sent: 40, pending: 0 });
+  });
+
+  it('test_should_stop_a_round_whose_project_is_no_longer_approved', async () => {
+    const world = new World({ recipients: 20, batchSize: 10, seed: 12 });
+    const deps = world.deps();
+    await start(world);
+    world.project = { ...world.project, status: 'changes_requested' };
+    const result = await processBatch(deps, world.queue.shift()!);
+    expect(result).toMatchObject({ kind: 'parked', why: 'not_approved' });
+    expect(world.deliveries).toHaveLength(0);
+  });
+
+  it('test_should_hold_one_wave_in_flight_and_abort_a_hung_call_at_its_deadline_before_the_pause_is_quiet', async () => {
     const world = new World({ recipients: 10, batchSize: 10, seed: 7 });
-    let release!: () => void;
-    const hung = new Promise<void>((r) => (release = r));
     const base = world.deps();
+    let inCall = false;
     const deps: EngineDeps = {
       ...base,
-      settings: { ...base.settings, channelTimeoutMs: 5 },
-      channels: { deliver: async (channel, items) => (await hung, base.channels.deliver(channel, items)) },
+      settings: { ...base.settings, channelTimeoutMs: 60 },
+      // A channel that never answers: the call ends only when its signal aborts it.
+      channels: {
+        ...base.channels,
+        handOver: async (_channel, items, opts) => {
+          inCall = true;
+          await new Promise<void>((r) => opts.signal.addEventListener('abort', () => r(), { once: true }));
+          inCall = false;
+          return new Map(items.map((i) => [i.deliveryId, { ok: false, transient: false, inDoubt: true, reason: 'channel_timeout' } as const]));
+        },
+      },
     };
     await start(world);
-    const result = await processBatch(deps, world.queue.shift()!);
-    expect(result).toMatchObject({ kind: 'committed', sent: 0 });
     const ops = { batches: deps.batches, clock: () => world.now, sleep: async () => undefined };
-    // Timed out from the worker's side, but the call may still deliver: not quiet.
-    expect(await awaitQuiet(ops, 'prj', 0)).toBe(10);
-    release();
-    await new Promise((r) => setTimeout(r, 10));
+    const running = processBatch(deps, world.queue.shift()!);
+    while (!inCall) await new Promise((r) => setImmediate(r));
+    world.project = { ...world.project, status: 'paused' };
+    // One wave (4 letters) in flight, not the batch's 10.
+    expect(await awaitQuiet(ops, 'prj', 0)).toBe(4);
+    const result = await running;
+    expect(inCall).toBe(false);
+    expect(result).toMatchObject({ kind: 'parked', why: 'paused' });
     expect(await awaitQuiet(ops, 'prj', 0)).toBe(0);
+    expect(world.deliveries).toHaveLength(0);
+    expect(world.outcomes().filter((o) => o.kind === 'failed' && o.reason === 'in_doubt')).toHaveLength(4);
+  });
+
+  it('test_should_stop_sending_within_one_wave_when_a_registry_goes_down', async () => {
+    const world = new World({ recipients: 12, batchSize: 12, seed: 13 });
+    const base = world.deps();
+    let reads = 0;
+    const deps: EngineDeps = {
+      ...base,
+      citizens: {
+        factsOf: async (nins, projectId) => {
+          if (++reads === 2) world.registryDown = true;
+          return base.citizens.factsOf(nins, projectId);
+        },
+      },
+    };
+    await start(world);
+    expect(await processBatch(deps, world.queue.shift()!)).toMatchObject({ kind: 'waiting', registry: 'population' });
+    expect(world.deliveries).toHaveLength(4);
+    expect(world.counts()).toMatchObject({ sent: 4, pending: 8 });
+  });
+
+  it('test_should_never_start_a_channel_call_after_the_invocation_deadline', async () => {
+    const world = new World({ recipients: 10, batchSize: 10, seed: 14 });
+    const deps = world.deps();
+    await start(world);
+    // Time for one wave only: the rest comes back on the next invocation.
+    const result = await processBatch(deps, world.queue.shift()!, { deadline: world.now + deps.settings.commitBudgetMs + deps.settings.channelTimeoutMs + 10 });
+    expect(result).toMatchObject({ kind: 'committed', sent: 4, retryInMs: 0 });
+    expect(world.batches.get(0)!.leaseId).toBeUndefined();
   });
 });
 

@@ -1,0 +1,33 @@
+import type { LetterVersion } from '../../letters/letter.js';
+import type { Recipient } from '../../lists/recipient-list.js';
+import type { Project } from '../../projects/project.js';
+import type { ReleasedRound, RoundLayout } from '../../rounds/round.js';
+import type { RecipientOutcome } from '../batch.js';
+import type { BatchRef, DispatchMessage, EngineDeps } from '../ports.js';
+
+/**
+ * One attempt at one batch: what the stages share. `outcomes` and `chained` are what is committed
+ * so far (each wave commits); `project` and `version` are the latest the gate read.
+ */
+export interface Attempt {
+  readonly deps: EngineDeps;
+  readonly ref: BatchRef;
+  readonly message: DispatchMessage;
+  readonly round: ReleasedRound;
+  readonly layout: RoundLayout;
+  readonly range: { readonly start: number; readonly end: number; readonly canary: boolean };
+  readonly leaseId: string;
+  /** Epoch ms by which every channel call of this attempt has ended (the invocation's time less the commit budget). */
+  readonly handOverUntil: number;
+  readonly recipients: readonly Recipient[];
+  readonly releaseSeq: number;
+  project: Project;
+  version: LetterVersion;
+  outcomes: readonly RecipientOutcome[];
+  chained: boolean;
+}
+
+/** Zero-padded so that ids sort by batch; the channel's idempotency key together with the round id. */
+export const deliveryIdOf = (batchNo: number, index: number): string => `${String(batchNo).padStart(6, '0')}-${String(index).padStart(4, '0')}`;
+
+export const seconds = (d: Date): number => Math.floor(d.getTime() / 1000);

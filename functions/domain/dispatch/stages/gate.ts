@@ -1,0 +1,28 @@
+import { isReleased, type ReleasedRound } from '../../rounds/round.js';
+import type { Gate } from '../ports.js';
+
+export type Blocker = 'halted' | 'paused' | 'not_approved' | 'canary_hold' | 'not_dispatching';
+
+/**
+ * Whether a batch of this round may hand letters over now; the reason to park otherwise. Read
+ * before the claim and again before every wave, never cached: the halt flag, the project's status
+ * (paused, or no longer approved), the round's status and canary, and — when the gate read it —
+ * the letter version's approval of exactly the round's content. Test rounds (test sends to
+ * synthetic persons, before approval) need no approval.
+ */
+export const blocker = (gate: Gate, canaryBatch: boolean): Blocker | undefined => {
+  if (gate.halted) return 'halted';
+  const round = gate.round;
+  if (!gate.project || gate.project.status === 'paused') return 'paused';
+  if (!round || !isReleased(round)) return 'not_dispatching';
+  if (!round.test) {
+    if (gate.project.status !== 'approved') return 'not_approved';
+    if (gate.version && (!gate.version.approval || gate.version.contentHash !== round.contentHash)) return 'not_approved';
+  }
+  if (round.status === 'cancelled') return 'not_dispatching';
+  const confirmed = (round as ReleasedRound).canaryConfirmed === true;
+  // Until a person confirms the canary, only the canary's own batches may send.
+  if (!canaryBatch && round.release.layout.canaryBatches > 0 && !confirmed) return 'canary_hold';
+  if (round.status === 'dispatching') return undefined;
+  return 'not_dispatching';
+};

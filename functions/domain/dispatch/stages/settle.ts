@@ -1,0 +1,96 @@
+import type { SkipReason } from '../../rounds/round.js';
+import { IN_DOUBT, type RecipientOutcome } from '../batch.js';
+import type { Channel, ChannelResult } from '../channels.js';
+import type { LedgerEntry } from '../ports.js';
+import { seconds, type Attempt } from './attempt.js';
+import { pseudonymOfChild, type ToSend } from './compose.js';
+
+/** What a wave or a recovery decided: outcomes by recipient index, the ledger entries, letters sent. */
+export interface Settled {
+  readonly outcomes: Map<number, RecipientOutcome>;
+  readonly entries: LedgerEntry[];
+  sent: number;
+}
+
+export const emptySettled = (): Settled => ({ outcomes: new Map(), entries: [], sent: 0 });
+
+/** A ledger entry of this attempt's round, at `now`. */
+export const entryFor = (a: Attempt, now: Date, nin: string, e: Pick<LedgerEntry, 'outcome' | 'reason' | 'channel' | 'detail' | 'aboutChild' | 'viaGuardians'>): LedgerEntry => {
+  const { round } = a;
+  return {
+    projectId: round.projectId,
+    roundId: round.roundId,
+    letterId: round.letterId,
+    version: round.letterVersion,
+    contentHash: round.contentHash,
+    ...(round.test ? { test: true } : {}),
+    nin,
+    at: now.toISOString(),
+    ...Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)),
+  } as LedgerEntry;
+};
+
+export const skip = (a: Attempt, s: Settled, now: Date, index: number, nin: string, reason: SkipReason, extra: { channel?: Channel; detail?: string } = {}): void => {
+  s.outcomes.set(index, { kind: 'skipped', reason, at: seconds(now) });
+  s.entries.push(entryFor(a, now, nin, { outcome: 'skipped', reason, ...extra }));
+};
+
+export const fail = (a: Attempt, s: Settled, now: Date, index: number, nin: string, reason: string, channel: Channel | undefined): void => {
+  s.outcomes.set(index, { kind: 'failed', reason, ...(channel ? { channel } : {}), at: seconds(now) });
+  s.entries.push(entryFor(a, now, nin, { outcome: 'failed', reason, ...(channel ? { channel } : {}) }));
+};
+
+/**
+ * A recipient's letters reached the channel: `sent` (for a child, through `reached` guardians), with
+ * the ledger entries of each guardian who got one (about the child) and of the recipient.
+ */
+export const sent = (a: Attempt, s: Settled, now: Date, index: number, nin: string, channel: Channel, guardians?: readonly { nin: string; channel: Channel }[]): void => {
+  s.outcomes.set(index, { kind: 'sent', channel, at: seconds(now), ...(guardians ? { guardians: guardians.length } : {}) });
+  if (guardians) {
+    const child = pseudonymOfChild(nin, a.deps.hashKey);
+    for (const g of guardians) s.entries.push(entryFor(a, now, g.nin, { outcome: 'sent', channel: g.channel, aboutChild: child }));
+  }
+  s.entries.push(entryFor(a, now, nin, { outcome: 'sent', channel, ...(guardians ? { viaGuardians: guardians.length } : {}) }));
+  s.sent++;
+};
+
+/**
+ * What the channels' answers mean for each recipient of the wave. The recipient is `sent` when a
+ * letter of theirs was handed over (a child: when at least one guardian's was, and no other
+ * guardian's is tried again — ePROM could deliver it twice). Otherwise: a letter that may exist
+ * (`inDoubt`) makes the recipient `failed` with reason `in_doubt`, never re-sent; a transient
+ * failure keeps them pending for another try (failed after `maxTries`); a refusal is final
+ * (skipped, never another channel); anything else is a permanent failure (redrivable).
+ */
+export const settleWave = (a: Attempt, s: Settled, now: Date, toSend: readonly ToSend[], results: ReadonlyMap<string, ChannelResult>, tries: (index: number) => number): void => {
+  for (const t of toSend) {
+    const nin = t.recipient.nin;
+    const answered = t.addressees.map((to) => ({ to, r: results.get(to.deliveryId) ?? ({ ok: false, transient: false, inDoubt: true, reason: 'no_result' } as ChannelResult) }));
+    const handed = answered.filter((x) => x.r.ok);
+    const channel = t.addressees[0]!.channel;
+    if (handed.length > 0) {
+      sent(a, s, now, t.index, nin, handed[0]!.to.channel, t.guardians ? handed.map((x) => ({ nin: x.to.nin, channel: x.to.channel })) : undefined);
+      continue;
+    }
+    const failures = answered.map((x) => x.r).filter((r): r is Exclude<ChannelResult, { ok: true }> => !r.ok);
+    if (failures.some((r) => !r.transient && r.inDoubt)) {
+      fail(a, s, now, t.index, nin, IN_DOUBT, channel);
+      continue;
+    }
+    const transient = failures.find((r) => r.transient);
+    if (transient) {
+      const n = tries(t.index) + 1;
+      if (n < a.deps.settings.maxTries) s.outcomes.set(t.index, { kind: 'pending', tries: n });
+      else fail(a, s, now, t.index, nin, t.guardians ? 'guardian_letters_failed' : (transient as { reason: string }).reason, channel);
+      continue;
+    }
+    const permanent = failures.find((r) => !r.transient && !r.inDoubt && r.refused === undefined);
+    if (permanent) {
+      fail(a, s, now, t.index, nin, t.guardians ? 'guardian_letters_failed' : (permanent as { reason: string }).reason, channel);
+      continue;
+    }
+    // Every channel refused: final for this recipient in this round; for a child nobody was reachable.
+    const refused = failures.find((r) => !r.transient && !r.inDoubt && r.refused !== undefined) as { refused: 'channel_refused' | 'reserved' } | undefined;
+    skip(a, s, now, t.index, nin, t.guardians ? 'no_guardian' : (refused?.refused ?? 'channel_refused'), { channel });
+  }
+};
