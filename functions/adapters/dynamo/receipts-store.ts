@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Channel } from '../../domain/dispatch/channels.js';
 import type { HandOver, ReceiptOutcome, ReceiptsStore, ReceiptSummary } from '../../domain/receipts/ports.js';
-import { batchPutAll, queryAll } from './batch.js';
+import { batchGetAll, batchPutAll, queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
 
 /**
@@ -34,6 +34,12 @@ export class DynamoReceiptsStore implements ReceiptsStore {
         return rows;
       }),
     );
+  }
+
+  async handedOverAmong(roundId: string, deliveryIds: readonly string[]): Promise<ReadonlySet<string>> {
+    if (deliveryIds.length === 0) return new Set();
+    const rows = await batchGetAll(this.db, this.table, deliveryIds.map((d) => receiptKey(roundId, d)), { consistent: true, projection: 'sk' });
+    return new Set(rows.map((r) => String(r.sk).slice('D#'.length)));
   }
 
   async byRef(ref: string): Promise<{ roundId: string; deliveryId: string; channel: Channel } | undefined> {

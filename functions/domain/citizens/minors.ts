@@ -206,7 +206,8 @@ export const guardianDeliveryId = (childDeliveryId: string, guardianNin: string,
 export type GuardianDeliveryOutcome = 'sent' | 'transient' | 'refused' | 'failed';
 
 export const guardianOutcomeOf = (r: ChannelResult): GuardianDeliveryOutcome =>
-  r.ok ? 'sent' : r.transient ? 'transient' : r.refused !== undefined ? 'refused' : 'failed';
+  // A letter in doubt (ePROM, no answer) is never re-sent: not transient, counted as not received.
+  r.ok ? 'sent' : r.transient ? 'transient' : r.inDoubt ? 'failed' : r.refused !== undefined ? 'refused' : 'failed';
 
 /**
  * The child's delivery from its guardians' letters. While any attempt is transient the child is

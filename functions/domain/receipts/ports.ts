@@ -31,6 +31,8 @@ export interface ReceiptsReader {
 
 export interface ReceiptsStore extends ReceiptsReader {
   handedOver(items: readonly HandOver[]): Promise<void>;
+  /** Which of these deliveries of round `roundId` have a recorded hand-over (read consistently). */
+  handedOverAmong(roundId: string, deliveryIds: readonly string[]): Promise<ReadonlySet<string>>;
   /** The delivery a channel reference belongs to (callbacks name only the channel's id). */
   byRef(ref: string): Promise<{ roundId: string; deliveryId: string; channel: Channel } | undefined>;
   /** Records a later report; a second report for the same delivery keeps the first. */

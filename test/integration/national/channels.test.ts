@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DigipostClient } from '../../../functions/adapters/national/digipost.js';
 import { DigipostSigner } from '../../../functions/adapters/national/digipost-signing.js';
 import { pollDigipostReceipts } from '../../../functions/adapters/national/receipt-poll.js';
-import type { Dispatchable } from '../../../functions/domain/dispatch/channels.js';
+import type { Channel, Dispatchable } from '../../../functions/domain/dispatch/channels.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from '../dispatch/channel-scan.js';
 import { waitFor } from '../dispatch/flow.js';
@@ -35,6 +35,7 @@ const item = (nin: string, round: string, i: number, extra: Partial<Dispatchable
   letter: { language: 'nb', subject: `Invitasjon ${i}`, body: `Hei ${i}! Vil du delta?`, format: 'text/plain' },
   ...extra,
 });
+const handOver = (channel: Channel, items: readonly Dispatchable[]) => n.national.channels.handOver(channel, items, { signal: AbortSignal.timeout(10_000) });
 const ops = () => p.as({ sub: 'ops', role: 'operations' });
 
 describe('helsenorge through ePROM', () => {
@@ -42,11 +43,11 @@ describe('helsenorge through ePROM', () => {
     const nins = adultNins(3);
     const r = roundId();
     const items = nins.map((nin, i) => item(nin, r, i, i === 0 ? { onBehalfOfMinor: true } : {}));
-    const res = await n.national.channels.deliver('helsenorge', items);
+    const res = await handOver('helsenorge', items);
     for (const i of items) expect(res.get(i.deliveryId)).toMatchObject({ ok: true });
     expect(p.fakes.eprom.received().slice(-3).every((x) => x.list.length === 1 && x.list[0] === 'Helsenorge')).toBe(true);
     // Again, as after a timeout: same keys, still one letter each.
-    await n.national.channels.deliver('helsenorge', items);
+    await handOver('helsenorge', items);
     const letters = await lettersByCitizen(p, r);
     expect(nins.map((x) => letters.get(x))).toEqual([1, 1, 1]);
     const inbox = await p.as({ sub: nins[0]!, role: 'citizen' }).get('/citizen/inbox');
@@ -60,7 +61,7 @@ describe('helsenorge through ePROM', () => {
     await ops().put('/registry/reservations', { nins: [reserved], reserved: true });
     const r = roundId();
     const before = p.fakes.eprom.received().length;
-    const res = await n.national.channels.deliver('helsenorge', [item(reserved!, r, 0)]);
+    const res = await handOver('helsenorge', [item(reserved!, r, 0)]);
     expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, refused: 'channel_refused' });
     const calls = p.fakes.eprom.received().slice(before);
     expect(calls).toHaveLength(1);
@@ -98,7 +99,7 @@ describe('helsenorge through ePROM', () => {
   it('transient ePROM failures (502) come back as transient', async () => {
     process.env.CHANNEL_FAULTS = JSON.stringify({ failCalls: 1, transient: true, channel: 'helsenorge' });
     try {
-      const res = await n.national.channels.deliver('helsenorge', [item(adultNins(1)[0]!, roundId(), 0)]);
+      const res = await handOver('helsenorge', [item(adultNins(1)[0]!, roundId(), 0)]);
       expect(res.get('b0000d0000')).toMatchObject({ ok: false, transient: true });
     } finally {
       delete process.env.CHANNEL_FAULTS;
@@ -111,8 +112,8 @@ describe('digital mailbox and paper through Digipost', () => {
     const nins = adultNins(2);
     const r = roundId();
     const items = nins.map((nin, i) => item(nin, r, i));
-    const first = await n.national.channels.deliver('digital-mailbox', items);
-    const again = await n.national.channels.deliver('digital-mailbox', items);
+    const first = await handOver('digital-mailbox', items);
+    const again = await handOver('digital-mailbox', items);
     for (const i of items) {
       expect(first.get(i.deliveryId)).toMatchObject({ ok: true });
       expect(again.get(i.deliveryId)).toMatchObject({ ok: true });
@@ -125,7 +126,7 @@ describe('digital mailbox and paper through Digipost', () => {
     const [nin] = adultNins(1);
     await ops().put('/registry/population', { nins: [nin], digitalMailbox: false });
     const r = roundId();
-    const res = await n.national.channels.deliver('digital-mailbox', [item(nin!, r, 0)]);
+    const res = await handOver('digital-mailbox', [item(nin!, r, 0)]);
     expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, refused: 'channel_refused' });
     expect((await lettersByCitizen(p, r)).size).toBe(0);
   });
@@ -135,7 +136,7 @@ describe('digital mailbox and paper through Digipost', () => {
     await ops().put('/registry/population', { nins: [nin], digitalMailbox: false });
     const r = roundId();
     const address = { lines: ['Testveien 7'], postalCode: '0150', city: 'OSLO', country: 'NO' };
-    const res = await n.national.channels.deliver('paper', [item(nin!, r, 0, { address })]);
+    const res = await handOver('paper', [item(nin!, r, 0, { address })]);
     expect(res.get('b0000d0000')).toMatchObject({ ok: true });
     expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 0, awaiting: 1 });
     await pollDigipostReceipts({ receipts: n.national.receipts, digipost: n.national.digipost });
@@ -144,7 +145,7 @@ describe('digital mailbox and paper through Digipost', () => {
   });
 
   it('paper without an address is a failure, not a send', async () => {
-    const res = await n.national.channels.deliver('paper', [item(adultNins(1)[0]!, roundId(), 0)]);
+    const res = await handOver('paper', [item(adultNins(1)[0]!, roundId(), 0)]);
     expect(res.get('b0000d0000')).toMatchObject({ ok: false, transient: false, reason: 'address_missing' });
   });
 
