@@ -40,7 +40,7 @@ const item: Dispatchable = {
 const http = (origin = base) => new OutboundHttp({ allowedOrigins: [origin], timeoutMs: 2_000 });
 const eprom = (origin = base) => new EpromClient({ baseUrl: origin, apiKey: async () => 'k', http: http(origin), defaultSender: { organisationName: 'Org' } });
 const digipost = (origin = base) =>
-  new DigipostClient({ baseUrl: origin, senderId: 's1', signer: { sign: async () => ({}) }, http: http(origin), returnAddress: { name: 'x', line: 'y', postalCode: '0101', city: 'OSLO' } });
+  new DigipostClient({ baseUrl: origin, senderId: 's1', signer: { sign: async () => ({}) as never }, http: http(origin), returnAddress: { name: 'x', line: 'y', postalCode: '0101', city: 'OSLO' } });
 const answer = (status: number, body: string, type = 'application/json'): Handler => (_q, r) => {
   r.writeHead(status, { 'content-type': type });
   r.end(body);
