@@ -89,14 +89,21 @@ describe('helsenorge through ePROM', () => {
     expect(((await res.json()) as { notificationChannel: number }).notificationChannel).toBe(2);
   });
 
-  it('a callback with a wrong key or an unknown message id is refused', async () => {
+  it('a callback with a wrong key is refused; one for a message id not recorded yet is parked and settled when its hand-over lands', async () => {
     const key = readFileSync(p.env.EPROM_CALLBACK_KEY_FILE!, 'utf8');
     const put = (body: unknown) => fetch(`${p.url}/api/MessageToCitizen`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const wrong = await put({ apiKey: 'nope', messageToCitizenId: 'x', notificationChannel: 1, sentStatus: 0 });
     expect(wrong.status).toBe(401);
-    const unknown = await put({ apiKey: key, messageToCitizenId: 'not-ours', notificationChannel: 1, sentStatus: 0 });
-    expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('UNKNOWN_MESSAGE');
+    const r = roundId();
+    const ref = `early-${r}`;
+    const t0 = Date.now();
+    const early = await put({ apiKey: key, messageToCitizenId: ref, notificationChannel: 1, sentStatus: 1 });
+    expect(early.status).toBe(200);
+    expect(await early.json()).toEqual({ success: true });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 0, awaiting: 0 });
+    await n.national.receipts.handedOver([{ roundId: r, deliveryId: 'd1', channel: 'helsenorge', ref }]);
+    expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 1, awaiting: 0 });
   });
 
   const withFaults = async <T>(faults: object, f: () => Promise<T>): Promise<T> => {
