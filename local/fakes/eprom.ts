@@ -4,7 +4,7 @@ import type { DynamoPopulationRegistry, DynamoReservationRegistry } from '../../
 import { parseMessageKey } from '../../functions/adapters/national/message-key.js';
 import { logger } from '../../functions/shared/logger.js';
 import { applyChannelFaults } from './channel-faults.js';
-import { ageOf, letterRow, RowSink } from './letters.js';
+import { ageOf, coalesced, letterRow, RowSink } from './letters.js';
 import { json, parseJson, startFakeServer, type FakeResponse, type FakeServer } from './server.js';
 
 /**
@@ -48,6 +48,7 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
   const received: { nationalIdHash: string; list: readonly string[]; answered: number }[] = [];
   let callbackFailures = 0;
   const sink = new RowSink(deps.db, deps.citizensTable);
+  const reservedAmong = coalesced((nins) => deps.reservations.reservedAmong(nins));
   /** roundId → addressee → letters; and the deliveries seen, for the key of a second copy. */
   const perRound = new Map<string, Map<string, number>>();
   const copies = new Map<string, number>();
@@ -92,7 +93,7 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
     if (fault?.fail === 'transient') return json(502, { message: 'Unable to communicate with Helsenorge. No message sent.' });
     if (fault?.fail === 'permanent') return json(400, { message: 'refused by fault injection' });
 
-    const [person, reserved] = await Promise.all([deps.people.seededPeople([nin]).then((m) => m.get(nin)), deps.reservations.reservedAmong([nin])]);
+    const [person, reserved] = await Promise.all([deps.people.seededPeople([nin]).then((m) => m.get(nin)), reservedAmong(nin)]);
     const age = ageOf(nin);
     const text = Buffer.from(String(doc.content ?? ''), 'base64').toString('utf8');
     const letter = {

@@ -85,3 +85,29 @@ export const ageOf = (nin: string, at = new Date()): number => {
   const age = ageFromNin(nin, at, { allowSynthetic: true });
   return age.ok ? age.age : -1;
 };
+
+/**
+ * Coalesces look-ups made within a few milliseconds into one call of `load` over all their keys
+ * (a BatchGet of up to 100 instead of one per letter); each caller gets the whole answer and picks
+ * its own key. Read at the time of the call as before, consistently as `load` reads.
+ */
+export const coalesced = <R>(load: (keys: string[]) => Promise<R>, lingerMs = 3): ((key: string) => Promise<R>) => {
+  let waiting: { keys: string[]; done: (r: R) => void; fail: (e: unknown) => void }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const now = waiting;
+    waiting = [];
+    load([...new Set(now.flatMap((w) => w.keys))]).then(
+      (r) => now.forEach((w) => w.done(r)),
+      (e: unknown) => now.forEach((w) => w.fail(e)),
+    );
+  };
+  return (key) =>
+    new Promise<R>((done, fail) => {
+      waiting.push({ keys: [key], done, fail });
+      if (waiting.length >= 100) flush();
+      else timer ??= setTimeout(flush, lingerMs);
+    });
+};
