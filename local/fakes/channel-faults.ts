@@ -8,7 +8,10 @@ import type { Channel } from '../../functions/domain/dispatch/channels.js';
 export interface ChannelFaults {
   /** Fail this many calls (process-wide) before answering normally. */
   failCalls?: number;
-  /** Whether the injected failures are transient (502/503) or permanent (400); default transient. */
+  /**
+   * Whether the injected failures are transient (503: nothing created, safe to retry on either
+   * channel) or permanent (400); default transient.
+   */
   transient?: boolean;
   /** The HTTP status the injected failures answer with (e.g. ePROM 502, 503, 504, 429), overriding `transient`. */
   failStatus?: number;

@@ -90,7 +90,9 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
     }
     const fault = await applyChannelFaults('helsenorge');
     if (fault?.status) return json(fault.status, { message: 'Unable to communicate with Helsenorge.' });
-    if (fault?.fail === 'transient') return json(502, { message: 'Unable to communicate with Helsenorge. No message sent.' });
+    // A transient fault is one after which the letter certainly does not exist (503: refused before
+    // anything was created); 502/504 (may exist) are asked for with `failStatus`.
+    if (fault?.fail === 'transient') return json(503, { message: 'Service unavailable. No message sent.' });
     if (fault?.fail === 'permanent') return json(400, { message: 'refused by fault injection' });
 
     const [person, reserved] = await Promise.all([deps.people.seededPeople([nin]).then((m) => m.get(nin)), reservedAmong(nin)]);
