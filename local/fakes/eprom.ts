@@ -17,8 +17,9 @@ import { json, parseJson, startFakeServer, type FakeResponse, type FakeServer } 
  * After a hand-over it calls the sender back (PUT {sender}/api/MessageToCitizen), as ePROM does.
  *
  * Like the real service it takes no sender key: every accepted POST is a letter of its own with a
- * new `messageToCitizenId`, so a repeated POST for the same delivery is a second letter (stored
- * as a second row, `…#<messageToCitizenId>`, and counted by `letters(roundId)`). Letters are
+ * new `messageToCitizenId`, so a repeated POST for the same delivery is a second letter (each
+ * stored under `…#<messageToCitizenId>`, so it persists as a second row; also counted in memory by
+ * `letters(roundId)`). Letters are
  * written through a group commit and the answer goes out once they are stored.
  */
 export interface EpromFakeDeps {
@@ -49,9 +50,8 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
   let callbackFailures = 0;
   const sink = new RowSink(deps.db, deps.citizensTable);
   const reservedAmong = coalesced((nins) => deps.reservations.reservedAmong(nins));
-  /** roundId → addressee → letters; and the deliveries seen, for the key of a second copy. */
+  /** roundId → addressee → letters delivered by this process. */
   const perRound = new Map<string, Map<string, number>>();
-  const copies = new Map<string, number>();
 
   const callBack = (messageToCitizenId: string, notificationChannel: number) => {
     const target = deps.callback?.();
@@ -121,11 +121,9 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
     received.push({ nationalIdHash: createHash('sha256').update(nin).digest('hex').slice(0, 12), list: list.map(String), answered });
     if (answered === 0) return json(200, { notificationChannel: 0, messageToCitizenId: null });
     const id = randomUUID();
-    const delivery = `${key.roundId}.${key.deliveryId}`;
-    const copy = (copies.get(delivery) ?? 0) + 1;
-    copies.set(delivery, copy);
+    // Keyed by the service's own id, so a second POST is a second row, after a restart too.
     const row = letterRow(answered === 1 ? 'helsenorge' : answered === 2 ? 'digital-mailbox' : 'paper', letter);
-    await sink.put([copy === 1 ? row : { ...row, sk: `${String(row.sk)}#${id}` }]);
+    await sink.put([{ ...row, sk: `${String(row.sk)}#${id}` }]);
     const round = perRound.get(key.roundId) ?? new Map<string, number>();
     perRound.set(key.roundId, round);
     round.set(nin, (round.get(nin) ?? 0) + 1);

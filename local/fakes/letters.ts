@@ -6,7 +6,8 @@ import { ageFromNin } from '../../functions/domain/lists/nin.js';
 /**
  * Where the channel fakes keep delivered letters: the citizens table under the citizen's key,
  * INBOX# (Helsenorge), MAILBOX# (digital mailbox), PRINT# (paper) + roundId#deliveryId — the
- * items GET /citizen/inbox and the tests read. Same key for the same letter: one letter, never two.
+ * items GET /citizen/inbox and the tests read. Digipost (which deduplicates) stores one row per
+ * delivery; the ePROM fake (which cannot) one per accepted POST, `…#<messageToCitizenId>`.
  */
 export const PREFIX: Record<Channel, string> = { helsenorge: 'INBOX#', 'digital-mailbox': 'MAILBOX#', paper: 'PRINT#' };
 
@@ -24,10 +25,10 @@ export interface DeliveredLetter {
   readonly address?: unknown;
 }
 
-/** The stored row of a letter; `copy` > 1 is a second letter for the same delivery (a duplicate). */
-export const letterRow = (channel: Channel, l: DeliveredLetter, copy = 1): Record<string, unknown> => ({
+/** The stored row of a letter (a fake without a sender key appends its own id to the sort key). */
+export const letterRow = (channel: Channel, l: DeliveredLetter): Record<string, unknown> => ({
       pk: `CIT#${l.nin}`,
-      sk: `${PREFIX[channel]}${l.roundId}#${l.deliveryId}${copy > 1 ? `#${copy}` : ''}`,
+      sk: `${PREFIX[channel]}${l.roundId}#${l.deliveryId}`,
       deliveryId: `${l.roundId}/${l.deliveryId}`,
       channel,
       subject: l.subject,
