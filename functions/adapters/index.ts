@@ -115,7 +115,7 @@ const build = () => {
   const citizens: CitizenFactsReader = { factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId) };
   const channels: ChannelGateway = {
     handOver: (channel, items, opts) => channelGateway().handOver(channel, items, opts),
-    fateOf: (channel, roundId, ids, opts) => channelGateway().fateOf(channel, roundId, ids, opts),
+    fateOf: (channel, roundId, deliveryIds, opts) => channelGateway().fateOf(channel, roundId, deliveryIds, opts),
   };
   /** The inbox stand-in reads the letters the local channels hold (locally the fakes store them the same way). */
   const inbox = new LocalChannelGateway(db, citizensTable);

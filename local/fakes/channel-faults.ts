@@ -8,9 +8,17 @@ import type { Channel } from '../../functions/domain/dispatch/channels.js';
 export interface ChannelFaults {
   /** Fail this many calls (process-wide) before answering normally. */
   failCalls?: number;
-  /** Whether the injected failures are transient (502/503) or permanent (400); default transient. */
+  /**
+   * Whether the injected failures are transient (503: nothing created, safe to retry on either
+   * channel) or permanent (400); default transient.
+   */
   transient?: boolean;
-  /** The first this many calls answer only after hangMs — and then deliver all the same. */
+  /** The HTTP status the injected failures answer with (e.g. ePROM 502, 503, 504, 429), overriding `transient`. */
+  failStatus?: number;
+  /**
+   * The first this many calls answer only after hangMs — and then deliver all the same (a caller
+   * that gave up meanwhile left a letter behind: ePROM's in-doubt case; Digipost refuses the re-send).
+   */
   hangCalls?: number;
   hangMs?: number;
   /** Delay every call by this many ms (a slow channel). */
@@ -22,7 +30,7 @@ export interface ChannelFaults {
 const state = { consumed: 0, hung: 0, spec: '' };
 
 /** What to do with this call: `fail` (transient or not), or go on after the waits were served. */
-export const applyChannelFaults = async (channel: Channel): Promise<undefined | { fail: 'transient' | 'permanent' }> => {
+export const applyChannelFaults = async (channel: Channel): Promise<undefined | { fail: 'transient' | 'permanent'; status?: number }> => {
   const raw = process.env.CHANNEL_FAULTS;
   if (!raw) return undefined;
   if (raw !== state.spec) {
@@ -39,7 +47,7 @@ export const applyChannelFaults = async (channel: Channel): Promise<undefined | 
   }
   if (state.consumed < (faults.failCalls ?? 0)) {
     state.consumed++;
-    return { fail: (faults.transient ?? true) ? 'transient' : 'permanent' };
+    return { fail: (faults.transient ?? true) ? 'transient' : 'permanent', ...(faults.failStatus ? { status: faults.failStatus } : {}) };
   }
   return undefined;
 };

@@ -5,13 +5,14 @@ import { isConditionFailure } from '../../functions/adapters/dynamo/errors.js';
 import { verifyDigipostSignature } from '../../functions/adapters/national/digipost-signing.js';
 import { parseMessageKey } from '../../functions/adapters/national/message-key.js';
 import { applyChannelFaults } from './channel-faults.js';
-import { ageOf, storeLetter } from './letters.js';
+import { ageOf, letterRow, RowSink } from './letters.js';
 import { startFakeServer, type FakeResponse, type FakeServer } from './server.js';
 
 /**
  * Fake of Digipost's message API (v8): signed multipart requests only; a reused `message-id` is
- * refused with DUPLICATE_MESSAGE (409) — kept in the citizens table, so a second process sees it
- * too; a recipient without a digital mailbox and no print details is 404; print details put the
+ * refused with 400 and error code DUPLICATE_MESSAGE (the current response-code docs) — kept in the
+ * citizens table (one conditional write per message), so a second process sees it too; the letter
+ * and its document status go out through a group commit before the answer; a recipient without a digital mailbox and no print details is 404; print details put the
  * letter on the print queue with the address they carry.
  */
 export interface DigipostFakeDeps {
@@ -47,8 +48,9 @@ const partsOf = (body: Buffer, boundary: string): { headers: Record<string, stri
     });
 };
 
-export const startDigipostFake = async (deps: DigipostFakeDeps): Promise<FakeServer> =>
-  startFakeServer('digipost', async (req): Promise<FakeResponse> => {
+export const startDigipostFake = async (deps: DigipostFakeDeps): Promise<FakeServer> => {
+  const sink = new RowSink(deps.db, deps.citizensTable);
+  return startFakeServer('digipost', async (req): Promise<FakeResponse> => {
     const pathAndQuery = `${req.url.pathname}${req.url.search}`;
     if (!verifyDigipostSignature(deps.publicKey, req.method, pathAndQuery, req.body, req.headers) || req.headers['x-digipost-userid'] !== deps.senderId) {
       return error(403, 'INVALID_SIGNATURE');
@@ -73,6 +75,7 @@ export const startDigipostFake = async (deps: DigipostFakeDeps): Promise<FakeSer
     const print = message.includes('<print-details>');
 
     const fault = await applyChannelFaults(print ? 'paper' : 'digital-mailbox');
+    if (fault?.status) return error(fault.status, 'SERVICE_UNAVAILABLE');
     if (fault?.fail === 'transient') return error(503, 'SERVICE_UNAVAILABLE');
     if (fault?.fail === 'permanent') return error(400, 'REFUSED_BY_FAULT_INJECTION');
 
@@ -88,26 +91,29 @@ export const startDigipostFake = async (deps: DigipostFakeDeps): Promise<FakeSer
         }),
       );
     } catch (e) {
-      if (isConditionFailure(e)) return error(409, 'DUPLICATE_MESSAGE');
+      if (isConditionFailure(e)) return error(400, 'DUPLICATE_MESSAGE');
       throw e;
     }
     const channel = toMailbox ? 'digital-mailbox' : 'paper';
     const address = print
       ? { lines: [1, 2, 3].map((i) => tag(message, `addressline${i}`)).filter(Boolean).map((l) => unxml(l!)), postalCode: tag(message, 'zip-code'), city: tag(message, 'city') }
       : undefined;
-    await storeLetter(deps.db, deps.citizensTable, channel, {
-      nin,
-      roundId: key.roundId,
-      deliveryId: key.deliveryId,
-      subject: unxml(tag(message, 'subject') ?? ''),
-      body: document.content.toString('utf8'),
-      format: 'text/plain',
-      ...(address ? { address } : {}),
-    });
     const deliveryStatus = toMailbox ? 'DELIVERED' : 'DELIVERED_TO_PRINT';
-    await deps.db.send(new PutCommand({ TableName: deps.citizensTable, Item: { pk: 'FAKEDIGIPOST', sk: `DOC#${uuid}`, status: deliveryStatus } }));
+    await sink.put([
+      letterRow(channel, {
+        nin,
+        roundId: key.roundId,
+        deliveryId: key.deliveryId,
+        subject: unxml(tag(message, 'subject') ?? ''),
+        body: document.content.toString('utf8'),
+        format: 'text/plain',
+        ...(address ? { address } : {}),
+      }),
+      { pk: 'FAKEDIGIPOST', sk: `DOC#${uuid}`, status: deliveryStatus },
+    ]);
     return xmlAnswer(
       200,
       `<message-delivery xmlns="http://api.digipost.no/schema/v8"><message-id>${messageId}</message-id><delivery-method>${toMailbox ? 'DIGIPOST' : 'PRINT'}</delivery-method><status>${deliveryStatus}</status><delivery-time>${new Date().toISOString()}</delivery-time></message-delivery>`,
     );
   });
+};

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoPopulationRegistry, DynamoReservationRegistry } from '../../functions/adapters/dynamo/citizen-registry.js';
 import { parseMessageKey } from '../../functions/adapters/national/message-key.js';
 import { logger } from '../../functions/shared/logger.js';
 import { applyChannelFaults } from './channel-faults.js';
-import { ageOf, storeLetter } from './letters.js';
+import { ageOf, coalesced, letterRow, RowSink } from './letters.js';
 import { json, parseJson, startFakeServer, type FakeResponse, type FakeServer } from './server.js';
 
 /**
@@ -15,6 +15,12 @@ import { json, parseJson, startFakeServer, type FakeResponse, type FakeServer } 
  * without the reason. The platform therefore always sends a one-channel list.
  *
  * After a hand-over it calls the sender back (PUT {sender}/api/MessageToCitizen), as ePROM does.
+ *
+ * Like the real service it takes no sender key: every accepted POST is a letter of its own with a
+ * new `messageToCitizenId`, so a repeated POST for the same delivery is a second letter (each
+ * stored under `…#<messageToCitizenId>`, so it persists as a second row; also counted in memory by
+ * `letters(roundId)`). Letters are
+ * written through a group commit and the answer goes out once they are stored.
  */
 export interface EpromFakeDeps {
   readonly db: DynamoDBDocumentClient;
@@ -31,19 +37,21 @@ export interface EpromFake extends FakeServer {
   readonly received: () => readonly { nationalIdHash: string; list: readonly string[]; answered: number }[];
   /** Callbacks the sender refused or that failed. */
   readonly callbackFailures: () => number;
+  /** Letters this process delivered for a round, per addressee: more than 1 is a duplicate. */
+  readonly letters: (roundId: string) => ReadonlyMap<string, number>;
 }
 
 const CHANNELS: Record<string, number> = { None: 0, Helsenorge: 1, DigitalMailbox: 2, Unsecure: 3, PhysicalMailbox: 4 };
 const channelNo = (c: unknown): number | undefined => (typeof c === 'number' ? c : typeof c === 'string' ? CHANNELS[c] : undefined);
 
-const idOf = (messageKey: string) => {
-  const h = createHash('sha256').update(`eprom:${messageKey}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-};
 
 export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> => {
   const received: { nationalIdHash: string; list: readonly string[]; answered: number }[] = [];
   let callbackFailures = 0;
+  const sink = new RowSink(deps.db, deps.citizensTable);
+  const reservedAmong = coalesced((nins) => deps.reservations.reservedAmong(nins));
+  /** roundId → addressee → letters delivered by this process. */
+  const perRound = new Map<string, Map<string, number>>();
 
   const callBack = (messageToCitizenId: string, notificationChannel: number) => {
     const target = deps.callback?.();
@@ -81,10 +89,13 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
       return json(400, { message: 'Main document in MessageToCitizen is missing' });
     }
     const fault = await applyChannelFaults('helsenorge');
-    if (fault?.fail === 'transient') return json(502, { message: 'Unable to communicate with Helsenorge. No message sent.' });
+    if (fault?.status) return json(fault.status, { message: 'Unable to communicate with Helsenorge.' });
+    // A transient fault is one after which the letter certainly does not exist (503: refused before
+    // anything was created); 502/504 (may exist) are asked for with `failStatus`.
+    if (fault?.fail === 'transient') return json(503, { message: 'Service unavailable. No message sent.' });
     if (fault?.fail === 'permanent') return json(400, { message: 'refused by fault injection' });
 
-    const [person, reserved] = await Promise.all([deps.people.seededPeople([nin]).then((m) => m.get(nin)), deps.reservations.reservedAmong([nin])]);
+    const [person, reserved] = await Promise.all([deps.people.seededPeople([nin]).then((m) => m.get(nin)), reservedAmong(nin)]);
     const age = ageOf(nin);
     const text = Buffer.from(String(doc.content ?? ''), 'base64').toString('utf8');
     const letter = {
@@ -102,23 +113,22 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
     let answered = 0;
     for (const c of list.map(channelNo)) {
       if (!person || person.deceased) break;
-      if (c === 1 && person.digitallyActive && age >= 16 && !person.reservedAgainstDigital && !reserved.has(nin)) {
-        await storeLetter(deps.db, deps.citizensTable, 'helsenorge', letter);
-        answered = 1;
-      } else if (c === 2 && person.digitalMailbox && !person.reservedAgainstDigital && age >= 18) {
-        await storeLetter(deps.db, deps.citizensTable, 'digital-mailbox', letter);
-        answered = 2;
-      } else if (c === 4 && person.postalAddress) {
-        await storeLetter(deps.db, deps.citizensTable, 'paper', letter);
-        answered = 4;
-      }
+      if (c === 1 && person.digitallyActive && age >= 16 && !person.reservedAgainstDigital && !reserved.has(nin)) answered = 1;
+      else if (c === 2 && person.digitalMailbox && !person.reservedAgainstDigital && age >= 18) answered = 2;
+      else if (c === 4 && person.postalAddress) answered = 4;
       if (answered) break;
     }
     received.push({ nationalIdHash: createHash('sha256').update(nin).digest('hex').slice(0, 12), list: list.map(String), answered });
     if (answered === 0) return json(200, { notificationChannel: 0, messageToCitizenId: null });
-    const id = idOf(`${key.roundId}.${key.deliveryId}`);
+    const id = randomUUID();
+    // Keyed by the service's own id, so a second POST is a second row, after a restart too.
+    const row = letterRow(answered === 1 ? 'helsenorge' : answered === 2 ? 'digital-mailbox' : 'paper', letter);
+    await sink.put([{ ...row, sk: `${String(row.sk)}#${id}` }]);
+    const round = perRound.get(key.roundId) ?? new Map<string, number>();
+    perRound.set(key.roundId, round);
+    round.set(nin, (round.get(nin) ?? 0) + 1);
     callBack(id, answered);
     return json(200, { notificationChannel: answered, messageToCitizenId: id });
   });
-  return { ...server, received: () => received, callbackFailures: () => callbackFailures };
+  return { ...server, received: () => received, callbackFailures: () => callbackFailures, letters: (roundId) => new Map(perRound.get(roundId) ?? []) };
 };

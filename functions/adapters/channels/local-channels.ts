@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Channel, ChannelGateway, ChannelResult, Dispatchable } from '../../domain/dispatch/channels.js';
-import { batchPutAll, queryAll } from '../dynamo/batch.js';
+import type { Channel, ChannelGateway, ChannelResult, Dispatchable, Fate, HandOverOptions } from '../../domain/dispatch/channels.js';
+import { batchGetAll, batchPutAll, queryAll } from '../dynamo/batch.js';
 import { isExpired, retentionFor, type RetentionPolicy } from '../../domain/shared/retention.js';
 import { config } from '../../shared/config.js';
 
@@ -10,8 +10,14 @@ import { config } from '../../shared/config.js';
  * paper print queue. Each letter is stored under its delivery id, so delivering the same id again
  * rewrites the same record: one letter, never two. The deployed stack swaps in the real channel
  * integrations behind the same port.
+ *
+ * Because it deduplicates by delivery id, a call that was aborted (or whose answer was lost) is
+ * always safe to repeat (`transient`), and `fateOf` tells from the stored letters whether a dead
+ * attempt's letter exists. A stored letter is its own record of the hand-over.
  */
 const PREFIX: Record<Channel, string> = { helsenorge: 'INBOX#', 'digital-mailbox': 'MAILBOX#', paper: 'PRINT#' };
+
+const indexKey = (channel: Channel, roundId: string, deliveryId: string) => ({ pk: `LOCALSENT#${channel}#${roundId}`, sk: `D#${deliveryId}` });
 
 export class LocalChannelGateway implements ChannelGateway {
   constructor(
@@ -21,6 +27,23 @@ export class LocalChannelGateway implements ChannelGateway {
     private readonly retention: RetentionPolicy = config.retention(),
   ) {}
 
+  async handOver(channel: Channel, items: readonly Dispatchable[], { signal }: HandOverOptions): Promise<Map<string, ChannelResult>> {
+    // Past the wave's deadline nothing is written: the letters certainly did not leave.
+    if (signal.aborted) return new Map(items.map((i) => [i.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' }]));
+    await this.deliver(channel, items);
+    return new Map(items.map((i) => [i.deliveryId, { ok: true }]));
+  }
+
+  async fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], _opts: HandOverOptions): Promise<Map<string, Fate>> {
+    const out = new Map<string, Fate>(deliveryIds.map((d) => [d, 'not_handed_over']));
+    if (deliveryIds.length === 0) return out;
+    // The letters live under the citizen's key; the delivery index row names them by round and id.
+    const rows = await batchGetAll(this.db, this.citizensTable, deliveryIds.map((d) => indexKey(channel, roundId, d)), { consistent: true, projection: 'sk' });
+    for (const r of rows) out.set(String(r.sk).slice('D#'.length), 'handed_over');
+    return out;
+  }
+
+  /** Stores the letters (one record per delivery id) and the per-round index fateOf reads. */
   async deliver(channel: Channel, items: readonly Dispatchable[]): Promise<Map<string, ChannelResult>> {
     const receivedAt = new Date().toISOString();
     const expiresAt = retentionFor('inbox', receivedAt, this.retention);
@@ -43,6 +66,12 @@ export class LocalChannelGateway implements ChannelGateway {
         // The flag travels on the rendered letter (and on the v2 Dispatchable, channels.ts).
         ...(i.letter.onBehalfOfMinor === true || (i as { onBehalfOfMinor?: boolean }).onBehalfOfMinor === true ? { onBehalfOfMinor: true } : {}),
       })),
+    );
+    // After the letters: an index row exists only for a letter that exists. No national ID in it.
+    await batchPutAll(
+      this.db,
+      this.citizensTable,
+      items.map((i) => ({ ...indexKey(channel, i.roundId, i.deliveryId), expiresAt })),
     );
     return new Map(items.map((i) => [i.deliveryId, { ok: true }]));
   }

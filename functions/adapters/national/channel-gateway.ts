@@ -1,53 +1,54 @@
-import type { Channel, ChannelGateway, ChannelResult, Dispatchable } from '../../domain/dispatch/channels.js';
+import { HandOverNotRecordedError, type Channel, type ChannelGateway, type ChannelResult, type Dispatchable, type Fate, type HandOverOptions } from '../../domain/dispatch/channels.js';
 import type { HandOver, ReceiptsStore } from '../../domain/receipts/ports.js';
 import { logger } from '../../shared/logger.js';
-import type { DigipostClient } from './digipost.js';
+import { documentUuidOf, type DigipostClient } from './digipost.js';
 import type { EpromClient } from './eprom.js';
+import { messageKeyOf } from './message-key.js';
 
 /**
  * ChannelGateway over the real channels: helsenorge → ePROM (one-channel priority list),
  * digital-mailbox → Digipost, paper → Digipost with print details. Exactly the channel asked is
- * tried; a refusal is returned as it is, never followed by another channel. Each hand-over is
- * recorded in the receipts store so later reports can be matched to the delivery.
+ * tried; a refusal is returned as it is, never followed by another channel.
+ *
+ * handOver: every letter of the call is in flight at once (the engine sizes the wave; an optional
+ * `concurrency` caps it), each call carries the wave's abort signal, and every hand-over is recorded
+ * in the receipts store before the call returns — tried 3 times with backoff, then
+ * `HandOverNotRecordedError`, so the batch comes back instead of committing letters whose receipts
+ * are lost.
+ *
+ * fateOf: a recorded hand-over → `handed_over`. Otherwise Digipost (mailbox, paper) is asked by the
+ * document uuid our key gives: known → `handed_over` (and recorded), 404 → `not_handed_over`; when
+ * Digipost does not answer, fateOf throws (the fate cannot be told now: ask again later). ePROM
+ * cannot be asked by our key: → `unknown`.
  */
 export interface NationalChannelGatewayOptions {
   readonly eprom: Pick<EpromClient, 'send'>;
-  readonly digipost: Pick<DigipostClient, 'send'>;
-  readonly receipts: Pick<ReceiptsStore, 'handedOver'>;
-  /** Letters in flight at once per call (default 8). */
+  readonly digipost: Pick<DigipostClient, 'send' | 'exists'>;
+  readonly receipts: Pick<ReceiptsStore, 'handedOver' | 'handedOverAmong'>;
+  /** At most this many letters in flight at once per call (default: the whole call). */
   readonly concurrency?: number;
+  /** Waits between the tries of recording hand-overs (default 50 ms, 200 ms). */
+  readonly recordBackoffMs?: readonly number[];
 }
 
-/** Hand-overs per receipts write: up to three rows each, within one BatchWrite of 25 items. */
-const RECEIPTS_PER_WRITE = 8;
+const RECORD_TRIES = 3;
+const DEFAULT_BACKOFF_MS = [50, 200];
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class NationalChannelGateway implements ChannelGateway {
   constructor(private readonly opts: NationalChannelGatewayOptions) {}
 
-  async deliver(channel: Channel, items: readonly Dispatchable[]): Promise<Map<string, ChannelResult>> {
+  async handOver(channel: Channel, items: readonly Dispatchable[], { signal }: HandOverOptions): Promise<Map<string, ChannelResult>> {
     const out = new Map<string, ChannelResult>();
     const handed: HandOver[] = [];
-    const recording: Promise<void>[] = [];
-    // Recorded as they accumulate (8 hand-overs fill one BatchWrite), not only when the whole call
-    // is done: a channel's receipt (ePROM's callback) names only its own id and may come soon.
-    const record = () => {
-      const some = handed.splice(0);
-      if (some.length === 0) return;
-      recording.push(
-        this.opts.receipts.handedOver(some).catch((error: unknown) => {
-          // The letters are out: failing here would make the engine retry them. These receipts
-          // stay missing (shown as neither confirmed nor awaiting) and the error is logged.
-          logger.error('could not record channel receipts', { channel, count: some.length, error });
-        }),
-      );
-    };
     let next = 0;
     const worker = async () => {
       while (next < items.length) {
         const item = items[next++]!;
         let sent: Awaited<ReturnType<NationalChannelGateway['one']>>;
         try {
-          sent = await this.one(channel, item);
+          sent = await this.one(channel, item, signal);
         } catch (error) {
           // Nothing reached the channel (a secret could not be read, a host is not configured):
           // retry later under the same key rather than call the letter sent or lost.
@@ -57,21 +58,62 @@ export class NationalChannelGateway implements ChannelGateway {
         const { result, ref, outcome } = sent;
         out.set(item.deliveryId, result);
         if (result.ok && ref) handed.push({ roundId: item.roundId, deliveryId: item.deliveryId, channel, ref, ...(outcome ? { outcome } : {}) });
-        if (handed.length >= RECEIPTS_PER_WRITE) record();
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 8, items.length) }, worker));
-    record();
-    await Promise.all(recording);
+    const width = Math.max(1, Math.min(this.opts.concurrency ?? items.length, items.length));
+    await Promise.all(Array.from({ length: width }, worker));
+    await this.record(channel, handed);
     return out;
   }
 
-  private async one(channel: Channel, item: Dispatchable): Promise<{ result: ChannelResult; ref?: string; outcome?: HandOver['outcome'] }> {
+  async fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], { signal }: HandOverOptions): Promise<Map<string, Fate>> {
+    const out = new Map<string, Fate>();
+    const recorded = await this.opts.receipts.handedOverAmong(roundId, deliveryIds);
+    const open = deliveryIds.filter((d) => !recorded.has(d));
+    for (const d of recorded) out.set(d, 'handed_over');
     if (channel === 'helsenorge') {
-      const sent = await this.opts.eprom.send(item);
+      // ePROM takes no key of ours and cannot be asked by one.
+      for (const d of open) out.set(d, 'unknown');
+      return out;
+    }
+    const found: HandOver[] = [];
+    // Throws (a Digipost status call without a usable answer) when any cannot be told now.
+    await Promise.all(
+      open.map(async (deliveryId) => {
+        const ref = documentUuidOf(messageKeyOf({ roundId, deliveryId }));
+        const exists = await this.opts.digipost.exists(ref, { signal });
+        out.set(deliveryId, exists ? 'handed_over' : 'not_handed_over');
+        if (exists) found.push({ roundId, deliveryId, channel, ref });
+      }),
+    );
+    await this.record(channel, found);
+    return out;
+  }
+
+  /** Records hand-overs, 3 tries with backoff; then HandOverNotRecordedError (never only a log line). */
+  private async record(channel: Channel, handed: readonly HandOver[]): Promise<void> {
+    if (handed.length === 0) return;
+    const backoff = this.opts.recordBackoffMs ?? DEFAULT_BACKOFF_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.opts.receipts.handedOver(handed);
+        return;
+      } catch (error) {
+        if (attempt >= RECORD_TRIES) {
+          logger.error('could not record channel receipts', { channel, count: handed.length, error });
+          throw new HandOverNotRecordedError();
+        }
+        await sleep(backoff[Math.min(attempt - 1, backoff.length - 1)] ?? 0);
+      }
+    }
+  }
+
+  private async one(channel: Channel, item: Dispatchable, signal: AbortSignal): Promise<{ result: ChannelResult; ref?: string; outcome?: HandOver['outcome'] }> {
+    if (channel === 'helsenorge') {
+      const sent = await this.opts.eprom.send(item, { signal });
       return { result: sent.result, ref: sent.messageToCitizenId };
     }
-    const sent = await this.opts.digipost.send(item, channel === 'paper');
+    const sent = await this.opts.digipost.send(item, channel === 'paper', { signal });
     return { result: sent.result, ref: sent.documentUuid, outcome: sent.outcome };
   }
 }

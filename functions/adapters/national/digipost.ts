@@ -8,9 +8,12 @@ import { messageKeyOf } from './message-key.js';
 /**
  * Digipost (api_v8.xsd): one multipart request per letter, `multipart/vnd.digipost-v8+xml`, the
  * message XML first and then the document named by its uuid. `message-id` is the platform's
- * message key, so a retry cannot make a second letter: Digipost refuses a reused id with
- * DUPLICATE_MESSAGE (409), which here means "already delivered". Print details go in only when
- * the platform chose paper, with the address Folkeregisteret gave.
+ * message key, so a retry cannot make a second letter: Digipost refuses a reused id with error
+ * code DUPLICATE_MESSAGE (400 in the current response-code docs; 409 accepted too), matched by the
+ * error code, which here means "already delivered". Because of that, every call without an answer
+ * (timeout, abort by the caller's signal, network error) is `transient`: sending again under the
+ * same message-id is safe. Print details go in only when the platform chose paper, with the
+ * address Folkeregisteret gave.
  */
 export const DIGIPOST_MEDIA = 'application/vnd.digipost-v8+xml';
 
@@ -55,6 +58,14 @@ export interface DigipostOptions {
   readonly returnAddress: { name: string; line: string; postalCode: string; city: string };
 }
 
+/** Digipost gave no usable answer to a status question (not 2xx, not 404). */
+export class DigipostNoAnswerError extends Error {
+  constructor(readonly status: number) {
+    super(`digipost: status answered ${status}`);
+    this.name = 'DigipostNoAnswerError';
+  }
+}
+
 export interface DigipostSent {
   readonly result: ChannelResult;
   readonly documentUuid: string;
@@ -65,7 +76,7 @@ export interface DigipostSent {
 export class DigipostClient {
   constructor(private readonly opts: DigipostOptions) {}
 
-  async send(item: Dispatchable, paper: boolean): Promise<DigipostSent> {
+  async send(item: Dispatchable, paper: boolean, opts: { signal?: AbortSignal } = {}): Promise<DigipostSent> {
     const key = messageKeyOf(item);
     const uuid = documentUuidOf(key);
     if (paper && !item.address) return { result: { ok: false, transient: false, reason: 'address_missing' }, documentUuid: uuid };
@@ -87,14 +98,21 @@ export class DigipostClient {
         method: 'POST',
         headers: { ...(await this.opts.signer.sign('POST', url, body)), 'content-type': `multipart/vnd.digipost-v8+xml; boundary=${boundary}`, accept: DIGIPOST_MEDIA },
         body,
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } catch (e) {
       if (e instanceof NetworkError) return { result: { ok: false, transient: true, reason: e.timedOut ? 'channel_timeout' : 'channel_unavailable' }, documentUuid: uuid };
       throw e;
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch {
+      // The body did not arrive: whatever happened, a re-send under the same message-id is safe.
+      return { result: { ok: false, transient: true, reason: 'channel_timeout' }, documentUuid: uuid };
+    }
     const isXml = (res.headers.get('content-type') ?? '').includes('xml');
-    if (res.status === 409 && isXml && tag(text, 'error-code') === 'DUPLICATE_MESSAGE') {
+    if ((res.status === 400 || res.status === 409) && isXml && tag(text, 'error-code') === 'DUPLICATE_MESSAGE') {
       return { result: { ok: true, receiptRef: uuid }, documentUuid: uuid };
     }
     if (res.status >= 500 || res.status === 429) return { result: { ok: false, transient: true, reason: 'channel_unavailable' }, documentUuid: uuid };
@@ -104,6 +122,24 @@ export class DigipostClient {
     const status = isXml ? tag(text, 'status') : undefined;
     if (!status) return { result: { ok: false, transient: true, reason: 'channel_malformed_answer' }, documentUuid: uuid };
     return { result: { ok: true, receiptRef: uuid }, documentUuid: uuid, ...(status === 'DELIVERED' ? { outcome: 'confirmed' as const } : {}) };
+  }
+
+  /**
+   * Whether Digipost holds a document under this uuid (the uuid follows from our message key):
+   * true on an answered status, false on 404. Throws when Digipost gives no usable answer (no
+   * answer, 5xx, anything else): the fate cannot be told now.
+   */
+  async exists(documentUuid: string, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const url = `${this.opts.baseUrl}/documents/${encodeURIComponent(this.opts.senderId)}/${encodeURIComponent(documentUuid)}/status`;
+    const res = await this.opts.http.fetch('digipost', url, {
+      method: 'GET',
+      headers: { ...(await this.opts.signer.sign('GET', url, '')), accept: DIGIPOST_MEDIA },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    await res.body?.cancel();
+    if (res.ok) return true;
+    if (res.status === 404) return false;
+    throw new DigipostNoAnswerError(res.status);
   }
 
   /**

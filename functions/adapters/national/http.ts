@@ -16,11 +16,27 @@ export class NetworkError extends Error {
   constructor(
     readonly service: string,
     readonly timedOut: boolean,
+    /**
+     * Certainly nothing reached the service: the connection was refused (or could not be opened),
+     * or the caller's signal was already aborted before the call. Otherwise the request may have
+     * gone out and been acted on.
+     */
+    readonly notSent = false,
   ) {
-    super(`${service}: ${timedOut ? 'timed out' : 'network error'}`);
+    super(`${service}: ${timedOut ? 'timed out' : notSent ? 'not sent' : 'network error'}`);
     this.name = 'NetworkError';
   }
 }
+
+/** Error codes of a connection that was never opened: no byte of the request reached the service. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const causeCode = (e: unknown): string | undefined => {
+  const cause = (e as { cause?: { code?: unknown; errors?: { code?: unknown }[] } }).cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  // Happy-eyeballs: an AggregateError of the attempts, all refused.
+  const codes = (cause?.errors ?? []).map((x) => x.code);
+  return codes.length > 0 && codes.every((c) => typeof c === 'string' && NOT_CONNECTED.has(c)) ? String(codes[0]) : undefined;
+};
 
 export interface OutboundHttpOptions {
   /** Origins (scheme://host[:port]) calls may go to. */
@@ -35,15 +51,23 @@ export class OutboundHttp {
     this.allowed = new Set(opts.allowedOrigins.map((o) => new URL(o).origin));
   }
 
-  /** Throws OutboundNotAllowedError for another origin, NetworkError when no answer came. */
+  /**
+   * Throws OutboundNotAllowedError for another origin, NetworkError when no answer came. The
+   * call ends at its own timeout or when `init.signal` (the caller's deadline) aborts, whichever
+   * comes first; the body is read within the same bounds by the caller.
+   */
   async fetch(service: string, url: string, init: RequestInit = {}, timeoutMs = this.opts.timeoutMs): Promise<Response> {
     const origin = new URL(url).origin;
     if (!this.allowed.has(origin)) throw new OutboundNotAllowedError(origin);
+    const external = init.signal ?? undefined;
+    if (external?.aborted) throw new NetworkError(service, true, true);
+    const signal = external ? AbortSignal.any([external, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
     try {
-      return await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      return await fetch(url, { ...init, redirect: 'manual', signal });
     } catch (e) {
       const name = (e as { name?: string }).name;
-      throw new NetworkError(service, name === 'TimeoutError' || name === 'AbortError');
+      const code = causeCode(e);
+      throw new NetworkError(service, name === 'TimeoutError' || name === 'AbortError', code !== undefined && NOT_CONNECTED.has(code));
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Channel, ChannelResult } from '../dispatch/channels.js';
+import type { Channel } from '../dispatch/channels.js';
 import { ageFromNin, type CheckDigitRule } from '../lists/nin.js';
 import type { MinorsPolicy } from '../projects/project.js';
 import { citizenKey } from '../shared/citizen-key.js';

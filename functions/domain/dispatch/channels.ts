@@ -63,7 +63,11 @@ export interface ChannelGateway {
    * No call outlives `signal`: an aborted call answers `inDoubt` (ePROM) or `transient` (Digipost).
    */
   handOver(channel: Channel, items: readonly Dispatchable[], opts: HandOverOptions): Promise<Map<string, ChannelResult>>;
-  /** The fate of letters a dead attempt planned: recorded hand-overs first, then the channel by our key where it can tell. */
+  /**
+   * The fate of letters a dead attempt of round `roundId` planned (delivery ids are unique within
+   * their round only): recorded hand-overs first, then the channel by our key where it can tell.
+   * Throws when the channel that could tell does not answer (Digipost): ask again later.
+   */
   fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], opts: HandOverOptions): Promise<Map<string, Fate>>;
 }
 

@@ -31,10 +31,17 @@ export interface ReceiptsReader {
 
 export interface ReceiptsStore extends ReceiptsReader {
   handedOver(items: readonly HandOver[]): Promise<void>;
+  /** Which of these deliveries of round `roundId` have a recorded hand-over (read consistently). */
+  handedOverAmong(roundId: string, deliveryIds: readonly string[]): Promise<ReadonlySet<string>>;
   /** The delivery a channel reference belongs to (callbacks name only the channel's id). */
   byRef(ref: string): Promise<{ roundId: string; deliveryId: string; channel: Channel } | undefined>;
-  /** Records a later report; a second report for the same delivery keeps the first. */
+  /** Records a later report; a second report for the same delivery keeps the first. False when the ref is not (yet) known. */
   settle(ref: string, outcome: ReceiptOutcome, at: string): Promise<boolean>;
+  /**
+   * Keeps a report whose hand-over is not recorded (yet): it is settled when the hand-over lands
+   * (`handedOver` matches parked reports), or at once when it landed meanwhile (`settled`).
+   */
+  park(ref: string, outcome: ReceiptOutcome, at: string): Promise<'settled' | 'parked'>;
   /** Hand-overs still awaiting a report on a channel that must be polled (Digipost). */
   awaitingPoll(limit: number): Promise<{ ref: string; roundId: string; deliveryId: string }[]>;
 }

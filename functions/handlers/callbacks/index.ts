@@ -44,7 +44,7 @@ export const routes = {
     const national = a.national();
     const result = await logged('ePROM receipt', () => recordMessageToCitizen({ receipts: a.receipts, callbackKey: national.callbackKey, now: () => new Date() }, body));
     // No personal data: the channel's message id, the channel and the outcome only.
-    logger.info('ePROM receipt recorded', { outcome: result.outcome, notificationChannel: body.notificationChannel });
+    logger.info(result.parked ? 'ePROM receipt parked until its hand-over is recorded' : 'ePROM receipt recorded', { outcome: result.outcome, notificationChannel: body.notificationChannel });
     return ok({ success: true });
   }),
   'PUT /api/PersonvernInnstilling': route({ roles: [], callback: true, body: personvernInnstillingBody }, async ({ body, headers }) => {

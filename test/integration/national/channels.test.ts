@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DigipostClient } from '../../../functions/adapters/national/digipost.js';
 import { DigipostSigner } from '../../../functions/adapters/national/digipost-signing.js';
+import type { OutboundHttp } from '../../../functions/adapters/national/http.js';
 import { pollDigipostReceipts } from '../../../functions/adapters/national/receipt-poll.js';
-import type { Dispatchable } from '../../../functions/domain/dispatch/channels.js';
+import type { Channel, Dispatchable } from '../../../functions/domain/dispatch/channels.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from '../dispatch/channel-scan.js';
 import { waitFor } from '../dispatch/flow.js';
@@ -35,20 +36,23 @@ const item = (nin: string, round: string, i: number, extra: Partial<Dispatchable
   letter: { language: 'nb', subject: `Invitasjon ${i}`, body: `Hei ${i}! Vil du delta?`, format: 'text/plain' },
   ...extra,
 });
+const handOver = (channel: Channel, items: readonly Dispatchable[]) => n.national.channels.handOver(channel, items, { signal: AbortSignal.timeout(10_000) });
 const ops = () => p.as({ sub: 'ops', role: 'operations' });
 
 describe('helsenorge through ePROM', () => {
-  it('delivers to the inbox with a one-channel list, the callback confirms the receipt, and a retry leaves one letter', async () => {
+  it('delivers to the inbox with a one-channel list, the callback confirms the receipt; a second hand-over is a second letter (ePROM takes no sender key)', async () => {
     const nins = adultNins(3);
     const r = roundId();
     const items = nins.map((nin, i) => item(nin, r, i, i === 0 ? { onBehalfOfMinor: true } : {}));
-    const res = await n.national.channels.deliver('helsenorge', items);
+    const res = await handOver('helsenorge', items);
     for (const i of items) expect(res.get(i.deliveryId)).toMatchObject({ ok: true });
     expect(p.fakes.eprom.received().slice(-3).every((x) => x.list.length === 1 && x.list[0] === 'Helsenorge')).toBe(true);
-    // Again, as after a timeout: same keys, still one letter each.
-    await n.national.channels.deliver('helsenorge', items);
+    // Again, as a retry after a timeout would: ePROM cannot tell, each citizen now has two letters —
+    // why the engine never re-sends a letter in doubt on this channel.
+    await handOver('helsenorge', items);
     const letters = await lettersByCitizen(p, r);
-    expect(nins.map((x) => letters.get(x))).toEqual([1, 1, 1]);
+    expect(nins.map((x) => letters.get(x))).toEqual([2, 2, 2]);
+    expect(nins.map((x) => p.fakes.eprom.letters(r).get(x))).toEqual([2, 2, 2]);
     const inbox = await p.as({ sub: nins[0]!, role: 'citizen' }).get('/citizen/inbox');
     expect(inbox.body.items.find((x: { deliveryId: string }) => x.deliveryId === `${r}/${items[0]!.deliveryId}`)).toMatchObject({ onBehalfOfMinor: true, subject: 'Invitasjon 0' });
     const summary = await waitFor(() => n.national.receipts.summary(r), (s) => s.confirmed === 3, 10_000, 100);
@@ -60,7 +64,7 @@ describe('helsenorge through ePROM', () => {
     await ops().put('/registry/reservations', { nins: [reserved], reserved: true });
     const r = roundId();
     const before = p.fakes.eprom.received().length;
-    const res = await n.national.channels.deliver('helsenorge', [item(reserved!, r, 0)]);
+    const res = await handOver('helsenorge', [item(reserved!, r, 0)]);
     expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, refused: 'channel_refused' });
     const calls = p.fakes.eprom.received().slice(before);
     expect(calls).toHaveLength(1);
@@ -85,24 +89,70 @@ describe('helsenorge through ePROM', () => {
     expect(((await res.json()) as { notificationChannel: number }).notificationChannel).toBe(2);
   });
 
-  it('a callback with a wrong key or an unknown message id is refused', async () => {
+  it('a callback with a wrong key is refused; one for a message id not recorded yet is parked and settled when its hand-over lands', async () => {
     const key = readFileSync(p.env.EPROM_CALLBACK_KEY_FILE!, 'utf8');
     const put = (body: unknown) => fetch(`${p.url}/api/MessageToCitizen`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const wrong = await put({ apiKey: 'nope', messageToCitizenId: 'x', notificationChannel: 1, sentStatus: 0 });
     expect(wrong.status).toBe(401);
-    const unknown = await put({ apiKey: key, messageToCitizenId: 'not-ours', notificationChannel: 1, sentStatus: 0 });
-    expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('UNKNOWN_MESSAGE');
+    const r = roundId();
+    const ref = `early-${r}`;
+    const t0 = Date.now();
+    const early = await put({ apiKey: key, messageToCitizenId: ref, notificationChannel: 1, sentStatus: 1 });
+    expect(early.status).toBe(200);
+    expect(await early.json()).toEqual({ success: true });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 0, awaiting: 0 });
+    await n.national.receipts.handedOver([{ roundId: r, deliveryId: 'd1', channel: 'helsenorge', ref }]);
+    expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 1, awaiting: 0 });
   });
 
-  it('transient ePROM failures (502) come back as transient', async () => {
-    process.env.CHANNEL_FAULTS = JSON.stringify({ failCalls: 1, transient: true, channel: 'helsenorge' });
+  const withFaults = async <T>(faults: object, f: () => Promise<T>): Promise<T> => {
+    process.env.CHANNEL_FAULTS = JSON.stringify(faults);
     try {
-      const res = await n.national.channels.deliver('helsenorge', [item(adultNins(1)[0]!, roundId(), 0)]);
-      expect(res.get('b0000d0000')).toMatchObject({ ok: false, transient: true });
+      return await f();
     } finally {
       delete process.env.CHANNEL_FAULTS;
     }
+  };
+
+  it.each([502, 504])('ePROM %i: the letter may exist → inDoubt, never transient', async (status) => {
+    const res = await withFaults({ failCalls: 1, failStatus: status, channel: 'helsenorge' }, () => handOver('helsenorge', [item(adultNins(1)[0]!, roundId(), 0)]));
+    expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, inDoubt: true, reason: 'channel_unavailable' });
+  });
+
+  it('ePROM 503: refused before creating anything → transient', async () => {
+    const res = await withFaults({ failCalls: 1, failStatus: 503, channel: 'helsenorge' }, () => handOver('helsenorge', [item(adultNins(1)[0]!, roundId(), 0)]));
+    expect(res.get('b0000d0000')).toEqual({ ok: false, transient: true, reason: 'channel_unavailable' });
+  });
+
+  it('ePROM hangs past the wave deadline: inDoubt at the deadline, the letter exists, and a second POST is a second letter (no sender key)', async () => {
+    const [nin] = adultNins(1);
+    const r = roundId();
+    const t0 = Date.now();
+    const res = await withFaults({ hangCalls: 1, hangMs: 600, channel: 'helsenorge' }, async () => {
+      const out = await n.national.channels.handOver('helsenorge', [item(nin!, r, 0)], { signal: AbortSignal.timeout(150) });
+      // The fake goes on after the caller gave up, as the real service may.
+      await waitFor(async () => p.fakes.eprom.letters(r).get(nin!) ?? 0, (c) => c === 1, 5_000, 50);
+      return out;
+    });
+    expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, inDoubt: true, reason: 'channel_timeout' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+    // Nothing recorded (no answer, no messageToCitizenId): fateOf cannot tell.
+    expect(await n.national.channels.fateOf('helsenorge', r, ['b0000d0000'], { signal: AbortSignal.timeout(5_000) })).toEqual(new Map([['b0000d0000', 'unknown']]));
+    await handOver('helsenorge', [item(nin!, r, 0)]);
+    expect(p.fakes.eprom.letters(r).get(nin!)).toBe(2);
+    expect((await lettersByCitizen(p, r)).get(nin!)).toBe(2);
+  });
+
+  it('fateOf: a recorded ePROM hand-over → handed_over', async () => {
+    const r = roundId();
+    await handOver('helsenorge', [item(adultNins(1)[0]!, r, 0)]);
+    expect(await n.national.channels.fateOf('helsenorge', r, ['b0000d0000', 'b0000d0001'], { signal: AbortSignal.timeout(5_000) })).toEqual(
+      new Map([
+        ['b0000d0000', 'handed_over'],
+        ['b0000d0001', 'unknown'],
+      ]),
+    );
   });
 });
 
@@ -111,8 +161,8 @@ describe('digital mailbox and paper through Digipost', () => {
     const nins = adultNins(2);
     const r = roundId();
     const items = nins.map((nin, i) => item(nin, r, i));
-    const first = await n.national.channels.deliver('digital-mailbox', items);
-    const again = await n.national.channels.deliver('digital-mailbox', items);
+    const first = await handOver('digital-mailbox', items);
+    const again = await handOver('digital-mailbox', items);
     for (const i of items) {
       expect(first.get(i.deliveryId)).toMatchObject({ ok: true });
       expect(again.get(i.deliveryId)).toMatchObject({ ok: true });
@@ -121,11 +171,61 @@ describe('digital mailbox and paper through Digipost', () => {
     expect(nins.map((x) => letters.get(x))).toEqual([1, 1]);
   });
 
+  it('the fake answers a reused message-id with 400 DUPLICATE_MESSAGE, which the client takes as delivered', async () => {
+    const statuses: number[] = [];
+    const base = httpFor(p);
+    const spy = Object.assign(Object.create(base) as OutboundHttp, {
+      fetch: async (...args: Parameters<OutboundHttp['fetch']>) => {
+        const res = await base.fetch(...args);
+        statuses.push(res.status);
+        return res;
+      },
+    });
+    const client = new DigipostClient({
+      baseUrl: p.fakes.digipost.url,
+      senderId: p.env.DIGIPOST_SENDER_ID!,
+      signer: new DigipostSigner(p.env.DIGIPOST_SENDER_ID!, async () => createPrivateKey(readFileSync(p.env.DIGIPOST_KEY_FILE!, 'utf8'))),
+      http: spy,
+      returnAddress: { name: 'x', line: 'y', postalCode: '0101', city: 'OSLO' },
+    });
+    const r = roundId();
+    const it0 = item(adultNins(1)[0]!, r, 0);
+    expect((await client.send(it0, false)).result).toMatchObject({ ok: true });
+    expect((await client.send(it0, false)).result).toMatchObject({ ok: true });
+    expect(statuses).toEqual([200, 400]);
+    expect((await lettersByCitizen(p, r)).size).toBe(1);
+  });
+
+  it('Digipost hangs past the deadline: transient; the re-send under the same message-id is "already delivered", one letter; fateOf finds it', async () => {
+    const [nin] = adultNins(1);
+    const r = roundId();
+    const res = await (async () => {
+      process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 1, hangMs: 600, channel: 'digital-mailbox' });
+      try {
+        const out = await n.national.channels.handOver('digital-mailbox', [item(nin!, r, 0)], { signal: AbortSignal.timeout(150) });
+        await waitFor(() => lettersByCitizen(p, r), (m) => m.get(nin!) === 1, 5_000, 50);
+        return out;
+      } finally {
+        delete process.env.CHANNEL_FAULTS;
+      }
+    })();
+    expect(res.get('b0000d0000')).toEqual({ ok: false, transient: true, reason: 'channel_timeout' });
+    // Not recorded, but Digipost knows the document by the uuid our key gives.
+    expect(await n.national.channels.fateOf('digital-mailbox', r, ['b0000d0000', 'b0000d0001'], { signal: AbortSignal.timeout(5_000) })).toEqual(
+      new Map([
+        ['b0000d0000', 'handed_over'],
+        ['b0000d0001', 'not_handed_over'],
+      ]),
+    );
+    expect((await handOver('digital-mailbox', [item(nin!, r, 0)])).get('b0000d0000')).toMatchObject({ ok: true });
+    expect((await lettersByCitizen(p, r)).get(nin!)).toBe(1);
+  });
+
   it('a citizen without a digital mailbox is refused (404 → channel_refused), never sent on paper instead', async () => {
     const [nin] = adultNins(1);
     await ops().put('/registry/population', { nins: [nin], digitalMailbox: false });
     const r = roundId();
-    const res = await n.national.channels.deliver('digital-mailbox', [item(nin!, r, 0)]);
+    const res = await handOver('digital-mailbox', [item(nin!, r, 0)]);
     expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, refused: 'channel_refused' });
     expect((await lettersByCitizen(p, r)).size).toBe(0);
   });
@@ -135,7 +235,7 @@ describe('digital mailbox and paper through Digipost', () => {
     await ops().put('/registry/population', { nins: [nin], digitalMailbox: false });
     const r = roundId();
     const address = { lines: ['Testveien 7'], postalCode: '0150', city: 'OSLO', country: 'NO' };
-    const res = await n.national.channels.deliver('paper', [item(nin!, r, 0, { address })]);
+    const res = await handOver('paper', [item(nin!, r, 0, { address })]);
     expect(res.get('b0000d0000')).toMatchObject({ ok: true });
     expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 0, awaiting: 1 });
     await pollDigipostReceipts({ receipts: n.national.receipts, digipost: n.national.digipost });
@@ -144,7 +244,7 @@ describe('digital mailbox and paper through Digipost', () => {
   });
 
   it('paper without an address is a failure, not a send', async () => {
-    const res = await n.national.channels.deliver('paper', [item(adultNins(1)[0]!, roundId(), 0)]);
+    const res = await handOver('paper', [item(adultNins(1)[0]!, roundId(), 0)]);
     expect(res.get('b0000d0000')).toMatchObject({ ok: false, transient: false, reason: 'address_missing' });
   });
 

@@ -109,8 +109,8 @@ describe('fail closed, end to end outside the engine (property)', () => {
         };
         const gateway = new NationalChannelGateway({
           eprom: { send: async (i) => (calls.push({ nin: i.nin, channel: 'helsenorge' }), { result: answer(i.nin) }) },
-          digipost: { send: async (i, paper) => (calls.push({ nin: i.nin, channel: paper ? 'paper' : 'digital-mailbox' }), { result: answer(i.nin), documentUuid: 'u' }) },
-          receipts: { handedOver: async () => undefined },
+          digipost: { send: async (i, paper) => (calls.push({ nin: i.nin, channel: paper ? 'paper' : 'digital-mailbox' }), { result: answer(i.nin), documentUuid: 'u' }), exists: async () => false },
+          receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set<string>() },
         });
 
         const anyFault = Object.values(faults).some((f) => f !== 'ok');
@@ -143,7 +143,7 @@ describe('fail closed, end to end outside the engine (property)', () => {
             letter: { language: 'nb', subject: 's', body: 'b', format: 'text/plain' },
             ...(choice.channel === 'paper' ? { address: facts.get(nin)!.postalAddress! } : {}),
           };
-          results.set(nin, (await gateway.deliver(choice.channel, [item])).get(nin)!);
+          results.set(nin, (await gateway.handOver(choice.channel, [item], { signal: new AbortController().signal })).get(nin)!);
         }
 
         for (const { nin, channel } of calls) {

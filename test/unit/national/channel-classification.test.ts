@@ -1,0 +1,207 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NationalChannelGateway } from '../../../functions/adapters/national/channel-gateway.js';
+import { DigipostClient } from '../../../functions/adapters/national/digipost.js';
+import { EpromClient } from '../../../functions/adapters/national/eprom.js';
+import { OutboundHttp } from '../../../functions/adapters/national/http.js';
+import { HandOverNotRecordedError, type Dispatchable } from '../../../functions/domain/dispatch/channels.js';
+import type { HandOver } from '../../../functions/domain/receipts/ports.js';
+
+/**
+ * How the channel adapters classify what a call came to (INTEGRATIONS.md): ePROM has no sender
+ * key, so anything after which the letter may exist is in doubt and only "certainly not created"
+ * is transient; Digipost refuses a reused message-id, so anything without an answer is transient.
+ */
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+let handler: Handler = (_q, r) => r.end();
+let server: Server;
+let base = '';
+beforeAll(async () => {
+  server = createServer((q, r) => {
+    q.resume();
+    q.on('end', () => handler(q, r));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const item: Dispatchable = {
+  deliveryId: 'd1',
+  projectId: 'p1',
+  roundId: 'r1',
+  nin: '01010112345',
+  letter: { language: 'nb', subject: 's', body: 'b', format: 'text/plain' },
+};
+const http = (origin = base) => new OutboundHttp({ allowedOrigins: [origin], timeoutMs: 2_000 });
+const eprom = (origin = base) => new EpromClient({ baseUrl: origin, apiKey: async () => 'k', http: http(origin), defaultSender: { organisationName: 'Org' } });
+const digipost = (origin = base) =>
+  new DigipostClient({ baseUrl: origin, senderId: 's1', signer: { sign: async () => ({}) as never }, http: http(origin), returnAddress: { name: 'x', line: 'y', postalCode: '0101', city: 'OSLO' } });
+const answer = (status: number, body: string, type = 'application/json'): Handler => (_q, r) => {
+  r.writeHead(status, { 'content-type': type });
+  r.end(body);
+};
+const hang: Handler = () => undefined;
+const xmlError = (code: string) => `<?xml version="1.0"?><error><error-code>${code}</error-code></error>`;
+/** A port with nothing listening: the connection is refused before any byte is sent. */
+const closedOrigin = async () => {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  await new Promise((r) => s.close(r));
+  return origin;
+};
+
+describe('ePROM: in doubt unless certainly not created', () => {
+  it.each([
+    [502, 'channel_unavailable'],
+    [504, 'channel_unavailable'],
+    [500, 'channel_unavailable'],
+  ])('%i → inDoubt (%s), never transient', async (status, reason) => {
+    handler = answer(status, '{"message":"x"}');
+    expect((await eprom().send(item)).result).toEqual({ ok: false, transient: false, inDoubt: true, reason });
+  });
+
+  it.each([429, 503])('%i → transient: the service refused the call, nothing was created', async (status) => {
+    handler = answer(status, '{"message":"busy"}');
+    expect((await eprom().send(item)).result).toEqual({ ok: false, transient: true, reason: 'channel_unavailable' });
+  });
+
+  it('a 2xx that cannot be read → inDoubt channel_malformed_answer', async () => {
+    handler = answer(200, '<html>gateway</html>', 'text/html');
+    expect((await eprom().send(item)).result).toEqual({ ok: false, transient: false, inDoubt: true, reason: 'channel_malformed_answer' });
+    handler = answer(200, '{"notificationChannel":"x"}');
+    expect((await eprom().send(item)).result).toMatchObject({ inDoubt: true, reason: 'channel_malformed_answer' });
+  });
+
+  it('aborted by the caller after the request went out → inDoubt channel_timeout, at the deadline', async () => {
+    handler = hang;
+    const t0 = Date.now();
+    const sent = await eprom().send(item, { signal: AbortSignal.timeout(150) });
+    expect(sent.result).toEqual({ ok: false, transient: false, inDoubt: true, reason: 'channel_timeout' });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+
+  it('a signal already aborted sends nothing → transient', async () => {
+    let calls = 0;
+    handler = (_q, r) => (calls++, answer(200, '{"notificationChannel":1,"messageToCitizenId":"m1"}')(_q, r));
+    const ac = new AbortController();
+    ac.abort();
+    expect((await eprom().send(item, { signal: ac.signal })).result).toMatchObject({ ok: false, transient: true });
+    expect(calls).toBe(0);
+  });
+
+  it('connection refused → transient: no byte reached ePROM', async () => {
+    const origin = await closedOrigin();
+    expect((await eprom(origin).send(item)).result).toEqual({ ok: false, transient: true, reason: 'channel_unavailable' });
+  });
+
+  it('a readable answer → ok with its messageToCitizenId', async () => {
+    handler = answer(200, '{"notificationChannel":1,"messageToCitizenId":"m1"}');
+    expect(await eprom().send(item)).toEqual({ result: { ok: true, receiptRef: 'm1' }, messageToCitizenId: 'm1' });
+  });
+});
+
+describe('Digipost: a re-send under the same message-id is safe', () => {
+  it.each([400, 409])('%i with error code DUPLICATE_MESSAGE → ok (already delivered)', async (status) => {
+    handler = answer(status, xmlError('DUPLICATE_MESSAGE'), 'application/vnd.digipost-v8+xml');
+    expect((await digipost().send(item, false)).result).toMatchObject({ ok: true });
+  });
+
+  it('another 400 is not taken for a duplicate', async () => {
+    handler = answer(400, xmlError('INVALID_MESSAGE'), 'application/vnd.digipost-v8+xml');
+    expect((await digipost().send(item, false)).result).toEqual({ ok: false, transient: false, reason: 'channel_http_400' });
+  });
+
+  it('aborted by the caller → transient at the deadline', async () => {
+    handler = hang;
+    expect((await digipost().send(item, false, { signal: AbortSignal.timeout(150) })).result).toEqual({ ok: false, transient: true, reason: 'channel_timeout' });
+  });
+
+  it('exists(): 200 → true, 404 → false, 5xx and no answer → throws', async () => {
+    handler = answer(200, '<document-status><status>DELIVERED</status></document-status>', 'application/vnd.digipost-v8+xml');
+    await expect(digipost().exists('u1')).resolves.toBe(true);
+    handler = answer(404, xmlError('UNKNOWN_DOCUMENT'), 'application/vnd.digipost-v8+xml');
+    await expect(digipost().exists('u1')).resolves.toBe(false);
+    handler = answer(503, 'x', 'text/plain');
+    await expect(digipost().exists('u1')).rejects.toThrow();
+    handler = hang;
+    await expect(digipost().exists('u1', { signal: AbortSignal.timeout(100) })).rejects.toThrow();
+  });
+});
+
+describe('NationalChannelGateway', () => {
+  const signal = () => AbortSignal.timeout(5_000);
+  const ok = { send: async (i: Dispatchable) => ({ result: { ok: true as const, receiptRef: `m-${i.deliveryId}` }, messageToCitizenId: `m-${i.deliveryId}` }) };
+  const noDigipost = { send: async () => ({ result: { ok: true as const }, documentUuid: 'u' }), exists: async () => false };
+  const items = (n: number) => Array.from({ length: n }, (_, i) => ({ ...item, deliveryId: `d${i}` }));
+
+  it('puts every letter of the call in flight at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const eprom = {
+      send: async (i: Dispatchable) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        return ok.send(i);
+      },
+    };
+    const gw = new NationalChannelGateway({ eprom, digipost: noDigipost, receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set() } });
+    await gw.handOver('helsenorge', items(40), { signal: signal() });
+    expect(most).toBe(40);
+  });
+
+  it('retries recording hand-overs and throws HandOverNotRecordedError after 3 failed tries', async () => {
+    let tries = 0;
+    const failing = { handedOver: async () => void (tries++, (() => { throw new Error('throttled'); })()), handedOverAmong: async () => new Set<string>() };
+    const gw = new NationalChannelGateway({ eprom: ok, digipost: noDigipost, receipts: failing, recordBackoffMs: [1, 1] });
+    await expect(gw.handOver('helsenorge', items(3), { signal: signal() })).rejects.toBeInstanceOf(HandOverNotRecordedError);
+    expect(tries).toBe(3);
+  });
+
+  it('a recording that succeeds on the third try returns the results', async () => {
+    let tries = 0;
+    const stored: HandOver[] = [];
+    const flaky = {
+      handedOver: async (h: readonly HandOver[]) => {
+        if (++tries < 3) throw new Error('throttled');
+        stored.push(...h);
+      },
+      handedOverAmong: async () => new Set<string>(),
+    };
+    const gw = new NationalChannelGateway({ eprom: ok, digipost: noDigipost, receipts: flaky, recordBackoffMs: [1, 1] });
+    const res = await gw.handOver('helsenorge', items(2), { signal: signal() });
+    expect([...res.values()].every((r) => r.ok)).toBe(true);
+    expect(stored.map((h) => h.deliveryId).sort()).toEqual(['d0', 'd1']);
+  });
+
+  it('fateOf: recorded → handed_over; ePROM without a record → unknown; Digipost asked by the uuid of our key', async () => {
+    const recorded = new Set(['d0']);
+    const stored: HandOver[] = [];
+    const asked: string[] = [];
+    const receipts = { handedOver: async (h: readonly HandOver[]) => void stored.push(...h), handedOverAmong: async (_r: string, ids: readonly string[]) => new Set(ids.filter((d) => recorded.has(d))) };
+    const dp = { send: noDigipost.send, exists: async (uuid: string) => (asked.push(uuid), asked.length === 1) };
+    const gw = new NationalChannelGateway({ eprom: ok, digipost: dp, receipts });
+    expect(await gw.fateOf('helsenorge', 'r1', ['d0', 'd1'], { signal: signal() })).toEqual(new Map([['d0', 'handed_over'], ['d1', 'unknown']]));
+    const fates = await gw.fateOf('paper', 'r1', ['d0', 'd1', 'd2'], { signal: signal() });
+    expect(fates.get('d0')).toBe('handed_over');
+    expect(asked).toHaveLength(2);
+    expect([...fates.values()].sort()).toEqual(['handed_over', 'handed_over', 'not_handed_over']);
+    // What Digipost knows is recorded, so the next look needs no call.
+    expect(stored).toHaveLength(1);
+  });
+
+  it('fateOf throws when Digipost does not answer: the fate cannot be told now', async () => {
+    const gw = new NationalChannelGateway({
+      eprom: ok,
+      digipost: { send: noDigipost.send, exists: async () => Promise.reject(new Error('no answer')) },
+      receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set<string>() },
+    });
+    await expect(gw.fateOf('digital-mailbox', 'r1', ['d1'], { signal: signal() })).rejects.toThrow();
+  });
+});
