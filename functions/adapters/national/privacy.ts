@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { batchGetAll, batchPutAll, queryAll } from '../dynamo/batch.js';
+import { isConditionFailure } from '../dynamo/errors.js';
 import { jsonBody, type OutboundHttp } from './http.js';
 
 /**
@@ -66,6 +67,9 @@ export const CALLBACK_STATUSES = ['RES', 'IRES', 'SAM', 'ISAM'] as const;
 export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
 export const isActiveStatus = (s: CallbackStatus): boolean => s === 'RES' || s === 'SAM';
 
+/** How far the clocks of the functions writing the mirror may disagree; a removal waits this much longer. */
+const CLOCK_SKEW_MS = 5_000;
+
 /**
  * The mirror, in the citizens table: one partition per definition (`PVKMIRROR#<pvkId>`, sort key
  * the national ID) and a META item with the time of the last full refresh.
@@ -83,7 +87,13 @@ export class DynamoPrivacyMirror {
     return typeof res.Item?.refreshedAt === 'number' ? res.Item.refreshedAt : undefined;
   }
 
-  /** Makes the mirror equal to `active` (adds and removes the difference), then stamps the refresh. */
+  /**
+   * Makes the mirror equal to `active` (adds and removes the difference), then stamps the refresh.
+   * `at` is when the listing started: an entry written later (a callback that arrived while the
+   * component was being listed) is newer than the listing and is never removed by it — the delete
+   * is conditional on the entry's own time, with a margin for clocks of other functions. Such an
+   * entry stays until a later refresh, whose listing started after it, confirms or removes it.
+   */
   async replace(pvkId: string, active: ReadonlySet<string>, at: number): Promise<void> {
     const held = await queryAll(this.db, {
       TableName: this.table,
@@ -96,7 +106,21 @@ export class DynamoPrivacyMirror {
     const added = [...active].filter((n) => !heldNins.has(n));
     const removed = [...heldNins].filter((n) => !active.has(n));
     await batchPutAll(this.db, this.table, added.map((n) => ({ pk: this.pk(pvkId), sk: `NIN#${n}`, at })));
-    for (const n of removed) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk: `NIN#${n}` } }));
+    for (const n of removed) {
+      try {
+        await this.db.send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key: { pk: this.pk(pvkId), sk: `NIN#${n}` },
+            ConditionExpression: 'attribute_not_exists(#at) OR #at < :listed',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ExpressionAttributeValues: { ':listed': at - CLOCK_SKEW_MS },
+          }),
+        );
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+      }
+    }
     await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: 'META', refreshedAt: at } }));
   }
 

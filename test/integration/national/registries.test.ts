@@ -143,6 +143,27 @@ describe('privacy mirror', () => {
       await ops().put('/registry/outage', { registry: 'reservations', down: false });
     }
   });
+  it('should not delete a reservation that arrived by callback while a refresh was listing the component', async () => {
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!);
+    const [kept, gone, late] = freshNins(3);
+    let now = Date.now();
+    await mirror.replace('race-test', new Set([kept!, gone!]), now - 600_000);
+    // The refresh starts at `now`; its listing (taken before `late` reserved) comes back only after the callback.
+    let answer!: (s: Set<string>) => void;
+    const listing = new Promise<Set<string>>((resolve) => (answer = resolve));
+    const reservations = new PrivacyReservations({ client: { listActive: () => listing }, mirror, maxAgeMs: 60_000, now: () => now });
+    const refreshing = reservations.refresh('race-test');
+    now += 1_000;
+    await reservations.applyChange('race-test', late!, true);
+    answer(new Set([kept!]));
+    await refreshing;
+    expect(await mirror.activeAmong('race-test', [kept!, gone!, late!])).toEqual(new Set([kept, late]));
+    // The next refresh, whose listing started after the callback, is the source again.
+    now += 600_000;
+    const next = new PrivacyReservations({ client: { listActive: async () => new Set([kept!]) }, mirror, maxAgeMs: 60_000, now: () => now });
+    await next.refresh('race-test');
+    expect(await mirror.activeAmong('race-test', [kept!, gone!, late!])).toEqual(new Set([kept]));
+  });
 });
 
 describe('CitizenFactsReader over the fakes', () => {
