@@ -55,7 +55,17 @@ export interface Access {
   readonly hashKey: boolean;
   /** Writes sealed audit heads (new objects in the Object Lock bucket; never read, list or delete). */
   readonly seals?: boolean;
+  /** The national integrations' secrets it reads (lib/integration-config.ts); none unless it says so. */
+  readonly integrationSecrets: readonly IntegrationSecret[];
 }
+
+/**
+ * The national integrations' secrets: the Maskinporten key (KRR and Folkeregisteret tokens), the
+ * ePROM API key (sending through ePROM and listing the privacy component), the key ePROM's
+ * callbacks carry, and the Digipost enterprise key (signing requests).
+ */
+export const INTEGRATION_SECRETS = ['maskinportenKey', 'epromApiKey', 'epromCallbackKey', 'digipostKey'] as const;
+export type IntegrationSecret = (typeof INTEGRATION_SECRETS)[number];
 
 /** Principals: an API area of routes.ts, the consumer of a queue, or the scheduled round watch. */
 export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch' | 'releaseScheduler' | 'nationalJobs';
@@ -79,7 +89,17 @@ export const KEY = {
   operations: 'OPERATIONS',
   citizen: 'CIT#*',
   projectAudit: 'AUDIT#project:*',
+  /** The privacy component's mirror, one partition per definition (functions/adapters/national/privacy.ts). */
+  privacyMirror: 'PVKMIRROR#*',
 } as const;
+
+/**
+ * Reading registry facts (pre-flight, preview, send time) may refresh a stale privacy mirror
+ * inline: list the component (ePROM API key) and write the mirror's own partitions.
+ */
+const mirrorRefresh: TableGrant = { actions: ['PutItem', 'DeleteItem', 'BatchWriteItem'], leadingKeys: [KEY.privacyMirror] };
+/** What reading registry facts needs: Maskinporten for KRR and Folkeregisteret, ePROM's key for the privacy component. */
+const FACTS_SECRETS: readonly IntegrationSecret[] = ['maskinportenKey', 'epromApiKey'];
 
 /**
  * Append to and read the audit: conditional puts of new keys and queries. Never Update, Delete or
@@ -90,8 +110,8 @@ const auditAppend = (scopes?: readonly string[]): TableGrant[] => [
   { actions: ['GetItem', 'Query', 'PutItem'], ...(scopes ? { leadingKeys: scopes } : {}) },
 ];
 
-/** A row of the matrix: no queue, no bucket and no hash key unless it says so. */
-const row = (access: Pick<Access, 'purpose' | 'tables'> & Partial<Access>): Access => ({ queues: {}, buckets: {}, hashKey: false, ...access });
+/** A row of the matrix: no queue, no bucket, no hash key and no integration secret unless it says so. */
+const row = (access: Pick<Access, 'purpose' | 'tables'> & Partial<Access>): Access => ({ queues: {}, buckets: {}, hashKey: false, integrationSecrets: [], ...access });
 
 export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   projects: row({
@@ -110,8 +130,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: { main: within([KEY.project]), audit: auditAppend([KEY.projectAudit]) },
   }),
   formTasks: row({
-    purpose: 'Form tasks of a project and reading their pseudonymous responses.',
+    purpose: 'Form tasks of a project and reading their pseudonymous responses; an external form task’s callback secret is returned once (it derives from the hash key).',
     tables: { main: [...within([KEY.project]), { actions: READ, leadingKeys: [KEY.responses] }], audit: auditAppend([KEY.projectAudit]) },
+    hashKey: true,
   }),
   citizenTasks: row({
     purpose: 'A citizen’s own tasks; an answer updates the task and writes one pseudonymous response.',
@@ -157,12 +178,13 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: {
       main: readAllWriteIn([KEY.project]),
       recipients: read(),
-      citizens: read(),
+      citizens: [...read(), mirrorRefresh],
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
     hashKey: true,
+    integrationSecrets: FACTS_SECRETS,
   }),
   dispatch: row({
     purpose: 'Release (cross-round checks, the release sequence, the first window of batches), canary confirmation and test sends (a small test round with its synthetic recipients).',
@@ -199,20 +221,31 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     queues: { dispatch: { send: true } },
     hashKey: true,
     seals: true,
+    integrationSecrets: ['maskinportenKey', 'epromApiKey', 'digipostKey'],
   }),
   callbacks: row({
-    purpose: 'ePROM’s receipts of messages (per delivery, by message key) and the privacy component’s changed settings (the reservation mirror); authenticated by the services’ API keys.',
-    tables: { main: readWrite(), citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'DeleteItem'], leadingKeys: [KEY.citizen] }] },
+    purpose: 'ePROM’s receipts of messages (the receipt found by its message reference, settled, its Digipost poll entry dropped) and the privacy component’s changed settings (the reservation mirror’s own partitions); authenticated by the callback key only.',
+    tables: {
+      main: [
+        { actions: ['GetItem'], leadingKeys: ['RECEIPTREF#*'] },
+        { actions: ['UpdateItem'], leadingKeys: ['RECEIPT#*'] },
+        { actions: ['DeleteItem'], leadingKeys: ['RECEIPTPOLL'] },
+      ],
+      citizens: [{ actions: ['PutItem', 'DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
+    },
+    integrationSecrets: ['epromCallbackKey'],
   }),
   roundPreview: row({
     purpose: 'The letter as sample recipients of a round will read it: reads the round, the letter version, the list and (through the integrations) registry facts.',
-    tables: { main: read(), recipients: read(), citizens: read() },
+    tables: { main: read(), recipients: read(), citizens: [...read(), mirrorRefresh] },
+    integrationSecrets: FACTS_SECRETS,
   }),
   formCallbacks: row({
-    purpose: 'An external form system reports a completed form: the task found by its token is marked answered and the form task’s count goes up (the callback secret derives from the hash key).',
+    purpose: 'An external form system reports a completed form: the task found by its token is marked answered, the form task’s count goes up and the answer is audited (the callback secret derives from the hash key).',
     tables: {
       main: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.project] }],
       citizens: [...read(), { actions: ['UpdateItem'], leadingKeys: [KEY.citizen] }],
+      audit: auditAppend([KEY.projectAudit]),
     },
     hashKey: true,
   }),
@@ -239,8 +272,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     purpose: 'Every 5 minutes: refreshes the privacy-component mirror (its own partitions of the citizens table) and records Digipost receipts of hand-overs awaiting a report (the receipts in the main table).',
     tables: {
       main: readAllWriteIn(['RECEIPT*']),
-      citizens: readAllWriteIn(['PVKMIRROR#*']),
+      citizens: readAllWriteIn([KEY.privacyMirror]),
     },
+    integrationSecrets: ['epromApiKey', 'digipostKey'],
   }),
   roundWatch: row({
     purpose: 'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm.',

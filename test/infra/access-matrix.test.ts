@@ -4,7 +4,16 @@ import { describe, expect, it } from 'vitest';
 import * as routes from '../../functions/handlers/routes.js';
 import { accessMatrix, type Access, type AccessPrincipal } from '../../lib/access-matrix.js';
 import { buckets, queues, tables, type QueueId, type TableId } from '../../lib/resources.js';
-import { importedLogicalId, resourcesOf, synth } from './synth.js';
+import { importedLogicalId, INTEGRATIONS, resourcesOf, synth } from './synth.js';
+import { INTEGRATION_SECRETS, type IntegrationSecret } from '../../lib/access-matrix.js';
+
+/** The national integrations' secret ARNs of the synthesised stage, by the matrix's names. */
+const INTEGRATION_SECRET_ARNS: Record<IntegrationSecret, string> = {
+  maskinportenKey: INTEGRATIONS.maskinportenKeySecretArn,
+  epromApiKey: INTEGRATIONS.epromApiKeySecretArn,
+  epromCallbackKey: INTEGRATIONS.epromCallbackKeySecretArn,
+  digipostKey: INTEGRATIONS.digipostKeySecretArn,
+};
 
 /**
  * The permission matrix (lib/access-matrix.ts) read back from the synthesised template: for every
@@ -48,6 +57,7 @@ const resourceLabel = (stateful: Template, labels: Map<string, string>, r: unkno
     const suffix = parts.filter((p): p is string => typeof p === 'string').join('');
     if (base) return `${labels.get(base) ?? base}${suffix}`;
   }
+  for (const [name, arn] of Object.entries(INTEGRATION_SECRET_ARNS)) if (r === arn) return `integration:${name}`;
   for (const def of Object.values(buckets)) {
     if (text.includes(`research-dispatch-${def.id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-`)) return `bucket:${def.id}/*`;
   }
@@ -125,7 +135,7 @@ const violations = (effective: Effective): string[] => {
       if (g.resource.startsWith('dlq:') && fn !== 'operations') v.push(`${at}: only operations works on dead-letter queues`);
       if (g.resource.startsWith('queue:') && DLQ_ONLY.includes(g.action) && !fn.startsWith('consumer:')) v.push(`${at}: only a queue's consumer receives from it`);
       if (g.resource.startsWith('bucket:') && fn !== 'lists') v.push(`${at}: only the lists function touches the list bucket`);
-      if (g.resource === 'secret' && ['letters', 'formTasks', 'lists', 'inbox'].includes(fn)) v.push(`${at}: makes no keyed hash, needs no hash key`);
+      if (g.resource === 'secret' && ['letters', 'lists', 'inbox'].includes(fn)) v.push(`${at}: makes no keyed hash, needs no hash key`);
     }
   }
   return v;
@@ -183,14 +193,33 @@ describe('the access matrix on the synthesised template', () => {
     // Beyond the stacks' own resources only two kinds of grant: writing sealed audit heads (the
     // row's `seals`) and reading the national integrations' secrets, configured ARNs (i13).
     const SEAL = ['s3:PutObject', 's3:PutObjectRetention'];
-    const INTEGRATION_SECRETS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
     for (const g of grants) {
       expect(g.resource, `${fn} ${g.action}`).not.toMatch(/^stateful:/);
       if (!g.resource.startsWith('other:')) continue;
-      if (SEAL.includes(g.action)) expect(row.seals, `${fn} seals audit heads`).toBe(true);
-      else expect(INTEGRATION_SECRETS, `${fn} ${g.action} on ${g.resource}`).toContain(g.action);
+      expect(SEAL, `${fn} ${g.action} on ${g.resource}`).toContain(g.action);
+      expect(row.seals, `${fn} seals audit heads`).toBe(true);
     }
+    // Each national-integration secret exactly where the row names it (least privilege: the
+    // public callbacks function holds the callback key and nothing else).
+    const secrets = new Set(grants.filter((g) => g.action === 'secretsmanager:GetSecretValue' && g.resource.startsWith('integration:')).map((g) => g.resource.slice('integration:'.length)));
+    expect(secrets, `${fn} integration secrets`).toEqual(new Set(row.integrationSecrets));
     if (row.seals) expect(grants.some((g) => g.action === 's3:PutObject' && g.resource.startsWith('other:')), `${fn} may seal`).toBe(true);
+  });
+
+  it('gives the functions that read registry facts the secrets they read, and the public callbacks only the callback key', () => {
+    for (const fn of ['rounds', 'roundPreview', 'consumer:dispatch'] as const) {
+      expect(accessMatrix[fn].integrationSecrets, fn).toEqual(expect.arrayContaining(['maskinportenKey', 'epromApiKey']));
+      // A stale privacy mirror is refreshed inline: its own partitions are writable.
+      expect(has(effective.get(fn)!, 'dynamodb:PutItem', 'table:citizens').some((g) => !g.leadingKeys || g.leadingKeys.includes('PVKMIRROR#*')), fn).toBe(true);
+    }
+    expect(accessMatrix.callbacks.integrationSecrets).toEqual(['epromCallbackKey']);
+    expect(accessMatrix.formTasks.hashKey).toBe(true);
+    expect(Object.keys(accessMatrix.formCallbacks.tables)).toContain('audit');
+    const callbacks = effective.get('callbacks')!.filter((g) => WRITES.includes(g.action));
+    // Writes only in receipts and the privacy mirror: never halt state, approvals or citizens' records.
+    for (const g of callbacks) expect(g.leadingKeys, `${g.action} on ${g.resource}`).toMatch(/^(RECEIPT#\*|RECEIPTPOLL|PVKMIRROR#\*)$/);
+    expect(callbacks.some((g) => g.resource === 'table:citizens' && g.action === 'dynamodb:PutItem' && g.leadingKeys === 'PVKMIRROR#*')).toBe(true);
+    for (const s of INTEGRATION_SECRETS) expect(Object.values(accessMatrix).some((row) => row.integrationSecrets.includes(s)), `${s} is read somewhere`).toBe(true);
   });
 
   it('keeps every rule of the matrix (citizen-facing, audit, deliveries, DLQs, bucket, hash key)', () => {
