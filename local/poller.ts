@@ -7,6 +7,7 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../functions/shared/logger.js';
 import { lambdaContext } from './api-server.js';
+import { runAs } from './aws-call-recorder.js';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
@@ -82,7 +83,7 @@ export const startPoller = (opts: PollerOptions): Poller => {
       let failed = new Set<string>();
       try {
         const event: SQSEvent = { Records: messages.map((m) => toRecord(m, opts.queueArn)) };
-        const result = await opts.handler(event, lambdaContext(opts.name));
+        const result = await runAs(`consumer:${opts.name}`, () => opts.handler(event, lambdaContext(opts.name)));
         failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch (error) {
         logger.error('consumer invocation failed; the batch returns to the queue', { poller: opts.name, error });

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adapters } from '../../../functions/adapters/index.js';
+import { signCallback } from '../../../functions/domain/letters/form-callbacks.js';
+import { createTaskForDelivery } from '../../../functions/domain/letters/form-tasks.js';
+import { handler as nationalJobs } from '../../../functions/handlers/national-jobs/index.js';
+import { handler as roundWatch } from '../../../functions/handlers/round-watch/index.js';
+import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
+import { noteSecretRead } from '../../../functions/shared/secret-reads.js';
+import { accessMatrix } from '../../../lib/access-matrix.js';
+import { recordAwsCalls, resourceNames, runAs, violations, type Recorder } from '../../../local/aws-call-recorder.js';
+import { request, startTestPlatform, type TestPlatform } from '../../setup/platform.js';
+import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
+
+/**
+ * The IAM contract (issue 24): every DynamoDB, SQS, S3 and secret call the code makes, recorded per
+ * function identity while the use cases of every deployed function run on the local platform,
+ * must be allowed by that function's row of lib/access-matrix.ts. DynamoDB Local enforces no IAM,
+ * so this is where "the role lacks the grant" (500 or 503 on AWS only) shows up.
+ */
+let p: TestPlatform;
+let recorder: Recorder;
+beforeAll(async () => {
+  p = await startTestPlatform();
+  recorder = recordAwsCalls({ dynamo: dynamo(), sqs: sqs(), s3: s3() });
+});
+afterAll(async () => {
+  recorder?.stop();
+  await p?.stop();
+});
+
+describe('the IAM contract: the code’s own calls against the access matrix', () => {
+  it('should allow every call each function makes in its use cases, by its own row', { timeout: 240_000 }, async () => {
+    const a = await approvedProject(p, 'iam-contract');
+    const nins = syntheticNins(12, 640_000);
+    const listId = await uploadList(a, nins);
+    const round = await createRound(a, listId);
+    expect((await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/preview?count=2`)).status).toBe(200);
+    const released = await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`);
+    expect(released.status, released.text).toBe(202);
+    await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 120_000, 250);
+    expect((await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/report`)).status).toBe(200);
+    expect((await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/report?format=csv`)).status).toBe(200);
+    expect((await a.researcher.get(`/projects/${a.projectId}/audit/verify`)).status).toBe(200);
+
+    // Operations: status, statistics, the complaint lookup, pause and resume.
+    expect((await a.operations.get('/operations/status')).status).toBe(200);
+    expect((await a.operations.get('/operations/statistics?from=2026-01&to=2026-12')).status).toBe(200);
+    expect((await a.operations.post('/operations/contacts/lookup', { nin: nins[0] })).status).toBe(200);
+    expect((await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Kontroll av IAM' })).status).toBe(200);
+    expect((await a.operations.post(`/projects/${a.projectId}/resume`)).status).toBe(200);
+
+    // Citizens: the reservation, a withdrawal, their tasks.
+    const citizen = p.as({ sub: nins[1]!, role: 'citizen' });
+    expect((await citizen.put('/citizen/reservations/research')).status).toBe(200);
+    expect((await citizen.post(`/citizen/projects/${a.projectId}/withdraw`)).status).toBeLessThan(300);
+    expect((await citizen.get('/citizen/tasks')).status).toBe(200);
+
+    // An external form task (its callback secret) and the form system's signed callback.
+    const project = await a.researcher.post('/projects', { title: 'Skjema', organization: 'iam-contract', allowedLinkDomains: ['skjema.example.org'] });
+    const created = await a.researcher.post(`/projects/${project.body.projectId}/form-tasks`, { title: 'Skjema', form: { type: 'external', url: 'https://skjema.example.org/s/1' } });
+    expect(created.status, created.text).toBe(201);
+    const task = await createTaskForDelivery(adapters(), { nin: nins[2]!, projectId: project.body.projectId, formTaskId: created.body.formTaskId, deliveryId: 'dlv_iam', language: 'nb', now: new Date().toISOString() });
+    const raw = JSON.stringify({ token: task.task.token, status: 'completed', at: new Date().toISOString() });
+    const cb = await request(`${p.url}/form-callbacks/${created.body.formTaskId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signCallback(created.body.callbackSecret, raw) }, body: raw });
+    expect(cb.status, cb.text).toBe(204);
+
+    // The privacy component's callback (ePROM's receipts came in by themselves during the round).
+    const key = readFileSync(p.env.EPROM_CALLBACK_KEY_FILE!, 'utf8');
+    for (const status of ['RES', 'IRES']) {
+      const res = await fetch(`${p.url}/api/PersonvernInnstilling`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${key}` },
+        body: JSON.stringify({ nationalId: nins[3], id: 'local-research-reservation', name: 'Reservasjon', status }),
+      });
+      expect(res.status).toBe(200);
+    }
+
+    // The scheduled functions, as EventBridge would call them.
+    await runAs('nationalJobs', () => nationalJobs());
+    await runAs('roundWatch', () => roundWatch());
+
+    const names = resourceNames(p.env);
+    expect(violations(recorder.calls, accessMatrix, names)).toEqual([]);
+    // It did record the functions it claims to check, each by its own identity.
+    const seen = new Set(recorder.calls.map((c) => c.fn));
+    for (const fn of ['projects', 'letters', 'lists', 'rounds', 'roundPreview', 'dispatch', 'consumer:dispatch', 'operations', 'statistics', 'citizens', 'citizenTasks', 'formTasks', 'formCallbacks', 'callbacks', 'nationalJobs', 'roundWatch']) {
+      expect(seen, fn).toContain(fn);
+    }
+    const secrets = (fn: string) => new Set(recorder.calls.filter((c) => c.fn === fn && c.service === 'secret').map((c) => (c as { secret: string }).secret));
+    expect(secrets('rounds').has('maskinportenKey')).toBe(true);
+    expect([...secrets('callbacks')]).toEqual(['epromCallbackKey']);
+  });
+
+  it('should catch a call outside the caller’s row (the recorder and the check are live)', async () => {
+    const live = recordAwsCalls({ dynamo: dynamo(), sqs: sqs(), s3: s3() });
+    try {
+      // The inbox stand-in writing a project item, and the callbacks function reading the hash key.
+      await runAs('inbox', () => dynamo().send(new PutCommand({ TableName: p.env.TABLE_MAIN!, Item: { pk: 'PROJECT#iam-probe', sk: 'X' } })));
+      runAs('callbacks', () => noteSecretRead('citizenHashKey'));
+      runAs('callbacks', () => noteSecretRead('maskinportenKey'));
+      // Outside any function (test set-up): not a function's call.
+      await dynamo().send(new PutCommand({ TableName: p.env.TABLE_MAIN!, Item: { pk: 'PROJECT#iam-probe', sk: 'Y' } }));
+    } finally {
+      live.stop();
+    }
+    expect(violations(live.calls, accessMatrix, resourceNames(p.env))).toEqual([
+      'callbacks: secret citizenHashKey',
+      'callbacks: secret maskinportenKey',
+      'inbox: dynamodb:PutItem on main [PROJECT#…]',
+    ]);
+  });
+});
