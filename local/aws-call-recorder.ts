@@ -107,7 +107,8 @@ export const recordAwsCalls = (clients: { dynamo: Stacked; sqs: Stacked; s3: Sta
       const command = String(context.commandName ?? '').replace(/Command$/, '');
       if (service === 'dynamodb') for (const c of dynamoCalls(command, args.input)) calls.push({ fn, service, ...c });
       else if (service === 'sqs') calls.push({ fn, service, action: command.replace(/Batch$/, ''), queueUrl: String(args.input.QueueUrl ?? args.input.SourceArn ?? '') });
-      else calls.push({ fn, service, action: command, bucket: String(args.input.Bucket ?? '') });
+      // HeadObject is authorised by s3:GetObject (there is no s3:HeadObject action).
+      else calls.push({ fn, service, action: command === 'HeadObject' ? 'GetObject' : command, bucket: String(args.input.Bucket ?? '') });
     }
     return next(args);
   };

@@ -44,10 +44,25 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     expect((await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/report?format=csv`)).status).toBe(200);
     expect((await a.researcher.get(`/projects/${a.projectId}/audit/verify`)).status).toBe(200);
 
-    // Operations: status, statistics, the complaint lookup, pause and resume.
+    // A second round released for a time: the scheduler releases it; a third is cancelled.
+    const later = await createRound(a, await uploadList(a, syntheticNins(4, 641_000)), { onlyNonResponders: false });
+    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${later.roundId}/release`, { at: new Date(Date.now() + 2_000).toISOString() })).status).toBe(202);
+    await waitFor(() => roundOf(a, later.roundId), (r) => r.status === 'completed', 120_000, 250);
+    const third = await createRound(a, await uploadList(a, syntheticNins(2, 642_000)));
+    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${third.roundId}/cancel`)).status).toBe(200);
+    // A test send, a presigned upload.
+    expect((await a.researcher.post(`/projects/${a.projectId}/letters/${a.letterId}/test-send`, { nins: syntheticNins(1, 643_000) })).status).toBe(202);
+    const url = await a.researcher.post(`/projects/${a.projectId}/recipient-lists/upload-url`);
+    expect(url.status).toBe(201);
+    expect((await fetch(url.body.uploadUrl, { method: 'PUT', body: `nin\r\n${syntheticNins(2, 644_000).join('\r\n')}\r\n` })).status).toBe(200);
+    expect((await a.researcher.post(`/projects/${a.projectId}/recipient-lists`, { objectKey: url.body.objectKey })).status).toBe(201);
+
+    // Operations: status, statistics, the complaint lookup, halt and resume, pause and resume.
     expect((await a.operations.get('/operations/status')).status).toBe(200);
     expect((await a.operations.get('/operations/statistics?from=2026-01&to=2026-12')).status).toBe(200);
     expect((await a.operations.post('/operations/contacts/lookup', { nin: nins[0] })).status).toBe(200);
+    expect((await a.operations.post('/operations/halt', { reason: 'Kontroll av IAM: alt stanses' })).status).toBe(200);
+    expect((await a.operations.post('/operations/resume')).status).toBe(200);
     expect((await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Kontroll av IAM' })).status).toBe(200);
     expect((await a.operations.post(`/projects/${a.projectId}/resume`)).status).toBe(200);
 
@@ -85,9 +100,10 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     expect(violations(recorder.calls, accessMatrix, names)).toEqual([]);
     // It did record the functions it claims to check, each by its own identity.
     const seen = new Set(recorder.calls.map((c) => c.fn));
-    for (const fn of ['projects', 'letters', 'lists', 'rounds', 'roundPreview', 'dispatch', 'consumer:dispatch', 'operations', 'statistics', 'citizens', 'citizenTasks', 'formTasks', 'formCallbacks', 'callbacks', 'nationalJobs', 'roundWatch']) {
+    for (const fn of ['projects', 'letters', 'lists', 'rounds', 'roundPreview', 'dispatch', 'consumer:dispatch', 'releaseScheduler', 'operations', 'statistics', 'citizens', 'citizenTasks', 'formTasks', 'formCallbacks', 'callbacks', 'nationalJobs', 'roundWatch']) {
       expect(seen, fn).toContain(fn);
     }
+    expect(recorder.calls.some((c) => c.fn === 'lists' && c.service === 's3')).toBe(true);
     const secrets = (fn: string) => new Set(recorder.calls.filter((c) => c.fn === fn && c.service === 'secret').map((c) => (c as { secret: string }).secret));
     expect(secrets('rounds').has('maskinportenKey')).toBe(true);
     expect([...secrets('callbacks')]).toEqual(['epromCallbackKey']);
