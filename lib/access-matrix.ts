@@ -170,7 +170,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: {},
   }),
   inbox: row({
-    purpose: 'The portal inbox stand-in: reads the caller’s own delivered letters.',
+    purpose: 'Local stand-in only (no Lambda is deployed for it): the portal inbox, the caller’s own letters the local channels delivered.',
     tables: { citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }] },
   }),
   rounds: row({
