@@ -43,6 +43,13 @@ export const ROUND_WATCH_ENTRY = 'functions/handlers/round-watch/index.ts';
 export const RELEASE_SCHEDULER_ENTRY = 'functions/handlers/release-scheduler/index.ts';
 export const NATIONAL_JOBS_ENTRY = 'functions/handlers/national-jobs/index.ts';
 
+/**
+ * Reserved concurrency of the functions serving the operations lane: halt and the halt CLI's
+ * direct invoke (operations), pause (projects, which also serves the researchers' project routes,
+ * hence more). Held for them whatever else runs in the account, and their ceiling.
+ */
+export const OPERATIONS_LANE_RESERVED: Readonly<Record<string, number>> = { operations: 5, projects: 20, default: 5 };
+
 /** Per route of the operations lane (routes.ts operationsLane). */
 export const OPERATIONS_LANE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
@@ -90,7 +97,8 @@ export class StatelessStack extends Stack {
       const routes = apiRoutes.filter((r) => r.area === area);
       // An area that only serves local stand-ins (the registries) has nothing to do in AWS.
       if (routes.length > 0 && routes.every((r) => r.localOnly)) continue;
-      const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}` });
+      const inLane = routes.some((r) => operationsLane.includes(routeKey(r)));
+      const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}`, ...(inLane ? { reservedConcurrency: OPERATIONS_LANE_RESERVED[area] ?? OPERATIONS_LANE_RESERVED.default } : {}) });
       if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
       if (!dataFreeAreas.includes(area)) withIntegrations(fn, accessOf(area, matrix));
       areaFunctions[area] = fn;
