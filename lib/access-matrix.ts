@@ -98,6 +98,11 @@ export const KEY = {
  * inline: list the component (ePROM API key) and write the mirror's own partitions.
  */
 const mirrorRefresh: TableGrant = { actions: ['PutItem', 'DeleteItem', 'BatchWriteItem'], leadingKeys: [KEY.privacyMirror] };
+/**
+ * A list lives while a round uses it: creating, releasing (now or by the scheduler) and completing
+ * a round moves the expiry of the list's rows (and record) later — an UpdateItem of `expiresAt`.
+ */
+const listRowsKept: TableGrant[] = [{ actions: [...READ, 'UpdateItem'] }];
 /** What reading registry facts needs: Maskinporten for KRR and Folkeregisteret, ePROM's key for the privacy component. */
 const FACTS_SECRETS: readonly IntegrationSecret[] = ['maskinportenKey', 'epromApiKey'];
 
@@ -177,7 +182,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     purpose: 'Rounds: pre-flight (list, reservations, population, contacts, withdrawals), overrides, cancel.',
     tables: {
       main: readAllWriteIn([KEY.project]),
-      recipients: read(),
+      recipients: listRowsKept,
       citizens: [...read(), mirrorRefresh],
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
@@ -190,7 +195,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     purpose: 'Release (cross-round checks, the release sequence, the first window of batches), canary confirmation and test sends (a small test round with its synthetic recipients).',
     tables: {
       main: readAllWriteIn([KEY.project]),
-      recipients: [{ actions: [...READ, 'PutItem', 'BatchWriteItem'] }],
+      recipients: [{ actions: [...READ, 'PutItem', 'UpdateItem', 'BatchWriteItem'] }],
       citizens: read(),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
@@ -213,7 +218,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     purpose: 'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, completes rounds and seals their audit head.',
     tables: {
       main: readWrite(),
-      recipients: read(),
+      recipients: listRowsKept,
       citizens: readWrite(),
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
@@ -261,7 +266,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     purpose: 'Once a minute: releases the rounds scheduled for now, checking every gate again (the same use case as a release by hand: round and release sequence, lists, the ledger index, progress, audit, the first window of batches).',
     tables: {
       main: readAllWriteIn([KEY.project]),
-      recipients: read(),
+      recipients: listRowsKept,
       citizens: read(),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),

@@ -136,6 +136,7 @@ const build = () => {
     prober,
     dispatch: control,
     halted: async () => (await ops.read()).halted,
+    retention: config.retention(),
   };
 
   /** Letter versions are immutable, so a worker container caches them for its lifetime. */
@@ -143,7 +144,7 @@ const build = () => {
   const engine: EngineDeps = {
     gate: rounds,
     batches,
-    rounds: roundLifecycle({ rounds, audit, auditSeal }),
+    rounds: roundLifecycle({ rounds, audit, auditSeal, lists, progress, retention: config.retention() }),
     recipients: lists,
     citizens,
     ledger: contacts,
