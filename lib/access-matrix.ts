@@ -229,7 +229,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: ['maskinportenKey', 'epromApiKey', 'digipostKey'],
   }),
   callbacks: row({
-    purpose: 'ePROM’s receipts of messages (the receipt found by its message reference, settled, its Digipost poll entry dropped) and the privacy component’s changed settings (the reservation mirror’s own partitions); authenticated by the callback key only.',
+    purpose: 'ePROM’s receipts of messages (the receipt found by its message reference, settled, its Digipost poll entry dropped) and the privacy component’s changed settings (the reservation mirror’s own partitions; a removal only after reading the person’s setting from the component, with the ePROM API key); authenticated by the callback key.',
     tables: {
       main: [
         { actions: ['GetItem'], leadingKeys: ['RECEIPTREF#*'] },
@@ -238,7 +238,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       ],
       citizens: [{ actions: ['PutItem', 'DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
     },
-    integrationSecrets: ['epromCallbackKey'],
+    integrationSecrets: ['epromCallbackKey', 'epromApiKey'],
   }),
   roundPreview: row({
     purpose: 'The letter as sample recipients of a round will read it: reads the round, the letter version, the list and (through the integrations) registry facts.',

@@ -211,13 +211,13 @@ describe('the access matrix on the synthesised template', () => {
     if (row.seals) expect(grants.some((g) => g.action === 's3:PutObject' && g.resource.startsWith('other:')), `${fn} may seal`).toBe(true);
   });
 
-  it('gives the functions that read registry facts the secrets they read, and the public callbacks only the callback key', () => {
+  it('gives the functions that read registry facts the secrets they read, and the public callbacks only the callback key and the ePROM key (to confirm a removal)', () => {
     for (const fn of ['rounds', 'roundPreview', 'consumer:dispatch'] as const) {
       expect(accessMatrix[fn].integrationSecrets, fn).toEqual(expect.arrayContaining(['maskinportenKey', 'epromApiKey']));
       // A stale privacy mirror is refreshed inline: its own partitions are writable.
       expect(has(effective.get(fn)!, 'dynamodb:PutItem', 'table:citizens').some((g) => !g.leadingKeys || g.leadingKeys.includes('PVKMIRROR#*')), fn).toBe(true);
     }
-    expect(accessMatrix.callbacks.integrationSecrets).toEqual(['epromCallbackKey']);
+    expect([...accessMatrix.callbacks.integrationSecrets].sort()).toEqual(['epromApiKey', 'epromCallbackKey']);
     expect(accessMatrix.formTasks.hashKey).toBe(true);
     expect(Object.keys(accessMatrix.formCallbacks.tables)).toContain('audit');
     const callbacks = effective.get('callbacks')!.filter((g) => WRITES.includes(g.action));
