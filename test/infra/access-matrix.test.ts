@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { accessMatrixTable, withGeneratedMatrix } from '../../lib/access-matrix-doc.js';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import * as routes from '../../functions/handlers/routes.js';
@@ -253,6 +256,12 @@ describe('the access matrix on the synthesised template', () => {
     ]) {
       expect(found).toContain(rule);
     }
+  });
+
+  it('docs/access-matrix.md holds the matrix as generated from the rows (npm run docs:access-matrix), not a hand copy', () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../docs/access-matrix.md'), 'utf8');
+    expect(doc).toBe(withGeneratedMatrix(doc, accessMatrix));
+    expect(doc).toContain(accessMatrixTable(accessMatrix));
   });
 
   it('no statement in either stack lets anyone update, delete or batch-write the audit table', () => {
