@@ -128,7 +128,6 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
-    hashKey: true,
   }),
   letters: row({
     purpose: 'Letters and their versions; link checks call the network, not AWS.',
@@ -201,7 +200,6 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
-    hashKey: true,
   }),
   operations: row({
     purpose: 'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters.',

@@ -199,3 +199,33 @@ export const violations = (calls: readonly RecordedCall[], matrix: Readonly<Reco
   }
   return [...out].sort();
 };
+
+/**
+ * What the rows grant that no recorded call used, at the grain of function, resource and action
+ * (DynamoDB per table, actions of an index grant counted once; queues, buckets, secrets). Each
+ * must have a written reason where the contract test lists them.
+ */
+export const unusedGrants = (calls: readonly RecordedCall[], matrix: Readonly<Record<string, Access>>, names: ResourceNames): string[] => {
+  const used = new Set<string>();
+  for (const c of calls) {
+    if (c.service === 'dynamodb') used.add(`${c.fn} dynamodb:${c.action} ${names.tables.get(c.table)}`);
+    else if (c.service === 'sqs') {
+      const q = names.queues.get(c.queueUrl);
+      used.add(`${c.fn} sqs:${c.action} ${q?.dlq ? 'dlq' : 'queue'}:${q?.id}`);
+    } else if (c.service === 's3') used.add(`${c.fn} s3:${c.action} ${names.buckets.get(c.bucket)}`);
+    else used.add(`${c.fn} secret ${c.secret}`);
+  }
+  const granted: string[] = [];
+  for (const [fn, row] of Object.entries(matrix)) {
+    for (const [table, grants] of Object.entries(row.tables)) for (const g of grants ?? []) for (const a of g.actions) granted.push(`${fn} dynamodb:${a} ${table}`);
+    for (const [q, g] of Object.entries(row.queues)) {
+      if (g?.send) granted.push(`${fn} sqs:SendMessage queue:${q}`);
+      if (g?.deadLetters) granted.push(`${fn} sqs:ReceiveMessage dlq:${q}`);
+    }
+    for (const [b, acts] of Object.entries(row.buckets)) for (const a of acts ?? []) granted.push(`${fn} s3:${a} ${b}`);
+    if (row.seals) granted.push(`${fn} s3:PutObject auditSeals`);
+    if (row.hashKey) granted.push(`${fn} secret citizenHashKey`);
+    for (const s of row.integrationSecrets) granted.push(`${fn} secret ${s}`);
+  }
+  return [...new Set(granted)].filter((g) => !used.has(g)).sort();
+};
