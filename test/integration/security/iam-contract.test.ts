@@ -12,6 +12,8 @@ import { accessMatrix } from '../../../lib/access-matrix.js';
 import { apiRoutes, areas } from '../../../functions/handlers/routes.js';
 import { recordAwsCalls, resourceNames, runAs, unusedGrants, violations, type Recorder } from '../../../local/aws-call-recorder.js';
 import { request, startTestPlatform, type TestPlatform } from '../../setup/platform.js';
+import { ninBornOn } from '../../fixtures/people.js';
+import { completeChecklist } from '../checklist.js';
 import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
 
 /**
@@ -126,6 +128,39 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     const secrets = (fn: string) => new Set(recorder.calls.filter((c) => c.fn === fn && c.service === 'secret').map((c) => (c as { secret: string }).secret));
     expect(secrets('rounds').has('maskinportenKey')).toBe(true);
     expect([...secrets('callbacks')].sort()).toEqual(['epromApiKey', 'epromCallbackKey']);
+  });
+
+  it('should allow the calls of a guardians round (minors policy, guardian letters) by each function’s row', { timeout: 180_000 }, async () => {
+    const live = recordAwsCalls({ dynamo: dynamo(), sqs: sqs(), s3: s3() });
+    try {
+      const org = 'iam-minors';
+      const researcher = p.as({ sub: `researcher@${org}`, role: 'researcher', org });
+      const setter = p.as({ sub: `superuser1@${org}`, role: 'superuser', org });
+      const approver = p.as({ sub: `superuser2@${org}`, role: 'superuser', org });
+      const projectId = (await researcher.post('/projects', { title: 'Barn og IAM', organization: org })).body.projectId as string;
+      expect((await setter.put(`/projects/${projectId}/settings`, { minors: 'guardians' })).status).toBe(200);
+      const letter = await researcher.post(`/projects/${projectId}/letters`, { title: 'Invitasjon', kind: 'letter', content: { nb: { subject: 'Invitasjon', body: 'Vi inviterer barnet ditt til å delta.' } } });
+      expect(letter.status, letter.text).toBe(201);
+      expect((await researcher.post(`/projects/${projectId}/submit`)).status).toBe(200);
+      expect((await approver.post(`/projects/${projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(approver, projectId) })).status).toBe(200);
+      const today = new Date();
+      const child = ninBornOn(new Date(Date.UTC(today.getUTCFullYear() - 9, today.getUTCMonth(), today.getUTCDate() - 10)).toISOString().slice(0, 10), 7);
+      const [mother, father] = syntheticNins(2, 646_000);
+      expect((await p.as({ sub: 'operations@nhn', role: 'operations' }).put('/registry/population', { nins: [child], guardians: [mother, father] })).status).toBe(200);
+      const list = await researcher.post(`/projects/${projectId}/recipient-lists`, { recipients: [{ nin: child }, { nin: syntheticNins(1, 647_000)[0] }] });
+      expect(list.status, list.text).toBe(201);
+      const round = await researcher.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId });
+      expect(round.status, round.text).toBe(201);
+      expect((await researcher.post(`/projects/${projectId}/rounds/${round.body.roundId}/release`)).status).toBe(202);
+      const done = await waitFor(() => roundOf({ projectId, researcher } as Parameters<typeof roundOf>[0], round.body.roundId), (r) => r.status === 'completed', 120_000, 250);
+      expect(done.counts).toMatchObject({ planned: 2, sent: 2 });
+    } finally {
+      live.stop();
+    }
+    const deployed = live.calls.filter((c) => !LOCAL_ONLY.includes(c.fn));
+    expect(violations(deployed, accessMatrix, resourceNames(p.env))).toEqual([]);
+    // The guardian letters' delivery ids are keyed hashes: the worker reads the key here.
+    expect(deployed.some((c) => c.fn === 'consumer:dispatch' && c.service === 'secret' && c.secret === 'citizenHashKey')).toBe(true);
   });
 
   it('should catch a call outside the caller’s row (the recorder and the check are live)', async () => {
