@@ -26,7 +26,6 @@ import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitF
 const SECRETS_UNREAD_HERE: Record<string, string> = {
   'consumer:dispatch secret citizenHashKey': 'guardian delivery ids and the child pseudonym of a guardian letter (engine.ts); no minors here',
   'nationalJobs secret digipostKey': 'polls Digipost for receipts of hand-overs awaiting one; none here',
-  'citizenTasks secret citizenHashKey': 'the pseudonym of a portal-form answer (form-tasks.ts recordAnswer); no answer here',
 };
 
 const LOCAL_ONLY = Object.keys(areas).filter((a) => apiRoutes.filter((r) => r.area === a).every((r) => r.localOnly));
@@ -94,6 +93,16 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     const raw = JSON.stringify({ token: task.task.token, status: 'completed', at: new Date().toISOString() });
     const cb = await request(`${p.url}/form-callbacks/${created.body.formTaskId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signCallback(created.body.callbackSecret, raw) }, body: raw });
     expect(cb.status, cb.text).toBe(204);
+
+    // An internal form task answered by a citizen (the pseudonymous response), and the researcher reading the responses.
+    const internal = await a.researcher.post(`/projects/${project.body.projectId}/form-tasks`, { title: 'Intern', form: { type: 'internal', questions: [{ id: 'q', text: { nb: 'Hvordan har du det?' }, type: 'text', required: true }] } });
+    expect(internal.status, internal.text).toBe(201);
+    await createTaskForDelivery(adapters(), { nin: nins[4]!, projectId: project.body.projectId, formTaskId: internal.body.formTaskId, deliveryId: 'dlv_iam2', language: 'nb', now: new Date().toISOString() });
+    const answered = await p.as({ sub: nins[4]!, role: 'citizen' }).post(`/citizen/tasks/${internal.body.formTaskId}/answers`, { answers: { q: 'Bra' } });
+    expect(answered.status, answered.text).toBeLessThan(300);
+    expect((await a.researcher.get(`/projects/${project.body.projectId}/form-tasks/${internal.body.formTaskId}/responses`)).status).toBe(200);
+    // Operations' redrive of a round with nothing failed.
+    expect((await a.operations.post('/operations/redrive', { roundId: round.roundId })).status).toBe(200);
 
     // The privacy component's callback (ePROM's receipts came in by themselves during the round).
     const key = readFileSync(p.env.EPROM_CALLBACK_KEY_FILE!, 'utf8');
