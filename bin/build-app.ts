@@ -12,6 +12,14 @@ export const STATELESS_STACK = 'ResearchDispatchStateless';
  * thing. Account and region come from context or the environment when given; otherwise the stacks
  * stay environment-agnostic, so synth needs no credentials and no network.
  */
+/** Browser origins allowed to PUT a list through its presigned URL; never "*" (any page could). */
+const uploadOrigins = (origins: readonly string[]): string[] => {
+  for (const o of origins) {
+    if (o.includes('*') || !/^https:\/\/[^/]+$/.test(o)) throw new Error(`context uploadOrigins: "${o}" is not an https origin (the console's, e.g. https://console.example.no; never "*")`);
+  }
+  return [...origins];
+};
+
 export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = {}) => {
   const app = new App(props);
   // Strong references (an export in use cannot be deleted) protect the data stack from a code
@@ -48,8 +56,9 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
     env,
     description: 'research-dispatch: tables, queues, recipient-list bucket, keys (data; termination protected)',
     terminationProtection: true,
-    // The presigned URL is the credential; CORS only decides which pages may use it from a browser.
-    uploadOrigins: list('uploadOrigins') ?? ['*'],
+    // The presigned URL is the credential; CORS only decides which pages may use it from a browser:
+    // the console's origin, named in context. None named: no CORS rule (the CLI and curl upload).
+    uploadOrigins: uploadOrigins(list('uploadOrigins') ?? []),
   });
 
   const stateless = new StatelessStack(app, STATELESS_STACK, {

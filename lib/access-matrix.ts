@@ -55,7 +55,17 @@ export interface Access {
   readonly hashKey: boolean;
   /** Writes sealed audit heads (new objects in the Object Lock bucket; never read, list or delete). */
   readonly seals?: boolean;
+  /** The national integrations' secrets it reads (lib/integration-config.ts); none unless it says so. */
+  readonly integrationSecrets: readonly IntegrationSecret[];
 }
+
+/**
+ * The national integrations' secrets: the Maskinporten key (KRR and Folkeregisteret tokens), the
+ * ePROM API key (sending through ePROM and listing the privacy component), the key ePROM's
+ * callbacks carry, and the Digipost enterprise key (signing requests).
+ */
+export const INTEGRATION_SECRETS = ['maskinportenKey', 'epromApiKey', 'epromCallbackKey', 'digipostKey'] as const;
+export type IntegrationSecret = (typeof INTEGRATION_SECRETS)[number];
 
 /** Principals: an API area of routes.ts, the consumer of a queue, or the scheduled round watch. */
 export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch' | 'releaseScheduler' | 'nationalJobs';
@@ -79,7 +89,22 @@ export const KEY = {
   operations: 'OPERATIONS',
   citizen: 'CIT#*',
   projectAudit: 'AUDIT#project:*',
+  /** The privacy component's mirror, one partition per definition (functions/adapters/national/privacy.ts). */
+  privacyMirror: 'PVKMIRROR#*',
 } as const;
+
+/**
+ * Reading registry facts (pre-flight, preview, send time) may refresh a stale privacy mirror
+ * inline: list the component (ePROM API key) and write the mirror's own partitions.
+ */
+const mirrorRefresh: TableGrant = { actions: ['PutItem', 'DeleteItem', 'BatchWriteItem'], leadingKeys: [KEY.privacyMirror] };
+/**
+ * A list lives while a round uses it: creating, releasing (now or by the scheduler) and completing
+ * a round moves the expiry of the list's rows (and record) later — an UpdateItem of `expiresAt`.
+ */
+const listRowsKept: TableGrant[] = [{ actions: [...READ, 'UpdateItem'] }];
+/** What reading registry facts needs: Maskinporten for KRR and Folkeregisteret, ePROM's key for the privacy component. */
+const FACTS_SECRETS: readonly IntegrationSecret[] = ['maskinportenKey', 'epromApiKey'];
 
 /**
  * Append to and read the audit: conditional puts of new keys and queries. Never Update, Delete or
@@ -90,8 +115,8 @@ const auditAppend = (scopes?: readonly string[]): TableGrant[] => [
   { actions: ['GetItem', 'Query', 'PutItem'], ...(scopes ? { leadingKeys: scopes } : {}) },
 ];
 
-/** A row of the matrix: no queue, no bucket and no hash key unless it says so. */
-const row = (access: Pick<Access, 'purpose' | 'tables'> & Partial<Access>): Access => ({ queues: {}, buckets: {}, hashKey: false, ...access });
+/** A row of the matrix: no queue, no bucket, no hash key and no integration secret unless it says so. */
+const row = (access: Pick<Access, 'purpose' | 'tables'> & Partial<Access>): Access => ({ queues: {}, buckets: {}, hashKey: false, integrationSecrets: [], ...access });
 
 export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   projects: row({
@@ -103,15 +128,15 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
-    hashKey: true,
   }),
   letters: row({
     purpose: 'Letters and their versions; link checks call the network, not AWS.',
     tables: { main: within([KEY.project]), audit: auditAppend([KEY.projectAudit]) },
   }),
   formTasks: row({
-    purpose: 'Form tasks of a project and reading their pseudonymous responses.',
+    purpose: 'Form tasks of a project and reading their pseudonymous responses; an external form task’s callback secret is returned once (it derives from the hash key).',
     tables: { main: [...within([KEY.project]), { actions: READ, leadingKeys: [KEY.responses] }], audit: auditAppend([KEY.projectAudit]) },
+    hashKey: true,
   }),
   citizenTasks: row({
     purpose: 'A citizen’s own tasks; an answer updates the task and writes one pseudonymous response.',
@@ -149,32 +174,32 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: {},
   }),
   inbox: row({
-    purpose: 'The portal inbox stand-in: reads the caller’s own delivered letters.',
+    purpose: 'Local stand-in only (no Lambda is deployed for it): the portal inbox, the caller’s own letters the local channels delivered.',
     tables: { citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }] },
   }),
   rounds: row({
     purpose: 'Rounds: pre-flight (list, reservations, population, contacts, withdrawals), overrides, cancel.',
     tables: {
       main: readAllWriteIn([KEY.project]),
-      recipients: read(),
-      citizens: read(),
+      recipients: listRowsKept,
+      citizens: [...read(), mirrorRefresh],
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
     hashKey: true,
+    integrationSecrets: FACTS_SECRETS,
   }),
   dispatch: row({
     purpose: 'Release (cross-round checks, the release sequence, the first window of batches), canary confirmation and test sends (a small test round with its synthetic recipients).',
     tables: {
       main: readAllWriteIn([KEY.project]),
-      recipients: [{ actions: [...READ, 'PutItem', 'BatchWriteItem'] }],
+      recipients: [{ actions: [...READ, 'PutItem', 'UpdateItem', 'BatchWriteItem'] }],
       citizens: read(),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
-    hashKey: true,
   }),
   operations: row({
     purpose: 'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters.',
@@ -191,7 +216,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     purpose: 'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, completes rounds and seals their audit head.',
     tables: {
       main: readWrite(),
-      recipients: read(),
+      recipients: listRowsKept,
       citizens: readWrite(),
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
@@ -199,20 +224,31 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     queues: { dispatch: { send: true } },
     hashKey: true,
     seals: true,
+    integrationSecrets: ['maskinportenKey', 'epromApiKey', 'digipostKey'],
   }),
   callbacks: row({
-    purpose: 'ePROM’s receipts of messages (per delivery, by message key) and the privacy component’s changed settings (the reservation mirror); authenticated by the services’ API keys.',
-    tables: { main: readWrite(), citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'DeleteItem'], leadingKeys: [KEY.citizen] }] },
+    purpose: 'ePROM’s receipts of messages (the receipt found by its message reference, settled, its Digipost poll entry dropped) and the privacy component’s changed settings (the reservation mirror’s own partitions; a removal only after reading the person’s setting from the component, with the ePROM API key); authenticated by the callback key.',
+    tables: {
+      main: [
+        { actions: ['GetItem'], leadingKeys: ['RECEIPTREF#*'] },
+        { actions: ['UpdateItem'], leadingKeys: ['RECEIPT#*'] },
+        { actions: ['DeleteItem'], leadingKeys: ['RECEIPTPOLL'] },
+      ],
+      citizens: [{ actions: ['PutItem', 'DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
+    },
+    integrationSecrets: ['epromCallbackKey', 'epromApiKey'],
   }),
   roundPreview: row({
     purpose: 'The letter as sample recipients of a round will read it: reads the round, the letter version, the list and (through the integrations) registry facts.',
-    tables: { main: read(), recipients: read(), citizens: read() },
+    tables: { main: read(), recipients: read(), citizens: [...read(), mirrorRefresh] },
+    integrationSecrets: FACTS_SECRETS,
   }),
   formCallbacks: row({
-    purpose: 'An external form system reports a completed form: the task found by its token is marked answered and the form task’s count goes up (the callback secret derives from the hash key).',
+    purpose: 'An external form system reports a completed form: the task found by its token is marked answered, the form task’s count goes up and the answer is audited (the callback secret derives from the hash key).',
     tables: {
       main: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.project] }],
       citizens: [...read(), { actions: ['UpdateItem'], leadingKeys: [KEY.citizen] }],
+      audit: auditAppend([KEY.projectAudit]),
     },
     hashKey: true,
   }),
@@ -228,7 +264,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     purpose: 'Once a minute: releases the rounds scheduled for now, checking every gate again (the same use case as a release by hand: round and release sequence, lists, the ledger index, progress, audit, the first window of batches).',
     tables: {
       main: readAllWriteIn([KEY.project]),
-      recipients: read(),
+      recipients: listRowsKept,
       citizens: read(),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
@@ -239,8 +275,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     purpose: 'Every 5 minutes: refreshes the privacy-component mirror (its own partitions of the citizens table) and records Digipost receipts of hand-overs awaiting a report (the receipts in the main table).',
     tables: {
       main: readAllWriteIn(['RECEIPT*']),
-      citizens: readAllWriteIn(['PVKMIRROR#*']),
+      citizens: readAllWriteIn([KEY.privacyMirror]),
     },
+    integrationSecrets: ['epromApiKey', 'digipostKey'],
   }),
   roundWatch: row({
     purpose: 'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm.',

@@ -1,4 +1,5 @@
 import { IntegrationConfigError, readNationalConfig } from '../functions/adapters/national/config.js';
+import type { IntegrationSecret } from './access-matrix.js';
 
 /**
  * The national integrations of a deployed stage, from CDK context. A deployed stage must name every
@@ -36,8 +37,8 @@ export const OPTIONAL_INTEGRATION_CONTEXT = {
 export interface IntegrationSettings {
   /** Environment for the Lambdas that talk to the national services. */
   readonly env: Readonly<Record<string, string>>;
-  /** Secret ARNs those Lambdas may read. */
-  readonly secretArns: readonly string[];
+  /** Secret ARNs, by name: a function may read those its access-matrix row names. */
+  readonly secretArns: Readonly<Record<IntegrationSecret, string>>;
 }
 
 export const integrationSettings = (context: (name: string) => string | undefined): IntegrationSettings => {
@@ -64,5 +65,13 @@ export const integrationSettings = (context: (name: string) => string | undefine
     if (e instanceof IntegrationConfigError) throw new Error(`the national integrations are misconfigured: ${e.missing.join(', ')}`);
     throw e;
   }
-  return { env, secretArns: [env.MASKINPORTEN_KEY_SECRET_ARN!, env.EPROM_API_KEY_SECRET_ARN!, env.EPROM_CALLBACK_KEY_SECRET_ARN!, env.DIGIPOST_KEY_SECRET_ARN!] };
+  return {
+    env,
+    secretArns: {
+      maskinportenKey: env.MASKINPORTEN_KEY_SECRET_ARN!,
+      epromApiKey: env.EPROM_API_KEY_SECRET_ARN!,
+      epromCallbackKey: env.EPROM_CALLBACK_KEY_SECRET_ARN!,
+      digipostKey: env.DIGIPOST_KEY_SECRET_ARN!,
+    },
+  };
 };

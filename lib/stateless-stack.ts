@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import * as routes from '../functions/handlers/routes.js';
 import { operationsLane, routeKey, type ApiRoute } from '../functions/handlers/routes.js';
 import { AppFunction } from './constructs/app-function.js';
-import { accessMatrix, accessOf, type Access } from './access-matrix.js';
+import { accessMatrix, accessOf, type Access, type IntegrationSecret } from './access-matrix.js';
 import { grantDataAccess, type DataPlane } from './constructs/data-access.js';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -43,6 +43,13 @@ export const ROUND_WATCH_ENTRY = 'functions/handlers/round-watch/index.ts';
 export const RELEASE_SCHEDULER_ENTRY = 'functions/handlers/release-scheduler/index.ts';
 export const NATIONAL_JOBS_ENTRY = 'functions/handlers/national-jobs/index.ts';
 
+/**
+ * Reserved concurrency of the functions serving the operations lane: halt and the halt CLI's
+ * direct invoke (operations), pause (projects, which also serves the researchers' project routes,
+ * hence more). Held for them whatever else runs in the account, and their ceiling.
+ */
+export const OPERATIONS_LANE_RESERVED: Readonly<Record<string, number>> = { operations: 5, projects: 20, default: 5 };
+
 /** Per route of the operations lane (routes.ts operationsLane). */
 export const OPERATIONS_LANE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
@@ -63,11 +70,13 @@ export class StatelessStack extends Stack {
     const matrix = props.routing?.access ?? accessMatrix;
 
     this.api = new HttpApi(this, 'Http', { jwtIssuer: props.jwtIssuer, jwtAudience: props.jwtAudience });
-    const integrationSecrets = props.integrations.secretArns.map((arn, i) => secretsmanager.Secret.fromSecretCompleteArn(this, `IntegrationSecret${i}`, arn));
-    /** Every function gets the endpoints (not secret); only those that call out or take callbacks may read the secrets. */
-    const withIntegrations = (fn: AppFunction, readsSecrets: boolean) => {
+    const integrationSecrets = Object.fromEntries(
+      (Object.entries(props.integrations.secretArns) as [IntegrationSecret, string][]).map(([name, arn]) => [name, secretsmanager.Secret.fromSecretCompleteArn(this, `IntegrationSecret-${name}`, arn)]),
+    ) as Record<IntegrationSecret, secretsmanager.ISecret>;
+    /** Every function gets the endpoints (not secret); each reads exactly the secrets its matrix row names. */
+    const withIntegrations = (fn: AppFunction, access: Access) => {
       for (const [name, value] of Object.entries(props.integrations.env)) fn.fn.addEnvironment(name, value);
-      if (readsSecrets) for (const s of integrationSecrets) s.grantRead(fn.role);
+      for (const s of access.integrationSecrets) integrationSecrets[s].grantRead(fn.role);
     };
 
     const health = new AppFunction(this, 'Health', {
@@ -88,9 +97,10 @@ export class StatelessStack extends Stack {
       const routes = apiRoutes.filter((r) => r.area === area);
       // An area that only serves local stand-ins (the registries) has nothing to do in AWS.
       if (routes.length > 0 && routes.every((r) => r.localOnly)) continue;
-      const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}` });
+      const inLane = routes.some((r) => operationsLane.includes(routeKey(r)));
+      const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}`, ...(inLane ? { reservedConcurrency: OPERATIONS_LANE_RESERVED[area] ?? OPERATIONS_LANE_RESERVED.default } : {}) });
       if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
-      if (!dataFreeAreas.includes(area)) withIntegrations(fn, routes.some((r) => r.callback));
+      if (!dataFreeAreas.includes(area)) withIntegrations(fn, accessOf(area, matrix));
       areaFunctions[area] = fn;
     }
     const lane: { key: string; route: import('aws-cdk-lib/aws-apigatewayv2').HttpRoute }[] = [];
@@ -130,7 +140,7 @@ export class StatelessStack extends Stack {
         consumer.function.fn.addEnvironment(name, value);
       }
       // The dispatch workers read the registries and hand letters to the channels.
-      withIntegrations(consumer.function, queueId === 'dispatch');
+      withIntegrations(consumer.function, accessOf(`consumer:${queueId}`, matrix));
     }
 
     const consumerFunctions: Record<string, AppFunction> = {};
@@ -175,7 +185,7 @@ export class StatelessStack extends Stack {
       timeout: Duration.seconds(120),
     });
     for (const [name, value] of Object.entries(grantDataAccess(nationalJobs.role, data, accessOf('nationalJobs', matrix)))) nationalJobs.fn.addEnvironment(name, value);
-    withIntegrations(nationalJobs, true);
+    withIntegrations(nationalJobs, accessOf('nationalJobs', matrix));
     new events.Rule(this, 'NationalJobsTick', {
       description: 'research-dispatch: refresh the privacy mirror and poll Digipost receipts',
       schedule: events.Schedule.rate(Duration.minutes(5)),

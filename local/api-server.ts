@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { apiRoutes, areas, routeKey, type ApiRoute, type Area } from '../functions/handlers/routes.js';
+import { runAs } from './aws-call-recorder.js';
 import { errorBody, MAX_BODY_BYTES } from '../functions/shared/http.js';
 import { claimsSchema, parsePrincipal } from '../functions/shared/principal.js';
 import { logger } from '../functions/shared/logger.js';
@@ -190,7 +191,8 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<{ server: 
       },
     };
     const handler = await handlerFor(match.route.area);
-    const result = await handler(event, lambdaContext(match.route.area));
+    // Run as the area's Lambda would (the IAM contract test records calls by this identity).
+    const result = await runAs(match.route.area, () => handler(event, lambdaContext(match.route.area)));
     const resultHeaders = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
     send(res, result.statusCode ?? 200, result.body ?? '', resultHeaders);
   };

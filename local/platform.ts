@@ -10,6 +10,7 @@ import { queueConsumers } from '../functions/handlers/routes.js';
 import { queues, type QueueId } from '../lib/resources.js';
 import { startApiServer, type ExtraHandler } from './api-server.js';
 import { startPoller, type Poller, type SqsHandler } from './poller.js';
+import { runAs } from './aws-call-recorder.js';
 import { provision } from './provision.js';
 import { createTokenIssuer, type TokenIssuer } from './token-issuer.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -120,7 +121,7 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
     const scheduler = (await import(pathToFileURL(join(ROOT, 'functions/handlers/release-scheduler/index.ts')).href)) as typeof import('../functions/handlers/release-scheduler/index.js');
     const tick = async () => {
       try {
-        await scheduler.handler();
+        await runAs('releaseScheduler', () => scheduler.handler());
       } catch {
         // Logged by the use case's callers; the next tick tries again.
       }

@@ -7,6 +7,7 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../functions/shared/logger.js';
 import { lambdaContext } from './api-server.js';
+import { runAs } from './aws-call-recorder.js';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
@@ -84,7 +85,7 @@ export const startPoller = (opts: PollerOptions): Poller => {
       let failed = new Set<string>();
       try {
         const event: SQSEvent = { Records: messages.map((m) => toRecord(m, opts.queueArn)) };
-        const result = await opts.handler(event, lambdaContext(opts.name, opts.timeoutMs ?? (Number(process.env.LOCAL_WORKER_TIMEOUT_MS ?? '') || 30_000)));
+        const result = await runAs(`consumer:${opts.name}`, () => opts.handler(event, lambdaContext(opts.name, opts.timeoutMs ?? (Number(process.env.LOCAL_WORKER_TIMEOUT_MS ?? '') || 30_000))));
         failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch (error) {
         logger.error('consumer invocation failed; the batch returns to the queue', { poller: opts.name, error });

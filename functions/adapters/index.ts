@@ -143,12 +143,13 @@ const build = () => {
     prober,
     dispatch: control,
     halted: async () => (await ops.read()).halted,
+    retention: config.retention(),
   };
 
   const engine: EngineDeps = {
     gate: rounds,
     batches,
-    rounds: roundLifecycle({ rounds, audit, auditSeal }),
+    rounds: roundLifecycle({ rounds, audit, auditSeal, lists, progress, retention: config.retention() }),
     recipients: lists,
     citizens,
     ledger: contacts,

@@ -89,7 +89,9 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('GET', '/operations/status', 'operations'),
   r('POST', '/operations/contacts/lookup', 'operations'),
   r('POST', '/operations/redrive', 'operations'),
-  r('GET', '/citizen/inbox', 'inbox'),
+  // Reads what the local channel fakes delivered: deployed, the portal and the channels hold the
+  // citizen's letters (API.md), so only the local runtime serves it.
+  { ...r('GET', '/citizen/inbox', 'inbox'), localOnly: true },
   { ...r('PUT', '/registry/reservations', 'registry'), localOnly: true },
   { ...r('PUT', '/registry/population', 'registry'), localOnly: true },
   { ...r('PUT', '/registry/outage', 'registry'), localOnly: true },

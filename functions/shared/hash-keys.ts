@@ -1,4 +1,5 @@
 import { parseKeyring, type HashKeyring } from '../domain/shared/citizen-key.js';
+import { noteSecretRead } from './secret-reads.js';
 
 /**
  * The citizen hash keyring, held in this module's memory only. Deployed, secrets.ts loads it from
@@ -18,6 +19,7 @@ export const hashKeyringAge = (now = Date.now()): number => (held ? now - held.l
 
 /** The keyring; throws when it was never loaded (fail closed: no hash without the key). */
 export const hashKeyring = (): HashKeyring => {
+  noteSecretRead('citizenHashKey');
   const local = process.env.CITIZEN_HASH_KEY;
   if (local) return setHashKeyring(local, held?.loadedAt);
   if (!held) throw new Error('the citizen hash keys are not loaded');

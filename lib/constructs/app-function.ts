@@ -18,6 +18,11 @@ export interface AppFunctionProps {
   readonly timeout?: Duration;
   readonly memorySize?: number;
   readonly environment?: Record<string, string>;
+  /**
+   * Concurrency held for this function alone (and its ceiling): a flood of other functions in the
+   * account cannot throttle it. For the operations lane (halt, pause).
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -55,6 +60,7 @@ export class AppFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       timeout: props.timeout ?? Duration.seconds(29),
       role: this.role,
       logGroup: this.logGroup,

@@ -77,15 +77,19 @@ export class SecureBucket extends Construct {
       ],
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'recipient-lists/',
-      cors: [
-        {
-          allowedMethods: [s3.HttpMethods.PUT],
-          allowedOrigins: [...props.uploadOrigins],
-          allowedHeaders: ['content-type', 'content-length', 'x-amz-*'],
-          exposedHeaders: ['ETag'],
-          maxAge: 3000,
-        },
-      ],
+      ...(props.uploadOrigins.length > 0
+        ? {
+            cors: [
+              {
+                allowedMethods: [s3.HttpMethods.PUT],
+                allowedOrigins: [...props.uploadOrigins],
+                allowedHeaders: ['content-type', 'content-length', 'x-amz-*'],
+                exposedHeaders: ['ETag'],
+                maxAge: 3000,
+              },
+            ],
+          }
+        : {}),
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }

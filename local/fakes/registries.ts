@@ -113,7 +113,7 @@ export const startFolkeregisteretFake = async (deps: RegistryFakeDeps): Promise<
 
 /**
  * The privacy component through ePROM: lists the citizens with an active setting of a definition,
- * in pages. It serves what its `set` put in (tests) and, for the guardian-access definition, the
+ * in pages, and answers one person's setting (getpersonverninnstilling). It serves what its `set` put in (tests) and, for the guardian-access definition, the
  * people seeded with `guardianAccessReserved`. (The platform's own reservation records, seeded by
  * PUT /registry/reservations, are read by the platform directly, not through this fake.)
  */
@@ -128,9 +128,18 @@ export const startPrivacyFake = async (
 ): Promise<PrivacyFake> => {
   const sets = new Map<string, Set<string>>();
   const server = await startFakeServer('privacy', async (req): Promise<FakeResponse> => {
-    if (req.method !== 'POST' || req.url.pathname !== '/api/v2/get-residents-active-pi-for-definition') return json(404, { message: 'not found' });
+    const list = req.url.pathname === '/api/v2/get-residents-active-pi-for-definition';
+    const one = req.url.pathname === '/api/v2/getpersonverninnstilling';
+    if (req.method !== 'POST' || (!list && !one)) return json(404, { message: 'not found' });
     if (req.headers.authorization !== `Basic ${deps.apiKey}`) return json(401, { message: 'Feil i ApiKey' });
     if (await deps.outage.isDown('reservations')) return htmlOutage();
+    if (one) {
+      // One person's setting: {nationalId, type: 0 Reservasjon | 1 Samtykke, pvkId} → {status: 0 IkkeAktiv | 1 Aktiv}.
+      const q = parseJson(req.body) as { nationalId?: unknown; type?: unknown; pvkId?: unknown } | undefined;
+      if (typeof q?.nationalId !== 'string' || (q.type !== 0 && q.type !== 1) || typeof q.pvkId !== 'string') return json(400, { message: 'nationalId, type and pvkId' });
+      const active = (sets.get(q.pvkId)?.has(q.nationalId) ?? false) || (q.pvkId === deps.guardianAccessPvkId && (await deps.guardianAccessAmong()).includes(q.nationalId));
+      return json(200, { status: active ? 1 : 0, pvkId: q.pvkId, type: q.type });
+    }
     const body = parseJson(req.body) as { pvkId?: unknown; pagingReference?: unknown } | undefined;
     if (typeof body?.pvkId !== 'string' || typeof body.pagingReference !== 'number') return json(400, { message: 'pvkId and pagingReference' });
     const all = [...(sets.get(body.pvkId) ?? [])];

@@ -1,10 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { accessMatrixTable, withGeneratedMatrix } from '../../lib/access-matrix-doc.js';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import * as routes from '../../functions/handlers/routes.js';
 import { accessMatrix, type Access, type AccessPrincipal } from '../../lib/access-matrix.js';
 import { buckets, queues, tables, type QueueId, type TableId } from '../../lib/resources.js';
-import { importedLogicalId, resourcesOf, synth } from './synth.js';
+import { importedLogicalId, INTEGRATIONS, resourcesOf, synth } from './synth.js';
+import { INTEGRATION_SECRETS, type IntegrationSecret } from '../../lib/access-matrix.js';
+
+/** The national integrations' secret ARNs of the synthesised stage, by the matrix's names. */
+const INTEGRATION_SECRET_ARNS: Record<IntegrationSecret, string> = {
+  maskinportenKey: INTEGRATIONS.maskinportenKeySecretArn,
+  epromApiKey: INTEGRATIONS.epromApiKeySecretArn,
+  epromCallbackKey: INTEGRATIONS.epromCallbackKeySecretArn,
+  digipostKey: INTEGRATIONS.digipostKeySecretArn,
+};
 
 /**
  * The permission matrix (lib/access-matrix.ts) read back from the synthesised template: for every
@@ -18,6 +30,11 @@ type Grant = { action: string; resource: string; leadingKeys?: string };
 type Effective = Map<string, Grant[]>;
 
 const CITIZEN_FACING = ['citizens', 'citizenTasks', 'inbox'] as const;
+/** Areas that serve only local stand-ins: no Lambda, so no role to check. */
+const LOCAL_ONLY = Object.keys(routes.areas).filter((a) => {
+  const own = routes.apiRoutes.filter((r) => r.area === a);
+  return own.length > 0 && own.every((r) => r.localOnly);
+});
 const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const DLQ_ONLY = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks'];
 
@@ -48,6 +65,7 @@ const resourceLabel = (stateful: Template, labels: Map<string, string>, r: unkno
     const suffix = parts.filter((p): p is string => typeof p === 'string').join('');
     if (base) return `${labels.get(base) ?? base}${suffix}`;
   }
+  for (const [name, arn] of Object.entries(INTEGRATION_SECRET_ARNS)) if (r === arn) return `integration:${name}`;
   for (const def of Object.values(buckets)) {
     if (text.includes(`research-dispatch-${def.id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}-`)) return `bucket:${def.id}/*`;
   }
@@ -125,7 +143,7 @@ const violations = (effective: Effective): string[] => {
       if (g.resource.startsWith('dlq:') && fn !== 'operations') v.push(`${at}: only operations works on dead-letter queues`);
       if (g.resource.startsWith('queue:') && DLQ_ONLY.includes(g.action) && !fn.startsWith('consumer:')) v.push(`${at}: only a queue's consumer receives from it`);
       if (g.resource.startsWith('bucket:') && fn !== 'lists') v.push(`${at}: only the lists function touches the list bucket`);
-      if (g.resource === 'secret' && ['letters', 'formTasks', 'lists', 'inbox'].includes(fn)) v.push(`${at}: makes no keyed hash, needs no hash key`);
+      if (g.resource === 'secret' && ['letters', 'lists', 'inbox'].includes(fn)) v.push(`${at}: makes no keyed hash, needs no hash key`);
     }
   }
   return v;
@@ -150,11 +168,11 @@ describe('the access matrix on the synthesised template', () => {
   it('has a row for every deployed function and a function for every row that deploys one', () => {
     const deployed = [...effective.keys()].sort();
     for (const fn of deployed) expect(accessMatrix, fn).toHaveProperty(fn);
-    const rows = Object.keys(accessMatrix).filter((r) => r !== 'registry');
+    const rows = Object.keys(accessMatrix).filter((r) => !LOCAL_ONLY.includes(r));
     expect(rows.sort()).toEqual(deployed);
   });
 
-  it.each(Object.keys(accessMatrix).filter((r) => r !== 'registry'))('grants %s exactly its DynamoDB row, with its leading-key conditions', (fn) => {
+  it.each(Object.keys(accessMatrix).filter((r) => !LOCAL_ONLY.includes(r)))('grants %s exactly its DynamoDB row, with its leading-key conditions', (fn) => {
     const got = effective
       .get(fn)!
       .filter((g) => g.action.startsWith('dynamodb:'))
@@ -162,7 +180,7 @@ describe('the access matrix on the synthesised template', () => {
     expect(new Set(got)).toEqual(new Set(expectedTableGrants(fn, accessMatrix[fn as AccessPrincipal])));
   });
 
-  it.each(Object.keys(accessMatrix).filter((r) => r !== 'registry'))('grants %s its queues, dead letters, bucket and hash key as the row says, nothing more', (fn) => {
+  it.each(Object.keys(accessMatrix).filter((r) => !LOCAL_ONLY.includes(r)))('grants %s its queues, dead letters, bucket and hash key as the row says, nothing more', (fn) => {
     const row = accessMatrix[fn as AccessPrincipal];
     const grants = effective.get(fn)!;
     for (const q of Object.keys(queues) as QueueId[]) {
@@ -183,14 +201,33 @@ describe('the access matrix on the synthesised template', () => {
     // Beyond the stacks' own resources only two kinds of grant: writing sealed audit heads (the
     // row's `seals`) and reading the national integrations' secrets, configured ARNs (i13).
     const SEAL = ['s3:PutObject', 's3:PutObjectRetention'];
-    const INTEGRATION_SECRETS = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
     for (const g of grants) {
       expect(g.resource, `${fn} ${g.action}`).not.toMatch(/^stateful:/);
       if (!g.resource.startsWith('other:')) continue;
-      if (SEAL.includes(g.action)) expect(row.seals, `${fn} seals audit heads`).toBe(true);
-      else expect(INTEGRATION_SECRETS, `${fn} ${g.action} on ${g.resource}`).toContain(g.action);
+      expect(SEAL, `${fn} ${g.action} on ${g.resource}`).toContain(g.action);
+      expect(row.seals, `${fn} seals audit heads`).toBe(true);
     }
+    // Each national-integration secret exactly where the row names it (least privilege: the
+    // public callbacks function holds the callback key and nothing else).
+    const secrets = new Set(grants.filter((g) => g.action === 'secretsmanager:GetSecretValue' && g.resource.startsWith('integration:')).map((g) => g.resource.slice('integration:'.length)));
+    expect(secrets, `${fn} integration secrets`).toEqual(new Set(row.integrationSecrets));
     if (row.seals) expect(grants.some((g) => g.action === 's3:PutObject' && g.resource.startsWith('other:')), `${fn} may seal`).toBe(true);
+  });
+
+  it('gives the functions that read registry facts the secrets they read, and the public callbacks only the callback key and the ePROM key (to confirm a removal)', () => {
+    for (const fn of ['rounds', 'roundPreview', 'consumer:dispatch'] as const) {
+      expect(accessMatrix[fn].integrationSecrets, fn).toEqual(expect.arrayContaining(['maskinportenKey', 'epromApiKey']));
+      // A stale privacy mirror is refreshed inline: its own partitions are writable.
+      expect(has(effective.get(fn)!, 'dynamodb:PutItem', 'table:citizens').some((g) => !g.leadingKeys || g.leadingKeys.includes('PVKMIRROR#*')), fn).toBe(true);
+    }
+    expect([...accessMatrix.callbacks.integrationSecrets].sort()).toEqual(['epromApiKey', 'epromCallbackKey']);
+    expect(accessMatrix.formTasks.hashKey).toBe(true);
+    expect(Object.keys(accessMatrix.formCallbacks.tables)).toContain('audit');
+    const callbacks = effective.get('callbacks')!.filter((g) => WRITES.includes(g.action));
+    // Writes only in receipts and the privacy mirror: never halt state, approvals or citizens' records.
+    for (const g of callbacks) expect(g.leadingKeys, `${g.action} on ${g.resource}`).toMatch(/^(RECEIPT#\*|RECEIPTPOLL|PVKMIRROR#\*)$/);
+    expect(callbacks.some((g) => g.resource === 'table:citizens' && g.action === 'dynamodb:PutItem' && g.leadingKeys === 'PVKMIRROR#*')).toBe(true);
+    for (const s of INTEGRATION_SECRETS) expect(Object.values(accessMatrix).some((row) => row.integrationSecrets.includes(s)), `${s} is read somewhere`).toBe(true);
   });
 
   it('keeps every rule of the matrix (citizen-facing, audit, deliveries, DLQs, bucket, hash key)', () => {
@@ -200,7 +237,7 @@ describe('the access matrix on the synthesised template', () => {
   it('the rules are live: a matrix that breaks each of them is caught', () => {
     const bad: Record<string, Access> = {
       ...accessMatrix,
-      inbox: { ...accessMatrix.inbox, tables: { main: [{ actions: ['PutItem'], leadingKeys: ['PROJECT#*'] }], deliveries: [{ actions: ['GetItem'] }] } },
+      citizens: { ...accessMatrix.citizens, tables: { main: [{ actions: ['PutItem'], leadingKeys: ['PROJECT#*'] }], deliveries: [{ actions: ['GetItem'] }] } },
       letters: { ...accessMatrix.letters, hashKey: true, tables: { audit: [{ actions: ['UpdateItem', 'DeleteItem'] }] } },
       rounds: { ...accessMatrix.rounds, tables: { deliveries: [{ actions: ['UpdateItem'] }] }, queues: { dispatch: { deadLetters: true } } },
       formTasks: { ...accessMatrix.formTasks, buckets: { recipientLists: ['GetObject'] } },
@@ -208,8 +245,8 @@ describe('the access matrix on the synthesised template', () => {
     const broken = effectiveGrants(synth(routingWith(bad)));
     const found = violations(broken).join('\n');
     for (const rule of [
-      'inbox: dynamodb:PutItem on table:main [PROJECT#*]: citizen-facing functions write no project',
-      'inbox: dynamodb:GetItem on table:deliveries: citizen-facing functions touch no deliveries',
+      'citizens: dynamodb:PutItem on table:main [PROJECT#*]: citizen-facing functions write no project',
+      'citizens: dynamodb:GetItem on table:deliveries: citizen-facing functions touch no deliveries',
       'letters: dynamodb:UpdateItem on table:audit: the audit is append-only',
       'letters: dynamodb:DeleteItem on table:audit: the audit is append-only',
       'letters: secretsmanager:GetSecretValue on secret: makes no keyed hash',
@@ -219,6 +256,12 @@ describe('the access matrix on the synthesised template', () => {
     ]) {
       expect(found).toContain(rule);
     }
+  });
+
+  it('docs/access-matrix.md holds the matrix as generated from the rows (npm run docs:access-matrix), not a hand copy', () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../docs/access-matrix.md'), 'utf8');
+    expect(doc).toBe(withGeneratedMatrix(doc, accessMatrix));
+    expect(doc).toContain(accessMatrixTable(accessMatrix));
   });
 
   it('no statement in either stack lets anyone update, delete or batch-write the audit table', () => {

@@ -128,6 +128,16 @@ describe('stateful stack', () => {
     });
   });
 
+  it('lets browsers upload lists only from the configured console origin, never from "*"', () => {
+    const cors = (t: typeof stateful) =>
+      resourcesOf(t, 'AWS::S3::Bucket').flatMap(([, p]) => ((p as { CorsConfiguration?: { CorsRules: { AllowedOrigins: string[] }[] } }).CorsConfiguration?.CorsRules ?? []).flatMap((r) => r.AllowedOrigins));
+    expect(cors(stateful)).not.toContain('*');
+    expect(cors(synth(undefined, { uploadOrigins: 'https://konsoll.example.no' }).stateful)).toEqual(['https://konsoll.example.no']);
+    // No origin configured: no CORS rule (the CLI and curl upload; no page can).
+    expect(cors(synth(undefined, { uploadOrigins: '' }).stateful)).toEqual([]);
+    expect(() => synth(undefined, { uploadOrigins: '*' })).toThrow(/uploadOrigins/);
+  });
+
   it('the audit-seal bucket: Object Lock in compliance mode with a default retention, versioned, logged, S3-managed keys, deletes denied to everyone', () => {
     const locked = resourcesOf(stateful, 'AWS::S3::Bucket').filter(([, p]) => (p as { ObjectLockEnabled?: boolean }).ObjectLockEnabled);
     expect(locked).toHaveLength(1);

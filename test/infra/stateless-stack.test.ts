@@ -38,6 +38,21 @@ describe('HTTP API', () => {
     expect(new Set(keys)).toEqual(new Set([...deployed.map(routeKey), 'GET /health']));
   });
 
+  it('does not serve GET /citizen/inbox deployed: it reads a local stand-in (API.md), and no inbox Lambda exists', () => {
+    const keys = routesOf(real.stateless).map((p) => String(p.RouteKey));
+    expect(keys).not.toContain('GET /citizen/inbox');
+    const descriptions = resourcesOf(real.stateless, 'AWS::Lambda::Function').map(([, p]) => p.Description);
+    expect(descriptions).not.toContain('research-dispatch API: inbox');
+  });
+
+  it('reserves concurrency for the functions of the operations lane, so a flood elsewhere cannot throttle halt or pause', () => {
+    const fns = resourcesOf(real.stateless, 'AWS::Lambda::Function');
+    const reserved = (area: string) => fns.find(([, p]) => p.Description === `research-dispatch API: ${area}`)![1].ReservedConcurrentExecutions;
+    const laneAreas = new Set(apiRoutes.filter((r) => operationsLane.includes(routeKey(r))).map((r) => r.area));
+    expect([...laneAreas].sort()).toEqual(['operations', 'projects']);
+    for (const area of laneAreas) expect(reserved(area), area).toBeGreaterThanOrEqual(2);
+  });
+
   it('leaves local-only routes out of the deployed API', () => {
     const keys = routesOf(fixture.stateless).map((p) => p.RouteKey);
     expect(keys.sort()).toEqual(['DELETE /beta', 'GET /alpha', 'GET /health', 'POST /alpha/{id}']);

@@ -23,6 +23,8 @@ export const INTEGRATIONS = {
   digipostKeySecretArn: arn('digipost'),
   digipostReturnAddress: JSON.stringify({ name: 'RD', line: 'Postboks 1', postalCode: '0101', city: 'OSLO' }),
   senderOrganisationName: 'Research Dispatch',
+  /** The console's origin: the one page allowed to upload lists from a browser. */
+  uploadOrigins: 'https://console.test.invalid',
 };
 
 /**

@@ -85,16 +85,19 @@ describe('external form callbacks', () => {
     expect(await completedCount()).toBe(0);
   });
 
-  it('answers 404 for an unknown token, the same whether the form task exists or not', async () => {
+  it('answers 401 BAD_SIGNATURE for an unknown token, whatever the signature and whether the form task exists or not', async () => {
     const raw = bodyFor('no-such-token');
     const existing = await callback(formTaskId, raw);
     const missing = await callback('frm_doesnotexist', raw);
-    expect(existing.status).toBe(404);
-    expect(missing.status).toBe(404);
+    const unsigned = await post(`/form-callbacks/${formTaskId}`, raw);
+    for (const res of [existing, missing, unsigned]) {
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe('BAD_SIGNATURE');
+    }
     expect(existing.text).toBe(missing.text);
     // A real token under another form task's path is unknown there too.
     const crossed = await callback(otherFormTaskId, bodyFor(tokens.get(anne)!), otherSecret);
-    expect(crossed.status).toBe(404);
+    expect(crossed.status).toBe(401);
     expect(crossed.text).toBe(missing.text);
   });
 

@@ -26,8 +26,9 @@ export class DynamoReservationRegistry implements ReservationRegistry {
     private readonly table: string,
   ) {}
 
+  /** The citizen's own setting: one put (the citizens function may not BatchWriteItem, which can delete). */
   async setReservation(nin: string, reserved: boolean): Promise<void> {
-    await this.setReservations([nin], reserved);
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.reservation(nin), reserved, updatedAt: new Date().toISOString() } }));
   }
 
   /** Bulk import from the real registry; the same record as the citizen's own setting. */

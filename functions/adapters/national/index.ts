@@ -16,6 +16,8 @@ import { KrrClient } from './krr.js';
 import { MaskinportenTokenClient, parseSigningKey } from './maskinporten.js';
 import { DynamoPrivacyMirror, PrivacyComponentClient, PrivacyReservations } from './privacy.js';
 import { memo, readSecret } from './secrets.js';
+import { noteSecretRead } from '../../shared/secret-reads.js';
+import type { IntegrationSecret } from '../../../lib/access-matrix.js';
 
 /**
  * The national integrations, built once per container from configuration: what the composition
@@ -46,21 +48,36 @@ const seededPortalActivity = (people: DynamoPopulationRegistry): PortalActivityS
 export const buildNational = (deps: NationalDeps) => {
   const cfg: NationalConfig = readNationalConfig(deps.env ?? process.env, deps.local);
   const http = new OutboundHttp({ allowedOrigins: allowedOrigins(cfg), timeoutMs: cfg.httpTimeoutMs });
-  const secret = (ref: Parameters<typeof readSecret>[0]) => () => readSecret(ref, deps.region);
+  // Each use names the secret it needs (secret-reads.ts), also where a cache spares the read:
+  // in AWS every container reads it once, whichever function it runs.
+  const secret = (name: IntegrationSecret, ref: Parameters<typeof readSecret>[0]) => () => {
+    noteSecretRead(name);
+    return readSecret(ref, deps.region);
+  };
 
-  const tokens = new MaskinportenTokenClient({
+  const tokenClient = new MaskinportenTokenClient({
     tokenUrl: cfg.maskinporten.tokenUrl,
     audience: cfg.maskinporten.audience,
     clientId: cfg.maskinporten.clientId,
-    signingKey: memo(async () => parseSigningKey(await secret(cfg.maskinporten.key)())),
+    signingKey: memo(async () => parseSigningKey(await secret('maskinportenKey', cfg.maskinporten.key)())),
     http,
   });
+  const tokens: Pick<MaskinportenTokenClient, 'token'> = {
+    token: (scopes) => {
+      noteSecretRead('maskinportenKey');
+      return tokenClient.token(scopes);
+    },
+  };
   const population = new FolkeregisteretClient({ baseUrl: cfg.fregBaseUrl, http, tokens });
   const contact = new KrrClient({ baseUrl: cfg.krrBaseUrl, http, tokens });
-  const eprom = new EpromClient({ baseUrl: cfg.eprom.baseUrl, apiKey: secret(cfg.eprom.apiKey), http, defaultSender: cfg.sender });
-  const privacyClient = new PrivacyComponentClient({ baseUrl: cfg.privacy.baseUrl, apiKey: secret(cfg.eprom.apiKey), http });
+  const eprom = new EpromClient({ baseUrl: cfg.eprom.baseUrl, apiKey: secret('epromApiKey', cfg.eprom.apiKey), http, defaultSender: cfg.sender });
+  const privacyClient = new PrivacyComponentClient({ baseUrl: cfg.privacy.baseUrl, apiKey: secret('epromApiKey', cfg.eprom.apiKey), http });
   const privacy = new PrivacyReservations({ client: privacyClient, mirror: new DynamoPrivacyMirror(deps.db, deps.citizensTable), maxAgeMs: cfg.privacy.maxAgeMs });
-  const digipostKey = memo(async () => createPrivateKey(await secret(cfg.digipost.key)()));
+  const digipostKeyOnce = memo(async () => createPrivateKey(await secret('digipostKey', cfg.digipost.key)()));
+  const digipostKey = () => {
+    noteSecretRead('digipostKey');
+    return digipostKeyOnce();
+  };
   const digipost = new DigipostClient({
     baseUrl: cfg.digipost.baseUrl,
     senderId: cfg.digipost.senderId,
@@ -92,7 +109,7 @@ export const buildNational = (deps: NationalDeps) => {
     /** The definitions the scheduled refresh mirrors. */
     pvkIds: [...cfg.privacy.researchPvkIds, ...(cfg.privacy.guardianAccessPvkId ? [cfg.privacy.guardianAccessPvkId] : [])],
     /** The key ePROM's callbacks must carry. */
-    callbackKey: secret(cfg.eprom.callbackKey),
+    callbackKey: secret('epromCallbackKey', cfg.eprom.callbackKey),
   };
 };
 

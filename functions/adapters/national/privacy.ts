@@ -1,7 +1,9 @@
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { batchGetAll, batchPutAll, queryAll } from '../dynamo/batch.js';
-import { jsonBody, type OutboundHttp } from './http.js';
+import { isConditionFailure } from '../dynamo/errors.js';
+import { jsonBody, NetworkError, type OutboundHttp } from './http.js';
+import { RegistryUnavailableError } from '../../domain/citizens/registries.js';
 
 /**
  * Registry-specific reservations from the privacy component (PVK), through ePROM
@@ -19,6 +21,8 @@ import { jsonBody, type OutboundHttp } from './http.js';
  * real answer differs, only this schema changes.
  */
 const residentsPage = z.object({ nationalIds: z.array(z.string().regex(/^\d{11}$/)), pagingReference: z.number().int() });
+/** getpersonverninnstilling's answer: `status` 0 IkkeAktiv | 1 Aktiv (the other fields are not read). */
+const settingAnswer = z.object({ status: z.union([z.literal(0), z.literal(1)]) });
 
 export class PrivacyComponentError extends Error {
   constructor(message: string) {
@@ -59,12 +63,29 @@ export class PrivacyComponentClient {
     }
     throw new PrivacyComponentError('the privacy component kept paging past the limit');
   }
+
+  /** One person's current setting of a definition (type 0 reservation, 1 consent): active or not. */
+  async isActive(pvkId: string, nin: string, type: 0 | 1): Promise<boolean> {
+    const res = await this.opts.http.fetch('privacy', `${this.opts.baseUrl}/api/v2/getpersonverninnstilling`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${await this.opts.apiKey()}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ nationalId: nin, type, pvkId }),
+    });
+    const body = await jsonBody(res);
+    if (!res.ok) throw new PrivacyComponentError(`the privacy component answered HTTP ${res.status}`);
+    const parsed = settingAnswer.safeParse(body);
+    if (!parsed.success) throw new PrivacyComponentError('the privacy component answered something that is not a setting');
+    return parsed.data.status === 1;
+  }
 }
 
 /** Volven 7609 statuses of the callback: RES/SAM set a reservation/consent active, IRES/ISAM end it. */
 export const CALLBACK_STATUSES = ['RES', 'IRES', 'SAM', 'ISAM'] as const;
 export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
 export const isActiveStatus = (s: CallbackStatus): boolean => s === 'RES' || s === 'SAM';
+
+/** How far the clocks of the functions writing the mirror may disagree; a removal waits this much longer. */
+const CLOCK_SKEW_MS = 5_000;
 
 /**
  * The mirror, in the citizens table: one partition per definition (`PVKMIRROR#<pvkId>`, sort key
@@ -83,7 +104,13 @@ export class DynamoPrivacyMirror {
     return typeof res.Item?.refreshedAt === 'number' ? res.Item.refreshedAt : undefined;
   }
 
-  /** Makes the mirror equal to `active` (adds and removes the difference), then stamps the refresh. */
+  /**
+   * Makes the mirror equal to `active` (adds and removes the difference), then stamps the refresh.
+   * `at` is when the listing started: an entry written later (a callback that arrived while the
+   * component was being listed) is newer than the listing and is never removed by it — the delete
+   * is conditional on the entry's own time, with a margin for clocks of other functions. Such an
+   * entry stays until a later refresh, whose listing started after it, confirms or removes it.
+   */
   async replace(pvkId: string, active: ReadonlySet<string>, at: number): Promise<void> {
     const held = await queryAll(this.db, {
       TableName: this.table,
@@ -96,7 +123,21 @@ export class DynamoPrivacyMirror {
     const added = [...active].filter((n) => !heldNins.has(n));
     const removed = [...heldNins].filter((n) => !active.has(n));
     await batchPutAll(this.db, this.table, added.map((n) => ({ pk: this.pk(pvkId), sk: `NIN#${n}`, at })));
-    for (const n of removed) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk: `NIN#${n}` } }));
+    for (const n of removed) {
+      try {
+        await this.db.send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key: { pk: this.pk(pvkId), sk: `NIN#${n}` },
+            ConditionExpression: 'attribute_not_exists(#at) OR #at < :listed',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ExpressionAttributeValues: { ':listed': at - CLOCK_SKEW_MS },
+          }),
+        );
+      } catch (e) {
+        if (!isConditionFailure(e)) throw e;
+      }
+    }
     await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: 'META', refreshedAt: at } }));
   }
 
@@ -104,6 +145,28 @@ export class DynamoPrivacyMirror {
   async apply(pvkId: string, nin: string, active: boolean, at: number): Promise<void> {
     if (active) await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: `NIN#${nin}`, at } }));
     else await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk: `NIN#${nin}` } }));
+  }
+
+  /**
+   * Removes a mirrored setting only if it was written before `at`: a change mirrored after the
+   * source was read is newer than what was read, and stays. No clock margin here (unlike a
+   * refresh): a citizen who reserves and un-reserves within seconds expects the second to count,
+   * and the callbacks run on one function's synchronised clocks.
+   */
+  async removeIfOlderThan(pvkId: string, nin: string, at: number): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: this.pk(pvkId), sk: `NIN#${nin}` },
+          ConditionExpression: 'attribute_not_exists(#at) OR #at < :read',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':read': at },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
   }
 
   async activeAmong(pvkId: string, nins: readonly string[]): Promise<Set<string>> {
@@ -120,7 +183,7 @@ export class PrivacyMirrorUnavailableError extends Error {
 }
 
 export interface PrivacyReservationsOptions {
-  readonly client: Pick<PrivacyComponentClient, 'listActive'>;
+  readonly client: Pick<PrivacyComponentClient, 'listActive' | 'isActive'>;
   readonly mirror: DynamoPrivacyMirror;
   /** How old the mirror may be when read; older → refreshed first, and an error if that fails. */
   readonly maxAgeMs: number;
@@ -160,6 +223,24 @@ export class PrivacyReservations {
   /** A callback's change (PUT /api/PersonvernInnstilling), applied to the mirror at once. */
   applyChange(pvkId: string, nin: string, active: boolean): Promise<void> {
     return this.opts.mirror.apply(pvkId, nin, active, this.now());
+  }
+
+  /**
+   * What the change callback needs (domain/receipts/use-cases.ts, recordPrivacySettingChange): an
+   * addition mirrored at once, a removal only after the source was read and agreed.
+   */
+  changeDeps(): { now: () => number; add(pvkId: string, nin: string): Promise<void>; currentlyActive(pvkId: string, nin: string, type: 0 | 1): Promise<boolean>; removeIfNotChangedSince(pvkId: string, nin: string, at: number): Promise<void> } {
+    return {
+      now: this.now,
+      add: (pvkId, nin) => this.opts.mirror.apply(pvkId, nin, true, this.now()),
+      // Fail closed: a source that cannot be read keeps the reservation (503, the service retries).
+      currentlyActive: (pvkId, nin, type) =>
+        this.opts.client.isActive(pvkId, nin, type).catch((e: unknown) => {
+          if (e instanceof PrivacyComponentError || e instanceof NetworkError) throw new RegistryUnavailableError('reservations', 'The privacy component cannot be read now; try again');
+          throw e;
+        }),
+      removeIfNotChangedSince: (pvkId, nin, at) => this.opts.mirror.removeIfOlderThan(pvkId, nin, at),
+    };
   }
 
   async activeAmong(pvkId: string, nins: readonly string[]): Promise<Set<string>> {

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { DomainError, ConflictError, NotFoundError } from '../../shared/errors.js';
+import { DomainError, ConflictError } from '../../shared/errors.js';
 import { auditScope } from '../projects/use-cases.js';
 import type { AuditLog } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
@@ -45,6 +45,9 @@ export const signatureMatches = (secret: string, raw: Buffer, header: string | u
   return timingSafeEqual(expected, Buffer.from(m[1]!, 'hex'));
 };
 
+/** Verifies the signature of a callback with no target, so it costs what a real one costs; matches nothing that matters. */
+const UNKNOWN_TARGET_SECRET = 'no-form-task-takes-this-callback';
+
 export interface FormCallback {
   readonly token: string;
   readonly status: 'completed';
@@ -59,10 +62,12 @@ export interface FormCallbackDeps {
 }
 
 /**
- * An external form system reports that a citizen completed the form. The order of the checks is
- * what keeps it safe: an unknown token (or one of another form task) is 404 before anything else,
- * the same answer whether the form task exists or not; then the signature over the raw body (401);
- * only a signed callback learns that it is stale (409). Completing is conditional on the task
+ * An external form system reports that a citizen completed the form. The signature decides first
+ * (API.md): a callback that is not signed with the secret of the form task its token belongs to is
+ * 401 BAD_SIGNATURE, whatever the token — an unknown token, one of another form task or a form
+ * task that takes no callbacks cannot carry a valid signature, so they get the same answer, after
+ * the same HMAC work (a stand-in secret), and nobody learns from the answer which tokens exist.
+ * Only a signed callback learns that it is stale (409). Completing is conditional on the task
  * still being open, so a replay, or another signed body for a token already completed, changes
  * nothing and answers the same.
  */
@@ -71,24 +76,24 @@ export const receiveFormCallback = async (
   input: { readonly formTaskId: string; readonly raw: Buffer; readonly signature: string | undefined; readonly callback: FormCallback },
   now: string = nowIso(),
 ): Promise<void> => {
-  const notFound = () => new NotFoundError('Form callback target');
   const found = await deps.citizenTasks.findByToken(input.callback.token);
-  if (!found || found.task.formTaskId !== input.formTaskId) throw notFound();
-  const formTask = await deps.formTasks.getFormTask(found.task.projectId, input.formTaskId);
-  if (!formTask || formTask.form.type !== 'external' || !formTask.callbackSalt) throw notFound();
-
+  const formTask = found && found.task.formTaskId === input.formTaskId ? await deps.formTasks.getFormTask(found.task.projectId, input.formTaskId) : undefined;
   const key = deps.citizenHashKey();
-  if (!signatureMatches(callbackSecret(formTask, key), input.raw, input.signature)) throw new BadSignatureError();
+  const target = found && formTask && formTask.form.type === 'external' && formTask.callbackSalt ? { found, formTask } : undefined;
+  const secret = target ? callbackSecret(target.formTask, key) : UNKNOWN_TARGET_SECRET;
+  const signed = signatureMatches(secret, input.raw, input.signature);
+  if (!signed || !target) throw new BadSignatureError();
+  const { formTask: task } = target;
   const at = Date.parse(input.callback.at);
   if (!Number.isFinite(at) || Math.abs(Date.parse(now) - at) > CALLBACK_WINDOW_MS) throw new StaleCallbackError();
 
-  const completed = await deps.citizenTasks.markCompleted(found.nin, found.task, new Date(at).toISOString());
+  const completed = await deps.citizenTasks.markCompleted(target.found.nin, target.found.task, new Date(at).toISOString());
   if (!completed) return; // already completed: a replay or a second report is harmless
-  await deps.audit.append(auditScope(formTask.projectId), {
+  await deps.audit.append(auditScope(task.projectId), {
     at: now,
     actor: 'external-form',
     role: 'system',
     action: 'form_task.completed',
-    details: { formTaskId: formTask.formTaskId, recipient: pseudonymFor(found.nin, formTask.projectId, key) },
+    details: { formTaskId: task.formTaskId, recipient: pseudonymFor(target.found.nin, task.projectId, key) },
   });
 };

@@ -44,14 +44,44 @@ export interface PrivacySettingChange {
   readonly status: 'RES' | 'IRES' | 'SAM' | 'ISAM';
 }
 
+/** What a privacy-setting callback needs: the agreed key, the mirrored definitions, the mirror and a read of the source. */
+export interface PrivacyChangeDeps {
+  readonly callbackKey: () => Promise<string>;
+  readonly pvkIds: readonly string[];
+  /** Epoch ms. */
+  readonly now: () => number;
+  /** Mirrors an active setting at once. */
+  add(pvkId: string, nin: string): Promise<void>;
+  /** The person's setting of the definition, read from the source now (0 reservation, 1 consent). */
+  currentlyActive(pvkId: string, nin: string, type: 0 | 1): Promise<boolean>;
+  /** Removes the mirrored setting unless it was written at or after `at` (a newer change wins). */
+  removeIfNotChangedSince(pvkId: string, nin: string, at: number): Promise<void>;
+}
+
+/**
+ * The privacy component's change callback. It carries one static key and neither a timestamp nor
+ * a nonce, so a captured request can be replayed; what the service does offer is a read of a
+ * person's current setting. Hence: a change that sets a reservation (or consent) active is applied
+ * at once — the safe direction, and a replayed one only keeps someone out until the next refresh;
+ * a change that ends one is applied only after reading the person's setting from the source, and
+ * only if the source agrees (a replayed IRES changes nothing). The removal is conditional on the
+ * mirror entry being older than that read, so a reservation that arrives meanwhile stays. A source
+ * that cannot be read leaves the reservation in place and the callback fails (503: try again).
+ */
 export const recordPrivacySettingChange = async (
-  deps: { callbackKey: () => Promise<string>; pvkIds: readonly string[]; apply: (pvkId: string, nin: string, active: boolean) => Promise<void> },
+  deps: PrivacyChangeDeps,
   apiKey: string,
   change: PrivacySettingChange,
 ): Promise<{ success: true; mirrored: boolean }> => {
   if (!sameKey(apiKey, await deps.callbackKey())) throw new UnauthenticatedError('The API key is not valid');
   // A definition this platform does not mirror is acknowledged and ignored.
   if (!deps.pvkIds.includes(change.id)) return { success: true, mirrored: false };
-  await deps.apply(change.id, change.nationalId, change.status === 'RES' || change.status === 'SAM');
+  if (change.status === 'RES' || change.status === 'SAM') {
+    await deps.add(change.id, change.nationalId);
+    return { success: true, mirrored: true };
+  }
+  const readAt = deps.now();
+  if (await deps.currentlyActive(change.id, change.nationalId, change.status === 'IRES' ? 0 : 1)) return { success: true, mirrored: false };
+  await deps.removeIfNotChangedSince(change.id, change.nationalId, readAt);
   return { success: true, mirrored: true };
 };

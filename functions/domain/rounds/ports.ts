@@ -1,6 +1,6 @@
 import type { ContactRecord } from '../dispatch/ports.js';
 import type { Recipient } from '../lists/recipient-list.js';
-import type { Counts, ReleaseInfo, Round, RoundOverride, RoundStatus, Waiting } from './round.js';
+import type { Counts, FinalCounts, ReleaseInfo, Round, RoundOverride, RoundStatus, Waiting } from './round.js';
 
 /** Fields a status transition may set besides the status. */
 export interface RoundPatch {
@@ -14,6 +14,8 @@ export interface RoundPatch {
   readonly scheduledFor?: string | null;
   readonly scheduledBy?: string | null;
   readonly findings?: Round['findings'];
+  readonly expiresAt?: number;
+  readonly finalCounts?: FinalCounts;
 }
 
 /** The one repository of the round aggregate. */

@@ -122,18 +122,24 @@ export const roundReport = async (
   };
 };
 
-/** One pseudonymous row per recipient: outcome, reason, channel, time — never an ID. */
+/**
+ * The CSV a researcher can read (API.md, `?format=csv`): one row per recipient with the project's
+ * pseudonym, `sent` or `not_sent`, and when it was sent. Rows are ordered by pseudonym, never by
+ * the uploaded list: the researcher knows row → national ID, so list order would re-identify every
+ * pseudonym. No reason, channel or guardian count per person: that someone reserved, has a
+ * protected address, is under guardianship or died must not reach a researcher (reasons appear
+ * only as counts in the JSON report; operations read them per person through the contact lookup).
+ * A not-sent row carries no time either: when a skip or failure was decided tells its kind apart.
+ */
 export const reportRows = (
   recipients: readonly { nin: string }[],
   outcomes: (index: number) => RecipientOutcome,
   pseudonym: (nin: string) => string,
-): string[][] => [
-  ['recipient', 'outcome', 'reason', 'channel', 'at'],
-  ...recipients.map((rec, i) => {
+): string[][] => {
+  const rows = recipients.map((rec, i): [string, string, string] => {
     const o = outcomes(i);
-    const at = o.kind === 'pending' ? '' : new Date(o.at * 1000).toISOString();
-    const reason = o.kind === 'skipped' || o.kind === 'failed' ? o.reason : '';
-    const channel = o.kind === 'sent' || (o.kind === 'failed' && o.channel) ? (o as { channel: string }).channel : '';
-    return [pseudonym(rec.nin), o.kind, reason, channel, at];
-  }),
-];
+    return o.kind === 'sent' ? [pseudonym(rec.nin), 'sent', new Date(o.at * 1000).toISOString()] : [pseudonym(rec.nin), 'not_sent', ''];
+  });
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return [['recipient', 'outcome', 'at'], ...rows];
+};

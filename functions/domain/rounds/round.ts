@@ -208,6 +208,18 @@ interface RoundBase {
   readonly test?: boolean;
   readonly scheduledFor?: string;
   readonly scheduledBy?: string;
+  /** When the round's record goes (DynamoDB TTL, epoch seconds): the long period from completion or cancellation. */
+  readonly expiresAt?: number;
+}
+
+/**
+ * A completed round's counts, kept on the round itself: the counter shards are written with the
+ * per-recipient detail and go with it, while the board's report — counts and reasons, no person —
+ * is kept the long period (the way Notify keeps aggregates after deleting notifications).
+ */
+export interface FinalCounts {
+  readonly counts: Counts;
+  readonly skipReasons: Readonly<Record<string, number>>;
 }
 
 export type UnreleasedRound = RoundBase & { readonly status: 'ready' | 'held' | 'scheduled'; readonly release?: undefined };
@@ -219,6 +231,8 @@ export type ReleasedRound = RoundBase & {
   readonly waiting?: Waiting;
   /** The project's audit head sealed at completion. */
   readonly auditHead?: string;
+  /** Counts at completion (reopened by a redrive, it counts live again until it completes anew). */
+  readonly finalCounts?: FinalCounts;
 };
 export type CancelledRound = RoundBase & {
   readonly status: 'cancelled';

@@ -1,3 +1,4 @@
+import { DEFAULT_RETENTION, retentionFor, type RetentionPolicy } from '../shared/retention.js';
 import { DomainError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { CitizenFactsReader } from '../citizens/registries.js';
@@ -73,7 +74,20 @@ export interface RoundDeps {
   readonly prober: LinkProber;
   readonly dispatch: DispatchControl;
   readonly halted: () => Promise<boolean>;
+  /** How long lists and rounds are kept (RETENTION_DAYS, RETENTION_LONG_DAYS); the defaults when absent. */
+  readonly retention?: RetentionPolicy;
 }
+
+/**
+ * A list lives while a round uses it: each step of a round that will read it (creation, release
+ * now or at a time, completion) keeps it at least the retention period from that step, rows and
+ * record together, never shortening it.
+ */
+const keepListFrom = (deps: Pick<RoundDeps, 'lists' | 'retention'>, projectId: string, listId: string, from: string | Date) =>
+  deps.lists.extendRetention(projectId, listId, retentionFor('listRows', from, deps.retention ?? DEFAULT_RETENTION));
+
+/** A round's record (and the board's report of it) is kept the long period from its end. */
+const roundKeptUntil = (deps: Pick<RoundDeps, 'retention'>, endedAt: string) => retentionFor('roundReport', endedAt, deps.retention ?? DEFAULT_RETENTION);
 
 export interface RoundPolicy {
   readonly allowSynthetic: boolean;
@@ -207,6 +221,7 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
     updatedAt: now,
   };
   await deps.rounds.createRound(round);
+  await keepListFrom(deps, projectId, list.listId, now);
   await deps.audit.append(
     auditScope(projectId),
     auditEvent(principal, 'round.created', {
@@ -238,6 +253,8 @@ export interface RoundWithCounts {
 
 export const withCounts = async (deps: Pick<RoundDeps, 'progress'>, round: Round, project: Pick<Project, 'status'>): Promise<RoundWithCounts> => {
   if (!isReleased(round)) return { round, status: round.status, counts: unreleasedCounts(round), skipReasons: {} };
+  // A completed round's counts are kept on it: they outlive the counter shards.
+  if (round.status === 'completed' && round.finalCounts) return { round, status: round.status, ...round.finalCounts };
   const { counts, skipReasons } = await deps.progress.progress(round.roundId, round.release.layout.total);
   const status: RoundViewStatus = project.status === 'paused' && ACTIVE.includes(round.status) && counts.pending > 0 ? 'paused' : round.status;
   return { round, status, counts, skipReasons };
@@ -284,7 +301,7 @@ export const cancelRound = async (deps: RoundDeps, principal: Principal, project
     throw new RoundStateError('ROUND_NOT_CANCELLABLE', `A round that is ${round.status} cannot be cancelled`);
   }
   const at = nowIso();
-  if (!(await deps.rounds.transitionRound(projectId, roundId, [round.status], 'cancelled', { cancelledBy: principal.sub, cancelledAt: at }))) throw stateChanged();
+  if (!(await deps.rounds.transitionRound(projectId, roundId, [round.status], 'cancelled', { cancelledBy: principal.sub, cancelledAt: at, expiresAt: roundKeptUntil(deps, at) }))) throw stateChanged();
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.cancelled', { roundId, from: round.status }));
   const after = await loadRound(deps, projectId, roundId);
   if (isReleased(after)) await deps.dispatch.cancelRemaining(after);
@@ -314,6 +331,7 @@ export const releaseRound = async (
     await checkGates(deps, project, round);
     const scheduledFor = new Date(when).toISOString();
     if (!(await deps.rounds.transitionRound(projectId, roundId, ['ready', 'scheduled'], 'scheduled', { scheduledFor, scheduledBy: principal.sub }))) throw stateChanged();
+    await keepListFrom(deps, projectId, round.listId, scheduledFor);
     await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.scheduled', { roundId, scheduledFor }));
     return { roundId, status: 'scheduled', scheduledFor };
   }
@@ -362,6 +380,7 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
     if (result === 'round_changed') throw new ReleaseRefusedError('ROUND_NOT_READY', 'The round changed meanwhile (released or cancelled by someone else)');
     if (result === 'raced') continue;
     const released = (await loadRound(deps, project.projectId, round.roundId)) as ReleasedRound;
+    await keepListFrom(deps, project.projectId, round.listId, release.releasedAt);
     await deps.dispatch.start(released);
     return released;
   }
@@ -449,15 +468,24 @@ export const confirmCanary = async (deps: RoundDeps, principal: Principal, proje
 };
 
 /** The rounds module's side of the engine: it owns these status changes. */
-export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit'> & { readonly auditSeal: AuditSeal }) => ({
+export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists' | 'progress' | 'retention'> & { readonly auditSeal: AuditSeal }) => ({
   /**
-   * dispatching → completed, once; then the project's audit head — now including the completion —
-   * is sealed in the write-once store, and kept on the round for its report. Sealing the same head
-   * again is harmless, so a retry after a failed seal is safe.
+   * dispatching → completed, once, with its final counts and the long retention of its record;
+   * its list is kept the retention period from now. Then the project's audit head — now including
+   * the completion — is sealed in the write-once store, and kept on the round for its report.
+   * Sealing the same head again is harmless, so a retry after a failed seal is safe.
    */
   async complete(projectId: string, roundId: string, at: string): Promise<boolean> {
-    const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'completed', { completedAt: at });
+    const round = await deps.rounds.getRound(projectId, roundId, { consistent: true });
+    if (!round || !isReleased(round)) return false;
+    const finalCounts = await deps.progress.progress(roundId, round.release.layout.total);
+    const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'completed', {
+      completedAt: at,
+      expiresAt: roundKeptUntil(deps, at),
+      finalCounts: { counts: finalCounts.counts, skipReasons: finalCounts.skipReasons },
+    });
     if (!moved) return false;
+    await keepListFrom(deps, projectId, round.listId, at);
     await deps.audit.append(auditScope(projectId), { at, actor: 'dispatch', role: 'system', action: 'round.completed', details: { roundId } });
     const sealed = await sealAuditHead(deps, projectId, `round ${roundId} completed`, at);
     await deps.rounds.setAuditHead(projectId, roundId, sealed.head);

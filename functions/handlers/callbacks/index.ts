@@ -49,9 +49,14 @@ export const routes = {
   }),
   'PUT /api/PersonvernInnstilling': route({ roles: [], callback: true, body: personvernInnstillingBody }, async ({ body, headers }) => {
     const national = adapters().national();
+    const change = national.privacy.changeDeps();
     const result = await logged('privacy setting change', () =>
       recordPrivacySettingChange(
-        { callbackKey: national.callbackKey, pvkIds: national.pvkIds, apply: (pvk, nin, active) => national.privacy.applyChange(pvk, nin, active) },
+        {
+          callbackKey: national.callbackKey,
+          pvkIds: national.pvkIds,
+          ...change,
+        },
         basicKey(headers),
         body,
       ),

@@ -48,11 +48,13 @@ describe('scheduled release', () => {
     const csv = await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/report?format=csv`);
     expect(csv.status).toBe(200);
     const lines = csv.text.trim().split('\r\n');
-    expect(lines[0]).toBe('recipient,outcome,reason,channel,at');
+    expect(lines[0]).toBe('recipient,outcome,at');
     expect(lines).toHaveLength(31);
     for (const nin of nins) expect(csv.text).not.toContain(nin);
     expect(new Set(lines.slice(1).map((l) => l.split(',')[0])).size).toBe(30);
     expect(lines.slice(1).every((l) => l.split(',')[1] === 'sent')).toBe(true);
+    const pseudonyms = lines.slice(1).map((l) => l.split(',')[0]!);
+    expect(pseudonyms).toEqual([...pseudonyms].sort());
   }, 180_000);
 
   it('checks every gate again when it fires: a project paused meanwhile sends nothing, and the round says why', async () => {

@@ -143,6 +143,27 @@ describe('privacy mirror', () => {
       await ops().put('/registry/outage', { registry: 'reservations', down: false });
     }
   });
+  it('should not delete a reservation that arrived by callback while a refresh was listing the component', async () => {
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!);
+    const [kept, gone, late] = freshNins(3);
+    let now = Date.now();
+    await mirror.replace('race-test', new Set([kept!, gone!]), now - 600_000);
+    // The refresh starts at `now`; its listing (taken before `late` reserved) comes back only after the callback.
+    let answer!: (s: Set<string>) => void;
+    const listing = new Promise<Set<string>>((resolve) => (answer = resolve));
+    const reservations = new PrivacyReservations({ client: { listActive: () => listing, isActive: async () => false }, mirror, maxAgeMs: 60_000, now: () => now });
+    const refreshing = reservations.refresh('race-test');
+    now += 1_000;
+    await reservations.applyChange('race-test', late!, true);
+    answer(new Set([kept!]));
+    await refreshing;
+    expect(await mirror.activeAmong('race-test', [kept!, gone!, late!])).toEqual(new Set([kept, late]));
+    // The next refresh, whose listing started after the callback, is the source again.
+    now += 600_000;
+    const next = new PrivacyReservations({ client: { listActive: async () => new Set([kept!]), isActive: async () => false }, mirror, maxAgeMs: 60_000, now: () => now });
+    await next.refresh('race-test');
+    expect(await mirror.activeAmong('race-test', [kept!, gone!, late!])).toEqual(new Set([kept]));
+  });
 });
 
 describe('CitizenFactsReader over the fakes', () => {
@@ -201,5 +222,36 @@ describe('CitizenFactsReader over the fakes', () => {
     expect((await mirror.activeAmong('local-research-reservation', [nin!])).has(nin!)).toBe(true);
     expect((await put('IRES')).status).toBe(200);
     expect((await mirror.activeAmong('local-research-reservation', [nin!])).has(nin!)).toBe(false);
+  });
+
+  it('should not let a replayed IRES clear a reservation the privacy component still holds, nor one it cannot confirm', async () => {
+    const [nin] = adultNins(1);
+    const { readFileSync } = await import('node:fs');
+    const key = readFileSync(p.env.EPROM_CALLBACK_KEY_FILE!, 'utf8');
+    const put = (status: string) =>
+      fetch(`${p.url}/api/PersonvernInnstilling`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${key}` },
+        body: JSON.stringify({ nationalId: nin, id: 'local-research-reservation', name: 'Reservasjon', status }),
+      });
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!);
+    const mirrored = async () => (await mirror.activeAmong('local-research-reservation', [nin!])).has(nin!);
+    // The citizen reserves; an old IRES of theirs is replayed.
+    p.fakes.privacy.set('local-research-reservation', [nin!], true);
+    expect((await put('RES')).status).toBe(200);
+    expect((await put('IRES')).status).toBe(200);
+    expect(await mirrored()).toBe(true);
+    // The source cannot be read: the reservation stays, and the service is told to try again.
+    p.fakes.privacy.set('local-research-reservation', [nin!], false);
+    await ops().put('/registry/outage', { registry: 'reservations', down: true });
+    try {
+      expect((await put('IRES')).status).toBe(503);
+      expect(await mirrored()).toBe(true);
+    } finally {
+      await ops().put('/registry/outage', { registry: 'reservations', down: false });
+    }
+    // The citizen really ended it: the source agrees, and the mirror follows.
+    expect((await put('IRES')).status).toBe(200);
+    expect(await mirrored()).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chainEvent, EMPTY_HEAD, type AuditEvent, type ChainedAuditEvent } from '../../../functions/domain/shared/audit.js';
 import type { LetterVersion } from '../../../functions/domain/letters/letter.js';
-import { roundApprovalReport } from '../../../functions/domain/rounds/report.js';
+import { reportRows, roundApprovalReport } from '../../../functions/domain/rounds/report.js';
+import type { RecipientOutcome } from '../../../functions/domain/dispatch/batch.js';
 
 const scope = 'project:prj_r';
 const chainOf = (events: AuditEvent[]): ChainedAuditEvent[] => {
@@ -66,5 +67,40 @@ describe('the approvals part of a round report', () => {
       { code: 'APPROVAL_NOT_IN_AUDIT', version: 2 },
     ]);
     expect(roundApprovalReport({ ...round, letterVersion: 9 }, events, versions).findings).toEqual([{ code: 'VERSION_NOT_FOUND', version: 9 }]);
+  });
+});
+
+describe('the round report CSV a researcher can read', () => {
+  const at = 1_790_000_000;
+  const recipients = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => ({ nin: `nin-${x}` }));
+  const outcomes: RecipientOutcome[] = [
+    { kind: 'sent', channel: 'helsenorge', at },
+    { kind: 'skipped', reason: 'reserved', at: at + 1 },
+    { kind: 'skipped', reason: 'address_protected', at: at + 2 },
+    { kind: 'failed', reason: 'channel_unavailable', channel: 'paper', at: at + 3 },
+    { kind: 'sent', channel: 'paper', at: at + 4, guardians: 2 },
+    { kind: 'pending', tries: 0 },
+  ];
+  // A pseudonym whose order is not the list's order.
+  const pseudonym = (nin: string) => ({ 'nin-a': 'p5', 'nin-b': 'p2', 'nin-c': 'p4', 'nin-d': 'p1', 'nin-e': 'p6', 'nin-f': 'p3' })[nin]!;
+  const rows = reportRows(recipients, (i) => outcomes[i]!, pseudonym);
+
+  it('should hold only pseudonym, sent|not_sent and time: no reason, channel or guardian fact per person', () => {
+    expect(rows[0]).toEqual(['recipient', 'outcome', 'at']);
+    const flat = rows.flat().join(' ');
+    for (const fact of ['reserved', 'address_protected', 'channel_unavailable', 'paper', 'helsenorge', 'pending', 'skipped', 'failed']) expect(flat).not.toContain(fact);
+    expect(new Set(rows.slice(1).map((r) => r[1]))).toEqual(new Set(['sent', 'not_sent']));
+  });
+
+  it('should order rows by pseudonym, never by the uploaded list', () => {
+    expect(rows.slice(1).map((r) => r[0])).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6']);
+    expect(rows.slice(1)).toEqual([
+      ['p1', 'not_sent', ''],
+      ['p2', 'not_sent', ''],
+      ['p3', 'not_sent', ''],
+      ['p4', 'not_sent', ''],
+      ['p5', 'sent', new Date(at * 1000).toISOString()],
+      ['p6', 'sent', new Date((at + 4) * 1000).toISOString()],
+    ]);
   });
 });
