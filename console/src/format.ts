@@ -321,3 +321,34 @@ export const sentByMonthAndChannel = (items: readonly StatisticsItem[], months: 
   }));
   return { months: [...months], series };
 };
+
+/**
+ * What the operations status card may claim. Only the latest read counts: while the first is
+ * under way, or when the latest poll failed, the state is unknown (never a stale "running"), and
+ * the time of the last successful read is kept to say how old the figures are.
+ */
+export interface OpsStatusView {
+  readonly state: 'unknown' | 'running' | 'halted';
+  readonly stale: boolean;
+  readonly loading: boolean;
+  readonly lastUpdate?: string;
+}
+
+export const opsStatusView = (status: { halted?: boolean } | undefined, reads: { okAt?: string; failedAt?: string }): OpsStatusView => {
+  const failedLast = reads.failedAt !== undefined && (reads.okAt === undefined || reads.failedAt > reads.okAt);
+  const lastUpdate = reads.okAt ? { lastUpdate: reads.okAt } : {};
+  if (!status || failedLast) return { state: 'unknown', stale: failedLast, loading: !status && !failedLast, ...lastUpdate };
+  return { state: status.halted ? 'halted' : 'running', stale: false, loading: false, ...lastUpdate };
+};
+
+const QUEUE_NAMES: Record<UiLang, Record<string, string>> = {
+  nb: { dispatch: 'Utsending', visible: 'venter', inFlight: 'under behandling', deadLettered: 'feilet (venter på ny kjøring)' },
+  en: { dispatch: 'Dispatch', visible: 'waiting', inFlight: 'being processed', deadLettered: 'failed (awaiting redrive)' },
+};
+
+/** camelCase → words, for a name the console has no text for yet (never shown as an identifier). */
+const words = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+
+/** A queue and one of its counters, as operators say it. */
+export const queueLabel = (queue: string, counter: string, lang: UiLang): string =>
+  `${QUEUE_NAMES[lang][queue] ?? words(queue)} · ${QUEUE_NAMES[lang][counter] ?? words(counter)}`;

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, itemsOf, seg, type Project, type Round } from '../api';
-import { formatTime, maskNin, normaliseNin } from '../format';
+import { formatTime, maskNin, normaliseNin, opsStatusView, queueLabel } from '../format';
 import { listProjects, listRounds, projectPath } from '../data';
 import { lang, t } from '../i18n';
 import type { Session } from '../session';
@@ -50,15 +50,35 @@ const ackTime = (body: unknown, ...keys: string[]): string | undefined => {
 
 const queueRows = (queues: Record<string, unknown> | undefined): [string, string][] =>
   Object.entries(queues ?? {}).flatMap(([name, v]) =>
-    v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k, n]) => [`${name} · ${k}`, String(n)] as [string, string]) : [[name, String(v)] as [string, string]],
+    v && typeof v === 'object'
+      ? Object.entries(v as Record<string, unknown>).map(([k, n]) => [queueLabel(name, k, lang.value), String(n)] as [string, string])
+      : [[queueLabel(name, '', lang.value).replace(/ · $/, ''), String(v)] as [string, string]],
   );
 
 export const OperationsScreen = (_: { session: Session }) => {
-  const status = useAsync((s) => api.get<OpsStatus>('/operations/status', s), []);
+  // When the status was last read, and when a read last failed: the card claims only what the
+  // latest read says (unknown while loading or after a failed poll, never a stale green banner).
+  const [reads, setReads] = useState<{ okAt?: string; failedAt?: string }>({});
+  const [pollError, setPollError] = useState<unknown>();
+  const readStatus = async (signal?: AbortSignal) => {
+    try {
+      const v = await api.get<OpsStatus>('/operations/status', signal);
+      setReads((r) => ({ ...r, okAt: new Date().toISOString() }));
+      setPollError(undefined);
+      return v;
+    } catch (e) {
+      if (!signal?.aborted) {
+        setReads((r) => ({ ...r, failedAt: new Date().toISOString() }));
+        setPollError(e);
+      }
+      throw e;
+    }
+  };
+  const status = useAsync((s) => readStatus(s), []);
   const active = useAsync((s) => activeRounds(s), []);
   usePoll(
     async () => {
-      const [st, ac] = await Promise.allSettled([api.get<OpsStatus>('/operations/status'), activeRounds()]);
+      const [st, ac] = await Promise.allSettled([readStatus(), activeRounds()]);
       if (st.status === 'fulfilled') status.set(st.value);
       if (ac.status === 'fulfilled') active.set(ac.value);
     },
@@ -142,6 +162,7 @@ export const OperationsScreen = (_: { session: Session }) => {
   };
 
   const st = status.data;
+  const view = opsStatusView(st, reads);
   const paused = itemsOf<unknown>(st?.pausedProjects ?? []);
   return (
     <section class="wide">
@@ -151,13 +172,18 @@ export const OperationsScreen = (_: { session: Session }) => {
 
       <section aria-labelledby="ops-status-h" class="card">
         <h2 id="ops-status-h">{t('opsStatus')}</h2>
-        <ErrorBox error={status.error} />
+        <ErrorBox error={pollError ?? status.error} />
+        <p class={view.state === 'halted' ? 'banner-halted' : view.state === 'running' ? 'banner-ok' : 'banner-unknown'} data-testid="halt-state" aria-live="polite">
+          <strong>{view.state === 'halted' ? t('halted') : view.state === 'running' ? t('notHalted') : t('statusUnknown')}</strong>
+          {view.state === 'halted' && st?.haltReason ? ` – ${st.haltReason}` : ''}
+          {view.loading ? ` – ${t('statusLoading')}` : ''}
+          {view.stale ? ` – ${t('statusStale')}` : ''}
+        </p>
+        <p class="hint" data-testid="status-updated">
+          {view.lastUpdate ? t('statusUpdatedAt', { at: formatTime(view.lastUpdate, lang.value) }) : t('statusNotYetRead')}
+        </p>
         {st ? (
           <>
-            <p class={st.halted ? 'banner-halted' : 'banner-ok'} data-testid="halt-state">
-              <strong>{st.halted ? t('halted') : t('notHalted')}</strong>
-              {st.halted && st.haltReason ? ` – ${st.haltReason}` : ''}
-            </p>
             {haltAck ? (
               <p class="ack" data-testid="halt-ack">
                 {t('haltAck', { at: formatTime(haltAck.at ?? haltAck.receivedAt, lang.value) })}
@@ -205,7 +231,8 @@ export const OperationsScreen = (_: { session: Session }) => {
           </>
         ) : null}
         <div class="actions">
-          {st?.halted ? (
+          {/* Halting must always be possible: the button stays while the status is unknown. */}
+          {view.state === 'halted' ? (
             <button type="button" class="primary" onClick={() => void resumeAll()}>
               {t('resumeAll')}
             </button>
