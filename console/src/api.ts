@@ -135,6 +135,8 @@ export interface Letter {
   version: number;
   approval?: 'pending' | 'approved';
   approvedVersion?: number;
+  approvedBy?: string;
+  approvedAt?: string;
   content: { nb?: LetterContent; nn?: LetterContent; en?: LetterContent };
   authoredBy?: string;
   createdAt?: string;

@@ -352,3 +352,54 @@ const words = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1 $
 /** A queue and one of its counters, as operators say it. */
 export const queueLabel = (queue: string, counter: string, lang: UiLang): string =>
   `${QUEUE_NAMES[lang][queue] ?? words(queue)} · ${QUEUE_NAMES[lang][counter] ?? words(counter)}`;
+
+/** The release button names what it does: "Send 30 000 brev", never a bare "Send". */
+export const sendLabel = (letters: number, lang: UiLang): string =>
+  lang === 'nb' ? `Send ${formatCount(letters, lang)} brev` : `Send ${formatCount(letters, lang)} ${letters === 1 ? 'letter' : 'letters'}`;
+
+interface ReachPreflight {
+  readonly byChannel: Readonly<Record<'helsenorge' | 'digital-mailbox' | 'paper' | 'viaGuardians' | 'noChannel', number>>;
+  readonly byLanguage: Readonly<Record<'nb' | 'nn' | 'en', number>>;
+}
+
+const CHANNEL_LINES: Record<UiLang, Record<keyof ReachPreflight['byChannel'], string>> = {
+  nb: { helsenorge: 'Helsenorge', 'digital-mailbox': 'Digital postkasse', paper: 'Papir (porto)', viaGuardians: 'Gjennom foresatte', noChannel: 'Ingen kanal (hoppes over ved utsending)' },
+  en: { helsenorge: 'Helsenorge', 'digital-mailbox': 'Digital mailbox', paper: 'Paper (postage)', viaGuardians: 'Through guardians', noChannel: 'No channel (skipped when sending)' },
+};
+const LANGUAGE_LINES: Record<UiLang, Record<'nb' | 'nn' | 'en', string>> = {
+  nb: { nb: 'bokmål', nn: 'nynorsk', en: 'engelsk' },
+  en: { nb: 'Bokmål', nn: 'Nynorsk', en: 'English' },
+};
+
+/**
+ * Who the round reaches, by channel and by the language they will read (the pre-flight's
+ * `reach`), as lines for the release confirmation; zero lines are left out. Empty for rounds made
+ * before the pre-flight had the breakdown.
+ */
+export const reachLines = (p: Preflight, lang: UiLang): { channels: string[]; languages: string[] } => {
+  const reach = (p as unknown as { reach?: ReachPreflight }).reach;
+  if (!reach) return { channels: [], languages: [] };
+  const channels = (Object.keys(CHANNEL_LINES[lang]) as (keyof ReachPreflight['byChannel'])[])
+    .filter((k) => (reach.byChannel[k] ?? 0) > 0)
+    .map((k) => `${CHANNEL_LINES[lang][k]}: ${formatCount(reach.byChannel[k], lang)}`);
+  const languages = (['nb', 'nn', 'en'] as const).filter((k) => (reach.byLanguage[k] ?? 0) > 0).map((k) => `${LANGUAGE_LINES[lang][k]}: ${formatCount(reach.byLanguage[k], lang)}`);
+  return { channels, languages };
+};
+
+/** Which version goes out and who approved it (or that it is not approved), for the confirmation. */
+export const approvalLine = (
+  letter: { readonly version: number; readonly approval?: string; readonly approvedVersion?: number; readonly approvedBy?: string; readonly approvedAt?: string },
+  version: number,
+  lang: UiLang,
+): string => {
+  const approved = letter.version === version ? letter.approval === 'approved' || letter.approvedBy !== undefined : letter.approvedVersion === version;
+  if (!approved) {
+    return lang === 'nb'
+      ? `Versjon ${version} er ikke godkjent: runden kan ikke sendes før en superbruker har godkjent den.`
+      : `Version ${version} is not approved: the round cannot be sent until a superuser approves it.`;
+  }
+  const by = letter.version === version && letter.approvedBy ? letter.approvedBy : undefined;
+  const at = letter.version === version && letter.approvedAt ? ` ${formatTime(letter.approvedAt, lang)}` : '';
+  if (lang === 'nb') return by ? `Versjon ${version}, godkjent av ${by}${at}.` : `Versjon ${version}, godkjent.`;
+  return by ? `Version ${version}, approved by ${by}${at}.` : `Version ${version}, approved.`;
+};

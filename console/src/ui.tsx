@@ -271,6 +271,7 @@ export const ActionDialog = ({
   onClose,
   busy,
   error,
+  deliberate,
 }: {
   open: boolean;
   title: string;
@@ -281,8 +282,14 @@ export const ActionDialog = ({
   onClose: () => void;
   busy?: boolean;
   error?: unknown;
+  /**
+   * For actions that cannot be taken back (a national release): focus starts on "Cancel" and
+   * Enter in a field never confirms; only pressing the confirm button itself does.
+   */
+  deliberate?: boolean;
 }) => {
   const ref = useRef<HTMLDialogElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
   const [reason, setReason] = useState('');
   const [missing, setMissing] = useState(false);
   const titleId = useId();
@@ -293,12 +300,16 @@ export const ActionDialog = ({
       setReason('');
       setMissing(false);
       d.showModal();
+      if (deliberate) cancelRef.current?.focus();
     } else if (!open && d.open) d.close();
   }, [open]);
   return (
     <dialog ref={ref} aria-labelledby={titleId} onClose={onClose} class="dialog">
       <form
         method="dialog"
+        onKeyDown={(e) => {
+          if (deliberate && e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') e.preventDefault();
+        }}
         onSubmit={(e) => {
           e.preventDefault();
           if (reasonLabel && !reason.trim()) {
@@ -320,7 +331,7 @@ export const ActionDialog = ({
           <button type="submit" class="primary" disabled={busy}>
             {confirmLabel}
           </button>
-          <button type="button" onClick={onClose}>
+          <button type="button" ref={cancelRef} onClick={onClose}>
             {t('cancel')}
           </button>
         </div>

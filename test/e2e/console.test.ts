@@ -275,8 +275,20 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     const expected = confirmationText({ letterTitle: 'Invitasjon', version: 2, preflight: round.preflight }, 'nb');
     expect(await dialog.getByTestId('confirmation').textContent()).toBe(expected);
     expect(expected).toContain(`${RESERVED} reservert`);
+    // Like a national mailing: the version and who approved it, the recipients by channel and
+    // language, and a button that names the number of letters.
+    expect(await dialog.getByTestId('confirmation-approval').textContent()).toMatch(/^Versjon 2, godkjent av /);
+    const reach = round.preflight.reach as { byChannel: Record<string, number> };
+    const reached = Object.values(reach.byChannel).reduce((a, b) => a + b, 0);
+    expect(reached).toBe(round.preflight.eligible);
+    await dialog.getByTestId('confirmation-reach').getByText('Mottakere per kanal').waitFor();
     await shot(page, '06-confirmation');
-    await dialog.getByRole('button', { name: 'Ja, send nå' }).click();
+    // No stray Enter releases: focus starts on "Avbryt", and Enter in the date field does nothing.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Avbryt');
+    await dialog.getByTestId('send-at').press('Enter');
+    await page.waitForTimeout(300);
+    expect((await platform.as({ sub: 'ops-check', role: 'operations' }).get(`/projects/${state.projectId}/rounds/${round.roundId}`)).body.status).toBe('ready');
+    await dialog.getByRole('button', { name: `Send ${String(round.preflight.eligible).replace(/\B(?=(\d{3})+$)/g, '\u00a0')} brev` }).click();
     await page.getByText('Runden er sluppet og sendes nå.').waitFor();
     // The canary goes out first; then the round waits for a person to look at it.
     await expect.poll(() => page.locator('.summary').textContent(), { timeout: 60_000, interval: 500 }).toContain('Venter etter prøveutsending');

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { confirmationSegments, formatCount, minorsSentence, roundName, roundNumbers, type Preflight, type RoundCounts } from '../format';
-import { getLetter, getProject, getRound, listRounds, projectPath } from '../data';
+import { approvalLine, confirmationSegments, formatCount, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
+import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
 import { ActionDialog, Count, ErrorBox, Link, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
@@ -120,6 +120,12 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const r: Round | undefined = round.data ? { ...known, ...round.data, preflight: round.data.preflight ?? known?.preflight, findings: round.data.findings ?? known?.findings } : known;
   const letterId = r?.letterId;
   const letter = useAsync((s) => (letterId ? getLetter(projectId, letterId, s) : Promise.resolve(undefined)), [projectId, letterId]);
+  // The version the round sends, with its own approval (who approved it, when).
+  const roundVersion = round.data?.letterVersion ?? known?.letterVersion;
+  const sent = useAsync(
+    (s) => (letterId && roundVersion ? getLetterVersion(projectId, letterId, roundVersion, s) : Promise.resolve(undefined)),
+    [projectId, letterId, roundVersion],
+  );
   const [dialog, setDialog] = useState<'release' | 'override' | 'cancel' | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -153,6 +159,9 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   };
 
   const role = session.identity.role;
+  // Release is offered only for an approved project and an approved version (the server refuses
+  // anything else; the button is not offered instead of failing below the fold).
+  const releasable = project.data?.status === 'approved' && sent.data?.approval === 'approved';
   const version = r?.letterVersion ?? letter.data?.version;
   const title = letter.data?.title ?? r?.letterId ?? '';
   const name = roundName(
@@ -223,9 +232,15 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
               </p>
             ) : null}
             {role === 'researcher' && (r.status === 'ready' || r.status === 'held' || r.status === 'scheduled') ? (
-              <button type="button" class="primary" onClick={() => setDialog('release')}>
-                {r.status === 'scheduled' ? t('changeTime') : t('release')}
-              </button>
+              releasable ? (
+                <button type="button" class="primary" onClick={() => setDialog('release')}>
+                  {r.status === 'scheduled' ? t('changeTime') : t('release')}
+                </button>
+              ) : project.data && sent.data !== undefined ? (
+                <p class="warning-box" data-testid="release-not-offered">
+                  {project.data.status === 'paused' ? t('releaseNotOfferedPaused') : project.data.status !== 'approved' ? t('releaseNotOfferedProject') : t('releaseNotOfferedVersion', { v: version ?? '' })}
+                </p>
+              ) : null
             ) : null}
             {role === 'superuser' && r.status === 'held' ? (
               <button type="button" class="primary" onClick={() => setDialog('override')}>
@@ -246,13 +261,14 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
           <ActionDialog
             open={dialog === 'release'}
             title={t('releaseTitle')}
-            confirmLabel={t('releaseConfirm')}
+            confirmLabel={sendAt ? t('scheduleConfirm', { n: formatCount(r.preflight?.eligible ?? 0, lang.value) }) : sendLabel(r.preflight?.eligible ?? 0, lang.value)}
             busy={busy}
             error={error}
+            deliberate
             onClose={() => setDialog(undefined)}
             onConfirm={() => void act('release', sendAt ? { at: new Date(sendAt).toISOString() } : undefined, sendAt ? t('scheduled') : t('released'))}
           >
-            {r.preflight && version ? <ConfirmationText letter={letter.data} title={title} version={version} preflight={r.preflight} /> : null}
+            {r.preflight && version ? <ConfirmationText letter={sent.data} title={title} version={version} preflight={r.preflight} /> : null}
             <label class="field">
               {t('sendAtLabel')}
               <input type="datetime-local" value={sendAt} onInput={(e) => setSendAt((e.target as HTMLInputElement).value)} data-testid="send-at" />
@@ -291,13 +307,41 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   );
 };
 
-const ConfirmationText = ({ title, version, preflight }: { letter?: Letter; title: string; version: number; preflight: Preflight }) => {
+const ConfirmationText = ({ letter, title, version, preflight }: { letter?: Letter; title: string; version: number; preflight: Preflight }) => {
   const minors = minorsSentence(preflight, lang.value);
+  const reach = reachLines(preflight, lang.value);
   return (
     <>
       <p class="confirmation" data-testid="confirmation">
         {confirmationSegments({ letterTitle: title, version, preflight }, lang.value).map((s, i) => (s.em ? <em key={i}>{s.text}</em> : <span key={i}>{s.text}</span>))}
       </p>
+      {letter ? (
+        <p data-testid="confirmation-approval">
+          <strong>{approvalLine(letter, version, lang.value)}</strong>
+        </p>
+      ) : null}
+      {reach.channels.length ? (
+        <div class="stats" data-testid="confirmation-reach">
+          <div>
+            <h3>{t('reachByChannel')}</h3>
+            <ul>
+              {reach.channels.map((l) => (
+                <li key={l}>{l}</li>
+              ))}
+            </ul>
+          </div>
+          {reach.languages.length ? (
+            <div>
+              <h3>{t('reachByLanguage')}</h3>
+              <ul>
+                {reach.languages.map((l) => (
+                  <li key={l}>{l}</li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+        </div>
+      ) : null}
       {minors ? (
         <p class="confirmation" data-testid="confirmation-minors">
           {minors}
