@@ -278,13 +278,13 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     // Like a national mailing: the version and who approved it, the recipients by channel and
     // language, and a button that names the number of letters.
     expect(await dialog.getByTestId('confirmation-approval').textContent()).toMatch(/^Versjon 2, godkjent av /);
-    const reach = round.preflight.reach as { byChannel: Record<string, number> };
+    const reach = round.preflight.reach as unknown as { byChannel: Record<string, number> };
     const reached = Object.values(reach.byChannel).reduce((a, b) => a + b, 0);
     expect(reached).toBe(round.preflight.eligible);
     await dialog.getByTestId('confirmation-reach').getByText('Mottakere per kanal').waitFor();
     await shot(page, '06-confirmation');
     // No stray Enter releases: focus starts on "Avbryt", and Enter in the date field does nothing.
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Avbryt');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).toBe('Avbryt');
     await dialog.getByTestId('send-at').press('Enter');
     await page.waitForTimeout(300);
     expect((await platform.as({ sub: 'ops-check', role: 'operations' }).get(`/projects/${state.projectId}/rounds/${round.roundId}`)).body.status).toBe('ready');

@@ -499,3 +499,15 @@ export const reopenForRedrive = async (deps: Pick<RoundDeps, 'rounds' | 'dispatc
 };
 
 export { UNRELEASED };
+
+/**
+ * Letters of the project handed over after `since`, counted from their delivery times in the
+ * contact ledger (not the round counters, which catch up later): how a pause shows "0 letters
+ * since". Operations read any project (their access is `read`).
+ */
+export const lettersSentSince = async (deps: RoundDeps, principal: Principal, projectId: string, since: string): Promise<{ since: string; sent: number; lastSentAt?: string }> => {
+  await loadProject(deps, principal, projectId, 'read');
+  const released = (await deps.rounds.listRounds(projectId)).filter((r) => !r.test && r.release !== undefined).map((r) => r.roundId);
+  const { sent, lastSentAt } = released.length ? await deps.contacts.sentSince(projectId, released, since) : { sent: 0, lastSentAt: undefined };
+  return { since, sent, ...(lastSentAt ? { lastSentAt } : {}) };
+};
