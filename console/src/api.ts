@@ -114,6 +114,7 @@ export interface Project {
   createdBy?: string;
   submittedBy?: string;
   pausedAt?: string;
+  pausedBy?: string;
   pauseReason?: string;
   statusBeforePause?: string;
   updatedAt?: string;

@@ -403,3 +403,31 @@ export const approvalLine = (
   if (lang === 'nb') return by ? `Versjon ${version}, godkjent av ${by}${at}.` : `Versjon ${version}, godkjent.`;
   return by ? `Version ${version}, approved by ${by}${at}.` : `Version ${version}, approved.`;
 };
+
+/**
+ * The pause, as it truly is: "stopping — N letters in flight" until the platform acknowledges,
+ * then "paused at T by X — N letters since", N counted from delivery times (GET …/sent-since),
+ * never from the round counters, and never claimed before it is read.
+ */
+export type PauseState =
+  | { readonly phase: 'stopping'; readonly inFlight?: number }
+  | { readonly phase: 'paused'; readonly pausedAt?: string; readonly pausedBy?: string; readonly sentSince?: number };
+
+export const pauseLine = (s: PauseState, lang: UiLang): string => {
+  const nb = lang === 'nb';
+  if (s.phase === 'stopping') {
+    if (s.inFlight === undefined) return nb ? 'Stopper – venter på at brev under behandling blir ferdige …' : 'Stopping – waiting for letters in flight to finish …';
+    return nb ? `Stopper – ${formatCount(s.inFlight, lang)} brev under behandling …` : `Stopping – ${formatCount(s.inFlight, lang)} letters in flight …`;
+  }
+  const at = formatTime(s.pausedAt, lang);
+  const by = s.pausedBy ? (nb ? ` av ${s.pausedBy}` : ` by ${s.pausedBy}`) : '';
+  const since =
+    s.sentSince === undefined
+      ? nb
+        ? 'kontrollerer brev sendt siden …'
+        : 'checking letters sent since …'
+      : nb
+        ? `${formatCount(s.sentSince, lang)} brev sendt siden.`
+        : `${formatCount(s.sentSince, lang)} ${s.sentSince === 1 ? 'letter' : 'letters'} sent since.`;
+  return nb ? `Pauset ${at}${by} – ${since}` : `Paused ${at}${by} – ${since}`;
+};

@@ -311,7 +311,10 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     const ack = (await paused.json()) as { status: string; inFlight: number; pausedAt: string };
     expect(ack.status).toBe('paused');
     const shownAck = row.getByTestId('pause-ack');
-    await expect.poll(() => shownAck.textContent()).toContain('Pause bekreftet');
+    // Visibly true: when and by whom, and the letters since counted from delivery times.
+    await expect.poll(() => shownAck.textContent(), { timeout: 10_000 }).toMatch(/^Pauset .+ av .+ – 0 brev sendt siden\.$/);
+    // No contradictory banner while a project is paused.
+    await expect.poll(() => page.getByTestId('halt-state').textContent()).toContain('1 prosjekt(er) er pauset');
     await expect.poll(async () => (await platform.as({ sub: 'ops-check', role: 'operations' }).get(`/projects/${state.projectId}`)).body.status).toBe('paused');
     await shot(page, '07-operations-paused');
     await row.getByRole('button', { name: `Gjenoppta ${state.title}` }).click();

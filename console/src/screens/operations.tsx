@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, itemsOf, seg, type Project, type Round } from '../api';
-import { formatTime, maskNin, normaliseNin, opsStatusView, queueLabel } from '../format';
+import { formatTime, maskNin, normaliseNin, opsStatusView, pauseLine, queueLabel } from '../format';
 import { listProjects, listRounds, projectPath } from '../data';
 import { lang, t } from '../i18n';
 import type { Session } from '../session';
@@ -76,11 +76,27 @@ export const OperationsScreen = (_: { session: Session }) => {
   };
   const status = useAsync((s) => readStatus(s), []);
   const active = useAsync((s) => activeRounds(s), []);
+  // Letters handed over since each paused project's pause, from delivery times (GET …/sent-since).
+  const [sentSince, setSentSince] = useState<Record<string, { at: string; sent: number }>>({});
+  const readSentSince = async (projects: readonly Project[]) => {
+    for (const p of projects) {
+      if (p.status !== 'paused' || !p.pausedAt) continue;
+      try {
+        const res = await api.get<{ sent: number }>(`${projectPath(p.projectId)}/sent-since?at=${encodeURIComponent(p.pausedAt)}`);
+        setSentSince((m) => ({ ...m, [p.projectId]: { at: p.pausedAt!, sent: res.sent } }));
+      } catch {
+        /* the line keeps saying it is checking */
+      }
+    }
+  };
   usePoll(
     async () => {
       const [st, ac] = await Promise.allSettled([readStatus(), activeRounds()]);
       if (st.status === 'fulfilled') status.set(st.value);
-      if (ac.status === 'fulfilled') active.set(ac.value);
+      if (ac.status === 'fulfilled') {
+        active.set(ac.value);
+        await readSentSince(ac.value.map((a) => a.project));
+      }
     },
     2000,
     true,
@@ -174,7 +190,15 @@ export const OperationsScreen = (_: { session: Session }) => {
         <h2 id="ops-status-h">{t('opsStatus')}</h2>
         <ErrorBox error={pollError ?? status.error} />
         <p class={view.state === 'halted' ? 'banner-halted' : view.state === 'running' ? 'banner-ok' : 'banner-unknown'} data-testid="halt-state" aria-live="polite">
-          <strong>{view.state === 'halted' ? t('halted') : view.state === 'running' ? t('notHalted') : t('statusUnknown')}</strong>
+          <strong>
+            {view.state === 'halted'
+              ? t('halted')
+              : view.state === 'running'
+                ? paused.length > 0
+                  ? t('notHaltedSomePaused', { n: paused.length })
+                  : t('notHalted')
+                : t('statusUnknown')}
+          </strong>
           {view.state === 'halted' && st?.haltReason ? ` – ${st.haltReason}` : ''}
           {view.loading ? ` – ${t('statusLoading')}` : ''}
           {view.stale ? ` – ${t('statusStale')}` : ''}
@@ -294,11 +318,20 @@ export const OperationsScreen = (_: { session: Session }) => {
                     <td>
                       {isPaused ? (
                         <>
-                          <p class="ack" data-testid="pause-ack">
-                            {ack && (ack.inFlight ?? 0) > 0
-                              ? t('pausePending', { n: ack.inFlight ?? 0 })
-                              : t('pauseAck', { at: formatTime(ack?.at ?? project.pausedAt ?? ack?.receivedAt, lang.value), n: ack?.inFlight ?? 0 })}
+                          <p class="ack" data-testid="pause-ack" role="status">
+                            {ack && (ack.inFlight ?? 0) > 0 && (st?.inFlight ?? ack.inFlight ?? 0) > 0
+                              ? pauseLine({ phase: 'stopping', inFlight: st?.inFlight ?? ack.inFlight }, lang.value)
+                              : pauseLine(
+                                  {
+                                    phase: 'paused',
+                                    pausedAt: project.pausedAt ?? ack?.at,
+                                    pausedBy: project.pausedBy,
+                                    sentSince: project.pausedAt && sentSince[project.projectId]?.at === project.pausedAt ? sentSince[project.projectId]!.sent : undefined,
+                                  },
+                                  lang.value,
+                                )}
                           </p>
+                          {project.pauseReason ? <p class="hint">{t('reason')}: {project.pauseReason}</p> : null}
                           <button type="button" class="primary" onClick={() => void resume(project)}>
                             {t('resume')} <span class="visually-hidden">{project.title}</span>
                           </button>
@@ -346,7 +379,13 @@ export const OperationsScreen = (_: { session: Session }) => {
         onConfirm={(reason) => {
           if (dialog?.kind === 'pause') void pause(dialog.project, reason);
         }}
-      />
+      >
+        {busy ? (
+          <p class="ack" role="status" data-testid="pause-stopping">
+            {pauseLine({ phase: 'stopping', inFlight: st?.inFlight }, lang.value)}
+          </p>
+        ) : null}
+      </ActionDialog>
     </section>
   );
 };

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { approvalLine, confirmationSegments, formatCount, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
+import { approvalLine, confirmationSegments, formatCount, formatTime, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
 import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
@@ -220,6 +220,11 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
           ) : r.status === 'cancelled' ? (
             <p class="notice" role="status">
               {t('roundCancelledDone')}
+            </p>
+          ) : project.data?.status === 'paused' && !TERMINAL.has(r.status) ? (
+            // Paused: never "being sent now"; say since when, by whom and why.
+            <p class="warning-box" role="status" data-testid="round-paused">
+              {t('roundPausedBy', { at: formatTime(project.data.pausedAt, lang.value), by: project.data.pausedBy ?? '–', reason: project.data.pauseReason ?? '–' })}
             </p>
           ) : (
             <Notice>{notice}</Notice>
