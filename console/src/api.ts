@@ -167,6 +167,10 @@ export interface Round {
   skipReasons?: Record<string, number>;
   createdAt?: string;
   canary?: { size: number };
+  releasedBy?: string;
+  releasedAt?: string;
+  completedAt?: string;
+  receipts?: { confirmed: number; failedAfterSend: number; awaiting: number };
 }
 
 export interface ListUpload {

@@ -431,3 +431,29 @@ export const pauseLine = (s: PauseState, lang: UiLang): string => {
         : `${formatCount(s.sentSince, lang)} ${s.sentSince === 1 ? 'letter' : 'letters'} sent since.`;
   return nb ? `Pauset ${at}${by} – ${since}` : `Paused ${at}${by} – ${since}`;
 };
+
+/** One look at a round's progress: when the page saw it, and how many letters were done. */
+export interface ProgressSample {
+  readonly at: number;
+  readonly done: number;
+}
+
+/** Letters per second over the samples of the last minute (undefined until two samples apart in time). */
+export const liveRate = (samples: readonly ProgressSample[], windowMs = 60_000): number | undefined => {
+  if (samples.length < 2) return undefined;
+  const last = samples[samples.length - 1]!;
+  const first = samples.find((s) => s.at >= last.at - windowMs) ?? samples[0]!;
+  const seconds = (last.at - first.at) / 1000;
+  if (seconds <= 0) return undefined;
+  return Math.max(0, (last.done - first.done) / seconds);
+};
+
+/** "ca. 5 min igjen" from letters left and the rate; nothing while the rate is unknown or zero. */
+export const timeLeftText = (left: number, rate: number | undefined, lang: UiLang): string | undefined => {
+  if (!rate || rate <= 0 || left <= 0) return undefined;
+  const minutes = Math.round(left / rate / 60);
+  const nb = lang === 'nb';
+  if (minutes < 1) return nb ? 'under 1 min igjen' : 'under 1 min left';
+  const span = minutes >= 60 ? `${Math.floor(minutes / 60)} ${nb ? 't' : 'h'} ${minutes % 60} min` : `${minutes} min`;
+  return nb ? `ca. ${span} igjen` : `about ${span} left`;
+};

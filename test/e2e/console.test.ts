@@ -344,6 +344,12 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     expect(await count('skippedReserved')).toBe(RESERVED);
     expect(await count('sent')).toBe(LIST_SIZE - RESERVED);
     expect(await count('pending')).toBe(0);
+    // The record: who released it and when, how long it took, and the report as CSV.
+    expect(await page.getByTestId('released-by').textContent()).toMatch(/^Sluppet \d{2}\.\d{2}\.\d{4}.* av .+\. Ferdig .* \(etter \d+ min\)\.$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-csv').click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toContain('recipient');
+    expect(csv).not.toMatch(/\d{11}/);
     await shot(page, '08-round-completed');
   });
 

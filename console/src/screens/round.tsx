@@ -1,6 +1,6 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { approvalLine, confirmationSegments, formatCount, formatTime, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
+import { approvalLine, confirmationSegments, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
 import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
@@ -134,14 +134,33 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const [sendAt, setSendAt] = useState('');
 
   const live = !!r && !TERMINAL.has(r.status) && r.status !== 'ready' && r.status !== 'held';
+  // What the page has seen of the progress, for the rate and the time left.
+  const samples = useRef<ProgressSample[]>([]);
   usePoll(
     async () => {
       const fresh = await getRound(projectId, roundId);
+      samples.current = [...samples.current.slice(-120), { at: Date.now(), done: progressOf(fresh.counts).done }];
       round.set(fresh);
     },
     1000,
     live,
   );
+  const rate = live ? liveRate(samples.current) : undefined;
+
+  const downloadCsv = async () => {
+    setError(undefined);
+    try {
+      const csv = await api.get<string>(`${projectPath(projectId)}/rounds/${seg(roundId)}/report?format=csv`);
+      const url = URL.createObjectURL(new Blob([typeof csv === 'string' ? csv : ''], { type: 'text/csv;charset=utf-8' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `rapport-${roundId}.csv`;
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      setError(e);
+    }
+  };
 
   const act = async (what: string, body: unknown, done: string) => {
     setBusy(true);
@@ -209,7 +228,32 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             <section aria-labelledby="prog-h">
               <h2 id="prog-h">{t('progress')}</h2>
               <Progress counts={r.counts} />
+              {live ? (
+                <p class="hint" data-testid="live-rate" aria-live="polite">
+                  {rate !== undefined ? t('rateLine', { n: formatCount(Math.round(rate), lang.value) }) : t('rateMeasuring')}
+                  {(() => {
+                    const left = timeLeftText(progressOf(r.counts).planned - progressOf(r.counts).done, rate, lang.value);
+                    return left ? ` · ${left}` : '';
+                  })()}
+                </p>
+              ) : null}
+              {r.releasedAt ? (
+                <p data-testid="released-by">
+                  {t('releasedByLine', { at: formatTime(r.releasedAt, lang.value), by: r.releasedBy ?? '–' })}
+                  {r.completedAt ? ` ${t('completedAtLine', { at: formatTime(r.completedAt, lang.value), min: formatCount(Math.max(0, Math.round((Date.parse(r.completedAt) - Date.parse(r.releasedAt)) / 60_000)), lang.value) })}` : ''}
+                </p>
+              ) : null}
+              {r.receipts ? (
+                <p data-testid="receipts">{t('receiptsLine', { confirmed: formatCount(r.receipts.confirmed, lang.value), awaiting: formatCount(r.receipts.awaiting, lang.value), failed: formatCount(r.receipts.failedAfterSend, lang.value) })}</p>
+              ) : null}
               <CountsTable counts={r.counts} skipReasons={r.skipReasons} />
+              {r.releasedAt ? (
+                <div class="actions">
+                  <button type="button" onClick={() => void downloadCsv()} data-testid="report-csv">
+                    {t('reportCsv')}
+                  </button>
+                </div>
+              ) : null}
             </section>
           ) : null}
           {/* Once the round is over, say so: the "being sent" notice of the release no longer holds. */}
