@@ -457,3 +457,64 @@ export const timeLeftText = (left: number, rate: number | undefined, lang: UiLan
   const span = minutes >= 60 ? `${Math.floor(minutes / 60)} ${nb ? 't' : 'h'} ${minutes % 60} min` : `${minutes} min`;
   return nb ? `ca. ${span} igjen` : `about ${span} left`;
 };
+
+const LANG_NAME_NB: Record<string, string> = { nb: 'bokmål', nn: 'nynorsk', en: 'engelsk' };
+
+/**
+ * A check finding as a Norwegian sentence naming the fix (the server's texts are English and carry
+ * internal reasons such as NETWORK). In English, and for codes the console does not know yet,
+ * the server's message stands.
+ */
+export const findingText = (f: { code: string; severity: string; message: string; [k: string]: unknown }, lang: UiLang): string => {
+  if (lang !== 'nb') return f.message;
+  const inLang = typeof f.language === 'string' && LANG_NAME_NB[f.language] ? ` (${LANG_NAME_NB[f.language]})` : '';
+  const link = typeof f.link === 'string' ? ` ${f.link}` : '';
+  const fixLink = 'Sjekk adressen, eller rett lenken.';
+  switch (f.code) {
+    case 'BROKEN_LINK': {
+      const why: Record<string, string> = {
+        NETWORK: 'svarte ikke',
+        TIMEOUT: 'svarte ikke i tide',
+        HTTP_STATUS: `svarte med feilkode ${typeof f.status === 'number' ? f.status : 'ukjent'}`,
+        TOO_MANY_REDIRECTS: 'sender videre for mange ganger',
+        REDIRECT_NOT_ALLOWED: 'sender videre til en adresse som ikke er tillatt',
+        ADDRESS_NOT_ALLOWED: 'peker til en adresse som ikke er tillatt',
+      };
+      return `Lenken${link}${inLang} ${why[String(f.reason ?? 'NETWORK')] ?? 'virket ikke'}. ${fixLink}`;
+    }
+    case 'LINK_NOT_HTTPS':
+      return `Lenken${link}${inLang} må begynne med https://. Skriv https:// foran adressen.`;
+    case 'LINK_DOMAIN_NOT_ALLOWED':
+      return `Lenken${link}${inLang} går til et domene prosjektet ikke har godkjent. Bruk et av prosjektets lenkedomener, eller be om å få domenet lagt til.`;
+    case 'PERSONAL_DATA_IN_LINK':
+      return `Lenken${link}${inLang} inneholder et fødselsnummer. Fjern det; skjemaoppgaver får en egen, anonym lenke.`;
+    case 'LINK_SHORTENER':
+      return `Lenken${link}${inLang} er en lenkeforkorter som skjuler hvor den går. Lenk direkte til siden.`;
+    case 'MALFORMED_LINK':
+      return `Lenken${link}${inLang} er ikke en gyldig adresse. Rett skrivemåten.`;
+    case 'PLACEHOLDER_IN_LINK':
+      return `En lenke${inLang} bygges av flettefelt fra mottakerlista; slike lenker kan ikke kontrolleres. Skriv hele lenken i teksten.`;
+    case 'UNKNOWN_PLACEHOLDER':
+      return typeof f.placeholder === 'string'
+        ? `Flettefeltet {{${f.placeholder}}}${inLang} er ikke deklarert. Legg det til under «Flettefelt», eller rett skrivemåten.`
+        : `Et flettefelt${inLang} er feil skrevet. Skriv {{navn}}: en bokstav først, så bokstaver, tall eller _.`;
+    case 'MISSING_LANGUAGE':
+      return f.language === 'nb'
+        ? 'Brevet mangler bokmål, som er påkrevd. Skriv bokmålsversjonen.'
+        : `Brevet mangler ${LANG_NAME_NB[String(f.language)] ?? 'et språk'}. Skriv den versjonen, eller begrunn i sjekklisten hvorfor den mangler.`;
+    case 'SUBJECT_TOO_LONG':
+      return `Emnefeltet${inLang} er for langt. Kort det ned.`;
+    case 'BODY_TOO_LONG':
+      return `Brevteksten${inLang} er for lang. Kort den ned.`;
+    case 'FORM_TASK_MISSING':
+      return 'Skjemaoppgaven brevet viser til finnes ikke. Velg en skjemaoppgave som finnes.';
+    case 'DUPLICATE_ROUND':
+      return `${formatCount(Number(f.overlap ?? 0), lang)} mottakere har fått ${f.reason === 'changed_version' ? `versjon ${String(f.previousVersion ?? '?')} av dette brevet` : 'et nesten likt brev'} i en tidligere runde de siste 90 dagene. En annen superbruker må overstyre for å sende.`;
+    case 'LANGUAGE_MISSING':
+      return `${formatCount(Number(f.recipients ?? 0), lang)} mottakere leser ${LANG_NAME_NB[String(f.language)] ?? 'et språk'}, som brevet mangler; de får det på ${LANG_NAME_NB[String(f.readInstead)] ?? 'et annet språk'}. Skriv den versjonen om de skal få den.`;
+    case 'MISSING_PLACEHOLDER_COLUMN':
+      return `Brevet bruker flettefelt som mottakerlista ikke har kolonne for${Array.isArray(f.placeholders) ? `: ${(f.placeholders as string[]).map((p) => `{{${p}}}`).join(', ')}` : ''}. Legg kolonnen til i lista, eller fjern feltet.`;
+    default:
+      return f.message;
+  }
+};

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { approvalLine, confirmationSegments, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
+import { approvalLine, confirmationSegments, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
 import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
@@ -67,19 +67,9 @@ export const FindingList = ({ findings }: { findings: Finding[] }) =>
     <ul class="findings">
       {findings.map((f, i) => (
         <li key={i} class={`finding finding-${f.severity ?? 'error'}`}>
-          <strong>
-            {f.severity ? `${tk(`severity_${f.severity}`, f.severity)}: ` : ''}
-            <code>{f.code}</code>
-          </strong>{' '}
-          {f.message}
-          {Object.entries(f)
-            .filter(([k]) => !['code', 'severity', 'message'].includes(k))
-            .map(([k, v]) => (
-              <span key={k} class="finding-extra">
-                {' '}
-                · {k}: <code>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</code>
-              </span>
-            ))}
+          <strong>{f.severity ? `${tk(`severity_${f.severity}`, f.severity)}: ` : ''}</strong>
+          {/* In words, with the fix named: no internal codes or reasons on screen (the code stays as data). */}
+          <span data-code={f.code}>{findingText(f, lang.value)}</span>
         </li>
       ))}
     </ul>
