@@ -518,3 +518,31 @@ export const findingText = (f: { code: string; severity: string; message: string
       return f.message;
   }
 };
+
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** The merge fields a researcher typed ("fornavn, {{klinikk}}"), each once, and what cannot be one. */
+export const parseFields = (typed: string): { fields: string[]; invalid: string[] } => {
+  const fields: string[] = [];
+  const invalid: string[] = [];
+  for (const raw of typed.split(/[\s,;]+/)) {
+    const name = raw.replace(/^\{\{\s*|\s*\}\}$/g, '').trim();
+    if (!name) continue;
+    if (!FIELD_NAME.test(name)) invalid.push(name);
+    else if (!fields.includes(name)) fields.push(name);
+  }
+  return { fields, invalid };
+};
+
+/** Placeholders the letter's text uses that are not declared, in order of first use. */
+export const undeclaredPlaceholders = (content: Partial<Record<string, { subject: string; body: string }>>, declared: readonly string[]): string[] => {
+  const out: string[] = [];
+  for (const c of Object.values(content)) {
+    if (!c) continue;
+    for (const m of `${c.subject}\n${c.body}`.matchAll(/\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g)) {
+      const name = m[1]!;
+      if (!declared.includes(name) && !out.includes(name)) out.push(name);
+    }
+  }
+  return out;
+};

@@ -161,6 +161,16 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     await page.getByLabel('Emne (en)').fill('Invitation to the Sleep Study');
     await page.getByLabel('Tekst (en)').fill(`Hello!\nRead more at ${broken} before you answer.`);
 
+    // Merge fields are declared in the editor: a placeholder in the text that is not declared is
+    // named, and one press declares it (the field is then sent as `fields`).
+    await page.getByLabel('Tekst (en)').fill(`Hello {{firstName}}!\nRead more at ${broken} before you answer.`);
+    await page.getByTestId('undeclared-fields').getByText('{{firstName}}').waitFor();
+    await page.getByTestId('undeclared-fields').getByRole('button', { name: 'Legg dem til' }).click();
+    expect(await page.getByTestId('merge-fields').inputValue()).toBe('firstName');
+    expect(await page.getByTestId('undeclared-fields').count()).toBe(0);
+    await page.getByTestId('merge-fields').fill('');
+    await page.getByLabel('Tekst (en)').fill(`Hello!\nRead more at ${broken} before you answer.`);
+
     // Live preview, as text, with the standard footer in each language.
     const nb = page.getByRole('region', { name: 'Forhåndsvisning – Bokmål' });
     await expect.poll(() => nb.textContent()).toContain('<b>Ikke HTML</b>');
