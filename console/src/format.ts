@@ -546,3 +546,49 @@ export const undeclaredPlaceholders = (content: Partial<Record<string, { subject
   }
   return out;
 };
+
+const AUDIT_NB: Record<string, (d: Record<string, unknown>) => string> = {
+  'citizen.withdrew': () => 'En innbygger trakk seg fra prosjektet',
+  'contacts.lookup': () => 'Drift slo opp hvem som har kontaktet en innbygger',
+  'dispatch.halted': () => 'All utsending ble stanset',
+  'dispatch.redriven': () => 'Feilede leveranser ble kjørt på nytt',
+  'dispatch.resumed': () => 'All utsending ble gjenopptatt',
+  'form_task.answered': () => 'En skjemaoppgave ble besvart',
+  'form_task.completed': () => 'En skjemaoppgave ble fullført',
+  'form_task.created': () => 'En skjemaoppgave ble opprettet',
+  'letter.created': () => 'Et brev ble opprettet',
+  'letter.test_sent': () => 'Brevet ble prøvesendt til testpersoner',
+  'letter.version_approved': (d) => (typeof d.version === 'number' ? `Versjon ${d.version} av brevet ble godkjent` : 'En versjon av brevet ble godkjent'),
+  'letter.version_created': (d) => (typeof d.version === 'number' ? `Versjon ${d.version} av brevet ble lagret` : 'En ny versjon av brevet ble lagret'),
+  'project.approved': () => 'Prosjektet ble godkjent',
+  'project.created': () => 'Prosjektet ble opprettet',
+  'project.link_domains_changed': () => 'Prosjektets lenkedomener ble endret',
+  'project.member_added': () => 'Et medlem ble lagt til i prosjektet',
+  'project.minors_policy_approved': () => 'Regelen for mottakere under 16 år ble godkjent',
+  'project.paused': () => 'Prosjektet ble pauset',
+  'project.rejected': () => 'Prosjektet ble sendt tilbake for endringer',
+  'project.resumed': () => 'Prosjektet ble gjenopptatt',
+  'project.settings_changed': () => 'Prosjektets innstillinger ble endret',
+  'round.canary_confirmed': () => 'Prøveutsendingen ble godkjent, og resten av runden sendes',
+  'round.canary_done': () => 'Prøveutsendingen er ferdig og venter på kontroll',
+  'round.cancelled': () => 'En runde ble avbrutt',
+  'round.completed': () => 'En runde er fullført',
+  'round.created': () => 'En runde ble opprettet',
+  'round.overridden': () => 'En superbruker overstyrte stoppet for en runde',
+  'round.released': () => 'En runde ble sluppet',
+  'round.scheduled': () => 'En runde ble planlagt',
+};
+
+/**
+ * An audit event as a sentence ("Versjon 3 av brevet ble godkjent."), with the reason or comment
+ * when it has one; an unknown action is turned into words, never shown as its dotted name.
+ */
+export const auditSentence = (ev: { action: string; details?: unknown }, lang: UiLang): string => {
+  const d = (ev.details && typeof ev.details === 'object' ? ev.details : {}) as Record<string, unknown>;
+  const known = AUDIT_NB[ev.action];
+  const base = lang === 'nb' && known ? known(d) : ev.action.replace(/[._]/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  const extra: string[] = [];
+  if (typeof d.reason === 'string' && d.reason.trim()) extra.push(`${lang === 'nb' ? 'Begrunnelse' : 'Reason'}: ${d.reason.trim()}`);
+  if (typeof d.comment === 'string' && d.comment.trim()) extra.push(`${lang === 'nb' ? 'Kommentar' : 'Comment'}: ${d.comment.trim()}`);
+  return [base, ...extra].map((s) => (/[.!?]$/.test(s) ? s : `${s}.`)).join(' ');
+};

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, seg, type Finding, type ListUpload, type Letter, type Project, type Round } from '../api';
-import { formatCount, formatTime, roundName, roundNumbers } from '../format';
+import { auditSentence, formatCount, formatTime, roundName, roundNumbers } from '../format';
 
 const LIVE = new Set(['dispatching', 'canary_hold', 'paused', 'scheduled']);
 import { getAudit, getProject, listFormTasks, listLetters, listLists, listRounds, projectPath, type KnownList } from '../data';
@@ -561,9 +561,15 @@ const AuditSection = ({ projectId }: { projectId: string }) => {
                 <tr key={i}>
                   <td>{formatTime(ev.at, lang.value)}</td>
                   <td>{actorName(ev.actor)}</td>
-                  <td>{ev.action}</td>
+                  <td data-action={ev.action}>{auditSentence(ev, lang.value)}</td>
                   <td>
-                    <code class="wrap">{ev.details ? JSON.stringify(ev.details) : ''}</code>
+                    {/* The raw record stays one click away, for the auditor. */}
+                    {ev.details ? (
+                      <details>
+                        <summary>{t('auditRaw')}</summary>
+                        <code class="wrap">{JSON.stringify(ev.details)}</code>
+                      </details>
+                    ) : null}
                   </td>
                 </tr>
               ))}
