@@ -592,3 +592,53 @@ export const auditSentence = (ev: { action: string; details?: unknown }, lang: U
   if (typeof d.comment === 'string' && d.comment.trim()) extra.push(`${lang === 'nb' ? 'Kommentar' : 'Comment'}: ${d.comment.trim()}`);
   return [base, ...extra].map((s) => (/[.!?]$/.test(s) ? s : `${s}.`)).join(' ');
 };
+
+const FIELD_NAMES: Record<UiLang, Record<string, string>> = {
+  nb: {
+    allowedLinkDomains: 'Lenkedomene',
+    title: 'Tittel',
+    organization: 'Organisasjon',
+    contact: 'Kontakt',
+    purpose: 'Formål',
+    'content.nb.subject': 'Emne (bokmål)',
+    'content.nb.body': 'Tekst (bokmål)',
+    'content.nn.subject': 'Emne (nynorsk)',
+    'content.nn.body': 'Tekst (nynorsk)',
+    'content.en.subject': 'Emne (engelsk)',
+    'content.en.body': 'Tekst (engelsk)',
+    fields: 'Flettefelt',
+    reason: 'Begrunnelse',
+    comment: 'Kommentar',
+    at: 'Tidspunkt',
+    frequencyCap: 'Maks antall brev',
+    sub: 'Bruker',
+  },
+  en: { allowedLinkDomains: 'Link domain', title: 'Title', organization: 'Organisation', contact: 'Contact', fields: 'Merge fields', reason: 'Reason', comment: 'Comment', at: 'Time' },
+};
+
+const RULES_NB: [RegExp, string][] = [
+  [/^must have at least two labels/, 'må ha minst to ledd, som eksempel.no.'],
+  [/^is a public suffix/, 'er et offentlig suffiks der hvem som helst kan registrere; oppgi domenet, som eksempel.no.'],
+  [/^must be a host name/, 'må være et vertsnavn, som eksempel.no.'],
+  [/^Too small: expected string to have >=1 characters|^Required|expected string, received undefined/, 'må fylles ut.'],
+  [/^Too big: expected string to have <=(\d+) characters/, 'kan ha høyst $1 tegn.'],
+  [/^must be a placeholder name/, 'må være et flettefeltnavn: en bokstav først, så bokstaver, tall eller _.'],
+  [/^Invalid ISO datetime|^Invalid datetime/, 'må være et gyldig tidspunkt.'],
+  [/^must be a researcher identity, not a national ID/, 'må være en forskeridentitet, ikke et fødselsnummer.'],
+];
+
+/**
+ * A server field error as people read it: the field named in words ("Lenkedomene nr. 1", never
+ * `allowedLinkDomains.0`) and, in Norwegian, the known rules translated; an unknown rule's text
+ * is kept.
+ */
+export const fieldErrorText = (field: string, message: string, lang: UiLang): string => {
+  const names = FIELD_NAMES[lang];
+  const m = /^(.*)\.(\d+)$/.exec(field);
+  const base = m ? m[1]! : field;
+  const index = m ? Number(m[2]) + 1 : undefined;
+  const name = names[base] ?? FIELD_NAMES.nb[base] ?? base.replace(/[._]/g, ' ');
+  const label = index === undefined ? name : `${name} ${lang === 'nb' ? 'nr.' : 'no.'} ${index}`;
+  const rule = lang === 'nb' ? RULES_NB.find(([re]) => re.test(message)) : undefined;
+  return `${label}: ${rule ? message.replace(new RegExp(`^.*?(?:${rule[0].source}).*$`), rule[1]) : message}`;
+};

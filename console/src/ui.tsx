@@ -2,7 +2,7 @@ import { signal } from '@preact/signals';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
-import { formatCount, progressOf, type RoundCounts } from './format';
+import { fieldErrorText, formatCount, progressOf, type RoundCounts } from './format';
 import { errorText, lang, t, tk } from './i18n';
 
 // ---------- routing (hash based, so the console is plain static files) ----------
@@ -132,8 +132,8 @@ export const ErrorBox = ({ error, title, labels }: { error: unknown; title?: str
       {Object.keys(fields).length > 0 ? (
         <ul>
           {Object.entries(fields).map(([f, m]) => (
-            <li key={f}>
-              <code>{f}</code>: {m}
+            <li key={f} data-field={f}>
+              {fieldErrorText(f, m, lang.value)}
             </li>
           ))}
         </ul>
