@@ -16,7 +16,7 @@ export const overrideRoundBody = z.strictObject({
 });
 
 /** The round as the API shows it: status, the nine counts that add up to planned, the pre-flight report. */
-export const roundView = ({ round: r, status, counts, skipReasons }: RoundWithCounts) => ({
+export const roundView = ({ round: r, status, counts, skipReasons, failureReasons }: RoundWithCounts) => ({
   roundId: r.roundId,
   projectId: r.projectId,
   status,
@@ -29,6 +29,9 @@ export const roundView = ({ round: r, status, counts, skipReasons }: RoundWithCo
   findings: r.findings,
   counts,
   skipReasons,
+  // Letters that may exist (ePROM gave no answer): never re-sent, settled with the service's operator.
+  inDoubt: failureReasons?.in_doubt ?? 0,
+  failureReasons: failureReasons ?? {},
   createdBy: r.createdBy,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,

@@ -60,7 +60,7 @@ export interface RoundContacts {
 
 /** Live counts of released rounds (the dispatch engine's counter shards). */
 export interface RoundProgressReader {
-  progress(roundId: string, planned: number): Promise<{ counts: Counts; skipReasons: Readonly<Record<string, number>> }>;
+  progress(roundId: string, planned: number): Promise<{ counts: Counts; skipReasons: Readonly<Record<string, number>>; failureReasons?: Readonly<Record<string, number>> }>;
 }
 
 export interface RecipientsReader {

@@ -250,15 +250,17 @@ export interface RoundWithCounts {
   readonly status: RoundViewStatus;
   readonly counts: Counts;
   readonly skipReasons: Readonly<Record<string, number>>;
+  /** Failed recipients by reason; `in_doubt`: a letter that may exist and is never re-sent. */
+  readonly failureReasons?: Readonly<Record<string, number>>;
 }
 
 export const withCounts = async (deps: Pick<RoundDeps, 'progress'>, round: Round, project: Pick<Project, 'status'>): Promise<RoundWithCounts> => {
   if (!isReleased(round)) return { round, status: round.status, counts: unreleasedCounts(round), skipReasons: {} };
   // A completed round's counts are kept on it: they outlive the counter shards.
   if (round.status === 'completed' && round.finalCounts) return { round, status: round.status, ...round.finalCounts };
-  const { counts, skipReasons } = await deps.progress.progress(round.roundId, round.release.layout.total);
+  const { counts, skipReasons, failureReasons } = await deps.progress.progress(round.roundId, round.release.layout.total);
   const status: RoundViewStatus = project.status === 'paused' && ACTIVE.includes(round.status) && counts.pending > 0 ? 'paused' : round.status;
-  return { round, status, counts, skipReasons };
+  return { round, status, counts, skipReasons, ...(failureReasons ? { failureReasons } : {}) };
 };
 
 export const getRound = async (deps: RoundDeps, principal: Principal, projectId: string, roundId: string): Promise<RoundWithCounts> => {
