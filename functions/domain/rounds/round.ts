@@ -222,6 +222,8 @@ interface RoundBase {
 export interface FinalCounts {
   readonly counts: Counts;
   readonly skipReasons: Readonly<Record<string, number>>;
+  /** Failures by reason (`in_doubt` shown as the round's `inDoubt`). */
+  readonly failureReasons?: Readonly<Record<string, number>>;
 }
 
 export type UnreleasedRound = RoundBase & { readonly status: 'ready' | 'held' | 'scheduled'; readonly release?: undefined };

@@ -485,7 +485,7 @@ export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists
     const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'completed', {
       completedAt: at,
       expiresAt: roundKeptUntil(deps, at),
-      finalCounts: { counts: finalCounts.counts, skipReasons: finalCounts.skipReasons },
+      finalCounts: { counts: finalCounts.counts, skipReasons: finalCounts.skipReasons, ...(finalCounts.failureReasons ? { failureReasons: finalCounts.failureReasons } : {}) },
     });
     if (!moved) return false;
     await keepListFrom(deps, projectId, round.listId, at);

@@ -57,7 +57,7 @@ let offset = 500_000;
 beforeAll(async () => {
   p = await startTestPlatform({
     visibilityOverride: { dispatch: 2 },
-    env: { DISPATCH_LEASE_MS: '1500', DISPATCH_COMMIT_BUDGET_MS: '200', CHANNEL_TIMEOUT_MS: '1000', DISPATCH_BATCH_SIZE: '20', CHANNEL_MAX_TRIES: '3' },
+    env: { DISPATCH_LEASE_MS: '6000', DISPATCH_COMMIT_BUDGET_MS: '500', CHANNEL_TIMEOUT_MS: '4000', DISPATCH_BATCH_SIZE: '20', CHANNEL_MAX_TRIES: '3' },
   });
 });
 afterAll(async () => {
@@ -149,7 +149,7 @@ describe('fault injection', () => {
   it('an ePROM call that gets no answer before its wave deadline is in doubt: counted, never sent again, nobody gets two letters', async () => {
     // The fake answers these calls after the wave's deadline (and keeps the letters): the engine
     // aborts them, and since ePROM takes no sender key the letters are in doubt (INTEGRATIONS.md).
-    process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 3, hangMs: 4_000 });
+    process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 3, hangMs: 8_000 });
     const { a, roundId, nins, done } = await run('slow-channel', 100);
     expect(sumOfCounts(done.counts)).toBe(nins.length);
     expect(done.counts.pending).toBe(0);

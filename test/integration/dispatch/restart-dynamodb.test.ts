@@ -22,7 +22,7 @@ afterAll(async () => {
 
 /** The test platform on this test's own emulators; short visibility and leases so recovery is quick. */
 const platformOn = (dynamoEndpoint: string, awsEndpoint: string, namespace: string) =>
-  startTestPlatform({ dynamoEndpoint, awsEndpoint, namespace, visibilityOverride: { dispatch: 2 }, env: { DISPATCH_LEASE_MS: '1500', DISPATCH_COMMIT_BUDGET_MS: '200', CHANNEL_TIMEOUT_MS: '1000', DISPATCH_BATCH_SIZE: '25' } });
+  startTestPlatform({ dynamoEndpoint, awsEndpoint, namespace, visibilityOverride: { dispatch: 2 }, env: { DISPATCH_LEASE_MS: '6000', DISPATCH_COMMIT_BUDGET_MS: '500', CHANNEL_TIMEOUT_MS: '4000', DISPATCH_BATCH_SIZE: '25' } });
 
 describe('restart of DynamoDB Local mid-round', () => {
   it('DynamoDB Local killed and restarted on its data: the round completes, counts add up, nobody gets two letters', async () => {
