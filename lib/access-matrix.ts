@@ -76,9 +76,9 @@ const read = (extra: Partial<TableGrant> = {}): TableGrant[] => [{ actions: READ
 const readWrite = (): TableGrant[] => [{ actions: [...READ, ...WRITE], indexes: true }];
 /** Read and write only in partitions matching `leadingKeys` (no index, no Scan). */
 const within = (leadingKeys: readonly string[]): TableGrant[] => [{ actions: [...READ, ...WRITE], leadingKeys }];
-/** Read anything in the table (and Scan if asked), write only in partitions matching `leadingKeys`. */
-const readAllWriteIn = (leadingKeys: readonly string[], opts: { scan?: boolean; write?: readonly TableAction[] } = {}): TableGrant[] => [
-  { actions: opts.scan ? [...READ, 'Scan'] : READ, indexes: true },
+/** Read anything in the table and its indexes (never Scan), write only in partitions matching `leadingKeys`. */
+const readAllWriteIn = (leadingKeys: readonly string[], opts: { write?: readonly TableAction[] } = {}): TableGrant[] => [
+  { actions: READ, indexes: true },
   { actions: opts.write ?? WRITE, leadingKeys },
 ];
 
@@ -122,8 +122,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   projects: row({
     purpose: 'Projects, members, approvals, settings, the project audit; pause/resume quiets or requeues the project’s rounds.',
     tables: {
-      // Scan: listAllProjects (superuser listing). Writes only inside project partitions.
-      main: readAllWriteIn([KEY.project], { scan: true }),
+      // Writes only inside project partitions; listings are queries (gsi1, gsi2), never a scan.
+      main: readAllWriteIn([KEY.project]),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
     },
@@ -204,7 +204,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   operations: row({
     purpose: 'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters.',
     tables: {
-      main: readAllWriteIn([KEY.operations, KEY.project], { scan: true, write: ['PutItem', 'UpdateItem'] }),
+      main: readAllWriteIn([KEY.operations, KEY.project], { write: ['PutItem', 'UpdateItem'] }),
       citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }],
       deliveries: [{ actions: [...READ, 'UpdateItem'], indexes: true }],
       audit: auditAppend(),

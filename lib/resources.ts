@@ -42,12 +42,17 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    * Projects and everything researchers author: members, letters and their versions, form tasks,
    * recipient-list metadata, rounds, the audit trail, and the global operations state.
    * gsi1 serves the listings (projects per organisation, projects per member, rounds per status).
+   * gsi2 (sparse: only project items carry gsi2pk) lists every project for operations as one
+   * query, so their reads stay bounded however many rounds, batches and lists the table holds.
    */
   main: {
     id: 'main',
     partitionKey: S('pk'),
     sortKey: S('sk'),
-    indexes: [{ name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
+    indexes: [
+      { name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') },
+      { name: 'gsi2', partitionKey: S('gsi2pk'), sortKey: S('gsi2sk') },
+    ],
     // Recipient-list metadata and rounds (their report) carry expiresAt; audit events never do.
     ttlAttribute: 'expiresAt',
     envVar: 'TABLE_MAIN',

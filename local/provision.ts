@@ -3,6 +3,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type DynamoDBClient,
@@ -69,7 +70,16 @@ export const provision = async (
           );
         }
       }
-      await clients.dynamo.send(new DescribeTableCommand({ TableName: name }));
+      const described = await clients.dynamo.send(new DescribeTableCommand({ TableName: name }));
+      // A table kept from an earlier version may predate one of its indexes: add what is missing.
+      const have = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((ix) => ix.IndexName));
+      const create = tableInput(def, name).input;
+      for (const ix of create.GlobalSecondaryIndexes ?? []) {
+        if (have.has(ix.IndexName)) continue;
+        await clients.dynamo.send(
+          new UpdateTableCommand({ TableName: name, AttributeDefinitions: create.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: ix }] }),
+        );
+      }
     }),
   );
   for (const def of Object.values(queues)) {

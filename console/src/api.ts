@@ -114,6 +114,7 @@ export interface Project {
   createdBy?: string;
   submittedBy?: string;
   pausedAt?: string;
+  pausedBy?: string;
   pauseReason?: string;
   statusBeforePause?: string;
   updatedAt?: string;
@@ -135,6 +136,8 @@ export interface Letter {
   version: number;
   approval?: 'pending' | 'approved';
   approvedVersion?: number;
+  approvedBy?: string;
+  approvedAt?: string;
   content: { nb?: LetterContent; nn?: LetterContent; en?: LetterContent };
   authoredBy?: string;
   createdAt?: string;
@@ -164,6 +167,10 @@ export interface Round {
   skipReasons?: Record<string, number>;
   createdAt?: string;
   canary?: { size: number };
+  releasedBy?: string;
+  releasedAt?: string;
+  completedAt?: string;
+  receipts?: { confirmed: number; failedAfterSend: number; awaiting: number };
 }
 
 export interface ListUpload {

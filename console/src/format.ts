@@ -321,3 +321,324 @@ export const sentByMonthAndChannel = (items: readonly StatisticsItem[], months: 
   }));
   return { months: [...months], series };
 };
+
+/**
+ * What the operations status card may claim. Only the latest read counts: while the first is
+ * under way, or when the latest poll failed, the state is unknown (never a stale "running"), and
+ * the time of the last successful read is kept to say how old the figures are.
+ */
+export interface OpsStatusView {
+  readonly state: 'unknown' | 'running' | 'halted';
+  readonly stale: boolean;
+  readonly loading: boolean;
+  readonly lastUpdate?: string;
+}
+
+export const opsStatusView = (status: { halted?: boolean } | undefined, reads: { okAt?: string; failedAt?: string }): OpsStatusView => {
+  const failedLast = reads.failedAt !== undefined && (reads.okAt === undefined || reads.failedAt > reads.okAt);
+  const lastUpdate = reads.okAt ? { lastUpdate: reads.okAt } : {};
+  if (!status || failedLast) return { state: 'unknown', stale: failedLast, loading: !status && !failedLast, ...lastUpdate };
+  return { state: status.halted ? 'halted' : 'running', stale: false, loading: false, ...lastUpdate };
+};
+
+const QUEUE_NAMES: Record<UiLang, Record<string, string>> = {
+  nb: { dispatch: 'Utsending', visible: 'venter', inFlight: 'under behandling', deadLettered: 'feilet (venter på ny kjøring)' },
+  en: { dispatch: 'Dispatch', visible: 'waiting', inFlight: 'being processed', deadLettered: 'failed (awaiting redrive)' },
+};
+
+/** camelCase → words, for a name the console has no text for yet (never shown as an identifier). */
+const words = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+
+/** A queue and one of its counters, as operators say it. */
+export const queueLabel = (queue: string, counter: string, lang: UiLang): string =>
+  `${QUEUE_NAMES[lang][queue] ?? words(queue)} · ${QUEUE_NAMES[lang][counter] ?? words(counter)}`;
+
+/** The release button names what it does: "Send 30 000 brev", never a bare "Send". */
+export const sendLabel = (letters: number, lang: UiLang): string =>
+  lang === 'nb' ? `Send ${formatCount(letters, lang)} brev` : `Send ${formatCount(letters, lang)} ${letters === 1 ? 'letter' : 'letters'}`;
+
+interface ReachPreflight {
+  readonly byChannel: Readonly<Record<'helsenorge' | 'digital-mailbox' | 'paper' | 'viaGuardians' | 'noChannel', number>>;
+  readonly byLanguage: Readonly<Record<'nb' | 'nn' | 'en', number>>;
+}
+
+const CHANNEL_LINES: Record<UiLang, Record<keyof ReachPreflight['byChannel'], string>> = {
+  nb: { helsenorge: 'Helsenorge', 'digital-mailbox': 'Digital postkasse', paper: 'Papir (porto)', viaGuardians: 'Gjennom foresatte', noChannel: 'Ingen kanal (hoppes over ved utsending)' },
+  en: { helsenorge: 'Helsenorge', 'digital-mailbox': 'Digital mailbox', paper: 'Paper (postage)', viaGuardians: 'Through guardians', noChannel: 'No channel (skipped when sending)' },
+};
+const LANGUAGE_LINES: Record<UiLang, Record<'nb' | 'nn' | 'en', string>> = {
+  nb: { nb: 'bokmål', nn: 'nynorsk', en: 'engelsk' },
+  en: { nb: 'Bokmål', nn: 'Nynorsk', en: 'English' },
+};
+
+/**
+ * Who the round reaches, by channel and by the language they will read (the pre-flight's
+ * `reach`), as lines for the release confirmation; zero lines are left out. Empty for rounds made
+ * before the pre-flight had the breakdown.
+ */
+export const reachLines = (p: Preflight, lang: UiLang): { channels: string[]; languages: string[] } => {
+  const reach = (p as unknown as { reach?: ReachPreflight }).reach;
+  if (!reach) return { channels: [], languages: [] };
+  const channels = (Object.keys(CHANNEL_LINES[lang]) as (keyof ReachPreflight['byChannel'])[])
+    .filter((k) => (reach.byChannel[k] ?? 0) > 0)
+    .map((k) => `${CHANNEL_LINES[lang][k]}: ${formatCount(reach.byChannel[k], lang)}`);
+  const languages = (['nb', 'nn', 'en'] as const).filter((k) => (reach.byLanguage[k] ?? 0) > 0).map((k) => `${LANGUAGE_LINES[lang][k]}: ${formatCount(reach.byLanguage[k], lang)}`);
+  return { channels, languages };
+};
+
+/** Which version goes out and who approved it (or that it is not approved), for the confirmation. */
+export const approvalLine = (
+  letter: { readonly version: number; readonly approval?: string; readonly approvedVersion?: number; readonly approvedBy?: string; readonly approvedAt?: string },
+  version: number,
+  lang: UiLang,
+): string => {
+  const approved = letter.version === version ? letter.approval === 'approved' || letter.approvedBy !== undefined : letter.approvedVersion === version;
+  if (!approved) {
+    return lang === 'nb'
+      ? `Versjon ${version} er ikke godkjent: runden kan ikke sendes før en superbruker har godkjent den.`
+      : `Version ${version} is not approved: the round cannot be sent until a superuser approves it.`;
+  }
+  const by = letter.version === version && letter.approvedBy ? letter.approvedBy : undefined;
+  const at = letter.version === version && letter.approvedAt ? ` ${formatTime(letter.approvedAt, lang)}` : '';
+  if (lang === 'nb') return by ? `Versjon ${version}, godkjent av ${by}${at}.` : `Versjon ${version}, godkjent.`;
+  return by ? `Version ${version}, approved by ${by}${at}.` : `Version ${version}, approved.`;
+};
+
+/**
+ * The pause, as it truly is: "stopping — N letters in flight" until the platform acknowledges,
+ * then "paused at T by X — N letters since", N counted from delivery times (GET …/sent-since),
+ * never from the round counters, and never claimed before it is read.
+ */
+export type PauseState =
+  | { readonly phase: 'stopping'; readonly inFlight?: number }
+  | { readonly phase: 'paused'; readonly pausedAt?: string; readonly pausedBy?: string; readonly sentSince?: number };
+
+export const pauseLine = (s: PauseState, lang: UiLang): string => {
+  const nb = lang === 'nb';
+  if (s.phase === 'stopping') {
+    if (s.inFlight === undefined) return nb ? 'Stopper – venter på at brev under behandling blir ferdige …' : 'Stopping – waiting for letters in flight to finish …';
+    return nb ? `Stopper – ${formatCount(s.inFlight, lang)} brev under behandling …` : `Stopping – ${formatCount(s.inFlight, lang)} letters in flight …`;
+  }
+  const at = formatTime(s.pausedAt, lang);
+  const by = s.pausedBy ? (nb ? ` av ${s.pausedBy}` : ` by ${s.pausedBy}`) : '';
+  const since =
+    s.sentSince === undefined
+      ? nb
+        ? 'kontrollerer brev sendt siden …'
+        : 'checking letters sent since …'
+      : nb
+        ? `${formatCount(s.sentSince, lang)} brev sendt siden.`
+        : `${formatCount(s.sentSince, lang)} ${s.sentSince === 1 ? 'letter' : 'letters'} sent since.`;
+  return nb ? `Pauset ${at}${by} – ${since}` : `Paused ${at}${by} – ${since}`;
+};
+
+/** One look at a round's progress: when the page saw it, and how many letters were done. */
+export interface ProgressSample {
+  readonly at: number;
+  readonly done: number;
+}
+
+/** Letters per second over the samples of the last minute (undefined until two samples apart in time). */
+export const liveRate = (samples: readonly ProgressSample[], windowMs = 60_000): number | undefined => {
+  if (samples.length < 2) return undefined;
+  const last = samples[samples.length - 1]!;
+  const first = samples.find((s) => s.at >= last.at - windowMs) ?? samples[0]!;
+  const seconds = (last.at - first.at) / 1000;
+  if (seconds <= 0) return undefined;
+  return Math.max(0, (last.done - first.done) / seconds);
+};
+
+/** "ca. 5 min igjen" from letters left and the rate; nothing while the rate is unknown or zero. */
+export const timeLeftText = (left: number, rate: number | undefined, lang: UiLang): string | undefined => {
+  if (!rate || rate <= 0 || left <= 0) return undefined;
+  const minutes = Math.round(left / rate / 60);
+  const nb = lang === 'nb';
+  if (minutes < 1) return nb ? 'under 1 min igjen' : 'under 1 min left';
+  const span = minutes >= 60 ? `${Math.floor(minutes / 60)} ${nb ? 't' : 'h'} ${minutes % 60} min` : `${minutes} min`;
+  return nb ? `ca. ${span} igjen` : `about ${span} left`;
+};
+
+const LANG_NAME_NB: Record<string, string> = { nb: 'bokmål', nn: 'nynorsk', en: 'engelsk' };
+
+/**
+ * A check finding as a Norwegian sentence naming the fix (the server's texts are English and carry
+ * internal reasons such as NETWORK). In English, and for codes the console does not know yet,
+ * the server's message stands.
+ */
+export const findingText = (f: { code: string; severity: string; message: string; [k: string]: unknown }, lang: UiLang): string => {
+  if (lang !== 'nb') return f.message;
+  const inLang = typeof f.language === 'string' && LANG_NAME_NB[f.language] ? ` (${LANG_NAME_NB[f.language]})` : '';
+  const link = typeof f.link === 'string' ? ` ${f.link}` : '';
+  const fixLink = 'Sjekk adressen, eller rett lenken.';
+  switch (f.code) {
+    case 'BROKEN_LINK': {
+      const why: Record<string, string> = {
+        NETWORK: 'svarte ikke',
+        TIMEOUT: 'svarte ikke i tide',
+        HTTP_STATUS: `svarte med feilkode ${typeof f.status === 'number' ? f.status : 'ukjent'}`,
+        TOO_MANY_REDIRECTS: 'sender videre for mange ganger',
+        REDIRECT_NOT_ALLOWED: 'sender videre til en adresse som ikke er tillatt',
+        ADDRESS_NOT_ALLOWED: 'peker til en adresse som ikke er tillatt',
+      };
+      return `Lenken${link}${inLang} ${why[String(f.reason ?? 'NETWORK')] ?? 'virket ikke'}. ${fixLink}`;
+    }
+    case 'LINK_NOT_HTTPS':
+      return `Lenken${link}${inLang} må begynne med https://. Skriv https:// foran adressen.`;
+    case 'LINK_DOMAIN_NOT_ALLOWED':
+      return `Lenken${link}${inLang} går til et domene prosjektet ikke har godkjent. Bruk et av prosjektets lenkedomener, eller be om å få domenet lagt til.`;
+    case 'PERSONAL_DATA_IN_LINK':
+      return `Lenken${link}${inLang} inneholder et fødselsnummer. Fjern det; skjemaoppgaver får en egen, anonym lenke.`;
+    case 'LINK_SHORTENER':
+      return `Lenken${link}${inLang} er en lenkeforkorter som skjuler hvor den går. Lenk direkte til siden.`;
+    case 'MALFORMED_LINK':
+      return `Lenken${link}${inLang} er ikke en gyldig adresse. Rett skrivemåten.`;
+    case 'PLACEHOLDER_IN_LINK':
+      return `En lenke${inLang} bygges av flettefelt fra mottakerlista; slike lenker kan ikke kontrolleres. Skriv hele lenken i teksten.`;
+    case 'UNKNOWN_PLACEHOLDER':
+      return typeof f.placeholder === 'string'
+        ? `Flettefeltet {{${f.placeholder}}}${inLang} er ikke deklarert. Legg det til under «Flettefelt», eller rett skrivemåten.`
+        : `Et flettefelt${inLang} er feil skrevet. Skriv {{navn}}: en bokstav først, så bokstaver, tall eller _.`;
+    case 'MISSING_LANGUAGE':
+      return f.language === 'nb'
+        ? 'Brevet mangler bokmål, som er påkrevd. Skriv bokmålsversjonen.'
+        : `Brevet mangler ${LANG_NAME_NB[String(f.language)] ?? 'et språk'}. Skriv den versjonen, eller begrunn i sjekklisten hvorfor den mangler.`;
+    case 'SUBJECT_TOO_LONG':
+      return `Emnefeltet${inLang} er for langt. Kort det ned.`;
+    case 'BODY_TOO_LONG':
+      return `Brevteksten${inLang} er for lang. Kort den ned.`;
+    case 'FORM_TASK_MISSING':
+      return 'Skjemaoppgaven brevet viser til finnes ikke. Velg en skjemaoppgave som finnes.';
+    case 'DUPLICATE_ROUND':
+      return `${formatCount(Number(f.overlap ?? 0), lang)} mottakere har fått ${f.reason === 'changed_version' ? `versjon ${String(f.previousVersion ?? '?')} av dette brevet` : 'et nesten likt brev'} i en tidligere runde de siste 90 dagene. En annen superbruker må overstyre for å sende.`;
+    case 'LANGUAGE_MISSING':
+      return `${formatCount(Number(f.recipients ?? 0), lang)} mottakere leser ${LANG_NAME_NB[String(f.language)] ?? 'et språk'}, som brevet mangler; de får det på ${LANG_NAME_NB[String(f.readInstead)] ?? 'et annet språk'}. Skriv den versjonen om de skal få den.`;
+    case 'MISSING_PLACEHOLDER_COLUMN':
+      return `Brevet bruker flettefelt som mottakerlista ikke har kolonne for${Array.isArray(f.placeholders) ? `: ${(f.placeholders as string[]).map((p) => `{{${p}}}`).join(', ')}` : ''}. Legg kolonnen til i lista, eller fjern feltet.`;
+    default:
+      return f.message;
+  }
+};
+
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** The merge fields a researcher typed ("fornavn, {{klinikk}}"), each once, and what cannot be one. */
+export const parseFields = (typed: string): { fields: string[]; invalid: string[] } => {
+  const fields: string[] = [];
+  const invalid: string[] = [];
+  for (const raw of typed.split(/[\s,;]+/)) {
+    const name = raw.replace(/^\{\{\s*|\s*\}\}$/g, '').trim();
+    if (!name) continue;
+    if (!FIELD_NAME.test(name)) invalid.push(name);
+    else if (!fields.includes(name)) fields.push(name);
+  }
+  return { fields, invalid };
+};
+
+/** Placeholders the letter's text uses that are not declared, in order of first use. */
+export const undeclaredPlaceholders = (content: Partial<Record<string, { subject: string; body: string }>>, declared: readonly string[]): string[] => {
+  const out: string[] = [];
+  for (const c of Object.values(content)) {
+    if (!c) continue;
+    for (const m of `${c.subject}\n${c.body}`.matchAll(/\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g)) {
+      const name = m[1]!;
+      if (!declared.includes(name) && !out.includes(name)) out.push(name);
+    }
+  }
+  return out;
+};
+
+const AUDIT_NB: Record<string, (d: Record<string, unknown>) => string> = {
+  'citizen.withdrew': () => 'En innbygger trakk seg fra prosjektet',
+  'contacts.lookup': () => 'Drift slo opp hvem som har kontaktet en innbygger',
+  'dispatch.halted': () => 'All utsending ble stanset',
+  'dispatch.redriven': () => 'Feilede leveranser ble kjørt på nytt',
+  'dispatch.resumed': () => 'All utsending ble gjenopptatt',
+  'form_task.answered': () => 'En skjemaoppgave ble besvart',
+  'form_task.completed': () => 'En skjemaoppgave ble fullført',
+  'form_task.created': () => 'En skjemaoppgave ble opprettet',
+  'letter.created': () => 'Et brev ble opprettet',
+  'letter.test_sent': () => 'Brevet ble prøvesendt til testpersoner',
+  'letter.version_approved': (d) => (typeof d.version === 'number' ? `Versjon ${d.version} av brevet ble godkjent` : 'En versjon av brevet ble godkjent'),
+  'letter.version_created': (d) => (typeof d.version === 'number' ? `Versjon ${d.version} av brevet ble lagret` : 'En ny versjon av brevet ble lagret'),
+  'project.approved': () => 'Prosjektet ble godkjent',
+  'project.created': () => 'Prosjektet ble opprettet',
+  'project.link_domains_changed': () => 'Prosjektets lenkedomener ble endret',
+  'project.member_added': () => 'Et medlem ble lagt til i prosjektet',
+  'project.minors_policy_approved': () => 'Regelen for mottakere under 16 år ble godkjent',
+  'project.paused': () => 'Prosjektet ble pauset',
+  'project.rejected': () => 'Prosjektet ble sendt tilbake for endringer',
+  'project.resumed': () => 'Prosjektet ble gjenopptatt',
+  'project.settings_changed': () => 'Prosjektets innstillinger ble endret',
+  'round.canary_confirmed': () => 'Prøveutsendingen ble godkjent, og resten av runden sendes',
+  'round.canary_done': () => 'Prøveutsendingen er ferdig og venter på kontroll',
+  'round.cancelled': () => 'En runde ble avbrutt',
+  'round.completed': () => 'En runde er fullført',
+  'round.created': () => 'En runde ble opprettet',
+  'round.overridden': () => 'En superbruker overstyrte stoppet for en runde',
+  'round.released': () => 'En runde ble sluppet',
+  'round.scheduled': () => 'En runde ble planlagt',
+};
+
+/**
+ * An audit event as a sentence ("Versjon 3 av brevet ble godkjent."), with the reason or comment
+ * when it has one; an unknown action is turned into words, never shown as its dotted name.
+ */
+export const auditSentence = (ev: { action: string; details?: unknown }, lang: UiLang): string => {
+  const d = (ev.details && typeof ev.details === 'object' ? ev.details : {}) as Record<string, unknown>;
+  const known = AUDIT_NB[ev.action];
+  const base = lang === 'nb' && known ? known(d) : ev.action.replace(/[._]/g, ' ').replace(/^./, (c) => c.toUpperCase());
+  const extra: string[] = [];
+  if (typeof d.reason === 'string' && d.reason.trim()) extra.push(`${lang === 'nb' ? 'Begrunnelse' : 'Reason'}: ${d.reason.trim()}`);
+  if (typeof d.comment === 'string' && d.comment.trim()) extra.push(`${lang === 'nb' ? 'Kommentar' : 'Comment'}: ${d.comment.trim()}`);
+  return [base, ...extra].map((s) => (/[.!?]$/.test(s) ? s : `${s}.`)).join(' ');
+};
+
+const FIELD_NAMES: Record<UiLang, Record<string, string>> = {
+  nb: {
+    allowedLinkDomains: 'Lenkedomene',
+    title: 'Tittel',
+    organization: 'Organisasjon',
+    contact: 'Kontakt',
+    purpose: 'Formål',
+    'content.nb.subject': 'Emne (bokmål)',
+    'content.nb.body': 'Tekst (bokmål)',
+    'content.nn.subject': 'Emne (nynorsk)',
+    'content.nn.body': 'Tekst (nynorsk)',
+    'content.en.subject': 'Emne (engelsk)',
+    'content.en.body': 'Tekst (engelsk)',
+    fields: 'Flettefelt',
+    reason: 'Begrunnelse',
+    comment: 'Kommentar',
+    at: 'Tidspunkt',
+    frequencyCap: 'Maks antall brev',
+    sub: 'Bruker',
+  },
+  en: { allowedLinkDomains: 'Link domain', title: 'Title', organization: 'Organisation', contact: 'Contact', fields: 'Merge fields', reason: 'Reason', comment: 'Comment', at: 'Time' },
+};
+
+const RULES_NB: [RegExp, string][] = [
+  [/^must have at least two labels/, 'må ha minst to ledd, som eksempel.no.'],
+  [/^is a public suffix/, 'er et offentlig suffiks der hvem som helst kan registrere; oppgi domenet, som eksempel.no.'],
+  [/^must be a host name/, 'må være et vertsnavn, som eksempel.no.'],
+  [/^Too small: expected string to have >=1 characters|^Required|expected string, received undefined/, 'må fylles ut.'],
+  [/^Too big: expected string to have <=(\d+) characters/, 'kan ha høyst $1 tegn.'],
+  [/^must be a placeholder name/, 'må være et flettefeltnavn: en bokstav først, så bokstaver, tall eller _.'],
+  [/^Invalid ISO datetime|^Invalid datetime/, 'må være et gyldig tidspunkt.'],
+  [/^must be a researcher identity, not a national ID/, 'må være en forskeridentitet, ikke et fødselsnummer.'],
+];
+
+/**
+ * A server field error as people read it: the field named in words ("Lenkedomene nr. 1", never
+ * `allowedLinkDomains.0`) and, in Norwegian, the known rules translated; an unknown rule's text
+ * is kept.
+ */
+export const fieldErrorText = (field: string, message: string, lang: UiLang): string => {
+  const names = FIELD_NAMES[lang];
+  const m = /^(.*)\.(\d+)$/.exec(field);
+  const base = m ? m[1]! : field;
+  const index = m ? Number(m[2]) + 1 : undefined;
+  const name = names[base] ?? FIELD_NAMES.nb[base] ?? base.replace(/[._]/g, ' ');
+  const label = index === undefined ? name : `${name} ${lang === 'nb' ? 'nr.' : 'no.'} ${index}`;
+  const rule = lang === 'nb' ? RULES_NB.find(([re]) => re.test(message)) : undefined;
+  return `${label}: ${rule ? message.replace(new RegExp(`^.*?(?:${rule[0].source}).*$`), rule[1]) : message}`;
+};

@@ -2,7 +2,7 @@ import { signal } from '@preact/signals';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
-import { formatCount, progressOf, type RoundCounts } from './format';
+import { fieldErrorText, formatCount, progressOf, type RoundCounts } from './format';
 import { errorText, lang, t, tk } from './i18n';
 
 // ---------- routing (hash based, so the console is plain static files) ----------
@@ -132,8 +132,8 @@ export const ErrorBox = ({ error, title, labels }: { error: unknown; title?: str
       {Object.keys(fields).length > 0 ? (
         <ul>
           {Object.entries(fields).map(([f, m]) => (
-            <li key={f}>
-              <code>{f}</code>: {m}
+            <li key={f} data-field={f}>
+              {fieldErrorText(f, m, lang.value)}
             </li>
           ))}
         </ul>
@@ -271,6 +271,7 @@ export const ActionDialog = ({
   onClose,
   busy,
   error,
+  deliberate,
 }: {
   open: boolean;
   title: string;
@@ -281,8 +282,14 @@ export const ActionDialog = ({
   onClose: () => void;
   busy?: boolean;
   error?: unknown;
+  /**
+   * For actions that cannot be taken back (a national release): focus starts on "Cancel" and
+   * Enter in a field never confirms; only pressing the confirm button itself does.
+   */
+  deliberate?: boolean;
 }) => {
   const ref = useRef<HTMLDialogElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
   const [reason, setReason] = useState('');
   const [missing, setMissing] = useState(false);
   const titleId = useId();
@@ -293,12 +300,16 @@ export const ActionDialog = ({
       setReason('');
       setMissing(false);
       d.showModal();
+      if (deliberate) cancelRef.current?.focus();
     } else if (!open && d.open) d.close();
   }, [open]);
   return (
     <dialog ref={ref} aria-labelledby={titleId} onClose={onClose} class="dialog">
       <form
         method="dialog"
+        onKeyDown={(e) => {
+          if (deliberate && e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') e.preventDefault();
+        }}
         onSubmit={(e) => {
           e.preventDefault();
           if (reasonLabel && !reason.trim()) {
@@ -320,7 +331,7 @@ export const ActionDialog = ({
           <button type="submit" class="primary" disabled={busy}>
             {confirmLabel}
           </button>
-          <button type="button" onClick={onClose}>
+          <button type="button" ref={cancelRef} onClick={onClose}>
             {t('cancel')}
           </button>
         </div>

@@ -97,6 +97,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   { ...r('PUT', '/registry/outage', 'registry'), localOnly: true },
   r('POST', '/projects/{projectId}/rounds', 'rounds'),
   r('GET', '/projects/{projectId}/rounds', 'rounds'),
+  r('GET', '/projects/{projectId}/sent-since', 'rounds'),
   r('GET', '/projects/{projectId}/rounds/{roundId}', 'rounds'),
   r('GET', '/projects/{projectId}/rounds/{roundId}/report', 'rounds'),
   r('POST', '/projects/{projectId}/rounds/{roundId}/override', 'rounds'),

@@ -39,3 +39,6 @@ export const roundView = ({ round: r, status, counts, skipReasons }: RoundWithCo
   ...(r.status === 'cancelled' ? { cancelledBy: r.cancelledBy, cancelledAt: r.cancelledAt } : {}),
   ...(r.status !== 'cancelled' && r.release && r.waiting ? { waitingFor: r.waiting } : {}),
 });
+
+/** `?at=` of GET …/sent-since: an ISO date-time with its offset (as a pause's `pausedAt`). */
+export const sentSinceQuery = z.object({ at: z.iso.datetime({ offset: true }) });

@@ -161,6 +161,16 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     await page.getByLabel('Emne (en)').fill('Invitation to the Sleep Study');
     await page.getByLabel('Tekst (en)').fill(`Hello!\nRead more at ${broken} before you answer.`);
 
+    // Merge fields are declared in the editor: a placeholder in the text that is not declared is
+    // named, and one press declares it (the field is then sent as `fields`).
+    await page.getByLabel('Tekst (en)').fill(`Hello {{firstName}}!\nRead more at ${broken} before you answer.`);
+    await page.getByTestId('undeclared-fields').getByText('{{firstName}}').waitFor();
+    await page.getByTestId('undeclared-fields').getByRole('button', { name: 'Legg dem til' }).click();
+    expect(await page.getByTestId('merge-fields').inputValue()).toBe('firstName');
+    expect(await page.getByTestId('undeclared-fields').count()).toBe(0);
+    await page.getByTestId('merge-fields').fill('');
+    await page.getByLabel('Tekst (en)').fill(`Hello!\nRead more at ${broken} before you answer.`);
+
     // Live preview, as text, with the standard footer in each language.
     const nb = page.getByRole('region', { name: 'Forhåndsvisning – Bokmål' });
     await expect.poll(() => nb.textContent()).toContain('<b>Ikke HTML</b>');
@@ -177,7 +187,11 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     const flagged = nb.locator('mark.bad-link[data-finding="BROKEN_LINK"]');
     await flagged.waitFor();
     expect(await flagged.textContent()).toContain(broken);
-    expect(await page.locator('.check-result').textContent()).toContain('BROKEN_LINK');
+    // The finding in Norwegian with the fix named; no internal code or reason on screen.
+    const result = (await page.locator('.check-result').textContent()) ?? '';
+    expect(await page.locator('.check-result [data-code="BROKEN_LINK"]').count()).toBeGreaterThan(0);
+    expect(result).toContain('Sjekk adressen, eller rett lenken.');
+    expect(result).not.toMatch(/BROKEN_LINK|NETWORK|HTTP_STATUS/);
     await shot(page, '02-letter-broken-link');
 
     const ok = `${linkBase}/ok`;
@@ -275,8 +289,20 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     const expected = confirmationText({ letterTitle: 'Invitasjon', version: 2, preflight: round.preflight }, 'nb');
     expect(await dialog.getByTestId('confirmation').textContent()).toBe(expected);
     expect(expected).toContain(`${RESERVED} reservert`);
+    // Like a national mailing: the version and who approved it, the recipients by channel and
+    // language, and a button that names the number of letters.
+    expect(await dialog.getByTestId('confirmation-approval').textContent()).toMatch(/^Versjon 2, godkjent av /);
+    const reach = round.preflight.reach as unknown as { byChannel: Record<string, number> };
+    const reached = Object.values(reach.byChannel).reduce((a, b) => a + b, 0);
+    expect(reached).toBe(round.preflight.eligible);
+    await dialog.getByTestId('confirmation-reach').getByText('Mottakere per kanal').waitFor();
     await shot(page, '06-confirmation');
-    await dialog.getByRole('button', { name: 'Ja, send nå' }).click();
+    // No stray Enter releases: focus starts on "Avbryt", and Enter in the date field does nothing.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).toBe('Avbryt');
+    await dialog.getByTestId('send-at').press('Enter');
+    await page.waitForTimeout(300);
+    expect((await platform.as({ sub: 'ops-check', role: 'operations' }).get(`/projects/${state.projectId}/rounds/${round.roundId}`)).body.status).toBe('ready');
+    await dialog.getByRole('button', { name: `Send ${String(round.preflight.eligible).replace(/\B(?=(\d{3})+$)/g, '\u00a0')} brev` }).click();
     await page.getByText('Runden er sluppet og sendes nå.').waitFor();
     // The canary goes out first; then the round waits for a person to look at it.
     await expect.poll(() => page.locator('.summary').textContent(), { timeout: 60_000, interval: 500 }).toContain('Venter etter prøveutsending');
@@ -299,7 +325,10 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     const ack = (await paused.json()) as { status: string; inFlight: number; pausedAt: string };
     expect(ack.status).toBe('paused');
     const shownAck = row.getByTestId('pause-ack');
-    await expect.poll(() => shownAck.textContent()).toContain('Pause bekreftet');
+    // Visibly true: when and by whom, and the letters since counted from delivery times.
+    await expect.poll(() => shownAck.textContent(), { timeout: 10_000 }).toMatch(/^Pauset .+ av .+ – 0 brev sendt siden\.$/);
+    // No contradictory banner while a project is paused.
+    await expect.poll(() => page.getByTestId('halt-state').textContent()).toContain('1 prosjekt(er) er pauset');
     await expect.poll(async () => (await platform.as({ sub: 'ops-check', role: 'operations' }).get(`/projects/${state.projectId}`)).body.status).toBe('paused');
     await shot(page, '07-operations-paused');
     await row.getByRole('button', { name: `Gjenoppta ${state.title}` }).click();
@@ -329,6 +358,12 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     expect(await count('skippedReserved')).toBe(RESERVED);
     expect(await count('sent')).toBe(LIST_SIZE - RESERVED);
     expect(await count('pending')).toBe(0);
+    // The record: who released it and when, how long it took, and the report as CSV.
+    expect(await page.getByTestId('released-by').textContent()).toMatch(/^Sluppet \d{2}\.\d{2}\.\d{4}.* av .+\. Ferdig .* \(etter \d+ min\)\.$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-csv').click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toContain('recipient');
+    expect(csv).not.toMatch(/\d{11}/);
     await shot(page, '08-round-completed');
   });
 

@@ -58,6 +58,17 @@ describe('stateful stack', () => {
     });
   });
 
+  it('the main table lists projects through a sparse index (gsi2), so operations never scan it', () => {
+    const withGsi2 = resourcesOf(stateful, 'AWS::DynamoDB::Table').filter(([, t]: [string, any]) => t.GlobalSecondaryIndexes?.some((ix: any) => ix.IndexName === 'gsi2'));
+    expect(withGsi2).toHaveLength(1);
+    const gsi2 = (withGsi2[0]![1] as any).GlobalSecondaryIndexes.find((ix: any) => ix.IndexName === 'gsi2');
+    expect(gsi2.Projection).toEqual({ ProjectionType: 'ALL' });
+    expect(gsi2.KeySchema).toEqual([
+      { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+      { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+    ]);
+  });
+
   it('every table has SSE with the customer key and PITR (no table escapes the loop)', () => {
     for (const [, p] of resourcesOf(stateful, 'AWS::DynamoDB::Table')) {
       expect(p.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId(), 'Arn'] } });

@@ -135,18 +135,26 @@ describe('a project through its whole lifecycle, with each refusal', () => {
     expect(byAuthor.body.error.code).toBe('FOUR_EYES');
     const byResearcher = await p.as(kari).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 3 });
     expect(byResearcher.status).toBe(403);
-    const ok = await p.as(su).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 3 });
+    // A single version's approval answers the same mandatory checklist as the project's.
+    const unanswered = await p.as(su).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 3 });
+    expect(unanswered.status).toBe(409);
+    expect(unanswered.body.error.code).toBe('CHECKLIST_INCOMPLETE');
+    const partial = await p.as(su).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 3, checklist: { 'sender-identified': true } });
+    expect(partial.status).toBe(409);
+    expect(partial.body.error.code).toBe('CHECKLIST_INCOMPLETE');
+    expect((await p.as(ola).get(`/projects/${projectId}/letters/${letterId}`)).body.approval).toBe('pending');
+    const ok = await p.as(su).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 3, checklist: await completeChecklist(p.as(su), projectId) });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ version: 3, approval: 'approved', approvedVersion: 3 });
   });
 
   it('a single version whose link broke after the edit cannot be approved', async () => {
     await p.as(ola).put(`/projects/${projectId}/letters/${letterId}`, { content: content(`${t.base}/flaky`) });
-    const res = await p.as(su).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 4 });
+    const res = await p.as(su).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 4, checklist: await completeChecklist(p.as(su), projectId) });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('QUALITY_CHECK_FAILED');
     t.mended = true;
-    const mended = await p.as(su).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 4 });
+    const mended = await p.as(su).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 4, checklist: await completeChecklist(p.as(su), projectId) });
     expect(mended.status).toBe(200);
   });
 

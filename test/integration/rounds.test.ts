@@ -135,7 +135,15 @@ describe('rounds: pre-flight and duplicate-round detection', () => {
     await p.as(ops).put('/registry/population', { nins: [fresh[4]], deceased: true });
     await p.as(ops).put('/registry/population', { nins: [fresh[5]], known: false });
     const res = await newRound(projectId, { letterId: letter, listId: list });
-    expect(res.body.preflight).toEqual({
+    const { reach, ...counts } = res.body.preflight;
+    // Who the letter reaches, as the release confirmation states it: the eligible, by channel
+    // (the project's rule on the registry facts) and by the language they will read.
+    const byChannel = reach.byChannel as Record<string, number>;
+    expect(Object.keys(byChannel).sort()).toEqual(['digital-mailbox', 'helsenorge', 'noChannel', 'paper', 'viaGuardians']);
+    expect(Object.values(byChannel).reduce((a, b) => a + b, 0)).toBe(4);
+    expect(byChannel['digital-mailbox']).toBe(0); // helsenorge-then-paper never uses it
+    expect(Object.values(reach.byLanguage as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(4 - byChannel.noChannel! - byChannel.viaGuardians!);
+    expect(counts).toEqual({
       total: 10,
       eligible: 4,
       reserved: 3,

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type LetterContent, type Project } from '../api';
-import { tokenize, type LetterLang } from '../format';
+import { parseFields, tokenize, undeclaredPlaceholders, type LetterLang } from '../format';
 import { previewLetter } from '../render';
 import { getLetter, getProject, listFormTasks, projectPath } from '../data';
 import { t } from '../i18n';
@@ -70,6 +70,8 @@ export const LetterScreen = ({ session, projectId, letterId }: { session: Sessio
   const [kind, setKind] = useState<'letter' | 'form-task'>('letter');
   const [formTaskId, setFormTaskId] = useState('');
   const [content, setContent] = useState<Content>(EMPTY);
+  /** The declared merge fields as typed ("fornavn, klinikk"); sent as `fields`. */
+  const [fieldsText, setFieldsText] = useState('');
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -84,6 +86,7 @@ export const LetterScreen = ({ session, projectId, letterId }: { session: Sessio
     setTitle(l.title);
     setKind(l.kind);
     setFormTaskId(l.formTaskId ?? '');
+    setFieldsText(((l as Letter & { fields?: string[] }).fields ?? []).join(', '));
     setContent({
       nb: l.content.nb ?? { subject: '', body: '' },
       nn: l.content.nn ?? { subject: '', body: '' },
@@ -103,20 +106,28 @@ export const LetterScreen = ({ session, projectId, letterId }: { session: Sessio
     return out;
   };
 
+  const parsed = parseFields(fieldsText);
+  const undeclared = undeclaredPlaceholders(content, parsed.fields);
+
   const save = async () => {
+    if (parsed.invalid.length) {
+      setError(new Error(t('fieldsInvalid', { names: parsed.invalid.join(', ') })));
+      return;
+    }
     setBusy(true);
     setError(undefined);
     setNotice(undefined);
     try {
       let saved: Letter;
       if (letterId) {
-        saved = await api.put<Letter>(`${projectPath(projectId)}/letters/${seg(letterId)}`, { title, content: payloadContent() });
+        saved = await api.put<Letter>(`${projectPath(projectId)}/letters/${seg(letterId)}`, { title, content: payloadContent(), fields: parsed.fields });
         loaded.set(saved);
       } else {
         saved = await api.post<Letter>(`${projectPath(projectId)}/letters`, {
           title,
           kind,
           ...(kind === 'form-task' && formTaskId ? { formTaskId } : {}),
+          fields: parsed.fields,
           content: payloadContent(),
         });
         remember(projectId, (r) => {
@@ -201,6 +212,18 @@ export const LetterScreen = ({ session, projectId, letterId }: { session: Sessio
             </Field>
           ) : null}
         </div>
+        <Field label={t('mergeFields')} error={parsed.invalid.length ? t('fieldsInvalid', { names: parsed.invalid.join(', ') }) : fieldError(error, 'fields')}>
+          {(p) => <input {...p} value={fieldsText} disabled={!canEdit} placeholder="fornavn, klinikk" data-testid="merge-fields" onInput={(e) => setFieldsText(e.currentTarget.value)} />}
+        </Field>
+        <p class="hint">{t('mergeFieldsHint')}</p>
+        {canEdit && undeclared.length ? (
+          <p class="warning-box" data-testid="undeclared-fields">
+            {t('fieldsUndeclared', { names: undeclared.map((n) => `{{${n}}}`).join(', ') })}{' '}
+            <button type="button" class="small" onClick={() => setFieldsText([...parsed.fields, ...undeclared].join(', '))}>
+              {t('fieldsDeclareThem')}
+            </button>
+          </p>
+        ) : null}
         <div class="languages">
           {LANGS.map((lg) => {
             const mine = findings.filter((f) => f.language === lg);

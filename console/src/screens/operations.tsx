@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, itemsOf, seg, type Project, type Round } from '../api';
-import { formatTime, maskNin, normaliseNin } from '../format';
+import { formatTime, maskNin, normaliseNin, opsStatusView, pauseLine, queueLabel } from '../format';
 import { listProjects, listRounds, projectPath } from '../data';
 import { lang, t } from '../i18n';
 import type { Session } from '../session';
@@ -50,17 +50,53 @@ const ackTime = (body: unknown, ...keys: string[]): string | undefined => {
 
 const queueRows = (queues: Record<string, unknown> | undefined): [string, string][] =>
   Object.entries(queues ?? {}).flatMap(([name, v]) =>
-    v && typeof v === 'object' ? Object.entries(v as Record<string, unknown>).map(([k, n]) => [`${name} · ${k}`, String(n)] as [string, string]) : [[name, String(v)] as [string, string]],
+    v && typeof v === 'object'
+      ? Object.entries(v as Record<string, unknown>).map(([k, n]) => [queueLabel(name, k, lang.value), String(n)] as [string, string])
+      : [[queueLabel(name, '', lang.value).replace(/ · $/, ''), String(v)] as [string, string]],
   );
 
 export const OperationsScreen = (_: { session: Session }) => {
-  const status = useAsync((s) => api.get<OpsStatus>('/operations/status', s), []);
+  // When the status was last read, and when a read last failed: the card claims only what the
+  // latest read says (unknown while loading or after a failed poll, never a stale green banner).
+  const [reads, setReads] = useState<{ okAt?: string; failedAt?: string }>({});
+  const [pollError, setPollError] = useState<unknown>();
+  const readStatus = async (signal?: AbortSignal) => {
+    try {
+      const v = await api.get<OpsStatus>('/operations/status', signal);
+      setReads((r) => ({ ...r, okAt: new Date().toISOString() }));
+      setPollError(undefined);
+      return v;
+    } catch (e) {
+      if (!signal?.aborted) {
+        setReads((r) => ({ ...r, failedAt: new Date().toISOString() }));
+        setPollError(e);
+      }
+      throw e;
+    }
+  };
+  const status = useAsync((s) => readStatus(s), []);
   const active = useAsync((s) => activeRounds(s), []);
+  // Letters handed over since each paused project's pause, from delivery times (GET …/sent-since).
+  const [sentSince, setSentSince] = useState<Record<string, { at: string; sent: number }>>({});
+  const readSentSince = async (projects: readonly Project[]) => {
+    for (const p of projects) {
+      if (p.status !== 'paused' || !p.pausedAt) continue;
+      try {
+        const res = await api.get<{ sent: number }>(`${projectPath(p.projectId)}/sent-since?at=${encodeURIComponent(p.pausedAt)}`);
+        setSentSince((m) => ({ ...m, [p.projectId]: { at: p.pausedAt!, sent: res.sent } }));
+      } catch {
+        /* the line keeps saying it is checking */
+      }
+    }
+  };
   usePoll(
     async () => {
-      const [st, ac] = await Promise.allSettled([api.get<OpsStatus>('/operations/status'), activeRounds()]);
+      const [st, ac] = await Promise.allSettled([readStatus(), activeRounds()]);
       if (st.status === 'fulfilled') status.set(st.value);
-      if (ac.status === 'fulfilled') active.set(ac.value);
+      if (ac.status === 'fulfilled') {
+        active.set(ac.value);
+        await readSentSince(ac.value.map((a) => a.project));
+      }
     },
     2000,
     true,
@@ -142,6 +178,7 @@ export const OperationsScreen = (_: { session: Session }) => {
   };
 
   const st = status.data;
+  const view = opsStatusView(st, reads);
   const paused = itemsOf<unknown>(st?.pausedProjects ?? []);
   return (
     <section class="wide">
@@ -151,13 +188,26 @@ export const OperationsScreen = (_: { session: Session }) => {
 
       <section aria-labelledby="ops-status-h" class="card">
         <h2 id="ops-status-h">{t('opsStatus')}</h2>
-        <ErrorBox error={status.error} />
+        <ErrorBox error={pollError ?? status.error} />
+        <p class={view.state === 'halted' ? 'banner-halted' : view.state === 'running' ? 'banner-ok' : 'banner-unknown'} data-testid="halt-state" aria-live="polite">
+          <strong>
+            {view.state === 'halted'
+              ? t('halted')
+              : view.state === 'running'
+                ? paused.length > 0
+                  ? t('notHaltedSomePaused', { n: paused.length })
+                  : t('notHalted')
+                : t('statusUnknown')}
+          </strong>
+          {view.state === 'halted' && st?.haltReason ? ` – ${st.haltReason}` : ''}
+          {view.loading ? ` – ${t('statusLoading')}` : ''}
+          {view.stale ? ` – ${t('statusStale')}` : ''}
+        </p>
+        <p class="hint" data-testid="status-updated">
+          {view.lastUpdate ? t('statusUpdatedAt', { at: formatTime(view.lastUpdate, lang.value) }) : t('statusNotYetRead')}
+        </p>
         {st ? (
           <>
-            <p class={st.halted ? 'banner-halted' : 'banner-ok'} data-testid="halt-state">
-              <strong>{st.halted ? t('halted') : t('notHalted')}</strong>
-              {st.halted && st.haltReason ? ` – ${st.haltReason}` : ''}
-            </p>
             {haltAck ? (
               <p class="ack" data-testid="halt-ack">
                 {t('haltAck', { at: formatTime(haltAck.at ?? haltAck.receivedAt, lang.value) })}
@@ -205,7 +255,8 @@ export const OperationsScreen = (_: { session: Session }) => {
           </>
         ) : null}
         <div class="actions">
-          {st?.halted ? (
+          {/* Halting must always be possible: the button stays while the status is unknown. */}
+          {view.state === 'halted' ? (
             <button type="button" class="primary" onClick={() => void resumeAll()}>
               {t('resumeAll')}
             </button>
@@ -267,11 +318,20 @@ export const OperationsScreen = (_: { session: Session }) => {
                     <td>
                       {isPaused ? (
                         <>
-                          <p class="ack" data-testid="pause-ack">
-                            {ack && (ack.inFlight ?? 0) > 0
-                              ? t('pausePending', { n: ack.inFlight ?? 0 })
-                              : t('pauseAck', { at: formatTime(ack?.at ?? project.pausedAt ?? ack?.receivedAt, lang.value), n: ack?.inFlight ?? 0 })}
+                          <p class="ack" data-testid="pause-ack" role="status">
+                            {ack && (ack.inFlight ?? 0) > 0 && (st?.inFlight ?? ack.inFlight ?? 0) > 0
+                              ? pauseLine({ phase: 'stopping', inFlight: st?.inFlight ?? ack.inFlight }, lang.value)
+                              : pauseLine(
+                                  {
+                                    phase: 'paused',
+                                    pausedAt: project.pausedAt ?? ack?.at,
+                                    pausedBy: project.pausedBy,
+                                    sentSince: project.pausedAt && sentSince[project.projectId]?.at === project.pausedAt ? sentSince[project.projectId]!.sent : undefined,
+                                  },
+                                  lang.value,
+                                )}
                           </p>
+                          {project.pauseReason ? <p class="hint">{t('reason')}: {project.pauseReason}</p> : null}
                           <button type="button" class="primary" onClick={() => void resume(project)}>
                             {t('resume')} <span class="visually-hidden">{project.title}</span>
                           </button>
@@ -319,7 +379,13 @@ export const OperationsScreen = (_: { session: Session }) => {
         onConfirm={(reason) => {
           if (dialog?.kind === 'pause') void pause(dialog.project, reason);
         }}
-      />
+      >
+        {busy ? (
+          <p class="ack" role="status" data-testid="pause-stopping">
+            {pauseLine({ phase: 'stopping', inFlight: st?.inFlight }, lang.value)}
+          </p>
+        ) : null}
+      </ActionDialog>
     </section>
   );
 };

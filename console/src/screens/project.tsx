@@ -1,13 +1,13 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, seg, type ListUpload, type Letter, type Project, type Round } from '../api';
-import { formatCount, formatTime, roundName, roundNumbers } from '../format';
+import { api, ApiError, seg, type Finding, type ListUpload, type Letter, type Project, type Round } from '../api';
+import { auditSentence, formatCount, formatTime, roundName, roundNumbers } from '../format';
 
 const LIVE = new Set(['dispatching', 'canary_hold', 'paused', 'scheduled']);
 import { getAudit, getProject, listFormTasks, listLetters, listLists, listRounds, projectPath, type KnownList } from '../data';
 import { lang, t, tk } from '../i18n';
 import { remember, type Session } from '../session';
 import { Count, ErrorBox, Field, fieldError, Link, navigate, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
-import { rememberRound } from './round';
+import { FindingList, rememberRound } from './round';
 
 export const ProjectScreen = ({ session, projectId }: { session: Session; projectId: string }) => {
   const project = useAsync((s) => getProject(projectId, s), [projectId]);
@@ -18,6 +18,8 @@ export const ProjectScreen = ({ session, projectId }: { session: Session; projec
   usePoll(async () => rounds.set(await listRounds(projectId)), 2000, anyLive);
   const lists = useAsync((s) => listLists(projectId, s), [projectId]);
   const [notice, setNotice] = useState<string>();
+  /** The check's errors that stop a submit, per letter. */
+  const [blocking, setBlocking] = useState<{ title: string; findings: Finding[] }[]>([]);
   const [error, setError] = useState<unknown>();
   const researcher = session.identity.role === 'researcher';
   const p = project.data;
@@ -59,7 +61,22 @@ export const ProjectScreen = ({ session, projectId }: { session: Session; projec
             class="primary"
             onClick={async () => {
               setError(undefined);
+              setBlocking([]);
               try {
+                // The console submits only letters whose check has no errors: the superuser
+                // should not learn of them after the whole checklist (QUALITY_CHECK_FAILED).
+                const checked = await Promise.all(
+                  (letters.data ?? []).map(async (l) => ({
+                    title: l.title,
+                    findings: (await api.post<{ findings: Finding[] }>(`${projectPath(projectId)}/letters/${seg(l.letterId)}/check`)).findings.filter((f) => f.severity === 'error'),
+                  })),
+                );
+                const failing = checked.filter((c) => c.findings.length > 0);
+                if (failing.length) {
+                  setBlocking(failing);
+                  setError(new Error(t('submitBlockedByCheck', { title: failing.map((c) => c.title).join('», «') })));
+                  return;
+                }
                 await api.post(`${projectPath(projectId)}/submit`);
                 setNotice(t('submitted'));
                 project.reload();
@@ -74,6 +91,12 @@ export const ProjectScreen = ({ session, projectId }: { session: Session; projec
       ) : null}
       <Notice>{notice}</Notice>
       <ErrorBox error={error} />
+      {blocking.map((b) => (
+        <div key={b.title} data-testid="submit-blocked">
+          <h3>{b.title}</h3>
+          <FindingList findings={b.findings} />
+        </div>
+      ))}
       {p && researcher ? <LinkDomainsForm projectId={projectId} current={p.allowedLinkDomains ?? []} approved={p.status === 'approved'} onSaved={project.reload} /> : null}
 
       <LettersSection projectId={projectId} letters={letters.data} error={letters.error} canEdit={researcher} />
@@ -538,9 +561,15 @@ const AuditSection = ({ projectId }: { projectId: string }) => {
                 <tr key={i}>
                   <td>{formatTime(ev.at, lang.value)}</td>
                   <td>{actorName(ev.actor)}</td>
-                  <td>{ev.action}</td>
+                  <td data-action={ev.action}>{auditSentence(ev, lang.value)}</td>
                   <td>
-                    <code class="wrap">{ev.details ? JSON.stringify(ev.details) : ''}</code>
+                    {/* The raw record stays one click away, for the auditor. */}
+                    {ev.details ? (
+                      <details>
+                        <summary>{t('auditRaw')}</summary>
+                        <code class="wrap">{JSON.stringify(ev.details)}</code>
+                      </details>
+                    ) : null}
                   </td>
                 </tr>
               ))}

@@ -232,6 +232,12 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
   const [notice, setNotice] = useState<string>();
   const [busy, setBusy] = useState(false);
 
+  const answers = (): Record<string, boolean | string> => {
+    const out: Record<string, boolean | string> = {};
+    for (const item of items.data ?? DEFAULT_CHECKLIST) out[item.id] = answerOf(item) ?? false;
+    return out;
+  };
+
   const decide = async (what: 'approve' | 'reject') => {
     setError(undefined);
     if (what === 'reject' && !comment.trim()) {
@@ -242,9 +248,7 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
     try {
       // Approve is only enabled with every item answered; the platform checks the same
       // (CHECKLIST_INCOMPLETE) and its refusal is shown if the two ever disagree.
-      const answers: Record<string, boolean | string> = {};
-      for (const item of items.data ?? DEFAULT_CHECKLIST) answers[item.id] = answerOf(item) ?? false;
-      const body = what === 'approve' ? { ...(comment.trim() ? { comment: comment.trim() } : {}), checklist: answers } : { comment: comment.trim() };
+      const body = what === 'approve' ? { ...(comment.trim() ? { comment: comment.trim() } : {}), checklist: answers() } : { comment: comment.trim() };
       await api.post(`${projectPath(projectId)}/${what}`, body);
       setNotice(what === 'approve' ? t('approved') : t('rejected'));
       project.reload();
@@ -259,7 +263,8 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
   const approveVersion = async (l: Letter) => {
     setError(undefined);
     try {
-      await api.post(`${projectPath(projectId)}/letters/${seg(l.letterId)}/approve`, { version: l.version });
+      // A single version is approved on the same mandatory checklist as the project.
+      await api.post(`${projectPath(projectId)}/letters/${seg(l.letterId)}/approve`, { version: l.version, ...(comment.trim() ? { comment: comment.trim() } : {}), checklist: answers() });
       setNotice(t('versionApproved', { v: l.version }));
       letters.reload();
     } catch (e) {
@@ -293,7 +298,7 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
         <div key={l.letterId}>
           <LetterDiff projectId={projectId} letter={l} />
           {l.approval !== 'approved' && p?.status === 'approved' ? (
-            <button type="button" onClick={() => void approveVersion(l)}>
+            <button type="button" disabled={!complete} aria-describedby={complete ? undefined : 'ck-incomplete'} onClick={() => void approveVersion(l)}>
               {t('approveVersion', { v: l.version })}
             </button>
           ) : null}

@@ -1,7 +1,7 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { confirmationSegments, formatCount, minorsSentence, roundName, roundNumbers, type Preflight, type RoundCounts } from '../format';
-import { getLetter, getProject, getRound, listRounds, projectPath } from '../data';
+import { approvalLine, confirmationSegments, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
+import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
 import { ActionDialog, Count, ErrorBox, Link, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
@@ -67,19 +67,9 @@ export const FindingList = ({ findings }: { findings: Finding[] }) =>
     <ul class="findings">
       {findings.map((f, i) => (
         <li key={i} class={`finding finding-${f.severity ?? 'error'}`}>
-          <strong>
-            {f.severity ? `${tk(`severity_${f.severity}`, f.severity)}: ` : ''}
-            <code>{f.code}</code>
-          </strong>{' '}
-          {f.message}
-          {Object.entries(f)
-            .filter(([k]) => !['code', 'severity', 'message'].includes(k))
-            .map(([k, v]) => (
-              <span key={k} class="finding-extra">
-                {' '}
-                · {k}: <code>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</code>
-              </span>
-            ))}
+          <strong>{f.severity ? `${tk(`severity_${f.severity}`, f.severity)}: ` : ''}</strong>
+          {/* In words, with the fix named: no internal codes or reasons on screen (the code stays as data). */}
+          <span data-code={f.code}>{findingText(f, lang.value)}</span>
         </li>
       ))}
     </ul>
@@ -120,6 +110,12 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const r: Round | undefined = round.data ? { ...known, ...round.data, preflight: round.data.preflight ?? known?.preflight, findings: round.data.findings ?? known?.findings } : known;
   const letterId = r?.letterId;
   const letter = useAsync((s) => (letterId ? getLetter(projectId, letterId, s) : Promise.resolve(undefined)), [projectId, letterId]);
+  // The version the round sends, with its own approval (who approved it, when).
+  const roundVersion = round.data?.letterVersion ?? known?.letterVersion;
+  const sent = useAsync(
+    (s) => (letterId && roundVersion ? getLetterVersion(projectId, letterId, roundVersion, s) : Promise.resolve(undefined)),
+    [projectId, letterId, roundVersion],
+  );
   const [dialog, setDialog] = useState<'release' | 'override' | 'cancel' | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -128,14 +124,33 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const [sendAt, setSendAt] = useState('');
 
   const live = !!r && !TERMINAL.has(r.status) && r.status !== 'ready' && r.status !== 'held';
+  // What the page has seen of the progress, for the rate and the time left.
+  const samples = useRef<ProgressSample[]>([]);
   usePoll(
     async () => {
       const fresh = await getRound(projectId, roundId);
+      samples.current = [...samples.current.slice(-120), { at: Date.now(), done: progressOf(fresh.counts).done }];
       round.set(fresh);
     },
     1000,
     live,
   );
+  const rate = live ? liveRate(samples.current) : undefined;
+
+  const downloadCsv = async () => {
+    setError(undefined);
+    try {
+      const csv = await api.get<string>(`${projectPath(projectId)}/rounds/${seg(roundId)}/report?format=csv`);
+      const url = URL.createObjectURL(new Blob([typeof csv === 'string' ? csv : ''], { type: 'text/csv;charset=utf-8' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `rapport-${roundId}.csv`;
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      setError(e);
+    }
+  };
 
   const act = async (what: string, body: unknown, done: string) => {
     setBusy(true);
@@ -153,6 +168,9 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   };
 
   const role = session.identity.role;
+  // Release is offered only for an approved project and an approved version (the server refuses
+  // anything else; the button is not offered instead of failing below the fold).
+  const releasable = project.data?.status === 'approved' && sent.data?.approval === 'approved';
   const version = r?.letterVersion ?? letter.data?.version;
   const title = letter.data?.title ?? r?.letterId ?? '';
   const name = roundName(
@@ -200,7 +218,32 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             <section aria-labelledby="prog-h">
               <h2 id="prog-h">{t('progress')}</h2>
               <Progress counts={r.counts} />
+              {live ? (
+                <p class="hint" data-testid="live-rate" aria-live="polite">
+                  {rate !== undefined ? t('rateLine', { n: formatCount(Math.round(rate), lang.value) }) : t('rateMeasuring')}
+                  {(() => {
+                    const left = timeLeftText(progressOf(r.counts).planned - progressOf(r.counts).done, rate, lang.value);
+                    return left ? ` · ${left}` : '';
+                  })()}
+                </p>
+              ) : null}
+              {r.releasedAt ? (
+                <p data-testid="released-by">
+                  {t('releasedByLine', { at: formatTime(r.releasedAt, lang.value), by: r.releasedBy ?? '–' })}
+                  {r.completedAt ? ` ${t('completedAtLine', { at: formatTime(r.completedAt, lang.value), min: formatCount(Math.max(0, Math.round((Date.parse(r.completedAt) - Date.parse(r.releasedAt)) / 60_000)), lang.value) })}` : ''}
+                </p>
+              ) : null}
+              {r.receipts ? (
+                <p data-testid="receipts">{t('receiptsLine', { confirmed: formatCount(r.receipts.confirmed, lang.value), awaiting: formatCount(r.receipts.awaiting, lang.value), failed: formatCount(r.receipts.failedAfterSend, lang.value) })}</p>
+              ) : null}
               <CountsTable counts={r.counts} skipReasons={r.skipReasons} />
+              {r.releasedAt ? (
+                <div class="actions">
+                  <button type="button" onClick={() => void downloadCsv()} data-testid="report-csv">
+                    {t('reportCsv')}
+                  </button>
+                </div>
+              ) : null}
             </section>
           ) : null}
           {/* Once the round is over, say so: the "being sent" notice of the release no longer holds. */}
@@ -211,6 +254,11 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
           ) : r.status === 'cancelled' ? (
             <p class="notice" role="status">
               {t('roundCancelledDone')}
+            </p>
+          ) : project.data?.status === 'paused' && !TERMINAL.has(r.status) ? (
+            // Paused: never "being sent now"; say since when, by whom and why.
+            <p class="warning-box" role="status" data-testid="round-paused">
+              {t('roundPausedBy', { at: formatTime(project.data.pausedAt, lang.value), by: project.data.pausedBy ?? '–', reason: project.data.pauseReason ?? '–' })}
             </p>
           ) : (
             <Notice>{notice}</Notice>
@@ -223,9 +271,15 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
               </p>
             ) : null}
             {role === 'researcher' && (r.status === 'ready' || r.status === 'held' || r.status === 'scheduled') ? (
-              <button type="button" class="primary" onClick={() => setDialog('release')}>
-                {r.status === 'scheduled' ? t('changeTime') : t('release')}
-              </button>
+              releasable ? (
+                <button type="button" class="primary" onClick={() => setDialog('release')}>
+                  {r.status === 'scheduled' ? t('changeTime') : t('release')}
+                </button>
+              ) : project.data && sent.data !== undefined ? (
+                <p class="warning-box" data-testid="release-not-offered">
+                  {project.data.status === 'paused' ? t('releaseNotOfferedPaused') : project.data.status !== 'approved' ? t('releaseNotOfferedProject') : t('releaseNotOfferedVersion', { v: version ?? '' })}
+                </p>
+              ) : null
             ) : null}
             {role === 'superuser' && r.status === 'held' ? (
               <button type="button" class="primary" onClick={() => setDialog('override')}>
@@ -246,13 +300,14 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
           <ActionDialog
             open={dialog === 'release'}
             title={t('releaseTitle')}
-            confirmLabel={t('releaseConfirm')}
+            confirmLabel={sendAt ? t('scheduleConfirm', { n: formatCount(r.preflight?.eligible ?? 0, lang.value) }) : sendLabel(r.preflight?.eligible ?? 0, lang.value)}
             busy={busy}
             error={error}
+            deliberate
             onClose={() => setDialog(undefined)}
             onConfirm={() => void act('release', sendAt ? { at: new Date(sendAt).toISOString() } : undefined, sendAt ? t('scheduled') : t('released'))}
           >
-            {r.preflight && version ? <ConfirmationText letter={letter.data} title={title} version={version} preflight={r.preflight} /> : null}
+            {r.preflight && version ? <ConfirmationText letter={sent.data} title={title} version={version} preflight={r.preflight} /> : null}
             <label class="field">
               {t('sendAtLabel')}
               <input type="datetime-local" value={sendAt} onInput={(e) => setSendAt((e.target as HTMLInputElement).value)} data-testid="send-at" />
@@ -291,13 +346,41 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   );
 };
 
-const ConfirmationText = ({ title, version, preflight }: { letter?: Letter; title: string; version: number; preflight: Preflight }) => {
+const ConfirmationText = ({ letter, title, version, preflight }: { letter?: Letter; title: string; version: number; preflight: Preflight }) => {
   const minors = minorsSentence(preflight, lang.value);
+  const reach = reachLines(preflight, lang.value);
   return (
     <>
       <p class="confirmation" data-testid="confirmation">
         {confirmationSegments({ letterTitle: title, version, preflight }, lang.value).map((s, i) => (s.em ? <em key={i}>{s.text}</em> : <span key={i}>{s.text}</span>))}
       </p>
+      {letter ? (
+        <p data-testid="confirmation-approval">
+          <strong>{approvalLine(letter, version, lang.value)}</strong>
+        </p>
+      ) : null}
+      {reach.channels.length ? (
+        <div class="stats" data-testid="confirmation-reach">
+          <div>
+            <h3>{t('reachByChannel')}</h3>
+            <ul>
+              {reach.channels.map((l) => (
+                <li key={l}>{l}</li>
+              ))}
+            </ul>
+          </div>
+          {reach.languages.length ? (
+            <div>
+              <h3>{t('reachByLanguage')}</h3>
+              <ul>
+                {reach.languages.map((l) => (
+                  <li key={l}>{l}</li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+        </div>
+      ) : null}
       {minors ? (
         <p class="confirmation" data-testid="confirmation-minors">
           {minors}

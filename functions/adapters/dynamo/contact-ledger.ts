@@ -85,6 +85,28 @@ export class DynamoContactLedger implements ContactLedger {
     return out;
   }
 
+  /** The round index (16 shards per round), filtered on the delivery time; only `at` is read back. */
+  async sentSince(projectId: string, roundIds: readonly string[], since: string): Promise<{ sent: number; lastSentAt?: string }> {
+    const pages = await Promise.all(
+      roundIds.flatMap((r) =>
+        Array.from({ length: LEDGER_SHARDS }, (_, shard) =>
+          queryAll(this.db, {
+            TableName: this.table,
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :g',
+            FilterExpression: '#at > :since',
+            ProjectionExpression: '#at',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ExpressionAttributeValues: { ':g': indexKey(projectId, r, shard), ':since': since },
+          }),
+        ),
+      ),
+    );
+    const times = pages.flat().map((i) => String(i.at));
+    const lastSentAt = times.reduce<string | undefined>((max, t) => (max === undefined || t > max ? t : max), undefined);
+    return { sent: times.length, ...(lastSentAt ? { lastSentAt } : {}) };
+  }
+
   async decisionsAbout(nin: string): Promise<LedgerEntry[]> {
     const items = await queryAll(this.db, {
       TableName: this.table,

@@ -5,6 +5,8 @@
 export const keys = {
   // main table
   project: (projectId: string) => ({ pk: `PROJECT#${projectId}`, sk: 'META' }),
+  /** gsi2 of a project item: every project, in creation order (operations' listing). */
+  allProjects: (createdAt: string, projectId: string) => ({ gsi2pk: 'PROJECTS', gsi2sk: `${createdAt}#${projectId}` }),
   member: (projectId: string, sub: string) => ({ pk: `PROJECT#${projectId}`, sk: `MEMBER#${sub}` }),
   /** One item per audit event, numbered in chain order (zero-padded so they sort). */
   auditEvent: (scope: string, seq: number) => ({ pk: `AUDIT#${scope}`, sk: `E#${String(seq).padStart(12, '0')}` }),

@@ -1,11 +1,11 @@
-import { GetCommand, PutCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ProjectRepository } from '../../domain/projects/ports.js';
 import { DEFAULT_SETTINGS, type Project } from '../../domain/projects/project.js';
 import { batchGetAll, queryAll } from './batch.js';
 import { ConcurrentUpdateError, isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 
-const STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
+const STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
 /** Settings added later (e.g. `minors`) take their defaults on projects stored before them. */
 const toProject = (item: Record<string, unknown>): Project => {
   const p = Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k))) as unknown as Project;
@@ -16,6 +16,7 @@ const projectItem = (p: Project) => ({
   ...keys.project(p.projectId),
   gsi1pk: `ORG#${p.organization}`,
   gsi1sk: `PROJECT#${p.createdAt}#${p.projectId}`,
+  ...keys.allProjects(p.createdAt, p.projectId),
   ...p,
 });
 
@@ -95,23 +96,17 @@ export class DynamoProjectRepository implements ProjectRepository {
     return items.map(toProject);
   }
 
-  /** Operations see every project. Projects number in the hundreds, so a filtered scan is fine. */
+  /**
+   * Operations see every project: one query on the sparse project index (gsi2), in creation
+   * order, never a scan of a table that also holds every round's batches and lists.
+   */
   async listAllProjects(): Promise<Project[]> {
-    const out: Project[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new ScanCommand({
-          TableName: this.table,
-          FilterExpression: 'sk = :meta AND begins_with(pk, :p)',
-          ExpressionAttributeValues: { ':meta': 'META', ':p': 'PROJECT#' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(res.Items ?? []).map(toProject));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const items = await this.queryAll({
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :p',
+      ExpressionAttributeValues: { ':p': keys.allProjects('', '').gsi2pk },
+    });
+    return items.map(toProject);
   }
 
   private memberItem(projectId: string, sub: string, addedBy: string, at: string) {

@@ -148,6 +148,7 @@ const probeFinding = (occ: LinkOccurrence, result: ProbeResult): Finding | undef
     link: redactText(occ.link),
     ...(occ.language ? { language: occ.language } : {}),
     ...(result.reason ? { reason: result.reason } : {}),
+    ...(result.status !== undefined ? { status: result.status } : {}),
   };
 };
 
@@ -220,6 +221,7 @@ export const checkLetterVersion = async (
         message: p.valid
           ? `The placeholder {{${redactText(p.name)}}} is not a declared field of this letter`
           : 'A placeholder is malformed: write {{name}} with a letter first, then letters, digits or _',
+        ...(p.valid ? { placeholder: redactText(p.name) } : {}),
       });
     }
     for (const link of [...linksIn(c.subject), ...linksIn(c.body)]) links.push({ link, language });

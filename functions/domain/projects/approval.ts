@@ -6,7 +6,7 @@ import type { Approval, Finding, LetterVersion } from '../letters/letter.js';
 import type { LetterDeps } from '../letters/use-cases.js';
 import { auditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
-import { requireCompleteChecklist, validateChecklist, type ChecklistAnswers } from './checklist.js';
+import { requireCompleteChecklist, type ChecklistAnswers } from './checklist.js';
 import { updateProject } from './lifecycle.js';
 import { requireMinorsFourEyes, withMinorsApprovedBy } from './minors-policy.js';
 import { approve, FourEyesError, requireInReview, type Project } from './project.js';
@@ -76,7 +76,7 @@ export const approveProject = async (deps: LetterDeps, principal: Principal, pro
   return { project: after, letters: approved };
 };
 
-/** A superuser approves one version of a letter (typically an edit after the project's approval). */
+/** A superuser approves one version of a letter (typically an edit after the project's approval), answering the checklist. */
 export const approveLetterVersion = async (
   deps: LetterDeps,
   principal: Principal,
@@ -89,7 +89,9 @@ export const approveLetterVersion = async (
   const v = await deps.letters.getVersion(projectId, letterId, version);
   if (!v) throw new NotFoundError('Letter version');
   requireFourEyes(project, principal, [v]);
-  const checklist = validateChecklist(project.purpose, input.checklist);
+  // The same mandatory checklist as the project's approval: a version approved on its own is
+  // sent on the same terms, so every item is answered for it too.
+  const checklist = requireCompleteChecklist(project.purpose, input.checklist, { nynorskMissing: !v.content.nn });
   if (v.approval) return v;
   await requireCleanCheck(deps, project, [v]);
   const approval = approvalOf(principal, input, checklist);

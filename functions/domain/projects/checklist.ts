@@ -47,19 +47,7 @@ const rejectUnknown = (purpose: Purpose, answers: ChecklistAnswers): void => {
 const answered = (v: boolean | string | undefined): boolean => v === true || (typeof v === 'string' && v.trim() !== '');
 
 /**
- * A letter version's own approval may carry checklist answers: unknown items are a 400 and an
- * item answered "no" refuses it, but the checklist binds at the project's approval.
- */
-export const validateChecklist = (purpose: Purpose, answers: ChecklistAnswers | undefined): ChecklistAnswers | undefined => {
-  if (answers === undefined) return undefined;
-  rejectUnknown(purpose, answers);
-  const no = Object.entries(answers).filter(([, v]) => !answered(v)).map(([k]) => k);
-  if (no.length > 0) throw new ChecklistIncompleteError(no);
-  return answers;
-};
-
-/**
- * The project's approval needs the whole checklist: every item answered `true` or with a note.
+ * Every approval (the project's, or one letter version's) needs the whole checklist: every item answered `true` or with a note.
  * When a letter has no nynorsk version, `true` does not answer the language item: the superuser
  * must write why (the language act expects both written standards).
  */

@@ -51,6 +51,11 @@ export interface ProjectWithdrawalsReader {
 export interface RoundContacts {
   /** Everyone the project sent to (optionally only in some rounds), with what they got. */
   sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
+  /**
+   * Letters of these rounds handed over after `since` (ISO), counted from their delivery times,
+   * with the latest of them: what a pause may claim, whatever the round counters still say.
+   */
+  sentSince(projectId: string, roundIds: readonly string[], since: string): Promise<{ sent: number; lastSentAt?: string }>;
 }
 
 /** Live counts of released rounds (the dispatch engine's counter shards). */

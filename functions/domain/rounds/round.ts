@@ -1,3 +1,4 @@
+import type { Reach } from './reach.js';
 import { ConflictError, ForbiddenError } from '../../shared/errors.js';
 import type { LetterKind } from '../letters/letter.js';
 
@@ -198,7 +199,8 @@ interface RoundBase {
   readonly listId: string;
   readonly onlyNonResponders: boolean;
   readonly canary?: { readonly size: number };
-  readonly preflight: Preflight;
+  /** With who the letter reaches, by channel and language (rounds created before it lack `reach`). */
+  readonly preflight: Preflight & { readonly reach?: Reach };
   readonly findings: readonly RoundFinding[];
   readonly createdBy: string;
   readonly createdAt: string;

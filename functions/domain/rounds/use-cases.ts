@@ -16,6 +16,7 @@ import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, sealAuditHead, type AuditLog, type AuditSeal } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
 import type { RoundContacts, RoundProgressReader, RoundRepository } from './ports.js';
+import { tallyReach } from './reach.js';
 import { decideRecipient, detectDuplicateRounds, earlierVersionsReceived, languageFindings, tallyPreflightWithMinors, versionKey, wantedLanguage, withMinorsRoute, type RecipientDecision } from './preflight.js';
 import { routeWithFacts } from '../citizens/minors.js';
 import { effectiveMinorsPolicy } from '../projects/minors-policy.js';
@@ -183,7 +184,7 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
         },
         rules,
       );
-      return { contacts: own, decision, route: routes.get(r.nin), language: wantedLanguage(r.language, f?.language) };
+      return { contacts: own, decision, route: routes.get(r.nin), facts: f, language: wantedLanguage(r.language, f?.language) };
     });
   });
 
@@ -196,7 +197,7 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
   const loaded = await Promise.all(toLoad.map((v) => deps.letters.getVersion(projectId, v.letterId, v.version)));
   const earlier = new Map(loaded.flatMap((v) => (v ? [[versionKey(v.letterId, v.version), v.content] as const] : [])));
   const duplicates = detectDuplicateRounds(decided, current, earlier, { now, onlyNonResponders });
-  const preflight = tallyPreflightWithMinors(decided, minors);
+  const preflight = { ...tallyPreflightWithMinors(decided, minors), reach: tallyReach(decided, project.settings.distributionRule, version.content) };
   const languages = languageFindings(
     decided.filter((d) => withMinorsRoute(d.decision, d.route).outcome === 'send').map((d) => d.language),
     version.content,
@@ -526,3 +527,15 @@ export const reopenForRedrive = async (deps: Pick<RoundDeps, 'rounds' | 'dispatc
 };
 
 export { UNRELEASED };
+
+/**
+ * Letters of the project handed over after `since`, counted from their delivery times in the
+ * contact ledger (not the round counters, which catch up later): how a pause shows "0 letters
+ * since". Operations read any project (their access is `read`).
+ */
+export const lettersSentSince = async (deps: RoundDeps, principal: Principal, projectId: string, since: string): Promise<{ since: string; sent: number; lastSentAt?: string }> => {
+  await loadProject(deps, principal, projectId, 'read');
+  const released = (await deps.rounds.listRounds(projectId)).filter((r) => !r.test && r.release !== undefined).map((r) => r.roundId);
+  const { sent, lastSentAt } = released.length ? await deps.contacts.sentSince(projectId, released, since) : { sent: 0, lastSentAt: undefined };
+  return { since, sent, ...(lastSentAt ? { lastSentAt } : {}) };
+};

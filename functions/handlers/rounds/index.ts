@@ -4,8 +4,8 @@ import { batchRange } from '../../domain/dispatch/layout.js';
 import { csvCell } from '../../domain/letters/form-tasks.js';
 import { reportRows, roundReport } from '../../domain/rounds/report.js';
 import { projectPseudonym } from '../../domain/shared/citizen-key.js';
-import { cancelRound, createRound, getRound, listRounds, overrideRound } from '../../domain/rounds/use-cases.js';
-import { createRoundBody, overrideRoundBody, roundView } from '../../schemas/rounds.js';
+import { cancelRound, createRound, getRound, lettersSentSince, listRounds, overrideRound } from '../../domain/rounds/use-cases.js';
+import { createRoundBody, overrideRoundBody, roundView, sentSinceQuery } from '../../schemas/rounds.js';
 import { config } from '../../shared/config.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
 
@@ -20,6 +20,9 @@ export const routes = {
   }),
   'GET /projects/{projectId}/rounds': route({ roles: STAFF }, async ({ principal, params }) =>
     ok({ items: (await listRounds(adapters().roundDeps, principal, params.projectId!)).map(roundView) }),
+  ),
+  'GET /projects/{projectId}/sent-since': route({ roles: ['operations'], query: sentSinceQuery }, async ({ principal, params, query }) =>
+    ok(await lettersSentSince(adapters().roundDeps, principal, params.projectId!, query.at!)),
   ),
   'GET /projects/{projectId}/rounds/{roundId}': route({ roles: STAFF }, async ({ principal, params }) => {
     const view = await getRound(adapters().roundDeps, principal, params.projectId!, params.roundId!);

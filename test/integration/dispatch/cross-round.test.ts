@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
 import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor, type ApprovedProject } from './flow.js';
+import { completeChecklist } from '../checklist.js';
 
 /**
  * Nobody gets the same content twice, however rounds are timed (API.md, release): duplicate
@@ -29,7 +30,7 @@ const approvedV2 = async (a: ApprovedProject) => {
     },
   });
   expect(put.status, put.text).toBe(200);
-  const approve = await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: put.body.version });
+  const approve = await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: put.body.version, checklist: await completeChecklist(a.superuser, a.projectId) });
   expect(approve.status, approve.text).toBe(200);
   return put.body.version as number;
 };

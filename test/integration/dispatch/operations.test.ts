@@ -137,7 +137,7 @@ describe('release is refused with the first failing gate', () => {
     expect((await release(a, toOthers.roundId)).body.error.code).toBe('LETTER_NOT_APPROVED');
 
     // Approved, but to the people who got version 1: held as a duplicate round until overridden.
-    expect((await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: edited.body.version })).status).toBe(200);
+    expect((await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: edited.body.version, checklist: await completeChecklist(a.superuser, a.projectId) })).status).toBe(200);
     const again = await createRound(a, listId);
     expect(again.status).toBe('held');
     expect((await release(a, again.roundId)).body.error.code).toBe('DUPLICATE_ROUND');
@@ -185,7 +185,7 @@ describe('test sends', () => {
     expect(real.status).toBe(400);
     expect(real.text).not.toContain('01017012345');
     // A real round of the approved version 2 still reaches the tester: the test send was no contact.
-    expect((await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: edited.body.version })).status).toBe(200);
+    expect((await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: edited.body.version, checklist: await completeChecklist(a.superuser, a.projectId) })).status).toBe(200);
     const round = await createRound(a, await uploadList(a, [tester!]));
     expect(round.preflight).toMatchObject({ alreadySent: 0, eligible: 1 });
   }, 120_000);

@@ -117,7 +117,7 @@ describe('links only from approved text', () => {
     expect(approve.status).toBe(409);
     expect(approve.body.error.code).toBe('QUALITY_CHECK_FAILED');
     expect(approve.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'PLACEHOLDER_IN_LINK', letterId })]));
-    const single = await p.as(siri).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 1 });
+    const single = await p.as(siri).post(`/projects/${projectId}/letters/${letterId}/approve`, { version: 1, checklist: await completeChecklist(p.as(siri), projectId) });
     expect(single.status).toBe(409);
     expect(single.body.error.code).toBe('QUALITY_CHECK_FAILED');
   });

@@ -126,6 +126,7 @@ const TABLE: Record<string, Case> = {
   'POST /operations/halt': { expect: opsOnly, body: {} },
   'POST /operations/resume': { expect: opsOnly },
   'GET /operations/status': { expect: opsOnly },
+  'GET /projects/{projectId}/sent-since': { expect: opsOnly },
   'POST /operations/contacts/lookup': { expect: opsOnly, body: { nin: testNin } },
   'POST /operations/redrive': { expect: opsOnly, body: {} },
   'GET /citizen/inbox': { expect: citizenOnly },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateChecklist, ChecklistIncompleteError, CHECKLISTS } from '../../../functions/domain/projects/checklist.js';
+import { requireCompleteChecklist, ChecklistIncompleteError, CHECKLISTS } from '../../../functions/domain/projects/checklist.js';
 import { accessTo, approve, newProject, pause, reject, resume, submit, PROJECT_STATUSES, type Project } from '../../../functions/domain/projects/project.js';
 import { ValidationError } from '../../../functions/shared/errors.js';
 
@@ -55,10 +55,13 @@ describe('the checklist', () => {
   it('has the research items', () => {
     expect(CHECKLISTS.research.map((i) => i.id)).toEqual(['sender-identified', 'purpose-stated', 'voluntary-participation', 'how-to-withdraw', 'contact-person', 'both-norwegian-standards', 'links-checked']);
   });
-  it('accepts true or a note, refuses false and unknown items', () => {
-    expect(validateChecklist('research', { 'links-checked': true, 'both-norwegian-standards': 'Kun bokmål: målgruppen er i Oslo' })).toBeDefined();
-    expect(() => validateChecklist('research', { 'links-checked': false })).toThrow(ChecklistIncompleteError);
-    expect(() => validateChecklist('research', { 'legal-basis-stated': true })).toThrow(ValidationError);
-    expect(validateChecklist('quality-register', { 'legal-basis-stated': true })).toBeDefined();
+  it('accepts true or a note on every item, refuses false, missing and unknown items', () => {
+    const all = (purpose: 'research' | 'quality-register') => Object.fromEntries(CHECKLISTS[purpose].map((i) => [i.id, true]));
+    expect(requireCompleteChecklist('research', { ...all('research'), 'both-norwegian-standards': 'Kun bokmål: målgruppen er i Oslo' }, { nynorskMissing: true })).toBeDefined();
+    expect(() => requireCompleteChecklist('research', all('research'), { nynorskMissing: true })).toThrow(ChecklistIncompleteError);
+    expect(() => requireCompleteChecklist('research', { ...all('research'), 'links-checked': false }, { nynorskMissing: false })).toThrow(ChecklistIncompleteError);
+    expect(() => requireCompleteChecklist('research', { 'links-checked': true }, { nynorskMissing: false })).toThrow(ChecklistIncompleteError);
+    expect(() => requireCompleteChecklist('research', { ...all('research'), 'legal-basis-stated': true }, { nynorskMissing: false })).toThrow(ValidationError);
+    expect(requireCompleteChecklist('quality-register', all('quality-register'), { nynorskMissing: false })).toBeDefined();
   });
 });

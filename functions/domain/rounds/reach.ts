@@ -1,0 +1,47 @@
+import type { Route } from '../citizens/minors.js';
+import type { CitizenFacts } from '../citizens/registries.js';
+import type { Channel } from '../dispatch/channels.js';
+import { chooseChannel } from '../dispatch/decide.js';
+import type { Language, LetterContentByLanguage } from '../letters/letter.js';
+import { readingLanguage } from '../letters/render.js';
+import type { DistributionRule } from '../projects/project.js';
+import { withMinorsRoute, type RecipientDecision } from './preflight.js';
+
+/**
+ * Who a round reaches, as a national mailing's confirmation states it: the recipients who get the
+ * letter, by the channel the project's rule picks from the registry facts read for the pre-flight
+ * (paper costs money), and by the language they will read (a missing language falls back as at
+ * send time). Children reached through guardians are counted apart (their guardians' channels are
+ * decided at send time); a recipient no channel reaches (or whose facts were not read) is
+ * `noChannel`: counted in `eligible`, skipped at send time.
+ */
+export interface Reach {
+  readonly byChannel: Readonly<Record<Channel | 'viaGuardians' | 'noChannel', number>>;
+  readonly byLanguage: Readonly<Record<Language, number>>;
+}
+
+export const tallyReach = (
+  items: Iterable<{ readonly decision: RecipientDecision; readonly route?: Route; readonly facts?: CitizenFacts; readonly language: Language }>,
+  rule: DistributionRule,
+  content: LetterContentByLanguage,
+): Reach => {
+  const byChannel = { helsenorge: 0, 'digital-mailbox': 0, paper: 0, viaGuardians: 0, noChannel: 0 };
+  const byLanguage: Record<Language, number> = { nb: 0, nn: 0, en: 0 };
+  for (const item of items) {
+    const d = withMinorsRoute(item.decision, item.route);
+    if (d.outcome !== 'send') continue;
+    if ('via' in d) {
+      byChannel.viaGuardians++;
+      continue;
+    }
+    const age = item.route?.kind === 'self' ? item.route.recipient.age : undefined;
+    const choice = item.facts ? chooseChannel(rule, item.facts, age) : undefined;
+    if (!choice || !('channel' in choice)) {
+      byChannel.noChannel++;
+      continue;
+    }
+    byChannel[choice.channel]++;
+    byLanguage[readingLanguage({ content }, item.language)]++;
+  }
+  return { byChannel, byLanguage };
+};

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { opsStatusView, queueLabel } from '../../../console/src/format.js';
+
+describe('the operations status card', () => {
+  it('says "unknown" while the first read is under way, never "running"', () => {
+    expect(opsStatusView(undefined, {})).toEqual({ state: 'unknown', stale: false, loading: true });
+  });
+
+  it('says "unknown" with the last update time when the latest poll failed, instead of keeping a stale green banner', () => {
+    const view = opsStatusView({ halted: false }, { okAt: '2026-12-05T06:00:00.000Z', failedAt: '2026-12-05T06:00:04.000Z' });
+    expect(view).toEqual({ state: 'unknown', stale: true, loading: false, lastUpdate: '2026-12-05T06:00:00.000Z' });
+  });
+
+  it('shows running or halted once the latest read succeeded, with its time', () => {
+    expect(opsStatusView({ halted: false }, { okAt: '2026-12-05T06:00:08.000Z', failedAt: '2026-12-05T06:00:04.000Z' })).toEqual({
+      state: 'running',
+      stale: false,
+      loading: false,
+      lastUpdate: '2026-12-05T06:00:08.000Z',
+    });
+    expect(opsStatusView({ halted: true }, { okAt: '2026-12-05T06:00:08.000Z' }).state).toBe('halted');
+  });
+
+  it('an error before any read leaves the state unknown and not loading', () => {
+    expect(opsStatusView(undefined, { failedAt: '2026-12-05T06:00:04.000Z' })).toEqual({ state: 'unknown', stale: true, loading: false });
+  });
+});
+
+describe('queue names', () => {
+  it('names the queues and their counters in Norwegian, never the internal names', () => {
+    expect(queueLabel('dispatch', 'inFlight', 'nb')).toBe('Utsending · under behandling');
+    expect(queueLabel('dispatch', 'deadLettered', 'nb')).toBe('Utsending · feilet (venter på ny kjøring)');
+    expect(queueLabel('dispatch', 'visible', 'en')).toBe('Dispatch · waiting');
+    // An unknown name is shown as words, not as a camelCase identifier.
+    expect(queueLabel('somethingNew', 'oddCounter', 'nb')).toBe('something new · odd counter');
+  });
+});

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { pauseLine } from '../../../console/src/format.js';
+
+describe('what the pause says, and only what is true', () => {
+  it('while stopping: the letters still in flight, never "paused"', () => {
+    expect(pauseLine({ phase: 'stopping', inFlight: 300 }, 'nb')).toBe('Stopper – 300 brev under behandling …');
+    expect(pauseLine({ phase: 'stopping' }, 'nb')).toBe('Stopper – venter på at brev under behandling blir ferdige …');
+  });
+
+  it('once acknowledged: when, by whom, and letters since counted from delivery times', () => {
+    const line = pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'otto', sentSince: 0 }, 'nb');
+    expect(line).toMatch(/^Pauset \d{2}\.\d{2}\.2026,? \d{2}:\d{2}(:\d{2})? av otto – 0 brev sendt siden\.$/);
+    expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', sentSince: 2 }, 'en')).toMatch(/^Paused .* – 2 letters sent since\.$/);
+  });
+
+  it('before the count is read, it says it is being checked rather than claiming 0', () => {
+    expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'otto' }, 'nb')).toMatch(/av otto – kontrollerer brev sendt siden …$/);
+  });
+});
