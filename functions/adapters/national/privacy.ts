@@ -123,21 +123,8 @@ export class DynamoPrivacyMirror {
     const added = [...active].filter((n) => !heldNins.has(n));
     const removed = [...heldNins].filter((n) => !active.has(n));
     await batchPutAll(this.db, this.table, added.map((n) => ({ pk: this.pk(pvkId), sk: `NIN#${n}`, at })));
-    for (const n of removed) {
-      try {
-        await this.db.send(
-          new DeleteCommand({
-            TableName: this.table,
-            Key: { pk: this.pk(pvkId), sk: `NIN#${n}` },
-            ConditionExpression: 'attribute_not_exists(#at) OR #at < :listed',
-            ExpressionAttributeNames: { '#at': 'at' },
-            ExpressionAttributeValues: { ':listed': at - CLOCK_SKEW_MS },
-          }),
-        );
-      } catch (e) {
-        if (!isConditionFailure(e)) throw e;
-      }
-    }
+    // Only entries written before the listing began (less the clock margin): a callback's newer change stays.
+    for (const n of removed) await this.removeIfOlderThan(pvkId, n, at - CLOCK_SKEW_MS);
     await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: 'META', refreshedAt: at } }));
   }
 
