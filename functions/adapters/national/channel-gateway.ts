@@ -46,6 +46,11 @@ export class NationalChannelGateway implements ChannelGateway {
     const worker = async () => {
       while (next < items.length) {
         const item = items[next++]!;
+        if (signal.aborted) {
+          // The wave's deadline passed before this letter's turn: it certainly did not leave.
+          out.set(item.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' });
+          continue;
+        }
         let sent: Awaited<ReturnType<NationalChannelGateway['one']>>;
         try {
           sent = await this.one(channel, item, signal);

@@ -20,6 +20,8 @@ export interface NationalConfig {
   readonly digipost: { baseUrl: string; senderId: string; key: SecretRef; returnAddress: { name: string; line: string; postalCode: string; city: string } };
   readonly sender: { organisationName: string; organisationNr?: string };
   readonly httpTimeoutMs: number;
+  /** Channel calls one worker has open at once (CHANNEL_IN_FLIGHT). */
+  readonly channelInFlight: number;
   readonly registryTimeoutMs: number;
   /** `seeded` (local only) reads who uses the portal from the local seed; `assume` lets ePROM refuse non-users. */
   readonly portalActivity: 'assume' | 'seeded';
@@ -80,6 +82,9 @@ export const readNationalConfig = (env: Env, local: boolean): NationalConfig => 
     },
     sender: { organisationName: req('SENDER_ORGANISATION_NAME'), ...(env.SENDER_ORGANISATION_NR ? { organisationNr: env.SENDER_ORGANISATION_NR } : {}) },
     httpTimeoutMs: num('NATIONAL_HTTP_TIMEOUT_MS', 8_000),
+    // Calls one worker has open towards a channel at once: what a wave's deadline can catch in
+    // the air (in doubt for ePROM), and with the number of workers what the fleet asks of it.
+    channelInFlight: num('CHANNEL_IN_FLIGHT', 8),
     registryTimeoutMs: num('REGISTRY_TIMEOUT_MS', 12_000),
     portalActivity: env.PORTAL_ACTIVITY === 'seeded' ? 'seeded' : 'assume',
   };

@@ -97,7 +97,7 @@ export const buildNational = (deps: NationalDeps) => {
     ...(cfg.privacy.guardianAccessPvkId ? { guardianAccessPvkId: cfg.privacy.guardianAccessPvkId } : {}),
     timeoutMs: cfg.registryTimeoutMs,
   });
-  const channels: ChannelGateway = new NationalChannelGateway({ eprom, digipost, receipts });
+  const channels: ChannelGateway = new NationalChannelGateway({ eprom, digipost, receipts, concurrency: cfg.channelInFlight });
 
   return {
     config: cfg,

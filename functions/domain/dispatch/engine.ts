@@ -91,8 +91,10 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
     return { kind: 'nothing-to-do' };
   }
   // Every channel call of this attempt ends before the invocation's deadline less the commit's budget,
-  // and within the lease, so an expired lease always means a dead worker with nothing in flight.
-  const deadline = Math.min(opts.deadline ?? Number.POSITIVE_INFINITY, leaseUntil);
+  // and in the first half of the lease: the second half is the margin for a commit slowed by a
+  // throttled write or a stalled process, so that an expired lease means a dead worker with nothing
+  // in flight, not a slow one whose hand-overs another worker would then have to call in doubt.
+  const deadline = Math.min(opts.deadline ?? Number.POSITIVE_INFINITY, claimedAt + deps.settings.leaseMs / 2);
   let a: Attempt | undefined;
   try {
     const [gate, recipients] = await Promise.all([

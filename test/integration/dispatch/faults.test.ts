@@ -4,12 +4,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { adapters } from '../../../functions/adapters/index.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
-import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor, type ApprovedProject } from './flow.js';
+import { approvedProject, createRound, RECOVERY_TIMINGS, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor, type ApprovedProject } from './flow.js';
 
 /**
  * Faults, injected into the real pipeline on the emulators by wrapping the running engine's ports
  * (the engine itself has no test hooks). Batches are small (20) and a message that is not deleted
- * comes back after 2 s; a claim expires after 1.5 s — so a "dead" worker's batch is picked up
+ * comes back after 2 s; a claim expires after 20 s (RECOVERY_TIMINGS) — so a "dead" worker's batch is picked up
  * again within seconds. After each fault: the round completes, the counts add up, no citizen has
  * two letters and none is lost.
  */
@@ -57,7 +57,7 @@ let offset = 500_000;
 beforeAll(async () => {
   p = await startTestPlatform({
     visibilityOverride: { dispatch: 2 },
-    env: { DISPATCH_LEASE_MS: '6000', DISPATCH_COMMIT_BUDGET_MS: '500', CHANNEL_TIMEOUT_MS: '4000', DISPATCH_BATCH_SIZE: '20', CHANNEL_MAX_TRIES: '3' },
+    env: { ...RECOVERY_TIMINGS, DISPATCH_BATCH_SIZE: '20', CHANNEL_MAX_TRIES: '3' },
   });
 });
 afterAll(async () => {
@@ -81,7 +81,7 @@ const run = async (org: string, size: number, during?: (a: ApprovedProject, roun
 
 const expectExactlyOnce = async (roundId: string, nins: readonly string[], done: { counts: Parameters<typeof sumOfCounts>[0] }) => {
   expect(sumOfCounts(done.counts)).toBe(nins.length);
-  expect(done.counts).toMatchObject({ sent: nins.length, pending: 0, failed: 0 });
+  expect(done.counts, JSON.stringify(done)).toMatchObject({ sent: nins.length, pending: 0, failed: 0 });
   const letters = await lettersByCitizen(p, roundId);
   expect(letters.size).toBe(nins.length);
   for (const nin of nins) expect(letters.get(nin)).toBe(1);

@@ -60,7 +60,7 @@ export type { Counts } from '../../../functions/domain/rounds/round.js';
 export const roundOf = async (a: ApprovedProject, roundId: string) => {
   const res = await a.researcher.get(`/projects/${a.projectId}/rounds/${roundId}`);
   expect(res.status, res.text).toBe(200);
-  return res.body as { status: string; counts: Counts; skipReasons?: Record<string, number> };
+  return res.body as { status: string; counts: Counts; skipReasons?: Record<string, number>; inDoubt?: number; failureReasons?: Record<string, number> };
 };
 
 export const waitFor = async <T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 120_000, every = 200): Promise<T> => {
@@ -78,3 +78,31 @@ export const COUNT_FIELDS = ['sent', 'skippedReserved', 'skippedWithdrawn', 'ski
 export const sumOfCounts = (c: Counts) => COUNT_FIELDS.reduce((s, k) => s + c[k], 0);
 
 export { syntheticNins };
+
+/**
+ * Engine timings for the tests that kill workers, the store or the platform: short enough that a
+ * dead worker's batch is taken over within seconds (a 20 s lease instead of 60), with the deployed
+ * ratios kept — channel calls end in the first half of the lease less the commit's 2 s budget — so
+ * that a worker slowed by two test files sharing two cores is never taken for a dead one.
+ */
+export const RECOVERY_TIMINGS = { DISPATCH_LEASE_MS: '20000', DISPATCH_COMMIT_BUDGET_MS: '2000', CHANNEL_TIMEOUT_MS: '6000' } as const;
+
+type RoundView = Awaited<ReturnType<typeof roundOf>>;
+
+/**
+ * After a worker, the store or the platform died mid-wave: every recipient is accounted for, no
+ * citizen has two letters, every letter counted sent was delivered, and the only letters not
+ * counted sent are ePROM hand-overs whose fate nobody could learn (`in_doubt`, INTEGRATIONS.md:
+ * never sent again) — at most `inFlight` of them, the letters that can be in one wave at a time.
+ */
+export const expectEachAtMostOnce = (done: RoundView, nins: readonly string[], letters: ReadonlyMap<string, number>, inFlight: number) => {
+  const why = JSON.stringify({ counts: done.counts, inDoubt: done.inDoubt, failureReasons: done.failureReasons });
+  expect(sumOfCounts(done.counts), why).toBe(nins.length);
+  expect(done.counts.pending, why).toBe(0);
+  const inDoubt = done.inDoubt ?? 0;
+  expect(done.counts.failed, why).toBe(inDoubt);
+  expect(done.counts.sent + inDoubt, why).toBe(nins.length);
+  expect(inDoubt, why).toBeLessThanOrEqual(inFlight);
+  for (const nin of nins) expect(letters.get(nin) ?? 0).toBeLessThanOrEqual(1);
+  expect(letters.size, why).toBeGreaterThanOrEqual(done.counts.sent);
+};

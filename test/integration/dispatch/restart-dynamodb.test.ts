@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startDynamoLocal, type DynamoLocal } from '../../../local/emulators.js';
 import { startTestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
-import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from './flow.js';
+import { approvedProject, createRound, expectEachAtMostOnce, RECOVERY_TIMINGS, roundOf, syntheticNins, uploadList, waitFor } from './flow.js';
 
 /**
  * Restarts under a running round, on emulators of this test's own: DynamoDB Local with a data
@@ -15,6 +15,8 @@ import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uplo
  */
 const dataDir = mkdtempSync(join(tmpdir(), 'rd-restart-'));
 const cleanup: (() => Promise<unknown>)[] = [];
+/** Letters one wave of each of the 8 dispatch workers can hold (DISPATCH_BATCH_SIZE 25 < the wave width). */
+const IN_FLIGHT = 8 * 25;
 afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
@@ -22,7 +24,7 @@ afterAll(async () => {
 
 /** The test platform on this test's own emulators; short visibility and leases so recovery is quick. */
 const platformOn = (dynamoEndpoint: string, awsEndpoint: string, namespace: string) =>
-  startTestPlatform({ dynamoEndpoint, awsEndpoint, namespace, visibilityOverride: { dispatch: 2 }, env: { DISPATCH_LEASE_MS: '6000', DISPATCH_COMMIT_BUDGET_MS: '500', CHANNEL_TIMEOUT_MS: '4000', DISPATCH_BATCH_SIZE: '25' } });
+  startTestPlatform({ dynamoEndpoint, awsEndpoint, namespace, visibilityOverride: { dispatch: 2 }, env: { ...RECOVERY_TIMINGS, DISPATCH_BATCH_SIZE: '25' } });
 
 describe('restart of DynamoDB Local mid-round', () => {
   it('DynamoDB Local killed and restarted on its data: the round completes, counts add up, nobody gets two letters', async () => {
@@ -47,16 +49,14 @@ describe('restart of DynamoDB Local mid-round', () => {
     // deployed after 5 × 180 s), and channel calls that failed meanwhile are counted failed:
     // operations' redrive puts both back to work — the round is resumable, nothing is lost.
     let done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed' || r.counts.pending === 0, 30_000, 250).catch(() => undefined);
-    for (let i = 0; i < 5 && !(done?.status === 'completed' && done.counts.failed === 0); i++) {
+    for (let i = 0; i < 5 && !(done?.status === 'completed' && done.counts.failed === (done.inDoubt ?? 0)); i++) {
       expect((await a.operations.post('/operations/redrive', {})).status).toBe(200);
       done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 60_000, 250).catch(() => undefined);
     }
     expect(done).toBeDefined();
-    expect(sumOfCounts(done!.counts)).toBe(nins.length);
-    expect(done!.counts).toMatchObject({ sent: nins.length, pending: 0, failed: 0 });
-    const letters = await lettersByCitizen(p, round.roundId);
-    expect(letters.size).toBe(nins.length);
-    for (const nin of nins) expect(letters.get(nin)).toBe(1);
+    // ePROM hand-overs that were in a wave when the store went away (their receipts could not be
+    // written) are in doubt, never sent again: at most the 8 workers' waves of 25.
+    expectEachAtMostOnce(done!, nins, await lettersByCitizen(p, round.roundId), IN_FLIGHT);
   }, 600_000);
 
 });

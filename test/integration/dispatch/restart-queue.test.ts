@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startDynamoLocal, type DynamoLocal } from '../../../local/emulators.js';
 import { startTestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
-import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from './flow.js';
+import { approvedProject, createRound, expectEachAtMostOnce, RECOVERY_TIMINGS, roundOf, syntheticNins, uploadList, waitFor } from './flow.js';
 
 /**
  * Restarts under a running round, on emulators of this test's own: DynamoDB Local with a data
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 /** The test platform on this test's own emulators; short visibility and leases so recovery is quick. */
 const platformOn = (dynamoEndpoint: string, awsEndpoint: string, namespace: string) =>
-  startTestPlatform({ dynamoEndpoint, awsEndpoint, namespace, visibilityOverride: { dispatch: 2 }, env: { DISPATCH_LEASE_MS: '6000', DISPATCH_COMMIT_BUDGET_MS: '500', CHANNEL_TIMEOUT_MS: '4000', DISPATCH_BATCH_SIZE: '25' } });
+  startTestPlatform({ dynamoEndpoint, awsEndpoint, namespace, visibilityOverride: { dispatch: 2 }, env: { ...RECOVERY_TIMINGS, DISPATCH_BATCH_SIZE: '25' } });
 
 describe('restart of the platform mid-round', () => {
   it('the platform restarted on an empty queue emulator finds the unfinished work in DynamoDB and completes it', async () => {
@@ -46,9 +46,9 @@ describe('restart of the platform mid-round', () => {
     cleanup.push(() => second.stop());
     const a2 = { ...a1, researcher: second.as({ sub: 'researcher@restart-q', role: 'researcher', org: 'restart-q' }) };
     const done = await waitFor(() => roundOf(a2, round.roundId), (r) => r.status === 'completed', 300_000, 250);
-    expect(done.counts).toMatchObject({ planned: nins.length, sent: nins.length, pending: 0 });
-    const letters = await lettersByCitizen(second, round.roundId);
-    expect(letters.size).toBe(nins.length);
-    for (const nin of nins) expect(letters.get(nin)).toBe(1);
+    expect(done.counts.planned).toBe(nins.length);
+    // The first platform stopped as `npm start` does on Ctrl-C: its workers ended their waves and
+    // committed; should one have been cut off, its ePROM letters are in doubt, never sent twice.
+    expectEachAtMostOnce(done, nins, await lettersByCitizen(second, round.roundId), 8 * 25);
   }, 600_000);
 });

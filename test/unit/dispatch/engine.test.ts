@@ -268,6 +268,33 @@ describe('the engine, one step at a time', () => {
     expect(result).toMatchObject({ kind: 'committed', sent: 4, retryInMs: 0 });
     expect(world.batches.get(0)!.leaseId).toBeUndefined();
   });
+
+  it('test_should_end_every_channel_call_in_the_first_half_of_the_lease_so_a_slow_commit_keeps_it', async () => {
+    const world = new World({ recipients: 10, batchSize: 10, seed: 15 });
+    const base = world.deps();
+    const settings = { ...base.settings, leaseMs: 10_000, channelTimeoutMs: 4_000, commitBudgetMs: 1_000 };
+    let lastEnd = 0;
+    // A slow channel: every wave's call takes 1.5 s; no invocation deadline bounds the attempt.
+    const deps: EngineDeps = {
+      ...base,
+      settings,
+      channels: {
+        ...base.channels,
+        handOver: async (channel, items, opts) => {
+          const out = await base.channels.handOver(channel, items, opts);
+          world.now += 1_500;
+          lastEnd = world.now;
+          return out;
+        },
+      },
+    };
+    await start(world);
+    const claimedAt = world.now;
+    const result = await processBatch(deps, world.queue.shift()!);
+    // One wave: a second would start after half the lease less the commit's budget.
+    expect(result).toMatchObject({ kind: 'committed', sent: 4, retryInMs: 0 });
+    expect(lastEnd).toBeLessThanOrEqual(claimedAt + settings.leaseMs / 2);
+  });
 });
 
 type Event =

@@ -156,6 +156,30 @@ describe('NationalChannelGateway', () => {
     expect(most).toBe(40);
   });
 
+  it('test_should_keep_at_most_its_in_flight_calls_open_and_start_none_after_the_wave_deadline', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let started = 0;
+    const eprom = {
+      send: async (i: Dispatchable) => {
+        started++;
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        return ok.send(i);
+      },
+    };
+    const gw = new NationalChannelGateway({ eprom, digipost: noDigipost, receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set() }, concurrency: 8 });
+    // 40 letters, 8 at a time, 20 ms each: the deadline at 50 ms falls in the third group.
+    const out = await gw.handOver('helsenorge', items(40), { signal: AbortSignal.timeout(50) });
+    expect(most).toBe(8);
+    expect(started).toBeLessThan(40);
+    // A letter never started is not in doubt: it certainly did not leave, and is decided again.
+    const unstarted = [...out.values()].filter((r) => !r.ok && 'transient' in r && r.transient);
+    expect(unstarted).toHaveLength(40 - started);
+    expect([...out.values()].filter((r) => !r.ok && 'inDoubt' in r && r.inDoubt)).toHaveLength(0);
+  });
+
   it('retries recording hand-overs and throws HandOverNotRecordedError after 3 failed tries', async () => {
     let tries = 0;
     const failing = { handedOver: async () => void (tries++, (() => { throw new Error('throttled'); })()), handedOverAmong: async () => new Set<string>() };
