@@ -70,8 +70,10 @@ export const startTestPlatform = async (opts: Partial<PlatformOptions> = {}): Pr
     // The national-service fakes share one event loop with the platform and with whatever load a
     // test puts on it, on a 2-core machine running two test files at once: a bulk lookup can take
     // longer than the deployed timeouts allow a real registry. Tests are not about that speed (the
-    // benchmarks are), so registry calls get more time here; outages are still immediate.
-    env: { NATIONAL_HTTP_TIMEOUT_MS: '30000', REGISTRY_TIMEOUT_MS: '40000', ...opts.env },
+    // benchmarks are), so registry calls get more time here; outages are still immediate. The same
+    // for channel calls: a call cut off by its wave's deadline is in doubt for ePROM, and the tests
+    // that want one say so with a fault of their own.
+    env: { NATIONAL_HTTP_TIMEOUT_MS: '30000', REGISTRY_TIMEOUT_MS: '40000', CHANNEL_TIMEOUT_MS: '20000', ...opts.env },
   });
   const tokens = new Map<string, Promise<string>>();
   const token = (id: Identity) => {

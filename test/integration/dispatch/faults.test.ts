@@ -9,8 +9,8 @@ import { approvedProject, createRound, RECOVERY_TIMINGS, roundOf, sumOfCounts, s
 /**
  * Faults, injected into the real pipeline on the emulators by wrapping the running engine's ports
  * (the engine itself has no test hooks). Batches are small (20) and a message that is not deleted
- * comes back after 2 s; a claim expires after 20 s (RECOVERY_TIMINGS) — so a "dead" worker's batch is picked up
- * again within seconds. After each fault: the round completes, the counts add up, no citizen has
+ * comes back after 2 s; a claim expires after 36 s (RECOVERY_TIMINGS) — so a "dead" worker's batch is picked up
+ * again within a minute. After each fault: the round completes, the counts add up, no citizen has
  * two letters and none is lost.
  */
 class InjectedCrash extends Error {}
@@ -149,7 +149,7 @@ describe('fault injection', () => {
   it('an ePROM call that gets no answer before its wave deadline is in doubt: counted, never sent again, nobody gets two letters', async () => {
     // The fake answers these calls after the wave's deadline (and keeps the letters): the engine
     // aborts them, and since ePROM takes no sender key the letters are in doubt (INTEGRATIONS.md).
-    process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 3, hangMs: 8_000 });
+    process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 3, hangMs: 20_000 });
     const { a, roundId, nins, done } = await run('slow-channel', 100);
     expect(sumOfCounts(done.counts)).toBe(nins.length);
     expect(done.counts.pending).toBe(0);
