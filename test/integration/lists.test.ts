@@ -144,6 +144,18 @@ describe('presigned upload', () => {
     expect(url.pathname).toContain(res.body.objectKey);
   });
 
+  it('refuses an uploaded CSV without a nin column with 400 MISSING_NIN_COLUMN, stores nothing and removes the file', async () => {
+    const before = (await p.as(researcher).get(`/projects/${projectId}/recipient-lists`)).body.items.length;
+    const url = await p.as(researcher).post(`/projects/${projectId}/recipient-lists/upload-url`);
+    const put = await fetch(url.body.uploadUrl, { method: 'PUT', body: 'name;email\r\nOla;ola@example.org\r\nKari;kari@example.org\r\n' });
+    expect(put.status).toBe(200);
+    const res = await p.as(researcher).post(`/projects/${projectId}/recipient-lists`, { objectKey: url.body.objectKey });
+    expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 400, code: 'MISSING_NIN_COLUMN' });
+    expect((await p.as(researcher).get(`/projects/${projectId}/recipient-lists`)).body.items.length).toBe(before);
+    const again = await p.as(researcher).post(`/projects/${projectId}/recipient-lists`, { objectKey: url.body.objectKey });
+    expect(again).toMatchObject({ status: 404, body: { error: { code: 'UPLOAD_NOT_FOUND' } } });
+  });
+
   it("refuses object keys of other projects and keys it never issued", async () => {
     const theirs = await p.as(outsider).post(`/projects/${otherProjectId}/recipient-lists/upload-url`);
     for (const objectKey of [theirs.body.objectKey, `recipient-lists/${projectId}/../${otherProjectId}/x.csv`, 'anything']) {
