@@ -50,6 +50,13 @@ export const NATIONAL_JOBS_ENTRY = 'functions/handlers/national-jobs/index.ts';
  */
 export const OPERATIONS_LANE_RESERVED: Readonly<Record<string, number>> = { operations: 5, projects: 20, default: 5 };
 
+/**
+ * Memory of API areas that need more than the default 512 MB. Parsing, validating and chunking a
+ * 1,000,000-row list peaks at ~815 MB (measured); Lambda CPU grows with memory, and the whole
+ * upload has to fit in the API's 29 s.
+ */
+export const AREA_MEMORY_MB: Readonly<Record<string, number>> = { lists: 2048 };
+
 /** Per route of the operations lane (routes.ts operationsLane). */
 export const OPERATIONS_LANE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
@@ -98,7 +105,7 @@ export class StatelessStack extends Stack {
       // An area that only serves local stand-ins (the registries) has nothing to do in AWS.
       if (routes.length > 0 && routes.every((r) => r.localOnly)) continue;
       const inLane = routes.some((r) => operationsLane.includes(routeKey(r)));
-      const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}`, ...(inLane ? { reservedConcurrency: OPERATIONS_LANE_RESERVED[area] ?? OPERATIONS_LANE_RESERVED.default } : {}) });
+      const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}`, ...(AREA_MEMORY_MB[area] ? { memorySize: AREA_MEMORY_MB[area] } : {}), ...(inLane ? { reservedConcurrency: OPERATIONS_LANE_RESERVED[area] ?? OPERATIONS_LANE_RESERVED.default } : {}) });
       if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
       if (!dataFreeAreas.includes(area)) withIntegrations(fn, accessOf(area, matrix));
       areaFunctions[area] = fn;

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { startFauxqs } from 'fauxqs';
+import { buildApp } from 'fauxqs';
 
 export interface Emulators {
   readonly dynamoEndpoint: string;
@@ -95,11 +95,34 @@ export const startDynamoLocal = async (opts: { dataDir?: string; port?: number }
   return { endpoint, process: child, stop };
 };
 
+/**
+ * The largest object a single PUT may carry to the local S3 (AWS takes up to 5 GB). Above
+ * MAX_UPLOAD_BYTES (200 MB) of the list upload, so the platform's own limit is the one that answers.
+ */
+export const LOCAL_S3_MAX_PUT_BYTES = 256 * 1024 * 1024;
+
+export interface AwsEmulator {
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * fauxqs (SQS and S3 in one process) on loopback. fauxqs caps every request body at 11 MiB (its
+ * server-wide limit, sized for multipart parts), so a browser-style single PUT of a large list to a
+ * presigned URL broke off (413 or EPIPE) although S3 accepts it. Its catch-all body parser (the one
+ * S3 object PUTs go through) is registered again here with a limit that fits real lists; SQS and
+ * SNS keep their own parsers and checks.
+ */
+export const startAwsEmulator = async (opts: { port?: number } = {}): Promise<AwsEmulator> => {
+  const app = buildApp({ logger: false, host: '127.0.0.1' });
+  app.removeContentTypeParser('*');
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: LOCAL_S3_MAX_PUT_BYTES }, (_req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
+  const address = await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
+  return { address, stop: () => app.close() };
+};
+
 export const startEmulators = async (opts: { dataDir?: string } = {}): Promise<Emulators & { dynamo: DynamoLocal }> => {
-  const [dynamo, fauxqs] = await Promise.all([
-    startDynamoLocal({ dataDir: opts.dataDir }),
-    startFauxqs({ port: await freePort(), host: '127.0.0.1', logger: false }),
-  ]);
+  const [dynamo, fauxqs] = await Promise.all([startDynamoLocal({ dataDir: opts.dataDir }), startAwsEmulator({ port: await freePort() })]);
   return {
     dynamo,
     dynamoEndpoint: dynamo.endpoint,

@@ -1,4 +1,4 @@
-import { dynamo, s3, sqs } from '../shared/clients.js';
+import { dynamo, s3, s3Presigner, sqs } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
 import { retentionFor } from '../domain/shared/retention.js';
@@ -203,7 +203,7 @@ const build = () => {
     projects,
     audit,
     lists,
-    listUploads: new S3ListUploadStore(s3(), config.bucketName('recipientLists')),
+    listUploads: new S3ListUploadStore(s3(), config.bucketName('recipientLists'), s3Presigner()),
     reservations,
     population,
     contacts,

@@ -12,7 +12,7 @@ const jsonRecipient = z.object({
 });
 
 export const uploadListBody = z.union([
-  z.strictObject({ recipients: z.array(jsonRecipient).max(500_000) }),
+  z.strictObject({ recipients: z.array(jsonRecipient).max(1_000_000) }),
   z.strictObject({ objectKey: z.string().min(1).max(300) }),
 ]);
 export type UploadListBody = z.infer<typeof uploadListBody>;

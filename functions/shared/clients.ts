@@ -32,14 +32,20 @@ export const sqs = once(
   () => tracer.captureAWSv3Client(new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() })),
 );
 
-export const s3 = once(
-  () =>
-    tracer.captureAWSv3Client(
-      new S3Client({
-        region: config.region(),
-        endpoint: config.awsEndpoint(),
-        forcePathStyle: config.awsEndpoint() !== undefined,
-        ...localCredentials(),
-      }),
-    ),
-);
+const s3Options = () => ({
+  region: config.region(),
+  endpoint: config.awsEndpoint(),
+  forcePathStyle: config.awsEndpoint() !== undefined,
+  ...localCredentials(),
+});
+
+export const s3 = once(() => tracer.captureAWSv3Client(new S3Client(s3Options())));
+
+/**
+ * The client that presigns browser uploads. The SDK's default (since 3.729) computes a CRC32 of
+ * the request body and signs it into the URL; a presigned PUT has no body yet, so it would sign
+ * the CRC of an empty body and S3 would refuse the real file. This client adds a checksum only
+ * where an operation requires one. It is a separate client because the default one must keep
+ * checksums for writes that need them (Object Lock puts of audit seals).
+ */
+export const s3Presigner = once(() => new S3Client({ ...s3Options(), requestChecksumCalculation: 'WHEN_REQUIRED' }));

@@ -5,7 +5,7 @@ import { accessMatrix } from '../../lib/access-matrix.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names.js';
 import { dlqEnvVar } from '../../lib/constructs/data-access.js';
 import { buckets, queues, tables, type QueueId } from '../../lib/resources.js';
-import { HEALTH_ENTRY, OPERATIONS_LANE_THROTTLE } from '../../lib/stateless-stack.js';
+import { AREA_MEMORY_MB, HEALTH_ENTRY, OPERATIONS_LANE_THROTTLE } from '../../lib/stateless-stack.js';
 import { AUDIENCE, ISSUER, dlqIds, importedLogicalId, resourcesOf, synth } from './synth.js';
 
 const real = synth();
@@ -140,6 +140,14 @@ describe('Lambdas', () => {
       expect(p.LoggingConfig, id).toMatchObject({ LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } });
     }
     for (const [, p] of resourcesOf(real.stateless, 'AWS::Logs::LogGroup')) expect(p.RetentionInDays).toBeGreaterThan(0);
+  });
+
+  it('gives the lists function the memory to parse a 1,000,000-row list (~815 MB peak measured; the default is 512 MB)', () => {
+    const fns = resourcesOf(real.stateless, 'AWS::Lambda::Function');
+    const lists = fns.find(([, p]) => p.Description === 'research-dispatch API: lists');
+    expect(lists).toBeDefined();
+    expect(lists![1].MemorySize).toBeGreaterThanOrEqual(2048);
+    expect(lists![1].MemorySize).toBe(AREA_MEMORY_MB.lists);
   });
 
   it('give every API and consumer Lambda the env vars of every table, queue, DLQ and bucket (names; access is in the matrix)', () => {

@@ -127,6 +127,35 @@ describe('presigned upload', () => {
     expect(again).toMatchObject({ status: 404, body: { error: { code: 'UPLOAD_NOT_FOUND' } } });
   });
 
+  it('signs no body checksum, so S3 accepts a PUT of the real file', async () => {
+    // The S3 client's default (since SDK 3.729) signs the CRC32 of an *empty* body into the URL;
+    // S3 then refuses any real file. The emulator does not check it, so assert what is signed.
+    const res = await p.as(researcher).post(`/projects/${projectId}/recipient-lists/upload-url`);
+    expect(res.status).toBe(201);
+    const url = new URL(res.body.uploadUrl);
+    const params = [...url.searchParams.keys()].map((k) => k.toLowerCase());
+    expect(params.filter((k) => k.startsWith('x-amz-checksum') || k === 'x-amz-sdk-checksum-algorithm')).toEqual([]);
+    const signed = (url.searchParams.get('X-Amz-SignedHeaders') ?? '').split(';');
+    expect(signed).toContain('host');
+    expect(signed.filter((h) => h.includes('checksum'))).toEqual([]);
+    // Nothing about the body is signed: any length and type may be PUT (the parse checks the content).
+    expect(signed.filter((h) => h === 'content-length' || h === 'content-type' || h === 'content-md5')).toEqual([]);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.pathname).toContain(res.body.objectKey);
+  });
+
+  it('refuses an uploaded CSV without a nin column with 400 MISSING_NIN_COLUMN, stores nothing and removes the file', async () => {
+    const before = (await p.as(researcher).get(`/projects/${projectId}/recipient-lists`)).body.items.length;
+    const url = await p.as(researcher).post(`/projects/${projectId}/recipient-lists/upload-url`);
+    const put = await fetch(url.body.uploadUrl, { method: 'PUT', body: 'name;email\r\nOla;ola@example.org\r\nKari;kari@example.org\r\n' });
+    expect(put.status).toBe(200);
+    const res = await p.as(researcher).post(`/projects/${projectId}/recipient-lists`, { objectKey: url.body.objectKey });
+    expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 400, code: 'MISSING_NIN_COLUMN' });
+    expect((await p.as(researcher).get(`/projects/${projectId}/recipient-lists`)).body.items.length).toBe(before);
+    const again = await p.as(researcher).post(`/projects/${projectId}/recipient-lists`, { objectKey: url.body.objectKey });
+    expect(again).toMatchObject({ status: 404, body: { error: { code: 'UPLOAD_NOT_FOUND' } } });
+  });
+
   it("refuses object keys of other projects and keys it never issued", async () => {
     const theirs = await p.as(outsider).post(`/projects/${otherProjectId}/recipient-lists/upload-url`);
     for (const objectKey of [theirs.body.objectKey, `recipient-lists/${projectId}/../${otherProjectId}/x.csv`, 'anything']) {

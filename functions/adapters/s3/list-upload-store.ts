@@ -11,10 +11,12 @@ export class S3ListUploadStore implements ListUploadStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
+    /** Signs upload URLs; must not add a body checksum (see s3Presigner in shared/clients.ts). */
+    private readonly presigner: S3Client,
   ) {}
 
   createUploadUrl(objectKey: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: objectKey }), { expiresIn: expiresInSeconds });
+    return getSignedUrl(this.presigner, new PutObjectCommand({ Bucket: this.bucket, Key: objectKey }), { expiresIn: expiresInSeconds });
   }
 
   async readText(objectKey: string, maxBytes: number): Promise<string | undefined> {

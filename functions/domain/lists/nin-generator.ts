@@ -53,10 +53,40 @@ export const generateNin = (opts: GenerateNinOptions): string => {
   throw new RangeError('index beyond the generator range');
 };
 
+/**
+ * generateNin for a run of indexes, with the same output: each day's valid individual numbers are
+ * found once and kept, instead of scanning from 000 again for every index (a 1,000,000-ID list
+ * took about a minute one by one, and takes seconds this way).
+ */
+export const ninRange = (count: number, offset: number, opts: Omit<GenerateNinOptions, 'index'> = {}): string[] => {
+  const { synthetic = false, dnr = false, seed = 0, rule = classicCheckDigits } = opts;
+  if (!Number.isInteger(offset) || offset < 0) throw new RangeError('index must be a non-negative integer');
+  const perDay = new Map<number, { prefix: number[]; scanned: number; found: string[] }>();
+  const out = new Array<string>(count);
+  for (let i = 0; i < count; i++) {
+    const index = offset + i;
+    const dayIndex = (index + Math.imul(seed, 7919) % DAYS + DAYS) % DAYS;
+    const k = Math.floor(index / DAYS);
+    let day = perDay.get(dayIndex);
+    if (!day) {
+      const date = new Date(START + dayIndex * DAY_MS);
+      const prefix = [...digitsOf(date.getUTCDate() + (dnr ? 40 : 0), 2), ...digitsOf(date.getUTCMonth() + 1 + (synthetic ? 80 : 0), 2), ...digitsOf(date.getUTCFullYear() % 100, 2)];
+      perDay.set(dayIndex, (day = { prefix, scanned: 0, found: [] }));
+    }
+    while (day.found.length <= k && day.scanned < INDIVIDUALS) {
+      const first9 = [...day.prefix, ...digitsOf(day.scanned++, 3)];
+      const control = rule.controlDigitsFor(first9);
+      if (control !== undefined) day.found.push([...first9, ...control].join(''));
+    }
+    const nin = day.found[k];
+    if (nin === undefined) throw new RangeError('index beyond the generator range');
+    out[i] = nin;
+  }
+  return out;
+};
+
 /** `count` distinct synthetic fødselsnumre starting at `offset` (ranges that do not overlap give disjoint IDs). */
-export const syntheticNins = (count: number, offset = 0, seed = 0): string[] =>
-  Array.from({ length: count }, (_, i) => generateNin({ index: offset + i, synthetic: true, seed }));
+export const syntheticNins = (count: number, offset = 0, seed = 0): string[] => ninRange(count, offset, { synthetic: true, seed });
 
 /** Synthetic D-numbers, same contract as syntheticNins. */
-export const syntheticDnrs = (count: number, offset = 0, seed = 0): string[] =>
-  Array.from({ length: count }, (_, i) => generateNin({ index: offset + i, synthetic: true, dnr: true, seed }));
+export const syntheticDnrs = (count: number, offset = 0, seed = 0): string[] => ninRange(count, offset, { synthetic: true, dnr: true, seed });

@@ -70,7 +70,7 @@ export interface BuildOptions {
 
 /** Limits that keep one list within what a Lambda can hold and a response can carry. */
 export const LIST_LIMITS = {
-  maxRows: 500_000,
+  maxRows: 1_000_000,
   maxColumns: 30,
   maxFieldLength: 500,
   /** More rejections than this and the list is refused whole: it is almost surely the wrong file or column. */

@@ -151,3 +151,13 @@ describe('JSON recipient lists', () => {
     ]);
   });
 });
+
+describe('list size', () => {
+  it('takes up to 1,000,000 rows and refuses the 1,000,001st with LIST_TOO_LARGE', () => {
+    const table = (n: number) => ({ header: ['nin'], delimiter: ';', records: Array.from({ length: n }, (_, i) => ({ line: i + 2, cells: [''] })) });
+    // A million empty IDs is within the size limit (it fails as too many bad rows, a different refusal).
+    expect(() => buildListFromCsv(table(1_000_000), opts)).toThrowError(expect.objectContaining({ code: 'TOO_MANY_REJECTED_ROWS' }));
+    expect(() => buildListFromCsv(table(1_000_001), opts)).toThrowError(expect.objectContaining({ code: 'LIST_TOO_LARGE', status: 413 }));
+    expect(() => buildListFromJson(new Array(1_000_001).fill({}), opts)).toThrowError(expect.objectContaining({ code: 'LIST_TOO_LARGE' }));
+  });
+});
