@@ -35,7 +35,8 @@ export class DynamoRateWindowStore implements RateWindowStore {
         return ask;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const taken = Number((error.Item as { taken?: { N?: string } } | undefined)?.taken?.N ?? Number.NaN);
+        const old = (error.Item as { taken?: { N?: string } | number } | undefined)?.taken;
+        const taken = typeof old === 'number' ? old : Number(old?.N ?? Number.NaN);
         // Without the old count, ask for half as much until one token is refused.
         ask = Number.isFinite(taken) ? Math.min(ask - 1, capacity - taken) : Math.floor(ask / 2);
       }
