@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRateWindowStore } from '../../../functions/adapters/dynamo/rate-limit-store.js';
 import { NationalChannelGateway } from '../../../functions/adapters/national/channel-gateway.js';
 import { fleetRateLimited } from '../../../functions/adapters/national/index.js';
 import { documentUuidOf } from '../../../functions/adapters/national/digipost.js';
@@ -75,6 +76,17 @@ describe('the rate limit per channel across the fleet', () => {
     const counter = (await db.send(new GetCommand({ TableName: p.env.TABLE_MAIN!, Key: { pk: `RATE#eprom#${second}#0`, sk: 'COUNT' } }))).Item;
     expect(counter?.taken).toBeLessThanOrEqual(RATE);
     expect(counter?.expiresAt).toBe(second + 60);
+  });
+
+  it('a counter grants what is left of its capacity and then nothing', async () => {
+    const store = new DynamoRateWindowStore(db, p.env.TABLE_MAIN!);
+    const second = Math.floor(Date.now() / 1000) + 1_000;
+    expect(await store.take('eprom', second, 0, 7, 10)).toBe(7);
+    expect(await store.take('eprom', second, 0, 8, 10)).toBe(3);
+    expect(await store.take('eprom', second, 0, 1, 10)).toBe(0);
+    // Another second, another shard, another service: counted apart.
+    expect(await store.take('eprom', second, 1, 8, 10)).toBe(8);
+    expect(await store.take('digipost', second, 0, 8, 10)).toBe(8);
   });
 
   it('a letter that gets no token before the wave deadline is not called and comes back transient rate_limited', { timeout: 30_000 }, async () => {
