@@ -213,7 +213,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     hashKey: true,
   }),
   'consumer:dispatch': row({
-    purpose: 'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, completes rounds and seals their audit head.',
+    purpose: 'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, counts letters against the fleet’s rate limit per channel (RATE# counters in the main table), completes rounds and seals their audit head.',
     tables: {
       main: readWrite(),
       recipients: listRowsKept,

@@ -4,6 +4,8 @@
  * Plain data on purpose: no CDK or SDK imports, so handlers and the local runtime can read it.
  */
 
+import { throughput } from './throughput.js';
+
 export type AttributeType = 'S' | 'N';
 
 export interface KeyDef {
@@ -133,7 +135,7 @@ export const queues: Readonly<Record<QueueId, QueueDef>> = {
     dlqEnvVar: 'QUEUE_DISPATCH_DLQ_URL',
     visibilityTimeoutSeconds: 180,
     maxReceiveCount: 5,
-    consumer: { timeoutSeconds: 30, batchSize: 1, maxConcurrency: 8 },
+    consumer: { timeoutSeconds: 30, batchSize: 1, maxConcurrency: throughput.dispatchMaxConcurrency },
   },
 };
 

@@ -13,6 +13,7 @@ import { QueueConsumer } from './constructs/queue-consumer.js';
 import { queues, type QueueId } from './resources.js';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IntegrationSettings } from './integration-config.js';
+import { throughputEnv } from './throughput.js';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: DataPlane;
@@ -85,6 +86,14 @@ export class StatelessStack extends Stack {
       for (const [name, value] of Object.entries(props.integrations.env)) fn.fn.addEnvironment(name, value);
       for (const s of access.integrationSecrets) integrationSecrets[s].grantRead(fn.role);
     };
+    /**
+     * The deployed throughput settings (lib/throughput.ts) on every function that plans or sends
+     * batches: the round window where batches are put on the queue, in-flight calls, wave width and
+     * channel rates where they are sent. Functions fall back to the same module, so this only states them.
+     */
+    const withThroughput = (fn: AppFunction) => {
+      for (const [name, value] of Object.entries(throughputEnv())) fn.fn.addEnvironment(name, value);
+    };
 
     const health = new AppFunction(this, 'Health', {
       entry: HEALTH_ENTRY,
@@ -108,6 +117,7 @@ export class StatelessStack extends Stack {
       const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}`, ...(AREA_MEMORY_MB[area] ? { memorySize: AREA_MEMORY_MB[area] } : {}), ...(inLane ? { reservedConcurrency: OPERATIONS_LANE_RESERVED[area] ?? OPERATIONS_LANE_RESERVED.default } : {}) });
       if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
       if (!dataFreeAreas.includes(area)) withIntegrations(fn, accessOf(area, matrix));
+      if (!dataFreeAreas.includes(area)) withThroughput(fn);
       areaFunctions[area] = fn;
     }
     const lane: { key: string; route: import('aws-cdk-lib/aws-apigatewayv2').HttpRoute }[] = [];
@@ -148,6 +158,7 @@ export class StatelessStack extends Stack {
       }
       // The dispatch workers read the registries and hand letters to the channels.
       withIntegrations(consumer.function, accessOf(`consumer:${queueId}`, matrix));
+      withThroughput(consumer.function);
     }
 
     const consumerFunctions: Record<string, AppFunction> = {};
@@ -178,6 +189,7 @@ export class StatelessStack extends Stack {
       timeout: Duration.seconds(60),
     });
     for (const [name, value] of Object.entries(grantDataAccess(scheduler.role, data, accessOf('releaseScheduler', matrix)))) scheduler.fn.addEnvironment(name, value);
+    withThroughput(scheduler);
     new events.Rule(this, 'ReleaseSchedulerTick', {
       description: 'research-dispatch: release the rounds scheduled for now',
       schedule: events.Schedule.rate(Duration.minutes(1)),

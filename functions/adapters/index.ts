@@ -27,13 +27,14 @@ import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { SqsQueueAdmin } from './sqs/queue-admin.js';
 import { SqsWorkQueue } from './sqs/work-queue.js';
 import { DynamoStatistics } from './dynamo/statistics.js';
+import { THROUGHPUT_ENV, throughput } from '../../lib/throughput.js';
 
 const num = (name: string, fallback: number): number => {
   const v = Number(process.env[name] ?? '');
   return Number.isFinite(v) && v > 0 ? v : fallback;
 };
 
-/** Engine settings, measured in bench/dispatch.ts and overridable by environment. */
+/** Engine settings, measured in bench/dispatch.ts and overridable by environment; the deployed ones come from lib/throughput.ts. */
 export const dispatchSettings = () => ({
   /** Recipients per batch: one batch item, one claim, one commit. */
   batchSize: Math.min(1000, num('DISPATCH_BATCH_SIZE', 100)),
@@ -47,11 +48,11 @@ export const dispatchSettings = () => ({
    */
   channelTimeoutMs: num('CHANNEL_TIMEOUT_MS', 10_000),
   /** Letters handed over at once by one batch (one wave): what a pause waits for at most. */
-  waveWidth: num('DISPATCH_WAVE_WIDTH', 50),
+  waveWidth: num(THROUGHPUT_ENV.waveWidth, throughput.waveWidth),
   /** Time kept back at the end of an invocation for the last commit. */
   commitBudgetMs: num('DISPATCH_COMMIT_BUDGET_MS', 2_000),
   /** Messages one round may have on the queue at a time: fairness between rounds (layout.ts). */
-  window: num('DISPATCH_WINDOW', 8),
+  window: num(THROUGHPUT_ENV.roundWindow, throughput.roundWindow),
 });
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,8 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { config } from './config.js';
+import { StoreRetryStrategy } from './store-retry.js';
 import { tracer } from './tracer.js';
 
 /**
@@ -20,13 +21,22 @@ const localCredentials = () =>
     ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
     : {};
 
-export const dynamo = once(() =>
-  DynamoDBDocumentClient.from(
-    // The low-level client is the one the SDK middleware stack runs on: trace that one.
-    tracer.captureAWSv3Client(new DynamoDBClient({ region: config.region(), endpoint: config.dynamoEndpoint(), ...localCredentials(), maxAttempts: 5 })),
-    { marshallOptions: { removeUndefinedValues: true } },
-  ),
-);
+/**
+ * Attempts per DynamoDB call, the first included: with waits of 50, 100, 200, 400, 800 ms and then
+ * 1 s (jittered, shorter), a call throttled throughout gives up after 1.8–3.6 s of waiting — inside the batch's
+ * time, not the queue's (functions/shared/store-retry.ts).
+ */
+export const STORE_MAX_ATTEMPTS = 8;
+const storeRetry = () => new StoreRetryStrategy({ maxAttempts: STORE_MAX_ATTEMPTS, baseDelayMs: 50, maxDelayMs: 1_000 });
+
+/** The functions' DynamoDB client; `trace` wraps the low-level client (the one the SDK middleware stack runs on). */
+export const dynamoClient = (
+  opts: Pick<DynamoDBClientConfig, 'region' | 'endpoint' | 'credentials'>,
+  trace: (c: DynamoDBClient) => DynamoDBClient = (c) => c,
+): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(trace(new DynamoDBClient({ ...opts, maxAttempts: STORE_MAX_ATTEMPTS, retryStrategy: storeRetry() })), { marshallOptions: { removeUndefinedValues: true } });
+
+export const dynamo = once(() => dynamoClient({ region: config.region(), endpoint: config.dynamoEndpoint(), ...localCredentials() }, (c) => tracer.captureAWSv3Client(c)));
 
 export const sqs = once(
   () => tracer.captureAWSv3Client(new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() })),

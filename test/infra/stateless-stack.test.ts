@@ -6,6 +6,9 @@ import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/
 import { dlqEnvVar } from '../../lib/constructs/data-access.js';
 import { buckets, queues, tables, type QueueId } from '../../lib/resources.js';
 import { AREA_MEMORY_MB, HEALTH_ENTRY, OPERATIONS_LANE_THROTTLE } from '../../lib/stateless-stack.js';
+import { THROUGHPUT_ENV, throughput } from '../../lib/throughput.js';
+import { dispatchSettings } from '../../functions/adapters/index.js';
+import { channelThroughput } from '../../functions/adapters/national/config.js';
 import { AUDIENCE, ISSUER, dlqIds, importedLogicalId, resourcesOf, synth } from './synth.js';
 
 const real = synth();
@@ -212,6 +215,50 @@ describe('queue consumers', () => {
   // require. From then on every work queue must have one.
   it.skipIf(Object.keys(queueConsumers).length === 0)('every work queue has a consumer in the real app', () => {
     for (const id of Object.keys(queues)) expect(queueConsumers[id as QueueId], `queue ${id} has no consumer`).toBeDefined();
+  });
+});
+
+describe('throughput settings (lib/throughput.ts)', () => {
+  const envOf = (p: Record<string, unknown>) => ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+  /** Functions whose row of the access matrix may send to the dispatch queue, by their description. */
+  const fnsSendingToDispatch = () => {
+    const descriptions = Object.entries(accessMatrix)
+      .filter(([, a]) => a.queues.dispatch?.send)
+      .map(([principal]) =>
+        principal === 'consumer:dispatch' ? 'research-dispatch consumer of the dispatch queue' : principal === 'releaseScheduler' ? 'research-dispatch release scheduler' : `research-dispatch API: ${principal}`,
+      );
+    return resourcesOf(real.stateless, 'AWS::Lambda::Function').filter(([, p]) => descriptions.includes(String(p.Description)));
+  };
+
+  it('deploys the dispatch consumer with the maximum concurrency, in-flight calls, wave width and channel rates of lib/throughput.ts', () => {
+    const [mapping] = resourcesOf(real.stateless, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping![1].ScalingConfig).toEqual({ MaximumConcurrency: throughput.dispatchMaxConcurrency });
+    const fnId = (mapping![1].FunctionName as { Ref: string }).Ref;
+    const consumer = Object.fromEntries(resourcesOf(real.stateless, 'AWS::Lambda::Function'))[fnId]!;
+    expect(envOf(consumer)).toMatchObject({
+      DISPATCH_WINDOW: String(throughput.roundWindow),
+      CHANNEL_IN_FLIGHT: String(throughput.channelInFlight),
+      DISPATCH_WAVE_WIDTH: String(throughput.waveWidth),
+      CHANNEL_RATE_EPROM: String(throughput.channelRatePerSecond.eprom),
+      CHANNEL_RATE_DIGIPOST: String(throughput.channelRatePerSecond.digipost),
+    });
+  });
+
+  it('gives every function that puts batches on the dispatch queue the same round window', () => {
+    const fns = fnsSendingToDispatch();
+    expect(fns.length).toBe(Object.values(accessMatrix).filter((a) => a.queues.dispatch?.send).length);
+    for (const [id, p] of fns) expect(envOf(p).DISPATCH_WINDOW, id).toBe(String(throughput.roundWindow));
+  });
+
+  it('is what the functions fall back to when no variable is set', () => {
+    const saved = Object.fromEntries(Object.values(THROUGHPUT_ENV).map((k) => [k, process.env[k]]));
+    for (const k of Object.values(THROUGHPUT_ENV)) delete process.env[k];
+    try {
+      expect(dispatchSettings()).toMatchObject({ window: throughput.roundWindow, waveWidth: throughput.waveWidth });
+      expect(channelThroughput({})).toEqual({ channelInFlight: throughput.channelInFlight, ratePerSecond: throughput.channelRatePerSecond });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
+    }
   });
 });
 

@@ -37,6 +37,11 @@ export const keys = {
   statistics: (month: string, organization: string, channel: string) => ({ pk: `STATS#${month}`, sk: `${organization}#${channel}` }),
   /** Marks a batch's statistics as recorded (exactly-once per batch key). */
   statisticsBatch: (batchKey: string) => ({ pk: `STATSBATCH#${batchKey}`, sk: 'RECORDED' }),
+  /**
+   * Letters started towards a service in one second, one counter per shard of that second (the
+   * fleet's rate limit, functions/adapters/channels/fleet-rate-limit.ts); expires a minute later.
+   */
+  rateWindow: (service: string, second: number, shard: number) => ({ pk: `RATE#${service}#${second}#${shard}`, sk: 'COUNT' }),
 
   // recipients table: accepted recipients of a list, in numbered chunks
   recipientChunk: (listId: string, chunk: number) => ({ listId, chunk }),

@@ -1,3 +1,4 @@
+import { THROUGHPUT_ENV, throughput } from '../../../lib/throughput.js';
 import type { SecretRef } from './secrets.js';
 
 /**
@@ -22,12 +23,28 @@ export interface NationalConfig {
   readonly httpTimeoutMs: number;
   /** Channel calls one worker has open at once (CHANNEL_IN_FLIGHT). */
   readonly channelInFlight: number;
+  /** Letters per second the whole fleet may start towards each service (CHANNEL_RATE_EPROM, CHANNEL_RATE_DIGIPOST). */
+  readonly ratePerSecond: { readonly eprom: number; readonly digipost: number };
   readonly registryTimeoutMs: number;
   /** `seeded` (local only) reads who uses the portal from the local seed; `assume` lets ePROM refuse non-users. */
   readonly portalActivity: 'assume' | 'seeded';
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const positive = (env: Env, name: string, fallback: number): number => {
+  const v = Number(env[name] ?? '');
+  return env[name] !== undefined && env[name] !== '' && Number.isFinite(v) && v > 0 ? v : fallback;
+};
+
+/** The channel side of lib/throughput.ts: set by CDK from there, defaulting to the same values. */
+export const channelThroughput = (env: Env): Pick<NationalConfig, 'channelInFlight' | 'ratePerSecond'> => ({
+  channelInFlight: positive(env, THROUGHPUT_ENV.channelInFlight, throughput.channelInFlight),
+  ratePerSecond: {
+    eprom: positive(env, THROUGHPUT_ENV.epromRate, throughput.channelRatePerSecond.eprom),
+    digipost: positive(env, THROUGHPUT_ENV.digipostRate, throughput.channelRatePerSecond.digipost),
+  },
+});
 
 const secretRef = (env: Env, base: string, missing: string[]): SecretRef => {
   const arn = env[`${base}_SECRET_ARN`];
@@ -83,8 +100,9 @@ export const readNationalConfig = (env: Env, local: boolean): NationalConfig => 
     sender: { organisationName: req('SENDER_ORGANISATION_NAME'), ...(env.SENDER_ORGANISATION_NR ? { organisationNr: env.SENDER_ORGANISATION_NR } : {}) },
     httpTimeoutMs: num('NATIONAL_HTTP_TIMEOUT_MS', 8_000),
     // Calls one worker has open towards a channel at once: what a wave's deadline can catch in
-    // the air (in doubt for ePROM), and with the number of workers what the fleet asks of it.
-    channelInFlight: num('CHANNEL_IN_FLIGHT', 8),
+    // the air (in doubt for ePROM), and with the number of workers what the fleet asks of it;
+    // the fleet's ceiling per service on top (lib/throughput.ts).
+    ...channelThroughput(env),
     registryTimeoutMs: num('REGISTRY_TIMEOUT_MS', 12_000),
     portalActivity: env.PORTAL_ACTIVITY === 'seeded' ? 'seeded' : 'assume',
   };

@@ -17,6 +17,9 @@ import { MaskinportenTokenClient, parseSigningKey } from './maskinporten.js';
 import { DynamoPrivacyMirror, PrivacyComponentClient, PrivacyReservations } from './privacy.js';
 import { memo, readSecret } from './secrets.js';
 import { noteSecretRead } from '../../shared/secret-reads.js';
+import { FleetRateLimiter } from '../channels/fleet-rate-limit.js';
+import { DynamoRateWindowStore } from '../dynamo/rate-limit-store.js';
+import { rateLimitedDigipost, rateLimitedEprom } from './rate-limited.js';
 import type { IntegrationSecret } from '../../../lib/access-matrix.js';
 
 /**
@@ -44,6 +47,21 @@ const seededPortalActivity = (people: DynamoPopulationRegistry): PortalActivityS
     return new Set(nins.filter((n) => seeded.get(n)?.digitallyActive === false));
   },
 });
+
+/**
+ * The channel clients behind the fleet's rate limit per service (lib/throughput.ts
+ * channelRatePerSecond): every worker counts in the same per-second counters of the main table.
+ */
+export const fleetRateLimited = (
+  clients: { eprom: Pick<EpromClient, 'send'>; digipost: Pick<DigipostClient, 'send' | 'exists'> },
+  deps: { db: DynamoDBDocumentClient; mainTable: string; ratePerSecond: NationalConfig['ratePerSecond']; chunk: number },
+) => {
+  const store = new DynamoRateWindowStore(deps.db, deps.mainTable);
+  return {
+    eprom: rateLimitedEprom(clients.eprom, new FleetRateLimiter({ service: 'eprom', store, ratePerSecond: deps.ratePerSecond.eprom, chunk: deps.chunk })),
+    digipost: rateLimitedDigipost(clients.digipost, new FleetRateLimiter({ service: 'digipost', store, ratePerSecond: deps.ratePerSecond.digipost, chunk: deps.chunk })),
+  };
+};
 
 export const buildNational = (deps: NationalDeps) => {
   const cfg: NationalConfig = readNationalConfig(deps.env ?? process.env, deps.local);
@@ -97,7 +115,9 @@ export const buildNational = (deps: NationalDeps) => {
     ...(cfg.privacy.guardianAccessPvkId ? { guardianAccessPvkId: cfg.privacy.guardianAccessPvkId } : {}),
     timeoutMs: cfg.registryTimeoutMs,
   });
-  const channels: ChannelGateway = new NationalChannelGateway({ eprom, digipost, receipts, concurrency: cfg.channelInFlight });
+  // Letters are sent through the rate limit; status questions (digipost.exists in fateOf) count as none.
+  const limited = fleetRateLimited({ eprom, digipost }, { db: deps.db, mainTable: deps.mainTable, ratePerSecond: cfg.ratePerSecond, chunk: cfg.channelInFlight });
+  const channels: ChannelGateway = new NationalChannelGateway({ ...limited, receipts, concurrency: cfg.channelInFlight });
 
   return {
     config: cfg,
