@@ -6,7 +6,6 @@ import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operati
 import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
 import { nonResponders } from '../domain/letters/form-tasks.js';
-import type { LetterVersion } from '../domain/letters/letter.js';
 import { roundLifecycle, type RoundDeps } from '../domain/rounds/use-cases.js';
 import type { ReleasedRound } from '../domain/rounds/round.js';
 import { LocalChannelGateway } from './channels/local-channels.js';

@@ -172,6 +172,8 @@ export interface CheckDeps {
 }
 
 /** The external form a form-task letter carries (its URL is one of the letter's links), or 'missing'. */
+// 'missing' is a sentinel the callers test for; the union spells it out although string covers it.
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
 export const externalFormLink = async (deps: Pick<CheckDeps, 'formTasks'>, version: Pick<LetterVersion, 'projectId' | 'kind' | 'formTaskId'>): Promise<string | 'missing' | undefined> => {
   if (version.kind !== 'form-task' || !version.formTaskId || !deps.formTasks) return undefined;
   const task = await deps.formTasks.getFormTask(version.projectId, version.formTaskId);
