@@ -243,7 +243,7 @@ export const adapters = (): ReturnType<typeof build> => (deps ??= build());
  * Forget the adapters built so far: the local runtime calls it when it starts a platform, so a
  * second platform in the same process (a restart test) talks to its own fakes, not the first's.
  */
+/** @public local/platform.ts imports this module by file URL (after setting the environment), out of knip's sight. */
 export const resetAdapters = (): void => {
   deps = undefined;
 };
-export type Adapters = ReturnType<typeof build>;

@@ -1,4 +1,4 @@
-import type { DynamoPopulationRegistry, DynamoRegistryOutage, DynamoReservationRegistry, SeededPerson } from '../../functions/adapters/dynamo/citizen-registry.js';
+import type { DynamoPopulationRegistry, DynamoRegistryOutage, SeededPerson } from '../../functions/adapters/dynamo/citizen-registry.js';
 import { FREG_PATH } from '../../functions/adapters/national/folkeregisteret.js';
 import type { MaskinportenFake } from './maskinporten.js';
 import { htmlOutage, json, parseJson, startFakeServer, type FakeResponse, type FakeServer } from './server.js';
@@ -163,4 +163,3 @@ export const startPrivacyFake = async (
   };
 };
 
-export type { DynamoReservationRegistry };

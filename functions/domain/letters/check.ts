@@ -28,7 +28,6 @@ export const LINK_FINDING_CODES = [
 ] as const;
 
 export const isLinkFinding = (f: Finding): boolean => (LINK_FINDING_CODES as readonly string[]).includes(f.code);
-export const hasErrors = (findings: readonly Finding[]): boolean => findings.some((f) => f.severity === 'error');
 
 /** Placeholders the platform fills itself; `taskLink` only exists in form-task letters. */
 export const PLATFORM_FIELDS = { letter: [] as string[], 'form-task': ['taskLink'] };

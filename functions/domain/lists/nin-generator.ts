@@ -56,7 +56,3 @@ export const generateNin = (opts: GenerateNinOptions): string => {
 /** `count` distinct synthetic fødselsnumre starting at `offset` (ranges that do not overlap give disjoint IDs). */
 export const syntheticNins = (count: number, offset = 0, seed = 0): string[] =>
   Array.from({ length: count }, (_, i) => generateNin({ index: offset + i, synthetic: true, seed }));
-
-/** Synthetic D-numbers, same contract as syntheticNins. */
-export const syntheticDnrs = (count: number, offset = 0, seed = 0): string[] =>
-  Array.from({ length: count }, (_, i) => generateNin({ index: offset + i, synthetic: true, dnr: true, seed }));

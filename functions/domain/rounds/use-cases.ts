@@ -36,7 +36,6 @@ import {
   overrideOf,
   RoundStateError,
   unreleasedCounts,
-  UNRELEASED,
   type Counts,
   type ReleasedRound,
   type Round,
@@ -528,7 +527,6 @@ export const reopenForRedrive = async (deps: Pick<RoundDeps, 'rounds' | 'dispatc
   return recipients;
 };
 
-export { UNRELEASED };
 
 /**
  * Letters of the project handed over after `since`, counted from their delivery times in the
