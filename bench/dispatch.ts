@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../functions/shared/clients.js';
 import { config } from '../functions/shared/config.js';
 import { fmt, must, readyRound, roundCounts, startBench, type Bench } from './harness.js';
@@ -106,8 +106,8 @@ const rawRate = async () => {
         [table]: Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { roundId: 'raw-bench', deliveryId: `${start + i}`, o: 'x', n: '00000000000' } } })),
       };
       while (request && Object.keys(request).length > 0) {
-        const res = await db.send(new BatchWriteCommand({ RequestItems: request as never }));
-        request = res.UnprocessedItems as Record<string, unknown[]> | undefined;
+        const res: BatchWriteCommandOutput = await db.send(new BatchWriteCommand({ RequestItems: request as never }));
+        request = res.UnprocessedItems;
       }
     }
   };

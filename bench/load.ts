@@ -26,6 +26,7 @@ const main = async () => {
     const sentWhileAllRunning = new Map<number, number>();
     let paused = false;
     let resumed = false;
+    let resumeFailed: Error | undefined;
     let allRunningUntil: number | undefined;
     for (;;) {
       const now = (performance.now() - t0) / 1000;
@@ -36,15 +37,25 @@ const main = async () => {
         if (allRunningUntil === undefined) sentWhileAllRunning.set(i, s.counts.sent);
       });
       if (allRunningUntil === undefined && states.some((s) => s.status === 'completed' || s.status === 'paused')) allRunningUntil = now;
+      if (resumeFailed) throw resumeFailed;
       const total = states.reduce((sum, s) => sum + s.counts.sent, 0);
       if (!paused && total >= (projects * letters) / 3) {
         const t = performance.now();
         must(await ops.post(`/projects/${rounds[0]!.projectId}/pause`, { reason: 'load bench' }), 200, 'pause');
         console.log(`  paused project 0 at ${fmt(now, 1)} s (acknowledged in ${fmt(performance.now() - t)} ms)`);
         paused = true;
-        setTimeout(async () => {
-          must(await ops.post(`/projects/${rounds[0]!.projectId}/resume`), 200, 'resume');
-          resumed = true;
+        // Resumed 3 s later while this loop keeps polling; a failed resume fails the bench (below)
+        // instead of vanishing as an unhandled rejection.
+        setTimeout(() => {
+          ops
+            .post(`/projects/${rounds[0]!.projectId}/resume`)
+            .then((res) => {
+              must(res, 200, 'resume');
+              resumed = true;
+            })
+            .catch((e: unknown) => {
+              resumeFailed = e instanceof Error ? e : new Error(String(e));
+            });
         }, 3_000);
       }
       if (states.every((s) => s.status === 'completed') && resumed) {

@@ -33,9 +33,9 @@ export const accessMatrixTable = (matrix: Readonly<Record<string, Access>>): str
   const head = `| function | ${TABLES.join(' | ')} | queues | bucket | hash key | integration secrets | purpose |`;
   const rule = `|${' --- |'.repeat(TABLES.length + 6)}`;
   const rows = Object.entries(matrix).map(([fn, a]) => {
-    const cells = TABLES.map((t) => (a.tables[t]?.length ? a.tables[t]!.map(grant).join('; ') : '–'));
+    const cells = TABLES.map((t) => (a.tables[t]?.length ? a.tables[t].map(grant).join('; ') : '–'));
     const queues = Object.entries(a.queues).flatMap(([q, g]) => [...(g?.send ? [`send ${q}`] : []), ...(g?.deadLetters ? [`DLQ ${q}`] : [])]);
-    const buckets = Object.entries(a.buckets).map(([b, acts]) => `${b}: ${acts!.join(',')}`);
+    const buckets = Object.entries(a.buckets).map(([b, acts]) => `${b}: ${acts.join(',')}`);
     return `| ${fn} | ${cells.join(' | ')} | ${queues.join('; ') || '–'} | ${[...buckets, ...(a.seals ? ['seals: Put'] : [])].join('; ') || '–'} | ${a.hashKey ? 'yes' : '–'} | ${a.integrationSecrets.join(', ') || '–'} | ${a.purpose.replace(/\|/g, '\\|')} |`;
   });
   const legend = [

@@ -62,7 +62,7 @@ export const integrationSettings = (context: (name: string) => string | undefine
   try {
     readNationalConfig(env, false);
   } catch (e) {
-    if (e instanceof IntegrationConfigError) throw new Error(`the national integrations are misconfigured: ${e.missing.join(', ')}`);
+    if (e instanceof IntegrationConfigError) throw new Error(`the national integrations are misconfigured: ${e.missing.join(', ')}`, { cause: e });
     throw e;
   }
   return {

@@ -156,7 +156,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<{ server: 
       const token = /^Bearer\s+(\S+)$/i.exec(authz)?.[1];
       try {
         if (!token) throw new Error('missing');
-        claims = (await opts.issuer.verify(token)) as Record<string, unknown>;
+        claims = (await opts.issuer.verify(token));
       } catch {
         return send(res, 401, errorBody('UNAUTHENTICATED', 'A valid bearer token is required'));
       }

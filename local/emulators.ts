@@ -90,7 +90,7 @@ export const startDynamoLocal = async (opts: { dataDir?: string; port?: number }
     await waitForHttp(endpoint, child, 30_000);
   } catch (e) {
     await stop();
-    throw new Error(`${(e as Error).message}${stderr ? `: ${stderr}` : ''} (is a Java runtime installed?)`);
+    throw new Error(`${(e as Error).message}${stderr ? `: ${stderr}` : ''} (is a Java runtime installed?)`, { cause: e });
   }
   return { endpoint, process: child, stop };
 };

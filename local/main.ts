@@ -21,7 +21,7 @@ const { values } = parseArgs({
 
 const main = async () => {
   const started = Date.now();
-  const dataDir = join(process.cwd(), values['data-dir']!);
+  const dataDir = join(process.cwd(), values['data-dir']);
   if (values.fresh) await rm(join(dataDir, 'dynamodb'), { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
   const emulators = await startEmulators({ dataDir: values.fresh ? undefined : join(dataDir, 'dynamodb') });

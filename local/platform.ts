@@ -125,9 +125,10 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
       } catch {
         // Logged by the use case's callers; the next tick tries again.
       }
-      if (!schedulerStopped) schedulerTimer = setTimeout(tick, SCHEDULER_TICK_MS);
+      // tick catches everything it can throw, so the promise it returns never rejects.
+      if (!schedulerStopped) schedulerTimer = setTimeout(() => void tick(), SCHEDULER_TICK_MS);
     };
-    schedulerTimer = setTimeout(tick, SCHEDULER_TICK_MS);
+    schedulerTimer = setTimeout(() => void tick(), SCHEDULER_TICK_MS);
   }
 
   return {

@@ -62,7 +62,7 @@ export const startPoller = (opts: PollerOptions): Poller => {
 
   const loop = async () => {
     while (running) {
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const res = await opts.sqs.send(
           new ReceiveMessageCommand({

@@ -37,7 +37,7 @@ const main = async (): Promise<number> => {
   if (functionName) {
     result = await haltViaLambda(reason, actor, functionName, values.region);
   } else {
-    const file = join(resolve(process.cwd(), values['data-dir']!), 'runtime.json');
+    const file = join(resolve(process.cwd(), values['data-dir']), 'runtime.json');
     let runtime: { env: Record<string, string> };
     try {
       runtime = JSON.parse(await readFile(file, 'utf8')) as typeof runtime;

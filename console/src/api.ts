@@ -17,7 +17,7 @@ export class ApiError extends Error {
     if (!Array.isArray(this.details)) return out;
     for (const d of this.details as unknown[]) {
       if (d && typeof d === 'object' && 'field' in d) {
-        const field = String((d as { field: unknown }).field);
+        const field = String((d).field);
         const msg = 'message' in d ? String((d as { message: unknown }).message) : this.message;
         out[field] = out[field] ? `${out[field]}; ${msg}` : msg;
       }
@@ -52,7 +52,7 @@ const parse = async (res: Response): Promise<unknown> => {
   return text;
 };
 
-export const request = async <T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<T> => {
+export const request = async <T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> => {
   const headers: Record<string, string> = {};
   const token = opts.token ?? loadSession()?.token;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -82,11 +82,11 @@ export const request = async <T = any>(method: string, path: string, opts: Reque
 };
 
 export const api = {
-  get: <T = any>(path: string, signal?: AbortSignal) => request<T>('GET', path, { signal }),
-  post: <T = any>(path: string, body?: unknown) => request<T>('POST', path, { body }),
-  put: <T = any>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
-  del: <T = any>(path: string) => request<T>('DELETE', path),
-  text: <T = any>(method: string, path: string, body: string, contentType: string) => request<T>(method, path, { body, contentType }),
+  get: <T = unknown>(path: string, signal?: AbortSignal) => request<T>('GET', path, { signal }),
+  post: <T = unknown>(path: string, body?: unknown) => request<T>('POST', path, { body }),
+  put: <T = unknown>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
+  del: <T = unknown>(path: string) => request<T>('DELETE', path),
+  text: <T = unknown>(method: string, path: string, body: string, contentType: string) => request<T>(method, path, { body, contentType }),
 };
 
 /** Encodes one path segment (ids are opaque strings). */

@@ -18,7 +18,7 @@ const Screen = ({ session }: { session: Session }) => {
   const path = route.value;
   let m: Record<string, string> | undefined;
   if ((m = match('/projects/:projectId/letters/new', path))) return <LetterScreen session={session} projectId={m.projectId!} />;
-  if ((m = match('/projects/:projectId/letters/:letterId', path))) return <LetterScreen session={session} projectId={m.projectId!} letterId={m.letterId!} />;
+  if ((m = match('/projects/:projectId/letters/:letterId', path))) return <LetterScreen session={session} projectId={m.projectId!} letterId={m.letterId} />;
   if ((m = match('/projects/:projectId/rounds/:roundId', path))) return <RoundScreen session={session} projectId={m.projectId!} roundId={m.roundId!} />;
   if ((m = match('/projects/:projectId/form-tasks/:formTaskId', path))) return <ResponsesScreen session={session} projectId={m.projectId!} formTaskId={m.formTaskId!} />;
   if ((m = match('/projects/:projectId', path))) return <ProjectScreen session={session} projectId={m.projectId!} />;

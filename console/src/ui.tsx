@@ -69,7 +69,7 @@ export const useAsync = <T,>(load: (signal: AbortSignal) => Promise<T>, deps: un
       },
     );
     return () => ctl.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The caller's deps decide when to load again (load itself is a new closure every render).
   }, [...deps, tick]);
   return { data, error, loading, reload: () => setTick((n) => n + 1), set: setData };
 };

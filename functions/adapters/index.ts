@@ -6,7 +6,6 @@ import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operati
 import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
 import { nonResponders } from '../domain/letters/form-tasks.js';
-import type { LetterVersion } from '../domain/letters/letter.js';
 import { roundLifecycle, type RoundDeps } from '../domain/rounds/use-cases.js';
 import type { ReleasedRound } from '../domain/rounds/round.js';
 import { LocalChannelGateway } from './channels/local-channels.js';
@@ -245,7 +244,7 @@ export const adapters = (): ReturnType<typeof build> => (deps ??= build());
  * Forget the adapters built so far: the local runtime calls it when it starts a platform, so a
  * second platform in the same process (a restart test) talks to its own fakes, not the first's.
  */
+/** @public local/platform.ts imports this module by file URL (after setting the environment), out of knip's sight. */
 export const resetAdapters = (): void => {
   deps = undefined;
 };
-export type Adapters = ReturnType<typeof build>;

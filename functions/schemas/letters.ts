@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BODY_MAX, PLACEHOLDER_NAME } from '../domain/letters/content.js';
-import type { Finding, Letter, LetterVersion } from '../domain/letters/letter.js';
+import type { Letter, LetterVersion } from '../domain/letters/letter.js';
 
 /**
  * A language version. The subject's 120-character standard is the check's SUBJECT_TOO_LONG
@@ -43,7 +43,6 @@ export const approveLetterBody = z.strictObject({
   checklist: z.record(z.string(), z.union([z.boolean(), z.string().max(2_000)])).optional(),
 });
 
-export const findingView = (f: Finding) => f;
 
 /** A letter as the API shows it: its latest (or the asked-for) version, with the approval state. */
 export const letterView = (letter: Letter, v: LetterVersion) => ({

@@ -15,7 +15,6 @@ export const uploadListBody = z.union([
   z.strictObject({ recipients: z.array(jsonRecipient).max(1_000_000) }),
   z.strictObject({ objectKey: z.string().min(1).max(300) }),
 ]);
-export type UploadListBody = z.infer<typeof uploadListBody>;
 
 export const listView = (l: ListMetadata) => ({
   listId: l.listId,

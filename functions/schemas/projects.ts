@@ -17,7 +17,6 @@ export const createProjectBody = z.strictObject({
   /** Shown in every letter's standard footer; defaults to the organisation. */
   contact: z.string().trim().min(1).max(300).optional(),
 });
-export type CreateProjectBody = z.infer<typeof createProjectBody>;
 
 /** The project as the API shows it. */
 export const projectView = (p: Project) => ({

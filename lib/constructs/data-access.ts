@@ -65,7 +65,7 @@ export const grantDataAccess = (role: iam.IRole, data: DataPlane, access: Access
           actions: grant.actions.map((a) => `dynamodb:${a}`),
           // Each index by name rather than table.grant's "<table>/index/*".
           resources: [table.tableArn, ...(grant.indexes ? def.indexes.map((ix) => `${table.tableArn}/index/${ix.name}`) : [])],
-          ...(scoped ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...grant.leadingKeys!] } } } : {}),
+          ...(scoped ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...grant.leadingKeys] } } } : {}),
         }),
       );
     }

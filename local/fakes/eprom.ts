@@ -77,10 +77,29 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
     }, 250);
   };
 
+  /** The MessageToCitizen fields the fake reads; each is checked before use (the caller is under test). */
+  interface EpromRequest {
+    readonly nationalId?: unknown;
+    readonly messageInfo?: { readonly title?: unknown };
+    readonly notificationPriorityList?: unknown;
+    readonly documentCollection?: {
+      readonly messageKey?: unknown;
+      readonly documents?: readonly {
+        readonly content?: unknown;
+        readonly title?: unknown;
+        readonly projectId?: unknown;
+        readonly language?: unknown;
+        readonly mimeType?: unknown;
+        readonly taskId?: unknown;
+        readonly onBehalfOfMinor?: unknown;
+      }[];
+    };
+  }
+
   const server = await startFakeServer('eprom', async (req): Promise<FakeResponse> => {
     if (req.method !== 'POST' || req.url.pathname !== '/api/v2/messagetocitizen') return json(404, { message: 'not found' });
     if (req.headers.authorization !== `Basic ${deps.apiKey}`) return json(400, { message: "apiKey doesn't exists" });
-    const body = parseJson(req.body) as Record<string, any> | undefined;
+    const body = parseJson(req.body) as EpromRequest | undefined;
     const nin = body?.nationalId;
     const doc = body?.documentCollection?.documents?.[0];
     const key = parseMessageKey(String(body?.documentCollection?.messageKey ?? ''));

@@ -42,9 +42,6 @@ export const letterRow = (channel: Channel, l: DeliveredLetter): Record<string, 
       ...(l.address ? { address: l.address } : {}),
 });
 
-export const storeLetter = async (db: DynamoDBDocumentClient, table: string, channel: Channel, l: DeliveredLetter): Promise<void> => {
-  await batchPutAll(db, table, [letterRow(channel, l)]);
-};
 
 /**
  * Group commit for the fakes' writes: rows handed in within a few milliseconds go out together as

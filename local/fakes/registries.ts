@@ -1,4 +1,4 @@
-import type { DynamoPopulationRegistry, DynamoRegistryOutage, DynamoReservationRegistry, SeededPerson } from '../../functions/adapters/dynamo/citizen-registry.js';
+import type { DynamoPopulationRegistry, DynamoRegistryOutage, SeededPerson } from '../../functions/adapters/dynamo/citizen-registry.js';
 import { FREG_PATH } from '../../functions/adapters/national/folkeregisteret.js';
 import type { MaskinportenFake } from './maskinporten.js';
 import { htmlOutage, json, parseJson, startFakeServer, type FakeResponse, type FakeServer } from './server.js';
@@ -17,7 +17,7 @@ export interface RegistryFakeDeps {
 }
 
 const isJsonRequest = (headers: Record<string, string | undefined>) => /^application\/json\b/i.test(headers['content-type'] ?? '');
-const ids = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
+const ids = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v) : undefined);
 
 export const startKrrFake = (deps: RegistryFakeDeps): Promise<FakeServer> =>
   startFakeServer('krr', async (req): Promise<FakeResponse> => {
@@ -163,4 +163,3 @@ export const startPrivacyFake = async (
   };
 };
 
-export type { DynamoReservationRegistry };

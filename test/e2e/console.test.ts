@@ -361,7 +361,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     // The record: who released it and when, how long it took, and the report as CSV.
     expect(await page.getByTestId('released-by').textContent()).toMatch(/^Sluppet \d{2}\.\d{2}\.\d{4}.* av .+\. Ferdig .* \(etter \d+ min\)\.$/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-csv').click()]);
-    const csv = await readFile((await download.path())!, 'utf8');
+    const csv = await readFile((await download.path()), 'utf8');
     expect(csv.split('\n')[0]).toContain('recipient');
     expect(csv).not.toMatch(/\d{11}/);
     await shot(page, '08-round-completed');
@@ -405,7 +405,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     expect(rows.join('\n')).toContain(`${month}helse-nordHelsenorge1\u00a0200`);
     expect(await page.getByRole('img', { name: 'Sendte brev per måned og kanal' }).count()).toBe(1);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Last ned CSV' }).click()]);
-    const csv = await readFile((await download.path())!, 'utf8');
+    const csv = await readFile((await download.path()), 'utf8');
     const lines = csv.split('\r\n').filter(Boolean);
     expect(lines[0]).toBe('organization,month,channel,sent,skipped,failed');
     expect(lines).toEqual(expect.arrayContaining([`helse-nord,${month},helsenorge,1200,0,3`, `helse-nord,${month},none,0,40,0`, `ntnu,${month},paper,75,0,0`]));

@@ -43,13 +43,13 @@ const labelsOf = (built: ReturnType<typeof synth>): Map<string, string> => {
   const { data } = built.stacks.stateful;
   const id = (c: { node: { defaultChild?: unknown } }) => Stack.of(built.stacks.stateful).getLogicalId(c.node.defaultChild as CfnElement);
   const labels = new Map<string, string>();
-  for (const t of Object.keys(tables) as TableId[]) labels.set(id(data.tables[t] as never), `table:${t}`);
+  for (const t of Object.keys(tables) as TableId[]) labels.set(id(data.tables[t]), `table:${t}`);
   for (const q of Object.keys(queues) as QueueId[]) {
-    labels.set(id(data.queues[q].queue as never), `queue:${q}`);
-    labels.set(id(data.queues[q].dlq as never), `dlq:${q}`);
+    labels.set(id(data.queues[q].queue), `queue:${q}`);
+    labels.set(id(data.queues[q].dlq), `dlq:${q}`);
   }
-  labels.set(id(data.key as never), 'key');
-  labels.set(id(data.citizenHashKey as never), 'secret');
+  labels.set(id(data.key), 'key');
+  labels.set(id(data.citizenHashKey), 'secret');
   return labels;
 };
 
@@ -152,7 +152,7 @@ const violations = (effective: Effective): string[] => {
 /** What the rows say, as the same triples (independent of how data-access.ts builds statements). */
 const expectedTableGrants = (fn: string, access: Access): string[] =>
   Object.entries(access.tables).flatMap(([table, grants]) =>
-    grants!.flatMap((g) =>
+    grants.flatMap((g) =>
       g.actions.flatMap((a) => {
         const lk = g.leadingKeys ? ` [${[...g.leadingKeys].sort().join(',')}]` : '';
         const onIndexes = g.indexes ? tables[table as TableId].indexes.map((ix) => `dynamodb:${a} on table:${table}/index/${ix.name}${lk}`) : [];

@@ -22,7 +22,7 @@ const fixture = synth({
     { method: 'DELETE', path: '/beta', area: 'beta' },
     { method: 'PUT', path: '/registry/population', area: 'standIn', localOnly: true },
   ],
-  queueConsumers: Object.fromEntries(Object.keys(queues).map((id) => [id, HEALTH_ENTRY])) as Record<QueueId, string>,
+  queueConsumers: Object.fromEntries(Object.keys(queues).map((id) => [id, HEALTH_ENTRY])),
   access: { ...accessMatrix, alpha: accessMatrix.projects, beta: accessMatrix.inbox, standIn: accessMatrix.registry },
 });
 

@@ -22,7 +22,7 @@ if (!process.env.RD_TEST_LOGS) {
       const callback = rest.find((r): r is () => void => typeof r === 'function');
       if (callback) queueMicrotask(callback);
       return true;
-    }) as typeof stream.write;
+    });
   }
   const flush = () => {
     for (const { write, chunk, rest } of held.splice(0)) write(chunk, ...rest);

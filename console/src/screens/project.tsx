@@ -543,7 +543,7 @@ const AuditSection = ({ projectId }: { projectId: string }) => {
   return (
     <section aria-labelledby="audit-h">
       <h2 id="audit-h">{t('auditTitle')}</h2>
-      <details onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <details onToggle={(e) => setOpen((e.currentTarget).open)}>
         <summary>{t('showAudit')}</summary>
         <ErrorBox error={audit.error} />
         {audit.data ? (

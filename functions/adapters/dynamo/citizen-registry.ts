@@ -252,7 +252,7 @@ const ABSENT = Symbol('absent');
 const seedCaches = new Map<string, Map<string, Record<string, unknown> | typeof ABSENT>>();
 const seedCache = (table: string) => {
   let c = seedCaches.get(table);
-  if (!c) seedCaches.set(table, (c = new Map()));
+  if (!c) seedCaches.set(table, (c = new Map<string, Record<string, unknown> | typeof ABSENT>()));
   return c;
 };
 

@@ -17,7 +17,8 @@ export class DynamoOperationsState {
 
   async read(): Promise<HaltState> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.opsState(), ConsistentRead: true }));
-    return { halted: res.Item?.halted === true, reason: res.Item?.reason, at: res.Item?.at, by: res.Item?.by };
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return { halted: res.Item?.halted === true, reason: text(res.Item?.reason), at: text(res.Item?.at), by: text(res.Item?.by) };
   }
 
   async write(state: HaltState): Promise<void> {

@@ -142,7 +142,7 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
       items.push(...(res.Responses?.[this.table] ?? []));
       pending = (res.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
     }
-    const find = (k: { pk: string; sk: string }) => items.find((i) => i.pk === k.pk && i.sk === k.sk) as Record<string, any> | undefined;
+    const find = (k: { pk: string; sk: string }): Record<string, unknown> | undefined => items.find((i) => i.pk === k.pk && i.sk === k.sk);
     const ops = find(keys.opsState());
     const project = find(keys.project(projectId));
     const round = find(keys.round(projectId, roundId));

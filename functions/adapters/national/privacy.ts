@@ -79,11 +79,6 @@ export class PrivacyComponentClient {
   }
 }
 
-/** Volven 7609 statuses of the callback: RES/SAM set a reservation/consent active, IRES/ISAM end it. */
-export const CALLBACK_STATUSES = ['RES', 'IRES', 'SAM', 'ISAM'] as const;
-export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
-export const isActiveStatus = (s: CallbackStatus): boolean => s === 'RES' || s === 'SAM';
-
 /** How far the clocks of the functions writing the mirror may disagree; a removal waits this much longer. */
 const CLOCK_SKEW_MS = 5_000;
 

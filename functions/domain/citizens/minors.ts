@@ -15,7 +15,7 @@ import type { CitizenFacts, CitizenFactsReader } from './registries.js';
  */
 
 /** `exclude` (default): nobody under 16 is written to. `guardians`: their guardians are, instead. */
-export { DEFAULT_MINORS_POLICY, MINORS_POLICIES, type MinorsPolicy } from '../projects/project.js';
+export type { MinorsPolicy } from '../projects/project.js';
 
 /** The age of consent in health matters: from this age a citizen is written to themselves. */
 export const AGE_OF_CONSENT = 16;
@@ -42,8 +42,6 @@ export const channelsAllowedAt = (age: number): ReadonlySet<Channel> => {
   if (age < DIGITAL_MAILBOX_MIN_AGE) return new Set<Channel>(['helsenorge', 'paper']);
   return new Set<Channel>(['helsenorge', 'digital-mailbox', 'paper']);
 };
-
-export const ageAllowsChannel = (channel: Channel, age: number): boolean => channelsAllowedAt(age).has(channel);
 
 /** A person a letter goes to: the recipient themselves, or one of a child's guardians. */
 export interface AddressedPerson {
@@ -190,11 +188,6 @@ export const guardiansToRead = (
   return [...out];
 };
 
-/** True when the recipient is under 16 at `at` (false when the age cannot be computed: that is `invalid`). */
-export const isUnderAgeOfConsent = (nin: string, at: Date, rules: NinRules): boolean => {
-  const age = ageFromNin(nin, at, rules);
-  return age.ok && age.age < AGE_OF_CONSENT;
-};
 
 /**
  * The delivery id (the channel's idempotency key) of the letter to one guardian about one child:

@@ -22,10 +22,6 @@ export const batchRange = (layout: RoundLayout, batchNo: number): { start: numbe
   return { start, end: Math.min(layout.total, start + layout.batchSize), canary: false };
 };
 
-export const batchSizeOf = (layout: RoundLayout, batchNo: number): number => {
-  const r = batchRange(layout, batchNo);
-  return r.end - r.start;
-};
 
 /**
  * Fairness between rounds: a round never has more than `window` messages on the queue. Release

@@ -151,7 +151,9 @@ export const resumeAll = async (deps: OperationsDeps, principal: Principal) => {
   return { halted: false, requeued: await continueRounds(deps, undefined, await pausedProjects(deps)) };
 };
 
-/** After the queue lost its messages (the local emulator keeps them in memory), DynamoDB still knows everything. */
+/** After the queue lost its messages (the local emulator keeps them in memory), DynamoDB still knows everything.
+ * @public local/platform.ts imports this module by file URL, out of knip's sight.
+ */
 export const recoverActiveRounds = async (deps: OperationsDeps): Promise<{ requeued: number }> => {
   if ((await deps.state.read()).halted) return { requeued: 0 };
   return { requeued: await continueRounds(deps, undefined, await pausedProjects(deps)) };

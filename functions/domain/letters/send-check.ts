@@ -86,7 +86,7 @@ const approvedSide = (approved: Pick<LetterVersion, 'content' | 'kind'>, languag
   const approvedHosts = new Set([...hostTokensIn(contentText), ...hostTokensIn(platformText)]);
   if (approved.kind === 'form-task' && context.externalFormUrl) for (const h of hostTokensIn(context.externalFormUrl)) approvedHosts.add(h);
   const side: ApprovedSide = { approvedLinks: new Set([...contentLinks, ...linksIn(platformText)]), contentLinks, approvedHosts };
-  if (!byKey) approvedCache.set(approved.content, (byKey = new Map()));
+  if (!byKey) approvedCache.set(approved.content, (byKey = new Map<string, ApprovedSide>()));
   byKey.set(key, side);
   return side;
 };

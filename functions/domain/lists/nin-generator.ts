@@ -87,6 +87,3 @@ export const ninRange = (count: number, offset: number, opts: Omit<GenerateNinOp
 
 /** `count` distinct synthetic fødselsnumre starting at `offset` (ranges that do not overlap give disjoint IDs). */
 export const syntheticNins = (count: number, offset = 0, seed = 0): string[] => ninRange(count, offset, { synthetic: true, seed });
-
-/** Synthetic D-numbers, same contract as syntheticNins. */
-export const syntheticDnrs = (count: number, offset = 0, seed = 0): string[] => ninRange(count, offset, { synthetic: true, dnr: true, seed });

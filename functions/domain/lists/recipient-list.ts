@@ -232,7 +232,7 @@ const readHeader = (header: readonly string[]) => {
 
 export const buildListFromCsv = (table: CsvTable, opts: BuildOptions): BuiltList => {
   // Trailing empty header cells are what Excel leaves after deleted columns.
-  let header = [...table.header];
+  const header = [...table.header];
   while (header.length > 1 && header[header.length - 1]!.trim() === '') header.pop();
   const h = readHeader(header);
   if (table.records.length > LIST_LIMITS.maxRows) throw new ListTooLargeError(table.records.length);

@@ -16,7 +16,6 @@ import {
   type ListMetadata,
   type RowError,
 } from './recipient-list.js';
-export { ListExpiredError } from './recipient-list.js';
 
 export interface ListDeps {
   readonly projects: ProjectRepository;

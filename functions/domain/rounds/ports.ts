@@ -1,5 +1,4 @@
 import type { ContactRecord } from '../dispatch/ports.js';
-import type { Recipient } from '../lists/recipient-list.js';
 import type { Counts, FinalCounts, ReleaseInfo, Round, RoundOverride, RoundStatus, Waiting } from './round.js';
 
 /** Fields a status transition may set besides the status. */
@@ -43,10 +42,6 @@ export interface RoundRepository {
   setAuditHead(projectId: string, roundId: string, head: string): Promise<void>;
 }
 
-/** Project-wide reads for the pre-flight and release checks. */
-export interface ProjectWithdrawalsReader {
-  withdrawnFromProject(projectId: string): Promise<ReadonlySet<string>>;
-}
 
 export interface RoundContacts {
   /** Everyone the project sent to (optionally only in some rounds), with what they got. */
@@ -63,6 +58,3 @@ export interface RoundProgressReader {
   progress(roundId: string, planned: number): Promise<{ counts: Counts; skipReasons: Readonly<Record<string, number>>; failureReasons?: Readonly<Record<string, number>> }>;
 }
 
-export interface RecipientsReader {
-  readRecipients(listId: string): Promise<Recipient[]>;
-}

@@ -3,7 +3,7 @@ import type { Finding, LetterContentByLanguage, LetterVersion } from '../letters
 import type { Project } from '../projects/project.js';
 import { minorsPolicyPending } from '../projects/minors-policy.js';
 import { letterSimilarity, NEAR_DUPLICATE_THRESHOLD } from './similarity.js';
-import type { DuplicateRoundFinding, Round, RoundLayout } from './round.js';
+import type { DuplicateRoundFinding, Round } from './round.js';
 import { isReleased } from './round.js';
 
 export class ReleaseRefusedError extends ConflictError {}
@@ -119,6 +119,4 @@ export const crossRoundVerdict = (
 export const comparableRounds = (rounds: readonly Round[], self: Round): Round[] =>
   rounds.filter((r) => r.roundId !== self.roundId && !r.test && isReleased(r));
 
-export const hasWorkLeft = (r: Round, pending: number): boolean => (r.status === 'dispatching' || r.status === 'canary_hold') && pending > 0;
 
-export type { RoundLayout };

@@ -40,8 +40,6 @@ export const canTransition = (from: RoundStatus, to: RoundStatus): boolean => TR
 /** The statuses a transition to `to` may leave. */
 export const sourcesOf = (to: RoundStatus): RoundStatus[] => ROUND_STATUSES.filter((s) => TRANSITIONS[s].includes(to));
 
-/** Statuses in which nothing has been sent yet: cancel here is a status change only. */
-export const UNRELEASED: readonly RoundStatus[] = ['ready', 'held', 'scheduled'];
 /** Statuses in which a round has (or may have) work on the queue. */
 export const ACTIVE: readonly RoundStatus[] = ['dispatching', 'canary_hold'];
 

@@ -36,7 +36,6 @@ import {
   overrideOf,
   RoundStateError,
   unreleasedCounts,
-  UNRELEASED,
   type Counts,
   type ReleasedRound,
   type Round,
@@ -110,7 +109,7 @@ const PREFLIGHT_CONCURRENCY = 8;
 const mapSlices = async <T, R>(items: readonly T[], size: number, concurrency: number, fn: (slice: readonly T[]) => Promise<R[]>): Promise<R[]> => {
   const slices: T[][] = [];
   for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
-  const results: R[][] = new Array(slices.length);
+  const results = new Array<R[]>(slices.length);
   let next = 0;
   const worker = async () => {
     while (next < slices.length) {
@@ -528,7 +527,6 @@ export const reopenForRedrive = async (deps: Pick<RoundDeps, 'rounds' | 'dispatc
   return recipients;
 };
 
-export { UNRELEASED };
 
 /**
  * Letters of the project handed over after `since`, counted from their delivery times in the

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFauxqs } from 'fauxqs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, startDynamoLocal, type DynamoLocal } from '../../../local/emulators.js';
+import { freePort, startDynamoLocal } from '../../../local/emulators.js';
 import { startTestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
 import { approvedProject, createRound, expectEachAtMostOnce, RECOVERY_TIMINGS, roundOf, syntheticNins, uploadList, waitFor } from './flow.js';

@@ -72,7 +72,7 @@ describe('a 30,000-recipient round', () => {
     const reservedSet = new Set(reserved);
     const withdrawnSet = new Set(withdrawn);
     const lateSet = new Set(late);
-    for (const [nin, count] of letters) expect(count, 'one letter per citizen').toBe(1);
+    for (const [, count] of letters) expect(count, 'one letter per citizen').toBe(1);
     for (const nin of reserved) expect(letters.has(nin)).toBe(false);
     for (const nin of withdrawn) expect(letters.has(nin)).toBe(false);
     const eligible = nins.filter((n) => !reservedSet.has(n) && !withdrawnSet.has(n) && !lateSet.has(n));

@@ -15,7 +15,12 @@ const javaBelow = (root: number): number[] => {
   const tree = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const p of all) if (tree.has(p.ppid) && !tree.has(p.pid)) (tree.add(p.pid), (grew = true));
+    for (const p of all) {
+      if (tree.has(p.ppid) && !tree.has(p.pid)) {
+        tree.add(p.pid);
+        grew = true;
+      }
+    }
   }
   return all.filter((p) => tree.has(p.pid) && p.args.startsWith('java ') && p.args.includes('DynamoDBLocal.jar')).map((p) => p.pid);
 };

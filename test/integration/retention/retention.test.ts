@@ -40,7 +40,7 @@ const uploadRaw = async (text: string) => {
   const exists = async () =>
     p.s3.send(new HeadObjectCommand({ Bucket: p.env.BUCKET_RECIPIENT_LISTS, Key: objectKey })).then(
       () => true,
-      (e: { $metadata?: { httpStatusCode?: number } }) => (e.$metadata?.httpStatusCode === 404 ? false : Promise.reject(e)),
+      (e: Error & { $metadata?: { httpStatusCode?: number } }) => (e.$metadata?.httpStatusCode === 404 ? false : Promise.reject(e)),
     );
   expect(await exists()).toBe(true);
   return { objectKey, exists };

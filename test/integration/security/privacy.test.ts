@@ -27,7 +27,7 @@ beforeAll(async () => {
       vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
         logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
         return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write),
+      })),
     );
   }
   p = await startTestPlatform();

@@ -68,7 +68,7 @@ describe('what release probes', () => {
 
   it('refuses release for a form task that is gone, an internal form needs no probe', async () => {
     expect(await releaseLinkFindings({ prober: prober(), formTasks: formTasks() }, project, form)).toEqual([expect.objectContaining({ code: 'FORM_TASK_MISSING' })]);
-    const internal = formTasks({ form: { type: 'internal', questions: [] } } as Partial<FormTask>);
+    const internal = formTasks({ form: { type: 'internal', questions: [] } });
     expect(await linksToProbeAtRelease({ prober: prober(), formTasks: internal }, project, form)).toEqual(['https://example.org/om']);
   });
 

@@ -41,7 +41,7 @@ describe('renderLetter', () => {
   it('property: the letter text and values come out verbatim as text — no markup, no second expansion, footer always last', () => {
     const value = fc.string({ maxLength: 40 }).map((s) => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g, ''));
     fc.assert(
-      fc.property(value, fc.constantFrom('nb', 'nn', 'en') as fc.Arbitrary<'nb' | 'nn' | 'en'>, (v, lang) => {
+      fc.property(value, fc.constantFrom<'nb' | 'nn' | 'en'>('nb', 'nn', 'en'), (v, lang) => {
         const body = `<b>{{x}}</b> <script>alert(1)</script> {{x}}`;
         const r = renderLetter({ kind: 'letter', content: { nb: { subject: 'S {{x}}', body }, nn: { subject: 'S', body }, en: { subject: 'S', body } } }, lang, { x: v, y: 'Y' }, footer);
         expect(r.body.startsWith(`<b>${v}</b> <script>alert(1)</script> ${v}`.trimEnd())).toBe(true);

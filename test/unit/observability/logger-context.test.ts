@@ -16,7 +16,7 @@ beforeEach(() => {
   vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => {
     out.push(String(chunk));
     return true;
-  }) as typeof process.stdout.write);
+  }));
 });
 afterEach(() => vi.restoreAllMocks());
 const lines = () =>

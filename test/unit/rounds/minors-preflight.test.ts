@@ -106,7 +106,7 @@ describe('pre-flight with the minors rule', () => {
     await expect(preflight('guardians', reader)).rejects.toBeInstanceOf(RegistryUnavailableError);
   });
 
-  it('the fields always add up to total', () => {
+  it('the fields always add up to total', async () => {
     const pool = [mother, father, reservedParent, '12345678901'];
     const person = fc.record({
       birth: fc.constantFrom('2018-03-01', '2012-04-04', '2010-11-30', '2010-12-01', '1990-01-01', '2027-06-01'),
@@ -119,7 +119,7 @@ describe('pre-flight with the minors rule', () => {
       underGuardianship: fc.boolean(),
       guardians: fc.subarray(pool),
     });
-    fc.assert(
+    await fc.assert(
       fc.asyncProperty(fc.array(person, { maxLength: 30 }), fc.constantFrom<MinorsPolicy>('exclude', 'guardians'), async (persons, policy) => {
         const registry = new Map(people);
         const nins = [...new Set(persons.map((p) => nin(p.birth, p.k)))];

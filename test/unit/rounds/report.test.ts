@@ -23,7 +23,7 @@ const version = (v: number, contentHash: string, approved: boolean): LetterVersi
     authoredBy: 'kari',
     createdAt: '2026-01-01T00:00:00.000Z',
     ...(approved ? { approval: { approvedBy: 'sara', approvedAt: '2026-01-02T00:00:00.000Z' } } : {}),
-  }) as LetterVersion;
+  });
 
 const events = chainOf([
   ev('2026-01-01T00:00:00.000Z', 'kari', 'letter.created', { letterId: 'let_1', version: 1, contentHash: 'h1' }),

@@ -19,7 +19,7 @@ beforeEach(() => {
     vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {
       out.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       return true;
-    }) as typeof stream.write);
+    }));
   }
 });
 afterEach(() => {

@@ -42,7 +42,7 @@ describe('verifyChain', () => {
         const k = i % c.length;
         const e = c[k]!;
         const changed = { ...e, [field]: field === 'seq' ? e.seq + 100 : field === 'details' ? { ...e.details, '__tampered__': true } : `${String(e[field as keyof typeof e])}x` };
-        const tampered = c.map((x, j) => (j === k ? (changed as ChainedAuditEvent) : x));
+        const tampered = c.map((x, j) => (j === k ? (changed) : x));
         expect(verifyChain(scope, tampered, headOf(c)).ok).toBe(false);
       }),
     );
