@@ -58,12 +58,6 @@ export default tseslint.config(
     },
   },
   {
-    // Being rewritten on the engine branch; its redundant casts and imports go with that rewrite.
-    // Drop this block once it has landed.
-    files: ['functions/domain/dispatch/engine.ts', 'functions/domain/dispatch/stages/**', 'test/unit/dispatch/**', 'test/fixtures/engine-world.ts'],
-    rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off', '@typescript-eslint/no-unused-vars': 'off' },
-  },
-  {
     // Plain JavaScript (this file) is in no tsconfig: lint it without type information.
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

@@ -113,10 +113,18 @@ export interface AwsEmulator {
  * S3 object PUTs go through) is registered again here with a limit that fits real lists; SQS and
  * SNS keep their own parsers and checks.
  */
+/** The part of fauxqs's fastify app used here (its types name fastify, which is not a dependency of this repository). */
+interface FauxqsApp {
+  removeContentTypeParser(contentType: string): void;
+  addContentTypeParser(contentType: string, opts: { parseAs: 'buffer'; bodyLimit: number }, parser: (req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => void): void;
+  listen(opts: { port: number; host: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
 export const startAwsEmulator = async (opts: { port?: number } = {}): Promise<AwsEmulator> => {
-  const app = buildApp({ logger: false, host: '127.0.0.1' });
+  const app = buildApp({ logger: false, host: '127.0.0.1' }) as unknown as FauxqsApp;
   app.removeContentTypeParser('*');
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: LOCAL_S3_MAX_PUT_BYTES }, (_req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: LOCAL_S3_MAX_PUT_BYTES }, (_req, body, done) => done(null, body));
   const address = await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
   return { address, stop: () => app.close() };
 };

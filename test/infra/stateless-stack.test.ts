@@ -219,7 +219,7 @@ describe('queue consumers', () => {
 });
 
 describe('throughput settings (lib/throughput.ts)', () => {
-  const envOf = (p: Record<string, unknown>) => ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+  const envOf = (p: Record<string, unknown>) => ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
   /** Functions whose row of the access matrix may send to the dispatch queue, by their description. */
   const fnsSendingToDispatch = () => {
     const descriptions = Object.entries(accessMatrix)

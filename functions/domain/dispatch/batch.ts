@@ -158,8 +158,6 @@ export const deltaOf = (before: readonly RecipientOutcome[], after: readonly Rec
   return { counters: nonZero(counters), reasons: nonZero(reasons) as Record<string, number>, channels: nonZero(channels), failures: nonZero(failures) as Record<string, number> };
 };
 
-export const isEmptyDelta = (d: CountDelta): boolean => Object.keys(d.counters).length === 0 && Object.keys(d.reasons).length === 0;
-
 /** A letter that may exist at a channel without a sender key: never re-sent, never redriven. */
 export const IN_DOUBT = 'in_doubt';
 

@@ -14,8 +14,6 @@ import { handOverWave, waveDeadline } from './stages/hand-over.js';
 import { FateUnknownNowError, recover } from './stages/recover.js';
 import { emptySettled, fail, settleWave, skip, type Settled } from './stages/settle.js';
 
-export { deliveryIdOf } from './stages/attempt.js';
-export { blocker, type Blocker } from './stages/gate.js';
 
 /**
  * The dispatch engine: one message = one batch of one released round, as short stages:
@@ -86,7 +84,7 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
   if (claim.kind === 'done') {
     // A redelivered message of a batch that committed but crashed before handing on, or before
     // completing the round (or holding it for its canary): finish what that attempt left.
-    if (!claim.state.chained && message.chain !== false && !cancelled) await handOn(deps, ref, round as ReleasedRound);
+    if (!claim.state.chained && message.chain !== false && !cancelled) await handOn(deps, ref, round);
     await afterDone(deps, round, range.canary);
     return { kind: 'nothing-to-do' };
   }

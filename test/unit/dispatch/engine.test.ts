@@ -188,7 +188,7 @@ describe('the engine, one step at a time', () => {
     const before = world.deliveries.length;
     expect(before).toBe(10);
     const approved = world.version;
-    world.version = { ...approved, approval: undefined } as typeof approved;
+    world.version = { ...approved, approval: undefined };
     await drain(world, deps);
     expect(world.deliveries).toHaveLength(before);
     world.version = approved;
@@ -358,7 +358,7 @@ describe('the engine under any interleaving', () => {
                   paused = false;
                   lift(true);
                   world.project = { ...world.project, status: 'approved' };
-                  if (!halted && world.round.status === 'dispatching') await control.continue(world.round as ReleasedRound);
+                  if (!halted && world.round.status === 'dispatching') await control.continue(world.round);
                 }
                 break;
               case 'halt':
@@ -373,7 +373,7 @@ describe('the engine under any interleaving', () => {
                   halted = false;
                   lift(false);
                   world.halted = false;
-                  if (!paused && world.round.status === 'dispatching') await control.continue(world.round as ReleasedRound);
+                  if (!paused && world.round.status === 'dispatching') await control.continue(world.round);
                 }
                 break;
               case 'cancel':
@@ -416,7 +416,7 @@ describe('the engine under any interleaving', () => {
           world.project = { ...world.project, status: 'approved' };
           world.halted = false;
         }
-        if (world.round.status === 'dispatching') await control.continue(world.round as ReleasedRound);
+        if (world.round.status === 'dispatching') await control.continue(world.round);
         if (world.round.status === 'cancelled') await control.cancelRemaining(world.round);
         await drain(world, deps);
 

@@ -31,7 +31,7 @@ export const gather = async (a: Attempt, nins: readonly string[]): Promise<WaveF
   const [facts, contacts, awaiting] = await Promise.all([
     deps.citizens.factsOf(nins, project.projectId),
     relevantRounds(a, now).then((ids) => deps.ledger.contactsIn(nins, project.projectId, ids)),
-    reminder ? deps.nonResponders(project.projectId, round.formTaskId!, nins) : Promise.resolve(undefined),
+    reminder ? deps.nonResponders(project.projectId, round.formTaskId, nins) : Promise.resolve(undefined),
   ]);
   const routes = await routeWithFacts(deps.citizens, { projectId: project.projectId, nins, facts, policy: effectiveMinorsPolicy(project), at: now, rules: { allowSynthetic: true } });
   return { facts, contacts, routes, now, ...(awaiting ? { awaiting } : {}) };

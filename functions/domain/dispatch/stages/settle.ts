@@ -65,7 +65,7 @@ export const sent = (a: Attempt, s: Settled, now: Date, index: number, nin: stri
 export const settleWave = (a: Attempt, s: Settled, now: Date, toSend: readonly ToSend[], results: ReadonlyMap<string, ChannelResult>, tries: (index: number) => number): void => {
   for (const t of toSend) {
     const nin = t.recipient.nin;
-    const answered = t.addressees.map((to) => ({ to, r: results.get(to.deliveryId) ?? ({ ok: false, transient: false, inDoubt: true, reason: 'no_result' } as ChannelResult) }));
+    const answered = t.addressees.map((to) => ({ to, r: results.get(to.deliveryId) ?? ({ ok: false, transient: false, inDoubt: true, reason: 'no_result' }) }));
     const handed = answered.filter((x) => x.r.ok);
     const channel = t.addressees[0]!.channel;
     if (handed.length > 0) {
