@@ -112,7 +112,10 @@ const build = () => {
     integrationMode() === 'national' && !(config.isLocal() && process.env.LOCAL_CHANNELS === 'stand-in')
       ? nationalOnce().channels
       : (standInChannels ??= new LocalChannelGateway(db, citizensTable));
-  const citizens: CitizenFactsReader = { factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId) };
+  const citizens: CitizenFactsReader = {
+    researchReservationReadable: () => citizenFacts().researchReservationReadable(),
+    factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId),
+  };
   const channels: ChannelGateway = {
     handOver: (channel, items, opts) => channelGateway().handOver(channel, items, opts),
     fateOf: (channel, roundId, deliveryIds, opts) => channelGateway().fateOf(channel, roundId, deliveryIds, opts),

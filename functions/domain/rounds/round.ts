@@ -95,6 +95,7 @@ export const SKIP_REASONS = [
   'no_guardian',
   'guardian_access_reserved',
   'under_guardianship',
+  'reservation_unreadable',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 

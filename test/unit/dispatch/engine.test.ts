@@ -115,6 +115,28 @@ describe('the engine, one step at a time', () => {
     expect(new Set(world.deliveries.map((d) => d.deliveryId)).size).toBe(world.deliveries.length);
   });
 
+  it('test_should_skip_reservation_unreadable_on_paper_and_mailbox_when_the_general_reservation_cannot_be_read', async () => {
+    const world = new World({ recipients: 6, batchSize: 10, seed: 21 });
+    world.reservationReadable = false;
+    // nins[0] uses the portal; nins[1] is not digitally active (paper); the rule sends the rest by paper too.
+    world.facts.set(world.nins[1]!, { digitallyActive: false });
+    world.facts.set(world.nins[2]!, { digitallyActive: false });
+    const deps = world.deps();
+    await start(world);
+    await drain(world, deps);
+    // Only the portal enforces the general reservation: paper never goes out for a research project here.
+    expect(world.deliveries.every((d) => d.channel === 'helsenorge')).toBe(true);
+    expect(world.counts()).toMatchObject({ planned: 6, sent: 4, skippedOther: 2, pending: 0 });
+    expect(world.skipReasons()).toMatchObject({ reservation_unreadable: 2 });
+    // A non-research project is not bound by the research reservation.
+    const survey = new World({ recipients: 3, batchSize: 10, seed: 22 });
+    survey.reservationReadable = false;
+    survey.project = { ...survey.project, purpose: 'health-survey', settings: { ...survey.project.settings, distributionRule: 'digital-mailbox-then-paper' } };
+    await start(survey);
+    await drain(survey, survey.deps());
+    expect(survey.counts()).toMatchObject({ sent: 3, pending: 0 });
+  });
+
   it('test_should_decide_again_with_fresh_facts_when_a_bound_retry_finds_the_letters_never_left', async () => {
     const world = new World({ recipients: 10, batchSize: 10, seed: 8 });
     world.project = { ...world.project, settings: { ...world.project.settings, distributionRule: 'digital-mailbox-then-paper' } };
@@ -247,6 +269,7 @@ describe('the engine, one step at a time', () => {
     const deps: EngineDeps = {
       ...base,
       citizens: {
+        ...base.citizens,
         factsOf: async (nins, projectId) => {
           if (++reads === 2) world.registryDown = true;
           return base.citizens.factsOf(nins, projectId);
