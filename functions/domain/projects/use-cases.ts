@@ -1,3 +1,4 @@
+import type { CitizenFactsReader } from '../citizens/registries.js';
 import type { Principal } from '../../shared/principal.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
@@ -12,6 +13,8 @@ export interface ProjectDeps {
   readonly audit: AuditLog;
   /** Says which development hosts the local runtime may link to (none when deployed). */
   readonly prober?: Pick<LinkProber, 'allowsPlainHttp'>;
+  /** Whether this stage reads the general research reservation (settings refuse non-portal rules for research otherwise). */
+  readonly citizens?: Pick<CitizenFactsReader, 'researchReservationReadable'>;
 }
 
 /** The link-domain rule for this runtime: registrable domains, plus the local development hosts. */
