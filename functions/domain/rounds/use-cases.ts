@@ -2,6 +2,7 @@ import { DEFAULT_RETENTION, retentionFor, type RetentionPolicy } from '../shared
 import { DomainError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { CitizenFactsReader } from '../citizens/registries.js';
+import { IN_DOUBT } from '../dispatch/batch.js';
 import type { ContactRecord } from '../dispatch/ports.js';
 import { releaseLinkFindings } from '../letters/release-check.js';
 import { placeholdersIn } from '../letters/content.js';
@@ -25,6 +26,7 @@ import {
   crossRoundVerdict,
   gateRefusal,
   MAX_SCHEDULE_MS,
+  sendingRefusal,
   relationOf,
   ReleaseRefusedError,
   ScheduleOutOfRangeError,
@@ -517,8 +519,48 @@ export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists
 const releasedRoundsBySeq = new Map<string, Round[]>();
 const RELEASED_ROUNDS_KEPT = 200;
 
-/** Redrive reopens a completed round: its failed recipients go back to pending and to work. */
-export const reopenForRedrive = async (deps: Pick<RoundDeps, 'rounds' | 'dispatch'>, round: ReleasedRound): Promise<number> => {
+/**
+ * What release checks, again for a round a redrive would reopen, read now: the project and the
+ * letter version approved, no pause or halt, the links working, and the cross-round rules
+ * (another active round sending the same content to these recipients; a changed or near-identical
+ * version they already got, unless a superuser overrode the hold). Nothing is changed here.
+ */
+const redriveRefusal = async (deps: RoundDeps, round: ReleasedRound): Promise<ReleaseRefusedError | undefined> => {
+  const project = await deps.projects.getProject(round.projectId, { consistent: true });
+  if (!project) return new ReleaseRefusedError('PROJECT_NOT_APPROVED', 'The project no longer exists');
+  const version = await deps.letters.getVersion(project.projectId, round.letterId, round.letterVersion);
+  const refused = sendingRefusal({
+    halted: await deps.halted(),
+    project,
+    version,
+    liveLinkFindings: version ? await releaseLinkFindings({ prober: deps.prober, formTasks: deps.formTasks }, project, version) : [],
+    round,
+  });
+  if (refused || !version) return refused;
+  const recipients = new Set((await deps.lists.readRecipients(round.listId)).map((r) => r.nin));
+  const verdict = crossRoundVerdict(await otherRounds(deps, project.projectId, round, version, recipients), round.override !== undefined);
+  if (verdict.kind === 'overlapping') {
+    return new ReleaseRefusedError('OVERLAPPING_ROUND_ACTIVE', `Round ${verdict.roundId} is still sending the same or near-identical letter to ${verdict.overlap} of these recipients`, { roundId: verdict.roundId, overlap: verdict.overlap });
+  }
+  if (verdict.kind === 'duplicate') return new ReleaseRefusedError('DUPLICATE_ROUND', 'Recipients already got, or are being sent, an earlier or near-identical version of this letter', verdict.findings);
+  return undefined;
+};
+
+/**
+ * Redrive reopens a round, one at a time, through the same checks as release: a round that fails
+ * them is left as it is and the refusal says why. Its failed recipients (never those in doubt) go
+ * back to pending and to work.
+ */
+export const reopenForRedrive = async (deps: RoundDeps, round: ReleasedRound): Promise<{ reopened: number } | { refused: ReleaseRefusedError }> => {
+  // A round with nothing to redrive is neither checked nor reported.
+  const { counts, failureReasons } = await deps.progress.progress(round.roundId, round.release.layout.total);
+  if (counts.failed - (failureReasons?.[IN_DOUBT] ?? 0) <= 0) return { reopened: 0 };
+  const refused = await redriveRefusal(deps, round);
+  if (refused) return { refused };
+  return { reopened: await reopenChecked(deps, round) };
+};
+
+const reopenChecked = async (deps: Pick<RoundDeps, 'rounds' | 'dispatch'>, round: ReleasedRound): Promise<number> => {
   const { recipients, batches } = await deps.dispatch.resetFailed(round);
   if (recipients === 0) return 0;
   // Reopened before the batches are queued, so no worker finds the round completed and parks them.
