@@ -455,7 +455,9 @@ describe('the engine under any interleaving', () => {
         expect(counts.failed).toBe(outcomes.filter((o) => o.kind === 'failed').length);
         const delivered = new Set(world.deliveries.map((d) => d.nin));
         world.nins.forEach((nin, i) => {
-          if (delivered.has(nin)) expect(outcomes[i]!.kind).toBe('sent');
+          // A letter handed to ePROM whose worker died before the hand-over was recorded may have left: in doubt, never re-sent.
+          const o = outcomes[i]!;
+          if (delivered.has(nin) && !(o.kind === 'failed' && o.reason === 'in_doubt')) expect(o.kind).toBe('sent');
           if (outcomes[i]!.kind === 'sent') expect(delivered.has(nin)).toBe(true);
         });
         // 4. Nobody lost: every recipient ends in a terminal state, and a round not cancelled completes.
@@ -633,7 +635,13 @@ describe('the engine under any interleaving', () => {
         expect(pending).toBe(0);
         expect(world.round.status).toBe('completed');
       }),
-      { numRuns: Number(process.env.PROP_RUNS ?? 120), seed: Number(process.env.PROP_SEED ?? 20_261_205) },
+      {
+        numRuns: Number(process.env.PROP_RUNS ?? 120),
+        seed: Number(process.env.PROP_SEED ?? 20_261_205),
+        // Found by this property: a Digipost letter that timed out yet left, its citizen reserved
+        // before the retry — it was counted skipped although it reached them.
+        examples: [[1, ['adult', 'withdrawn', 'adult', 'adult', 'adult', 'adult'], 2, 'digital-mailbox-then-paper', [{ at: 27, kind: 'reserve', who: 32 }, { at: 1, kind: 'go-on' }, { at: 0, kind: 'doubt', calls: 4 }, { at: 0, kind: 'crash', after: 0 }, { at: 0, kind: 'pause' }]]],
+      },
     );
   }, 120_000);
 });
