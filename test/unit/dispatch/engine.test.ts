@@ -202,6 +202,37 @@ describe('the engine, one step at a time', () => {
     expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 1 });
   });
 
+  it('test_should_issue_a_guardians_form_task_under_the_guardian_about_the_child_never_under_the_child', async () => {
+    const world = new World({ recipients: 2, batchSize: 2, seed: 12 });
+    const child = ninBornOn('2016-05-04');
+    const parent = ninBornOn('1980-02-03');
+    world.nins[0] = child;
+    world.facts.set(child, { guardians: [parent] });
+    world.project = { ...world.project, settings: { ...world.project.settings, minors: 'guardians' }, minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' } } as unknown as typeof world.project;
+    world.version = { ...world.version, kind: 'form-task', formTaskId: 'ft' };
+    const issued: { nin: string; deliveryId: string; aboutChild?: string }[] = [];
+    const base = world.deps();
+    const deps: EngineDeps = {
+      ...base,
+      tasks: {
+        issue: async (items) => {
+          issued.push(...items);
+          return new Map(items.map((i) => [i.deliveryId, { taskId: `task-${i.deliveryId}` }]));
+        },
+      },
+    };
+    await start(world);
+    await drain(world, deps);
+    // The guardian's task: theirs, about the child (named by a pseudonym, never the ID); the child gets none.
+    const forParent = issued.filter((i) => i.nin === parent);
+    expect(forParent).toHaveLength(1);
+    expect(forParent[0]!.aboutChild).toBeDefined();
+    expect(forParent[0]!.aboutChild).not.toContain(child);
+    expect(issued.some((i) => i.nin === child)).toBe(false);
+    expect(world.deliveries.filter((d) => d.nin === child)).toHaveLength(0);
+    expect(world.deliveries.find((d) => d.nin === parent)).toMatchObject({ onBehalfOfMinor: true });
+  });
+
   it('test_should_stop_a_round_whose_letter_version_loses_its_approval_and_go_on_once_approved_again', async () => {
     const world = new World({ recipients: 40, batchSize: 10, seed: 11 });
     const deps = world.deps();
