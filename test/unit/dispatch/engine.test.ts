@@ -501,7 +501,7 @@ describe('the engine under any interleaving', () => {
   }, 120_000);
 
   it('test_should_hold_every_gate_through_crashes_at_every_step_changed_facts_guardians_redrive_and_pause_at_every_point', async () => {
-    const ruleOf = fc.constantFrom('helsenorge-then-paper', 'helsenorge-only', 'digital-mailbox-then-paper') as fc.Arbitrary<'helsenorge-then-paper' | 'helsenorge-only' | 'digital-mailbox-then-paper'>;
+    const ruleOf = fc.constantFrom<'helsenorge-then-paper' | 'helsenorge-only' | 'digital-mailbox-then-paper'>('helsenorge-then-paper', 'helsenorge-only', 'digital-mailbox-then-paper');
     const people = fc.array(fc.constantFrom('adult', 'adult', 'adult', 'reserved', 'withdrawn', 'unknown', 'child', 'child', 'orphan', 'offline'), { minLength: 6, maxLength: 40 });
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), people, fc.integer({ min: 2, max: 8 }), ruleOf, fc.array(richEvent, { maxLength: 16 }), async (seed, kinds, batchSize, rule, events) => {
