@@ -3,6 +3,7 @@
  * link extraction and a line diff. No DOM, no fetch, so
  * it is unit-tested from the root test suite (test/unit/console).
  */
+import { PLACEHOLDER_NAME, wellFormedPlaceholders } from '../../functions/domain/letters/placeholders.js';
 import type { Preflight, Reach, StatisticsItem } from './api-types';
 
 export type UiLang = 'nb' | 'en';
@@ -482,8 +483,6 @@ export const findingText = (f: { code: string; severity: string; message: string
   }
 };
 
-const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-
 /** The merge fields a researcher typed ("fornavn, {{klinikk}}"), each once, and what cannot be one. */
 export const parseFields = (typed: string): { fields: string[]; invalid: string[] } => {
   const fields: string[] = [];
@@ -491,7 +490,7 @@ export const parseFields = (typed: string): { fields: string[]; invalid: string[
   for (const raw of typed.split(/[\s,;]+/)) {
     const name = raw.replace(/^\{\{\s*|\s*\}\}$/g, '').trim();
     if (!name) continue;
-    if (!FIELD_NAME.test(name)) invalid.push(name);
+    if (!PLACEHOLDER_NAME.test(name)) invalid.push(name);
     else if (!fields.includes(name)) fields.push(name);
   }
   return { fields, invalid };
@@ -502,7 +501,7 @@ export const undeclaredPlaceholders = (content: Partial<Record<string, { subject
   const out: string[] = [];
   for (const c of Object.values(content)) {
     if (!c) continue;
-    for (const m of `${c.subject}\n${c.body}`.matchAll(/\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g)) {
+    for (const m of `${c.subject}\n${c.body}`.matchAll(wellFormedPlaceholders())) {
       const name = m[1]!;
       if (!declared.includes(name) && !out.includes(name)) out.push(name);
     }

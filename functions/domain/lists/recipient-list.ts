@@ -1,4 +1,4 @@
-import { PLACEHOLDER_NAME } from '../letters/content.js';
+import { PLACEHOLDER_NAME } from '../letters/placeholders.js';
 import { LANGUAGES, type Language } from '../letters/letter.js';
 import { DomainError, ValidationError } from '../../shared/errors.js';
 import type { CsvTable } from './csv.js';
