@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Channel } from '../../functions/domain/dispatch/channels.js';
 import { batchPutAll } from '../../functions/adapters/dynamo/batch.js';
 import { keys } from '../../functions/adapters/dynamo/keys.js';
-import { ageFromNin } from '../../functions/domain/lists/nin.js';
+import { ageFromNin } from '../../functions/domain/shared/nin.js';
 
 /**
  * Where the channel fakes keep delivered letters: the citizens table under the citizen's key,
