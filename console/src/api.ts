@@ -161,7 +161,7 @@ export interface Round {
   status: 'ready' | 'held' | 'scheduled' | 'dispatching' | 'canary_hold' | 'paused' | 'completed' | 'cancelled';
   /** A scheduled release: when every gate is checked again and the round starts. */
   scheduledFor?: string;
-  preflight?: import('./format').Preflight;
+  preflight?: import('./api-types').Preflight;
   findings?: Finding[];
   counts?: import('./format').RoundCounts;
   skipReasons?: Record<string, number>;

@@ -1,6 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { approvalLine, confirmationSegments, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
+import { approvalLine, confirmationSegments, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type RoundCounts } from '../format';
+import type { Preflight } from '../api-types';
 import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
@@ -30,7 +31,7 @@ const recallRound = (roundId: string): Round | undefined => {
 
 const TERMINAL = new Set(['completed', 'cancelled']);
 const COUNT_KEYS: (keyof RoundCounts)[] = ['planned', 'sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled', 'pending'];
-const PREFLIGHT_KEYS = ['total', 'eligible', 'reserved', 'withdrawn', 'alreadySent', 'invalid', 'deceased', 'notFound'];
+const PREFLIGHT_KEYS = ['total', 'eligible', 'reserved', 'withdrawn', 'alreadySent', 'invalid', 'deceased', 'notFound'] as const;
 
 const MINORS_KEYS = ['underSixteen', 'viaGuardians', 'guardianLetters', 'withoutGuardian', 'guardianAccessReserved', 'skippedMinor', 'underGuardianship'] as const;
 
@@ -39,7 +40,7 @@ export const PreflightReport = ({ preflight }: { preflight: Preflight }) => (
     <caption>{t('preflightTitle')}</caption>
     <tbody>
       {PREFLIGHT_KEYS.map((k) => [k, preflight[k]] as const)
-        .filter((e): e is readonly [string, number] => typeof e[1] === 'number')
+        .filter((e): e is readonly [(typeof PREFLIGHT_KEYS)[number], number] => typeof e[1] === 'number')
         .map(([k, n]) => (
           <tr key={k}>
             <th scope="row">{tk(`pf_${k}`, k)}</th>

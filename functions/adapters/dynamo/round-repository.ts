@@ -8,6 +8,7 @@ import { canTransition, type ReleaseInfo, type Round, type RoundStatus, type Wai
 import { queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
+import { drain } from '../../domain/shared/retry.js';
 
 /**
  * The round item in the main table — the one place a round is stored:
@@ -130,18 +131,18 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
    * read. Keys the service leaves unprocessed (throttling) are read again with backoff.
    */
   async read(projectId: string, roundId: string, letter?: { letterId: string; version: number }): Promise<Gate> {
-    let pending: Record<string, unknown>[] = [keys.opsState(), keys.project(projectId), keys.round(projectId, roundId), releaseSeqKey(projectId)];
-    if (letter) pending.push(keys.letterVersion(projectId, letter.letterId, letter.version));
+    const wanted: Record<string, unknown>[] = [keys.opsState(), keys.project(projectId), keys.round(projectId, roundId), releaseSeqKey(projectId)];
+    if (letter) wanted.push(keys.letterVersion(projectId, letter.letterId, letter.version));
     const items: Record<string, unknown>[] = [];
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        if (attempt > 6) throw new Error('gate state read was throttled');
-        await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random())));
-      }
-      const res = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }));
-      items.push(...(res.Responses?.[this.table] ?? []));
-      pending = (res.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-    }
+    await drain(
+      wanted,
+      async (pending) => {
+        const res = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }));
+        items.push(...(res.Responses?.[this.table] ?? []));
+        return (res.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      },
+      { maxAttempts: 7, baseDelayMs: 50, maxDelayMs: 1_000, exhausted: () => new Error('gate state read was throttled') },
+    );
     const find = (k: { pk: string; sk: string }): Record<string, unknown> | undefined => items.find((i) => i.pk === k.pk && i.sk === k.sk);
     const ops = find(keys.opsState());
     const project = find(keys.project(projectId));

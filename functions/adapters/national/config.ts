@@ -1,5 +1,5 @@
 import { THROUGHPUT_ENV, throughput } from '../../../lib/throughput.js';
-import type { SecretRef } from './secrets.js';
+import type { SecretRef } from '../../shared/secrets.js';
 
 /**
  * Settings of the national integrations, from the environment the CDK stack (or the local

@@ -10,7 +10,7 @@ import { nonResponders } from '../letters/form-tasks.js';
 import type { LetterContentByLanguage, LetterVersion } from '../letters/letter.js';
 import type { CitizenTaskRepository, FormTaskRepository, LetterRepository, LinkProber } from '../letters/ports.js';
 import type { RecipientListRepository } from '../lists/ports.js';
-import { validateNin, type CheckDigitRule } from '../lists/nin.js';
+import { validateNin, type CheckDigitRule } from '../shared/nin.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import type { Access, Project } from '../projects/project.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';

@@ -1,7 +1,7 @@
 import { guardianDeliveryId } from '../../citizens/minors.js';
 import type { CitizenFacts } from '../../citizens/registries.js';
 import type { Language } from '../../letters/letter.js';
-import { validateNin } from '../../lists/nin.js';
+import { validateNin } from '../../shared/nin.js';
 import type { Recipient } from '../../lists/recipient-list.js';
 import type { SkipReason } from '../../rounds/round.js';
 import type { Channel } from '../channels.js';
