@@ -124,8 +124,10 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
   }
 
   async recordPreparedChunk(projectId: string, roundId: string, chunk: number, summary: ChunkSummary): Promise<boolean> {
-    try {
-      await this.db.send(
+    // Chunks landing at once update the same round item: a transaction conflict is tried again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
             {
@@ -148,10 +150,14 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
           ],
         }),
       );
-      return true;
-    } catch (e) {
-      if (e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')) return false;
-      throw e;
+        return true;
+      } catch (e) {
+        if (!(e instanceof TransactionCanceledException)) throw e;
+        const reasons = e.CancellationReasons ?? [];
+        if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+        if (!reasons.some((r) => r.Code === 'TransactionConflict') || attempt >= 8) throw e;
+        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())));
+      }
     }
   }
 
