@@ -500,7 +500,7 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
   const version = (await deps.letters.getVersion(project.projectId, round.letterId, round.letterVersion))!;
   const list = await deps.lists.getList(project.projectId, round.listId);
   if (!list) throw new NotFoundError('Recipient list');
-  const recipients = new Set((await deps.lists.readRecipients(round.listId)).map((r) => r.nin));
+  const recipients = { listId: round.listId, rows: list.accepted };
   for (let attempt = 0; attempt < 8; attempt++) {
     const seq = await deps.rounds.releaseSeq(project.projectId);
     const others = await otherRounds(deps, project.projectId, round, version, recipients);
@@ -527,7 +527,26 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
   throw new ReleaseRefusedError('ROUND_NOT_READY', 'Other releases of the project kept changing; try again');
 };
 
-const otherRounds = async (deps: RoundDeps, projectId: string, self: Round, version: LetterVersion, recipients: ReadonlySet<string>): Promise<OtherRound[]> => {
+/** A round's list as release reads it: by slices, never whole. */
+interface ListRef {
+  readonly listId: string;
+  readonly rows: number;
+}
+
+/** Calls `fn` with the list's IDs one slice (PREPARATION_CHUNK rows) at a time. */
+const forEachSlice = async (deps: Pick<RoundDeps, 'lists'>, list: ListRef, fn: (nins: readonly string[]) => void): Promise<void> => {
+  for (let start = 0; start < list.rows; start += PREPARATION_CHUNK) {
+    fn((await deps.lists.slice(list.listId, start, Math.min(list.rows, start + PREPARATION_CHUNK))).map((r) => r.nin));
+  }
+};
+
+/**
+ * The project's other rounds this release must be weighed against. The list is read only when a
+ * related round exists (same or near-identical content), and then slice by slice: release never
+ * holds a national list in memory (issue 22, item 3), except the IDs of another round's list while
+ * that round is still sending to a different list.
+ */
+const otherRounds = async (deps: RoundDeps, projectId: string, self: Round, version: LetterVersion, recipients: ListRef): Promise<OtherRound[]> => {
   const candidates = comparableRounds(await deps.rounds.listRounds(projectId), self);
   const out: OtherRound[] = [];
   const related: { round: Round; relation: OtherRound['relation']; similarity: number }[] = [];
@@ -540,17 +559,23 @@ const otherRounds = async (deps: RoundDeps, projectId: string, self: Round, vers
   if (related.length === 0) return out;
   const sent = await deps.contacts.sentByProject(projectId, related.map((r) => r.round.roundId));
   const sentIn = new Map<string, number>();
-  for (const [nin, records] of sent) {
-    if (!recipients.has(nin)) continue;
-    for (const rec of records) sentIn.set(rec.roundId, (sentIn.get(rec.roundId) ?? 0) + 1);
-  }
+  await forEachSlice(deps, recipients, (nins) => {
+    for (const nin of nins) for (const rec of sent.get(nin) ?? []) sentIn.set(rec.roundId, (sentIn.get(rec.roundId) ?? 0) + 1);
+  });
   for (const { round, relation, similarity } of related) {
     const progress = isReleased(round) ? await deps.progress.progress(round.roundId, round.release.layout.total) : undefined;
     const active = (round.status === 'dispatching' || round.status === 'canary_hold') && (progress?.counts.pending ?? 0) > 0;
     let listOverlap = 0;
     if (active) {
-      if (round.listId === self.listId) listOverlap = recipients.size;
-      else for (const r of await deps.lists.readRecipients(round.listId)) if (recipients.has(r.nin)) listOverlap++;
+      if (round.listId === self.listId) listOverlap = recipients.rows;
+      else {
+        const theirs = new Set<string>();
+        const their = await deps.lists.getList(projectId, round.listId);
+        await forEachSlice(deps, { listId: round.listId, rows: their?.accepted ?? 0 }, (nins) => nins.forEach((n) => theirs.add(n)));
+        await forEachSlice(deps, recipients, (nins) => {
+          for (const n of nins) if (theirs.has(n)) listOverlap++;
+        });
+      }
     }
     out.push({ round, relation, similarity, active, listOverlap, sentOverlap: sentIn.get(round.roundId) ?? 0 });
   }

@@ -5,9 +5,10 @@ import type { ListMetadata, Recipient } from '../../../functions/domain/lists/re
 import { newProject, type Project } from '../../../functions/domain/projects/project.js';
 import type { RoundPatch, RoundRepository } from '../../../functions/domain/rounds/ports.js';
 import { PREPARATION_CHUNK, PREPARE_INLINE_MAX, type ChunkSummary } from '../../../functions/domain/rounds/preparation.js';
-import { canTransition, type Round, type RoundStatus, type Waiting } from '../../../functions/domain/rounds/round.js';
+import { canTransition, type ReleaseInfo, type Round, type RoundStatus, type Waiting } from '../../../functions/domain/rounds/round.js';
 import { cancelRound, createRound, getRound, prepareChunk, releaseRound, type PrepareMessage, type RoundDeps } from '../../../functions/domain/rounds/use-cases.js';
 import type { Principal } from '../../../functions/shared/principal.js';
+import type { ContactRecord } from '../../../functions/domain/dispatch/ports.js';
 import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
 
 const researcher: Principal = { sub: 'res-1', role: 'researcher', org: 'org-1' };
@@ -39,8 +40,8 @@ class MemoryRounds implements RoundRepository {
     this.rounds.set(roundId, { ...r, ...set, status: to } as Round);
     return true;
   }
-  async releaseRound(): Promise<'released' | 'round_changed' | 'raced'> {
-    throw new Error('not used');
+  async releaseRound(_p: string, roundId: string, from: readonly RoundStatus[], release: ReleaseInfo): Promise<'released' | 'round_changed' | 'raced'> {
+    return (await this.transitionRound(_p, roundId, from, 'dispatching', { release })) ? 'released' : 'round_changed';
   }
   async releaseSeq() {
     return 0;
@@ -116,6 +117,7 @@ const world = (rows: number) => {
   const rounds = new MemoryRounds();
   const registries = new FakeRegistries(people);
   const queue: PrepareMessage[] = [];
+  const sent = new Map<string, ContactRecord[]>();
   const slices: [number, number][] = [];
   const deps = {
     projects: { getProject: async () => project, isMember: async () => true },
@@ -134,14 +136,17 @@ const world = (rows: number) => {
       },
     },
     citizens: registries,
-    contacts: { sentByProject: async () => new Map(), sentSince: async () => ({ sent: 0 }) },
+    contacts: { sentByProject: async () => sent, sentSince: async () => ({ sent: 0 }) },
     progress: { progress: async () => ({ counts: {}, skipReasons: {} }) },
     prober: { probe: async () => ({ ok: true }) },
-    dispatch: {},
+    dispatch: {
+      layout: (total: number) => ({ total, batchSize: 100, totalBatches: Math.ceil(total / 100), canaryBatches: 0, canaryRecipients: 0 }),
+      start: async () => {},
+    },
     prepareQueue: { enqueue: async (m: readonly PrepareMessage[]) => void queue.push(...m) },
     halted: async () => false,
   } as unknown as RoundDeps;
-  return { deps, rounds, registries, queue, slices, reserved, notFound };
+  return { deps, rounds, registries, queue, slices, reserved, notFound, recipients, sent };
 };
 
 const sumOfFields = (p: Round['preflight'] & { minors?: Record<string, unknown> }) =>
@@ -261,5 +266,20 @@ describe('background preparation of a large list', () => {
     expect(small.queue).toEqual([]);
     expect(sumOfFields(round.preflight)).toBe(PREPARE_INLINE_MAX);
     expect(round.preflight.reserved).toBe(small.reserved);
+  });
+
+  it('should_release_a_prepared_national_round_reading_its_list_by_slices_never_whole', async () => {
+    const round = await create(w);
+    for (const m of w.queue) await prepareChunk(w.deps, policy, m);
+    // An earlier completed round of the same letter reached some of these recipients: release weighs it.
+    const now = new Date().toISOString();
+    const earlier = { ...w.rounds.rounds.get(round.roundId)!, roundId: 'rnd-earlier', status: 'completed', preparation: undefined, release: { releasedBy: 'x', releasedAt: now, layout: { total: 10, batchSize: 100, totalBatches: 1, canaryBatches: 0, canaryRecipients: 0 } } } as Round;
+    await w.rounds.createRound(earlier);
+    for (const r of w.recipients.slice(0, 10)) w.sent.set(r.nin, [{ roundId: 'rnd-earlier', letterId: 'let-1', version: 1, contentHash: 'hash-1', sentAt: now } as ContactRecord]);
+    w.slices.length = 0;
+    // readRecipients throws in this world: the whole list is never read.
+    expect(await releaseRound(w.deps, researcher, 'prj-1', round.roundId)).toEqual({ roundId: round.roundId, status: 'dispatching' });
+    expect(w.slices.length).toBeGreaterThan(0);
+    expect(w.slices.every(([s, e]) => e - s <= PREPARATION_CHUNK)).toBe(true);
   });
 });
