@@ -31,7 +31,7 @@ const countOutbound = (apiUrl: string) => {
       outbound.set(key, (outbound.get(key) ?? 0) + 1);
     }
     return original(input, init);
-  }) as typeof fetch;
+  });
 };
 
 const main = async () => {

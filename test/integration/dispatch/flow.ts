@@ -55,12 +55,12 @@ export const createRound = async (a: ApprovedProject, listId: string, extra: Rec
   // A large list is prepared in the background (202 preparing): wait until it is ready or held.
   if (res.status === 202) {
     const roundId = (res.body as { roundId: string }).roundId;
-    return (await waitFor(
+    return waitFor<Created>(
       async () => (await a.researcher.get(`/projects/${a.projectId}/rounds/${roundId}`)).body as Created,
       (r) => r.status !== 'preparing',
       600_000,
       250,
-    )) as Created;
+    );
   }
   expect(res.status, res.text).toBe(201);
   return res.body as Created;

@@ -110,7 +110,7 @@ const world = (rows: number) => {
     contentHash: 'hash-1',
     authoredBy: 'res-1',
     createdAt: now,
-    approval: { approvedBy: 'sup-1', approvedAt: now } as unknown as LetterVersion['approval'],
+    approval: { approvedBy: 'sup-1', approvedAt: now },
   };
   const { recipients, people, reserved, notFound } = makeList(rows);
   const list = { projectId: 'prj-1', listId: 'lst-1', accepted: rows, rows, columns: ['nin'] } as unknown as ListMetadata;
