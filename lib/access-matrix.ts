@@ -222,7 +222,6 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { prepare: { send: true } },
-    hashKey: true,
     integrationSecrets: FACTS_SECRETS,
   }),
   'consumer:dispatch': row({
