@@ -60,6 +60,8 @@ export interface RoundRepository {
 export interface RoundContacts {
   /** Everyone the project sent to (optionally only in some rounds), with what they got. */
   sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
+  /** The contacts of these citizens only (one batched read): what a chunk of a background pre-flight needs. */
+  contactsIn(nins: readonly string[], projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
   /**
    * Letters of these rounds handed over after `since` (ISO), counted from their delivery times,
    * with the latest of them: what a pause may claim, whatever the round counters still say.

@@ -348,7 +348,13 @@ export const prepareChunk = async (deps: RoundDeps, policy: RoundPolicy, m: Prep
   const { start, end } = chunkRange(m.chunk, prep.total);
   let summary: ChunkSummary;
   try {
-    const [slice, contacts] = await Promise.all([deps.lists.slice(round.listId, start, end), deps.contacts.sentByProject(m.projectId, await otherRoundIds(deps, m.projectId, m.roundId))]);
+    // Only this chunk's citizens' contacts: never the project's whole ledger once per chunk.
+    const [slice, roundIds] = await Promise.all([deps.lists.slice(round.listId, start, end), otherRoundIds(deps, m.projectId, m.roundId)]);
+    const contacts = await deps.contacts.contactsIn(
+      slice.map((r) => r.nin),
+      m.projectId,
+      roundIds,
+    );
     summary = await evaluateChunk(deps, ctx, contacts, m.chunk, slice);
   } catch (e) {
     if (!(e instanceof RegistryUnavailableError)) throw e;

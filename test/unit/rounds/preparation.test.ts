@@ -136,7 +136,10 @@ const world = (rows: number) => {
       },
     },
     citizens: registries,
-    contacts: { sentByProject: async () => sent, sentSince: async () => ({ sent: 0 }) },
+    contacts: {
+      sentByProject: async () => sent,
+      contactsIn: async (nins: readonly string[]) => new Map(nins.flatMap((n) => (sent.has(n) ? [[n, sent.get(n)!] as const] : []))),
+      sentSince: async () => ({ sent: 0 }) },
     progress: { progress: async () => ({ counts: {}, skipReasons: {} }) },
     prober: { probe: async () => ({ ok: true }) },
     dispatch: {
@@ -281,5 +284,17 @@ describe('background preparation of a large list', () => {
     expect(await releaseRound(w.deps, researcher, 'prj-1', round.roundId)).toEqual({ roundId: round.roundId, status: 'dispatching' });
     expect(w.slices.length).toBeGreaterThan(0);
     expect(w.slices.every(([s, e]) => e - s <= PREPARATION_CHUNK)).toBe(true);
+  });
+
+  it('should_count_recipients_who_already_got_this_letter_from_their_own_contacts_in_each_chunk', async () => {
+    const now = new Date().toISOString();
+    // Rows 0–8 and 5,000–5,008 (two chunks) already got this exact content in an earlier round.
+    const got = [...w.recipients.slice(0, 9), ...w.recipients.slice(5_000, 5_009)];
+    for (const r of got) w.sent.set(r.nin, [{ roundId: 'rnd-earlier', letterId: 'let-1', version: 1, contentHash: 'hash-1', sentAt: now } as ContactRecord]);
+    const round = await create(w);
+    for (const m of w.queue) await prepareChunk(w.deps, policy, m);
+    const done = w.rounds.rounds.get(round.roundId)!;
+    expect(done.preflight.alreadySent).toBe(got.length);
+    expect(sumOfFields(done.preflight)).toBe(ROWS);
   });
 });
