@@ -206,7 +206,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             </span>
             {live ? <span class="hint">{t('liveUpdating')}</span> : null}
           </div>
-          {r.preflight ? <PreflightReport preflight={r.preflight} /> : null}
+          {r.status === 'preparing' ? <Preparation round={r} /> : r.preflight ? <PreflightReport preflight={r.preflight} /> : null}
           {r.findings?.length ? (
             <section aria-labelledby="rf-h">
               <h2 id="rf-h">{t('findingsTitle')}</h2>
@@ -215,7 +215,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
           ) : null}
           {r.status === 'held' ? <p class="warning-box">{t('heldExplain')}</p> : null}
           {r.status === 'ready' || r.status === 'held' ? <RoundPreview projectId={projectId} roundId={roundId} count={5} /> : null}
-          {r.counts ? (
+          {r.counts && r.status !== 'preparing' ? (
             <section aria-labelledby="prog-h">
               <h2 id="prog-h">{t('progress')}</h2>
               <Progress counts={r.counts} />
@@ -439,6 +439,28 @@ export const RoundPreview = ({ projectId, roundId, count = 3 }: { projectId: str
           <p class="preview-body">{item.body}</p>
         </article>
       ))}
+    </section>
+  );
+};
+
+/**
+ * A large list's pre-flight while it runs in the background: how far it is, and which register it
+ * waits for when one does not answer. Release is not offered until it is done.
+ */
+const Preparation = ({ round }: { round: Round }) => {
+  const checked = round.preparation?.checked ?? 0;
+  const total = round.preparation?.total ?? round.preflight?.total ?? 0;
+  return (
+    <section aria-labelledby="prep-h" data-testid="preparation">
+      <h2 id="prep-h">{t('preparingTitle')}</h2>
+      <progress value={checked} max={Math.max(total, 1)} aria-labelledby="prep-h" />
+      <p role="status">{t('preparingProgress', { checked: formatCount(checked, lang.value), total: formatCount(total, lang.value) })}</p>
+      {round.waitingFor ? (
+        <p class="warning-box" data-testid="preparation-waiting">
+          {t('preparingWaiting', { registry: tk(`registry_${round.waitingFor.registry}`, round.waitingFor.registry) })}
+        </p>
+      ) : null}
+      <p class="hint">{t('preparingExplain')}</p>
     </section>
   );
 };
