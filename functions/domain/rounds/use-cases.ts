@@ -706,8 +706,9 @@ const redriveRefusal = async (deps: RoundDeps, round: ReleasedRound): Promise<Re
     round,
   });
   if (refused || !version) return refused;
-  const recipients = new Set((await deps.lists.readRecipients(round.listId)).map((r) => r.nin));
-  const verdict = crossRoundVerdict(await otherRounds(deps, project.projectId, round, version, recipients), round.override !== undefined);
+  const list = await deps.lists.getList(project.projectId, round.listId);
+  if (!list) return new ReleaseRefusedError('ROUND_NOT_READY', 'The recipient list no longer exists');
+  const verdict = crossRoundVerdict(await otherRounds(deps, project.projectId, round, version, { listId: round.listId, rows: list.accepted }), round.override !== undefined);
   if (verdict.kind === 'overlapping') {
     return new ReleaseRefusedError('OVERLAPPING_ROUND_ACTIVE', `Round ${verdict.roundId} is still sending the same or near-identical letter to ${verdict.overlap} of these recipients`, { roundId: verdict.roundId, overlap: verdict.overlap });
   }

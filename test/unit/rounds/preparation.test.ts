@@ -78,6 +78,9 @@ class FakeRegistries implements CitizenFactsReader {
   readonly reads: number[] = [];
   down = false;
   constructor(private readonly people: ReadonlyMap<string, CitizenFacts>) {}
+  researchReservationReadable() {
+    return true;
+  }
   async factsOf(nins: readonly string[]) {
     if (this.down) throw new RegistryUnavailableError('contact', 'contact register unreachable');
     this.reads.push(nins.length);
