@@ -1,4 +1,3 @@
-import type { CitizenFactsReader } from '../citizens/registries.js';
 import type { Principal } from '../../shared/principal.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
@@ -13,7 +12,7 @@ export interface ProjectDeps {
   /** Says which development hosts the local runtime may link to (none when deployed). */
   readonly prober?: { allowsPlainHttp?(host: string): boolean };
   /** Whether this stage reads the general research reservation (settings refuse non-portal rules for research otherwise). */
-  readonly citizens?: Pick<CitizenFactsReader, 'researchReservationReadable'>;
+  readonly citizens?: { researchReservationReadable(): boolean };
 }
 
 /** The link-domain rule for this runtime: registrable domains, plus the local development hosts. */

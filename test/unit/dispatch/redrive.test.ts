@@ -57,7 +57,10 @@ const world = (opts: { projects: Project[]; versions: LetterVersion[]; rounds: S
     halted: async () => opts.halted ?? false,
     prober: { probe: async () => ({ ok: true }), allowsPlainHttp: () => false },
     formTasks: { getFormTask: async () => undefined },
-    lists: { readRecipients: async (listId: string) => Array.from({ length: 10 }, (_, i) => ({ nin: `${listId}-${i}` })) },
+    lists: {
+      getList: async (_projectId: string, listId: string) => ({ listId, accepted: 10 }),
+      slice: async (listId: string, start: number, end: number) => Array.from({ length: end - start }, (_, i) => ({ nin: `${listId}-${start + i}` })),
+    },
     contacts: { sentByProject: async () => new Map() },
     progress: {
       progress: async (roundId: string) => {
