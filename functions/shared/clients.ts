@@ -4,12 +4,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { config } from './config.js';
 import { StoreRetryStrategy } from './store-retry.js';
-import { tracer } from './tracer.js';
+import { traced } from './tracer.js';
 
 /**
  * AWS clients, created once per process (per Lambda container) on first use, with endpoints from
  * configuration so the same code talks to AWS or to the local emulators. Each is instrumented
- * with the Powertools tracer (a no-op outside Lambda).
+ * with the Powertools tracer inside Lambda (tracer.ts).
  */
 const once = <T>(make: () => T): (() => T) => {
   let value: T | undefined;
@@ -36,10 +36,10 @@ export const dynamoClient = (
 ): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(trace(new DynamoDBClient({ ...opts, maxAttempts: STORE_MAX_ATTEMPTS, retryStrategy: storeRetry() })), { marshallOptions: { removeUndefinedValues: true } });
 
-export const dynamo = once(() => dynamoClient({ region: config.region(), endpoint: config.dynamoEndpoint(), ...localCredentials() }, (c) => tracer.captureAWSv3Client(c)));
+export const dynamo = once(() => dynamoClient({ region: config.region(), endpoint: config.dynamoEndpoint(), ...localCredentials() }, traced));
 
 export const sqs = once(
-  () => tracer.captureAWSv3Client(new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() })),
+  () => traced(new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() })),
 );
 
 const s3Options = () => ({
@@ -49,7 +49,7 @@ const s3Options = () => ({
   ...localCredentials(),
 });
 
-export const s3 = once(() => tracer.captureAWSv3Client(new S3Client(s3Options())));
+export const s3 = once(() => traced(new S3Client(s3Options())));
 
 /**
  * The client that presigns browser uploads. The SDK's default (since 3.729) computes a CRC32 of

@@ -1,6 +1,5 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import {
@@ -15,7 +14,7 @@ import {
 import { logger } from './logger.js';
 import { parsePrincipal, type Principal, type Role } from './principal.js';
 import { secretsMiddleware } from './secrets.js';
-import { tracer } from './tracer.js';
+import { traceInvocations } from './tracer.js';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResponse = APIGatewayProxyStructuredResultV2;
@@ -189,7 +188,7 @@ export const httpHandler = (routes: Readonly<Record<string, Route>>) =>
   middy<HttpEvent, HttpResponse, Error, Context>()
     // Lambda context on every log line (function_request_id), keys reset after each invocation.
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(traceInvocations())
     .use(errorMapper())
     .use(secretsMiddleware())
     .handler(async (event) => {

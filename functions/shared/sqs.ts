@@ -1,12 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { logger } from './logger.js';
 import { ensureSecrets } from './secrets.js';
-import { tracer } from './tracer.js';
+import { traceInvocations } from './tracer.js';
 
 /**
  * SQS consumers report partial batch failures (Powertools batch processing): a record that throws
@@ -33,5 +32,5 @@ export const sqsHandler = <S extends z.ZodType>(schema: S, handle: (message: z.i
   // Lambda context on every log line; keys the engine set (setLogKeys) end with the invocation.
   return middy<SQSEvent, SQSBatchResponse, Error, Context>(handler)
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }));
+    .use(traceInvocations());
 };

@@ -44,7 +44,10 @@ export const routes = {
     const national = a.national();
     const result = await logged('ePROM receipt', () => recordMessageToCitizen({ receipts: a.receipts, callbackKey: national.callbackKey, now: () => new Date() }, body));
     // No personal data: the channel's message id, the channel and the outcome only.
-    logger.info(result.parked ? 'ePROM receipt parked until its hand-over is recorded' : 'ePROM receipt recorded', { outcome: result.outcome, notificationChannel: body.notificationChannel });
+    // One line per letter at national scale is noise: a recorded receipt is logged at debug, a parked one (rare) at info.
+    const fields = { outcome: result.outcome, notificationChannel: body.notificationChannel };
+    if (result.parked) logger.info('ePROM receipt parked until its hand-over is recorded', fields);
+    else logger.debug('ePROM receipt recorded', fields);
     return ok({ success: true });
   }),
   'PUT /api/PersonvernInnstilling': route({ roles: [], callback: true, body: personvernInnstillingBody }, async ({ body, headers }) => {
