@@ -111,7 +111,9 @@ const FACTS_SECRETS: readonly IntegrationSecret[] = ['maskinportenKey', 'epromAp
 /**
  * Append to and read the audit: conditional puts of new keys and queries. Never Update, Delete or
  * BatchWrite. A PutItem could still overwrite an entry (IAM cannot require the condition
- * expression); the hash chain (GET …/audit/verify) is what makes such an overwrite visible.
+ * expression): the heads sealed in the Object Lock bucket (at each round's completion and every
+ * 15 minutes by the audit sealer) are what make such an overwrite visible, since GET …/audit/verify
+ * compares the chain with the latest seal.
  */
 const auditAppend = (scopes?: readonly string[]): TableGrant[] => [
   { actions: ['GetItem', 'Query', 'PutItem'], ...(scopes ? { leadingKeys: scopes } : {}) },
