@@ -36,7 +36,7 @@ export const accessMatrixTable = (matrix: Readonly<Record<string, Access>>): str
     const cells = TABLES.map((t) => (a.tables[t]?.length ? a.tables[t].map(grant).join('; ') : '–'));
     const queues = Object.entries(a.queues).flatMap(([q, g]) => [...(g?.send ? [`send ${q}`] : []), ...(g?.deadLetters ? [`DLQ ${q}`] : [])]);
     const buckets = Object.entries(a.buckets).map(([b, acts]) => `${b}: ${acts.join(',')}`);
-    return `| ${fn} | ${cells.join(' | ')} | ${queues.join('; ') || '–'} | ${[...buckets, ...(a.seals ? ['seals: Put'] : [])].join('; ') || '–'} | ${a.hashKey ? 'yes' : '–'} | ${a.integrationSecrets.join(', ') || '–'} | ${a.purpose.replace(/\|/g, '\\|')} |`;
+    return `| ${fn} | ${cells.join(' | ')} | ${queues.join('; ') || '–'} | ${[...buckets, ...(a.seals ? ['seals: Put'] : []), ...(a.readSeals ? ['seals: List, Get (heads/)'] : [])].join('; ') || '–'} | ${a.hashKey ? 'yes' : '–'} | ${a.integrationSecrets.join(', ') || '–'} | ${a.purpose.replace(/\|/g, '\\|')} |`;
   });
   const legend = [
     `R = ${READ.join(', ')}. W = ${WRITE.join(', ')}. \`[…]\` = \`dynamodb:LeadingKeys\` (the partition key must match; no index, no Scan under such a condition). "+idx" = also the table's indexes (${TABLES.filter((t) => tables[t].indexes.length).join(', ')}).`,

@@ -55,6 +55,8 @@ export interface Access {
   readonly hashKey: boolean;
   /** Writes sealed audit heads (new objects in the Object Lock bucket; never read, list or delete). */
   readonly seals?: boolean;
+  /** Lists and reads sealed audit heads (under heads/ only): GET …/audit/verify compares with the latest. */
+  readonly readSeals?: boolean;
   /** The national integrations' secrets it reads (lib/integration-config.ts); none unless it says so. */
   readonly integrationSecrets: readonly IntegrationSecret[];
 }
@@ -68,7 +70,7 @@ export const INTEGRATION_SECRETS = ['maskinportenKey', 'epromApiKey', 'epromCall
 export type IntegrationSecret = (typeof INTEGRATION_SECRETS)[number];
 
 /** Principals: an API area of routes.ts, the consumer of a queue, or the scheduled round watch. */
-export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch' | 'releaseScheduler' | 'nationalJobs';
+export type AccessPrincipal = Area | `consumer:${QueueId}` | 'roundWatch' | 'releaseScheduler' | 'nationalJobs' | 'auditSealer';
 
 const READ: readonly ReadAction[] = ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'];
 const WRITE: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
@@ -109,7 +111,9 @@ const FACTS_SECRETS: readonly IntegrationSecret[] = ['maskinportenKey', 'epromAp
 /**
  * Append to and read the audit: conditional puts of new keys and queries. Never Update, Delete or
  * BatchWrite. A PutItem could still overwrite an entry (IAM cannot require the condition
- * expression); the hash chain (GET …/audit/verify) is what makes such an overwrite visible.
+ * expression): the heads sealed in the Object Lock bucket (at each round's completion and every
+ * 15 minutes by the audit sealer) are what make such an overwrite visible, since GET …/audit/verify
+ * compares the chain with the latest seal.
  */
 const auditAppend = (scopes?: readonly string[]): TableGrant[] => [
   { actions: ['GetItem', 'Query', 'PutItem'], ...(scopes ? { leadingKeys: scopes } : {}) },
@@ -120,7 +124,7 @@ const row = (access: Pick<Access, 'purpose' | 'tables'> & Partial<Access>): Acce
 
 export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   projects: row({
-    purpose: 'Projects, members, approvals, settings, the project audit; pause/resume quiets or requeues the project’s rounds.',
+    purpose: 'Projects, members, approvals, settings, the project audit (verified against its latest sealed head); pause/resume quiets or requeues the project’s rounds.',
     tables: {
       // Writes only inside project partitions; listings are queries (gsi1, gsi2), never a scan.
       main: readAllWriteIn([KEY.project]),
@@ -128,6 +132,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
+    // GET …/audit/verify compares the chain with the latest sealed head.
+    readSeals: true,
   }),
   letters: row({
     purpose: 'Letters and their versions; link checks call the network, not AWS.',
@@ -290,6 +296,17 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: readAllWriteIn([KEY.privacyMirror]),
     },
     integrationSecrets: ['epromApiKey', 'digipostKey'],
+  }),
+  auditSealer: row({
+    purpose: 'Every 15 minutes: seals the head of every audit chain changed since its last run (project chains and the operations chain) in the Object Lock bucket; reads heads by time of change (byChange index) and each head, and puts the mark of its run.',
+    tables: {
+      audit: [
+        { actions: ['Query'], indexes: true },
+        { actions: ['GetItem'], leadingKeys: ['AUDIT#*', 'SEALMARK'] },
+        { actions: ['PutItem'], leadingKeys: ['SEALMARK'] },
+      ],
+    },
+    seals: true,
   }),
   roundWatch: row({
     purpose: 'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm.',

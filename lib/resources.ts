@@ -102,7 +102,8 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     id: 'audit',
     partitionKey: S('pk'),
     sortKey: S('sk'),
-    indexes: [],
+    // byChange (sparse: chain heads only): the heads changed since the last scheduled seal.
+    indexes: [{ name: 'byChange', partitionKey: S('headIndex'), sortKey: S('changedAt') }],
     envVar: 'TABLE_AUDIT',
   },
 };

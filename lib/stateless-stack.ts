@@ -42,6 +42,9 @@ export interface Routing {
 export const HEALTH_ENTRY = 'functions/handlers/health/index.ts';
 export const ROUND_WATCH_ENTRY = 'functions/handlers/round-watch/index.ts';
 export const RELEASE_SCHEDULER_ENTRY = 'functions/handlers/release-scheduler/index.ts';
+export const AUDIT_SEALER_ENTRY = 'functions/handlers/audit-sealer/index.ts';
+/** How often the head of every changed audit chain is sealed: the longest a rewrite of the table goes unsealed. */
+export const AUDIT_SEAL_EVERY_MINUTES = 15;
 export const NATIONAL_JOBS_ENTRY = 'functions/handlers/national-jobs/index.ts';
 
 /**
@@ -211,10 +214,26 @@ export class StatelessStack extends Stack {
       targets: [new targets.LambdaFunction(nationalJobs.fn, { retryAttempts: 0 })],
     });
 
+    // The audit seal: every 15 minutes the head of every chain changed since the last run (the
+    // projects' and the operations chain) is sealed in the Object Lock bucket, not only when a
+    // round completes.
+    const auditSealer = new AppFunction(this, 'AuditSealer', {
+      entry: AUDIT_SEALER_ENTRY,
+      description: 'research-dispatch audit sealer',
+      timeout: Duration.seconds(120),
+    });
+    for (const [name, value] of Object.entries(grantDataAccess(auditSealer.role, data, accessOf('auditSealer', matrix)))) auditSealer.fn.addEnvironment(name, value);
+    new events.Rule(this, 'AuditSealerTick', {
+      description: 'research-dispatch: seal the heads of the audit chains changed since the last run',
+      schedule: events.Schedule.rate(Duration.minutes(AUDIT_SEAL_EVERY_MINUTES)),
+      // A failed run leaves its mark where it was: the next run seals what this one did not.
+      targets: [new targets.LambdaFunction(auditSealer.fn, { retryAttempts: 2 })],
+    });
+
     this.observability = new Observability(this, 'Observability', {
       dlqs: Object.fromEntries(Object.values(queues).map((def) => [def.id, data.queues[def.id].dlq])),
       functions: Object.fromEntries(
-        [...Object.entries(areaFunctions), ...Object.entries(consumerFunctions), ['roundWatch', watch] as const, ['releaseScheduler', scheduler] as const, ['nationalJobs', nationalJobs] as const].map(([k, f]) => [k, f.fn]),
+        [...Object.entries(areaFunctions), ...Object.entries(consumerFunctions), ['roundWatch', watch] as const, ['releaseScheduler', scheduler] as const, ['nationalJobs', nationalJobs] as const, ['auditSealer', auditSealer] as const].map(([k, f]) => [k, f.fn]),
       ),
       alarmTopicArn: props.alarmTopicArn,
       alarmEmail: props.alarmEmail,

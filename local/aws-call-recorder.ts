@@ -7,7 +7,7 @@ import { SECRET_READS, type SecretRead } from '../functions/shared/secret-reads.
 /**
  * The IAM contract, checked against the code's own calls: the local runtime runs each handler
  * under the identity of the Lambda that would run it in AWS (an API area, `consumer:<queue>`,
- * `releaseScheduler`, `nationalJobs`), and when asked (the tests, never the Lambdas) an SDK
+ * `releaseScheduler`, `nationalJobs`, `auditSealer`), and when asked (the tests, never the Lambdas) an SDK
  * middleware records every DynamoDB, SQS and S3 call with that identity, and every secret read
  * (functions/shared/secret-reads.ts). `violations` then checks each call against the caller's row
  * of lib/access-matrix.ts as IAM would: action, table/queue/bucket, index, dynamodb:LeadingKeys.
@@ -108,7 +108,8 @@ export const recordAwsCalls = (clients: { dynamo: Stacked; sqs: Stacked; s3: Sta
       if (service === 'dynamodb') for (const c of dynamoCalls(command, args.input)) calls.push({ fn, service, ...c });
       else if (service === 'sqs') calls.push({ fn, service, action: command.replace(/Batch$/, ''), queueUrl: String(args.input.QueueUrl ?? args.input.SourceArn ?? '') });
       // HeadObject is authorised by s3:GetObject (there is no s3:HeadObject action).
-      else calls.push({ fn, service, action: command === 'HeadObject' ? 'GetObject' : command, bucket: String(args.input.Bucket ?? '') });
+      // ListObjectsV2 is authorised by s3:ListBucket.
+      else calls.push({ fn, service, action: command === 'HeadObject' ? 'GetObject' : command === 'ListObjectsV2' ? 'ListBucket' : command, bucket: String(args.input.Bucket ?? '') });
     }
     return next(args);
   };
@@ -180,7 +181,10 @@ export const refusal = (call: RecordedCall, row: Access | undefined, names: Reso
     case 's3': {
       const b = names.buckets.get(call.bucket);
       if (!b) return `unknown bucket ${call.bucket}`;
-      const ok = b === 'auditSeals' ? !!row.seals && ['PutObject', 'PutObjectRetention'].includes(call.action) : (row.buckets[b] ?? []).includes(call.action as never);
+      const ok =
+        b === 'auditSeals'
+          ? (!!row.seals && ['PutObject', 'PutObjectRetention'].includes(call.action)) || (!!row.readSeals && ['GetObject', 'ListBucket'].includes(call.action))
+          : (row.buckets[b] ?? []).includes(call.action as never);
       return ok ? undefined : `s3:${call.action} on ${b}`;
     }
     case 'secret': {
@@ -224,6 +228,7 @@ export const unusedGrants = (calls: readonly RecordedCall[], matrix: Readonly<Re
     }
     for (const [b, acts] of Object.entries(row.buckets)) for (const a of acts ?? []) granted.push(`${fn} s3:${a} ${b}`);
     if (row.seals) granted.push(`${fn} s3:PutObject auditSeals`);
+    if (row.readSeals) granted.push(`${fn} s3:GetObject auditSeals`, `${fn} s3:ListBucket auditSeals`);
     if (row.hashKey) granted.push(`${fn} secret citizenHashKey`);
     for (const s of row.integrationSecrets) granted.push(`${fn} secret ${s}`);
   }

@@ -9,7 +9,7 @@ import { nonResponders } from '../domain/letters/form-tasks.js';
 import { roundLifecycle, type PrepareMessage, type PrepareQueue, type RoundDeps } from '../domain/rounds/use-cases.js';
 import type { ReleasedRound } from '../domain/rounds/round.js';
 import { LocalChannelGateway } from './channels/local-channels.js';
-import { DynamoAuditLog } from './dynamo/audit-log.js';
+import { DynamoAuditHeadIndex, DynamoAuditLog } from './dynamo/audit-log.js';
 import { DynamoBatchStore } from './dynamo/batch-store.js';
 import { DynamoPopulationRegistry, DynamoReservationRegistry } from './dynamo/citizen-registry.js';
 import { DynamoContactLedger } from './dynamo/contact-ledger.js';
@@ -231,6 +231,8 @@ const build = () => {
     statistics,
     /** Sealed audit heads (S3 Object Lock); a project's head is sealed when one of its rounds completes. */
     auditSeal,
+    /** The scheduled seal: every chain changed since the last run gets its head sealed. */
+    auditSealing: { audit, auditSeal, heads: new DynamoAuditHeadIndex(db, config.tableName('audit')) },
     /** The portal inbox stand-in, for the citizen's inbox endpoint (the citizen-facing function is not given the hash key). */
     inbox,
     registryOutage: new DynamoRegistryOutage(db, citizensTable),

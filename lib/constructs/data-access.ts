@@ -96,8 +96,7 @@ export const grantDataAccess = (role: iam.IRole, data: DataPlane, access: Access
       reason: `Objects in the ${def.id} bucket get keys generated at upload time, so object actions are granted on "<bucket>/*" of this one bucket only; the actions are named one by one.`,
     });
   }
-  // Sealing writes new objects with a compliance retention; nothing may read back, list or
-  // delete through a Lambda (the audit:verify command runs with an operator's credentials).
+  // Sealing writes new objects with a compliance retention; nothing may delete through a Lambda.
   const seals = deployedBucketName(auditSealBucket);
   env[auditSealBucket.envVar] = seals;
   if (access.seals) {
@@ -107,6 +106,22 @@ export const grantDataAccess = (role: iam.IRole, data: DataPlane, access: Access
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedBucketName(auditSealBucket, '<AWS::AccountId>', '<AWS::Region>')}/*]`,
       reason: 'Sealed audit heads get one new object key per sealed head (chain and position), so PutObject is granted on "<bucket>/*" of the seal bucket only; Object Lock makes every written object immutable.',
+    });
+  }
+  // GET …/audit/verify compares with the latest sealed head: list and read under heads/ only
+  // (still never delete: the bucket policy denies that to everyone).
+  if (access.readSeals) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [`arn:${Aws.PARTITION}:s3:::${seals}`],
+        conditions: { StringLike: { 's3:prefix': ['heads/*'] } },
+      }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`arn:${Aws.PARTITION}:s3:::${seals}/heads/*`] }));
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedBucketName(auditSealBucket, '<AWS::AccountId>', '<AWS::Region>')}/heads/*]`,
+      reason: 'The sealed heads of every chain are read under heads/ of the seal bucket (one object per sealed head, keys made when sealing); read only, never delete.',
     });
   }
   // Everything is encrypted with the one platform key: reading needs Decrypt, writing (SQS

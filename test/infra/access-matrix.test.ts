@@ -84,6 +84,8 @@ const effectiveGrants = (built: ReturnType<typeof synth>): Effective => {
       ? 'releaseScheduler'
       : d === 'research-dispatch national jobs'
       ? 'nationalJobs'
+      : d === 'research-dispatch audit sealer'
+      ? 'auditSealer'
       : d.startsWith('research-dispatch API: ')
       ? d.slice('research-dispatch API: '.length)
       : /consumer of the (\w+) queue/.exec(d)
@@ -191,7 +193,7 @@ describe('the access matrix on the synthesised template', () => {
     expect(new Set(objects)).toEqual(new Set(row.buckets.recipientLists ?? []));
     expect(has(grants, 'secretsmanager:GetSecretValue', 'secret').length > 0).toBe(row.hashKey);
     const env = resourcesOf(built.stateless, 'AWS::Lambda::Function').find(([, p]) =>
-      fn === 'roundWatch' ? p.Description === 'research-dispatch round watch' : fn === 'releaseScheduler' ? p.Description === 'research-dispatch release scheduler' : fn === 'nationalJobs' ? p.Description === 'research-dispatch national jobs' : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
+      fn === 'roundWatch' ? p.Description === 'research-dispatch round watch' : fn === 'releaseScheduler' ? p.Description === 'research-dispatch release scheduler' : fn === 'nationalJobs' ? p.Description === 'research-dispatch national jobs' : fn === 'auditSealer' ? p.Description === 'research-dispatch audit sealer' : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
     )![1];
     const vars = (env.Environment as { Variables: Record<string, unknown> }).Variables;
     // Its ARN makes the middleware fetch the secret: present exactly where reading it is allowed.
@@ -201,11 +203,13 @@ describe('the access matrix on the synthesised template', () => {
     // Beyond the stacks' own resources only two kinds of grant: writing sealed audit heads (the
     // row's `seals`) and reading the national integrations' secrets, configured ARNs (i13).
     const SEAL = ['s3:PutObject', 's3:PutObjectRetention'];
+    const READ_SEALS = ['s3:GetObject', 's3:ListBucket'];
     for (const g of grants) {
       expect(g.resource, `${fn} ${g.action}`).not.toMatch(/^stateful:/);
       if (!g.resource.startsWith('other:')) continue;
-      expect(SEAL, `${fn} ${g.action} on ${g.resource}`).toContain(g.action);
-      expect(row.seals, `${fn} seals audit heads`).toBe(true);
+      expect([...SEAL, ...READ_SEALS], `${fn} ${g.action} on ${g.resource}`).toContain(g.action);
+      if (SEAL.includes(g.action)) expect(row.seals, `${fn} seals audit heads`).toBe(true);
+      else expect(row.readSeals, `${fn} reads sealed heads`).toBe(true);
     }
     // Each national-integration secret exactly where the row names it (least privilege: the
     // public callbacks function holds the callback key and nothing else).

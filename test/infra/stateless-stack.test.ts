@@ -343,9 +343,19 @@ describe('alarms', () => {
         { s: 'rate(1 minute)', t: fnOf('research-dispatch round watch') },
         { s: 'rate(1 minute)', t: fnOf('research-dispatch release scheduler') },
         { s: 'rate(5 minutes)', t: fnOf('research-dispatch national jobs') },
+        { s: 'rate(15 minutes)', t: fnOf('research-dispatch audit sealer') },
       ]),
     );
-    expect(rules).toHaveLength(3);
+    expect(rules).toHaveLength(4);
+  });
+
+  it('seals the audit heads on a schedule: the sealer writes seals, reads heads and its mark, and nothing else', () => {
+    const sealer = resourcesOf(real.stateless, 'AWS::Lambda::Function').find(([, p]) => p.Description === 'research-dispatch audit sealer');
+    expect(sealer).toBeDefined();
+    expect(accessMatrix.auditSealer.seals).toBe(true);
+    expect(Object.keys(accessMatrix.auditSealer.tables)).toEqual(['audit']);
+    expect(accessMatrix.auditSealer.tables.audit!.flatMap((g) => g.actions).filter((a) => a !== 'Query' && a !== 'GetItem')).toEqual(['PutItem']);
+    expect(accessMatrix.auditSealer.tables.audit!.find((g) => g.actions.includes('PutItem'))!.leadingKeys).toEqual(['SEALMARK']);
   });
 });
 

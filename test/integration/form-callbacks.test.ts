@@ -159,3 +159,29 @@ describe('external form callbacks', () => {
     expect(round.body.preflight.eligible).toBe(1);
   });
 });
+
+describe('a rotation of the citizen hash key', () => {
+  it('should keep verifying the callbacks of form tasks created before it (their secret stays the one shown at creation)', async () => {
+    const before = process.env.CITIZEN_HASH_KEY!;
+    const project = (await p.as(ola).post('/projects', { title: 'Rotasjon', organization: 'uio', allowedLinkDomains: ['skjema.example.org'] })).body.projectId;
+    const created = await p.as(ola).post(`/projects/${project}/form-tasks`, { title: 'Før rotasjonen', form: { type: 'external', url: 'https://skjema.example.org/s/9' } });
+    expect(created.status, created.text).toBe(201);
+    const [nin] = syntheticNins(1, 52_900);
+    const task = await createTaskForDelivery(adapters(), { nin: nin!, projectId: project, formTaskId: created.body.formTaskId, deliveryId: 'dlv_rot', language: 'nb', now: new Date().toISOString() });
+    // The operator adds a version and makes it current; the old one stays live (lib/stateful-stack.ts).
+    const old = before.trim().startsWith('{') ? (JSON.parse(before) as { keys: Record<string, string> }).keys : { v1: before };
+    process.env.CITIZEN_HASH_KEY = JSON.stringify({ current: 'v9', keys: { ...old, v9: 'a-new-key-after-rotation-0123456789abcdef' } });
+    try {
+      const raw = bodyFor(task.task.token!);
+      const res = await callback(created.body.formTaskId, raw, created.body.callbackSecret);
+      expect(res.status, res.text).toBe(204);
+      // A task created after the rotation gets a secret of its own that verifies too.
+      const after = await p.as(ola).post(`/projects/${project}/form-tasks`, { title: 'Etter rotasjonen', form: { type: 'external', url: 'https://skjema.example.org/s/10' } });
+      const [later] = syntheticNins(1, 52_950);
+      const t2 = await createTaskForDelivery(adapters(), { nin: later!, projectId: project, formTaskId: after.body.formTaskId, deliveryId: 'dlv_rot2', language: 'nb', now: new Date().toISOString() });
+      expect((await callback(after.body.formTaskId, bodyFor(t2.task.token!), after.body.callbackSecret)).status).toBe(204);
+    } finally {
+      process.env.CITIZEN_HASH_KEY = before;
+    }
+  });
+});

@@ -1,9 +1,11 @@
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   chainEvent,
   EMPTY_HEAD,
   type AuditEvent,
+  type AuditHeadIndex,
   type AuditLog,
+  type ChangedHead,
   type ChainedAuditEvent,
   type ChainHead,
 } from '../../domain/shared/audit.js';
@@ -57,7 +59,16 @@ export class DynamoAuditLog implements AuditLog {
               {
                 Put: {
                   TableName: this.table,
-                  Item: { ...keys.auditHead(scope), type: 'AUDIT_HEAD', events: chained.seq, head: chained.hash, at: chained.at },
+                  Item: {
+                    ...keys.auditHead(scope),
+                    type: 'AUDIT_HEAD',
+                    scope,
+                    events: chained.seq,
+                    head: chained.hash,
+                    at: chained.at,
+                    // When this append was written (not the event's `at`, taken before any retry).
+                    ...keys.auditHeadChanged(new Date().toISOString()),
+                  },
                   ConditionExpression: after.events === 0 ? 'attribute_not_exists(pk)' : '#n = :n AND #h = :h',
                   ...(after.events === 0
                     ? {}
@@ -99,5 +110,39 @@ export class DynamoAuditLog implements AuditLog {
           }) as ChainedAuditEvent,
       )
       .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  }
+}
+
+/**
+ * The chain heads by time of change (the sparse byChange index of the audit table) and the mark of
+ * the last scheduled seal run. The mark is a put of its own item, never an update of the audit.
+ */
+export class DynamoAuditHeadIndex implements AuditHeadIndex {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async changedSince(since: string): Promise<ChangedHead[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      IndexName: 'byChange',
+      KeyConditionExpression: 'headIndex = :h AND changedAt >= :since',
+      ExpressionAttributeValues: { ':h': keys.auditHeadChanged('').headIndex, ':since': since },
+      ProjectionExpression: '#s, changedAt',
+      ExpressionAttributeNames: { '#s': 'scope' },
+    });
+    return items.filter((i) => typeof i.scope === 'string').map((i) => ({ scope: String(i.scope), changedAt: String(i.changedAt) }));
+  }
+
+  async sealedThrough(): Promise<string | undefined> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.auditSealMark(), ConsistentRead: true }));
+    return typeof res.Item?.at === 'string' ? res.Item.at : undefined;
+  }
+
+  async markSealedThrough(at: string): Promise<void> {
+    // Unconditional: of two overlapping runs the earlier may finish last and set the mark back,
+    // which only makes the next run look further back.
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.auditSealMark(), type: 'AUDIT_SEAL_MARK', at } }));
   }
 }

@@ -17,6 +17,14 @@ export const keys = {
   auditEvent: (scope: string, seq: number) => ({ pk: `AUDIT#${scope}`, sk: `E#${String(seq).padStart(12, '0')}` }),
   /** The chain head every append is conditioned on, so two appends cannot both follow one event. */
   auditHead: (scope: string) => ({ pk: `AUDIT#${scope}`, sk: 'HEAD' }),
+  /**
+   * The audit table's `byChange` index (sparse: head items only), by the time of the head's last
+   * append: which chains the scheduled seal must seal. One partition: appends are people's
+   * actions and form completions, far below what one index partition takes.
+   */
+  auditHeadChanged: (changedAt: string) => ({ headIndex: 'HEAD', changedAt }),
+  /** Where the last scheduled seal run got to (audit table; no chain's partition). */
+  auditSealMark: () => ({ pk: 'SEALMARK', sk: 'MARK' }),
   opsState: () => ({ pk: 'OPERATIONS', sk: 'STATE' }),
   recipientList: (projectId: string, listId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LIST#${listId}` }),
   /** gsi1 of a round: rounds per status across projects (the dispatch side finds dispatching rounds). */

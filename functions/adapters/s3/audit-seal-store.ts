@@ -47,6 +47,17 @@ export class S3AuditSeal implements AuditSeal {
   }
 
   async sealed(projectId: string): Promise<SealedHead[]> {
+    const heads = await Promise.all((await this.keysOf(projectId)).map((Key) => this.read(Key)));
+    return heads.sort((a, b) => a.events - b.events);
+  }
+
+  async latest(projectId: string): Promise<SealedHead | undefined> {
+    // Keys are `<position, zero-padded>-<hash>`: the greatest key is the furthest position.
+    const last = (await this.keysOf(projectId)).sort().at(-1);
+    return last === undefined ? undefined : this.read(last);
+  }
+
+  private async keysOf(projectId: string): Promise<string[]> {
     const prefix = prefixOf(projectId);
     const keys: string[] = [];
     let token: string | undefined;
@@ -55,12 +66,11 @@ export class S3AuditSeal implements AuditSeal {
       keys.push(...(res.Contents ?? []).map((o) => o.Key!).filter(Boolean));
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
-    const heads = await Promise.all(
-      keys.map(async (Key) => {
-        const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
-        return sealedHead.parse(JSON.parse(await res.Body!.transformToString('utf-8')));
-      }),
-    );
-    return heads.sort((a, b) => a.events - b.events);
+    return keys;
+  }
+
+  private async read(Key: string): Promise<SealedHead> {
+    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+    return sealedHead.parse(JSON.parse(await res.Body!.transformToString('utf-8')));
   }
 }

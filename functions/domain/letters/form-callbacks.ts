@@ -2,6 +2,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { DomainError, ConflictError } from '../../shared/errors.js';
 import { auditScope } from '../projects/use-cases.js';
 import type { AuditLog } from '../shared/audit.js';
+import type { HashKeyring } from '../shared/citizen-key.js';
 import { nowIso } from '../shared/ids.js';
 import type { FormTask } from './form-task.js';
 import { pseudonymFor } from './form-tasks.js';
@@ -23,15 +24,26 @@ export class StaleCallbackError extends ConflictError {
 }
 
 /**
- * The form task's callback secret, derived (HKDF-SHA256) from the platform's secret key and the
- * task's own salt. Only the salt is stored: the table alone, without the key held in Secrets
- * Manager, does not give anyone the power to sign callbacks. The secret is shown once, at
- * creation; recomputing it here is how callbacks are verified.
+ * The form task's callback secret, derived (HKDF-SHA256) from a version of the platform's secret
+ * key and the task's own salt. Only the salt is stored: the table alone, without the key held in
+ * Secrets Manager, does not give anyone the power to sign callbacks. The secret is shown once, at
+ * creation; recomputing it here is how callbacks are verified. The key version is the one pinned
+ * on the task at creation, so a rotation (a new current version) leaves every task's secret as it
+ * was shown; only removing a version — which the keyring allows once nothing made with it is kept —
+ * ends the callbacks of the tasks pinned to it.
  */
-export const callbackSecret = (task: Pick<FormTask, 'projectId' | 'formTaskId' | 'callbackSalt'>, platformKey: string): string => {
+export const callbackSecret = (task: Pick<FormTask, 'projectId' | 'formTaskId' | 'callbackSalt' | 'callbackKeyVersion'>, ring: HashKeyring): string | undefined =>
+  callbackSecrets(task, ring)[0];
+
+/** Every secret a callback of this task may be signed with: one, or (a task from before versions were pinned) one per live version. */
+const callbackSecrets = (task: Pick<FormTask, 'projectId' | 'formTaskId' | 'callbackSalt' | 'callbackKeyVersion'>, ring: HashKeyring): string[] => {
   if (!task.callbackSalt) throw new Error('this form task takes no callbacks');
   const info = `form-callback-secret:v1:${task.projectId}:${task.formTaskId}`;
-  return Buffer.from(hkdfSync('sha256', platformKey, task.callbackSalt, info, 32)).toString('base64url');
+  const versions = task.callbackKeyVersion ? [task.callbackKeyVersion] : [ring.current, ...Object.keys(ring.keys).filter((v) => v !== ring.current)];
+  return versions
+    .map((v) => ring.keys[v])
+    .filter((k): k is string => k !== undefined)
+    .map((key) => Buffer.from(hkdfSync('sha256', key, task.callbackSalt!, info, 32)).toString('base64url'));
 };
 
 /** The `X-Signature` value an external form system sends for `raw` (what its tests and ours compute). */
@@ -59,6 +71,8 @@ export interface FormCallbackDeps {
   readonly citizenTasks: Pick<CitizenTaskRepository, 'findByToken' | 'markCompleted'>;
   readonly audit: AuditLog;
   readonly citizenHashKey: () => string;
+  /** The hash keyring: a task's callback secret derives from the key version pinned on it. */
+  readonly hashKeys: () => HashKeyring;
 }
 
 /**
@@ -80,8 +94,9 @@ export const receiveFormCallback = async (
   const formTask = found && found.task.formTaskId === input.formTaskId ? await deps.formTasks.getFormTask(found.task.projectId, input.formTaskId) : undefined;
   const key = deps.citizenHashKey();
   const target = found && formTask && formTask.form.type === 'external' && formTask.callbackSalt ? { found, formTask } : undefined;
-  const secret = target ? callbackSecret(target.formTask, key) : UNKNOWN_TARGET_SECRET;
-  const signed = signatureMatches(secret, input.raw, input.signature);
+  const secrets = target ? callbackSecrets(target.formTask, deps.hashKeys()) : [];
+  // Every candidate is checked (no early exit), and a task whose key version is gone still costs one HMAC.
+  const signed = (secrets.length ? secrets : [UNKNOWN_TARGET_SECRET]).map((s) => signatureMatches(s, input.raw, input.signature)).includes(true) && secrets.length > 0;
   if (!signed || !target) throw new BadSignatureError();
   const { formTask: task } = target;
   const at = Date.parse(input.callback.at);

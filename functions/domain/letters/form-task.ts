@@ -33,6 +33,12 @@ export interface FormTask {
   readonly createdAt: string;
   /** External forms: salt of the callback secret (the secret is derived, never stored). */
   readonly callbackSalt?: string;
+  /**
+   * External forms: the version of the citizen hash key the callback secret derives from, pinned at
+   * creation so a rotation (a new current version) does not change it. Absent on tasks created
+   * before it was recorded: their secret is looked for under every live version.
+   */
+  readonly callbackKeyVersion?: string;
   /** External forms: how many recipients' form systems reported completion (a count, never who). */
   readonly completedCount?: number;
 }

@@ -47,7 +47,7 @@ export interface NewFormTaskInput {
   readonly deadlineDays?: number;
 }
 
-export const createFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'audit' | 'formTasks'>, principal: Principal, projectId: string, input: NewFormTaskInput): Promise<FormTask> => {
+export const createFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'audit' | 'formTasks' | 'hashKeys'>, principal: Principal, projectId: string, input: NewFormTaskInput): Promise<FormTask> => {
   await loadProject(deps, principal, projectId, 'edit');
   const task: FormTask = {
     projectId,
@@ -57,8 +57,11 @@ export const createFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'audi
     deadlineDays: input.deadlineDays ?? DEFAULT_DEADLINE_DAYS,
     createdBy: principal.sub,
     createdAt: nowIso(),
-    // External forms: the salt their callback secret is derived from (form-callbacks.ts).
-    ...(input.form.type === 'external' ? { callbackSalt: randomBytes(16).toString('base64url'), completedCount: 0 } : {}),
+    // External forms: the salt their callback secret is derived from, and the key version it is
+    // derived under — pinned, so a rotation of the hash key leaves the secret as shown (form-callbacks.ts).
+    ...(input.form.type === 'external'
+      ? { callbackSalt: randomBytes(16).toString('base64url'), callbackKeyVersion: deps.hashKeys().current, completedCount: 0 }
+      : {}),
   };
   await deps.formTasks.createFormTask(task);
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'form_task.created', { formTaskId: task.formTaskId, type: task.form.type }));

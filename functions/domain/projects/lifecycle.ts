@@ -1,6 +1,6 @@
 import { ConflictError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import { auditEvent, verifyChain, type ChainedAuditEvent, type ChainVerification } from '../shared/audit.js';
+import { auditEvent, verifyWithLatestSeal, type AuditSeal, type ChainedAuditEvent, type SealedVerification } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
 import { approvedMinorsPolicy, minorsPolicyOf, minorsPolicyPending, withMinorsPolicy } from './minors-policy.js';
 import { pause, reject, resume, submit, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings, type Purpose } from './project.js';
@@ -140,12 +140,22 @@ export const projectAudit = async (deps: ProjectDeps, principal: Principal, proj
   return deps.audit.list(auditScope(projectId));
 };
 
-/** Recomputes the project's hash chain: `ok` is false if any event was changed, removed or reordered. */
-export const verifyProjectAudit = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<ChainVerification> => {
+/**
+ * Recomputes the project's hash chain and compares it with the latest head sealed in the Object
+ * Lock bucket: `ok` is false if any event was changed, removed or reordered — also when the chain
+ * was rewritten and re-hashed by someone who could write the table, since the seal cannot be.
+ */
+export const verifyProjectAudit = async (
+  deps: ProjectDeps & { readonly auditSeal: Pick<AuditSeal, 'latest'> },
+  principal: Principal,
+  projectId: string,
+): Promise<SealedVerification> => {
   await loadProject(deps, principal, projectId, 'read');
   const scope = auditScope(projectId);
+  // The seal is read first: a head sealed while the chain is being read is then never ahead of it.
+  const latest = await deps.auditSeal.latest(projectId);
   const [events, head] = await Promise.all([deps.audit.list(scope), deps.audit.head(scope)]);
-  return verifyChain(scope, events, head);
+  return verifyWithLatestSeal(scope, events, head, latest);
 };
 
 /**

@@ -147,10 +147,16 @@ export interface AuditSeal {
   seal(projectId: string, sealed: SealedHead): Promise<void>;
   /** Every head sealed for that chain, oldest first. */
   sealed(projectId: string): Promise<SealedHead[]>;
+  /** The head sealed furthest along that chain (undefined if none): what GET …/audit/verify compares with. */
+  latest(projectId: string): Promise<SealedHead | undefined>;
 }
 
 /** The audit scope of a chain name given to AuditSeal (a project id, or the operations scope). */
 export const scopeOfChain = (projectId: string): string => (projectId === OPERATIONS_SCOPE ? OPERATIONS_SCOPE : `project:${projectId}`);
+
+/** The chain name (for AuditSeal) of an audit scope; undefined for a scope that is no chain of ours. */
+export const chainOfScope = (scope: string): string | undefined =>
+  scope === OPERATIONS_SCOPE ? OPERATIONS_SCOPE : scope.startsWith('project:') ? scope.slice('project:'.length) : undefined;
 
 /**
  * Seals the current head of a project's chain (or the operations chain). Call it after the event
@@ -197,4 +203,86 @@ export const checkAgainstSeals = (
     else if (hash !== s.head) sealProblems.push({ events: s.events, code: 'SEALED_HASH_MISMATCH' });
   }
   return { ...chain, ok: chain.ok && sealProblems.length === 0, sealedHeads: seals.length, sealProblems };
+};
+
+/** A chain's verification as GET …/audit/verify answers it: the chain itself, then its latest seal. */
+export interface SealedVerification extends Omit<ChainVerification, 'problems'> {
+  /** The chain's problems, then a sealed head the chain no longer holds (`seq` = the sealed position). */
+  readonly problems: readonly { readonly seq: number; readonly code: ChainProblemCode | SealProblemCode }[];
+  /** The latest sealed head of the chain (null when none is sealed yet); `problems` says if the chain no longer holds it. */
+  readonly sealed: Pick<SealedHead, 'events' | 'head' | 'at'> | null;
+}
+
+/**
+ * Verifies a chain and compares it with its latest sealed head. A chain rewritten from some event
+ * on and re-hashed verifies on its own, but every hash after the rewritten event changes, so the
+ * latest seal at or after it no longer matches (`SEALED_HASH_MISMATCH`); a chain cut back below
+ * it lacks the sealed event (`SEALED_EVENT_MISSING`). The latest seal is enough: each hash covers
+ * everything before it.
+ */
+export const verifyWithLatestSeal = (
+  scope: string,
+  events: readonly Partial<ChainedAuditEvent>[],
+  storedHead: ChainHead | undefined,
+  latest: SealedHead | undefined,
+): SealedVerification => {
+  const checked = checkAgainstSeals(scope, events, storedHead, latest ? [latest] : []);
+  const problems: { seq: number; code: ChainProblemCode | SealProblemCode }[] = [...checked.problems, ...checked.sealProblems.map((p) => ({ seq: p.events, code: p.code }))];
+  return {
+    ok: checked.ok,
+    events: checked.events,
+    head: checked.head,
+    problems,
+    sealed: latest ? { events: latest.events, head: latest.head, at: latest.at } : null,
+  };
+};
+
+// ---- sealing on a schedule -------------------------------------------------------------------
+
+/** A chain's head as the schedule finds it: changed at `changedAt` (the time of that append). */
+export interface ChangedHead {
+  readonly scope: string;
+  readonly changedAt: string;
+}
+
+/** What the sealing schedule reads: which chains changed, and how far the last run got. */
+export interface AuditHeadIndex {
+  /** Heads changed at or after `since` (every chain of every scope). */
+  changedSince(since: string): Promise<ChangedHead[]>;
+  /** When the last completed run started (undefined before the first). */
+  sealedThrough(): Promise<string | undefined>;
+  /** Records a completed run that started at `at` (never moves the mark back). */
+  markSealedThrough(at: string): Promise<void>;
+}
+
+/**
+ * How far back before the last run each run looks again: a head written by a writer whose clock is
+ * a little behind, or not yet visible in the index when the last run read it, is still found.
+ * Sealing a head twice is harmless (the seal store keeps one object per head).
+ */
+const SEAL_OVERLAP_MS = 5 * 60_000;
+const SEAL_PARALLEL = 8;
+
+/**
+ * The scheduled seal (EventBridge when deployed, a timer locally): the current head of every chain
+ * changed since the last run — project chains and the operations chain — is sealed, so no chain
+ * goes unsealed for longer than the schedule's period, whether or not a round completes. A mark in
+ * the future (set by someone who could write the table) is not believed: the run seals every head.
+ */
+export const sealChangedHeads = async (
+  deps: { readonly audit: AuditLog; readonly auditSeal: AuditSeal; readonly heads: AuditHeadIndex },
+  now: Date = new Date(),
+): Promise<{ readonly chains: number }> => {
+  const mark = Date.parse((await deps.heads.sealedThrough()) ?? '');
+  // No mark, an unreadable one or one in the future: every head is looked at again.
+  const from = Number.isFinite(mark) && mark <= now.getTime() ? mark - SEAL_OVERLAP_MS : 0;
+  const changed = await deps.heads.changedSince(new Date(Math.max(from, 0)).toISOString());
+  const chains = [...new Set(changed.map((h) => chainOfScope(h.scope)).filter((c): c is string => c !== undefined))];
+  const at = now.toISOString();
+  for (let i = 0; i < chains.length; i += SEAL_PARALLEL) {
+    await Promise.all(chains.slice(i, i + SEAL_PARALLEL).map((chain) => sealAuditHead(deps, chain, 'scheduled', at)));
+  }
+  // Only after every changed head is sealed: a failed run leaves the mark, and the next run retries.
+  await deps.heads.markSealedThrough(at);
+  return { chains: chains.length };
 };

@@ -12,7 +12,7 @@ export const routes = {
   'POST /projects/{projectId}/form-tasks': route({ roles: ['researcher'], body: createFormTaskBody }, async ({ principal, params, body }) => {
     const task = await createFormTask(adapters(), principal, params.projectId!, body);
     // Shown once, here: only its salt is stored, and no other answer carries it.
-    const secret = task.callbackSalt ? { callbackSecret: callbackSecret(task, adapters().citizenHashKey()) } : {};
+    const secret = task.callbackSalt ? { callbackSecret: callbackSecret(task, adapters().hashKeys()) } : {};
     return ok({ ...formTaskView(task), ...secret }, 201);
   }),
   'GET /projects/{projectId}/form-tasks': route({ roles: STAFF }, async ({ principal, params }) =>

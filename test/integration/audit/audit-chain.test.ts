@@ -7,6 +7,7 @@ import { keys } from '../../../functions/adapters/dynamo/keys.js';
 import { auditScope } from '../../../functions/domain/projects/use-cases.js';
 import { auditEvent, hashEvent, OPERATIONS_SCOPE, sealAuditHead, type ChainedAuditEvent } from '../../../functions/domain/shared/audit.js';
 import { runAuditVerify } from '../../../bin/audit-verify.js';
+import { handler as auditSealer } from '../../../functions/handlers/audit-sealer/index.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 
 let p: TestPlatform;
@@ -54,7 +55,7 @@ describe('the audit trail is a hash chain', () => {
     expect(items[0]!.prevHash).toBe('0'.repeat(64));
     expect(items[1]!.prevHash).toBe(items[0]!.hash);
     expect(items[2]!.prevHash).toBe(items[1]!.hash);
-    expect(await verify(projectId)).toEqual({ ok: true, events: 3, head: items[2]!.hash, problems: [] });
+    expect(await verify(projectId)).toEqual({ ok: true, events: 3, head: items[2]!.hash, problems: [], sealed: null });
   });
 
   it('concurrent appends to one chain never fork it: every event follows exactly one other', async () => {
@@ -139,9 +140,12 @@ describe('sealed heads and npm run audit:verify', () => {
     const events = await adapters().audit.list(scope);
     await rewriteFrom(scope, events, 2, (e) => ({ ...e, actor: 'forged' }));
 
-    // The chain alone is consistent again: the API's verify cannot tell...
-    expect(await verify(projectId)).toMatchObject({ ok: true, events: 3 });
-    // ...but the head sealed at event 2 no longer matches.
+    // The chain alone is consistent again, but the head sealed at event 2 no longer matches:
+    // the API's verify compares with the latest seal...
+    const v = await verify(projectId);
+    expect(v).toMatchObject({ ok: false, events: 3, sealed: { events: 2 } });
+    expect(v.problems).toEqual([{ seq: 2, code: 'SEALED_HASH_MISMATCH' }]);
+    // ...and so does the command, against every sealed head.
     const { status, result } = await cli(['--project', projectId]);
     expect(status).toBe(1);
     expect(result).toMatchObject({ ok: false, sealProblems: [{ events: 2, code: 'SEALED_HASH_MISMATCH' }] });
@@ -158,6 +162,9 @@ describe('sealed heads and npm run audit:verify', () => {
     const { status, result } = await cli(['--project', projectId]);
     expect(status).toBe(1);
     expect(result!.sealProblems).toEqual([{ events: 2, code: 'SEALED_EVENT_MISSING' }]);
+    const v = await verify(projectId);
+    expect(v.ok).toBe(false);
+    expect(v.problems).toContainEqual({ seq: 2, code: 'SEALED_EVENT_MISSING' });
   });
 
   it('checks the operations trail too', async () => {
@@ -175,5 +182,57 @@ describe('sealed heads and npm run audit:verify', () => {
     const env = { ...process.env, ...p.env };
     const { stdout } = await run('npx', ['tsx', 'bin/audit-verify.ts', '--project', projectId], { env });
     expect(JSON.parse(stdout)).toMatchObject({ ok: true, events: 1 });
+  });
+});
+
+describe('entries are never overwritten', () => {
+  it('an append whose position is taken (a head set back) is refused and leaves the stored event as it was', async () => {
+    const projectId = await newProject('No overwrite');
+    await p.as(researcher).post(`/projects/${projectId}/submit`);
+    const scope = auditScope(projectId);
+    const [first, second] = await adapters().audit.list(scope);
+    // The head set back to event 1: the next append computes position 2 again.
+    await db.send(new PutCommand({ TableName: p.env.TABLE_AUDIT, Item: { ...keys.auditHead(scope), type: 'AUDIT_HEAD', events: 1, head: first!.hash } }));
+    await expect(adapters().audit.append(scope, auditEvent(ops, 'test.overwrite'))).rejects.toThrow();
+    expect((await adapters().audit.list(scope))[1]).toEqual(second);
+  });
+});
+
+describe('heads sealed on a schedule (the audit sealer)', () => {
+  const sealsOf = async (chain: string) => adapters().auditSeal.sealed(chain);
+
+  it('seals the head of every chain changed since its last run, the operations chain included, and no new seal for an unchanged one', async () => {
+    const changed = await newProject('Scheduled');
+    const unchanged = await newProject('Unchanged');
+    await adapters().audit.append(OPERATIONS_SCOPE, auditEvent(ops, 'dispatch.halted', { reason: 'scheduled seal' }));
+    await auditSealer();
+    expect((await sealsOf(unchanged)).at(-1)).toMatchObject({ events: 1, reason: 'scheduled' });
+    const opsHead = await adapters().audit.head(OPERATIONS_SCOPE);
+    expect((await sealsOf(OPERATIONS_SCOPE)).at(-1)).toMatchObject({ events: opsHead.events, head: opsHead.head });
+
+    const before = (await sealsOf(unchanged)).length;
+    await p.as(researcher).post(`/projects/${changed}/submit`);
+    await auditSealer();
+    const head = await adapters().audit.head(auditScope(changed));
+    expect((await sealsOf(changed)).at(-1)).toMatchObject({ events: 2, head: head.head, reason: 'scheduled' });
+    expect(await sealsOf(unchanged)).toHaveLength(before);
+  });
+
+  it('a chain rewritten after the scheduled seal no longer verifies', async () => {
+    const projectId = await newProject('Sealed by schedule');
+    await p.as(researcher).post(`/projects/${projectId}/submit`);
+    await auditSealer();
+    const scope = auditScope(projectId);
+    await rewriteFrom(scope, await adapters().audit.list(scope), 1, (e) => ({ ...e, actor: 'forged' }));
+    const v = await verify(projectId);
+    expect(v).toMatchObject({ ok: false, sealed: { events: 2 } });
+    expect(v.problems).toEqual([{ seq: 2, code: 'SEALED_HASH_MISMATCH' }]);
+  });
+
+  it('a mark of the last run set in the future does not stop sealing', async () => {
+    await db.send(new PutCommand({ TableName: p.env.TABLE_AUDIT, Item: { ...keys.auditSealMark(), at: '2999-01-01T00:00:00.000Z' } }));
+    const projectId = await newProject('Future mark');
+    await auditSealer();
+    expect((await sealsOf(projectId)).at(-1)).toMatchObject({ events: 1 });
   });
 });

@@ -6,6 +6,7 @@ import { signCallback } from '../../../functions/domain/letters/form-callbacks.j
 import { createTaskForDelivery } from '../../../functions/domain/letters/form-tasks.js';
 import { handler as nationalJobs } from '../../../functions/handlers/national-jobs/index.js';
 import { handler as roundWatch } from '../../../functions/handlers/round-watch/index.js';
+import { handler as auditSealer } from '../../../functions/handlers/audit-sealer/index.js';
 import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
 import { noteSecretRead } from '../../../functions/shared/secret-reads.js';
 import { accessMatrix } from '../../../lib/access-matrix.js';
@@ -121,6 +122,7 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     // The scheduled functions, as EventBridge would call them.
     await runAs('nationalJobs', () => nationalJobs());
     await runAs('roundWatch', () => roundWatch());
+    await runAs('auditSealer', () => auditSealer());
 
     const names = resourceNames(p.env);
     // The local stand-ins (registry seeding, the inbox) have no Lambda and no role to check.
@@ -133,7 +135,7 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     for (const g of Object.keys(SECRETS_UNREAD_HERE)) expect(unused, `${g} is read now: drop its reason`).toContain(g);
     // It did record the functions it claims to check, each by its own identity.
     const seen = new Set(deployed.map((c) => c.fn));
-    for (const fn of ['projects', 'letters', 'lists', 'rounds', 'roundPreview', 'dispatch', 'consumer:dispatch', 'releaseScheduler', 'operations', 'statistics', 'citizens', 'citizenTasks', 'formTasks', 'formCallbacks', 'callbacks', 'nationalJobs', 'roundWatch']) {
+    for (const fn of ['projects', 'letters', 'lists', 'rounds', 'roundPreview', 'dispatch', 'consumer:dispatch', 'releaseScheduler', 'operations', 'statistics', 'citizens', 'citizenTasks', 'formTasks', 'formCallbacks', 'callbacks', 'nationalJobs', 'roundWatch', 'auditSealer']) {
       expect(seen, fn).toContain(fn);
     }
     expect(recorder.calls.some((c) => c.fn === 'lists' && c.service === 's3')).toBe(true);
