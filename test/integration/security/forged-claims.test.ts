@@ -108,7 +108,7 @@ describe('a direct invoke with forged requestContext claims', () => {
     expect((await p.as(siri).get(`/projects/${projectId}`)).body).toMatchObject({ status: 'in_review' });
 
     const ok = await invoke(projectsHandler, forged(route, { claims: { sub: 'ola', role: 'superuser', org: 'uio' }, token: await p.token(siri), params: { projectId }, body: { checklist } }));
-    expect(ok).toMatchObject({ status: 200, body: { status: 'approved', approvedBy: 'siri' } });
+    expect(ok).toMatchObject({ status: 200, body: { status: 'approved', reviewedBy: 'siri' } });
   });
 
   it('contact lookup and another citizen’s reservation: forged claims read and change nothing', async () => {
