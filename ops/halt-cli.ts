@@ -3,7 +3,8 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { haltInProcess, haltViaLambda } from './direct-halt.js';
-import { OPS_KEY_FILE, readOperationsKey, type OperationsKey } from './operation-token.js';
+import { generateOperationsKey, OPS_KEY_FILE, readOperationsKey, type OperationsKey } from './operation-token.js';
+import { writeFile } from 'node:fs/promises';
 
 /**
  * npm run ops:halt -- --reason "…" [--actor NAME] [--key FILE] [--function-name NAME [--region R] | --data-dir .data]
@@ -25,11 +26,20 @@ const { values } = parseArgs({
     'function-name': { type: 'string' },
     region: { type: 'string' },
     key: { type: 'string' },
+    'new-key': { type: 'string' },
     'data-dir': { type: 'string', default: '.data' },
   },
 });
 
 const main = async (): Promise<number> => {
+  // --new-key FILE: makes the operations signing key (private half to FILE, 0600, for operators
+  // only) and prints the public half to deploy with: -c opsPublicKey='<it>'.
+  if (values['new-key']) {
+    const key = await generateOperationsKey();
+    await writeFile(values['new-key'], JSON.stringify(key), { mode: 0o600, flag: 'wx' });
+    process.stdout.write(`${JSON.stringify(key.publicJwk)}\n`);
+    return 0;
+  }
   const reason = values.reason?.trim();
   if (!reason) {
     process.stderr.write('usage: npm run ops:halt -- --reason "why" [--actor NAME] [--function-name NAME [--region R] | --data-dir .data]\n');

@@ -8,7 +8,6 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
-  UnauthenticatedError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors.js';

@@ -24,7 +24,7 @@ describe('direct invokes carry no trusted claims', () => {
   });
 
   it('lets only this API invoke the API functions by resource policy', () => {
-    const [[apiId]] = resourcesOf(app.stateless, 'AWS::ApiGatewayV2::Api') as [[string]];
+    const apiId = resourcesOf(app.stateless, 'AWS::ApiGatewayV2::Api')[0]![0];
     const perms = resourcesOf(app.stateless, 'AWS::Lambda::Permission');
     for (const [fnId] of apiFns) {
       const own = perms.filter(([, p]) => JSON.stringify(p.FunctionName).includes(`"${fnId}"`));
