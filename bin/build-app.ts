@@ -20,6 +20,19 @@ const uploadOrigins = (origins: readonly string[]): string[] => {
   return [...origins];
 };
 
+/** The operations signing key's public half (context opsPublicKey): a public JWK, never a private one. */
+const opsPublicKey = (value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  let jwk: Record<string, unknown>;
+  try {
+    jwk = JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    throw new Error('context opsPublicKey is not JSON (the public JWK printed by the operations key generation)');
+  }
+  if (typeof jwk.kty !== 'string' || 'd' in jwk || 'p' in jwk || 'k' in jwk) throw new Error('context opsPublicKey must be a public JWK (no private or symmetric key material)');
+  return JSON.stringify(jwk);
+};
+
 export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = {}) => {
   const app = new App(props);
   // Strong references (an export in use cannot be deleted) protect the data stack from a code
@@ -67,6 +80,7 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
     data: stateful.data,
     jwtIssuer,
     jwtAudience,
+    opsPublicKey: opsPublicKey(context('opsPublicKey')),
     integrations,
     routing: options.routing,
     alarmTopicArn: context('alarmTopicArn'),

@@ -19,6 +19,12 @@ export interface StatelessStackProps extends StackProps {
   readonly data: DataPlane;
   readonly jwtIssuer: string;
   readonly jwtAudience: readonly string[];
+  /**
+   * Public JWK of the operations signing key (ops/operation-token.ts) that `npm run ops:halt`
+   * signs its direct invoke with; the private half stays with operators. Without it the
+   * operations function accepts no direct halt (the API's halt route still works).
+   */
+  readonly opsPublicKey?: string;
   /** National integrations (lib/integration-config.ts): endpoints and secret ARNs for the Lambdas. */
   readonly integrations: IntegrationSettings;
   /** Defaults to functions/handlers/routes.ts; tests pass their own to exercise the wiring. */
@@ -117,7 +123,11 @@ export class StatelessStack extends Stack {
       // An area that only serves local stand-ins (the registries) has nothing to do in AWS.
       if (routes.length > 0 && routes.every((r) => r.localOnly)) continue;
       const inLane = routes.some((r) => operationsLane.includes(routeKey(r)));
-      const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}`, ...(AREA_MEMORY_MB[area] ? { memorySize: AREA_MEMORY_MB[area] } : {}), ...(inLane ? { reservedConcurrency: OPERATIONS_LANE_RESERVED[area] ?? OPERATIONS_LANE_RESERVED.default } : {}) });
+      // Handlers verify the bearer token themselves (functions/shared/auth.ts) against the issuer
+      // API Gateway's authorizer uses: a direct invoke's requestContext claims count for nothing.
+      const authEnv: Record<string, string> = { AUTH_ISSUER: props.jwtIssuer, AUTH_AUDIENCE: props.jwtAudience.join(',') };
+      if (area === 'operations' && props.opsPublicKey) authEnv.OPS_PUBLIC_JWK = props.opsPublicKey;
+      const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}`, environment: authEnv, ...(AREA_MEMORY_MB[area] ? { memorySize: AREA_MEMORY_MB[area] } : {}), ...(inLane ? { reservedConcurrency: OPERATIONS_LANE_RESERVED[area] ?? OPERATIONS_LANE_RESERVED.default } : {}) });
       if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
       if (!dataFreeAreas.includes(area)) withIntegrations(fn, accessOf(area, matrix));
       if (!dataFreeAreas.includes(area)) withThroughput(fn);

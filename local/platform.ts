@@ -12,7 +12,8 @@ import { startApiServer, type ExtraHandler } from './api-server.js';
 import { startPoller, type Poller, type SqsHandler } from './poller.js';
 import { runAs } from './aws-call-recorder.js';
 import { provision } from './provision.js';
-import { createTokenIssuer, type TokenIssuer } from './token-issuer.js';
+import { authEnv, createTokenIssuer, type TokenIssuer } from './token-issuer.js';
+import { operationsSigningKey, type OperationsKey } from '../ops/operation-token.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startFakes, type Fakes } from './fakes/index.js';
 
@@ -41,6 +42,8 @@ export interface PlatformOptions {
 export interface Platform {
   readonly url: string;
   readonly issuer: TokenIssuer;
+  /** The operations signing key of this runtime (persisted in stateDir): what ops:halt signs with locally. */
+  readonly opsKey: OperationsKey;
   readonly env: Readonly<Record<string, string>>;
   readonly pollers: ReadonlyMap<QueueId, Poller>;
   readonly sqs: SQSClient;
@@ -81,8 +84,12 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
   const resourceEnv = await provision(opts.namespace, { dynamo, sqs, s3 }, opts.visibilityOverride);
   // The national services' fakes, on loopback ports; the real adapters are pointed at them.
   const fakes = await startFakes(DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), resourceEnv.TABLE_CITIZENS!);
+  const issuer = await createTokenIssuer(LOCAL_ISSUER, opts.stateDir ? join(opts.stateDir, 'signing-key.json') : undefined);
+  const opsKey = await operationsSigningKey(opts.stateDir);
   const env: Record<string, string> = {
     ...resourceEnv,
+    ...authEnv(issuer),
+    OPS_PUBLIC_JWK: JSON.stringify(opsKey.publicJwk),
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -98,7 +105,6 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
   const composition = (await import(pathToFileURL(join(ROOT, 'functions/adapters/index.ts')).href)) as typeof import('../functions/adapters/index.js');
   composition.resetAdapters();
 
-  const issuer = await createTokenIssuer(LOCAL_ISSUER, opts.stateDir ? join(opts.stateDir, 'signing-key.json') : undefined);
   const api = await startApiServer({ port: opts.port, issuer, extra: opts.extra });
   fakes.setCallbackTarget(api.url);
 
@@ -147,6 +153,7 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
   return {
     url: api.url,
     issuer,
+    opsKey,
     env,
     pollers,
     sqs,

@@ -18,6 +18,16 @@ export interface TokenIssuer {
   verify(token: string): Promise<JWTPayload>;
 }
 
+/**
+ * The handlers' configuration that makes them verify this issuer's tokens (functions/shared/auth.ts):
+ * issuer, audience and its public key set inline, as the local runtime and tests set it.
+ */
+export const authEnv = (issuer: TokenIssuer): Record<string, string> => ({
+  AUTH_ISSUER: issuer.issuer,
+  AUTH_AUDIENCE: issuer.audience,
+  AUTH_JWKS: JSON.stringify({ keys: [{ ...issuer.publicJwk, alg: 'RS256', use: 'sig' }] }),
+});
+
 export const createTokenIssuer = async (issuer: string, keyFile?: string, audience = LOCAL_AUDIENCE): Promise<TokenIssuer> => {
   let privateKey: CryptoKey;
   let publicKey: CryptoKey;

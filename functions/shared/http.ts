@@ -7,12 +7,12 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
-  UnauthenticatedError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors.js';
 import { logger } from './logger.js';
-import { parsePrincipal, type Principal, type Role } from './principal.js';
+import { authenticate } from './auth.js';
+import type { Principal, Role } from './principal.js';
 import { secretsMiddleware } from './secrets.js';
 import { traceInvocations } from './tracer.js';
 
@@ -196,8 +196,8 @@ export const httpHandler = (routes: Readonly<Record<string, Route>>) =>
       if (!r) throw new NotFoundError('Route');
       let principal: Principal | undefined;
       if (!('public' in r.options) && !r.options.callback) {
-        principal = parsePrincipal(event.requestContext?.authorizer?.jwt?.claims);
-        if (!principal) throw new UnauthenticatedError();
+        // From the verified bearer token, never from requestContext claims (see auth.ts).
+        principal = await authenticate(event);
         if (!r.options.roles.includes(principal.role)) throw new ForbiddenError(`The ${principal.role} role may not call this endpoint`);
       }
       const params = (event.pathParameters ?? {}) as Record<string, string>;

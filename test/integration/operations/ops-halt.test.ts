@@ -6,7 +6,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapters } from '../../../functions/adapters/index.js';
 import { OPERATIONS_SCOPE } from '../../../functions/domain/shared/audit.js';
-import { haltInProcess } from '../../../ops/direct-halt.js';
+import { HALT_ROUTE, haltEvent, haltInProcess } from '../../../ops/direct-halt.js';
+import { handler as operationsHandler } from '../../../functions/handlers/operations/index.js';
+import { lambdaContext } from '../../../local/api-server.js';
+import { generateOperationsKey, OPS_KEY_FILE, signOperation } from '../../../ops/operation-token.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 
 /**
@@ -34,12 +37,23 @@ describe('npm run ops:halt', () => {
     await expect(fetch(`${p.url}/health`)).rejects.toThrow();
 
     // Refused like the route refuses it: nothing halted, a 400 with the field.
-    const refused = await haltInProcess('x', 'ops-cli:test', p.env);
+    const refused = await haltInProcess('x', 'ops-cli:test', p.env, p.opsKey);
     expect(refused).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
     expect((await adapters().operations.state.read()).halted).toBe(false);
 
-    // The command as an operator runs it, in its own process, against the runtime's configuration.
+    // Signed with a key that is not the operations key, or for another route, or unsigned claims:
+    // 401, nothing halted (lambda:InvokeFunction alone vouches for nothing).
+    const stranger = await generateOperationsKey();
+    for (const token of [await signOperation(stranger, 'ops-cli:mallory', HALT_ROUTE), await signOperation(p.opsKey, 'ops-cli:mallory', 'POST /operations/resume'), 'none']) {
+      const res = await operationsHandler(haltEvent('forged', token), lambdaContext('operations'));
+      expect(res.statusCode).toBe(401);
+    }
+    expect((await adapters().operations.state.read()).halted).toBe(false);
+
+    // The command as an operator runs it, in its own process, against the runtime's configuration,
+    // with the runtime's operations signing key (npm start keeps it in its data directory).
     await writeFile(join(dir, 'runtime.json'), JSON.stringify({ url: p.url, env: p.env }), { mode: 0o600 });
+    await writeFile(join(dir, OPS_KEY_FILE), JSON.stringify(p.opsKey), { mode: 0o600 });
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'ops/halt-cli.ts', '--reason', 'API flooded: stop all sends', '--actor', 'ops-cli:oda', '--data-dir', dir], {
       cwd: join(import.meta.dirname, '..', '..', '..'),
       env: { ...process.env, RD_TEST_LOGS: '' },

@@ -5,6 +5,7 @@ import { httpHandler, ok, route, type HttpEvent } from '../../../functions/share
 import { logger, setLogKeys } from '../../../functions/shared/logger.js';
 import { sqsHandler } from '../../../functions/shared/sqs.js';
 import { lambdaContext } from '../../../local/api-server.js';
+import { authEnv, createTokenIssuer } from '../../../local/token-issuer.js';
 
 /**
  * Every log line of an invocation carries the Lambda context (function_request_id), and the keys
@@ -26,8 +27,11 @@ const lines = () =>
     .filter((l) => l.startsWith('{') && l.includes('"level"'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-const event = (routeKey: string): HttpEvent =>
-  ({ routeKey, headers: {}, requestContext: { authorizer: { jwt: { claims: { sub: 'ops.oda', role: 'operations' }, scopes: [] } } } }) as unknown as HttpEvent;
+// Handlers trust only a verified bearer token: a local issuer's, as the local runtime configures it.
+const issuer = await createTokenIssuer('https://research-dispatch.local/');
+Object.assign(process.env, { RD_LOCAL: 'true', ...authEnv(issuer) });
+const token = await issuer.sign({ sub: 'ops.oda', role: 'operations' });
+const event = (routeKey: string): HttpEvent => ({ routeKey, headers: { authorization: `Bearer ${token}` }, requestContext: {} }) as unknown as HttpEvent;
 
 describe('the logger in an invocation', () => {
   it('HTTP: lines carry the request id and the keys set during the invocation, and the next invocation starts clean', async () => {
