@@ -30,6 +30,14 @@ export interface TableDef {
    * that carry it expire. Never set on audit events.
    */
   readonly ttlAttribute?: string;
+  /**
+   * Georedundant stages only (lib/georedundancy.ts): `control` tables hold what the dispatch
+   * guarantees rest on (halt, project status, rounds with their home and epoch, batch items with
+   * leases, counter shards, in-flight markers) and become multi-region strongly consistent (MRSC)
+   * global tables; `bulk` tables become eventually consistent global tables. MRSC supports no TTL:
+   * a control table's ttlAttribute is not enabled there (docs/georedundancy.md).
+   */
+  readonly plane: 'control' | 'bulk';
   /** Environment variable through which handlers learn the physical name. */
   readonly envVar: string;
 }
@@ -49,6 +57,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   main: {
     id: 'main',
+    plane: 'control',
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [
@@ -62,6 +71,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
   /** Accepted recipients of an uploaded list, stored in chunks so a round reads them without re-parsing. */
   recipients: {
     id: 'recipients',
+    plane: 'bulk',
     partitionKey: S('listId'),
     sortKey: N('chunk'),
     indexes: [],
@@ -75,6 +85,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   deliveries: {
     id: 'deliveries',
+    plane: 'control',
     partitionKey: S('roundId'),
     sortKey: S('deliveryId'),
     indexes: [],
@@ -87,6 +98,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   citizens: {
     id: 'citizens',
+    plane: 'bulk',
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [{ name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
@@ -100,6 +112,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   audit: {
     id: 'audit',
+    plane: 'bulk',
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [],
