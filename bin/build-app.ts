@@ -1,4 +1,5 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { StatefulStack } from '../lib/stateful-stack.js';
 import { StatelessStack, type Routing } from '../lib/stateless-stack.js';
@@ -92,6 +93,11 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
       });
       // The table replicas in this region are created by the home region's global tables.
       stateless.addStackDependency(home, 'global tables and their replicas');
+      // Every function learns the stage's regions (home first): releases home rounds, workers
+      // dispatch only rounds homed where they run (functions/shared/config.ts georedundantRegions).
+      for (const c of stateless.node.findAll()) {
+        if (c instanceof lambda.Function) c.addEnvironment('GEO_REGIONS', [geo.homeRegion, geo.secondaryRegion].join(','));
+      }
       return { region, role, stateful, stateless };
     };
     const homeStacks = statelessIn(geo.homeRegion, 'home', home);

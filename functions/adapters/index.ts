@@ -91,7 +91,8 @@ const build = () => {
   // Retention (RETENTION_DAYS / RETENTION_LONG_DAYS): per-recipient detail 90 days after its last
   // write by default, the contact ledger (complaints, duplicates, caps) the long period.
   const contacts = new DynamoContactLedger(db, citizensTable, () => retentionFor('contactLedger', new Date(), config.retention()));
-  const rounds = new DynamoRoundRepository(db, main);
+  // Georedundant: a release homes the round in the region that released it (GEO_REGIONS set).
+  const rounds = new DynamoRoundRepository(db, main, config.georedundantRegions().length > 0 ? config.region() : undefined);
   const letters = new DynamoLetterRepository(db, main);
   const formTasks = new DynamoFormTaskRepository(db, main);
   const citizenTasks = new DynamoCitizenTaskRepository(db, citizensTable, main);

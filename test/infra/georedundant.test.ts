@@ -99,6 +99,19 @@ describe('georedundant deployment (issue 25)', () => {
     expect(envs.some((v) => v.TABLE_MAIN === physicalName('prod', 'main'))).toBe(true);
   });
 
+  it('every function in both regions knows the stage’s regions, home first (workers dispatch only rounds homed where they run)', () => {
+    for (const region of [HOME, SECOND]) {
+      const fns = resourcesOf(stack('Stateless', region).template, 'AWS::Lambda::Function').filter(([, p]) => p.Handler !== 'index.handler' || p.Environment);
+      expect(fns.length, region).toBeGreaterThan(0);
+      for (const [id, p] of fns) {
+        expect((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.GEO_REGIONS, `${region} ${id}`).toBe(`${HOME},${SECOND}`);
+      }
+    }
+    const single = synth();
+    const singleEnvs = resourcesOf(single.stateless, 'AWS::Lambda::Function').map(([, p]) => JSON.stringify(p.Environment ?? {}));
+    expect(singleEnvs.some((e) => e.includes('GEO_REGIONS'))).toBe(false);
+  });
+
   it('passes cdk-nag on all four stacks', () => {
     expect(findings(built.nag.validateScope(built.app))).toEqual([]);
   });

@@ -15,6 +15,9 @@ export interface RoundPatch {
   readonly findings?: Round['findings'];
   readonly expiresAt?: number;
   readonly finalCounts?: FinalCounts;
+  /** Georedundant stages: the home a release gives the round, with its first fencing epoch. */
+  readonly homeRegion?: string;
+  readonly epoch?: number;
 }
 
 /** The one repository of the round aggregate. */
