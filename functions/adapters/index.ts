@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { dynamo, s3, s3Presigner, sqs } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
@@ -26,6 +27,8 @@ import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { SqsQueueAdmin } from './sqs/queue-admin.js';
 import { SqsWorkQueue } from './sqs/work-queue.js';
 import { DynamoStatistics } from './dynamo/statistics.js';
+import { DynamoFailoverStore } from './dynamo/failover-store.js';
+import type { FailoverPorts } from '../domain/operations/failover.js';
 import { THROUGHPUT_ENV, throughput } from '../../lib/throughput.js';
 
 const num = (name: string, fallback: number): number => {
@@ -198,6 +201,29 @@ const build = () => {
     roundDeps,
   };
 
+  // Failover of a georedundant stage (docs/georedundancy.md); on a single-region stage `regions`
+  // is empty and every use case refuses with NOT_GEOREDUNDANT.
+  const failover: FailoverPorts = {
+    failovers: new DynamoFailoverStore(db, main),
+    homes: {
+      activeHomes: (roundId) => rounds.activeHomes(roundId),
+      moveHome: (home, to) => rounds.moveHome(home, to),
+      // The moved rounds' unfinished batches go on this region's queue (the confirmation runs in the new home).
+      requeue: async (moved) => {
+        let enqueued = 0;
+        for (const h of moved) {
+          const round = await rounds.getRound(h.projectId, h.roundId);
+          if (round && (round.status === 'dispatching' || round.status === 'canary_hold')) enqueued += await control.continue(round);
+        }
+        return enqueued;
+      },
+    },
+    audit,
+    regions: config.georedundantRegions(),
+    clock: () => new Date(),
+    newId: () => randomUUID(),
+  };
+
   const testSend: TestSendDeps = { projects, letters, audit, rounds, storeRecipients: (listId, r) => lists.storeUnlisted(listId, r), queue: dispatchQueue };
 
   return {
@@ -220,6 +246,7 @@ const build = () => {
     engine,
     operations,
     testSend,
+    failover,
     dispatchQueue,
     statistics,
     /** Sealed audit heads (S3 Object Lock); a project's head is sealed when one of its rounds completes. */
