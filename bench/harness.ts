@@ -96,6 +96,15 @@ export const must = <T extends { status: number; text: string }>(res: T, status:
   return res;
 };
 
+/** Polls a round until its background preparation is done; its view then. */
+export const untilPrepared = async (api: ApiClient, projectId: string, roundId: string, every = 100): Promise<{ status: string; preflight: Record<string, number> }> => {
+  for (;;) {
+    const v = must(await api.get(`/projects/${projectId}/rounds/${roundId}`), 200, 'read round').body as { status: string; preflight: Record<string, number> };
+    if (v.status !== 'preparing') return v;
+    await new Promise((r) => setTimeout(r, every));
+  }
+};
+
 /** A project through the quality gate with an approved letter, and a list of `count` synthetic citizens. */
 export const readyRound = async (b: Bench, org: string, count: number, offset = 0, extra: Record<string, unknown> = {}) => {
   const researcher = b.as({ sub: `r@${org}`, role: 'researcher', org });
@@ -115,7 +124,10 @@ export const readyRound = async (b: Bench, org: string, count: number, offset = 
   must(await superuser.post(`/projects/${projectId}/approve`, { comment: 'ok', checklist: Object.fromEntries(items.map((i) => [i.id, true])) }), 200, 'approve');
   const nins = syntheticNins(count, offset);
   const listId = must(await researcher.post(`/projects/${projectId}/recipient-lists`, `nin\n${nins.join('\n')}\n`, 'text/csv'), 201, 'upload').body.listId as string;
-  const roundId = must(await researcher.post(`/projects/${projectId}/rounds`, { letterId, listId, ...extra }), 201, 'create round').body.roundId as string;
+  const created = await researcher.post(`/projects/${projectId}/rounds`, { letterId, listId, ...extra });
+  const roundId = must(created, created.status === 202 ? 202 : 201, 'create round').body.roundId as string;
+  // A large list is prepared in the background: wait until the round is ready.
+  if (created.status === 202) await untilPrepared(researcher, projectId, roundId);
   return { projectId, letterId, listId, roundId, nins, researcher, superuser };
 };
 

@@ -186,7 +186,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
     },
-    queues: { dispatch: { send: true } },
+    // A large list's pre-flight goes to the prepare queue, one message per chunk.
+    queues: { dispatch: { send: true }, prepare: { send: true } },
     hashKey: true,
     integrationSecrets: FACTS_SECRETS,
   }),
@@ -211,6 +212,17 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     },
     queues: { dispatch: { send: true, deadLetters: true } },
     hashKey: true,
+  }),
+  'consumer:prepare': row({
+    purpose: 'The prepare worker: one chunk of a large list’s pre-flight (the list’s rows it covers, the registries, the project’s contacts), its result stored once beside the round (ROUNDPREP#) with the round’s progress, the round made ready or held when the last chunk lands; a chunk that waits for a registry goes back on the queue.',
+    tables: {
+      main: readAllWriteIn([KEY.project]),
+      recipients: read(),
+      citizens: [...read(), mirrorRefresh],
+      audit: auditAppend([KEY.projectAudit]),
+    },
+    queues: { prepare: { send: true } },
+    integrationSecrets: FACTS_SECRETS,
   }),
   'consumer:dispatch': row({
     purpose: 'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, counts letters against the fleet’s rate limit per channel (RATE# counters in the main table), completes rounds and seals their audit head.',

@@ -32,6 +32,8 @@ export const OPTIONAL_INTEGRATION_CONTEXT = {
   privacyGuardianAccessPvkId: 'PRIVACY_GUARDIAN_ACCESS_PVK_ID',
   privacyMirrorMaxAgeMs: 'PRIVACY_MIRROR_MAX_AGE_MS',
   senderOrganisationNr: 'SENDER_ORGANISATION_NR',
+  /** `portal-only`: a stage that reads no research definition sends research letters by the portal only. */
+  researchChannels: 'RESEARCH_CHANNELS',
 } as const;
 
 export interface IntegrationSettings {

@@ -120,7 +120,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
   },
 };
 
-export type QueueId = 'dispatch';
+export type QueueId = 'dispatch' | 'prepare';
 
 export interface QueueDef {
   readonly id: QueueId;
@@ -149,6 +149,19 @@ export const queues: Readonly<Record<QueueId, QueueDef>> = {
     visibilityTimeoutSeconds: 180,
     maxReceiveCount: 5,
     consumer: { timeoutSeconds: 30, batchSize: 1, maxConcurrency: throughput.dispatchMaxConcurrency },
+  },
+  /**
+   * Chunks of background pre-flights (issue 22): one message = one chunk of ≤1,000 recipients of a
+   * preparing round, one registry bulk read each. Bounded concurrency keeps the registries' load
+   * (and the rounds a large list prepares beside) in check.
+   */
+  prepare: {
+    id: 'prepare',
+    envVar: 'QUEUE_PREPARE_URL',
+    dlqEnvVar: 'QUEUE_PREPARE_DLQ_URL',
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 5,
+    consumer: { timeoutSeconds: 30, batchSize: 1, maxConcurrency: 8 },
   },
 };
 

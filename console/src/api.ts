@@ -158,10 +158,14 @@ export interface Round {
   letterId?: string;
   letterVersion?: number;
   listId?: string;
-  status: 'ready' | 'held' | 'scheduled' | 'dispatching' | 'canary_hold' | 'paused' | 'completed' | 'cancelled';
+  status: 'preparing' | 'ready' | 'held' | 'scheduled' | 'dispatching' | 'canary_hold' | 'paused' | 'completed' | 'cancelled';
+  /** A large list's pre-flight, done in the background: recipients checked so far of the list's total. */
+  preparation?: { checked: number; total: number };
+  /** The registry a preparing (or dispatching) round waits for. */
+  waitingFor?: { registry: string; since?: string };
   /** A scheduled release: when every gate is checked again and the round starts. */
   scheduledFor?: string;
-  preflight?: import('./format').Preflight;
+  preflight?: import('./api-types').Preflight;
   findings?: Finding[];
   counts?: import('./format').RoundCounts;
   skipReasons?: Record<string, number>;

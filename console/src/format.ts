@@ -3,6 +3,9 @@
  * link extraction and a line diff. No DOM, no fetch, so
  * it is unit-tested from the root test suite (test/unit/console).
  */
+import { PLACEHOLDER_NAME, wellFormedPlaceholders } from '../../functions/domain/letters/placeholders.js';
+import type { Preflight, Reach, StatisticsItem } from './api-types';
+
 export type UiLang = 'nb' | 'en';
 export type LetterLang = 'nb' | 'nn' | 'en';
 
@@ -24,31 +27,6 @@ export const formatCount = (n: number, lang: UiLang): string => {
   }
   return sign + out;
 };
-
-export interface Preflight {
-  readonly total: number;
-  readonly eligible: number;
-  readonly reserved: number;
-  readonly withdrawn: number;
-  readonly alreadySent: number;
-  readonly invalid: number;
-  readonly deceased?: number;
-  readonly notFound?: number;
-  /** Recipients under 16 and how the project's minors policy treats them (absent on older rounds). */
-  readonly minors?: MinorsPreflight;
-  readonly [other: string]: number | MinorsPreflight | undefined;
-}
-
-export interface MinorsPreflight {
-  readonly policy: 'exclude' | 'guardians';
-  readonly underSixteen: number;
-  readonly viaGuardians: number;
-  readonly guardianLetters: number;
-  readonly withoutGuardian: number;
-  readonly guardianAccessReserved: number;
-  readonly skippedMinor: number;
-  readonly underGuardianship: number;
-}
 
 /** A piece of running text; `em` marks what the reader must not miss (the letter and version). */
 export interface Segment {
@@ -292,15 +270,6 @@ export const monthFrom = (now: Date, offset: number): string => {
   return d.toISOString().slice(0, 7);
 };
 
-export interface StatisticsItem {
-  readonly organization: string;
-  readonly month: string;
-  readonly channel: string;
-  readonly sent: number;
-  readonly skipped: number;
-  readonly failed: number;
-}
-
 /** RFC 4180 CSV of the statistics (CRLF; cells that a spreadsheet would run as formulas are quoted with '). */
 export const statisticsCsv = (items: readonly StatisticsItem[]): string => {
   const cell = (v: string | number) => {
@@ -357,12 +326,7 @@ export const queueLabel = (queue: string, counter: string, lang: UiLang): string
 export const sendLabel = (letters: number, lang: UiLang): string =>
   lang === 'nb' ? `Send ${formatCount(letters, lang)} brev` : `Send ${formatCount(letters, lang)} ${letters === 1 ? 'letter' : 'letters'}`;
 
-interface ReachPreflight {
-  readonly byChannel: Readonly<Record<'helsenorge' | 'digital-mailbox' | 'paper' | 'viaGuardians' | 'noChannel', number>>;
-  readonly byLanguage: Readonly<Record<'nb' | 'nn' | 'en', number>>;
-}
-
-const CHANNEL_LINES: Record<UiLang, Record<keyof ReachPreflight['byChannel'], string>> = {
+const CHANNEL_LINES: Record<UiLang, Record<keyof Reach['byChannel'], string>> = {
   nb: { helsenorge: 'Helsenorge', 'digital-mailbox': 'Digital postkasse', paper: 'Papir (porto)', viaGuardians: 'Gjennom foresatte', noChannel: 'Ingen kanal (hoppes over ved utsending)' },
   en: { helsenorge: 'Helsenorge', 'digital-mailbox': 'Digital mailbox', paper: 'Paper (postage)', viaGuardians: 'Through guardians', noChannel: 'No channel (skipped when sending)' },
 };
@@ -377,9 +341,9 @@ const LANGUAGE_LINES: Record<UiLang, Record<'nb' | 'nn' | 'en', string>> = {
  * before the pre-flight had the breakdown.
  */
 export const reachLines = (p: Preflight, lang: UiLang): { channels: string[]; languages: string[] } => {
-  const reach = (p as unknown as { reach?: ReachPreflight }).reach;
+  const reach = p.reach;
   if (!reach) return { channels: [], languages: [] };
-  const channels = (Object.keys(CHANNEL_LINES[lang]) as (keyof ReachPreflight['byChannel'])[])
+  const channels = (Object.keys(CHANNEL_LINES[lang]) as (keyof Reach['byChannel'])[])
     .filter((k) => (reach.byChannel[k] ?? 0) > 0)
     .map((k) => `${CHANNEL_LINES[lang][k]}: ${formatCount(reach.byChannel[k], lang)}`);
   const languages = (['nb', 'nn', 'en'] as const).filter((k) => (reach.byLanguage[k] ?? 0) > 0).map((k) => `${LANGUAGE_LINES[lang][k]}: ${formatCount(reach.byLanguage[k], lang)}`);
@@ -519,8 +483,6 @@ export const findingText = (f: { code: string; severity: string; message: string
   }
 };
 
-const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-
 /** The merge fields a researcher typed ("fornavn, {{klinikk}}"), each once, and what cannot be one. */
 export const parseFields = (typed: string): { fields: string[]; invalid: string[] } => {
   const fields: string[] = [];
@@ -528,7 +490,7 @@ export const parseFields = (typed: string): { fields: string[]; invalid: string[
   for (const raw of typed.split(/[\s,;]+/)) {
     const name = raw.replace(/^\{\{\s*|\s*\}\}$/g, '').trim();
     if (!name) continue;
-    if (!FIELD_NAME.test(name)) invalid.push(name);
+    if (!PLACEHOLDER_NAME.test(name)) invalid.push(name);
     else if (!fields.includes(name)) fields.push(name);
   }
   return { fields, invalid };
@@ -539,7 +501,7 @@ export const undeclaredPlaceholders = (content: Partial<Record<string, { subject
   const out: string[] = [];
   for (const c of Object.values(content)) {
     if (!c) continue;
-    for (const m of `${c.subject}\n${c.body}`.matchAll(/\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g)) {
+    for (const m of `${c.subject}\n${c.body}`.matchAll(wellFormedPlaceholders())) {
       const name = m[1]!;
       if (!declared.includes(name) && !out.includes(name)) out.push(name);
     }

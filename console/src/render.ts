@@ -3,6 +3,7 @@
  * standard footer and the form-task line the researcher sees are exactly what citizens will get.
  * Placeholders are rendered as themselves: their values come from the recipient list.
  */
+import { wellFormedPlaceholders } from '../../functions/domain/letters/placeholders.js';
 import { footerInfoFor, renderLetter } from '../../functions/domain/letters/render.js';
 
 export type PreviewLang = 'nb' | 'nn' | 'en';
@@ -13,8 +14,6 @@ export interface Preview {
   readonly footer: string;
 }
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
-
 export const previewLetter = (
   content: { readonly subject: string; readonly body: string },
   kind: 'letter' | 'form-task',
@@ -22,7 +21,7 @@ export const previewLetter = (
   project: { readonly organization: string; readonly title: string },
 ): Preview => {
   const fields: Record<string, string> = {};
-  for (const m of `${content.subject}\n${content.body}`.matchAll(PLACEHOLDER)) fields[m[1]!] = `{{${m[1]}}}`;
+  for (const m of `${content.subject}\n${content.body}`.matchAll(wellFormedPlaceholders())) fields[m[1]!] = `{{${m[1]}}}`;
   const rendered = renderLetter({ kind, content: { [lang]: content } }, lang, fields, footerInfoFor(project));
   const cut = rendered.body.lastIndexOf('\n\n--\n');
   return cut < 0

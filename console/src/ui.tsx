@@ -82,13 +82,15 @@ export const usePoll = (fn: () => Promise<unknown> | void, ms: number, active: b
     if (!active) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout>;
-    const run = async () => {
-      try {
-        await saved.current();
-      } catch {
-        /* the screen shows its own errors */
-      }
-      if (!stopped) timer = setTimeout(run, ms);
+    const run = (): void => {
+      Promise.resolve()
+        .then(() => saved.current())
+        .catch(() => {
+          /* the screen shows its own errors */
+        })
+        .finally(() => {
+          if (!stopped) timer = setTimeout(run, ms);
+        });
     };
     timer = setTimeout(run, ms);
     return () => {

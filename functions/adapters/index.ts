@@ -7,7 +7,7 @@ import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operati
 import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
 import { nonResponders } from '../domain/letters/form-tasks.js';
-import { roundLifecycle, type RoundDeps } from '../domain/rounds/use-cases.js';
+import { roundLifecycle, type PrepareMessage, type PrepareQueue, type RoundDeps } from '../domain/rounds/use-cases.js';
 import type { ReleasedRound } from '../domain/rounds/round.js';
 import { LocalChannelGateway } from './channels/local-channels.js';
 import { DynamoAuditLog } from './dynamo/audit-log.js';
@@ -102,6 +102,9 @@ const build = () => {
   const batches = new DynamoBatchStore(db, { main, deliveries: config.tableName('deliveries') }, () => retentionFor('delivery', new Date(), config.retention()));
   const ops = new DynamoOperationsState(db, main);
   const dispatchQueue = new SqsWorkQueue<DispatchMessage>(sqs(), config.queueUrl('dispatch'));
+  // Built on first use: only the functions that create or prepare rounds have the prepare queue's URL.
+  let prepareQueue: SqsWorkQueue<PrepareMessage> | undefined;
+  const prepareQueueOnce: PrepareQueue = { enqueue: (m, opts) => (prepareQueue ??= new SqsWorkQueue<PrepareMessage>(sqs(), config.queueUrl('prepare'))).enqueue(m, opts) };
   // Built on first use only: handlers that never read a registry or send need no integration settings.
   let national: National | undefined;
   const nationalOnce = (): National =>
@@ -116,7 +119,10 @@ const build = () => {
     integrationMode() === 'national' && !(config.isLocal() && process.env.LOCAL_CHANNELS === 'stand-in')
       ? nationalOnce().channels
       : (standInChannels ??= new LocalChannelGateway(db, citizensTable));
-  const citizens: CitizenFactsReader = { factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId) };
+  const citizens: CitizenFactsReader = {
+    researchReservationReadable: () => citizenFacts().researchReservationReadable(),
+    factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId),
+  };
   const channels: ChannelGateway = {
     handOver: (channel, items, opts) => channelGateway().handOver(channel, items, opts),
     fateOf: (channel, roundId, deliveryIds, opts) => channelGateway().fateOf(channel, roundId, deliveryIds, opts),
@@ -146,6 +152,7 @@ const build = () => {
     progress,
     prober,
     dispatch: control,
+    prepareQueue: prepareQueueOnce,
     halted: async () => (await ops.read()).halted,
     retention: config.retention(),
   };
@@ -248,6 +255,7 @@ const build = () => {
     testSend,
     failover,
     dispatchQueue,
+    prepareQueue: prepareQueueOnce,
     statistics,
     /** Sealed audit heads (S3 Object Lock); a project's head is sealed when one of its rounds completes. */
     auditSeal,

@@ -135,6 +135,7 @@ export const routeKey = (route: Pick<ApiRoute, 'method' | 'path'>): string => `$
  */
 export const queueConsumers: Partial<Record<import('../../lib/resources.js').QueueId, string>> = {
   dispatch: 'functions/handlers/dispatch/worker.ts',
+  prepare: 'functions/handlers/rounds/prepare-worker.ts',
 };
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { BODY_MAX, PLACEHOLDER_NAME } from '../domain/letters/content.js';
+import { BODY_MAX } from '../domain/letters/content.js';
+import { PLACEHOLDER_NAME } from '../domain/letters/placeholders.js';
 import type { Letter, LetterVersion } from '../domain/letters/letter.js';
 
 /**

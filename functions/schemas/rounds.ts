@@ -41,6 +41,9 @@ export const roundView = ({ round: r, status, counts, skipReasons, failureReason
   ...(r.status === 'completed' && r.completedAt ? { completedAt: r.completedAt } : {}),
   ...(r.status === 'cancelled' ? { cancelledBy: r.cancelledBy, cancelledAt: r.cancelledAt } : {}),
   ...(r.status !== 'cancelled' && r.release && r.waiting ? { waitingFor: r.waiting } : {}),
+  // A background pre-flight's progress (issue 22): rows checked so far of the list's total.
+  ...(r.preparation ? { preparation: { checked: r.preparation.checked, total: r.preparation.total } } : {}),
+  ...(r.status === 'preparing' && r.preparation?.waiting ? { waitingFor: r.preparation.waiting } : {}),
 });
 
 /** `?at=` of GET …/sent-since: an ISO date-time with its offset (as a pause's `pausedAt`). */

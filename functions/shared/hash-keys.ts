@@ -7,21 +7,19 @@ import { noteSecretRead } from './secret-reads.js';
  * copied into process.env, where anything that dumps the environment would show it. The local
  * runtime has no Secrets Manager and hands its key over as CITIZEN_HASH_KEY.
  */
-let held: { readonly source: string; readonly ring: HashKeyring; readonly loadedAt: number } | undefined;
+let held: { readonly source: string; readonly ring: HashKeyring } | undefined;
 
-export const setHashKeyring = (secret: string, now = Date.now()): HashKeyring => {
-  if (held?.source !== secret) held = { source: secret, ring: parseKeyring(secret), loadedAt: now };
-  else held = { ...held, loadedAt: now };
+/** Parsed again only when the secret changed (a rotation). */
+export const setHashKeyring = (secret: string): HashKeyring => {
+  if (held?.source !== secret) held = { source: secret, ring: parseKeyring(secret) };
   return held.ring;
 };
-
-export const hashKeyringAge = (now = Date.now()): number => (held ? now - held.loadedAt : Infinity);
 
 /** The keyring; throws when it was never loaded (fail closed: no hash without the key). */
 export const hashKeyring = (): HashKeyring => {
   noteSecretRead('citizenHashKey');
   const local = process.env.CITIZEN_HASH_KEY;
-  if (local) return setHashKeyring(local, held?.loadedAt);
+  if (local) return setHashKeyring(local);
   if (!held) throw new Error('the citizen hash keys are not loaded');
   return held.ring;
 };

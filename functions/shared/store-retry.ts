@@ -1,4 +1,5 @@
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { backoffDelay } from '../domain/shared/retry.js';
 
 /** The SDK's retry-strategy interface (v2), as the DynamoDB client's configuration names it. */
 type RetryStrategyV2 = Extract<NonNullable<DynamoDBClientConfig['retryStrategy']>, { refreshRetryTokenForRetry: unknown }>;
@@ -65,9 +66,8 @@ export class StoreRetryStrategy implements RetryStrategyV2 {
     const cost = info.errorType === 'THROTTLING' ? 5 : 10;
     if (!retryable || token.getRetryCount() + 1 >= this.opts.maxAttempts || this.capacity < cost) throw new Error('no retry');
     this.capacity -= cost;
-    const ceiling = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** token.getRetryCount());
-    // Half fixed, half jitter: workers throttled together do not come back together.
-    const delay = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+    // The platform's one backoff (domain/shared/retry.ts): half fixed, half jitter.
+    const delay = backoffDelay(token.getRetryCount(), { ...this.opts, random: this.random });
     return new Token(token.getRetryCount() + 1, delay, cost + (token.getRetryCost() ?? 0));
   }
 

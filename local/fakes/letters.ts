@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Channel } from '../../functions/domain/dispatch/channels.js';
 import { batchPutAll } from '../../functions/adapters/dynamo/batch.js';
-import { ageFromNin } from '../../functions/domain/lists/nin.js';
+import { keys } from '../../functions/adapters/dynamo/keys.js';
+import { ageFromNin } from '../../functions/domain/shared/nin.js';
 
 /**
  * Where the channel fakes keep delivered letters: the citizens table under the citizen's key,
@@ -9,8 +10,6 @@ import { ageFromNin } from '../../functions/domain/lists/nin.js';
  * items GET /citizen/inbox and the tests read. Digipost (which deduplicates) stores one row per
  * delivery; the ePROM fake (which cannot) one per accepted POST, `…#<messageToCitizenId>`.
  */
-export const PREFIX: Record<Channel, string> = { helsenorge: 'INBOX#', 'digital-mailbox': 'MAILBOX#', paper: 'PRINT#' };
-
 export interface DeliveredLetter {
   readonly nin: string;
   readonly roundId: string;
@@ -27,8 +26,7 @@ export interface DeliveredLetter {
 
 /** The stored row of a letter (a fake without a sender key appends its own id to the sort key). */
 export const letterRow = (channel: Channel, l: DeliveredLetter): Record<string, unknown> => ({
-      pk: `CIT#${l.nin}`,
-      sk: `${PREFIX[channel]}${l.roundId}#${l.deliveryId}`,
+      ...keys.deliveredLetter(l.nin, channel, l.roundId, l.deliveryId),
       deliveryId: `${l.roundId}/${l.deliveryId}`,
       channel,
       subject: l.subject,

@@ -1,3 +1,4 @@
+import type { Preflight } from '../../console/src/api-types.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -6,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { confirmationText, type Preflight } from '../../console/src/format.js';
+import { confirmationText } from '../../console/src/format.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { apiRoutes, routeKey } from '../../functions/handlers/routes.js';
 import { serveConsole } from '../../local/console.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../bin/build-app.js';
-import { INTEGRATION_CONTEXT } from '../../lib/integration-config.js';
+import { INTEGRATION_CONTEXT, integrationSettings } from '../../lib/integration-config.js';
 import { AUDIENCE, INTEGRATIONS, ISSUER, resourcesOf, synth } from './synth.js';
 
 /** A deployed stage has no stand-ins: without the national integrations, synth fails and says what is missing. */
@@ -26,6 +26,16 @@ describe('national integration settings of a deployed stage', () => {
 
   it('refuses a plain-http endpoint for a deployed stage', () => {
     expect(build({ ...INTEGRATIONS, fregBaseUrl: 'http://freg.example.invalid' })).toThrow(/FREG_BASE_URL \(https\)/);
+  });
+
+  it('test_should_refuse_a_stage_that_cannot_read_the_general_research_reservation_unless_research_letters_are_portal_only', () => {
+    // An empty definition list (after trimming) reads nothing: paper and mailbox would ignore the reservation.
+    expect(build({ ...INTEGRATIONS, privacyResearchPvkIds: ' , ' })).toThrow(/PRIVACY_RESEARCH_PVK_IDS/);
+    // Declared portal-only for research, the stage is accepted and its functions are told so.
+    const of = (ctx: Record<string, string>) => (k: string) => ctx[k];
+    const settings = integrationSettings(of({ ...INTEGRATIONS, privacyResearchPvkIds: ' , ', researchChannels: 'portal-only' }));
+    expect(settings.env.RESEARCH_CHANNELS).toBe('portal-only');
+    expect(() => integrationSettings(of({ ...INTEGRATIONS, researchChannels: 'everything' }))).toThrow(/RESEARCH_CHANNELS/);
   });
 
   it('passes the endpoints and secret ARNs to the dispatch worker, and publishes the callbacks without a JWT authorizer', () => {

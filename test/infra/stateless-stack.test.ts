@@ -230,11 +230,25 @@ describe('throughput settings (lib/throughput.ts)', () => {
     return resourcesOf(real.stateless, 'AWS::Lambda::Function').filter(([, p]) => descriptions.includes(String(p.Description)));
   };
 
+  it('deploys the prepare consumer (background pre-flights) one chunk a message, with bounded concurrency, and lets only it and the rounds API send to its queue', () => {
+    const fns = Object.fromEntries(resourcesOf(real.stateless, 'AWS::Lambda::Function'));
+    const mapping = resourcesOf(real.stateless, 'AWS::Lambda::EventSourceMapping').find(
+      ([, m]) => fns[(m.FunctionName as { Ref: string }).Ref]?.Description === 'research-dispatch consumer of the prepare queue',
+    );
+    expect(mapping).toBeDefined();
+    expect(mapping![1]).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: queues.prepare.consumer.maxConcurrency } });
+    const senders = Object.entries(accessMatrix).filter(([, a]) => a.queues.prepare?.send).map(([p]) => p);
+    expect(senders.sort()).toEqual(['consumer:prepare', 'rounds']);
+  });
+
   it('deploys the dispatch consumer with the maximum concurrency, in-flight calls, wave width and channel rates of lib/throughput.ts', () => {
-    const [mapping] = resourcesOf(real.stateless, 'AWS::Lambda::EventSourceMapping');
+    const fns = Object.fromEntries(resourcesOf(real.stateless, 'AWS::Lambda::Function'));
+    const mapping = resourcesOf(real.stateless, 'AWS::Lambda::EventSourceMapping').find(
+      ([, m]) => fns[(m.FunctionName as { Ref: string }).Ref]?.Description === 'research-dispatch consumer of the dispatch queue',
+    );
     expect(mapping![1].ScalingConfig).toEqual({ MaximumConcurrency: throughput.dispatchMaxConcurrency });
     const fnId = (mapping![1].FunctionName as { Ref: string }).Ref;
-    const consumer = Object.fromEntries(resourcesOf(real.stateless, 'AWS::Lambda::Function'))[fnId]!;
+    const consumer = fns[fnId]!;
     expect(envOf(consumer)).toMatchObject({
       DISPATCH_WINDOW: String(throughput.roundWindow),
       CHANNEL_IN_FLIGHT: String(throughput.channelInFlight),

@@ -1,6 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { approvalLine, confirmationSegments, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type Preflight, type RoundCounts } from '../format';
+import { approvalLine, confirmationSegments, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type RoundCounts } from '../format';
+import type { Preflight } from '../api-types';
 import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
@@ -30,7 +31,7 @@ const recallRound = (roundId: string): Round | undefined => {
 
 const TERMINAL = new Set(['completed', 'cancelled']);
 const COUNT_KEYS: (keyof RoundCounts)[] = ['planned', 'sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled', 'pending'];
-const PREFLIGHT_KEYS = ['total', 'eligible', 'reserved', 'withdrawn', 'alreadySent', 'invalid', 'deceased', 'notFound'];
+const PREFLIGHT_KEYS = ['total', 'eligible', 'reserved', 'withdrawn', 'alreadySent', 'invalid', 'deceased', 'notFound'] as const;
 
 const MINORS_KEYS = ['underSixteen', 'viaGuardians', 'guardianLetters', 'withoutGuardian', 'guardianAccessReserved', 'skippedMinor', 'underGuardianship'] as const;
 
@@ -39,7 +40,7 @@ export const PreflightReport = ({ preflight }: { preflight: Preflight }) => (
     <caption>{t('preflightTitle')}</caption>
     <tbody>
       {PREFLIGHT_KEYS.map((k) => [k, preflight[k]] as const)
-        .filter((e): e is readonly [string, number] => typeof e[1] === 'number')
+        .filter((e): e is readonly [(typeof PREFLIGHT_KEYS)[number], number] => typeof e[1] === 'number')
         .map(([k, n]) => (
           <tr key={k}>
             <th scope="row">{tk(`pf_${k}`, k)}</th>
@@ -205,7 +206,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             </span>
             {live ? <span class="hint">{t('liveUpdating')}</span> : null}
           </div>
-          {r.preflight ? <PreflightReport preflight={r.preflight} /> : null}
+          {r.status === 'preparing' ? <Preparation round={r} /> : r.preflight ? <PreflightReport preflight={r.preflight} /> : null}
           {r.findings?.length ? (
             <section aria-labelledby="rf-h">
               <h2 id="rf-h">{t('findingsTitle')}</h2>
@@ -214,7 +215,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
           ) : null}
           {r.status === 'held' ? <p class="warning-box">{t('heldExplain')}</p> : null}
           {r.status === 'ready' || r.status === 'held' ? <RoundPreview projectId={projectId} roundId={roundId} count={5} /> : null}
-          {r.counts ? (
+          {r.counts && r.status !== 'preparing' ? (
             <section aria-labelledby="prog-h">
               <h2 id="prog-h">{t('progress')}</h2>
               <Progress counts={r.counts} />
@@ -438,6 +439,28 @@ export const RoundPreview = ({ projectId, roundId, count = 3 }: { projectId: str
           <p class="preview-body">{item.body}</p>
         </article>
       ))}
+    </section>
+  );
+};
+
+/**
+ * A large list's pre-flight while it runs in the background: how far it is, and which register it
+ * waits for when one does not answer. Release is not offered until it is done.
+ */
+const Preparation = ({ round }: { round: Round }) => {
+  const checked = round.preparation?.checked ?? 0;
+  const total = round.preparation?.total ?? round.preflight?.total ?? 0;
+  return (
+    <section aria-labelledby="prep-h" data-testid="preparation">
+      <h2 id="prep-h">{t('preparingTitle')}</h2>
+      <progress value={checked} max={Math.max(total, 1)} aria-labelledby="prep-h" />
+      <p role="status">{t('preparingProgress', { checked: formatCount(checked, lang.value), total: formatCount(total, lang.value) })}</p>
+      {round.waitingFor ? (
+        <p class="warning-box" data-testid="preparation-waiting">
+          {t('preparingWaiting', { registry: tk(`registry_${round.waitingFor.registry}`, round.waitingFor.registry) })}
+        </p>
+      ) : null}
+      <p class="hint">{t('preparingExplain')}</p>
     </section>
   );
 };

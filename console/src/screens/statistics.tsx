@@ -1,7 +1,8 @@
 import type { Chart as ChartType } from 'chart.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
-import { formatCount, monthFrom, sentByMonthAndChannel, statisticsCsv, type StatisticsItem } from '../format';
+import type { StatisticsItem } from '../api-types';
+import { formatCount, monthFrom, sentByMonthAndChannel, statisticsCsv } from '../format';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
 import { ErrorBox, Field, PageTitle, useAsync } from '../ui';

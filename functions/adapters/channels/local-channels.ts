@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Channel, ChannelGateway, ChannelResult, Dispatchable, Fate, HandOverOptions } from '../../domain/dispatch/channels.js';
 import { batchGetAll, batchPutAll, queryAll } from '../dynamo/batch.js';
+import { keys } from '../dynamo/keys.js';
 import { isExpired, retentionFor, type RetentionPolicy } from '../../domain/shared/retention.js';
 import { config } from '../../shared/config.js';
 
@@ -15,8 +16,6 @@ import { config } from '../../shared/config.js';
  * always safe to repeat (`transient`), and `fateOf` tells from the stored letters whether a dead
  * attempt's letter exists. A stored letter is its own record of the hand-over.
  */
-const PREFIX: Record<Channel, string> = { helsenorge: 'INBOX#', 'digital-mailbox': 'MAILBOX#', paper: 'PRINT#' };
-
 const indexKey = (channel: Channel, roundId: string, deliveryId: string) => ({ pk: `LOCALSENT#${channel}#${roundId}`, sk: `D#${deliveryId}` });
 
 export class LocalChannelGateway implements ChannelGateway {
@@ -51,8 +50,7 @@ export class LocalChannelGateway implements ChannelGateway {
       this.db,
       this.citizensTable,
       items.map((i) => ({
-        pk: `CIT#${i.nin}`,
-        sk: `${PREFIX[channel]}${i.roundId}#${i.deliveryId}`,
+        ...keys.deliveredLetter(i.nin, channel, i.roundId, i.deliveryId),
         deliveryId: `${i.roundId}/${i.deliveryId}`,
         projectId: i.projectId,
         channel,
@@ -78,10 +76,11 @@ export class LocalChannelGateway implements ChannelGateway {
 
   /** What one citizen has received through a channel (the inbox endpoint, and tests). */
   async received(nin: string, channel: Channel): Promise<Record<string, unknown>[]> {
+    const { pk, skPrefix } = keys.deliveredLetters(nin, channel);
     const out = await queryAll(this.db, {
       TableName: this.citizensTable,
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
-      ExpressionAttributeValues: { ':p': `CIT#${nin}`, ':s': PREFIX[channel] },
+      ExpressionAttributeValues: { ':p': pk, ':s': skPrefix },
     });
     return out.filter((i) => !isExpired(i.expiresAt)).sort((a, b) => String(a.receivedAt).localeCompare(String(b.receivedAt)));
   }

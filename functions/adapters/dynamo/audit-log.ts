@@ -10,9 +10,16 @@ import {
 import { keys } from './keys.js';
 import { queryAll } from './batch.js';
 import { ConcurrentUpdateError, isConditionFailure } from './errors.js';
+import { withRetry } from '../../domain/shared/retry.js';
 
-const MAX_ATTEMPTS = 30;
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Appends racing on one scope: each retry re-reads the head; many may contend, so many tries. */
+const CONTENDED = { maxAttempts: 30, baseDelayMs: 5, maxDelayMs: 200 } as const;
+
+const isRace = (e: unknown): boolean =>
+  isConditionFailure(e) ||
+  (e as { name?: string }).name === 'TransactionConflictException' ||
+  ((e as { name?: string }).name === 'TransactionCanceledException' &&
+    ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'));
 
 /**
  * Append-only and hash-chained. Each append writes, in one transaction, the new event (a key
@@ -33,10 +40,10 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   async append(scope: string, event: AuditEvent): Promise<ChainedAuditEvent> {
-    for (let attempt = 1; ; attempt++) {
-      const after = await this.head(scope);
-      const chained = chainEvent(scope, event, after);
-      try {
+    try {
+      return await withRetry(async () => {
+        const after = await this.head(scope);
+        const chained = chainEvent(scope, event, after);
         await this.db.send(
           new TransactWriteCommand({
             TransactItems: [
@@ -61,14 +68,10 @@ export class DynamoAuditLog implements AuditLog {
           }),
         );
         return chained;
-      } catch (e) {
-        // Another append got there first (or a transaction conflict): link after it instead.
-        const conflict = isConditionFailure(e) || (e as { name?: string }).name === 'TransactionConflictException' ||
-          ((e as { name?: string }).name === 'TransactionCanceledException' &&
-            ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'));
-        if (!conflict || attempt >= MAX_ATTEMPTS) throw conflict ? new ConcurrentUpdateError('audit trail') : e;
-        await pause(Math.random() * Math.min(200, 5 * attempt));
-      }
+      }, { ...CONTENDED, retryable: isRace });
+    } catch (e) {
+      // Another append got there first every time (or a transaction conflict).
+      throw isRace(e) ? new ConcurrentUpdateError('audit trail') : e;
     }
   }
 

@@ -5,6 +5,7 @@ import { LeaseLostError, type BatchChain, type BatchRef, type BatchStore, type C
 import { COUNTERS, withPending, type Counter } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
+import { withRetry } from '../../domain/shared/retry.js';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
@@ -303,15 +304,16 @@ export class DynamoBatchStore implements BatchStore {
         throw e;
       }
     }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.db.send(new TransactWriteCommand({ TransactItems: items }));
-        return;
-      } catch (e) {
-        if (isCancelledBy(e, 0)) throw onCondition();
-        if (!isConflict(e) || attempt >= 8) throw e;
-        await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random())));
-      }
+    try {
+      await withRetry(() => this.db.send(new TransactWriteCommand({ TransactItems: items })), {
+        maxAttempts: 9,
+        baseDelayMs: 10,
+        maxDelayMs: 500,
+        retryable: (e) => !isCancelledBy(e, 0) && isConflict(e),
+      });
+    } catch (e) {
+      if (isCancelledBy(e, 0)) throw onCondition();
+      throw e;
     }
   }
 }

@@ -1,4 +1,6 @@
 import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { mapLimited } from '../../domain/shared/concurrency.js';
+import { drain } from '../../domain/shared/retry.js';
 
 /** Every item a query matches, page after page (DynamoDB answers at most 1 MB per page). */
 export const queryAll = async (db: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Record<string, unknown>[]> => {
@@ -18,7 +20,8 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => {
   return out;
 };
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Unprocessed keys and items are asked for again: waits from 20 ms doubling up to 1 s (half jittered), 12 steps at most. */
+const LEFTOVER = { maxAttempts: 12, baseDelayMs: 20, maxDelayMs: 1_000 } as const;
 
 /** BatchGet in chunks of 100, retrying unprocessed keys with backoff until all are read. */
 export const batchGetAll = async (
@@ -31,9 +34,7 @@ export const batchGetAll = async (
   const results = await Promise.all(
     chunks(unique, 100).map(async (chunk) => {
       const found: Record<string, unknown>[] = [];
-      let pending: Record<string, unknown>[] = chunk;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await pause(Math.min(1000, 20 * 2 ** attempt));
+      await drain(chunk, async (pending) => {
         const res = await db.send(
           new BatchGetCommand({
             RequestItems: {
@@ -47,9 +48,8 @@ export const batchGetAll = async (
           }),
         );
         found.push(...(res.Responses?.[table] ?? []));
-        pending = (res.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-        if (attempt > 10 && pending.length > 0) throw new Error('BatchGet could not finish');
-      }
+        return (res.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }, { ...LEFTOVER, exhausted: () => new Error('BatchGet could not finish') });
       return found;
     }),
   );
@@ -63,21 +63,17 @@ export const batchPutAll = async (
   items: readonly Record<string, unknown>[],
   concurrency = 8,
 ): Promise<void> => {
-  const all = chunks(items, 25);
-  let next = 0;
-  const worker = async () => {
-    while (next < all.length) {
-      const chunk = all[next++]!;
-      let pending = chunk.map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await pause(Math.min(1000, 20 * 2 ** attempt));
+  type Put = { PutRequest: { Item: Record<string, unknown> } };
+  await mapLimited(chunks(items, 25), concurrency, (chunk) =>
+    drain(
+      chunk.map((Item): Put => ({ PutRequest: { Item } })),
+      async (pending) => {
         const res = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = (res.UnprocessedItems?.[table] as typeof pending | undefined) ?? [];
-        if (attempt > 10 && pending.length > 0) throw new Error('BatchWrite could not finish');
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, all.length) }, worker));
+        return (res.UnprocessedItems?.[table] as Put[] | undefined) ?? [];
+      },
+      { ...LEFTOVER, exhausted: () => new Error('BatchWrite could not finish') },
+    ),
+  );
 };
 
 export { chunks };

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RegistryName } from '../../domain/citizens/registries.js';
-import { validateNin } from '../../domain/lists/nin.js';
+import { validateNin } from '../../domain/shared/nin.js';
 import type { PopulationFacts, PopulationRegistry, ReservationRegistry } from '../../domain/citizens/ports.js';
 import type { Language } from '../../domain/letters/letter.js';
 import { batchGetAll, batchPutAll, queryAll } from './batch.js';

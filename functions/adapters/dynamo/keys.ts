@@ -1,3 +1,8 @@
+import type { Channel } from '../../domain/dispatch/channels.js';
+
+/** Letters the stand-in channels delivered, by channel: the helsenorge inbox, the digital mailbox, the print queue. */
+const DELIVERED: Record<Channel, string> = { helsenorge: 'INBOX#', 'digital-mailbox': 'MAILBOX#', paper: 'PRINT#' };
+
 /**
  * Key shapes, in one place so repositories do not invent overlapping ones. Each repository owns
  * the prefixes of its aggregate; add new shapes here.
@@ -56,7 +61,10 @@ export const keys = {
   projectContacts: (projectId: string) => ({ gsi1pk: `CONTACTS#${projectId}` }),
   /** gsi1 of withdrawal items: everyone who withdrew from a project. */
   projectWithdrawal: (projectId: string, nin: string) => ({ gsi1pk: `WITHDRAWN#${projectId}`, gsi1sk: nin }),
-  inbox: (nin: string, deliveryId: string) => ({ pk: `CIT#${nin}`, sk: `INBOX#${deliveryId}` }),
+  /** A letter a stand-in channel (local runtime, fakes) delivered to a citizen; GET /citizen/inbox reads them back. */
+  deliveredLetter: (nin: string, channel: Channel, roundId: string, deliveryId: string) => ({ pk: `CIT#${nin}`, sk: `${DELIVERED[channel]}${roundId}#${deliveryId}` }),
+  /** Every letter one channel delivered to a citizen: the partition and the sort-key prefix. */
+  deliveredLetters: (nin: string, channel: Channel) => ({ pk: `CIT#${nin}`, skPrefix: DELIVERED[channel] }),
   task: (nin: string, taskId: string) => ({ pk: `CIT#${nin}`, sk: `TASK#${taskId}` }),
   /** gsi1 of an external form task's citizen task: the opaque token finds the task. */
   taskToken: (token: string) => ({ gsi1pk: `TASKTOKEN#${token}`, gsi1sk: 'TASK' }),

@@ -3,12 +3,14 @@ import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCo
 import type { Gate, GatePort } from '../../domain/dispatch/ports.js';
 import type { LetterVersion } from '../../domain/letters/letter.js';
 import type { Project } from '../../domain/projects/project.js';
+import type { ChunkSummary } from '../../domain/rounds/preparation.js';
 import type { RoundPatch, RoundRepository } from '../../domain/rounds/ports.js';
 import type { RoundHome } from '../../domain/operations/failover.js';
 import { ACTIVE, canTransition, type ReleaseInfo, type Round, type RoundStatus, type Waiting } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
+import { drain } from '../../domain/shared/retry.js';
 
 /**
  * The round item in the main table — the one place a round is stored:
@@ -18,6 +20,10 @@ import { keys } from './keys.js';
  * is a conditional UpdateItem on the status it leaves, checked against the transition table first.
  */
 const statusIndex = (status: RoundStatus, createdAt: string, roundId: string) => ({ gsi1pk: `ROUNDSTATUS#${status}`, gsi1sk: `${createdAt}#${roundId}` });
+/** A background pre-flight's chunk result: next to its round, outside the `ROUND#` range listRounds reads. */
+const prepChunkKey = (projectId: string, roundId: string, chunk: number) => ({ pk: `PROJECT#${projectId}`, sk: `ROUNDPREP#${roundId}#${String(chunk).padStart(7, '0')}` });
+/** Chunk results are only needed until the round is prepared; they go a week later. */
+const PREP_CHUNK_TTL_SECONDS = 7 * 86_400;
 const releaseSeqKey = (projectId: string) => ({ pk: `PROJECT#${projectId}`, sk: 'RELEASESEQ' });
 
 const STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'type']);
@@ -150,6 +156,72 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
       });
   }
 
+  async recordPreparedChunk(projectId: string, roundId: string, chunk: number, summary: ChunkSummary): Promise<boolean> {
+    // Chunks landing at once update the same round item: a transaction conflict is tried again.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...prepChunkKey(projectId, roundId, chunk), type: 'ROUNDPREP', summary, expiresAt: Math.floor(Date.now() / 1000) + PREP_CHUNK_TTL_SECONDS },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.round(projectId, roundId),
+                UpdateExpression: 'SET preparation.checked = preparation.checked + :n',
+                ConditionExpression: '#s = :preparing',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':n': summary.rows, ':preparing': 'preparing' },
+              },
+            },
+          ],
+        }),
+      );
+        return true;
+      } catch (e) {
+        if (!(e instanceof TransactionCanceledException)) throw e;
+        const reasons = e.CancellationReasons ?? [];
+        if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+        if (!reasons.some((r) => r.Code === 'TransactionConflict') || attempt >= 8) throw e;
+        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  async preparedChunks(projectId: string, roundId: string): Promise<ChunkSummary[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': `PROJECT#${projectId}`, ':p': `ROUNDPREP#${roundId}#` },
+      ConsistentRead: true,
+    });
+    return items.map((i) => i.summary as ChunkSummary);
+  }
+
+  async setPreparationWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void> {
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.round(projectId, roundId),
+          ...(waiting
+            ? { UpdateExpression: 'SET preparation.waiting = :w', ExpressionAttributeValues: { ':w': waiting, ':preparing': 'preparing' } }
+            : { UpdateExpression: 'REMOVE preparation.waiting', ExpressionAttributeValues: { ':preparing': 'preparing' } }),
+          ConditionExpression: '#s = :preparing',
+          ExpressionAttributeNames: { '#s': 'status' },
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+  }
+
   async setAuditHead(projectId: string, roundId: string, head: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({ TableName: this.table, Key: keys.round(projectId, roundId), UpdateExpression: 'SET auditHead = :h', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':h': head } }),
@@ -162,18 +234,18 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
    * read. Keys the service leaves unprocessed (throttling) are read again with backoff.
    */
   async read(projectId: string, roundId: string, letter?: { letterId: string; version: number }): Promise<Gate> {
-    let pending: Record<string, unknown>[] = [keys.opsState(), keys.project(projectId), keys.round(projectId, roundId), releaseSeqKey(projectId)];
-    if (letter) pending.push(keys.letterVersion(projectId, letter.letterId, letter.version));
+    const wanted: Record<string, unknown>[] = [keys.opsState(), keys.project(projectId), keys.round(projectId, roundId), releaseSeqKey(projectId)];
+    if (letter) wanted.push(keys.letterVersion(projectId, letter.letterId, letter.version));
     const items: Record<string, unknown>[] = [];
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        if (attempt > 6) throw new Error('gate state read was throttled');
-        await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** attempt) * (0.5 + Math.random())));
-      }
-      const res = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }));
-      items.push(...(res.Responses?.[this.table] ?? []));
-      pending = (res.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-    }
+    await drain(
+      wanted,
+      async (pending) => {
+        const res = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }));
+        items.push(...(res.Responses?.[this.table] ?? []));
+        return (res.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      },
+      { maxAttempts: 7, baseDelayMs: 50, maxDelayMs: 1_000, exhausted: () => new Error('gate state read was throttled') },
+    );
     const find = (k: { pk: string; sk: string }): Record<string, unknown> | undefined => items.find((i) => i.pk === k.pk && i.sk === k.sk);
     const ops = find(keys.opsState());
     const project = find(keys.project(projectId));

@@ -5,6 +5,7 @@ import { mergeEntries } from '../../domain/statistics/statistics.js';
 import { chunks, queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
+import { withRetry } from '../../domain/shared/retry.js';
 
 const isTransactionConflict = (e: unknown): boolean =>
   e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
@@ -38,29 +39,28 @@ export class DynamoStatistics implements StatisticsRecorder, StatisticsReader {
     // Exactly once per batch key: the marker and the counters commit together or not at all.
     await Promise.all(
       chunks(merged, PER_TRANSACTION).map(async (part, i) => {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await this.db.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                {
-                  Put: {
-                    TableName: this.table,
-                    Item: { ...keys.statisticsBatch(i === 0 ? options.batchKey! : `${options.batchKey}#${i}`), entity: 'statisticsBatch' },
-                    ConditionExpression: 'attribute_not_exists(pk)',
-                  },
-                },
-                ...part.map((e) => ({ Update: add(this.table, e) })),
-              ],
-            }),
-          );
-            return;
-          } catch (e) {
-            if (isConditionFailure(e)) return; // already recorded: a retried batch adds nothing
+        try {
+          await withRetry(
+            () =>
+              this.db.send(
+                new TransactWriteCommand({
+                  TransactItems: [
+                    {
+                      Put: {
+                        TableName: this.table,
+                        Item: { ...keys.statisticsBatch(i === 0 ? options.batchKey! : `${options.batchKey}#${i}`), entity: 'statisticsBatch' },
+                        ConditionExpression: 'attribute_not_exists(pk)',
+                      },
+                    },
+                    ...part.map((e) => ({ Update: add(this.table, e) })),
+                  ],
+                }),
+              ),
             // Two calls with the same key at once: one wins, the other learns so on its retry.
-            if (!isTransactionConflict(e) || attempt >= 8) throw e;
-            await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-          }
+            { maxAttempts: 9, baseDelayMs: 20, maxDelayMs: 2_000, retryable: (e) => !isConditionFailure(e) && isTransactionConflict(e) },
+          );
+        } catch (e) {
+          if (!isConditionFailure(e)) throw e; // already recorded: a retried batch adds nothing
         }
       }),
     );

@@ -5,6 +5,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { isAllowedHost } from '../../domain/letters/check.js';
 import type { LinkProber, ProbeResult } from '../../domain/letters/ports.js';
 import { isLoopback, isPublicAddress } from './address-policy.js';
+import { Limiter } from '../../domain/shared/concurrency.js';
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -29,22 +30,6 @@ export interface HttpLinkProberOptions {
 
 export const DEV_HOSTS = ['127.0.0.1', 'localhost'] as const;
 
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
 class ProbeFailure extends Error {
   constructor(
     readonly reason: string,
@@ -68,14 +53,14 @@ export class HttpLinkProber implements LinkProber {
   private readonly maxRedirects: number;
   private readonly devHosts: ReadonlySet<string>;
   private readonly resolve: (host: string) => Promise<readonly ResolvedAddress[]>;
-  private readonly gate: Semaphore;
+  private readonly gate: Limiter;
 
   constructor(private readonly opts: HttpLinkProberOptions) {
     this.timeoutMs = opts.timeoutMs ?? 5_000;
     this.maxRedirects = opts.maxRedirects ?? 5;
     this.devHosts = new Set(opts.local ? (opts.devHosts ?? DEV_HOSTS) : []);
     this.resolve = opts.resolve ?? defaultResolve;
-    this.gate = new Semaphore(opts.concurrency ?? 8);
+    this.gate = new Limiter(opts.concurrency ?? 8);
   }
 
   allowsPlainHttp(host: string): boolean {

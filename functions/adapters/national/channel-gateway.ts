@@ -4,6 +4,8 @@ import { logger } from '../../shared/logger.js';
 import { documentUuidOf, type DigipostClient } from './digipost.js';
 import type { EpromClient } from './eprom.js';
 import { messageKeyOf } from './message-key.js';
+import { mapLimited } from '../../domain/shared/concurrency.js';
+import { withRetry, type Backoff } from '../../domain/shared/retry.js';
 
 /**
  * ChannelGateway over the real channels: helsenorge → ePROM (one-channel priority list),
@@ -27,14 +29,12 @@ export interface NationalChannelGatewayOptions {
   readonly receipts: Pick<ReceiptsStore, 'handedOver' | 'handedOverAmong'>;
   /** At most this many letters in flight at once per call (default: the whole call). */
   readonly concurrency?: number;
-  /** Waits between the tries of recording hand-overs (default 50 ms, 200 ms). */
-  readonly recordBackoffMs?: readonly number[];
+  /** Waits between the tries of recording hand-overs (default from 100 ms, doubling, at most 400 ms, half jittered). */
+  readonly recordBackoff?: Backoff;
 }
 
 const RECORD_TRIES = 3;
-const DEFAULT_BACKOFF_MS = [50, 200];
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const DEFAULT_BACKOFF: Backoff = { baseDelayMs: 100, maxDelayMs: 400 };
 
 export class NationalChannelGateway implements ChannelGateway {
   constructor(private readonly opts: NationalChannelGatewayOptions) {}
@@ -42,31 +42,25 @@ export class NationalChannelGateway implements ChannelGateway {
   async handOver(channel: Channel, items: readonly Dispatchable[], { signal }: HandOverOptions): Promise<Map<string, ChannelResult>> {
     const out = new Map<string, ChannelResult>();
     const handed: HandOver[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const item = items[next++]!;
-        if (signal.aborted) {
-          // The wave's deadline passed before this letter's turn: it certainly did not leave.
-          out.set(item.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' });
-          continue;
-        }
-        let sent: Awaited<ReturnType<NationalChannelGateway['one']>>;
-        try {
-          sent = await this.one(channel, item, signal);
-        } catch (error) {
-          // Nothing reached the channel (a secret could not be read, a host is not configured):
-          // retry later under the same key rather than call the letter sent or lost.
-          logger.error('channel call failed before hand-over', { channel, error });
-          sent = { result: { ok: false, transient: true, reason: 'channel_error' } };
-        }
-        const { result, ref, outcome } = sent;
-        out.set(item.deliveryId, result);
-        if (result.ok && ref) handed.push({ roundId: item.roundId, deliveryId: item.deliveryId, channel, ref, ...(outcome ? { outcome } : {}) });
+    await mapLimited(items, this.opts.concurrency ?? items.length, async (item) => {
+      if (signal.aborted) {
+        // The wave's deadline passed before this letter's turn: it certainly did not leave.
+        out.set(item.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' });
+        return;
       }
-    };
-    const width = Math.max(1, Math.min(this.opts.concurrency ?? items.length, items.length));
-    await Promise.all(Array.from({ length: width }, worker));
+      let sent: Awaited<ReturnType<NationalChannelGateway['one']>>;
+      try {
+        sent = await this.one(channel, item, signal);
+      } catch (error) {
+        // Nothing reached the channel (a secret could not be read, a host is not configured):
+        // retry later under the same key rather than call the letter sent or lost.
+        logger.error('channel call failed before hand-over', { channel, error });
+        sent = { result: { ok: false, transient: true, reason: 'channel_error' } };
+      }
+      const { result, ref, outcome } = sent;
+      out.set(item.deliveryId, result);
+      if (result.ok && ref) handed.push({ roundId: item.roundId, deliveryId: item.deliveryId, channel, ref, ...(outcome ? { outcome } : {}) });
+    });
     await this.record(channel, handed);
     return out;
   }
@@ -98,18 +92,11 @@ export class NationalChannelGateway implements ChannelGateway {
   /** Records hand-overs, 3 tries with backoff; then HandOverNotRecordedError (never only a log line). */
   private async record(channel: Channel, handed: readonly HandOver[]): Promise<void> {
     if (handed.length === 0) return;
-    const backoff = this.opts.recordBackoffMs ?? DEFAULT_BACKOFF_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.opts.receipts.handedOver(handed);
-        return;
-      } catch (error) {
-        if (attempt >= RECORD_TRIES) {
-          logger.error('could not record channel receipts', { channel, count: handed.length, error });
-          throw new HandOverNotRecordedError();
-        }
-        await sleep(backoff[Math.min(attempt - 1, backoff.length - 1)] ?? 0);
-      }
+    try {
+      await withRetry(() => this.opts.receipts.handedOver(handed), { maxAttempts: RECORD_TRIES, ...(this.opts.recordBackoff ?? DEFAULT_BACKOFF) });
+    } catch (error) {
+      logger.error('could not record channel receipts', { channel, count: handed.length, error });
+      throw new HandOverNotRecordedError();
     }
   }
 

@@ -58,6 +58,11 @@ const LANG: Record<string, Language> = { nb: 'nb', nn: 'nn', en: 'en' };
 export class RegistryCitizenFactsReader implements CitizenFactsReader {
   constructor(private readonly opts: RegistryCitizenFactsOptions) {}
 
+  /** Readable only through at least one configured (and so mirrored) research definition. */
+  researchReservationReadable(): boolean {
+    return this.opts.researchPvkIds.length > 0;
+  }
+
   async factsOf(nins: readonly string[], projectId: string): Promise<Map<string, CitizenFacts>> {
     const ids = [...new Set(nins)];
     if (ids.length === 0) return new Map();

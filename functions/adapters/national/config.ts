@@ -1,5 +1,5 @@
 import { THROUGHPUT_ENV, throughput } from '../../../lib/throughput.js';
-import type { SecretRef } from './secrets.js';
+import type { SecretRef } from '../../shared/secrets.js';
 
 /**
  * Settings of the national integrations, from the environment the CDK stack (or the local
@@ -18,6 +18,12 @@ export interface NationalConfig {
   readonly fregBaseUrl: string;
   readonly eprom: { baseUrl: string; apiKey: SecretRef; callbackKey: SecretRef };
   readonly privacy: { baseUrl: string; researchPvkIds: readonly string[]; guardianAccessPvkId?: string; maxAgeMs: number };
+  /**
+   * `portal-only` (RESEARCH_CHANNELS): the stage reads no research definition, so research letters
+   * may go by the portal only (which enforces the general reservation itself); `all` needs at
+   * least one configured definition.
+   */
+  readonly researchChannels: 'all' | 'portal-only';
   readonly digipost: { baseUrl: string; senderId: string; key: SecretRef; returnAddress: { name: string; line: string; postalCode: string; city: string } };
   readonly sender: { organisationName: string; organisationNr?: string };
   readonly httpTimeoutMs: number;
@@ -83,6 +89,7 @@ export const readNationalConfig = (env: Env, local: boolean): NationalConfig => 
       ...(env.PRIVACY_GUARDIAN_ACCESS_PVK_ID ? { guardianAccessPvkId: env.PRIVACY_GUARDIAN_ACCESS_PVK_ID } : {}),
       maxAgeMs: num('PRIVACY_MIRROR_MAX_AGE_MS', 15 * 60_000),
     },
+    researchChannels: env.RESEARCH_CHANNELS === 'portal-only' ? 'portal-only' : 'all',
     digipost: {
       baseUrl: req('DIGIPOST_BASE_URL'),
       senderId: req('DIGIPOST_SENDER_ID'),
@@ -106,6 +113,11 @@ export const readNationalConfig = (env: Env, local: boolean): NationalConfig => 
     registryTimeoutMs: num('REGISTRY_TIMEOUT_MS', 12_000),
     portalActivity: env.PORTAL_ACTIVITY === 'seeded' ? 'seeded' : 'assume',
   };
+  if (env.RESEARCH_CHANNELS !== undefined && env.RESEARCH_CHANNELS !== 'all' && env.RESEARCH_CHANNELS !== 'portal-only') missing.push('RESEARCH_CHANNELS (all | portal-only)');
+  // An empty definition list reads nothing: paper and mailbox would pass the general reservation by.
+  if (env.PRIVACY_RESEARCH_PVK_IDS && cfg.privacy.researchPvkIds.length === 0 && cfg.researchChannels !== 'portal-only') {
+    missing.push('PRIVACY_RESEARCH_PVK_IDS (at least one research definition, or RESEARCH_CHANNELS=portal-only)');
+  }
   if (cfg.portalActivity === 'seeded' && !local) missing.push('PORTAL_ACTIVITY=seeded is local-only');
   if (!local) {
     // Deployed, every endpoint is https; a plain-http URL is a misconfiguration, not a choice.

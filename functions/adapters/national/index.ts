@@ -15,7 +15,7 @@ import { OutboundHttp } from './http.js';
 import { KrrClient } from './krr.js';
 import { MaskinportenTokenClient, parseSigningKey } from './maskinporten.js';
 import { DynamoPrivacyMirror, PrivacyComponentClient, PrivacyReservations } from './privacy.js';
-import { memo, readSecret } from './secrets.js';
+import { derived, readSecret } from '../../shared/secrets.js';
 import { noteSecretRead } from '../../shared/secret-reads.js';
 import { FleetRateLimiter } from '../channels/fleet-rate-limit.js';
 import { DynamoRateWindowStore } from '../dynamo/rate-limit-store.js';
@@ -67,7 +67,7 @@ export const buildNational = (deps: NationalDeps) => {
   const cfg: NationalConfig = readNationalConfig(deps.env ?? process.env, deps.local);
   const http = new OutboundHttp({ allowedOrigins: allowedOrigins(cfg), timeoutMs: cfg.httpTimeoutMs });
   // Each use names the secret it needs (secret-reads.ts), also where a cache spares the read:
-  // in AWS every container reads it once, whichever function it runs.
+  // in AWS every container reads it at most every SECRET_MAX_AGE_MS, whichever function it runs.
   const secret = (name: IntegrationSecret, ref: Parameters<typeof readSecret>[0]) => () => {
     noteSecretRead(name);
     return readSecret(ref, deps.region);
@@ -77,7 +77,7 @@ export const buildNational = (deps: NationalDeps) => {
     tokenUrl: cfg.maskinporten.tokenUrl,
     audience: cfg.maskinporten.audience,
     clientId: cfg.maskinporten.clientId,
-    signingKey: memo(async () => parseSigningKey(await secret('maskinportenKey', cfg.maskinporten.key)())),
+    signingKey: derived(secret('maskinportenKey', cfg.maskinporten.key), parseSigningKey),
     http,
   });
   const tokens: Pick<MaskinportenTokenClient, 'token'> = {
@@ -91,7 +91,7 @@ export const buildNational = (deps: NationalDeps) => {
   const eprom = new EpromClient({ baseUrl: cfg.eprom.baseUrl, apiKey: secret('epromApiKey', cfg.eprom.apiKey), http, defaultSender: cfg.sender });
   const privacyClient = new PrivacyComponentClient({ baseUrl: cfg.privacy.baseUrl, apiKey: secret('epromApiKey', cfg.eprom.apiKey), http });
   const privacy = new PrivacyReservations({ client: privacyClient, mirror: new DynamoPrivacyMirror(deps.db, deps.citizensTable), maxAgeMs: cfg.privacy.maxAgeMs });
-  const digipostKeyOnce = memo(async () => createPrivateKey(await secret('digipostKey', cfg.digipost.key)()));
+  const digipostKeyOnce = derived(secret('digipostKey', cfg.digipost.key), (pem) => createPrivateKey(pem));
   const digipostKey = () => {
     noteSecretRead('digipostKey');
     return digipostKeyOnce();

@@ -12,6 +12,11 @@ export class StandInCitizenFactsReader implements CitizenFactsReader {
     private readonly own: Pick<DynamoReservationRegistry, 'reservedAmong' | 'withdrawnAmong'>,
   ) {}
 
+  /** The seeded own records stand in for the general reservation locally. */
+  researchReservationReadable(): boolean {
+    return true;
+  }
+
   async factsOf(nins: readonly string[], projectId: string): Promise<Map<string, CitizenFacts>> {
     const [people, reserved, withdrawn] = await Promise.all([this.people.seededPeople(nins), this.own.reservedAmong(nins), this.own.withdrawnAmong(nins, projectId)]);
     return new Map(

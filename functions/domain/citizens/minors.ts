@@ -1,5 +1,5 @@
 import type { Channel } from '../dispatch/channels.js';
-import { ageFromNin, type CheckDigitRule } from '../lists/nin.js';
+import { ageFromNin, type CheckDigitRule } from '../shared/nin.js';
 import type { MinorsPolicy } from '../projects/project.js';
 import { citizenKey } from '../shared/citizen-key.js';
 import type { CitizenFacts, CitizenFactsReader } from './registries.js';

@@ -88,6 +88,12 @@ export class RegistryUnavailableError extends DomainError {
 }
 
 export interface CitizenFactsReader {
+  /**
+   * Whether the general reservation against research contact can be read on this stage (a
+   * configured, mirrored privacy-component definition; an empty list is not). Only the portal
+   * enforces it itself: without it a research letter may go nowhere but the portal.
+   */
+  researchReservationReadable(): boolean;
   /** One read per registry for all of `nins` (chunked to the registry's limit inside). */
   factsOf(nins: readonly string[], projectId: string): Promise<Map<string, CitizenFacts>>;
 }

@@ -1,7 +1,7 @@
 import { ForbiddenError, NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { Language } from '../letters/letter.js';
-import { validateNin } from '../lists/nin.js';
+import { validateNin } from '../shared/nin.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';

@@ -1,8 +1,9 @@
 import type { PostalAddress } from '../citizens/registries.js';
 import type { RenderedLetter } from '../letters/render.js';
+import type { Channel } from '../shared/channel.js';
 
-/** The three ways a letter reaches a citizen; the platform picks one, once, per letter. */
-export type Channel = 'helsenorge' | 'digital-mailbox' | 'paper';
+// The channel names live below every room that needs them (statistics counts by channel too).
+export type { Channel };
 
 /** One letter handed to a channel; `deliveryId` is the channel's idempotency key (ePROM message key, Digipost message-id). */
 export interface Dispatchable {

@@ -11,7 +11,7 @@ import type { ToSend } from './stages/compose.js';
 import { gather } from './stages/gather.js';
 import { blocker, type Blocker } from './stages/gate.js';
 import { handOverWave, waveDeadline } from './stages/hand-over.js';
-import { FateUnknownNowError, recover } from './stages/recover.js';
+import { FateUnknownNowError, learnEarlierTries, recover } from './stages/recover.js';
 import { emptySettled, fail, settleWave, skip, type Settled } from './stages/settle.js';
 
 
@@ -184,7 +184,10 @@ const sendWaves = async (a: Attempt, note: (s: Settled) => void, done: (extra?: 
     const now = facts.now;
     const s = emptySettled();
     const toSend: ToSend[] = [];
+    const triedBefore = indices.filter((i) => { const o = a.outcomes[i]; return o?.kind === 'pending' && o.tries > 0; });
+    const learned = await learnEarlierTries(a, facts, triedBefore, s);
     for (const i of indices) {
+      if (learned.has(i)) continue;
       const recipient = a.recipients[i]!;
       const v = decideRecipient(a, facts, i, recipient);
       if (v.kind === 'skip') skip(a, s, now, i, recipient.nin, v.reason);

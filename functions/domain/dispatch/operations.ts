@@ -205,7 +205,11 @@ export const lookupContacts = async (deps: Pick<OperationsDeps, 'ledger' | 'audi
 };
 
 /** Failed deliveries (of one round or all) and dead-lettered messages go back to work. */
-export const redrive = async (deps: OperationsDeps & { roundDeps: Parameters<typeof reopenForRedrive>[0] }, principal: Principal, roundId?: string) => {
+export const redrive = async (
+  deps: OperationsDeps & { roundDeps: Parameters<typeof reopenForRedrive>[0] },
+  principal: Principal,
+  roundId?: string,
+): Promise<{ redriven: { deliveries: number; messages: number }; refused: { projectId: string; roundId: string; code: string; message: string }[] }> => {
   let rounds: ReleasedRound[];
   if (roundId) {
     const all = [...(await Promise.all((['dispatching', 'canary_hold', 'completed'] as const).map((s) => deps.rounds.listRoundsByStatus(s)))).flat()];
@@ -216,8 +220,17 @@ export const redrive = async (deps: OperationsDeps & { roundDeps: Parameters<typ
     rounds = (await Promise.all((['dispatching', 'completed'] as const).map((s) => deps.rounds.listRoundsByStatus(s)))).flat().filter((r): r is ReleasedRound => isReleased(r));
   }
   let deliveries = 0;
-  for (const r of rounds) deliveries += await reopenForRedrive(deps.roundDeps, r);
+  const refused: { projectId: string; roundId: string; code: string; message: string }[] = [];
+  // Per round, through release's checks: one round refused does not hold back the others.
+  for (const r of rounds) {
+    const result = await reopenForRedrive(deps.roundDeps, r);
+    if ('refused' in result) refused.push({ projectId: r.projectId, roundId: r.roundId, code: result.refused.code, message: result.refused.message });
+    else deliveries += result.reopened;
+  }
   const messages = await deps.queues.redriveDeadLetters();
-  await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'dispatch.redriven', { roundId, deliveries, messages }));
-  return { redriven: { deliveries, messages } };
+  await deps.audit.append(
+    OPERATIONS_SCOPE,
+    auditEvent(principal, 'dispatch.redriven', { roundId, deliveries, messages, ...(refused.length ? { refused: refused.map(({ roundId: id, code }) => ({ roundId: id, code })) } : {}) }),
+  );
+  return { redriven: { deliveries, messages }, refused };
 };

@@ -1,7 +1,7 @@
 import { ValidationError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { LetterRepository } from '../letters/ports.js';
-import { validateNin } from '../lists/nin.js';
+import { validateNin } from '../shared/nin.js';
 import type { Recipient } from '../lists/recipient-list.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';

@@ -1,5 +1,5 @@
 import { redactText } from '../../shared/redact.js';
-import { isNationalId } from '../lists/nin.js';
+import { isNationalId } from '../shared/nin.js';
 import type { Project } from '../projects/project.js';
 import { hostTokensIn } from '../shared/text-scan.js';
 import { BODY_MAX, SUBJECT_MAX, linksIn, placeholdersIn } from './content.js';

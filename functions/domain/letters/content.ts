@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LANGUAGES, type LetterContentByLanguage, type LetterKind } from './letter.js';
+import { PLACEHOLDER_NAME } from './placeholders.js';
 
 /** Limits of the letter standard: the inbox shows subjects up to 120 characters. */
 export const SUBJECT_MAX = 120;
@@ -20,9 +21,6 @@ export const contentHash = (v: { kind: LetterKind; formTaskId?: string; content:
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 };
-
-/** A placeholder name: what a recipient-list column header may be called. */
-export const PLACEHOLDER_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export interface PlaceholderUse {
   /** The text between the braces, trimmed. */

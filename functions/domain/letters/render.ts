@@ -1,6 +1,7 @@
 import { DomainError } from '../../shared/errors.js';
 import type { Project } from '../projects/project.js';
 import type { Language, LetterVersion } from './letter.js';
+import { wellFormedPlaceholders } from './placeholders.js';
 
 /** What the standard footer says about the sender; researchers cannot change or remove it. */
 export interface FooterInfo {
@@ -114,7 +115,7 @@ export const renderLetter = (
   const values: Record<string, string> = { ...fields };
   if (version.kind === 'form-task') values.taskLink = opts.taskLink ?? TASK_LINE[lang](undefined);
   const fill = (text: string, singleLine: boolean) =>
-    text.replace(/\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g, (_, name: string) => {
+    text.replace(wellFormedPlaceholders(), (_, name: string) => {
       const v = Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
       if (v === undefined) throw new MissingFieldError(name);
       const c = clean(v);

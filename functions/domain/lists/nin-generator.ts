@@ -1,4 +1,4 @@
-import { classicCheckDigits, type CheckDigitRule } from './nin.js';
+import { classicCheckDigits, type CheckDigitRule } from '../shared/nin.js';
 
 /**
  * Deterministic national-ID generator for tests and benchmarks: the same index always gives the

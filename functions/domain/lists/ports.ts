@@ -13,6 +13,8 @@ export interface RecipientListRepository {
    * is past its retention (rows may already be partly deleted).
    */
   readRecipients(listId: string): Promise<Recipient[]>;
+  /** Recipients [start, end) in upload order, read from the chunks that cover them only. */
+  slice(listId: string, start: number, end: number): Promise<Recipient[]>;
   /**
    * Keeps the list (rows and record) at least until `expiresAt` (epoch seconds); never shortens.
    * The engine calls it when a round using the list is released and when it completes. False

@@ -1,8 +1,8 @@
-import { PLACEHOLDER_NAME } from '../letters/content.js';
+import { PLACEHOLDER_NAME } from '../letters/placeholders.js';
 import { LANGUAGES, type Language } from '../letters/letter.js';
 import { DomainError, ValidationError } from '../../shared/errors.js';
 import type { CsvTable } from './csv.js';
-import { validateNin, type CheckDigitRule, type NinErrorCode } from './nin.js';
+import { validateNin, type CheckDigitRule, type NinErrorCode } from '../shared/nin.js';
 import { checkFieldValue } from './field-value.js';
 
 /** One accepted recipient: the ID, an optional language, and the values of placeholder columns. */

@@ -6,7 +6,7 @@ import { auditEvent, type AuditLog } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
 import { DEFAULT_RETENTION, retentionFor, type RetentionPolicy } from '../shared/retention.js';
 import { parseCsv } from './csv.js';
-import type { CheckDigitRule } from './nin.js';
+import type { CheckDigitRule } from '../shared/nin.js';
 import type { ListUploadStore, RecipientListRepository } from './ports.js';
 import {
   buildListFromCsv,

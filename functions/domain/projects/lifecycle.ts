@@ -3,7 +3,7 @@ import type { Principal } from '../../shared/principal.js';
 import { auditEvent, verifyChain, type ChainedAuditEvent, type ChainVerification } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
 import { approvedMinorsPolicy, minorsPolicyOf, minorsPolicyPending, withMinorsPolicy } from './minors-policy.js';
-import { pause, reject, resume, submit, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings } from './project.js';
+import { pause, reject, resume, submit, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings, type Purpose } from './project.js';
 import { auditScope, loadProject, validLinkDomains, type ProjectDeps } from './use-cases.js';
 import { sameDomains } from './link-domains.js';
 
@@ -87,6 +87,21 @@ export interface SettingsInput {
 }
 
 /**
+ * Only the portal enforces the general reservation against research contact itself. A rule with
+ * any other route (paper, digital mailbox) is allowed for a research project only where this
+ * stage can read that reservation (a configured, mirrored privacy-component definition).
+ */
+export const requireResearchReservationReadable = (purpose: Purpose, rule: DistributionRule, readable: boolean): void => {
+  if (purpose === 'research' && rule !== 'helsenorge-only' && !readable) {
+    throw new ConflictError(
+      'RESERVATION_UNREADABLE',
+      'This stage cannot read the general reservation against research contact, so a research project may only use the portal (helsenorge-only)',
+      { distributionRule: rule, allowed: ['helsenorge-only'] },
+    );
+  }
+};
+
+/**
  * A superuser of the organisation changes the settings; audited. A change of the minors policy
  * to `guardians` waits for another superuser's approval before it is applied (minors-policy.ts).
  */
@@ -95,6 +110,7 @@ export const updateSettings = async (deps: ProjectDeps, principal: Principal, pr
     throw new ValidationError('Nothing to change', [{ field: '(body)', message: 'give frequencyCap, distributionRule or minors' }]);
   }
   const { before, after } = await updateProject(deps, principal, projectId, 'review', (p, now) => {
+    if (input.distributionRule !== undefined) requireResearchReservationReadable(p.purpose, input.distributionRule, deps.citizens?.researchReservationReadable() ?? true);
     const { minors, ...rest } = input;
     const withMinors = minors === undefined ? p : withMinorsPolicy(p, minors, principal.sub, now);
     const settings: ProjectSettings = { ...withMinors.settings, ...rest };

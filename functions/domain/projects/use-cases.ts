@@ -4,14 +4,15 @@ import { newId, nowIso } from '../shared/ids.js';
 import type { ProjectRepository } from './ports.js';
 import { newProject, requireAccess, type Access, type NewProjectInput, type Project } from './project.js';
 import { NotFoundError } from '../../shared/errors.js';
-import type { LinkProber } from '../letters/ports.js';
 import { requireRegistrableDomains } from './link-domains.js';
 
 export interface ProjectDeps {
   readonly projects: ProjectRepository;
   readonly audit: AuditLog;
   /** Says which development hosts the local runtime may link to (none when deployed). */
-  readonly prober?: Pick<LinkProber, 'allowsPlainHttp'>;
+  readonly prober?: { allowsPlainHttp?(host: string): boolean };
+  /** Whether this stage reads the general research reservation (settings refuse non-portal rules for research otherwise). */
+  readonly citizens?: { researchReservationReadable(): boolean };
 }
 
 /** The link-domain rule for this runtime: registrable domains, plus the local development hosts. */

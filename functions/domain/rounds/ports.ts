@@ -1,4 +1,5 @@
 import type { ContactRecord } from '../dispatch/ports.js';
+import type { ChunkSummary } from './preparation.js';
 import type { Counts, FinalCounts, ReleaseInfo, Round, RoundOverride, RoundStatus, Waiting } from './round.js';
 
 /** Fields a status transition may set besides the status. */
@@ -18,6 +19,8 @@ export interface RoundPatch {
   /** Georedundant stages: the home a release gives the round, with its first fencing epoch. */
   readonly homeRegion?: string;
   readonly epoch?: number;
+  readonly preflight?: Round['preflight'];
+  readonly preparation?: Round['preparation'];
 }
 
 /** The one repository of the round aggregate. */
@@ -41,6 +44,17 @@ export interface RoundRepository {
   /** The project's release sequence (see releaseRound). */
   releaseSeq(projectId: string): Promise<number>;
   setWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void>;
+  /**
+   * A background pre-flight's chunk result, stored once: the result and the round's
+   * `preparation.checked` grow together in one transaction, on conditions that the chunk has no
+   * result yet and the round is still preparing. False (and nothing written) otherwise, so a chunk
+   * delivered twice is counted once, and a cancelled round takes no more.
+   */
+  recordPreparedChunk(projectId: string, roundId: string, chunk: number, summary: ChunkSummary): Promise<boolean>;
+  /** The chunk results stored so far. */
+  preparedChunks(projectId: string, roundId: string): Promise<ChunkSummary[]>;
+  /** The registry a preparing round waits for (undefined clears); only while it prepares. */
+  setPreparationWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void>;
   /** The audit head sealed when the round completed (its report names it). */
   setAuditHead(projectId: string, roundId: string, head: string): Promise<void>;
 }
@@ -49,6 +63,8 @@ export interface RoundRepository {
 export interface RoundContacts {
   /** Everyone the project sent to (optionally only in some rounds), with what they got. */
   sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
+  /** The contacts of these citizens only (one batched read): what a chunk of a background pre-flight needs. */
+  contactsIn(nins: readonly string[], projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
   /**
    * Letters of these rounds handed over after `since` (ISO), counted from their delivery times,
    * with the latest of them: what a pause may claim, whatever the round counters still say.

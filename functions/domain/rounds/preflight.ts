@@ -172,23 +172,27 @@ export const detectDuplicateRounds = (
       byRound.set(c.roundId, entry);
     }
   }
-  return [...byRound.entries()]
-    .sort(([, a], [, b]) => b.overlap - a.overlap)
-    .map(([previousRoundId, e]) => ({
-      code: 'DUPLICATE_ROUND' as const,
-      severity: 'error' as const,
-      message:
-        e.reason === 'changed_version'
-          ? `${e.overlap} recipient(s) already got version ${e.version} of this letter in round ${previousRoundId}; a superuser must override to send a correction`
-          : `${e.overlap} recipient(s) already got a near-identical letter (similarity ${e.similarity}) in round ${previousRoundId}; a superuser must override to send it`,
-      previousRoundId,
-      overlap: e.overlap,
-      similarity: e.similarity,
-      reason: e.reason,
-      previousLetterId: e.letterId,
-      previousVersion: e.version,
-    }));
+  return [...byRound.entries()].sort(([, a], [, b]) => b.overlap - a.overlap).map(([previousRoundId, e]) => duplicateFinding(previousRoundId, e));
 };
+
+/** The DUPLICATE_ROUND finding about one earlier round (also rebuilt when chunk results are summed). */
+export const duplicateFinding = (
+  previousRoundId: string,
+  e: { readonly overlap: number; readonly similarity: number; readonly reason: DuplicateRoundFinding['reason']; readonly letterId: string; readonly version: number },
+): DuplicateRoundFinding => ({
+  code: 'DUPLICATE_ROUND' as const,
+  severity: 'error' as const,
+  message:
+    e.reason === 'changed_version'
+      ? `${e.overlap} recipient(s) already got version ${e.version} of this letter in round ${previousRoundId}; a superuser must override to send a correction`
+      : `${e.overlap} recipient(s) already got a near-identical letter (similarity ${e.similarity}) in round ${previousRoundId}; a superuser must override to send it`,
+  previousRoundId,
+  overlap: e.overlap,
+  similarity: e.similarity,
+  reason: e.reason,
+  previousLetterId: e.letterId,
+  previousVersion: e.version,
+});
 
 /* ───────────────────────── Minors and guardians (issue 14) ─────────────────────────
  * The pre-flight predicts what the minors rule (citizens/minors.ts) will do at send time: how many

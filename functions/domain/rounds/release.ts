@@ -29,6 +29,24 @@ export const gateRefusal = (input: {
   liveLinkFindings: readonly Finding[];
   round: Round;
 }): ReleaseRefusedError | undefined => {
+  const { round } = input;
+  const refused = sendingRefusal(input);
+  if (refused) return refused;
+  if (round.status === 'held') {
+    return new ReleaseRefusedError('DUPLICATE_ROUND', 'The round repeats a letter to people who already got a version of it; a superuser must override it first', round.findings);
+  }
+  if (round.status !== 'ready' && round.status !== 'scheduled') return new ReleaseRefusedError('ROUND_NOT_READY', `The round is ${round.status}`);
+  return undefined;
+};
+
+/** The release gates that do not depend on the round's own status: what a redrive passes again too. */
+export const sendingRefusal = (input: {
+  halted: boolean;
+  project: Project;
+  version: LetterVersion | undefined;
+  liveLinkFindings: readonly Finding[];
+  round: Pick<Round, 'letterVersion'>;
+}): ReleaseRefusedError | undefined => {
   const { project, version, round } = input;
   if (input.halted) return new ReleaseRefusedError('DISPATCH_HALTED', 'All dispatch is halted by operations');
   if (project.status === 'paused') return new ReleaseRefusedError('PROJECT_PAUSED', 'The project is paused');
@@ -37,10 +55,6 @@ export const gateRefusal = (input: {
   if (!version?.approval) return new ReleaseRefusedError('LETTER_NOT_APPROVED', `Version ${round.letterVersion} of the letter has not been approved`);
   const broken = input.liveLinkFindings.filter((f) => f.severity === 'error');
   if (broken.length > 0) return new ReleaseRefusedError('BROKEN_LINK', 'A link in the letter does not work now', broken);
-  if (round.status === 'held') {
-    return new ReleaseRefusedError('DUPLICATE_ROUND', 'The round repeats a letter to people who already got a version of it; a superuser must override it first', round.findings);
-  }
-  if (round.status !== 'ready' && round.status !== 'scheduled') return new ReleaseRefusedError('ROUND_NOT_READY', `The round is ${round.status}`);
   return undefined;
 };
 

@@ -8,7 +8,7 @@ import type { LetterKind } from '../letters/letter.js';
  * move it (use-cases.ts, release.ts). The dispatch engine reads a released round through a narrow
  * gate port and asks this module to complete it or hold it for the canary.
  */
-export const ROUND_STATUSES = ['ready', 'held', 'scheduled', 'dispatching', 'canary_hold', 'completed', 'cancelled'] as const;
+export const ROUND_STATUSES = ['preparing', 'ready', 'held', 'scheduled', 'dispatching', 'canary_hold', 'completed', 'cancelled'] as const;
 export type RoundStatus = (typeof ROUND_STATUSES)[number];
 
 /** What the API may show besides the stored statuses: a released round of a paused project. */
@@ -17,6 +17,7 @@ export type RoundViewStatus = RoundStatus | 'paused';
 /**
  * Every status change a round can make, in one place. Repositories apply them as conditional
  * writes on the `from` status, so concurrent callers make each at most once.
+ *   preparing → ready|held  the background pre-flight's last chunk landed (preparation.ts)
  *   ready ⇄ held           duplicate hold (at creation or release) / superuser override
  *   ready → scheduled      release with a future time; scheduled → ready if a gate refuses at fire time
  *   ready|scheduled → dispatching   release (now, or when the schedule fires)
@@ -26,6 +27,7 @@ export type RoundViewStatus = RoundStatus | 'paused';
  *   anything not completed → cancelled
  */
 export const TRANSITIONS: Readonly<Record<RoundStatus, readonly RoundStatus[]>> = {
+  preparing: ['ready', 'held', 'cancelled'],
   ready: ['held', 'scheduled', 'dispatching', 'cancelled'],
   held: ['ready', 'cancelled'],
   scheduled: ['dispatching', 'ready', 'held', 'cancelled'],
@@ -95,6 +97,7 @@ export const SKIP_REASONS = [
   'no_guardian',
   'guardian_access_reserved',
   'under_guardianship',
+  'reservation_unreadable',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -179,6 +182,20 @@ export interface ReleaseInfo {
   readonly layout: RoundLayout;
 }
 
+/**
+ * A round whose pre-flight runs in the background (a large list): chunks of `chunkSize` rows,
+ * `checked` grows by a chunk's rows exactly once when its result is stored; `waiting` names the
+ * registry a chunk could not read (it is retried; the preparation never ends on missing facts).
+ */
+export interface Preparation {
+  readonly total: number;
+  readonly checked: number;
+  readonly chunks: number;
+  readonly chunkSize: number;
+  /** Shown as the round's `waitingFor`, like a released round's registry wait. */
+  readonly waiting?: Waiting;
+}
+
 /** A registry a round's batches are waiting for (fail closed: nothing is sent meanwhile). */
 export interface Waiting {
   readonly registry: string;
@@ -216,6 +233,8 @@ interface RoundBase {
    */
   readonly homeRegion?: string;
   readonly epoch?: number;
+  /** Present while (and after) the pre-flight ran in the background. */
+  readonly preparation?: Preparation;
 }
 
 /** A worker dispatches a round only in its home region; a round without one is single-region. */
@@ -234,7 +253,7 @@ export interface FinalCounts {
   readonly failureReasons?: Readonly<Record<string, number>>;
 }
 
-export type UnreleasedRound = RoundBase & { readonly status: 'ready' | 'held' | 'scheduled'; readonly release?: undefined };
+export type UnreleasedRound = RoundBase & { readonly status: 'preparing' | 'ready' | 'held' | 'scheduled'; readonly release?: undefined };
 export type ReleasedRound = RoundBase & {
   readonly status: 'dispatching' | 'canary_hold' | 'completed';
   readonly release: ReleaseInfo;

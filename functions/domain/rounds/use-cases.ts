@@ -1,15 +1,17 @@
 import { DEFAULT_RETENTION, retentionFor, type RetentionPolicy } from '../shared/retention.js';
 import { DomainError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import type { CitizenFactsReader } from '../citizens/registries.js';
+import { RegistryUnavailableError, type CitizenFactsReader } from '../citizens/registries.js';
+import { IN_DOUBT } from '../dispatch/batch.js';
 import type { ContactRecord } from '../dispatch/ports.js';
 import { releaseLinkFindings } from '../letters/release-check.js';
 import { placeholdersIn } from '../letters/content.js';
 import { nonResponders } from '../letters/form-tasks.js';
-import type { LetterContentByLanguage, LetterVersion } from '../letters/letter.js';
+import type { Language, LetterContentByLanguage, LetterVersion } from '../letters/letter.js';
 import type { CitizenTaskRepository, FormTaskRepository, LetterRepository, LinkProber } from '../letters/ports.js';
 import type { RecipientListRepository } from '../lists/ports.js';
-import { validateNin, type CheckDigitRule } from '../lists/nin.js';
+import type { Recipient } from '../lists/recipient-list.js';
+import { validateNin, type CheckDigitRule } from '../shared/nin.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import type { Access, Project } from '../projects/project.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
@@ -17,7 +19,8 @@ import { auditEvent, sealAuditHead, type AuditLog, type AuditSeal } from '../sha
 import { newId, nowIso } from '../shared/ids.js';
 import type { RoundContacts, RoundProgressReader, RoundRepository } from './ports.js';
 import { tallyReach } from './reach.js';
-import { decideRecipient, detectDuplicateRounds, earlierVersionsReceived, languageFindings, tallyPreflightWithMinors, versionKey, wantedLanguage, withMinorsRoute, type RecipientDecision } from './preflight.js';
+import { decideRecipient, detectDuplicateRounds, earlierVersionsReceived, emptyPreflight, languageFindings, tallyPreflightWithMinors, versionKey, wantedLanguage, withMinorsRoute, type RecipientDecision } from './preflight.js';
+import { chunkCount, chunkRange, mergeChunks, PREPARATION_CHUNK, PREPARE_INLINE_MAX, wantedLanguages, type ChunkSummary } from './preparation.js';
 import { routeWithFacts } from '../citizens/minors.js';
 import { effectiveMinorsPolicy } from '../projects/minors-policy.js';
 import {
@@ -25,6 +28,7 @@ import {
   crossRoundVerdict,
   gateRefusal,
   MAX_SCHEDULE_MS,
+  sendingRefusal,
   relationOf,
   ReleaseRefusedError,
   ScheduleOutOfRangeError,
@@ -73,6 +77,8 @@ export interface RoundDeps {
   readonly progress: RoundProgressReader;
   readonly prober: LinkProber;
   readonly dispatch: DispatchControl;
+  /** Chunks of background pre-flights (lists above PREPARE_INLINE_MAX rows). */
+  readonly prepareQueue: PrepareQueue;
   readonly halted: () => Promise<boolean>;
   /** How long lists and rounds are kept (RETENTION_DAYS, RETENTION_LONG_DAYS); the defaults when absent. */
   readonly retention?: RetentionPolicy;
@@ -102,8 +108,7 @@ export interface NewRoundInput {
   readonly onlyNonResponders?: boolean;
 }
 
-/** Recipients per registry read (the registries' bulk limit) and reads at once. */
-const PREFLIGHT_SLICE = 1000;
+/** Chunks of an inline pre-flight read at once. */
 const PREFLIGHT_CONCURRENCY = 8;
 
 const mapSlices = async <T, R>(items: readonly T[], size: number, concurrency: number, fn: (slice: readonly T[]) => Promise<R[]>): Promise<R[]> => {
@@ -157,54 +162,10 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
   if (onlyNonResponders && (version.kind !== 'form-task' || !version.formTaskId)) throw new NotAFormTaskError();
 
   const now = nowIso();
-  const minors = effectiveMinorsPolicy(project);
-  const projectRoundIds = (await deps.rounds.listRounds(projectId)).filter((r) => !r.test).map((r) => r.roundId);
-  const [recipients, contacts] = await Promise.all([deps.lists.readRecipients(list.listId), deps.contacts.sentByProject(projectId, projectRoundIds)]);
-  const rules = { contentHash: version.contentHash, frequencyCap: project.settings.frequencyCap, onlyNonResponders, now };
-  const decided = await mapSlices(recipients, PREFLIGHT_SLICE, PREFLIGHT_CONCURRENCY, async (slice) => {
-    const nins = slice.map((r) => r.nin);
-    const [facts, awaiting] = await Promise.all([
-      deps.citizens.factsOf(nins, projectId),
-      onlyNonResponders ? nonResponders(deps, projectId, version.formTaskId!, nins, now) : Promise.resolve(undefined),
-    ]);
-    // The minors rule as it will apply at send time (guardians read once per slice).
-    const routes = await routeWithFacts(deps.citizens, { projectId, nins, facts, policy: minors, at: new Date(now), rules: { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits } });
-    return slice.map((r) => {
-      const own: readonly ContactRecord[] = contacts.get(r.nin) ?? [];
-      const f = facts.get(r.nin);
-      const decision: RecipientDecision = decideRecipient(
-        {
-          valid: validateNin(r.nin, { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits }).ok,
-          reserved: f?.reservedResearch ?? false,
-          withdrawn: f?.withdrawn ?? false,
-          population: { deceased: f?.deceased ?? false, known: f?.known ?? false },
-          contacts: own,
-          ...(awaiting ? { awaitingAnswer: awaiting.has(r.nin) } : {}),
-        },
-        rules,
-      );
-      return { contacts: own, decision, route: routes.get(r.nin), facts: f, language: wantedLanguage(r.language, f?.language) };
-    });
-  });
-
-  const current = { letterId: version.letterId, version: version.version, contentHash: version.contentHash, content: version.content };
-  const toLoad = earlierVersionsReceived(
-    decided.map((d) => d.contacts),
-    current,
-    now,
-  );
-  const loaded = await Promise.all(toLoad.map((v) => deps.letters.getVersion(projectId, v.letterId, v.version)));
-  const earlier = new Map(loaded.flatMap((v) => (v ? [[versionKey(v.letterId, v.version), v.content] as const] : [])));
-  const duplicates = detectDuplicateRounds(decided, current, earlier, { now, onlyNonResponders });
-  const preflight = { ...tallyPreflightWithMinors(decided, minors), reach: tallyReach(decided, project.settings.distributionRule, version.content) };
-  const languages = languageFindings(
-    decided.filter((d) => withMinorsRoute(d.decision, d.route).outcome === 'send').map((d) => d.language),
-    version.content,
-  );
-
-  const round: Round = {
+  const roundId = newId('rnd');
+  const base = {
     projectId,
-    roundId: newId('rnd'),
+    roundId,
     letterId: version.letterId,
     letterVersion: version.version,
     contentHash: version.contentHash,
@@ -213,12 +174,48 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
     listId: list.listId,
     onlyNonResponders,
     ...(input.canary ? { canary: { size: input.canary.size } } : {}),
-    status: duplicates.length > 0 ? 'held' : 'ready',
-    preflight,
-    findings: [...duplicates, ...placeholderFindings(version.content, list.columns), ...languages],
     createdBy: principal.sub,
     createdAt: now,
     updatedAt: now,
+  };
+
+  if (list.accepted > PREPARE_INLINE_MAX) {
+    // A large list is prepared in the background, one queued message per chunk.
+    const chunks = chunkCount(list.accepted);
+    const round: Round = {
+      ...base,
+      status: 'preparing',
+      preflight: { ...emptyPreflight(), total: list.accepted },
+      preparation: { total: list.accepted, checked: 0, chunks, chunkSize: PREPARATION_CHUNK },
+      findings: [],
+    };
+    await deps.rounds.createRound(round);
+    await keepListFrom(deps, projectId, list.listId, now);
+    await deps.audit.append(
+      auditScope(projectId),
+      auditEvent(principal, 'round.created', { roundId, letterId: round.letterId, letterVersion: round.letterVersion, listId: round.listId, status: round.status, rows: list.accepted }),
+    );
+    await deps.prepareQueue.enqueue(Array.from({ length: chunks }, (_, chunk) => ({ projectId, roundId, chunk })));
+    return round;
+  }
+
+  const ctx: ChunkContext = { project, version, onlyNonResponders, now, policy };
+  const contacts = await deps.contacts.sentByProject(projectId, await otherRoundIds(deps, projectId, roundId));
+  const recipients = await deps.lists.readRecipients(list.listId);
+  const slices: (readonly Recipient[])[] = [];
+  for (let i = 0; i < recipients.length; i += PREPARATION_CHUNK) slices.push(recipients.slice(i, i + PREPARATION_CHUNK));
+  const summaries = await mapSlices(
+    slices.map((slice, chunk) => ({ slice, chunk })),
+    1,
+    PREFLIGHT_CONCURRENCY,
+    async ([c]) => [await evaluateChunk(deps, ctx, contacts, c!.chunk, c!.slice)],
+  );
+  const { preflight, findings } = preparedResult(summaries, ctx, list.columns);
+  const round: Round = {
+    ...base,
+    status: findings.some((f) => f.code === 'DUPLICATE_ROUND') ? 'held' : 'ready',
+    preflight,
+    findings,
   };
   await deps.rounds.createRound(round);
   await keepListFrom(deps, projectId, list.listId, now);
@@ -235,6 +232,155 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
     }),
   );
   return round;
+};
+
+/** What every chunk of one round's pre-flight is decided against. */
+interface ChunkContext {
+  readonly project: Project;
+  readonly version: LetterVersion;
+  readonly onlyNonResponders: boolean;
+  /** The round's creation time: every chunk decides as of then, whenever it runs. */
+  readonly now: string;
+  readonly policy: RoundPolicy;
+}
+
+/** The project's other (real) rounds: whose letters count as contacts. */
+const otherRoundIds = async (deps: Pick<RoundDeps, 'rounds'>, projectId: string, self: string) =>
+  (await deps.rounds.listRounds(projectId)).filter((r) => !r.test && r.roundId !== self).map((r) => r.roundId);
+
+/** One chunk of the pre-flight: one bulk read per registry for its recipients, decided and counted. */
+const evaluateChunk = async (
+  deps: RoundDeps,
+  ctx: ChunkContext,
+  contacts: ReadonlyMap<string, ContactRecord[]>,
+  chunk: number,
+  slice: readonly Recipient[],
+): Promise<ChunkSummary> => {
+  const { project, version, onlyNonResponders, now, policy } = ctx;
+  const projectId = project.projectId;
+  const minors = effectiveMinorsPolicy(project);
+  const rules = { contentHash: version.contentHash, frequencyCap: project.settings.frequencyCap, onlyNonResponders, now };
+  const nins = slice.map((r) => r.nin);
+  const [facts, awaiting] = await Promise.all([
+    deps.citizens.factsOf(nins, projectId),
+    onlyNonResponders ? nonResponders(deps, projectId, version.formTaskId!, nins, now) : Promise.resolve(undefined),
+  ]);
+  // The minors rule as it will apply at send time (guardians read once per chunk).
+  const routes = await routeWithFacts(deps.citizens, { projectId, nins, facts, policy: minors, at: new Date(now), rules: { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits } });
+  const decided = slice.map((r) => {
+    const own: readonly ContactRecord[] = contacts.get(r.nin) ?? [];
+    const f = facts.get(r.nin);
+    const decision: RecipientDecision = decideRecipient(
+      {
+        valid: validateNin(r.nin, { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits }).ok,
+        reserved: f?.reservedResearch ?? false,
+        withdrawn: f?.withdrawn ?? false,
+        population: { deceased: f?.deceased ?? false, known: f?.known ?? false },
+        contacts: own,
+        ...(awaiting ? { awaitingAnswer: awaiting.has(r.nin) } : {}),
+      },
+      rules,
+    );
+    return { contacts: own, decision, route: routes.get(r.nin), facts: f, language: wantedLanguage(r.language, f?.language) };
+  });
+
+  const current = { letterId: version.letterId, version: version.version, contentHash: version.contentHash, content: version.content };
+  const toLoad = earlierVersionsReceived(
+    decided.map((d) => d.contacts),
+    current,
+    now,
+  );
+  const loaded = await Promise.all(toLoad.map((v) => deps.letters.getVersion(projectId, v.letterId, v.version)));
+  const earlier = new Map(loaded.flatMap((v) => (v ? [[versionKey(v.letterId, v.version), v.content] as const] : [])));
+  const wanted: Record<Language, number> = { nb: 0, nn: 0, en: 0 };
+  for (const d of decided) if (withMinorsRoute(d.decision, d.route).outcome === 'send') wanted[d.language]++;
+  return {
+    chunk,
+    rows: slice.length,
+    preflight: { ...tallyPreflightWithMinors(decided, minors), reach: tallyReach(decided, project.settings.distributionRule, version.content) },
+    wanted,
+    duplicates: detectDuplicateRounds(decided, current, earlier, { now, onlyNonResponders }),
+  };
+};
+
+/** The round's pre-flight and findings from its chunks' summaries (one per chunk). */
+const preparedResult = (summaries: readonly ChunkSummary[], ctx: ChunkContext, columns: readonly string[]) => {
+  const merged = mergeChunks(summaries, effectiveMinorsPolicy(ctx.project));
+  const findings: RoundFinding[] = [...merged.duplicates, ...placeholderFindings(ctx.version.content, columns), ...languageFindings(wantedLanguages(merged.wanted), ctx.version.content)];
+  return { preflight: merged.preflight, findings };
+};
+
+/** A queued chunk of a background pre-flight. */
+export interface PrepareMessage {
+  readonly projectId: string;
+  readonly roundId: string;
+  readonly chunk: number;
+}
+
+export interface PrepareQueue {
+  enqueue(messages: readonly PrepareMessage[], opts?: { delaySeconds?: number }): Promise<void>;
+}
+
+export type PrepareOutcome =
+  | { readonly kind: 'dropped'; readonly why: string }
+  | { readonly kind: 'stored' | 'already_stored' }
+  | { readonly kind: 'finished'; readonly status: 'ready' | 'held' }
+  | { readonly kind: 'waiting'; readonly registry: string; readonly retryInMs: number };
+
+/** How long a chunk waits for a registry that could not be read before it tries again. */
+const REGISTRY_RETRY_MS = 5_000;
+
+/**
+ * One chunk of a background pre-flight (the prepare queue's consumer). Its result is stored once
+ * (a redelivered or retried chunk finds it stored and adds nothing); whichever chunk finds all of
+ * them stored sums them and moves the round preparing → ready|held by one conditional transition,
+ * so a crash anywhere in between is finished by the next delivery. A registry that cannot be read
+ * leaves the chunk unstored: the round shows `waitingFor` and the chunk comes back later.
+ */
+export const prepareChunk = async (deps: RoundDeps, policy: RoundPolicy, m: PrepareMessage): Promise<PrepareOutcome> => {
+  const round = await deps.rounds.getRound(m.projectId, m.roundId, { consistent: true });
+  if (!round || round.status !== 'preparing' || !round.preparation) return { kind: 'dropped', why: round ? round.status : 'gone' };
+  const prep = round.preparation;
+  if (m.chunk < 0 || m.chunk >= prep.chunks) return { kind: 'dropped', why: 'no such chunk' };
+  const project = await deps.projects.getProject(m.projectId, { consistent: true });
+  const version = await deps.letters.getVersion(m.projectId, round.letterId, round.letterVersion);
+  const list = await deps.lists.getList(m.projectId, round.listId);
+  if (!project || !version || !list) throw new NotFoundError('Round preparation input');
+  const ctx: ChunkContext = { project, version, onlyNonResponders: round.onlyNonResponders, now: round.createdAt, policy };
+  const { start, end } = chunkRange(m.chunk, prep.total);
+  let summary: ChunkSummary;
+  try {
+    // Only this chunk's citizens' contacts: never the project's whole ledger once per chunk.
+    const [slice, roundIds] = await Promise.all([deps.lists.slice(round.listId, start, end), otherRoundIds(deps, m.projectId, m.roundId)]);
+    const contacts = await deps.contacts.contactsIn(
+      slice.map((r) => r.nin),
+      m.projectId,
+      roundIds,
+    );
+    summary = await evaluateChunk(deps, ctx, contacts, m.chunk, slice);
+  } catch (e) {
+    if (!(e instanceof RegistryUnavailableError)) throw e;
+    if (prep.waiting?.registry !== e.registry) await deps.rounds.setPreparationWaiting(m.projectId, m.roundId, { registry: e.registry, since: nowIso() });
+    return { kind: 'waiting', registry: e.registry, retryInMs: e.retryAfterMs ?? REGISTRY_RETRY_MS };
+  }
+  if (prep.waiting) await deps.rounds.setPreparationWaiting(m.projectId, m.roundId, undefined);
+  const stored = await deps.rounds.recordPreparedChunk(m.projectId, m.roundId, m.chunk, summary);
+  const finished = await finishPreparation(deps, round, ctx, list.columns);
+  return finished ?? { kind: stored ? 'stored' : 'already_stored' };
+};
+
+const preparer = { sub: 'preparation', role: 'operations' as const, name: 'Background pre-flight' };
+
+const finishPreparation = async (deps: RoundDeps, round: Round, ctx: ChunkContext, columns: readonly string[]): Promise<PrepareOutcome | undefined> => {
+  const prep = round.preparation!;
+  const byChunk = new Map((await deps.rounds.preparedChunks(round.projectId, round.roundId)).map((s) => [s.chunk, s]));
+  if (byChunk.size < prep.chunks) return undefined;
+  const { preflight, findings } = preparedResult([...byChunk.values()], ctx, columns);
+  const status = findings.some((f) => f.code === 'DUPLICATE_ROUND') ? 'held' : 'ready';
+  const done = { total: prep.total, checked: prep.total, chunks: prep.chunks, chunkSize: prep.chunkSize };
+  if (!(await deps.rounds.transitionRound(round.projectId, round.roundId, ['preparing'], status, { preflight, findings, preparation: done }))) return undefined;
+  await deps.audit.append(auditScope(round.projectId), auditEvent(preparer, 'round.prepared', { roundId: round.roundId, status, preflight, findings: findings.map((f) => f.code) }));
+  return { kind: 'finished', status };
 };
 
 const loadRound = async (deps: Pick<RoundDeps, 'rounds'>, projectId: string, roundId: string): Promise<Round> => {
@@ -362,7 +508,7 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
   const version = (await deps.letters.getVersion(project.projectId, round.letterId, round.letterVersion))!;
   const list = await deps.lists.getList(project.projectId, round.listId);
   if (!list) throw new NotFoundError('Recipient list');
-  const recipients = new Set((await deps.lists.readRecipients(round.listId)).map((r) => r.nin));
+  const recipients = { listId: round.listId, rows: list.accepted };
   for (let attempt = 0; attempt < 8; attempt++) {
     const seq = await deps.rounds.releaseSeq(project.projectId);
     const others = await otherRounds(deps, project.projectId, round, version, recipients);
@@ -389,7 +535,26 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
   throw new ReleaseRefusedError('ROUND_NOT_READY', 'Other releases of the project kept changing; try again');
 };
 
-const otherRounds = async (deps: RoundDeps, projectId: string, self: Round, version: LetterVersion, recipients: ReadonlySet<string>): Promise<OtherRound[]> => {
+/** A round's list as release reads it: by slices, never whole. */
+interface ListRef {
+  readonly listId: string;
+  readonly rows: number;
+}
+
+/** Calls `fn` with the list's IDs one slice (PREPARATION_CHUNK rows) at a time. */
+const forEachSlice = async (deps: Pick<RoundDeps, 'lists'>, list: ListRef, fn: (nins: readonly string[]) => void): Promise<void> => {
+  for (let start = 0; start < list.rows; start += PREPARATION_CHUNK) {
+    fn((await deps.lists.slice(list.listId, start, Math.min(list.rows, start + PREPARATION_CHUNK))).map((r) => r.nin));
+  }
+};
+
+/**
+ * The project's other rounds this release must be weighed against. The list is read only when a
+ * related round exists (same or near-identical content), and then slice by slice: release never
+ * holds a national list in memory (issue 22, item 3), except the IDs of another round's list while
+ * that round is still sending to a different list.
+ */
+const otherRounds = async (deps: RoundDeps, projectId: string, self: Round, version: LetterVersion, recipients: ListRef): Promise<OtherRound[]> => {
   const candidates = comparableRounds(await deps.rounds.listRounds(projectId), self);
   const out: OtherRound[] = [];
   const related: { round: Round; relation: OtherRound['relation']; similarity: number }[] = [];
@@ -402,17 +567,23 @@ const otherRounds = async (deps: RoundDeps, projectId: string, self: Round, vers
   if (related.length === 0) return out;
   const sent = await deps.contacts.sentByProject(projectId, related.map((r) => r.round.roundId));
   const sentIn = new Map<string, number>();
-  for (const [nin, records] of sent) {
-    if (!recipients.has(nin)) continue;
-    for (const rec of records) sentIn.set(rec.roundId, (sentIn.get(rec.roundId) ?? 0) + 1);
-  }
+  await forEachSlice(deps, recipients, (nins) => {
+    for (const nin of nins) for (const rec of sent.get(nin) ?? []) sentIn.set(rec.roundId, (sentIn.get(rec.roundId) ?? 0) + 1);
+  });
   for (const { round, relation, similarity } of related) {
     const progress = isReleased(round) ? await deps.progress.progress(round.roundId, round.release.layout.total) : undefined;
     const active = (round.status === 'dispatching' || round.status === 'canary_hold') && (progress?.counts.pending ?? 0) > 0;
     let listOverlap = 0;
     if (active) {
-      if (round.listId === self.listId) listOverlap = recipients.size;
-      else for (const r of await deps.lists.readRecipients(round.listId)) if (recipients.has(r.nin)) listOverlap++;
+      if (round.listId === self.listId) listOverlap = recipients.rows;
+      else {
+        const theirs = new Set<string>();
+        const their = await deps.lists.getList(projectId, round.listId);
+        await forEachSlice(deps, { listId: round.listId, rows: their?.accepted ?? 0 }, (nins) => nins.forEach((n) => theirs.add(n)));
+        await forEachSlice(deps, recipients, (nins) => {
+          for (const n of nins) if (theirs.has(n)) listOverlap++;
+        });
+      }
     }
     out.push({ round, relation, similarity, active, listOverlap, sentOverlap: sentIn.get(round.roundId) ?? 0 });
   }
@@ -517,8 +688,49 @@ export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists
 const releasedRoundsBySeq = new Map<string, Round[]>();
 const RELEASED_ROUNDS_KEPT = 200;
 
-/** Redrive reopens a completed round: its failed recipients go back to pending and to work. */
-export const reopenForRedrive = async (deps: Pick<RoundDeps, 'rounds' | 'dispatch'>, round: ReleasedRound): Promise<number> => {
+/**
+ * What release checks, again for a round a redrive would reopen, read now: the project and the
+ * letter version approved, no pause or halt, the links working, and the cross-round rules
+ * (another active round sending the same content to these recipients; a changed or near-identical
+ * version they already got, unless a superuser overrode the hold). Nothing is changed here.
+ */
+const redriveRefusal = async (deps: RoundDeps, round: ReleasedRound): Promise<ReleaseRefusedError | undefined> => {
+  const project = await deps.projects.getProject(round.projectId, { consistent: true });
+  if (!project) return new ReleaseRefusedError('PROJECT_NOT_APPROVED', 'The project no longer exists');
+  const version = await deps.letters.getVersion(project.projectId, round.letterId, round.letterVersion);
+  const refused = sendingRefusal({
+    halted: await deps.halted(),
+    project,
+    version,
+    liveLinkFindings: version ? await releaseLinkFindings({ prober: deps.prober, formTasks: deps.formTasks }, project, version) : [],
+    round,
+  });
+  if (refused || !version) return refused;
+  const list = await deps.lists.getList(project.projectId, round.listId);
+  if (!list) return new ReleaseRefusedError('ROUND_NOT_READY', 'The recipient list no longer exists');
+  const verdict = crossRoundVerdict(await otherRounds(deps, project.projectId, round, version, { listId: round.listId, rows: list.accepted }), round.override !== undefined);
+  if (verdict.kind === 'overlapping') {
+    return new ReleaseRefusedError('OVERLAPPING_ROUND_ACTIVE', `Round ${verdict.roundId} is still sending the same or near-identical letter to ${verdict.overlap} of these recipients`, { roundId: verdict.roundId, overlap: verdict.overlap });
+  }
+  if (verdict.kind === 'duplicate') return new ReleaseRefusedError('DUPLICATE_ROUND', 'Recipients already got, or are being sent, an earlier or near-identical version of this letter', verdict.findings);
+  return undefined;
+};
+
+/**
+ * Redrive reopens a round, one at a time, through the same checks as release: a round that fails
+ * them is left as it is and the refusal says why. Its failed recipients (never those in doubt) go
+ * back to pending and to work.
+ */
+export const reopenForRedrive = async (deps: RoundDeps, round: ReleasedRound): Promise<{ reopened: number } | { refused: ReleaseRefusedError }> => {
+  // A round with nothing to redrive is neither checked nor reported.
+  const { counts, failureReasons } = await deps.progress.progress(round.roundId, round.release.layout.total);
+  if (counts.failed - (failureReasons?.[IN_DOUBT] ?? 0) <= 0) return { reopened: 0 };
+  const refused = await redriveRefusal(deps, round);
+  if (refused) return { refused };
+  return { reopened: await reopenChecked(deps, round) };
+};
+
+const reopenChecked = async (deps: Pick<RoundDeps, 'rounds' | 'dispatch'>, round: ReleasedRound): Promise<number> => {
   const { recipients, batches } = await deps.dispatch.resetFailed(round);
   if (recipients === 0) return 0;
   // Reopened before the batches are queued, so no worker finds the round completed and parks them.

@@ -1,5 +1,5 @@
 import { parse as parseHost } from 'tldts';
-import { isNationalId } from '../lists/nin.js';
+import { isNationalId } from './nin.js';
 
 /**
  * Scanners for what must never ride along in list data or in a rendered letter: links (in any

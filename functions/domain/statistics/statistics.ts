@@ -1,5 +1,5 @@
 import { ValidationError } from '../../shared/errors.js';
-import type { Channel } from '../dispatch/channels.js';
+import type { Channel } from '../shared/channel.js';
 import type { StatisticsEntry, StatisticsReader } from './ports.js';
 
 /** The longest range one request may ask for. */

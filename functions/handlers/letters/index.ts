@@ -1,6 +1,6 @@
 import { adapters } from '../../adapters/index.js';
 import { checkLetter, createLetter, editLetter, listLetters, loadLetter } from '../../domain/letters/use-cases.js';
-import { approveLetterVersion } from '../../domain/projects/approval.js';
+import { approveLetterVersion } from '../../domain/letters/approval.js';
 import { approveLetterBody, createLetterBody, editLetterBody, letterSummaryView, letterView } from '../../schemas/letters.js';
 import { ValidationError } from '../../shared/errors.js';
 import { httpHandler, ok, route } from '../../shared/http.js';

@@ -1,7 +1,7 @@
 import { adapters } from '../../adapters/index.js';
 import { awaitQuiet, continueRounds } from '../../domain/dispatch/operations.js';
 import { recordPauseAck } from '../../shared/metrics.js';
-import { approveProject } from '../../domain/projects/approval.js';
+import { approveProject } from '../../domain/letters/approval.js';
 import { CHECKLISTS, LANGUAGE_ITEM_ID } from '../../domain/projects/checklist.js';
 import { addMember, approveMinorsPolicy, changeLinkDomains, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';

@@ -16,6 +16,8 @@ export const routes = {
   'POST /projects/{projectId}/rounds': route({ roles: ['researcher'], body: createRoundBody }, async ({ principal, params, body }) => {
     const d = adapters().roundDeps;
     const round = await createRound(d, policy(), principal, params.projectId!, body);
+    // A large list is prepared in the background: 202 with the round to poll.
+    if (round.status === 'preparing') return ok({ roundId: round.roundId, status: round.status }, 202);
     return ok(roundView(await getRound(d, principal, params.projectId!, round.roundId)), 201);
   }),
   'GET /projects/{projectId}/rounds': route({ roles: STAFF }, async ({ principal, params }) =>

@@ -51,8 +51,19 @@ export const uploadList = async (a: ApprovedProject, nins: readonly string[]): P
 
 export const createRound = async (a: ApprovedProject, listId: string, extra: Record<string, unknown> = {}) => {
   const res = await a.researcher.post(`/projects/${a.projectId}/rounds`, { letterId: a.letterId, listId, ...extra });
+  type Created = { roundId: string; status: string; preflight: Record<string, number> };
+  // A large list is prepared in the background (202 preparing): wait until it is ready or held.
+  if (res.status === 202) {
+    const roundId = (res.body as { roundId: string }).roundId;
+    return waitFor<Created>(
+      async () => (await a.researcher.get(`/projects/${a.projectId}/rounds/${roundId}`)).body as Created,
+      (r) => r.status !== 'preparing',
+      600_000,
+      250,
+    );
+  }
   expect(res.status, res.text).toBe(201);
-  return res.body as { roundId: string; status: string; preflight: Record<string, number> };
+  return res.body as Created;
 };
 
 export type { Counts } from '../../../functions/domain/rounds/round.js';

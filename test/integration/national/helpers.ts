@@ -36,7 +36,7 @@ export const tokenClient = (p: Platform, overrides: { audience?: string; clientI
     http: httpFor(p),
   });
 
-import { ageFromNin } from '../../../functions/domain/lists/nin.js';
+import { ageFromNin } from '../../../functions/domain/shared/nin.js';
 
 let next = 0;
 /** Fresh synthetic IDs per call (and per file: a random start), so tests never share a person. */

@@ -63,6 +63,9 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     await waitFor(() => roundOf(a, later.roundId), (r) => r.status === 'completed', 120_000, 250);
     const third = await createRound(a, await uploadList(a, syntheticNins(2, 642_000)));
     expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${third.roundId}/cancel`)).status).toBe(200);
+    // A round over a list above the inline limit: prepared in chunks by the prepare consumer (issue 22).
+    const national = await createRound(a, await uploadList(a, syntheticNins(5_001, 650_000)));
+    expect(national.preflight.total).toBe(5_001);
     // A test send, a presigned upload.
     expect((await a.researcher.post(`/projects/${a.projectId}/letters/${a.letterId}/test-send`, { nins: syntheticNins(1, 643_000) })).status).toBe(202);
     const url = await a.researcher.post(`/projects/${a.projectId}/recipient-lists/upload-url`);

@@ -10,7 +10,7 @@ import {
 } from '../../../functions/domain/citizens/minors.js';
 import type { CitizenFacts } from '../../../functions/domain/citizens/registries.js';
 import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
-import { ageFromNin } from '../../../functions/domain/lists/nin.js';
+import { ageFromNin } from '../../../functions/domain/shared/nin.js';
 
 const rules = { allowSynthetic: true };
 const AT = new Date('2026-11-30T10:00:00Z');

@@ -1,3 +1,4 @@
+import type { Preflight } from '../../../console/src/api-types.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,7 +11,6 @@ import {
   normaliseNin,
   progressPercent,
   tokenize,
-  type Preflight,
 } from '../../../console/src/format.js';
 import { previewLetter } from '../../../console/src/render.js';
 import { footerInfoFor, renderLetter } from '../../../functions/domain/letters/render.js';
@@ -136,7 +136,7 @@ describe('progressPercent', () => {
 });
 
 describe('release confirmation with recipients under 16', () => {
-  const minors = { underSixteen: 12, viaGuardians: 8, guardianLetters: 14, withoutGuardian: 3, guardianAccessReserved: 1, skippedMinor: 0, underGuardianship: 0 };
+  const minors = { underSixteen: 12, viaGuardians: 8, guardianLetters: 14, withoutGuardian: 3, guardianAccessReserved: 1, skippedMinor: 0, underGuardianship: 0, ignoredGuardianIds: 0 };
   const guardians: Preflight = { total: 100, eligible: 96, reserved: 0, withdrawn: 0, alreadySent: 0, invalid: 0, minors: { policy: 'guardians', ...minors } };
   const excluded: Preflight = {
     total: 100,

@@ -1,5 +1,6 @@
+import type { Preflight } from '../../../console/src/api-types.js';
 import { describe, expect, it } from 'vitest';
-import { approvalLine, reachLines, sendLabel, type Preflight } from '../../../console/src/format.js';
+import { approvalLine, reachLines, sendLabel } from '../../../console/src/format.js';
 
 const NBSP = '\u00a0';
 const base: Preflight = { total: 30_000, eligible: 29_000, reserved: 1_000, withdrawn: 0, alreadySent: 0, invalid: 0 };
@@ -16,7 +17,7 @@ describe('the release confirmation of a national mailing', () => {
   });
 
   it('states the recipients by channel and by language, leaving out what is zero, paper marked as costing postage', () => {
-    const lines = reachLines({ ...base, reach } as unknown as Preflight, 'nb');
+    const lines = reachLines({ ...base, reach }, 'nb');
     expect(lines.channels).toEqual([
       `Helsenorge: 26${NBSP}000`,
       `Papir (porto): 2${NBSP}900`,

@@ -115,6 +115,28 @@ describe('the engine, one step at a time', () => {
     expect(new Set(world.deliveries.map((d) => d.deliveryId)).size).toBe(world.deliveries.length);
   });
 
+  it('test_should_skip_reservation_unreadable_on_paper_and_mailbox_when_the_general_reservation_cannot_be_read', async () => {
+    const world = new World({ recipients: 6, batchSize: 10, seed: 21 });
+    world.reservationReadable = false;
+    // nins[0] uses the portal; nins[1] is not digitally active (paper); the rule sends the rest by paper too.
+    world.facts.set(world.nins[1]!, { digitallyActive: false });
+    world.facts.set(world.nins[2]!, { digitallyActive: false });
+    const deps = world.deps();
+    await start(world);
+    await drain(world, deps);
+    // Only the portal enforces the general reservation: paper never goes out for a research project here.
+    expect(world.deliveries.every((d) => d.channel === 'helsenorge')).toBe(true);
+    expect(world.counts()).toMatchObject({ planned: 6, sent: 4, skippedOther: 2, pending: 0 });
+    expect(world.skipReasons()).toMatchObject({ reservation_unreadable: 2 });
+    // A non-research project is not bound by the research reservation.
+    const survey = new World({ recipients: 3, batchSize: 10, seed: 22 });
+    survey.reservationReadable = false;
+    survey.project = { ...survey.project, purpose: 'health-survey', settings: { ...survey.project.settings, distributionRule: 'digital-mailbox-then-paper' } };
+    await start(survey);
+    await drain(survey, survey.deps());
+    expect(survey.counts()).toMatchObject({ sent: 3, pending: 0 });
+  });
+
   it('test_should_decide_again_with_fresh_facts_when_a_bound_retry_finds_the_letters_never_left', async () => {
     const world = new World({ recipients: 10, batchSize: 10, seed: 8 });
     world.project = { ...world.project, settings: { ...world.project.settings, distributionRule: 'digital-mailbox-then-paper' } };
@@ -178,6 +200,37 @@ describe('the engine, one step at a time', () => {
     expect(world.deliveries.filter((d) => d.nin === child)).toHaveLength(0);
     expect(world.deliveries.filter((d) => d.nin === parent)).toHaveLength(1);
     expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 1 });
+  });
+
+  it('test_should_issue_a_guardians_form_task_under_the_guardian_about_the_child_never_under_the_child', async () => {
+    const world = new World({ recipients: 2, batchSize: 2, seed: 12 });
+    const child = ninBornOn('2016-05-04');
+    const parent = ninBornOn('1980-02-03');
+    world.nins[0] = child;
+    world.facts.set(child, { guardians: [parent] });
+    world.project = { ...world.project, settings: { ...world.project.settings, minors: 'guardians' }, minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' } } as unknown as typeof world.project;
+    world.version = { ...world.version, kind: 'form-task', formTaskId: 'ft' };
+    const issued: { nin: string; deliveryId: string; aboutChild?: string }[] = [];
+    const base = world.deps();
+    const deps: EngineDeps = {
+      ...base,
+      tasks: {
+        issue: async (items) => {
+          issued.push(...items);
+          return new Map(items.map((i) => [i.deliveryId, { taskId: `task-${i.deliveryId}` }]));
+        },
+      },
+    };
+    await start(world);
+    await drain(world, deps);
+    // The guardian's task: theirs, about the child (named by a pseudonym, never the ID); the child gets none.
+    const forParent = issued.filter((i) => i.nin === parent);
+    expect(forParent).toHaveLength(1);
+    expect(forParent[0]!.aboutChild).toBeDefined();
+    expect(forParent[0]!.aboutChild).not.toContain(child);
+    expect(issued.some((i) => i.nin === child)).toBe(false);
+    expect(world.deliveries.filter((d) => d.nin === child)).toHaveLength(0);
+    expect(world.deliveries.find((d) => d.nin === parent)).toMatchObject({ onBehalfOfMinor: true });
   });
 
   it('test_should_stop_a_round_whose_letter_version_loses_its_approval_and_go_on_once_approved_again', async () => {
@@ -247,6 +300,7 @@ describe('the engine, one step at a time', () => {
     const deps: EngineDeps = {
       ...base,
       citizens: {
+        ...base.citizens,
         factsOf: async (nins, projectId) => {
           if (++reads === 2) world.registryDown = true;
           return base.citizens.factsOf(nins, projectId);
@@ -432,14 +486,207 @@ describe('the engine under any interleaving', () => {
         expect(counts.failed).toBe(outcomes.filter((o) => o.kind === 'failed').length);
         const delivered = new Set(world.deliveries.map((d) => d.nin));
         world.nins.forEach((nin, i) => {
-          if (delivered.has(nin)) expect(outcomes[i]!.kind).toBe('sent');
+          // A letter handed to ePROM whose worker died before the hand-over was recorded may have left: in doubt, never re-sent.
+          const o = outcomes[i]!;
+          if (delivered.has(nin) && !(o.kind === 'failed' && o.reason === 'in_doubt')) expect(o.kind).toBe('sent');
           if (outcomes[i]!.kind === 'sent') expect(delivered.has(nin)).toBe(true);
         });
         // 4. Nobody lost: every recipient ends in a terminal state, and a round not cancelled completes.
         expect(counts.pending).toBe(0);
         if (world.round.status !== 'cancelled') expect(world.round.status).toBe('completed');
       }),
-      { numRuns: Number(process.env.PROP_RUNS ?? 150) },
+      // A fixed seed: the same 150 interleavings on every run, so the suite is reliably green or red.
+      { numRuns: Number(process.env.PROP_RUNS ?? 150), seed: Number(process.env.PROP_SEED ?? 20_261_205) },
+    );
+  }, 120_000);
+
+  it('test_should_hold_every_gate_through_crashes_at_every_step_changed_facts_guardians_redrive_and_pause_at_every_point', async () => {
+    const ruleOf = fc.constantFrom<'helsenorge-then-paper' | 'helsenorge-only' | 'digital-mailbox-then-paper'>('helsenorge-then-paper', 'helsenorge-only', 'digital-mailbox-then-paper');
+    const people = fc.array(fc.constantFrom('adult', 'adult', 'adult', 'reserved', 'withdrawn', 'unknown', 'child', 'child', 'orphan', 'offline'), { minLength: 6, maxLength: 40 });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), people, fc.integer({ min: 2, max: 8 }), ruleOf, fc.array(richEvent, { maxLength: 16 }), async (seed, kinds, batchSize, rule, events) => {
+        const world = new World({ recipients: kinds.length, batchSize, seed });
+        /** Nobody of these may ever get a letter: reserved or withdrawn before the round, unknown, under 16. */
+        const never = new Set<string>();
+        const children: string[] = [];
+        kinds.forEach((kind, i) => {
+          const nin = world.nins[i]!;
+          switch (kind) {
+            case 'reserved':
+              world.reserve(nin);
+              never.add(nin);
+              break;
+            case 'withdrawn':
+              world.withdraw(nin);
+              never.add(nin);
+              break;
+            case 'unknown':
+              world.facts.set(nin, { known: false });
+              never.add(nin);
+              break;
+            case 'offline':
+              world.facts.set(nin, { digitallyActive: false, digitalMailbox: false });
+              break;
+            case 'child':
+            case 'orphan': {
+              const child = ninBornOn('2015-03-0' + String(1 + (i % 9)), i);
+              world.nins[i] = child;
+              never.add(child);
+              children.push(child);
+              const guardians = kind === 'orphan' ? [] : [ninBornOn('1980-02-03', 2 * i), ...(i % 2 ? [ninBornOn('1982-06-07', 2 * i + 1)] : [])];
+              for (const g of guardians) {
+                world.childOf.set(g, child);
+                if (i % 3 === 0) world.facts.set(g, { digitallyActive: false });
+              }
+              world.facts.set(child, { guardians });
+              break;
+            }
+          }
+        });
+        world.project = {
+          ...world.project,
+          settings: { ...world.project.settings, distributionRule: rule, minors: 'guardians' },
+          minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
+        } as unknown as typeof world.project;
+        const deps = world.deps();
+        const control = world.control();
+        const quiet: { from: number; until: number }[] = [];
+        let stopped: 'pause' | 'halt' | undefined;
+        const ack = async () => {
+          const ops = { batches: deps.batches, clock: () => world.now, sleep: () => new Promise<void>((r) => setImmediate(r)) };
+          for (let i = 0; i < 10_000; i++) {
+            if ((await awaitQuiet(ops, stopped === 'pause' ? 'prj' : undefined, 0)) === 0) {
+              quiet.push({ from: world.seq, until: Number.POSITIVE_INFINITY });
+              return;
+            }
+            await new Promise<void>((r) => setImmediate(r));
+          }
+        };
+        const lift = () => {
+          for (const q of quiet) if (q.until === Number.POSITIVE_INFINITY) q.until = world.seq;
+          stopped = undefined;
+          world.halted = false;
+          world.project = { ...world.project, status: 'approved' };
+        };
+        /** As operations' redrive does: refused while paused or halted; failed (never in doubt) back to work. */
+        const redriveNow = async () => {
+          if (stopped) return;
+          const failing = await deps.batches.batchesWithFailures(world.round.roundId);
+          let moved = 0;
+          for (const batchNo of failing) moved += await deps.batches.redrive({ projectId: 'prj', roundId: 'rnd', batchNo }, { canary: false });
+          if (moved === 0) return;
+          if (world.round.status === 'completed') world.round = { ...(world.round as ReleasedRound), status: 'dispatching' };
+          for (const batchNo of failing) world.queue.push({ projectId: 'prj', roundId: 'rnd', batchNo });
+        };
+        await start(world);
+        let draining = true;
+        const events$ = (async () => {
+          for (const e of [...events].sort((a, b) => a.at - b.at)) {
+            while (world.seq < e.at && world.queue.length > 0 && draining) await new Promise<void>((r) => setImmediate(r));
+            switch (e.kind) {
+              case 'pause':
+              case 'halt':
+                if (!stopped) {
+                  stopped = e.kind;
+                  if (e.kind === 'pause') world.project = { ...world.project, status: 'paused' };
+                  else world.halted = true;
+                  await ack();
+                }
+                break;
+              case 'go-on':
+                if (stopped) {
+                  lift();
+                  if (world.round.status === 'dispatching') await control.continue(world.round);
+                }
+                break;
+              case 'duplicate':
+                if (world.queue.length > 0) world.queue.push({ ...world.queue[world.random(world.queue.length)]! });
+                break;
+              case 'registry-down':
+                world.registryDown = true;
+                break;
+              case 'registry-up':
+                world.registryDown = false;
+                break;
+              case 'reserve':
+                world.reserve(world.nins[e.who % kinds.length]!);
+                break;
+              case 'withdraw':
+                world.withdraw(world.nins[e.who % kinds.length]!);
+                break;
+              case 'crash':
+                world.crashIn = e.after;
+                break;
+              case 'flaky':
+                world.channelFailures = e.calls;
+                break;
+              case 'doubt':
+                world.channelDoubts = e.calls;
+                break;
+              case 'redrive':
+                await redriveNow();
+                break;
+            }
+          }
+        })();
+        const workers$ = drain(world, deps).finally(() => (draining = false));
+        await Promise.all([events$, workers$]);
+
+        world.crashIn = undefined;
+        world.registryDown = false;
+        world.channelFailures = 0;
+        world.channelDoubts = 0;
+        if (stopped) lift();
+        if (world.round.status === 'dispatching') await control.continue(world.round);
+        await drain(world, deps);
+        await redriveNow();
+        await drain(world, deps);
+
+        // 1. Nothing delivered while a pause or halt stood acknowledged.
+        for (const d of world.deliveries) for (const q of quiet) expect(d.seq > q.from && d.seq < q.until, `delivery at ${d.seq} inside a stop [${q.from}, ${q.until})`).toBe(false);
+        // 2. Nobody reserved, withdrawn, unknown or under 16 written to; every letter on facts read for its attempt, before any reservation or withdrawal.
+        expect(world.deliveries.filter((d) => never.has(d.nin))).toEqual([]);
+        expect(world.staleLetters).toEqual([]);
+        // 3. At most one letter per addressee (guardians included).
+        expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(world.deliveries.length);
+        // 4. Counts add up, and say what the channel saw: a child is sent when a guardian got the letter.
+        const outcomes = world.outcomes();
+        const counts = world.counts();
+        const { planned, pending, ...rest } = counts;
+        expect(Object.values(rest).reduce((s, n) => s + n, 0) + pending).toBe(planned);
+        expect(counts.sent).toBe(outcomes.filter((o) => o.kind === 'sent').length);
+        expect(counts.failed).toBe(outcomes.filter((o) => o.kind === 'failed').length);
+        const delivered = new Set(world.deliveries.map((d) => world.childOf.get(d.nin) ?? d.nin));
+        world.nins.forEach((nin, i) => {
+          const o = outcomes[i]!;
+          // Sent means it left; a letter in doubt (ePROM, no answer) may have left and is never sent again.
+          if (o.kind === 'sent') expect(delivered.has(nin), `recipient ${i} counted sent`).toBe(true);
+          else if (!(o.kind === 'failed' && o.reason === 'in_doubt')) expect(delivered.has(nin), `recipient ${i} (${o.kind}) got a letter`).toBe(false);
+        });
+        expect(pending).toBe(0);
+        expect(world.round.status).toBe('completed');
+      }),
+      {
+        numRuns: Number(process.env.PROP_RUNS ?? 120),
+        seed: Number(process.env.PROP_SEED ?? 20_261_205),
+        // Found by this property: a Digipost letter that timed out yet left, its citizen reserved
+        // before the retry — it was counted skipped although it reached them.
+        examples: [[1, ['adult', 'withdrawn', 'adult', 'adult', 'adult', 'adult'], 2, 'digital-mailbox-then-paper', [{ at: 27, kind: 'reserve', who: 32 }, { at: 1, kind: 'go-on' }, { at: 0, kind: 'doubt', calls: 4 }, { at: 0, kind: 'crash', after: 0 }, { at: 0, kind: 'pause' }]]],
+      },
     );
   }, 120_000);
 });
+
+type RichEvent =
+  | { at: number; kind: 'pause' | 'halt' | 'go-on' | 'duplicate' | 'registry-down' | 'registry-up' | 'redrive' }
+  | { at: number; kind: 'reserve' | 'withdraw'; who: number }
+  | { at: number; kind: 'crash'; after: number }
+  | { at: number; kind: 'flaky' | 'doubt'; calls: number };
+
+/** Events at any logical time; a crash after any number of further port calls, i.e. at every step of an attempt. */
+const richEvent: fc.Arbitrary<RichEvent> = fc.oneof(
+  fc.record({ at: fc.nat(200), kind: fc.constantFrom('pause', 'halt', 'go-on', 'duplicate', 'registry-down', 'registry-up', 'redrive') }),
+  fc.record({ at: fc.nat(200), kind: fc.constantFrom('reserve', 'withdraw'), who: fc.nat(39) }),
+  fc.record({ at: fc.nat(200), kind: fc.constant('crash' as const), after: fc.nat(25) }),
+  fc.record({ at: fc.nat(200), kind: fc.constantFrom('flaky', 'doubt'), calls: fc.integer({ min: 1, max: 12 }) }),
+);

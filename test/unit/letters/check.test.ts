@@ -5,7 +5,7 @@ import { contentHash, linksIn, placeholdersIn } from '../../../functions/domain/
 import type { LetterVersion } from '../../../functions/domain/letters/letter.js';
 import type { LinkProber, ProbeResult } from '../../../functions/domain/letters/ports.js';
 import { generateNin } from '../../../functions/domain/lists/nin-generator.js';
-import { isNationalId } from '../../../functions/domain/lists/nin.js';
+import { isNationalId } from '../../../functions/domain/shared/nin.js';
 
 /** A prober that answers from a table and records what it was asked; no network. */
 const fakeProber = (answers: Record<string, Partial<ProbeResult>> = {}, opts: { plainHttp?: string[] } = {}) => {

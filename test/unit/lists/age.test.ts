@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ageFromNin, classicCheckDigits, completedYears, osloDate, relaxed2032CheckDigits, type CheckDigitRule } from '../../../functions/domain/lists/nin.js';
+import { ageFromNin, classicCheckDigits, completedYears, osloDate, relaxed2032CheckDigits, type CheckDigitRule } from '../../../functions/domain/shared/nin.js';
 
 /**
  * Age at the moment of sending, in Norway's calendar, from the national ID. The oracle below is

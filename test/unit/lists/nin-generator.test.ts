@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateNin, ninRange, syntheticNins } from '../../../functions/domain/lists/nin-generator.js';
-import { validateNin } from '../../../functions/domain/lists/nin.js';
+import { validateNin } from '../../../functions/domain/shared/nin.js';
 
 describe('ninRange', () => {
   it('gives exactly what generateNin gives, index by index', () => {

@@ -183,7 +183,7 @@ describe('NationalChannelGateway', () => {
   it('retries recording hand-overs and throws HandOverNotRecordedError after 3 failed tries', async () => {
     let tries = 0;
     const failing = { handedOver: async () => void (tries++, (() => { throw new Error('throttled'); })()), handedOverAmong: async () => new Set<string>() };
-    const gw = new NationalChannelGateway({ eprom: ok, digipost: noDigipost, receipts: failing, recordBackoffMs: [1, 1] });
+    const gw = new NationalChannelGateway({ eprom: ok, digipost: noDigipost, receipts: failing, recordBackoff: { baseDelayMs: 1, maxDelayMs: 1 } });
     await expect(gw.handOver('helsenorge', items(3), { signal: signal() })).rejects.toBeInstanceOf(HandOverNotRecordedError);
     expect(tries).toBe(3);
   });
@@ -198,7 +198,7 @@ describe('NationalChannelGateway', () => {
       },
       handedOverAmong: async () => new Set<string>(),
     };
-    const gw = new NationalChannelGateway({ eprom: ok, digipost: noDigipost, receipts: flaky, recordBackoffMs: [1, 1] });
+    const gw = new NationalChannelGateway({ eprom: ok, digipost: noDigipost, receipts: flaky, recordBackoff: { baseDelayMs: 1, maxDelayMs: 1 } });
     const res = await gw.handOver('helsenorge', items(2), { signal: signal() });
     expect([...res.values()].every((r) => r.ok)).toBe(true);
     expect(stored.map((h) => h.deliveryId).sort()).toEqual(['d0', 'd1']);

@@ -176,3 +176,17 @@ describe('fail closed, end to end outside the engine (property)', () => {
     );
   });
 });
+
+describe('the general research reservation is readable only through a configured definition', () => {
+  it('test_should_not_count_an_empty_definition_list_as_readable', () => {
+    const sources = {
+      population: { lookup: async () => new Map() },
+      contact: { lookup: async () => new Map() },
+      privacy: { activeAmong: async () => new Set<string>() },
+      own: { reservedAmong: async () => new Set<string>(), withdrawnAmong: async () => new Set<string>() },
+      portal: { inactiveAmong: async () => new Set<string>() },
+    };
+    expect(new RegistryCitizenFactsReader({ ...sources, researchPvkIds: [] }).researchReservationReadable()).toBe(false);
+    expect(new RegistryCitizenFactsReader({ ...sources, researchPvkIds: ['research'] }).researchReservationReadable()).toBe(true);
+  });
+});

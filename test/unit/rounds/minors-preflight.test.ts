@@ -17,6 +17,10 @@ class FakeFactsReader implements CitizenFactsReader {
   readonly calls: string[][] = [];
   down = false;
   constructor(private readonly people: ReadonlyMap<string, CitizenFacts>) {}
+  researchReservationReadable(): boolean {
+    return true;
+  }
+
   async factsOf(nins: readonly string[]): Promise<Map<string, CitizenFacts>> {
     this.calls.push([...nins]);
     if (this.down) throw new RegistryUnavailableError('population', 'population register unreachable');

@@ -1,7 +1,7 @@
 import { guardianDeliveryId } from '../../citizens/minors.js';
 import type { CitizenFacts } from '../../citizens/registries.js';
 import type { Language } from '../../letters/letter.js';
-import { validateNin } from '../../lists/nin.js';
+import { validateNin } from '../../shared/nin.js';
 import type { Recipient } from '../../lists/recipient-list.js';
 import type { SkipReason } from '../../rounds/round.js';
 import type { Channel } from '../channels.js';
@@ -63,14 +63,25 @@ export const decideRecipient = (a: Attempt, w: WaveFacts, index: number, recipie
   const reason = !decision.send && BEFORE_MINORS.has(decision.reason) ? decision.reason : route?.kind === 'skip' ? route.reason : !decision.send ? decision.reason : undefined;
   if (reason) return { kind: 'skip', reason };
   const deliveryId = deliveryIdOf(a.ref.batchNo, index);
+  // The general research reservation is enforced by the portal itself; any other channel may carry
+  // a research letter only where this platform can read that reservation.
+  const reservationBlind = project.purpose === 'research' && !a.deps.citizens.researchReservationReadable();
+  const channelAllowed = (c: Channel) => !reservationBlind || c === 'helsenorge';
   if (route?.kind === 'guardians') {
+    let blocked = 0;
     const addressees = route.guardians.flatMap((g): Addressee[] => {
       const choice = chooseChannel(project.settings.distributionRule, g.facts, g.age);
-      return 'channel' in choice ? [{ nin: g.nin, deliveryId: guardianDeliveryId(deliveryId, g.nin, a.deps.hashKey), channel: choice.channel, facts: g.facts, language: g.facts.language }] : [];
+      if (!('channel' in choice)) return [];
+      if (!channelAllowed(choice.channel)) {
+        blocked++;
+        return [];
+      }
+      return [{ nin: g.nin, deliveryId: guardianDeliveryId(deliveryId, g.nin, a.deps.hashKey), channel: choice.channel, facts: g.facts, language: g.facts.language }];
     });
-    if (addressees.length === 0) return { kind: 'skip', reason: 'no_guardian' };
+    if (addressees.length === 0) return { kind: 'skip', reason: blocked > 0 ? 'reservation_unreadable' : 'no_guardian' };
     return { kind: 'send', channel: addressees[0]!.channel, addressees, guardians: true };
   }
   if (!decision.send) return { kind: 'skip', reason: 'no_channel' };
+  if (!channelAllowed(decision.channel)) return { kind: 'skip', reason: 'reservation_unreadable' };
   return { kind: 'send', channel: decision.channel, addressees: [{ nin, deliveryId, channel: decision.channel, facts: f!, language: recipient.language ?? f!.language }], guardians: false };
 };

@@ -1,6 +1,8 @@
 import { IN_DOUBT, type Plan } from '../batch.js';
 import type { Channel, Fate } from '../channels.js';
-import { seconds, type Attempt } from './attempt.js';
+import { guardianDeliveryId } from '../../citizens/minors.js';
+import { deliveryIdOf, seconds, type Attempt } from './attempt.js';
+import type { WaveFacts } from './gather.js';
 import { emptySettled, entryFor, fail, type Settled } from './settle.js';
 
 /** The channel side could not tell now whether a dead attempt's letters left (Digipost not answering): wait, decide nothing. */
@@ -72,4 +74,41 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
     // Otherwise nothing left: pending, decided again by this attempt's waves.
   }
   return s;
+};
+
+/**
+ * Recipients a former attempt tried and got a transient failure for (a Digipost call that timed
+ * out may still have delivered): before they are decided again on new facts, Digipost is asked by
+ * message-id whether that letter (or a guardian's) left. One that left counts as sent and is never
+ * decided again, so the record never says "skipped" about someone who got it. (A transient ePROM
+ * failure is a refusal before anything was accepted; a call without an answer is in doubt.)
+ */
+export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: readonly number[], s: Settled): Promise<Set<number>> => {
+  const { deps, round } = a;
+  const learned = new Set<number>();
+  if (indices.length === 0) return learned;
+  const idsOf = new Map<number, { self: string; guardians: string[] }>();
+  for (const i of indices) {
+    const self = deliveryIdOf(a.ref.batchNo, i);
+    const route = w.routes.get(a.recipients[i]!.nin);
+    idsOf.set(i, { self, guardians: route?.kind === 'guardians' ? route.guardians.map((g) => guardianDeliveryId(self, g.nin, deps.hashKey)) : [] });
+  }
+  const ids = [...idsOf.values()].flatMap((x) => [x.self, ...x.guardians]);
+  const now = deps.clock();
+  let fates: Map<string, Fate>;
+  try {
+    fates = await deps.channels.fateOf('digital-mailbox', round.roundId, ids, { signal: AbortSignal.timeout(Math.max(1, a.handOverUntil - now.getTime())) });
+  } catch {
+    throw new FateUnknownNowError('digital-mailbox');
+  }
+  for (const [i, { self, guardians }] of idsOf) {
+    const nin = a.recipients[i]!.nin;
+    const leftGuardians = guardians.filter((id) => fates.get(id) === 'handed_over').length;
+    if (fates.get(self) !== 'handed_over' && leftGuardians === 0) continue;
+    learned.add(i);
+    s.outcomes.set(i, { kind: 'sent', channel: 'digital-mailbox', at: seconds(now), ...(leftGuardians ? { guardians: leftGuardians } : {}) });
+    s.entries.push(entryFor(a, now, nin, { outcome: 'sent', channel: 'digital-mailbox', ...(leftGuardians ? { viaGuardians: leftGuardians } : {}) }));
+    s.sent++;
+  }
+  return learned;
 };

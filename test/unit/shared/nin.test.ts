@@ -6,7 +6,7 @@ import {
   relaxed2032CheckDigits,
   validateNin,
   type CheckDigitRule,
-} from '../../../functions/domain/lists/nin.js';
+} from '../../../functions/domain/shared/nin.js';
 import { generateNin, syntheticNins } from '../../../functions/domain/lists/nin-generator.js';
 
 const allow = { allowSynthetic: true };

@@ -1,16 +1,16 @@
 import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import { checkLetterVersion } from '../letters/check.js';
-import { QualityCheckFailedError } from '../letters/errors.js';
-import type { Approval, Finding, LetterVersion } from '../letters/letter.js';
-import type { LetterDeps } from '../letters/use-cases.js';
+import { checkLetterVersion } from './check.js';
+import { QualityCheckFailedError } from './errors.js';
+import type { Approval, Finding, LetterVersion } from './letter.js';
+import type { LetterDeps } from './use-cases.js';
 import { auditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
-import { requireCompleteChecklist, type ChecklistAnswers } from './checklist.js';
-import { updateProject } from './lifecycle.js';
-import { requireMinorsFourEyes, withMinorsApprovedBy } from './minors-policy.js';
-import { approve, FourEyesError, requireInReview, type Project } from './project.js';
-import { auditScope, loadProject } from './use-cases.js';
+import { requireCompleteChecklist, type ChecklistAnswers } from '../projects/checklist.js';
+import { updateProject } from '../projects/lifecycle.js';
+import { requireMinorsFourEyes, withMinorsApprovedBy } from '../projects/minors-policy.js';
+import { approve, FourEyesError, requireInReview, type Project } from '../projects/project.js';
+import { auditScope, loadProject } from '../projects/use-cases.js';
 
 export interface ApprovalInput {
   readonly comment?: string;
