@@ -31,13 +31,14 @@ export interface TableDef {
    */
   readonly ttlAttribute?: string;
   /**
-   * Georedundant stages only (lib/georedundancy.ts): `control` tables hold what the dispatch
-   * guarantees rest on (halt, project status, rounds with their home and epoch, batch items with
-   * leases, counter shards, in-flight markers) and become multi-region strongly consistent (MRSC)
-   * global tables; `bulk` tables become eventually consistent global tables. MRSC supports no TTL:
-   * a control table's ttlAttribute is not enabled there (docs/georedundancy.md).
+   * Georedundant stages only (lib/georedundancy.ts): the global table's multi-Region consistency.
+   * `strong` (MRSC: conditions and consistent reads linearizable across regions, a region cut off
+   * from quorum fails closed) is allowed only on a table no code path transacts on: MRSC global
+   * tables refuse TransactWriteItems/TransactGetItems, and support no TTL (docs/georedundancy.md).
+   * The IAM contract test checks this against the transactions it records. `eventual` (MREC):
+   * asynchronous replication, last writer wins, TTL kept.
    */
-  readonly plane: 'control' | 'bulk';
+  readonly multiRegion: 'strong' | 'eventual';
   /** Environment variable through which handlers learn the physical name. */
   readonly envVar: string;
 }
@@ -57,7 +58,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   main: {
     id: 'main',
-    plane: 'control',
+    multiRegion: 'eventual',
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [
@@ -71,7 +72,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
   /** Accepted recipients of an uploaded list, stored in chunks so a round reads them without re-parsing. */
   recipients: {
     id: 'recipients',
-    plane: 'bulk',
+    multiRegion: 'eventual',
     partitionKey: S('listId'),
     sortKey: N('chunk'),
     indexes: [],
@@ -85,7 +86,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   deliveries: {
     id: 'deliveries',
-    plane: 'control',
+    multiRegion: 'eventual',
     partitionKey: S('roundId'),
     sortKey: S('deliveryId'),
     indexes: [],
@@ -98,7 +99,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   citizens: {
     id: 'citizens',
-    plane: 'bulk',
+    multiRegion: 'eventual',
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [{ name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
@@ -112,7 +113,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   audit: {
     id: 'audit',
-    plane: 'bulk',
+    multiRegion: 'eventual',
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [],

@@ -17,9 +17,8 @@ export const globalTableName = (stage: string, def: Pick<TableDef, 'id'>): strin
 /**
  * A table of a georedundant stage (lib/georedundancy.ts) as a DynamoDB global table (TableV2),
  * defined in the home region's stateful stack with a replica in the secondary region.
- * Control tables are MRSC with a witness (conditions and consistent reads linearizable across
- * regions; a region cut off from quorum fails closed) and no TTL, which MRSC does not support;
- * bulk tables are eventually consistent replicas and keep their TTL. Each replica is encrypted with
+ * A `strong` table is MRSC with a witness and no TTL (MRSC supports none); an `eventual` one is
+ * an MREC replica and keeps its TTL (TableDef.multiRegion says which may be which). Each replica is encrypted with
  * its own region's data key (named by its fixed alias), and recoverable, protected and retained as
  * the single-region table is.
  */
@@ -29,7 +28,7 @@ export class GlobalTable extends Construct {
   constructor(scope: Construct, id: string, props: { def: TableDef; key: kms.IKey; geo: GeoSettings; stage: string }) {
     super(scope, id);
     const { def, key, geo } = props;
-    const control = def.plane === 'control';
+    const strong = def.multiRegion === 'strong';
     const replicaKeyArn = `arn:${Stack.of(this).partition}:kms:${geo.secondaryRegion}:${Stack.of(this).account}:${GEO_DATA_KEY_ALIAS}`;
     this.table = new dynamodb.TableV2(this, 'Table', {
       tableName: globalTableName(props.stage, def),
@@ -38,11 +37,11 @@ export class GlobalTable extends Construct {
       billing: dynamodb.Billing.onDemand(),
       encryption: dynamodb.TableEncryptionV2.customerManagedKey(key, { [geo.secondaryRegion]: replicaKeyArn }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: control ? undefined : def.ttlAttribute,
+      timeToLiveAttribute: strong ? undefined : def.ttlAttribute,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       replicas: [{ region: geo.secondaryRegion, deletionProtection: true }],
-      ...(control ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: geo.witnessRegion } : {}),
+      ...(strong ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: geo.witnessRegion } : {}),
       globalSecondaryIndexes: def.indexes.map((ix) => ({
         indexName: ix.name,
         partitionKey: attribute(ix.partitionKey),

@@ -29,7 +29,7 @@ describe('georedundant deployment (issue 25)', () => {
     ]);
   });
 
-  it('control tables are MRSC with a witness and no TTL; bulk tables are eventually consistent replicas that keep theirs', () => {
+  it('strong tables are MRSC with a witness and no TTL; eventual ones are MREC replicas that keep theirs', () => {
     const globals = resourcesOf(stack('Stateful', HOME).template, 'AWS::DynamoDB::GlobalTable');
     expect(globals).toHaveLength(Object.keys(tables).length);
     for (const def of Object.values(tables)) {
@@ -38,7 +38,7 @@ describe('georedundant deployment (issue 25)', () => {
       const p = found![1];
       const replicas = (p.Replicas as { Region: string; SSESpecification?: { KMSMasterKeyId?: unknown } }[]).map((r) => r.Region).sort();
       expect(replicas, def.id).toEqual([HOME, SECOND].sort());
-      if (def.plane === 'control') {
+      if (def.multiRegion === 'strong') {
         expect(p.MultiRegionConsistency, def.id).toBe('STRONG');
         expect(p.GlobalTableWitnesses, def.id).toEqual([{ Region: WITNESS }]);
         expect(p.TimeToLiveSpecification, def.id).toBeUndefined();
@@ -49,8 +49,9 @@ describe('georedundant deployment (issue 25)', () => {
       }
       expect(JSON.stringify(p.SSESpecification), def.id).toContain('KMS');
     }
-    // The control plane: halt, project status and rounds live in main; batches, shards and in-flight markers in deliveries.
-    expect(Object.values(tables).filter((t) => t.plane === 'control').map((t) => t.id).sort()).toEqual(['deliveries', 'main']);
+    // main and deliveries are transacted on (release, prepare, commit): MREC, like every table today
+    // (the IAM contract test checks no transacted table is MRSC; docs/georedundancy.md).
+    expect(Object.values(tables).filter((t) => t.multiRegion === 'strong').map((t) => t.id)).toEqual([]);
   });
 
   it('each replica is encrypted with its own region key; each region has its own key under the shared alias', () => {
