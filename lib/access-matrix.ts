@@ -292,8 +292,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: ['epromApiKey', 'digipostKey'],
   }),
   roundWatch: row({
-    purpose: 'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm.',
-    tables: { main: read() },
+    purpose:
+      'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm; on a georedundant stage writes its region’s heartbeat (GET /operations/status).',
+    tables: { main: [...read(), { actions: ['PutItem'], leadingKeys: ['REGION#*'] }] },
   }),
 };
 

@@ -27,7 +27,7 @@ import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { SqsQueueAdmin } from './sqs/queue-admin.js';
 import { SqsWorkQueue } from './sqs/work-queue.js';
 import { DynamoStatistics } from './dynamo/statistics.js';
-import { DynamoFailoverStore } from './dynamo/failover-store.js';
+import { DynamoFailoverStore, DynamoRegionHeartbeats } from './dynamo/failover-store.js';
 import type { FailoverPorts } from '../domain/operations/failover.js';
 import { THROUGHPUT_ENV, throughput } from '../../lib/throughput.js';
 
@@ -227,6 +227,7 @@ const build = () => {
     },
     audit,
     regions: config.georedundantRegions(),
+    heartbeats: new DynamoRegionHeartbeats(db, main),
     clock: () => new Date(),
     newId: () => randomUUID(),
   };

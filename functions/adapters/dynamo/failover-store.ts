@@ -6,6 +6,7 @@ import { isConditionFailure } from './errors.js';
 const key = (failoverId: string) => ({ pk: 'OPERATIONS', sk: `FAILOVER#${failoverId}` });
 
 type FailoverStore = FailoverPorts['failovers'];
+type Heartbeats = FailoverPorts['heartbeats'];
 
 export class DynamoFailoverStore implements FailoverStore {
   constructor(
@@ -41,5 +42,22 @@ export class DynamoFailoverStore implements FailoverStore {
       if (isConditionFailure(e)) return false;
       throw e;
     }
+  }
+}
+
+/** Each region's heartbeat in the main table (replicated to every region): pk `REGION#<name>`, sk `HEARTBEAT`. */
+export class DynamoRegionHeartbeats implements Heartbeats {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async beat(region: string, at: string): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: `REGION#${region}`, sk: 'HEARTBEAT', type: 'HEARTBEAT', region, at } }));
+  }
+
+  async last(region: string): Promise<string | undefined> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `REGION#${region}`, sk: 'HEARTBEAT' } }));
+    return typeof res.Item?.at === 'string' ? res.Item.at : undefined;
   }
 }

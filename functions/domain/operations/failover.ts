@@ -51,6 +51,11 @@ export interface FailoverPorts {
   readonly audit: AuditLog;
   /** The stage's regions; empty on a single-region stage, which has no failover. */
   readonly regions: readonly string[];
+  /** Each region's round watch beats once a minute (in the replicated main table); status reads the last beat. */
+  readonly heartbeats: {
+    beat(region: string, at: string): Promise<void>;
+    last(region: string): Promise<string | undefined>;
+  };
   readonly clock: () => Date;
   readonly newId: () => string;
 }
@@ -100,11 +105,22 @@ export const confirmFailover = async (deps: FailoverPorts, principal: Principal,
   return { ...failover, status: 'executed', confirmedBy: principal.sub, confirmedAt: at, moved: moved.length };
 };
 
-/** `GET /operations/status`'s `regions` on a georedundant stage: which rounds each region is home of. */
-export const regionsStatus = async (deps: Pick<FailoverPorts, 'homes' | 'regions'>, healthy: (region: string) => Promise<boolean>) => {
+/**
+ * A region is healthy while its round watch (once a minute) has beaten within this window: three
+ * missed beats, or a region whose beats stopped replicating, reads as unhealthy. A signal for the
+ * humans who decide a failover, never a trigger.
+ */
+export const HEARTBEAT_STALE_MS = 3 * 60_000;
+
+/** `GET /operations/status`'s `regions` on a georedundant stage: health and which rounds each region is home of. */
+export const regionsStatus = async (deps: Pick<FailoverPorts, 'homes' | 'regions' | 'heartbeats' | 'clock'>) => {
   if (deps.regions.length === 0) return undefined;
   const homes = await deps.homes.activeHomes();
+  const now = deps.clock().getTime();
   return Promise.all(
-    deps.regions.map(async (name) => ({ name, healthy: await healthy(name), homeOf: homes.filter((h) => h.homeRegion === name).map((h) => h.roundId) })),
+    deps.regions.map(async (name) => {
+      const last = await deps.heartbeats.last(name);
+      return { name, healthy: last !== undefined && now - Date.parse(last) <= HEARTBEAT_STALE_MS, homeOf: homes.filter((h) => h.homeRegion === name).map((h) => h.roundId) };
+    }),
   );
 };

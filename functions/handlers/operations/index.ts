@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
 import { halt, lookupContacts, operationsStatus, redrive, resumeAll } from '../../domain/dispatch/operations.js';
-import { confirmFailover, requestFailover } from '../../domain/operations/failover.js';
+import { confirmFailover, regionsStatus, requestFailover } from '../../domain/operations/failover.js';
 import { globalCitizenKey } from '../../domain/shared/citizen-key.js';
 import { recordPauseAck } from '../../shared/metrics.js';
 import { config } from '../../shared/config.js';
@@ -29,7 +29,11 @@ export const routes = {
     return ok(result, result.inFlight === 0 ? 200 : 202);
   }),
   'POST /operations/resume': route({ roles: OPS }, async ({ principal }) => ok(await resumeAll(adapters().operations, principal))),
-  'GET /operations/status': route({ roles: OPS }, async () => ok(await operationsStatus(adapters().operations))),
+  // Georedundant stages add `regions: [{name, healthy, homeOf}]` (API.md); single-region: absent.
+  'GET /operations/status': route({ roles: OPS }, async () => {
+    const [status, regions] = await Promise.all([operationsStatus(adapters().operations), regionsStatus(adapters().failover)]);
+    return ok(regions ? { ...status, regions } : status);
+  }),
   'POST /operations/contacts/lookup': route({ roles: OPS, body: lookupBody }, async ({ principal, body }) => ({
     status: 200,
     body: { items: await lookupContacts(adapters().operations, principal, body.nin, globalCitizenKey(body.nin, config.hashKeys())) },

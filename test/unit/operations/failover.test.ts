@@ -15,6 +15,7 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1']) => {
   const rounds = new Map(homes.map((h) => [h.roundId, { ...h }]));
   const events: { action: string; details: unknown }[] = [];
   const requeued: RoundHome[] = [];
+  const beats = new Map<string, string>();
   let n = 0;
   const deps: FailoverPorts = {
     failovers: {
@@ -42,10 +43,14 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1']) => {
     },
     audit: { append: async (_scope: string, e: AuditEvent) => void events.push({ action: e.action, details: e.details }) } as unknown as AuditLog,
     regions,
+    heartbeats: {
+      beat: async (region, at) => void beats.set(region, at),
+      last: async (region) => beats.get(region),
+    },
     clock: () => new Date('2026-12-05T14:00:00Z'),
     newId: () => `fo-${++n}`,
   };
-  return { deps, rounds, events, requeued, failovers };
+  return { deps, rounds, events, requeued, failovers, beats };
 };
 
 const home = (roundId: string, homeRegion = 'eu-central-1', epoch = 1): RoundHome => ({ projectId: 'p1', roundId, homeRegion, epoch });
@@ -96,15 +101,21 @@ describe('failover (issue 25)', () => {
     await expect(requestFailover(w.deps, ops1, { to: 'eu-north-1', reason: 'x'.repeat(5) })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     const single = world([], []);
     await expect(requestFailover(single.deps, ops1, { to: 'eu-west-1', reason: 'xxxxx' })).rejects.toMatchObject({ code: 'NOT_GEOREDUNDANT' });
-    expect(await regionsStatus(single.deps, async () => true)).toBeUndefined();
+    expect(await regionsStatus(single.deps)).toBeUndefined();
   });
 
-  it('status shows each region with the rounds it is home of', async () => {
+  it('status shows each region with the rounds it is home of; healthy = its heartbeat is under 3 minutes old', async () => {
     const w = world([home('r1'), home('r2', 'eu-west-1')]);
-    expect(await regionsStatus(w.deps, async (r) => r === 'eu-west-1')).toEqual([
+    // Frankfurt last beat 3 minutes and 1 second ago (stale); Ireland 2 minutes ago.
+    await w.deps.heartbeats.beat('eu-central-1', '2026-12-05T13:56:59Z');
+    await w.deps.heartbeats.beat('eu-west-1', '2026-12-05T13:58:00Z');
+    expect(await regionsStatus(w.deps)).toEqual([
       { name: 'eu-central-1', healthy: false, homeOf: ['r1'] },
       { name: 'eu-west-1', healthy: true, homeOf: ['r2'] },
     ]);
+    // A region that never beat is not healthy.
+    const third = world([], ['eu-central-1', 'eu-west-1']);
+    expect((await regionsStatus(third.deps))!.map((r) => r.healthy)).toEqual([false, false]);
   });
 
   it('a worker dispatches a round only in its home region; a round without one everywhere (single-region)', () => {
