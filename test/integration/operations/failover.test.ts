@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as roundWatch } from '../../../functions/handlers/round-watch/index.js';
+import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
+import { accessMatrix } from '../../../lib/access-matrix.js';
+import { recordAwsCalls, resourceNames, runAs, violations, type Recorder } from '../../../local/aws-call-recorder.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 
 /**
@@ -7,10 +10,13 @@ import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
  * platform runs as the home region (eu-north-1) of a two-region stage.
  */
 let p: TestPlatform;
+let recorder: Recorder;
 beforeAll(async () => {
   p = await startTestPlatform({ pollers: false, env: { GEO_REGIONS: 'eu-north-1,eu-west-1' } });
+  recorder = recordAwsCalls({ dynamo: dynamo(), sqs: sqs(), s3: s3() });
 });
 afterAll(async () => {
+  recorder?.stop();
   await p?.stop();
 });
 
@@ -26,7 +32,7 @@ describe('failover routes (georedundant stage)', () => {
       { name: 'eu-north-1', healthy: false, homeOf: [] },
       { name: 'eu-west-1', healthy: false, homeOf: [] },
     ]);
-    await roundWatch();
+    await runAs('roundWatch', () => roundWatch());
     const after = await p.as(opsA).get('/operations/status');
     expect(after.body.regions.map((r: { name: string; healthy: boolean }) => [r.name, r.healthy])).toEqual([
       ['eu-north-1', true],
@@ -54,5 +60,14 @@ describe('failover routes (georedundant stage)', () => {
     expect(done.body).toMatchObject({ failoverId: id, status: 'executed', confirmedBy: 'ops-bjorn', moved: 0 });
     const again = await p.as(opsB).post(`/operations/failover/${id}/confirm`);
     expect([again.status, again.body.error.code]).toEqual([409, 'FAILOVER_DONE']);
+  });
+});
+
+describe('the IAM contract on a georedundant stage', () => {
+  it('the heartbeat and the failover calls stay inside the rows of roundWatch and operations', () => {
+    const calls = recorder.calls.filter((c) => c.fn === 'roundWatch' || c.fn === 'operations');
+    expect(calls.some((c) => c.fn === 'roundWatch' && c.service === 'dynamodb' && c.action === 'PutItem')).toBe(true);
+    expect(calls.some((c) => c.fn === 'operations' && c.service === 'dynamodb' && c.action === 'UpdateItem')).toBe(true);
+    expect(violations(calls, accessMatrix, resourceNames(p.env))).toEqual([]);
   });
 });
