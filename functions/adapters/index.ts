@@ -227,6 +227,7 @@ const build = () => {
     },
     audit,
     regions: config.georedundantRegions(),
+    here: config.region(),
     heartbeats: new DynamoRegionHeartbeats(db, main),
     clock: () => new Date(),
     newId: () => randomUUID(),

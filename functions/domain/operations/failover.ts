@@ -51,6 +51,8 @@ export interface FailoverPorts {
   readonly audit: AuditLog;
   /** The stage's regions; empty on a single-region stage, which has no failover. */
   readonly regions: readonly string[];
+  /** The region this runs in: a failover is confirmed in the region it moves to (its queue gets the work). */
+  readonly here: string;
   /** Each region's round watch beats once a minute (in the replicated main table); status reads the last beat. */
   readonly heartbeats: {
     beat(region: string, at: string): Promise<void>;
@@ -86,6 +88,8 @@ export const confirmFailover = async (deps: FailoverPorts, principal: Principal,
   if (failover.status !== 'pending') throw new ConflictError('FAILOVER_DONE', 'This failover has already been confirmed');
   if (principal.role !== 'operations' && principal.role !== 'superuser') throw new FourEyesError('A failover is confirmed by an operations user or a superuser');
   if (principal.sub === failover.requestedBy) throw new FourEyesError('The person who asked for the failover cannot confirm it');
+  // The moved rounds' work is requeued on this region's queue: confirming elsewhere would strand it.
+  if (deps.here !== failover.to) throw new ConflictError('CONFIRM_IN_TARGET_REGION', `Confirm this failover through the API of ${failover.to}, the region it moves to`);
 
   const homes = (await deps.homes.activeHomes(failover.roundId)).filter((h) => h.homeRegion !== failover.to);
   const moved: RoundHome[] = [];

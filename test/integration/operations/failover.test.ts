@@ -45,9 +45,16 @@ describe('failover routes (georedundant stage)', () => {
     const bad = await p.as(opsA).post('/operations/failover', { to: 'eu-central-1', reason: 'Frankfurt lost' });
     expect([bad.status, bad.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
 
-    const asked = await p.as(opsA).post('/operations/failover', { to: 'eu-west-1', reason: 'Frankfurt lost' });
+    // Asked here for the other region: confirming it here would put the work on the wrong queue.
+    const elsewhere = await p.as(opsA).post('/operations/failover', { to: 'eu-west-1', reason: 'Stockholm lost' });
+    expect(elsewhere.status, elsewhere.text).toBe(201);
+    const wrong = await p.as(opsB).post(`/operations/failover/${elsewhere.body.failoverId}/confirm`);
+    expect([wrong.status, wrong.body.error.code]).toEqual([409, 'CONFIRM_IN_TARGET_REGION']);
+
+    // This platform is eu-north-1: a fail-back to it is confirmed here.
+    const asked = await p.as(opsA).post('/operations/failover', { to: 'eu-north-1', reason: 'fail back after drill' });
     expect(asked.status, asked.text).toBe(201);
-    expect(asked.body).toMatchObject({ to: 'eu-west-1', reason: 'Frankfurt lost', requestedBy: 'ops-anna', status: 'pending' });
+    expect(asked.body).toMatchObject({ to: 'eu-north-1', reason: 'fail back after drill', requestedBy: 'ops-anna', status: 'pending' });
     const id = asked.body.failoverId as string;
 
     const self = await p.as(opsA).post(`/operations/failover/${id}/confirm`);

@@ -43,6 +43,7 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1']) => {
     },
     audit: { append: async (_scope: string, e: AuditEvent) => void events.push({ action: e.action, details: e.details }) } as unknown as AuditLog,
     regions,
+    here: 'eu-west-1',
     heartbeats: {
       beat: async (region, at) => void beats.set(region, at),
       last: async (region) => beats.get(region),
@@ -116,6 +117,14 @@ describe('failover (issue 25)', () => {
     // A region that never beat is not healthy.
     const third = world([], ['eu-central-1', 'eu-west-1']);
     expect((await regionsStatus(third.deps))!.map((r) => r.healthy)).toEqual([false, false]);
+  });
+
+  it('is confirmed only in the region it moves to, whose queue the moved work goes on (409 CONFIRM_IN_TARGET_REGION)', async () => {
+    const w = world([home('r1')]);
+    const f = await requestFailover(w.deps, ops1, { to: 'eu-central-1', reason: 'fail back' });
+    await expect(confirmFailover(w.deps, ops2, f.failoverId)).rejects.toMatchObject({ code: 'CONFIRM_IN_TARGET_REGION', status: 409 });
+    expect(w.requeued).toEqual([]);
+    expect(w.failovers.get(f.failoverId)?.status).toBe('pending');
   });
 
   it('a worker dispatches a round only in its home region; a round without one everywhere (single-region)', () => {
