@@ -1,11 +1,15 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { StatefulStack } from '../lib/stateful-stack.js';
 import { StatelessStack, type Routing } from '../lib/stateless-stack.js';
 import { integrationSettings } from '../lib/integration-config.js';
+import { geoSettings } from '../lib/georedundancy.js';
 
 export const STATEFUL_STACK = 'ResearchDispatchStateful';
 export const STATELESS_STACK = 'ResearchDispatchStateless';
+/** Stack names of a georedundant stage: one pair per region. */
+export const geoStackName = (kind: 'Stateful' | 'Stateless', region: string): string => `ResearchDispatch${kind}-${region}`;
 
 /**
  * Builds the app; shared by bin/app.ts and the infrastructure tests so both synthesise the same
@@ -65,19 +69,8 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
   // Fails synth, naming what is missing, when the national integrations are not configured.
   const integrations = integrationSettings(context);
 
-  const stateful = new StatefulStack(app, STATEFUL_STACK, {
-    env,
-    description: 'research-dispatch: tables, queues, recipient-list bucket, keys (data; termination protected)',
-    terminationProtection: true,
-    // The presigned URL is the credential; CORS only decides which pages may use it from a browser:
-    // the console's origin, named in context. None named: no CORS rule (the CLI and curl upload).
-    uploadOrigins: uploadOrigins(list('uploadOrigins') ?? []),
-  });
-
-  const stateless = new StatelessStack(app, STATELESS_STACK, {
-    env,
-    description: 'research-dispatch: HTTP API, Lambdas, queue consumers, alarms (code; safe to redeploy)',
-    data: stateful.data,
+  const uploads = uploadOrigins(list('uploadOrigins') ?? []);
+  const statelessProps = {
     jwtIssuer,
     jwtAudience,
     opsPublicKey: opsPublicKey(context('opsPublicKey')),
@@ -86,6 +79,62 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
     alarmTopicArn: context('alarmTopicArn'),
     alarmEmail: context('alarmEmail'),
     stallMinutes: context('stallMinutes') ? Number(context('stallMinutes')) : undefined,
+  };
+
+  // Georedundant stage (context georedundant=true; lib/georedundancy.ts, docs/georedundancy.md):
+  // a stateful and a stateless stack in each of the two regions. Deploy order: secondary
+  // stateful (its key and seal replica), home stateful (global tables, secret), both stateless.
+  const geo = geoSettings(context);
+  if (geo) {
+    const stage = context('stage') ?? 'main';
+    const statefulIn = (region: string, role: 'home' | 'secondary') =>
+      new StatefulStack(app, geoStackName('Stateful', region), {
+        env: { account: env.account, region },
+        description: `research-dispatch: data, ${role} region of a georedundant stage (termination protected)`,
+        terminationProtection: true,
+        uploadOrigins: uploads,
+        geo: { settings: geo, stage, role },
+      });
+    const secondary = statefulIn(geo.secondaryRegion, 'secondary');
+    const home = statefulIn(geo.homeRegion, 'home');
+    home.addStackDependency(secondary, 'the replica key (alias) and the seal replica bucket must exist first');
+    const statelessIn = (region: string, role: 'home' | 'secondary', stateful: StatefulStack) => {
+      const stateless = new StatelessStack(app, geoStackName('Stateless', region), {
+        env: { account: env.account, region },
+        description: `research-dispatch: HTTP API, Lambdas, queue consumers, alarms, ${role} region (code; safe to redeploy)`,
+        data: stateful.data,
+        ...statelessProps,
+      });
+      // The table replicas in this region are created by the home region's global tables.
+      stateless.addStackDependency(home, 'global tables and their replicas');
+      // Every function learns the stage's regions (home first): releases home rounds, workers
+      // dispatch only rounds homed where they run (functions/shared/config.ts georedundantRegions).
+      for (const c of stateless.node.findAll()) {
+        if (c instanceof lambda.Function) c.addEnvironment('GEO_REGIONS', [geo.homeRegion, geo.secondaryRegion].join(','));
+      }
+      return { region, role, stateful, stateless };
+    };
+    const homeStacks = statelessIn(geo.homeRegion, 'home', home);
+    const stacks = [homeStacks, statelessIn(geo.secondaryRegion, 'secondary', secondary)];
+    const nag = new AwsSolutionsChecks(app, { verbose: true });
+    Validations.of(app).addPlugins(nag);
+    return { app, stateful: homeStacks.stateful, stateless: homeStacks.stateless, nag, regions: stacks };
+  }
+
+  const stateful = new StatefulStack(app, STATEFUL_STACK, {
+    env,
+    description: 'research-dispatch: tables, queues, recipient-list bucket, keys (data; termination protected)',
+    terminationProtection: true,
+    // The presigned URL is the credential; CORS only decides which pages may use it from a browser:
+    // the console's origin, named in context. None named: no CORS rule (the CLI and curl upload).
+    uploadOrigins: uploads,
+  });
+
+  const stateless = new StatelessStack(app, STATELESS_STACK, {
+    env,
+    description: 'research-dispatch: HTTP API, Lambdas, queue consumers, alarms (code; safe to redeploy)',
+    data: stateful.data,
+    ...statelessProps,
   });
 
   // The AwsSolutions pack runs on every synth, so a new finding fails `cdk synth` for everyone,
@@ -93,5 +142,5 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
   const nag = new AwsSolutionsChecks(app, { verbose: true });
   Validations.of(app).addPlugins(nag);
 
-  return { app, stateful, stateless, nag };
+  return { app, stateful, stateless, nag, regions: [{ region: env.region, role: 'home' as const, stateful, stateless }] };
 };

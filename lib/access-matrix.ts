@@ -245,12 +245,14 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: ['maskinportenKey', 'epromApiKey', 'digipostKey'],
   }),
   callbacks: row({
-    purpose: 'ePROM’s receipts of messages (the receipt found by its message reference, settled, its Digipost poll entry dropped) and the privacy component’s changed settings (the reservation mirror’s own partitions; a removal only after reading the person’s setting from the component, with the ePROM API key); authenticated by the callback key.',
+    purpose: 'ePROM’s receipts of messages (the receipt found by its message reference, settled, its Digipost poll entry dropped; a receipt arriving before its hand-over is recorded parked) and the privacy component’s changed settings (the reservation mirror’s own partitions; a removal only after reading the person’s setting from the component, with the ePROM API key); authenticated by the callback key.',
     tables: {
       main: [
         { actions: ['GetItem'], leadingKeys: ['RECEIPTREF#*'] },
         { actions: ['UpdateItem'], leadingKeys: ['RECEIPT#*'] },
         { actions: ['DeleteItem'], leadingKeys: ['RECEIPTPOLL'] },
+        // A receipt that arrives before its hand-over is recorded is parked, and dropped once settled.
+        { actions: ['PutItem', 'DeleteItem'], leadingKeys: ['RECEIPTPARK#*'] },
       ],
       citizens: [{ actions: ['PutItem', 'DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
     },
@@ -309,8 +311,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     seals: true,
   }),
   roundWatch: row({
-    purpose: 'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm.',
-    tables: { main: read() },
+    purpose:
+      'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm; on a georedundant stage writes its region’s heartbeat (GET /operations/status).',
+    tables: { main: [...read(), { actions: ['PutItem'], leadingKeys: ['REGION#*'] }] },
   }),
 };
 

@@ -30,6 +30,15 @@ export interface TableDef {
    * that carry it expire. Never set on audit events.
    */
   readonly ttlAttribute?: string;
+  /**
+   * Georedundant stages only (lib/georedundancy.ts): the global table's multi-Region consistency.
+   * `strong` (MRSC: conditions and consistent reads linearizable across regions, a region cut off
+   * from quorum fails closed) is allowed only on a table no code path transacts on: MRSC global
+   * tables refuse TransactWriteItems/TransactGetItems, and support no TTL (docs/georedundancy.md).
+   * The IAM contract test checks this against the transactions it records. `eventual` (MREC):
+   * asynchronous replication, last writer wins, TTL kept.
+   */
+  readonly multiRegion: 'strong' | 'eventual';
   /** Environment variable through which handlers learn the physical name. */
   readonly envVar: string;
 }
@@ -49,6 +58,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   main: {
     id: 'main',
+    multiRegion: 'eventual',
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [
@@ -62,6 +72,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
   /** Accepted recipients of an uploaded list, stored in chunks so a round reads them without re-parsing. */
   recipients: {
     id: 'recipients',
+    multiRegion: 'eventual',
     partitionKey: S('listId'),
     sortKey: N('chunk'),
     indexes: [],
@@ -75,6 +86,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   deliveries: {
     id: 'deliveries',
+    multiRegion: 'eventual',
     partitionKey: S('roundId'),
     sortKey: S('deliveryId'),
     indexes: [],
@@ -87,6 +99,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   citizens: {
     id: 'citizens',
+    multiRegion: 'eventual',
     partitionKey: S('pk'),
     sortKey: S('sk'),
     indexes: [{ name: 'gsi1', partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
@@ -100,6 +113,7 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
    */
   audit: {
     id: 'audit',
+    multiRegion: 'eventual',
     partitionKey: S('pk'),
     sortKey: S('sk'),
     // byChange (sparse: chain heads only): the heads changed since the last scheduled seal.

@@ -1,18 +1,32 @@
-import { Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DataPlane } from './constructs/data-access.js';
 import { EncryptedTable } from './constructs/encrypted-table.js';
+import { GlobalTable, globalTableName } from './constructs/global-table.js';
 import { SealBucket } from './constructs/seal-bucket.js';
 import { SecureBucket } from './constructs/secure-bucket.js';
 import { WorkQueue } from './constructs/work-queue.js';
+import { GEO_DATA_KEY_ALIAS, type GeoSettings } from './georedundancy.js';
 import { auditSealBucket, buckets, queues, tables, type BucketId, type QueueId, type TableId } from './resources.js';
 
 export interface StatefulStackProps extends StackProps {
   /** Browser origins allowed to upload recipient lists through presigned URLs. */
   readonly uploadOrigins: readonly string[];
+  /**
+   * A georedundant stage (lib/georedundancy.ts): `home` defines the global tables (replica in the
+   * secondary region; an MRSC witness only for a `strong` table, none today), the hash-key secret with its replica
+   * and the seal bucket replicating to the secondary's; `secondary` holds that region's own key
+   * (deployed first: the home stack names it by alias), queues, buckets and the seal replica, and
+   * refers to the replicas by their shared names. Absent: the single-region stage as before.
+   */
+  readonly geo?: { readonly settings: GeoSettings; readonly stage: string; readonly role: 'home' | 'secondary' };
 }
+
+/** Name of a georedundant stage's hash-key secret: fixed, so the secondary region finds its replica. */
+export const geoSecretName = (stage: string): string => `research-dispatch/${stage}/citizen-hash-key`;
 
 /**
  * Everything that holds data: tables, queues, the recipient-list bucket, the key that encrypts
@@ -28,14 +42,19 @@ export class StatefulStack extends Stack {
     const key = new kms.Key(this, 'DataKey', {
       description: 'research-dispatch: tables, queues, recipient lists and secrets',
       enableKeyRotation: true,
-      alias: `alias/${this.stackName}/data`,
+      // Georedundant: one key per region under the same alias, so a replica's key can be named.
+      alias: props.geo ? GEO_DATA_KEY_ALIAS : `alias/${this.stackName}/data`,
       pendingWindow: Duration.days(30),
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const tableMap = {} as Record<TableId, EncryptedTable['table']>;
+    const geo = props.geo;
+    const tableMap = {} as Record<TableId, dynamodb.ITable>;
     for (const def of Object.values(tables)) {
-      tableMap[def.id] = new EncryptedTable(this, `Table-${def.id}`, { def, key }).table;
+      if (!geo) tableMap[def.id] = new EncryptedTable(this, `Table-${def.id}`, { def, key }).table;
+      else if (geo.role === 'home') tableMap[def.id] = new GlobalTable(this, `Table-${def.id}`, { def, key, geo: geo.settings, stage: geo.stage }).table;
+      // The replica in this region, created by the home stack's global table.
+      else tableMap[def.id] = dynamodb.TableV2.fromTableAttributes(this, `Table-${def.id}`, { tableName: globalTableName(geo.stage, def), encryptionKey: key });
     }
 
     const queueMap = {} as Record<QueueId, { queue: WorkQueue['queue']; dlq: WorkQueue['dlq'] }>;
@@ -49,13 +68,32 @@ export class StatefulStack extends Stack {
       bucketMap[def.id] = new SecureBucket(this, `Bucket-${def.id}`, { def, key, uploadOrigins: props.uploadOrigins }).bucket;
     }
 
-    const auditSeals = new SealBucket(this, 'Bucket-auditSeals', { def: auditSealBucket }).bucket;
+    // Georedundant home: every sealed head is replicated (Object Lock retention included) to the
+    // secondary region's seal bucket, itself Object Lock in compliance mode.
+    const auditSeals = new SealBucket(this, 'Bucket-auditSeals', { def: auditSealBucket, replicateToRegion: geo?.role === 'home' ? geo.settings.secondaryRegion : undefined }).bucket;
 
+    if (geo?.role === 'secondary') {
+      // The replica of the home region's secret (same name), encrypted with this region's key.
+      const citizenHashKey = secretsmanager.Secret.fromSecretNameV2(this, 'CitizenHashKey', geoSecretName(geo.stage));
+      this.data = { key, tables: tableMap, queues: queueMap, buckets: bucketMap, auditSeals, citizenHashKey };
+      return;
+    }
     const citizenHashKey = new secretsmanager.Secret(this, 'CitizenHashKey', {
       description: 'research-dispatch: key of the keyed hash that stands in for national IDs in the audit trail and lookups',
       encryptionKey: key,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(geo
+        ? {
+            secretName: geoSecretName(geo.stage),
+            replicaRegions: [
+              {
+                region: geo.settings.secondaryRegion,
+                encryptionKey: kms.Key.fromKeyArn(this, 'SecondaryDataKey', `arn:${Aws.PARTITION}:kms:${geo.settings.secondaryRegion}:${Aws.ACCOUNT_ID}:${GEO_DATA_KEY_ALIAS}`),
+              },
+            ],
+          }
+        : {}),
     });
     Validations.of(citizenHashKey).acknowledge({
       id: 'AwsSolutions-SMG4',

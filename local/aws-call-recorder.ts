@@ -20,7 +20,16 @@ export const functionIdentity = new AsyncLocalStorage<string>();
 export const runAs = <T>(principal: string, work: () => T): T => functionIdentity.run(principal, work);
 
 export type RecordedCall =
-  | { readonly fn: string; readonly service: 'dynamodb'; readonly action: string; readonly table: string; readonly index?: string; readonly leadingKeys: readonly string[] }
+  | {
+      readonly fn: string;
+      readonly service: 'dynamodb';
+      readonly action: string;
+      readonly table: string;
+      readonly index?: string;
+      readonly leadingKeys: readonly string[];
+      /** Part of a TransactWriteItems/TransactGetItems call (which MRSC global tables refuse; docs/georedundancy.md). */
+      readonly transaction?: true;
+    }
   | { readonly fn: string; readonly service: 'sqs'; readonly action: string; readonly queueUrl: string }
   | { readonly fn: string; readonly service: 's3'; readonly action: string; readonly bucket: string }
   | { readonly fn: string; readonly service: 'secret'; readonly action: 'read'; readonly secret: SecretRead['name'] };
@@ -46,7 +55,7 @@ const queriedKey = (input: Item): string[] => {
 };
 
 /** One SDK command → the IAM item actions it is authorised by, per table. */
-const dynamoCalls = (command: string, input: Item): { action: string; table: string; index?: string; leadingKeys: string[] }[] => {
+const dynamoCalls = (command: string, input: Item): { action: string; table: string; index?: string; leadingKeys: string[]; transaction?: true }[] => {
   const table = String(input.TableName ?? '');
   switch (command) {
     case 'GetItem':
@@ -73,10 +82,11 @@ const dynamoCalls = (command: string, input: Item): { action: string; table: str
           action: { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' }[kind] ?? kind,
           table: String(op.TableName ?? ''),
           leadingKeys: pkOf(op.Key ?? op.Item),
+          transaction: true as const,
         })),
       );
     case 'TransactGetItems':
-      return ((input.TransactItems ?? []) as { Get: Item }[]).map((ti) => ({ action: 'GetItem', table: String(ti.Get.TableName ?? ''), leadingKeys: pkOf(ti.Get.Key) }));
+      return ((input.TransactItems ?? []) as { Get: Item }[]).map((ti) => ({ action: 'GetItem', table: String(ti.Get.TableName ?? ''), leadingKeys: pkOf(ti.Get.Key), transaction: true as const }));
     default:
       return [{ action: command, table, leadingKeys: [] }];
   }

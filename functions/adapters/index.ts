@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { dynamo, s3, s3Presigner, sqs } from '../shared/clients.js';
 import { config } from '../shared/config.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
@@ -26,6 +27,8 @@ import { S3ListUploadStore } from './s3/list-upload-store.js';
 import { SqsQueueAdmin } from './sqs/queue-admin.js';
 import { SqsWorkQueue } from './sqs/work-queue.js';
 import { DynamoStatistics } from './dynamo/statistics.js';
+import { DynamoFailoverStore, DynamoRegionHeartbeats } from './dynamo/failover-store.js';
+import type { FailoverPorts } from '../domain/operations/failover.js';
 import { THROUGHPUT_ENV, throughput } from '../../lib/throughput.js';
 
 const num = (name: string, fallback: number): number => {
@@ -91,7 +94,8 @@ const build = () => {
   // Retention (RETENTION_DAYS / RETENTION_LONG_DAYS): per-recipient detail 90 days after its last
   // write by default, the contact ledger (complaints, duplicates, caps) the long period.
   const contacts = new DynamoContactLedger(db, citizensTable, () => retentionFor('contactLedger', new Date(), config.retention()));
-  const rounds = new DynamoRoundRepository(db, main);
+  // Georedundant: a release homes the round in the region that released it (GEO_REGIONS set).
+  const rounds = new DynamoRoundRepository(db, main, config.georedundantRegions().length > 0 ? config.region() : undefined);
   const letters = new DynamoLetterRepository(db, main);
   const formTasks = new DynamoFormTaskRepository(db, main);
   const citizenTasks = new DynamoCitizenTaskRepository(db, citizensTable, main);
@@ -204,6 +208,31 @@ const build = () => {
     roundDeps,
   };
 
+  // Failover of a georedundant stage (docs/georedundancy.md); on a single-region stage `regions`
+  // is empty and every use case refuses with NOT_GEOREDUNDANT.
+  const failover: FailoverPorts = {
+    failovers: new DynamoFailoverStore(db, main),
+    homes: {
+      activeHomes: (roundId) => rounds.activeHomes(roundId),
+      moveHome: (home, to) => rounds.moveHome(home, to),
+      // The moved rounds' unfinished batches go on this region's queue (the confirmation runs in the new home).
+      requeue: async (moved) => {
+        let enqueued = 0;
+        for (const h of moved) {
+          const round = await rounds.getRound(h.projectId, h.roundId);
+          if (round && (round.status === 'dispatching' || round.status === 'canary_hold')) enqueued += await control.continue(round);
+        }
+        return enqueued;
+      },
+    },
+    audit,
+    regions: config.georedundantRegions(),
+    here: config.region(),
+    heartbeats: new DynamoRegionHeartbeats(db, main),
+    clock: () => new Date(),
+    newId: () => randomUUID(),
+  };
+
   const testSend: TestSendDeps = { projects, letters, audit, rounds, storeRecipients: (listId, r) => lists.storeUnlisted(listId, r), queue: dispatchQueue };
 
   return {
@@ -226,6 +255,7 @@ const build = () => {
     engine,
     operations,
     testSend,
+    failover,
     dispatchQueue,
     prepareQueue: prepareQueueOnce,
     statistics,

@@ -135,7 +135,9 @@ export const grantDataAccess = (role: iam.IRole, data: DataPlane, access: Access
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        resources: [data.citizenHashKey.secretArn],
+        // A secret named, not created, here (a georedundant secondary's replica) has a partial ARN:
+        // the policy must match the suffix Secrets Manager appends.
+        resources: [data.citizenHashKey.secretFullArn ?? `${data.citizenHashKey.secretArn}-??????`],
       }),
     );
     env[CITIZEN_HASH_KEY_SECRET_ARN] = data.citizenHashKey.secretArn;

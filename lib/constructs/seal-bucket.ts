@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -18,7 +18,11 @@ export class SealBucket extends Construct {
   readonly bucket: s3.Bucket;
   readonly accessLogs: s3.Bucket;
 
-  constructor(scope: Construct, id: string, props: { def: SealBucketDef }) {
+  /**
+   * `replicateToRegion`: a georedundant home replicates every sealed head, with its retention, to
+   * the seal bucket (Object Lock, compliance mode) of that region; replicas keep their retention.
+   */
+  constructor(scope: Construct, id: string, props: { def: SealBucketDef; replicateToRegion?: string }) {
     super(scope, id);
     this.accessLogs = accessLogBucket(this, 'audit-seal');
 
@@ -34,7 +38,29 @@ export class SealBucket extends Construct {
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'audit-seals/',
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.replicateToRegion
+        ? {
+            replicationRules: [
+              {
+                destination: s3.Bucket.fromBucketName(scope, `${id}-Replica`, deployedBucketName(props.def, Aws.ACCOUNT_ID, props.replicateToRegion)),
+                priority: 1,
+              },
+            ],
+          }
+        : {}),
     });
+    if (props.replicateToRegion) {
+      const role = this.bucket.node.findChild('ReplicationRole');
+      const source = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+      const replica = deployedBucketName(props.def, '<AWS::AccountId>', props.replicateToRegion);
+      for (const resource of [`<${source}.Arn>`, `arn:<AWS::Partition>:s3:::${replica}`]) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${resource}/*]`,
+          reason:
+            'S3 replication of sealed heads: the role CDK makes for it reads object versions (and their retention) from this bucket and replicates them into the seal replica bucket; object keys are one per sealed head, so the object actions are granted on "<bucket>/*" of these two buckets only.',
+        });
+      }
+    }
     // Compliance mode already protects every version; this also refuses delete markers, which
     // would hide a sealed head from a plain listing without destroying it.
     this.bucket.addToResourcePolicy(

@@ -5,7 +5,8 @@ import type { LetterVersion } from '../../domain/letters/letter.js';
 import type { Project } from '../../domain/projects/project.js';
 import type { ChunkSummary } from '../../domain/rounds/preparation.js';
 import type { RoundPatch, RoundRepository } from '../../domain/rounds/ports.js';
-import { canTransition, type ReleaseInfo, type Round, type RoundStatus, type Waiting } from '../../domain/rounds/round.js';
+import type { RoundHome } from '../../domain/operations/failover.js';
+import { ACTIVE, canTransition, type ReleaseInfo, type Round, type RoundStatus, type Waiting } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
@@ -32,10 +33,41 @@ const toItem = (r: Round) => ({ ...keys.round(r.projectId, r.roundId), ...status
 const PROJECT_STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
 
 export class DynamoRoundRepository implements RoundRepository, GatePort {
+  /** `home`: on a georedundant stage, the region a release homes a round in (epoch 1). */
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly home?: string,
   ) {}
+
+  /** Homes of the active rounds that have one (georedundant stages): what a failover may move. */
+  async activeHomes(roundId?: string): Promise<RoundHome[]> {
+    const active = (await Promise.all(ACTIVE.map((s) => this.listRoundsByStatus(s)))).flat();
+    return active.flatMap((r) =>
+      r.homeRegion !== undefined && r.epoch !== undefined && (!roundId || r.roundId === roundId)
+        ? [{ projectId: r.projectId, roundId: r.roundId, homeRegion: r.homeRegion, epoch: r.epoch }]
+        : [],
+    );
+  }
+
+  /** The fencing compare-and-set: the home moves only from the epoch it was read at. */
+  async moveHome(home: RoundHome, to: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.round(home.projectId, home.roundId),
+          UpdateExpression: 'SET homeRegion = :to, epoch = :next',
+          ConditionExpression: 'epoch = :seen',
+          ExpressionAttributeValues: { ':to': to, ':next': home.epoch + 1, ':seen': home.epoch },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
 
   async createRound(round: Round): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.table, Item: toItem(round), ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -85,7 +117,7 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Update: this.transitionUpdate(projectId, roundId, from, 'dispatching', { release, scheduledFor: null }) },
+            { Update: this.transitionUpdate(projectId, roundId, from, 'dispatching', { release, scheduledFor: null, ...(this.home ? { homeRegion: this.home, epoch: 1 } : {}) }) },
             {
               Update: {
                 TableName: this.table,

@@ -16,6 +16,9 @@ export interface RoundPatch {
   readonly findings?: Round['findings'];
   readonly expiresAt?: number;
   readonly finalCounts?: FinalCounts;
+  /** Georedundant stages: the home a release gives the round, with its first fencing epoch. */
+  readonly homeRegion?: string;
+  readonly epoch?: number;
   readonly preflight?: Round['preflight'];
   readonly preparation?: Round['preparation'];
 }

@@ -227,9 +227,19 @@ interface RoundBase {
   readonly scheduledBy?: string;
   /** When the round's record goes (DynamoDB TTL, epoch seconds): the long period from completion or cancellation. */
   readonly expiresAt?: number;
+  /**
+   * Georedundant stages only (docs/georedundancy.md): the region whose workers dispatch this round,
+   * and the fencing epoch a failover moves it with (compare-and-set). Absent: single-region.
+   */
+  readonly homeRegion?: string;
+  readonly epoch?: number;
   /** Present while (and after) the pre-flight ran in the background. */
   readonly preparation?: Preparation;
 }
+
+/** A worker dispatches a round only in its home region; a round without one is single-region. */
+export const dispatchesIn = (round: { readonly homeRegion?: string }, region: string): boolean =>
+  round.homeRegion === undefined || round.homeRegion === region;
 
 /**
  * A completed round's counts, kept on the round itself: the counter shards are written with the

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
 import { processBatch } from '../../domain/dispatch/engine.js';
+import { dispatchesIn } from '../../domain/rounds/round.js';
+import { config } from '../../shared/config.js';
 import { logger, setLogKeys } from '../../shared/logger.js';
 import { recordBatch } from '../../shared/metrics.js';
 import { sqsHandler } from '../../shared/sqs.js';
@@ -22,6 +24,15 @@ const message = z.object({
 export const handler = sqsHandler(message, async (m, _record, context) => {
   const a = adapters();
   setLogKeys({ projectId: m.projectId, roundId: m.roundId, batch: m.batchNo });
+  // Georedundant stages: a round is dispatched only in its home region (a failover moves it and
+  // requeues its work there); this region's copy of the message is dropped. Single-region: no read.
+  if (config.georedundantRegions().length > 0) {
+    const round = await a.rounds.getRound(m.projectId, m.roundId);
+    if (round && !dispatchesIn(round, config.region())) {
+      logger.info('batch not dispatched here: the round is homed in another region', { roundId: m.roundId, batchNo: m.batchNo, home: round.homeRegion });
+      return;
+    }
+  }
   const started = Date.now();
   // Every budget of the batch derives from the invocation's remaining time: no channel call of ours
   // outlives the invocation (a frozen Lambda must not resume one in the next).

@@ -1,12 +1,14 @@
 import { adapters } from '../../adapters/index.js';
 import { roundsExpectedToProgress } from '../../domain/operations/round-watch.js';
+import { config } from '../../shared/config.js';
 import { logger } from '../../shared/logger.js';
 import { recordDispatchingRounds } from '../../shared/metrics.js';
 
 /**
  * Runs once a minute (EventBridge schedule): publishes how many rounds should be progressing, the
  * gauge the "round made no progress" alarm compares with the batches' RecipientsDecided. Reads
- * only (rounds by status, the halt state, the projects of those rounds); needs no hash key.
+ * rounds by status, the halt state and the projects of those rounds; on a georedundant stage it
+ * also writes this region's heartbeat. Needs no hash key.
  */
 export const handler = async (): Promise<{ expected: number }> => {
   const a = adapters();
@@ -15,6 +17,8 @@ export const handler = async (): Promise<{ expected: number }> => {
   const projects = await Promise.all(projectIds.map((id) => adapters().projects.getProject(id)));
   const paused = new Set(projects.filter((p) => p?.status === 'paused').map((p) => p!.projectId));
   const expected = roundsExpectedToProgress(rounds, state.halted, paused);
+  // Georedundant stages: this region's heartbeat, which GET /operations/status reads as its health.
+  if (config.georedundantRegions().length > 0) await a.failover.heartbeats.beat(config.region(), new Date().toISOString());
   recordDispatchingRounds(expected.length);
   logger.info('round watch', { dispatching: rounds.length, expected: expected.length, halted: state.halted });
   return { expected: expected.length };

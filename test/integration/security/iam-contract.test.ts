@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adapters } from '../../../functions/adapters/index.js';
@@ -10,6 +12,10 @@ import { handler as auditSealer } from '../../../functions/handlers/audit-sealer
 import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
 import { noteSecretRead } from '../../../functions/shared/secret-reads.js';
 import { accessMatrix } from '../../../lib/access-matrix.js';
+import { geoStackName } from '../../../bin/build-app.js';
+import { GEO_DEFAULTS } from '../../../lib/georedundancy.js';
+import { physicalName, tables } from '../../../lib/resources.js';
+import { resourcesOf, synth } from '../../infra/synth.js';
 import { apiRoutes, areas } from '../../../functions/handlers/routes.js';
 import { recordAwsCalls, resourceNames, runAs, unusedGrants, violations, type Recorder } from '../../../local/aws-call-recorder.js';
 import { request, startTestPlatform, type TestPlatform } from '../../setup/platform.js';
@@ -139,6 +145,18 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
       expect(seen, fn).toContain(fn);
     }
     expect(recorder.calls.some((c) => c.fn === 'lists' && c.service === 's3')).toBe(true);
+
+    // Georedundancy (issue 25): MRSC global tables refuse TransactWriteItems/TransactGetItems
+    // (docs/georedundancy.md), so no table the code transacts on may be MRSC in the georedundant
+    // synth: the tables transacted on come from the recorded calls, the MRSC ones from the template.
+    const transacted = new Set(deployed.flatMap((c) => (c.service === 'dynamodb' && c.transaction ? [names.tables.get(c.table) ?? c.table] : [])));
+    expect(transacted, 'the flow records the transactions of release and dispatch').toContain('main');
+    const geo = synth(undefined, { georedundant: 'true', account: '111111111111', stage: 'prod' });
+    const home = geo.app.node.findChild(geoStackName('Stateful', GEO_DEFAULTS.homeRegion)) as Stack;
+    const globals = resourcesOf(Template.fromStack(home), 'AWS::DynamoDB::GlobalTable');
+    const mrsc = Object.values(tables).filter((def) => globals.some(([, g]) => g.TableName === physicalName('prod', def.id) && g.MultiRegionConsistency === 'STRONG'));
+    expect(globals.length, 'the georedundant synth has a global table per table').toBe(Object.keys(tables).length);
+    expect(mrsc.filter((def) => transacted.has(def.id)).map((def) => def.id), 'MRSC tables the code transacts on').toEqual([]);
     const secrets = (fn: string) => new Set(recorder.calls.filter((c) => c.fn === fn && c.service === 'secret').map((c) => (c as { secret: string }).secret));
     expect(secrets('rounds').has('maskinportenKey')).toBe(true);
     expect([...secrets('callbacks')].sort()).toEqual(['epromApiKey', 'epromCallbackKey']);

@@ -54,6 +54,8 @@ const review: Row = [403, 403, 403, A, H, 403, 403];
 const check: Row = [A, H, H, A, H, 403, 403];
 const pause: Row = [403, 403, 403, A, H, A, 403];
 const opsOnly: Row = [403, 403, 403, 403, 403, A, 403];
+/** The second pair of eyes on a failover (georedundant stages): operations or any superuser. */
+const opsOrSuperuser: Row = [403, 403, 403, A, A, A, 403];
 const responses: Row = [A, H, H, 403, 403, 403, 403];
 const citizenOnly: Row = [403, 403, 403, 403, 403, 403, A];
 /** National services' callbacks: no role gets in with a JWT; only the agreed API key does (tested in test/integration/national). */
@@ -129,6 +131,9 @@ const TABLE: Record<string, Case> = {
   'GET /projects/{projectId}/sent-since': { expect: opsOnly },
   'POST /operations/contacts/lookup': { expect: opsOnly, body: { nin: testNin } },
   'POST /operations/redrive': { expect: opsOnly, body: {} },
+  // Single-region here: past the gate, the body is refused (400) and confirming is NOT_GEOREDUNDANT (409).
+  'POST /operations/failover': { expect: opsOnly, body: {} },
+  'POST /operations/failover/{failoverId}/confirm': { expect: opsOrSuperuser },
   'GET /citizen/inbox': { expect: citizenOnly },
   'PUT /registry/reservations': { expect: opsOnly, body: { nins: [testNin], reserved: false } },
   'PUT /registry/population': { expect: opsOnly, body: { nins: [testNin] } },
@@ -157,7 +162,9 @@ const pathOf = (template: string): string =>
     .replace('{formTaskId}', f.formTaskId)
     .replace('{taskId}', f.formTaskId)
     .replace('{listId}', f.listId)
-    .replace('{roundId}', f.roundId);
+    .replace('{roundId}', f.roundId)
+    // Single-region here: confirming is NOT_GEOREDUNDANT (409) before any failover is looked up.
+    .replace('{failoverId}', 'fo-permissions');
 
 const call = (id: Identity | undefined, method: string, path: string, body: unknown) => {
   if (!id) {

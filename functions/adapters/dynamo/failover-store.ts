@@ -1,0 +1,63 @@
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Failover, FailoverPorts } from '../../domain/operations/failover.js';
+import { isConditionFailure } from './errors.js';
+
+/** Failovers of a georedundant stage in the main (control) table: pk `OPERATIONS`, sk `FAILOVER#<id>`. */
+const key = (failoverId: string) => ({ pk: 'OPERATIONS', sk: `FAILOVER#${failoverId}` });
+
+type FailoverStore = FailoverPorts['failovers'];
+type Heartbeats = FailoverPorts['heartbeats'];
+
+export class DynamoFailoverStore implements FailoverStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async create(f: Failover): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...key(f.failoverId), type: 'FAILOVER', ...f }, ConditionExpression: 'attribute_not_exists(pk)' }));
+  }
+
+  async get(failoverId: string): Promise<Failover | undefined> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key(failoverId), ConsistentRead: true }));
+    if (!res.Item) return undefined;
+    const { pk: _pk, sk: _sk, type: _type, ...f } = res.Item;
+    return f as Failover;
+  }
+
+  async markExecuted(failoverId: string, by: string, at: string, moved: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key(failoverId),
+          UpdateExpression: 'SET #s = :done, confirmedBy = :by, confirmedAt = :at, moved = :m',
+          ConditionExpression: '#s = :pending',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':done': 'executed', ':pending': 'pending', ':by': by, ':at': at, ':m': moved },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+}
+
+/** Each region's heartbeat in the main table (replicated to every region): pk `REGION#<name>`, sk `HEARTBEAT`. */
+export class DynamoRegionHeartbeats implements Heartbeats {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async beat(region: string, at: string): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: `REGION#${region}`, sk: 'HEARTBEAT', type: 'HEARTBEAT', region, at } }));
+  }
+
+  async last(region: string): Promise<string | undefined> {
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: `REGION#${region}`, sk: 'HEARTBEAT' } }));
+    return typeof res.Item?.at === 'string' ? res.Item.at : undefined;
+  }
+}

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as roundWatch } from '../../../functions/handlers/round-watch/index.js';
+import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
+import { accessMatrix } from '../../../lib/access-matrix.js';
+import { recordAwsCalls, resourceNames, runAs, violations, type Recorder } from '../../../local/aws-call-recorder.js';
+import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
+
+/**
+ * Failover over HTTP on a georedundant stage (issue 25, API.md, docs/api-additions.md): the local
+ * platform runs as the home region (eu-north-1) of a two-region stage.
+ */
+let p: TestPlatform;
+let recorder: Recorder;
+beforeAll(async () => {
+  p = await startTestPlatform({ pollers: false, env: { GEO_REGIONS: 'eu-north-1,eu-west-1' } });
+  recorder = recordAwsCalls({ dynamo: dynamo(), sqs: sqs(), s3: s3() });
+});
+afterAll(async () => {
+  recorder?.stop();
+  await p?.stop();
+});
+
+const opsA = { sub: 'ops-anna', role: 'operations' } as const;
+const opsB = { sub: 'ops-bjorn', role: 'operations' } as const;
+const researcher = { sub: 'ola', role: 'researcher', org: 'uio' } as const;
+
+describe('failover routes (georedundant stage)', () => {
+  it('status lists each region with its health (heartbeat of its round watch) and the rounds it is home of', async () => {
+    const before = await p.as(opsA).get('/operations/status');
+    expect(before.status, before.text).toBe(200);
+    expect(before.body.regions).toEqual([
+      { name: 'eu-north-1', healthy: false, homeOf: [] },
+      { name: 'eu-west-1', healthy: false, homeOf: [] },
+    ]);
+    await runAs('roundWatch', () => roundWatch());
+    const after = await p.as(opsA).get('/operations/status');
+    expect(after.body.regions.map((r: { name: string; healthy: boolean }) => [r.name, r.healthy])).toEqual([
+      ['eu-north-1', true],
+      ['eu-west-1', false],
+    ]);
+  });
+
+  it('asks (201, pending), refuses the asker and other roles, confirms once (200), then FAILOVER_DONE', async () => {
+    expect((await p.as(researcher).post('/operations/failover', { to: 'eu-west-1', reason: 'Frankfurt lost' })).status).toBe(403);
+    const bad = await p.as(opsA).post('/operations/failover', { to: 'eu-central-1', reason: 'Frankfurt lost' });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+
+    // Asked here for the other region: confirming it here would put the work on the wrong queue.
+    const elsewhere = await p.as(opsA).post('/operations/failover', { to: 'eu-west-1', reason: 'Stockholm lost' });
+    expect(elsewhere.status, elsewhere.text).toBe(201);
+    const wrong = await p.as(opsB).post(`/operations/failover/${elsewhere.body.failoverId}/confirm`);
+    expect([wrong.status, wrong.body.error.code]).toEqual([409, 'CONFIRM_IN_TARGET_REGION']);
+
+    // This platform is eu-north-1: a fail-back to it is confirmed here.
+    const asked = await p.as(opsA).post('/operations/failover', { to: 'eu-north-1', reason: 'fail back after drill' });
+    expect(asked.status, asked.text).toBe(201);
+    expect(asked.body).toMatchObject({ to: 'eu-north-1', reason: 'fail back after drill', requestedBy: 'ops-anna', status: 'pending' });
+    const id = asked.body.failoverId as string;
+
+    const self = await p.as(opsA).post(`/operations/failover/${id}/confirm`);
+    expect([self.status, self.body.error.code]).toEqual([403, 'FOUR_EYES']);
+    expect((await p.as(researcher).post(`/operations/failover/${id}/confirm`)).status).toBe(403);
+    expect((await p.as(opsB).post('/operations/failover/no-such-id/confirm')).status).toBe(404);
+
+    const done = await p.as(opsB).post(`/operations/failover/${id}/confirm`);
+    expect(done.status, done.text).toBe(200);
+    expect(done.body).toMatchObject({ failoverId: id, status: 'executed', confirmedBy: 'ops-bjorn', moved: 0 });
+    const again = await p.as(opsB).post(`/operations/failover/${id}/confirm`);
+    expect([again.status, again.body.error.code]).toEqual([409, 'FAILOVER_DONE']);
+  });
+});
+
+describe('the IAM contract on a georedundant stage', () => {
+  it('the heartbeat and the failover calls stay inside the rows of roundWatch and operations', () => {
+    const calls = recorder.calls.filter((c) => c.fn === 'roundWatch' || c.fn === 'operations');
+    expect(calls.some((c) => c.fn === 'roundWatch' && c.service === 'dynamodb' && c.action === 'PutItem')).toBe(true);
+    expect(calls.some((c) => c.fn === 'operations' && c.service === 'dynamodb' && c.action === 'UpdateItem')).toBe(true);
+    expect(violations(calls, accessMatrix, resourceNames(p.env))).toEqual([]);
+  });
+});

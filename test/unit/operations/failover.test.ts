@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { confirmFailover, regionsStatus, requestFailover, type Failover, type FailoverPorts, type RoundHome } from '../../../functions/domain/operations/failover.js';
+import { dispatchesIn } from '../../../functions/domain/rounds/round.js';
+import type { AuditEvent, AuditLog } from '../../../functions/domain/shared/audit.js';
+import type { Principal } from '../../../functions/shared/principal.js';
+
+const ops1: Principal = { sub: 'ops-1', role: 'operations' };
+const ops2: Principal = { sub: 'ops-2', role: 'operations' };
+const su: Principal = { sub: 'su-1', role: 'superuser' };
+const researcher: Principal = { sub: 'r-1', role: 'researcher' };
+
+/** In-memory ports with the same conditions the DynamoDB adapter writes (epoch CAS, pending → executed). */
+const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1']) => {
+  const failovers = new Map<string, Failover>();
+  const rounds = new Map(homes.map((h) => [h.roundId, { ...h }]));
+  const events: { action: string; details: unknown }[] = [];
+  const requeued: RoundHome[] = [];
+  const beats = new Map<string, string>();
+  let n = 0;
+  const deps: FailoverPorts = {
+    failovers: {
+      create: async (f) => void failovers.set(f.failoverId, f),
+      get: async (id) => failovers.get(id),
+      markExecuted: async (id, by, at, moved) => {
+        const f = failovers.get(id);
+        if (f?.status !== 'pending') return false;
+        failovers.set(id, { ...f, status: 'executed', confirmedBy: by, confirmedAt: at, moved });
+        return true;
+      },
+    },
+    homes: {
+      activeHomes: async (roundId) => [...rounds.values()].filter((r) => !roundId || r.roundId === roundId).map((r) => ({ ...r })),
+      moveHome: async (home, to) => {
+        const r = rounds.get(home.roundId);
+        if (r?.epoch !== home.epoch) return false;
+        rounds.set(home.roundId, { ...r, homeRegion: to, epoch: r.epoch + 1 });
+        return true;
+      },
+      requeue: async (moved) => {
+        requeued.push(...moved);
+        return moved.length;
+      },
+    },
+    audit: { append: async (_scope: string, e: AuditEvent) => void events.push({ action: e.action, details: e.details }) } as unknown as AuditLog,
+    regions,
+    here: 'eu-west-1',
+    heartbeats: {
+      beat: async (region, at) => void beats.set(region, at),
+      last: async (region) => beats.get(region),
+    },
+    clock: () => new Date('2026-12-05T14:00:00Z'),
+    newId: () => `fo-${++n}`,
+  };
+  return { deps, rounds, events, requeued, failovers, beats };
+};
+
+const home = (roundId: string, homeRegion = 'eu-central-1', epoch = 1): RoundHome => ({ projectId: 'p1', roundId, homeRegion, epoch });
+
+describe('failover (issue 25)', () => {
+  it('the one who asked cannot confirm (FOUR_EYES, 403); nothing moves', async () => {
+    const w = world([home('r1')]);
+    const f = await requestFailover(w.deps, ops1, { to: 'eu-west-1', reason: 'Frankfurt lost' });
+    await expect(confirmFailover(w.deps, ops1, f.failoverId)).rejects.toMatchObject({ code: 'FOUR_EYES', status: 403 });
+    await expect(confirmFailover(w.deps, researcher, f.failoverId)).rejects.toMatchObject({ code: 'FOUR_EYES' });
+    expect(w.rounds.get('r1')).toMatchObject({ homeRegion: 'eu-central-1', epoch: 1 });
+  });
+
+  it('a second operations user confirms: every round moves home with its epoch raised by one, requeued, audited', async () => {
+    const w = world([home('r1'), home('r2', 'eu-central-1', 4), home('r3', 'eu-west-1', 2)]);
+    const f = await requestFailover(w.deps, ops1, { to: 'eu-west-1', reason: 'Frankfurt lost' });
+    const done = await confirmFailover(w.deps, ops2, f.failoverId);
+    expect(done).toMatchObject({ status: 'executed', confirmedBy: 'ops-2', moved: 2 });
+    expect(w.rounds.get('r1')).toMatchObject({ homeRegion: 'eu-west-1', epoch: 2 });
+    expect(w.rounds.get('r2')).toMatchObject({ homeRegion: 'eu-west-1', epoch: 5 });
+    expect(w.rounds.get('r3')).toMatchObject({ homeRegion: 'eu-west-1', epoch: 2 });
+    expect(w.requeued.map((h) => h.roundId).sort()).toEqual(['r1', 'r2']);
+    expect(w.events.map((e) => e.action)).toEqual(['failover.requested', 'failover.executed']);
+    await expect(confirmFailover(w.deps, su, f.failoverId)).rejects.toMatchObject({ code: 'FAILOVER_DONE', status: 409 });
+  });
+
+  it('a superuser may confirm; a failover of one round moves only that round', async () => {
+    const w = world([home('r1'), home('r2')]);
+    const f = await requestFailover(w.deps, ops1, { to: 'eu-west-1', roundId: 'r2', reason: 'drill' });
+    await confirmFailover(w.deps, su, f.failoverId);
+    expect(w.rounds.get('r1')?.homeRegion).toBe('eu-central-1');
+    expect(w.rounds.get('r2')).toMatchObject({ homeRegion: 'eu-west-1', epoch: 2 });
+  });
+
+  it('the epoch fences: a round whose epoch moved since it was read is not moved again', async () => {
+    const w = world([home('r1')]);
+    const f = await requestFailover(w.deps, ops1, { to: 'eu-west-1', reason: 'Frankfurt lost' });
+    const stale = { ...w.deps, homes: { ...w.deps.homes, activeHomes: async () => [home('r1')] } };
+    // Someone failed r1 over and back in between: epoch 3 in eu-central-1.
+    w.rounds.set('r1', home('r1', 'eu-central-1', 3));
+    const done = await confirmFailover(stale, ops2, f.failoverId);
+    expect(done.moved).toBe(0);
+    expect(w.rounds.get('r1')).toMatchObject({ homeRegion: 'eu-central-1', epoch: 3 });
+  });
+
+  it('only to one of the stage’s regions, and not at all on a single-region stage', async () => {
+    const w = world([home('r1')]);
+    await expect(requestFailover(w.deps, ops1, { to: 'eu-north-1', reason: 'x'.repeat(5) })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    const single = world([], []);
+    await expect(requestFailover(single.deps, ops1, { to: 'eu-west-1', reason: 'xxxxx' })).rejects.toMatchObject({ code: 'NOT_GEOREDUNDANT' });
+    expect(await regionsStatus(single.deps)).toBeUndefined();
+  });
+
+  it('status shows each region with the rounds it is home of; healthy = its heartbeat is under 3 minutes old', async () => {
+    const w = world([home('r1'), home('r2', 'eu-west-1')]);
+    // Frankfurt last beat 3 minutes and 1 second ago (stale); Ireland 2 minutes ago.
+    await w.deps.heartbeats.beat('eu-central-1', '2026-12-05T13:56:59Z');
+    await w.deps.heartbeats.beat('eu-west-1', '2026-12-05T13:58:00Z');
+    expect(await regionsStatus(w.deps)).toEqual([
+      { name: 'eu-central-1', healthy: false, homeOf: ['r1'] },
+      { name: 'eu-west-1', healthy: true, homeOf: ['r2'] },
+    ]);
+    // A region that never beat is not healthy.
+    const third = world([], ['eu-central-1', 'eu-west-1']);
+    expect((await regionsStatus(third.deps))!.map((r) => r.healthy)).toEqual([false, false]);
+  });
+
+  it('is confirmed only in the region it moves to, whose queue the moved work goes on (409 CONFIRM_IN_TARGET_REGION)', async () => {
+    const w = world([home('r1')]);
+    const f = await requestFailover(w.deps, ops1, { to: 'eu-central-1', reason: 'fail back' });
+    await expect(confirmFailover(w.deps, ops2, f.failoverId)).rejects.toMatchObject({ code: 'CONFIRM_IN_TARGET_REGION', status: 409 });
+    expect(w.requeued).toEqual([]);
+    expect(w.failovers.get(f.failoverId)?.status).toBe('pending');
+  });
+
+  it('a worker dispatches a round only in its home region; a round without one everywhere (single-region)', () => {
+    expect(dispatchesIn({ homeRegion: 'eu-west-1' }, 'eu-west-1')).toBe(true);
+    expect(dispatchesIn({ homeRegion: 'eu-west-1' }, 'eu-central-1')).toBe(false);
+    expect(dispatchesIn({}, 'eu-north-1')).toBe(true);
+  });
+});
