@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -43,6 +44,21 @@ export const buildApp = (props: AppProps = {}, options: { routing?: Routing } = 
   // deploy that still uses a table; stated here so a CDK upgrade cannot change it silently.
   if (app.node.tryGetContext('@aws-cdk/core:defaultCrossStackReferences') === undefined) {
     app.node.setContext('@aws-cdk/core:defaultCrossStackReferences', 'strong');
+  }
+
+  // A settings file (context settingsFile, e.g. config/example-stage.json) fills in what the
+  // command line and cdk.json leave out; a setting given there wins. Keys starting with "/" are comments.
+  const settingsFile: unknown = app.node.tryGetContext('settingsFile');
+  if (typeof settingsFile === 'string' && settingsFile !== '') {
+    let settings: Record<string, unknown>;
+    try {
+      settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`context settingsFile: ${settingsFile} cannot be read as JSON (${(e as Error).message})`, { cause: e });
+    }
+    for (const [key, value] of Object.entries(settings)) {
+      if (!key.startsWith('/') && app.node.tryGetContext(key) === undefined) app.node.setContext(key, value);
+    }
   }
 
   const context = (name: string): string | undefined => {
