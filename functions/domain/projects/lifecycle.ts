@@ -110,7 +110,7 @@ export const updateSettings = async (deps: ProjectDeps, principal: Principal, pr
     throw new ValidationError('Nothing to change', [{ field: '(body)', message: 'give frequencyCap, distributionRule or minors' }]);
   }
   const { before, after } = await updateProject(deps, principal, projectId, 'review', (p, now) => {
-    if (input.distributionRule !== undefined) requireResearchReservationReadable(p.purpose, input.distributionRule, deps.citizens?.researchReservationReadable() ?? true);
+    if (input.distributionRule !== undefined) requireResearchReservationReadable(p.purpose, input.distributionRule, deps.citizens.researchReservationReadable());
     const { minors, ...rest } = input;
     const withMinors = minors === undefined ? p : withMinorsPolicy(p, minors, principal.sub, now);
     const settings: ProjectSettings = { ...withMinors.settings, ...rest };

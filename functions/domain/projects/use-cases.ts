@@ -12,7 +12,7 @@ export interface ProjectDeps {
   /** Says which development hosts the local runtime may link to (none when deployed). */
   readonly prober?: { allowsPlainHttp?(host: string): boolean };
   /** Whether this stage reads the general research reservation (settings refuse non-portal rules for research otherwise). */
-  readonly citizens?: { researchReservationReadable(): boolean };
+  readonly citizens: { researchReservationReadable(): boolean };
 }
 
 /** The link-domain rule for this runtime: registrable domains, plus the local development hosts. */
