@@ -245,12 +245,13 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: ['maskinportenKey', 'epromApiKey', 'digipostKey'],
   }),
   callbacks: row({
-    purpose: 'ePROM’s receipts of messages (the receipt found by its message reference, settled, its Digipost poll entry dropped; a receipt arriving before its hand-over is recorded parked) and the privacy component’s changed settings (the reservation mirror’s own partitions; a removal only after reading the person’s setting from the component, with the ePROM API key); authenticated by the callback key.',
+    purpose: 'ePROM’s receipts of messages (the receipt settled on its message reference and counted, its Digipost poll entry dropped; a receipt arriving before its hand-over is recorded parked) and the privacy component’s changed settings (the reservation mirror’s own partitions; a removal only after reading the person’s setting from the component, with the ePROM API key); authenticated by the callback key.',
     tables: {
       main: [
-        { actions: ['GetItem'], leadingKeys: ['RECEIPTREF#*'] },
-        { actions: ['UpdateItem'], leadingKeys: ['RECEIPT#*'] },
-        { actions: ['DeleteItem'], leadingKeys: ['RECEIPTPOLL'] },
+        // The report settles the hand-over's reference row and is counted; rows recorded before the
+        // counters settle on their delivery row and legacy poll partition.
+        { actions: ['UpdateItem'], leadingKeys: ['RECEIPTREF#*', 'RECEIPTCOUNT#*', 'RECEIPT#*'] },
+        { actions: ['DeleteItem'], leadingKeys: ['RECEIPTPOLL#*', 'RECEIPTPOLL'] },
         // A receipt that arrives before its hand-over is recorded is parked, and dropped once settled.
         { actions: ['PutItem', 'DeleteItem'], leadingKeys: ['RECEIPTPARK#*'] },
       ],

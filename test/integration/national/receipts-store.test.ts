@@ -17,6 +17,22 @@ afterAll(async () => {
   await p?.stop();
 });
 
+/** The store over a client that counts the items DynamoDB returns to it. */
+const counting = () => {
+  const seen = { items: 0, calls: 0 };
+  const client = {
+    send: async (command: Parameters<typeof db.send>[0]) => {
+      const res = (await db.send(command as never)) as Record<string, unknown>;
+      seen.calls++;
+      if (Array.isArray(res.Items)) seen.items += res.Items.length;
+      if (res.Item) seen.items++;
+      for (const rows of Object.values((res.Responses as Record<string, unknown[]> | undefined) ?? {})) seen.items += rows.length;
+      return res;
+    },
+  } as unknown as typeof db;
+  return { seen, store: new DynamoReceiptsStore(client, p.env.TABLE_MAIN!) };
+};
+
 const rnd = () => `rnd_rcpt_${Math.random().toString(36).slice(2, 10)}`;
 const count = async (pk: string) =>
   (await db.send(new QueryCommand({ TableName: p.env.TABLE_MAIN!, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, Select: 'COUNT' }))).Count ?? 0;
@@ -74,5 +90,36 @@ describe('receipts store', () => {
     expect(await store.settle(`old-${r}`, 'confirmed', new Date().toISOString())).toBe(true);
     expect(await store.summary(r)).toEqual({ confirmed: 1, failedAfterSend: 0, awaiting: 0 });
     expect((await store.awaitingPoll(100_000)).some((a) => a.ref === `old-${r}`)).toBe(false);
+  });
+
+  it("a round's summary reads a fixed number of items, however many letters it has", async () => {
+    const r = rnd();
+    const ids = Array.from({ length: 600 }, (_, i) => `d${i}`);
+    await store.handedOver(ids.map((d) => ({ roundId: r, deliveryId: d, channel: 'helsenorge' as const, ref: `m-${r}-${d}` })));
+    await Promise.all(ids.slice(0, 50).map((d) => store.settle(`m-${r}-${d}`, 'confirmed', new Date().toISOString())));
+    await store.settle(`m-${r}-d50`, 'failedAfterSend', new Date().toISOString());
+    const { seen, store: counted } = counting();
+    expect(await counted.summary(r)).toEqual({ confirmed: 50, failedAfterSend: 1, awaiting: 549 });
+    // Counter items, at most two per shard: not one per letter.
+    expect(seen.items).toBeLessThanOrEqual(RECEIPT_SHARDS * 2);
+  });
+
+  it('a hand-over recorded twice (a retry) is counted once, and a report that came between is kept', async () => {
+    const r = rnd();
+    const items = ['d1', 'd2', 'd3'].map((d) => ({ roundId: r, deliveryId: d, channel: 'digital-mailbox' as const, ref: `u-${r}-${d}` }));
+    await store.handedOver(items);
+    expect(await store.settle(`u-${r}-d1`, 'confirmed', new Date().toISOString())).toBe(true);
+    await store.handedOver([...items, { roundId: r, deliveryId: 'd4', channel: 'digital-mailbox', ref: `u-${r}-d4` }]);
+    expect(await store.summary(r)).toEqual({ confirmed: 1, failedAfterSend: 0, awaiting: 3 });
+    // d1 is not polled again: its report is in.
+    expect((await store.awaitingPoll(100_000)).filter((a) => a.roundId === r).map((a) => a.deliveryId).sort()).toEqual(['d2', 'd3', 'd4']);
+  });
+
+  it('a second report for the same letter keeps the first', async () => {
+    const r = rnd();
+    await store.handedOver([{ roundId: r, deliveryId: 'd1', channel: 'helsenorge', ref: `m-${r}` }]);
+    expect(await store.settle(`m-${r}`, 'confirmed', new Date().toISOString())).toBe(true);
+    expect(await store.settle(`m-${r}`, 'failedAfterSend', new Date().toISOString())).toBe(true);
+    expect(await store.summary(r)).toEqual({ confirmed: 1, failedAfterSend: 0, awaiting: 0 });
   });
 });
