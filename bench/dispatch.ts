@@ -10,8 +10,8 @@ import { fmt, must, readyRound, roundCounts, startBench, type Bench } from './ha
  * One run prints: letters/s of a whole round end to end (release → completed) through the HTTP
  * API, the queue and the workers, with the registries read through their contract fakes
  * (Maskinporten, KRR, Folkeregisteret, the privacy component) and the letters handed to the
- * channels either stored directly (`--channels stand-in`, default) or through the ePROM and
- * Digipost fakes over HTTP (`--channels fakes`); the first letter's latency after the release call
+ * channels through the ePROM and Digipost fakes over HTTP (`--channels fakes`, the default: the
+ * path `npm start` runs) or stored directly (`--channels stand-in`: the engine alone); the first letter's latency after the release call
  * returns; items written per letter (and how many inside transactions) and store calls per
  * letter; the raw BatchWrite items/s of the same DynamoDB Local measured beside it; and, under a
  * second running round, the pause acknowledgement over `--pauses` pauses with the letters the
@@ -21,7 +21,7 @@ const { values } = parseArgs({
   options: {
     letters: { type: 'string', default: '30000' },
     batch: { type: 'string', default: '' },
-    channels: { type: 'string', default: 'stand-in' },
+    channels: { type: 'string', default: 'fakes' },
     pauses: { type: 'string', default: '3' },
   },
 });
@@ -53,6 +53,7 @@ const throughput = async (b: Bench) => {
   const r = await readyRound(b, 'bench', letters);
   const calls0 = b.storeCalls();
   const byCommand0 = b.storeCallsByCommand();
+  const byShape0 = b.storeCallsByShape();
   const standIn0 = b.standInCalls();
   let polls = 0;
   const writes0 = b.storeItemWrites();
@@ -74,12 +75,14 @@ const throughput = async (b: Bench) => {
   const standIn1 = b.standInCalls();
   const standIn = { channel: standIn1.channel - standIn0.channel, seed: standIn1.seed - standIn0.seed };
   const byCommand = [...b.storeCallsByCommand()].map(([k, n]) => [k, n - (byCommand0.get(k) ?? 0)] as const).filter(([, n]) => n > 0);
+  const byShape = [...b.storeCallsByShape()].map(([k, n]) => [k, n - (byShape0.get(k) ?? 0)] as const).filter(([, n]) => n > 0);
   // The bench watches the round through the API: what one look costs, measured now that the round is quiet.
   const before = b.storeCalls();
   for (let i = 0; i < 20; i++) await roundCounts(r.researcher, r.projectId, r.roundId);
   const perPoll = (b.storeCalls() - before) / 20;
   return {
     byCommand,
+    byShape,
     standIn,
     observerCalls: Math.round((polls + 1) * perPoll),
     seconds,
@@ -167,6 +170,8 @@ const main = async () => {
     const platformCalls = t.calls - t.observerCalls - t.standIn.channel - t.standIn.seed;
     console.log(`    the platform's own             ${fmt(platformCalls / letters, 3)}  (without the bench's progress polls through the API, ${fmt(t.observerCalls)}; the channel stand-in's letter writes, ${fmt(t.standIn.channel)}; local portal-activity seed reads, ${fmt(t.standIn.seed)})`);
     console.log(`    by command: ${t.byCommand.sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k.replace(/Command$/, '')} ${fmt(n)}`).join(', ')}`);
+    const shapes = [...t.byShape].sort((x, y) => y[1] - x[1]).slice(0, 10);
+    console.log(`    by key shape, per letter (the ten largest): ${shapes.map(([k, n]) => `${k} ${fmt(n / letters, 2)}`).join(', ')}`);
     console.log(`  raw BatchWrite items/s          ${fmt(raw.rate)}  (${fmt(raw.written)} items written); items written/s ÷ raw = ${fmt(((t.writes / t.seconds) / raw.rate) * 100, 1)} %`);
     for (const [i, x] of p.entries()) {
       console.log(`  pause ${i + 1} at ~${fmt(x.sent)} sent: acknowledged in ${fmt(x.ms)} ms, inFlight ${x.inFlight}, letters reaching a channel after it: ${x.after}`);

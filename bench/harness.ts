@@ -19,6 +19,8 @@ export interface Bench {
   readonly storeCalls: () => number;
   /** Store calls so far by command (GetItemCommand, BatchWriteItemCommand, …). */
   readonly storeCallsByCommand: () => Map<string, number>;
+  /** Store calls so far by command and key shape (`GetItem RECEIPTREF/REF`): where a letter's calls go. */
+  readonly storeCallsByShape: () => Map<string, number>;
   /**
    * Store calls made in this process for what is not the platform when deployed: the channel
    * stand-in storing letters (deployed, an HTTP call to ePROM or Digipost) and the local seed of
@@ -43,6 +45,7 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
   });
   let calls = 0;
   const byCommand = new Map<string, number>();
+  const byShape = new Map<string, number>();
   const standIn = { channel: 0, seed: 0 };
   let itemWrites = 0;
   let transactional = 0;
@@ -50,6 +53,8 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
     (next, context) => async (args) => {
       calls++;
       byCommand.set(String(context.commandName), (byCommand.get(String(context.commandName)) ?? 0) + 1);
+      const shape = `${String(context.commandName).replace(/Command$/, '')} ${keyShape(args.input as Record<string, unknown>)}`;
+      byShape.set(shape, (byShape.get(shape) ?? 0) + 1);
       const first = firstItem(String(context.commandName), args.input as Record<string, unknown>);
       if (/^(INBOX|MAILBOX|PRINT)#/.test(String(first?.sk))) standIn.channel++;
       else if (first?.sk === 'POPULATION') standIn.seed++;
@@ -65,6 +70,7 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
     as: (id) => clientFor(platform.url, () => platform.issuer.sign({ ...id })),
     storeCalls: () => calls,
     storeCallsByCommand: () => new Map(byCommand),
+    storeCallsByShape: () => new Map(byShape),
     standInCalls: () => ({ ...standIn }),
     storeItemWrites: () => itemWrites,
     storeTransactionalWrites: () => transactional,
@@ -82,6 +88,22 @@ const firstItem = (command: string, input: Record<string, unknown>): Record<stri
   if (command.startsWith('BatchWrite')) return ((tables[0] as { PutRequest?: { Item?: Record<string, unknown> } }[] | undefined)?.[0])?.PutRequest?.Item;
   if (command.startsWith('BatchGet')) return (tables[0] as { Keys?: Record<string, unknown>[] } | undefined)?.Keys?.[0];
   return undefined;
+};
+
+/** `RECEIPTREF#m-1` → `RECEIPTREF`: a key's leading upper-case word, never its identifiers. */
+const shapeOf = (v: unknown): string => (typeof v === 'string' ? (/^[A-Z_]+/.exec(v)?.[0] ?? '…') : '…');
+/** The shape of the first key a call touches: `pk/sk` words, or the table and index a query reads. */
+const keyShape = (input: Record<string, unknown>): string => {
+  const tx = (input.TransactItems as Record<string, { Key?: Record<string, unknown>; Item?: Record<string, unknown> }>[] | undefined)?.[0];
+  const batch = Object.values((input.RequestItems ?? {}) as Record<string, unknown>)[0] as
+    | { Keys?: Record<string, unknown>[] }
+    | { PutRequest?: { Item?: Record<string, unknown> }; DeleteRequest?: { Key?: Record<string, unknown> } }[]
+    | undefined;
+  const first = Array.isArray(batch) ? (batch[0]?.PutRequest?.Item ?? batch[0]?.DeleteRequest?.Key) : batch?.Keys?.[0];
+  const key = (input.Key ?? input.Item ?? first ?? (tx && Object.values(tx)[0]?.Key) ?? (tx && Object.values(tx)[0]?.Item)) as Record<string, unknown> | undefined;
+  if (key) return `${shapeOf(key.pk ?? Object.values(key)[0])}/${shapeOf(key.sk ?? Object.values(key)[1])}`;
+  const values = Object.values((input.ExpressionAttributeValues ?? {}) as Record<string, unknown>);
+  return `${String(input.IndexName ?? String(input.TableName ?? '').split('-').pop())} ${shapeOf(values[0])}`;
 };
 
 const writtenItems = (command: string, input: Record<string, unknown>): number => {
