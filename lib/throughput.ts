@@ -30,8 +30,10 @@ export interface ThroughputSettings {
 export const throughput: ThroughputSettings = {
   roundWindow: 8,
   dispatchMaxConcurrency: 8,
-  channelInFlight: 8,
-  waveWidth: 50,
+  // A wave is one round trip: every letter of it in flight at once (waveWidth ≤ channelInFlight),
+  // so a pause, a halt or a registry outage waits for at most one channel call per worker.
+  channelInFlight: 25,
+  waveWidth: 25,
   channelRatePerSecond: { eprom: 1_000, digipost: 1_000 },
 };
 

@@ -269,6 +269,8 @@ describe('throughput settings (lib/throughput.ts)', () => {
     for (const k of Object.values(THROUGHPUT_ENV)) delete process.env[k];
     try {
       expect(dispatchSettings()).toMatchObject({ window: throughput.roundWindow, waveWidth: throughput.waveWidth });
+      // A wave is one round trip (a pause waits for one channel call): all of it in flight at once.
+      expect(throughput.waveWidth).toBeLessThanOrEqual(throughput.channelInFlight);
       expect(channelThroughput({})).toEqual({ channelInFlight: throughput.channelInFlight, ratePerSecond: throughput.channelRatePerSecond });
     } finally {
       for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
