@@ -58,6 +58,7 @@ const throughput = async (b: Bench) => {
   let polls = 0;
   const writes0 = b.storeItemWrites();
   const tx0 = b.storeTransactionalWrites();
+  const units0 = b.consumedUnits();
   const t0 = performance.now();
   must(await r.researcher.post(`/projects/${r.projectId}/rounds/${r.roundId}/release`), 202, 'release');
   const released = performance.now();
@@ -83,6 +84,7 @@ const throughput = async (b: Bench) => {
   return {
     byCommand,
     byShape,
+    units: { read: b.consumedUnits().read - units0.read, write: b.consumedUnits().write - units0.write },
     standIn,
     observerCalls: Math.round((polls + 1) * perPoll),
     seconds,
@@ -170,6 +172,7 @@ const main = async () => {
     const platformCalls = t.calls - t.observerCalls - t.standIn.channel - t.standIn.seed;
     console.log(`    the platform's own             ${fmt(platformCalls / letters, 3)}  (without the bench's progress polls through the API, ${fmt(t.observerCalls)}; the channel stand-in's letter writes, ${fmt(t.standIn.channel)}; local portal-activity seed reads, ${fmt(t.standIn.seed)})`);
     console.log(`    by command: ${t.byCommand.sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k.replace(/Command$/, '')} ${fmt(n)}`).join(', ')}`);
+    console.log(`  capacity units per letter       ${fmt(t.units.write / letters, 2)} WRU, ${fmt(t.units.read / letters, 2)} RRU  (as DynamoDB reported them consumed, index writes included; the bench's own polls included)`);
     const shapes = [...t.byShape].sort((x, y) => y[1] - x[1]).slice(0, 10);
     console.log(`    by key shape, per letter (the ten largest): ${shapes.map(([k, n]) => `${k} ${fmt(n / letters, 2)}`).join(', ')}`);
     console.log(`  raw BatchWrite items/s          ${fmt(raw.rate)}  (${fmt(raw.written)} items written); items written/s ÷ raw = ${fmt(((t.writes / t.seconds) / raw.rate) * 100, 1)} %`);

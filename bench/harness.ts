@@ -19,6 +19,8 @@ export interface Bench {
   readonly storeCalls: () => number;
   /** Store calls so far by command (GetItemCommand, BatchWriteItemCommand, …). */
   readonly storeCallsByCommand: () => Map<string, number>;
+  /** Capacity units DynamoDB reported as consumed so far (ReturnConsumedCapacity TOTAL on every call). */
+  readonly consumedUnits: () => { read: number; write: number };
   /** Store calls so far by command and key shape (`GetItem RECEIPTREF/REF`): where a letter's calls go. */
   readonly storeCallsByShape: () => Map<string, number>;
   /**
@@ -49,6 +51,7 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
   const standIn = { channel: 0, seed: 0 };
   let itemWrites = 0;
   let transactional = 0;
+  const units = { read: 0, write: 0 };
   dynamo().middlewareStack.add(
     (next, context) => async (args) => {
       calls++;
@@ -61,7 +64,17 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
       const written = writtenItems(String(context.commandName), args.input as Record<string, unknown>);
       itemWrites += written;
       if (String(context.commandName).startsWith('TransactWrite')) transactional += written;
-      return next(args);
+      if (DATA_CALLS.test(String(context.commandName))) (args.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      const consumed = (result.output as { ConsumedCapacity?: Consumed | Consumed[] }).ConsumedCapacity;
+      for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+        // A call reports read and write units apart, or only their total when it is of one kind.
+        const read = c.ReadCapacityUnits ?? (READS.test(String(context.commandName)) ? (c.CapacityUnits ?? 0) : 0);
+        const write = c.WriteCapacityUnits ?? (READS.test(String(context.commandName)) ? 0 : (c.CapacityUnits ?? 0));
+        units.read += read;
+        units.write += write;
+      }
+      return result;
     },
     { step: 'initialize', name: 'benchCallCounter' },
   );
@@ -71,6 +84,7 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
     storeCalls: () => calls,
     storeCallsByCommand: () => new Map(byCommand),
     storeCallsByShape: () => new Map(byShape),
+    consumedUnits: () => ({ ...units }),
     standInCalls: () => ({ ...standIn }),
     storeItemWrites: () => itemWrites,
     storeTransactionalWrites: () => transactional,
@@ -80,6 +94,15 @@ export const startBench = async (env: Record<string, string> = {}): Promise<Benc
     },
   };
 };
+
+interface Consumed {
+  CapacityUnits?: number;
+  ReadCapacityUnits?: number;
+  WriteCapacityUnits?: number;
+}
+/** The calls that can report consumed capacity, and those of them that only read. */
+const DATA_CALLS = /^(Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactGet|TransactWrite)(Item|Items)?Command$|^(Query|Scan)Command$/;
+const READS = /^(Get|Query|Scan|BatchGet|TransactGet)/;
 
 const SINGLE_WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand']);
 /** The first item (or key) a batch call writes or reads. */
