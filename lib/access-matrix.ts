@@ -13,8 +13,12 @@
  * - only the dispatch worker may UpdateItem deliveries (commit outcomes) — operations' redrive is
  *   the one stated exception (it sets failed deliveries back to pending);
  * - only operations reads, receives or deletes on dead-letter queues;
+ * - DeleteItem on the citizens table only in the privacy mirror's partitions (PVKMIRROR#…): no
+ *   function deletes a reservation, a withdrawal or a contact-ledger entry;
  * - only the lists function touches the recipient-list bucket;
- * - the citizen-hash-key secret only where a keyed hash is made.
+ * - the citizen-hash-key secret only where a keyed hash is made (audit, lookups, pseudonyms, and
+ *   the index keys that stand in for national IDs: the ledger index, the withdrawals index and the
+ *   privacy mirror, issue 24 #5).
  */
 import type { Area } from '../functions/handlers/routes.js';
 import type { BucketId, QueueId, TableId } from './resources.js';
@@ -97,7 +101,8 @@ export const KEY = {
 
 /**
  * Reading registry facts (pre-flight, preview, send time) may refresh a stale privacy mirror
- * inline: list the component (ePROM API key) and write the mirror's own partitions.
+ * inline: list the component (ePROM API key) and write the mirror's own partitions. The mirror is
+ * keyed by the citizens' keyed hash, so reading it takes the hash key too (hashKey in the rows).
  */
 const mirrorRefresh: TableGrant = { actions: ['PutItem', 'DeleteItem', 'BatchWriteItem'], leadingKeys: [KEY.privacyMirror] };
 /**
@@ -228,6 +233,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { prepare: { send: true } },
+    // The privacy mirror's keys are keyed hashes.
+    hashKey: true,
     integrationSecrets: FACTS_SECRETS,
   }),
   'consumer:dispatch': row({
@@ -235,7 +242,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: {
       main: readWrite(),
       recipients: listRowsKept,
-      citizens: readWrite(),
+      // Writes the ledger, tasks and portal copies; deletes only in the privacy mirror (an inline
+      // refresh of a stale one), never a reservation, withdrawal or ledger entry.
+      citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
     },
@@ -256,11 +265,15 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       ],
       citizens: [{ actions: ['PutItem', 'DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
     },
+    // The mirror's keys are the citizens' keyed hashes (issue 24 #5).
+    hashKey: true,
     integrationSecrets: ['epromCallbackKey', 'epromApiKey'],
   }),
   roundPreview: row({
     purpose: 'The letter as sample recipients of a round will read it: reads the round, the letter version, the list and (through the integrations) registry facts.',
     tables: { main: read(), recipients: read(), citizens: [...read(), mirrorRefresh] },
+    // The privacy mirror's keys are keyed hashes.
+    hashKey: true,
     integrationSecrets: FACTS_SECRETS,
   }),
   formCallbacks: row({
@@ -297,6 +310,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       main: readAllWriteIn(['RECEIPT*']),
       citizens: readAllWriteIn([KEY.privacyMirror]),
     },
+    // The mirror is rewritten under the current version of the hash key.
+    hashKey: true,
     integrationSecrets: ['epromApiKey', 'digipostKey'],
   }),
   auditSealer: row({

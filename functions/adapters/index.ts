@@ -89,11 +89,13 @@ const build = () => {
   // Its own table (lib/resources.ts): no function may update or delete an audit entry.
   const audit = new DynamoAuditLog(db, config.tableName('audit'));
   const lists = new DynamoRecipientListRepository(db, main, config.tableName('recipients'));
-  const reservations = new DynamoReservationRegistry(db, citizensTable);
+  // Keyed hashes for index keys (withdrawals, the ledger, the privacy mirror): read only where one is written or looked up.
+  const hashKeys = () => config.hashKeys();
+  const reservations = new DynamoReservationRegistry(db, citizensTable, hashKeys);
   const population = new DynamoPopulationRegistry(db, citizensTable);
   // Retention (RETENTION_DAYS / RETENTION_LONG_DAYS): per-recipient detail 90 days after its last
   // write by default, the contact ledger (complaints, duplicates, caps) the long period.
-  const contacts = new DynamoContactLedger(db, citizensTable, () => retentionFor('contactLedger', new Date(), config.retention()));
+  const contacts = new DynamoContactLedger(db, citizensTable, hashKeys, () => retentionFor('contactLedger', new Date(), config.retention()));
   // Georedundant: a release homes the round in the region that released it (GEO_REGIONS set).
   const rounds = new DynamoRoundRepository(db, main, config.georedundantRegions().length > 0 ? config.region() : undefined);
   const letters = new DynamoLetterRepository(db, main);
@@ -108,7 +110,7 @@ const build = () => {
   // Built on first use only: handlers that never read a registry or send need no integration settings.
   let national: National | undefined;
   const nationalOnce = (): National =>
-    (national ??= buildNational({ db, citizensTable, mainTable: main, own: reservations, region: config.region(), local: config.isLocal() }));
+    (national ??= buildNational({ db, citizensTable, mainTable: main, own: reservations, hashKeys, region: config.region(), local: config.isLocal() }));
   let standInChannels: LocalChannelGateway | undefined;
   /** Registry facts (pre-flight and send time), one read per registry per batch, failing closed. */
   const citizenFacts = (): CitizenFactsReader => (integrationMode() === 'national' ? nationalOnce().citizenFacts : new StandInCitizenFactsReader(population, reservations));

@@ -142,6 +142,9 @@ const violations = (effective: Effective): string[] => {
       if (g.resource.startsWith('table:deliveries') && g.action === 'dynamodb:UpdateItem' && fn !== 'consumer:dispatch' && fn !== 'operations') {
         v.push(`${at}: only the dispatch worker commits deliveries (operations' redrive excepted)`);
       }
+      if (g.resource.startsWith('table:citizens') && g.action === 'dynamodb:DeleteItem' && g.leadingKeys !== 'PVKMIRROR#*') {
+        v.push(`${at}: deletes in the citizens table only in the privacy mirror (never a reservation, withdrawal or ledger entry)`);
+      }
       if (g.resource.startsWith('dlq:') && fn !== 'operations') v.push(`${at}: only operations works on dead-letter queues`);
       if (g.resource.startsWith('queue:') && DLQ_ONLY.includes(g.action) && !fn.startsWith('consumer:')) v.push(`${at}: only a queue's consumer receives from it`);
       if (g.resource.startsWith('bucket:') && fn !== 'lists') v.push(`${at}: only the lists function touches the list bucket`);
@@ -245,6 +248,7 @@ describe('the access matrix on the synthesised template', () => {
       letters: { ...accessMatrix.letters, hashKey: true, tables: { audit: [{ actions: ['UpdateItem', 'DeleteItem'] }] } },
       rounds: { ...accessMatrix.rounds, tables: { deliveries: [{ actions: ['UpdateItem'] }] }, queues: { dispatch: { deadLetters: true } } },
       formTasks: { ...accessMatrix.formTasks, buckets: { recipientLists: ['GetObject'] } },
+      'consumer:dispatch': { ...accessMatrix['consumer:dispatch'], tables: { citizens: [{ actions: ['GetItem', 'DeleteItem'] }] } },
     };
     const broken = effectiveGrants(synth(routingWith(bad)));
     const found = violations(broken).join('\n');
@@ -257,6 +261,7 @@ describe('the access matrix on the synthesised template', () => {
       'rounds: dynamodb:UpdateItem on table:deliveries: only the dispatch worker commits deliveries',
       'rounds: sqs:ReceiveMessage on dlq:dispatch: only operations works on dead-letter queues',
       'formTasks: s3:GetObject on bucket:recipientLists/*: only the lists function',
+      'consumer:dispatch: dynamodb:DeleteItem on table:citizens: deletes in the citizens table only in the privacy mirror',
     ]) {
       expect(found).toContain(rule);
     }
