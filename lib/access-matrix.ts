@@ -16,6 +16,8 @@
  * - DeleteItem on the citizens table only in the privacy mirror's partitions (PVKMIRROR#…): no
  *   function deletes a reservation, a withdrawal or a contact-ledger entry;
  * - only the lists function touches the recipient-list bucket;
+ * - the callback seal key only where an external form task's callback secret is sealed or opened
+ *   (formTasks, formCallbacks);
  * - the citizen-hash-key secret only where a keyed hash is made (audit, lookups, pseudonyms, and
  *   the index keys that stand in for national IDs: the ledger index, the withdrawals index and the
  *   privacy mirror, issue 24 #5).
@@ -57,6 +59,8 @@ export interface Access {
   readonly buckets: Partial<Record<BucketId, readonly ('GetObject' | 'PutObject' | 'DeleteObject')[]>>;
   /** Reads the citizen-hash-key secret (keyed hashes of national IDs). */
   readonly hashKey: boolean;
+  /** Reads the CallbackSealKey secret: seals (creation) or opens (verification) external form tasks' callback secrets. */
+  readonly callbackSealKey?: boolean;
   /** Writes sealed audit heads (new objects in the Object Lock bucket; never read, list or delete). */
   readonly seals?: boolean;
   /** Lists and reads sealed audit heads (under heads/ only): GET …/audit/verify compares with the latest. */
@@ -145,9 +149,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: { main: within([KEY.project]), audit: auditAppend([KEY.projectAudit]) },
   }),
   formTasks: row({
-    purpose: 'Form tasks of a project and reading their pseudonymous responses; an external form task’s callback secret is returned once (it derives from the hash key).',
+    purpose: 'Form tasks of a project and reading their pseudonymous responses; an external form task’s random callback secret is returned once and stored sealed (callback seal key).',
     tables: { main: [...within([KEY.project]), { actions: READ, leadingKeys: [KEY.responses] }], audit: auditAppend([KEY.projectAudit]) },
-    hashKey: true,
+    callbackSealKey: true,
   }),
   citizenTasks: row({
     purpose: 'A citizen’s own tasks; an answer updates the task and writes one pseudonymous response.',
@@ -277,13 +281,14 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: FACTS_SECRETS,
   }),
   formCallbacks: row({
-    purpose: 'An external form system reports a completed form: the task found by its token is marked answered, the form task’s count goes up and the answer is audited (the callback secret derives from the hash key).',
+    purpose: 'An external form system reports a completed form: the task found by its token is marked answered, the form task’s count goes up and the answer is audited by pseudonym (hash key); the task’s sealed callback secret is opened with the callback seal key (tasks from before sealing: derived from the hash key).',
     tables: {
       main: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.project] }],
       citizens: [...read(), { actions: ['UpdateItem'], leadingKeys: [KEY.citizen] }],
       audit: auditAppend([KEY.projectAudit]),
     },
     hashKey: true,
+    callbackSealKey: true,
   }),
   statistics: row({
     purpose: 'Usage statistics per organisation, month and channel: reads the counters the worker adds to.',

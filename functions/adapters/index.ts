@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { dynamo, s3, s3Presigner, sqs } from '../shared/clients.js';
 import { config } from '../shared/config.js';
+import { callbackSealKey } from '../shared/secrets.js';
+import { AesGcmSecretBox } from './crypto/secret-box.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
 import { retentionFor } from '../domain/shared/retention.js';
 import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operations.js';
@@ -277,6 +279,8 @@ const build = () => {
     citizenHashKey: () => config.citizenHashKey(),
     /** Every live version of the citizen hash key: global keys and project pseudonyms derive from it. */
     hashKeys: () => config.hashKeys(),
+    /** Seals and opens external form tasks' callback secrets (AES-256-GCM under the CallbackSealKey, read on use). */
+    secretBox: new AesGcmSecretBox(callbackSealKey),
   };
 };
 

@@ -50,6 +50,7 @@ const labelsOf = (built: ReturnType<typeof synth>): Map<string, string> => {
   }
   labels.set(id(data.key), 'key');
   labels.set(id(data.citizenHashKey), 'secret');
+  labels.set(id(data.callbackSealKey), 'sealKey');
   return labels;
 };
 
@@ -201,6 +202,9 @@ describe('the access matrix on the synthesised template', () => {
     const vars = (env.Environment as { Variables: Record<string, unknown> }).Variables;
     // Its ARN makes the middleware fetch the secret: present exactly where reading it is allowed.
     expect('CITIZEN_HASH_KEY_SECRET_ARN' in vars, `${fn} secret ARN`).toBe(row.hashKey);
+    // The callback seal key likewise: its grant and its ARN exactly where the row says (issue 24 #6).
+    expect(has(grants, 'secretsmanager:GetSecretValue', 'sealKey').length > 0, `${fn} callback seal key`).toBe(!!row.callbackSealKey);
+    expect('CALLBACK_SEAL_KEY_SECRET_ARN' in vars, `${fn} callback seal key ARN`).toBe(!!row.callbackSealKey);
     // Nothing grants on "*" but X-Ray (which has no resource-level permissions).
     for (const g of grants.filter((x) => x.resource === '*')) expect(g.action, fn).toMatch(/^xray:/);
     // Beyond the stacks' own resources only two kinds of grant: writing sealed audit heads (the
@@ -228,7 +232,8 @@ describe('the access matrix on the synthesised template', () => {
       expect(has(effective.get(fn)!, 'dynamodb:PutItem', 'table:citizens').some((g) => !g.leadingKeys || g.leadingKeys.includes('PVKMIRROR#*')), fn).toBe(true);
     }
     expect([...accessMatrix.callbacks.integrationSecrets].sort()).toEqual(['epromApiKey', 'epromCallbackKey']);
-    expect(accessMatrix.formTasks.hashKey).toBe(true);
+    // Sealing and opening callback secrets: the form-task functions only.
+    expect(Object.entries(accessMatrix).filter(([, row]) => row.callbackSealKey).map(([fn]) => fn).sort()).toEqual(['formCallbacks', 'formTasks']);
     expect(Object.keys(accessMatrix.formCallbacks.tables)).toContain('audit');
     const callbacks = effective.get('callbacks')!.filter((g) => WRITES.includes(g.action));
     // Writes only in receipts (parked ones included) and the privacy mirror: never halt state, approvals or citizens' records.
