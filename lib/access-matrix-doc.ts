@@ -30,13 +30,13 @@ const actions = (list: readonly TableAction[]): string => {
 const grant = (g: TableGrant): string => `${actions(g.actions)}${g.indexes ? ' +idx' : ''}${g.leadingKeys?.length ? ` [${g.leadingKeys.join(', ')}]` : ''}`;
 
 export const accessMatrixTable = (matrix: Readonly<Record<string, Access>>): string => {
-  const head = `| function | ${TABLES.join(' | ')} | queues | bucket | hash key | integration secrets | purpose |`;
+  const head = `| function | ${TABLES.join(' | ')} | queues | bucket | keys | integration secrets | purpose |`;
   const rule = `|${' --- |'.repeat(TABLES.length + 6)}`;
   const rows = Object.entries(matrix).map(([fn, a]) => {
     const cells = TABLES.map((t) => (a.tables[t]?.length ? a.tables[t].map(grant).join('; ') : '–'));
     const queues = Object.entries(a.queues).flatMap(([q, g]) => [...(g?.send ? [`send ${q}`] : []), ...(g?.deadLetters ? [`DLQ ${q}`] : [])]);
     const buckets = Object.entries(a.buckets).map(([b, acts]) => `${b}: ${acts.join(',')}`);
-    return `| ${fn} | ${cells.join(' | ')} | ${queues.join('; ') || '–'} | ${[...buckets, ...(a.seals ? ['seals: Put'] : []), ...(a.readSeals ? ['seals: List, Get (heads/)'] : [])].join('; ') || '–'} | ${a.hashKey ? 'yes' : '–'} | ${a.integrationSecrets.join(', ') || '–'} | ${a.purpose.replace(/\|/g, '\\|')} |`;
+    return `| ${fn} | ${cells.join(' | ')} | ${queues.join('; ') || '–'} | ${[...buckets, ...(a.seals ? ['seals: Put'] : []), ...(a.readSeals ? ['seals: List, Get (heads/)'] : [])].join('; ') || '–'} | ${[...(a.hashKey ? ['hash key'] : []), ...(a.callbackSealKey ? ['callback seal key'] : [])].join(', ') || '–'} | ${a.integrationSecrets.join(', ') || '–'} | ${a.purpose.replace(/\|/g, '\\|')} |`;
   });
   const legend = [
     `R = ${READ.join(', ')}. W = ${WRITE.join(', ')}. \`[…]\` = \`dynamodb:LeadingKeys\` (the partition key must match; no index, no Scan under such a condition). "+idx" = also the table's indexes (${TABLES.filter((t) => tables[t].indexes.length).join(', ')}).`,

@@ -13,8 +13,14 @@
  * - only the dispatch worker may UpdateItem deliveries (commit outcomes) — operations' redrive is
  *   the one stated exception (it sets failed deliveries back to pending);
  * - only operations reads, receives or deletes on dead-letter queues;
+ * - DeleteItem on the citizens table only in the privacy mirror's partitions (PVKMIRROR#…): no
+ *   function deletes a reservation, a withdrawal or a contact-ledger entry;
  * - only the lists function touches the recipient-list bucket;
- * - the citizen-hash-key secret only where a keyed hash is made.
+ * - the callback seal key only where an external form task's callback secret is sealed or opened
+ *   (formTasks, formCallbacks);
+ * - the citizen-hash-key secret only where a keyed hash is made (audit, lookups, pseudonyms, and
+ *   the index keys that stand in for national IDs: the ledger index, the withdrawals index and the
+ *   privacy mirror, issue 24 #5).
  */
 import type { Area } from '../functions/handlers/routes.js';
 import type { BucketId, QueueId, TableId } from './resources.js';
@@ -53,6 +59,8 @@ export interface Access {
   readonly buckets: Partial<Record<BucketId, readonly ('GetObject' | 'PutObject' | 'DeleteObject')[]>>;
   /** Reads the citizen-hash-key secret (keyed hashes of national IDs). */
   readonly hashKey: boolean;
+  /** Reads the CallbackSealKey secret: seals (creation) or opens (verification) external form tasks' callback secrets. */
+  readonly callbackSealKey?: boolean;
   /** Writes sealed audit heads (new objects in the Object Lock bucket; never read, list or delete). */
   readonly seals?: boolean;
   /** Lists and reads sealed audit heads (under heads/ only): GET …/audit/verify compares with the latest. */
@@ -97,7 +105,8 @@ export const KEY = {
 
 /**
  * Reading registry facts (pre-flight, preview, send time) may refresh a stale privacy mirror
- * inline: list the component (ePROM API key) and write the mirror's own partitions.
+ * inline: list the component (ePROM API key) and write the mirror's own partitions. The mirror is
+ * keyed by the citizens' keyed hash, so reading it takes the hash key too (hashKey in the rows).
  */
 const mirrorRefresh: TableGrant = { actions: ['PutItem', 'DeleteItem', 'BatchWriteItem'], leadingKeys: [KEY.privacyMirror] };
 /**
@@ -140,9 +149,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: { main: within([KEY.project]), audit: auditAppend([KEY.projectAudit]) },
   }),
   formTasks: row({
-    purpose: 'Form tasks of a project and reading their pseudonymous responses; an external form task’s callback secret is returned once (it derives from the hash key).',
+    purpose: 'Form tasks of a project and reading their pseudonymous responses; an external form task’s random callback secret is returned once and stored sealed (callback seal key).',
     tables: { main: [...within([KEY.project]), { actions: READ, leadingKeys: [KEY.responses] }], audit: auditAppend([KEY.projectAudit]) },
-    hashKey: true,
+    callbackSealKey: true,
   }),
   citizenTasks: row({
     purpose: 'A citizen’s own tasks; an answer updates the task and writes one pseudonymous response.',
@@ -228,6 +237,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { prepare: { send: true } },
+    // The privacy mirror's keys are keyed hashes.
+    hashKey: true,
     integrationSecrets: FACTS_SECRETS,
   }),
   'consumer:dispatch': row({
@@ -235,7 +246,9 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: {
       main: readWrite(),
       recipients: listRowsKept,
-      citizens: readWrite(),
+      // Writes the ledger, tasks and portal copies; deletes only in the privacy mirror (an inline
+      // refresh of a stale one), never a reservation, withdrawal or ledger entry.
+      citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
     },
@@ -257,21 +270,26 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       ],
       citizens: [{ actions: ['PutItem', 'DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
     },
+    // The mirror's keys are the citizens' keyed hashes (issue 24 #5).
+    hashKey: true,
     integrationSecrets: ['epromCallbackKey', 'epromApiKey'],
   }),
   roundPreview: row({
     purpose: 'The letter as sample recipients of a round will read it: reads the round, the letter version, the list and (through the integrations) registry facts.',
     tables: { main: read(), recipients: read(), citizens: [...read(), mirrorRefresh] },
+    // The privacy mirror's keys are keyed hashes.
+    hashKey: true,
     integrationSecrets: FACTS_SECRETS,
   }),
   formCallbacks: row({
-    purpose: 'An external form system reports a completed form: the task found by its token is marked answered, the form task’s count goes up and the answer is audited (the callback secret derives from the hash key).',
+    purpose: 'An external form system reports a completed form: the task found by its token is marked answered, the form task’s count goes up and the answer is audited by pseudonym (hash key); the task’s sealed callback secret is opened with the callback seal key (tasks from before sealing: derived from the hash key).',
     tables: {
       main: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.project] }],
       citizens: [...read(), { actions: ['UpdateItem'], leadingKeys: [KEY.citizen] }],
       audit: auditAppend([KEY.projectAudit]),
     },
     hashKey: true,
+    callbackSealKey: true,
   }),
   statistics: row({
     purpose: 'Usage statistics per organisation, month and channel: reads the counters the worker adds to.',
@@ -298,6 +316,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       main: readAllWriteIn(['RECEIPT*']),
       citizens: readAllWriteIn([KEY.privacyMirror]),
     },
+    // The mirror is rewritten under the current version of the hash key.
+    hashKey: true,
     integrationSecrets: ['epromApiKey', 'digipostKey'],
   }),
   auditSealer: row({

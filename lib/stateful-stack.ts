@@ -27,6 +27,8 @@ export interface StatefulStackProps extends StackProps {
 
 /** Name of a georedundant stage's hash-key secret: fixed, so the secondary region finds its replica. */
 export const geoSecretName = (stage: string): string => `research-dispatch/${stage}/citizen-hash-key`;
+/** Name of a georedundant stage's callback-seal-key secret, for the same reason. */
+export const geoSealSecretName = (stage: string): string => `research-dispatch/${stage}/callback-seal-key`;
 
 /**
  * Everything that holds data: tables, queues, the recipient-list bucket, the key that encrypts
@@ -75,7 +77,8 @@ export class StatefulStack extends Stack {
     if (geo?.role === 'secondary') {
       // The replica of the home region's secret (same name), encrypted with this region's key.
       const citizenHashKey = secretsmanager.Secret.fromSecretNameV2(this, 'CitizenHashKey', geoSecretName(geo.stage));
-      this.data = { key, tables: tableMap, queues: queueMap, buckets: bucketMap, auditSeals, citizenHashKey };
+      const callbackSealKey = secretsmanager.Secret.fromSecretNameV2(this, 'CallbackSealKey', geoSealSecretName(geo.stage));
+      this.data = { key, tables: tableMap, queues: queueMap, buckets: bucketMap, auditSeals, citizenHashKey, callbackSealKey };
       return;
     }
     const citizenHashKey = new secretsmanager.Secret(this, 'CitizenHashKey', {
@@ -101,6 +104,26 @@ export class StatefulStack extends Stack {
         'Stored hashes (byCitizen index, operations trail, project pseudonyms) are made with this key, so a scheduled rotation that replaces it would orphan them. The secret is a versioned keyring instead ({"current": "v2", "keys": {"v1": …, "v2": …}}): an operator adds a version and makes it current, every live version stays usable for complaint lookups, and a version is removed only once nothing hashed with it is retained.',
     });
 
-    this.data = { key, tables: tableMap, queues: queueMap, buckets: bucketMap, auditSeals, citizenHashKey };
+    // External form tasks' callback secrets are random and stored sealed under this key (AES-256-GCM,
+    // functions/adapters/crypto/secret-box.ts), so a rotation of the hash key never touches them.
+    const callbackSealKey = new secretsmanager.Secret(this, 'CallbackSealKey', {
+      description: 'research-dispatch: key that seals external form tasks’ callback secrets (AES-256-GCM)',
+      encryptionKey: key,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...(geo
+        ? {
+            secretName: geoSealSecretName(geo.stage),
+            replicaRegions: [{ region: geo.settings.secondaryRegion, encryptionKey: kms.Key.fromKeyArn(this, 'SecondaryDataKeyForSeal', `arn:${Aws.PARTITION}:kms:${geo.settings.secondaryRegion}:${Aws.ACCOUNT_ID}:${GEO_DATA_KEY_ALIAS}`) }],
+          }
+        : {}),
+    });
+    Validations.of(callbackSealKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Every external form task’s callback secret is sealed with this key, so a scheduled rotation that replaces it would make them unopenable. The secret may be a versioned keyring instead ({"current": "k2", "keys": {"k1": …, "k2": …}}): an operator adds a version and makes it current, and what older versions sealed still opens while they are kept.',
+    });
+
+    this.data = { key, tables: tableMap, queues: queueMap, buckets: bucketMap, auditSeals, citizenHashKey, callbackSealKey };
   }
 }

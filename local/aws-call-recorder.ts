@@ -198,7 +198,7 @@ export const refusal = (call: RecordedCall, row: Access | undefined, names: Reso
       return ok ? undefined : `s3:${call.action} on ${b}`;
     }
     case 'secret': {
-      const ok = call.secret === 'citizenHashKey' ? row.hashKey : row.integrationSecrets.includes(call.secret);
+      const ok = call.secret === 'citizenHashKey' ? row.hashKey : call.secret === 'callbackSealKey' ? !!row.callbackSealKey : row.integrationSecrets.includes(call.secret);
       return ok ? undefined : `secret ${call.secret}`;
     }
   }
@@ -240,6 +240,7 @@ export const unusedGrants = (calls: readonly RecordedCall[], matrix: Readonly<Re
     if (row.seals) granted.push(`${fn} s3:PutObject auditSeals`);
     if (row.readSeals) granted.push(`${fn} s3:GetObject auditSeals`, `${fn} s3:ListBucket auditSeals`);
     if (row.hashKey) granted.push(`${fn} secret citizenHashKey`);
+    if (row.callbackSealKey) granted.push(`${fn} secret callbackSealKey`);
     for (const s of row.integrationSecrets) granted.push(`${fn} secret ${s}`);
   }
   return [...new Set(granted)].filter((g) => !used.has(g)).sort();

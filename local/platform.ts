@@ -28,7 +28,7 @@ export interface PlatformOptions {
   readonly namespace: string;
   /** 0 picks a free port. */
   readonly port: number;
-  /** Where the signing key and the citizen-hash key persist; in-memory keys when absent. */
+  /** Where the signing key, the citizen-hash key and the callback seal key persist; in-memory keys when absent. */
   readonly stateDir?: string;
   /** Start the queue pollers (tests of the API alone may leave them off). */
   readonly pollers?: boolean;
@@ -97,6 +97,8 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
     AWS_ENDPOINT: opts.awsEndpoint,
     RD_LOCAL: 'true',
     CITIZEN_HASH_KEY: await persistentSecret(opts.stateDir, 'citizen-hash.key'),
+    // Seals external form tasks' callback secrets (deployed: the CallbackSealKey secret).
+    CALLBACK_SEAL_KEY: await persistentSecret(opts.stateDir, 'callback-seal.key'),
     POWERTOOLS_SERVICE_NAME: 'research-dispatch-local',
     ...fakes.env,
     ...opts.env,

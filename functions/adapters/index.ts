@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { dynamo, s3, s3Presigner, sqs } from '../shared/clients.js';
 import { config } from '../shared/config.js';
+import { callbackSealKey } from '../shared/secrets.js';
+import { AesGcmSecretBox } from './crypto/secret-box.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
 import { retentionFor } from '../domain/shared/retention.js';
 import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operations.js';
@@ -89,11 +91,13 @@ const build = () => {
   // Its own table (lib/resources.ts): no function may update or delete an audit entry.
   const audit = new DynamoAuditLog(db, config.tableName('audit'));
   const lists = new DynamoRecipientListRepository(db, main, config.tableName('recipients'));
-  const reservations = new DynamoReservationRegistry(db, citizensTable);
+  // Keyed hashes for index keys (withdrawals, the ledger, the privacy mirror): read only where one is written or looked up.
+  const hashKeys = () => config.hashKeys();
+  const reservations = new DynamoReservationRegistry(db, citizensTable, hashKeys);
   const population = new DynamoPopulationRegistry(db, citizensTable);
   // Retention (RETENTION_DAYS / RETENTION_LONG_DAYS): per-recipient detail 90 days after its last
   // write by default, the contact ledger (complaints, duplicates, caps) the long period.
-  const contacts = new DynamoContactLedger(db, citizensTable, () => retentionFor('contactLedger', new Date(), config.retention()));
+  const contacts = new DynamoContactLedger(db, citizensTable, hashKeys, () => retentionFor('contactLedger', new Date(), config.retention()));
   // Georedundant: a release homes the round in the region that released it (GEO_REGIONS set).
   const rounds = new DynamoRoundRepository(db, main, config.georedundantRegions().length > 0 ? config.region() : undefined);
   const letters = new DynamoLetterRepository(db, main);
@@ -108,7 +112,7 @@ const build = () => {
   // Built on first use only: handlers that never read a registry or send need no integration settings.
   let national: National | undefined;
   const nationalOnce = (): National =>
-    (national ??= buildNational({ db, citizensTable, mainTable: main, own: reservations, region: config.region(), local: config.isLocal() }));
+    (national ??= buildNational({ db, citizensTable, mainTable: main, own: reservations, hashKeys, region: config.region(), local: config.isLocal() }));
   let standInChannels: LocalChannelGateway | undefined;
   /** Registry facts (pre-flight and send time), one read per registry per batch, failing closed. */
   const citizenFacts = (): CitizenFactsReader => (integrationMode() === 'national' ? nationalOnce().citizenFacts : new StandInCitizenFactsReader(population, reservations));
@@ -275,6 +279,8 @@ const build = () => {
     citizenHashKey: () => config.citizenHashKey(),
     /** Every live version of the citizen hash key: global keys and project pseudonyms derive from it. */
     hashKeys: () => config.hashKeys(),
+    /** Seals and opens external form tasks' callback secrets (AES-256-GCM under the CallbackSealKey, read on use). */
+    secretBox: new AesGcmSecretBox(callbackSealKey),
   };
 };
 

@@ -10,7 +10,7 @@ import type { IntegrationSecret } from '../../lib/access-matrix.js';
  */
 export const SECRET_READS = 'research-dispatch:secret-read';
 export interface SecretRead {
-  readonly name: IntegrationSecret | 'citizenHashKey';
+  readonly name: IntegrationSecret | 'citizenHashKey' | 'callbackSealKey';
 }
 const reads = channel(SECRET_READS);
 

@@ -2,6 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { readFile } from 'node:fs/promises';
 import { config } from './config.js';
 import { setHashKeyring } from './hash-keys.js';
+import { noteSecretRead } from './secret-reads.js';
 
 /**
  * Every secret of the platform — the citizen hash keyring and the keys of the national
@@ -86,6 +87,23 @@ export const ensureSecrets = async (): Promise<void> => {
   const arn = process.env.CITIZEN_HASH_KEY_SECRET_ARN;
   if (process.env.CITIZEN_HASH_KEY || !arn) return;
   setHashKeyring(await readSecret({ arn }, config.region()));
+};
+
+export const CALLBACK_SEAL_KEY_SECRET_ARN = 'CALLBACK_SEAL_KEY_SECRET_ARN';
+
+/**
+ * The key external form tasks' callback secrets are sealed with (issue 24 #6), read where it is
+ * used (creating an external form task, verifying its callback): deployed from the CallbackSealKey
+ * secret, whose ARN only the functions allowed to read it get; locally CALLBACK_SEAL_KEY. Fails
+ * closed: without a key nothing is sealed or opened.
+ */
+export const callbackSealKey = async (): Promise<string> => {
+  noteSecretRead('callbackSealKey');
+  const local = process.env.CALLBACK_SEAL_KEY;
+  if (local) return local;
+  const arn = process.env[CALLBACK_SEAL_KEY_SECRET_ARN];
+  if (!arn) throw new Error('the callback seal key is not configured here');
+  return readSecret({ arn }, config.region());
 };
 
 /** As a middy middleware: secrets are in place before the handler runs. */

@@ -19,12 +19,16 @@ export interface DataPlane {
   readonly auditSeals: s3.IBucket;
   /** Key of the keyed hash that stands in for national IDs in the audit and lookups. */
   readonly citizenHashKey: secretsmanager.ISecret;
+  /** Key external form tasks' callback secrets are sealed with (AES-256-GCM), independent of the hash key. */
+  readonly callbackSealKey: secretsmanager.ISecret;
 }
 
 /** Same naming the local runtime uses (local/provision.ts), so handlers find the DLQ either way. */
 export const dlqEnvVar = (queueEnvVar: string): string => `${queueEnvVar.replace(/_URL$/, '')}_DLQ_URL`;
 
 export const CITIZEN_HASH_KEY_SECRET_ARN = 'CITIZEN_HASH_KEY_SECRET_ARN';
+/** functions/shared/secrets.ts reads the callback seal key through this ARN (the same name there). */
+const CALLBACK_SEAL_KEY_SECRET_ARN = 'CALLBACK_SEAL_KEY_SECRET_ARN';
 
 // Named actions instead of grantReadWriteData & co., whose KMS and S3 grants contain wildcard
 // actions (kms:GenerateDataKey*, s3:GetObject*, s3:List*). TransactWriteItems and
@@ -141,6 +145,16 @@ export const grantDataAccess = (role: iam.IRole, data: DataPlane, access: Access
       }),
     );
     env[CITIZEN_HASH_KEY_SECRET_ARN] = data.citizenHashKey.secretArn;
+  }
+  if (access.callbackSealKey) {
+    // As the hash key: read only, by ARN (a replica's partial ARN matched with its suffix).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [data.callbackSealKey.secretFullArn ?? `${data.callbackSealKey.secretArn}-??????`],
+      }),
+    );
+    env[CALLBACK_SEAL_KEY_SECRET_ARN] = data.callbackSealKey.secretArn;
   }
   return env;
 };

@@ -50,6 +50,7 @@ const labelsOf = (built: ReturnType<typeof synth>): Map<string, string> => {
   }
   labels.set(id(data.key), 'key');
   labels.set(id(data.citizenHashKey), 'secret');
+  labels.set(id(data.callbackSealKey), 'sealKey');
   return labels;
 };
 
@@ -142,6 +143,9 @@ const violations = (effective: Effective): string[] => {
       if (g.resource.startsWith('table:deliveries') && g.action === 'dynamodb:UpdateItem' && fn !== 'consumer:dispatch' && fn !== 'operations') {
         v.push(`${at}: only the dispatch worker commits deliveries (operations' redrive excepted)`);
       }
+      if (g.resource.startsWith('table:citizens') && g.action === 'dynamodb:DeleteItem' && g.leadingKeys !== 'PVKMIRROR#*') {
+        v.push(`${at}: deletes in the citizens table only in the privacy mirror (never a reservation, withdrawal or ledger entry)`);
+      }
       if (g.resource.startsWith('dlq:') && fn !== 'operations') v.push(`${at}: only operations works on dead-letter queues`);
       if (g.resource.startsWith('queue:') && DLQ_ONLY.includes(g.action) && !fn.startsWith('consumer:')) v.push(`${at}: only a queue's consumer receives from it`);
       if (g.resource.startsWith('bucket:') && fn !== 'lists') v.push(`${at}: only the lists function touches the list bucket`);
@@ -198,6 +202,9 @@ describe('the access matrix on the synthesised template', () => {
     const vars = (env.Environment as { Variables: Record<string, unknown> }).Variables;
     // Its ARN makes the middleware fetch the secret: present exactly where reading it is allowed.
     expect('CITIZEN_HASH_KEY_SECRET_ARN' in vars, `${fn} secret ARN`).toBe(row.hashKey);
+    // The callback seal key likewise: its grant and its ARN exactly where the row says (issue 24 #6).
+    expect(has(grants, 'secretsmanager:GetSecretValue', 'sealKey').length > 0, `${fn} callback seal key`).toBe(!!row.callbackSealKey);
+    expect('CALLBACK_SEAL_KEY_SECRET_ARN' in vars, `${fn} callback seal key ARN`).toBe(!!row.callbackSealKey);
     // Nothing grants on "*" but X-Ray (which has no resource-level permissions).
     for (const g of grants.filter((x) => x.resource === '*')) expect(g.action, fn).toMatch(/^xray:/);
     // Beyond the stacks' own resources only two kinds of grant: writing sealed audit heads (the
@@ -225,7 +232,8 @@ describe('the access matrix on the synthesised template', () => {
       expect(has(effective.get(fn)!, 'dynamodb:PutItem', 'table:citizens').some((g) => !g.leadingKeys || g.leadingKeys.includes('PVKMIRROR#*')), fn).toBe(true);
     }
     expect([...accessMatrix.callbacks.integrationSecrets].sort()).toEqual(['epromApiKey', 'epromCallbackKey']);
-    expect(accessMatrix.formTasks.hashKey).toBe(true);
+    // Sealing and opening callback secrets: the form-task functions only.
+    expect(Object.entries(accessMatrix).filter(([, row]) => row.callbackSealKey).map(([fn]) => fn).sort()).toEqual(['formCallbacks', 'formTasks']);
     expect(Object.keys(accessMatrix.formCallbacks.tables)).toContain('audit');
     const callbacks = effective.get('callbacks')!.filter((g) => WRITES.includes(g.action));
     // Writes only in receipts (parked ones included) and the privacy mirror: never halt state, approvals or citizens' records.
@@ -245,6 +253,7 @@ describe('the access matrix on the synthesised template', () => {
       letters: { ...accessMatrix.letters, hashKey: true, tables: { audit: [{ actions: ['UpdateItem', 'DeleteItem'] }] } },
       rounds: { ...accessMatrix.rounds, tables: { deliveries: [{ actions: ['UpdateItem'] }] }, queues: { dispatch: { deadLetters: true } } },
       formTasks: { ...accessMatrix.formTasks, buckets: { recipientLists: ['GetObject'] } },
+      'consumer:dispatch': { ...accessMatrix['consumer:dispatch'], tables: { citizens: [{ actions: ['GetItem', 'DeleteItem'] }] } },
     };
     const broken = effectiveGrants(synth(routingWith(bad)));
     const found = violations(broken).join('\n');
@@ -257,6 +266,7 @@ describe('the access matrix on the synthesised template', () => {
       'rounds: dynamodb:UpdateItem on table:deliveries: only the dispatch worker commits deliveries',
       'rounds: sqs:ReceiveMessage on dlq:dispatch: only operations works on dead-letter queues',
       'formTasks: s3:GetObject on bucket:recipientLists/*: only the lists function',
+      'consumer:dispatch: dynamodb:DeleteItem on table:citizens: deletes in the citizens table only in the privacy mirror',
     ]) {
       expect(found).toContain(rule);
     }

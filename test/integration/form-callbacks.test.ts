@@ -185,3 +185,25 @@ describe('a rotation of the citizen hash key', () => {
     }
   });
 });
+
+describe('a completed rotation of the citizen hash key (the old version retired)', () => {
+  it('should keep verifying callbacks signed with the secret the task was given: the secret is the task’s own, not derived from any hash key', async () => {
+    const before = process.env.CITIZEN_HASH_KEY!;
+    const project = (await p.as(ola).post('/projects', { title: 'Rotasjon fullført', organization: 'uio', allowedLinkDomains: ['skjema.example.org'] })).body.projectId;
+    const created = await p.as(ola).post(`/projects/${project}/form-tasks`, { title: 'Før rotasjonen', form: { type: 'external', url: 'https://skjema.example.org/s/11' } });
+    expect(created.status, created.text).toBe(201);
+    const [nin] = syntheticNins(1, 52_970);
+    const task = await createTaskForDelivery(adapters(), { nin: nin!, projectId: project, formTaskId: created.body.formTaskId, deliveryId: 'dlv_rot3', language: 'nb', now: new Date().toISOString() });
+    // A new key is made current and, once the hashes made with them are rewritten, every older version goes.
+    process.env.CITIZEN_HASH_KEY = JSON.stringify({ current: 'v7', keys: { v7: 'the-only-key-after-a-completed-rotation-0123' } });
+    try {
+      const res = await callback(created.body.formTaskId, bodyFor(task.task.token!), created.body.callbackSecret);
+      expect(res.status, res.text).toBe(204);
+      // And a wrong secret is still refused.
+      const forged = await callback(created.body.formTaskId, bodyFor(task.task.token!), 'not-the-secret-the-task-was-given');
+      expect(forged.status).toBe(401);
+    } finally {
+      process.env.CITIZEN_HASH_KEY = before;
+    }
+  });
+});

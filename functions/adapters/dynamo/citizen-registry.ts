@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RegistryName } from '../../domain/citizens/registries.js';
 import { validateNin } from '../../domain/shared/nin.js';
+import { globalCitizenKey, type HashKeyring } from '../../domain/shared/citizen-key.js';
 import type { PopulationFacts, PopulationRegistry, ReservationRegistry } from '../../domain/citizens/ports.js';
 import type { Language } from '../../domain/letters/letter.js';
 import { batchGetAll, batchPutAll, queryAll } from './batch.js';
@@ -24,6 +25,8 @@ export class DynamoReservationRegistry implements ReservationRegistry {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** The citizen hash keyring, for the withdrawals index key; only a withdrawal reads it (absent: withdrawals refused). */
+    private readonly hashKeys?: () => HashKeyring,
   ) {}
 
   /** The citizen's own setting: one put (the citizens function may not BatchWriteItem, which can delete). */
@@ -58,11 +61,13 @@ export class DynamoReservationRegistry implements ReservationRegistry {
 
   /** Idempotent: a second withdrawal keeps the first time. */
   async withdraw(nin: string, projectId: string): Promise<void> {
+    if (!this.hashKeys) throw new Error('this reservation registry was built without the citizen hash keys: it cannot record a withdrawal');
+    const indexed = keys.projectWithdrawal(projectId, globalCitizenKey(nin, this.hashKeys()));
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...keys.withdrawal(nin, projectId), ...keys.projectWithdrawal(projectId, nin), projectId, withdrawnAt: new Date().toISOString() },
+          Item: { ...keys.withdrawal(nin, projectId), ...indexed, projectId, withdrawnAt: new Date().toISOString() },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -76,16 +81,19 @@ export class DynamoReservationRegistry implements ReservationRegistry {
     return new Set(items.map((i) => ninOf(i.pk)));
   }
 
-  /** Everyone who withdrew from the project (gsi1, eventually consistent): for the pre-flight. */
+  /**
+   * Everyone who withdrew from the project (gsi1, eventually consistent): for the pre-flight. The
+   * person comes from each item's own pk (the index sorts by keyed hash), so no key is needed here.
+   */
   async withdrawnFromProject(projectId: string): Promise<Set<string>> {
     const items = await queryAll(this.db, {
       TableName: this.table,
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :g',
       ExpressionAttributeValues: { ':g': keys.projectWithdrawal(projectId, '').gsi1pk },
-      ProjectionExpression: 'gsi1sk',
+      ProjectionExpression: 'pk',
     });
-    return new Set(items.map((i) => String(i.gsi1sk)));
+    return new Set(items.map((i) => ninOf(i.pk)));
   }
 
   async withdrawalsOf(nin: string): Promise<Withdrawal[]> {

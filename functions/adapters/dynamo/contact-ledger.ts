@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContactLedger, ContactRecord, LedgerEntry } from '../../domain/dispatch/ports.js';
+import { globalCitizenKey, type HashKeyring } from '../../domain/shared/citizen-key.js';
 import { batchGetAll, batchPutAll, queryAll } from './batch.js';
 
 /**
@@ -8,13 +9,21 @@ import { batchGetAll, batchPutAll, queryAll } from './batch.js';
  *   pk `CIT#<nin>`, sk `LEDGER#<projectId>#<roundId>[#G#<child ref>]`
  * written with BatchWrite (a retried batch rewrites the same items: idempotent), never in a
  * transaction. Letters sent to a recipient themselves are also indexed on gsi1 as
- * `LEDGER#<projectId>#<roundId>#<shard>` / `<nin>`, 16 shards by the ID's last digits, so the
- * pre-flight and release checks read who a round reached in a few Query pages instead of one read
- * per recipient — and a national round writing 1,000+ letters a second spreads its index writes
- * over 16 partitions instead of one hot key (docs/capacity.md).
+ * `LEDGER#<projectId>#<roundId>#<shard>` / `<global keyed hash>`, 16 shards, so the pre-flight and
+ * release checks read who a round reached in a few Query pages instead of one read per recipient —
+ * and a national round writing 1,000+ letters a second spreads its index writes over 16 partitions
+ * instead of one hot key (docs/capacity.md). The index sort key is the versioned keyed hash, never
+ * the ID (issue 24 #5: no national ID in a key beyond the person's own record), and the shard comes
+ * from the hash: readers take the person from the item's own pk (the index projects all
+ * attributes), so they need no key, and a rotation only moves new entries to other shards, all of
+ * which every reader queries.
  */
 export const LEDGER_SHARDS = 16;
-const shardOf = (nin: string): number => Number(nin.slice(-4)) % LEDGER_SHARDS;
+const indexEntry = (nin: string, ring: HashKeyring): { shard: number; key: string } => {
+  const key = globalCitizenKey(nin, ring);
+  const digest = Buffer.from(key.slice(key.indexOf(':') + 1), 'base64url');
+  return { shard: digest[0]! % LEDGER_SHARDS, key };
+};
 const indexKey = (projectId: string, roundId: string, shard: number) => `LEDGER#${projectId}#${roundId}#${shard}`;
 const ledgerKey = (nin: string, projectId: string, roundId: string, aboutChild?: string) => ({
   pk: `CIT#${nin}`,
@@ -38,6 +47,8 @@ export class DynamoContactLedger implements ContactLedger {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** The citizen hash keyring: read only when a letter is recorded (the index key), never to read the ledger. */
+    private readonly hashKeys: () => HashKeyring,
     /** Seconds since epoch after which an entry may be deleted (retention); none when undefined. */
     private readonly expiresAt: () => number | undefined = () => undefined,
   ) {}
@@ -56,16 +67,22 @@ export class DynamoContactLedger implements ContactLedger {
 
   async record(entries: readonly LedgerEntry[]): Promise<void> {
     const expiresAt = this.expiresAt();
+    // Only letters the person got themselves, and real ones, count for duplicates and caps.
+    const indexed = (e: LedgerEntry) => e.outcome === 'sent' && !e.aboutChild && !e.test;
+    const ring = entries.some(indexed) ? this.hashKeys() : undefined;
     await batchPutAll(
       this.db,
       this.table,
-      entries.map(({ nin, ...e }) => ({
-        ...ledgerKey(nin, e.projectId, e.roundId, e.aboutChild),
-        ...e,
-        // Only letters the person got themselves, and real ones, count for duplicates and caps.
-        ...(e.outcome === 'sent' && !e.aboutChild && !e.test ? { gsi1pk: indexKey(e.projectId, e.roundId, shardOf(nin)), gsi1sk: nin } : {}),
-        ...(expiresAt ? { expiresAt } : {}),
-      })),
+      entries.map((entry) => {
+        const { nin, ...e } = entry;
+        const index = ring && indexed(entry) ? indexEntry(nin, ring) : undefined;
+        return {
+          ...ledgerKey(nin, e.projectId, e.roundId, e.aboutChild),
+          ...e,
+          ...(index ? { gsi1pk: indexKey(e.projectId, e.roundId, index.shard), gsi1sk: index.key } : {}),
+          ...(expiresAt ? { expiresAt } : {}),
+        };
+      }),
     );
   }
 

@@ -67,8 +67,11 @@ export const keys = {
   contacts: (nin: string, projectId: string) => ({ pk: `CIT#${nin}`, sk: `CONTACTS#${projectId}` }),
   /** gsi1 of contact items: every citizen a project contacted (pre-flight reads a project at once). */
   projectContacts: (projectId: string) => ({ gsi1pk: `CONTACTS#${projectId}` }),
-  /** gsi1 of withdrawal items: everyone who withdrew from a project. */
-  projectWithdrawal: (projectId: string, nin: string) => ({ gsi1pk: `WITHDRAWN#${projectId}`, gsi1sk: nin }),
+  /**
+   * gsi1 of withdrawal items: everyone who withdrew from a project, sorted by the person's global
+   * keyed hash (never the ID: issue 24 #5); readers take the person from the item's own pk.
+   */
+  projectWithdrawal: (projectId: string, citizenHash: string) => ({ gsi1pk: `WITHDRAWN#${projectId}`, gsi1sk: citizenHash }),
   /** A letter a stand-in channel (local runtime, fakes) delivered to a citizen; GET /citizen/inbox reads them back. */
   deliveredLetter: (nin: string, channel: Channel, roundId: string, deliveryId: string) => ({ pk: `CIT#${nin}`, sk: `${DELIVERED[channel]}${roundId}#${deliveryId}` }),
   /** Every letter one channel delivered to a citizen: the partition and the sort-key prefix. */

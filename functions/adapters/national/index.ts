@@ -2,6 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CitizenFactsReader } from '../../domain/citizens/registries.js';
 import type { ChannelGateway } from '../../domain/dispatch/channels.js';
+import type { HashKeyring } from '../../domain/shared/citizen-key.js';
 import { DynamoPopulationRegistry, type DynamoReservationRegistry } from '../dynamo/citizen-registry.js';
 import { DynamoReceiptsStore } from '../dynamo/receipts-store.js';
 import { NationalChannelGateway } from './channel-gateway.js';
@@ -35,6 +36,8 @@ export interface NationalDeps {
   readonly mainTable: string;
   /** The platform's own reservation and withdrawal records. */
   readonly own: DynamoReservationRegistry;
+  /** The citizen hash keyring: the privacy mirror is keyed by keyed hash, never by national ID. */
+  readonly hashKeys: () => HashKeyring;
   readonly region: string;
   readonly local: boolean;
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -90,7 +93,7 @@ export const buildNational = (deps: NationalDeps) => {
   const contact = new KrrClient({ baseUrl: cfg.krrBaseUrl, http, tokens });
   const eprom = new EpromClient({ baseUrl: cfg.eprom.baseUrl, apiKey: secret('epromApiKey', cfg.eprom.apiKey), http, defaultSender: cfg.sender });
   const privacyClient = new PrivacyComponentClient({ baseUrl: cfg.privacy.baseUrl, apiKey: secret('epromApiKey', cfg.eprom.apiKey), http });
-  const privacy = new PrivacyReservations({ client: privacyClient, mirror: new DynamoPrivacyMirror(deps.db, deps.citizensTable), maxAgeMs: cfg.privacy.maxAgeMs });
+  const privacy = new PrivacyReservations({ client: privacyClient, mirror: new DynamoPrivacyMirror(deps.db, deps.citizensTable, deps.hashKeys), maxAgeMs: cfg.privacy.maxAgeMs });
   const digipostKeyOnce = derived(secret('digipostKey', cfg.digipost.key), (pem) => createPrivateKey(pem));
   const digipostKey = () => {
     noteSecretRead('digipostKey');

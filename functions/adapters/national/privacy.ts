@@ -4,6 +4,7 @@ import { batchGetAll, batchPutAll, queryAll } from '../dynamo/batch.js';
 import { isConditionFailure } from '../dynamo/errors.js';
 import { jsonBody, NetworkError, type OutboundHttp } from './http.js';
 import { RegistryUnavailableError } from '../../domain/citizens/registries.js';
+import { globalCitizenKey, globalCitizenKeys, type HashKeyring } from '../../domain/shared/citizen-key.js';
 
 /**
  * Registry-specific reservations from the privacy component (PVK), through ePROM
@@ -83,20 +84,35 @@ export class PrivacyComponentClient {
 const CLOCK_SKEW_MS = 5_000;
 
 /**
- * The mirror, in the citizens table: one partition per definition (`PVKMIRROR#<pvkId>`, sort key
- * the national ID) and a META item with the time of the last full refresh.
+ * The mirror, in the citizens table: one partition per definition (`PVKMIRROR#<pvkId>`), one item
+ * per person with an active setting, and a META item with the time of the last full refresh.
+ *
+ * A person's sort key is `HASH#<version>:<hash>`, their global keyed hash — never the national ID
+ * (issue 24 #5: no ID in a key beyond the person's own record). With a key rotation, lookups try
+ * the hash under every live key version, and each refresh rewrites the partition under the
+ * current version (what another version or the earlier `NIN#<id>` form holds is not listed and goes).
+ * A META item without `keys: 'hash'` was written when entries were keyed by ID: such a mirror
+ * counts as never filled, so its first read refreshes it (or fails closed) before it is trusted.
  */
+const HASHED = 'hash';
+
 export class DynamoPrivacyMirror {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** The citizen hash keyring (functions/shared/hash-keys.ts). */
+    private readonly hashKeys: () => HashKeyring,
   ) {}
 
   private pk = (pvkId: string) => `PVKMIRROR#${pvkId}`;
+  /** Where a change is written: the hash under the current version. */
+  private current = (nin: string, ring: HashKeyring) => `HASH#${globalCitizenKey(nin, ring)}`;
+  /** Where a person may be found: the hash under every live version (the unversioned form is never written here). */
+  private live = (nin: string, ring: HashKeyring) => globalCitizenKeys(nin, ring).filter((k) => k.includes(':')).map((k) => `HASH#${k}`);
 
   async refreshedAt(pvkId: string): Promise<number | undefined> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk: 'META' }, ConsistentRead: true }));
-    return typeof res.Item?.refreshedAt === 'number' ? res.Item.refreshedAt : undefined;
+    return typeof res.Item?.refreshedAt === 'number' && res.Item.keys === HASHED ? res.Item.refreshedAt : undefined;
   }
 
   /**
@@ -107,26 +123,29 @@ export class DynamoPrivacyMirror {
    * entry stays until a later refresh, whose listing started after it, confirms or removes it.
    */
   async replace(pvkId: string, active: ReadonlySet<string>, at: number): Promise<void> {
+    const ring = this.hashKeys();
     const held = await queryAll(this.db, {
       TableName: this.table,
-      KeyConditionExpression: 'pk = :p AND begins_with(sk, :n)',
-      ExpressionAttributeValues: { ':p': this.pk(pvkId), ':n': 'NIN#' },
+      KeyConditionExpression: 'pk = :p',
+      ExpressionAttributeValues: { ':p': this.pk(pvkId) },
       ProjectionExpression: 'sk',
       ConsistentRead: true,
     });
-    const heldNins = new Set(held.map((i) => String(i.sk).slice(4)));
-    const added = [...active].filter((n) => !heldNins.has(n));
-    const removed = [...heldNins].filter((n) => !active.has(n));
-    await batchPutAll(this.db, this.table, added.map((n) => ({ pk: this.pk(pvkId), sk: `NIN#${n}`, at })));
+    const heldKeys = new Set(held.map((i) => String(i.sk)).filter((sk) => sk !== 'META'));
+    const wanted = new Set([...active].map((n) => this.current(n, ring)));
+    const added = [...wanted].filter((sk) => !heldKeys.has(sk));
+    const removed = [...heldKeys].filter((sk) => !wanted.has(sk));
+    await batchPutAll(this.db, this.table, added.map((sk) => ({ pk: this.pk(pvkId), sk, at })));
     // Only entries written before the listing began (less the clock margin): a callback's newer change stays.
-    for (const n of removed) await this.removeIfOlderThan(pvkId, n, at - CLOCK_SKEW_MS);
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: 'META', refreshedAt: at } }));
+    for (const sk of removed) await this.removeKeyIfOlderThan(pvkId, sk, at - CLOCK_SKEW_MS);
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: 'META', refreshedAt: at, keys: HASHED } }));
   }
 
   /** A callback's change, applied at once (the next refresh confirms it). */
   async apply(pvkId: string, nin: string, active: boolean, at: number): Promise<void> {
-    if (active) await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: `NIN#${nin}`, at } }));
-    else await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk: `NIN#${nin}` } }));
+    const ring = this.hashKeys();
+    if (active) await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: this.current(nin, ring), at } }));
+    else for (const sk of this.live(nin, ring)) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk } }));
   }
 
   /**
@@ -136,11 +155,15 @@ export class DynamoPrivacyMirror {
    * and the callbacks run on one function's synchronised clocks.
    */
   async removeIfOlderThan(pvkId: string, nin: string, at: number): Promise<void> {
+    for (const sk of this.live(nin, this.hashKeys())) await this.removeKeyIfOlderThan(pvkId, sk, at);
+  }
+
+  private async removeKeyIfOlderThan(pvkId: string, sk: string, at: number): Promise<void> {
     try {
       await this.db.send(
         new DeleteCommand({
           TableName: this.table,
-          Key: { pk: this.pk(pvkId), sk: `NIN#${nin}` },
+          Key: { pk: this.pk(pvkId), sk },
           ConditionExpression: 'attribute_not_exists(#at) OR #at < :read',
           ExpressionAttributeNames: { '#at': 'at' },
           ExpressionAttributeValues: { ':read': at },
@@ -152,8 +175,11 @@ export class DynamoPrivacyMirror {
   }
 
   async activeAmong(pvkId: string, nins: readonly string[]): Promise<Set<string>> {
-    const items = await batchGetAll(this.db, this.table, nins.map((n) => ({ pk: this.pk(pvkId), sk: `NIN#${n}` })), { consistent: true, projection: 'sk' });
-    return new Set(items.map((i) => String(i.sk).slice(4)));
+    const ring = this.hashKeys();
+    const whose = new Map<string, string>();
+    for (const nin of new Set(nins)) for (const sk of this.live(nin, ring)) whose.set(sk, nin);
+    const items = await batchGetAll(this.db, this.table, [...whose.keys()].map((sk) => ({ pk: this.pk(pvkId), sk })), { consistent: true, projection: 'sk' });
+    return new Set(items.flatMap((i) => whose.get(String(i.sk)) ?? []));
   }
 }
 

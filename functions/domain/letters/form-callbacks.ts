@@ -4,9 +4,9 @@ import { auditScope } from '../projects/use-cases.js';
 import type { AuditLog } from '../shared/audit.js';
 import type { HashKeyring } from '../shared/citizen-key.js';
 import { nowIso } from '../shared/ids.js';
-import type { FormTask } from './form-task.js';
+import { callbackSealContext, type FormTask } from './form-task.js';
 import { pseudonymFor } from './form-tasks.js';
-import type { CitizenTaskRepository, FormTaskRepository } from './ports.js';
+import { SealedSecretRefusedError, type CitizenTaskRepository, type FormTaskRepository, type SecretBox } from './ports.js';
 
 /** How far a callback's `at` may be from now, either way, before it is refused as stale. */
 export const CALLBACK_WINDOW_MS = 5 * 60_000;
@@ -24,20 +24,14 @@ export class StaleCallbackError extends ConflictError {
 }
 
 /**
- * The form task's callback secret, derived (HKDF-SHA256) from a version of the platform's secret
- * key and the task's own salt. Only the salt is stored: the table alone, without the key held in
- * Secrets Manager, does not give anyone the power to sign callbacks. The secret is shown once, at
- * creation; recomputing it here is how callbacks are verified. The key version is the one pinned
- * on the task at creation, so a rotation (a new current version) leaves every task's secret as it
- * was shown; only removing a version — which the keyring allows once nothing made with it is kept —
- * ends the callbacks of the tasks pinned to it.
+ * Tasks created before secrets were sealed (a `callbackSalt`, no `callbackSecretSealed`) keep the
+ * secret they were shown: derived (HKDF-SHA256) from the hash-key version pinned on the task (or,
+ * pinned none, each live version) and their salt. They verify as long as that version is live;
+ * before an operator retires a hash-key version, such tasks need a new secret (a new form task),
+ * as docs/api-additions.md says. New tasks never take this path.
  */
-export const callbackSecret = (task: Pick<FormTask, 'projectId' | 'formTaskId' | 'callbackSalt' | 'callbackKeyVersion'>, ring: HashKeyring): string | undefined =>
-  callbackSecrets(task, ring)[0];
-
-/** Every secret a callback of this task may be signed with: one, or (a task from before versions were pinned) one per live version. */
-const callbackSecrets = (task: Pick<FormTask, 'projectId' | 'formTaskId' | 'callbackSalt' | 'callbackKeyVersion'>, ring: HashKeyring): string[] => {
-  if (!task.callbackSalt) throw new Error('this form task takes no callbacks');
+const legacyCallbackSecrets = (task: Pick<FormTask, 'projectId' | 'formTaskId' | 'callbackSalt' | 'callbackKeyVersion'>, ring: HashKeyring): string[] => {
+  if (!task.callbackSalt) return [];
   const info = `form-callback-secret:v1:${task.projectId}:${task.formTaskId}`;
   const versions = task.callbackKeyVersion ? [task.callbackKeyVersion] : [ring.current, ...Object.keys(ring.keys).filter((v) => v !== ring.current)];
   return versions
@@ -71,9 +65,28 @@ export interface FormCallbackDeps {
   readonly citizenTasks: Pick<CitizenTaskRepository, 'findByToken' | 'markCompleted'>;
   readonly audit: AuditLog;
   readonly citizenHashKey: () => string;
-  /** The hash keyring: a task's callback secret derives from the key version pinned on it. */
+  /** The hash keyring: only the secrets of tasks from before sealing derive from it. */
   readonly hashKeys: () => HashKeyring;
+  /** Opens a task's sealed callback secret. */
+  readonly secretBox: Pick<SecretBox, 'open'>;
 }
+
+/**
+ * Every secret a callback of this task may be signed with: its sealed one, or (a task from before
+ * sealing) the derived ones. A sealed secret that does not open (changed in the table, copied from
+ * another task, its seal key gone) verifies nothing: the callback is refused like any unsigned one.
+ */
+const callbackSecrets = async (task: FormTask, deps: Pick<FormCallbackDeps, 'hashKeys' | 'secretBox'>): Promise<string[]> => {
+  if (task.callbackSecretSealed) {
+    try {
+      return [await deps.secretBox.open(task.callbackSecretSealed, callbackSealContext(task))];
+    } catch (e) {
+      if (e instanceof SealedSecretRefusedError) return [];
+      throw e;
+    }
+  }
+  return legacyCallbackSecrets(task, deps.hashKeys());
+};
 
 /**
  * An external form system reports that a citizen completed the form. The signature decides first
@@ -93,8 +106,8 @@ export const receiveFormCallback = async (
   const found = await deps.citizenTasks.findByToken(input.callback.token);
   const formTask = found && found.task.formTaskId === input.formTaskId ? await deps.formTasks.getFormTask(found.task.projectId, input.formTaskId) : undefined;
   const key = deps.citizenHashKey();
-  const target = found && formTask && formTask.form.type === 'external' && formTask.callbackSalt ? { found, formTask } : undefined;
-  const secrets = target ? callbackSecrets(target.formTask, deps.hashKeys()) : [];
+  const target = found && formTask && formTask.form.type === 'external' && (formTask.callbackSecretSealed || formTask.callbackSalt) ? { found, formTask } : undefined;
+  const secrets = target ? await callbackSecrets(target.formTask, deps) : [];
   // Every candidate is checked (no early exit), and a task whose key version is gone still costs one HMAC.
   const signed = (secrets.length ? secrets : [UNKNOWN_TARGET_SECRET]).map((s) => signatureMatches(s, input.raw, input.signature)).includes(true) && secrets.length > 0;
   if (!signed || !target) throw new BadSignatureError();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConflictError, ValidationError } from '../../shared/errors.js';
 import type { Language } from './letter.js';
 
@@ -31,7 +32,12 @@ export interface FormTask {
   readonly deadlineDays: number;
   readonly createdBy: string;
   readonly createdAt: string;
-  /** External forms: salt of the callback secret (the secret is derived, never stored). */
+  /**
+   * External forms: the callback secret, sealed (SecretBox, bound to this task): random, shown
+   * once at creation, independent of the citizen hash key (form-callbacks.ts).
+   */
+  readonly callbackSecretSealed?: string;
+  /** External forms created before secrets were sealed: salt of the secret derived from the hash key (never stored). */
   readonly callbackSalt?: string;
   /**
    * External forms: the version of the citizen hash key the callback secret derives from, pinned at
@@ -42,6 +48,18 @@ export interface FormTask {
   /** External forms: how many recipients' form systems reported completion (a count, never who). */
   readonly completedCount?: number;
 }
+
+/**
+ * An external form task's callback secret (issue 24 #6): 32 random bytes of its own, shown once at
+ * creation and stored only sealed (SecretBox: AES-256-GCM under the CallbackSealKey, bound to the
+ * task), so it owes nothing to the citizen hash key — rotating or retiring hash-key versions
+ * leaves every form system's secret working — and the table alone does not give anyone the power
+ * to sign callbacks.
+ */
+export const newCallbackSecret = (): string => randomBytes(32).toString('base64url');
+
+/** What the sealed secret is bound to: a value sealed for one task does not open for another. */
+export const callbackSealContext = (task: Pick<FormTask, 'projectId' | 'formTaskId'>): string => `form-callback-secret:${task.projectId}:${task.formTaskId}`;
 
 export const DEFAULT_DEADLINE_DAYS = 30;
 export const TEXT_ANSWER_MAX = 5_000;

@@ -11,6 +11,8 @@ import {
   TaskAlreadyAnsweredError,
   TaskExpiredError,
   TaskNotAnswerableHereError,
+  callbackSealContext,
+  newCallbackSecret,
   deadlineFrom,
   externalLink,
   localized,
@@ -22,7 +24,7 @@ import {
   type TaskStatus,
 } from './form-task.js';
 import type { Language } from './letter.js';
-import type { CitizenTaskRepository, FormResponse, FormTaskRepository } from './ports.js';
+import type { CitizenTaskRepository, FormResponse, FormTaskRepository, SecretBox } from './ports.js';
 
 export interface FormTaskDeps {
   readonly projects: ProjectRepository;
@@ -47,9 +49,18 @@ export interface NewFormTaskInput {
   readonly deadlineDays?: number;
 }
 
-export const createFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'audit' | 'formTasks' | 'hashKeys'>, principal: Principal, projectId: string, input: NewFormTaskInput): Promise<FormTask> => {
+/**
+ * Creates a form task. An external one gets a callback secret of its own (form-callbacks.ts),
+ * returned here once — the caller shows it in the 201 answer — and stored only sealed.
+ */
+export const createFormTask = async (
+  deps: Pick<FormTaskDeps, 'projects' | 'audit' | 'formTasks'> & { readonly secretBox: Pick<SecretBox, 'seal'> },
+  principal: Principal,
+  projectId: string,
+  input: NewFormTaskInput,
+): Promise<{ task: FormTask; callbackSecret?: string }> => {
   await loadProject(deps, principal, projectId, 'edit');
-  const task: FormTask = {
+  const base = {
     projectId,
     formTaskId: newId('frm'),
     title: input.title,
@@ -57,15 +68,12 @@ export const createFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'audi
     deadlineDays: input.deadlineDays ?? DEFAULT_DEADLINE_DAYS,
     createdBy: principal.sub,
     createdAt: nowIso(),
-    // External forms: the salt their callback secret is derived from, and the key version it is
-    // derived under — pinned, so a rotation of the hash key leaves the secret as shown (form-callbacks.ts).
-    ...(input.form.type === 'external'
-      ? { callbackSalt: randomBytes(16).toString('base64url'), callbackKeyVersion: deps.hashKeys().current, completedCount: 0 }
-      : {}),
   };
+  const callbackSecret = input.form.type === 'external' ? newCallbackSecret() : undefined;
+  const task: FormTask = callbackSecret ? { ...base, callbackSecretSealed: await deps.secretBox.seal(callbackSecret, callbackSealContext(base)), completedCount: 0 } : base;
   await deps.formTasks.createFormTask(task);
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'form_task.created', { formTaskId: task.formTaskId, type: task.form.type }));
-  return task;
+  return callbackSecret ? { task, callbackSecret } : { task };
 };
 
 export const loadFormTask = async (deps: Pick<FormTaskDeps, 'projects' | 'formTasks'>, principal: Principal, projectId: string, formTaskId: string): Promise<FormTask> => {

@@ -46,6 +46,26 @@ export interface FormResponse {
   readonly answers: Readonly<Record<string, AnswerValue>>;
 }
 
+/**
+ * Seals a small secret (an external form task's callback secret) so that the table alone never
+ * holds it: authenticated encryption under a key of its own, independent of the citizen hash key
+ * (functions/adapters/crypto/secret-box.ts: AES-256-GCM). `context` is bound to the sealed value
+ * (additional authenticated data): a value sealed for one task does not open for another.
+ */
+export interface SecretBox {
+  seal(plain: string, context: string): Promise<string>;
+  /** The plain value; SealedSecretRefusedError when the value was changed, sealed for another context, or under a key no longer held. */
+  open(sealed: string, context: string): Promise<string>;
+}
+
+/** A sealed value that does not open: changed, moved to another context, or its key is gone. Never says which. */
+export class SealedSecretRefusedError extends Error {
+  constructor() {
+    super('the sealed value does not open');
+    this.name = 'SealedSecretRefusedError';
+  }
+}
+
 export interface FormTaskRepository {
   createFormTask(task: FormTask): Promise<void>;
   getFormTask(projectId: string, formTaskId: string): Promise<FormTask | undefined>;

@@ -1,6 +1,5 @@
 import { adapters } from '../../adapters/index.js';
 import { createFormTask, formResponses, listFormTasks, loadFormTask, responsesCsv } from '../../domain/letters/form-tasks.js';
-import { callbackSecret } from '../../domain/letters/form-callbacks.js';
 import { createFormTaskBody, formTaskView } from '../../schemas/form-tasks.js';
 import { ValidationError } from '../../shared/errors.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
@@ -10,10 +9,9 @@ const STAFF = ['researcher', 'superuser', 'operations'] as const;
 
 export const routes = {
   'POST /projects/{projectId}/form-tasks': route({ roles: ['researcher'], body: createFormTaskBody }, async ({ principal, params, body }) => {
-    const task = await createFormTask(adapters(), principal, params.projectId!, body);
-    // Shown once, here: only its salt is stored, and no other answer carries it.
-    const secret = task.callbackSalt ? { callbackSecret: callbackSecret(task, adapters().hashKeys()) } : {};
-    return ok({ ...formTaskView(task), ...secret }, 201);
+    const { task, callbackSecret } = await createFormTask(adapters(), principal, params.projectId!, body);
+    // Shown once, here: it is stored only sealed, and no other answer carries it.
+    return ok({ ...formTaskView(task), ...(callbackSecret ? { callbackSecret } : {}) }, 201);
   }),
   'GET /projects/{projectId}/form-tasks': route({ roles: STAFF }, async ({ principal, params }) =>
     ok({ items: (await listFormTasks(adapters(), principal, params.projectId!)).map(formTaskView) }),

@@ -5,19 +5,20 @@ import { buildNational } from '../../../functions/adapters/national/index.js';
 import { OutboundHttp } from '../../../functions/adapters/national/http.js';
 import { MaskinportenTokenClient, parseSigningKey } from '../../../functions/adapters/national/maskinporten.js';
 import { syntheticNins } from '../../../functions/domain/lists/nin-generator.js';
+import { hashKeyring } from '../../../functions/shared/hash-keys.js';
 import type { Platform } from '../../../local/platform.js';
 
 /** The real national adapters, built from the platform's environment exactly as the composition root does. */
 export const nationalOf = (p: Platform) => {
   const db = DynamoDBDocumentClient.from(p.dynamo, { marshallOptions: { removeUndefinedValues: true } });
   const citizens = p.env.TABLE_CITIZENS!;
-  const own = new DynamoReservationRegistry(db, citizens);
+  const own = new DynamoReservationRegistry(db, citizens, hashKeyring);
   return {
     db,
     own,
     people: new DynamoPopulationRegistry(db, citizens),
     outage: new DynamoRegistryOutage(db, citizens),
-    national: buildNational({ db, citizensTable: citizens, mainTable: p.env.TABLE_MAIN!, own, region: 'eu-north-1', local: true, env: p.env }),
+    national: buildNational({ db, citizensTable: citizens, mainTable: p.env.TABLE_MAIN!, own, hashKeys: hashKeyring, region: 'eu-north-1', local: true, env: p.env }),
   };
 };
 

@@ -3,6 +3,10 @@ import { FolkeregisteretClient, FolkeregisteretError, FREG_PATH } from '../../..
 import { KrrClient, KrrError } from '../../../functions/adapters/national/krr.js';
 import { DynamoPrivacyMirror, PrivacyComponentClient, PrivacyMirrorUnavailableError, PrivacyReservations } from '../../../functions/adapters/national/privacy.js';
 import { RegistryUnavailableError } from '../../../functions/domain/citizens/registries.js';
+import { parseKeyring, type HashKeyring } from '../../../functions/domain/shared/citizen-key.js';
+import { hashKeyring } from '../../../functions/shared/hash-keys.js';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from '../../../functions/adapters/dynamo/batch.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { adultNins, freshNins, httpFor, nationalOf, tokenClient } from './helpers.js';
 
@@ -123,7 +127,7 @@ describe('privacy mirror', () => {
   it('serves a fresh mirror through an outage, and fails closed once it is stale or was never filled', async () => {
     const { readFileSync } = await import('node:fs');
     const client = new PrivacyComponentClient({ baseUrl: p.fakes.privacy.url, apiKey: async () => readFileSync(p.env.EPROM_API_KEY_FILE!, 'utf8'), http: httpFor(p) });
-    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!);
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!, hashKeyring);
     let now = Date.now();
     const reservations = new PrivacyReservations({ client, mirror, maxAgeMs: 60_000, now: () => now });
     const [a, b] = freshNins(2);
@@ -144,7 +148,7 @@ describe('privacy mirror', () => {
     }
   });
   it('should not delete a reservation that arrived by callback while a refresh was listing the component', async () => {
-    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!);
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!, hashKeyring);
     const [kept, gone, late] = freshNins(3);
     let now = Date.now();
     await mirror.replace('race-test', new Set([kept!, gone!]), now - 600_000);
@@ -163,6 +167,58 @@ describe('privacy mirror', () => {
     const next = new PrivacyReservations({ client: { listActive: async () => new Set([kept!]), isActive: async () => false }, mirror, maxAgeMs: 60_000, now: () => now });
     await next.refresh('race-test');
     expect(await mirror.activeAmong('race-test', [kept!, gone!, late!])).toEqual(new Set([kept]));
+  });
+});
+
+describe('privacy mirror keys (issue 24 #5)', () => {
+  const keyring = (current: string, versions: string[]): HashKeyring =>
+    parseKeyring(JSON.stringify({ current, keys: Object.fromEntries(versions.map((v) => [v, `mirror-rotation-key-${v}-0123456789`])) }));
+  const sortKeys = async (pvkId: string) =>
+    (await queryAll(n.db, { TableName: p.env.TABLE_CITIZENS!, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `PVKMIRROR#${pvkId}` }, ConsistentRead: true }))
+      .map((i) => String(i.sk))
+      .filter((sk) => sk !== 'META');
+
+  it('should find entries under every live key version and rewrite them under the current one at each refresh', async () => {
+    let ring = keyring('v1', ['v1']);
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!, () => ring);
+    const [a, b, c] = freshNins(3) as [string, string, string];
+    let now = Date.now() - 600_000;
+    await mirror.replace('rotation-test', new Set([a, b]), now);
+    expect((await sortKeys('rotation-test')).every((sk) => sk.startsWith('HASH#v1:'))).toBe(true);
+    // Rotated: v2 is current, v1 still live. What v1 made is found; a change is written under v2.
+    ring = keyring('v2', ['v1', 'v2']);
+    expect(await mirror.activeAmong('rotation-test', [a, b, c])).toEqual(new Set([a, b]));
+    now += 60_000;
+    await mirror.apply('rotation-test', c, true, now);
+    expect(await mirror.activeAmong('rotation-test', [a, b, c])).toEqual(new Set([a, b, c]));
+    // The next refresh rewrites every entry under v2 (b is no longer listed).
+    now += 60_000;
+    await mirror.replace('rotation-test', new Set([a, c]), now);
+    const keys = await sortKeys('rotation-test');
+    expect(keys).toHaveLength(2);
+    expect(keys.every((sk) => sk.startsWith('HASH#v2:'))).toBe(true);
+    // v1 retired: nothing was lost.
+    ring = keyring('v2', ['v2']);
+    expect(await mirror.activeAmong('rotation-test', [a, b, c])).toEqual(new Set([a, c]));
+    // A removal by callback finds the entry whatever version made it.
+    await mirror.removeIfOlderThan('rotation-test', a, Date.now());
+    expect(await mirror.activeAmong('rotation-test', [a, b, c])).toEqual(new Set([c]));
+  });
+
+  it('should not trust a mirror filled when entries were keyed by national ID, and clear its entries at the next refresh', async () => {
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!, hashKeyring);
+    const [old, listed] = freshNins(2) as [string, string];
+    const at = Date.now() - 600_000;
+    await n.db.send(new PutCommand({ TableName: p.env.TABLE_CITIZENS!, Item: { pk: 'PVKMIRROR#legacy-test', sk: `NIN#${old}`, at } }));
+    await n.db.send(new PutCommand({ TableName: p.env.TABLE_CITIZENS!, Item: { pk: 'PVKMIRROR#legacy-test', sk: 'META', refreshedAt: at } }));
+    // Never filled under hashed keys: the reader refreshes first (or fails closed).
+    expect(await mirror.refreshedAt('legacy-test')).toBeUndefined();
+    await mirror.replace('legacy-test', new Set([listed]), Date.now());
+    expect(await mirror.refreshedAt('legacy-test')).toBeDefined();
+    const keys = await sortKeys('legacy-test');
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(/^HASH#v\d+:/);
+    expect(await mirror.activeAmong('legacy-test', [old, listed])).toEqual(new Set([listed]));
   });
 });
 
@@ -216,7 +272,7 @@ describe('CitizenFactsReader over the fakes', () => {
     const put = (status: string) =>
       fetch(`${p.url}/api/PersonvernInnstilling`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Basic ${key}` }, body: JSON.stringify({ ...body, status }) });
     // The mirror itself (read without a refresh from the component) follows the callbacks.
-    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!);
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!, hashKeyring);
     expect((await mirror.activeAmong('local-research-reservation', [nin!])).has(nin!)).toBe(false);
     expect((await put('RES')).status).toBe(200);
     expect((await mirror.activeAmong('local-research-reservation', [nin!])).has(nin!)).toBe(true);
@@ -234,7 +290,7 @@ describe('CitizenFactsReader over the fakes', () => {
         headers: { 'content-type': 'application/json', authorization: `Basic ${key}` },
         body: JSON.stringify({ nationalId: nin, id: 'local-research-reservation', name: 'Reservasjon', status }),
       });
-    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!);
+    const mirror = new DynamoPrivacyMirror(n.db, p.env.TABLE_CITIZENS!, hashKeyring);
     const mirrored = async () => (await mirror.activeAmong('local-research-reservation', [nin!])).has(nin!);
     // The citizen reserves; an old IRES of theirs is replayed.
     p.fakes.privacy.set('local-research-reservation', [nin!], true);
