@@ -1,6 +1,19 @@
-import type { ContactRecord } from '../dispatch/ports.js';
+import type { Channel } from '../shared/channel.js';
 import type { ChunkSummary } from './preparation.js';
 import type { Counts, FinalCounts, ReleaseInfo, Round, RoundOverride, RoundStatus, Waiting } from './round.js';
+
+/** One letter a citizen got from a project: what duplicate, cap and complaint checks read. */
+export interface ContactRecord {
+  readonly projectId: string;
+  readonly roundId: string;
+  readonly letterId: string;
+  readonly version: number;
+  readonly contentHash: string;
+  readonly sentAt: string;
+  /** True for test sends to synthetic persons: never counts as a real contact. */
+  readonly test?: boolean;
+  readonly channel?: Channel;
+}
 
 /** Fields a status transition may set besides the status. */
 export interface RoundPatch {

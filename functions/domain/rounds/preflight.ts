@@ -1,9 +1,9 @@
 import { AGE_OF_CONSENT, type MinorSkipReason, type MinorsPolicy, type Route } from '../citizens/minors.js';
-import type { ContactRecord } from '../dispatch/ports.js';
+import type { ContactRecord } from './ports.js';
 import { LANGUAGES, type Language, type LetterContentByLanguage } from '../letters/letter.js';
 import { readingLanguage } from '../letters/render.js';
 import { letterSimilarity, NEAR_DUPLICATE_THRESHOLD } from './similarity.js';
-import type { DuplicateRoundFinding, OtherRoundFinding, Preflight, SkipReason } from './round.js';
+import type { DuplicateRoundFinding, MinorsPreflight, OtherRoundFinding, Preflight, SkipReason } from './round.js';
 
 const DAY_MS = 86_400_000;
 /** Changed or near-identical letters within this window hold a round. */
@@ -201,28 +201,6 @@ export const duplicateFinding = (
  * Its registry reads go through the CitizenFactsReader port, the same one the engine uses
  * (`routeRecipients` in citizens/minors.ts).
  */
-
-/** What the round's pre-flight reports about recipients under 16 (and adults under guardianship). */
-export interface MinorsPreflight {
-  /** The policy in force (a pending change is not: see projects/minors-policy.ts). */
-  readonly policy: MinorsPolicy;
-  /** Recipients under 16 at the moment of the report. */
-  readonly underSixteen: number;
-  /** Children who will be written about to at least one guardian (counted in `eligible`). */
-  readonly viaGuardians: number;
-  /** Letters to guardians those children make (a child with two reachable guardians makes two). */
-  readonly guardianLetters: number;
-  /** Children with no reachable guardian (`no_guardian`). */
-  readonly withoutGuardian: number;
-  /** 12–15-year-olds who reserved against guardian access: nothing goes to anyone about them. */
-  readonly guardianAccessReserved: number;
-  /** Children skipped because the policy is `exclude` (`minor`). */
-  readonly skippedMinor: number;
-  /** Adults under guardianship (`under_guardianship`). */
-  readonly underGuardianship: number;
-  /** Guardian IDs from the register that failed validation and were ignored (a count, never the IDs). */
-  readonly ignoredGuardianIds: number;
-}
 
 /** A recipient's pre-flight outcome once the minors rule has had its say. */
 export type MinorAwareDecision =

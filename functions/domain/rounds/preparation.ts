@@ -1,9 +1,8 @@
 import type { MinorsPolicy } from '../citizens/minors.js';
 import { DEFAULT_MINORS_POLICY } from '../projects/project.js';
 import { LANGUAGES, type Language } from '../letters/letter.js';
-import { duplicateFinding, emptyMinorsPreflight, emptyPreflight, type MinorsPreflight } from './preflight.js';
-import type { Reach } from './reach.js';
-import type { DuplicateRoundFinding, Preflight } from './round.js';
+import { duplicateFinding, emptyMinorsPreflight, emptyPreflight } from './preflight.js';
+import type { DuplicateRoundFinding, MinorsPreflight, Preflight, Reach } from './round.js';
 
 /**
  * The pre-flight cut into chunks (issue 22). Each chunk of the list (`PREPARATION_CHUNK` rows, the

@@ -1,8 +1,8 @@
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { citizenFacts, type CitizenFacts, type CitizenFactsReader } from '../citizens/registries.js';
-import type { Channel } from '../dispatch/channels.js';
-import { chooseChannel } from '../dispatch/decide.js';
+import type { Channel } from '../shared/channel.js';
+import { chooseChannel } from './channel-rule.js';
 
 /** What the preview assumes without registry facts: a digitally active adult with an address. */
 const ASSUMED_ADULT: CitizenFacts = citizenFacts({ digitallyActive: true, digitalMailbox: true, postalAddress: { lines: [], postalCode: '', city: '' } });

@@ -1,24 +1,11 @@
 import type { Route } from '../citizens/minors.js';
 import type { CitizenFacts } from '../citizens/registries.js';
-import type { Channel } from '../dispatch/channels.js';
-import { chooseChannel } from '../dispatch/decide.js';
+import { chooseChannel } from './channel-rule.js';
 import type { Language, LetterContentByLanguage } from '../letters/letter.js';
 import { readingLanguage } from '../letters/render.js';
 import type { DistributionRule } from '../projects/project.js';
 import { withMinorsRoute, type RecipientDecision } from './preflight.js';
-
-/**
- * Who a round reaches, as a national mailing's confirmation states it: the recipients who get the
- * letter, by the channel the project's rule picks from the registry facts read for the pre-flight
- * (paper costs money), and by the language they will read (a missing language falls back as at
- * send time). Children reached through guardians are counted apart (their guardians' channels are
- * decided at send time); a recipient no channel reaches (or whose facts were not read) is
- * `noChannel`: counted in `eligible`, skipped at send time.
- */
-export interface Reach {
-  readonly byChannel: Readonly<Record<Channel | 'viaGuardians' | 'noChannel', number>>;
-  readonly byLanguage: Readonly<Record<Language, number>>;
-}
+import type { Reach } from './round.js';
 
 export const tallyReach = (
   items: Iterable<{ readonly decision: RecipientDecision; readonly route?: Route; readonly facts?: CitizenFacts; readonly language: Language }>,

@@ -95,10 +95,9 @@ export interface OtherRound {
  *   An override by a superuser accepts the changed version, never simultaneous identical sends.
  * Identical content already sent is no reason to refuse: those recipients are skipped at send.
  */
-export const crossRoundVerdict = (
-  others: readonly OtherRound[],
-  overridden: boolean,
-): { kind: 'ok' } | { kind: 'overlapping'; roundId: string; overlap: number } | { kind: 'duplicate'; findings: DuplicateRoundFinding[] } => {
+export type CrossRoundVerdict = { kind: 'ok' } | { kind: 'overlapping'; roundId: string; overlap: number } | { kind: 'duplicate'; findings: DuplicateRoundFinding[] };
+
+export const crossRoundVerdict = (others: readonly OtherRound[], overridden: boolean): CrossRoundVerdict => {
   for (const o of others) {
     if (o.active && o.listOverlap > 0 && (o.relation === 'identical' || o.relation === 'near_identical')) {
       return { kind: 'overlapping', roundId: o.round.roundId, overlap: o.listOverlap };
@@ -127,6 +126,24 @@ export const crossRoundVerdict = (
     });
   }
   return findings.length > 0 ? { kind: 'duplicate', findings } : { kind: 'ok' };
+};
+
+/**
+ * The refusal a cross-round verdict means, or undefined for `ok`: one wording for release,
+ * schedule firing and redrive (`hint` adds what the caller can do next).
+ */
+export const verdictRefusal = (verdict: CrossRoundVerdict, hint: { overlapping?: string; duplicate?: string } = {}): ReleaseRefusedError | undefined => {
+  if (verdict.kind === 'overlapping') {
+    return new ReleaseRefusedError(
+      'OVERLAPPING_ROUND_ACTIVE',
+      `Round ${verdict.roundId} is still sending the same or near-identical letter to ${verdict.overlap} of these recipients${hint.overlapping ?? ''}`,
+      { roundId: verdict.roundId, overlap: verdict.overlap },
+    );
+  }
+  if (verdict.kind === 'duplicate') {
+    return new ReleaseRefusedError('DUPLICATE_ROUND', `Recipients already got, or are being sent, an earlier or near-identical version of this letter${hint.duplicate ?? ''}`, verdict.findings);
+  }
+  return undefined;
 };
 
 /** Rounds the cross-round rules look at: released, real (not test sends), of the same project. */

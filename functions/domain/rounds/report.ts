@@ -1,6 +1,6 @@
 import type { ChainedAuditEvent } from '../shared/audit.js';
 import type { LetterVersion } from '../letters/letter.js';
-import type { RecipientOutcome } from '../dispatch/batch.js';
+import type { RecipientOutcome } from './round.js';
 import type { RoundWithCounts } from './use-cases.js';
 
 /**

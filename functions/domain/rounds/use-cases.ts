@@ -2,8 +2,8 @@ import { DEFAULT_RETENTION, retentionFor, type RetentionPolicy } from '../shared
 import { DomainError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { RegistryUnavailableError, type CitizenFactsReader } from '../citizens/registries.js';
-import { IN_DOUBT } from '../dispatch/batch.js';
-import type { ContactRecord } from '../dispatch/ports.js';
+import { IN_DOUBT } from './round.js';
+import type { ContactRecord } from './ports.js';
 import { releaseLinkFindings } from '../letters/release-check.js';
 import { placeholdersIn } from '../letters/content.js';
 import { nonResponders } from '../letters/form-tasks.js';
@@ -29,6 +29,7 @@ import {
   gateRefusal,
   MAX_SCHEDULE_MS,
   sendingRefusal,
+  verdictRefusal,
   relationOf,
   ReleaseRefusedError,
   ScheduleOutOfRangeError,
@@ -513,16 +514,11 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
     const seq = await deps.rounds.releaseSeq(project.projectId);
     const others = await otherRounds(deps, project.projectId, round, version, recipients);
     const verdict = crossRoundVerdict(others, round.override !== undefined);
-    if (verdict.kind === 'overlapping') {
-      throw new ReleaseRefusedError('OVERLAPPING_ROUND_ACTIVE', `Round ${verdict.roundId} is still sending the same or near-identical letter to ${verdict.overlap} of these recipients; release when it is done`, {
-        roundId: verdict.roundId,
-        overlap: verdict.overlap,
-      });
-    }
+    const refusal = verdictRefusal(verdict, { overlapping: '; release when it is done', duplicate: '; a superuser must override the hold' });
     if (verdict.kind === 'duplicate') {
       await deps.rounds.transitionRound(project.projectId, round.roundId, ['ready', 'scheduled'], 'held', { findings: [...verdict.findings, ...round.findings.filter((f) => f.code !== 'DUPLICATE_ROUND')], scheduledFor: null });
-      throw new ReleaseRefusedError('DUPLICATE_ROUND', 'Recipients already got, or are being sent, an earlier or near-identical version of this letter; a superuser must override the hold', verdict.findings);
     }
+    if (refusal) throw refusal;
     const release = { releasedBy: by, releasedAt: nowIso(), layout: deps.dispatch.layout(list.accepted, round.canary?.size) };
     const result = await deps.rounds.releaseRound(project.projectId, round.roundId, ['ready', 'scheduled'], release, seq);
     if (result === 'round_changed') throw new ReleaseRefusedError('ROUND_NOT_READY', 'The round changed meanwhile (released or cancelled by someone else)');
@@ -708,12 +704,7 @@ const redriveRefusal = async (deps: RoundDeps, round: ReleasedRound): Promise<Re
   if (refused || !version) return refused;
   const list = await deps.lists.getList(project.projectId, round.listId);
   if (!list) return new ReleaseRefusedError('ROUND_NOT_READY', 'The recipient list no longer exists');
-  const verdict = crossRoundVerdict(await otherRounds(deps, project.projectId, round, version, { listId: round.listId, rows: list.accepted }), round.override !== undefined);
-  if (verdict.kind === 'overlapping') {
-    return new ReleaseRefusedError('OVERLAPPING_ROUND_ACTIVE', `Round ${verdict.roundId} is still sending the same or near-identical letter to ${verdict.overlap} of these recipients`, { roundId: verdict.roundId, overlap: verdict.overlap });
-  }
-  if (verdict.kind === 'duplicate') return new ReleaseRefusedError('DUPLICATE_ROUND', 'Recipients already got, or are being sent, an earlier or near-identical version of this letter', verdict.findings);
-  return undefined;
+  return verdictRefusal(crossRoundVerdict(await otherRounds(deps, project.projectId, round, version, { listId: round.listId, rows: list.accepted }), round.override !== undefined));
 };
 
 /**

@@ -8,7 +8,7 @@ import { PREPARATION_CHUNK, PREPARE_INLINE_MAX, type ChunkSummary } from '../../
 import { canTransition, type ReleaseInfo, type Round, type RoundStatus, type Waiting } from '../../../functions/domain/rounds/round.js';
 import { cancelRound, createRound, getRound, prepareChunk, releaseRound, type PrepareMessage, type RoundDeps } from '../../../functions/domain/rounds/use-cases.js';
 import type { Principal } from '../../../functions/shared/principal.js';
-import type { ContactRecord } from '../../../functions/domain/dispatch/ports.js';
+import type { ContactRecord } from '../../../functions/domain/rounds/ports.js';
 import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
 
 const researcher: Principal = { sub: 'res-1', role: 'researcher', org: 'org-1' };

@@ -3,9 +3,10 @@ import type { CitizenFacts } from '../../citizens/registries.js';
 import type { Language } from '../../letters/letter.js';
 import { validateNin } from '../../shared/nin.js';
 import type { Recipient } from '../../lists/recipient-list.js';
+import { chooseChannel } from '../../rounds/channel-rule.js';
 import type { SkipReason } from '../../rounds/round.js';
 import type { Channel } from '../channels.js';
-import { chooseChannel, decide } from '../decide.js';
+import { decide } from '../decide.js';
 import { deliveryIdOf, type Attempt } from './attempt.js';
 import type { WaveFacts } from './gather.js';
 
