@@ -1,7 +1,7 @@
 import type { ChainedAuditEvent } from '../shared/audit.js';
 import type { LetterVersion } from '../letters/letter.js';
 import type { RecipientOutcome } from './round.js';
-import type { RoundWithCounts } from './use-cases.js';
+import type { RoundWithCounts } from './read.js';
 
 /**
  * The audit-derived part of a round's report for the product board (API.md: GET …/report):

@@ -6,7 +6,7 @@ import type { Channel } from '../shared/channel.js';
 /**
  * The round: one release of one letter version to one recipient list. This module owns its whole
  * lifecycle — one type, one transition table, one repository (ports.ts), and the use cases that
- * move it (use-cases.ts, release.ts). The dispatch engine reads a released round through a narrow
+ * move it (create.ts, prepare.ts, release-round.ts and the other use-case modules beside them). The dispatch engine reads a released round through a narrow
  * gate port and asks this module to complete it or hold it for the canary.
  */
 export const ROUND_STATUSES = ['preparing', 'ready', 'held', 'scheduled', 'dispatching', 'canary_hold', 'completed', 'cancelled'] as const;
