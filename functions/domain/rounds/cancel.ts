@@ -8,8 +8,7 @@ import { loadRound, stateChanged, withCounts, type RoundWithCounts } from './rea
 import { roundKeptUntil } from './retention.js';
 import { isReleased, RoundStateError } from './round.js';
 
-const cancelNeed = (principal: Principal): keyof Access =>
-  principal.role === 'researcher' ? 'edit' : principal.role === 'superuser' ? 'review' : 'pause';
+const cancelNeed = (principal: Principal): keyof Access => (principal.role === 'researcher' ? 'edit' : principal.role === 'superuser' ? 'review' : 'pause');
 
 /**
  * Cancels a round. Before release that is a status change (everyone counted cancelled); after

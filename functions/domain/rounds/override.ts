@@ -12,9 +12,6 @@ export const overrideRound = async (deps: RoundDeps, principal: Principal, proje
   const round = await loadRound(deps, projectId, roundId);
   const override = overrideOf(round, principal.sub, reason, nowIso());
   if (!(await deps.rounds.transitionRound(projectId, roundId, ['held'], 'ready', { override }))) throw stateChanged();
-  await deps.audit.append(
-    auditScope(projectId),
-    auditEvent(principal, 'round.overridden', { roundId, reason, findings: round.findings.filter((f) => f.code === 'DUPLICATE_ROUND') }),
-  );
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.overridden', { roundId, reason, findings: round.findings.filter((f) => f.code === 'DUPLICATE_ROUND') }));
   return withCounts(deps, await loadRound(deps, projectId, roundId), project);
 };

@@ -79,7 +79,6 @@ export interface RoundRepository {
   setAuditHead(projectId: string, roundId: string, head: string): Promise<void>;
 }
 
-
 export interface RoundContacts {
   /** Everyone the project sent to (optionally only in some rounds), with what they got. */
   sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;

@@ -203,10 +203,7 @@ export const duplicateFinding = (
  */
 
 /** A recipient's pre-flight outcome once the minors rule has had its say. */
-export type MinorAwareDecision =
-  | RecipientDecision
-  | { readonly outcome: 'skip'; readonly reason: MinorSkipReason }
-  | { readonly outcome: 'send'; readonly via: 'guardians'; readonly letters: number };
+export type MinorAwareDecision = RecipientDecision | { readonly outcome: 'skip'; readonly reason: MinorSkipReason } | { readonly outcome: 'send'; readonly via: 'guardians'; readonly letters: number };
 
 /** Skips the usual rules decide before the minors rule (the same order as at send time). */
 const BEFORE_MINORS: ReadonlySet<SkipReason> = new Set<SkipReason>(['invalid', 'reserved', 'withdrawn', 'deceased', 'not_found']);
@@ -253,10 +250,7 @@ const isMinorSkip = (reason: string): reason is MinorSkipReason => Object.protot
  * frequencyCapped + notAwaitingAnswer + minors.{skippedMinor, withoutGuardian,
  * guardianAccessReserved, underGuardianship}.
  */
-export const tallyPreflightWithMinors = (
-  items: Iterable<{ readonly decision: RecipientDecision; readonly route?: Route }>,
-  policy: MinorsPolicy,
-): Preflight & { readonly minors: MinorsPreflight } => {
+export const tallyPreflightWithMinors = (items: Iterable<{ readonly decision: RecipientDecision; readonly route?: Route }>, policy: MinorsPolicy): Preflight & { readonly minors: MinorsPreflight } => {
   const p: Record<keyof Preflight, number> = { ...emptyPreflight() };
   const m: { -readonly [K in keyof MinorsPreflight]: MinorsPreflight[K] } = { ...emptyMinorsPreflight(policy) };
   for (const { decision, route } of items) {
@@ -285,8 +279,7 @@ export const tallyPreflightWithMinors = (
 const LANGUAGE_NAMES: Record<Language, string> = { nb: 'bokmål', nn: 'nynorsk', en: 'English' };
 
 /** The language a recipient asks for: the list's column first, else the contact register's. */
-export const wantedLanguage = (listLanguage: Language | undefined, registryLanguage: Language | undefined): Language =>
-  listLanguage ?? registryLanguage ?? 'nb';
+export const wantedLanguage = (listLanguage: Language | undefined, registryLanguage: Language | undefined): Language => listLanguage ?? registryLanguage ?? 'nb';
 
 /**
  * Pre-flight warning LANGUAGE_MISSING, one per language the letter lacks that recipients read:

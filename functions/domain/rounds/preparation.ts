@@ -58,7 +58,7 @@ export const mergeChunks = (summaries: readonly ChunkSummary[], policy: MinorsPo
   const dups = new Map<string, { overlap: number; similarity: number; reason: DuplicateRoundFinding['reason']; letterId: string; version: number }>();
   for (const s of summaries) {
     for (const k of PREFLIGHT_KEYS) p[k] += s.preflight[k];
-    for (const k of MINOR_KEYS) m[k] = (m[k] ?? 0) + (s.preflight.minors[k]);
+    for (const k of MINOR_KEYS) m[k] = (m[k] ?? 0) + s.preflight.minors[k];
     for (const [k, v] of Object.entries(s.preflight.reach.byChannel)) byChannel[k] = (byChannel[k] ?? 0) + v;
     for (const l of LANGUAGES) {
       byLanguage[l] += s.preflight.reach.byLanguage[l];

@@ -12,7 +12,17 @@ import { auditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
 import { validateNin } from '../shared/nin.js';
 import type { ContactRecord, PrepareMessage, RoundDeps, RoundPolicy } from './ports.js';
-import { decideRecipient, detectDuplicateRounds, earlierVersionsReceived, languageFindings, tallyPreflightWithMinors, versionKey, wantedLanguage, withMinorsRoute, type RecipientDecision } from './preflight.js';
+import {
+  decideRecipient,
+  detectDuplicateRounds,
+  earlierVersionsReceived,
+  languageFindings,
+  tallyPreflightWithMinors,
+  versionKey,
+  wantedLanguage,
+  withMinorsRoute,
+  type RecipientDecision,
+} from './preflight.js';
 import { chunkRange, mergeChunks, wantedLanguages, type ChunkSummary } from './preparation.js';
 import { tallyReach } from './reach.js';
 import type { Round, RoundFinding } from './round.js';
@@ -25,9 +35,7 @@ const placeholderFindings = (content: LetterContentByLanguage, columns: readonly
     for (const p of [...placeholdersIn(c.subject), ...placeholdersIn(c.body)]) if (p.valid) used.add(p.name);
   }
   const missing = [...used].filter((n) => !columns.includes(n));
-  return missing.length
-    ? [{ code: 'MISSING_PLACEHOLDER_COLUMN', severity: 'warning', message: 'The letter uses placeholders the recipient list has no column for', placeholders: missing }]
-    : [];
+  return missing.length ? [{ code: 'MISSING_PLACEHOLDER_COLUMN', severity: 'warning', message: 'The letter uses placeholders the recipient list has no column for', placeholders: missing }] : [];
 };
 
 /** What every chunk of one round's pre-flight is decided against. */
@@ -45,13 +53,7 @@ export const otherRoundIds = async (deps: Pick<RoundDeps, 'rounds'>, projectId: 
   (await deps.rounds.listRounds(projectId)).filter((r) => !r.test && r.roundId !== self).map((r) => r.roundId);
 
 /** One chunk of the pre-flight: one bulk read per registry for its recipients, decided and counted. */
-export const evaluateChunk = async (
-  deps: RoundDeps,
-  ctx: ChunkContext,
-  contacts: ReadonlyMap<string, ContactRecord[]>,
-  chunk: number,
-  slice: readonly Recipient[],
-): Promise<ChunkSummary> => {
+export const evaluateChunk = async (deps: RoundDeps, ctx: ChunkContext, contacts: ReadonlyMap<string, ContactRecord[]>, chunk: number, slice: readonly Recipient[]): Promise<ChunkSummary> => {
   const { project, version, onlyNonResponders, now, policy } = ctx;
   const projectId = project.projectId;
   const minors = effectiveMinorsPolicy(project);

@@ -95,7 +95,12 @@ export const previewRound = async (deps: PreviewDeps, principal: Principal, proj
   const recipients = await deps.lists.readRecipients(round.listId);
   const rows = pickSamples(recipients, count);
   const samples = rows.map((i) => recipients[i]!);
-  const facts = deps.citizenFacts ? await deps.citizenFacts.factsOf(samples.map((r) => r.nin), projectId) : undefined;
+  const facts = deps.citizenFacts
+    ? await deps.citizenFacts.factsOf(
+        samples.map((r) => r.nin),
+        projectId,
+      )
+    : undefined;
   const form = await externalFormLink(deps, version);
   const formUrl = form && form !== 'missing' ? form : undefined;
   const footer = footerInfoFor(project);

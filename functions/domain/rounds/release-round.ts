@@ -71,7 +71,10 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
     const verdict = crossRoundVerdict(others, round.override !== undefined);
     const refusal = verdictRefusal(verdict, { overlapping: '; release when it is done', duplicate: '; a superuser must override the hold' });
     if (verdict.kind === 'duplicate') {
-      await deps.rounds.transitionRound(project.projectId, round.roundId, ['ready', 'scheduled'], 'held', { findings: [...verdict.findings, ...round.findings.filter((f) => f.code !== 'DUPLICATE_ROUND')], scheduledFor: null });
+      await deps.rounds.transitionRound(project.projectId, round.roundId, ['ready', 'scheduled'], 'held', {
+        findings: [...verdict.findings, ...round.findings.filter((f) => f.code !== 'DUPLICATE_ROUND')],
+        scheduledFor: null,
+      });
     }
     if (refusal) throw refusal;
     const release = { releasedBy: by, releasedAt: nowIso(), layout: deps.dispatch.layout(list.accepted, round.canary?.size) };
@@ -116,7 +119,10 @@ export const otherRounds = async (deps: RoundDeps, projectId: string, self: Roun
     if (relation !== 'unrelated') related.push({ round: r, relation, similarity });
   }
   if (related.length === 0) return out;
-  const sent = await deps.contacts.sentByProject(projectId, related.map((r) => r.round.roundId));
+  const sent = await deps.contacts.sentByProject(
+    projectId,
+    related.map((r) => r.round.roundId),
+  );
   const sentIn = new Map<string, number>();
   await forEachSlice(deps, recipients, (nins) => {
     for (const nin of nins) for (const rec of sent.get(nin) ?? []) sentIn.set(rec.roundId, (sentIn.get(rec.roundId) ?? 0) + 1);

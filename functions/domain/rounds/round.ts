@@ -274,8 +274,7 @@ interface RoundBase {
 }
 
 /** A worker dispatches a round only in its home region; a round without one is single-region. */
-export const dispatchesIn = (round: { readonly homeRegion?: string }, region: string): boolean =>
-  round.homeRegion === undefined || round.homeRegion === region;
+export const dispatchesIn = (round: { readonly homeRegion?: string }, region: string): boolean => round.homeRegion === undefined || round.homeRegion === region;
 
 /**
  * A completed round's counts, kept on the round itself: the counter shards are written with the
