@@ -1,6 +1,6 @@
 import { channelsAllowedAt } from '../citizens/minors.js';
 import type { CitizenFacts } from '../citizens/registries.js';
-import type { DistributionRule } from '../projects/project.js';
+import type { DistributionRule, Purpose } from '../projects/project.js';
 import type { Channel } from '../shared/channel.js';
 
 /**
@@ -24,3 +24,16 @@ export const chooseChannel = (rule: DistributionRule, f: CitizenFacts, age?: num
       return mailbox ? { channel: 'digital-mailbox' } : paper ? { channel: 'paper' } : noPaper();
   }
 };
+
+/** Whether this stage can read the general reservation against research contact, for a project of this purpose. */
+export interface ResearchReservation {
+  readonly purpose: Purpose;
+  readonly readable: boolean;
+}
+
+/**
+ * Only the portal enforces the general reservation against research contact itself (INTEGRATIONS.md,
+ * "the one rule"). Paper and digital mailbox may carry a research letter only where this stage reads
+ * that reservation; elsewhere such a recipient is skipped (`reservation_unreadable`), never routed on.
+ */
+export const researchChannelAllowed = (channel: Channel, r: ResearchReservation): boolean => r.purpose !== 'research' || r.readable || channel === 'helsenorge';

@@ -95,7 +95,10 @@ export const evaluateChunk = async (deps: RoundDeps, ctx: ChunkContext, contacts
   return {
     chunk,
     rows: slice.length,
-    preflight: { ...tallyPreflightWithMinors(decided, minors), reach: tallyReach(decided, project.settings.distributionRule, version.content) },
+    preflight: {
+      ...tallyPreflightWithMinors(decided, minors),
+      reach: tallyReach(decided, project.settings.distributionRule, version.content, { purpose: project.purpose, readable: deps.citizens.researchReservationReadable() }),
+    },
     wanted,
     duplicates: detectDuplicateRounds(decided, current, earlier, { now, onlyNonResponders }),
   };
