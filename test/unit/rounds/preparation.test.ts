@@ -107,7 +107,7 @@ const makeList = (rows: number) => {
 
 const world = (rows: number) => {
   const now = new Date().toISOString();
-  const project: Project = { ...newProject('prj-1', { title: 'Studie', organization: 'org-1' }, researcher, now), status: 'approved' };
+  const project: Project = { ...newProject('prj-1', { title: 'Studie', organization: 'org-1' }, researcher, now, true), status: 'approved' };
   const version: LetterVersion = {
     projectId: 'prj-1',
     letterId: 'let-1',
