@@ -4,9 +4,7 @@
  * the server that the console does not follow fails `tsc -p console`.
  */
 import type { z } from 'zod';
-import type { MinorsPreflight } from '../../functions/domain/rounds/preflight';
-import type { Reach } from '../../functions/domain/rounds/reach';
-import type { Preflight as RoundPreflight } from '../../functions/domain/rounds/round';
+import type { MinorsPreflight, Preflight as RoundPreflight, Reach } from '../../functions/domain/rounds/round';
 import type { statisticsView } from '../../functions/schemas/statistics';
 
 export type { MinorsPreflight, Reach };

@@ -9,7 +9,8 @@ import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operati
 import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
 import { nonResponders } from '../domain/letters/form-tasks.js';
-import { roundLifecycle, type PrepareMessage, type PrepareQueue, type RoundDeps } from '../domain/rounds/use-cases.js';
+import { roundLifecycle } from '../domain/rounds/lifecycle.js';
+import type { PrepareMessage, PrepareQueue, RoundDeps } from '../domain/rounds/ports.js';
 import type { ReleasedRound } from '../domain/rounds/round.js';
 import { LocalChannelGateway } from './channels/local-channels.js';
 import { DynamoAuditHeadIndex, DynamoAuditLog } from './dynamo/audit-log.js';

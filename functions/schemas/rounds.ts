@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RoundWithCounts } from '../domain/rounds/use-cases.js';
+import type { RoundWithCounts } from '../domain/rounds/read.js';
 
 const id = z.string().trim().min(1).max(100);
 

@@ -1,4 +1,4 @@
-import type { Channel } from '../dispatch/channels.js';
+import type { Channel } from '../shared/channel.js';
 import { ageFromNin, type CheckDigitRule } from '../shared/nin.js';
 import type { MinorsPolicy } from '../projects/project.js';
 import { citizenKey } from '../shared/citizen-key.js';

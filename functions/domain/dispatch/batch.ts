@@ -1,24 +1,14 @@
-import { counterForSkip, type Counter, type SkipReason } from '../rounds/round.js';
+import { counterForSkip, IN_DOUBT, type Counter, type RecipientOutcome, type SkipReason } from '../rounds/round.js';
 import type { Channel } from './channels.js';
 
-/**
- * The state of one batch of a released round: one stored item holding the batch's lease and each
- * recipient's outcome in compact form. A recipient's outcome only moves forward:
- *   pending → sent | skipped(reason) | failed | cancelled
- * `sent` and `skipped` are final; `failed` goes back to pending only by a redrive. A transient
- * failure (channel or registry unreachable) leaves the recipient pending with one more try.
- */
-export type RecipientOutcome =
-  | { readonly kind: 'pending'; readonly tries: number }
-  | { readonly kind: 'sent'; readonly channel: Channel; readonly at: number; readonly guardians?: number }
-  | { readonly kind: 'skipped'; readonly reason: SkipReason; readonly at: number }
-  | { readonly kind: 'failed'; readonly reason: string; readonly channel?: Channel; readonly at: number }
-  | { readonly kind: 'cancelled'; readonly at: number };
+// The outcome type and IN_DOUBT belong to the round (its report and redrive read them); the batch encodes them.
+export { IN_DOUBT, type RecipientOutcome };
 
 export const PENDING: RecipientOutcome = { kind: 'pending', tries: 0 };
 
 export const isTerminal = (o: RecipientOutcome): boolean => o.kind !== 'pending';
 
+/** The state of one batch of a released round: one stored item holding the batch's lease and each recipient's outcome in compact form. */
 export interface BatchState {
   readonly batchNo: number;
   readonly outcomes: readonly RecipientOutcome[];
@@ -158,8 +148,6 @@ export const deltaOf = (before: readonly RecipientOutcome[], after: readonly Rec
   return { counters: nonZero(counters), reasons: nonZero(reasons) as Record<string, number>, channels: nonZero(channels), failures: nonZero(failures) as Record<string, number> };
 };
 
-/** A letter that may exist at a channel without a sender key: never re-sent, never redriven. */
-export const IN_DOUBT = 'in_doubt';
 
 /** Whether operations may send this recipient again (redrive): failed, and not in doubt. */
 export const isRedrivable = (o: RecipientOutcome): boolean => o.kind === 'failed' && o.reason !== IN_DOUBT;

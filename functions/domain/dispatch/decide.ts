@@ -1,10 +1,10 @@
-import { channelsAllowedAt } from '../citizens/minors.js';
 import type { CitizenFacts } from '../citizens/registries.js';
 import type { DistributionRule } from '../projects/project.js';
 import { decideRecipient } from '../rounds/preflight.js';
 import type { SkipReason } from '../rounds/round.js';
+import { chooseChannel } from '../rounds/channel-rule.js';
+import type { ContactRecord } from '../rounds/ports.js';
 import type { Channel } from './channels.js';
-import type { ContactRecord } from './ports.js';
 
 /**
  * The send-time decision for one recipient. Whether they get the letter at all is the same rule
@@ -37,28 +37,6 @@ export interface SendPolicy {
   /** Test sends to synthetic persons ignore contact history (duplicates, frequency), never the reservation. */
   readonly test?: boolean;
 }
-
-/**
- * The channel rule (INTEGRATIONS.md): the portal needs 16+, a digital mailbox 18+, and neither is
- * used for someone reserved against digital contact in KRR; paper needs a postal address that is
- * not protected. The project's rule picks among what is possible; nothing else is ever tried.
- */
-export const chooseChannel = (rule: DistributionRule, f: CitizenFacts, age?: number): { channel: Channel } | { skip: 'no_channel' | 'address_protected' } => {
-  const digital = !f.reservedAgainstDigital;
-  const byAge = age === undefined ? undefined : channelsAllowedAt(age);
-  const portal = digital && f.digitallyActive && (byAge?.has('helsenorge') ?? true);
-  const mailbox = digital && f.digitalMailbox && (byAge?.has('digital-mailbox') ?? true);
-  const paper = f.postalAddress !== undefined && !f.addressProtected && (byAge?.has('paper') ?? true);
-  const noPaper = (): { skip: 'no_channel' | 'address_protected' } => ({ skip: f.addressProtected ? 'address_protected' : 'no_channel' });
-  switch (rule) {
-    case 'helsenorge-then-paper':
-      return portal ? { channel: 'helsenorge' } : paper ? { channel: 'paper' } : noPaper();
-    case 'helsenorge-only':
-      return portal ? { channel: 'helsenorge' } : { skip: 'no_channel' };
-    case 'digital-mailbox-then-paper':
-      return mailbox ? { channel: 'digital-mailbox' } : paper ? { channel: 'paper' } : noPaper();
-  }
-};
 
 export const decide = (r: RecipientFacts, policy: SendPolicy): Decision => {
   const f = r.facts;

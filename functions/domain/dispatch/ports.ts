@@ -3,6 +3,7 @@ import type { Language, LetterVersion } from '../letters/letter.js';
 import type { Recipient } from '../lists/recipient-list.js';
 import type { Project } from '../projects/project.js';
 import type { StatisticsRecorder } from '../statistics/ports.js';
+import type { ContactRecord } from '../rounds/ports.js';
 import type { Counts, Round, Waiting } from '../rounds/round.js';
 import type { BatchState, CountDelta, Plan } from './batch.js';
 import type { Channel, ChannelGateway } from './channels.js';
@@ -12,19 +13,6 @@ import type { Channel, ChannelGateway } from './channels.js';
  * released round is a layout over its immutable list, each batch one stored item (BatchStore),
  * and the only durable per-letter write is the contact ledger entry, batched.
  */
-
-/** One letter a citizen got from a project: what duplicate, cap and complaint checks read. */
-export interface ContactRecord {
-  readonly projectId: string;
-  readonly roundId: string;
-  readonly letterId: string;
-  readonly version: number;
-  readonly contentHash: string;
-  readonly sentAt: string;
-  /** True for test sends to synthetic persons: never counts as a real contact. */
-  readonly test?: boolean;
-  readonly channel?: Channel;
-}
 
 /** One durable decision about one person in one round: complaints, frequency caps, duplicates. */
 export interface LedgerEntry {

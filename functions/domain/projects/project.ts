@@ -116,20 +116,26 @@ export interface NewProjectInput {
   readonly contact?: string;
 }
 
-export const newProject = (id: string, input: NewProjectInput, principal: Principal, now: string): Project => {
+/**
+ * A new project, in draft, with the default settings — except that a research project on a stage
+ * that cannot read the general research reservation starts on the portal only (the one channel
+ * that enforces it itself), the same rule its settings are held to.
+ */
+export const newProject = (id: string, input: NewProjectInput, principal: Principal, now: string, researchReservationReadable: boolean): Project => {
   if (principal.role !== 'researcher') throw new ForbiddenError('Only researchers create projects');
   if (principal.org !== input.organization) {
     throw new ForbiddenError('You can only create projects in your own organisation');
   }
+  const purpose = input.purpose ?? 'research';
   return {
     projectId: id,
     title: input.title,
     organization: input.organization,
-    purpose: input.purpose ?? 'research',
+    purpose,
     status: 'draft',
     allowedLinkDomains: [...new Set((input.allowedLinkDomains ?? []).map((d) => d.toLowerCase()))],
     ...(input.contact ? { contact: input.contact } : {}),
-    settings: DEFAULT_SETTINGS,
+    settings: purpose === 'research' && !researchReservationReadable ? { ...DEFAULT_SETTINGS, distributionRule: 'helsenorge-only' } : DEFAULT_SETTINGS,
     createdBy: principal.sub,
     createdAt: now,
     updatedAt: now,

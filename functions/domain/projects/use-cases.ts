@@ -23,7 +23,7 @@ export const auditScope = (projectId: string): string => `project:${projectId}`;
 
 export const createProject = async (deps: ProjectDeps, principal: Principal, input: NewProjectInput): Promise<Project> => {
   const allowedLinkDomains = validLinkDomains(deps, input.allowedLinkDomains ?? []);
-  const project = newProject(newId('prj'), { ...input, allowedLinkDomains }, principal, nowIso());
+  const project = newProject(newId('prj'), { ...input, allowedLinkDomains }, principal, nowIso(), deps.citizens.researchReservationReadable());
   await deps.projects.createProject(project, principal.sub);
   await deps.audit.append(
     auditScope(project.projectId),

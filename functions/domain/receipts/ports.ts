@@ -1,4 +1,4 @@
-import type { Channel } from '../dispatch/channels.js';
+import type { Channel } from '../shared/channel.js';
 
 /**
  * What the channels report about a letter after hand-over (ePROM's callback, Digipost's status),

@@ -1,6 +1,26 @@
-import type { ContactRecord } from '../dispatch/ports.js';
+import type { CitizenFactsReader } from '../citizens/registries.js';
+import type { CitizenTaskRepository, FormTaskRepository, LetterRepository, LinkProber } from '../letters/ports.js';
+import type { RecipientListRepository } from '../lists/ports.js';
+import type { ProjectRepository } from '../projects/ports.js';
+import type { AuditLog } from '../shared/audit.js';
+import type { Channel } from '../shared/channel.js';
+import type { CheckDigitRule } from '../shared/nin.js';
+import type { RetentionPolicy } from '../shared/retention.js';
 import type { ChunkSummary } from './preparation.js';
-import type { Counts, FinalCounts, ReleaseInfo, Round, RoundOverride, RoundStatus, Waiting } from './round.js';
+import type { Counts, FinalCounts, ReleaseInfo, ReleasedRound, Round, RoundLayout, RoundOverride, RoundStatus, Waiting } from './round.js';
+
+/** One letter a citizen got from a project: what duplicate, cap and complaint checks read. */
+export interface ContactRecord {
+  readonly projectId: string;
+  readonly roundId: string;
+  readonly letterId: string;
+  readonly version: number;
+  readonly contentHash: string;
+  readonly sentAt: string;
+  /** True for test sends to synthetic persons: never counts as a real contact. */
+  readonly test?: boolean;
+  readonly channel?: Channel;
+}
 
 /** Fields a status transition may set besides the status. */
 export interface RoundPatch {
@@ -59,7 +79,6 @@ export interface RoundRepository {
   setAuditHead(projectId: string, roundId: string, head: string): Promise<void>;
 }
 
-
 export interface RoundContacts {
   /** Everyone the project sent to (optionally only in some rounds), with what they got. */
   sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
@@ -77,3 +96,53 @@ export interface RoundProgressReader {
   progress(roundId: string, planned: number): Promise<{ counts: Counts; skipReasons: Readonly<Record<string, number>>; failureReasons?: Readonly<Record<string, number>> }>;
 }
 
+/** What the rounds module asks of the dispatch engine: put a released round's batches to work. */
+export interface DispatchControl {
+  layout(total: number, canarySize?: number): RoundLayout;
+  /** The first window of batches on the queue (release, schedule fire). */
+  start(round: ReleasedRound): Promise<void>;
+  /** Unfinished batches back to work (resume, confirm canary, recovery); returns messages enqueued. */
+  continue(round: ReleasedRound): Promise<number>;
+  /** Every unfinished batch once, so its pending recipients are counted cancelled. */
+  cancelRemaining(round: Round): Promise<void>;
+  /** failed → pending in every batch of the round; returns the recipients moved and their batches. */
+  resetFailed(round: ReleasedRound): Promise<{ recipients: number; batches: number[] }>;
+  /** These batches on the queue once each (no chaining). */
+  enqueueOnce(round: ReleasedRound, batches: readonly number[]): Promise<void>;
+}
+
+export interface RoundDeps {
+  readonly projects: ProjectRepository;
+  readonly audit: AuditLog;
+  readonly rounds: RoundRepository;
+  readonly letters: LetterRepository;
+  readonly lists: RecipientListRepository;
+  readonly citizens: CitizenFactsReader;
+  readonly contacts: RoundContacts;
+  readonly formTasks: FormTaskRepository;
+  readonly citizenTasks: CitizenTaskRepository;
+  readonly progress: RoundProgressReader;
+  readonly prober: LinkProber;
+  readonly dispatch: DispatchControl;
+  /** Chunks of background pre-flights (lists above PREPARE_INLINE_MAX rows). */
+  readonly prepareQueue: PrepareQueue;
+  readonly halted: () => Promise<boolean>;
+  /** How long lists and rounds are kept (RETENTION_DAYS, RETENTION_LONG_DAYS); the defaults when absent. */
+  readonly retention?: RetentionPolicy;
+}
+
+export interface RoundPolicy {
+  readonly allowSynthetic: boolean;
+  readonly checkDigits?: CheckDigitRule;
+}
+
+/** A queued chunk of a background pre-flight. */
+export interface PrepareMessage {
+  readonly projectId: string;
+  readonly roundId: string;
+  readonly chunk: number;
+}
+
+export interface PrepareQueue {
+  enqueue(messages: readonly PrepareMessage[], opts?: { delaySeconds?: number }): Promise<void>;
+}

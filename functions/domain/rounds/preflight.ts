@@ -1,9 +1,9 @@
 import { AGE_OF_CONSENT, type MinorSkipReason, type MinorsPolicy, type Route } from '../citizens/minors.js';
-import type { ContactRecord } from '../dispatch/ports.js';
+import type { ContactRecord } from './ports.js';
 import { LANGUAGES, type Language, type LetterContentByLanguage } from '../letters/letter.js';
 import { readingLanguage } from '../letters/render.js';
 import { letterSimilarity, NEAR_DUPLICATE_THRESHOLD } from './similarity.js';
-import type { DuplicateRoundFinding, OtherRoundFinding, Preflight, SkipReason } from './round.js';
+import type { DuplicateRoundFinding, MinorsPreflight, OtherRoundFinding, Preflight, SkipReason } from './round.js';
 
 const DAY_MS = 86_400_000;
 /** Changed or near-identical letters within this window hold a round. */
@@ -202,33 +202,8 @@ export const duplicateFinding = (
  * (`routeRecipients` in citizens/minors.ts).
  */
 
-/** What the round's pre-flight reports about recipients under 16 (and adults under guardianship). */
-export interface MinorsPreflight {
-  /** The policy in force (a pending change is not: see projects/minors-policy.ts). */
-  readonly policy: MinorsPolicy;
-  /** Recipients under 16 at the moment of the report. */
-  readonly underSixteen: number;
-  /** Children who will be written about to at least one guardian (counted in `eligible`). */
-  readonly viaGuardians: number;
-  /** Letters to guardians those children make (a child with two reachable guardians makes two). */
-  readonly guardianLetters: number;
-  /** Children with no reachable guardian (`no_guardian`). */
-  readonly withoutGuardian: number;
-  /** 12–15-year-olds who reserved against guardian access: nothing goes to anyone about them. */
-  readonly guardianAccessReserved: number;
-  /** Children skipped because the policy is `exclude` (`minor`). */
-  readonly skippedMinor: number;
-  /** Adults under guardianship (`under_guardianship`). */
-  readonly underGuardianship: number;
-  /** Guardian IDs from the register that failed validation and were ignored (a count, never the IDs). */
-  readonly ignoredGuardianIds: number;
-}
-
 /** A recipient's pre-flight outcome once the minors rule has had its say. */
-export type MinorAwareDecision =
-  | RecipientDecision
-  | { readonly outcome: 'skip'; readonly reason: MinorSkipReason }
-  | { readonly outcome: 'send'; readonly via: 'guardians'; readonly letters: number };
+export type MinorAwareDecision = RecipientDecision | { readonly outcome: 'skip'; readonly reason: MinorSkipReason } | { readonly outcome: 'send'; readonly via: 'guardians'; readonly letters: number };
 
 /** Skips the usual rules decide before the minors rule (the same order as at send time). */
 const BEFORE_MINORS: ReadonlySet<SkipReason> = new Set<SkipReason>(['invalid', 'reserved', 'withdrawn', 'deceased', 'not_found']);
@@ -275,10 +250,7 @@ const isMinorSkip = (reason: string): reason is MinorSkipReason => Object.protot
  * frequencyCapped + notAwaitingAnswer + minors.{skippedMinor, withoutGuardian,
  * guardianAccessReserved, underGuardianship}.
  */
-export const tallyPreflightWithMinors = (
-  items: Iterable<{ readonly decision: RecipientDecision; readonly route?: Route }>,
-  policy: MinorsPolicy,
-): Preflight & { readonly minors: MinorsPreflight } => {
+export const tallyPreflightWithMinors = (items: Iterable<{ readonly decision: RecipientDecision; readonly route?: Route }>, policy: MinorsPolicy): Preflight & { readonly minors: MinorsPreflight } => {
   const p: Record<keyof Preflight, number> = { ...emptyPreflight() };
   const m: { -readonly [K in keyof MinorsPreflight]: MinorsPreflight[K] } = { ...emptyMinorsPreflight(policy) };
   for (const { decision, route } of items) {
@@ -307,8 +279,7 @@ export const tallyPreflightWithMinors = (
 const LANGUAGE_NAMES: Record<Language, string> = { nb: 'bokmål', nn: 'nynorsk', en: 'English' };
 
 /** The language a recipient asks for: the list's column first, else the contact register's. */
-export const wantedLanguage = (listLanguage: Language | undefined, registryLanguage: Language | undefined): Language =>
-  listLanguage ?? registryLanguage ?? 'nb';
+export const wantedLanguage = (listLanguage: Language | undefined, registryLanguage: Language | undefined): Language => listLanguage ?? registryLanguage ?? 'nb';
 
 /**
  * Pre-flight warning LANGUAGE_MISSING, one per language the letter lacks that recipients read:

@@ -1,9 +1,8 @@
 import type { MinorsPolicy } from '../citizens/minors.js';
 import { DEFAULT_MINORS_POLICY } from '../projects/project.js';
 import { LANGUAGES, type Language } from '../letters/letter.js';
-import { duplicateFinding, emptyMinorsPreflight, emptyPreflight, type MinorsPreflight } from './preflight.js';
-import type { Reach } from './reach.js';
-import type { DuplicateRoundFinding, Preflight } from './round.js';
+import { duplicateFinding, emptyMinorsPreflight, emptyPreflight } from './preflight.js';
+import type { DuplicateRoundFinding, MinorsPreflight, Preflight, Reach } from './round.js';
 
 /**
  * The pre-flight cut into chunks (issue 22). Each chunk of the list (`PREPARATION_CHUNK` rows, the
@@ -59,7 +58,7 @@ export const mergeChunks = (summaries: readonly ChunkSummary[], policy: MinorsPo
   const dups = new Map<string, { overlap: number; similarity: number; reason: DuplicateRoundFinding['reason']; letterId: string; version: number }>();
   for (const s of summaries) {
     for (const k of PREFLIGHT_KEYS) p[k] += s.preflight[k];
-    for (const k of MINOR_KEYS) m[k] = (m[k] ?? 0) + (s.preflight.minors[k]);
+    for (const k of MINOR_KEYS) m[k] = (m[k] ?? 0) + s.preflight.minors[k];
     for (const [k, v] of Object.entries(s.preflight.reach.byChannel)) byChannel[k] = (byChannel[k] ?? 0) + v;
     for (const l of LANGUAGES) {
       byLanguage[l] += s.preflight.reach.byLanguage[l];

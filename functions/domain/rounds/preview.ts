@@ -1,8 +1,8 @@
 import { NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { citizenFacts, type CitizenFacts, type CitizenFactsReader } from '../citizens/registries.js';
-import type { Channel } from '../dispatch/channels.js';
-import { chooseChannel } from '../dispatch/decide.js';
+import type { Channel } from '../shared/channel.js';
+import { chooseChannel, researchChannelAllowed } from './channel-rule.js';
 
 /** What the preview assumes without registry facts: a digitally active adult with an address. */
 const ASSUMED_ADULT: CitizenFacts = citizenFacts({ digitallyActive: true, digitalMailbox: true, postalAddress: { lines: [], postalCode: '', city: '' } });
@@ -42,7 +42,7 @@ export interface PreviewDeps {
    * provides them. Without them the channel is the one the project's distribution rule picks for a
    * digitally active adult, and `channelBasis` says so.
    */
-  readonly citizenFacts?: Pick<CitizenFactsReader, 'factsOf'>;
+  readonly citizenFacts?: Pick<CitizenFactsReader, 'factsOf' | 'researchReservationReadable'>;
 }
 
 export type ChannelBasis = 'registry' | 'assumed-digitally-active-adult';
@@ -95,17 +95,24 @@ export const previewRound = async (deps: PreviewDeps, principal: Principal, proj
   const recipients = await deps.lists.readRecipients(round.listId);
   const rows = pickSamples(recipients, count);
   const samples = rows.map((i) => recipients[i]!);
-  const facts = deps.citizenFacts ? await deps.citizenFacts.factsOf(samples.map((r) => r.nin), projectId) : undefined;
+  const facts = deps.citizenFacts
+    ? await deps.citizenFacts.factsOf(
+        samples.map((r) => r.nin),
+        projectId,
+      )
+    : undefined;
   const form = await externalFormLink(deps, version);
   const formUrl = form && form !== 'missing' ? form : undefined;
   const footer = footerInfoFor(project);
+  const reservation = { purpose: project.purpose, readable: deps.citizenFacts?.researchReservationReadable() ?? false };
 
   const items = rows.map((i, k): PreviewItem => {
     const r = samples[k]!;
     const f = facts?.get(r.nin);
     const basis: ChannelBasis = f ? 'registry' : 'assumed-digitally-active-adult';
     const choice = chooseChannel(project.settings.distributionRule, f ?? ASSUMED_ADULT);
-    const channel = 'channel' in choice ? choice.channel : undefined;
+    // Without the general research reservation read (or without the registries), paper and mailbox are not shown for research: they would be skipped.
+    const channel = 'channel' in choice && researchChannelAllowed(choice.channel, reservation) ? choice.channel : undefined;
     const language = readingLanguage(version, r.language ?? f?.language);
     const base = { row: i + 1, language, ...(channel ? { channel } : {}), channelBasis: basis };
     try {

@@ -1,29 +1,17 @@
 import type { Route } from '../citizens/minors.js';
 import type { CitizenFacts } from '../citizens/registries.js';
-import type { Channel } from '../dispatch/channels.js';
-import { chooseChannel } from '../dispatch/decide.js';
+import { chooseChannel, researchChannelAllowed, type ResearchReservation } from './channel-rule.js';
 import type { Language, LetterContentByLanguage } from '../letters/letter.js';
 import { readingLanguage } from '../letters/render.js';
 import type { DistributionRule } from '../projects/project.js';
 import { withMinorsRoute, type RecipientDecision } from './preflight.js';
-
-/**
- * Who a round reaches, as a national mailing's confirmation states it: the recipients who get the
- * letter, by the channel the project's rule picks from the registry facts read for the pre-flight
- * (paper costs money), and by the language they will read (a missing language falls back as at
- * send time). Children reached through guardians are counted apart (their guardians' channels are
- * decided at send time); a recipient no channel reaches (or whose facts were not read) is
- * `noChannel`: counted in `eligible`, skipped at send time.
- */
-export interface Reach {
-  readonly byChannel: Readonly<Record<Channel | 'viaGuardians' | 'noChannel', number>>;
-  readonly byLanguage: Readonly<Record<Language, number>>;
-}
+import type { Reach } from './round.js';
 
 export const tallyReach = (
   items: Iterable<{ readonly decision: RecipientDecision; readonly route?: Route; readonly facts?: CitizenFacts; readonly language: Language }>,
   rule: DistributionRule,
   content: LetterContentByLanguage,
+  reservation: ResearchReservation,
 ): Reach => {
   const byChannel = { helsenorge: 0, 'digital-mailbox': 0, paper: 0, viaGuardians: 0, noChannel: 0 };
   const byLanguage: Record<Language, number> = { nb: 0, nn: 0, en: 0 };
@@ -36,7 +24,8 @@ export const tallyReach = (
     }
     const age = item.route?.kind === 'self' ? item.route.recipient.age : undefined;
     const choice = item.facts ? chooseChannel(rule, item.facts, age) : undefined;
-    if (!choice || !('channel' in choice)) {
+    // A channel the research reservation cannot be checked for is skipped at send time: no channel.
+    if (!choice || !('channel' in choice) || !researchChannelAllowed(choice.channel, reservation)) {
       byChannel.noChannel++;
       continue;
     }

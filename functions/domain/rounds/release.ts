@@ -22,13 +22,7 @@ export const MAX_SCHEDULE_MS = 366 * 86_400_000;
  * refuses. Approval is bound to content: the version must carry an approval (written conditional
  * on its content hash). Links — and an external form's URL — are probed live.
  */
-export const gateRefusal = (input: {
-  halted: boolean;
-  project: Project;
-  version: LetterVersion | undefined;
-  liveLinkFindings: readonly Finding[];
-  round: Round;
-}): ReleaseRefusedError | undefined => {
+export const gateRefusal = (input: { halted: boolean; project: Project; version: LetterVersion | undefined; liveLinkFindings: readonly Finding[]; round: Round }): ReleaseRefusedError | undefined => {
   const { round } = input;
   const refused = sendingRefusal(input);
   if (refused) return refused;
@@ -51,7 +45,7 @@ export const sendingRefusal = (input: {
   if (input.halted) return new ReleaseRefusedError('DISPATCH_HALTED', 'All dispatch is halted by operations');
   if (project.status === 'paused') return new ReleaseRefusedError('PROJECT_PAUSED', 'The project is paused');
   if (project.status !== 'approved') return new ReleaseRefusedError('PROJECT_NOT_APPROVED', 'The project has not been approved by a superuser');
-  if (minorsPolicyPending(project)) return new ReleaseRefusedError('MINORS_POLICY_NOT_APPROVED', 'A change of the project\'s policy for minors waits for a superuser\'s approval');
+  if (minorsPolicyPending(project)) return new ReleaseRefusedError('MINORS_POLICY_NOT_APPROVED', "A change of the project's policy for minors waits for a superuser's approval");
   if (!version?.approval) return new ReleaseRefusedError('LETTER_NOT_APPROVED', `Version ${round.letterVersion} of the letter has not been approved`);
   const broken = input.liveLinkFindings.filter((f) => f.severity === 'error');
   if (broken.length > 0) return new ReleaseRefusedError('BROKEN_LINK', 'A link in the letter does not work now', broken);
@@ -95,10 +89,9 @@ export interface OtherRound {
  *   An override by a superuser accepts the changed version, never simultaneous identical sends.
  * Identical content already sent is no reason to refuse: those recipients are skipped at send.
  */
-export const crossRoundVerdict = (
-  others: readonly OtherRound[],
-  overridden: boolean,
-): { kind: 'ok' } | { kind: 'overlapping'; roundId: string; overlap: number } | { kind: 'duplicate'; findings: DuplicateRoundFinding[] } => {
+export type CrossRoundVerdict = { kind: 'ok' } | { kind: 'overlapping'; roundId: string; overlap: number } | { kind: 'duplicate'; findings: DuplicateRoundFinding[] };
+
+export const crossRoundVerdict = (others: readonly OtherRound[], overridden: boolean): CrossRoundVerdict => {
   for (const o of others) {
     if (o.active && o.listOverlap > 0 && (o.relation === 'identical' || o.relation === 'near_identical')) {
       return { kind: 'overlapping', roundId: o.round.roundId, overlap: o.listOverlap };
@@ -129,8 +122,23 @@ export const crossRoundVerdict = (
   return findings.length > 0 ? { kind: 'duplicate', findings } : { kind: 'ok' };
 };
 
+/**
+ * The refusal a cross-round verdict means, or undefined for `ok`: one wording for release,
+ * schedule firing and redrive (`hint` adds what the caller can do next).
+ */
+export const verdictRefusal = (verdict: CrossRoundVerdict, hint: { overlapping?: string; duplicate?: string } = {}): ReleaseRefusedError | undefined => {
+  if (verdict.kind === 'overlapping') {
+    return new ReleaseRefusedError(
+      'OVERLAPPING_ROUND_ACTIVE',
+      `Round ${verdict.roundId} is still sending the same or near-identical letter to ${verdict.overlap} of these recipients${hint.overlapping ?? ''}`,
+      { roundId: verdict.roundId, overlap: verdict.overlap },
+    );
+  }
+  if (verdict.kind === 'duplicate') {
+    return new ReleaseRefusedError('DUPLICATE_ROUND', `Recipients already got, or are being sent, an earlier or near-identical version of this letter${hint.duplicate ?? ''}`, verdict.findings);
+  }
+  return undefined;
+};
+
 /** Rounds the cross-round rules look at: released, real (not test sends), of the same project. */
-export const comparableRounds = (rounds: readonly Round[], self: Round): Round[] =>
-  rounds.filter((r) => r.roundId !== self.roundId && !r.test && isReleased(r));
-
-
+export const comparableRounds = (rounds: readonly Round[], self: Round): Round[] => rounds.filter((r) => r.roundId !== self.roundId && !r.test && isReleased(r));

@@ -1,7 +1,7 @@
 import type { ChainedAuditEvent } from '../shared/audit.js';
 import type { LetterVersion } from '../letters/letter.js';
-import type { RecipientOutcome } from '../dispatch/batch.js';
-import type { RoundWithCounts } from './use-cases.js';
+import type { RecipientOutcome } from './round.js';
+import type { RoundWithCounts } from './read.js';
 
 /**
  * The audit-derived part of a round's report for the product board (API.md: GET …/report):
@@ -103,7 +103,12 @@ export const roundReport = async (
   const events = await deps.audit.list(`project:${r.projectId}`);
   const version = await deps.letters.getVersion(r.projectId, r.letterId, r.letterVersion);
   const completedAt = r.status === 'completed' ? r.completedAt : undefined;
-  const approvals = roundApprovalReport({ roundId: r.roundId, letterId: r.letterId, letterVersion: r.letterVersion, ...(completedAt ? { completedAt } : {}) }, events, version ? [version] : [], r.status === 'completed' ? r.auditHead : undefined);
+  const approvals = roundApprovalReport(
+    { roundId: r.roundId, letterId: r.letterId, letterVersion: r.letterVersion, ...(completedAt ? { completedAt } : {}) },
+    events,
+    version ? [version] : [],
+    r.status === 'completed' ? r.auditHead : undefined,
+  );
   return {
     roundId: r.roundId,
     projectId: r.projectId,
@@ -131,11 +136,7 @@ export const roundReport = async (
  * only as counts in the JSON report; operations read them per person through the contact lookup).
  * A not-sent row carries no time either: when a skip or failure was decided tells its kind apart.
  */
-export const reportRows = (
-  recipients: readonly { nin: string }[],
-  outcomes: (index: number) => RecipientOutcome,
-  pseudonym: (nin: string) => string,
-): string[][] => {
+export const reportRows = (recipients: readonly { nin: string }[], outcomes: (index: number) => RecipientOutcome, pseudonym: (nin: string) => string): string[][] => {
   const rows = recipients.map((rec, i): [string, string, string] => {
     const o = outcomes(i);
     return o.kind === 'sent' ? [pseudonym(rec.nin), 'sent', new Date(o.at * 1000).toISOString()] : [pseudonym(rec.nin), 'not_sent', ''];

@@ -1,11 +1,12 @@
-import type { Reach } from './reach.js';
 import { ConflictError, ForbiddenError } from '../../shared/errors.js';
-import type { LetterKind } from '../letters/letter.js';
+import type { Language, LetterKind } from '../letters/letter.js';
+import type { MinorsPolicy } from '../projects/project.js';
+import type { Channel } from '../shared/channel.js';
 
 /**
  * The round: one release of one letter version to one recipient list. This module owns its whole
  * lifecycle — one type, one transition table, one repository (ports.ts), and the use cases that
- * move it (use-cases.ts, release.ts). The dispatch engine reads a released round through a narrow
+ * move it (create.ts, prepare.ts, release-round.ts and the other use-case modules beside them). The dispatch engine reads a released round through a narrow
  * gate port and asks this module to complete it or hold it for the canary.
  */
 export const ROUND_STATUSES = ['preparing', 'ready', 'held', 'scheduled', 'dispatching', 'canary_hold', 'completed', 'cancelled'] as const;
@@ -130,6 +131,41 @@ export interface Preflight {
   readonly notAwaitingAnswer: number;
 }
 
+/**
+ * Who a round reaches, as a national mailing's confirmation states it: the recipients who get the
+ * letter, by the channel the project's rule picks from the registry facts read for the pre-flight
+ * (paper costs money), and by the language they will read (a missing language falls back as at
+ * send time). Children reached through guardians are counted apart (their guardians' channels are
+ * decided at send time); a recipient no channel reaches (or whose facts were not read) is
+ * `noChannel`: counted in `eligible`, skipped at send time.
+ */
+export interface Reach {
+  readonly byChannel: Readonly<Record<Channel | 'viaGuardians' | 'noChannel', number>>;
+  readonly byLanguage: Readonly<Record<Language, number>>;
+}
+
+/** What the round's pre-flight reports about recipients under 16 (and adults under guardianship). */
+export interface MinorsPreflight {
+  /** The policy in force (a pending change is not: see projects/minors-policy.ts). */
+  readonly policy: MinorsPolicy;
+  /** Recipients under 16 at the moment of the report. */
+  readonly underSixteen: number;
+  /** Children who will be written about to at least one guardian (counted in `eligible`). */
+  readonly viaGuardians: number;
+  /** Letters to guardians those children make (a child with two reachable guardians makes two). */
+  readonly guardianLetters: number;
+  /** Children with no reachable guardian (`no_guardian`). */
+  readonly withoutGuardian: number;
+  /** 12–15-year-olds who reserved against guardian access: nothing goes to anyone about them. */
+  readonly guardianAccessReserved: number;
+  /** Children skipped because the policy is `exclude` (`minor`). */
+  readonly skippedMinor: number;
+  /** Adults under guardianship (`under_guardianship`). */
+  readonly underGuardianship: number;
+  /** Guardian IDs from the register that failed validation and were ignored (a count, never the IDs). */
+  readonly ignoredGuardianIds: number;
+}
+
 export interface DuplicateRoundFinding {
   readonly code: 'DUPLICATE_ROUND';
   readonly severity: 'error';
@@ -238,8 +274,7 @@ interface RoundBase {
 }
 
 /** A worker dispatches a round only in its home region; a round without one is single-region. */
-export const dispatchesIn = (round: { readonly homeRegion?: string }, region: string): boolean =>
-  round.homeRegion === undefined || round.homeRegion === region;
+export const dispatchesIn = (round: { readonly homeRegion?: string }, region: string): boolean => round.homeRegion === undefined || round.homeRegion === region;
 
 /**
  * A completed round's counts, kept on the round itself: the counter shards are written with the
@@ -306,3 +341,20 @@ export const unreleasedCounts = (round: Round): Counts => {
   const c = emptyCounts(round.preflight.total);
   return round.status === 'cancelled' ? withPending({ ...c, cancelled: c.planned }) : c;
 };
+
+/**
+ * One recipient's outcome in a released round (the engine keeps them per batch, dispatch/batch.ts;
+ * the report and redrive read them). It only moves forward:
+ *   pending → sent | skipped(reason) | failed | cancelled
+ * `sent` and `skipped` are final; `failed` goes back to pending only by a redrive. A transient
+ * failure (channel or registry unreachable) leaves the recipient pending with one more try.
+ */
+export type RecipientOutcome =
+  | { readonly kind: 'pending'; readonly tries: number }
+  | { readonly kind: 'sent'; readonly channel: Channel; readonly at: number; readonly guardians?: number }
+  | { readonly kind: 'skipped'; readonly reason: SkipReason; readonly at: number }
+  | { readonly kind: 'failed'; readonly reason: string; readonly channel?: Channel; readonly at: number }
+  | { readonly kind: 'cancelled'; readonly at: number };
+
+/** A letter that may exist at a channel without a sender key: never re-sent, never redriven. */
+export const IN_DOUBT = 'in_doubt';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
 import { MAX_TEST_RECIPIENTS, testSend } from '../../domain/dispatch/test-send.js';
-import { confirmCanary, releaseRound } from '../../domain/rounds/use-cases.js';
+import { confirmCanary } from '../../domain/rounds/confirm-canary.js';
+import { releaseRound } from '../../domain/rounds/release-round.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
 import { optionalBody } from '../projects/optional-body.js';
 

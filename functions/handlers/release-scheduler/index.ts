@@ -1,5 +1,5 @@
 import { adapters } from '../../adapters/index.js';
-import { fireDueSchedules } from '../../domain/rounds/use-cases.js';
+import { fireDueSchedules } from '../../domain/rounds/release-round.js';
 import { logger } from '../../shared/logger.js';
 import { ensureSecrets } from '../../shared/secrets.js';
 

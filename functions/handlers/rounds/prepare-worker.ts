@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
-import { prepareChunk } from '../../domain/rounds/use-cases.js';
+import { prepareChunk } from '../../domain/rounds/prepare.js';
 import { config } from '../../shared/config.js';
 import { logger, setLogKeys } from '../../shared/logger.js';
 import { sqsHandler } from '../../shared/sqs.js';

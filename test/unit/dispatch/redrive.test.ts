@@ -3,7 +3,7 @@ import { redrive } from '../../../functions/domain/dispatch/operations.js';
 import type { LetterVersion } from '../../../functions/domain/letters/letter.js';
 import type { Project } from '../../../functions/domain/projects/project.js';
 import type { ReleasedRound, Round } from '../../../functions/domain/rounds/round.js';
-import type { RoundDeps } from '../../../functions/domain/rounds/use-cases.js';
+import type { RoundDeps } from '../../../functions/domain/rounds/ports.js';
 
 /**
  * Redrive on in-memory fakes of the ports it reads: which rounds it reopens, which it refuses and

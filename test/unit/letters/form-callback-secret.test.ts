@@ -15,7 +15,7 @@ import { parseKeyring, type HashKeyring } from '../../../functions/domain/shared
  * citizen hash key; a sealed secret changed in the table verifies nothing.
  */
 const researcher = { sub: 'ola', role: 'researcher', org: 'uio' } as const;
-const project = newProject('prj_1', { title: 'Studien', organization: 'uio' }, researcher, '2026-12-01T00:00:00.000Z');
+const project = newProject('prj_1', { title: 'Studien', organization: 'uio' }, researcher, '2026-12-01T00:00:00.000Z', true);
 const NIN = '01018012345';
 
 const world = () => {

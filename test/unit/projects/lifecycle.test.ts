@@ -3,7 +3,7 @@ import { requireCompleteChecklist, ChecklistIncompleteError, CHECKLISTS } from '
 import { accessTo, approve, newProject, pause, reject, resume, submit, PROJECT_STATUSES, type Project } from '../../../functions/domain/projects/project.js';
 import { ValidationError } from '../../../functions/shared/errors.js';
 
-const base = newProject('prj_1', { title: 'T', organization: 'uio' }, { sub: 'ola', role: 'researcher', org: 'uio' }, '2030-01-01T00:00:00.000Z');
+const base = newProject('prj_1', { title: 'T', organization: 'uio' }, { sub: 'ola', role: 'researcher', org: 'uio' }, '2030-01-01T00:00:00.000Z', true);
 const at = '2030-01-02T00:00:00.000Z';
 const inStatus = (status: Project['status']): Project => ({ ...base, status });
 

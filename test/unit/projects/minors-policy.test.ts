@@ -10,7 +10,7 @@ import {
 import { approve, newProject, submit, type Project } from '../../../functions/domain/projects/project.js';
 
 const at = '2030-01-02T00:00:00.000Z';
-const draft = newProject('prj_1', { title: 'T', organization: 'uio' }, { sub: 'ola', role: 'researcher', org: 'uio' }, '2030-01-01T00:00:00.000Z');
+const draft = newProject('prj_1', { title: 'T', organization: 'uio' }, { sub: 'ola', role: 'researcher', org: 'uio' }, '2030-01-01T00:00:00.000Z', true);
 const approvedProject = (p: Project, by = 'siri'): Project => withMinorsApprovedBy(approve(submit(p, 'ola', at), by, at), by, at);
 
 describe('the minors policy and its approval', () => {

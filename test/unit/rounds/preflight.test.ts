@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContactRecord } from '../../../functions/domain/dispatch/ports.js';
+import type { ContactRecord } from '../../../functions/domain/rounds/ports.js';
 import {
   decideRecipient,
   detectDuplicateRounds,

@@ -6,9 +6,14 @@ import { newProject, type Project } from '../../../functions/domain/projects/pro
 import type { RoundPatch, RoundRepository } from '../../../functions/domain/rounds/ports.js';
 import { PREPARATION_CHUNK, PREPARE_INLINE_MAX, type ChunkSummary } from '../../../functions/domain/rounds/preparation.js';
 import { canTransition, type ReleaseInfo, type Round, type RoundStatus, type Waiting } from '../../../functions/domain/rounds/round.js';
-import { cancelRound, createRound, getRound, prepareChunk, releaseRound, type PrepareMessage, type RoundDeps } from '../../../functions/domain/rounds/use-cases.js';
+import { cancelRound } from '../../../functions/domain/rounds/cancel.js';
+import { createRound } from '../../../functions/domain/rounds/create.js';
+import type { PrepareMessage, RoundDeps } from '../../../functions/domain/rounds/ports.js';
+import { prepareChunk } from '../../../functions/domain/rounds/prepare.js';
+import { getRound } from '../../../functions/domain/rounds/read.js';
+import { releaseRound } from '../../../functions/domain/rounds/release-round.js';
 import type { Principal } from '../../../functions/shared/principal.js';
-import type { ContactRecord } from '../../../functions/domain/dispatch/ports.js';
+import type { ContactRecord } from '../../../functions/domain/rounds/ports.js';
 import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
 
 const researcher: Principal = { sub: 'res-1', role: 'researcher', org: 'org-1' };
@@ -102,7 +107,7 @@ const makeList = (rows: number) => {
 
 const world = (rows: number) => {
   const now = new Date().toISOString();
-  const project: Project = { ...newProject('prj-1', { title: 'Studie', organization: 'org-1' }, researcher, now), status: 'approved' };
+  const project: Project = { ...newProject('prj-1', { title: 'Studie', organization: 'org-1' }, researcher, now, true), status: 'approved' };
   const version: LetterVersion = {
     projectId: 'prj-1',
     letterId: 'let-1',

@@ -9,6 +9,7 @@ const portal = citizenFacts({ digitallyActive: true, postalAddress: address });
 const mailbox = citizenFacts({ digitalMailbox: true, postalAddress: address });
 const paperOnly = citizenFacts({ postalAddress: address });
 const nowhere = citizenFacts({ addressProtected: true });
+const readable = { purpose: 'research', readable: true } as const;
 const both = { nb: { subject: 'Hei', body: 'Hei' }, nn: { subject: 'Hei', body: 'Hei' } };
 
 describe('reach: who the round reaches, by channel and language', () => {
@@ -23,6 +24,7 @@ describe('reach: who the round reaches, by channel and language', () => {
       ],
       'helsenorge-then-paper',
       both,
+      readable,
     );
     // The mailbox holder without the portal gets paper under helsenorge-then-paper; the protected address gets nothing.
     expect(reach.byChannel).toEqual({ helsenorge: 1, 'digital-mailbox': 0, paper: 2, viaGuardians: 0, noChannel: 1 });
@@ -31,12 +33,12 @@ describe('reach: who the round reaches, by channel and language', () => {
   });
 
   it('follows the project rule, and a reader of a missing language is counted in the language they get instead', () => {
-    const reach = tallyReach([{ decision: send, facts: mailbox, language: 'en' }], 'digital-mailbox-then-paper', both);
+    const reach = tallyReach([{ decision: send, facts: mailbox, language: 'en' }], 'digital-mailbox-then-paper', both, readable);
     expect(reach.byChannel['digital-mailbox']).toBe(1);
     expect(reach.byLanguage).toEqual({ nb: 1, nn: 0, en: 0 });
   });
 
   it('a recipient without facts read is counted as without a channel, never guessed', () => {
-    expect(tallyReach([{ decision: send, language: 'nb' }], 'helsenorge-then-paper', both).byChannel.noChannel).toBe(1);
+    expect(tallyReach([{ decision: send, language: 'nb' }], 'helsenorge-then-paper', both, readable).byChannel.noChannel).toBe(1);
   });
 });

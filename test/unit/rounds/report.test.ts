@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chainEvent, EMPTY_HEAD, type AuditEvent, type ChainedAuditEvent } from '../../../functions/domain/shared/audit.js';
 import type { LetterVersion } from '../../../functions/domain/letters/letter.js';
 import { reportRows, roundApprovalReport } from '../../../functions/domain/rounds/report.js';
-import type { RecipientOutcome } from '../../../functions/domain/dispatch/batch.js';
+import type { RecipientOutcome } from '../../../functions/domain/rounds/round.js';
 
 const scope = 'project:prj_r';
 const chainOf = (events: AuditEvent[]): ChainedAuditEvent[] => {

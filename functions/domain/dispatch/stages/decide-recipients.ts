@@ -3,9 +3,10 @@ import type { CitizenFacts } from '../../citizens/registries.js';
 import type { Language } from '../../letters/letter.js';
 import { validateNin } from '../../shared/nin.js';
 import type { Recipient } from '../../lists/recipient-list.js';
+import { chooseChannel, researchChannelAllowed } from '../../rounds/channel-rule.js';
 import type { SkipReason } from '../../rounds/round.js';
 import type { Channel } from '../channels.js';
-import { chooseChannel, decide } from '../decide.js';
+import { decide } from '../decide.js';
 import { deliveryIdOf, type Attempt } from './attempt.js';
 import type { WaveFacts } from './gather.js';
 
@@ -65,8 +66,8 @@ export const decideRecipient = (a: Attempt, w: WaveFacts, index: number, recipie
   const deliveryId = deliveryIdOf(a.ref.batchNo, index);
   // The general research reservation is enforced by the portal itself; any other channel may carry
   // a research letter only where this platform can read that reservation.
-  const reservationBlind = project.purpose === 'research' && !a.deps.citizens.researchReservationReadable();
-  const channelAllowed = (c: Channel) => !reservationBlind || c === 'helsenorge';
+  const reservation = { purpose: project.purpose, readable: a.deps.citizens.researchReservationReadable() };
+  const channelAllowed = (c: Channel) => researchChannelAllowed(c, reservation);
   if (route?.kind === 'guardians') {
     let blocked = 0;
     const addressees = route.guardians.flatMap((g): Addressee[] => {

@@ -3,7 +3,7 @@ import { routeWithFacts, type Route } from '../../citizens/minors.js';
 import { effectiveMinorsPolicy } from '../../projects/minors-policy.js';
 import { DUPLICATE_WINDOW_DAYS } from '../../rounds/preflight.js';
 import { isReleased } from '../../rounds/round.js';
-import type { ContactRecord } from '../ports.js';
+import type { ContactRecord } from '../../rounds/ports.js';
 import type { Attempt } from './attempt.js';
 
 /** What one wave's decisions read, all of it now, for exactly the wave's recipients. */

@@ -1,0 +1,53 @@
+import { auditScope } from '../projects/use-cases.js';
+import { sealAuditHead, type AuditSeal } from '../shared/audit.js';
+import type { RoundDeps } from './ports.js';
+import { keepListFrom, roundKeptUntil } from './retention.js';
+import { isReleased, type Round, type Waiting } from './round.js';
+
+/** The rounds module's side of the engine: it owns these status changes. */
+export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists' | 'progress' | 'retention'> & { readonly auditSeal: AuditSeal }) => ({
+  /**
+   * dispatching → completed, once, with its final counts and the long retention of its record;
+   * its list is kept the retention period from now. Then the project's audit head — now including
+   * the completion — is sealed in the write-once store, and kept on the round for its report.
+   * Sealing the same head again is harmless, so a retry after a failed seal is safe.
+   */
+  async complete(projectId: string, roundId: string, at: string): Promise<boolean> {
+    const round = await deps.rounds.getRound(projectId, roundId, { consistent: true });
+    if (!round || !isReleased(round)) return false;
+    const finalCounts = await deps.progress.progress(roundId, round.release.layout.total);
+    const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'completed', {
+      completedAt: at,
+      expiresAt: roundKeptUntil(deps, at),
+      finalCounts: { counts: finalCounts.counts, skipReasons: finalCounts.skipReasons, ...(finalCounts.failureReasons ? { failureReasons: finalCounts.failureReasons } : {}) },
+    });
+    if (!moved) return false;
+    await keepListFrom(deps, projectId, round.listId, at);
+    await deps.audit.append(auditScope(projectId), { at, actor: 'dispatch', role: 'system', action: 'round.completed', details: { roundId } });
+    const sealed = await sealAuditHead(deps, projectId, `round ${roundId} completed`, at);
+    await deps.rounds.setAuditHead(projectId, roundId, sealed.head);
+    return true;
+  },
+  async holdForCanary(projectId: string, roundId: string, at: string): Promise<boolean> {
+    const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'canary_hold');
+    if (moved) await deps.audit.append(auditScope(projectId), { at, actor: 'dispatch', role: 'system', action: 'round.canary_done', details: { roundId } });
+    return moved;
+  },
+  noteWaiting: (projectId: string, roundId: string, waiting: Waiting | undefined) => deps.rounds.setWaiting(projectId, roundId, waiting),
+  projectRounds: async (projectId: string, releaseSeq: number) => {
+    const key = `${projectId}#${releaseSeq}`;
+    const kept = releasedRoundsBySeq.get(key);
+    if (kept) return kept;
+    const released = (await deps.rounds.listRounds(projectId)).filter(isReleased);
+    if (releasedRoundsBySeq.size >= RELEASED_ROUNDS_KEPT) releasedRoundsBySeq.delete(releasedRoundsBySeq.keys().next().value!);
+    releasedRoundsBySeq.set(key, released);
+    return released;
+  },
+});
+
+/**
+ * Per container: the released rounds of a project by its release sequence (every batch of a
+ * round needs them; they change only when the sequence moves). Bounded, oldest first out.
+ */
+const releasedRoundsBySeq = new Map<string, Round[]>();
+const RELEASED_ROUNDS_KEPT = 200;
