@@ -21,6 +21,8 @@ class MemoryRounds implements RoundRepository {
   readonly chunks = new Map<string, Map<number, ChunkSummary>>();
   /** Throws once from the next preparedChunks: a worker that dies right after storing its chunk. */
   crashAfterStore = false;
+  /** How often the stored chunk results were read (each read is a query over every stored chunk). */
+  chunkReads = 0;
   async createRound(round: Round) {
     this.rounds.set(round.roundId, round);
   }
@@ -59,6 +61,7 @@ class MemoryRounds implements RoundRepository {
     return true;
   }
   async preparedChunks(_p: string, roundId: string) {
+    this.chunkReads++;
     if (this.crashAfterStore) {
       this.crashAfterStore = false;
       throw new Error('worker crashed');
@@ -191,6 +194,13 @@ describe('background preparation of a large list', () => {
     // Every registry read is a bulk read of at most 1,000 IDs, and only chunk-sized slices were read.
     expect(Math.max(...w.registries.reads)).toBeLessThanOrEqual(PREPARATION_CHUNK);
     expect(w.slices.every(([s, e]) => e - s <= PREPARATION_CHUNK)).toBe(true);
+  });
+
+  it('should_read_the_stored_chunk_results_once_when_the_last_chunk_lands_not_once_per_chunk', async () => {
+    await create(w);
+    for (const m of w.queue) await prepareChunk(w.deps, policy, m);
+    // Reading every stored result after every chunk is quadratic: 1,000 chunks would read ~500,000 items.
+    expect(w.rounds.chunkReads).toBe(1);
   });
 
   it('should_count_a_chunk_delivered_twice_once', async () => {
