@@ -319,8 +319,8 @@ export const opsStatusView = (status: { halted?: boolean } | undefined, reads: {
 };
 
 const QUEUE_NAMES: Record<UiLang, Record<string, string>> = {
-  nb: { dispatch: 'Utsending', visible: 'venter', inFlight: 'under behandling', deadLettered: 'feilet (venter på ny kjøring)' },
-  en: { dispatch: 'Dispatch', visible: 'waiting', inFlight: 'being processed', deadLettered: 'failed (awaiting redrive)' },
+  nb: { dispatch: 'Utsending', prepare: 'Forhåndskontroll', visible: 'venter', inFlight: 'under behandling', deadLettered: 'feilet (venter på ny kjøring)' },
+  en: { dispatch: 'Dispatch', prepare: 'Pre-flight check', visible: 'waiting', inFlight: 'being processed', deadLettered: 'failed (awaiting redrive)' },
 };
 
 /** camelCase → words, for a name the console has no text for yet (never shown as an identifier). */
