@@ -218,18 +218,18 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     queues: { dispatch: { send: true } },
   }),
   operations: row({
-    purpose: 'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters.',
+    purpose: 'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters (dispatch batches and pre-flight chunks).',
     tables: {
       main: readAllWriteIn([KEY.operations, KEY.project], { write: ['PutItem', 'UpdateItem'] }),
       citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }],
       deliveries: [{ actions: [...READ, 'UpdateItem'], indexes: true }],
       audit: auditAppend(),
     },
-    queues: { dispatch: { send: true, deadLetters: true } },
+    queues: { dispatch: { send: true, deadLetters: true }, prepare: { send: true, deadLetters: true } },
     hashKey: true,
   }),
   'consumer:prepare': row({
-    purpose: 'The prepare worker: one chunk of a large list’s pre-flight (the list’s rows it covers, the registries, the project’s contacts), its result stored once beside the round (ROUNDPREP#) with the round’s progress, the round made ready or held when the last chunk lands; a chunk that waits for a registry goes back on the queue.',
+    purpose: 'The prepare worker: one chunk of a large list’s pre-flight (the list’s rows it covers, the registries, the project’s contacts), its result stored once beside the round (ROUNDPREP#) with the round’s progress, the round made ready or held when the last chunk lands; a chunk that waits for a registry goes back on the queue; one that fails on its last receive is noted on the round and audited.',
     tables: {
       main: readAllWriteIn([KEY.project]),
       recipients: read(),

@@ -160,7 +160,8 @@ export interface Round {
   listId?: string;
   status: 'preparing' | 'ready' | 'held' | 'scheduled' | 'dispatching' | 'canary_hold' | 'paused' | 'completed' | 'cancelled';
   /** A large list's pre-flight, done in the background: recipients checked so far of the list's total. */
-  preparation?: { checked: number; total: number };
+  /** `failed`: rows of chunks that failed for good (until a redrive stores them). */
+  preparation?: { checked: number; total: number; failed?: { chunk: number; fromRow: number; toRow: number }[] };
   /** The registry a preparing (or dispatching) round waits for. */
   waitingFor?: { registry: string; since?: string };
   /** A scheduled release: when every gate is checked again and the round starts. */

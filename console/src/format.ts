@@ -28,6 +28,14 @@ export const formatCount = (n: number, lang: UiLang): string => {
   return sign + out;
 };
 
+/** Rows of the list a background pre-flight could not check (the round's `preparation.failed`), as running text. */
+export const failedRowsText = (failed: readonly { readonly chunk?: number; readonly fromRow: number; readonly toRow: number }[], lang: UiLang): string => {
+  const ranges = failed.map((f) => (f.fromRow === f.toRow ? formatCount(f.fromRow, lang) : `${formatCount(f.fromRow, lang)}–${formatCount(f.toRow, lang)}`));
+  const and = lang === 'nb' ? ' og ' : ' and ';
+  const list = ranges.length > 1 ? `${ranges.slice(0, -1).join(', ')}${and}${ranges.at(-1)}` : (ranges[0] ?? '');
+  return `${lang === 'nb' ? 'rad' : failed.length === 1 && failed[0]!.fromRow === failed[0]!.toRow ? 'row' : 'rows'} ${list}`;
+};
+
 /** A piece of running text; `em` marks what the reader must not miss (the letter and version). */
 export interface Segment {
   readonly text: string;
@@ -311,8 +319,8 @@ export const opsStatusView = (status: { halted?: boolean } | undefined, reads: {
 };
 
 const QUEUE_NAMES: Record<UiLang, Record<string, string>> = {
-  nb: { dispatch: 'Utsending', visible: 'venter', inFlight: 'under behandling', deadLettered: 'feilet (venter på ny kjøring)' },
-  en: { dispatch: 'Dispatch', visible: 'waiting', inFlight: 'being processed', deadLettered: 'failed (awaiting redrive)' },
+  nb: { dispatch: 'Utsending', prepare: 'Forhåndskontroll', visible: 'venter', inFlight: 'under behandling', deadLettered: 'feilet (venter på ny kjøring)' },
+  en: { dispatch: 'Dispatch', prepare: 'Pre-flight check', visible: 'waiting', inFlight: 'being processed', deadLettered: 'failed (awaiting redrive)' },
 };
 
 /** camelCase → words, for a name the console has no text for yet (never shown as an identifier). */

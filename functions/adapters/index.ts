@@ -204,8 +204,12 @@ const build = () => {
     queues: {
       stats: async () => ({
         dispatch: await queueAdmin.stats(config.queueUrl('dispatch'), config.dlqUrl('dispatch')),
+        prepare: await queueAdmin.stats(config.queueUrl('prepare'), config.dlqUrl('prepare')),
       }),
-      redriveDeadLetters: () => queueAdmin.redrive(config.dlqUrl('dispatch'), config.queueUrl('dispatch')),
+      // Dead-lettered batches and background pre-flight chunks both go back to work (a chunk is
+      // stored once whatever its deliveries, so a returned duplicate is harmless).
+      redriveDeadLetters: async () =>
+        (await queueAdmin.redrive(config.dlqUrl('dispatch'), config.queueUrl('dispatch'))) + (await queueAdmin.redrive(config.dlqUrl('prepare'), config.queueUrl('prepare'))),
     },
     progress: (round: ReleasedRound) => batches.progress(round.roundId, round.release.layout.total),
     clock: () => Date.now(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { failedChunkRanges } from '../domain/rounds/preparation-failure.js';
 import type { RoundWithCounts } from '../domain/rounds/read.js';
 
 const id = z.string().trim().min(1).max(100);
@@ -42,7 +43,10 @@ export const roundView = ({ round: r, status, counts, skipReasons, failureReason
   ...(r.status === 'cancelled' ? { cancelledBy: r.cancelledBy, cancelledAt: r.cancelledAt } : {}),
   ...(r.status !== 'cancelled' && r.release && r.waiting ? { waitingFor: r.waiting } : {}),
   // A background pre-flight's progress (issue 22): rows checked so far of the list's total.
-  ...(r.preparation ? { preparation: { checked: r.preparation.checked, total: r.preparation.total } } : {}),
+  // Chunks that failed for good show as row ranges (`failed`) until a redrive stores them.
+  ...(r.preparation
+    ? { preparation: { checked: r.preparation.checked, total: r.preparation.total, ...(r.status === 'preparing' && r.preparation.failedChunks?.length ? { failed: failedChunkRanges(r.preparation) } : {}) } }
+    : {}),
   ...(r.status === 'preparing' && r.preparation?.waiting ? { waitingFor: r.preparation.waiting } : {}),
 });
 

@@ -16,6 +16,17 @@ const once = <T>(make: () => T): (() => T) => {
   return () => (value ??= make());
 };
 
+/**
+ * Without the SDK's logger middleware. It runs on every call even with the default no-op logger,
+ * because it builds the log line first: the whole input and output walked through the operation's
+ * schema (schemaLogFilter), a deep copy of every BatchGet and Query answer, on the dispatch and
+ * preparation hot path. Nothing here gives the SDK a logger, so nothing is lost.
+ */
+const withoutSdkLogger = <T extends { middlewareStack: { remove(name: string): boolean } }>(client: T): T => {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+};
+
 const localCredentials = () =>
   config.dynamoEndpoint() || config.awsEndpoint()
     ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
@@ -34,12 +45,12 @@ export const dynamoClient = (
   opts: Pick<DynamoDBClientConfig, 'region' | 'endpoint' | 'credentials'>,
   trace: (c: DynamoDBClient) => DynamoDBClient = (c) => c,
 ): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(trace(new DynamoDBClient({ ...opts, maxAttempts: STORE_MAX_ATTEMPTS, retryStrategy: storeRetry() })), { marshallOptions: { removeUndefinedValues: true } });
+  DynamoDBDocumentClient.from(trace(withoutSdkLogger(new DynamoDBClient({ ...opts, maxAttempts: STORE_MAX_ATTEMPTS, retryStrategy: storeRetry() }))), { marshallOptions: { removeUndefinedValues: true } });
 
 export const dynamo = once(() => dynamoClient({ region: config.region(), endpoint: config.dynamoEndpoint(), ...localCredentials() }, traced));
 
 export const sqs = once(
-  () => traced(new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() })),
+  () => traced(withoutSdkLogger(new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() }))),
 );
 
 const s3Options = () => ({
@@ -49,7 +60,7 @@ const s3Options = () => ({
   ...localCredentials(),
 });
 
-export const s3 = once(() => traced(new S3Client(s3Options())));
+export const s3 = once(() => traced(withoutSdkLogger(new S3Client(s3Options()))));
 
 /**
  * The client that presigns browser uploads. The SDK's default (since 3.729) computes a CRC32 of
@@ -58,4 +69,4 @@ export const s3 = once(() => traced(new S3Client(s3Options())));
  * where an operation requires one. It is a separate client because the default one must keep
  * checksums for writes that need them (Object Lock puts of audit seals).
  */
-export const s3Presigner = once(() => new S3Client({ ...s3Options(), requestChecksumCalculation: 'WHEN_REQUIRED' }));
+export const s3Presigner = once(() => withoutSdkLogger(new S3Client({ ...s3Options(), requestChecksumCalculation: 'WHEN_REQUIRED' })));

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { approvalLine, confirmationSegments, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type RoundCounts } from '../format';
+import { approvalLine, confirmationSegments, failedRowsText, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type RoundCounts } from '../format';
 import type { Preflight } from '../api-types';
 import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
 import { lang, t, tk } from '../i18n';
@@ -455,6 +455,11 @@ const Preparation = ({ round }: { round: Round }) => {
       <h2 id="prep-h">{t('preparingTitle')}</h2>
       <progress value={checked} max={Math.max(total, 1)} aria-labelledby="prep-h" />
       <p role="status">{t('preparingProgress', { checked: formatCount(checked, lang.value), total: formatCount(total, lang.value) })}</p>
+      {round.preparation?.failed?.length ? (
+        <p class="warning-box" role="alert" data-testid="preparation-failed">
+          {t('preparingFailed', { rows: failedRowsText(round.preparation.failed, lang.value) })}
+        </p>
+      ) : null}
       {round.waitingFor ? (
         <p class="warning-box" data-testid="preparation-waiting">
           {t('preparingWaiting', { registry: tk(`registry_${round.waitingFor.registry}`, round.waitingFor.registry) })}

@@ -27,7 +27,13 @@ const PREP_CHUNK_TTL_SECONDS = 7 * 86_400;
 const releaseSeqKey = (projectId: string) => ({ pk: `PROJECT#${projectId}`, sk: 'RELEASESEQ' });
 
 const STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'type']);
-export const toRound = (item: Record<string, unknown>): Round => Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k))) as unknown as Round;
+export const toRound = (item: Record<string, unknown>): Round => {
+  const round = Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k))) as unknown as Round;
+  // Failed chunks are a number set (ADD/DELETE keep them exact under concurrent chunks): an array here.
+  const failed = (round.preparation as { failedChunks?: unknown } | undefined)?.failedChunks;
+  if (failed instanceof Set) return { ...round, preparation: { ...round.preparation!, failedChunks: [...(failed as Set<number>)].map(Number).sort((a, b) => a - b) } };
+  return round;
+};
 const toItem = (r: Round) => ({ ...keys.round(r.projectId, r.roundId), ...statusIndex(r.status, r.createdAt, r.roundId), type: 'ROUND', ...r });
 
 const PROJECT_STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
@@ -174,10 +180,11 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
               Update: {
                 TableName: this.table,
                 Key: keys.round(projectId, roundId),
-                UpdateExpression: 'SET preparation.checked = preparation.checked + :n',
+                // A chunk noted as failed for good (then redriven) is failed no more.
+                UpdateExpression: 'SET preparation.checked = preparation.checked + :n DELETE preparation.failedChunks :c',
                 ConditionExpression: '#s = :preparing',
                 ExpressionAttributeNames: { '#s': 'status' },
-                ExpressionAttributeValues: { ':n': summary.rows, ':preparing': 'preparing' },
+                ExpressionAttributeValues: { ':n': summary.rows, ':preparing': 'preparing', ':c': new Set([chunk]) },
               },
             },
           ],
@@ -191,6 +198,32 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
         if (!reasons.some((r) => r.Code === 'TransactionConflict') || attempt >= 8) throw e;
         await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())));
       }
+    }
+  }
+
+  async markPreparationChunkFailed(projectId: string, roundId: string, chunk: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { ConditionCheck: { TableName: this.table, Key: prepChunkKey(projectId, roundId, chunk), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.round(projectId, roundId),
+                UpdateExpression: 'ADD preparation.failedChunks :c',
+                ConditionExpression: '#s = :preparing AND (attribute_not_exists(preparation.failedChunks) OR NOT contains(preparation.failedChunks, :n))',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':c': new Set([chunk]), ':n': chunk, ':preparing': 'preparing' },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+      throw e;
     }
   }
 

@@ -71,6 +71,13 @@ export interface RoundRepository {
    * delivered twice is counted once, and a cancelled round takes no more.
    */
   recordPreparedChunk(projectId: string, roundId: string, chunk: number, summary: ChunkSummary): Promise<boolean>;
+  /**
+   * A chunk that failed for good (its message exhausted its receives): added to the round's
+   * `preparation.failedChunks`, on conditions that the round is still preparing, the chunk has no
+   * stored result and is not noted already; true when newly noted. Only a stored result clears it
+   * (recordPreparedChunk removes the chunk from `failedChunks` in its transaction).
+   */
+  markPreparationChunkFailed(projectId: string, roundId: string, chunk: number): Promise<boolean>;
   /** The chunk results stored so far. */
   preparedChunks(projectId: string, roundId: string): Promise<ChunkSummary[]>;
   /** The registry a preparing round waits for (undefined clears); only while it prepares. */

@@ -163,6 +163,10 @@ const preparer = { sub: 'preparation', role: 'operations' as const, name: 'Backg
 
 const finishPreparation = async (deps: RoundDeps, round: Round, ctx: ChunkContext, columns: readonly string[]): Promise<PrepareOutcome | undefined> => {
   const prep = round.preparation!;
+  // The round's own progress (one item) says whether every chunk is in: the stored results are read
+  // once, by the chunk that completes the count, never after every chunk (quadratic in chunks).
+  const now = await deps.rounds.getRound(round.projectId, round.roundId, { consistent: true });
+  if (!now || now.status !== 'preparing' || (now.preparation?.checked ?? 0) < prep.total) return undefined;
   const byChunk = new Map((await deps.rounds.preparedChunks(round.projectId, round.roundId)).map((s) => [s.chunk, s]));
   if (byChunk.size < prep.chunks) return undefined;
   const { preflight, findings } = preparedResult([...byChunk.values()], ctx, columns);

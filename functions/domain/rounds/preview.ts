@@ -25,6 +25,12 @@ import type { RoundRepository } from './ports.js';
  * named by its row (position among the list's accepted recipients).
  */
 
+/**
+ * Samples are picked from the list's first rows only (one slice, never the whole list: a national
+ * list has 1,000,000 rows); a language asked for only further down is not sampled.
+ */
+export const PREVIEW_SCAN_ROWS = 1_000;
+
 export const PREVIEW_DEFAULT_COUNT = 5;
 export const PREVIEW_MAX_COUNT = 20;
 
@@ -35,7 +41,7 @@ export interface PreviewDeps {
   readonly projects: ProjectRepository;
   readonly rounds: Pick<RoundRepository, 'getRound'>;
   readonly letters: Pick<LetterRepository, 'getVersion'>;
-  readonly lists: Pick<RecipientListRepository, 'readRecipients'>;
+  readonly lists: Pick<RecipientListRepository, 'slice'>;
   readonly formTasks?: CheckDeps['formTasks'];
   /**
    * The registries' facts for the samples (language, digital activity), when the composition root
@@ -92,7 +98,7 @@ export const previewRound = async (deps: PreviewDeps, principal: Principal, proj
   if (!round) throw new NotFoundError('Round');
   const version = await deps.letters.getVersion(projectId, round.letterId, round.letterVersion);
   if (!version) throw new NotFoundError('Letter version');
-  const recipients = await deps.lists.readRecipients(round.listId);
+  const recipients = await deps.lists.slice(round.listId, 0, PREVIEW_SCAN_ROWS);
   const rows = pickSamples(recipients, count);
   const samples = rows.map((i) => recipients[i]!);
   const facts = deps.citizenFacts

@@ -29,6 +29,11 @@ export const gateRefusal = (input: { halted: boolean; project: Project; version:
   if (round.status === 'held') {
     return new ReleaseRefusedError('DUPLICATE_ROUND', 'The round repeats a letter to people who already got a version of it; a superuser must override it first', round.findings);
   }
+  if (round.status === 'preparing' && round.preparation?.failedChunks?.length) {
+    return new ReleaseRefusedError('PREPARATION_FAILED', 'Part of the list could not be checked; operations can redrive it, or the round can be cancelled', {
+      failedChunks: round.preparation.failedChunks.length,
+    });
+  }
   if (round.status !== 'ready' && round.status !== 'scheduled') return new ReleaseRefusedError('ROUND_NOT_READY', `The round is ${round.status}`);
   return undefined;
 };

@@ -137,10 +137,15 @@ export const roundReport = async (
  * A not-sent row carries no time either: when a skip or failure was decided tells its kind apart.
  */
 export const reportRows = (recipients: readonly { nin: string }[], outcomes: (index: number) => RecipientOutcome, pseudonym: (nin: string) => string): string[][] => {
-  const rows = recipients.map((rec, i): [string, string, string] => {
-    const o = outcomes(i);
-    return o.kind === 'sent' ? [pseudonym(rec.nin), 'sent', new Date(o.at * 1000).toISOString()] : [pseudonym(rec.nin), 'not_sent', ''];
-  });
-  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return [['recipient', 'outcome', 'at'], ...rows];
+  const rows = recipients.map((rec, i) => reportRow(pseudonym(rec.nin), outcomes(i)));
+  rows.sort(byPseudonym);
+  return [[...REPORT_HEADER], ...rows];
 };
+
+export const REPORT_HEADER = ['recipient', 'outcome', 'at'] as const;
+
+/** One recipient's CSV row: pseudonym, `sent` or `not_sent`, and the time only when sent. */
+export const reportRow = (pseudonym: string, o: RecipientOutcome): [string, string, string] =>
+  o.kind === 'sent' ? [pseudonym, 'sent', new Date(o.at * 1000).toISOString()] : [pseudonym, 'not_sent', ''];
+
+export const byPseudonym = (a: readonly string[], b: readonly string[]): number => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0);

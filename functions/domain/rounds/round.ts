@@ -230,6 +230,12 @@ export interface Preparation {
   readonly chunkSize: number;
   /** Shown as the round's `waitingFor`, like a released round's registry wait. */
   readonly waiting?: Waiting;
+  /**
+   * Chunks that failed for good (their message exhausted its receives and went to the dead-letter
+   * queue), ascending: the round cannot become ready until a redrive stores them (which clears
+   * them) or it is cancelled. Release says PREPARATION_FAILED meanwhile.
+   */
+  readonly failedChunks?: readonly number[];
 }
 
 /** A registry a round's batches are waiting for (fail closed: nothing is sent meanwhile). */

@@ -1,8 +1,7 @@
 import { adapters } from '../../adapters/index.js';
-import { PENDING, type RecipientOutcome } from '../../domain/dispatch/batch.js';
-import { batchRange } from '../../domain/dispatch/layout.js';
 import { csvCell } from '../../domain/letters/form-tasks.js';
-import { reportRows, roundReport } from '../../domain/rounds/report.js';
+import { roundReport } from '../../domain/rounds/report.js';
+import { reportCsvRows } from '../../domain/rounds/report-csv.js';
 import { projectPseudonym } from '../../domain/shared/citizen-key.js';
 import { cancelRound } from '../../domain/rounds/cancel.js';
 import { createRound } from '../../domain/rounds/create.js';
@@ -41,16 +40,9 @@ export const routes = {
     const view = await getRound(a.roundDeps, principal, params.projectId!, params.roundId!);
     if (query.format === 'csv') {
       const r = view.round;
-      const layout = r.release?.layout;
-      const [recipients, batches] = await Promise.all([a.lists.readRecipients(r.listId), a.batches.readAll(r.roundId)]);
       const ring = a.hashKeys();
-      const outcomeAt = (i: number): RecipientOutcome => {
-        if (!layout) return r.status === 'cancelled' ? { kind: 'cancelled', at: Date.parse(r.cancelledAt) / 1000 } : PENDING;
-        const batchNo = i < layout.canaryRecipients ? Math.floor(i / layout.batchSize) : layout.canaryBatches + Math.floor((i - layout.canaryRecipients) / layout.batchSize);
-        const start = batchRange(layout, batchNo).start;
-        return batches.get(batchNo)?.outcomes[i - start] ?? PENDING;
-      };
-      const rows = reportRows(recipients, outcomeAt, (nin) => projectPseudonym(nin, r.projectId, ring));
+      // The list by slices, never whole (report-csv.ts).
+      const rows = await reportCsvRows(a, r, (nin) => projectPseudonym(nin, r.projectId, ring));
       return { status: 200, contentType: 'text/csv; charset=utf-8', text: rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n' };
     }
     return ok(await roundReport(a, view));

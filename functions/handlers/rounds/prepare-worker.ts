@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
-import { prepareChunk } from '../../domain/rounds/prepare.js';
+import { queues } from '../../../lib/resources.js';
+import { prepareChunkOrNoteFailure } from '../../domain/rounds/preparation-failure.js';
 import { config } from '../../shared/config.js';
 import { logger, setLogKeys } from '../../shared/logger.js';
 import { sqsHandler } from '../../shared/sqs.js';
@@ -14,12 +15,15 @@ const message = z.object({
 /**
  * The prepare worker: one message = one chunk of a preparing round's pre-flight (issue 22). A chunk
  * that waits for a registry goes back on the queue with a delay; one of a round no longer
- * preparing (cancelled, or already prepared) is dropped.
+ * preparing (cancelled, or already prepared) is dropped; one that fails on its last allowed receive
+ * is noted on the round (preparation-failure.ts) and goes to the dead-letter queue.
  */
-export const handler = sqsHandler(message, async (m) => {
+export const handler = sqsHandler(message, async (m, record) => {
   const a = adapters();
   setLogKeys({ projectId: m.projectId, roundId: m.roundId });
-  const result = await prepareChunk(a.roundDeps, { allowSynthetic: config.allowSyntheticNins() }, m);
+  // The last receive the queue allows: a failure now sends the chunk to the DLQ, so the round notes it.
+  const last = Number(record.attributes.ApproximateReceiveCount) >= queues.prepare.maxReceiveCount;
+  const result = await prepareChunkOrNoteFailure(a.roundDeps, { allowSynthetic: config.allowSyntheticNins() }, m, { last });
   if (result.kind === 'waiting') {
     logger.info('preparation chunk waits for a registry', { roundId: m.roundId, chunk: m.chunk, registry: result.registry });
     await a.prepareQueue.enqueue([m], { delaySeconds: result.retryInMs / 1000 });

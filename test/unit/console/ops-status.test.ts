@@ -31,6 +31,9 @@ describe('queue names', () => {
     expect(queueLabel('dispatch', 'inFlight', 'nb')).toBe('Utsending · under behandling');
     expect(queueLabel('dispatch', 'deadLettered', 'nb')).toBe('Utsending · feilet (venter på ny kjøring)');
     expect(queueLabel('dispatch', 'visible', 'en')).toBe('Dispatch · waiting');
+    // The background pre-flight's queue (issue 22), now in the status beside dispatch.
+    expect(queueLabel('prepare', 'deadLettered', 'nb')).toBe('Forhåndskontroll · feilet (venter på ny kjøring)');
+    expect(queueLabel('prepare', 'visible', 'en')).toBe('Pre-flight check · waiting');
     // An unknown name is shown as words, not as a camelCase identifier.
     expect(queueLabel('somethingNew', 'oddCounter', 'nb')).toBe('something new · odd counter');
   });

@@ -65,7 +65,7 @@ describe('the general research reservation on every channel (issue 21, finding 6
         projects: { getProject: async () => project, isMember: async () => true } as unknown as PreviewDeps['projects'],
         rounds: { getRound: async () => ({ projectId: 'prj', roundId: 'rnd', letterId: 'ltr', letterVersion: 1, listId: 'lst' }) as unknown as Round },
         letters: { getVersion: async () => version },
-        lists: { readRecipients: async () => [{ nin, fields: {} }] },
+        lists: { slice: async () => [{ nin, fields: {} }] },
         citizenFacts: { factsOf: async () => new Map([[nin, paperOnly]]), researchReservationReadable: () => readable },
       };
       return previewRound(deps, { sub: 'ops', role: 'operations', name: 'Ops' } as never, 'prj', 'rnd', 1);

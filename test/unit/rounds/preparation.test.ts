@@ -12,6 +12,8 @@ import type { PrepareMessage, RoundDeps } from '../../../functions/domain/rounds
 import { prepareChunk } from '../../../functions/domain/rounds/prepare.js';
 import { getRound } from '../../../functions/domain/rounds/read.js';
 import { releaseRound } from '../../../functions/domain/rounds/release-round.js';
+import { prepareChunkOrNoteFailure } from '../../../functions/domain/rounds/preparation-failure.js';
+import { roundView } from '../../../functions/schemas/rounds.js';
 import type { Principal } from '../../../functions/shared/principal.js';
 import type { ContactRecord } from '../../../functions/domain/rounds/ports.js';
 import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
@@ -26,6 +28,8 @@ class MemoryRounds implements RoundRepository {
   readonly chunks = new Map<string, Map<number, ChunkSummary>>();
   /** Throws once from the next preparedChunks: a worker that dies right after storing its chunk. */
   crashAfterStore = false;
+  /** How often the stored chunk results were read (each read is a query over every stored chunk). */
+  chunkReads = 0;
   async createRound(round: Round) {
     this.rounds.set(round.roundId, round);
   }
@@ -60,10 +64,20 @@ class MemoryRounds implements RoundRepository {
     // Both or neither, as the DynamoDB transaction.
     stored.set(chunk, structuredClone(summary));
     this.chunks.set(roundId, stored);
-    this.rounds.set(roundId, { ...r, preparation: { ...r.preparation, checked: r.preparation.checked + summary.rows } });
+    const { failedChunks, ...prep } = r.preparation;
+    const still = (failedChunks ?? []).filter((c) => c !== chunk);
+    this.rounds.set(roundId, { ...r, preparation: { ...prep, checked: r.preparation.checked + summary.rows, ...(still.length ? { failedChunks: still } : {}) } });
+    return true;
+  }
+  async markPreparationChunkFailed(_p: string, roundId: string, chunk: number) {
+    const r = this.rounds.get(roundId);
+    const failed = r?.preparation?.failedChunks ?? [];
+    if (!r || r.status !== 'preparing' || !r.preparation || this.chunks.get(roundId)?.has(chunk) || failed.includes(chunk)) return false;
+    this.rounds.set(roundId, { ...r, preparation: { ...r.preparation, failedChunks: [...failed, chunk].sort((a, b) => a - b) } });
     return true;
   }
   async preparedChunks(_p: string, roundId: string) {
+    this.chunkReads++;
     if (this.crashAfterStore) {
       this.crashAfterStore = false;
       throw new Error('worker crashed');
@@ -127,9 +141,12 @@ const world = (rows: number) => {
   const queue: PrepareMessage[] = [];
   const sent = new Map<string, ContactRecord[]>();
   const slices: [number, number][] = [];
+  const events: { action: string; details: Record<string, unknown> }[] = [];
+  /** Rows whose slice read fails (a chunk that fails whatever the registries say). */
+  const poison = { from: -1, to: -1 };
   const deps = {
     projects: { getProject: async () => project, isMember: async () => true },
-    audit: { append: async () => {} },
+    audit: { append: async (_scope: string, e: { action: string; details: Record<string, unknown> }) => void events.push(e) },
     rounds,
     letters: { getLetter: async () => ({ letterId: 'let-1', latestVersion: 1 }), getVersion: async () => version },
     lists: {
@@ -139,6 +156,7 @@ const world = (rows: number) => {
         throw new Error('a background preparation must not read the whole list');
       },
       slice: async (_l: string, start: number, end: number) => {
+        if (start < poison.to && end > poison.from) throw new Error('the list store failed');
         slices.push([start, end]);
         return recipients.slice(start, end);
       },
@@ -157,7 +175,7 @@ const world = (rows: number) => {
     prepareQueue: { enqueue: async (m: readonly PrepareMessage[]) => void queue.push(...m) },
     halted: async () => false,
   } as unknown as RoundDeps;
-  return { deps, rounds, registries, queue, slices, reserved, notFound, recipients, sent };
+  return { deps, rounds, registries, queue, slices, reserved, notFound, recipients, sent, events, poison };
 };
 
 const sumOfFields = (p: Round['preflight'] & { minors?: Record<string, unknown> }) =>
@@ -196,6 +214,13 @@ describe('background preparation of a large list', () => {
     // Every registry read is a bulk read of at most 1,000 IDs, and only chunk-sized slices were read.
     expect(Math.max(...w.registries.reads)).toBeLessThanOrEqual(PREPARATION_CHUNK);
     expect(w.slices.every(([s, e]) => e - s <= PREPARATION_CHUNK)).toBe(true);
+  });
+
+  it('should_read_the_stored_chunk_results_once_when_the_last_chunk_lands_not_once_per_chunk', async () => {
+    await create(w);
+    for (const m of w.queue) await prepareChunk(w.deps, policy, m);
+    // Reading every stored result after every chunk is quadratic: 1,000 chunks would read ~500,000 items.
+    expect(w.rounds.chunkReads).toBe(1);
   });
 
   it('should_count_a_chunk_delivered_twice_once', async () => {
@@ -304,5 +329,68 @@ describe('background preparation of a large list', () => {
     const done = w.rounds.rounds.get(round.roundId)!;
     expect(done.preflight.alreadySent).toBe(got.length);
     expect(sumOfFields(done.preflight)).toBe(ROWS);
+  });
+});
+
+describe('a preparation chunk that fails for good', () => {
+  let w: ReturnType<typeof world>;
+  beforeEach(() => {
+    w = world(ROWS);
+  });
+
+  it('should_note_the_chunk_on_the_round_on_its_last_attempt_audit_it_and_refuse_release_with_PREPARATION_FAILED', async () => {
+    const round = await create(w);
+    w.poison.from = 3_000;
+    w.poison.to = 3_001;
+    for (const m of w.queue) if (m.chunk !== 3) await prepareChunk(w.deps, policy, m);
+    const third = w.queue[3]!;
+    // Retries before the last one note nothing: the queue tries again.
+    await expect(prepareChunkOrNoteFailure(w.deps, policy, third, { last: false })).rejects.toThrow('the list store failed');
+    expect(w.rounds.rounds.get(round.roundId)!.preparation!.failedChunks).toBeUndefined();
+    // The last receive: the message goes to the dead-letter queue, and the round says so.
+    await expect(prepareChunkOrNoteFailure(w.deps, policy, third, { last: true })).rejects.toThrow('the list store failed');
+    const stuck = w.rounds.rounds.get(round.roundId)!;
+    expect(stuck.status).toBe('preparing');
+    expect(stuck.preparation!.failedChunks).toEqual([3]);
+    const view = roundView(await getRound(w.deps, researcher, 'prj-1', round.roundId));
+    expect(view.preparation).toEqual({ checked: ROWS - PREPARATION_CHUNK, total: ROWS, failed: [{ chunk: 3, fromRow: 3_001, toRow: 4_000 }] });
+    const audited = w.events.filter((e) => e.action === 'round.preparation_failed');
+    expect(audited).toEqual([expect.objectContaining({ details: { roundId: round.roundId, chunk: 3, fromRow: 3_001, toRow: 4_000, code: 'INTERNAL_ERROR' } })]);
+    // Noted once, however often it fails again after a redrive.
+    await expect(prepareChunkOrNoteFailure(w.deps, policy, third, { last: true })).rejects.toThrow();
+    expect(w.events.filter((e) => e.action === 'round.preparation_failed')).toHaveLength(1);
+    await expect(releaseRound(w.deps, researcher, 'prj-1', round.roundId)).rejects.toMatchObject({ code: 'PREPARATION_FAILED', status: 409 });
+  });
+
+  it('should_clear_the_failure_and_finish_when_the_redriven_chunk_is_stored', async () => {
+    const round = await create(w);
+    w.poison.from = 12_000;
+    w.poison.to = 12_345;
+    for (const m of w.queue.slice(0, -1)) await prepareChunk(w.deps, policy, m);
+    const last = w.queue.at(-1)!;
+    await expect(prepareChunkOrNoteFailure(w.deps, policy, last, { last: true })).rejects.toThrow();
+    expect(w.rounds.rounds.get(round.roundId)!.preparation!.failedChunks).toEqual([12]);
+    // Mended, then redriven from the dead-letter queue: the same message once more.
+    w.poison.from = w.poison.to = -1;
+    expect(await prepareChunkOrNoteFailure(w.deps, policy, last, { last: false })).toEqual({ kind: 'finished', status: 'ready' });
+    const done = w.rounds.rounds.get(round.roundId)!;
+    expect(done.status).toBe('ready');
+    expect(done.preparation!.failedChunks).toBeUndefined();
+    expect(sumOfFields(done.preflight)).toBe(ROWS);
+    expect(roundView(await getRound(w.deps, researcher, 'prj-1', round.roundId)).preparation).toEqual({ checked: ROWS, total: ROWS });
+  });
+
+  it('should_cancel_a_round_stuck_in_preparing_with_a_failed_chunk', async () => {
+    const round = await create(w);
+    w.poison.from = 0;
+    w.poison.to = 1;
+    await expect(prepareChunkOrNoteFailure(w.deps, policy, w.queue[0]!, { last: true })).rejects.toThrow();
+    const cancelled = await cancelRound(w.deps, researcher, 'prj-1', round.roundId);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.counts.cancelled).toBe(ROWS);
+    // A redriven chunk of a cancelled round is dropped, and noted nowhere.
+    w.poison.from = w.poison.to = -1;
+    expect((await prepareChunkOrNoteFailure(w.deps, policy, w.queue[0]!, { last: true })).kind).toBe('dropped');
+    expect(roundView(await getRound(w.deps, researcher, 'prj-1', round.roundId)).preparation).toEqual({ checked: 0, total: ROWS });
   });
 });

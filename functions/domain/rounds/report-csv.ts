@@ -1,0 +1,36 @@
+import { PENDING, type BatchState, type RecipientOutcome } from '../dispatch/batch.js';
+import { batchRange } from '../dispatch/layout.js';
+import type { RecipientListRepository } from '../lists/ports.js';
+import { PREPARATION_CHUNK } from './preparation.js';
+import { byPseudonym, REPORT_HEADER, reportRow } from './report.js';
+import type { Round } from './round.js';
+
+/**
+ * The round report's CSV rows (API.md `?format=csv`, rules in report.ts reportRows): the list is
+ * read slice by slice (PREPARATION_CHUNK rows, what its stored chunks hold), never whole, and each
+ * recipient is turned into its pseudonymous row as its slice is read, so no national list (nor its
+ * IDs) is held in memory, only the rows the CSV consists of.
+ */
+export interface ReportCsvDeps {
+  readonly lists: Pick<RecipientListRepository, 'slice'>;
+  readonly batches: { readAll(roundId: string): Promise<ReadonlyMap<number, Pick<BatchState, 'outcomes'>>> };
+}
+
+export const reportCsvRows = async (deps: ReportCsvDeps, round: Round, pseudonym: (nin: string) => string): Promise<string[][]> => {
+  const layout = round.release?.layout;
+  const batches = layout ? await deps.batches.readAll(round.roundId) : new Map<number, Pick<BatchState, 'outcomes'>>();
+  const outcomeAt = (i: number): RecipientOutcome => {
+    if (!layout) return round.status === 'cancelled' ? { kind: 'cancelled', at: Date.parse(round.cancelledAt) / 1000 } : PENDING;
+    const batchNo = i < layout.canaryRecipients ? Math.floor(i / layout.batchSize) : layout.canaryBatches + Math.floor((i - layout.canaryRecipients) / layout.batchSize);
+    return batches.get(batchNo)?.outcomes[i - batchRange(layout, batchNo).start] ?? PENDING;
+  };
+  const total = layout?.total ?? round.preflight.total;
+  const rows: [string, string, string][] = [];
+  for (let start = 0; start < total; start += PREPARATION_CHUNK) {
+    const slice = await deps.lists.slice(round.listId, start, Math.min(total, start + PREPARATION_CHUNK));
+    slice.forEach((r, k) => rows.push(reportRow(pseudonym(r.nin), outcomeAt(start + k))));
+    if (slice.length === 0) break;
+  }
+  rows.sort(byPseudonym);
+  return [[...REPORT_HEADER], ...rows];
+};
