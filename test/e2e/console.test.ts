@@ -14,6 +14,7 @@ import { serveConsole } from '../../local/console.js';
 import { adapters } from '../../functions/adapters/index.js';
 import { readFile } from 'node:fs/promises';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
+import { expectAccessible } from './axe.js';
 
 /**
  * The console driven in Debian's Chromium through the whole flow: a researcher writes and submits,
@@ -62,8 +63,10 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
   };
   const pages: Partial<Record<'researcher' | 'superuser' | 'operations', Page>> = {};
 
+  // Every screen that is pictured is also checked with axe-core: no serious or critical finding.
   const shot = async (page: Page, name: string) => {
     await page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+    await expectAccessible(page, name);
   };
 
   const signIn = async (who: 'researcher' | 'superuser' | 'operations', preset: string) => {
@@ -71,6 +74,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     page.on('pageerror', (e) => process.stderr.write(`[${who} page error] ${e.message}\n`));
     await page.goto(`${platform.url}/`);
     await page.getByRole('heading', { level: 1, name: 'Lokal innlogging' }).waitFor();
+    if (who === 'researcher') await expectAccessible(page, '00-sign-in');
     await page.getByRole('button', { name: preset }).click();
     await page.getByRole('button', { name: 'Logg ut' }).waitFor();
     pages[who] = page;
