@@ -92,7 +92,7 @@ export const CountsTable = ({ counts, skipReasons }: { counts: Partial<RoundCoun
         ? Object.entries(skipReasons).map(([k, v]) => (
             <tr key={`skip-${k}`} class="sub">
               <th scope="row">
-                {t('skipReasons')}: {k}
+                {t('skipReasons')}: {tk(`reason_${k}`, k)}
               </th>
               <td class="num">
                 <Count n={v} />
