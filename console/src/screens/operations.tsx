@@ -4,6 +4,7 @@ import { formatTime, maskNin, normaliseNin, opsStatusView, pauseLine, queueLabel
 import { getLetterVersion, letterTitle, listProjects, listRounds, projectPath, roundLabels, type RoundLabel } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
+import { FailoverPanel, type RegionStatus } from './failover';
 import { ActionDialog, Count, ErrorBox, Field, Link, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
 
 interface OpsStatus {
@@ -14,6 +15,7 @@ interface OpsStatus {
   inFlight: number;
   queues?: Record<string, unknown>;
   failed?: number;
+  regions?: RegionStatus[];
 }
 
 interface Active {
@@ -58,7 +60,7 @@ const queueRows = (queues: Record<string, unknown> | undefined): [string, string
       : [[queueLabel(name, '', lang.value).replace(/ · $/, ''), String(v)] as [string, string]],
   );
 
-export const OperationsScreen = (_: { session: Session }) => {
+export const OperationsScreen = ({ session }: { session: Session }) => {
   // When the status was last read, and when a read last failed: the card claims only what the
   // latest read says (unknown while loading or after a failed poll, never a stale green banner).
   const [reads, setReads] = useState<{ okAt?: string; failedAt?: string }>({});
@@ -273,6 +275,17 @@ export const OperationsScreen = (_: { session: Session }) => {
           </button>
         </div>
       </section>
+
+      {st ? (
+        <FailoverPanel
+          regions={st.regions}
+          session={session}
+          roundName={(roundId) => {
+            const label = active.data?.find((a) => a.labels.has(roundId))?.labels.get(roundId);
+            return roundName(label ?? {}, lang.value);
+          }}
+        />
+      ) : null}
 
       <section aria-labelledby="active-h">
         <h2 id="active-h">{t('activeRounds')}</h2>
