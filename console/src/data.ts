@@ -1,4 +1,5 @@
 import { api, ApiError, itemsOf, seg, type Letter, type Project, type Round } from './api';
+import { roundNumbers } from './format';
 import { recall } from './session';
 
 export const projectPath = (projectId: string) => `/projects/${seg(projectId)}`;
@@ -98,4 +99,47 @@ export const listFormTasks = async (projectId: string, signal?: AbortSignal): Pr
   for (const f of recall(projectId).formTasks) out.set(f.formTaskId, f);
   for (const f of listed) out.set(f.formTaskId, f);
   return [...out.values()];
+};
+
+// A letter's title hardly changes; the operations page polls, so each title is asked for once.
+const titles = new Map<string, Promise<string | undefined>>();
+export const letterTitle = (projectId: string, letterId: string): Promise<string | undefined> => {
+  const key = `${projectId}/${letterId}`;
+  let title = titles.get(key);
+  if (!title) {
+    title = getLetter(projectId, letterId).then(
+      (l) => l.title,
+      () => {
+        titles.delete(key);
+        return undefined;
+      },
+    );
+    titles.set(key, title);
+  }
+  return title;
+};
+
+/** What `roundName` needs of a round: its number in the project, its letter's title and version, its size. */
+export interface RoundLabel {
+  number?: number;
+  letterTitle?: string;
+  version?: number;
+  recipients?: number;
+}
+
+/** Labels for `shown` rounds, numbered among all of the project's `rounds` (oldest first). */
+export const roundLabels = async (projectId: string, rounds: readonly Round[], shown: readonly Round[] = rounds): Promise<Map<string, RoundLabel>> => {
+  const numbers = roundNumbers(rounds);
+  const out = new Map<string, RoundLabel>();
+  await Promise.all(
+    shown.map(async (r) =>
+      out.set(r.roundId, {
+        number: numbers.get(r.roundId),
+        letterTitle: r.letterId ? await letterTitle(projectId, r.letterId) : undefined,
+        version: r.letterVersion,
+        recipients: r.counts?.planned ?? r.preflight?.total,
+      }),
+    ),
+  );
+  return out;
 };

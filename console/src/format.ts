@@ -5,6 +5,7 @@
  */
 import { PLACEHOLDER_NAME, wellFormedPlaceholders } from '../../functions/domain/letters/placeholders.js';
 import type { Preflight, Reach, StatisticsItem } from './api-types';
+import { OSLO } from './dates';
 
 export type UiLang = 'nb' | 'en';
 export type LetterLang = 'nb' | 'nn' | 'en';
@@ -225,12 +226,13 @@ export const progressPercent = (c: Partial<RoundCounts> | undefined): number => 
   return Math.min(100, Math.max(0, Math.floor((done * 100) / planned)));
 };
 
-/** Local date and time for a timestamp from the API (ISO 8601 UTC), to the second. */
+/** Norwegian time (Europe/Oslo, whatever the browser's zone) for a timestamp from the API (ISO 8601 UTC), to the second. */
 export const formatTime = (iso: string | undefined, lang: UiLang): string => {
   if (!iso) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return d.toLocaleString(lang === 'nb' ? 'nb-NO' : 'en-GB', {
+    timeZone: OSLO,
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',

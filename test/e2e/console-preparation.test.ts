@@ -9,6 +9,7 @@ import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { serveConsole } from '../../local/console.js';
 import { completeChecklist } from '../integration/checklist.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
+import { expectAccessible } from './axe.js';
 
 /**
  * Issue 22, item 5: while a large list's pre-flight runs in the background, the round's page shows
@@ -90,11 +91,13 @@ describe.skipIf(!hasChromium)('console: a round being prepared (Chromium)', () =
     await page.getByText('Forberedes').first().waitFor();
     expect(await page.getByRole('button', { name: 'Send …' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Kanseller runden' }).count()).toBe(1);
+    await expectAccessible(page, 'round-preparing');
 
     // The register answers again: the preparation goes on and the page shows the pre-flight.
     expect((await operations.put('/registry/outage', { registry: 'contact', down: false })).status).toBeLessThan(300);
     await page.getByRole('button', { name: 'Send …' }).waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('preparation').count()).toBe(0);
     await page.getByText('Klar').first().waitFor();
+    await expectAccessible(page, 'round-prepared');
   });
 });

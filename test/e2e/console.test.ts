@@ -14,6 +14,7 @@ import { serveConsole } from '../../local/console.js';
 import { adapters } from '../../functions/adapters/index.js';
 import { readFile } from 'node:fs/promises';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
+import { expectAccessible } from './axe.js';
 
 /**
  * The console driven in Debian's Chromium through the whole flow: a researcher writes and submits,
@@ -62,8 +63,10 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
   };
   const pages: Partial<Record<'researcher' | 'superuser' | 'operations', Page>> = {};
 
+  // Every screen that is pictured is also checked with axe-core: no serious or critical finding.
   const shot = async (page: Page, name: string) => {
     await page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
+    await expectAccessible(page, name);
   };
 
   const signIn = async (who: 'researcher' | 'superuser' | 'operations', preset: string) => {
@@ -71,6 +74,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     page.on('pageerror', (e) => process.stderr.write(`[${who} page error] ${e.message}\n`));
     await page.goto(`${platform.url}/`);
     await page.getByRole('heading', { level: 1, name: 'Lokal innlogging' }).waitFor();
+    if (who === 'researcher') await expectAccessible(page, '00-sign-in');
     await page.getByRole('button', { name: preset }).click();
     await page.getByRole('button', { name: 'Logg ut' }).waitFor();
     pages[who] = page;
@@ -316,6 +320,11 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     await page.getByRole('heading', { level: 1, name: 'Drift' }).waitFor();
     const row = page.locator(`tr[data-project="${state.projectId}"]`);
     await row.waitFor();
+    // Rounds by name (number, letter and version, size) and who released them, never by id.
+    const roundLine = row.locator(`[data-round="${state.roundId}"]`);
+    await expect.poll(() => roundLine.textContent()).toContain(`Runde 1 · Invitasjon v2 · ${LIST_SIZE} mottakere`);
+    await expect.poll(() => roundLine.getByTestId('round-released-by').textContent()).toMatch(/^ ?sluppet \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2} av .+$/);
+    expect(await page.locator('main').textContent()).not.toContain(state.roundId!);
     await row.getByRole('button', { name: `Pause ${state.title}` }).click();
     const dialog = page.getByRole('dialog', { name: `Pause prosjektet «${state.title}»` });
     // A reason is required before anything is sent.
@@ -383,7 +392,20 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     await expect.poll(() => heading.textContent()).toContain(`•••••••••${nin.slice(-2)}`);
     expect(await page.getByLabel('Fødselsnummer (11 siffer)').inputValue()).toBe('');
     expect(await page.locator('main').textContent()).not.toContain(nin);
-    expect(await page.locator('main').textContent()).toContain(state.roundId!);
+    // Names, not ids: the project, the round, the exact letter version, and who released it.
+    const row = page.getByTestId('lookup-row').first();
+    await expect.poll(() => row.textContent()).toContain(state.title);
+    const text = (await row.textContent()) ?? '';
+    expect(text).toContain('Runde 1 · Invitasjon v2');
+    expect(text).toContain('Invitasjon, versjon 2');
+    expect(text).toContain('sendt');
+    expect(text).toMatch(/sluppet \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2} av /);
+    const main = (await page.locator('main').textContent()) ?? '';
+    expect(main).not.toContain(state.roundId!);
+    expect(main).not.toContain(state.projectId!);
+    // The text the citizen received: that version, fetched when asked for.
+    await row.getByText('Vis brevet slik det ble sendt').click();
+    await row.getByTestId('sent-letter').getByText('Les mer på', { exact: false }).first().waitFor();
     await shot(page, '09-complaint-lookup');
   });
 

@@ -237,9 +237,9 @@ export const LetterScreen = ({ session, projectId, letterId }: { session: Sessio
                   {(p) => <textarea {...p} rows={10} value={content[lg].body} disabled={!canEdit} required={lg === 'nb'} onInput={(e) => setPart(lg, 'body', e.currentTarget.value)} />}
                 </Field>
                 {mine.length ? <FindingList findings={mine} /> : null}
-                <h3 class="preview-h">
+                <h2 class="preview-h">
                   {t('preview')} ({lg})
-                </h3>
+                </h2>
                 <LetterPreview lang={lg} content={content[lg]} kind={kind} project={project.data} findings={findings} />
               </fieldset>
             );

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, itemsOf, seg, type Project, type Round } from '../api';
-import { formatTime, maskNin, normaliseNin, opsStatusView, pauseLine, queueLabel } from '../format';
-import { listProjects, listRounds, projectPath } from '../data';
-import { lang, t } from '../i18n';
+import { api, ApiError, itemsOf, seg, type Letter, type Project, type Round } from '../api';
+import { formatTime, maskNin, normaliseNin, opsStatusView, pauseLine, queueLabel, roundName } from '../format';
+import { getLetterVersion, letterTitle, listProjects, listRounds, projectPath, roundLabels, type RoundLabel } from '../data';
+import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
+import { FailoverPanel, type RegionStatus } from './failover';
 import { ActionDialog, Count, ErrorBox, Field, Link, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
 
 interface OpsStatus {
@@ -14,11 +15,14 @@ interface OpsStatus {
   inFlight: number;
   queues?: Record<string, unknown>;
   failed?: number;
+  regions?: RegionStatus[];
 }
 
 interface Active {
   project: Project;
   rounds: Round[];
+  /** Rounds are named for people (number, letter, version, size), never by their ids. */
+  labels: Map<string, RoundLabel>;
 }
 
 const ACTIVE = new Set(['dispatching', 'paused', 'canary_hold']);
@@ -31,7 +35,8 @@ const activeRounds = async (signal?: AbortSignal): Promise<Active[]> => {
         if (e instanceof ApiError && e.status < 500) return [] as Round[];
         throw e;
       });
-      return { project, rounds: rounds.filter((r) => ACTIVE.has(r.status)) };
+      const active = rounds.filter((r) => ACTIVE.has(r.status));
+      return { project, rounds: active, labels: await roundLabels(project.projectId, rounds, active) };
     }),
   );
   return out.filter((a) => a.rounds.length > 0 || a.project.status === 'paused');
@@ -55,7 +60,7 @@ const queueRows = (queues: Record<string, unknown> | undefined): [string, string
       : [[queueLabel(name, '', lang.value).replace(/ · $/, ''), String(v)] as [string, string]],
   );
 
-export const OperationsScreen = (_: { session: Session }) => {
+export const OperationsScreen = ({ session }: { session: Session }) => {
   // When the status was last read, and when a read last failed: the card claims only what the
   // latest read says (unknown while loading or after a failed poll, never a stale green banner).
   const [reads, setReads] = useState<{ okAt?: string; failedAt?: string }>({});
@@ -271,6 +276,17 @@ export const OperationsScreen = (_: { session: Session }) => {
         </div>
       </section>
 
+      {st ? (
+        <FailoverPanel
+          regions={st.regions}
+          session={session}
+          roundName={(roundId) => {
+            const label = active.data?.find((a) => a.labels.has(roundId))?.labels.get(roundId);
+            return roundName(label ?? {}, lang.value);
+          }}
+        />
+      ) : null}
+
       <section aria-labelledby="active-h">
         <h2 id="active-h">{t('activeRounds')}</h2>
         <ErrorBox error={active.error} />
@@ -285,7 +301,7 @@ export const OperationsScreen = (_: { session: Session }) => {
               </tr>
             </thead>
             <tbody>
-              {active.data.map(({ project, rounds }) => {
+              {active.data.map(({ project, rounds, labels }) => {
                 const ack = acks[project.projectId];
                 const isPaused = project.status === 'paused';
                 return (
@@ -297,9 +313,16 @@ export const OperationsScreen = (_: { session: Session }) => {
                     </th>
                     <td>
                       {rounds.map((r) => (
-                        <div key={r.roundId} class="round-line">
-                          <Link to={`/projects/${seg(project.projectId)}/rounds/${seg(r.roundId)}`}>{r.roundId}</Link> <StatusBadge status={r.status} prefix="rstatus_" />
-                          <Progress counts={r.counts} label={`${t('progress')} ${r.roundId}`} />
+                        <div key={r.roundId} class="round-line" data-round={r.roundId}>
+                          <Link to={`/projects/${seg(project.projectId)}/rounds/${seg(r.roundId)}`}>{roundName(labels.get(r.roundId) ?? {}, lang.value)}</Link>{' '}
+                          <StatusBadge status={r.status} prefix="rstatus_" />
+                          {r.releasedBy ? (
+                            <span class="hint" data-testid="round-released-by">
+                              {' '}
+                              {t('roundReleasedBy', { at: formatTime(r.releasedAt, lang.value), by: r.releasedBy })}
+                            </span>
+                          ) : null}
+                          <Progress counts={r.counts} label={`${t('progress')} ${roundName(labels.get(r.roundId) ?? {}, lang.value)}`} />
                           <span class="hint">
                             {t('c_sent')}: <Count n={r.counts?.sent} /> / <Count n={r.counts?.planned} />
                             {r.counts?.failed ? (
@@ -393,15 +416,92 @@ export const OperationsScreen = (_: { session: Session }) => {
 interface Decision {
   projectId: string;
   roundId: string;
+  letterId?: string;
+  version?: number;
+  contentHash?: string;
   at: string;
   outcome: string;
   reason?: string;
   channel?: string;
+  onBehalfOfMinor?: boolean;
 }
+
+interface Names {
+  projects: Map<string, string>;
+  rounds: Map<string, { label: RoundLabel; releasedBy?: string; releasedAt?: string }>;
+  letters: Map<string, string | undefined>;
+}
+
+/** Names for the decisions' projects, rounds and letters: people answer a complaint with names, not ids. */
+const namesFor = async (items: readonly Decision[]): Promise<Names> => {
+  const projectIds = [...new Set(items.map((d) => d.projectId))];
+  const projects = new Map((await listProjects().catch(() => [] as Project[])).map((p) => [p.projectId, p.title]));
+  const rounds: Names['rounds'] = new Map();
+  const letters: Names['letters'] = new Map();
+  await Promise.all(
+    projectIds.map(async (projectId) => {
+      const all = await listRounds(projectId).catch(() => [] as Round[]);
+      const wanted = all.filter((r) => items.some((d) => d.roundId === r.roundId));
+      const labels = await roundLabels(projectId, all, wanted);
+      for (const r of wanted) rounds.set(r.roundId, { label: labels.get(r.roundId) ?? {}, releasedBy: r.releasedBy, releasedAt: r.releasedAt });
+    }),
+  );
+  await Promise.all(
+    items.filter((d) => d.letterId).map(async (d) => letters.set(`${d.projectId}/${d.letterId}`, await letterTitle(d.projectId, d.letterId!))),
+  );
+  return { projects, rounds, letters };
+};
+
+/** The exact version the citizen's letter was made from, fetched when asked for. */
+const SentLetter = ({ decision }: { decision: Decision }) => {
+  const [open, setOpen] = useState(false);
+  const [letter, setLetter] = useState<Letter | null>();
+  return (
+    <details
+      onToggle={(e) => {
+        const isOpen = e.currentTarget.open;
+        setOpen(isOpen);
+        if (isOpen && letter === undefined && decision.letterId && decision.version)
+          void getLetterVersion(decision.projectId, decision.letterId, decision.version).then(
+            (l) => setLetter(l ?? null),
+            () => setLetter(null),
+          );
+      }}
+    >
+      <summary>{t('showLetter')}</summary>
+      {open ? (
+        letter === undefined ? (
+          <p>{t('loading')}</p>
+        ) : letter === null ? (
+          <p class="hint">{t('letterVersionMissing')}</p>
+        ) : (
+          <div data-testid="sent-letter">
+            {(['nb', 'nn', 'en'] as const).map((lg) =>
+              letter.content[lg] ? (
+                <div key={lg} lang={lg} class="language">
+                  <h4>{t(`lang_${lg}`)}</h4>
+                  <p>
+                    <strong>{letter.content[lg].subject}</strong>
+                  </p>
+                  <pre class="letter-body">{letter.content[lg].body}</pre>
+                </div>
+              ) : null,
+            )}
+          </div>
+        )
+      ) : null}
+      {decision.contentHash ? (
+        <p class="hint">
+          {t('contentHash')}: <code>{decision.contentHash}</code>
+        </p>
+      ) : null}
+    </details>
+  );
+};
 
 const ContactLookup = () => {
   const [typed, setTyped] = useState('');
-  const [looked, setLooked] = useState<{ masked: string; items: Decision[] }>();
+  const [looked, setLooked] = useState<{ masked: string; items: Decision[]; names: Names }>();
   const [error, setError] = useState<unknown>();
   const [invalid, setInvalid] = useState(false);
   return (
@@ -422,7 +522,8 @@ const ContactLookup = () => {
             const res = await api.post<{ items: Decision[] }>('/operations/contacts/lookup', { nin });
             // The ID leaves the screen as soon as it has been used: only the mask stays.
             setTyped('');
-            setLooked({ masked: maskNin(nin), items: itemsOf<Decision>(res) });
+            const items = itemsOf<Decision>(res);
+            setLooked({ masked: maskNin(nin), items, names: await namesFor(items) });
           } catch (err) {
             setError(err);
           }
@@ -451,6 +552,9 @@ const ContactLookup = () => {
         {looked ? (
           <>
             <h3 data-testid="lookup-result">{t('lookupResult', { nin: looked.masked })}</h3>
+            <button type="button" class="small no-print" onClick={() => globalThis.print()}>
+              {t('printLookup')}
+            </button>
             {looked.items.length === 0 ? (
               <p>{t('lookupEmpty')}</p>
             ) : (
@@ -460,24 +564,37 @@ const ContactLookup = () => {
                     <th scope="col">{t('colAt')}</th>
                     <th scope="col">{t('colProject')}</th>
                     <th scope="col">{t('colRound')}</th>
+                    <th scope="col">{t('colLetter')}</th>
                     <th scope="col">{t('colOutcome')}</th>
                     <th scope="col">{t('colReason')}</th>
                     <th scope="col">{t('colChannel')}</th>
+                    <th scope="col">{t('colReleasedBy')}</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {looked.items.map((d, i) => (
-                    <tr key={i}>
-                      <td>{formatTime(d.at, lang.value)}</td>
-                      <td>
-                        <Link to={`/projects/${seg(d.projectId)}`}>{d.projectId}</Link>
-                      </td>
-                      <td>{d.roundId}</td>
-                      <td>{d.outcome}</td>
-                      <td>{d.reason ?? ''}</td>
-                      <td>{d.channel ?? ''}</td>
-                    </tr>
-                  ))}
+                  {looked.items.map((d, i) => {
+                    const round = looked.names.rounds.get(d.roundId);
+                    const title = d.letterId ? looked.names.letters.get(`${d.projectId}/${d.letterId}`) : undefined;
+                    return (
+                      <tr key={i} data-testid="lookup-row">
+                        <td>{formatTime(d.at, lang.value)}</td>
+                        <td>
+                          <Link to={`/projects/${seg(d.projectId)}`}>{looked.names.projects.get(d.projectId) ?? t('unknownProject')}</Link>
+                        </td>
+                        <td>
+                          <Link to={`/projects/${seg(d.projectId)}/rounds/${seg(d.roundId)}`}>{roundName(round?.label ?? {}, lang.value)}</Link>
+                        </td>
+                        <td>
+                          {d.version ? t('letterVersionLine', { title: title ?? t('letter'), v: d.version }) : '–'}
+                          {d.letterId && d.version ? <SentLetter decision={d} /> : null}
+                        </td>
+                        <td>{tk(`outcome_${d.outcome}`, d.outcome)}</td>
+                        <td>{d.reason ? tk(`reason_${d.reason}`, d.reason) : ''}</td>
+                        <td>{d.channel ? tk(`channel_${d.channel}`, d.channel) : ''}</td>
+                        <td>{round?.releasedBy ? t('roundReleasedBy', { at: formatTime(round.releasedAt, lang.value), by: round.releasedBy }) : '–'}</td>
+                      </tr>
+                    );
+                  })}
                 </tbody>
               </table>
             )}

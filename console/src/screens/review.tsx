@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, itemsOf, seg, type Letter, type Project, type Round } from '../api';
-import { diffLines, type LetterLang } from '../format';
-import { getLetterVersion, getProject, listLetters, listProjects, listRounds, projectPath } from '../data';
-import { t, tk } from '../i18n';
+import { api, ApiError, itemsOf, seg, type Finding, type Letter, type Project, type Round } from '../api';
+import { diffLines, formatTime, roundName, type LetterLang } from '../format';
+import { getLetterVersion, getProject, listLetters, listProjects, listRounds, projectPath, roundLabels, type RoundLabel } from '../data';
+import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
 import { ActionDialog, ErrorBox, Field, Link, Notice, PageTitle, StatusBadge, useAsync } from '../ui';
 import { ProjectTable } from './projects';
@@ -31,6 +31,7 @@ const loadChecklist = async (projectId: string, signal: AbortSignal): Promise<Ch
 interface Held {
   project: Project;
   round: Round;
+  label: RoundLabel;
 }
 
 const heldRounds = async (projects: Project[], signal: AbortSignal): Promise<Held[]> => {
@@ -38,7 +39,9 @@ const heldRounds = async (projects: Project[], signal: AbortSignal): Promise<Hel
   await Promise.all(
     projects.map(async (project) => {
       const rounds = await listRounds(project.projectId, signal).catch(() => [] as Round[]);
-      for (const round of rounds) if (round.status === 'held') out.push({ project, round });
+      const held = rounds.filter((r) => r.status === 'held');
+      const labels = await roundLabels(project.projectId, rounds, held);
+      for (const round of held) out.push({ project, round, label: labels.get(round.roundId) ?? {} });
     }),
   );
   return out;
@@ -65,15 +68,15 @@ export const ReviewQueueScreen = ({ session }: { session: Session }) => {
         <h2 id="held-h">{t('heldRoundsTitle')}</h2>
         <ErrorBox error={held.error} />
         {held.data && held.data.length === 0 ? <p>{t('heldEmpty')}</p> : null}
-        {held.data?.map(({ project, round }) => (
-          <HeldRound key={round.roundId} project={project} round={round} onDone={held.reload} />
+        {held.data?.map(({ project, round, label }) => (
+          <HeldRound key={round.roundId} project={project} round={round} label={label} onDone={held.reload} />
         ))}
       </section>
     </section>
   );
 };
 
-const HeldRound = ({ project, round, onDone }: { project: Project; round: Round; onDone: () => void }) => {
+const HeldRound = ({ project, round, label, onDone }: { project: Project; round: Round; label: RoundLabel; onDone: () => void }) => {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -81,7 +84,7 @@ const HeldRound = ({ project, round, onDone }: { project: Project; round: Round;
   return (
     <article class="card" aria-labelledby={`held-${round.roundId}`}>
       <h3 id={`held-${round.roundId}`}>
-        {project.title} – <Link to={`/projects/${seg(project.projectId)}/rounds/${seg(round.roundId)}`}>{round.roundId}</Link>{' '}
+        {project.title} – <Link to={`/projects/${seg(project.projectId)}/rounds/${seg(round.roundId)}`}>{roundName(label, lang.value)}</Link>{' '}
         <StatusBadge status={round.status} prefix="rstatus_" />
       </h3>
       <p>{t('heldExplain')}</p>
@@ -137,6 +140,7 @@ const LetterDiff = ({ projectId, letter }: { projectId: string; letter: Letter }
         {letter.title} (v{letter.version}) <StatusBadge status={letter.approval ?? 'pending'} prefix="approval_" />
       </h3>
       <p>{from ? t('diffTitle', { from, to: letter.version }) : t('diffFirst', { to: letter.version })}</p>
+      {letter.authoredBy ? <p class="hint">{t('letterAuthoredBy', { by: letter.authoredBy })}</p> : null}
       {from && !before.loading && !before.data ? <p class="hint">{t('diffUnavailable')}</p> : null}
       <div class="languages">
         {LANGS.map((lg) => {
@@ -196,7 +200,7 @@ const MinorsPolicyCard = ({ project, session, onChanged }: { project: Project; s
   };
   return (
     <article class="card" aria-labelledby="minors-h" data-testid="minors-policy">
-      <h3 id="minors-h">{t('minorsPolicyTitle')}</h3>
+      <h2 id="minors-h">{t('minorsPolicyTitle')}</h2>
       <p>{t(policy === 'guardians' ? 'minors_guardians' : 'minors_exclude')}</p>
       {pending ? (
         <p class="hint">{t('minorsPending', { policy: t(policy === 'guardians' ? 'minors_guardians' : 'minors_exclude'), by: state?.setBy ?? '–' })}</p>
@@ -214,11 +218,59 @@ const MinorsPolicyCard = ({ project, session, onChanged }: { project: Project; s
   );
 };
 
+interface GateResult {
+  letter: Letter;
+  findings: Finding[];
+}
+
+/** The automated check of each letter's current version, run live (links probed) as approval will. */
+const runGate = async (projectId: string, letters: readonly Letter[]): Promise<{ at: string; results: GateResult[] }> => {
+  const results = await Promise.all(
+    letters.map(async (letter) => ({
+      letter,
+      findings: itemsOf<Finding>(await api.post(`${projectPath(projectId)}/letters/${seg(letter.letterId)}/check?version=${letter.version}`), 'findings'),
+    })),
+  );
+  return { at: new Date().toISOString(), results };
+};
+
+/**
+ * The quality gate's result, above the checklist: the superuser sees what the automated check
+ * says before answering the items, not after (QUALITY_CHECK_FAILED on approve).
+ */
+const QualityGate = ({ gate }: { gate: { data?: { at: string; results: GateResult[] }; error?: unknown; loading: boolean } }) => {
+  const results = gate.data?.results ?? [];
+  const blocked = results.some((r) => r.findings.some((f) => f.severity === 'error'));
+  return (
+    <section class="card" aria-labelledby="gate-h" data-testid="quality-gate" data-gate={gate.data ? (blocked ? 'failed' : 'passed') : 'pending'}>
+      <h2 id="gate-h">{t('gateTitle')}</h2>
+      <ErrorBox error={gate.error} />
+      {gate.data ? null : gate.error ? null : <p role="status">{t('gateRunning')}</p>}
+      {results.map(({ letter, findings }) => (
+        <div key={letter.letterId} data-letter={letter.letterId}>
+          <h3>
+            {letter.title} (v{letter.version})
+          </h3>
+          {findings.length === 0 ? <p class="ok">{t('gateLetterOk')}</p> : <FindingList findings={findings} />}
+        </div>
+      ))}
+      {gate.data ? (
+        <p class={blocked ? 'warning-box' : 'ok'} role="status" data-testid="gate-verdict">
+          {blocked ? t('gateBlocked') : t('gateAllOk')} <span class="hint">{t('gateCheckedAt', { at: formatTime(gate.data.at, lang.value) })}</span>
+        </p>
+      ) : null}
+    </section>
+  );
+};
+
 export const ReviewScreen = ({ session, projectId }: { session: Session; projectId: string }) => {
   const project = useAsync((s) => getProject(projectId, s), [projectId]);
   const letters = useAsync((s) => listLetters(projectId, s), [projectId]);
   const items = useAsync((s) => loadChecklist(projectId, s), [projectId]);
   const rounds = useAsync((s) => listRounds(projectId, s), [projectId]);
+  const labels = useAsync(() => (rounds.data ? roundLabels(projectId, rounds.data) : Promise.resolve(new Map<string, RoundLabel>())), [projectId, rounds.data]);
+  const gate = useAsync(() => (letters.data ? runGate(projectId, letters.data) : Promise.resolve(undefined)), [projectId, letters.data]);
+  const gateBlocked = (gate.data?.results ?? []).some((r) => r.findings.some((f) => f.severity === 'error'));
   const [checklist, setChecklist] = useState<Record<string, boolean>>({});
   const [notes, setNotes] = useState<Record<string, string>>({});
   const noteOf = (id: string) => (notes[id] ?? '').trim();
@@ -294,6 +346,7 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
         </p>
       ) : null}
       {p ? <MinorsPolicyCard project={p} session={session} onChanged={project.reload} /> : null}
+      <h2>{t('lettersTitle')}</h2>
       {letters.data?.map((l) => (
         <div key={l.letterId}>
           <LetterDiff projectId={projectId} letter={l} />
@@ -312,16 +365,18 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
           .map((r) => (
             <div key={r.roundId}>
               <p>
-                <Link to={`/projects/${seg(projectId)}/rounds/${seg(r.roundId)}`}>{r.roundId}</Link> <StatusBadge status={r.status} prefix="rstatus_" />
+                <Link to={`/projects/${seg(projectId)}/rounds/${seg(r.roundId)}`}>{roundName(labels.data?.get(r.roundId) ?? {}, lang.value)}</Link> <StatusBadge status={r.status} prefix="rstatus_" />
               </p>
               <RoundPreview projectId={projectId} roundId={r.roundId} count={3} />
             </div>
           ))}
       </section>
+      <QualityGate gate={{ data: gate.data ?? undefined, error: gate.error, loading: gate.loading }} />
       <form
         class="card"
         onSubmit={(e) => {
           e.preventDefault();
+          if (gateBlocked) return;
           void decide('approve');
         }}
       >
@@ -356,7 +411,7 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
         <ErrorBox error={error} labels={Object.fromEntries((items.data ?? DEFAULT_CHECKLIST).map((i) => [i.id, i.label]))} />
         <Notice>{notice}</Notice>
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy || !complete} aria-describedby={complete ? undefined : 'ck-incomplete'}>
+          <button type="submit" class="primary" disabled={busy || !complete || gateBlocked} aria-describedby={gateBlocked ? 'gate-h' : complete ? undefined : 'ck-incomplete'}>
             {t('approve')}
           </button>
           <button type="button" disabled={busy} onClick={() => void decide('reject')}>

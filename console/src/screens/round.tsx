@@ -3,6 +3,7 @@ import { api, seg, type Finding, type Letter, type Round } from '../api';
 import { approvalLine, confirmationSegments, failedRowsText, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type RoundCounts } from '../format';
 import type { Preflight } from '../api-types';
 import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
+import { osloLocalToIso } from '../dates';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
 import { ActionDialog, Count, ErrorBox, Link, Notice, PageTitle, Progress, StatusBadge, useAsync, usePoll } from '../ui';
@@ -91,7 +92,7 @@ export const CountsTable = ({ counts, skipReasons }: { counts: Partial<RoundCoun
         ? Object.entries(skipReasons).map(([k, v]) => (
             <tr key={`skip-${k}`} class="sub">
               <th scope="row">
-                {t('skipReasons')}: {k}
+                {t('skipReasons')}: {tk(`reason_${k}`, k)}
               </th>
               <td class="num">
                 <Count n={v} />
@@ -123,6 +124,8 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const [notice, setNotice] = useState<string>();
   /** The release dialog's optional send time (a datetime-local value, the browser's local time). */
   const [sendAt, setSendAt] = useState('');
+  // The field is wall-clock time in Oslo, whatever zone the browser runs in.
+  const sendAtIso = sendAt ? osloLocalToIso(sendAt) : undefined;
 
   const live = !!r && !TERMINAL.has(r.status) && r.status !== 'ready' && r.status !== 'held';
   // What the page has seen of the progress, for the rate and the time left.
@@ -268,7 +271,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
           <div class="actions">
             {r.status === 'scheduled' && r.scheduledFor ? (
               <p class="notice" role="status" data-testid="scheduled-for">
-                {t('scheduledFor', { at: new Date(r.scheduledFor).toLocaleString(lang.value === 'en' ? 'en-GB' : 'nb-NO') })}
+                {t('scheduledFor', { at: formatTime(r.scheduledFor, lang.value) })}
               </p>
             ) : null}
             {role === 'researcher' && (r.status === 'ready' || r.status === 'held' || r.status === 'scheduled') ? (
@@ -306,12 +309,18 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             error={error}
             deliberate
             onClose={() => setDialog(undefined)}
-            onConfirm={() => void act('release', sendAt ? { at: new Date(sendAt).toISOString() } : undefined, sendAt ? t('scheduled') : t('released'))}
+            onConfirm={() => {
+              if (sendAt && !sendAtIso) return;
+              void act('release', sendAtIso ? { at: sendAtIso } : undefined, sendAtIso ? t('scheduled') : t('released'));
+            }}
           >
             {r.preflight && version ? <ConfirmationText letter={sent.data} title={title} version={version} preflight={r.preflight} /> : null}
             <label class="field">
               {t('sendAtLabel')}
-              <input type="datetime-local" value={sendAt} onInput={(e) => setSendAt((e.target as HTMLInputElement).value)} data-testid="send-at" />
+              <input type="datetime-local" value={sendAt} onInput={(e) => setSendAt((e.target as HTMLInputElement).value)} data-testid="send-at" aria-describedby="send-at-zone" />
+              <span class="hint" id="send-at-zone" data-testid="send-at-zone">
+                {sendAt ? (sendAtIso ? t('sendAtChosen', { at: formatTime(sendAtIso, lang.value) }) : t('sendAtInvalid')) : t('sendAtZone')}
+              </span>
               <span class="hint">{t('sendAtHint')}</span>
             </label>
             <RoundPreview projectId={projectId} roundId={roundId} count={3} />

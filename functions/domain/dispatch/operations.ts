@@ -196,6 +196,10 @@ export const lookupContacts = async (deps: Pick<OperationsDeps, 'ledger' | 'audi
     .map((d) => ({
       projectId: d.projectId,
       roundId: d.roundId,
+      // The exact version the decision was about, so a complaint is answered with the text it got.
+      letterId: d.letterId,
+      version: d.version,
+      contentHash: d.contentHash,
       at: d.at,
       outcome: d.outcome,
       ...(d.reason ? { reason: d.reason } : {}),

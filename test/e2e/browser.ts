@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { serveConsole } from '../../local/console.js';
+import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
+
+/**
+ * What every console browser test needs: the console built as it is now into a directory of the
+ * run's own, the platform serving it, and Debian's Chromium (headless, Norwegian locale).
+ */
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The console's ready-made users (the sign-in screen's buttons), and the identities behind them. */
+export const USERS = {
+  researcher: { button: 'Kari Forsker – forsker, helse-vest', id: { sub: 'kari.forsker', role: 'researcher', org: 'helse-vest', name: 'Kari Forsker' } },
+  superuser: { button: 'Sara Superbruker – superbruker, helse-vest', id: { sub: 'sara.superbruker', role: 'superuser', org: 'helse-vest', name: 'Sara Superbruker' } },
+  operations: { button: 'Ola Drift – drift', id: { sub: 'ola.drift', role: 'operations', name: 'Ola Drift' } },
+} as const;
+
+export interface ConsoleRun {
+  readonly platform: TestPlatform;
+  readonly context: BrowserContext;
+  /** A new page signed in as one of the ready-made users, or as anyone through the form. */
+  signIn(who: keyof typeof USERS | { sub: string; role: 'researcher' | 'superuser' | 'operations'; org?: string; name: string }): Promise<Page>;
+  stop(): Promise<void>;
+}
+
+export const startConsole = async (opts: { env?: Record<string, string> } = {}): Promise<ConsoleRun> => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const dist = await mkdtemp(join(tmpdir(), 'console-dist-'));
+  const built = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(ROOT, 'console', 'vite.config.ts'), '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (built.status !== 0) throw new Error(`console build failed:\n${built.stdout}\n${built.stderr}`);
+  const platform = await startTestPlatform({ extra: serveConsole({ dir: dist }), ...(opts.env ? { env: opts.env } : {}) });
+  const { chromium } = await import('playwright-core');
+  const profile = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1400, height: 1000 },
+    locale: 'nb-NO',
+    timezoneId: 'UTC',
+  });
+  // Generous for a 2-core machine shared with other test files; every wait is for a condition.
+  context.setDefaultTimeout(30_000);
+  const signIn: ConsoleRun['signIn'] = async (who) => {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
+    await page.goto(`${platform.url}/`);
+    await page.getByRole('heading', { level: 1, name: 'Lokal innlogging' }).waitFor();
+    if (typeof who === 'string') {
+      await page.getByRole('button', { name: USERS[who].button }).click();
+    } else {
+      await page.getByLabel('Rolle').selectOption(who.role);
+      await page.getByLabel('Bruker-ID (sub)').fill(who.sub);
+      await page.getByLabel('Navn').fill(who.name);
+      if (who.org !== undefined) await page.getByLabel('Organisasjon').fill(who.org);
+      await page.getByRole('button', { name: 'Logg inn', exact: true }).click();
+    }
+    await page.getByRole('button', { name: 'Logg ut' }).waitFor();
+    return page;
+  };
+  return {
+    platform,
+    context,
+    signIn,
+    async stop() {
+      await context.close();
+      await platform.stop();
+      await rm(dist, { recursive: true, force: true });
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+};
