@@ -238,7 +238,8 @@ describe('throughput settings (lib/throughput.ts)', () => {
     expect(mapping).toBeDefined();
     expect(mapping![1]).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: queues.prepare.consumer.maxConcurrency } });
     const senders = Object.entries(accessMatrix).filter(([, a]) => a.queues.prepare?.send).map(([p]) => p);
-    expect(senders.sort()).toEqual(['consumer:prepare', 'rounds']);
+    // operations sends only to redrive the prepare dead letters back (POST /operations/redrive).
+    expect(senders.sort()).toEqual(['consumer:prepare', 'operations', 'rounds']);
   });
 
   it('deploys the dispatch consumer with the maximum concurrency, in-flight calls, wave width and channel rates of lib/throughput.ts', () => {

@@ -1,7 +1,7 @@
 import { adapters } from '../../adapters/index.js';
 import { csvCell } from '../../domain/letters/form-tasks.js';
 import { roundReport } from '../../domain/rounds/report.js';
-import { reportCsvRows } from '../../domain/rounds/report-csv.js';
+import { reportCsvRows } from '../../domain/dispatch/report-csv.js';
 import { projectPseudonym } from '../../domain/shared/citizen-key.js';
 import { cancelRound } from '../../domain/rounds/cancel.js';
 import { createRound } from '../../domain/rounds/create.js';

@@ -3,7 +3,7 @@ import type { LetterVersion } from '../../../functions/domain/letters/letter.js'
 import type { Recipient } from '../../../functions/domain/lists/recipient-list.js';
 import { newProject, type Project } from '../../../functions/domain/projects/project.js';
 import { previewRound, type PreviewDeps } from '../../../functions/domain/rounds/preview.js';
-import { reportCsvRows } from '../../../functions/domain/rounds/report-csv.js';
+import { reportCsvRows } from '../../../functions/domain/dispatch/report-csv.js';
 import type { BatchState } from '../../../functions/domain/dispatch/batch.js';
 import type { Round } from '../../../functions/domain/rounds/round.js';
 import type { Principal } from '../../../functions/shared/principal.js';

@@ -1,12 +1,12 @@
-import { PENDING, type BatchState, type RecipientOutcome } from '../dispatch/batch.js';
-import { batchRange } from '../dispatch/layout.js';
+import { PENDING, type BatchState, type RecipientOutcome } from './batch.js';
+import { batchRange } from './layout.js';
 import type { RecipientListRepository } from '../lists/ports.js';
-import { PREPARATION_CHUNK } from './preparation.js';
-import { byPseudonym, REPORT_HEADER, reportRow } from './report.js';
-import type { Round } from './round.js';
+import { PREPARATION_CHUNK } from '../rounds/preparation.js';
+import { byPseudonym, REPORT_HEADER, reportRow } from '../rounds/report.js';
+import type { Round } from '../rounds/round.js';
 
 /**
- * The round report's CSV rows (API.md `?format=csv`, rules in report.ts reportRows): the list is
+ * The round report's CSV rows (here, not in rounds/: it reads the batches' outcomes by the engine's layout) (API.md `?format=csv`, rules in report.ts reportRows): the list is
  * read slice by slice (PREPARATION_CHUNK rows, what its stored chunks hold), never whole, and each
  * recipient is turned into its pseudonymous row as its slice is read, so no national list (nor its
  * IDs) is held in memory, only the rows the CSV consists of.
