@@ -1,6 +1,9 @@
 import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
+import { pauseProject, resumeProject } from '../projects/lifecycle.js';
+import type { Project } from '../projects/project.js';
 import type { ProjectRepository } from '../projects/ports.js';
+import type { ProjectDeps } from '../projects/use-cases.js';
 import type { RoundRepository } from '../rounds/ports.js';
 import { ACTIVE, isReleased, type ReleasedRound, type Round } from '../rounds/round.js';
 import type { DispatchControl } from '../rounds/ports.js';
@@ -111,6 +114,32 @@ export const awaitQuiet = async (deps: Pick<OperationsDeps, 'batches' | 'clock' 
     if (inFlight === 0 || deps.clock() >= deadline) return inFlight;
     await deps.sleep(QUIET_POLL_MS);
   }
+};
+
+/**
+ * A project's pause, end to end: the paused status written (from then on no wave of the project
+ * starts: each reads it after marking itself in flight), then the answer once nothing of the
+ * project is in flight — `inFlight: 0`, or the true count after QUIET_WAIT_MS.
+ */
+export const pauseSending = async (
+  deps: ProjectDeps & { readonly operations: Pick<OperationsDeps, 'batches' | 'clock' | 'sleep'> },
+  principal: Principal,
+  projectId: string,
+  reason: string,
+): Promise<{ project: Project; inFlight: number }> => {
+  const { project, meanwhile: inFlight } = await pauseProject(deps, principal, projectId, reason, () => awaitQuiet(deps.operations, projectId));
+  return { project, inFlight };
+};
+
+/** A project's resume: the status from before the pause, and its parked batches back to work (unless all sending is halted). */
+export const resumeSending = async (
+  deps: ProjectDeps & { readonly operations: Pick<OperationsDeps, 'state' | 'rounds' | 'control'> },
+  principal: Principal,
+  projectId: string,
+): Promise<{ project: Project; requeued: number }> => {
+  const project = await resumeProject(deps, principal, projectId);
+  const requeued = (await deps.operations.state.read()).halted ? 0 : await continueRounds(deps.operations, projectId);
+  return { project, requeued };
 };
 
 const activeRounds = async (deps: Pick<OperationsDeps, 'rounds'>, projectId?: string): Promise<ReleasedRound[]> => {

@@ -46,18 +46,24 @@ export const rejectProject = async (deps: ProjectDeps, principal: Principal, pro
 /**
  * The project-status side of a pause: from now on the project is `paused` and remembers the
  * status to return to. Idempotent: pausing a paused project changes nothing and is not an error
- * (operations must be able to press the button twice). The dispatch side extends this.
+ * (operations must be able to press the button twice). The dispatch side extends this with
+ * `meanwhile` (waiting for letters in flight), which runs once the status is written, beside the
+ * audit entry: neither waits for the other, and both are done before this returns.
  */
-export const pauseProject = async (
+export const pauseProject = async <T = undefined>(
   deps: ProjectDeps,
   principal: Principal,
   projectId: string,
   reason: string,
-): Promise<{ project: Project; changed: boolean }> => {
+  meanwhile: () => Promise<T> = async () => undefined as T,
+): Promise<{ project: Project; changed: boolean; meanwhile: T }> => {
   const { before, after } = await updateProject(deps, principal, projectId, 'pause', (p, now) => pause(p, principal.sub, now, reason));
   const changed = before !== after;
-  if (changed) await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.paused', { reason, statusBeforePause: before.status }));
-  return { project: after, changed };
+  const [, waited] = await Promise.all([
+    changed ? deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.paused', { reason, statusBeforePause: before.status })) : undefined,
+    meanwhile(),
+  ]);
+  return { project: after, changed, meanwhile: waited };
 };
 
 /** Operations only: back to the status from before the pause. */

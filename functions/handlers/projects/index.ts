@@ -1,9 +1,9 @@
 import { adapters } from '../../adapters/index.js';
-import { awaitQuiet, continueRounds } from '../../domain/dispatch/operations.js';
+import { pauseSending, resumeSending } from '../../domain/dispatch/operations.js';
 import { recordPauseAck } from '../../shared/metrics.js';
 import { approveProject } from '../../domain/letters/approval.js';
 import { CHECKLISTS, LANGUAGE_ITEM_ID } from '../../domain/projects/checklist.js';
-import { addMember, approveMinorsPolicy, changeLinkDomains, pauseProject, projectAudit, rejectProject, resumeProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
+import { addMember, approveMinorsPolicy, changeLinkDomains, projectAudit, rejectProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
 import {
   addMemberBody,
@@ -48,15 +48,13 @@ export const routes = {
    */
   'POST /projects/{projectId}/pause': route({ roles: ['operations', 'superuser'], body: pauseProjectBody }, async ({ principal, params, body }) => {
     const started = Date.now();
-    const { project } = await pauseProject(adapters(), principal, params.projectId!, body.reason);
-    const inFlight = await awaitQuiet(adapters().operations, project.projectId);
+    const { project, inFlight } = await pauseSending(adapters(), principal, params.projectId!, body.reason);
     if (inFlight === 0) recordPauseAck(Date.now() - started, 'project');
     return ok({ ...projectView(project), status: 'paused', inFlight, pausedAt: project.pausedAt }, inFlight === 0 ? 200 : 202);
   }),
   /** Resume restores the status from before the pause and puts the parked batches back to work. */
   'POST /projects/{projectId}/resume': route({ roles: ['operations'] }, async ({ principal, params }) => {
-    const project = await resumeProject(adapters(), principal, params.projectId!);
-    const requeued = (await adapters().operations.state.read()).halted ? 0 : await continueRounds(adapters().operations, project.projectId);
+    const { project, requeued } = await resumeSending(adapters(), principal, params.projectId!);
     return ok({ ...projectView(project), requeuedBatches: requeued });
   }),
   'POST /projects/{projectId}/members': route({ roles: ['researcher'], body: addMemberBody }, async ({ principal, params, body }) => {
