@@ -95,7 +95,7 @@ const build = () => {
   // Keyed hashes for index keys (withdrawals, the ledger, the privacy mirror): read only where one is written or looked up.
   const hashKeys = () => config.hashKeys();
   const reservations = new DynamoReservationRegistry(db, citizensTable, hashKeys);
-  const population = new DynamoPopulationRegistry(db, citizensTable);
+  const population = new DynamoPopulationRegistry(db, citizensTable, hashKeys);
   // Retention (RETENTION_DAYS / RETENTION_LONG_DAYS): per-recipient detail 90 days after its last
   // write by default, the contact ledger (complaints, duplicates, caps) the long period.
   const contacts = new DynamoContactLedger(db, citizensTable, hashKeys, () => retentionFor('contactLedger', new Date(), config.retention()));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoPopulationRegistry, DynamoRegistryOutage, DynamoReservationRegistry } from '../../functions/adapters/dynamo/citizen-registry.js';
+import { hashKeyring } from '../../functions/shared/hash-keys.js';
 import { startDigipostFake } from './digipost.js';
 import { startEpromFake, type EpromFake } from './eprom.js';
 import { startMaskinportenFake, type MaskinportenFake } from './maskinporten.js';
@@ -39,7 +40,8 @@ export const startFakes = async (db: DynamoDBDocumentClient, citizensTable: stri
     writeFileSync(file, value, { mode: 0o600 });
     return file;
   };
-  const people = new DynamoPopulationRegistry(db, citizensTable);
+  // The keyring only if an old data directory still holds guardian-access seeds keyed by ID (moved on first listing).
+  const people = new DynamoPopulationRegistry(db, citizensTable, hashKeyring);
   const outage = new DynamoRegistryOutage(db, citizensTable);
   const reservations = new DynamoReservationRegistry(db, citizensTable);
 

@@ -146,7 +146,13 @@ export const SYNTHETIC_DEFAULT: SeededPerson = {
   addressProtected: false,
 };
 
-const GUARDIAN_ACCESS_PK = 'SEED#GUARDIAN_ACCESS';
+/**
+ * Before issue 24 #5 the guardian-access listing was an item of its own per person, keyed
+ * `SEED#GUARDIAN_ACCESS` / <nin>: the ID in clear in a key. A local data directory may still hold
+ * some; the listing moves them onto the population record's index (keys.guardianAccessSeed) and
+ * deletes them.
+ */
+const LEGACY_GUARDIAN_ACCESS_PK = 'SEED#GUARDIAN_ACCESS';
 
 const isSynthetic = (nin: string): boolean => {
   const v = validateNin(nin, { allowSynthetic: true });
@@ -159,6 +165,8 @@ export class DynamoPopulationRegistry implements PopulationRegistry {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** The citizen hash keyring, for the guardian-access index key; only seeding someone reserved against guardian access reads it. */
+    private readonly hashKeys?: () => HashKeyring,
   ) {}
 
   /**
@@ -175,28 +183,45 @@ export class DynamoPopulationRegistry implements PopulationRegistry {
       const base: Record<string, unknown> = before
         ? Object.fromEntries(SEED_FIELDS.filter((f) => before[f] !== undefined).map((f) => [f, before[f]]))
         : { ...SYNTHETIC_DEFAULT, known: true };
-      return { ...keys.population(nin), ...base, ...definedOnly(facts), updatedAt: at };
+      const record = { ...base, ...definedOnly(facts) };
+      // The record carries its place in the guardian-access index while it says so: one write, never out of step.
+      return { ...keys.population(nin), ...record, ...(record.guardianAccessReserved === true ? keys.guardianAccessSeed(this.citizenHash(nin)) : {}), updatedAt: at };
     });
     await batchPutAll(this.db, this.table, out);
     // Only after the write: a concurrent read that repopulates an entry reads the new record.
     for (const nin of unique) seedCache(this.table).delete(nin);
-    if (facts.guardianAccessReserved !== undefined) {
-      // An index of its own, so the privacy-component fake lists these without a table scan.
-      const flag = facts.guardianAccessReserved;
-      if (flag) await batchPutAll(this.db, this.table, unique.map((nin) => ({ pk: GUARDIAN_ACCESS_PK, sk: nin })));
-      else for (const nin of unique) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: GUARDIAN_ACCESS_PK, sk: nin } }));
-    }
   }
 
-  /** Everyone seeded with guardianAccessReserved (served by the privacy-component fake). */
+  private citizenHash(nin: string): string {
+    if (!this.hashKeys) throw new Error('seeding a reservation against guardian access needs the citizen hash keyring');
+    return globalCitizenKey(nin, this.hashKeys());
+  }
+
+  /** Everyone seeded with guardianAccessReserved (served by the privacy-component fake): the index, the person from each record's pk. */
   async guardianAccessReserved(): Promise<string[]> {
+    await this.moveLegacyGuardianAccess();
+    const seed = keys.guardianAccessSeed('');
     const items = await queryAll(this.db, {
       TableName: this.table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': seed.gsi1pk },
+      ProjectionExpression: 'pk',
+    });
+    return items.map((i) => ninOf(i.pk));
+  }
+
+  private async moveLegacyGuardianAccess(): Promise<void> {
+    const legacy = await queryAll(this.db, {
+      TableName: this.table,
       KeyConditionExpression: 'pk = :p',
-      ExpressionAttributeValues: { ':p': GUARDIAN_ACCESS_PK },
+      ExpressionAttributeValues: { ':p': LEGACY_GUARDIAN_ACCESS_PK },
       ConsistentRead: true,
     });
-    return items.map((i) => String(i.sk));
+    if (legacy.length === 0) return;
+    const nins = legacy.map((i) => String(i.sk));
+    await this.setFacts(nins, { guardianAccessReserved: true });
+    for (const nin of nins) await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: LEGACY_GUARDIAN_ACCESS_PK, sk: nin } }));
   }
 
   /** An entry for every requested ID; IDs without a record get UNSEEN_FACTS. */

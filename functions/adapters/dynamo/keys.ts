@@ -63,6 +63,12 @@ export const keys = {
   reservation: (nin: string) => ({ pk: `CIT#${nin}`, sk: 'RESERVATION' }),
   withdrawal: (nin: string, projectId: string) => ({ pk: `CIT#${nin}`, sk: `WITHDRAWN#${projectId}` }),
   population: (nin: string) => ({ pk: `CIT#${nin}`, sk: 'POPULATION' }),
+  /**
+   * gsi1 of a population record seeded with guardianAccessReserved (local stand-in, sparse): the
+   * privacy-component fake lists them without a scan, sorted by the person's global keyed hash —
+   * never the ID (issue 24 #5); readers take the person from the item's own pk.
+   */
+  guardianAccessSeed: (citizenHash: string) => ({ gsi1pk: 'SEED#GUARDIAN_ACCESS', gsi1sk: citizenHash }),
   /** One item per citizen and project: the list of contacts (ContactRecord[]), appended on send. */
   contacts: (nin: string, projectId: string) => ({ pk: `CIT#${nin}`, sk: `CONTACTS#${projectId}` }),
   /** gsi1 of contact items: every citizen a project contacted (pre-flight reads a project at once). */

@@ -16,7 +16,7 @@ export const nationalOf = (p: Platform) => {
   return {
     db,
     own,
-    people: new DynamoPopulationRegistry(db, citizens),
+    people: new DynamoPopulationRegistry(db, citizens, hashKeyring),
     outage: new DynamoRegistryOutage(db, citizens),
     national: buildNational({ db, citizensTable: citizens, mainTable: p.env.TABLE_MAIN!, own, hashKeys: hashKeyring, region: 'eu-north-1', local: true, env: p.env }),
   };
