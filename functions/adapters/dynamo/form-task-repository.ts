@@ -166,7 +166,7 @@ export class DynamoCitizenTaskRepository implements CitizenTaskRepository {
             {
               Put: {
                 TableName: this.main,
-                Item: { ...keys.formResponse(response.projectId, response.formTaskId, response.recipient), entity: 'formResponse', ...response },
+                Item: { ...keys.formResponse(response.projectId, response.formTaskId, response.aboutChild ? `${response.recipient}#${response.aboutChild}` : response.recipient), entity: 'formResponse', ...response },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },

@@ -68,7 +68,10 @@ export const TEXT_ANSWER_MAX = 5_000;
 export type TaskStatus = 'sent' | 'answered' | 'expired';
 
 export interface CitizenTask {
-  /** Opaque; equal to the form task id (one task per citizen and form task). */
+  /**
+   * Opaque; the form task id (one task per citizen and form task), or for a guardian's task about
+   * a child the form task id and the child's reference (one per guardian, form task and child).
+   */
   readonly taskId: string;
   readonly projectId: string;
   readonly formTaskId: string;
@@ -81,7 +84,17 @@ export interface CitizenTask {
   /** External forms: the opaque per-recipient token appended to the form's link. */
   readonly token?: string;
   readonly answeredAt?: string;
+  /**
+   * A guardian's task about a child under 16: the child's reference, the same keyed hash the
+   * contact ledger keys the guardian's entry by (`#G#<child ref>`), never the child's ID. The task
+   * belongs to the guardian, who reads and answers it; the child never sees it.
+   */
+  readonly aboutChild?: string;
 }
+
+/** The task id of a citizen's task: a guardian's about a child is apart from their own and from their other children's. */
+/** Letters, digits, `_` and `-` only: it travels in a path (`/citizen/tasks/{taskId}/answers`), whose ids are checked for exactly these. */
+export const citizenTaskId = (formTaskId: string, aboutChild?: string): string => (aboutChild ? `${formTaskId}-${aboutChild}` : formTaskId);
 
 /** `expired` is derived from the deadline, so no job has to flip it. */
 export const taskStatus = (task: Pick<CitizenTask, 'status' | 'deadline'>, now: string): TaskStatus =>

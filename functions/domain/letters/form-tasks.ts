@@ -12,6 +12,7 @@ import {
   TaskExpiredError,
   TaskNotAnswerableHereError,
   callbackSealContext,
+  citizenTaskId,
   newCallbackSecret,
   deadlineFrom,
   externalLink,
@@ -116,8 +117,10 @@ export const responsesCsv = (formTask: FormTask, responses: readonly FormRespons
     formTask.form.type === 'internal'
       ? formTask.form.questions.map((q) => q.id)
       : [...new Set(responses.flatMap((r) => Object.keys(r.answers)))].sort();
-  const header = ['recipient', 'answeredAt', 'language', ...questionIds];
-  const rows = responses.map((r) => [r.recipient, r.answeredAt, r.language, ...questionIds.map((q) => r.answers[q])]);
+  // Guardians' answers about children: a column naming the child by the project's pseudonym, only when there are any.
+  const children = responses.some((r) => r.aboutChild !== undefined);
+  const header = ['recipient', ...(children ? ['aboutChild'] : []), 'answeredAt', 'language', ...questionIds];
+  const rows = responses.map((r) => [r.recipient, ...(children ? [r.aboutChild] : []), r.answeredAt, r.language, ...questionIds.map((q) => r.answers[q])]);
   return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
 };
 
@@ -131,6 +134,8 @@ export interface TaskForDeliveryInput {
   readonly language: Language;
   /** ISO time of delivery: the deadline counts from it. */
   readonly now: string;
+  /** A guardian's task: the reference of the child it is about (the task is the guardian's, `nin` is theirs). */
+  readonly aboutChild?: string;
 }
 
 /**
@@ -146,7 +151,7 @@ export const createTaskForDelivery = async (
   const formTask = await deps.formTasks.getFormTask(input.projectId, input.formTaskId);
   if (!formTask) throw new NotFoundError('Form task');
   const candidate: CitizenTask = {
-    taskId: formTask.formTaskId,
+    taskId: citizenTaskId(formTask.formTaskId, input.aboutChild),
     projectId: input.projectId,
     formTaskId: formTask.formTaskId,
     deliveryId: input.deliveryId,
@@ -155,6 +160,7 @@ export const createTaskForDelivery = async (
     sentAt: input.now,
     deadline: deadlineFrom(input.now, formTask.deadlineDays),
     ...(formTask.form.type === 'external' ? { token: randomBytes(24).toString('base64url') } : {}),
+    ...(input.aboutChild ? { aboutChild: input.aboutChild } : {}),
   };
   const { task, created } = await deps.citizenTasks.putTaskIfAbsent(input.nin, candidate);
   const link = formTask.form.type === 'external' && task.token ? externalLink(formTask.form.url, task.token) : undefined;
@@ -205,6 +211,10 @@ export interface CitizenTaskView {
   readonly answeredAt?: string;
   readonly link?: string;
   readonly questions?: readonly unknown[];
+  /** A task the caller holds as a guardian, about a child under 16 (as `onBehalfOfMinor` in the inbox). */
+  readonly onBehalfOfMinor?: true;
+  /** Which child: the child's reference (a keyed hash), never the ID; tells a guardian's children's tasks apart. */
+  readonly aboutChild?: string;
 }
 
 const viewOf = (task: CitizenTask, formTask: FormTask | undefined, now: string): CitizenTaskView => ({
@@ -217,6 +227,7 @@ const viewOf = (task: CitizenTask, formTask: FormTask | undefined, now: string):
   sentAt: task.sentAt,
   deadline: task.deadline,
   ...(task.answeredAt ? { answeredAt: task.answeredAt } : {}),
+  ...(task.aboutChild ? { onBehalfOfMinor: true as const, aboutChild: task.aboutChild } : {}),
   ...(formTask?.form.type === 'external' && task.token ? { link: externalLink(formTask.form.url, task.token) } : {}),
   ...(formTask?.form.type === 'internal'
     ? {
@@ -259,11 +270,14 @@ export const answerTask = async (
   if (!formTask) throw new NotFoundError('Task');
   if (formTask.form.type !== 'internal') throw new TaskNotAnswerableHereError();
   const valid = validateAnswers(formTask.form.questions, answers);
-  const pseudonym = projectPseudonym(nin, task.projectId, deps.hashKeys());
+  const ring = deps.hashKeys();
+  const pseudonym = projectPseudonym(nin, task.projectId, ring);
   const response: FormResponse = {
     projectId: task.projectId,
     formTaskId: task.formTaskId,
     recipient: pseudonym,
+    // A guardian answers once per child: the child named by a pseudonym of the project's own (never the global reference).
+    ...(task.aboutChild ? { aboutChild: projectPseudonym(`child:${task.aboutChild}`, task.projectId, ring) } : {}),
     language: task.language,
     answeredAt: now,
     answers: valid,

@@ -41,6 +41,8 @@ export interface FormResponse {
   readonly formTaskId: string;
   /** Keyed hash of the citizen, per project, so responses cannot be linked across projects. */
   readonly recipient: string;
+  /** A guardian's answer about a child: the child's pseudonym in the project (per-project keyed, as `recipient`). */
+  readonly aboutChild?: string;
   readonly language: string;
   readonly answeredAt: string;
   readonly answers: Readonly<Record<string, AnswerValue>>;

@@ -3,7 +3,13 @@ import type { Channel, Fate } from '../channels.js';
 import { guardianDeliveryId } from '../../citizens/minors.js';
 import { deliveryIdOf, seconds, type Attempt } from './attempt.js';
 import type { WaveFacts } from './gather.js';
-import { emptySettled, entryFor, fail, type Settled } from './settle.js';
+import { emptySettled, fail, sent, type Settled } from './settle.js';
+
+const isGuardianLetter = (deliveryId: string): boolean => deliveryId.includes('-g');
+
+/** A child's guardians by the delivery id their letter about the child carries (minors.ts guardianDeliveryId). */
+const guardiansOf = (childDeliveryId: string, guardians: readonly string[], hashKey: string): Map<string, string> =>
+  new Map(guardians.map((g) => [guardianDeliveryId(childDeliveryId, g, hashKey), g]));
 
 /** The channel side could not tell now whether a dead attempt's letters left (Digipost not answering): wait, decide nothing. */
 export class FateUnknownNowError extends Error {
@@ -54,19 +60,26 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
       for (const [id, f] of answer) fates.set(id, f);
     }),
   );
+  const fateOf = (id: string): Fate => fates.get(id) ?? 'unknown';
+  const leftOf = (i: number) => plan.get(i)!.filter((l) => fateOf(l.deliveryId) === 'handed_over');
+  // The plan names a guardian's letter by a keyed hash, never the ID: the guardians are named again
+  // from the register (raw, whatever their state now: a letter that left is recorded as it left).
+  const children = unknownYet.filter((i) => leftOf(i).some((l) => isGuardianLetter(l.deliveryId)));
+  const facts = children.length > 0 ? await deps.citizens.factsOf(children.map((i) => a.recipients[i]!.nin), round.projectId) : undefined;
   for (const i of unknownYet) {
     const nin = a.recipients[i]!.nin;
     const letters = plan.get(i)!;
-    const fateOf = (id: string): Fate => fates.get(id) ?? 'unknown';
-    const left = letters.filter((l) => fateOf(l.deliveryId) === 'handed_over');
-    const guardians = letters.some((l) => l.deliveryId.includes('-g'));
+    const left = leftOf(i);
     if (left.length > 0) {
-      // Guardians' own ledger entries need their IDs, which the plan never holds: the child's entry
-      // records how many guardians were reached.
       const channel = left[0]!.channel;
-      s.outcomes.set(i, { kind: 'sent', channel, at: seconds(now), ...(guardians ? { guardians: left.length } : {}) });
-      s.entries.push(entryFor(a, now, nin, { outcome: 'sent', channel, ...(guardians ? { viaGuardians: left.length } : {}) }));
-      s.sent++;
+      if (letters.some((l) => isGuardianLetter(l.deliveryId))) {
+        const named = guardiansOf(deliveryIdOf(a.ref.batchNo, i), facts?.get(nin)?.guardians ?? [], deps.hashKey);
+        const reached = left.flatMap((l) => {
+          const g = named.get(l.deliveryId);
+          return g ? [{ nin: g, channel: l.channel }] : [];
+        });
+        sent(a, s, now, i, nin, channel, reached, left.length);
+      } else sent(a, s, now, i, nin, channel);
       continue;
     }
     const doubtful = letters.find((l) => fateOf(l.deliveryId) === 'unknown');
@@ -103,12 +116,17 @@ export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: reado
   }
   for (const [i, { self, guardians }] of idsOf) {
     const nin = a.recipients[i]!.nin;
-    const leftGuardians = guardians.filter((id) => fates.get(id) === 'handed_over').length;
-    if (fates.get(self) !== 'handed_over' && leftGuardians === 0) continue;
+    const leftGuardians = guardians.filter((id) => fates.get(id) === 'handed_over');
+    if (fates.get(self) !== 'handed_over' && leftGuardians.length === 0) continue;
     learned.add(i);
-    s.outcomes.set(i, { kind: 'sent', channel: 'digital-mailbox', at: seconds(now), ...(leftGuardians ? { guardians: leftGuardians } : {}) });
-    s.entries.push(entryFor(a, now, nin, { outcome: 'sent', channel: 'digital-mailbox', ...(leftGuardians ? { viaGuardians: leftGuardians } : {}) }));
-    s.sent++;
+    if (leftGuardians.length > 0) {
+      const named = guardiansOf(self, w.facts.get(nin)?.guardians ?? [], deps.hashKey);
+      const reached = leftGuardians.flatMap((id) => {
+        const g = named.get(id);
+        return g ? [{ nin: g, channel: 'digital-mailbox' as const }] : [];
+      });
+      sent(a, s, now, i, nin, 'digital-mailbox', reached, leftGuardians.length);
+    } else sent(a, s, now, i, nin, 'digital-mailbox');
   }
   return learned;
 };

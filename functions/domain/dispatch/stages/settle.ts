@@ -42,15 +42,27 @@ export const fail = (a: Attempt, s: Settled, now: Date, index: number, nin: stri
 
 /**
  * A recipient's letters reached the channel: `sent` (for a child, through `reached` guardians), with
- * the ledger entries of each guardian who got one (about the child) and of the recipient.
+ * the ledger entries of each guardian who got one (about the child) and of the recipient. The one
+ * writer of these entries, for a wave and for a recovery alike: a retry records exactly what the
+ * first attempt would have. `reached` exceeds `guardians.length` only when a recovery could not name
+ * every guardian whose letter left (the register no longer lists them).
  */
-export const sent = (a: Attempt, s: Settled, now: Date, index: number, nin: string, channel: Channel, guardians?: readonly { nin: string; channel: Channel }[]): void => {
-  s.outcomes.set(index, { kind: 'sent', channel, at: seconds(now), ...(guardians ? { guardians: guardians.length } : {}) });
+export const sent = (
+  a: Attempt,
+  s: Settled,
+  now: Date,
+  index: number,
+  nin: string,
+  channel: Channel,
+  guardians?: readonly { nin: string; channel: Channel }[],
+  reached: number | undefined = guardians?.length,
+): void => {
+  s.outcomes.set(index, { kind: 'sent', channel, at: seconds(now), ...(guardians ? { guardians: reached } : {}) });
   if (guardians) {
     const child = pseudonymOfChild(nin, a.deps.hashKey);
     for (const g of guardians) s.entries.push(entryFor(a, now, g.nin, { outcome: 'sent', channel: g.channel, aboutChild: child }));
   }
-  s.entries.push(entryFor(a, now, nin, { outcome: 'sent', channel, ...(guardians ? { viaGuardians: guardians.length } : {}) }));
+  s.entries.push(entryFor(a, now, nin, { outcome: 'sent', channel, ...(guardians ? { viaGuardians: reached } : {}) }));
   s.sent++;
 };
 

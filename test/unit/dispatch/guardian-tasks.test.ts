@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineDeps } from '../../../functions/domain/dispatch/ports.js';
+import { formTaskIssuer } from '../../../functions/domain/dispatch/task-issuer.js';
+import type { CitizenTask, FormTask } from '../../../functions/domain/letters/form-task.js';
+import { answerTask, listCitizenTasks, responsesCsv } from '../../../functions/domain/letters/form-tasks.js';
+import type { CitizenTaskRepository, FormResponse, FormTaskRepository } from '../../../functions/domain/letters/ports.js';
+import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
+import type { Principal } from '../../../functions/shared/principal.js';
+import { work, World } from '../../fixtures/engine-world.js';
+import { ninBornOn } from '../../fixtures/people.js';
+
+/** Citizens' tasks and form tasks in memory, keyed as the DynamoDB adapters key them (task under the citizen's own ID). */
+class Tasks {
+  readonly byCitizen = new Map<string, Map<string, CitizenTask>>();
+  readonly responses = new Map<string, FormResponse>();
+  readonly form: FormTask = {
+    projectId: 'prj',
+    formTaskId: 'ft',
+    title: 'Spørreskjema',
+    form: { type: 'internal', questions: [{ id: 'q1', text: { nb: 'Hvordan går det?' }, type: 'text', required: true }] },
+    deadlineDays: 30,
+    createdBy: 'ria',
+    createdAt: '2023-01-01T00:00:00.000Z',
+  };
+
+  readonly formTasks: FormTaskRepository = {
+    createFormTask: async () => undefined,
+    getFormTask: async (projectId, formTaskId) => (projectId === this.form.projectId && formTaskId === this.form.formTaskId ? this.form : undefined),
+    listFormTasks: async () => [this.form],
+    listResponses: async () => [...this.responses.values()],
+  };
+
+  readonly citizenTasks: CitizenTaskRepository = {
+    putTaskIfAbsent: async (nin, task) => {
+      const mine = this.byCitizen.get(nin) ?? new Map<string, CitizenTask>();
+      this.byCitizen.set(nin, mine);
+      const existing = mine.get(task.taskId);
+      if (existing) return { task: existing, created: false };
+      mine.set(task.taskId, task);
+      return { task, created: true };
+    },
+    getTask: async (nin, taskId) => this.byCitizen.get(nin)?.get(taskId),
+    listTasks: async (nin) => [...(this.byCitizen.get(nin)?.values() ?? [])],
+    findByToken: async () => undefined,
+    tasksOf: async (nins, taskId) => new Map(nins.flatMap((n) => (this.byCitizen.get(n)?.get(taskId) ? [[n, this.byCitizen.get(n)!.get(taskId)!] as const] : []))),
+    recordAnswer: async (nin, taskId, response, now) => {
+      const task = this.byCitizen.get(nin)?.get(taskId);
+      const key = `${response.projectId}#${response.formTaskId}#${response.recipient}#${response.aboutChild ?? ""}`;
+      if (!task || task.status !== 'sent' || task.deadline <= now || this.responses.has(key)) return false;
+      this.byCitizen.get(nin)!.set(taskId, { ...task, status: 'answered', answeredAt: now });
+      this.responses.set(key, response);
+      return true;
+    },
+    markCompleted: async () => false,
+  };
+}
+
+const guardiansWorld = (seed: number) => {
+  const world = new World({ recipients: 3, batchSize: 3, seed });
+  world.project = { ...world.project, settings: { ...world.project.settings, minors: 'guardians' }, minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' } } as unknown as typeof world.project;
+  world.version = { ...world.version, kind: 'form-task', formTaskId: 'ft' };
+  return world;
+};
+
+const drain = async (world: World, deps: EngineDeps) => {
+  for (let i = 0; i < 200 && world.queue.length > 0; i++) await work(world, deps, world.queue.shift()!);
+};
+
+const citizen = (sub: string): Principal => ({ sub, role: 'citizen', name: 'c' }) as unknown as Principal;
+
+describe("a guardian's form task about a child", () => {
+  it('test_should_store_a_guardians_task_under_the_guardian_with_the_child_it_is_about_never_the_childs_id', async () => {
+    const world = guardiansWorld(21);
+    const child = ninBornOn('2016-05-04');
+    const parent = ninBornOn('1980-02-03');
+    world.nins[0] = child;
+    world.facts.set(child, { guardians: [parent] });
+    const tasks = new Tasks();
+    const deps: EngineDeps = { ...world.deps(), tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks) };
+    await world.control().start(world.round as ReleasedRound);
+    await drain(world, deps);
+
+    expect(tasks.byCitizen.has(child)).toBe(false);
+    const theirs = [...(tasks.byCitizen.get(parent)?.values() ?? [])];
+    expect(theirs).toHaveLength(1);
+    // The same reference the ledger keys the guardian's entry by (`#G#<child ref>`), never the ID.
+    const ledgerRef = [...world.ledger.values()].find((e) => e.nin === parent)?.aboutChild;
+    expect(ledgerRef).toBeDefined();
+    expect(theirs[0]!.aboutChild).toBe(ledgerRef);
+    expect(JSON.stringify(theirs)).not.toContain(child);
+
+    // Where the guardian reads their tasks: on behalf of a minor, about which child.
+    const view = await listCitizenTasks({ formTasks: tasks.formTasks, citizenTasks: tasks.citizenTasks }, citizen(parent));
+    expect(view).toHaveLength(1);
+    expect(view[0]).toMatchObject({ onBehalfOfMinor: true, aboutChild: ledgerRef });
+    expect(JSON.stringify(view)).not.toContain(child);
+    expect(await listCitizenTasks({ formTasks: tasks.formTasks, citizenTasks: tasks.citizenTasks }, citizen(child))).toHaveLength(0);
+  });
+
+  it('test_should_give_a_guardian_of_two_children_one_task_per_child_and_their_own_task_apart', async () => {
+    const world = guardiansWorld(22);
+    const first = ninBornOn('2016-05-04');
+    const second = ninBornOn('2014-07-08');
+    const parent = ninBornOn('1980-02-03');
+    world.nins[0] = first;
+    world.nins[1] = second;
+    world.nins[2] = parent;
+    world.facts.set(first, { guardians: [parent] });
+    world.facts.set(second, { guardians: [parent] });
+    const tasks = new Tasks();
+    const deps: EngineDeps = { ...world.deps(), tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks) };
+    await world.control().start(world.round as ReleasedRound);
+    await drain(world, deps);
+
+    const theirs = [...(tasks.byCitizen.get(parent)?.values() ?? [])];
+    expect(theirs).toHaveLength(3);
+    expect(new Set(theirs.map((t) => t.taskId)).size).toBe(3);
+    // Every task id can travel in the answer's path (the HTTP layer takes ids of these characters only).
+    for (const t of theirs) expect(t.taskId).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
+    expect(theirs.filter((t) => t.aboutChild === undefined)).toHaveLength(1);
+    expect(new Set(theirs.flatMap((t) => (t.aboutChild ? [t.aboutChild] : []))).size).toBe(2);
+
+    // Each can be answered: one answer per child (and the guardian's own), none refused as "already answered".
+    const fullDeps = {
+      formTasks: tasks.formTasks,
+      citizenTasks: tasks.citizenTasks,
+      projects: {} as never,
+      audit: { append: async () => undefined } as never,
+      hashKeys: () => ({ current: 'v1', keys: { v1: 'a-long-enough-test-key' } }),
+    };
+    for (const t of theirs) await answerTask(fullDeps, citizen(parent), t.taskId, { q1: 'fint' }, '2023-11-15T00:00:00.000Z');
+    expect(tasks.responses.size).toBe(3);
+    const csv = responsesCsv(tasks.form, [...tasks.responses.values()]);
+    expect(csv.split('\r\n')[0]).toBe('recipient,aboutChild,answeredAt,language,q1');
+    for (const nin of [first, second, parent]) expect(csv).not.toContain(nin);
+    // The export names the child by the project's pseudonym, not by the global reference the guardian's records carry.
+    for (const t of theirs) if (t.aboutChild) expect(csv).not.toContain(t.aboutChild);
+  });
+});
