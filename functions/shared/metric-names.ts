@@ -23,6 +23,8 @@ export const METRIC = {
   batchDuration: 'BatchDuration',
   /** Milliseconds from a pause or halt until nothing of it was in flight (dimension `scope`). */
   pauseAck: 'PauseAckLatency',
+  /** A sealed secret that did not open (changed, moved, or its key gone), dimension `purpose`: an alarm, never a quiet refusal. */
+  sealedSecretRefused: 'SealedSecretRefused',
   /** Gauge, once a minute from the round watch: rounds that should be making progress now. */
   dispatchingRounds: 'DispatchingRounds',
 } as const;

@@ -72,3 +72,10 @@ export const recordDispatchingRounds = (n: number): void => {
   metrics.addMetric(METRIC.dispatchingRounds, MetricUnit.Count, count(n));
   metrics.publishStoredMetrics();
 };
+
+/** A sealed secret that did not open, by what it was for (`form_callback`): someone changed the table, or a seal key was retired too early. */
+export const recordSealedSecretRefused = (purpose: 'form_callback'): void => {
+  const single = metrics.singleMetric();
+  single.addDimension('purpose', purpose);
+  single.addMetric(METRIC.sealedSecretRefused, MetricUnit.Count, 1);
+};

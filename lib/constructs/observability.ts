@@ -38,6 +38,7 @@ const metric = (name: string, statistic: string, period: Duration, dimensionsMap
  *   (DispatchingRounds, from the round watch) and no batch decided anyone (RecipientsDecided,
  *   from the worker's recordBatch). Missing RecipientsDecided counts as zero (FILL): a worker that
  *   stopped emitting is exactly the stall.
+ * - a sealed callback secret that did not open (SealedSecretRefused), at the first one.
  * Every alarm notifies the SNS topic when one is configured; without one they still show in the
  * console and on the dashboard.
  */
@@ -88,6 +89,16 @@ export class Observability extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: stallMinutes,
         datapointsToAlarm: stallMinutes,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    // A sealed secret that did not open is never routine: someone changed the table, or a seal key was retired too early.
+    this.alarms.push(
+      metric(METRIC.sealedSecretRefused, 'Sum', five, { purpose: 'form_callback' }).createAlarm(this, 'SealedSecretRefused', {
+        alarmDescription: 'A form task’s sealed callback secret did not open (changed in the table, copied from another task, or its seal key retired): its callbacks answer 503 CALLBACK_SECRET_UNREADABLE and nothing is recorded. The form-callbacks log names the task.',
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );

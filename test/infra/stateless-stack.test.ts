@@ -321,11 +321,17 @@ describe('alarms', () => {
     expect(rate).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
+  it('alarms at the first sealed callback secret that does not open, on the metric the code emits', () => {
+    const [, alarm] = resourcesOf(real.stateless, 'AWS::CloudWatch::Alarm').find(([, p]) => p.MetricName === METRIC.sealedSecretRefused)!;
+    expect(alarm).toMatchObject({ Namespace: METRICS_NAMESPACE, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Sum' });
+    expect(alarm.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: SERVICE_NAME }, { Name: 'purpose', Value: 'form_callback' }]));
+  });
+
   it('sends every alarm to the SNS topic given in context, and to none without one', () => {
     for (const [, p] of resourcesOf(real.stateless, 'AWS::CloudWatch::Alarm')) expect(p.AlarmActions).toBeUndefined();
     const arn = 'arn:aws:sns:eu-north-1:111122223333:ops-alarms';
     const alarms = resourcesOf(synth(undefined, { alarmTopicArn: arn }).stateless, 'AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBe(Object.keys(queues).length + 2);
+    expect(alarms.length).toBe(Object.keys(queues).length + 3);
     for (const [, p] of alarms) expect(p.AlarmActions).toEqual([arn]);
   });
 

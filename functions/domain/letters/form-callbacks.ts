@@ -24,6 +24,23 @@ export class StaleCallbackError extends ConflictError {
 }
 
 /**
+ * A form task's sealed callback secret does not open: changed in the table, copied from another
+ * task, or sealed under a key version no longer held. The fault is ours, not the caller's
+ * signature, so it is never answered as BAD_SIGNATURE (the form system would stop and nobody would
+ * hear of it): 503, send again once mended, and operations are told (a log line and a metric, by the
+ * handler). Nothing is recorded. Only a real token of the task reaches this, so the answer tells
+ * the caller nothing about which tokens exist. Carries the task's ids, never the secret or a person.
+ */
+export class CallbackSecretUnreadableError extends DomainError {
+  constructor(
+    readonly projectId: string,
+    readonly formTaskId: string,
+  ) {
+    super('CALLBACK_SECRET_UNREADABLE', 503, "This form task's callback secret cannot be read on our side, so the callback was not checked and nothing was recorded; operations are alerted. Send it again later");
+  }
+}
+
+/**
  * Tasks created before secrets were sealed (a `callbackSalt`, no `callbackSecretSealed`) keep the
  * secret they were shown: derived (HKDF-SHA256) from the hash-key version pinned on the task (or,
  * pinned none, each live version) and their salt. They verify as long as that version is live;
@@ -74,14 +91,14 @@ export interface FormCallbackDeps {
 /**
  * Every secret a callback of this task may be signed with: its sealed one, or (a task from before
  * sealing) the derived ones. A sealed secret that does not open (changed in the table, copied from
- * another task, its seal key gone) verifies nothing: the callback is refused like any unsigned one.
+ * another task, its seal key gone) is CallbackSecretUnreadableError: loud, never a quiet refusal.
  */
 const callbackSecrets = async (task: FormTask, deps: Pick<FormCallbackDeps, 'hashKeys' | 'secretBox'>): Promise<string[]> => {
   if (task.callbackSecretSealed) {
     try {
       return [await deps.secretBox.open(task.callbackSecretSealed, callbackSealContext(task))];
     } catch (e) {
-      if (e instanceof SealedSecretRefusedError) return [];
+      if (e instanceof SealedSecretRefusedError) throw new CallbackSecretUnreadableError(task.projectId, task.formTaskId);
       throw e;
     }
   }

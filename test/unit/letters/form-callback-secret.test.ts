@@ -1,7 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AesGcmSecretBox } from '../../../functions/adapters/crypto/secret-box.js';
-import { BadSignatureError, receiveFormCallback, signCallback, type FormCallbackDeps } from '../../../functions/domain/letters/form-callbacks.js';
+import { BadSignatureError, CallbackSecretUnreadableError, receiveFormCallback, signCallback, type FormCallbackDeps } from '../../../functions/domain/letters/form-callbacks.js';
 import { createFormTask } from '../../../functions/domain/letters/form-tasks.js';
 import type { CitizenTask, FormTask } from '../../../functions/domain/letters/form-task.js';
 import type { ProjectRepository } from '../../../functions/domain/projects/ports.js';
@@ -86,20 +86,41 @@ describe('an external form task’s callback secret', () => {
     expect(JSON.stringify(w.audited)).not.toContain(NIN);
   });
 
-  it('should refuse a callback signed with anything else, and one whose sealed secret was changed or copied from another task', async () => {
+  it('should refuse a callback signed with anything else', async () => {
+    const w = world();
+    const a = await createFormTask(w.deps, researcher, project.projectId, { title: 'A', form: { type: 'external', url: 'https://skjema.example.org/a' } });
+    const b = await createFormTask(w.deps, researcher, project.projectId, { title: 'B', form: { type: 'external', url: 'https://skjema.example.org/b' } });
+    await expect(receiveFormCallback(w.callbackDeps(a.task.formTaskId), { formTaskId: a.task.formTaskId, ...signed(b.callbackSecret!) })).rejects.toBeInstanceOf(BadSignatureError);
+    expect(w.completed).toEqual([]);
+  });
+
+  it('test_should_fail_loudly_and_record_nothing_when_a_sealed_secret_was_changed_copied_from_another_task_or_its_key_is_gone', async () => {
     const w = world();
     const a = await createFormTask(w.deps, researcher, project.projectId, { title: 'A', form: { type: 'external', url: 'https://skjema.example.org/a' } });
     const b = await createFormTask(w.deps, researcher, project.projectId, { title: 'B', form: { type: 'external', url: 'https://skjema.example.org/b' } });
     const deps = w.callbackDeps(a.task.formTaskId);
-    await expect(receiveFormCallback(deps, { formTaskId: a.task.formTaskId, ...signed(b.callbackSecret!) })).rejects.toBeInstanceOf(BadSignatureError);
-    // Task b's sealed secret copied onto task a: sealed for b, it does not open for a, so even b's secret does not verify there.
+    const refusal = async (d: FormCallbackDeps, secret: string) => {
+      const e = await receiveFormCallback(d, { formTaskId: a.task.formTaskId, ...signed(secret) }).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      // Our side is broken, not the caller's signature: a typed 503, never BAD_SIGNATURE (which hid it).
+      expect(e).toBeInstanceOf(CallbackSecretUnreadableError);
+      expect(e).toMatchObject({ status: 503, code: 'CALLBACK_SECRET_UNREADABLE', projectId: project.projectId, formTaskId: a.task.formTaskId });
+      for (const leak of [secret, NIN, 'tok', w.stored.get(a.task.formTaskId)!.callbackSecretSealed!]) expect(JSON.stringify({ m: (e as Error).message, ...(e as object) })).not.toContain(leak);
+    };
+    // Task b's sealed secret copied onto task a: sealed for b, it does not open for a.
     w.stored.set(a.task.formTaskId, { ...a.task, callbackSecretSealed: w.stored.get(b.task.formTaskId)!.callbackSecretSealed! });
-    await expect(receiveFormCallback(deps, { formTaskId: a.task.formTaskId, ...signed(b.callbackSecret!) })).rejects.toBeInstanceOf(BadSignatureError);
-    // Changed in the table: refused, never a 500 that would tell the caller the token exists.
+    await refusal(deps, b.callbackSecret!);
+    // Changed in the table.
     const sealed = a.task.callbackSecretSealed!;
     w.stored.set(a.task.formTaskId, { ...a.task, callbackSecretSealed: `${sealed.slice(0, -3)}AAA` });
-    await expect(receiveFormCallback(deps, { formTaskId: a.task.formTaskId, ...signed(a.callbackSecret!) })).rejects.toBeInstanceOf(BadSignatureError);
+    await refusal(deps, a.callbackSecret!);
+    // Intact, but its seal key was retired.
+    w.stored.set(a.task.formTaskId, a.task);
+    await refusal({ ...deps, secretBox: new AesGcmSecretBox(async () => 'another-callback-seal-key-nobody-sealed-with') }, a.callbackSecret!);
     expect(w.completed).toEqual([]);
+    expect(w.audited.filter((e) => (e as { action: string }).action === 'form_task.completed')).toEqual([]);
   });
 
   it('should keep verifying a task from before sealing (salt, pinned version) with its derived secret while that version is live', async () => {
