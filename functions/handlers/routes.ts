@@ -91,6 +91,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   r('POST', '/operations/redrive', 'operations'),
   r('POST', '/operations/failover', 'operations'),
   r('POST', '/operations/failover/{failoverId}/confirm', 'operations'),
+  r('GET', '/operations/failovers', 'operations'),
   // Reads what the local channel fakes delivered: deployed, the portal and the channels hold the
   // citizen's letters (API.md), so only the local runtime serves it.
   { ...r('GET', '/citizen/inbox', 'inbox'), localOnly: true },

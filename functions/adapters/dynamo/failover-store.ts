@@ -1,9 +1,14 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Failover, FailoverPorts } from '../../domain/operations/failover.js';
 import { isConditionFailure } from './errors.js';
 
 /** Failovers of a georedundant stage in the main (control) table: pk `OPERATIONS`, sk `FAILOVER#<id>`. */
 const key = (failoverId: string) => ({ pk: 'OPERATIONS', sk: `FAILOVER#${failoverId}` });
+
+const toFailover = (item: Record<string, unknown>): Failover => {
+  const { pk: _pk, sk: _sk, type: _type, ...f } = item;
+  return f as unknown as Failover;
+};
 
 type FailoverStore = FailoverPorts['failovers'];
 type Heartbeats = FailoverPorts['heartbeats'];
@@ -20,9 +25,32 @@ export class DynamoFailoverStore implements FailoverStore {
 
   async get(failoverId: string): Promise<Failover | undefined> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: key(failoverId), ConsistentRead: true }));
-    if (!res.Item) return undefined;
-    const { pk: _pk, sk: _sk, type: _type, ...f } = res.Item;
-    return f as Failover;
+    return res.Item ? toFailover(res.Item) : undefined;
+  }
+
+  /**
+   * Failovers are rare (a disaster or a drill), so the whole FAILOVER# range of the one OPERATIONS
+   * partition is read, executed ones filtered out; consistent, so a request just made is listed.
+   */
+  async listPending(): Promise<Failover[]> {
+    const out: Failover[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: '#s = :pending',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':pk': 'OPERATIONS', ':prefix': 'FAILOVER#', ':pending': 'pending' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of res.Items ?? []) out.push(toFailover(item));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   async markExecuted(failoverId: string, by: string, at: string, moved: number): Promise<boolean> {

@@ -37,6 +37,8 @@ export interface FailoverPorts {
   readonly failovers: {
     create(f: Failover): Promise<void>;
     get(failoverId: string): Promise<Failover | undefined>;
+    /** Every failover still waiting for its second person, in no particular order. */
+    listPending(): Promise<Failover[]>;
     /** Conditional on the failover still being pending; false when someone else confirmed it. */
     markExecuted(failoverId: string, by: string, at: string, moved: number): Promise<boolean>;
   };
@@ -79,6 +81,16 @@ export const requestFailover = async (deps: FailoverPorts, principal: Principal,
   await deps.failovers.create(failover);
   await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'failover.requested', { failoverId: failover.failoverId, to: failover.to, roundId: failover.roundId, reason: failover.reason }));
   return failover;
+};
+
+/**
+ * The requests waiting for a second person, oldest first: whoever confirms picks one here instead
+ * of being handed its reference by the person who asked.
+ */
+export const listPendingFailovers = async (deps: Pick<FailoverPorts, 'failovers' | 'regions'>): Promise<Failover[]> => {
+  if (deps.regions.length === 0) throw notGeoredundant();
+  const pending = await deps.failovers.listPending();
+  return [...pending].sort((a, b) => a.requestedAt.localeCompare(b.requestedAt) || a.failoverId.localeCompare(b.failoverId));
 };
 
 export const confirmFailover = async (deps: FailoverPorts, principal: Principal, failoverId: string): Promise<Failover & { moved: number }> => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
 import { halt, lookupContacts, operationsStatus, redrive, resumeAll } from '../../domain/dispatch/operations.js';
-import { confirmFailover, regionsStatus, requestFailover } from '../../domain/operations/failover.js';
+import { confirmFailover, listPendingFailovers, regionsStatus, requestFailover } from '../../domain/operations/failover.js';
 import { globalCitizenKey } from '../../domain/shared/citizen-key.js';
 import { recordPauseAck } from '../../shared/metrics.js';
 import { config } from '../../shared/config.js';
@@ -15,9 +15,26 @@ const redriveBody = z.strictObject({ roundId: z.string().min(1).max(100).optiona
 /** Georedundant stages (docs/georedundancy.md): `to` is one of the stage's regions. */
 const failoverBody = z.strictObject({ to: z.string().regex(/^[a-z]{2}-[a-z]+-\d$/, 'must be an AWS region name'), roundId: z.string().min(1).max(100).optional(), reason: z.string().trim().min(3).max(1000) });
 const failoverParams = z.object({ failoverId: z.string().min(1).max(100) });
+/** Only pending requests are listed (the ones a second person may confirm); `status` names that, and defaults to it. */
+const failoversQuery = z.object({ status: z.literal('pending').optional() });
+const failoverView = z.object({
+  failoverId: z.string(),
+  to: z.string(),
+  roundId: z.string().optional(),
+  reason: z.string(),
+  requestedBy: z.string(),
+  requestedAt: z.string(),
+  status: z.enum(['pending', 'executed']),
+  confirmedBy: z.string().optional(),
+  confirmedAt: z.string().optional(),
+  moved: z.number().int().min(0).optional(),
+});
 
 export const routes = {
   'POST /operations/failover': route({ roles: OPS, body: failoverBody }, async ({ principal, body }) => ok(await requestFailover(adapters().failover, principal, body), 201)),
+  'GET /operations/failovers': route({ roles: OPS, query: failoversQuery, describe: { response: z.object({ items: z.array(failoverView) }) } }, async () =>
+    ok({ items: await listPendingFailovers(adapters().failover) }),
+  ),
   // Four-eyes: a second operations user or a superuser; the domain refuses the one who asked.
   'POST /operations/failover/{failoverId}/confirm': route({ roles: ['operations', 'superuser'] as const }, async ({ principal, params }) =>
     ok(await confirmFailover(adapters().failover, principal, failoverParams.parse(params).failoverId)),

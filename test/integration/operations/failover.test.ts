@@ -70,6 +70,33 @@ describe('failover routes (georedundant stage)', () => {
   });
 });
 
+describe('GET /operations/failovers?status=pending (the second person picks the request to confirm)', () => {
+  it('lists the pending requests oldest first (operations only); a confirmed one leaves the list', async () => {
+    const first = await p.as(opsA).post('/operations/failover', { to: 'eu-north-1', reason: 'drill: move home' });
+    const second = await p.as(opsA).post('/operations/failover', { to: 'eu-west-1', roundId: 'r-any', reason: 'drill: move away' });
+    expect([first.status, second.status], first.text + second.text).toEqual([201, 201]);
+    const ids = [first.body.failoverId as string, second.body.failoverId as string];
+
+    const listed = await p.as(opsB).get('/operations/failovers?status=pending');
+    expect(listed.status, listed.text).toBe(200);
+    const items = listed.body.items as { failoverId: string; status: string }[];
+    expect(items.every((f) => f.status === 'pending')).toBe(true);
+    expect(items.filter((f) => ids.includes(f.failoverId))).toEqual([first.body, second.body]);
+
+    expect((await p.as(researcher).get('/operations/failovers?status=pending')).status).toBe(403);
+    expect((await p.as({ sub: 'siri', role: 'superuser', org: 'uio' }).get('/operations/failovers?status=pending')).status).toBe(403);
+    const bad = await p.as(opsB).get('/operations/failovers?status=executed');
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+
+    expect((await p.as(opsB).post(`/operations/failover/${ids[0]}/confirm`)).status).toBe(200);
+    const after = await p.as(opsA).get('/operations/failovers');
+    expect(after.status, after.text).toBe(200);
+    const left = (after.body.items as { failoverId: string }[]).map((f) => f.failoverId);
+    expect(left).not.toContain(ids[0]);
+    expect(left).toContain(ids[1]);
+  });
+});
+
 describe('the IAM contract on a georedundant stage', () => {
   it('the heartbeat and the failover calls stay inside the rows of roundWatch and operations', () => {
     const calls = recorder.calls.filter((c) => c.fn === 'roundWatch' || c.fn === 'operations');

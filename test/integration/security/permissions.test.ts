@@ -134,6 +134,8 @@ const TABLE: Record<string, Case> = {
   // Single-region here: past the gate, the body is refused (400) and confirming is NOT_GEOREDUNDANT (409).
   'POST /operations/failover': { expect: opsOnly, body: {} },
   'POST /operations/failover/{failoverId}/confirm': { expect: opsOrSuperuser },
+  // Single-region here: past the gate, listing is NOT_GEOREDUNDANT (409).
+  'GET /operations/failovers': { expect: opsOnly },
   'GET /citizen/inbox': { expect: citizenOnly },
   'PUT /registry/reservations': { expect: opsOnly, body: { nins: [testNin], reserved: false } },
   'PUT /registry/population': { expect: opsOnly, body: { nins: [testNin] } },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confirmFailover, regionsStatus, requestFailover, type Failover, type FailoverPorts, type RoundHome } from '../../../functions/domain/operations/failover.js';
+import { confirmFailover, listPendingFailovers, regionsStatus, requestFailover, type Failover, type FailoverPorts, type RoundHome } from '../../../functions/domain/operations/failover.js';
 import { dispatchesIn } from '../../../functions/domain/rounds/round.js';
 import type { AuditEvent, AuditLog } from '../../../functions/domain/shared/audit.js';
 import type { Principal } from '../../../functions/shared/principal.js';
@@ -21,6 +21,7 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1']) => {
     failovers: {
       create: async (f) => void failovers.set(f.failoverId, f),
       get: async (id) => failovers.get(id),
+      listPending: async () => [...failovers.values()].filter((f) => f.status === 'pending'),
       markExecuted: async (id, by, at, moved) => {
         const f = failovers.get(id);
         if (f?.status !== 'pending') return false;
@@ -48,7 +49,7 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1']) => {
       beat: async (region, at) => void beats.set(region, at),
       last: async (region) => beats.get(region),
     },
-    clock: () => new Date('2026-12-05T14:00:00Z'),
+    clock: () => new Date(Date.parse('2026-12-05T14:00:00Z') + n * 60_000),
     newId: () => `fo-${++n}`,
   };
   return { deps, rounds, events, requeued, failovers, beats };
@@ -125,6 +126,21 @@ describe('failover (issue 25)', () => {
     await expect(confirmFailover(w.deps, ops2, f.failoverId)).rejects.toMatchObject({ code: 'CONFIRM_IN_TARGET_REGION', status: 409 });
     expect(w.requeued).toEqual([]);
     expect(w.failovers.get(f.failoverId)?.status).toBe('pending');
+  });
+
+  it('lists the pending requests, oldest first, so the second person can pick one; a confirmed one leaves the list', async () => {
+    const w = world([home('r1')]);
+    const first = await requestFailover(w.deps, ops1, { to: 'eu-west-1', reason: 'Frankfurt lost' });
+    const second = await requestFailover(w.deps, ops2, { to: 'eu-west-1', roundId: 'r1', reason: 'drill' });
+    // The store answers in key order, not time order.
+    const reversed = { ...w.deps, failovers: { ...w.deps.failovers, listPending: async () => [second, first] } };
+    expect((await listPendingFailovers(reversed)).map((f) => f.failoverId)).toEqual([first.failoverId, second.failoverId]);
+    await confirmFailover(w.deps, ops2, first.failoverId);
+    expect(await listPendingFailovers(w.deps)).toEqual([second]);
+  });
+
+  it('has nothing to list on a single-region stage (NOT_GEOREDUNDANT)', async () => {
+    await expect(listPendingFailovers(world([], []).deps)).rejects.toMatchObject({ code: 'NOT_GEOREDUNDANT', status: 409 });
   });
 
   it('a worker dispatches a round only in its home region; a round without one everywhere (single-region)', () => {
