@@ -10,7 +10,8 @@ import { ARTIFACTS, CHROMIUM, hasChromium, startConsole, USERS, type ConsoleRun 
  * Issue 27: the operations page's failover panel on a georedundant stage (API.md `POST
  * /operations/failover`, four-eyes). The local platform runs as eu-north-1 of a two-region stage:
  * the panel lists both regions with their health and the rounds each is home of (by name), one
- * operations user asks, the same user cannot confirm, a second one confirms by the reference.
+ * operations user asks, the same user cannot confirm, a second one finds the request in the list of
+ * pending failovers (GET /operations/failovers?status=pending) and confirms it from there.
  */
 describe.skipIf(!hasChromium)(`console: failover panel (Chromium at ${CHROMIUM})`, () => {
   let run: ConsoleRun;
@@ -64,12 +65,12 @@ describe.skipIf(!hasChromium)(`console: failover panel (Chromium at ${CHROMIUM})
     await expect.poll(() => north.textContent()).toContain('Runde 1 · Invitasjon v1 · 20 mottakere');
     expect(await west.textContent()).toContain('Ingen livstegn siste 3 minutter');
     expect(await west.textContent()).toContain('ingen aktive runder');
-    // The API cannot list pending requests: the panel says so rather than pretending to.
-    await panel.getByText('API-et har ingen liste over ventende regionflyttinger', { exact: false }).waitFor();
+    // The pending requests are read from the API: none yet.
+    await panel.getByTestId('failover-pending').getByText('Ingen regionflyttinger venter på bekreftelse.').waitFor();
     await page.close();
   });
 
-  it('one operations user asks (with a reason), cannot confirm it; a second one confirms by the reference', { timeout: 180_000 }, async () => {
+  it('one operations user asks (with a reason), cannot confirm it; a second one confirms it from the list of pending ones', { timeout: 180_000 }, async () => {
     const asker = await run.signIn('operations');
     const panel = asker.getByTestId('failover');
     await panel.locator('tr[data-region="eu-north-1"]').waitFor();
@@ -83,23 +84,34 @@ describe.skipIf(!hasChromium)(`console: failover panel (Chromium at ${CHROMIUM})
     ]);
     expect(asked.status()).toBe(201);
     reference = ((await asked.json()) as { failoverId: string }).failoverId;
-    const pending = panel.getByTestId('failover-asked').locator('li[data-status="pending"]');
+    const pending = panel.getByTestId('failover-pending').locator(`li[data-failover="${reference}"]`);
     await expect.poll(() => pending.textContent()).toContain(`Referanse: ${reference}`);
     expect(await pending.textContent()).toMatch(/^Regionflytting til eu-north-1 er bedt om av Ola Drift \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2}/);
+    expect(await pending.textContent()).toContain('Begrunnelse: Øvelse: tilbakeflytting etter test');
+    // Four eyes: the one who asked is offered no confirm button on their own request …
+    expect(await pending.textContent()).toContain('Du ba om denne: en annen person må bekrefte den.');
+    expect(await pending.getByRole('button').count()).toBe(0);
 
-    // Four eyes: the one who asked is refused, in Norwegian.
+    // … and is refused, in Norwegian, when confirming it by the reference.
     await panel.getByLabel('Referanse').fill(reference);
-    await panel.getByRole('button', { name: 'Bekreft regionflytting' }).click();
+    await panel.getByRole('button', { name: 'Bekreft regionflytting', exact: true }).click();
     await panel.getByText('fire øyne', { exact: false }).waitFor();
     await asker.screenshot({ path: join(ARTIFACTS, 'console-failover-asked.png'), fullPage: true });
     await expectAccessible(asker, 'failover-asked');
 
+    // The second person finds the request in the list (asked by someone else: named by their user id) and confirms it there.
     const second = await run.signIn({ sub: 'per.drift', role: 'operations', name: 'Per Drift' });
     const panel2 = second.getByTestId('failover');
-    await panel2.locator('tr[data-region="eu-north-1"]').waitFor();
-    await panel2.getByLabel('Referanse').fill(reference);
-    await panel2.getByRole('button', { name: 'Bekreft regionflytting' }).click();
+    const listed = panel2.getByTestId('failover-pending').locator(`li[data-failover="${reference}"]`);
+    await expect.poll(() => listed.textContent()).toContain('er bedt om av ola.drift');
+    const [confirmed] = await Promise.all([
+      second.waitForResponse((r) => r.url().endsWith(`/operations/failover/${reference}/confirm`) && r.request().method() === 'POST'),
+      listed.getByRole('button', { name: 'Bekreft regionflytting til eu-north-1' }).click(),
+    ]);
+    expect(confirmed.status()).toBe(200);
     await panel2.getByText(/^Regionflyttingen til eu-north-1 er utført: 0 runde\(r\) flyttet, bekreftet av per\.drift /).waitFor();
+    // Executed, it leaves the list of pending ones.
+    await panel2.getByTestId('failover-pending').getByText('Ingen regionflyttinger venter på bekreftelse.').waitFor();
     await second.screenshot({ path: join(ARTIFACTS, 'console-failover-confirmed.png'), fullPage: true });
     await expectAccessible(second, 'failover-confirmed');
     await second.close();

@@ -3,7 +3,7 @@ import { api, seg } from '../api';
 import { formatTime } from '../format';
 import { lang, t } from '../i18n';
 import type { Session } from '../session';
-import { ErrorBox, Field, Notice } from '../ui';
+import { ErrorBox, Field, Notice, useAsync, usePoll } from '../ui';
 
 /** `GET /operations/status`'s `regions` on a georedundant stage (absent on a single-region one). */
 export interface RegionStatus {
@@ -25,11 +25,14 @@ interface Failover {
   moved?: number;
 }
 
+/** How often the list of pending requests is read again, so a request asked for elsewhere shows up. */
+const PENDING_POLL_MS = 5000;
+
 /**
  * Failover of a georedundant stage (API.md `POST /operations/failover`, four-eyes): the regions,
- * their health and the rounds each is home of; one person asks, another confirms by the request's
- * reference. The API lists no pending requests, so the panel shows the ones asked for here and
- * says so.
+ * their health and the rounds each is home of; one person asks, another confirms it from the list
+ * of pending requests (`GET /operations/failovers?status=pending`), or by its reference when it is
+ * not listed here yet.
  */
 export const FailoverPanel = ({ regions, roundName, session }: { regions: RegionStatus[] | undefined; roundName: (roundId: string) => string; session: Session }) => {
   const [to, setTo] = useState('');
@@ -37,10 +40,15 @@ export const FailoverPanel = ({ regions, roundName, session }: { regions: Region
   const [reason, setReason] = useState('');
   const [reference, setReference] = useState('');
   const [missing, setMissing] = useState<'reason' | 'reference'>();
-  const [asked, setAsked] = useState<Failover[]>([]);
   const [done, setDone] = useState<Failover>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const georedundant = regions !== undefined;
+  const pending = useAsync(
+    async (signal) => (georedundant ? (await api.get<{ items: Failover[] }>('/operations/failovers?status=pending', signal)).items : []),
+    [georedundant],
+  );
+  usePoll(() => pending.reload(), PENDING_POLL_MS, georedundant);
   if (!regions) {
     return (
       <section aria-labelledby="failover-h" class="card" data-testid="failover">
@@ -59,9 +67,9 @@ export const FailoverPanel = ({ regions, roundName, session }: { regions: Region
     setMissing(undefined);
     setBusy(true);
     try {
-      const f = await api.post<Failover>('/operations/failover', { to: target, ...(roundId ? { roundId } : {}), reason: reason.trim() });
-      setAsked((a) => [f, ...a]);
+      await api.post<Failover>('/operations/failover', { to: target, ...(roundId ? { roundId } : {}), reason: reason.trim() });
       setReason('');
+      pending.reload();
     } catch (e) {
       setError(e);
     } finally {
@@ -69,23 +77,28 @@ export const FailoverPanel = ({ regions, roundName, session }: { regions: Region
     }
   };
 
-  const confirm = async () => {
+  const confirm = async (failoverId: string) => {
     setError(undefined);
     setDone(undefined);
-    if (!reference.trim()) return setMissing('reference');
-    setMissing(undefined);
     setBusy(true);
     try {
-      const f = await api.post<Failover>(`/operations/failover/${seg(reference.trim())}/confirm`);
-      setDone(f);
-      setAsked((a) => a.map((x) => (x.failoverId === f.failoverId ? f : x)));
+      setDone(await api.post<Failover>(`/operations/failover/${seg(failoverId)}/confirm`));
       setReference('');
     } catch (e) {
       setError(e);
     } finally {
       setBusy(false);
+      pending.reload();
     }
   };
+
+  const confirmByReference = async () => {
+    if (!reference.trim()) return setMissing('reference');
+    setMissing(undefined);
+    await confirm(reference.trim());
+  };
+
+  const requester = (f: Failover) => (f.requestedBy === session.identity.sub ? (session.identity.name ?? f.requestedBy) : f.requestedBy);
 
   return (
     <section aria-labelledby="failover-h" class="card" data-testid="failover">
@@ -147,24 +160,42 @@ export const FailoverPanel = ({ regions, roundName, session }: { regions: Region
       </form>
 
       <h3>{t('failoverPendingTitle')}</h3>
-      <p class="hint">{t('failoverNoList')}</p>
-      {asked.length ? (
-        <ul data-testid="failover-asked">
-          {asked.map((f) => (
-            <li key={f.failoverId} data-status={f.status}>
-              {f.status === 'executed'
-                ? t('failoverDone', { to: f.to, n: f.moved ?? 0, by: f.confirmedBy ?? '–', at: formatTime(f.confirmedAt, lang.value) })
-                : t('failoverRequested', { to: f.to, by: f.requestedBy === session.identity.sub ? (session.identity.name ?? f.requestedBy) : f.requestedBy, at: formatTime(f.requestedAt, lang.value), id: f.failoverId })}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <p class="hint">{t('failoverPendingHint')}</p>
+      <div data-testid="failover-pending">
+        <ErrorBox error={pending.error} title={t('failoverPendingError')} />
+        {pending.data === undefined ? (
+          pending.error ? null : <p>{t('loading')}</p>
+        ) : pending.data.length === 0 ? (
+          <p>{t('failoverNonePending')}</p>
+        ) : (
+          <ul>
+            {pending.data.map((f, i) => (
+              <li key={f.failoverId} data-failover={f.failoverId} data-status={f.status}>
+                <span id={`failover-pending-${i}`}>
+                  {t('failoverRequested', { to: f.to, by: requester(f), at: formatTime(f.requestedAt, lang.value), id: f.failoverId })}
+                  <br />
+                  {t('failoverReasonLine', { reason: f.reason })} {f.roundId ? t('failoverScopeRound', { round: roundName(f.roundId) }) : t('failoverScopeAll')}
+                </span>
+                <br />
+                {f.requestedBy === session.identity.sub ? (
+                  <span class="hint">{t('failoverOwn')}</span>
+                ) : (
+                  <button type="button" class="primary" disabled={busy} aria-describedby={`failover-pending-${i}`} onClick={() => void confirm(f.failoverId)}>
+                    {t('failoverConfirmTo', { to: f.to })}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
 
       <h3>{t('failoverConfirmTitle')}</h3>
+      <p class="hint">{t('failoverConfirmHint')}</p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          void confirm();
+          void confirmByReference();
         }}
       >
         <Field label={t('failoverReference')} error={missing === 'reference' ? t('failoverReferenceRequired') : undefined}>
