@@ -6,8 +6,9 @@ import type { Page } from 'playwright-core';
 /**
  * Accessibility in every browser test (issue 27): axe-core, injected through the DevTools
  * protocol into the page as it is, checks the whole document (open dialogs included) and the test
- * fails on any serious or critical violation, naming the rule, the elements and how to fix it.
- * Minor and moderate findings are written to test-artifacts/axe.jsonl for people to read.
+ * fails on any moderate, serious or critical violation, naming the rule, the elements and how to
+ * fix it. Minor findings are only written to test-artifacts/axe.jsonl for people to read (every
+ * finding is).
  */
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -21,9 +22,9 @@ interface Violation {
   nodes: { target: unknown[]; failureSummary?: string }[];
 }
 
-const BLOCKING = new Set(['serious', 'critical']);
+const BLOCKING = new Set(['moderate', 'serious', 'critical']);
 
-/** Runs axe-core on `page`; throws when it finds a serious or critical violation. `screen` names the screen in the message. */
+/** Runs axe-core on `page`; throws when it finds a moderate, serious or critical violation. `screen` names the screen in the message. */
 export const expectAccessible = async (page: Page, screen: string): Promise<void> => {
   const cdp = await page.context().newCDPSession(page);
   try {
@@ -44,7 +45,7 @@ export const expectAccessible = async (page: Page, screen: string): Promise<void
       const lines = blocking.map(
         (v) => `- [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${v.nodes.map((n) => `    ${JSON.stringify(n.target)}: ${(n.failureSummary ?? '').replace(/\s+/g, ' ')}`).join('\n')}`,
       );
-      throw new Error(`axe-core: ${blocking.length} serious or critical accessibility violation(s) on ${screen}:\n${lines.join('\n')}`);
+      throw new Error(`axe-core: ${blocking.length} moderate, serious or critical accessibility violation(s) on ${screen}:\n${lines.join('\n')}`);
     }
   } finally {
     await cdp.detach().catch(() => undefined);

@@ -90,7 +90,7 @@ const HeldRound = ({ project, round, label, onDone }: { project: Project; round:
       <p>{t('heldExplain')}</p>
       {round.preflight ? <PreflightReport preflight={round.preflight} /> : null}
       <FindingList findings={round.findings ?? []} />
-      <RoundPreview projectId={project.projectId} roundId={round.roundId} count={3} />
+      <RoundPreview projectId={project.projectId} roundId={round.roundId} count={3} level={4} name={roundName(label, lang.value)} />
       <Notice>{notice}</Notice>
       <button type="button" class="primary" onClick={() => setOpen(true)}>
         {t('override')}
@@ -367,7 +367,7 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
               <p>
                 <Link to={`/projects/${seg(projectId)}/rounds/${seg(r.roundId)}`}>{roundName(labels.data?.get(r.roundId) ?? {}, lang.value)}</Link> <StatusBadge status={r.status} prefix="rstatus_" />
               </p>
-              <RoundPreview projectId={projectId} roundId={r.roundId} count={3} />
+              <RoundPreview projectId={projectId} roundId={r.roundId} count={3} level={3} name={roundName(labels.data?.get(r.roundId) ?? {}, lang.value)} />
             </div>
           ))}
       </section>

@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useId, useRef, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
 import { approvalLine, confirmationSegments, failedRowsText, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type RoundCounts } from '../format';
 import type { Preflight } from '../api-types';
@@ -217,7 +217,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             </section>
           ) : null}
           {r.status === 'held' ? <p class="warning-box">{t('heldExplain')}</p> : null}
-          {r.status === 'ready' || r.status === 'held' ? <RoundPreview projectId={projectId} roundId={roundId} count={5} /> : null}
+          {r.status === 'ready' || r.status === 'held' ? <RoundPreview projectId={projectId} roundId={roundId} count={5} level={2} /> : null}
           {r.counts && r.status !== 'preparing' ? (
             <section aria-labelledby="prog-h">
               <h2 id="prog-h">{t('progress')}</h2>
@@ -323,7 +323,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
               </span>
               <span class="hint">{t('sendAtHint')}</span>
             </label>
-            <RoundPreview projectId={projectId} roundId={roundId} count={3} />
+            <RoundPreview projectId={projectId} roundId={roundId} count={3} level={3} />
           </ActionDialog>
           <ActionDialog
             open={dialog === 'override'}
@@ -415,14 +415,31 @@ export interface PreviewItem {
  * before a researcher releases and while a superuser reviews, the way Notify shows the first rows
  * of a CSV rendered. Plain text, as the inbox shows it: nothing in it is interpreted as markup.
  */
-export const RoundPreview = ({ projectId, roundId, count = 3 }: { projectId: string; roundId: string; count?: number }) => {
+export const RoundPreview = ({
+  projectId,
+  roundId,
+  count = 3,
+  level,
+  name,
+}: {
+  projectId: string;
+  roundId: string;
+  count?: number;
+  /** The heading's level where it stands: one below the heading it belongs under, never skipping one. */
+  level: 2 | 3 | 4;
+  /** The round's name, where several previews share a page: each region then has a name of its own. */
+  name?: string;
+}) => {
   const preview = useAsync((s) => api.get<{ items: PreviewItem[] }>(`${projectPath(projectId)}/rounds/${seg(roundId)}/preview?count=${count}`, s), [projectId, roundId, count]);
   const items = preview.data?.items;
+  const Heading = `h${level}` as const;
+  // The round screen and its release dialog both preview the same round: the id is the instance's own.
+  const headingId = useId();
   return (
-    <section class="round-preview" aria-labelledby={`rp-${roundId}`} data-testid="round-preview">
-      <h3 id={`rp-${roundId}`} class="preview-h">
-        {t('roundPreviewTitle')}
-      </h3>
+    <section class="round-preview" aria-labelledby={headingId} data-testid="round-preview">
+      <Heading id={headingId} class="preview-h">
+        {name ? t('roundPreviewTitleOf', { round: name }) : t('roundPreviewTitle')}
+      </Heading>
       <p class="hint">{t('roundPreviewExplain')}</p>
       <ErrorBox error={preview.error} />
       {preview.loading && !items ? <p>{t('loading')}</p> : null}
