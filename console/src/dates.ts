@@ -4,7 +4,12 @@
  */
 export const OSLO = 'Europe/Oslo';
 
-const parts = new Intl.DateTimeFormat('en-GB', {
+/**
+ * The one reading of the Oslo clock, to the second on a 24-hour clock (midnight is 00, never 24):
+ * what the console shows (formatTime, in the UI's language) and what the wall-clock conversion
+ * below parses.
+ */
+export const OSLO_CLOCK: Readonly<Intl.DateTimeFormatOptions> = {
   timeZone: OSLO,
   hourCycle: 'h23',
   year: 'numeric',
@@ -13,7 +18,9 @@ const parts = new Intl.DateTimeFormat('en-GB', {
   hour: '2-digit',
   minute: '2-digit',
   second: '2-digit',
-});
+};
+
+const parts = new Intl.DateTimeFormat('en-GB', OSLO_CLOCK);
 
 /** Oslo's offset from UTC at instant `t` (ms): +1 h in winter, +2 h in summer. */
 const osloOffset = (t: number): number => {

@@ -5,7 +5,7 @@
  */
 import { PLACEHOLDER_NAME, wellFormedPlaceholders } from '../../functions/domain/letters/placeholders.js';
 import type { Preflight, Reach, StatisticsItem } from './api-types';
-import { OSLO } from './dates';
+import { OSLO_CLOCK } from './dates';
 
 export type UiLang = 'nb' | 'en';
 export type LetterLang = 'nb' | 'nn' | 'en';
@@ -231,15 +231,7 @@ export const formatTime = (iso: string | undefined, lang: UiLang): string => {
   if (!iso) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(lang === 'nb' ? 'nb-NO' : 'en-GB', {
-    timeZone: OSLO,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
+  return d.toLocaleString(lang === 'nb' ? 'nb-NO' : 'en-GB', OSLO_CLOCK);
 };
 
 /**

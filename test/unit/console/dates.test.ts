@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { osloLocalToIso, OSLO } from '../../../console/src/dates.js';
+import { osloLocalToIso, OSLO, OSLO_CLOCK } from '../../../console/src/dates.js';
 import { formatTime } from '../../../console/src/format.js';
 
 /**
@@ -64,5 +66,22 @@ describe('formatTime: Oslo time in nb-NO, whatever the machine zone', () => {
     } finally {
       process.env.TZ = saved;
     }
+  });
+});
+
+describe('one place owns the Oslo clock (console/src/dates.ts)', () => {
+  it('formatTime reads the time with the same Intl options as the wall-clock conversion', () => {
+    expect(OSLO_CLOCK).toMatchObject({ timeZone: OSLO, hourCycle: 'h23' });
+    const at = new Date('2026-01-14T23:00:00.000Z');
+    expect(formatTime(at.toISOString(), 'nb')).toBe(new Intl.DateTimeFormat('nb-NO', OSLO_CLOCK).format(at));
+    expect(formatTime(at.toISOString(), 'en')).toBe(new Intl.DateTimeFormat('en-GB', OSLO_CLOCK).format(at));
+    // Midnight is 00, never 24, in either language.
+    expect(formatTime(at.toISOString(), 'en')).toBe('15/01/2026, 00:00:00');
+  });
+
+  it('no other console module sets a time zone of its own', () => {
+    const dir = join(import.meta.dirname, '../../../console/src');
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f) && f !== 'dates.ts');
+    expect(files.filter((f) => /timeZone\s*:/.test(readFileSync(join(dir, f), 'utf8')))).toEqual([]);
   });
 });
