@@ -133,7 +133,7 @@ export class DynamoBatchStore implements BatchStore {
     ]);
   }
 
-  async endWave(ref: BatchRef, leaseId: string): Promise<void> {
+  async abandon(ref: BatchRef, leaseId: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.tables.main, Key: markerKey(ref, leaseId) }));
   }
 

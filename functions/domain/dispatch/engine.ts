@@ -163,7 +163,7 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
     // Whatever went wrong, this worker sends nothing more (no call of ours is in flight: a wave
     // returns only when its calls have ended): a pause need not wait for it. The lease stays and
     // expires like a dead worker's, the plan binds the retry, and the message comes back.
-    if (!(error instanceof LeaseLostError)) await deps.batches.endWave(ref, leaseId).catch(() => undefined);
+    if (!(error instanceof LeaseLostError)) await deps.batches.abandon(ref, leaseId).catch(() => undefined);
     throw error;
   }
 };

@@ -98,13 +98,11 @@ export interface BatchStore {
   /** Lets go of a claim without sending anything more (blocked, registry down, out of time); drops its plan unless told to keep it. */
   unclaim(ref: BatchRef, leaseId: string, opts?: { keepPlan?: boolean }): Promise<void>;
   /**
-   * Drops the wave's in-flight marker and nothing else: called once every channel call of the wave
-   * has ended (its letters reached their channel or not; none can still arrive), so a pause need not
-   * wait for the wave's receipts, ledger and commit; and after an unexpected error (the engine never
-   * throws while a call of its is in flight). The lease stays (it expires as a dead worker's would
-   * if no commit follows), and so does the plan, which binds a retry.
+   * After an unexpected error: drops the in-flight marker (no call of this worker is in flight:
+   * the engine never throws while one is) but keeps the lease, which expires as a dead worker's
+   * would, and the plan, which binds the retry.
    */
-  endWave(ref: BatchRef, leaseId: string): Promise<void>;
+  abandon(ref: BatchRef, leaseId: string): Promise<void>;
   /**
    * Writes the batch's new outcomes and counter delta under our lease, dropping the wave's plan and
    * marker; `keepLease` for a wave that is not the attempt's last. Throws LeaseLostError when the

@@ -337,37 +337,6 @@ describe('the engine, one step at a time', () => {
     expect(world.outcomes().filter((o) => o.kind === 'failed' && o.reason === 'in_doubt')).toHaveLength(4);
   });
 
-  it('test_should_be_quiet_for_a_pause_once_the_waves_calls_have_ended_not_after_its_commit', async () => {
-    const world = new World({ recipients: 10, batchSize: 10, seed: 8 });
-    const base = world.deps();
-    let release: () => void = () => undefined;
-    let inLedger = false;
-    // The ledger write of the first wave (after its channel calls ended) hangs until released.
-    const deps: EngineDeps = {
-      ...base,
-      ledger: {
-        ...base.ledger,
-        record: async (entries) => {
-          inLedger = true;
-          await new Promise<void>((r) => (release = r));
-          return base.ledger.record(entries);
-        },
-      },
-    };
-    await start(world);
-    const ops = { batches: deps.batches, clock: () => world.now, sleep: async () => undefined };
-    const running = processBatch(deps, world.queue.shift()!);
-    while (!inLedger) await new Promise((r) => setImmediate(r));
-    world.project = { ...world.project, status: 'paused' };
-    // The wave's letters have reached their channel or not; nothing of it is in flight any more.
-    expect(world.deliveries).toHaveLength(4);
-    expect(await awaitQuiet(ops, 'prj', 0)).toBe(0);
-    release();
-    expect(await running).toMatchObject({ kind: 'parked', why: 'paused' });
-    expect(world.deliveries).toHaveLength(4);
-    expect(world.counts()).toMatchObject({ sent: 4, pending: 6 });
-  });
-
   it('test_should_stop_sending_within_one_wave_when_a_registry_goes_down', async () => {
     const world = new World({ recipients: 12, batchSize: 12, seed: 13 });
     const base = world.deps();

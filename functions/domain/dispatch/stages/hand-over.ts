@@ -28,9 +28,8 @@ export type WaveAnswer =
  *      waits (at most until the wave's deadline);
  *   3. compose the letters against the project and version just read (compose.ts: may only drop);
  *   4. bind the plan (every letter that may leave, by delivery id and channel) under our lease;
- *   5. hand them to their channels with one abort signal at the wave's deadline; once every call
- *      has ended the marker goes (nothing of ours is in flight), before the wave is settled and
- *      committed.
+ *   5. hand them to their channels with one abort signal at the wave's deadline; we return only
+ *      when every call has ended, so nothing of ours is in flight once the marker goes.
  */
 export const handOverWave = async (a: Attempt, toSend: readonly ToSend[], until: number, sentAt: string): Promise<WaveAnswer> => {
   const { deps, ref } = a;
@@ -56,9 +55,6 @@ export const handOverWave = async (a: Attempt, toSend: readonly ToSend[], until:
   await deps.batches.bindPlan(ref, a.leaseId, plan);
   const signal = AbortSignal.timeout(Math.max(1, until - deps.clock().getTime()));
   const calls = await Promise.allSettled([...byChannel].map(([channel, items]) => deps.channels.handOver(channel, items, { signal })));
-  // Every call of the wave has ended: nothing of it can still reach a channel, so a pause waits no
-  // longer for it (not for its ledger entries and commit, which follow).
-  await deps.batches.endWave(ref, a.leaseId);
   const results = new Map<string, ChannelResult>();
   for (const c of calls) if (c.status === 'fulfilled') for (const [id, r] of c.value) results.set(id, r);
   // A call that threw (its hand-overs could not be recorded) fails the attempt: the batch comes
