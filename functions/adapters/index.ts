@@ -8,7 +8,8 @@ import { retentionFor } from '../domain/shared/retention.js';
 import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operations.js';
 import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
-import { nonResponders } from '../domain/letters/form-tasks.js';
+import { guardiansAwaitingAnswer, nonResponders } from '../domain/letters/form-tasks.js';
+import { pseudonymOfChild } from '../domain/citizens/minors.js';
 import { roundLifecycle } from '../domain/rounds/lifecycle.js';
 import type { PrepareMessage, PrepareQueue, RoundDeps } from '../domain/rounds/ports.js';
 import type { ReleasedRound } from '../domain/rounds/round.js';
@@ -159,6 +160,7 @@ const build = () => {
     dispatch: control,
     prepareQueue: prepareQueueOnce,
     halted: async () => (await ops.read()).halted,
+    childReference: (nin) => pseudonymOfChild(nin, config.citizenHashKey()),
     retention: config.retention(),
   };
 
@@ -172,6 +174,7 @@ const build = () => {
     channels,
     tasks: formTaskIssuer(formTasks, citizenTasks),
     nonResponders: (projectId, formTaskId, nins) => nonResponders({ citizenTasks }, projectId, formTaskId, nins),
+    guardiansAwaiting: (projectId, formTaskId, asked) => guardiansAwaitingAnswer({ citizenTasks }, projectId, formTaskId, asked),
     queue: dispatchQueue,
     formTasks,
     get hashKey() {

@@ -195,6 +195,12 @@ export const guardiansToRead = (
  * not the guardian's position in the register's answer, which may change between retries. A retry
  * therefore hands the channel the same id and leaves one letter per guardian per child per round.
  */
+/**
+ * How a guardian's records name the child they concern (their task, ledger entry, reminder): the
+ * child's keyed hash, never the ID.
+ */
+export const pseudonymOfChild = (nin: string, hashKey: string): string => citizenKey(nin, hashKey).replace(/[^A-Za-z0-9]/g, '').slice(0, 24);
+
 export const guardianDeliveryId = (childDeliveryId: string, guardianNin: string, hashKey: string): string =>
   `${childDeliveryId}-g${citizenKey(guardianNin, hashKey).replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`;
 

@@ -1,4 +1,5 @@
 import type { CitizenFactsReader } from '../citizens/registries.js';
+import type { GuardianAsked } from '../letters/form-tasks.js';
 import type { Language, LetterVersion } from '../letters/letter.js';
 import type { Recipient } from '../lists/recipient-list.js';
 import type { Project } from '../projects/project.js';
@@ -215,6 +216,11 @@ export interface EngineDeps {
   readonly tasks: TaskIssuer;
   /** Reminder rounds: those of `nins` who still have the form task open and unanswered. */
   readonly nonResponders: (projectId: string, formTaskId: string, nins: readonly string[]) => Promise<Set<string>>;
+  /**
+   * Reminder rounds: which guardians still have their task about a child open and unanswered
+   * (keys `guardianAwaitingKey(guardian, aboutChild)`). A child's reminder goes to those only.
+   */
+  readonly guardiansAwaiting: (projectId: string, formTaskId: string, asked: readonly GuardianAsked[]) => Promise<Set<string>>;
   readonly queue: DispatchQueue;
   /** Form tasks (the external form's URL the send-time check allows in a letter). */
   readonly formTasks?: import('../letters/ports.js').FormTaskRepository;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Route } from '../citizens/minors.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { ProjectRepository } from '../projects/ports.js';
@@ -195,6 +196,67 @@ export const nonResponders = async (
 ): Promise<Set<string>> => {
   const statuses = await taskStatuses(deps, projectId, formTaskId, nins, now);
   return new Set([...statuses].filter(([, s]) => s === 'sent').map(([nin]) => nin));
+};
+
+/** A guardian asked about a child: the guardian's ID and the child's reference (pseudonymOfChild), as their task records it. */
+export interface GuardianAsked {
+  readonly guardian: string;
+  readonly aboutChild: string;
+}
+
+export const guardianAwaitingKey = (guardian: string, aboutChild: string): string => `${guardian}#${aboutChild}`;
+
+/**
+ * Reminder rounds, for children whose letters go to their guardians: which guardians still have
+ * their task about the child open and unanswered (each guardian has their own task per child, so a
+ * guardian who answered is not reminded because the other has not). Keys: guardianAwaitingKey.
+ * One read per child, for all of its guardians.
+ */
+export const guardiansAwaitingAnswer = async (
+  deps: Pick<FormTaskDeps, 'citizenTasks'>,
+  projectId: string,
+  formTaskId: string,
+  asked: readonly GuardianAsked[],
+  now: string = nowIso(),
+): Promise<Set<string>> => {
+  const byChild = new Map<string, string[]>();
+  for (const { guardian, aboutChild } of asked) byChild.set(aboutChild, [...(byChild.get(aboutChild) ?? []), guardian]);
+  const out = new Set<string>();
+  await Promise.all(
+    [...byChild].map(async ([aboutChild, guardians]) => {
+      const statuses = await taskStatuses(deps, projectId, citizenTaskId(formTaskId, aboutChild), guardians, now);
+      for (const [guardian, status] of statuses) if (status === 'sent') out.add(guardianAwaitingKey(guardian, aboutChild));
+    }),
+  );
+  return out;
+};
+
+/**
+ * Reminder rounds, the children among `routes` whose letters go to guardians: a child awaits an
+ * answer while one of their guardians has not answered their task about them, and only those
+ * guardians are reminded — `routes` comes back with each such child's guardians narrowed to them.
+ * The send-time gate and the pre-flight both ask this, so both count alike.
+ */
+export const childrenAwaiting = async (
+  routes: ReadonlyMap<string, Route>,
+  /** The child's reference (pseudonymOfChild under the citizen hash key), as the guardians' tasks record it. */
+  childReference: (nin: string) => string,
+  guardiansAwaiting: (asked: readonly GuardianAsked[]) => Promise<Set<string>>,
+): Promise<{ readonly children: ReadonlySet<string>; readonly routes: ReadonlyMap<string, Route> }> => {
+  const refs = new Map([...routes].flatMap(([nin, r]) => (r.kind === 'guardians' ? [[nin, childReference(nin)] as const] : [])));
+  if (refs.size === 0) return { children: new Set(), routes };
+  const asked = [...refs].flatMap(([nin, ref]) => (routes.get(nin) as Extract<Route, { kind: 'guardians' }>).guardians.map((g) => ({ guardian: g.nin, aboutChild: ref })));
+  const open = await guardiansAwaiting(asked);
+  const children = new Set<string>();
+  const narrowed = new Map(routes);
+  for (const [nin, ref] of refs) {
+    const route = routes.get(nin) as Extract<Route, { kind: 'guardians' }>;
+    const waiting = route.guardians.filter((g) => open.has(guardianAwaitingKey(g.nin, ref)));
+    if (waiting.length === 0) continue;
+    children.add(nin);
+    narrowed.set(nin, { ...route, guardians: waiting });
+  }
+  return { children, routes: narrowed };
 };
 
 // ---- citizens ------------------------------------------------------------------------------

@@ -134,6 +134,11 @@ export interface RoundDeps {
   /** Chunks of background pre-flights (lists above PREPARE_INLINE_MAX rows). */
   readonly prepareQueue: PrepareQueue;
   readonly halted: () => Promise<boolean>;
+  /**
+   * A child's reference as their guardians' tasks record it (pseudonymOfChild under the citizen
+   * hash key, read only when called): a reminder's pre-flight asks whether the guardians answered.
+   */
+  readonly childReference: (nin: string) => string;
   /** How long lists and rounds are kept (RETENTION_DAYS, RETENTION_LONG_DAYS); the defaults when absent. */
   readonly retention?: RetentionPolicy;
 }

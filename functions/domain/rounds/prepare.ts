@@ -2,7 +2,7 @@ import { NotFoundError } from '../../shared/errors.js';
 import { RegistryUnavailableError } from '../citizens/registries.js';
 import { routeWithFacts } from '../citizens/minors.js';
 import { placeholdersIn } from '../letters/content.js';
-import { nonResponders } from '../letters/form-tasks.js';
+import { childrenAwaiting, guardiansAwaitingAnswer, nonResponders } from '../letters/form-tasks.js';
 import type { Language, LetterContentByLanguage, LetterVersion } from '../letters/letter.js';
 import type { Recipient } from '../lists/recipient-list.js';
 import { effectiveMinorsPolicy } from '../projects/minors-policy.js';
@@ -64,7 +64,10 @@ export const evaluateChunk = async (deps: RoundDeps, ctx: ChunkContext, contacts
     onlyNonResponders ? nonResponders(deps, projectId, version.formTaskId!, nins, now) : Promise.resolve(undefined),
   ]);
   // The minors rule as it will apply at send time (guardians read once per chunk).
-  const routes = await routeWithFacts(deps.citizens, { projectId, nins, facts, policy: minors, at: new Date(now), rules: { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits } });
+  const read = await routeWithFacts(deps.citizens, { projectId, nins, facts, policy: minors, at: new Date(now), rules: { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits } });
+  // A reminder reaches a child through the guardians who have not answered about them, as at send time.
+  const reminded = awaiting ? await childrenAwaiting(read, deps.childReference, (asked) => guardiansAwaitingAnswer(deps, projectId, version.formTaskId!, asked, now)) : undefined;
+  const routes = reminded?.routes ?? read;
   const decided = slice.map((r) => {
     const own: readonly ContactRecord[] = contacts.get(r.nin) ?? [];
     const f = facts.get(r.nin);
@@ -75,7 +78,7 @@ export const evaluateChunk = async (deps: RoundDeps, ctx: ChunkContext, contacts
         withdrawn: f?.withdrawn ?? false,
         population: { deceased: f?.deceased ?? false, known: f?.known ?? false },
         contacts: own,
-        ...(awaiting ? { awaitingAnswer: awaiting.has(r.nin) } : {}),
+        ...(awaiting ? { awaitingAnswer: awaiting.has(r.nin) || reminded!.children.has(r.nin) } : {}),
       },
       rules,
     );

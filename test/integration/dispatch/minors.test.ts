@@ -67,8 +67,8 @@ const upload = async (s: Setup, rows: { nin: string; firstName: string }[]) => {
   return res.body.listId as string;
 };
 
-const releaseAndWait = async (s: Setup, listId: string) => {
-  const round = await s.r.post(`/projects/${s.projectId}/rounds`, { letterId: s.letterId, listId });
+const releaseAndWait = async (s: Setup, listId: string, extra: { onlyNonResponders?: boolean } = {}) => {
+  const round = await s.r.post(`/projects/${s.projectId}/rounds`, { letterId: s.letterId, listId, ...extra });
   expect(round.status, round.text).toBe(201);
   const released = await s.r.post(`/projects/${s.projectId}/rounds/${round.body.roundId}/release`);
   expect(released.status, released.text).toBe(202);
@@ -177,5 +177,47 @@ describe('minors and guardians end to end', () => {
     expect(refused.body.error.code).toBe('MINORS_POLICY_NOT_APPROVED');
     expect((await p.as(approver).post(`/projects/${s.projectId}/settings/approve`, { minors: 'guardians' })).status).toBe(200);
     expect((await s.r.post(`/projects/${s.projectId}/rounds/${round.body.roundId}/release`)).status).toBe(202);
+  });
+
+  it('a reminder of a form task reaches a child only through the guardian who has not answered about them (never the child, never the one who did)', async () => {
+    const [mum, dad, grownUp] = syntheticNins(3, 62_000) as [string, string, string];
+    const kid = syntheticBornYearsAgo(9, 3);
+    expect((await p.as(operations).put('/registry/population', { nins: [kid], guardians: [mum, dad] })).status).toBe(200);
+    const r = p.as(researcher);
+    const projectId = (await r.post('/projects', { title: 'Barneskjema (påminnelse)', organization: org })).body.projectId as string;
+    expect((await p.as(setter).put(`/projects/${projectId}/settings`, { minors: 'guardians' })).status).toBe(200);
+    const form = await r.post(`/projects/${projectId}/form-tasks`, { title: 'Skjema om barnet', form: { type: 'internal', questions: [{ id: 'q1', text: { nb: 'Hvordan sover barnet?' }, type: 'text', required: true }] } });
+    expect(form.status, form.text).toBe(201);
+    const formTaskId = form.body.formTaskId as string;
+    const letterOf = async (title: string, body: string) => {
+      const res = await r.post(`/projects/${projectId}/letters`, { title, kind: 'form-task', formTaskId, content: { nb: { subject: title, body }, nn: { subject: title, body } } });
+      expect(res.status, res.text).toBe(201);
+      return res.body.letterId as string;
+    };
+    const first = await letterOf('Skjema', 'Svar på skjemaet her: {{taskLink}}');
+    const reminder = await letterOf('Påminnelse', 'Vi minner om skjemaet: {{taskLink}}');
+    expect((await r.post(`/projects/${projectId}/submit`)).status).toBe(200);
+    const approved = await p.as(approver).post(`/projects/${projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(p.as(approver), projectId) });
+    expect(approved.status, approved.text).toBe(200);
+    const list = await r.post(`/projects/${projectId}/recipient-lists`, { recipients: [{ nin: kid }, { nin: grownUp }] });
+    expect(list.status, list.text).toBe(201);
+    const s = { projectId, letterId: first, r };
+    await releaseAndWait(s, list.body.listId as string);
+
+    // The mother answers about the child; the father and the adult do not.
+    const tasks = (await p.as({ sub: mum, role: 'citizen' }).get('/citizen/tasks')).body.items as { taskId: string; projectId: string; onBehalfOfMinor?: boolean }[];
+    const mine = tasks.filter((t) => t.projectId === projectId);
+    expect(mine).toMatchObject([{ onBehalfOfMinor: true }]);
+    const answered = await p.as({ sub: mum, role: 'citizen' }).post(`/citizen/tasks/${mine[0]!.taskId}/answers`, { answers: { q1: 'Godt' } });
+    expect(answered.status, answered.text).toBeLessThan(300);
+
+    const { created, done } = await releaseAndWait({ ...s, letterId: reminder }, list.body.listId as string, { onlyNonResponders: true });
+    expect(created.preflight).toMatchObject({ total: 2, eligible: 2, minors: { viaGuardians: 1, guardianLetters: 1 } });
+    expect(done.counts).toMatchObject({ planned: 2, sent: 2, pending: 0 });
+    const subjects = async (nin: string) => (await inbox(nin, projectId)).map((i) => i.subject).sort();
+    expect(await subjects(dad)).toEqual(['Påminnelse', 'Skjema']);
+    expect(await subjects(mum)).toEqual(['Skjema']);
+    expect(await subjects(grownUp)).toEqual(['Påminnelse', 'Skjema']);
+    expect(await inbox(kid, projectId)).toEqual([]);
   });
 });

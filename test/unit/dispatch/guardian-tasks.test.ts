@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { EngineDeps } from '../../../functions/domain/dispatch/ports.js';
 import { formTaskIssuer } from '../../../functions/domain/dispatch/task-issuer.js';
 import type { CitizenTask, FormTask } from '../../../functions/domain/letters/form-task.js';
-import { answerTask, listCitizenTasks, responsesCsv } from '../../../functions/domain/letters/form-tasks.js';
+import { answerTask, childrenAwaiting, guardianAwaitingKey, guardiansAwaitingAnswer, listCitizenTasks, nonResponders, responsesCsv } from '../../../functions/domain/letters/form-tasks.js';
+import type { Route } from '../../../functions/domain/citizens/minors.js';
 import type { CitizenTaskRepository, FormResponse, FormTaskRepository } from '../../../functions/domain/letters/ports.js';
 import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
 import type { Principal } from '../../../functions/shared/principal.js';
@@ -135,5 +136,85 @@ describe("a guardian's form task about a child", () => {
     for (const nin of [first, second, parent]) expect(csv).not.toContain(nin);
     // The export names the child by the project's pseudonym, not by the global reference the guardian's records carry.
     for (const t of theirs) if (t.aboutChild) expect(csv).not.toContain(t.aboutChild);
+  });
+
+  it('test_should_remind_the_guardian_who_has_not_answered_about_the_child_never_the_child_nor_the_guardian_who_did', async () => {
+    const child = ninBornOn('2016-05-04');
+    const mother = ninBornOn('1980-02-03');
+    const father = ninBornOn('1979-03-04');
+    const tasks = new Tasks();
+    const setUp = (seed: number) => {
+      const world = guardiansWorld(seed);
+      world.nins[0] = child;
+      world.facts.set(child, { guardians: [mother, father] });
+      return world;
+    };
+    const at = (world: World) => new Date(world.now).toISOString();
+    // The first round: a task for each guardian about the child.
+    const first = setUp(23);
+    await first.control().start(first.round as ReleasedRound);
+    await drain(first, { ...first.deps(), tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks) });
+    const fullDeps = { formTasks: tasks.formTasks, citizenTasks: tasks.citizenTasks, projects: {} as never, audit: { append: async () => undefined } as never, hashKeys: () => ({ current: 'v1', keys: { v1: 'a-long-enough-test-key' } }) };
+    const [motherTask] = [...tasks.byCitizen.get(mother)!.values()];
+    await answerTask(fullDeps, citizen(mother), motherTask!.taskId, { q1: 'fint' }, at(first));
+
+    // The reminder round over the same list, its non-responders read as the composition root reads them.
+    const reminder = setUp(24);
+    reminder.round = { ...reminder.round, roundId: 'rnd-reminder', onlyNonResponders: true, formTaskId: 'ft' };
+    const deps: EngineDeps = {
+      ...reminder.deps(),
+      tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks),
+      nonResponders: (projectId, formTaskId, nins) => nonResponders(tasks, projectId, formTaskId, nins, at(reminder)),
+      guardiansAwaiting: (projectId, formTaskId, asked) => guardiansAwaitingAnswer(tasks, projectId, formTaskId, asked, at(reminder)),
+    };
+    await reminder.control().start(reminder.round as ReleasedRound);
+    await drain(reminder, deps);
+
+    const to = reminder.deliveries.map((d) => d.nin);
+    expect(to).toContain(father);
+    expect(to).not.toContain(mother);
+    expect(to).not.toContain(child);
+    expect(reminder.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 1 });
+
+    // Once the father has answered too, nobody is reminded about the child.
+    const [fatherTask] = [...tasks.byCitizen.get(father)!.values()];
+    await answerTask(fullDeps, citizen(father), fatherTask!.taskId, { q1: 'bra' }, at(reminder));
+    const again = setUp(25);
+    again.round = { ...again.round, roundId: 'rnd-reminder-2', onlyNonResponders: true, formTaskId: 'ft' };
+    await again.control().start(again.round as ReleasedRound);
+    await drain(again, {
+      ...again.deps(),
+      nonResponders: (projectId, formTaskId, nins) => nonResponders(tasks, projectId, formTaskId, nins, at(again)),
+      guardiansAwaiting: (projectId, formTaskId, asked) => guardiansAwaitingAnswer(tasks, projectId, formTaskId, asked, at(again)),
+    });
+    expect(again.deliveries.map((d) => d.nin).filter((n) => [child, mother, father].includes(n))).toEqual([]);
+    expect(again.outcomes()[0]).toMatchObject({ kind: 'skipped', reason: 'not_awaiting_answer' });
+  });
+
+  it('test_should_count_a_reminder_pre_flight_as_it_sends_children_through_the_guardians_still_to_answer_only', async () => {
+    // What the pre-flight and the send-time gate both ask (rounds/prepare.ts, dispatch/stages/gather.ts).
+    const person = (nin: string) => ({ nin, facts: {} as never, age: 40, allowedChannels: new Set(['helsenorge' as const]) });
+    const guardians = (...nins: string[]): Route => ({ kind: 'guardians', childAge: 8, guardians: nins.map(person), excluded: {}, ignoredGuardianIds: 0 });
+    const routes = new Map<string, Route>([
+      ['child-a', guardians('mother-a', 'father-a')],
+      ['child-b', guardians('mother-b')],
+      ['adult', { kind: 'self', recipient: person('adult') } as unknown as Route],
+    ]);
+    const asked: unknown[] = [];
+    const open = new Set([guardianAwaitingKey('father-a', 'ref-child-a')]);
+    const { children, routes: narrowed } = await childrenAwaiting(routes, (nin) => `ref-${nin}`, async (a) => {
+      asked.push(...a);
+      return open;
+    });
+    expect(asked).toEqual([
+      { guardian: 'mother-a', aboutChild: 'ref-child-a' },
+      { guardian: 'father-a', aboutChild: 'ref-child-a' },
+      { guardian: 'mother-b', aboutChild: 'ref-child-b' },
+    ]);
+    expect([...children]).toEqual(['child-a']);
+    expect((narrowed.get('child-a') as Extract<Route, { kind: 'guardians' }>).guardians.map((g) => g.nin)).toEqual(['father-a']);
+    // A child nobody is to be reminded about keeps its route; the decision skips it (not awaiting an answer).
+    expect(narrowed.get('child-b')).toBe(routes.get('child-b'));
+    expect(narrowed.get('adult')).toBe(routes.get('adult'));
   });
 });

@@ -2,7 +2,7 @@ import { externalFormLink } from '../../letters/check.js';
 import { footerInfoFor, renderLetter, type RenderedLetter } from '../../letters/render.js';
 import { checkRenderedLetter } from '../../letters/send-check.js';
 import type { Recipient } from '../../lists/recipient-list.js';
-import { citizenKey } from '../../shared/citizen-key.js';
+import { pseudonymOfChild } from '../../citizens/minors.js';
 import type { Channel, Dispatchable } from '../channels.js';
 import type { Attempt } from './attempt.js';
 import type { Addressee } from './decide-recipients.js';
@@ -19,9 +19,6 @@ export type Composed =
   | { readonly index: number; readonly letters: readonly { readonly channel: Channel; readonly item: Dispatchable }[] }
   /** Not exactly the approved text (a missing field, a link, an ID…): counted `invalid`, with why, never sent. */
   | { readonly index: number; readonly invalid: string };
-
-/** How a guardian's records name the child they concern: the child's keyed hash in the project, never the ID. */
-export const pseudonymOfChild = (nin: string, hashKey: string): string => citizenKey(nin, hashKey).replace(/[^A-Za-z0-9]/g, '').slice(0, 24);
 
 /**
  * Issues the form tasks (for a form-task letter: to each addressee, a guardian's about the child)

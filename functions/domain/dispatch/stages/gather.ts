@@ -1,16 +1,20 @@
 import type { CitizenFacts } from '../../citizens/registries.js';
-import { routeWithFacts, type Route } from '../../citizens/minors.js';
+import { pseudonymOfChild, routeWithFacts, type Route } from '../../citizens/minors.js';
 import { effectiveMinorsPolicy } from '../../projects/minors-policy.js';
 import { DUPLICATE_WINDOW_DAYS } from '../../rounds/preflight.js';
 import { isReleased } from '../../rounds/round.js';
 import type { ContactRecord } from '../../rounds/ports.js';
+import { childrenAwaiting } from '../../letters/form-tasks.js';
 import type { Attempt } from './attempt.js';
 
 /** What one wave's decisions read, all of it now, for exactly the wave's recipients. */
 export interface WaveFacts {
   readonly facts: ReadonlyMap<string, CitizenFacts>;
   readonly contacts: ReadonlyMap<string, readonly ContactRecord[]>;
-  /** Reminder rounds: who still has the form task open and unanswered. */
+  /**
+   * Reminder rounds: who still has the form task open and unanswered — the recipient themselves,
+   * or a child one of whose guardians has not answered their task about them.
+   */
   readonly awaiting?: ReadonlySet<string>;
   readonly routes: ReadonlyMap<string, Route>;
   readonly now: Date;
@@ -34,7 +38,12 @@ export const gather = async (a: Attempt, nins: readonly string[]): Promise<WaveF
     reminder ? deps.nonResponders(project.projectId, round.formTaskId, nins) : Promise.resolve(undefined),
   ]);
   const routes = await routeWithFacts(deps.citizens, { projectId: project.projectId, nins, facts, policy: effectiveMinorsPolicy(project), at: now, rules: { allowSynthetic: true } });
-  return { facts, contacts, routes, now, ...(awaiting ? { awaiting } : {}) };
+  const formTaskId = round.formTaskId;
+  if (!awaiting || formTaskId === undefined) return { facts, contacts, routes, now };
+  // A child's task is their guardians' (one each, about the child): only those who have not
+  // answered about them are reminded (their routes narrowed to them).
+  const reminded = await childrenAwaiting(routes, (nin) => pseudonymOfChild(nin, deps.hashKey), (asked) => deps.guardiansAwaiting(project.projectId, formTaskId, asked));
+  return { facts, contacts, routes: reminded.routes, now, awaiting: new Set([...awaiting, ...reminded.children]) };
 };
 
 /**

@@ -3,7 +3,8 @@ import { IN_DOUBT, type RecipientOutcome } from '../batch.js';
 import type { Channel, ChannelResult } from '../channels.js';
 import type { LedgerEntry } from '../ports.js';
 import { seconds, type Attempt } from './attempt.js';
-import { pseudonymOfChild, type ToSend } from './compose.js';
+import { pseudonymOfChild } from '../../citizens/minors.js';
+import type { ToSend } from './compose.js';
 
 /** What a wave or a recovery decided: outcomes by recipient index, the ledger entries, letters sent. */
 export interface Settled {
