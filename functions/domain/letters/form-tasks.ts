@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Route } from '../citizens/minors.js';
 import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { ProjectRepository } from '../projects/ports.js';
@@ -229,34 +228,6 @@ export const guardiansAwaitingAnswer = async (
     }),
   );
   return out;
-};
-
-/**
- * Reminder rounds, the children among `routes` whose letters go to guardians: a child awaits an
- * answer while one of their guardians has not answered their task about them, and only those
- * guardians are reminded — `routes` comes back with each such child's guardians narrowed to them.
- * The send-time gate and the pre-flight both ask this, so both count alike.
- */
-export const childrenAwaiting = async (
-  routes: ReadonlyMap<string, Route>,
-  /** The child's reference (pseudonymOfChild under the citizen hash key), as the guardians' tasks record it. */
-  childReference: (nin: string) => string,
-  guardiansAwaiting: (asked: readonly GuardianAsked[]) => Promise<Set<string>>,
-): Promise<{ readonly children: ReadonlySet<string>; readonly routes: ReadonlyMap<string, Route> }> => {
-  const refs = new Map([...routes].flatMap(([nin, r]) => (r.kind === 'guardians' ? [[nin, childReference(nin)] as const] : [])));
-  if (refs.size === 0) return { children: new Set(), routes };
-  const asked = [...refs].flatMap(([nin, ref]) => (routes.get(nin) as Extract<Route, { kind: 'guardians' }>).guardians.map((g) => ({ guardian: g.nin, aboutChild: ref })));
-  const open = await guardiansAwaiting(asked);
-  const children = new Set<string>();
-  const narrowed = new Map(routes);
-  for (const [nin, ref] of refs) {
-    const route = routes.get(nin) as Extract<Route, { kind: 'guardians' }>;
-    const waiting = route.guardians.filter((g) => open.has(guardianAwaitingKey(g.nin, ref)));
-    if (waiting.length === 0) continue;
-    children.add(nin);
-    narrowed.set(nin, { ...route, guardians: waiting });
-  }
-  return { children, routes: narrowed };
 };
 
 // ---- citizens ------------------------------------------------------------------------------

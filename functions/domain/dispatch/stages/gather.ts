@@ -4,7 +4,7 @@ import { effectiveMinorsPolicy } from '../../projects/minors-policy.js';
 import { DUPLICATE_WINDOW_DAYS } from '../../rounds/preflight.js';
 import { isReleased } from '../../rounds/round.js';
 import type { ContactRecord } from '../../rounds/ports.js';
-import { childrenAwaiting } from '../../letters/form-tasks.js';
+import { childrenAwaiting } from '../../rounds/reminders.js';
 import type { Attempt } from './attempt.js';
 
 /** What one wave's decisions read, all of it now, for exactly the wave's recipients. */
