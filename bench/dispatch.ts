@@ -121,7 +121,9 @@ const rawRate = async () => {
   let written = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': 'raw-bench' }, Select: 'COUNT', ExclusiveStartKey: start }));
+    const page = await db.send(
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': 'raw-bench' }, Select: 'COUNT', ExclusiveStartKey: start }),
+    );
     written += page.Count ?? 0;
     start = page.LastEvaluatedKey;
   } while (start);
@@ -162,20 +164,33 @@ const main = async () => {
     const p = await pauses(b, Number(values.pauses));
     const rate = letters / t.seconds;
     const lat = p.map((x) => x.ms).sort((a, c) => a - c);
-    console.log(`\ndispatch engine v2 on DynamoDB Local + fauxqs; registries through their contract fakes; channels: ${values.channels === 'stand-in' ? 'stored directly' : 'ePROM and Digipost fakes over HTTP'}`);
+    console.log(
+      `\ndispatch engine v2 on DynamoDB Local + fauxqs; registries through their contract fakes; channels: ${values.channels === 'stand-in' ? 'stored directly' : 'ePROM and Digipost fakes over HTTP'}`,
+    );
     console.log(`  letters                         ${fmt(letters)} (sent ${fmt(t.sent)}, pending ${fmt(t.pending)})`);
     console.log(`  release → completed             ${fmt(t.seconds, 1)} s  =  ${fmt(rate)} letters/s   (target ≥ 1,000)`);
     console.log(`  first letter after release      ${fmt(t.firstLetterMs)} ms   (target ≤ 2,000)`);
-    console.log(`  items written per letter        ${fmt(t.writes / letters, 3)}  (target ≤ 2.1; platform's own writes: ledger, batch items, shards, markers, statistics${values.channels === 'stand-in' ? ', channel copies' : ''})`);
+    console.log(
+      `  items written per letter        ${fmt(t.writes / letters, 3)}  (target ≤ 2.1; platform's own writes: ledger, batch items, shards, markers, statistics${values.channels === 'stand-in' ? ', channel copies' : ''})`,
+    );
     console.log(`  of them in transactions         ${fmt(t.transactional / letters, 3)}  (target ≤ 0.05)`);
     console.log(`  store calls per letter          ${fmt(t.calls / letters, 3)}  (target ≤ 0.2; ${fmt(t.calls)} DynamoDB calls in this process)`);
     const platformCalls = t.calls - t.observerCalls - t.standIn.channel - t.standIn.seed;
-    console.log(`    the platform's own             ${fmt(platformCalls / letters, 3)}  (without the bench's progress polls through the API, ${fmt(t.observerCalls)}; the channel stand-in's letter writes, ${fmt(t.standIn.channel)}; local portal-activity seed reads, ${fmt(t.standIn.seed)})`);
-    console.log(`    by command: ${t.byCommand.sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k.replace(/Command$/, '')} ${fmt(n)}`).join(', ')}`);
-    console.log(`  capacity units per letter       ${fmt(t.units.write / letters, 2)} WRU, ${fmt(t.units.read / letters, 2)} RRU  (as DynamoDB reported them consumed, index writes included; the bench's own polls included)`);
+    console.log(
+      `    the platform's own             ${fmt(platformCalls / letters, 3)}  (without the bench's progress polls through the API, ${fmt(t.observerCalls)}; the channel stand-in's letter writes, ${fmt(t.standIn.channel)}; local portal-activity seed reads, ${fmt(t.standIn.seed)})`,
+    );
+    console.log(
+      `    by command: ${t.byCommand
+        .sort((x, y) => y[1] - x[1])
+        .map(([k, n]) => `${k.replace(/Command$/, '')} ${fmt(n)}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  capacity units per letter       ${fmt(t.units.write / letters, 2)} WRU, ${fmt(t.units.read / letters, 2)} RRU  (as DynamoDB reported them consumed, index writes included; the bench's own polls included)`,
+    );
     const shapes = [...t.byShape].sort((x, y) => y[1] - x[1]).slice(0, 10);
     console.log(`    by key shape, per letter (the ten largest): ${shapes.map(([k, n]) => `${k} ${fmt(n / letters, 2)}`).join(', ')}`);
-    console.log(`  raw BatchWrite items/s          ${fmt(raw.rate)}  (${fmt(raw.written)} items written); items written/s ÷ raw = ${fmt(((t.writes / t.seconds) / raw.rate) * 100, 1)} %`);
+    console.log(`  raw BatchWrite items/s          ${fmt(raw.rate)}  (${fmt(raw.written)} items written); items written/s ÷ raw = ${fmt((t.writes / t.seconds / raw.rate) * 100, 1)} %`);
     for (const [i, x] of p.entries()) {
       console.log(`  pause ${i + 1} at ~${fmt(x.sent)} sent: acknowledged in ${fmt(x.ms)} ms, inFlight ${x.inFlight}, letters reaching a channel after it: ${x.after}`);
     }

@@ -108,7 +108,7 @@ const SINGLE_WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteIte
 /** The first item (or key) a batch call writes or reads. */
 const firstItem = (command: string, input: Record<string, unknown>): Record<string, unknown> | undefined => {
   const tables = Object.values((input.RequestItems ?? {}) as Record<string, unknown>);
-  if (command.startsWith('BatchWrite')) return ((tables[0] as { PutRequest?: { Item?: Record<string, unknown> } }[] | undefined)?.[0])?.PutRequest?.Item;
+  if (command.startsWith('BatchWrite')) return (tables[0] as { PutRequest?: { Item?: Record<string, unknown> } }[] | undefined)?.[0]?.PutRequest?.Item;
   if (command.startsWith('BatchGet')) return (tables[0] as { Keys?: Record<string, unknown>[] } | undefined)?.Keys?.[0];
   return undefined;
 };
@@ -119,14 +119,17 @@ const shapeOf = (v: unknown): string => (typeof v === 'string' ? (/^[A-Z_]+/.exe
 const keyShape = (input: Record<string, unknown>): string => {
   const tx = (input.TransactItems as Record<string, { Key?: Record<string, unknown>; Item?: Record<string, unknown> }>[] | undefined)?.[0];
   const batch = Object.values((input.RequestItems ?? {}) as Record<string, unknown>)[0] as
-    | { Keys?: Record<string, unknown>[] }
-    | { PutRequest?: { Item?: Record<string, unknown> }; DeleteRequest?: { Key?: Record<string, unknown> } }[]
-    | undefined;
+    { Keys?: Record<string, unknown>[] } | { PutRequest?: { Item?: Record<string, unknown> }; DeleteRequest?: { Key?: Record<string, unknown> } }[] | undefined;
   const first = Array.isArray(batch) ? (batch[0]?.PutRequest?.Item ?? batch[0]?.DeleteRequest?.Key) : batch?.Keys?.[0];
   const key = (input.Key ?? input.Item ?? first ?? (tx && Object.values(tx)[0]?.Key) ?? (tx && Object.values(tx)[0]?.Item)) as Record<string, unknown> | undefined;
   if (key) return `${shapeOf(key.pk ?? Object.values(key)[0])}/${shapeOf(key.sk ?? Object.values(key)[1])}`;
   const values = Object.values((input.ExpressionAttributeValues ?? {}) as Record<string, unknown>);
-  return `${String(input.IndexName ?? String(input.TableName ?? '').split('-').pop())} ${shapeOf(values[0])}`;
+  return `${String(
+    input.IndexName ??
+      String(input.TableName ?? '')
+        .split('-')
+        .pop(),
+  )} ${shapeOf(values[0])}`;
 };
 
 const writtenItems = (command: string, input: Record<string, unknown>): number => {
@@ -176,8 +179,7 @@ export const readyRound = async (b: Bench, org: string, count: number, offset = 
   return { projectId, letterId, listId, roundId, nins, researcher, superuser };
 };
 
-export const roundCounts = async (client: ApiClient, projectId: string, roundId: string) =>
-  (await client.get(`/projects/${projectId}/rounds/${roundId}`)).body as { status: string; counts: Counts };
+export const roundCounts = async (client: ApiClient, projectId: string, roundId: string) => (await client.get(`/projects/${projectId}/rounds/${roundId}`)).body as { status: string; counts: Counts };
 
 export type { Counts } from '../functions/domain/rounds/round.js';
 

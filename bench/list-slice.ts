@@ -66,8 +66,17 @@ const main = async () => {
       const recipients: Recipient[] = ids.map((nin, i) => ({ nin, language: (['nb', 'nn', 'en'] as const)[i % 3], fields: { name: `Person ${i}` } }));
       const listId = `lst_bench_${randomBytes(6).toString('hex')}`;
       const meta: ListMetadata = {
-        projectId: 'prj_bench', listId, rows, accepted: rows, rejectedCount: 0, duplicatesInList: 0, columns: ['name'],
-        source: 'csv', chunks: 0, createdBy: 'bench', createdAt: new Date().toISOString(),
+        projectId: 'prj_bench',
+        listId,
+        rows,
+        accepted: rows,
+        rejectedCount: 0,
+        duplicatesInList: 0,
+        columns: ['name'],
+        source: 'csv',
+        chunks: 0,
+        createdBy: 'bench',
+        createdAt: new Date().toISOString(),
       };
       let t = performance.now();
       await adapters().lists.createList(meta, recipients);

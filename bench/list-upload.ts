@@ -76,9 +76,7 @@ const main = async () => {
       const res = await api.post(`/projects/${projectId}/recipient-lists`, csv, 'text/csv');
       const http = ms(t);
       if (res.status !== 201 || res.body.accepted !== ROWS) throw new Error(`upload failed: ${res.status} ${res.text.slice(0, 200)}`);
-      console.log(
-        `${String(run).padStart(3)}  ${fmt(parse)}  ${fmt(validate)}  ${fmt(store)}                         ${fmt(http)}         ${Math.round(ROWS / (http / 1000)).toLocaleString('en')}`,
-      );
+      console.log(`${String(run).padStart(3)}  ${fmt(parse)}  ${fmt(validate)}  ${fmt(store)}                         ${fmt(http)}         ${Math.round(ROWS / (http / 1000)).toLocaleString('en')}`);
     }
     console.log('target: HTTP end-to-end ≤ 5000 ms for 100,000 rows');
 

@@ -24,14 +24,14 @@ const DIRECT_MAX = 400_000;
 const outbound = new Map<string, number>();
 const countOutbound = (apiUrl: string) => {
   const original = globalThis.fetch;
-  globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+  globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     if (!url.href.startsWith(apiUrl)) {
       const key = `${url.port}/${url.pathname.split('/')[1] ?? ''}`;
       outbound.set(key, (outbound.get(key) ?? 0) + 1);
     }
     return original(input, init);
-  });
+  };
 };
 
 const main = async () => {
@@ -43,7 +43,11 @@ const main = async () => {
     const superuser = b.as({ sub: `s@${org}`, role: 'superuser', org });
     const projectId = must(await researcher.post('/projects', { title: 'Prepare bench', organization: org }), 201, 'create project').body.projectId as string;
     const letterId = must(
-      await researcher.post(`/projects/${projectId}/letters`, { title: 'Invitasjon', kind: 'letter', content: { nb: { subject: 'Invitasjon', body: 'Hei! Vil du delta i studien?' }, nn: { subject: 'Invitasjon', body: 'Hei! Vil du vere med i studien?' } } }),
+      await researcher.post(`/projects/${projectId}/letters`, {
+        title: 'Invitasjon',
+        kind: 'letter',
+        content: { nb: { subject: 'Invitasjon', body: 'Hei! Vil du delta i studien?' }, nn: { subject: 'Invitasjon', body: 'Hei! Vil du vere med i studien?' } },
+      }),
       201,
       'create letter',
     ).body.letterId as string;
@@ -79,10 +83,14 @@ const main = async () => {
     const byCommand = [...b.storeCallsByCommand()].map(([c, n]) => [c, n - (byCommand0.get(c) ?? 0)] as const).filter(([, n]) => n > 0);
     const registry = [...outbound.values()].reduce((s, n) => s + n, 0);
     console.log(`round over ${ROWS.toLocaleString('en')} recipients (list upload ${uploadS.toFixed(1)} s)`);
-    console.log(`  POST …/rounds answered ${created.status} in ${postS.toFixed(2)} s; POST → ${done.status}: ${readyS.toFixed(1)} s (target ${ROWS > 100_000 ? '≤ 120 s at 1,000,000' : '≤ 10 s at 100,000'})`);
+    console.log(
+      `  POST …/rounds answered ${created.status} in ${postS.toFixed(2)} s; POST → ${done.status}: ${readyS.toFixed(1)} s (target ${ROWS > 100_000 ? '≤ 120 s at 1,000,000' : '≤ 10 s at 100,000'})`,
+    );
     console.log(`  preflight: ${JSON.stringify({ total: done.preflight.total, eligible: done.preflight.eligible, notFound: done.preflight.notFound, reserved: done.preflight.reserved })}`);
     console.log(`  registry calls (HTTP to the national fakes): ${registry} — ${per1000(registry)} per 1,000 recipients; by port/path: ${JSON.stringify(Object.fromEntries(outbound))}`);
-    console.log(`  store calls (DynamoDB, all of the platform in this process): ${store} — ${per1000(store)} per 1,000 recipients; ${byCommand.map(([c, n]) => `${c.replace('Command', '')} ${n}`).join(', ')}`);
+    console.log(
+      `  store calls (DynamoDB, all of the platform in this process): ${store} — ${per1000(store)} per 1,000 recipients; ${byCommand.map(([c, n]) => `${c.replace('Command', '')} ${n}`).join(', ')}`,
+    );
   } finally {
     await b.stop();
   }

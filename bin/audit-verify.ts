@@ -20,10 +20,7 @@ export interface AuditVerifyResult extends SealCheck {
 }
 
 /** The command without process globals: arguments and environment in, result and exit status out. */
-export const runAuditVerify = async (
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<{ status: 0 | 1 | 2; result?: AuditVerifyResult; message?: string }> => {
+export const runAuditVerify = async (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<{ status: 0 | 1 | 2; result?: AuditVerifyResult; message?: string }> => {
   let values: { project?: string; operations?: boolean; namespace?: string };
   try {
     ({ values } = parseArgs({

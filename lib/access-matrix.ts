@@ -124,9 +124,7 @@ const FACTS_SECRETS: readonly IntegrationSecret[] = ['maskinportenKey', 'epromAp
  * 15 minutes by the audit sealer) are what make such an overwrite visible, since GET …/audit/verify
  * compares the chain with the latest seal.
  */
-const auditAppend = (scopes?: readonly string[]): TableGrant[] => [
-  { actions: ['GetItem', 'Query', 'PutItem'], ...(scopes ? { leadingKeys: scopes } : {}) },
-];
+const auditAppend = (scopes?: readonly string[]): TableGrant[] => [{ actions: ['GetItem', 'Query', 'PutItem'], ...(scopes ? { leadingKeys: scopes } : {}) }];
 
 /** A row of the matrix: no queue, no bucket, no hash key and no integration secret unless it says so. */
 const row = (access: Pick<Access, 'purpose' | 'tables'> & Partial<Access>): Access => ({ queues: {}, buckets: {}, hashKey: false, integrationSecrets: [], ...access });
@@ -218,7 +216,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     queues: { dispatch: { send: true } },
   }),
   operations: row({
-    purpose: 'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters (dispatch batches and pre-flight chunks).',
+    purpose:
+      'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters (dispatch batches and pre-flight chunks).',
     tables: {
       main: readAllWriteIn([KEY.operations, KEY.project], { write: ['PutItem', 'UpdateItem'] }),
       citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }],
@@ -229,7 +228,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     hashKey: true,
   }),
   'consumer:prepare': row({
-    purpose: 'The prepare worker: one chunk of a large list’s pre-flight (the list’s rows it covers, the registries, the project’s contacts), its result stored once beside the round (ROUNDPREP#) with the round’s progress, the round made ready or held when the last chunk lands; a chunk that waits for a registry goes back on the queue; one that fails on its last receive is noted on the round and audited.',
+    purpose:
+      'The prepare worker: one chunk of a large list’s pre-flight (the list’s rows it covers, the registries, the project’s contacts), its result stored once beside the round (ROUNDPREP#) with the round’s progress, the round made ready or held when the last chunk lands; a chunk that waits for a registry goes back on the queue; one that fails on its last receive is noted on the round and audited.',
     tables: {
       main: readAllWriteIn([KEY.project]),
       recipients: read(),
@@ -242,7 +242,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: FACTS_SECRETS,
   }),
   'consumer:dispatch': row({
-    purpose: 'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, counts letters against the fleet’s rate limit per channel (RATE# counters in the main table), completes rounds and seals their audit head.',
+    purpose:
+      'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, counts letters against the fleet’s rate limit per channel (RATE# counters in the main table), completes rounds and seals their audit head.',
     tables: {
       main: readWrite(),
       recipients: listRowsKept,
@@ -258,7 +259,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: ['maskinportenKey', 'epromApiKey', 'digipostKey'],
   }),
   callbacks: row({
-    purpose: 'ePROM’s receipts of messages (the receipt settled on its message reference and counted, its Digipost poll entry dropped; a receipt arriving before its hand-over is recorded parked) and the privacy component’s changed settings (the reservation mirror’s own partitions; a removal only after reading the person’s setting from the component, with the ePROM API key); authenticated by the callback key.',
+    purpose:
+      'ePROM’s receipts of messages (the receipt settled on its message reference and counted, its Digipost poll entry dropped; a receipt arriving before its hand-over is recorded parked) and the privacy component’s changed settings (the reservation mirror’s own partitions; a removal only after reading the person’s setting from the component, with the ePROM API key); authenticated by the callback key.',
     tables: {
       main: [
         // The report settles the hand-over's reference row and is counted; rows recorded before the
@@ -282,7 +284,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: FACTS_SECRETS,
   }),
   formCallbacks: row({
-    purpose: 'An external form system reports a completed form: the task found by its token is marked answered, the form task’s count goes up and the answer is audited by pseudonym (hash key); the task’s sealed callback secret is opened with the callback seal key (tasks from before sealing: derived from the hash key).',
+    purpose:
+      'An external form system reports a completed form: the task found by its token is marked answered, the form task’s count goes up and the answer is audited by pseudonym (hash key); the task’s sealed callback secret is opened with the callback seal key (tasks from before sealing: derived from the hash key).',
     tables: {
       main: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.project] }],
       citizens: [...read(), { actions: ['UpdateItem'], leadingKeys: [KEY.citizen] }],
@@ -300,7 +303,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: {},
   }),
   releaseScheduler: row({
-    purpose: 'Once a minute: releases the rounds scheduled for now, checking every gate again (the same use case as a release by hand: round and release sequence, lists, the ledger index, progress, audit, the first window of batches).',
+    purpose:
+      'Once a minute: releases the rounds scheduled for now, checking every gate again (the same use case as a release by hand: round and release sequence, lists, the ledger index, progress, audit, the first window of batches).',
     tables: {
       main: readAllWriteIn([KEY.project]),
       recipients: listRowsKept,
@@ -311,7 +315,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     queues: { dispatch: { send: true } },
   }),
   nationalJobs: row({
-    purpose: 'Every 5 minutes: refreshes the privacy-component mirror (its own partitions of the citizens table) and records Digipost receipts of hand-overs awaiting a report (the receipts in the main table).',
+    purpose:
+      'Every 5 minutes: refreshes the privacy-component mirror (its own partitions of the citizens table) and records Digipost receipts of hand-overs awaiting a report (the receipts in the main table).',
     tables: {
       main: readAllWriteIn(['RECEIPT*']),
       citizens: readAllWriteIn([KEY.privacyMirror]),
@@ -321,7 +326,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: ['epromApiKey', 'digipostKey'],
   }),
   auditSealer: row({
-    purpose: 'Every 15 minutes: seals the head of every audit chain changed since its last run (project chains and the operations chain) in the Object Lock bucket; reads heads by time of change (byChange index) and each head, and puts the mark of its run.',
+    purpose:
+      'Every 15 minutes: seals the head of every audit chain changed since its last run (project chains and the operations chain) in the Object Lock bucket; reads heads by time of change (byChange index) and each head, and puts the mark of its run.',
     tables: {
       audit: [
         { actions: ['Query'], indexes: true },

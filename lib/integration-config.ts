@@ -52,10 +52,7 @@ export const integrationSettings = (context: (name: string) => string | undefine
     else missing.push(key);
   }
   if (missing.length) {
-    throw new Error(
-      `a deployed stage needs the national integrations configured; missing context: ${missing.join(', ')} ` +
-        `(cdk.json or -c ${missing[0]}=…; secrets as Secrets Manager ARNs)`,
-    );
+    throw new Error(`a deployed stage needs the national integrations configured; missing context: ${missing.join(', ')} ` + `(cdk.json or -c ${missing[0]}=…; secrets as Secrets Manager ARNs)`);
   }
   for (const [key, envVar] of Object.entries(OPTIONAL_INTEGRATION_CONTEXT)) {
     const v = context(key);

@@ -204,5 +204,4 @@ export const auditSealBucket: SealBucketDef = {
 };
 
 /** Physical names for one deployment or one local namespace ("dev", a test's random id, …). */
-export const physicalName = (namespace: string, id: string): string =>
-  `research-dispatch-${namespace}-${id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+export const physicalName = (namespace: string, id: string): string => `research-dispatch-${namespace}-${id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -114,7 +114,12 @@ export class StatefulStack extends Stack {
       ...(geo
         ? {
             secretName: geoSealSecretName(geo.stage),
-            replicaRegions: [{ region: geo.settings.secondaryRegion, encryptionKey: kms.Key.fromKeyArn(this, 'SecondaryDataKeyForSeal', `arn:${Aws.PARTITION}:kms:${geo.settings.secondaryRegion}:${Aws.ACCOUNT_ID}:${GEO_DATA_KEY_ALIAS}`) }],
+            replicaRegions: [
+              {
+                region: geo.settings.secondaryRegion,
+                encryptionKey: kms.Key.fromKeyArn(this, 'SecondaryDataKeyForSeal', `arn:${Aws.PARTITION}:kms:${geo.settings.secondaryRegion}:${Aws.ACCOUNT_ID}:${GEO_DATA_KEY_ALIAS}`),
+              },
+            ],
           }
         : {}),
     });

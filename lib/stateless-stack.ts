@@ -88,7 +88,10 @@ export class StatelessStack extends Stack {
 
     this.api = new HttpApi(this, 'Http', { jwtIssuer: props.jwtIssuer, jwtAudience: props.jwtAudience });
     const integrationSecrets = Object.fromEntries(
-      (Object.entries(props.integrations.secretArns) as [IntegrationSecret, string][]).map(([name, arn]) => [name, secretsmanager.Secret.fromSecretCompleteArn(this, `IntegrationSecret-${name}`, arn)]),
+      (Object.entries(props.integrations.secretArns) as [IntegrationSecret, string][]).map(([name, arn]) => [
+        name,
+        secretsmanager.Secret.fromSecretCompleteArn(this, `IntegrationSecret-${name}`, arn),
+      ]),
     ) as Record<IntegrationSecret, secretsmanager.ISecret>;
     /** Every function gets the endpoints (not secret); each reads exactly the secrets its matrix row names. */
     const withIntegrations = (fn: AppFunction, access: Access) => {
@@ -110,12 +113,7 @@ export class StatelessStack extends Stack {
       memorySize: 128,
       timeout: Duration.seconds(3),
     });
-    this.api.addPublicRoute(
-      'GET',
-      '/health',
-      health.fn,
-      'GET /health is the load balancer and uptime probe; it returns {ok:true} and reads no data, so it needs no caller identity.',
-    );
+    this.api.addPublicRoute('GET', '/health', health.fn, 'GET /health is the load balancer and uptime probe; it returns {ok:true} and reads no data, so it needs no caller identity.');
 
     const areaFunctions: Record<string, AppFunction> = {};
     for (const [area, entry] of Object.entries(areas)) {
@@ -127,7 +125,13 @@ export class StatelessStack extends Stack {
       // API Gateway's authorizer uses: a direct invoke's requestContext claims count for nothing.
       const authEnv: Record<string, string> = { AUTH_ISSUER: props.jwtIssuer, AUTH_AUDIENCE: props.jwtAudience.join(',') };
       if (area === 'operations' && props.opsPublicKey) authEnv.OPS_PUBLIC_JWK = props.opsPublicKey;
-      const fn = new AppFunction(this, `Area-${area}`, { entry, description: `research-dispatch API: ${area}`, environment: authEnv, ...(AREA_MEMORY_MB[area] ? { memorySize: AREA_MEMORY_MB[area] } : {}), ...(inLane ? { reservedConcurrency: OPERATIONS_LANE_RESERVED[area] ?? OPERATIONS_LANE_RESERVED.default } : {}) });
+      const fn = new AppFunction(this, `Area-${area}`, {
+        entry,
+        description: `research-dispatch API: ${area}`,
+        environment: authEnv,
+        ...(AREA_MEMORY_MB[area] ? { memorySize: AREA_MEMORY_MB[area] } : {}),
+        ...(inLane ? { reservedConcurrency: OPERATIONS_LANE_RESERVED[area] ?? OPERATIONS_LANE_RESERVED.default } : {}),
+      });
       if (!dataFreeAreas.includes(area)) for (const [name, value] of Object.entries(grantDataAccess(fn.role, data, accessOf(area, matrix)))) fn.fn.addEnvironment(name, value);
       if (!dataFreeAreas.includes(area)) withIntegrations(fn, accessOf(area, matrix));
       if (!dataFreeAreas.includes(area)) withThroughput(fn);
@@ -148,7 +152,12 @@ export class StatelessStack extends Stack {
     }
     // The operations lane: its own throttle per route, generous for a handful of operators and
     // far below what a flood could use up (see HttpApi.throttleRoutes).
-    if (lane.length > 0) this.api.throttleRoutes(lane.map((l) => l.route), lane.map((l) => l.key), OPERATIONS_LANE_THROTTLE);
+    if (lane.length > 0)
+      this.api.throttleRoutes(
+        lane.map((l) => l.route),
+        lane.map((l) => l.key),
+        OPERATIONS_LANE_THROTTLE,
+      );
     if (areaFunctions.operations) {
       new CfnOutput(this, 'OperationsFunctionName', {
         value: areaFunctions.operations.fn.functionName,
@@ -243,7 +252,14 @@ export class StatelessStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       dlqs: Object.fromEntries(Object.values(queues).map((def) => [def.id, data.queues[def.id].dlq])),
       functions: Object.fromEntries(
-        [...Object.entries(areaFunctions), ...Object.entries(consumerFunctions), ['roundWatch', watch] as const, ['releaseScheduler', scheduler] as const, ['nationalJobs', nationalJobs] as const, ['auditSealer', auditSealer] as const].map(([k, f]) => [k, f.fn]),
+        [
+          ...Object.entries(areaFunctions),
+          ...Object.entries(consumerFunctions),
+          ['roundWatch', watch] as const,
+          ['releaseScheduler', scheduler] as const,
+          ['nationalJobs', nationalJobs] as const,
+          ['auditSealer', auditSealer] as const,
+        ].map(([k, f]) => [k, f.fn]),
       ),
       alarmTopicArn: props.alarmTopicArn,
       alarmEmail: props.alarmEmail,

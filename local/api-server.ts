@@ -41,19 +41,19 @@ const ROOT = join(import.meta.dirname, '..');
 export const lambdaContext = (name: string, timeoutMs = Number(process.env.LOCAL_API_TIMEOUT_MS ?? '') || 30_000): Context => {
   const started = Date.now();
   return {
-  callbackWaitsForEmptyEventLoop: false,
-  functionName: `local-${name}`,
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:local-${name}`,
-  memoryLimitInMB: '1024',
-  awsRequestId: randomUUID(),
-  logGroupName: `/aws/lambda/local-${name}`,
-  logStreamName: 'local',
-  // As API Gateway's 30 s; LOCAL_API_TIMEOUT_MS lengthens it for tests that are not about speed.
-  getRemainingTimeInMillis: () => Math.max(0, started + timeoutMs - Date.now()),
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `local-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:local-${name}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/local-${name}`,
+    logStreamName: 'local',
+    // As API Gateway's 30 s; LOCAL_API_TIMEOUT_MS lengthens it for tests that are not about speed.
+    getRemainingTimeInMillis: () => Math.max(0, started + timeoutMs - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   };
 };
 
@@ -129,7 +129,15 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<{ server: 
       }
       const claims = claimsSchema.safeParse(parsed);
       if (!claims.success || !parsePrincipal(claims.data)) {
-        return send(res, 400, errorBody('VALIDATION_FAILED', 'sub and role are required; staff roles other than operations need org', claims.success ? undefined : claims.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }))));
+        return send(
+          res,
+          400,
+          errorBody(
+            'VALIDATION_FAILED',
+            'sub and role are required; staff roles other than operations need org',
+            claims.success ? undefined : claims.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+          ),
+        );
       }
       return send(res, 200, JSON.stringify({ token: await opts.issuer.sign(claims.data) }));
     }
@@ -156,7 +164,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<{ server: 
       const token = /^Bearer\s+(\S+)$/i.exec(authz)?.[1];
       try {
         if (!token) throw new Error('missing');
-        claims = (await opts.issuer.verify(token));
+        claims = await opts.issuer.verify(token);
       } catch {
         return send(res, 401, errorBody('UNAUTHENTICATED', 'A valid bearer token is required'));
       }

@@ -35,8 +35,7 @@ export type RecordedCall =
   | { readonly fn: string; readonly service: 'secret'; readonly action: 'read'; readonly secret: SecretRead['name'] };
 
 type Item = Record<string, unknown>;
-const keyValue = (v: unknown): string | undefined =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { S?: unknown }).S === 'string' ? (v as { S: string }).S : undefined;
+const keyValue = (v: unknown): string | undefined => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { S?: unknown }).S === 'string' ? (v as { S: string }).S : undefined);
 const pkOf = (item: unknown): string[] => {
   const v = keyValue((item as Item | undefined)?.pk);
   return v === undefined ? [] : [v];
@@ -123,7 +122,11 @@ export const recordAwsCalls = (clients: { dynamo: Stacked; sqs: Stacked; s3: Sta
     }
     return next(args);
   };
-  for (const [service, client] of [['dynamodb', clients.dynamo], ['sqs', clients.sqs], ['s3', clients.s3]] as const) {
+  for (const [service, client] of [
+    ['dynamodb', clients.dynamo],
+    ['sqs', clients.sqs],
+    ['s3', clients.s3],
+  ] as const) {
     client.middlewareStack.add(middleware(service), { step: 'initialize', name });
   }
   const onSecret = (message: unknown) => {
@@ -142,7 +145,12 @@ export const recordAwsCalls = (clients: { dynamo: Stacked; sqs: Stacked; s3: Sta
 
 /** `dynamodb:LeadingKeys` StringLike: `*` any run of characters, `?` one. */
 const like = (pattern: string, value: string): boolean =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(value);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(value);
 
 /** Resource names of a platform (its environment) back to the ids the matrix speaks of. */
 export interface ResourceNames {

@@ -70,7 +70,10 @@ const operationFor = (route: ApiRoute, handler: Route | undefined): Json => {
   const roles = options && 'roles' in options ? options.roles : [];
   const key = routeKey(route);
   return {
-    operationId: key.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+/g, '_').replace(/_$/, ''),
+    operationId: key
+      .replace(/[{}]/g, '')
+      .replace(/[^A-Za-z0-9]+/g, '_')
+      .replace(/_$/, ''),
     summary: key,
     ...(route.public ? { description: route.public } : {}),
     tags: [route.area],
@@ -80,9 +83,7 @@ const operationFor = (route: ApiRoute, handler: Route | undefined): Json => {
     ...(pathParams(route.path).length + queryParams(options?.query ?? options?.describe?.query).length > 0
       ? { parameters: [...pathParams(route.path), ...queryParams(options?.query ?? options?.describe?.query)] }
       : {}),
-    ...(Object.keys(content).length
-      ? { requestBody: { required: !options?.describe?.body && !options?.textTypes, content } }
-      : {}),
+    ...(Object.keys(content).length ? { requestBody: { required: !options?.describe?.body && !options?.textTypes, content } } : {}),
     responses: {
       '2XX': {
         description: 'Success (shapes: API.md and docs/api-additions.md)',

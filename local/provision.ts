@@ -26,10 +26,7 @@ const tableInput = (def: TableDef, name: string) => {
     add(ix.partitionKey);
     if (ix.sortKey) add(ix.sortKey);
   }
-  const keySchema = (pk: { name: string }, sk?: { name: string }) => [
-    { AttributeName: pk.name, KeyType: 'HASH' as const },
-    ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
-  ];
+  const keySchema = (pk: { name: string }, sk?: { name: string }) => [{ AttributeName: pk.name, KeyType: 'HASH' as const }, ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : [])];
   return new CreateTableCommand({
     TableName: name,
     BillingMode: 'PAY_PER_REQUEST',
@@ -65,9 +62,7 @@ export const provision = async (
       if (def.ttlAttribute) {
         const ttl = await clients.dynamo.send(new DescribeTimeToLiveCommand({ TableName: name }));
         if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
-          await clients.dynamo.send(
-            new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true } }),
-          );
+          await clients.dynamo.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true } }));
         }
       }
       const described = await clients.dynamo.send(new DescribeTableCommand({ TableName: name }));
@@ -76,18 +71,14 @@ export const provision = async (
       const create = tableInput(def, name).input;
       for (const ix of create.GlobalSecondaryIndexes ?? []) {
         if (have.has(ix.IndexName)) continue;
-        await clients.dynamo.send(
-          new UpdateTableCommand({ TableName: name, AttributeDefinitions: create.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: ix }] }),
-        );
+        await clients.dynamo.send(new UpdateTableCommand({ TableName: name, AttributeDefinitions: create.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: ix }] }));
       }
     }),
   );
   for (const def of Object.values(queues)) {
     const name = physicalName(namespace, def.id);
     const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: dlqName(name) }));
-    const dlqArn = (
-      await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes?.QueueArn;
+    const dlqArn = (await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
     const q = await clients.sqs.send(
       new CreateQueueCommand({
         QueueName: name,

@@ -57,7 +57,6 @@ export const createTokenIssuer = async (issuer: string, keyFile?: string, audien
       if (opts.notBefore !== undefined) jwt.setNotBefore(opts.notBefore);
       return jwt.sign(privateKey);
     },
-    verify: async (token) =>
-      (await jwtVerify(token, publicKey, { issuer, audience, algorithms: ['RS256'], clockTolerance: 5 })).payload,
+    verify: async (token) => (await jwtVerify(token, publicKey, { issuer, audience, algorithms: ['RS256'], clockTolerance: 5 })).payload,
   };
 };

@@ -17,7 +17,7 @@ export class ApiError extends Error {
     if (!Array.isArray(this.details)) return out;
     for (const d of this.details as unknown[]) {
       if (d && typeof d === 'object' && 'field' in d) {
-        const field = String((d).field);
+        const field = String(d.field);
         const msg = 'message' in d ? String((d as { message: unknown }).message) : this.message;
         out[field] = out[field] ? `${out[field]}; ${msg}` : msg;
       }

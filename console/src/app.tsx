@@ -43,17 +43,27 @@ export const App = () => {
     ? [
         ...(id.role !== 'operations' ? [{ to: '/projects', label: t('navProjects') }] : []),
         ...(id.role === 'superuser' ? [{ to: '/review', label: t('navReview') }] : []),
-        ...(id.role === 'operations' ? [{ to: '/operations', label: t('navOperations') }, { to: '/operations/statistics', label: t('navStatistics') }, { to: '/projects', label: t('navProjects') }] : []),
+        ...(id.role === 'operations'
+          ? [
+              { to: '/operations', label: t('navOperations') },
+              { to: '/operations/statistics', label: t('navStatistics') },
+              { to: '/projects', label: t('navProjects') },
+            ]
+          : []),
       ]
     : [];
   const current = route.value;
 
   return (
     <>
-      <a class="skip" href="#main" onClick={(e) => {
-        e.preventDefault();
-        document.getElementById('main')?.focus();
-      }}>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         {t('skipToMain')}
       </a>
       <header class="top">

@@ -8,14 +8,11 @@ export const getProject = (projectId: string, signal?: AbortSignal) => api.get<P
 
 export const listProjects = async (signal?: AbortSignal) => itemsOf<Project>(await api.get('/projects', signal));
 
-export const listRounds = async (projectId: string, signal?: AbortSignal): Promise<Round[]> =>
-  itemsOf<Round>(await api.get(`${projectPath(projectId)}/rounds`, signal), 'items');
+export const listRounds = async (projectId: string, signal?: AbortSignal): Promise<Round[]> => itemsOf<Round>(await api.get(`${projectPath(projectId)}/rounds`, signal), 'items');
 
-export const getRound = (projectId: string, roundId: string, signal?: AbortSignal) =>
-  api.get<Round>(`${projectPath(projectId)}/rounds/${seg(roundId)}`, signal);
+export const getRound = (projectId: string, roundId: string, signal?: AbortSignal) => api.get<Round>(`${projectPath(projectId)}/rounds/${seg(roundId)}`, signal);
 
-export const getLetter = (projectId: string, letterId: string, signal?: AbortSignal) =>
-  api.get<Letter>(`${projectPath(projectId)}/letters/${seg(letterId)}`, signal);
+export const getLetter = (projectId: string, letterId: string, signal?: AbortSignal) => api.get<Letter>(`${projectPath(projectId)}/letters/${seg(letterId)}`, signal);
 
 export interface AuditEvent {
   at: string;
@@ -24,8 +21,7 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
-export const getAudit = async (projectId: string, signal?: AbortSignal) =>
-  itemsOf<AuditEvent>(await api.get(`${projectPath(projectId)}/audit`, signal), 'items');
+export const getAudit = async (projectId: string, signal?: AbortSignal) => itemsOf<AuditEvent>(await api.get(`${projectPath(projectId)}/audit`, signal), 'items');
 
 /** A failed optional call counts as "nothing", so one missing endpoint does not blank a screen. */
 const orEmpty = async <T>(p: Promise<T[]>): Promise<T[]> => {

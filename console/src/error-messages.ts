@@ -119,6 +119,5 @@ export const errorMessages: Record<UiLang, Record<string, string>> = {
   },
 };
 
-
 /** Codes with a message in every interface language (for tests). */
 export const translatedErrorCodes = (): Record<UiLang, string[]> => ({ nb: Object.keys(errorMessages.nb), en: Object.keys(errorMessages.en) });

@@ -115,10 +115,7 @@ export const minorsSentence = (p: Preflight, lang: UiLang): string | undefined =
  * The last thing a researcher reads before a release: "Du er i ferd med å sende *versjon 3 av
  * Invitasjon* til 27 412 innbyggere; 2 588 hoppes over: 2 402 reservert, 186 har allerede fått den".
  */
-export const confirmationSegments = (
-  input: { readonly letterTitle: string; readonly version: number; readonly preflight: Preflight },
-  lang: UiLang,
-): Segment[] => {
+export const confirmationSegments = (input: { readonly letterTitle: string; readonly version: number; readonly preflight: Preflight }, lang: UiLang): Segment[] => {
   const { letterTitle, version, preflight: p } = input;
   const eligible = p.eligible;
   const skipped = Math.max(0, p.total - p.eligible);
@@ -248,10 +245,7 @@ export const progressOf = (c: Partial<RoundCounts> | undefined): { done: number;
  * A round as people name it: `Runde 3 · Invitasjon v2 · 30 000 mottakere`. The number is the
  * round's place in its project (oldest first); an unknown part is left out rather than guessed.
  */
-export const roundName = (
-  r: { number?: number; letterTitle?: string; version?: number; recipients?: number },
-  lang: UiLang,
-): string => {
+export const roundName = (r: { number?: number; letterTitle?: string; version?: number; recipients?: number }, lang: UiLang): string => {
   const parts = [lang === 'nb' ? `Runde ${r.number ?? ''}`.trim() : `Round ${r.number ?? ''}`.trim()];
   if (r.letterTitle) parts.push(`${r.letterTitle}${r.version ? ` v${r.version}` : ''}`);
   if (r.recipients !== undefined) parts.push(`${formatCount(r.recipients, lang)} ${lang === 'nb' ? 'mottakere' : r.recipients === 1 ? 'recipient' : 'recipients'}`);
@@ -260,11 +254,7 @@ export const roundName = (
 
 /** Each round's number in its project: ids are made from the creation time, so they sort oldest first. */
 export const roundNumbers = (rounds: readonly { roundId: string; createdAt?: string }[]): Map<string, number> =>
-  new Map(
-    [...rounds]
-      .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.roundId.localeCompare(b.roundId))
-      .map((r, i) => [r.roundId, i + 1]),
-  );
+  new Map([...rounds].sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.roundId.localeCompare(b.roundId)).map((r, i) => [r.roundId, i + 1]));
 
 /** `YYYY-MM` of a month `offset` months from the month of `now` (UTC). */
 export const monthFrom = (now: Date, offset: number): string => {
@@ -321,8 +311,7 @@ const QUEUE_NAMES: Record<UiLang, Record<string, string>> = {
 const words = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
 
 /** A queue and one of its counters, as operators say it. */
-export const queueLabel = (queue: string, counter: string, lang: UiLang): string =>
-  `${QUEUE_NAMES[lang][queue] ?? words(queue)} · ${QUEUE_NAMES[lang][counter] ?? words(counter)}`;
+export const queueLabel = (queue: string, counter: string, lang: UiLang): string => `${QUEUE_NAMES[lang][queue] ?? words(queue)} · ${QUEUE_NAMES[lang][counter] ?? words(counter)}`;
 
 /** The release button names what it does: "Send 30 000 brev", never a bare "Send". */
 export const sendLabel = (letters: number, lang: UiLang): string =>
@@ -375,9 +364,7 @@ export const approvalLine = (
  * then "paused at T by X — N letters since", N counted from delivery times (GET …/sent-since),
  * never from the round counters, and never claimed before it is read.
  */
-export type PauseState =
-  | { readonly phase: 'stopping'; readonly inFlight?: number }
-  | { readonly phase: 'paused'; readonly pausedAt?: string; readonly pausedBy?: string; readonly sentSince?: number };
+export type PauseState = { readonly phase: 'stopping'; readonly inFlight?: number } | { readonly phase: 'paused'; readonly pausedAt?: string; readonly pausedBy?: string; readonly sentSince?: number };
 
 export const pauseLine = (s: PauseState, lang: UiLang): string => {
   const nb = lang === 'nb';

@@ -247,7 +247,8 @@ const nb = {
   preparingProgress: '{checked} av {total} mottakere kontrollert',
   preparingExplain: 'Listen kontrolleres mot reservasjoner, tilbaketrekninger, Folkeregisteret og Kontakt- og reservasjonsregisteret. Runden kan sendes ut når kontrollen er ferdig.',
   preparingWaiting: 'Venter på {registry}: registeret svarer ikke nå. Kontrollen fortsetter av seg selv når det svarer igjen.',
-  preparingFailed: 'Forhåndskontrollen stoppet: {rows} kunne ikke kontrolleres, heller ikke etter flere forsøk. Runden kan ikke sendes ut før driften har kjørt denne delen på nytt. Du kan også avbryte runden.',
+  preparingFailed:
+    'Forhåndskontrollen stoppet: {rows} kunne ikke kontrolleres, heller ikke etter flere forsøk. Runden kan ikke sendes ut før driften har kjørt denne delen på nytt. Du kan også avbryte runden.',
   registry_population: 'Folkeregisteret',
   registry_contact: 'Kontakt- og reservasjonsregisteret',
   registry_reservations: 'reservasjonsregisteret',
@@ -684,7 +685,8 @@ const en: Record<Key, string> = {
   preparingProgress: '{checked} of {total} recipients checked',
   preparingExplain: 'The list is checked against reservations, withdrawals, the population register and the contact register. The round can be released when the check is done.',
   preparingWaiting: 'Waiting for {registry}: the register does not answer now. The check goes on by itself when it answers again.',
-  preparingFailed: 'The pre-flight check stopped: {rows} could not be checked, even after several attempts. The round cannot be released until operations have run that part again. You can also cancel the round.',
+  preparingFailed:
+    'The pre-flight check stopped: {rows} could not be checked, even after several attempts. The round cannot be released until operations have run that part again. You can also cancel the round.',
   registry_population: 'the population register',
   registry_contact: 'the contact and reservation register',
   registry_reservations: 'the reservation register',
@@ -875,7 +877,7 @@ const en: Record<Key, string> = {
   failoverConfirm: 'Confirm failover',
   failoverDone: 'The failover to {to} is done: {n} round(s) moved, confirmed by {by} at {at}.',
   failoverReasonRequired: 'A reason is required (at least 3 characters).',
-  failoverReferenceRequired: 'Enter the request\'s reference.',
+  failoverReferenceRequired: "Enter the request's reference.",
 };
 
 const dictionaries: Record<UiLang, Record<Key, string>> = { nb, en };
@@ -905,8 +907,7 @@ export const t = (key: Key, vars: Record<string, string | number> = {}): string 
   dictionaries[lang.value][key].replace(/\{(\w+)\}/g, (_, name: string) => (name in vars ? String(vars[name]) : `{${name}}`));
 
 /** For keys built from API values (statuses, codes): falls back to the value itself. */
-export const tk = (key: string, fallback?: string): string =>
-  key in nb ? t(key as Key) : (fallback ?? key.replace(/^[a-z_]+?_/, ''));
+export const tk = (key: string, fallback?: string): string => (key in nb ? t(key as Key) : (fallback ?? key.replace(/^[a-z_]+?_/, '')));
 
 /** The message for an API error code in the interface's language; `fallback` (the server's text) when unknown. */
 export const errorText = (code: string, fallback: string): string => errorMessages[lang.value][code] ?? fallback;

@@ -24,7 +24,5 @@ export const previewLetter = (
   for (const m of `${content.subject}\n${content.body}`.matchAll(wellFormedPlaceholders())) fields[m[1]!] = `{{${m[1]}}}`;
   const rendered = renderLetter({ kind, content: { [lang]: content } }, lang, fields, footerInfoFor(project));
   const cut = rendered.body.lastIndexOf('\n\n--\n');
-  return cut < 0
-    ? { subject: rendered.subject, body: rendered.body, footer: '' }
-    : { subject: rendered.subject, body: rendered.body.slice(0, cut), footer: rendered.body.slice(cut + 5) };
+  return cut < 0 ? { subject: rendered.subject, body: rendered.body, footer: '' } : { subject: rendered.subject, body: rendered.body.slice(0, cut), footer: rendered.body.slice(cut + 5) };
 };

@@ -7,7 +7,6 @@ import { errorText, lang, t, tk } from './i18n';
 
 // ---------- routing (hash based, so the console is plain static files) ----------
 
-
 const currentHash = () => (location.hash.replace(/^#/, '') || '/').split('?')[0]!;
 export const route = signal(currentHash());
 addEventListener('hashchange', () => {
@@ -231,9 +230,7 @@ export const Notice = ({ children }: { children?: ComponentChildren }) => (
   </p>
 );
 
-export const StatusBadge = ({ status, prefix = 'status_' }: { status: string; prefix?: string }) => (
-  <span class={`badge badge-${status}`}>{tk(`${prefix}${status}`, status)}</span>
-);
+export const StatusBadge = ({ status, prefix = 'status_' }: { status: string; prefix?: string }) => <span class={`badge badge-${status}`}>{tk(`${prefix}${status}`, status)}</span>;
 
 export const Count = ({ n }: { n: number | undefined }) => <>{n === undefined ? '–' : formatCount(n, lang.value)}</>;
 
@@ -243,15 +240,7 @@ export const Progress = ({ counts, label }: { counts: Partial<RoundCounts> | und
   const text = t('progressOf', { done: formatCount(done, lang.value), planned: formatCount(planned, lang.value), pct });
   return (
     <div class="progress-wrap">
-      <div
-        class="progress"
-        role="progressbar"
-        aria-label={label ?? t('progress')}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={pct}
-        aria-valuetext={text}
-      >
+      <div class="progress" role="progressbar" aria-label={label ?? t('progress')} aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-valuetext={text}>
         <div class="progress-bar" style={{ width: `${pct}%` }} />
       </div>
       <span class="progress-text">{text}</span>

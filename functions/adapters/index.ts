@@ -113,8 +113,7 @@ const build = () => {
   const prepareQueueOnce: PrepareQueue = { enqueue: (m, opts) => (prepareQueue ??= new SqsWorkQueue<PrepareMessage>(sqs(), config.queueUrl('prepare'))).enqueue(m, opts) };
   // Built on first use only: handlers that never read a registry or send need no integration settings.
   let national: National | undefined;
-  const nationalOnce = (): National =>
-    (national ??= buildNational({ db, citizensTable, mainTable: main, own: reservations, hashKeys, region: config.region(), local: config.isLocal() }));
+  const nationalOnce = (): National => (national ??= buildNational({ db, citizensTable, mainTable: main, own: reservations, hashKeys, region: config.region(), local: config.isLocal() }));
   let standInChannels: LocalChannelGateway | undefined;
   /** Registry facts (pre-flight and send time), one read per registry per batch, failing closed. */
   const citizenFacts = (): CitizenFactsReader => (integrationMode() === 'national' ? nationalOnce().citizenFacts : new StandInCitizenFactsReader(population, reservations));
@@ -122,9 +121,7 @@ const build = () => {
   const channelGateway = (): ChannelGateway =>
     // LOCAL_CHANNELS=stand-in (local runtime only): the registries through their fakes, the letters
     // stored directly — how bench:dispatch separates the cost of the channel fakes' HTTP path.
-    integrationMode() === 'national' && !(config.isLocal() && process.env.LOCAL_CHANNELS === 'stand-in')
-      ? nationalOnce().channels
-      : (standInChannels ??= new LocalChannelGateway(db, citizensTable));
+    integrationMode() === 'national' && !(config.isLocal() && process.env.LOCAL_CHANNELS === 'stand-in') ? nationalOnce().channels : (standInChannels ??= new LocalChannelGateway(db, citizensTable));
   const citizens: CitizenFactsReader = {
     researchReservationReadable: () => citizenFacts().researchReservationReadable(),
     factsOf: (nins, projectId) => citizenFacts().factsOf(nins, projectId),

@@ -108,7 +108,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   {
     ...r('POST', '/form-callbacks/{formTaskId}', 'formCallbacks'),
     public:
-      'POST /form-callbacks/{formTaskId} is called by external form systems, which hold no user token; each call is authenticated by an HMAC-SHA256 signature keyed with the form task\'s callback secret and must be fresh (5 minutes).',
+      "POST /form-callbacks/{formTaskId} is called by external form systems, which hold no user token; each call is authenticated by an HMAC-SHA256 signature keyed with the form task's callback secret and must be fresh (5 minutes).",
   },
   r('GET', '/operations/statistics', 'statistics'),
   {
@@ -118,12 +118,12 @@ export const apiRoutes: readonly ApiRoute[] = [
   {
     ...r('PUT', '/api/MessageToCitizen', 'callbacks'),
     callback: true,
-    public: 'PUT /api/MessageToCitizen is ePROM\'s receipt callback: the national service holds no user token; the handler checks its API key (in the body) in constant time.',
+    public: "PUT /api/MessageToCitizen is ePROM's receipt callback: the national service holds no user token; the handler checks its API key (in the body) in constant time.",
   },
   {
     ...r('PUT', '/api/PersonvernInnstilling', 'callbacks'),
     callback: true,
-    public: 'PUT /api/PersonvernInnstilling is the privacy component\'s change callback: no user token; the handler checks the service\'s Basic credentials in constant time.',
+    public: "PUT /api/PersonvernInnstilling is the privacy component's change callback: no user token; the handler checks the service's Basic credentials in constant time.",
   },
   r('GET', '/projects/{projectId}/rounds/{roundId}/preview', 'roundPreview'),
 ];
@@ -145,6 +145,4 @@ export const queueConsumers: Partial<Record<import('../../lib/resources.js').Que
  * (lib/constructs/http-api.ts), so a flood of other calls cannot make a halt answer 429; and
  * `npm run ops:halt` reaches the halt without the API at all (ops/halt-cli.ts).
  */
-export const operationsLane: readonly string[] = apiRoutes
-  .filter((r) => r.area === 'operations' || routeKey(r) === 'POST /projects/{projectId}/pause')
-  .map(routeKey);
+export const operationsLane: readonly string[] = apiRoutes.filter((r) => r.area === 'operations' || routeKey(r) === 'POST /projects/{projectId}/pause').map(routeKey);

@@ -9,8 +9,17 @@ import type { Letter, LetterVersion } from '../domain/letters/letter.js';
  * body's 20,000 is a hard limit. A subject is one line.
  */
 const languageContent = z.strictObject({
-  subject: z.string().trim().min(1).max(1_000).regex(/^[^\r\n]*$/, 'must be a single line'),
-  body: z.string().min(1).max(BODY_MAX).refine((b) => b.trim().length > 0, 'must not be blank'),
+  subject: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1_000)
+    .regex(/^[^\r\n]*$/, 'must be a single line'),
+  body: z
+    .string()
+    .min(1)
+    .max(BODY_MAX)
+    .refine((b) => b.trim().length > 0, 'must not be blank'),
 });
 
 export const letterContent = z.strictObject({
@@ -20,7 +29,11 @@ export const letterContent = z.strictObject({
 });
 
 const fields = z.array(z.string().regex(PLACEHOLDER_NAME, 'must be a placeholder name: a letter, then letters, digits or _')).max(100);
-const id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/);
+const id = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_-]+$/);
 
 export const createLetterBody = z.strictObject({
   title: z.string().trim().min(1).max(200),
@@ -43,7 +56,6 @@ export const approveLetterBody = z.strictObject({
   comment: z.string().max(5_000).optional(),
   checklist: z.record(z.string(), z.union([z.boolean(), z.string().max(2_000)])).optional(),
 });
-
 
 /** A letter as the API shows it: its latest (or the asked-for) version, with the approval state. */
 export const letterView = (letter: Letter, v: LetterVersion) => ({

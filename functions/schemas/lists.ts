@@ -11,10 +11,7 @@ const jsonRecipient = z.object({
   fields: z.record(z.string().max(100), z.unknown()).optional(),
 });
 
-export const uploadListBody = z.union([
-  z.strictObject({ recipients: z.array(jsonRecipient).max(1_000_000) }),
-  z.strictObject({ objectKey: z.string().min(1).max(300) }),
-]);
+export const uploadListBody = z.union([z.strictObject({ recipients: z.array(jsonRecipient).max(1_000_000) }), z.strictObject({ objectKey: z.string().min(1).max(300) })]);
 
 export const listView = (l: ListMetadata) => ({
   listId: l.listId,

@@ -45,7 +45,13 @@ export const roundView = ({ round: r, status, counts, skipReasons, failureReason
   // A background pre-flight's progress (issue 22): rows checked so far of the list's total.
   // Chunks that failed for good show as row ranges (`failed`) until a redrive stores them.
   ...(r.preparation
-    ? { preparation: { checked: r.preparation.checked, total: r.preparation.total, ...(r.status === 'preparing' && r.preparation.failedChunks?.length ? { failed: failedChunkRanges(r.preparation) } : {}) } }
+    ? {
+        preparation: {
+          checked: r.preparation.checked,
+          total: r.preparation.total,
+          ...(r.status === 'preparing' && r.preparation.failedChunks?.length ? { failed: failedChunkRanges(r.preparation) } : {}),
+        },
+      }
     : {}),
   ...(r.status === 'preparing' && r.preparation?.waiting ? { waitingFor: r.preparation.waiting } : {}),
 });

@@ -116,7 +116,11 @@ const discoveredKeys = (issuer: string): KeySet => {
   };
 };
 
-const csv = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const csv = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const build = (): Verifier => {
   const issuer = process.env.AUTH_ISSUER ?? '';
@@ -165,10 +169,7 @@ const verifyOperationToken = async (v: Verifier, token: string, routeKey: string
  * The caller of an API event, from its verified bearer token. 401 when there is none or it does
  * not verify, 503 when the issuer's keys cannot be read.
  */
-export const authenticate = async (event: {
-  readonly routeKey: string;
-  readonly headers?: Readonly<Record<string, string | undefined>>;
-}): Promise<Principal> => {
+export const authenticate = async (event: { readonly routeKey: string; readonly headers?: Readonly<Record<string, string | undefined>> }): Promise<Principal> => {
   const token = bearer(event.headers);
   if (!token) throw new UnauthenticatedError();
   const v = verifier();

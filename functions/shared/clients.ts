@@ -27,10 +27,7 @@ const withoutSdkLogger = <T extends { middlewareStack: { remove(name: string): b
   return client;
 };
 
-const localCredentials = () =>
-  config.dynamoEndpoint() || config.awsEndpoint()
-    ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-    : {};
+const localCredentials = () => (config.dynamoEndpoint() || config.awsEndpoint() ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {});
 
 /**
  * Attempts per DynamoDB call, the first included: with waits of 50, 100, 200, 400, 800 ms and then
@@ -41,17 +38,14 @@ export const STORE_MAX_ATTEMPTS = 8;
 const storeRetry = () => new StoreRetryStrategy({ maxAttempts: STORE_MAX_ATTEMPTS, baseDelayMs: 50, maxDelayMs: 1_000 });
 
 /** The functions' DynamoDB client; `trace` wraps the low-level client (the one the SDK middleware stack runs on). */
-export const dynamoClient = (
-  opts: Pick<DynamoDBClientConfig, 'region' | 'endpoint' | 'credentials'>,
-  trace: (c: DynamoDBClient) => DynamoDBClient = (c) => c,
-): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(trace(withoutSdkLogger(new DynamoDBClient({ ...opts, maxAttempts: STORE_MAX_ATTEMPTS, retryStrategy: storeRetry() }))), { marshallOptions: { removeUndefinedValues: true } });
+export const dynamoClient = (opts: Pick<DynamoDBClientConfig, 'region' | 'endpoint' | 'credentials'>, trace: (c: DynamoDBClient) => DynamoDBClient = (c) => c): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(trace(withoutSdkLogger(new DynamoDBClient({ ...opts, maxAttempts: STORE_MAX_ATTEMPTS, retryStrategy: storeRetry() }))), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
 
 export const dynamo = once(() => dynamoClient({ region: config.region(), endpoint: config.dynamoEndpoint(), ...localCredentials() }, traced));
 
-export const sqs = once(
-  () => traced(withoutSdkLogger(new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() }))),
-);
+export const sqs = once(() => traced(withoutSdkLogger(new SQSClient({ region: config.region(), endpoint: config.awsEndpoint(), ...localCredentials() }))));
 
 const s3Options = () => ({
   region: config.region(),

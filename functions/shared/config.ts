@@ -25,7 +25,11 @@ export const config = {
    * A georedundant stage's regions, home first (GEO_REGIONS, comma-separated; lib/georedundancy.ts).
    * Empty on a single-region stage: rounds get no home and every worker dispatches every round.
    */
-  georedundantRegions: (): string[] => (process.env.GEO_REGIONS ?? '').split(',').map((r) => r.trim()).filter(Boolean),
+  georedundantRegions: (): string[] =>
+    (process.env.GEO_REGIONS ?? '')
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
   /** Local emulator endpoints; undefined in AWS, where the SDK's defaults apply. */
   dynamoEndpoint: (): string | undefined => process.env.DYNAMODB_ENDPOINT || undefined,
   awsEndpoint: (): string | undefined => process.env.AWS_ENDPOINT || undefined,

@@ -2,14 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
-import {
-  DomainError,
-  ForbiddenError,
-  NotFoundError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from './errors.js';
+import { DomainError, ForbiddenError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors.js';
 import { logger } from './logger.js';
 import { authenticate } from './auth.js';
 import type { Principal, Role } from './principal.js';
@@ -78,10 +71,10 @@ export interface Route {
   readonly run: (req: HttpRequest<unknown>) => Promise<HttpResult>;
 }
 
-export const route = <S extends z.ZodType | undefined = undefined>(
-  options: RouteOptions<S>,
-  run: (req: HttpRequest<S extends z.ZodType ? z.infer<S> : undefined>) => Promise<HttpResult>,
-): Route => ({ options, run: run as Route['run'] });
+export const route = <S extends z.ZodType | undefined = undefined>(options: RouteOptions<S>, run: (req: HttpRequest<S extends z.ZodType ? z.infer<S> : undefined>) => Promise<HttpResult>): Route => ({
+  options,
+  run: run as Route['run'],
+});
 
 /** A route without a bearer token (see ApiRoute.public): the handler gets no principal. */
 export const publicRoute = <S extends z.ZodType | undefined = undefined>(
@@ -108,8 +101,7 @@ const rawBody = (event: HttpEvent): Buffer => {
  */
 const PATH_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-const zodDetails = (error: z.ZodError) =>
-  error.issues.map((i) => ({ field: i.path.join('.') || '(body)', code: i.code, message: i.message }));
+const zodDetails = (error: z.ZodError) => error.issues.map((i) => ({ field: i.path.join('.') || '(body)', code: i.code, message: i.message }));
 
 const parseBody = (r: Route, event: HttpEvent, text: string, type: string): unknown => {
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError();
@@ -155,8 +147,7 @@ const toResponse = (result: HttpResult): HttpResponse => {
   };
 };
 
-export const errorBody = (code: string, message: string, details?: unknown) =>
-  JSON.stringify({ error: details === undefined ? { code, message } : { code, message, details } });
+export const errorBody = (code: string, message: string, details?: unknown) => JSON.stringify({ error: details === undefined ? { code, message } : { code, message, details } });
 
 /** Maps errors to the API's error shape once. Only DomainErrors (< 500) expose their message. */
 const errorMapper = (): middy.MiddlewareObj<HttpEvent, HttpResponse> => ({

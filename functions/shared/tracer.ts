@@ -18,13 +18,10 @@ import { SERVICE_NAME } from './metric-names.js';
  */
 const tracingOn = Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME) && process.env.POWERTOOLS_TRACE_ENABLED !== 'false';
 
-export const tracer: Tracer | undefined = tracingOn
-  ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME })
-  : undefined;
+export const tracer: Tracer | undefined = tracingOn ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME }) : undefined;
 
 /** An AWS SDK client, with a subsegment per call where tracing is on; the client itself elsewhere. */
 export const traced = <T>(client: T): T => (tracer ? tracer.captureAWSv3Client(client) : client);
 
 /** A segment per invocation where tracing is on; nothing elsewhere (middy refuses an empty middleware, so a pass-through). */
-export const traceInvocations = <E, R>(): MiddlewareObj<E, R> =>
-  tracer ? captureLambdaHandler(tracer, { captureResponse: false }) : { before: () => undefined };
+export const traceInvocations = <E, R>(): MiddlewareObj<E, R> => (tracer ? captureLambdaHandler(tracer, { captureResponse: false }) : { before: () => undefined });

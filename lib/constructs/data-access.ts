@@ -35,14 +35,7 @@ const CALLBACK_SEAL_KEY_SECRET_ARN = 'CALLBACK_SEAL_KEY_SECRET_ARN';
 // BatchWriteItem/BatchGetItem are authorised through the item actions of lib/access-matrix.ts.
 const SEND_ACTIONS = ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'];
 // Operations reports DLQ depth and redrives dead letters back onto the work queue.
-const DLQ_ACTIONS = [
-  'sqs:GetQueueAttributes',
-  'sqs:ReceiveMessage',
-  'sqs:DeleteMessage',
-  'sqs:ChangeMessageVisibility',
-  'sqs:StartMessageMoveTask',
-  'sqs:ListMessageMoveTasks',
-];
+const DLQ_ACTIONS = ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks'];
 
 /**
  * Grants a Lambda role what its row of the access matrix (lib/access-matrix.ts) says, and
@@ -91,9 +84,7 @@ export const grantDataAccess = (role: iam.IRole, data: DataPlane, access: Access
     const actions = access.buckets[def.id] ?? [];
     if (actions.length === 0) continue;
     writes ||= actions.includes('PutObject');
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: actions.map((a) => `s3:${a}`), resources: [`arn:${Aws.PARTITION}:s3:::${name}/*`] }),
-    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: actions.map((a) => `s3:${a}`), resources: [`arn:${Aws.PARTITION}:s3:::${name}/*`] }));
     Validations.of(role).acknowledge({
       // The finding as cdk-nag renders the ARN: pseudo parameters as <AWS::…>.
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedBucketName(def, '<AWS::AccountId>', '<AWS::Region>')}/*]`,
@@ -104,12 +95,11 @@ export const grantDataAccess = (role: iam.IRole, data: DataPlane, access: Access
   const seals = deployedBucketName(auditSealBucket);
   env[auditSealBucket.envVar] = seals;
   if (access.seals) {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:PutObjectRetention'], resources: [`arn:${Aws.PARTITION}:s3:::${seals}/*`] }),
-    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:PutObjectRetention'], resources: [`arn:${Aws.PARTITION}:s3:::${seals}/*`] }));
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${deployedBucketName(auditSealBucket, '<AWS::AccountId>', '<AWS::Region>')}/*]`,
-      reason: 'Sealed audit heads get one new object key per sealed head (chain and position), so PutObject is granted on "<bucket>/*" of the seal bucket only; Object Lock makes every written object immutable.',
+      reason:
+        'Sealed audit heads get one new object key per sealed head (chain and position), so PutObject is granted on "<bucket>/*" of the seal bucket only; Object Lock makes every written object immutable.',
     });
   }
   // GET …/audit/verify compares with the latest sealed head: list and read under heads/ only

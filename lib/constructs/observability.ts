@@ -95,7 +95,8 @@ export class Observability extends Construct {
     // A sealed secret that did not open is never routine: someone changed the table, or a seal key was retired too early.
     this.alarms.push(
       metric(METRIC.sealedSecretRefused, 'Sum', five, { purpose: 'form_callback' }).createAlarm(this, 'SealedSecretRefused', {
-        alarmDescription: 'A form task’s sealed callback secret did not open (changed in the table, copied from another task, or its seal key retired): its callbacks answer 503 CALLBACK_SECRET_UNREADABLE and nothing is recorded. The form-callbacks log names the task.',
+        alarmDescription:
+          'A form task’s sealed callback secret did not open (changed in the table, copied from another task, or its seal key retired): its callbacks answer 503 CALLBACK_SECRET_UNREADABLE and nothing is recorded. The form-callbacks log names the task.',
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

@@ -25,9 +25,16 @@ export interface DigipostFakeDeps {
 
 const MEDIA = 'application/vnd.digipost-v8+xml';
 const xmlAnswer = (status: number, body: string): FakeResponse => ({ status, body: `<?xml version="1.0" encoding="UTF-8"?>${body}`, contentType: MEDIA });
-const error = (status: number, code: string) => xmlAnswer(status, `<error xmlns="http://api.digipost.no/schema/v8"><error-code>${code}</error-code><error-message>${code}</error-message><error-type>CLIENT_DATA</error-type></error>`);
+const error = (status: number, code: string) =>
+  xmlAnswer(status, `<error xmlns="http://api.digipost.no/schema/v8"><error-code>${code}</error-code><error-message>${code}</error-message><error-type>CLIENT_DATA</error-type></error>`);
 const tag = (text: string, name: string): string | undefined => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
-const unxml = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const unxml = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 /** The parts of a multipart body: headers (lower-case) and content. */
 const partsOf = (body: Buffer, boundary: string): { headers: Record<string, string>; content: Buffer }[] => {
@@ -96,7 +103,14 @@ export const startDigipostFake = async (deps: DigipostFakeDeps): Promise<FakeSer
     }
     const channel = toMailbox ? 'digital-mailbox' : 'paper';
     const address = print
-      ? { lines: [1, 2, 3].map((i) => tag(message, `addressline${i}`)).filter(Boolean).map((l) => unxml(l!)), postalCode: tag(message, 'zip-code'), city: tag(message, 'city') }
+      ? {
+          lines: [1, 2, 3]
+            .map((i) => tag(message, `addressline${i}`))
+            .filter(Boolean)
+            .map((l) => unxml(l!)),
+          postalCode: tag(message, 'zip-code'),
+          city: tag(message, 'city'),
+        }
       : undefined;
     const deliveryStatus = toMailbox ? 'DELIVERED' : 'DELIVERED_TO_PRINT';
     await sink.put([

@@ -44,7 +44,6 @@ export interface EpromFake extends FakeServer {
 const CHANNELS: Record<string, number> = { None: 0, Helsenorge: 1, DigitalMailbox: 2, Unsecure: 3, PhysicalMailbox: 4 };
 const channelNo = (c: unknown): number | undefined => (typeof c === 'number' ? c : typeof c === 'string' ? CHANNELS[c] : undefined);
 
-
 export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> => {
   const received: { nationalIdHash: string; list: readonly string[]; answered: number }[] = [];
   let callbackFailures = 0;

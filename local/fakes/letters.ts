@@ -26,20 +26,19 @@ export interface DeliveredLetter {
 
 /** The stored row of a letter (a fake without a sender key appends its own id to the sort key). */
 export const letterRow = (channel: Channel, l: DeliveredLetter): Record<string, unknown> => ({
-      ...keys.deliveredLetter(l.nin, channel, l.roundId, l.deliveryId),
-      deliveryId: `${l.roundId}/${l.deliveryId}`,
-      channel,
-      subject: l.subject,
-      body: l.body,
-      receivedAt: new Date().toISOString(),
-      ...(l.projectId ? { projectId: l.projectId } : {}),
-      ...(l.language ? { language: l.language } : {}),
-      ...(l.format ? { format: l.format } : {}),
-      ...(l.taskId ? { taskId: l.taskId } : {}),
-      ...(l.onBehalfOfMinor ? { onBehalfOfMinor: true } : {}),
-      ...(l.address ? { address: l.address } : {}),
+  ...keys.deliveredLetter(l.nin, channel, l.roundId, l.deliveryId),
+  deliveryId: `${l.roundId}/${l.deliveryId}`,
+  channel,
+  subject: l.subject,
+  body: l.body,
+  receivedAt: new Date().toISOString(),
+  ...(l.projectId ? { projectId: l.projectId } : {}),
+  ...(l.language ? { language: l.language } : {}),
+  ...(l.format ? { format: l.format } : {}),
+  ...(l.taskId ? { taskId: l.taskId } : {}),
+  ...(l.onBehalfOfMinor ? { onBehalfOfMinor: true } : {}),
+  ...(l.address ? { address: l.address } : {}),
 });
-
 
 /**
  * Group commit for the fakes' writes: rows handed in within a few milliseconds go out together as
@@ -70,7 +69,11 @@ export class RowSink {
     this.timer = undefined;
     const now = this.pending.splice(0);
     if (now.length === 0) return;
-    batchPutAll(this.db, this.table, now.flatMap((p) => p.rows)).then(
+    batchPutAll(
+      this.db,
+      this.table,
+      now.flatMap((p) => p.rows),
+    ).then(
       () => now.forEach((p) => p.done()),
       (e: unknown) => now.forEach((p) => p.fail(e)),
     );

@@ -17,7 +17,7 @@ export interface RegistryFakeDeps {
 }
 
 const isJsonRequest = (headers: Record<string, string | undefined>) => /^application\/json\b/i.test(headers['content-type'] ?? '');
-const ids = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v) : undefined);
+const ids = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined);
 
 export const startKrrFake = (deps: RegistryFakeDeps): Promise<FakeServer> =>
   startFakeServer('krr', async (req): Promise<FakeResponse> => {
@@ -162,4 +162,3 @@ export const startPrivacyFake = async (
     },
   };
 };
-

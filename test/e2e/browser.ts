@@ -34,10 +34,14 @@ export interface ConsoleRun {
 export const startConsole = async (opts: { env?: Record<string, string> } = {}): Promise<ConsoleRun> => {
   await mkdir(ARTIFACTS, { recursive: true });
   const dist = await mkdtemp(join(tmpdir(), 'console-dist-'));
-  const built = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(ROOT, 'console', 'vite.config.ts'), '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const built = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(ROOT, 'console', 'vite.config.ts'), '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
   if (built.status !== 0) throw new Error(`console build failed:\n${built.stdout}\n${built.stderr}`);
   const platform = await startTestPlatform({ extra: serveConsole({ dir: dist }), ...(opts.env ? { env: opts.env } : {}) });
   const { chromium } = await import('playwright-core');

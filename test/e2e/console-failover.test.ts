@@ -42,9 +42,7 @@ describe.skipIf(!hasChromium)(`console: failover panel (Chromium at ${CHROMIUM})
     expect(round.status, round.text).toBe(201);
     const released = await researcher.post(`/projects/${projectId}/rounds/${round.body.roundId}/release`);
     expect(released.status, released.text).toBe(202);
-    await expect
-      .poll(async () => (await researcher.get(`/projects/${projectId}/rounds/${round.body.roundId}`)).body.status, { timeout: 120_000, interval: 500 })
-      .toBe('canary_hold');
+    await expect.poll(async () => (await researcher.get(`/projects/${projectId}/rounds/${round.body.roundId}`)).body.status, { timeout: 120_000, interval: 500 }).toBe('canary_hold');
     // This region's round watch beats: eu-north-1 reads as healthy, eu-west-1 (no beat) does not.
     await roundWatch();
   };

@@ -29,10 +29,14 @@ describe.skipIf(!hasChromium)('console: a round being prepared (Chromium)', () =
 
   beforeAll(async () => {
     dist = await mkdtemp(join(tmpdir(), 'console-dist-'));
-    const built = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(ROOT, 'console', 'vite.config.ts'), '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const built = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(ROOT, 'console', 'vite.config.ts'), '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
     if (built.status !== 0) throw new Error(`console build failed:\n${built.stdout}\n${built.stderr}`);
     platform = await startTestPlatform({ extra: serveConsole({ dir: dist }) });
     const { chromium } = await import('playwright-core');

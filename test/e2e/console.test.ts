@@ -85,10 +85,14 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     await mkdir(ARTIFACTS, { recursive: true });
     // Build the console as it is now, into a directory of this run's own.
     dist = await mkdtemp(join(tmpdir(), 'console-dist-'));
-    const built = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(ROOT, 'console', 'vite.config.ts'), '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const built = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(ROOT, 'console', 'vite.config.ts'), '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
     if (built.status !== 0) throw new Error(`console build failed:\n${built.stdout}\n${built.stderr}`);
 
     // Link targets for the letter check: plain http on 127.0.0.1 is the local development allowlist.
@@ -268,7 +272,13 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     await shot(page, '05-list-uploaded');
   });
 
-  const s6 = step(['PUT /registry/reservations', 'POST /projects/{projectId}/rounds', 'GET /projects/{projectId}/rounds', 'GET /projects/{projectId}/rounds/{roundId}', 'POST /projects/{projectId}/rounds/{roundId}/release']);
+  const s6 = step([
+    'PUT /registry/reservations',
+    'POST /projects/{projectId}/rounds',
+    'GET /projects/{projectId}/rounds',
+    'GET /projects/{projectId}/rounds/{roundId}',
+    'POST /projects/{projectId}/rounds/{roundId}/release',
+  ]);
   s6.run(`the researcher creates a round with a canary, reads the pre-flight report and the confirmation, releases it, and the canary goes out${s6.note}`, async () => {
     const ops = platform.as({ sub: 'ops-arrange', role: 'operations' });
     const reserved = await ops.put('/registry/reservations', { nins: state.nins.slice(0, RESERVED), reserved: true });
@@ -385,7 +395,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     // The record: who released it and when, how long it took, and the report as CSV.
     expect(await page.getByTestId('released-by').textContent()).toMatch(/^Sluppet \d{2}\.\d{2}\.\d{4}.* av .+\. Ferdig .* \(etter \d+ min\)\.$/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-csv').click()]);
-    const csv = await readFile((await download.path()), 'utf8');
+    const csv = await readFile(await download.path(), 'utf8');
     expect(csv.split('\n')[0]).toContain('recipient');
     expect(csv).not.toMatch(/\d{11}/);
     await shot(page, '08-round-completed');
@@ -396,10 +406,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     const page = pages.operations!;
     const nin = state.nins[RESERVED]!;
     await page.getByLabel('Fødselsnummer (11 siffer)').fill(nin);
-    const [res] = await Promise.all([
-      page.waitForResponse((r: Response) => r.url().endsWith('/operations/contacts/lookup')),
-      page.getByRole('button', { name: 'Slå opp' }).click(),
-    ]);
+    const [res] = await Promise.all([page.waitForResponse((r: Response) => r.url().endsWith('/operations/contacts/lookup')), page.getByRole('button', { name: 'Slå opp' }).click()]);
     expect(res.request().postDataJSON()).toEqual({ nin });
     expect(res.url()).not.toContain(nin);
     const heading = page.getByTestId('lookup-result');
@@ -442,7 +449,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     expect(rows.join('\n')).toContain(`${month}helse-nordHelsenorge1\u00a0200`);
     expect(await page.getByRole('img', { name: 'Sendte brev per måned og kanal' }).count()).toBe(1);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Last ned CSV' }).click()]);
-    const csv = await readFile((await download.path()), 'utf8');
+    const csv = await readFile(await download.path(), 'utf8');
     const lines = csv.split('\r\n').filter(Boolean);
     expect(lines[0]).toBe('organization,month,channel,sent,skipped,failed');
     expect(lines).toEqual(expect.arrayContaining([`helse-nord,${month},helsenorge,1200,0,3`, `helse-nord,${month},none,0,40,0`, `ntnu,${month},paper,75,0,0`]));

@@ -79,19 +79,20 @@ const effectiveGrants = (built: ReturnType<typeof synth>): Effective => {
   const roleOf = new Map<string, string>();
   for (const [, p] of resourcesOf(built.stateless, 'AWS::Lambda::Function')) {
     const d = String(p.Description);
-    const principal = d === 'research-dispatch round watch'
-      ? 'roundWatch'
-      : d === 'research-dispatch release scheduler'
-      ? 'releaseScheduler'
-      : d === 'research-dispatch national jobs'
-      ? 'nationalJobs'
-      : d === 'research-dispatch audit sealer'
-      ? 'auditSealer'
-      : d.startsWith('research-dispatch API: ')
-      ? d.slice('research-dispatch API: '.length)
-      : /consumer of the (\w+) queue/.exec(d)
-        ? `consumer:${/consumer of the (\w+) queue/.exec(d)![1]}`
-        : undefined;
+    const principal =
+      d === 'research-dispatch round watch'
+        ? 'roundWatch'
+        : d === 'research-dispatch release scheduler'
+          ? 'releaseScheduler'
+          : d === 'research-dispatch national jobs'
+            ? 'nationalJobs'
+            : d === 'research-dispatch audit sealer'
+              ? 'auditSealer'
+              : d.startsWith('research-dispatch API: ')
+                ? d.slice('research-dispatch API: '.length)
+                : /consumer of the (\w+) queue/.exec(d)
+                  ? `consumer:${/consumer of the (\w+) queue/.exec(d)![1]}`
+                  : undefined;
     if (principal) roleOf.set((p.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0], principal);
   }
   const out: Effective = new Map([...roleOf.values()].map((p) => [p, []]));
@@ -134,7 +135,7 @@ const violations = (effective: Effective): string[] => {
           v.push(`${at}: citizen-facing functions write no project, approval, round or operations item`);
         }
         if (g.resource.startsWith('table:main') && !g.leadingKeys) v.push(`${at}: citizen-facing main-table access is limited by leading keys`);
-        if (g.resource.startsWith('table:audit') && (g.action !== 'dynamodb:GetItem' && g.action !== 'dynamodb:Query' && g.action !== 'dynamodb:PutItem')) v.push(`${at}: audit beyond append`);
+        if (g.resource.startsWith('table:audit') && g.action !== 'dynamodb:GetItem' && g.action !== 'dynamodb:Query' && g.action !== 'dynamodb:PutItem') v.push(`${at}: audit beyond append`);
         if (g.resource.startsWith('table:audit') && g.leadingKeys !== 'AUDIT#project:*') v.push(`${at}: citizen-facing audit appends only to project scopes`);
         if (g.resource.startsWith('table:citizens') && g.leadingKeys !== 'CIT#*') v.push(`${at}: citizen records only by their CIT# key`);
         if (/^table:(deliveries|recipients)/.test(g.resource)) v.push(`${at}: citizen-facing functions touch no deliveries or recipient lists`);
@@ -197,7 +198,15 @@ describe('the access matrix on the synthesised template', () => {
     expect(new Set(objects)).toEqual(new Set(row.buckets.recipientLists ?? []));
     expect(has(grants, 'secretsmanager:GetSecretValue', 'secret').length > 0).toBe(row.hashKey);
     const env = resourcesOf(built.stateless, 'AWS::Lambda::Function').find(([, p]) =>
-      fn === 'roundWatch' ? p.Description === 'research-dispatch round watch' : fn === 'releaseScheduler' ? p.Description === 'research-dispatch release scheduler' : fn === 'nationalJobs' ? p.Description === 'research-dispatch national jobs' : fn === 'auditSealer' ? p.Description === 'research-dispatch audit sealer' : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
+      fn === 'roundWatch'
+        ? p.Description === 'research-dispatch round watch'
+        : fn === 'releaseScheduler'
+          ? p.Description === 'research-dispatch release scheduler'
+          : fn === 'nationalJobs'
+            ? p.Description === 'research-dispatch national jobs'
+            : fn === 'auditSealer'
+              ? p.Description === 'research-dispatch audit sealer'
+              : String(p.Description).endsWith(fn.startsWith('consumer:') ? `the ${fn.slice(9)} queue` : `API: ${fn}`),
     )![1];
     const vars = (env.Environment as { Variables: Record<string, unknown> }).Variables;
     // Its ARN makes the middleware fetch the secret: present exactly where reading it is allowed.
@@ -222,24 +231,42 @@ describe('the access matrix on the synthesised template', () => {
     // public callbacks function holds the callback key and nothing else).
     const secrets = new Set(grants.filter((g) => g.action === 'secretsmanager:GetSecretValue' && g.resource.startsWith('integration:')).map((g) => g.resource.slice('integration:'.length)));
     expect(secrets, `${fn} integration secrets`).toEqual(new Set(row.integrationSecrets));
-    if (row.seals) expect(grants.some((g) => g.action === 's3:PutObject' && g.resource.startsWith('other:')), `${fn} may seal`).toBe(true);
+    if (row.seals)
+      expect(
+        grants.some((g) => g.action === 's3:PutObject' && g.resource.startsWith('other:')),
+        `${fn} may seal`,
+      ).toBe(true);
   });
 
   it('gives the functions that read registry facts the secrets they read, and the public callbacks only the callback key and the ePROM key (to confirm a removal)', () => {
     for (const fn of ['rounds', 'roundPreview', 'consumer:dispatch'] as const) {
       expect(accessMatrix[fn].integrationSecrets, fn).toEqual(expect.arrayContaining(['maskinportenKey', 'epromApiKey']));
       // A stale privacy mirror is refreshed inline: its own partitions are writable.
-      expect(has(effective.get(fn)!, 'dynamodb:PutItem', 'table:citizens').some((g) => !g.leadingKeys || g.leadingKeys.includes('PVKMIRROR#*')), fn).toBe(true);
+      expect(
+        has(effective.get(fn)!, 'dynamodb:PutItem', 'table:citizens').some((g) => !g.leadingKeys || g.leadingKeys.includes('PVKMIRROR#*')),
+        fn,
+      ).toBe(true);
     }
     expect([...accessMatrix.callbacks.integrationSecrets].sort()).toEqual(['epromApiKey', 'epromCallbackKey']);
     // Sealing and opening callback secrets: the form-task functions only.
-    expect(Object.entries(accessMatrix).filter(([, row]) => row.callbackSealKey).map(([fn]) => fn).sort()).toEqual(['formCallbacks', 'formTasks']);
+    expect(
+      Object.entries(accessMatrix)
+        .filter(([, row]) => row.callbackSealKey)
+        .map(([fn]) => fn)
+        .sort(),
+    ).toEqual(['formCallbacks', 'formTasks']);
     expect(Object.keys(accessMatrix.formCallbacks.tables)).toContain('audit');
     const callbacks = effective.get('callbacks')!.filter((g) => WRITES.includes(g.action));
     // Writes only in receipts (parked ones included) and the privacy mirror: never halt state, approvals or citizens' records.
-    for (const g of callbacks) for (const k of (g.leadingKeys ?? '').split(',')) expect(k, `${g.action} on ${g.resource}`).toMatch(/^(RECEIPT#\*|RECEIPTREF#\*|RECEIPTCOUNT#\*|RECEIPTPARK#\*|RECEIPTPOLL|RECEIPTPOLL#\*|PVKMIRROR#\*)$/);
+    for (const g of callbacks)
+      for (const k of (g.leadingKeys ?? '').split(','))
+        expect(k, `${g.action} on ${g.resource}`).toMatch(/^(RECEIPT#\*|RECEIPTREF#\*|RECEIPTCOUNT#\*|RECEIPTPARK#\*|RECEIPTPOLL|RECEIPTPOLL#\*|PVKMIRROR#\*)$/);
     expect(callbacks.some((g) => g.resource === 'table:citizens' && g.action === 'dynamodb:PutItem' && g.leadingKeys === 'PVKMIRROR#*')).toBe(true);
-    for (const s of INTEGRATION_SECRETS) expect(Object.values(accessMatrix).some((row) => row.integrationSecrets.includes(s)), `${s} is read somewhere`).toBe(true);
+    for (const s of INTEGRATION_SECRETS)
+      expect(
+        Object.values(accessMatrix).some((row) => row.integrationSecrets.includes(s)),
+        `${s} is read somewhere`,
+      ).toBe(true);
   });
 
   it('keeps every rule of the matrix (citizen-facing, audit, deliveries, DLQs, bucket, hash key)', () => {

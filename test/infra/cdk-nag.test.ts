@@ -24,8 +24,7 @@ const everyConsumer = {
   access: { ...accessMatrix, alpha: accessMatrix.lists },
 };
 
-const findings = (report: PolicyValidationPluginReport) =>
-  report.violations.map((v) => `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath ?? '?').join(', ')}`);
+const findings = (report: PolicyValidationPluginReport) => report.violations.map((v) => `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath ?? '?').join(', ')}`);
 
 describe('cdk-nag AwsSolutions', () => {
   it.each([

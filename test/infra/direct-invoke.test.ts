@@ -12,7 +12,7 @@ const OPS_JWK = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9
 const app = synth(undefined, { opsPublicKey: OPS_JWK });
 const fns = resourcesOf(app.stateless, 'AWS::Lambda::Function');
 const apiFns = fns.filter(([, p]) => String(p.Description).startsWith('research-dispatch API: '));
-const envOf = (p: Record<string, unknown>) => ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+const envOf = (p: Record<string, unknown>) => (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
 
 describe('direct invokes carry no trusted claims', () => {
   it('tells every API function the issuer and audience to verify tokens against', () => {

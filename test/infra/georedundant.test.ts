@@ -8,8 +8,7 @@ import { resourcesOf, synth } from './synth.js';
 
 const ACCOUNT = '111111111111';
 const geoSynth = (extra: Record<string, string> = {}) => synth(undefined, { georedundant: 'true', account: ACCOUNT, stage: 'prod', ...extra });
-const findings = (report: PolicyValidationPluginReport) =>
-  report.violations.map((v) => `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath ?? '?').join(', ')}`);
+const findings = (report: PolicyValidationPluginReport) => report.violations.map((v) => `${v.severity} ${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath ?? '?').join(', ')}`);
 
 describe('georedundant deployment (issue 25)', () => {
   const built = geoSynth();
@@ -51,7 +50,11 @@ describe('georedundant deployment (issue 25)', () => {
     }
     // main and deliveries are transacted on (release, prepare, commit): MREC, like every table today
     // (the IAM contract test checks no transacted table is MRSC; docs/georedundancy.md).
-    expect(Object.values(tables).filter((t) => t.multiRegion === 'strong').map((t) => t.id)).toEqual([]);
+    expect(
+      Object.values(tables)
+        .filter((t) => t.multiRegion === 'strong')
+        .map((t) => t.id),
+    ).toEqual([]);
   });
 
   it('each replica is encrypted with its own region key; each region has its own key under the shared alias', () => {
@@ -74,8 +77,7 @@ describe('georedundant deployment (issue 25)', () => {
   });
 
   it('the seal bucket replicates to an Object Lock bucket in the secondary region', () => {
-    const seal = (region: string) =>
-      resourcesOf(stack('Stateful', region).template, 'AWS::S3::Bucket').find(([, p]) => p.ObjectLockEnabled === true)!;
+    const seal = (region: string) => resourcesOf(stack('Stateful', region).template, 'AWS::S3::Bucket').find(([, p]) => p.ObjectLockEnabled === true)!;
     const [, home] = seal(HOME);
     const rules = (home.ReplicationConfiguration as { Rules: { Destination: { Bucket: unknown }; Status: string }[] }).Rules;
     expect(rules).toHaveLength(1);
@@ -94,9 +96,7 @@ describe('georedundant deployment (issue 25)', () => {
       expect(resourcesOf(stack('Stateful', region).template, 'AWS::SQS::Queue').length, region).toBeGreaterThanOrEqual(2);
       expect(resourcesOf(stack('Stateless', region).template, 'AWS::Lambda::EventSourceMapping').length, region).toBeGreaterThan(0);
     }
-    const envs = resourcesOf(stack('Stateless', SECOND).template, 'AWS::Lambda::Function').map(
-      ([, p]) => (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
-    );
+    const envs = resourcesOf(stack('Stateless', SECOND).template, 'AWS::Lambda::Function').map(([, p]) => (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
     expect(envs.some((v) => v.TABLE_MAIN === physicalName('prod', 'main'))).toBe(true);
   });
 

@@ -37,18 +37,12 @@ describe('stateful stack', () => {
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId(), 'Arn'] } },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
-        KeySchema: [
-          { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
-          ...(def.sortKey ? [{ AttributeName: def.sortKey.name, KeyType: 'RANGE' }] : []),
-        ],
+        KeySchema: [{ AttributeName: def.partitionKey.name, KeyType: 'HASH' }, ...(def.sortKey ? [{ AttributeName: def.sortKey.name, KeyType: 'RANGE' }] : [])],
         GlobalSecondaryIndexes: def.indexes.length
           ? def.indexes.map((ix) =>
               Match.objectLike({
                 IndexName: ix.name,
-                KeySchema: [
-                  { AttributeName: ix.partitionKey.name, KeyType: 'HASH' },
-                  ...(ix.sortKey ? [{ AttributeName: ix.sortKey.name, KeyType: 'RANGE' }] : []),
-                ],
+                KeySchema: [{ AttributeName: ix.partitionKey.name, KeyType: 'HASH' }, ...(ix.sortKey ? [{ AttributeName: ix.sortKey.name, KeyType: 'RANGE' }] : [])],
                 Projection: { ProjectionType: 'ALL' },
               }),
             )
@@ -76,7 +70,7 @@ describe('stateful stack', () => {
     }
   });
 
-  it('every queue has a DLQ with the definition\'s receive count and visibility timeout', () => {
+  it("every queue has a DLQ with the definition's receive count and visibility timeout", () => {
     const all = resourcesOf(stateful, 'AWS::SQS::Queue');
     const dlqs = dlqIds(stateful);
     const work = all.filter(([id]) => !dlqs.has(id));
@@ -98,9 +92,7 @@ describe('stateful stack', () => {
       stateful.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: id }],
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     }
@@ -141,7 +133,9 @@ describe('stateful stack', () => {
 
   it('lets browsers upload lists only from the configured console origin, never from "*"', () => {
     const cors = (t: typeof stateful) =>
-      resourcesOf(t, 'AWS::S3::Bucket').flatMap(([, p]) => ((p as { CorsConfiguration?: { CorsRules: { AllowedOrigins: string[] }[] } }).CorsConfiguration?.CorsRules ?? []).flatMap((r) => r.AllowedOrigins));
+      resourcesOf(t, 'AWS::S3::Bucket').flatMap(([, p]) =>
+        ((p as { CorsConfiguration?: { CorsRules: { AllowedOrigins: string[] }[] } }).CorsConfiguration?.CorsRules ?? []).flatMap((r) => r.AllowedOrigins),
+      );
     expect(cors(stateful)).not.toContain('*');
     expect(cors(synth(undefined, { uploadOrigins: 'https://konsoll.example.no' }).stateful)).toEqual(['https://konsoll.example.no']);
     // No origin configured: no CORS rule (the CLI and curl upload; no page can).
@@ -169,9 +163,7 @@ describe('stateful stack', () => {
     stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: id },
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: Match.arrayWith(['s3:DeleteObject', 's3:DeleteObjectVersion']) }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: Match.arrayWith(['s3:DeleteObject', 's3:DeleteObjectVersion']) })]),
       },
     });
     // Nothing expires early in it: no lifecycle rule at all.
@@ -200,9 +192,7 @@ describe('stateful stack', () => {
       stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: id },
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     }

@@ -86,7 +86,9 @@ describe('HTTP API', () => {
   });
 
   it('leaves exactly the callback and API-description routes open, besides /health', () => {
-    const open = routesOf(real.stateless).filter((p) => (p.AuthorizationType ?? 'NONE') === 'NONE').map((p) => p.RouteKey);
+    const open = routesOf(real.stateless)
+      .filter((p) => (p.AuthorizationType ?? 'NONE') === 'NONE')
+      .map((p) => p.RouteKey);
     expect(open.sort()).toEqual(['GET /health', 'GET /openapi.json', 'POST /form-callbacks/{formTaskId}', 'PUT /api/MessageToCitizen', 'PUT /api/PersonvernInnstilling']);
   });
 
@@ -154,11 +156,7 @@ describe('Lambdas', () => {
   });
 
   it('give every API and consumer Lambda the env vars of every table, queue, DLQ and bucket (names; access is in the matrix)', () => {
-    const expected = [
-      ...Object.values(tables).map((d) => d.envVar),
-      ...Object.values(queues).flatMap((d) => [d.envVar, dlqEnvVar(d.envVar)]),
-      ...Object.values(buckets).map((d) => d.envVar),
-    ];
+    const expected = [...Object.values(tables).map((d) => d.envVar), ...Object.values(queues).flatMap((d) => [d.envVar, dlqEnvVar(d.envVar)]), ...Object.values(buckets).map((d) => d.envVar)];
     for (const t of [real.stateless, fixture.stateless]) {
       for (const [id, p] of resourcesOf(t, 'AWS::Lambda::Function')) {
         if (p.Description === 'research-dispatch health check') continue;
@@ -219,13 +217,17 @@ describe('queue consumers', () => {
 });
 
 describe('throughput settings (lib/throughput.ts)', () => {
-  const envOf = (p: Record<string, unknown>) => ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+  const envOf = (p: Record<string, unknown>) => (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
   /** Functions whose row of the access matrix may send to the dispatch queue, by their description. */
   const fnsSendingToDispatch = () => {
     const descriptions = Object.entries(accessMatrix)
       .filter(([, a]) => a.queues.dispatch?.send)
       .map(([principal]) =>
-        principal === 'consumer:dispatch' ? 'research-dispatch consumer of the dispatch queue' : principal === 'releaseScheduler' ? 'research-dispatch release scheduler' : `research-dispatch API: ${principal}`,
+        principal === 'consumer:dispatch'
+          ? 'research-dispatch consumer of the dispatch queue'
+          : principal === 'releaseScheduler'
+            ? 'research-dispatch release scheduler'
+            : `research-dispatch API: ${principal}`,
       );
     return resourcesOf(real.stateless, 'AWS::Lambda::Function').filter(([, p]) => descriptions.includes(String(p.Description)));
   };
@@ -237,7 +239,9 @@ describe('throughput settings (lib/throughput.ts)', () => {
     );
     expect(mapping).toBeDefined();
     expect(mapping![1]).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: queues.prepare.consumer.maxConcurrency } });
-    const senders = Object.entries(accessMatrix).filter(([, a]) => a.queues.prepare?.send).map(([p]) => p);
+    const senders = Object.entries(accessMatrix)
+      .filter(([, a]) => a.queues.prepare?.send)
+      .map(([p]) => p);
     // operations sends only to redrive the prepare dead letters back (POST /operations/redrive).
     expect(senders.sort()).toEqual(['consumer:prepare', 'operations', 'rounds']);
   });
@@ -284,13 +288,7 @@ describe('alarms', () => {
     const dlqs = dlqIds(real.stateful);
     const alarmed = new Set(
       resourcesOf(real.stateless, 'AWS::CloudWatch::Alarm')
-        .filter(
-          ([, p]) =>
-            p.MetricName === 'ApproximateNumberOfMessagesVisible' &&
-            p.Namespace === 'AWS/SQS' &&
-            p.Threshold === 0 &&
-            p.ComparisonOperator === 'GreaterThanThreshold',
-        )
+        .filter(([, p]) => p.MetricName === 'ApproximateNumberOfMessagesVisible' && p.Namespace === 'AWS/SQS' && p.Threshold === 0 && p.ComparisonOperator === 'GreaterThanThreshold')
         .map(([, p]) => importedLogicalId(real.stateful, (p.Dimensions as { Value: unknown }[])[0]!.Value)),
     );
     expect(dlqs.size).toBe(Object.keys(queues).length);
@@ -324,7 +322,12 @@ describe('alarms', () => {
   it('alarms at the first sealed callback secret that does not open, on the metric the code emits', () => {
     const [, alarm] = resourcesOf(real.stateless, 'AWS::CloudWatch::Alarm').find(([, p]) => p.MetricName === METRIC.sealedSecretRefused)!;
     expect(alarm).toMatchObject({ Namespace: METRICS_NAMESPACE, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Sum' });
-    expect(alarm.Dimensions).toEqual(expect.arrayContaining([{ Name: 'service', Value: SERVICE_NAME }, { Name: 'purpose', Value: 'form_callback' }]));
+    expect(alarm.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: 'service', Value: SERVICE_NAME },
+        { Name: 'purpose', Value: 'form_callback' },
+      ]),
+    );
   });
 
   it('sends every alarm to the SNS topic given in context, and to none without one', () => {
@@ -375,9 +378,7 @@ describe('IAM', () => {
     statementsOf([
       ...resourcesOf(t, 'AWS::IAM::Policy').map(([, p]) => p.PolicyDocument),
       ...resourcesOf(t, 'AWS::IAM::ManagedPolicy').map(([, p]) => p.PolicyDocument),
-      ...resourcesOf(t, 'AWS::IAM::Role').flatMap(([, p]) =>
-        ((p.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((x) => x.PolicyDocument),
-      ),
+      ...resourcesOf(t, 'AWS::IAM::Role').flatMap(([, p]) => ((p.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map((x) => x.PolicyDocument)),
     ]);
   const resourceStatements = (t: Template) =>
     statementsOf([

@@ -52,8 +52,7 @@ export const synth = (routing?: Routing, context: Record<string, string> = {}) =
 type Json = Record<string, unknown>;
 export type Resources = Record<string, { Type: string; Properties?: Json; DeletionPolicy?: string; Metadata?: Json }>;
 
-export const resourcesOf = (t: Template, type: string): [string, Json][] =>
-  Object.entries(t.findResources(type) as Resources).map(([id, r]) => [id, r.Properties ?? {}]);
+export const resourcesOf = (t: Template, type: string): [string, Json][] => Object.entries(t.findResources(type) as Resources).map(([id, r]) => [id, r.Properties ?? {}]);
 
 /**
  * The logical id in the stateful template that a stateless value refers to, following the
@@ -72,8 +71,7 @@ export const importedLogicalId = (stateful: Template, value: unknown): string | 
 export const dlqIds = (stateful: Template): Set<string> =>
   new Set(
     resourcesOf(stateful, 'AWS::SQS::Queue').flatMap(([, p]) => {
-      const target = (p.RedrivePolicy as { deadLetterTargetArn?: { 'Fn::GetAtt'?: [string, string] } } | undefined)
-        ?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
+      const target = (p.RedrivePolicy as { deadLetterTargetArn?: { 'Fn::GetAtt'?: [string, string] } } | undefined)?.deadLetterTargetArn?.['Fn::GetAtt']?.[0];
       return target ? [target] : [];
     }),
   );

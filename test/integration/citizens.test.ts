@@ -47,7 +47,7 @@ describe('citizen reservations and withdrawals', () => {
     expect(JSON.stringify(events)).not.toContain(bob);
   });
 
-  it('names the citizen by a per-project pseudonym: two projects\' trails cannot be matched, nor matched to the global hash', async () => {
+  it("names the citizen by a per-project pseudonym: two projects' trails cannot be matched, nor matched to the global hash", async () => {
     const other = (await p.as(researcher).post('/projects', { title: 'Citizens 2', organization: 'org-cit' })).body.projectId as string;
     await p.as(citizen(carol)).post(`/citizen/projects/${projectId}/withdraw`);
     await p.as(citizen(carol)).post(`/citizen/projects/${other}/withdraw`);

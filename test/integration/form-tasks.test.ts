@@ -48,7 +48,7 @@ describe('an internal form task, answered by citizens through the API', () => {
     expect(unknownTask.status).toBe(400);
   });
 
-  it('appears in the citizen\'s tasks once delivered, in their language', async () => {
+  it("appears in the citizen's tasks once delivered, in their language", async () => {
     await createTaskForDelivery(adapters(), { nin: anne, projectId, formTaskId, deliveryId: 'dlv_1', language: 'nn', now: now() });
     await createTaskForDelivery(adapters(), { nin: bjorn, projectId, formTaskId, deliveryId: 'dlv_2', language: 'nb', now: now() });
     // Delivered 20 days ago with a 14-day deadline: expired.
@@ -94,7 +94,7 @@ describe('an internal form task, answered by citizens through the API', () => {
     expect(notMine.text).not.toContain(dina);
   });
 
-  it('shows up in the researcher\'s responses and CSV export by pseudonym, formulas neutralised', async () => {
+  it("shows up in the researcher's responses and CSV export by pseudonym, formulas neutralised", async () => {
     const json = await p.as(ola).get(`/projects/${projectId}/form-tasks/${formTaskId}/responses`);
     expect(json.status).toBe(200);
     expect(json.body.items).toHaveLength(1);
@@ -113,7 +113,7 @@ describe('an internal form task, answered by citizens through the API', () => {
     expect((await p.as({ sub: 'o', role: 'operations' }).get(`/projects/${projectId}/form-tasks/${formTaskId}/responses`)).status).toBe(403);
   });
 
-  it('keeps each recipient\'s status so a reminder targets only the non-responders', async () => {
+  it("keeps each recipient's status so a reminder targets only the non-responders", async () => {
     const statuses = await taskStatuses(adapters(), projectId, formTaskId, [anne, bjorn, cato, dina]);
     expect(Object.fromEntries([...statuses].map(([n, s]) => [[anne, bjorn, cato].indexOf(n), s]))).toEqual({ 0: 'answered', 1: 'sent', 2: 'expired' });
     expect(await nonResponders(adapters(), projectId, formTaskId, [anne, bjorn, cato, dina])).toEqual(new Set([bjorn]));
@@ -150,7 +150,9 @@ describe('an external form task', () => {
 
   it('is checked as a link of the letter that carries it', async () => {
     const ft = await p.as(ola).post(`/projects/${projectId}/form-tasks`, { title: 'Feil domene', form: { type: 'external', url: 'https://forms.elsewhere.example/x' } });
-    const letter = await p.as(ola).post(`/projects/${projectId}/letters`, { title: 'L', kind: 'form-task', formTaskId: ft.body.formTaskId, content: { nb: { subject: 'S', body: 'Svar her: {{taskLink}}' } } });
+    const letter = await p
+      .as(ola)
+      .post(`/projects/${projectId}/letters`, { title: 'L', kind: 'form-task', formTaskId: ft.body.formTaskId, content: { nb: { subject: 'S', body: 'Svar her: {{taskLink}}' } } });
     const check = await p.as(ola).post(`/projects/${projectId}/letters/${letter.body.letterId}/check`);
     expect(check.body.findings).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'LINK_DOMAIN_NOT_ALLOWED', link: 'https://forms.elsewhere.example/x' })]));
   });

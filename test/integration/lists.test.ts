@@ -156,7 +156,7 @@ describe('presigned upload', () => {
     expect(again).toMatchObject({ status: 404, body: { error: { code: 'UPLOAD_NOT_FOUND' } } });
   });
 
-  it("refuses object keys of other projects and keys it never issued", async () => {
+  it('refuses object keys of other projects and keys it never issued', async () => {
     const theirs = await p.as(outsider).post(`/projects/${otherProjectId}/recipient-lists/upload-url`);
     for (const objectKey of [theirs.body.objectKey, `recipient-lists/${projectId}/../${otherProjectId}/x.csv`, 'anything']) {
       const res = await p.as(researcher).post(`/projects/${projectId}/recipient-lists`, { objectKey });

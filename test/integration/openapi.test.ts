@@ -22,7 +22,7 @@ describe('the OpenAPI document', () => {
 
   it('validates against the OpenAPI 3.1 schema', async () => {
     const validator = new Validator();
-    const res = await validator.validate((await buildOpenApi()));
+    const res = await validator.validate(await buildOpenApi());
     expect(res.errors ?? []).toEqual([]);
     expect(res.valid).toBe(true);
     expect(validator.version).toBe('3.1');

@@ -47,9 +47,7 @@ describe('a project through its whole lifecycle, with each refusal', () => {
     const check = await p.as(ola).post(`/projects/${projectId}/letters/${letterId}/check`);
     expect(check.status).toBe(200);
     expect(check.body.ok).toBe(false);
-    expect(check.body.findings).toEqual(
-      expect.arrayContaining([expect.objectContaining({ code: 'BROKEN_LINK', severity: 'error', language: 'nb', link: `${t.base}/missing` })]),
-    );
+    expect(check.body.findings).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'BROKEN_LINK', severity: 'error', language: 'nb', link: `${t.base}/missing` })]));
   });
 
   it('submits whatever the check says', async () => {

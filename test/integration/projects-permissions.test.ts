@@ -92,7 +92,9 @@ describe('the permission matrix', () => {
   });
 
   for (const [name, endpoint] of Object.entries(endpoints)) {
-    it(`${name}: ${Object.entries(MATRIX[endpoint.kind]!).map(([w, o]) => `${w}=${o}`).join(' ')}`, async () => {
+    it(`${name}: ${Object.entries(MATRIX[endpoint.kind]!)
+      .map(([w, o]) => `${w}=${o}`)
+      .join(' ')}`, async () => {
       for (const [w, expected] of Object.entries(MATRIX[endpoint.kind]!) as [Who, Outcome][]) {
         const res = await call(who[w], endpoint);
         if (expected === 'allowed') expect([401, 403, 404], `${w} → ${res.status} ${res.text}`).not.toContain(res.status);

@@ -45,8 +45,7 @@ const preparingRound = (projectId: string, roundId: string, letterId: string, li
     updatedAt: now,
   };
 };
-const summary = (chunk: number): ChunkSummary =>
-  ({ chunk, rows: PREPARATION_CHUNK, preflight: { ...emptyPreflight() }, wanted: { nb: 0, nn: 0, en: 0 }, duplicates: [] }) as unknown as ChunkSummary;
+const summary = (chunk: number): ChunkSummary => ({ chunk, rows: PREPARATION_CHUNK, preflight: { ...emptyPreflight() }, wanted: { nb: 0, nn: 0, en: 0 }, duplicates: [] }) as unknown as ChunkSummary;
 
 describe('a preparation chunk that fails for good', () => {
   it('is noted once on the round in DynamoDB, and a stored result clears it', async () => {
@@ -76,7 +75,12 @@ describe('a preparation chunk that fails for good', () => {
     await repo.createRound(preparingRound(a.projectId, roundId, a.letterId, 'lst_gone'));
     await p.sqs.send(new SendMessageCommand({ QueueUrl: p.env.QUEUE_PREPARE_URL, MessageBody: JSON.stringify({ projectId: a.projectId, roundId, chunk: 3 }) }));
     const url = `/projects/${a.projectId}/rounds/${roundId}`;
-    const stuck = await waitFor(async () => (await a.researcher.get(url)).body, (v) => v.preparation?.failed !== undefined, 180_000, 500);
+    const stuck = await waitFor(
+      async () => (await a.researcher.get(url)).body,
+      (v) => v.preparation?.failed !== undefined,
+      180_000,
+      500,
+    );
     expect(stuck.status).toBe('preparing');
     expect(stuck.preparation).toEqual({ checked: 0, total: ROWS, failed: [{ chunk: 3, fromRow: 3_001, toRow: 4_000 }] });
 
@@ -91,7 +95,12 @@ describe('a preparation chunk that fails for good', () => {
     ]);
 
     const ops = a.operations;
-    const status = await waitFor(async () => (await ops.get('/operations/status')).body, (s) => s.queues.prepare?.deadLettered >= 1, 60_000, 500);
+    const status = await waitFor(
+      async () => (await ops.get('/operations/status')).body,
+      (s) => s.queues.prepare?.deadLettered >= 1,
+      60_000,
+      500,
+    );
     expect(status.queues.prepare.deadLettered).toBeGreaterThanOrEqual(1);
     const redriven = await ops.post('/operations/redrive', {});
     expect(redriven.status, redriven.text).toBe(200);

@@ -17,7 +17,12 @@ afterAll(async () => {
   await p?.stop();
 });
 
-type View = { status: string; preflight: Record<'total' | 'eligible' | 'reserved' | 'withdrawn' | 'alreadySent' | 'invalid' | 'deceased' | 'notFound' | 'frequencyCapped' | 'notAwaitingAnswer', number>; preparation?: { checked: number; total: number }; findings: { code: string }[] };
+type View = {
+  status: string;
+  preflight: Record<'total' | 'eligible' | 'reserved' | 'withdrawn' | 'alreadySent' | 'invalid' | 'deceased' | 'notFound' | 'frequencyCapped' | 'notAwaitingAnswer', number>;
+  preparation?: { checked: number; total: number };
+  findings: { code: string }[];
+};
 
 describe('a round over a large list', () => {
   it('is prepared in the background: 202 preparing, progress, then ready with totals equal to the list rows', { timeout: 600_000 }, async () => {

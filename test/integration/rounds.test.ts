@@ -284,9 +284,18 @@ describe('round repository and the engine counter shards', () => {
     };
     const at = 1;
     await Promise.all([
-      commitBatch(0, [{ kind: 'sent', channel: 'helsenorge', at }, { kind: 'skipped', reason: 'deceased', at }]),
-      commitBatch(1, [{ kind: 'sent', channel: 'paper', at }, { kind: 'skipped', reason: 'frequency_cap', at }]),
-      commitBatch(16, [{ kind: 'skipped', reason: 'reserved', at }, { kind: 'pending', tries: 1 }]),
+      commitBatch(0, [
+        { kind: 'sent', channel: 'helsenorge', at },
+        { kind: 'skipped', reason: 'deceased', at },
+      ]),
+      commitBatch(1, [
+        { kind: 'sent', channel: 'paper', at },
+        { kind: 'skipped', reason: 'frequency_cap', at },
+      ]),
+      commitBatch(16, [
+        { kind: 'skipped', reason: 'reserved', at },
+        { kind: 'pending', tries: 1 },
+      ]),
     ]);
     const progress = await store.progress(roundId, 6);
     expect(progress.counts).toMatchObject({ planned: 6, sent: 2, skippedOther: 2, skippedReserved: 1, pending: 1 });

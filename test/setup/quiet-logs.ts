@@ -15,14 +15,14 @@ if (!process.env.RD_TEST_LOGS) {
   const held: { write: Write; chunk: unknown; rest: unknown[] }[] = [];
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write.bind(stream) as Write;
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    stream.write = (chunk: unknown, ...rest: unknown[]) => {
       held.push({ write: original, chunk, rest: rest.filter((r) => typeof r !== 'function') });
       if (held.length > MAX_HELD) held.shift();
       // Honour the write callback as a real stream would, after the write "completes".
       const callback = rest.find((r): r is () => void => typeof r === 'function');
       if (callback) queueMicrotask(callback);
       return true;
-    });
+    };
   }
   const flush = () => {
     for (const { write, chunk, rest } of held.splice(0)) write(chunk, ...rest);

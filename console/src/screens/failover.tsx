@@ -44,10 +44,7 @@ export const FailoverPanel = ({ regions, roundName, session }: { regions: Region
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const georedundant = regions !== undefined;
-  const pending = useAsync(
-    async (signal) => (georedundant ? (await api.get<{ items: Failover[] }>('/operations/failovers?status=pending', signal)).items : []),
-    [georedundant],
-  );
+  const pending = useAsync(async (signal) => (georedundant ? (await api.get<{ items: Failover[] }>('/operations/failovers?status=pending', signal)).items : []), [georedundant]);
   usePoll(() => pending.reload(), PENDING_POLL_MS, georedundant);
   if (!regions) {
     return (
@@ -164,7 +161,9 @@ export const FailoverPanel = ({ regions, roundName, session }: { regions: Region
       <div data-testid="failover-pending">
         <ErrorBox error={pending.error} title={t('failoverPendingError')} />
         {pending.data === undefined ? (
-          pending.error ? null : <p>{t('loading')}</p>
+          pending.error ? null : (
+            <p>{t('loading')}</p>
+          )
         ) : pending.data.length === 0 ? (
           <p>{t('failoverNonePending')}</p>
         ) : (

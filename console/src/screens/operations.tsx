@@ -196,13 +196,7 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
         <ErrorBox error={pollError ?? status.error} />
         <p class={view.state === 'halted' ? 'banner-halted' : view.state === 'running' ? 'banner-ok' : 'banner-unknown'} data-testid="halt-state" aria-live="polite">
           <strong>
-            {view.state === 'halted'
-              ? t('halted')
-              : view.state === 'running'
-                ? paused.length > 0
-                  ? t('notHaltedSomePaused', { n: paused.length })
-                  : t('notHalted')
-                : t('statusUnknown')}
+            {view.state === 'halted' ? t('halted') : view.state === 'running' ? (paused.length > 0 ? t('notHaltedSomePaused', { n: paused.length }) : t('notHalted')) : t('statusUnknown')}
           </strong>
           {view.state === 'halted' && st?.haltReason ? ` – ${st.haltReason}` : ''}
           {view.loading ? ` – ${t('statusLoading')}` : ''}
@@ -354,7 +348,11 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
                                   lang.value,
                                 )}
                           </p>
-                          {project.pauseReason ? <p class="hint">{t('reason')}: {project.pauseReason}</p> : null}
+                          {project.pauseReason ? (
+                            <p class="hint">
+                              {t('reason')}: {project.pauseReason}
+                            </p>
+                          ) : null}
                           <button type="button" class="primary" onClick={() => void resume(project)}>
                             {t('resume')} <span class="visually-hidden">{project.title}</span>
                           </button>
@@ -446,9 +444,7 @@ const namesFor = async (items: readonly Decision[]): Promise<Names> => {
       for (const r of wanted) rounds.set(r.roundId, { label: labels.get(r.roundId) ?? {}, releasedBy: r.releasedBy, releasedAt: r.releasedAt });
     }),
   );
-  await Promise.all(
-    items.filter((d) => d.letterId).map(async (d) => letters.set(`${d.projectId}/${d.letterId}`, await letterTitle(d.projectId, d.letterId!))),
-  );
+  await Promise.all(items.filter((d) => d.letterId).map(async (d) => letters.set(`${d.projectId}/${d.letterId}`, await letterTitle(d.projectId, d.letterId!))));
   return { projects, rounds, letters };
 };
 
@@ -530,18 +526,7 @@ const ContactLookup = () => {
         }}
       >
         <Field label={t('nin')} error={invalid ? t('ninInvalid') : undefined}>
-          {(p) => (
-            <input
-              {...p}
-              value={typed}
-              inputMode="numeric"
-              autocomplete="off"
-              spellcheck={false}
-              maxLength={13}
-              pattern="[0-9 ]{11,13}"
-              onInput={(e) => setTyped(e.currentTarget.value)}
-            />
-          )}
+          {(p) => <input {...p} value={typed} inputMode="numeric" autocomplete="off" spellcheck={false} maxLength={13} pattern="[0-9 ]{11,13}" onInput={(e) => setTyped(e.currentTarget.value)} />}
         </Field>
         <button type="submit" class="primary">
           {t('lookup')}

@@ -102,7 +102,16 @@ export const ProjectScreen = ({ session, projectId }: { session: Session; projec
       <LettersSection projectId={projectId} letters={letters.data} error={letters.error} canEdit={researcher} />
       {researcher ? <FormTasksSection projectId={projectId} /> : null}
       {researcher ? <ListsSection projectId={projectId} known={lists.data ?? []} onUploaded={lists.reload} /> : null}
-      <RoundsSection projectId={projectId} lists={lists.data ?? []} project={p} rounds={rounds.data} error={rounds.error} letters={letters.data ?? []} canCreate={researcher} onChange={rounds.reload} />
+      <RoundsSection
+        projectId={projectId}
+        lists={lists.data ?? []}
+        project={p}
+        rounds={rounds.data}
+        error={rounds.error}
+        letters={letters.data ?? []}
+        canCreate={researcher}
+        onChange={rounds.reload}
+      />
       <AuditSection projectId={projectId} />
     </section>
   );
@@ -202,7 +211,14 @@ const FormTasksSection = ({ projectId }: { projectId: string }) => {
                         text: { nb: question },
                         type: qtype,
                         required: true,
-                        ...(qtype === 'choice' ? { options: options.split(',').map((o) => o.trim()).filter(Boolean) } : {}),
+                        ...(qtype === 'choice'
+                          ? {
+                              options: options
+                                .split(',')
+                                .map((o) => o.trim())
+                                .filter(Boolean),
+                            }
+                          : {}),
                       },
                     ],
                   };
@@ -252,9 +268,7 @@ const FormTasksSection = ({ projectId }: { projectId: string }) => {
                   </select>
                 )}
               </Field>
-              {qtype === 'choice' ? (
-                <Field label={t('questionOptions')}>{(p) => <input {...p} value={options} onInput={(e) => setOptions(e.currentTarget.value)} />}</Field>
-              ) : null}
+              {qtype === 'choice' ? <Field label={t('questionOptions')}>{(p) => <input {...p} value={options} onInput={(e) => setOptions(e.currentTarget.value)} />}</Field> : null}
             </>
           )}
           <Field label={t('deadlineDays')} error={fieldError(error, 'deadlineDays')}>
@@ -466,7 +480,12 @@ const RoundsSection = ({
               if (onlyNon) body.onlyNonResponders = true;
               const round = await api.post<Round>(`${projectPath(projectId)}/rounds`, body);
               const letter = letters.find((l) => l.letterId === chosenLetter);
-              rememberRound({ ...round, letterId: round.letterId ?? chosenLetter, letterVersion: round.letterVersion ?? (version ? Number(version) : letter?.version), listId: round.listId ?? listId });
+              rememberRound({
+                ...round,
+                letterId: round.letterId ?? chosenLetter,
+                letterVersion: round.letterVersion ?? (version ? Number(version) : letter?.version),
+                listId: round.listId ?? listId,
+              });
               onChange();
               navigate(`/projects/${seg(projectId)}/rounds/${seg(round.roundId)}`);
             } catch (ex) {
@@ -543,7 +562,7 @@ const AuditSection = ({ projectId }: { projectId: string }) => {
   return (
     <section aria-labelledby="audit-h">
       <h2 id="audit-h">{t('auditTitle')}</h2>
-      <details onToggle={(e) => setOpen((e.currentTarget).open)}>
+      <details onToggle={(e) => setOpen(e.currentTarget.open)}>
         <summary>{t('showAudit')}</summary>
         <ErrorBox error={audit.error} />
         {audit.data ? (
@@ -600,7 +619,10 @@ const LinkDomainsForm = ({ projectId, current, approved, onSaved }: { projectId:
         setError(undefined);
         setNotice(undefined);
         try {
-          const allowedLinkDomains = value.split(/[\s,]+/).map((d) => d.trim()).filter(Boolean);
+          const allowedLinkDomains = value
+            .split(/[\s,]+/)
+            .map((d) => d.trim())
+            .filter(Boolean);
           const res = await api.put<{ approvalReset?: boolean }>(`${projectPath(projectId)}/link-domains`, { allowedLinkDomains });
           setNotice(res.approvalReset ? t('domainsSavedReview') : t('domainsSaved'));
           onSaved();

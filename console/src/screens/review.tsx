@@ -15,7 +15,9 @@ interface ChecklistItem {
   noteRequired?: boolean;
 }
 // Used when the platform does not serve GET /projects/{id}/checklist.
-const DEFAULT_CHECKLIST: ChecklistItem[] = ['sender-identified', 'purpose-stated', 'voluntary-participation', 'how-to-withdraw', 'contact-person', 'both-norwegian-standards', 'links-checked'].map((id) => ({ id, label: id }));
+const DEFAULT_CHECKLIST: ChecklistItem[] = ['sender-identified', 'purpose-stated', 'voluntary-participation', 'how-to-withdraw', 'contact-person', 'both-norwegian-standards', 'links-checked'].map(
+  (id) => ({ id, label: id }),
+);
 const NOTE_ITEM = 'both-norwegian-standards';
 
 const loadChecklist = async (projectId: string, signal: AbortSignal): Promise<ChecklistItem[]> => {
@@ -84,8 +86,7 @@ const HeldRound = ({ project, round, label, onDone }: { project: Project; round:
   return (
     <article class="card" aria-labelledby={`held-${round.roundId}`}>
       <h3 id={`held-${round.roundId}`}>
-        {project.title} – <Link to={`/projects/${seg(project.projectId)}/rounds/${seg(round.roundId)}`}>{roundName(label, lang.value)}</Link>{' '}
-        <StatusBadge status={round.status} prefix="rstatus_" />
+        {project.title} – <Link to={`/projects/${seg(project.projectId)}/rounds/${seg(round.roundId)}`}>{roundName(label, lang.value)}</Link> <StatusBadge status={round.status} prefix="rstatus_" />
       </h3>
       <p>{t('heldExplain')}</p>
       {round.preflight ? <PreflightReport preflight={round.preflight} /> : null}
@@ -275,8 +276,7 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
   const [notes, setNotes] = useState<Record<string, string>>({});
   const noteOf = (id: string) => (notes[id] ?? '').trim();
   // Every item ticked or with a note; an item that needs a reason takes only a note.
-  const answerOf = (item: ChecklistItem): true | string | undefined =>
-    item.noteRequired ? noteOf(item.id) || undefined : checklist[item.id] ? true : noteOf(item.id) || undefined;
+  const answerOf = (item: ChecklistItem): true | string | undefined => (item.noteRequired ? noteOf(item.id) || undefined : checklist[item.id] ? true : noteOf(item.id) || undefined);
   const checklistItems = items.data ?? [];
   const complete = checklistItems.length > 0 && checklistItems.every((i) => answerOf(i) !== undefined);
   const [comment, setComment] = useState('');
@@ -341,7 +341,9 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
             {t('colOrg')}: {p.organization}
           </span>
           <span>
-            <Link to={`/projects/${seg(projectId)}`}>{t('roundsTitle')} / {t('auditTitle')}</Link>
+            <Link to={`/projects/${seg(projectId)}`}>
+              {t('roundsTitle')} / {t('auditTitle')}
+            </Link>
           </span>
         </p>
       ) : null}
@@ -396,7 +398,17 @@ export const ReviewScreen = ({ session, projectId }: { session: Session; project
               )}
               {item.noteRequired || !checklist[item.id] ? (
                 <Field label={item.noteRequired || item.id === NOTE_ITEM ? t('checklistNote') : `${tk(`ck_${item.id}`, item.label)} – ${t('checklistItemNote')}`}>
-                  {(p) => <input {...p} required={item.noteRequired} value={notes[item.id] ?? ''} onInput={(e) => { const v = e.currentTarget.value; setNotes((n) => ({ ...n, [item.id]: v })); }} />}
+                  {(p) => (
+                    <input
+                      {...p}
+                      required={item.noteRequired}
+                      value={notes[item.id] ?? ''}
+                      onInput={(e) => {
+                        const v = e.currentTarget.value;
+                        setNotes((n) => ({ ...n, [item.id]: v }));
+                      }}
+                    />
+                  )}
                 </Field>
               ) : null}
             </div>

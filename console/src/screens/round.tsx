@@ -1,6 +1,23 @@
 import { useId, useRef, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
-import { approvalLine, confirmationSegments, failedRowsText, findingText, formatCount, formatTime, liveRate, progressOf, timeLeftText, type ProgressSample, minorsSentence, reachLines, roundName, roundNumbers, sendLabel, type RoundCounts } from '../format';
+import {
+  approvalLine,
+  confirmationSegments,
+  failedRowsText,
+  findingText,
+  formatCount,
+  formatTime,
+  liveRate,
+  progressOf,
+  timeLeftText,
+  type ProgressSample,
+  minorsSentence,
+  reachLines,
+  roundName,
+  roundNumbers,
+  sendLabel,
+  type RoundCounts,
+} from '../format';
 import type { Preflight } from '../api-types';
 import { getLetter, getLetterVersion, getProject, getRound, listRounds, projectPath } from '../data';
 import { osloLocalToIso } from '../dates';
@@ -114,10 +131,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const letter = useAsync((s) => (letterId ? getLetter(projectId, letterId, s) : Promise.resolve(undefined)), [projectId, letterId]);
   // The version the round sends, with its own approval (who approved it, when).
   const roundVersion = round.data?.letterVersion ?? known?.letterVersion;
-  const sent = useAsync(
-    (s) => (letterId && roundVersion ? getLetterVersion(projectId, letterId, roundVersion, s) : Promise.resolve(undefined)),
-    [projectId, letterId, roundVersion],
-  );
+  const sent = useAsync((s) => (letterId && roundVersion ? getLetterVersion(projectId, letterId, roundVersion, s) : Promise.resolve(undefined)), [projectId, letterId, roundVersion]);
   const [dialog, setDialog] = useState<'release' | 'override' | 'cancel' | undefined>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -234,11 +248,19 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
               {r.releasedAt ? (
                 <p data-testid="released-by">
                   {t('releasedByLine', { at: formatTime(r.releasedAt, lang.value), by: r.releasedBy ?? '–' })}
-                  {r.completedAt ? ` ${t('completedAtLine', { at: formatTime(r.completedAt, lang.value), min: formatCount(Math.max(0, Math.round((Date.parse(r.completedAt) - Date.parse(r.releasedAt)) / 60_000)), lang.value) })}` : ''}
+                  {r.completedAt
+                    ? ` ${t('completedAtLine', { at: formatTime(r.completedAt, lang.value), min: formatCount(Math.max(0, Math.round((Date.parse(r.completedAt) - Date.parse(r.releasedAt)) / 60_000)), lang.value) })}`
+                    : ''}
                 </p>
               ) : null}
               {r.receipts ? (
-                <p data-testid="receipts">{t('receiptsLine', { confirmed: formatCount(r.receipts.confirmed, lang.value), awaiting: formatCount(r.receipts.awaiting, lang.value), failed: formatCount(r.receipts.failedAfterSend, lang.value) })}</p>
+                <p data-testid="receipts">
+                  {t('receiptsLine', {
+                    confirmed: formatCount(r.receipts.confirmed, lang.value),
+                    awaiting: formatCount(r.receipts.awaiting, lang.value),
+                    failed: formatCount(r.receipts.failedAfterSend, lang.value),
+                  })}
+                </p>
               ) : null}
               <CountsTable counts={r.counts} skipReasons={r.skipReasons} />
               {r.releasedAt ? (
@@ -281,7 +303,11 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
                 </button>
               ) : project.data && sent.data !== undefined ? (
                 <p class="warning-box" data-testid="release-not-offered">
-                  {project.data.status === 'paused' ? t('releaseNotOfferedPaused') : project.data.status !== 'approved' ? t('releaseNotOfferedProject') : t('releaseNotOfferedVersion', { v: version ?? '' })}
+                  {project.data.status === 'paused'
+                    ? t('releaseNotOfferedPaused')
+                    : project.data.status !== 'approved'
+                      ? t('releaseNotOfferedProject')
+                      : t('releaseNotOfferedVersion', { v: version ?? '' })}
                 </p>
               ) : null
             ) : null}
@@ -457,9 +483,7 @@ export const RoundPreview = ({
             )}
           </p>
           {item.problem ? (
-            <p class="warning-box">
-              {item.problem.code === 'MISSING_FIELD' ? t('previewMissingField', { field: item.problem.field }) : t('previewSendCheck', { reason: item.problem.reason })}
-            </p>
+            <p class="warning-box">{item.problem.code === 'MISSING_FIELD' ? t('previewMissingField', { field: item.problem.field }) : t('previewSendCheck', { reason: item.problem.reason })}</p>
           ) : null}
           <p class="preview-subject">{item.subject}</p>
           <p class="preview-body">{item.body}</p>

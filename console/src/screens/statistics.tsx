@@ -22,7 +22,7 @@ const COLOURS: Record<string, string> = { helsenorge: '#0072B2', 'digital-mailbo
 
 const monthsBetween = (from: string, to: string): string[] => {
   const out: string[] = [];
-  for (let m = from; m <= to && out.length < 24; ) {
+  for (let m = from; m <= to && out.length < 24;) {
     out.push(m);
     const [y, mm] = m.split('-').map(Number) as [number, number];
     m = monthFrom(new Date(Date.UTC(y, mm - 1, 1)), 1);
@@ -73,10 +73,7 @@ export const StatisticsScreen = (_: { session: Session }) => {
   const [from, setFrom] = useState(monthFrom(now, -11));
   const [to, setTo] = useState(monthFrom(now, 0));
   const [range, setRange] = useState({ from, to });
-  const stats = useAsync(
-    (s) => api.get<{ items: StatisticsItem[] }>(`/operations/statistics?from=${encodeURIComponent(range.from)}&to=${encodeURIComponent(range.to)}`, s),
-    [range.from, range.to],
-  );
+  const stats = useAsync((s) => api.get<{ items: StatisticsItem[] }>(`/operations/statistics?from=${encodeURIComponent(range.from)}&to=${encodeURIComponent(range.to)}`, s), [range.from, range.to]);
   const items = stats.data?.items ?? [];
   const months = monthsBetween(range.from, range.to);
 

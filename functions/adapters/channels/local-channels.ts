@@ -37,7 +37,12 @@ export class LocalChannelGateway implements ChannelGateway {
     const out = new Map<string, Fate>(deliveryIds.map((d) => [d, 'not_handed_over']));
     if (deliveryIds.length === 0) return out;
     // The letters live under the citizen's key; the delivery index row names them by round and id.
-    const rows = await batchGetAll(this.db, this.citizensTable, deliveryIds.map((d) => indexKey(channel, roundId, d)), { consistent: true, projection: 'sk' });
+    const rows = await batchGetAll(
+      this.db,
+      this.citizensTable,
+      deliveryIds.map((d) => indexKey(channel, roundId, d)),
+      { consistent: true, projection: 'sk' },
+    );
     for (const r of rows) out.set(String(r.sk).slice('D#'.length), 'handed_over');
     return out;
   }

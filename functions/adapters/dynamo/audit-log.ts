@@ -1,14 +1,5 @@
 import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  chainEvent,
-  EMPTY_HEAD,
-  type AuditEvent,
-  type AuditHeadIndex,
-  type AuditLog,
-  type ChangedHead,
-  type ChainedAuditEvent,
-  type ChainHead,
-} from '../../domain/shared/audit.js';
+import { chainEvent, EMPTY_HEAD, type AuditEvent, type AuditHeadIndex, type AuditLog, type ChangedHead, type ChainedAuditEvent, type ChainHead } from '../../domain/shared/audit.js';
 import { keys } from './keys.js';
 import { queryAll } from './batch.js';
 import { ConcurrentUpdateError, isConditionFailure } from './errors.js';
@@ -20,8 +11,7 @@ const CONTENDED = { maxAttempts: 30, baseDelayMs: 5, maxDelayMs: 200 } as const;
 const isRace = (e: unknown): boolean =>
   isConditionFailure(e) ||
   (e as { name?: string }).name === 'TransactionConflictException' ||
-  ((e as { name?: string }).name === 'TransactionCanceledException' &&
-    ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'));
+  ((e as { name?: string }).name === 'TransactionCanceledException' && ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'));
 
 /**
  * Append-only and hash-chained. Each append writes, in one transaction, the new event (a key
@@ -43,43 +33,44 @@ export class DynamoAuditLog implements AuditLog {
 
   async append(scope: string, event: AuditEvent): Promise<ChainedAuditEvent> {
     try {
-      return await withRetry(async () => {
-        const after = await this.head(scope);
-        const chained = chainEvent(scope, event, after);
-        await this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: { ...keys.auditEvent(scope, chained.seq), type: 'AUDIT_EVENT', ...chained },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: {
-                    ...keys.auditHead(scope),
-                    type: 'AUDIT_HEAD',
-                    scope,
-                    events: chained.seq,
-                    head: chained.hash,
-                    at: chained.at,
-                    // When this append was written (not the event's `at`, taken before any retry).
-                    ...keys.auditHeadChanged(new Date().toISOString()),
+      return await withRetry(
+        async () => {
+          const after = await this.head(scope);
+          const chained = chainEvent(scope, event, after);
+          await this.db.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Put: {
+                    TableName: this.table,
+                    Item: { ...keys.auditEvent(scope, chained.seq), type: 'AUDIT_EVENT', ...chained },
+                    ConditionExpression: 'attribute_not_exists(pk)',
                   },
-                  ConditionExpression: after.events === 0 ? 'attribute_not_exists(pk)' : '#n = :n AND #h = :h',
-                  ...(after.events === 0
-                    ? {}
-                    : { ExpressionAttributeNames: { '#n': 'events', '#h': 'head' }, ExpressionAttributeValues: { ':n': after.events, ':h': after.head } }),
                 },
-              },
-            ],
-          }),
-        );
-        return chained;
-      }, { ...CONTENDED, retryable: isRace });
+                {
+                  Put: {
+                    TableName: this.table,
+                    Item: {
+                      ...keys.auditHead(scope),
+                      type: 'AUDIT_HEAD',
+                      scope,
+                      events: chained.seq,
+                      head: chained.hash,
+                      at: chained.at,
+                      // When this append was written (not the event's `at`, taken before any retry).
+                      ...keys.auditHeadChanged(new Date().toISOString()),
+                    },
+                    ConditionExpression: after.events === 0 ? 'attribute_not_exists(pk)' : '#n = :n AND #h = :h',
+                    ...(after.events === 0 ? {} : { ExpressionAttributeNames: { '#n': 'events', '#h': 'head' }, ExpressionAttributeValues: { ':n': after.events, ':h': after.head } }),
+                  },
+                },
+              ],
+            }),
+          );
+          return chained;
+        },
+        { ...CONTENDED, retryable: isRace },
+      );
     } catch (e) {
       // Another append got there first every time (or a transaction conflict).
       throw isRace(e) ? new ConcurrentUpdateError('audit trail') : e;

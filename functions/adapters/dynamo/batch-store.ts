@@ -1,6 +1,19 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeOutcome, decodePlan, deltaOf, encodeOutcome, encodePlan, freshBatch, isDone, isRedrivable, type BatchState, type CountDelta, type Plan, type RecipientOutcome } from '../../domain/dispatch/batch.js';
+import {
+  decodeOutcome,
+  decodePlan,
+  deltaOf,
+  encodeOutcome,
+  encodePlan,
+  freshBatch,
+  isDone,
+  isRedrivable,
+  type BatchState,
+  type CountDelta,
+  type Plan,
+  type RecipientOutcome,
+} from '../../domain/dispatch/batch.js';
 import { LeaseLostError, type BatchChain, type BatchRef, type BatchStore, type ClaimResult, type RoundProgress } from '../../domain/dispatch/ports.js';
 import { COUNTERS, withPending, type Counter } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';
@@ -43,10 +56,8 @@ const toState = (item: Record<string, unknown>, batchNo: number, size: number): 
   ...(decodePlan(item.sending) ? { sending: decodePlan(item.sending)! } : {}),
 });
 
-const isCancelledBy = (e: unknown, index: number): boolean =>
-  e instanceof TransactionCanceledException && e.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
-const isConflict = (e: unknown): boolean =>
-  e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict') && !isConditionFailure(e);
+const isCancelledBy = (e: unknown, index: number): boolean => e instanceof TransactionCanceledException && e.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+const isConflict = (e: unknown): boolean => e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict') && !isConditionFailure(e);
 
 export class DynamoBatchStore implements BatchStore {
   constructor(

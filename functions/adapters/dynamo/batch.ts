@@ -34,22 +34,26 @@ export const batchGetAll = async (
   const results = await Promise.all(
     chunks(unique, 100).map(async (chunk) => {
       const found: Record<string, unknown>[] = [];
-      await drain(chunk, async (pending) => {
-        const res = await db.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [table]: {
-                Keys: pending,
-                ConsistentRead: opts.consistent,
-                ProjectionExpression: opts.projection,
-                ExpressionAttributeNames: opts.names,
+      await drain(
+        chunk,
+        async (pending) => {
+          const res = await db.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [table]: {
+                  Keys: pending,
+                  ConsistentRead: opts.consistent,
+                  ProjectionExpression: opts.projection,
+                  ExpressionAttributeNames: opts.names,
+                },
               },
-            },
-          }),
-        );
-        found.push(...(res.Responses?.[table] ?? []));
-        return (res.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      }, { ...LEFTOVER, exhausted: () => new Error('BatchGet could not finish') });
+            }),
+          );
+          found.push(...(res.Responses?.[table] ?? []));
+          return (res.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        },
+        { ...LEFTOVER, exhausted: () => new Error('BatchGet could not finish') },
+      );
       return found;
     }),
   );
@@ -57,12 +61,7 @@ export const batchGetAll = async (
 };
 
 /** BatchWrite puts in chunks of 25, retrying unprocessed items with backoff until all are written. */
-export const batchPutAll = async (
-  db: DynamoDBDocumentClient,
-  table: string,
-  items: readonly Record<string, unknown>[],
-  concurrency = 8,
-): Promise<void> => {
+export const batchPutAll = async (db: DynamoDBDocumentClient, table: string, items: readonly Record<string, unknown>[], concurrency = 8): Promise<void> => {
   type Put = { PutRequest: { Item: Record<string, unknown> } };
   await mapLimited(chunks(items, 25), concurrency, (chunk) =>
     drain(

@@ -77,7 +77,12 @@ export class DynamoReservationRegistry implements ReservationRegistry {
   }
 
   async withdrawnAmong(nins: readonly string[], projectId: string): Promise<Set<string>> {
-    const items = await batchGetAll(this.db, this.table, nins.map((n) => keys.withdrawal(n, projectId)), { consistent: true, projection: 'pk' });
+    const items = await batchGetAll(
+      this.db,
+      this.table,
+      nins.map((n) => keys.withdrawal(n, projectId)),
+      { consistent: true, projection: 'pk' },
+    );
     return new Set(items.map((i) => ninOf(i.pk)));
   }
 
@@ -159,7 +164,18 @@ const isSynthetic = (nin: string): boolean => {
   return v.ok && v.synthetic;
 };
 
-const SEED_FIELDS = ['deceased', 'digitallyActive', 'language', 'guardians', 'guardianAccessReserved', 'digitalMailbox', 'reservedAgainstDigital', 'postalAddress', 'addressProtected', 'known'] as const;
+const SEED_FIELDS = [
+  'deceased',
+  'digitallyActive',
+  'language',
+  'guardians',
+  'guardianAccessReserved',
+  'digitalMailbox',
+  'reservedAgainstDigital',
+  'postalAddress',
+  'addressProtected',
+  'known',
+] as const;
 
 export class DynamoPopulationRegistry implements PopulationRegistry {
   constructor(
@@ -180,9 +196,7 @@ export class DynamoPopulationRegistry implements PopulationRegistry {
     const at = new Date().toISOString();
     const out = unique.map((nin) => {
       const before = held.get(nin);
-      const base: Record<string, unknown> = before
-        ? Object.fromEntries(SEED_FIELDS.filter((f) => before[f] !== undefined).map((f) => [f, before[f]]))
-        : { ...SYNTHETIC_DEFAULT, known: true };
+      const base: Record<string, unknown> = before ? Object.fromEntries(SEED_FIELDS.filter((f) => before[f] !== undefined).map((f) => [f, before[f]])) : { ...SYNTHETIC_DEFAULT, known: true };
       const record = { ...base, ...definedOnly(facts) };
       // The record carries its place in the guardian-access index while it says so: one write, never out of step.
       return { ...keys.population(nin), ...record, ...(record.guardianAccessReserved === true ? keys.guardianAccessSeed(this.citizenHash(nin)) : {}), updatedAt: at };
@@ -316,6 +330,4 @@ export class DynamoRegistryOutage {
   }
 }
 
-const definedOnly = <T extends object>(o: T): Partial<T> =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
+const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -110,7 +110,12 @@ export class DynamoCitizenTaskRepository implements CitizenTaskRepository {
   }
 
   async tasksOf(nins: readonly string[], taskId: string): Promise<Map<string, CitizenTask>> {
-    const found = await batchGetAll(this.db, this.citizens, nins.map((n) => keys.task(n, taskId)), { consistent: true });
+    const found = await batchGetAll(
+      this.db,
+      this.citizens,
+      nins.map((n) => keys.task(n, taskId)),
+      { consistent: true },
+    );
     return new Map(found.map((i) => [String(i.pk).replace(/^CIT#/, ''), strip<CitizenTask>(i)]));
   }
 
@@ -166,7 +171,11 @@ export class DynamoCitizenTaskRepository implements CitizenTaskRepository {
             {
               Put: {
                 TableName: this.main,
-                Item: { ...keys.formResponse(response.projectId, response.formTaskId, response.aboutChild ? `${response.recipient}#${response.aboutChild}` : response.recipient), entity: 'formResponse', ...response },
+                Item: {
+                  ...keys.formResponse(response.projectId, response.formTaskId, response.aboutChild ? `${response.recipient}#${response.aboutChild}` : response.recipient),
+                  entity: 'formResponse',
+                  ...response,
+                },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },

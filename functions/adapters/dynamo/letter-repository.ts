@@ -56,9 +56,7 @@ export class DynamoLetterRepository implements LetterRepository {
 
   async getVersion(projectId: string, letterId: string, version: number): Promise<LetterVersion | undefined> {
     if (!Number.isInteger(version) || version < 1) return undefined;
-    const res = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.letterVersion(projectId, letterId, version), ConsistentRead: true }),
-    );
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.letterVersion(projectId, letterId, version), ConsistentRead: true }));
     return res.Item ? strip<LetterVersion>(res.Item) : undefined;
   }
 

@@ -38,9 +38,7 @@ export class DynamoProjectRepository implements ProjectRepository {
   }
 
   async getProject(projectId: string, opts: { consistent?: boolean } = {}): Promise<Project | undefined> {
-    const res = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.project(projectId), ConsistentRead: opts.consistent ?? true }),
-    );
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.project(projectId), ConsistentRead: opts.consistent ?? true }));
     return res.Item ? toProject(res.Item) : undefined;
   }
 
@@ -83,7 +81,11 @@ export class DynamoProjectRepository implements ProjectRepository {
       KeyConditionExpression: 'gsi1pk = :m',
       ExpressionAttributeValues: { ':m': `MEMBER#${sub}` },
     });
-    const found = await batchGetAll(this.db, this.table, memberships.map((m) => keys.project(String(m.projectId))));
+    const found = await batchGetAll(
+      this.db,
+      this.table,
+      memberships.map((m) => keys.project(String(m.projectId))),
+    );
     return found.map(toProject).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 

@@ -60,7 +60,12 @@ export class DynamoReceiptsStore implements ReceiptsStore {
     for (let i = 0; i < items.length; i += LETTERS_PER_TRANSACTION) await this.record(items.slice(i, i + LETTERS_PER_TRANSACTION), at);
     // Receipts that came first wait parked: now that their hand-over is recorded, settle them. A
     // callback parks before it looks again (park), so one of the two always sees the other.
-    const parked = await batchGetAll(this.db, this.table, items.map((i) => parkKey(i.ref)), { consistent: true });
+    const parked = await batchGetAll(
+      this.db,
+      this.table,
+      items.map((i) => parkKey(i.ref)),
+      { consistent: true },
+    );
     for (const p of parked) {
       const ref = String(p.pk).slice('RECEIPTPARK#'.length);
       await this.settle(ref, p.outcome as ReceiptOutcome, String(p.at));
@@ -153,7 +158,12 @@ export class DynamoReceiptsStore implements ReceiptsStore {
       return this.settleLegacy(ref, outcome, at, { roundId: String(old.roundId?.S), deliveryId: String(old.deliveryId?.S), channel: old.channel?.S as Channel, rpk: old.rpk?.S });
     }
     await this.db.send(
-      new UpdateCommand({ TableName: this.table, Key: countKey(String(settled.roundId), randomShard(), 'S'), UpdateExpression: `ADD ${COUNTED[outcome]} :one`, ExpressionAttributeValues: { ':one': 1 } }),
+      new UpdateCommand({
+        TableName: this.table,
+        Key: countKey(String(settled.roundId), randomShard(), 'S'),
+        UpdateExpression: `ADD ${COUNTED[outcome]} :one`,
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
     );
     // Only channels that are polled (Digipost) have a poll entry to drop.
     if (settled.channel !== 'helsenorge') await this.db.send(new DeleteCommand({ TableName: this.table, Key: pollKey(ref) }));
@@ -176,10 +186,7 @@ export class DynamoReceiptsStore implements ReceiptsStore {
       if (!isConditionFailure(e)) throw e;
     }
     if (found.channel !== 'helsenorge') {
-      await Promise.all([
-        this.db.send(new DeleteCommand({ TableName: this.table, Key: pollKey(ref) })),
-        this.db.send(new DeleteCommand({ TableName: this.table, Key: legacyPollKey(ref) })),
-      ]);
+      await Promise.all([this.db.send(new DeleteCommand({ TableName: this.table, Key: pollKey(ref) })), this.db.send(new DeleteCommand({ TableName: this.table, Key: legacyPollKey(ref) }))]);
     }
     return true;
   }
@@ -200,16 +207,18 @@ export class DynamoReceiptsStore implements ReceiptsStore {
     const pks = ['RECEIPTPOLL', ...shards.map((i) => pollPk((start + i) % RECEIPT_SHARDS))];
     for (const pk of pks) {
       if (out.length >= limit) break;
-      const res = await this.db.send(
-        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, Limit: limit - out.length }),
-      );
+      const res = await this.db.send(new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': pk }, Limit: limit - out.length }));
       out.push(...(res.Items ?? []).map((i) => ({ ref: String(i.sk), roundId: String(i.roundId), deliveryId: String(i.deliveryId) })));
     }
     return out;
   }
 
   async summary(roundId: string): Promise<ReceiptSummary> {
-    const counters = await batchGetAll(this.db, this.table, shards.flatMap((s) => [countKey(roundId, s, 'H'), countKey(roundId, s, 'S')]));
+    const counters = await batchGetAll(
+      this.db,
+      this.table,
+      shards.flatMap((s) => [countKey(roundId, s, 'H'), countKey(roundId, s, 'S')]),
+    );
     if (counters.length === 0) return this.legacySummary(roundId);
     const sum = (field: string) => counters.reduce((n, c) => n + (typeof c[field] === 'number' ? c[field] : 0), 0);
     const confirmed = sum('confirmed');

@@ -64,10 +64,7 @@ const chunkItems = (listId: string, recipients: readonly Recipient[], ttl: { exp
   }
   return {
     count: packed.length,
-    items: [
-      { ...keys.recipientChunk(listId, BOUNDARIES), starts, rows: row, ...ttl },
-      ...packed.map((c, chunk) => ({ ...keys.recipientChunk(listId, chunk), data: c.data, ...ttl })),
-    ],
+    items: [{ ...keys.recipientChunk(listId, BOUNDARIES), starts, rows: row, ...ttl }, ...packed.map((c, chunk) => ({ ...keys.recipientChunk(listId, chunk), data: c.data, ...ttl }))],
   };
 };
 
@@ -88,8 +85,7 @@ const remember = <K, V>(cache: Map<K, V>, key: K, value: V, max: number) => {
 };
 
 const META_FIELDS = ['projectId', 'listId', 'rows', 'accepted', 'rejectedCount', 'duplicatesInList', 'columns', 'source', 'chunks', 'createdBy', 'createdAt', 'expiresAt'] as const;
-const toMeta = (item: Record<string, unknown>): ListMetadata =>
-  Object.fromEntries(META_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as ListMetadata;
+const toMeta = (item: Record<string, unknown>): ListMetadata => Object.fromEntries(META_FIELDS.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as unknown as ListMetadata;
 
 export class DynamoRecipientListRepository implements RecipientListRepository, RecipientSource {
   /** Lists are immutable once stored, so what was read stays right: boundaries per list, and a few chunks. */
@@ -271,9 +267,7 @@ export class DynamoRecipientListRepository implements RecipientListRepository, R
     const count = Number(res.Item.chunks ?? 0);
     // From the boundaries item (-1) through the last chunk.
     for (let i = BOUNDARIES; i < count; i += 16) {
-      await Promise.all(
-        Array.from({ length: Math.min(16, count - i) }, (_, j) => extend(this.recipientsTable, keys.recipientChunk(listId, i + j), 'listId')),
-      );
+      await Promise.all(Array.from({ length: Math.min(16, count - i) }, (_, j) => extend(this.recipientsTable, keys.recipientChunk(listId, i + j), 'listId')));
     }
     await extend(this.mainTable, keys.recipientList(projectId, listId), 'pk');
     return true;

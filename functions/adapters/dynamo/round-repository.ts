@@ -50,9 +50,7 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
   async activeHomes(roundId?: string): Promise<RoundHome[]> {
     const active = (await Promise.all(ACTIVE.map((s) => this.listRoundsByStatus(s)))).flat();
     return active.flatMap((r) =>
-      r.homeRegion !== undefined && r.epoch !== undefined && (!roundId || r.roundId === roundId)
-        ? [{ projectId: r.projectId, roundId: r.roundId, homeRegion: r.homeRegion, epoch: r.epoch }]
-        : [],
+      r.homeRegion !== undefined && r.epoch !== undefined && (!roundId || r.roundId === roundId) ? [{ projectId: r.projectId, roundId: r.roundId, homeRegion: r.homeRegion, epoch: r.epoch }] : [],
     );
   }
 
@@ -96,9 +94,7 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
   }
 
   async listRoundsByStatus(status: RoundStatus): Promise<Round[]> {
-    return (
-      await queryAll(this.db, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :s', ExpressionAttributeValues: { ':s': `ROUNDSTATUS#${status}` } })
-    ).map(toRound);
+    return (await queryAll(this.db, { TableName: this.table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :s', ExpressionAttributeValues: { ':s': `ROUNDSTATUS#${status}` } })).map(toRound);
   }
 
   async transitionRound(projectId: string, roundId: string, from: readonly RoundStatus[], to: RoundStatus, patch: RoundPatch = {}): Promise<boolean> {
@@ -167,29 +163,29 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.table,
-                Item: { ...prepChunkKey(projectId, roundId, chunk), type: 'ROUNDPREP', summary, expiresAt: Math.floor(Date.now() / 1000) + PREP_CHUNK_TTL_SECONDS },
-                ConditionExpression: 'attribute_not_exists(pk)',
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: { ...prepChunkKey(projectId, roundId, chunk), type: 'ROUNDPREP', summary, expiresAt: Math.floor(Date.now() / 1000) + PREP_CHUNK_TTL_SECONDS },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
               },
-            },
-            {
-              Update: {
-                TableName: this.table,
-                Key: keys.round(projectId, roundId),
-                // A chunk noted as failed for good (then redriven) is failed no more.
-                UpdateExpression: 'SET preparation.checked = preparation.checked + :n DELETE preparation.failedChunks :c',
-                ConditionExpression: '#s = :preparing',
-                ExpressionAttributeNames: { '#s': 'status' },
-                ExpressionAttributeValues: { ':n': summary.rows, ':preparing': 'preparing', ':c': new Set([chunk]) },
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: keys.round(projectId, roundId),
+                  // A chunk noted as failed for good (then redriven) is failed no more.
+                  UpdateExpression: 'SET preparation.checked = preparation.checked + :n DELETE preparation.failedChunks :c',
+                  ConditionExpression: '#s = :preparing',
+                  ExpressionAttributeNames: { '#s': 'status' },
+                  ExpressionAttributeValues: { ':n': summary.rows, ':preparing': 'preparing', ':c': new Set([chunk]) },
+                },
               },
-            },
-          ],
-        }),
-      );
+            ],
+          }),
+        );
         return true;
       } catch (e) {
         if (!(e instanceof TransactionCanceledException)) throw e;
@@ -257,7 +253,13 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
 
   async setAuditHead(projectId: string, roundId: string, head: string): Promise<void> {
     await this.db.send(
-      new UpdateCommand({ TableName: this.table, Key: keys.round(projectId, roundId), UpdateExpression: 'SET auditHead = :h', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':h': head } }),
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.round(projectId, roundId),
+        UpdateExpression: 'SET auditHead = :h',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':h': head },
+      }),
     );
   }
 

@@ -7,8 +7,7 @@ import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 import { withRetry } from '../../domain/shared/retry.js';
 
-const isTransactionConflict = (e: unknown): boolean =>
-  e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+const isTransactionConflict = (e: unknown): boolean => e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
 
 /** A transaction holds at most 100 items: 99 counters and the batch marker. */
 const PER_TRANSACTION = 99;
@@ -68,9 +67,7 @@ export class DynamoStatistics implements StatisticsRecorder, StatisticsReader {
 
   async read(months: readonly string[]): Promise<StatisticsEntry[]> {
     const perMonth = await Promise.all(
-      months.map((month) =>
-        queryAll(this.db, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `STATS#${month}` }, ConsistentRead: true }),
-      ),
+      months.map((month) => queryAll(this.db, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `STATS#${month}` }, ConsistentRead: true })),
     );
     return perMonth.flat().map((i) => ({
       organization: String(i.organization),

@@ -27,8 +27,7 @@ const V4_BLOCKED: readonly [string, number][] = [
 const v4ToInt = (ip: string): number => ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 
 /** Same network when the addresses agree in their first `bits` bits (unsigned arithmetic, not bitwise). */
-const inV4 = (ip: number, [net, bits]: readonly [string, number]): boolean =>
-  Math.floor(ip / 2 ** (32 - bits)) === Math.floor(v4ToInt(net) / 2 ** (32 - bits));
+const inV4 = (ip: number, [net, bits]: readonly [string, number]): boolean => Math.floor(ip / 2 ** (32 - bits)) === Math.floor(v4ToInt(net) / 2 ** (32 - bits));
 
 export const isPublicV4 = (ip: string): boolean => {
   if (isIP(ip) !== 4) return false;
@@ -43,7 +42,7 @@ export const v6ToBigInt = (ip: string): bigint | undefined => {
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (dotted) {
     const n = v4ToInt(dotted[1]!);
-    s = s.slice(0, -dotted[1]!.length) + `${(Math.floor(n / 65536)).toString(16)}:${(n % 65536).toString(16)}`;
+    s = s.slice(0, -dotted[1]!.length) + `${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
   }
   const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
   const h = head ? head.split(':') : [];

@@ -115,10 +115,12 @@ export class HttpLinkProber implements LinkProber {
   private async addressOf(url: URL, signal: AbortSignal): Promise<ResolvedAddress> {
     const host = bareHost(url);
     const family = isIP(host);
-    const addresses = family ? [{ address: host, family }] : await raceAbort(this.resolve(host), signal).catch((e) => {
-      if (signal.aborted) throw e;
-      throw new ProbeFailure('NETWORK');
-    });
+    const addresses = family
+      ? [{ address: host, family }]
+      : await raceAbort(this.resolve(host), signal).catch((e) => {
+          if (signal.aborted) throw e;
+          throw new ProbeFailure('NETWORK');
+        });
     // Every address must pass: a name that also resolves to an internal address is refused.
     const allowed = (a: ResolvedAddress) => isPublicAddress(a.address) || (this.devHosts.has(host) && isLoopback(a.address));
     if (addresses.length === 0) throw new ProbeFailure('NETWORK');

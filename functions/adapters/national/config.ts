@@ -85,7 +85,10 @@ export const readNationalConfig = (env: Env, local: boolean): NationalConfig => 
     eprom: { baseUrl: eprom, apiKey: secretRef(env, 'EPROM_API_KEY', missing), callbackKey: secretRef(env, 'EPROM_CALLBACK_KEY', missing) },
     privacy: {
       baseUrl: env.PRIVACY_BASE_URL || eprom,
-      researchPvkIds: req('PRIVACY_RESEARCH_PVK_IDS').split(',').map((s) => s.trim()).filter(Boolean),
+      researchPvkIds: req('PRIVACY_RESEARCH_PVK_IDS')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       ...(env.PRIVACY_GUARDIAN_ACCESS_PVK_ID ? { guardianAccessPvkId: env.PRIVACY_GUARDIAN_ACCESS_PVK_ID } : {}),
       maxAgeMs: num('PRIVACY_MIRROR_MAX_AGE_MS', 15 * 60_000),
     },
@@ -121,7 +124,13 @@ export const readNationalConfig = (env: Env, local: boolean): NationalConfig => 
   if (cfg.portalActivity === 'seeded' && !local) missing.push('PORTAL_ACTIVITY=seeded is local-only');
   if (!local) {
     // Deployed, every endpoint is https; a plain-http URL is a misconfiguration, not a choice.
-    for (const [name, url] of Object.entries({ MASKINPORTEN_TOKEN_URL: cfg.maskinporten.tokenUrl, KRR_BASE_URL: cfg.krrBaseUrl, FREG_BASE_URL: cfg.fregBaseUrl, EPROM_BASE_URL: eprom, DIGIPOST_BASE_URL: cfg.digipost.baseUrl })) {
+    for (const [name, url] of Object.entries({
+      MASKINPORTEN_TOKEN_URL: cfg.maskinporten.tokenUrl,
+      KRR_BASE_URL: cfg.krrBaseUrl,
+      FREG_BASE_URL: cfg.fregBaseUrl,
+      EPROM_BASE_URL: eprom,
+      DIGIPOST_BASE_URL: cfg.digipost.baseUrl,
+    })) {
       if (url && !url.startsWith('https://')) missing.push(`${name} (https)`);
     }
   }

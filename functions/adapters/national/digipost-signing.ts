@@ -39,13 +39,7 @@ export class DigipostSigner {
 }
 
 /** The receiving side's check (used by the local fake; a real server does the same with its copy of our public key). */
-export const verifyDigipostSignature = (
-  publicKey: KeyObject,
-  method: string,
-  pathAndQuery: string,
-  body: Uint8Array | string,
-  headers: Record<string, string | undefined>,
-): boolean => {
+export const verifyDigipostSignature = (publicKey: KeyObject, method: string, pathAndQuery: string, body: Uint8Array | string, headers: Record<string, string | undefined>): boolean => {
   const userId = headers['x-digipost-userid'];
   const date = headers['date'];
   const sha = headers['x-content-sha256'];
@@ -53,5 +47,7 @@ export const verifyDigipostSignature = (
   if (!userId || !date || !sha || !sig) return false;
   if (sha !== contentSha256(body)) return false;
   const u = new URL(pathAndQuery, 'http://x');
-  return createVerify('RSA-SHA256').update(canonical(method, u.pathname, u.search.slice(1), { date, sha, userId })).verify(publicKey, sig, 'base64');
+  return createVerify('RSA-SHA256')
+    .update(canonical(method, u.pathname, u.search.slice(1), { date, sha, userId }))
+    .verify(publicKey, sig, 'base64');
 };

@@ -17,8 +17,7 @@ import { messageKeyOf } from './message-key.js';
  */
 export const DIGIPOST_MEDIA = 'application/vnd.digipost-v8+xml';
 
-const xml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+const xml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /** The same key always gives the same document uuid (a retry re-sends the same document). */
 export const documentUuidOf = (messageKey: string): string => {
@@ -28,7 +27,10 @@ export const documentUuidOf = (messageKey: string): string => {
 
 const printDetails = (item: Dispatchable, returnAddress: DigipostOptions['returnAddress']): string => {
   const a = item.address!;
-  const lines = a.lines.slice(0, 3).map((l, i) => `<addressline${i + 1}>${xml(l)}</addressline${i + 1}>`).join('');
+  const lines = a.lines
+    .slice(0, 3)
+    .map((l, i) => `<addressline${i + 1}>${xml(l)}</addressline${i + 1}>`)
+    .join('');
   return (
     `<print-details><recipient><name>${xml(a.addressee ?? '')}</name><norwegian-address>${lines}<zip-code>${xml(a.postalCode)}</zip-code><city>${xml(a.city)}</city></norwegian-address></recipient>` +
     `<return-address><name>${xml(returnAddress.name)}</name><norwegian-address><addressline1>${xml(returnAddress.line)}</addressline1><zip-code>${xml(returnAddress.postalCode)}</zip-code><city>${xml(returnAddress.city)}</city></norwegian-address></return-address>` +

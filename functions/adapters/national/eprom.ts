@@ -19,7 +19,10 @@ export const NOTIFICATION_CHANNELS = ['None', 'Helsenorge', 'DigitalMailbox', 'U
 
 const channelCode = z.union([
   z.number().int().min(0).max(4),
-  z.string().regex(/^[0-4]$/).transform(Number),
+  z
+    .string()
+    .regex(/^[0-4]$/)
+    .transform(Number),
   z.enum(NOTIFICATION_CHANNELS).transform((n) => NOTIFICATION_CHANNELS.indexOf(n)),
 ]);
 const answer = z.object({ notificationChannel: channelCode, messageToCitizenId: z.string().nullish() });

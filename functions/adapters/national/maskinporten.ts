@@ -107,6 +107,6 @@ export class MaskinportenTokenClient {
 export const parseSigningKey = async (stored: string): Promise<SigningKey> => {
   const json = JSON.parse(stored) as Record<string, unknown>;
   if (typeof json.kid !== 'string' || !json.kid) throw new Error('the Maskinporten key has no kid');
-  if (typeof json.privateKeyPem === 'string') return { kid: json.kid, key: (await importPKCS8(json.privateKeyPem, 'RS256')) };
+  if (typeof json.privateKeyPem === 'string') return { kid: json.kid, key: await importPKCS8(json.privateKeyPem, 'RS256') };
   return { kid: json.kid, key: (await importJWK(json as JWK, 'RS256')) as CryptoKey };
 };

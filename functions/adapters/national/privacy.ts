@@ -108,7 +108,10 @@ export class DynamoPrivacyMirror {
   /** Where a change is written: the hash under the current version. */
   private current = (nin: string, ring: HashKeyring) => `HASH#${globalCitizenKey(nin, ring)}`;
   /** Where a person may be found: the hash under every live version (the unversioned form is never written here). */
-  private live = (nin: string, ring: HashKeyring) => globalCitizenKeys(nin, ring).filter((k) => k.includes(':')).map((k) => `HASH#${k}`);
+  private live = (nin: string, ring: HashKeyring) =>
+    globalCitizenKeys(nin, ring)
+      .filter((k) => k.includes(':'))
+      .map((k) => `HASH#${k}`);
 
   async refreshedAt(pvkId: string): Promise<number | undefined> {
     const res = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: this.pk(pvkId), sk: 'META' }, ConsistentRead: true }));
@@ -135,7 +138,11 @@ export class DynamoPrivacyMirror {
     const wanted = new Set([...active].map((n) => this.current(n, ring)));
     const added = [...wanted].filter((sk) => !heldKeys.has(sk));
     const removed = [...heldKeys].filter((sk) => !wanted.has(sk));
-    await batchPutAll(this.db, this.table, added.map((sk) => ({ pk: this.pk(pvkId), sk, at })));
+    await batchPutAll(
+      this.db,
+      this.table,
+      added.map((sk) => ({ pk: this.pk(pvkId), sk, at })),
+    );
     // Only entries written before the listing began (less the clock margin): a callback's newer change stays.
     for (const sk of removed) await this.removeKeyIfOlderThan(pvkId, sk, at - CLOCK_SKEW_MS);
     await this.db.send(new PutCommand({ TableName: this.table, Item: { pk: this.pk(pvkId), sk: 'META', refreshedAt: at, keys: HASHED } }));
@@ -178,7 +185,12 @@ export class DynamoPrivacyMirror {
     const ring = this.hashKeys();
     const whose = new Map<string, string>();
     for (const nin of new Set(nins)) for (const sk of this.live(nin, ring)) whose.set(sk, nin);
-    const items = await batchGetAll(this.db, this.table, [...whose.keys()].map((sk) => ({ pk: this.pk(pvkId), sk })), { consistent: true, projection: 'sk' });
+    const items = await batchGetAll(
+      this.db,
+      this.table,
+      [...whose.keys()].map((sk) => ({ pk: this.pk(pvkId), sk })),
+      { consistent: true, projection: 'sk' },
+    );
     return new Set(items.flatMap((i) => whose.get(String(i.sk)) ?? []));
   }
 }
@@ -237,7 +249,12 @@ export class PrivacyReservations {
    * What the change callback needs (domain/receipts/use-cases.ts, recordPrivacySettingChange): an
    * addition mirrored at once, a removal only after the source was read and agreed.
    */
-  changeDeps(): { now: () => number; add(pvkId: string, nin: string): Promise<void>; currentlyActive(pvkId: string, nin: string, type: 0 | 1): Promise<boolean>; removeIfNotChangedSince(pvkId: string, nin: string, at: number): Promise<void> } {
+  changeDeps(): {
+    now: () => number;
+    add(pvkId: string, nin: string): Promise<void>;
+    currentlyActive(pvkId: string, nin: string, type: 0 | 1): Promise<boolean>;
+    removeIfNotChangedSince(pvkId: string, nin: string, at: number): Promise<void>;
+  } {
     return {
       now: this.now,
       add: (pvkId, nin) => this.opts.mirror.apply(pvkId, nin, true, this.now()),
@@ -262,9 +279,7 @@ export class PrivacyReservations {
       try {
         await this.refresh(pvkId);
       } catch {
-        throw new PrivacyMirrorUnavailableError(
-          at === undefined ? 'the privacy mirror was never filled and cannot be refreshed' : 'the privacy mirror is stale and cannot be refreshed',
-        );
+        throw new PrivacyMirrorUnavailableError(at === undefined ? 'the privacy mirror was never filled and cannot be refreshed' : 'the privacy mirror is stale and cannot be refreshed');
       }
     }
     return this.opts.mirror.activeAmong(pvkId, nins);

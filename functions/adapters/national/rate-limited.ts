@@ -24,8 +24,7 @@ const admitted = async (limiter: Pick<FleetRateLimiter, 'take'>, signal: AbortSi
 };
 
 export const rateLimitedEprom = (client: Pick<EpromClient, 'send'>, limiter: Pick<FleetRateLimiter, 'take'>): Pick<EpromClient, 'send'> => ({
-  send: async (item: Dispatchable, opts: { signal?: AbortSignal } = {}): Promise<EpromSent> =>
-    (await admitted(limiter, opts.signal, 'eprom')) ? client.send(item, opts) : { result: RATE_LIMITED },
+  send: async (item: Dispatchable, opts: { signal?: AbortSignal } = {}): Promise<EpromSent> => ((await admitted(limiter, opts.signal, 'eprom')) ? client.send(item, opts) : { result: RATE_LIMITED }),
 });
 
 export const rateLimitedDigipost = (client: Pick<DigipostClient, 'send' | 'exists'>, limiter: Pick<FleetRateLimiter, 'take'>): Pick<DigipostClient, 'send' | 'exists'> => ({

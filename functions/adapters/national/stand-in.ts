@@ -24,7 +24,22 @@ export class StandInCitizenFactsReader implements CitizenFactsReader {
         const p = people.get(nin);
         const common = { reservedResearch: reserved.has(nin), withdrawn: withdrawn.has(nin) };
         if (!p) {
-          return [nin, { ...common, known: false, deceased: false, digitallyActive: false, digitalMailbox: false, reservedAgainstDigital: true, addressProtected: false, language: 'nb', guardians: [], guardianAccessReserved: false, underGuardianship: false }];
+          return [
+            nin,
+            {
+              ...common,
+              known: false,
+              deceased: false,
+              digitallyActive: false,
+              digitalMailbox: false,
+              reservedAgainstDigital: true,
+              addressProtected: false,
+              language: 'nb',
+              guardians: [],
+              guardianAccessReserved: false,
+              underGuardianship: false,
+            },
+          ];
         }
         return [
           nin,

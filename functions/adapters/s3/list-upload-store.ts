@@ -3,8 +3,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ListUploadStore } from '../../domain/lists/ports.js';
 import { PayloadTooLargeError } from '../../shared/errors.js';
 
-const isMissing = (e: unknown): boolean =>
-  e instanceof NoSuchKey || e instanceof NotFound || (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404;
+const isMissing = (e: unknown): boolean => e instanceof NoSuchKey || e instanceof NotFound || (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404;
 
 /** Recipient-list uploads in the (KMS-encrypted, short-lived) recipient-lists bucket. */
 export class S3ListUploadStore implements ListUploadStore {

@@ -170,12 +170,7 @@ export const routeRecipient = (input: RouteInput, rules: NinRules): Route => {
  * only under policy `guardians`, only when nothing else already rules them out. One registry read
  * for all of them per batch. Invalid IDs are left out (they are ignored anyway).
  */
-export const guardiansToRead = (
-  recipients: Iterable<{ readonly nin: string; readonly facts: CitizenFacts | undefined }>,
-  policy: MinorsPolicy,
-  at: Date,
-  rules: NinRules,
-): string[] => {
+export const guardiansToRead = (recipients: Iterable<{ readonly nin: string; readonly facts: CitizenFacts | undefined }>, policy: MinorsPolicy, at: Date, rules: NinRules): string[] => {
   if (policy !== 'guardians') return [];
   const out = new Set<string>();
   for (const r of recipients) {
@@ -188,7 +183,6 @@ export const guardiansToRead = (
   return [...out];
 };
 
-
 /**
  * The delivery id (the channel's idempotency key) of the letter to one guardian about one child:
  * derived from the child's delivery id and the guardian's keyed hash — never the ID itself, and
@@ -199,10 +193,15 @@ export const guardiansToRead = (
  * How a guardian's records name the child they concern (their task, ledger entry, reminder): the
  * child's keyed hash, never the ID.
  */
-export const pseudonymOfChild = (nin: string, hashKey: string): string => citizenKey(nin, hashKey).replace(/[^A-Za-z0-9]/g, '').slice(0, 24);
+export const pseudonymOfChild = (nin: string, hashKey: string): string =>
+  citizenKey(nin, hashKey)
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 24);
 
 export const guardianDeliveryId = (childDeliveryId: string, guardianNin: string, hashKey: string): string =>
-  `${childDeliveryId}-g${citizenKey(guardianNin, hashKey).replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}`;
+  `${childDeliveryId}-g${citizenKey(guardianNin, hashKey)
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 16)}`;
 
 /**
  * Routes a batch of recipients whose facts were already read (the engine reads them once per batch

@@ -37,8 +37,7 @@ export interface PlannedLetter {
 export type Plan = ReadonlyMap<number, readonly PlannedLetter[]>;
 
 /** `index:<c><deliveryId>+<c><deliveryId>;…` with c the channel's letter; delivery ids hold no `:`, `+` or `;`. */
-export const encodePlan = (plan: Plan): string =>
-  [...plan].map(([i, letters]) => `${i}:${letters.map((l) => `${CH[l.channel]}${l.deliveryId}`).join('+')}`).join(';');
+export const encodePlan = (plan: Plan): string => [...plan].map(([i, letters]) => `${i}:${letters.map((l) => `${CH[l.channel]}${l.deliveryId}`).join('+')}`).join(';');
 export const decodePlan = (s: unknown): Map<number, PlannedLetter[]> | undefined => {
   if (typeof s !== 'string' || s === '') return undefined;
   return new Map(
@@ -147,7 +146,6 @@ export const deltaOf = (before: readonly RecipientOutcome[], after: readonly Rec
   const nonZero = <K extends string>(m: Partial<Record<K, number>>) => Object.fromEntries(Object.entries(m).filter(([, n]) => n !== 0)) as Partial<Record<K, number>>;
   return { counters: nonZero(counters), reasons: nonZero(reasons) as Record<string, number>, channels: nonZero(channels), failures: nonZero(failures) as Record<string, number> };
 };
-
 
 /** Whether operations may send this recipient again (redrive): failed, and not in doubt. */
 export const isRedrivable = (o: RecipientOutcome): boolean => o.kind === 'failed' && o.reason !== IN_DOUBT;

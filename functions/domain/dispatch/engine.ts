@@ -14,7 +14,6 @@ import { handOverWave, waveDeadline } from './stages/hand-over.js';
 import { FateUnknownNowError, learnEarlierTries, recover } from './stages/recover.js';
 import { emptySettled, fail, settleWave, skip, type Settled } from './stages/settle.js';
 
-
 /**
  * The dispatch engine: one message = one batch of one released round, as short stages:
  *   claim → recover (a dead attempt's marked wave) → for each wave of the batch's pending
@@ -178,13 +177,19 @@ const sendWaves = async (a: Attempt, note: (s: Settled) => void, done: (extra?: 
     const indices = pending.slice(start, start + width);
     const last = start + width >= pending.length;
     // Facts for exactly this wave, read now: a registry outage stops the batch within one wave.
-    const facts = await gather(a, indices.map((i) => a.recipients[i]!.nin));
+    const facts = await gather(
+      a,
+      indices.map((i) => a.recipients[i]!.nin),
+    );
     if (!clearedWaiting && a.round.waiting) await deps.rounds.noteWaiting(ref.projectId, ref.roundId, undefined);
     clearedWaiting = true;
     const now = facts.now;
     const s = emptySettled();
     const toSend: ToSend[] = [];
-    const triedBefore = indices.filter((i) => { const o = a.outcomes[i]; return o?.kind === 'pending' && o.tries > 0; });
+    const triedBefore = indices.filter((i) => {
+      const o = a.outcomes[i];
+      return o?.kind === 'pending' && o.tries > 0;
+    });
     const learned = await learnEarlierTries(a, facts, triedBefore, s);
     for (const i of indices) {
       if (learned.has(i)) continue;
@@ -236,4 +241,3 @@ const cancelRest = async (a: Attempt, done: () => BatchResult): Promise<BatchRes
   await commitSettled(a, s, { final: true });
   return done();
 };
-

@@ -22,7 +22,6 @@ export const batchRange = (layout: RoundLayout, batchNo: number): { start: numbe
   return { start, end: Math.min(layout.total, start + layout.batchSize), canary: false };
 };
 
-
 /**
  * Fairness between rounds: a round never has more than `window` messages on the queue. Release
  * enqueues the first `window` batches, and each batch, when it first commits, enqueues batch +

@@ -158,8 +158,7 @@ export const continueRounds = async (deps: Pick<OperationsDeps, 'rounds' | 'cont
   return enqueued;
 };
 
-const pausedProjects = async (deps: Pick<OperationsDeps, 'projects'>) =>
-  new Set((await deps.projects.listAllProjects()).filter((p) => p.status === 'paused').map((p) => p.projectId));
+const pausedProjects = async (deps: Pick<OperationsDeps, 'projects'>) => new Set((await deps.projects.listAllProjects()).filter((p) => p.status === 'paused').map((p) => p.projectId));
 
 export const halt = async (deps: OperationsDeps, principal: Principal, reason: string) => {
   const at = new Date(deps.clock()).toISOString();

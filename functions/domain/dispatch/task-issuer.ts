@@ -18,7 +18,15 @@ export const formTaskIssuer = (formTasks: FormTaskRepository, citizenTasks: Citi
       items.map(async (item) => {
         const { task, link } = await createTaskForDelivery(
           { formTasks: once, citizenTasks },
-          { nin: item.nin, projectId: ctx.projectId, formTaskId: ctx.formTaskId, deliveryId: item.deliveryId, language: item.language, now: ctx.sentAt, ...(item.aboutChild ? { aboutChild: item.aboutChild } : {}) },
+          {
+            nin: item.nin,
+            projectId: ctx.projectId,
+            formTaskId: ctx.formTaskId,
+            deliveryId: item.deliveryId,
+            language: item.language,
+            now: ctx.sentAt,
+            ...(item.aboutChild ? { aboutChild: item.aboutChild } : {}),
+          },
         );
         out.set(item.deliveryId, { taskId: task.taskId, ...(link ? { link } : {}) });
       }),

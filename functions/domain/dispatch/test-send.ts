@@ -30,13 +30,7 @@ export const MAX_TEST_RECIPIENTS = 20;
  * marked `test`: its contacts never count as real ones (no duplicate or frequency effect), and a
  * real national ID is refused before anything is written.
  */
-export const testSend = async (
-  deps: TestSendDeps,
-  principal: Principal,
-  projectId: string,
-  letterId: string,
-  input: { nins: readonly string[]; version?: number },
-) => {
+export const testSend = async (deps: TestSendDeps, principal: Principal, projectId: string, letterId: string, input: { nins: readonly string[]; version?: number }) => {
   await loadProject(deps, principal, projectId, 'edit');
   const letter = await deps.letters.getLetter(projectId, letterId);
   if (!letter) throw new NotFoundError('Letter');
@@ -54,7 +48,10 @@ export const testSend = async (
   const roundId = newId('tst');
   const now = nowIso();
   const listId = `test-${roundId}`;
-  await deps.storeRecipients(listId, nins.map((nin) => ({ nin })));
+  await deps.storeRecipients(
+    listId,
+    nins.map((nin) => ({ nin })),
+  );
   const round: ReleasedRound = {
     projectId,
     roundId,

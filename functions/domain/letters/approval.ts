@@ -28,7 +28,9 @@ const requireFourEyes = (project: Project, principal: Principal, versions: reado
 /** Every version's check, links probed live; refused with all error findings while any remain. */
 const requireCleanCheck = async (deps: LetterDeps, project: Project, versions: readonly LetterVersion[]) => {
   const all = await Promise.all(
-    versions.map(async (v) => (await checkLetterVersion(deps, project, v, { live: true })).map((f): Finding & { letterId: string; version: number } => ({ ...f, letterId: v.letterId, version: v.version }))),
+    versions.map(async (v) =>
+      (await checkLetterVersion(deps, project, v, { live: true })).map((f): Finding & { letterId: string; version: number } => ({ ...f, letterId: v.letterId, version: v.version })),
+    ),
   );
   const errors = all.flat().filter((f) => f.severity === 'error');
   if (errors.length > 0) throw new QualityCheckFailedError(errors);
@@ -46,13 +48,16 @@ const approvalOf = (principal: Principal, input: ApprovalInput, checklist: Check
  * content hash. The letters are approved first: if the project write then loses a race, the
  * approval can simply be repeated, and no project is ever approved with an unapproved letter.
  */
-export const approveProject = async (deps: LetterDeps, principal: Principal, projectId: string, input: ApprovalInput): Promise<{ project: Project; letters: { letterId: string; version: number; contentHash: string }[] }> => {
+export const approveProject = async (
+  deps: LetterDeps,
+  principal: Principal,
+  projectId: string,
+  input: ApprovalInput,
+): Promise<{ project: Project; letters: { letterId: string; version: number; contentHash: string }[] }> => {
   const project = await loadProject(deps, principal, projectId, 'review');
   requireInReview(project);
   const letters = await deps.letters.listLetters(projectId);
-  const versions = (await Promise.all(letters.map((l) => deps.letters.getVersion(projectId, l.letterId, l.latestVersion)))).filter(
-    (v): v is LetterVersion => v !== undefined,
-  );
+  const versions = (await Promise.all(letters.map((l) => deps.letters.getVersion(projectId, l.letterId, l.latestVersion)))).filter((v): v is LetterVersion => v !== undefined);
   requireFourEyes(project, principal, versions);
   requireMinorsFourEyes(project, principal.sub);
   const checklist = requireCompleteChecklist(project.purpose, input.checklist, { nynorskMissing: versions.some((v) => !v.content.nn) });
@@ -69,22 +74,12 @@ export const approveProject = async (deps: LetterDeps, principal: Principal, pro
     return withMinorsApprovedBy(approve(p, principal.sub, now, input.comment), principal.sub, now);
   });
   const approved = versions.map((v) => ({ letterId: v.letterId, version: v.version, contentHash: v.contentHash }));
-  await deps.audit.append(
-    auditScope(projectId),
-    auditEvent(principal, 'project.approved', { comment: input.comment, checklist, letters: approved, minors: after.minorsApproval?.policy }),
-  );
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.approved', { comment: input.comment, checklist, letters: approved, minors: after.minorsApproval?.policy }));
   return { project: after, letters: approved };
 };
 
 /** A superuser approves one version of a letter (typically an edit after the project's approval), answering the checklist. */
-export const approveLetterVersion = async (
-  deps: LetterDeps,
-  principal: Principal,
-  projectId: string,
-  letterId: string,
-  version: number,
-  input: ApprovalInput,
-): Promise<LetterVersion> => {
+export const approveLetterVersion = async (deps: LetterDeps, principal: Principal, projectId: string, letterId: string, version: number, input: ApprovalInput): Promise<LetterVersion> => {
   const project = await loadProject(deps, principal, projectId, 'review');
   const v = await deps.letters.getVersion(projectId, letterId, version);
   if (!v) throw new NotFoundError('Letter version');

@@ -17,15 +17,7 @@ import type { LinkProber, ProbeResult } from './ports.js';
  * recipient, so it can be neither probed nor approved, and a column of IDs would end up in a third
  * party's access logs).
  */
-export const LINK_FINDING_CODES = [
-  'MALFORMED_LINK',
-  'LINK_NOT_HTTPS',
-  'LINK_DOMAIN_NOT_ALLOWED',
-  'PERSONAL_DATA_IN_LINK',
-  'BROKEN_LINK',
-  'LINK_SHORTENER',
-  'PLACEHOLDER_IN_LINK',
-] as const;
+export const LINK_FINDING_CODES = ['MALFORMED_LINK', 'LINK_NOT_HTTPS', 'LINK_DOMAIN_NOT_ALLOWED', 'PERSONAL_DATA_IN_LINK', 'BROKEN_LINK', 'LINK_SHORTENER', 'PLACEHOLDER_IN_LINK'] as const;
 
 export const isLinkFinding = (f: Finding): boolean => (LINK_FINDING_CODES as readonly string[]).includes(f.code);
 
@@ -33,9 +25,32 @@ export const isLinkFinding = (f: Finding): boolean => (LINK_FINDING_CODES as rea
 export const PLATFORM_FIELDS = { letter: [] as string[], 'form-task': ['taskLink'] };
 
 const SHORTENERS = new Set([
-  'bit.ly', 'tinyurl.com', 't.co', 'goo.gl', 'ow.ly', 'is.gd', 'buff.ly', 'rebrand.ly', 'cutt.ly', 'shorturl.at',
-  'tiny.cc', 'rb.gy', 't.ly', 'lnkd.in', 's.id', 'bl.ink', 'short.io', 'v.gd', 'tiny.one', 'shorte.st', 'adf.ly',
-  'qr.net', 'x.co', 'bitly.com', 'urlr.me', 'kortlink.no',
+  'bit.ly',
+  'tinyurl.com',
+  't.co',
+  'goo.gl',
+  'ow.ly',
+  'is.gd',
+  'buff.ly',
+  'rebrand.ly',
+  'cutt.ly',
+  'shorturl.at',
+  'tiny.cc',
+  'rb.gy',
+  't.ly',
+  'lnkd.in',
+  's.id',
+  'bl.ink',
+  'short.io',
+  'v.gd',
+  'tiny.one',
+  'shorte.st',
+  'adf.ly',
+  'qr.net',
+  'x.co',
+  'bitly.com',
+  'urlr.me',
+  'kortlink.no',
 ]);
 
 /** Placeholder names that would put a national ID into a link. */
@@ -184,12 +199,7 @@ export const externalFormLink = async (deps: Pick<CheckDeps, 'formTasks'>, versi
  * All findings for a version. `live: true` probes every link now (check endpoint, approval,
  * release); `live: false` runs only the rules that need no network.
  */
-export const checkLetterVersion = async (
-  deps: CheckDeps,
-  project: Pick<Project, 'allowedLinkDomains'>,
-  version: LetterVersion,
-  opts: { live: boolean },
-): Promise<Finding[]> => {
+export const checkLetterVersion = async (deps: CheckDeps, project: Pick<Project, 'allowedLinkDomains'>, version: LetterVersion, opts: { live: boolean }): Promise<Finding[]> => {
   const findings: Finding[] = [];
   const known = new Set([...(PLATFORM_FIELDS[version.kind] ?? []), ...(version.fields ?? [])]);
   const links: LinkOccurrence[] = [];

@@ -36,7 +36,11 @@ export class CallbackSecretUnreadableError extends DomainError {
     readonly projectId: string,
     readonly formTaskId: string,
   ) {
-    super('CALLBACK_SECRET_UNREADABLE', 503, "This form task's callback secret cannot be read on our side, so the callback was not checked and nothing was recorded; operations are alerted. Send it again later");
+    super(
+      'CALLBACK_SECRET_UNREADABLE',
+      503,
+      "This form task's callback secret cannot be read on our side, so the callback was not checked and nothing was recorded; operations are alerted. Send it again later",
+    );
   }
 }
 

@@ -19,9 +19,7 @@ export interface Question {
   readonly required?: boolean;
 }
 
-export type FormDefinition =
-  | { readonly type: 'external'; readonly url: string }
-  | { readonly type: 'internal'; readonly questions: readonly Question[] };
+export type FormDefinition = { readonly type: 'external'; readonly url: string } | { readonly type: 'internal'; readonly questions: readonly Question[] };
 
 export interface FormTask {
   readonly projectId: string;
@@ -97,8 +95,7 @@ export interface CitizenTask {
 export const citizenTaskId = (formTaskId: string, aboutChild?: string): string => (aboutChild ? `${formTaskId}-${aboutChild}` : formTaskId);
 
 /** `expired` is derived from the deadline, so no job has to flip it. */
-export const taskStatus = (task: Pick<CitizenTask, 'status' | 'deadline'>, now: string): TaskStatus =>
-  task.status === 'answered' ? 'answered' : task.deadline <= now ? 'expired' : 'sent';
+export const taskStatus = (task: Pick<CitizenTask, 'status' | 'deadline'>, now: string): TaskStatus => (task.status === 'answered' ? 'answered' : task.deadline <= now ? 'expired' : 'sent');
 
 export const deadlineFrom = (sentAt: string, days: number): string => new Date(Date.parse(sentAt) + days * 86_400_000).toISOString();
 

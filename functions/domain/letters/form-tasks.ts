@@ -113,10 +113,7 @@ export const csvCell = (value: unknown): string => {
 
 /** RFC 4180 CSV (CRLF), one row per response, one column per question, formula cells neutralised. */
 export const responsesCsv = (formTask: FormTask, responses: readonly FormResponse[]): string => {
-  const questionIds =
-    formTask.form.type === 'internal'
-      ? formTask.form.questions.map((q) => q.id)
-      : [...new Set(responses.flatMap((r) => Object.keys(r.answers)))].sort();
+  const questionIds = formTask.form.type === 'internal' ? formTask.form.questions.map((q) => q.id) : [...new Set(responses.flatMap((r) => Object.keys(r.answers)))].sort();
   // Guardians' answers about children: a column naming the child by the project's pseudonym, only when there are any.
   const children = responses.some((r) => r.aboutChild !== undefined);
   const header = ['recipient', ...(children ? ['aboutChild'] : []), 'answeredAt', 'language', ...questionIds];
@@ -144,10 +141,7 @@ export interface TaskForDeliveryInput {
  * Idempotent per citizen and form task: a redelivery or a reminder returns the task (and link)
  * that already exists, so a citizen never has two copies of one form.
  */
-export const createTaskForDelivery = async (
-  deps: Pick<FormTaskDeps, 'formTasks' | 'citizenTasks'>,
-  input: TaskForDeliveryInput,
-): Promise<{ task: CitizenTask; link?: string; created: boolean }> => {
+export const createTaskForDelivery = async (deps: Pick<FormTaskDeps, 'formTasks' | 'citizenTasks'>, input: TaskForDeliveryInput): Promise<{ task: CitizenTask; link?: string; created: boolean }> => {
   const formTask = await deps.formTasks.getFormTask(input.projectId, input.formTaskId);
   if (!formTask) throw new NotFoundError('Form task');
   const candidate: CitizenTask = {
@@ -186,13 +180,7 @@ export const taskStatuses = async (
  * targets of a reminder round. Citizens who never got it, answered, or whose task expired are
  * not included.
  */
-export const nonResponders = async (
-  deps: Pick<FormTaskDeps, 'citizenTasks'>,
-  projectId: string,
-  formTaskId: string,
-  nins: readonly string[],
-  now: string = nowIso(),
-): Promise<Set<string>> => {
+export const nonResponders = async (deps: Pick<FormTaskDeps, 'citizenTasks'>, projectId: string, formTaskId: string, nins: readonly string[], now: string = nowIso()): Promise<Set<string>> => {
   const statuses = await taskStatuses(deps, projectId, formTaskId, nins, now);
   return new Set([...statuses].filter(([, s]) => s === 'sent').map(([nin]) => nin));
 };
@@ -283,13 +271,7 @@ export const listCitizenTasks = async (deps: Pick<FormTaskDeps, 'formTasks' | 'c
   return tasks.map((t, i) => viewOf(t, forms[i], now));
 };
 
-export const answerTask = async (
-  deps: FormTaskDeps,
-  principal: Principal,
-  taskId: string,
-  answers: Readonly<Record<string, unknown>>,
-  now: string = nowIso(),
-): Promise<CitizenTaskView> => {
+export const answerTask = async (deps: FormTaskDeps, principal: Principal, taskId: string, answers: Readonly<Record<string, unknown>>, now: string = nowIso()): Promise<CitizenTaskView> => {
   const nin = principal.sub;
   const task = await deps.citizenTasks.getTask(nin, taskId);
   if (!task) throw new NotFoundError('Task');
@@ -321,9 +303,6 @@ export const answerTask = async (
     if (fresh) refuseFor(fresh);
     throw new TaskAlreadyAnsweredError();
   }
-  await deps.audit.append(
-    auditScope(task.projectId),
-    auditEvent(principal, 'form_task.answered', { formTaskId: task.formTaskId }, pseudonym),
-  );
+  await deps.audit.append(auditScope(task.projectId), auditEvent(principal, 'form_task.answered', { formTaskId: task.formTaskId }, pseudonym));
   return viewOf({ ...task, status: 'answered', answeredAt: now }, formTask, now);
 };

@@ -9,11 +9,7 @@ import { LANGUAGES, type Finding, type LetterVersion } from './letter.js';
  * text (the citizen's link is that URL plus their token). A link the static rules already refuse
  * is not probed: its static finding refuses the release on its own.
  */
-export const linksToProbeAtRelease = async (
-  deps: Pick<CheckDeps, 'formTasks' | 'prober'>,
-  project: Pick<Project, 'allowedLinkDomains'>,
-  version: LetterVersion,
-): Promise<string[]> => {
+export const linksToProbeAtRelease = async (deps: Pick<CheckDeps, 'formTasks' | 'prober'>, project: Pick<Project, 'allowedLinkDomains'>, version: LetterVersion): Promise<string[]> => {
   const links: string[] = [];
   for (const language of LANGUAGES) {
     const c = version.content[language];

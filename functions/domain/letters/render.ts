@@ -93,7 +93,7 @@ const clean = (s: string): string => s.replace(/\r\n?/g, '\n').replace(CONTROL, 
 
 /** The language a letter is read in: the wanted one if the letter has it, else bokmål. */
 export const readingLanguage = (version: Pick<LetterVersion, 'content'>, wanted: Language | undefined): Language =>
-  wanted && version.content[wanted] ? wanted : version.content.nb ? 'nb' : (['nn', 'en'] as const).find((l) => version.content[l]) ?? 'nb';
+  wanted && version.content[wanted] ? wanted : version.content.nb ? 'nb' : ((['nn', 'en'] as const).find((l) => version.content[l]) ?? 'nb');
 
 /**
  * Fills the placeholders in one pass (a value that looks like a placeholder stays text) and

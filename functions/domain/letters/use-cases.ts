@@ -79,10 +79,7 @@ export const createLetter = async (deps: LetterDeps, principal: Principal, proje
   };
   const version = versionOf(letter, 1, input, principal.sub, now);
   await deps.letters.createLetter(letter, version);
-  await deps.audit.append(
-    auditScope(projectId),
-    auditEvent(principal, 'letter.created', { letterId: letter.letterId, version: 1, kind: letter.kind, contentHash: version.contentHash }),
-  );
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'letter.created', { letterId: letter.letterId, version: 1, kind: letter.kind, contentHash: version.contentHash }));
   return { letter, version };
 };
 
@@ -100,10 +97,7 @@ export const editLetter = async (deps: LetterDeps, principal: Principal, project
   const version = versionOf(letter, n, { title, formTaskId, fields: input.fields ?? previous?.fields, content: input.content }, principal.sub, now);
   const updated: Letter = { ...letter, title, latestVersion: n, updatedAt: now };
   await deps.letters.addVersion(updated, version, letter.latestVersion);
-  await deps.audit.append(
-    auditScope(projectId),
-    auditEvent(principal, 'letter.version_created', { letterId, version: n, contentHash: version.contentHash }),
-  );
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'letter.version_created', { letterId, version: n, contentHash: version.contentHash }));
   return { letter: updated, version };
 };
 
@@ -128,13 +122,7 @@ export const listLetters = async (deps: Pick<LetterDeps, 'projects' | 'letters'>
 };
 
 /** The check endpoint: every rule, links probed live. Members and the organisation's superusers. */
-export const checkLetter = async (
-  deps: LetterDeps,
-  principal: Principal,
-  projectId: string,
-  letterId: string,
-  version?: number,
-): Promise<{ ok: boolean; version: number; findings: Finding[] }> => {
+export const checkLetter = async (deps: LetterDeps, principal: Principal, projectId: string, letterId: string, version?: number): Promise<{ ok: boolean; version: number; findings: Finding[] }> => {
   const project = await loadProject(deps, principal, projectId, principal.role === 'superuser' ? 'review' : 'edit');
   const { version: v } = await loadLetter(deps, principal, projectId, letterId, version);
   const findings = await checkLetterVersion(deps, project, v, { live: true });

@@ -69,8 +69,9 @@ export const parseCsv = (input: string): CsvTable => {
       // Each record is kept as {line, cells} as it is read (blank ones dropped, the header kept):
       // csv-parse's own per-record info object is ~10 fields, which at 1,000,000 rows is hundreds
       // of MB held until the parse ends.
-      on_record: ((record: string[], context: { records: number; lines: number }) =>
-        context.records > 1 && isBlank(record) ? null : { line: context.lines, cells: record }) as unknown as (record: string[]) => string[],
+      on_record: ((record: string[], context: { records: number; lines: number }) => (context.records > 1 && isBlank(record) ? null : { line: context.lines, cells: record })) as unknown as (
+        record: string[],
+      ) => string[],
     }) as unknown as { line: number; cells: string[] }[];
   } catch (e) {
     // csv-parse messages can quote file content; give the line only.

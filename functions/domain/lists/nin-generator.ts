@@ -26,15 +26,14 @@ const DAYS = Math.round((Date.UTC(2000, 0, 1) - START) / 86_400_000);
 const INDIVIDUALS = 500;
 const DAY_MS = 86_400_000;
 
-const digitsOf = (n: number, width: number): number[] =>
-  Array.from(String(n).padStart(width, '0'), (c) => c.charCodeAt(0) - 48);
+const digitsOf = (n: number, width: number): number[] => Array.from(String(n).padStart(width, '0'), (c) => c.charCodeAt(0) - 48);
 
 export const generateNin = (opts: GenerateNinOptions): string => {
   const { synthetic = false, dnr = false, seed = 0, rule = classicCheckDigits } = opts;
   if (!Number.isInteger(opts.index) || opts.index < 0) throw new RangeError('index must be a non-negative integer');
   const index = opts.index;
   // Rotating the day by a seed-derived offset keeps the mapping a bijection on the index.
-  const dayIndex = (index + Math.imul(seed, 7919) % DAYS + DAYS) % DAYS;
+  const dayIndex = (index + (Math.imul(seed, 7919) % DAYS) + DAYS) % DAYS;
   const k = Math.floor(index / DAYS);
   const date = new Date(START + dayIndex * DAY_MS);
   const day = date.getUTCDate() + (dnr ? 40 : 0);
@@ -65,7 +64,7 @@ export const ninRange = (count: number, offset: number, opts: Omit<GenerateNinOp
   const out = new Array<string>(count);
   for (let i = 0; i < count; i++) {
     const index = offset + i;
-    const dayIndex = (index + Math.imul(seed, 7919) % DAYS + DAYS) % DAYS;
+    const dayIndex = (index + (Math.imul(seed, 7919) % DAYS) + DAYS) % DAYS;
     const k = Math.floor(index / DAYS);
     let day = perDay.get(dayIndex);
     if (!day) {

@@ -12,15 +12,7 @@ export interface Recipient {
   readonly fields?: Readonly<Record<string, string>>;
 }
 
-export type RowErrorCode =
-  | NinErrorCode
-  | 'UNKNOWN_LANGUAGE'
-  | 'WRONG_COLUMN_COUNT'
-  | 'FIELD_TOO_LONG'
-  | 'UNSAFE_FIELD_VALUE'
-  | 'LINK_IN_FIELD'
-  | 'NATIONAL_ID_IN_FIELD'
-  | 'INVALID_FIELD';
+export type RowErrorCode = NinErrorCode | 'UNKNOWN_LANGUAGE' | 'WRONG_COLUMN_COUNT' | 'FIELD_TOO_LONG' | 'UNSAFE_FIELD_VALUE' | 'LINK_IN_FIELD' | 'NATIONAL_ID_IN_FIELD' | 'INVALID_FIELD';
 
 /** A rejected row: its 1-based position among the data rows (header excluded); never its content. */
 export interface RowError {
@@ -91,12 +83,7 @@ export class ListTooLargeError extends DomainError {
 
 export class TooManyRejectedRowsError extends DomainError {
   constructor(details: unknown) {
-    super(
-      'TOO_MANY_REJECTED_ROWS',
-      422,
-      `More than ${LIST_LIMITS.maxRejected} rows are invalid; nothing was stored. Check that the right file and column were used`,
-      details,
-    );
+    super('TOO_MANY_REJECTED_ROWS', 422, `More than ${LIST_LIMITS.maxRejected} rows are invalid; nothing was stored. Check that the right file and column were used`, details);
   }
 }
 
@@ -151,8 +138,7 @@ const build = (rawRows: Iterable<RawRow>, columns: readonly string[], opts: Buil
   const seen = new Set<string>();
   let duplicatesInList = 0;
   let rows = 0;
-  const reject = (r: RawRow, code: RowErrorCode, message: string) =>
-    rejected.push(r.line === undefined ? { row: r.row, code, message } : { row: r.row, code, message, line: r.line });
+  const reject = (r: RawRow, code: RowErrorCode, message: string) => rejected.push(r.line === undefined ? { row: r.row, code, message } : { row: r.row, code, message, line: r.line });
 
   for (const r of rawRows) {
     rows++;
@@ -254,7 +240,11 @@ export const buildListFromCsv = (table: CsvTable, opts: BuildOptions): BuiltList
       };
     }
   }
-  return build(rows(), h.placeholders.map((p) => p.name), opts);
+  return build(
+    rows(),
+    h.placeholders.map((p) => p.name),
+    opts,
+  );
 };
 
 export interface JsonRecipientInput {

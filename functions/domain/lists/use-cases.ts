@@ -8,14 +8,7 @@ import { DEFAULT_RETENTION, retentionFor, type RetentionPolicy } from '../shared
 import { parseCsv } from './csv.js';
 import type { CheckDigitRule } from '../shared/nin.js';
 import type { ListUploadStore, RecipientListRepository } from './ports.js';
-import {
-  buildListFromCsv,
-  buildListFromJson,
-  type BuiltList,
-  type JsonRecipientInput,
-  type ListMetadata,
-  type RowError,
-} from './recipient-list.js';
+import { buildListFromCsv, buildListFromJson, type BuiltList, type JsonRecipientInput, type ListMetadata, type RowError } from './recipient-list.js';
 
 export interface ListDeps {
   readonly projects: ProjectRepository;
@@ -31,11 +24,8 @@ export interface ListPolicy {
   readonly retention?: RetentionPolicy;
 }
 
-
 export type ListSource =
-  | { readonly kind: 'csv'; readonly text: string }
-  | { readonly kind: 'json'; readonly recipients: readonly JsonRecipientInput[] }
-  | { readonly kind: 'upload'; readonly objectKey: string };
+  { readonly kind: 'csv'; readonly text: string } | { readonly kind: 'json'; readonly recipients: readonly JsonRecipientInput[] } | { readonly kind: 'upload'; readonly objectKey: string };
 
 /** The upload report, exactly as the API returns it. */
 export interface UploadReport {
@@ -74,13 +64,7 @@ export const createUploadUrl = async (deps: ListDeps, principal: Principal, proj
   return { objectKey, uploadUrl, expiresAt: new Date(Date.now() + UPLOAD_URL_SECONDS * 1000).toISOString() };
 };
 
-export const uploadList = async (
-  deps: ListDeps,
-  policy: ListPolicy,
-  principal: Principal,
-  projectId: string,
-  source: ListSource,
-): Promise<UploadReport> => {
+export const uploadList = async (deps: ListDeps, policy: ListPolicy, principal: Principal, projectId: string, source: ListSource): Promise<UploadReport> => {
   await loadProject(deps, principal, projectId, 'edit');
   const opts = { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits };
   let built: BuiltList;

@@ -11,8 +11,5 @@ export interface WatchedRound {
   readonly status: string;
 }
 
-export const roundsExpectedToProgress = (
-  rounds: readonly WatchedRound[],
-  halted: boolean,
-  pausedProjects: ReadonlySet<string>,
-): WatchedRound[] => (halted ? [] : rounds.filter((r) => r.status === 'dispatching' && !pausedProjects.has(r.projectId)));
+export const roundsExpectedToProgress = (rounds: readonly WatchedRound[], halted: boolean, pausedProjects: ReadonlySet<string>): WatchedRound[] =>
+  halted ? [] : rounds.filter((r) => r.status === 'dispatching' && !pausedProjects.has(r.projectId));

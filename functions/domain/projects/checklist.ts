@@ -40,7 +40,10 @@ const rejectUnknown = (purpose: Purpose, answers: ChecklistAnswers): void => {
   const known = new Set(CHECKLISTS[purpose].map((i) => i.id));
   const unknown = Object.keys(answers).filter((k) => !known.has(k));
   if (unknown.length > 0) {
-    throw new ValidationError('The checklist has items this purpose does not have', unknown.map((k) => ({ field: `checklist.${k}`, message: 'unknown item' })));
+    throw new ValidationError(
+      'The checklist has items this purpose does not have',
+      unknown.map((k) => ({ field: `checklist.${k}`, message: 'unknown item' })),
+    );
   }
 };
 
@@ -57,10 +60,7 @@ export const requireCompleteChecklist = (purpose: Purpose, answers: ChecklistAns
   const missing = CHECKLISTS[purpose].filter((i) => !answered(given[i.id])).map((i) => i.id);
   if (missing.length > 0) throw new ChecklistIncompleteError(missing);
   if (opts.nynorskMissing && typeof given[LANGUAGE_ITEM_ID] !== 'string') {
-    throw new ChecklistIncompleteError(
-      [LANGUAGE_ITEM_ID],
-      'A letter has no nynorsk version: answer the language item with the reason instead of a tick',
-    );
+    throw new ChecklistIncompleteError([LANGUAGE_ITEM_ID], 'A letter has no nynorsk version: answer the language item with the reason instead of a tick');
   }
   return given;
 };

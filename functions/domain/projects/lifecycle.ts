@@ -99,11 +99,10 @@ export interface SettingsInput {
  */
 export const requireResearchReservationReadable = (purpose: Purpose, rule: DistributionRule, readable: boolean): void => {
   if (purpose === 'research' && rule !== 'helsenorge-only' && !readable) {
-    throw new ConflictError(
-      'RESERVATION_UNREADABLE',
-      'This stage cannot read the general reservation against research contact, so a research project may only use the portal (helsenorge-only)',
-      { distributionRule: rule, allowed: ['helsenorge-only'] },
-    );
+    throw new ConflictError('RESERVATION_UNREADABLE', 'This stage cannot read the general reservation against research contact, so a research project may only use the portal (helsenorge-only)', {
+      distributionRule: rule,
+      allowed: ['helsenorge-only'],
+    });
   }
 };
 
@@ -151,11 +150,7 @@ export const projectAudit = async (deps: ProjectDeps, principal: Principal, proj
  * Lock bucket: `ok` is false if any event was changed, removed or reordered — also when the chain
  * was rewritten and re-hashed by someone who could write the table, since the seal cannot be.
  */
-export const verifyProjectAudit = async (
-  deps: ProjectDeps & { readonly auditSeal: Pick<AuditSeal, 'latest'> },
-  principal: Principal,
-  projectId: string,
-): Promise<SealedVerification> => {
+export const verifyProjectAudit = async (deps: ProjectDeps & { readonly auditSeal: Pick<AuditSeal, 'latest'> }, principal: Principal, projectId: string): Promise<SealedVerification> => {
   await loadProject(deps, principal, projectId, 'read');
   const scope = auditScope(projectId);
   // The seal is read first: a head sealed while the chain is being read is then never ahead of it.
@@ -171,12 +166,7 @@ export const verifyProjectAudit = async (
  * superuser approves again, re-checking every link against the new domains. A paused project keeps
  * its pause and returns to review when resumed. Unchanged domains change nothing.
  */
-export const changeLinkDomains = async (
-  deps: ProjectDeps,
-  principal: Principal,
-  projectId: string,
-  domains: readonly string[],
-): Promise<{ project: Project; approvalReset: boolean }> => {
+export const changeLinkDomains = async (deps: ProjectDeps, principal: Principal, projectId: string, domains: readonly string[]): Promise<{ project: Project; approvalReset: boolean }> => {
   const allowedLinkDomains = validLinkDomains(deps, domains);
   let approvalReset = false;
   const { before, after } = await updateProject(deps, principal, projectId, 'edit', (p, now) => {
@@ -190,10 +180,7 @@ export const changeLinkDomains = async (
     return { ...p, allowedLinkDomains, updatedAt: now };
   });
   if (before !== after) {
-    await deps.audit.append(
-      auditScope(projectId),
-      auditEvent(principal, 'project.link_domains_changed', { from: before.allowedLinkDomains, to: after.allowedLinkDomains, approvalReset }),
-    );
+    await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.link_domains_changed', { from: before.allowedLinkDomains, to: after.allowedLinkDomains, approvalReset }));
   }
   return { project: after, approvalReset };
 };

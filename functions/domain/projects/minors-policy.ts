@@ -21,12 +21,11 @@ export const minorsPolicyPending = (p: Pick<Project, 'settings' | 'minorsApprova
 };
 
 /** The policy the engine and the pre-flight apply at the moment of sending. */
-export const effectiveMinorsPolicy = (p: Pick<Project, 'settings' | 'minorsApproval'>): MinorsPolicy =>
-  minorsPolicyPending(p) ? 'exclude' : minorsPolicyOf(p);
+export const effectiveMinorsPolicy = (p: Pick<Project, 'settings' | 'minorsApproval'>): MinorsPolicy => (minorsPolicyPending(p) ? 'exclude' : minorsPolicyOf(p));
 
 export class MinorsPolicyNotApprovedError extends ConflictError {
   constructor() {
-    super('MINORS_POLICY_NOT_APPROVED', 'The project\'s policy for recipients under 16 was changed and has not been approved by another superuser');
+    super('MINORS_POLICY_NOT_APPROVED', "The project's policy for recipients under 16 was changed and has not been approved by another superuser");
   }
 }
 

@@ -182,9 +182,7 @@ export const reject = (p: Project, by: string, now: string, comment: string): Pr
 };
 
 export const pause = (p: Project, by: string, now: string, reason: string): Project =>
-  p.status === 'paused'
-    ? p
-    : { ...p, status: 'paused', statusBeforePause: p.status, pausedAt: now, pausedBy: by, pauseReason: reason, updatedAt: now };
+  p.status === 'paused' ? p : { ...p, status: 'paused', statusBeforePause: p.status, pausedAt: now, pausedBy: by, pauseReason: reason, updatedAt: now };
 
 export const resume = (p: Project, now: string): Project => {
   if (p.status !== 'paused') throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');

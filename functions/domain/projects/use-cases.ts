@@ -16,8 +16,7 @@ export interface ProjectDeps {
 }
 
 /** The link-domain rule for this runtime: registrable domains, plus the local development hosts. */
-export const validLinkDomains = (deps: Pick<ProjectDeps, 'prober'>, domains: readonly string[]): string[] =>
-  requireRegistrableDomains(domains, (h) => deps.prober?.allowsPlainHttp?.(h) ?? false);
+export const validLinkDomains = (deps: Pick<ProjectDeps, 'prober'>, domains: readonly string[]): string[] => requireRegistrableDomains(domains, (h) => deps.prober?.allowsPlainHttp?.(h) ?? false);
 
 export const auditScope = (projectId: string): string => `project:${projectId}`;
 
@@ -25,21 +24,12 @@ export const createProject = async (deps: ProjectDeps, principal: Principal, inp
   const allowedLinkDomains = validLinkDomains(deps, input.allowedLinkDomains ?? []);
   const project = newProject(newId('prj'), { ...input, allowedLinkDomains }, principal, nowIso(), deps.citizens.researchReservationReadable());
   await deps.projects.createProject(project, principal.sub);
-  await deps.audit.append(
-    auditScope(project.projectId),
-    auditEvent(principal, 'project.created', { title: project.title, organization: project.organization, purpose: project.purpose }),
-  );
+  await deps.audit.append(auditScope(project.projectId), auditEvent(principal, 'project.created', { title: project.title, organization: project.organization, purpose: project.purpose }));
   return project;
 };
 
 /** Loads a project the caller may `need`; 404 for those who may not know it exists. */
-export const loadProject = async (
-  deps: Pick<ProjectDeps, 'projects'>,
-  principal: Principal,
-  projectId: string,
-  need: keyof Access = 'read',
-  opts: { consistent?: boolean } = {},
-): Promise<Project> => {
+export const loadProject = async (deps: Pick<ProjectDeps, 'projects'>, principal: Principal, projectId: string, need: keyof Access = 'read', opts: { consistent?: boolean } = {}): Promise<Project> => {
   const project = await deps.projects.getProject(projectId, opts);
   if (!project) throw new NotFoundError('Project');
   const member = principal.role === 'researcher' ? await deps.projects.isMember(projectId, principal.sub) : false;

@@ -68,11 +68,7 @@ export interface PrivacyChangeDeps {
  * mirror entry being older than that read, so a reservation that arrives meanwhile stays. A source
  * that cannot be read leaves the reservation in place and the callback fails (503: try again).
  */
-export const recordPrivacySettingChange = async (
-  deps: PrivacyChangeDeps,
-  apiKey: string,
-  change: PrivacySettingChange,
-): Promise<{ success: true; mirrored: boolean }> => {
+export const recordPrivacySettingChange = async (deps: PrivacyChangeDeps, apiKey: string, change: PrivacySettingChange): Promise<{ success: true; mirrored: boolean }> => {
   if (!sameKey(apiKey, await deps.callbackKey())) throw new UnauthenticatedError('The API key is not valid');
   // A definition this platform does not mirror is acknowledged and ignored.
   if (!deps.pvkIds.includes(change.id)) return { success: true, mirrored: false };

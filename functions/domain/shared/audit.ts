@@ -50,12 +50,7 @@ export const GENESIS = '0'.repeat(64);
  * pass a pseudonym as `actorKey` for citizens (refused otherwise) — in a project's trail the
  * project's pseudonym (projectPseudonym), in the operations trail the global key.
  */
-export const auditEvent = (
-  principal: Principal,
-  action: string,
-  details: Record<string, unknown> = {},
-  actorKey?: string,
-): AuditEvent => {
+export const auditEvent = (principal: Principal, action: string, details: Record<string, unknown> = {}, actorKey?: string): AuditEvent => {
   if (principal.role === 'citizen' && !actorKey) throw new Error('citizen actors are audited by keyed hash only');
   const actor = principal.role === 'citizen' ? `citizen:${actorKey}` : principal.sub;
   return { at: new Date().toISOString(), actor, role: principal.role, action, details };
@@ -108,11 +103,7 @@ export interface ChainVerification {
  * Recomputes the chain. `events` are the stored items (any order; they are put in `seq` order);
  * `storedHead` is the separately stored head, so removing the last event is caught too.
  */
-export const verifyChain = (
-  scope: string,
-  events: readonly Partial<ChainedAuditEvent>[],
-  storedHead?: ChainHead,
-): ChainVerification => {
+export const verifyChain = (scope: string, events: readonly Partial<ChainedAuditEvent>[], storedHead?: ChainHead): ChainVerification => {
   const problems: ChainProblem[] = [];
   const chained = events.filter((e): e is ChainedAuditEvent => typeof e.seq === 'number' && typeof e.hash === 'string');
   for (const e of events) if (!chained.includes(e as ChainedAuditEvent)) problems.push({ seq: 0, code: 'UNCHAINED_EVENT' });
@@ -155,8 +146,7 @@ export interface AuditSeal {
 export const scopeOfChain = (projectId: string): string => (projectId === OPERATIONS_SCOPE ? OPERATIONS_SCOPE : `project:${projectId}`);
 
 /** The chain name (for AuditSeal) of an audit scope; undefined for a scope that is no chain of ours. */
-export const chainOfScope = (scope: string): string | undefined =>
-  scope === OPERATIONS_SCOPE ? OPERATIONS_SCOPE : scope.startsWith('project:') ? scope.slice('project:'.length) : undefined;
+export const chainOfScope = (scope: string): string | undefined => (scope === OPERATIONS_SCOPE ? OPERATIONS_SCOPE : scope.startsWith('project:') ? scope.slice('project:'.length) : undefined);
 
 /**
  * Seals the current head of a project's chain (or the operations chain). Call it after the event
@@ -187,12 +177,7 @@ export interface SealCheck extends ChainVerification {
  * re-hashed from some event on verifies on its own, but no longer matches the heads sealed after
  * that event.
  */
-export const checkAgainstSeals = (
-  scope: string,
-  events: readonly Partial<ChainedAuditEvent>[],
-  storedHead: ChainHead | undefined,
-  seals: readonly SealedHead[],
-): SealCheck => {
+export const checkAgainstSeals = (scope: string, events: readonly Partial<ChainedAuditEvent>[], storedHead: ChainHead | undefined, seals: readonly SealedHead[]): SealCheck => {
   const chain = verifyChain(scope, events, storedHead);
   const bySeq = new Map(events.filter((e) => typeof e.seq === 'number').map((e) => [e.seq!, e.hash]));
   const sealProblems: { events: number; code: SealProblemCode }[] = [];
@@ -220,12 +205,7 @@ export interface SealedVerification extends Omit<ChainVerification, 'problems'> 
  * it lacks the sealed event (`SEALED_EVENT_MISSING`). The latest seal is enough: each hash covers
  * everything before it.
  */
-export const verifyWithLatestSeal = (
-  scope: string,
-  events: readonly Partial<ChainedAuditEvent>[],
-  storedHead: ChainHead | undefined,
-  latest: SealedHead | undefined,
-): SealedVerification => {
+export const verifyWithLatestSeal = (scope: string, events: readonly Partial<ChainedAuditEvent>[], storedHead: ChainHead | undefined, latest: SealedHead | undefined): SealedVerification => {
   const checked = checkAgainstSeals(scope, events, storedHead, latest ? [latest] : []);
   const problems: { seq: number; code: ChainProblemCode | SealProblemCode }[] = [...checked.problems, ...checked.sealProblems.map((p) => ({ seq: p.events, code: p.code }))];
   return {

@@ -8,8 +8,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
  * The original, unversioned form: what deliveries and the operations trail stored before key
  * versions existed. New code uses the versioned functions below.
  */
-export const citizenKey = (nin: string, key: string): string =>
-  createHmac('sha256', key).update(nin).digest('base64url').slice(0, 32);
+export const citizenKey = (nin: string, key: string): string => createHmac('sha256', key).update(nin).digest('base64url').slice(0, 32);
 
 /**
  * The hash keys, by version. `current` makes every new hash; every version in `keys` is live, so
@@ -78,9 +77,7 @@ const projectKey = (ring: HashKeyring, version: string, projectId: string): Buff
  * its round reports. Keyed per project, so researchers of two projects cannot match a person, and
  * a project's pseudonyms say nothing about the global hash.
  */
-export const projectPseudonym = (nin: string, projectId: string, ring: HashKeyring): string =>
-  `${ring.current}:${hmac(projectKey(ring, ring.current, projectId), nin)}`;
+export const projectPseudonym = (nin: string, projectId: string, ring: HashKeyring): string => `${ring.current}:${hmac(projectKey(ring, ring.current, projectId), nin)}`;
 
 /** The citizen's pseudonym in a project under every live key version (to find older entries). */
-export const projectPseudonyms = (nin: string, projectId: string, ring: HashKeyring): string[] =>
-  Object.keys(ring.keys).map((v) => `${v}:${hmac(projectKey(ring, v, projectId), nin)}`);
+export const projectPseudonyms = (nin: string, projectId: string, ring: HashKeyring): string[] => Object.keys(ring.keys).map((v) => `${v}:${hmac(projectKey(ring, v, projectId), nin)}`);

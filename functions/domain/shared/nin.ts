@@ -76,16 +76,9 @@ export const relaxed2032CheckDigits: CheckDigitRule = {
 
 export type NinKind = 'fnr' | 'dnr';
 
-export type NinErrorCode =
-  | 'MISSING_NIN'
-  | 'INVALID_NIN'
-  | 'INVALID_DATE'
-  | 'H_NUMBER_NOT_ALLOWED'
-  | 'SYNTHETIC_NIN_NOT_ALLOWED';
+export type NinErrorCode = 'MISSING_NIN' | 'INVALID_NIN' | 'INVALID_DATE' | 'H_NUMBER_NOT_ALLOWED' | 'SYNTHETIC_NIN_NOT_ALLOWED';
 
-export type NinValidation =
-  | { ok: true; kind: NinKind; synthetic: boolean; birthDate: string }
-  | { ok: false; code: NinErrorCode; message: string };
+export type NinValidation = { ok: true; kind: NinKind; synthetic: boolean; birthDate: string } | { ok: false; code: NinErrorCode; message: string };
 
 export interface ValidateNinOptions {
   allowSynthetic: boolean;

@@ -38,8 +38,7 @@ export const retentionFor = (kind: RetentionKind, from: string | Date, policy: R
  * DynamoDB deletes expired items lazily (within days), so reads treat an item past its
  * `expiresAt` as already gone.
  */
-export const isExpired = (expiresAt: unknown, now: number = Date.now()): boolean =>
-  typeof expiresAt === 'number' && expiresAt * 1000 <= now;
+export const isExpired = (expiresAt: unknown, now: number = Date.now()): boolean => typeof expiresAt === 'number' && expiresAt * 1000 <= now;
 
 /** A retention setting from configuration: whole days, at least one; anything else is refused. */
 export const parseRetention = (days: string | undefined, longDays: string | undefined): RetentionPolicy => {

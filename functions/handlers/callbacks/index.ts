@@ -9,7 +9,10 @@ import { logger } from '../../shared/logger.js';
  * setting (registry-specific reservation). No JWT: ePROM authenticates with the agreed API key
  * (in the body for receipts, in the Authorization header for privacy settings).
  */
-const channelCode = z.union([z.number().int().min(0).max(4), z.enum(['None', 'Helsenorge', 'DigitalMailbox', 'Unsecure', 'PhysicalMailbox']).transform((n) => ['None', 'Helsenorge', 'DigitalMailbox', 'Unsecure', 'PhysicalMailbox'].indexOf(n))]);
+const channelCode = z.union([
+  z.number().int().min(0).max(4),
+  z.enum(['None', 'Helsenorge', 'DigitalMailbox', 'Unsecure', 'PhysicalMailbox']).transform((n) => ['None', 'Helsenorge', 'DigitalMailbox', 'Unsecure', 'PhysicalMailbox'].indexOf(n)),
+]);
 const sentStatus = z.union([z.number().int().min(0).max(1), z.enum(['Sent', 'Error']).transform((s) => (s === 'Sent' ? 0 : 1))]);
 
 export const messageToCitizenBody = z.object({

@@ -7,16 +7,10 @@ import { httpHandler, ok, route } from '../../shared/http.js';
 const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), hashKeys: config.hashKeys });
 
 export const routes = {
-  'PUT /citizen/reservations/research': route({ roles: ['citizen'] }, async ({ principal }) =>
-    ok(await setResearchReservation(adapters(), policy(), principal, true)),
-  ),
-  'DELETE /citizen/reservations/research': route({ roles: ['citizen'] }, async ({ principal }) =>
-    ok(await setResearchReservation(adapters(), policy(), principal, false)),
-  ),
+  'PUT /citizen/reservations/research': route({ roles: ['citizen'] }, async ({ principal }) => ok(await setResearchReservation(adapters(), policy(), principal, true))),
+  'DELETE /citizen/reservations/research': route({ roles: ['citizen'] }, async ({ principal }) => ok(await setResearchReservation(adapters(), policy(), principal, false))),
   'GET /citizen/reservations': route({ roles: ['citizen'] }, async ({ principal }) => ok(await getReservations(adapters(), policy(), principal))),
-  'POST /citizen/projects/{projectId}/withdraw': route({ roles: ['citizen'] }, async ({ principal, params }) =>
-    ok(await withdrawFromProject(adapters(), policy(), principal, params.projectId!)),
-  ),
+  'POST /citizen/projects/{projectId}/withdraw': route({ roles: ['citizen'] }, async ({ principal, params }) => ok(await withdrawFromProject(adapters(), policy(), principal, params.projectId!))),
 };
 
 export const handler = httpHandler(routes);

@@ -18,7 +18,7 @@ export const formCallbackRoutes = (deps: () => FormCallbackDeps) => ({
       await receiveFormCallback(deps(), { formTaskId: params.formTaskId!, raw, signature: headers['x-signature'], callback: body });
     } catch (e) {
       if (e instanceof CallbackSecretUnreadableError) {
-        logger.error('a form task\'s sealed callback secret does not open: changed in the table, or its seal key is gone', { code: e.code, projectId: e.projectId, formTaskId: e.formTaskId });
+        logger.error("a form task's sealed callback secret does not open: changed in the table, or its seal key is gone", { code: e.code, projectId: e.projectId, formTaskId: e.formTaskId });
         recordSealedSecretRefused('form_callback');
       }
       throw e;

@@ -13,22 +13,23 @@ export const routes = {
     // Shown once, here: it is stored only sealed, and no other answer carries it.
     return ok({ ...formTaskView(task), ...(callbackSecret ? { callbackSecret } : {}) }, 201);
   }),
-  'GET /projects/{projectId}/form-tasks': route({ roles: STAFF }, async ({ principal, params }) =>
-    ok({ items: (await listFormTasks(adapters(), principal, params.projectId!)).map(formTaskView) }),
-  ),
+  'GET /projects/{projectId}/form-tasks': route({ roles: STAFF }, async ({ principal, params }) => ok({ items: (await listFormTasks(adapters(), principal, params.projectId!)).map(formTaskView) })),
   'GET /projects/{projectId}/form-tasks/{formTaskId}': route({ roles: STAFF }, async ({ principal, params }) =>
     ok(formTaskView(await loadFormTask(adapters(), principal, params.projectId!, params.formTaskId!))),
   ),
-  'GET /projects/{projectId}/form-tasks/{formTaskId}/responses': route({ roles: ['researcher'], describe: { query: z.object({ format: z.enum(['json', 'csv']).optional() }) } }, async ({ principal, params, query }) => {
-    const format = query.format ?? 'json';
-    if (format !== 'json' && format !== 'csv') throw new ValidationError('format is json or csv', [{ field: 'format', message: 'json or csv' }]);
-    const { formTask, responses } = await formResponses(adapters(), principal, params.projectId!, params.formTaskId!);
-    if (format === 'csv') return { status: 200, text: responsesCsv(formTask, responses), contentType: 'text/csv; charset=utf-8' };
-    return ok({
-      formTaskId: formTask.formTaskId,
-      items: responses.map((r) => ({ recipient: r.recipient, answeredAt: r.answeredAt, language: r.language, answers: r.answers })),
-    });
-  }),
+  'GET /projects/{projectId}/form-tasks/{formTaskId}/responses': route(
+    { roles: ['researcher'], describe: { query: z.object({ format: z.enum(['json', 'csv']).optional() }) } },
+    async ({ principal, params, query }) => {
+      const format = query.format ?? 'json';
+      if (format !== 'json' && format !== 'csv') throw new ValidationError('format is json or csv', [{ field: 'format', message: 'json or csv' }]);
+      const { formTask, responses } = await formResponses(adapters(), principal, params.projectId!, params.formTaskId!);
+      if (format === 'csv') return { status: 200, text: responsesCsv(formTask, responses), contentType: 'text/csv; charset=utf-8' };
+      return ok({
+        formTaskId: formTask.formTaskId,
+        items: responses.map((r) => ({ recipient: r.recipient, answeredAt: r.answeredAt, language: r.language, answers: r.answers })),
+      });
+    },
+  ),
 };
 
 export const handler = httpHandler(routes);

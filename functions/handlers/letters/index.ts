@@ -9,7 +9,13 @@ import { z } from 'zod';
 const STAFF = ['researcher', 'superuser', 'operations'] as const;
 
 /** For the API description; `versionQuery` below is what reads it. */
-const versionParam = z.object({ version: z.string().regex(/^[1-9][0-9]*$/).optional().meta({ description: 'a version number; default the latest' }) });
+const versionParam = z.object({
+  version: z
+    .string()
+    .regex(/^[1-9][0-9]*$/)
+    .optional()
+    .meta({ description: 'a version number; default the latest' }),
+});
 
 const versionQuery = (raw: string | undefined): number | undefined => {
   if (raw === undefined || raw === '') return undefined;
@@ -23,9 +29,7 @@ export const routes = {
     const { letter, version } = await createLetter(adapters(), principal, params.projectId!, body);
     return ok(letterView(letter, version), 201);
   }),
-  'GET /projects/{projectId}/letters': route({ roles: STAFF }, async ({ principal, params }) =>
-    ok({ items: (await listLetters(adapters(), principal, params.projectId!)).map(letterSummaryView) }),
-  ),
+  'GET /projects/{projectId}/letters': route({ roles: STAFF }, async ({ principal, params }) => ok({ items: (await listLetters(adapters(), principal, params.projectId!)).map(letterSummaryView) })),
   'GET /projects/{projectId}/letters/{letterId}': route({ roles: STAFF, describe: { query: versionParam } }, async ({ principal, params, query }) => {
     const { letter, version } = await loadLetter(adapters(), principal, params.projectId!, params.letterId!, versionQuery(query.version));
     return ok(letterView(letter, version));

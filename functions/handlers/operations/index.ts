@@ -13,7 +13,11 @@ const reasonBody = z.strictObject({ reason: z.string().trim().min(3).max(1000) }
 const lookupBody = z.strictObject({ nin: z.string().regex(/^\d{11}$/, 'must be 11 digits') });
 const redriveBody = z.strictObject({ roundId: z.string().min(1).max(100).optional() });
 /** Georedundant stages (docs/georedundancy.md): `to` is one of the stage's regions. */
-const failoverBody = z.strictObject({ to: z.string().regex(/^[a-z]{2}-[a-z]+-\d$/, 'must be an AWS region name'), roundId: z.string().min(1).max(100).optional(), reason: z.string().trim().min(3).max(1000) });
+const failoverBody = z.strictObject({
+  to: z.string().regex(/^[a-z]{2}-[a-z]+-\d$/, 'must be an AWS region name'),
+  roundId: z.string().min(1).max(100).optional(),
+  reason: z.string().trim().min(3).max(1000),
+});
 const failoverParams = z.object({ failoverId: z.string().min(1).max(100) });
 /** Only pending requests are listed (the ones a second person may confirm); `status` names that, and defaults to it. */
 const failoversQuery = z.object({ status: z.literal('pending').optional() });

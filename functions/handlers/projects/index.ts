@@ -5,35 +5,17 @@ import { approveProject } from '../../domain/letters/approval.js';
 import { CHECKLISTS, LANGUAGE_ITEM_ID } from '../../domain/projects/checklist.js';
 import { addMember, approveMinorsPolicy, changeLinkDomains, projectAudit, rejectProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
-import {
-  addMemberBody,
-  approveProjectBody,
-  approveSettingsBody,
-  createProjectBody,
-  linkDomainsBody,
-  pauseProjectBody,
-  projectView,
-  rejectProjectBody,
-  settingsBody,
-} from '../../schemas/projects.js';
+import { addMemberBody, approveProjectBody, approveSettingsBody, createProjectBody, linkDomainsBody, pauseProjectBody, projectView, rejectProjectBody, settingsBody } from '../../schemas/projects.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
 import { optionalBody } from './optional-body.js';
 
 const STAFF = ['researcher', 'superuser', 'operations'] as const;
 
 export const routes = {
-  'POST /projects': route({ roles: ['researcher'], body: createProjectBody }, async ({ principal, body }) =>
-    ok(projectView(await createProject(adapters(), principal, body)), 201),
-  ),
-  'GET /projects': route({ roles: STAFF }, async ({ principal }) =>
-    ok({ items: (await listProjects(adapters(), principal)).map(projectView) }),
-  ),
-  'GET /projects/{projectId}': route({ roles: STAFF }, async ({ principal, params }) =>
-    ok(projectView(await loadProject(adapters(), principal, params.projectId!))),
-  ),
-  'POST /projects/{projectId}/submit': route({ roles: ['researcher'] }, async ({ principal, params }) =>
-    ok(projectView(await submitProject(adapters(), principal, params.projectId!))),
-  ),
+  'POST /projects': route({ roles: ['researcher'], body: createProjectBody }, async ({ principal, body }) => ok(projectView(await createProject(adapters(), principal, body)), 201)),
+  'GET /projects': route({ roles: STAFF }, async ({ principal }) => ok({ items: (await listProjects(adapters(), principal)).map(projectView) })),
+  'GET /projects/{projectId}': route({ roles: STAFF }, async ({ principal, params }) => ok(projectView(await loadProject(adapters(), principal, params.projectId!)))),
+  'POST /projects/{projectId}/submit': route({ roles: ['researcher'] }, async ({ principal, params }) => ok(projectView(await submitProject(adapters(), principal, params.projectId!)))),
   'POST /projects/{projectId}/approve': route({ roles: ['superuser'], describe: { body: approveProjectBody } }, async ({ principal, params, text }) => {
     const { project, letters } = await approveProject(adapters(), principal, params.projectId!, optionalBody(approveProjectBody, text));
     return ok({ ...projectView(project), approvedLetters: letters });
@@ -87,9 +69,7 @@ export const routes = {
       })),
     }),
   ),
-  'GET /projects/{projectId}/audit/verify': route({ roles: STAFF }, async ({ principal, params }) =>
-    ok(await verifyProjectAudit(adapters(), principal, params.projectId!)),
-  ),
+  'GET /projects/{projectId}/audit/verify': route({ roles: STAFF }, async ({ principal, params }) => ok(await verifyProjectAudit(adapters(), principal, params.projectId!))),
   'GET /projects/{projectId}/checklist': route({ roles: STAFF }, async ({ principal, params }) => {
     const project = await loadProject(adapters(), principal, params.projectId!);
     // The language item takes a reason, not a tick, while a letter's current version lacks nynorsk.

@@ -22,9 +22,7 @@ export const routes = {
     if (round.status === 'preparing') return ok({ roundId: round.roundId, status: round.status }, 202);
     return ok(roundView(await getRound(d, principal, params.projectId!, round.roundId)), 201);
   }),
-  'GET /projects/{projectId}/rounds': route({ roles: STAFF }, async ({ principal, params }) =>
-    ok({ items: (await listRounds(adapters().roundDeps, principal, params.projectId!)).map(roundView) }),
-  ),
+  'GET /projects/{projectId}/rounds': route({ roles: STAFF }, async ({ principal, params }) => ok({ items: (await listRounds(adapters().roundDeps, principal, params.projectId!)).map(roundView) })),
   'GET /projects/{projectId}/sent-since': route({ roles: ['operations'], query: sentSinceQuery }, async ({ principal, params, query }) =>
     ok(await lettersSentSince(adapters().roundDeps, principal, params.projectId!, query.at!)),
   ),

@@ -61,9 +61,7 @@ describe('the audit trail is a hash chain', () => {
   it('concurrent appends to one chain never fork it: every event follows exactly one other', async () => {
     const projectId = await newProject('Concurrent');
     const scope = auditScope(projectId);
-    const appended = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => adapters().audit.append(scope, auditEvent({ sub: `ops-${i}`, role: 'operations' }, 'test.concurrent', { i }))),
-    );
+    const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => adapters().audit.append(scope, auditEvent({ sub: `ops-${i}`, role: 'operations' }, 'test.concurrent', { i }))));
     const events = await adapters().audit.list(scope);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
     expect(new Set(events.map((e) => e.prevHash)).size).toBe(11);
@@ -109,7 +107,10 @@ describe('the audit trail is a hash chain', () => {
     await p.as(researcher).post(`/projects/${projectId}/members`, { sub: 'res-4' });
     const scope = auditScope(projectId);
     const [, second, third] = await adapters().audit.list(scope);
-    for (const [e, seq] of [[second!, 3], [third!, 2]] as const) {
+    for (const [e, seq] of [
+      [second!, 3],
+      [third!, 2],
+    ] as const) {
       await db.send(new PutCommand({ TableName: p.env.TABLE_AUDIT, Item: { ...keys.auditEvent(scope, seq), type: 'AUDIT_EVENT', ...e, seq } }));
     }
     expect((await verify(projectId)).ok).toBe(false);

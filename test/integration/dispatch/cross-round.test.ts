@@ -19,7 +19,13 @@ afterAll(async () => {
 });
 
 const release = (a: ApprovedProject, roundId: string) => a.researcher.post(`/projects/${a.projectId}/rounds/${roundId}/release`);
-const completed = (a: ApprovedProject, roundId: string) => waitFor(() => roundOf(a, roundId), (r) => r.status === 'completed', 180_000, 200);
+const completed = (a: ApprovedProject, roundId: string) =>
+  waitFor(
+    () => roundOf(a, roundId),
+    (r) => r.status === 'completed',
+    180_000,
+    200,
+  );
 
 /** A second, approved version of the project's letter with a different text (a correction). */
 const approvedV2 = async (a: ApprovedProject) => {

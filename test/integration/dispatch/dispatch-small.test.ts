@@ -27,7 +27,10 @@ describe('a released round is dispatched with every gate at send time', () => {
     expect(round.status).toBe('ready');
     const released = await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`);
     expect(released.status, released.text).toBe(202);
-    const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed');
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+    );
     expect(done.counts).toMatchObject({ planned: 300, sent: 267, skippedReserved: 30, skippedWithdrawn: 3, pending: 0, failed: 0 });
     expect(sumOfCounts(done.counts)).toBe(done.counts.planned);
 

@@ -75,7 +75,12 @@ const run = async (org: string, size: number, during?: (a: ApprovedProject, roun
   const round = await createRound(a, await uploadList(a, nins));
   expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
   await during?.(a, round.roundId);
-  const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 180_000, 200);
+  const done = await waitFor(
+    () => roundOf(a, round.roundId),
+    (r) => r.status === 'completed',
+    180_000,
+    200,
+  );
   return { a, nins, roundId: round.roundId, done };
 };
 
@@ -93,9 +98,7 @@ const retriedBatches = async (roundId: string): Promise<number> => {
   let retried = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const res = await db.send(
-      new QueryCommand({ TableName: p.env.TABLE_DELIVERIES, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': roundId }, ExclusiveStartKey: start }),
-    );
+    const res = await db.send(new QueryCommand({ TableName: p.env.TABLE_DELIVERIES, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': roundId }, ExclusiveStartKey: start }));
     retried += (res.Items ?? []).filter((i) => Number(i.attempts ?? 0) > 1).length;
     start = res.LastEvaluatedKey;
   } while (start);
@@ -107,9 +110,7 @@ const maxAttempts = async (roundId: string): Promise<number> => {
   let max = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const res = await db.send(
-      new QueryCommand({ TableName: p.env.TABLE_DELIVERIES, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': roundId }, ExclusiveStartKey: start }),
-    );
+    const res = await db.send(new QueryCommand({ TableName: p.env.TABLE_DELIVERIES, KeyConditionExpression: 'roundId = :r', ExpressionAttributeValues: { ':r': roundId }, ExclusiveStartKey: start }));
     for (const i of res.Items ?? []) max = Math.max(max, Number(i.attempts ?? 0));
     start = res.LastEvaluatedKey;
   } while (start);
@@ -131,13 +132,17 @@ describe('fault injection', () => {
     await expectExactlyOnce(roundId, nins, done);
   }, 240_000);
 
-  it.each(['after-claim', 'after-channel', 'after-finalize'])('a worker that dies %s loses no recipient and doubles no letter', async (point) => {
-    FAULTS[point as keyof typeof FAULTS]();
-    const { roundId, nins, done } = await run(`crash-${point}`, 300);
-    await expectExactlyOnce(roundId, nins, done);
-    // Recovery really happened: a crash before finalising leaves claims that expire and are claimed again.
-    if (point !== 'after-finalize') expect(await maxAttempts(roundId)).toBeGreaterThanOrEqual(2);
-  }, 240_000);
+  it.each(['after-claim', 'after-channel', 'after-finalize'])(
+    'a worker that dies %s loses no recipient and doubles no letter',
+    async (point) => {
+      FAULTS[point as keyof typeof FAULTS]();
+      const { roundId, nins, done } = await run(`crash-${point}`, 300);
+      await expectExactlyOnce(roundId, nins, done);
+      // Recovery really happened: a crash before finalising leaves claims that expire and are claimed again.
+      if (point !== 'after-finalize') expect(await maxAttempts(roundId)).toBeGreaterThanOrEqual(2);
+    },
+    240_000,
+  );
 
   it('a channel failing for a while is retried with backoff and everyone gets the letter once', async () => {
     process.env.CHANNEL_FAULTS = JSON.stringify({ failCalls: 2, transient: true });
@@ -170,7 +175,12 @@ describe('fault injection', () => {
     const redriven = await a.operations.post('/operations/redrive', { roundId });
     expect(redriven.status, redriven.text).toBe(200);
     expect(redriven.body.redriven.deliveries).toBe(120);
-    const after = await waitFor(() => roundOf(a, roundId), (r) => r.status === 'completed' && r.counts.sent === 120, 120_000, 200);
+    const after = await waitFor(
+      () => roundOf(a, roundId),
+      (r) => r.status === 'completed' && r.counts.sent === 120,
+      120_000,
+      200,
+    );
     await expectExactlyOnce(roundId, nins, after);
     // Redriving again changes nothing: no failed delivery is left, nothing is sent twice.
     expect((await a.operations.post('/operations/redrive', { roundId })).body.redriven.deliveries).toBe(0);
@@ -179,7 +189,12 @@ describe('fault injection', () => {
   it('a poison message ends in the dead-letter queue, is counted, and redrive returns it to work', async () => {
     const ops = p.as({ sub: 'ops', role: 'operations' });
     await p.sqs.send(new SendMessageCommand({ QueueUrl: p.env.QUEUE_DISPATCH_URL, MessageBody: '{"not":"a dispatch message"' }));
-    const status = await waitFor(async () => (await ops.get('/operations/status')).body, (s) => s.queues.dispatch.deadLettered >= 1, 120_000, 500);
+    const status = await waitFor(
+      async () => (await ops.get('/operations/status')).body,
+      (s) => s.queues.dispatch.deadLettered >= 1,
+      120_000,
+      500,
+    );
     expect(status.queues.dispatch.deadLettered).toBeGreaterThanOrEqual(1);
     const redriven = await ops.post('/operations/redrive', {});
     expect(redriven.body.redriven.messages).toBeGreaterThanOrEqual(1);

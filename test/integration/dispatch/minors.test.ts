@@ -72,7 +72,10 @@ const releaseAndWait = async (s: Setup, listId: string, extra: { onlyNonResponde
   expect(round.status, round.text).toBe(201);
   const released = await s.r.post(`/projects/${s.projectId}/rounds/${round.body.roundId}/release`);
   expect(released.status, released.text).toBe(202);
-  const done = await waitFor(() => roundOf({ projectId: s.projectId, researcher: s.r } as Parameters<typeof roundOf>[0], round.body.roundId), (x) => x.status === 'completed');
+  const done = await waitFor(
+    () => roundOf({ projectId: s.projectId, researcher: s.r } as Parameters<typeof roundOf>[0], round.body.roundId),
+    (x) => x.status === 'completed',
+  );
   expect(sumOfCounts(done.counts)).toBe(done.counts.planned);
   return { created: round.body as { roundId: string; preflight: Record<string, unknown> }, done };
 };
@@ -123,7 +126,11 @@ describe('minors and guardians end to end', () => {
     const listId = await upload(s, rows);
     const { created, done } = await releaseAndWait(s, listId);
 
-    expect(created.preflight).toMatchObject({ total: 6, eligible: 4, minors: { policy: 'guardians', underSixteen: 5, viaGuardians: 3, guardianLetters: 5, withoutGuardian: 1, guardianAccessReserved: 1, skippedMinor: 0 } });
+    expect(created.preflight).toMatchObject({
+      total: 6,
+      eligible: 4,
+      minors: { policy: 'guardians', underSixteen: 5, viaGuardians: 3, guardianLetters: 5, withoutGuardian: 1, guardianAccessReserved: 1, skippedMinor: 0 },
+    });
     // adult + child8 + sibling6 + child14 sent; child13 (guardian access) and child12 (no guardian) skipped.
     expect(done.counts).toMatchObject({ planned: 6, sent: 4, skippedOther: 2, failed: 0, pending: 0 });
     expect(done.skipReasons).toMatchObject({ guardian_access_reserved: 1, no_guardian: 1 });
@@ -152,8 +159,8 @@ describe('minors and guardians end to end', () => {
     // The same content again: nobody gets it twice (children skipped as duplicates, guardians get nothing new).
     const again = await releaseAndWait(s, listId);
     expect(again.done.counts).toMatchObject({ planned: 6, sent: 0 });
-    expect((await inbox(mother, s.projectId))).toHaveLength(2);
-    expect((await inbox(otherParent, s.projectId))).toHaveLength(1);
+    expect(await inbox(mother, s.projectId)).toHaveLength(2);
+    expect(await inbox(otherParent, s.projectId)).toHaveLength(1);
   });
 
   it('exclude (the default): every child skipped as minor, no guardian written to, counts add up', async () => {
@@ -186,7 +193,10 @@ describe('minors and guardians end to end', () => {
     const r = p.as(researcher);
     const projectId = (await r.post('/projects', { title: 'Barneskjema (påminnelse)', organization: org })).body.projectId as string;
     expect((await p.as(setter).put(`/projects/${projectId}/settings`, { minors: 'guardians' })).status).toBe(200);
-    const form = await r.post(`/projects/${projectId}/form-tasks`, { title: 'Skjema om barnet', form: { type: 'internal', questions: [{ id: 'q1', text: { nb: 'Hvordan sover barnet?' }, type: 'text', required: true }] } });
+    const form = await r.post(`/projects/${projectId}/form-tasks`, {
+      title: 'Skjema om barnet',
+      form: { type: 'internal', questions: [{ id: 'q1', text: { nb: 'Hvordan sover barnet?' }, type: 'text', required: true }] },
+    });
     expect(form.status, form.text).toBe(201);
     const formTaskId = form.body.formTaskId as string;
     const letterOf = async (title: string, body: string) => {

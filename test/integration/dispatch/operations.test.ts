@@ -24,13 +24,15 @@ describe('global halt', () => {
     const [a, b] = await Promise.all([approvedProject(p, 'halt-a'), approvedProject(p, 'halt-b')]);
     const ninsA = syntheticNins(3_000, 400_000);
     const ninsB = syntheticNins(3_000, 410_000);
-    const [roundA, roundB] = await Promise.all([
-      uploadList(a, ninsA).then((l) => createRound(a, l)),
-      uploadList(b, ninsB).then((l) => createRound(b, l)),
-    ]);
+    const [roundA, roundB] = await Promise.all([uploadList(a, ninsA).then((l) => createRound(a, l)), uploadList(b, ninsB).then((l) => createRound(b, l))]);
     expect((await release(a, roundA.roundId)).status).toBe(202);
     expect((await release(b, roundB.roundId)).status).toBe(202);
-    await waitFor(() => roundOf(a, roundA.roundId), (r) => r.counts.sent > 300, 300_000, 100);
+    await waitFor(
+      () => roundOf(a, roundA.roundId),
+      (r) => r.counts.sent > 300,
+      300_000,
+      100,
+    );
 
     const halted = await a.operations.post('/operations/halt', { reason: 'Hendelse: alle utsendelser stanses' });
     expect(halted.status, halted.text).toBe(200);
@@ -52,10 +54,23 @@ describe('global halt', () => {
 
     expect((await a.operations.post('/operations/resume')).status).toBe(200);
     const [doneA, doneB] = await Promise.all([
-      waitFor(() => roundOf(a, roundA.roundId), (r) => r.status === 'completed', 600_000, 250),
-      waitFor(() => roundOf(b, roundB.roundId), (r) => r.status === 'completed', 600_000, 250),
+      waitFor(
+        () => roundOf(a, roundA.roundId),
+        (r) => r.status === 'completed',
+        600_000,
+        250,
+      ),
+      waitFor(
+        () => roundOf(b, roundB.roundId),
+        (r) => r.status === 'completed',
+        600_000,
+        250,
+      ),
     ]);
-    for (const [done, nins, roundId] of [[doneA, ninsA, roundA.roundId], [doneB, ninsB, roundB.roundId]] as const) {
+    for (const [done, nins, roundId] of [
+      [doneA, ninsA, roundA.roundId],
+      [doneB, ninsB, roundB.roundId],
+    ] as const) {
       expect(done.counts).toMatchObject({ planned: 3_000, sent: 3_000, pending: 0 });
       const letters = await lettersByCitizen(p, roundId);
       expect(letters.size).toBe(nins.length);
@@ -70,14 +85,22 @@ describe('canary rounds', () => {
     const listId = await uploadList(a, syntheticNins(400, 420_000));
     const round = await createRound(a, listId, { canary: { size: 50 } });
     expect((await release(a, round.roundId)).status).toBe(202);
-    const held = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'canary_hold', 120_000);
+    const held = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'canary_hold',
+      120_000,
+    );
     expect(held.counts.sent).toBe(50);
     expect(held.counts.pending).toBe(350);
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await roundOf(a, round.roundId)).counts.sent).toBe(50);
     const confirmed = await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`);
     expect(confirmed.status, confirmed.text).toBe(200);
-    const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 120_000);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      120_000,
+    );
     expect(done.counts).toMatchObject({ planned: 400, sent: 400, pending: 0 });
   }, 300_000);
 
@@ -86,10 +109,18 @@ describe('canary rounds', () => {
     const listId = await uploadList(a, syntheticNins(300, 430_000));
     const round = await createRound(a, listId, { canary: { size: 20 } });
     expect((await release(a, round.roundId)).status).toBe(202);
-    await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'canary_hold', 120_000);
+    await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'canary_hold',
+      120_000,
+    );
     const cancelled = await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/cancel`);
     expect(cancelled.status, cancelled.text).toBe(200);
-    const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.counts.pending === 0, 120_000);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.counts.pending === 0,
+      120_000,
+    );
     expect(done.status).toBe('cancelled');
     expect(done.counts).toMatchObject({ planned: 300, sent: 20, cancelled: 280, pending: 0 });
     expect(sumOfCounts(done.counts)).toBe(300);
@@ -126,7 +157,11 @@ describe('release is refused with the first failing gate', () => {
     const first = await createRound(a, listId);
     expect((await release(a, first.roundId)).status).toBe(202);
     expect((await release(a, first.roundId)).body.error.code).toBe('ROUND_NOT_READY');
-    await waitFor(() => roundOf(a, first.roundId), (r) => r.status === 'completed', 60_000);
+    await waitFor(
+      () => roundOf(a, first.roundId),
+      (r) => r.status === 'completed',
+      60_000,
+    );
 
     // A new version is pending until approved: releasing it is refused.
     const edited = await a.researcher.put(`/projects/${a.projectId}/letters/${a.letterId}`, {
@@ -137,7 +172,9 @@ describe('release is refused with the first failing gate', () => {
     expect((await release(a, toOthers.roundId)).body.error.code).toBe('LETTER_NOT_APPROVED');
 
     // Approved, but to the people who got version 1: held as a duplicate round until overridden.
-    expect((await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: edited.body.version, checklist: await completeChecklist(a.superuser, a.projectId) })).status).toBe(200);
+    expect(
+      (await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: edited.body.version, checklist: await completeChecklist(a.superuser, a.projectId) })).status,
+    ).toBe(200);
     const again = await createRound(a, listId);
     expect(again.status).toBe('held');
     expect((await release(a, again.roundId)).body.error.code).toBe('DUPLICATE_ROUND');
@@ -185,7 +222,9 @@ describe('test sends', () => {
     expect(real.status).toBe(400);
     expect(real.text).not.toContain('01017012345');
     // A real round of the approved version 2 still reaches the tester: the test send was no contact.
-    expect((await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: edited.body.version, checklist: await completeChecklist(a.superuser, a.projectId) })).status).toBe(200);
+    expect(
+      (await a.superuser.post(`/projects/${a.projectId}/letters/${a.letterId}/approve`, { version: edited.body.version, checklist: await completeChecklist(a.superuser, a.projectId) })).status,
+    ).toBe(200);
     const round = await createRound(a, await uploadList(a, [tester!]));
     expect(round.preflight).toMatchObject({ alreadySent: 0, eligible: 1 });
   }, 120_000);

@@ -40,7 +40,12 @@ describe('restart of DynamoDB Local mid-round', () => {
     const nins = syntheticNins(1_500, 700_000);
     const round = await createRound(a, await uploadList(a, nins));
     expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    await waitFor(() => roundOf(a, round.roundId), (r) => r.counts.sent >= 300, 300_000, 100);
+    await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.counts.sent >= 300,
+      300_000,
+      100,
+    );
     await dynamo.stop();
     await new Promise((r) => setTimeout(r, 3_000));
     dynamo = await startDynamoLocal({ dataDir, port });
@@ -48,15 +53,24 @@ describe('restart of DynamoDB Local mid-round', () => {
     // Messages whose every receive fell into the outage are dead-lettered (here after 5 × 2 s;
     // deployed after 5 × 180 s), and channel calls that failed meanwhile are counted failed:
     // operations' redrive puts both back to work — the round is resumable, nothing is lost.
-    let done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed' || r.counts.pending === 0, 30_000, 250).catch(() => undefined);
+    let done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed' || r.counts.pending === 0,
+      30_000,
+      250,
+    ).catch(() => undefined);
     for (let i = 0; i < 5 && !(done?.status === 'completed' && done.counts.failed === (done.inDoubt ?? 0)); i++) {
       expect((await a.operations.post('/operations/redrive', {})).status).toBe(200);
-      done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 60_000, 250).catch(() => undefined);
+      done = await waitFor(
+        () => roundOf(a, round.roundId),
+        (r) => r.status === 'completed',
+        60_000,
+        250,
+      ).catch(() => undefined);
     }
     expect(done).toBeDefined();
     // ePROM hand-overs that were in a wave when the store went away (their receipts could not be
     // written) are in doubt, never sent again: at most the 8 workers' waves of 25.
     expectEachAtMostOnce(done!, nins, await lettersByCitizen(p, round.roundId), IN_FLIGHT);
   }, 600_000);
-
 });

@@ -35,7 +35,12 @@ describe('restart of the platform mid-round', () => {
     const nins = syntheticNins(1_200, 720_000);
     const round = await createRound(a1, await uploadList(a1, nins));
     expect((await a1.researcher.post(`/projects/${a1.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    await waitFor(() => roundOf(a1, round.roundId), (r) => r.counts.sent >= 200, 300_000, 100);
+    await waitFor(
+      () => roundOf(a1, round.roundId),
+      (r) => r.counts.sent >= 200,
+      300_000,
+      100,
+    );
     await first.stop();
     await queue1.stop(); // every queued message is gone
 
@@ -45,7 +50,12 @@ describe('restart of the platform mid-round', () => {
     const second = await platformOn(dynamo.endpoint, queue2.address, 'restartq');
     cleanup.push(() => second.stop());
     const a2 = { ...a1, researcher: second.as({ sub: 'researcher@restart-q', role: 'researcher', org: 'restart-q' }) };
-    const done = await waitFor(() => roundOf(a2, round.roundId), (r) => r.status === 'completed', 300_000, 250);
+    const done = await waitFor(
+      () => roundOf(a2, round.roundId),
+      (r) => r.status === 'completed',
+      300_000,
+      250,
+    );
     expect(done.counts.planned).toBe(nins.length);
     // The first platform stopped as `npm start` does on Ctrl-C: its workers ended their waves and
     // committed; should one have been cut off, its ePROM letters are in doubt, never sent twice.

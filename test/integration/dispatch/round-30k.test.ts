@@ -39,7 +39,12 @@ describe('a 30,000-recipient round', () => {
     expect((await a.operations.put('/registry/reservations', { nins: late, reserved: true })).status).toBe(200);
     const lateAt = Date.now();
 
-    await waitFor(() => roundOf(a, round.roundId), (r) => r.counts.planned - r.counts.pending >= N * 0.2, 600_000, 100);
+    await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.counts.planned - r.counts.pending >= N * 0.2,
+      600_000,
+      100,
+    );
     const paused = await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Feil i teksten oppdaget' });
     expect(paused.status, paused.text).toBe(200);
     expect(paused.body).toMatchObject({ status: 'paused', inFlight: 0 });
@@ -61,7 +66,12 @@ describe('a 30,000-recipient round', () => {
     expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${other.roundId}/release`)).body.error.code).toBe('PROJECT_PAUSED');
 
     expect((await a.operations.post(`/projects/${a.projectId}/resume`)).status).toBe(200);
-    const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 900_000, 250);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      900_000,
+      250,
+    );
     expect(sumOfCounts(done.counts)).toBe(N);
     expect(done.counts.pending).toBe(0);
     expect(done.counts.failed).toBe(0);

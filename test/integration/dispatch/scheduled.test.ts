@@ -31,7 +31,12 @@ describe('scheduled release', () => {
     expect(waiting.status).toBe('scheduled');
     expect((waiting as unknown as { scheduledFor: string }).scheduledFor).toBe(at);
     expect((await lettersByCitizen(p, round.roundId)).size).toBe(0);
-    const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 120_000, 250);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      120_000,
+      250,
+    );
     expect(done.counts).toMatchObject({ planned: 30, sent: 30, pending: 0 });
     const audit = (await a.researcher.get(`/projects/${a.projectId}/audit`)).body.items.map((e: { action: string }) => e.action);
     expect(audit).toEqual(expect.arrayContaining(['round.scheduled', 'round.released', 'round.completed']));
@@ -62,7 +67,12 @@ describe('scheduled release', () => {
     const round = await createRound(a, await uploadList(a, syntheticNins(10, 951_000)));
     expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`, { at: inSeconds(2) })).status).toBe(202);
     expect((await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Stans før planlagt utsending' })).status).toBe(200);
-    const back = await waitFor(() => roundOf(a, round.roundId), (r) => r.status !== 'scheduled', 60_000, 250);
+    const back = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status !== 'scheduled',
+      60_000,
+      250,
+    );
     expect(back.status).toBe('ready');
     expect((back as unknown as { findings: { code: string; refusal?: string }[] }).findings).toEqual(
       expect.arrayContaining([expect.objectContaining({ code: 'SCHEDULED_RELEASE_REFUSED', refusal: 'PROJECT_PAUSED' })]),

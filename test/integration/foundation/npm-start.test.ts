@@ -13,7 +13,7 @@ const processes = () =>
 const javaBelow = (root: number): number[] => {
   const all = processes();
   const tree = new Set([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of all) {
       if (tree.has(p.ppid) && !tree.has(p.pid)) {
@@ -50,38 +50,42 @@ describe('npm start', () => {
     ['Ctrl-C (SIGINT to the process group)', 'SIGINT', true],
     ['SIGTERM to npm alone', 'SIGTERM', false],
     ['SIGKILL of the process group', 'SIGKILL', true],
-  ] as const)('comes up, answers /health, and leaves no java process after %s', async (_label, signal, group) => {
-    const port = await freePort();
-    const child = spawn('npm', ['start', '--silent', '--', '--fresh'], {
-      env: { ...process.env, PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const healthy = await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 60_000);
-    expect(healthy, output).toBe(true);
-    // The API listens a moment before the banner is written (pollers and recovery start in between).
-    const announced = await waitUntil(() => output.includes(`http://127.0.0.1:${port}`), 15_000);
-    expect(announced, output).toBe(true);
-    const ours = javaBelow(child.pid!);
-    expect(ours.length).toBe(1);
+  ] as const)(
+    'comes up, answers /health, and leaves no java process after %s',
+    async (_label, signal, group) => {
+      const port = await freePort();
+      const child = spawn('npm', ['start', '--silent', '--', '--fresh'], {
+        env: { ...process.env, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const healthy = await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 60_000);
+      expect(healthy, output).toBe(true);
+      // The API listens a moment before the banner is written (pollers and recovery start in between).
+      const announced = await waitUntil(() => output.includes(`http://127.0.0.1:${port}`), 15_000);
+      expect(announced, output).toBe(true);
+      const ours = javaBelow(child.pid!);
+      expect(ours.length).toBe(1);
 
-    if (group) process.kill(-child.pid!, signal);
-    else child.kill(signal);
-    await exited;
-    const gone = await waitUntil(() => !ours.some(alive), 10_000);
-    expect(gone, `java ${ours.join(',')} still running after ${signal}`).toBe(true);
-    const apiDown = await waitUntil(async () => {
-      try {
-        await fetch(`http://127.0.0.1:${port}/health`);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10_000);
-    expect(apiDown).toBe(true);
-  }, 120_000);
+      if (group) process.kill(-child.pid!, signal);
+      else child.kill(signal);
+      await exited;
+      const gone = await waitUntil(() => !ours.some(alive), 10_000);
+      expect(gone, `java ${ours.join(',')} still running after ${signal}`).toBe(true);
+      const apiDown = await waitUntil(async () => {
+        try {
+          await fetch(`http://127.0.0.1:${port}/health`);
+          return false;
+        } catch {
+          return true;
+        }
+      }, 10_000);
+      expect(apiDown).toBe(true);
+    },
+    120_000,
+  );
 });

@@ -103,8 +103,7 @@ describe('the projects slice through the HTTP API, on DynamoDB Local', () => {
 
 describe('bearer tokens are verified as the JWT authorizer would', () => {
   const claims = { sub: 'ola', role: 'researcher', org: 'uio' };
-  const call = (token?: string) =>
-    request(`${p.url}/projects`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  const call = (token?: string) => request(`${p.url}/projects`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
   const expect401 = async (token?: string) => {
     const res = await call(token);
     expect(res.status).toBe(401);

@@ -32,7 +32,12 @@ beforeAll(async () => {
         const fault = faults.shift();
         if (fault === 'throttle') {
           res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-          res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.' }));
+          res.end(
+            JSON.stringify({
+              __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+              message: 'The level of configured provisioned throughput for the table was exceeded.',
+            }),
+          );
           return;
         }
         if (fault === 'server_error') {
@@ -57,8 +62,7 @@ afterAll(async () => {
   await p?.stop();
 });
 
-const gateThroughProxy = () =>
-  new DynamoRoundRepository(dynamoClient({ region: 'eu-north-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), p.env.TABLE_MAIN!);
+const gateThroughProxy = () => new DynamoRoundRepository(dynamoClient({ region: 'eu-north-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), p.env.TABLE_MAIN!);
 
 describe('store reads in the worker are retried inside the batch', () => {
   it('should read the gate after the table throttled it six times in a row', { timeout: 30_000 }, async () => {

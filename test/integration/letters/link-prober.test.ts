@@ -79,7 +79,10 @@ describe('the live link prober against local HTTP servers', () => {
     const mixed = new HttpLinkProber({
       local: false,
       timeoutMs: 300,
-      resolve: async () => [{ address: '93.184.216.34', family: 4 }, { address: '192.168.1.1', family: 4 }],
+      resolve: async () => [
+        { address: '93.184.216.34', family: 4 },
+        { address: '192.168.1.1', family: 4 },
+      ],
     });
     expect(await mixed.probe('https://study.example.org/x', ['example.org'])).toMatchObject({ ok: false, reason: 'ADDRESS_NOT_ALLOWED' });
   });

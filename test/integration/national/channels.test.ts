@@ -46,7 +46,12 @@ describe('helsenorge through ePROM', () => {
     const items = nins.map((nin, i) => item(nin, r, i, i === 0 ? { onBehalfOfMinor: true } : {}));
     const res = await handOver('helsenorge', items);
     for (const i of items) expect(res.get(i.deliveryId)).toMatchObject({ ok: true });
-    expect(p.fakes.eprom.received().slice(-3).every((x) => x.list.length === 1 && x.list[0] === 'Helsenorge')).toBe(true);
+    expect(
+      p.fakes.eprom
+        .received()
+        .slice(-3)
+        .every((x) => x.list.length === 1 && x.list[0] === 'Helsenorge'),
+    ).toBe(true);
     // Again, as a retry after a timeout would: ePROM cannot tell, each citizen now has two letters —
     // why the engine never re-sends a letter in doubt on this channel.
     await handOver('helsenorge', items);
@@ -55,7 +60,12 @@ describe('helsenorge through ePROM', () => {
     expect(nins.map((x) => p.fakes.eprom.letters(r).get(x))).toEqual([2, 2, 2]);
     const inbox = await p.as({ sub: nins[0]!, role: 'citizen' }).get('/citizen/inbox');
     expect(inbox.body.items.find((x: { deliveryId: string }) => x.deliveryId === `${r}/${items[0]!.deliveryId}`)).toMatchObject({ onBehalfOfMinor: true, subject: 'Invitasjon 0' });
-    const summary = await waitFor(() => n.national.receipts.summary(r), (s) => s.confirmed === 3, 10_000, 100);
+    const summary = await waitFor(
+      () => n.national.receipts.summary(r),
+      (s) => s.confirmed === 3,
+      10_000,
+      100,
+    );
     expect(summary).toEqual({ confirmed: 3, failedAfterSend: 0, awaiting: 0 });
   });
 
@@ -132,7 +142,12 @@ describe('helsenorge through ePROM', () => {
     const res = await withFaults({ hangCalls: 1, hangMs: 600, channel: 'helsenorge' }, async () => {
       const out = await n.national.channels.handOver('helsenorge', [item(nin!, r, 0)], { signal: AbortSignal.timeout(150) });
       // The fake goes on after the caller gave up, as the real service may.
-      await waitFor(async () => p.fakes.eprom.letters(r).get(nin!) ?? 0, (c) => c === 1, 5_000, 50);
+      await waitFor(
+        async () => p.fakes.eprom.letters(r).get(nin!) ?? 0,
+        (c) => c === 1,
+        5_000,
+        50,
+      );
       return out;
     });
     expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, inDoubt: true, reason: 'channel_timeout' });
@@ -203,7 +218,12 @@ describe('digital mailbox and paper through Digipost', () => {
       process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 1, hangMs: 600, channel: 'digital-mailbox' });
       try {
         const out = await n.national.channels.handOver('digital-mailbox', [item(nin!, r, 0)], { signal: AbortSignal.timeout(150) });
-        await waitFor(() => lettersByCitizen(p, r), (m) => m.get(nin!) === 1, 5_000, 50);
+        await waitFor(
+          () => lettersByCitizen(p, r),
+          (m) => m.get(nin!) === 1,
+          5_000,
+          50,
+        );
         return out;
       } finally {
         delete process.env.CHANNEL_FAULTS;

@@ -57,7 +57,9 @@ describe('Maskinporten token client', () => {
   });
 
   it('is refused for an unknown client id', async () => {
-    const err = await tokenClient(p, { clientId: 'someone-else' }).token(['krr:global/digitalpost.read']).catch((e: unknown) => e);
+    const err = await tokenClient(p, { clientId: 'someone-else' })
+      .token(['krr:global/digitalpost.read'])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MaskinportenError);
   });
 

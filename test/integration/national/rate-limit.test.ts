@@ -63,7 +63,13 @@ describe('the rate limit per channel across the fleet', () => {
     const wave = AbortSignal.timeout(45_000);
     // Each worker hands over 10 letters of one wave: 320 letters, 8 s at 40/s.
     const results = await Promise.all(
-      workers.map((w, n) => w.handOver('helsenorge', Array.from({ length: 10 }, (_, i) => letter(roundId, n * 10 + i)), { signal: wave })),
+      workers.map((w, n) =>
+        w.handOver(
+          'helsenorge',
+          Array.from({ length: 10 }, (_, i) => letter(roundId, n * 10 + i)),
+          { signal: wave },
+        ),
+      ),
     );
     expect(results.flatMap((r) => [...r.values()]).every((r) => r.ok)).toBe(true);
     expect(channel.starts).toHaveLength(320);
@@ -94,7 +100,11 @@ describe('the rate limit per channel across the fleet', () => {
     const limited = fleetRateLimited(channel, { db, mainTable: p.env.TABLE_MAIN!, ratePerSecond: { eprom: 5, digipost: 5 }, chunk: 8 });
     const gateway = new NationalChannelGateway({ ...limited, receipts: memoryReceipts(), concurrency: 8 });
     const roundId = `rnd_rate_abort_${Date.now()}`;
-    const out = await gateway.handOver('digital-mailbox', Array.from({ length: 30 }, (_, i) => letter(roundId, i)), { signal: AbortSignal.timeout(1_500) });
+    const out = await gateway.handOver(
+      'digital-mailbox',
+      Array.from({ length: 30 }, (_, i) => letter(roundId, i)),
+      { signal: AbortSignal.timeout(1_500) },
+    );
     const answers = [...out.values()];
     const sent = answers.filter((r) => r.ok).length;
     expect(sent).toBe(channel.starts.length);

@@ -112,7 +112,12 @@ describe('receipts store', () => {
     await store.handedOver([...items, { roundId: r, deliveryId: 'd4', channel: 'digital-mailbox', ref: `u-${r}-d4` }]);
     expect(await store.summary(r)).toEqual({ confirmed: 1, failedAfterSend: 0, awaiting: 3 });
     // d1 is not polled again: its report is in.
-    expect((await store.awaitingPoll(100_000)).filter((a) => a.roundId === r).map((a) => a.deliveryId).sort()).toEqual(['d2', 'd3', 'd4']);
+    expect(
+      (await store.awaitingPoll(100_000))
+        .filter((a) => a.roundId === r)
+        .map((a) => a.deliveryId)
+        .sort(),
+    ).toEqual(['d2', 'd3', 'd4']);
   });
 
   it('a second report for the same letter keeps the first', async () => {

@@ -63,8 +63,7 @@ describe('KRR client', () => {
 });
 
 describe('Folkeregisteret client', () => {
-  const client = (maxRetries = 2) =>
-    new FolkeregisteretClient({ baseUrl: p.fakes.folkeregisteret.url, http: httpFor(p), tokens: tokenClient(p), maxRetries, maxWaitMs: 2_000 });
+  const client = (maxRetries = 2) => new FolkeregisteretClient({ baseUrl: p.fakes.folkeregisteret.url, http: httpFor(p), tokens: tokenClient(p), maxRetries, maxWaitMs: 2_000 });
 
   it('reads the current versions: status, death, postal address, protection, parental responsibility; unknown IDs are undefined', async () => {
     const [alive, dead, child, parent, hidden] = freshNins(5);
@@ -74,7 +73,13 @@ describe('Folkeregisteret client', () => {
     await ops().put('/registry/population', { nins: [hidden], addressProtected: true });
     const out = await client().lookup([alive!, dead!, child!, hidden!, unknownReal]);
     // The fake puts a superseded version first: only erGjeldende counts.
-    expect(out.get(alive!)).toMatchObject({ status: 'bosatt', deceased: false, addressProtected: false, guardians: [], postalAddress: { city: 'OSLO', postalCode: '0150', addressee: expect.stringMatching(/^Test Person/) } });
+    expect(out.get(alive!)).toMatchObject({
+      status: 'bosatt',
+      deceased: false,
+      addressProtected: false,
+      guardians: [],
+      postalAddress: { city: 'OSLO', postalCode: '0150', addressee: expect.stringMatching(/^Test Person/) },
+    });
     expect(out.get(dead!)).toMatchObject({ status: 'doed', deceased: true });
     expect(out.get(child!)?.guardians).toEqual([parent]);
     expect(out.get(hidden!)?.addressProtected).toBe(true);
@@ -92,7 +97,9 @@ describe('Folkeregisteret client', () => {
 
   it('gives up after its bounded retries and says how long to wait', async () => {
     p.fakes.folkeregisteret.throttle(5, 1);
-    const err = await client(1).lookup(freshNins(2)).catch((e: unknown) => e);
+    const err = await client(1)
+      .lookup(freshNins(2))
+      .catch((e: unknown) => e);
     p.fakes.folkeregisteret.throttle(0, 1);
     expect(err).toBeInstanceOf(FolkeregisteretError);
     expect((err as FolkeregisteretError).retryAfterMs).toBe(1_000);
@@ -107,7 +114,11 @@ describe('Folkeregisteret client', () => {
     expect((await call(full, { foedselsEllerDNummer: freshNins(1_001) })).status).toBe(400);
     expect((await call('part=person-basis&somBestilt=true', { foedselsEllerDNummer: freshNins(1) })).status).toBe(400);
     const wrongScope = await tokenClient(p).token(['krr:global/digitalpost.read']);
-    const res = await fetch(`${p.fakes.folkeregisteret.url}${FREG_PATH}?${full}`, { method: 'POST', headers: { authorization: `Bearer ${wrongScope}`, 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${p.fakes.folkeregisteret.url}${FREG_PATH}?${full}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${wrongScope}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(401);
   });
 });
@@ -239,7 +250,16 @@ describe('CitizenFactsReader over the fakes', () => {
     await n.own.withdraw(withdrawn!, 'proj-1');
     await ops().put('/registry/population', { nins: [minorAccess], guardianAccessReserved: true });
     const facts = await n.national.citizenFacts.factsOf([plain!, reservedOwn!, reservedPvk!, withdrawn!, minorAccess!, unknown], 'proj-1');
-    expect(facts.get(plain!)).toMatchObject({ known: true, deceased: false, reservedResearch: false, withdrawn: false, digitallyActive: true, digitalMailbox: true, reservedAgainstDigital: false, language: 'nb' });
+    expect(facts.get(plain!)).toMatchObject({
+      known: true,
+      deceased: false,
+      reservedResearch: false,
+      withdrawn: false,
+      digitallyActive: true,
+      digitalMailbox: true,
+      reservedAgainstDigital: false,
+      language: 'nb',
+    });
     expect(facts.get(plain!)?.postalAddress).toBeDefined();
     expect(facts.get(reservedOwn!)?.reservedResearch).toBe(true);
     expect(facts.get(reservedPvk!)?.reservedResearch).toBe(true);

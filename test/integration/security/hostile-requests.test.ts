@@ -125,16 +125,46 @@ const snapshot = async () => {
   };
 };
 
-const FIELD_NAMES = ['title', 'organization', 'kind', 'content', 'nb', 'subject', 'body', 'form', 'questions', 'nins', 'nin', 'reason', 'comment', 'version', 'recipients', 'objectKey', 'letterId', 'listId', 'answers', 'sub', 'frequencyCap', 'reserved', 'canary', 'size', 'formTaskId', 'allowedLinkDomains', 'checklist'];
+const FIELD_NAMES = [
+  'title',
+  'organization',
+  'kind',
+  'content',
+  'nb',
+  'subject',
+  'body',
+  'form',
+  'questions',
+  'nins',
+  'nin',
+  'reason',
+  'comment',
+  'version',
+  'recipients',
+  'objectKey',
+  'letterId',
+  'listId',
+  'answers',
+  'sub',
+  'frequencyCap',
+  'reserved',
+  'canary',
+  'size',
+  'formTaskId',
+  'allowedLinkDomains',
+  'checklist',
+];
 
 /** Garbage of every kind: arbitrary JSON, non-JSON text, known field names with wrong types, pollution keys. */
 const hostileBody: fc.Arbitrary<string> = fc.oneof(
   fc.jsonValue().map((v) => JSON.stringify(v)),
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.dictionary(fc.constantFrom(...FIELD_NAMES), fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.string({ unit: 'grapheme', maxLength: 50 }), fc.constant(null), fc.integer(), fc.constant([]))).map((o) => JSON.stringify(o)),
-  fc.constantFrom('__proto__', 'constructor', 'prototype').chain((k) =>
-    fc.jsonValue({ maxDepth: 2 }).map((v) => `{"${k}": {"polluted": true, "prototype": {"polluted": true}}, "title": ${JSON.stringify(v)}}`),
-  ),
+  fc
+    .dictionary(fc.constantFrom(...FIELD_NAMES), fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.string({ unit: 'grapheme', maxLength: 50 }), fc.constant(null), fc.integer(), fc.constant([])))
+    .map((o) => JSON.stringify(o)),
+  fc
+    .constantFrom('__proto__', 'constructor', 'prototype')
+    .chain((k) => fc.jsonValue({ maxDepth: 2 }).map((v) => `{"${k}": {"polluted": true, "prototype": {"polluted": true}}, "title": ${JSON.stringify(v)}}`)),
   fc.integer({ min: 1, max: 5_000 }).map((n) => `${'['.repeat(n)}${']'.repeat(n)}`),
   fc.integer({ min: 1, max: 5_000 }).map((n) => `{"title":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`),
 );
@@ -189,7 +219,16 @@ describe('hostile request bodies', () => {
   });
 
   it('answers hostile query strings on every GET route without a 500', async () => {
-    const queries = ['?format=csv%00', '?format=' + 'x'.repeat(5_000), '?version=-1', '?version=1e309', '?version=__proto__', '?__proto__[polluted]=1&constructor[prototype][polluted]=1', '?live=%ZZ', '?format=csv&format=json'];
+    const queries = [
+      '?format=csv%00',
+      '?format=' + 'x'.repeat(5_000),
+      '?version=-1',
+      '?version=1e309',
+      '?version=__proto__',
+      '?__proto__[polluted]=1&constructor[prototype][polluted]=1',
+      '?live=%ZZ',
+      '?format=csv&format=json',
+    ];
     for (const route of apiRoutes.filter((r) => r.method === 'GET')) {
       for (const q of queries) {
         const res = await raw('GET', `${pathOf(route.path)}${q}`, callerOf(route));
@@ -205,7 +244,10 @@ describe('hostile request bodies', () => {
     const cases: [string, string][] = [
       ['deeply nested arrays (100,000)', `${'['.repeat(100_000)}${']'.repeat(100_000)}`],
       ['deeply nested objects in a field', `{"title":${deep(50_000)},"kind":"letter","content":{"nb":{"subject":"s","body":"b"}}}`],
-      ['a 2 MB string where a short one belongs', JSON.stringify({ title: 'x'.repeat(2_000_000), organization: 'uio', kind: 'letter', content, reason: 'y'.repeat(2_000_000), comment: 'z'.repeat(2_000_000) })],
+      [
+        'a 2 MB string where a short one belongs',
+        JSON.stringify({ title: 'x'.repeat(2_000_000), organization: 'uio', kind: 'letter', content, reason: 'y'.repeat(2_000_000), comment: 'z'.repeat(2_000_000) }),
+      ],
       ['wrong types everywhere', JSON.stringify({ title: 42, organization: ['uio'], kind: { a: 1 }, content: 'nb', nins: 'abc', reason: false, version: '1', recipients: {}, answers: [] })],
       ['__proto__ pollution', '{"__proto__":{"polluted":true,"isAdmin":true},"title":"x","organization":"uio"}'],
       ['constructor.prototype pollution', '{"constructor":{"prototype":{"polluted":true}},"title":"x"}'],
@@ -230,7 +272,12 @@ describe('hostile request bodies', () => {
 
   it('refuses a body above the 10 MB limit with 413 PAYLOAD_TOO_LARGE', async () => {
     const before = await snapshot();
-    const res = await raw('POST', `/projects/${f.projectId}/letters`, who.member, JSON.stringify({ title: 'x', kind: 'letter', content: { nb: { subject: 's', body: 'x'.repeat(11 * 1024 * 1024) } } }));
+    const res = await raw(
+      'POST',
+      `/projects/${f.projectId}/letters`,
+      who.member,
+      JSON.stringify({ title: 'x', kind: 'letter', content: { nb: { subject: 's', body: 'x'.repeat(11 * 1024 * 1024) } } }),
+    );
     expect(res.status).toBe(413);
     expect(res.json.error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(await snapshot()).toEqual(before);

@@ -58,7 +58,12 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     expect((await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/preview?count=2`)).status).toBe(200);
     const released = await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`);
     expect(released.status, released.text).toBe(202);
-    await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 120_000, 250);
+    await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      120_000,
+      250,
+    );
     expect((await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/report`)).status).toBe(200);
     expect((await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/report?format=csv`)).status).toBe(200);
     expect((await a.researcher.get(`/projects/${a.projectId}/audit/verify`)).status).toBe(200);
@@ -66,7 +71,12 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     // A second round released for a time: the scheduler releases it; a third is cancelled.
     const later = await createRound(a, await uploadList(a, syntheticNins(4, 641_000)), { onlyNonResponders: false });
     expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${later.roundId}/release`, { at: new Date(Date.now() + 2_000).toISOString() })).status).toBe(202);
-    await waitFor(() => roundOf(a, later.roundId), (r) => r.status === 'completed', 120_000, 250);
+    await waitFor(
+      () => roundOf(a, later.roundId),
+      (r) => r.status === 'completed',
+      120_000,
+      250,
+    );
     const third = await createRound(a, await uploadList(a, syntheticNins(2, 642_000)));
     expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${third.roundId}/cancel`)).status).toBe(200);
     // A round over a list above the inline limit: prepared in chunks by the prepare consumer (issue 22).
@@ -98,15 +108,36 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     const project = await a.researcher.post('/projects', { title: 'Skjema', organization: 'iam-contract', allowedLinkDomains: ['skjema.example.org'] });
     const created = await a.researcher.post(`/projects/${project.body.projectId}/form-tasks`, { title: 'Skjema', form: { type: 'external', url: 'https://skjema.example.org/s/1' } });
     expect(created.status, created.text).toBe(201);
-    const task = await createTaskForDelivery(adapters(), { nin: nins[2]!, projectId: project.body.projectId, formTaskId: created.body.formTaskId, deliveryId: 'dlv_iam', language: 'nb', now: new Date().toISOString() });
+    const task = await createTaskForDelivery(adapters(), {
+      nin: nins[2]!,
+      projectId: project.body.projectId,
+      formTaskId: created.body.formTaskId,
+      deliveryId: 'dlv_iam',
+      language: 'nb',
+      now: new Date().toISOString(),
+    });
     const raw = JSON.stringify({ token: task.task.token, status: 'completed', at: new Date().toISOString() });
-    const cb = await request(`${p.url}/form-callbacks/${created.body.formTaskId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signCallback(created.body.callbackSecret, raw) }, body: raw });
+    const cb = await request(`${p.url}/form-callbacks/${created.body.formTaskId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-signature': signCallback(created.body.callbackSecret, raw) },
+      body: raw,
+    });
     expect(cb.status, cb.text).toBe(204);
 
     // An internal form task answered by a citizen (the pseudonymous response), and the researcher reading the responses.
-    const internal = await a.researcher.post(`/projects/${project.body.projectId}/form-tasks`, { title: 'Intern', form: { type: 'internal', questions: [{ id: 'q', text: { nb: 'Hvordan har du det?' }, type: 'text', required: true }] } });
+    const internal = await a.researcher.post(`/projects/${project.body.projectId}/form-tasks`, {
+      title: 'Intern',
+      form: { type: 'internal', questions: [{ id: 'q', text: { nb: 'Hvordan har du det?' }, type: 'text', required: true }] },
+    });
     expect(internal.status, internal.text).toBe(201);
-    await createTaskForDelivery(adapters(), { nin: nins[4]!, projectId: project.body.projectId, formTaskId: internal.body.formTaskId, deliveryId: 'dlv_iam2', language: 'nb', now: new Date().toISOString() });
+    await createTaskForDelivery(adapters(), {
+      nin: nins[4]!,
+      projectId: project.body.projectId,
+      formTaskId: internal.body.formTaskId,
+      deliveryId: 'dlv_iam2',
+      language: 'nb',
+      now: new Date().toISOString(),
+    });
     const answered = await p.as({ sub: nins[4]!, role: 'citizen' }).post(`/citizen/tasks/${internal.body.formTaskId}/answers`, { answers: { q: 'Bra' } });
     expect(answered.status, answered.text).toBeLessThan(300);
     expect((await a.researcher.get(`/projects/${project.body.projectId}/form-tasks/${internal.body.formTaskId}/responses`)).status).toBe(200);
@@ -140,7 +171,26 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     for (const g of Object.keys(SECRETS_UNREAD_HERE)) expect(unused, `${g} is read now: drop its reason`).toContain(g);
     // It did record the functions it claims to check, each by its own identity.
     const seen = new Set(deployed.map((c) => c.fn));
-    for (const fn of ['projects', 'letters', 'lists', 'rounds', 'roundPreview', 'dispatch', 'consumer:dispatch', 'releaseScheduler', 'operations', 'statistics', 'citizens', 'citizenTasks', 'formTasks', 'formCallbacks', 'callbacks', 'nationalJobs', 'roundWatch', 'auditSealer']) {
+    for (const fn of [
+      'projects',
+      'letters',
+      'lists',
+      'rounds',
+      'roundPreview',
+      'dispatch',
+      'consumer:dispatch',
+      'releaseScheduler',
+      'operations',
+      'statistics',
+      'citizens',
+      'citizenTasks',
+      'formTasks',
+      'formCallbacks',
+      'callbacks',
+      'nationalJobs',
+      'roundWatch',
+      'auditSealer',
+    ]) {
       expect(seen, fn).toContain(fn);
     }
     expect(recorder.calls.some((c) => c.fn === 'lists' && c.service === 's3')).toBe(true);
@@ -155,7 +205,10 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     const globals = resourcesOf(Template.fromStack(home), 'AWS::DynamoDB::GlobalTable');
     const mrsc = Object.values(tables).filter((def) => globals.some(([, g]) => g.TableName === physicalName('prod', def.id) && g.MultiRegionConsistency === 'STRONG'));
     expect(globals.length, 'the georedundant synth has a global table per table').toBe(Object.keys(tables).length);
-    expect(mrsc.filter((def) => transacted.has(def.id)).map((def) => def.id), 'MRSC tables the code transacts on').toEqual([]);
+    expect(
+      mrsc.filter((def) => transacted.has(def.id)).map((def) => def.id),
+      'MRSC tables the code transacts on',
+    ).toEqual([]);
     const secrets = (fn: string) => new Set(recorder.calls.filter((c) => c.fn === fn && c.service === 'secret').map((c) => (c as { secret: string }).secret));
     expect(secrets('rounds').has('maskinportenKey')).toBe(true);
     // No integration secret beyond its own two; the hash key because the privacy mirror is keyed by keyed hash (issue 24 #5).
@@ -171,7 +224,11 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
       const approver = p.as({ sub: `superuser2@${org}`, role: 'superuser', org });
       const projectId = (await researcher.post('/projects', { title: 'Barn og IAM', organization: org })).body.projectId as string;
       expect((await setter.put(`/projects/${projectId}/settings`, { minors: 'guardians' })).status).toBe(200);
-      const letter = await researcher.post(`/projects/${projectId}/letters`, { title: 'Invitasjon', kind: 'letter', content: { nb: { subject: 'Invitasjon', body: 'Vi inviterer barnet ditt til å delta.' } } });
+      const letter = await researcher.post(`/projects/${projectId}/letters`, {
+        title: 'Invitasjon',
+        kind: 'letter',
+        content: { nb: { subject: 'Invitasjon', body: 'Vi inviterer barnet ditt til å delta.' } },
+      });
       expect(letter.status, letter.text).toBe(201);
       expect((await researcher.post(`/projects/${projectId}/submit`)).status).toBe(200);
       expect((await approver.post(`/projects/${projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(approver, projectId) })).status).toBe(200);
@@ -184,7 +241,12 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
       const round = await researcher.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId });
       expect(round.status, round.text).toBe(201);
       expect((await researcher.post(`/projects/${projectId}/rounds/${round.body.roundId}/release`)).status).toBe(202);
-      const done = await waitFor(() => roundOf({ projectId, researcher } as Parameters<typeof roundOf>[0], round.body.roundId), (r) => r.status === 'completed', 120_000, 250);
+      const done = await waitFor(
+        () => roundOf({ projectId, researcher } as Parameters<typeof roundOf>[0], round.body.roundId),
+        (r) => r.status === 'completed',
+        120_000,
+        250,
+      );
       expect(done.counts).toMatchObject({ planned: 2, sent: 2 });
     } finally {
       live.stop();

@@ -65,7 +65,12 @@ describe('national IDs in keys', () => {
     const round = await createRound(a, await uploadList(a, nins));
     expect(round.preflight).toMatchObject({ total: 8, withdrawn: 1 });
     expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    const done = await waitFor(() => roundOf(a, round.roundId), (r) => r.status === 'completed', 120_000, 250);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      120_000,
+      250,
+    );
     expect(done.counts).toMatchObject({ planned: 8, sent: 4, skippedReserved: 3, skippedWithdrawn: 1 });
     // A second round's pre-flight reads the ledger index and the withdrawals index.
     const again = await createRound(a, await uploadList(a, nins));

@@ -24,10 +24,10 @@ beforeAll(async () => {
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write.bind(stream);
     spies.push(
-      vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
         logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
         return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-      })),
+      }),
     );
   }
   p = await startTestPlatform();
@@ -92,7 +92,9 @@ describe('a full round leaves no national ID in logs, URLs, error bodies or the 
     expect(upload.status, upload.text).toBe(201);
     expect(upload.body.rejected.length).toBeGreaterThanOrEqual(invalidRows.length + 2 - 1);
     expect(upload.body.duplicatesInList).toBeGreaterThanOrEqual(1);
-    const json = await a.researcher.post(`/projects/${a.projectId}/recipient-lists`, { recipients: [...listNins.slice(190).map((nin) => ({ nin })), ...invalidRows.slice(0, 3).map((nin) => ({ nin }))] });
+    const json = await a.researcher.post(`/projects/${a.projectId}/recipient-lists`, {
+      recipients: [...listNins.slice(190).map((nin) => ({ nin })), ...invalidRows.slice(0, 3).map((nin) => ({ nin }))],
+    });
     expect(json.status, json.text).toBe(201);
     expect(json.body.rejected).toHaveLength(3);
 
@@ -103,7 +105,10 @@ describe('a full round leaves no national ID in logs, URLs, error bodies or the 
     expect(round.preflight.reserved).toBe(10);
     const released = await a.researcher.post(`/projects/${a.projectId}/rounds/${roundId}/release`);
     expect(released.status, released.text).toBe(202);
-    const done = await waitFor(() => roundOf(a, roundId), (r) => r.status === 'completed');
+    const done = await waitFor(
+      () => roundOf(a, roundId),
+      (r) => r.status === 'completed',
+    );
     expect(sumOfCounts(done.counts)).toBe(done.counts.planned);
     expect(done.counts.sent).toBeGreaterThan(100);
     expect(done.counts.skippedReserved).toBe(10);
@@ -157,13 +162,16 @@ describe('a full round leaves no national ID in logs, URLs, error bodies or the 
     expect(check.text).not.toContain(nin);
   });
 
-  it('the project audit refers to citizens by the project\'s pseudonym only; the global keyed hash only in the operations trail', async () => {
+  it("the project audit refers to citizens by the project's pseudonym only; the global keyed hash only in the operations trail", async () => {
     const audit = await a.researcher.get(`/projects/${a.projectId}/audit`);
     expect(audit.status).toBe(200);
     expect(leaksIn(audit.text)).toEqual([]);
     const key = p.env.CITIZEN_HASH_KEY!;
     const withdrawals = (audit.body.items ?? audit.body.events ?? audit.body) as { actor: string; action: string }[];
-    const actors = withdrawals.filter((e) => e.action === 'citizen.withdrew').map((e) => e.actor).sort();
+    const actors = withdrawals
+      .filter((e) => e.action === 'citizen.withdrew')
+      .map((e) => e.actor)
+      .sort();
     expect(actors).toEqual(withdrawn.map((nin) => `citizen:${projectPseudonym(nin, a.projectId, parseKeyring(key))}`).sort());
     for (const nin of withdrawn) expect(audit.text).not.toContain(citizenKey(nin, key));
     // The operations trail (complaint lookups) is not behind an endpoint; read it through the port.

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  channelsAllowedAt,
-  guardianDeliveryId,
-  guardiansToRead,
-  routeRecipient,
-  type MinorsPolicy,
-  type Route,
-} from '../../../functions/domain/citizens/minors.js';
+import { channelsAllowedAt, guardianDeliveryId, guardiansToRead, routeRecipient, type MinorsPolicy, type Route } from '../../../functions/domain/citizens/minors.js';
 import type { CitizenFacts } from '../../../functions/domain/citizens/registries.js';
 import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
 import { ageFromNin } from '../../../functions/domain/shared/nin.js';
@@ -235,5 +228,4 @@ describe('guardian deliveries', () => {
     // The channels' message key is `${roundId}.${deliveryId}`: no dot inside a delivery id.
     expect(a).not.toContain('.');
   });
-
 });

@@ -1,7 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { auditSentence } from '../../../console/src/format.js';
 
-const ACTIONS = ['citizen.withdrew', 'contacts.lookup', 'dispatch.halted', 'dispatch.redriven', 'dispatch.resumed', 'form_task.answered', 'form_task.completed', 'form_task.created', 'letter.created', 'letter.test_sent', 'letter.version_approved', 'letter.version_created', 'project.approved', 'project.created', 'project.link_domains_changed', 'project.member_added', 'project.minors_policy_approved', 'project.paused', 'project.rejected', 'project.resumed', 'project.settings_changed', 'round.canary_confirmed', 'round.canary_done', 'round.cancelled', 'round.completed', 'round.created', 'round.overridden', 'round.released', 'round.scheduled'];
+const ACTIONS = [
+  'citizen.withdrew',
+  'contacts.lookup',
+  'dispatch.halted',
+  'dispatch.redriven',
+  'dispatch.resumed',
+  'form_task.answered',
+  'form_task.completed',
+  'form_task.created',
+  'letter.created',
+  'letter.test_sent',
+  'letter.version_approved',
+  'letter.version_created',
+  'project.approved',
+  'project.created',
+  'project.link_domains_changed',
+  'project.member_added',
+  'project.minors_policy_approved',
+  'project.paused',
+  'project.rejected',
+  'project.resumed',
+  'project.settings_changed',
+  'round.canary_confirmed',
+  'round.canary_done',
+  'round.cancelled',
+  'round.completed',
+  'round.created',
+  'round.overridden',
+  'round.released',
+  'round.scheduled',
+];
 
 describe('the audit log as sentences', () => {
   it('words every event the platform writes in Norwegian, never its internal name', () => {

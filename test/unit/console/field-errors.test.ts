@@ -3,9 +3,7 @@ import { fieldErrorText } from '../../../console/src/format.js';
 
 describe('server field errors in Norwegian, the field named in words', () => {
   it('names an indexed field in words and translates the known rules', () => {
-    expect(fieldErrorText('allowedLinkDomains.0', 'must have at least two labels, such as example.org', 'nb')).toBe(
-      'Lenkedomene nr. 1: må ha minst to ledd, som eksempel.no.',
-    );
+    expect(fieldErrorText('allowedLinkDomains.0', 'must have at least two labels, such as example.org', 'nb')).toBe('Lenkedomene nr. 1: må ha minst to ledd, som eksempel.no.');
     expect(fieldErrorText('allowedLinkDomains.2', 'is a public suffix, under which anyone can register; give the registrable domain, such as example.org', 'nb')).toBe(
       'Lenkedomene nr. 3: er et offentlig suffiks der hvem som helst kan registrere; oppgi domenet, som eksempel.no.',
     );

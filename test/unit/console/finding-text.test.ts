@@ -18,7 +18,20 @@ describe('check findings in Norwegian, with the fix named', () => {
   });
 
   it('every code the check gives has a Norwegian text; an unknown code falls back to the server message', () => {
-    for (const code of ['BROKEN_LINK', 'LINK_NOT_HTTPS', 'LINK_DOMAIN_NOT_ALLOWED', 'PERSONAL_DATA_IN_LINK', 'LINK_SHORTENER', 'UNKNOWN_PLACEHOLDER', 'MISSING_LANGUAGE', 'SUBJECT_TOO_LONG', 'BODY_TOO_LONG', 'PLACEHOLDER_IN_LINK', 'MALFORMED_LINK', 'FORM_TASK_MISSING']) {
+    for (const code of [
+      'BROKEN_LINK',
+      'LINK_NOT_HTTPS',
+      'LINK_DOMAIN_NOT_ALLOWED',
+      'PERSONAL_DATA_IN_LINK',
+      'LINK_SHORTENER',
+      'UNKNOWN_PLACEHOLDER',
+      'MISSING_LANGUAGE',
+      'SUBJECT_TOO_LONG',
+      'BODY_TOO_LONG',
+      'PLACEHOLDER_IN_LINK',
+      'MALFORMED_LINK',
+      'FORM_TASK_MISSING',
+    ]) {
       const text = findingText({ code, severity: 'error', message: 'English text' }, 'nb');
       expect(text, code).not.toContain('English text');
     }

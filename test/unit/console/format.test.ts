@@ -1,17 +1,7 @@
 import type { Preflight } from '../../../console/src/api-types.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  confirmationSegments,
-  confirmationText,
-  diffLines,
-  formatCount,
-  maskNin,
-  minorsSentence,
-  normaliseNin,
-  progressPercent,
-  tokenize,
-} from '../../../console/src/format.js';
+import { confirmationSegments, confirmationText, diffLines, formatCount, maskNin, minorsSentence, normaliseNin, progressPercent, tokenize } from '../../../console/src/format.js';
 import { previewLetter } from '../../../console/src/render.js';
 import { footerInfoFor, renderLetter } from '../../../functions/domain/letters/render.js';
 

@@ -17,7 +17,12 @@ describe('live progress: rate and time left from what the page has seen', () => 
   it('has no rate with fewer than two samples or no time between them', () => {
     expect(liveRate([])).toBeUndefined();
     expect(liveRate([{ at: 1, done: 5 }])).toBeUndefined();
-    expect(liveRate([{ at: 1, done: 5 }, { at: 1, done: 9 }])).toBeUndefined();
+    expect(
+      liveRate([
+        { at: 1, done: 5 },
+        { at: 1, done: 9 },
+      ]),
+    ).toBeUndefined();
   });
 
   it('says the time left in Norwegian words, or nothing while the rate is unknown or zero', () => {

@@ -67,9 +67,9 @@ describe('statistics page helpers', () => {
 
 describe('error messages in the interface language', () => {
   const walk = async (dir: string): Promise<string[]> =>
-    (await readdir(dir, { withFileTypes: true })).flatMap((e) => (e.isDirectory() ? [] : [join(dir, e.name)])).concat(
-      ...(await Promise.all((await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => walk(join(dir, e.name))))),
-    );
+    (await readdir(dir, { withFileTypes: true }))
+      .flatMap((e) => (e.isDirectory() ? [] : [join(dir, e.name)]))
+      .concat(...(await Promise.all((await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => walk(join(dir, e.name))))));
   /** Codes only machines see (external form systems), never the console. */
   const MACHINE_ONLY = new Set(['BAD_SIGNATURE', 'STALE_CALLBACK', 'CALLBACK_SECRET_UNREADABLE']);
 

@@ -18,12 +18,7 @@ describe('the release confirmation of a national mailing', () => {
 
   it('states the recipients by channel and by language, leaving out what is zero, paper marked as costing postage', () => {
     const lines = reachLines({ ...base, reach }, 'nb');
-    expect(lines.channels).toEqual([
-      `Helsenorge: 26${NBSP}000`,
-      `Papir (porto): 2${NBSP}900`,
-      'Gjennom foresatte: 40',
-      'Ingen kanal (hoppes over ved utsending): 60',
-    ]);
+    expect(lines.channels).toEqual([`Helsenorge: 26${NBSP}000`, `Papir (porto): 2${NBSP}900`, 'Gjennom foresatte: 40', 'Ingen kanal (hoppes over ved utsending): 60']);
     expect(lines.languages).toEqual([`bokmål: 27${NBSP}000`, `nynorsk: 1${NBSP}900`]);
   });
 

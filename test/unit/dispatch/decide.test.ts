@@ -138,9 +138,9 @@ describe('the layout of a released round', () => {
   it('restarts chains so that every unfinished batch is reached, whatever the chain flags say', () => {
     // Any state, the ones a crash between handing on and committing leaves included (a batch not
     // chained behind one that is).
-    const state = fc.integer({ min: 1, max: 12 }).chain((window) =>
-      fc.tuple(fc.constant(window), fc.array(fc.record({ done: fc.boolean(), chained: fc.boolean() }), { minLength: 1, maxLength: 200 })),
-    );
+    const state = fc
+      .integer({ min: 1, max: 12 })
+      .chain((window) => fc.tuple(fc.constant(window), fc.array(fc.record({ done: fc.boolean(), chained: fc.boolean() }), { minLength: 1, maxLength: 200 })));
     fc.assert(
       fc.property(state, ([window, flags]) => {
         const batches = flags.map((f, batchNo) => ({ batchNo, ...f }));
@@ -173,7 +173,12 @@ describe('the layout of a released round', () => {
       { batchNo: 2, done: false, chained: false },
     ];
     expect(restartPoints(batches, 2)).toEqual([0, 1, 2]);
-    expect(restartPoints(batches.map((b) => ({ ...b, done: true, chained: true })), 2)).toEqual([]);
+    expect(
+      restartPoints(
+        batches.map((b) => ({ ...b, done: true, chained: true })),
+        2,
+      ),
+    ).toEqual([]);
     // A worker died after batch 1 handed on to 3 but before its commit; 3 then handed on to 5, whose
     // message a pause dropped: batch 1 and batch 5 both need a message.
     const crashed = [

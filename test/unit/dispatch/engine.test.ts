@@ -189,7 +189,11 @@ describe('the engine, one step at a time', () => {
     world.nins[0] = child;
     world.facts.set(child, { guardians: [parent], digitallyActive: false, digitalMailbox: false });
     world.facts.set(parent, { digitallyActive: false, digitalMailbox: false });
-    world.project = { ...world.project, settings: { ...world.project.settings, minors: 'guardians' }, minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' } } as unknown as typeof world.project;
+    world.project = {
+      ...world.project,
+      settings: { ...world.project.settings, minors: 'guardians' },
+      minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
+    } as unknown as typeof world.project;
     const deps = world.deps();
     await start(world);
     // The guardian's paper letter leaves; the worker dies before the ledger is written.
@@ -212,21 +216,32 @@ describe('the engine, one step at a time', () => {
       world.facts.set(child, { guardians: [mother, father] });
       // One guardian on paper (Digipost: asked by message-id), one in the portal (ePROM: a recorded hand-over).
       world.facts.set(father, { digitallyActive: false, digitalMailbox: false });
-      world.project = { ...world.project, settings: { ...world.project.settings, minors: 'guardians' }, minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' } } as unknown as typeof world.project;
+      world.project = {
+        ...world.project,
+        settings: { ...world.project.settings, minors: 'guardians' },
+        minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
+      } as unknown as typeof world.project;
       return world;
     };
     const entries = (world: World) =>
-      [...world.ledger.entries()].map(([key, e]) => {
-        const { at: _at, ...rest } = e;
-        return [key, rest] as const;
-      }).sort(([a], [b]) => a.localeCompare(b));
+      [...world.ledger.entries()]
+        .map(([key, e]) => {
+          const { at: _at, ...rest } = e;
+          return [key, rest] as const;
+        })
+        .sort(([a], [b]) => a.localeCompare(b));
 
     // What the first attempt writes when it lives.
     const calm = setUp();
     await start(calm);
     await drain(calm, calm.deps());
     const expected = entries(calm);
-    expect(expected.filter(([, e]) => e.aboutChild !== undefined).map(([, e]) => e.nin).sort()).toEqual([mother, father].sort());
+    expect(
+      expected
+        .filter(([, e]) => e.aboutChild !== undefined)
+        .map(([, e]) => e.nin)
+        .sort(),
+    ).toEqual([mother, father].sort());
 
     // The guardians' letters leave; the worker dies before the ledger is written; the retry recovers the marked wave.
     const world = setUp();
@@ -252,7 +267,11 @@ describe('the engine, one step at a time', () => {
     const parent = ninBornOn('1980-02-03');
     world.nins[0] = child;
     world.facts.set(child, { guardians: [parent] });
-    world.project = { ...world.project, settings: { ...world.project.settings, minors: 'guardians' }, minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' } } as unknown as typeof world.project;
+    world.project = {
+      ...world.project,
+      settings: { ...world.project.settings, minors: 'guardians' },
+      minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
+    } as unknown as typeof world.project;
     world.version = { ...world.version, kind: 'form-task', formTaskId: 'ft' };
     const issued: { nin: string; deliveryId: string; aboutChild?: string }[] = [];
     const base = world.deps();
@@ -411,134 +430,140 @@ const event: fc.Arbitrary<Event> = fc.oneof(
 describe('the engine under any interleaving', () => {
   it('delivers nothing after a pause or halt is acknowledged, at most one letter per citizen, counts that match the batches, nobody lost', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 3, max: 15 }), fc.array(event, { maxLength: 12 }), async (seed, recipients, batchSize, events) => {
-        const world = new World({ recipients, batchSize, seed });
-        const deps = world.deps();
-        const control = world.control();
-        /** Logical times at which a stop was acknowledged, and when it was lifted. */
-        const quiet: { from: number; until: number; project: boolean }[] = [];
-        let paused = false;
-        let halted = false;
-        const ack = async (project: boolean) => {
-          const ops = { batches: deps.batches, clock: () => world.now, sleep: () => new Promise<void>((r) => setImmediate(r)) };
-          // Poll until nothing is in flight: the handler answers 200 then, an acknowledgement the
-          // engine is held to. Still busy after the wait: it answers 202 with the count, which
-          // acknowledges nothing. (Each poll lets the workers run a turn in between.)
-          for (let i = 0; i < 10_000; i++) {
-            if ((await awaitQuiet(ops, project ? 'prj' : undefined, 0)) === 0) {
-              quiet.push({ from: world.seq, until: Number.POSITIVE_INFINITY, project });
-              return;
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 1, max: 120 }),
+        fc.integer({ min: 3, max: 15 }),
+        fc.array(event, { maxLength: 12 }),
+        async (seed, recipients, batchSize, events) => {
+          const world = new World({ recipients, batchSize, seed });
+          const deps = world.deps();
+          const control = world.control();
+          /** Logical times at which a stop was acknowledged, and when it was lifted. */
+          const quiet: { from: number; until: number; project: boolean }[] = [];
+          let paused = false;
+          let halted = false;
+          const ack = async (project: boolean) => {
+            const ops = { batches: deps.batches, clock: () => world.now, sleep: () => new Promise<void>((r) => setImmediate(r)) };
+            // Poll until nothing is in flight: the handler answers 200 then, an acknowledgement the
+            // engine is held to. Still busy after the wait: it answers 202 with the count, which
+            // acknowledges nothing. (Each poll lets the workers run a turn in between.)
+            for (let i = 0; i < 10_000; i++) {
+              if ((await awaitQuiet(ops, project ? 'prj' : undefined, 0)) === 0) {
+                quiet.push({ from: world.seq, until: Number.POSITIVE_INFINITY, project });
+                return;
+              }
+              await new Promise<void>((r) => setImmediate(r));
             }
-            await new Promise<void>((r) => setImmediate(r));
-          }
-        };
-        const lift = (project: boolean) => {
-          for (const q of quiet) if (q.project === project && q.until === Number.POSITIVE_INFINITY) q.until = world.seq;
-        };
-        await start(world);
-        const sorted = [...events].sort((a, b) => a.at - b.at);
-        let draining = true;
-        const events$ = (async () => {
-          for (const e of sorted) {
-            // Let the workers run up to the event's time (unless they have stopped: the queue is
-            // empty, or the drain is over and what an event enqueued waits for the final drain).
-            while (world.seq < e.at && world.queue.length > 0 && draining) await new Promise<void>((r) => setImmediate(r));
-            switch (e.kind) {
-              case 'pause':
-                if (!paused) {
-                  paused = true;
-                  world.project = { ...world.project, status: 'paused' };
-                  await ack(true);
-                }
-                break;
-              case 'resume':
-                if (paused) {
-                  paused = false;
-                  lift(true);
-                  world.project = { ...world.project, status: 'approved' };
-                  if (!halted && world.round.status === 'dispatching') await control.continue(world.round);
-                }
-                break;
-              case 'halt':
-                if (!halted) {
-                  halted = true;
-                  world.halted = true;
-                  await ack(false);
-                }
-                break;
-              case 'unhalt':
-                if (halted) {
-                  halted = false;
-                  lift(false);
-                  world.halted = false;
-                  if (!paused && world.round.status === 'dispatching') await control.continue(world.round);
-                }
-                break;
-              case 'cancel':
-                if (world.round.status === 'dispatching') {
-                  world.round = { ...world.round, status: 'cancelled', cancelledBy: 'ops', cancelledAt: 'now' } as unknown as typeof world.round;
-                  await control.cancelRemaining(world.round);
-                }
-                break;
-              case 'duplicate':
-                if (world.queue.length > 0) world.queue.push({ ...world.queue[world.random(world.queue.length)]! });
-                break;
-              case 'registry-down':
-                world.registryDown = true;
-                break;
-              case 'registry-up':
-                world.registryDown = false;
-                break;
-              case 'reserve':
-                world.reserved.add(world.nins[e.who % recipients]!);
-                break;
-              case 'crash':
-                world.crashIn = e.after;
-                break;
-              case 'flaky':
-                world.channelFailures = e.calls;
-                break;
+          };
+          const lift = (project: boolean) => {
+            for (const q of quiet) if (q.project === project && q.until === Number.POSITIVE_INFINITY) q.until = world.seq;
+          };
+          await start(world);
+          const sorted = [...events].sort((a, b) => a.at - b.at);
+          let draining = true;
+          const events$ = (async () => {
+            for (const e of sorted) {
+              // Let the workers run up to the event's time (unless they have stopped: the queue is
+              // empty, or the drain is over and what an event enqueued waits for the final drain).
+              while (world.seq < e.at && world.queue.length > 0 && draining) await new Promise<void>((r) => setImmediate(r));
+              switch (e.kind) {
+                case 'pause':
+                  if (!paused) {
+                    paused = true;
+                    world.project = { ...world.project, status: 'paused' };
+                    await ack(true);
+                  }
+                  break;
+                case 'resume':
+                  if (paused) {
+                    paused = false;
+                    lift(true);
+                    world.project = { ...world.project, status: 'approved' };
+                    if (!halted && world.round.status === 'dispatching') await control.continue(world.round);
+                  }
+                  break;
+                case 'halt':
+                  if (!halted) {
+                    halted = true;
+                    world.halted = true;
+                    await ack(false);
+                  }
+                  break;
+                case 'unhalt':
+                  if (halted) {
+                    halted = false;
+                    lift(false);
+                    world.halted = false;
+                    if (!paused && world.round.status === 'dispatching') await control.continue(world.round);
+                  }
+                  break;
+                case 'cancel':
+                  if (world.round.status === 'dispatching') {
+                    world.round = { ...world.round, status: 'cancelled', cancelledBy: 'ops', cancelledAt: 'now' } as unknown as typeof world.round;
+                    await control.cancelRemaining(world.round);
+                  }
+                  break;
+                case 'duplicate':
+                  if (world.queue.length > 0) world.queue.push({ ...world.queue[world.random(world.queue.length)]! });
+                  break;
+                case 'registry-down':
+                  world.registryDown = true;
+                  break;
+                case 'registry-up':
+                  world.registryDown = false;
+                  break;
+                case 'reserve':
+                  world.reserved.add(world.nins[e.who % recipients]!);
+                  break;
+                case 'crash':
+                  world.crashIn = e.after;
+                  break;
+                case 'flaky':
+                  world.channelFailures = e.calls;
+                  break;
+              }
             }
+          })();
+          const workers$ = drain(world, deps).finally(() => (draining = false));
+          await Promise.all([events$, workers$]);
+
+          // Everything mended and lifted: what is left must finish.
+          world.crashIn = undefined;
+          world.registryDown = false;
+          world.channelFailures = 0;
+          if (paused || halted) {
+            lift(true);
+            lift(false);
+            world.project = { ...world.project, status: 'approved' };
+            world.halted = false;
           }
-        })();
-        const workers$ = drain(world, deps).finally(() => (draining = false));
-        await Promise.all([events$, workers$]);
+          if (world.round.status === 'dispatching') await control.continue(world.round);
+          if (world.round.status === 'cancelled') await control.cancelRemaining(world.round);
+          await drain(world, deps);
 
-        // Everything mended and lifted: what is left must finish.
-        world.crashIn = undefined;
-        world.registryDown = false;
-        world.channelFailures = 0;
-        if (paused || halted) {
-          lift(true);
-          lift(false);
-          world.project = { ...world.project, status: 'approved' };
-          world.halted = false;
-        }
-        if (world.round.status === 'dispatching') await control.continue(world.round);
-        if (world.round.status === 'cancelled') await control.cancelRemaining(world.round);
-        await drain(world, deps);
-
-        // 1. Nothing delivered while a pause or halt stood acknowledged.
-        for (const d of world.deliveries) for (const q of quiet) expect(d.seq > q.from && d.seq < q.until, `delivery at ${d.seq} inside a stop [${q.from}, ${q.until})`).toBe(false);
-        // 2. At most one letter per citizen.
-        expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(world.deliveries.length);
-        // 3. The counters say what the batches say, and every letter delivered is counted sent.
-        const outcomes = world.outcomes();
-        const counts = world.counts();
-        expect(counts.sent).toBe(outcomes.filter((o) => o.kind === 'sent').length);
-        expect(counts.cancelled).toBe(outcomes.filter((o) => o.kind === 'cancelled').length);
-        expect(counts.failed).toBe(outcomes.filter((o) => o.kind === 'failed').length);
-        const delivered = new Set(world.deliveries.map((d) => d.nin));
-        world.nins.forEach((nin, i) => {
-          // A letter handed to ePROM whose worker died before the hand-over was recorded may have left: in doubt, never re-sent.
-          const o = outcomes[i]!;
-          if (delivered.has(nin) && !(o.kind === 'failed' && o.reason === 'in_doubt')) expect(o.kind).toBe('sent');
-          if (outcomes[i]!.kind === 'sent') expect(delivered.has(nin)).toBe(true);
-        });
-        // 4. Nobody lost: every recipient ends in a terminal state, and a round not cancelled completes.
-        expect(counts.pending).toBe(0);
-        if (world.round.status !== 'cancelled') expect(world.round.status).toBe('completed');
-      }),
+          // 1. Nothing delivered while a pause or halt stood acknowledged.
+          for (const d of world.deliveries) for (const q of quiet) expect(d.seq > q.from && d.seq < q.until, `delivery at ${d.seq} inside a stop [${q.from}, ${q.until})`).toBe(false);
+          // 2. At most one letter per citizen.
+          expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(world.deliveries.length);
+          // 3. The counters say what the batches say, and every letter delivered is counted sent.
+          const outcomes = world.outcomes();
+          const counts = world.counts();
+          expect(counts.sent).toBe(outcomes.filter((o) => o.kind === 'sent').length);
+          expect(counts.cancelled).toBe(outcomes.filter((o) => o.kind === 'cancelled').length);
+          expect(counts.failed).toBe(outcomes.filter((o) => o.kind === 'failed').length);
+          const delivered = new Set(world.deliveries.map((d) => d.nin));
+          world.nins.forEach((nin, i) => {
+            // A letter handed to ePROM whose worker died before the hand-over was recorded may have left: in doubt, never re-sent.
+            const o = outcomes[i]!;
+            if (delivered.has(nin) && !(o.kind === 'failed' && o.reason === 'in_doubt')) expect(o.kind).toBe('sent');
+            if (outcomes[i]!.kind === 'sent') expect(delivered.has(nin)).toBe(true);
+          });
+          // 4. Nobody lost: every recipient ends in a terminal state, and a round not cancelled completes.
+          expect(counts.pending).toBe(0);
+          if (world.round.status !== 'cancelled') expect(world.round.status).toBe('completed');
+        },
+      ),
       // A fixed seed: the same 150 interleavings on every run, so the suite is reliably green or red.
       { numRuns: Number(process.env.PROP_RUNS ?? 150), seed: Number(process.env.PROP_SEED ?? 20_261_205) },
     );
@@ -548,175 +573,182 @@ describe('the engine under any interleaving', () => {
     const ruleOf = fc.constantFrom<'helsenorge-then-paper' | 'helsenorge-only' | 'digital-mailbox-then-paper'>('helsenorge-then-paper', 'helsenorge-only', 'digital-mailbox-then-paper');
     const people = fc.array(fc.constantFrom('adult', 'adult', 'adult', 'reserved', 'withdrawn', 'unknown', 'child', 'child', 'orphan', 'offline'), { minLength: 6, maxLength: 40 });
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), people, fc.integer({ min: 2, max: 8 }), ruleOf, fc.array(richEvent, { maxLength: 16 }), async (seed, kinds, batchSize, rule, events) => {
-        const world = new World({ recipients: kinds.length, batchSize, seed });
-        /** Nobody of these may ever get a letter: reserved or withdrawn before the round, unknown, under 16. */
-        const never = new Set<string>();
-        const children: string[] = [];
-        kinds.forEach((kind, i) => {
-          const nin = world.nins[i]!;
-          switch (kind) {
-            case 'reserved':
-              world.reserve(nin);
-              never.add(nin);
-              break;
-            case 'withdrawn':
-              world.withdraw(nin);
-              never.add(nin);
-              break;
-            case 'unknown':
-              world.facts.set(nin, { known: false });
-              never.add(nin);
-              break;
-            case 'offline':
-              world.facts.set(nin, { digitallyActive: false, digitalMailbox: false });
-              break;
-            case 'child':
-            case 'orphan': {
-              const child = ninBornOn('2015-03-0' + String(1 + (i % 9)), i);
-              world.nins[i] = child;
-              never.add(child);
-              children.push(child);
-              const guardians = kind === 'orphan' ? [] : [ninBornOn('1980-02-03', 2 * i), ...(i % 2 ? [ninBornOn('1982-06-07', 2 * i + 1)] : [])];
-              for (const g of guardians) {
-                world.childOf.set(g, child);
-                if (i % 3 === 0) world.facts.set(g, { digitallyActive: false });
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        people,
+        fc.integer({ min: 2, max: 8 }),
+        ruleOf,
+        fc.array(richEvent, { maxLength: 16 }),
+        async (seed, kinds, batchSize, rule, events) => {
+          const world = new World({ recipients: kinds.length, batchSize, seed });
+          /** Nobody of these may ever get a letter: reserved or withdrawn before the round, unknown, under 16. */
+          const never = new Set<string>();
+          const children: string[] = [];
+          kinds.forEach((kind, i) => {
+            const nin = world.nins[i]!;
+            switch (kind) {
+              case 'reserved':
+                world.reserve(nin);
+                never.add(nin);
+                break;
+              case 'withdrawn':
+                world.withdraw(nin);
+                never.add(nin);
+                break;
+              case 'unknown':
+                world.facts.set(nin, { known: false });
+                never.add(nin);
+                break;
+              case 'offline':
+                world.facts.set(nin, { digitallyActive: false, digitalMailbox: false });
+                break;
+              case 'child':
+              case 'orphan': {
+                const child = ninBornOn('2015-03-0' + String(1 + (i % 9)), i);
+                world.nins[i] = child;
+                never.add(child);
+                children.push(child);
+                const guardians = kind === 'orphan' ? [] : [ninBornOn('1980-02-03', 2 * i), ...(i % 2 ? [ninBornOn('1982-06-07', 2 * i + 1)] : [])];
+                for (const g of guardians) {
+                  world.childOf.set(g, child);
+                  if (i % 3 === 0) world.facts.set(g, { digitallyActive: false });
+                }
+                world.facts.set(child, { guardians });
+                break;
               }
-              world.facts.set(child, { guardians });
-              break;
             }
-          }
-        });
-        world.project = {
-          ...world.project,
-          settings: { ...world.project.settings, distributionRule: rule, minors: 'guardians' },
-          minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
-        } as unknown as typeof world.project;
-        const deps = world.deps();
-        const control = world.control();
-        const quiet: { from: number; until: number }[] = [];
-        let stopped: 'pause' | 'halt' | undefined;
-        const ack = async () => {
-          const ops = { batches: deps.batches, clock: () => world.now, sleep: () => new Promise<void>((r) => setImmediate(r)) };
-          for (let i = 0; i < 10_000; i++) {
-            if ((await awaitQuiet(ops, stopped === 'pause' ? 'prj' : undefined, 0)) === 0) {
-              quiet.push({ from: world.seq, until: Number.POSITIVE_INFINITY });
-              return;
+          });
+          world.project = {
+            ...world.project,
+            settings: { ...world.project.settings, distributionRule: rule, minors: 'guardians' },
+            minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
+          } as unknown as typeof world.project;
+          const deps = world.deps();
+          const control = world.control();
+          const quiet: { from: number; until: number }[] = [];
+          let stopped: 'pause' | 'halt' | undefined;
+          const ack = async () => {
+            const ops = { batches: deps.batches, clock: () => world.now, sleep: () => new Promise<void>((r) => setImmediate(r)) };
+            for (let i = 0; i < 10_000; i++) {
+              if ((await awaitQuiet(ops, stopped === 'pause' ? 'prj' : undefined, 0)) === 0) {
+                quiet.push({ from: world.seq, until: Number.POSITIVE_INFINITY });
+                return;
+              }
+              await new Promise<void>((r) => setImmediate(r));
             }
-            await new Promise<void>((r) => setImmediate(r));
-          }
-        };
-        const lift = () => {
-          for (const q of quiet) if (q.until === Number.POSITIVE_INFINITY) q.until = world.seq;
-          stopped = undefined;
-          world.halted = false;
-          world.project = { ...world.project, status: 'approved' };
-        };
-        /** As operations' redrive does: refused while paused or halted; failed (never in doubt) back to work. */
-        const redriveNow = async () => {
-          if (stopped) return;
-          const failing = await deps.batches.batchesWithFailures(world.round.roundId);
-          let moved = 0;
-          for (const batchNo of failing) moved += await deps.batches.redrive({ projectId: 'prj', roundId: 'rnd', batchNo }, { canary: false });
-          if (moved === 0) return;
-          if (world.round.status === 'completed') world.round = { ...(world.round as ReleasedRound), status: 'dispatching' };
-          for (const batchNo of failing) world.queue.push({ projectId: 'prj', roundId: 'rnd', batchNo });
-        };
-        await start(world);
-        let draining = true;
-        const events$ = (async () => {
-          for (const e of [...events].sort((a, b) => a.at - b.at)) {
-            while (world.seq < e.at && world.queue.length > 0 && draining) await new Promise<void>((r) => setImmediate(r));
-            switch (e.kind) {
-              case 'pause':
-              case 'halt':
-                if (!stopped) {
-                  stopped = e.kind;
-                  if (e.kind === 'pause') world.project = { ...world.project, status: 'paused' };
-                  else world.halted = true;
-                  await ack();
-                }
-                break;
-              case 'go-on':
-                if (stopped) {
-                  lift();
-                  if (world.round.status === 'dispatching') await control.continue(world.round);
-                }
-                break;
-              case 'duplicate':
-                if (world.queue.length > 0) world.queue.push({ ...world.queue[world.random(world.queue.length)]! });
-                break;
-              case 'registry-down':
-                world.registryDown = true;
-                break;
-              case 'registry-up':
-                world.registryDown = false;
-                break;
-              case 'reserve':
-                world.reserve(world.nins[e.who % kinds.length]!);
-                break;
-              case 'withdraw':
-                world.withdraw(world.nins[e.who % kinds.length]!);
-                break;
-              case 'crash':
-                world.crashIn = e.after;
-                break;
-              case 'flaky':
-                world.channelFailures = e.calls;
-                break;
-              case 'doubt':
-                world.channelDoubts = e.calls;
-                break;
-              case 'redrive':
-                await redriveNow();
-                break;
+          };
+          const lift = () => {
+            for (const q of quiet) if (q.until === Number.POSITIVE_INFINITY) q.until = world.seq;
+            stopped = undefined;
+            world.halted = false;
+            world.project = { ...world.project, status: 'approved' };
+          };
+          /** As operations' redrive does: refused while paused or halted; failed (never in doubt) back to work. */
+          const redriveNow = async () => {
+            if (stopped) return;
+            const failing = await deps.batches.batchesWithFailures(world.round.roundId);
+            let moved = 0;
+            for (const batchNo of failing) moved += await deps.batches.redrive({ projectId: 'prj', roundId: 'rnd', batchNo }, { canary: false });
+            if (moved === 0) return;
+            if (world.round.status === 'completed') world.round = { ...(world.round as ReleasedRound), status: 'dispatching' };
+            for (const batchNo of failing) world.queue.push({ projectId: 'prj', roundId: 'rnd', batchNo });
+          };
+          await start(world);
+          let draining = true;
+          const events$ = (async () => {
+            for (const e of [...events].sort((a, b) => a.at - b.at)) {
+              while (world.seq < e.at && world.queue.length > 0 && draining) await new Promise<void>((r) => setImmediate(r));
+              switch (e.kind) {
+                case 'pause':
+                case 'halt':
+                  if (!stopped) {
+                    stopped = e.kind;
+                    if (e.kind === 'pause') world.project = { ...world.project, status: 'paused' };
+                    else world.halted = true;
+                    await ack();
+                  }
+                  break;
+                case 'go-on':
+                  if (stopped) {
+                    lift();
+                    if (world.round.status === 'dispatching') await control.continue(world.round);
+                  }
+                  break;
+                case 'duplicate':
+                  if (world.queue.length > 0) world.queue.push({ ...world.queue[world.random(world.queue.length)]! });
+                  break;
+                case 'registry-down':
+                  world.registryDown = true;
+                  break;
+                case 'registry-up':
+                  world.registryDown = false;
+                  break;
+                case 'reserve':
+                  world.reserve(world.nins[e.who % kinds.length]!);
+                  break;
+                case 'withdraw':
+                  world.withdraw(world.nins[e.who % kinds.length]!);
+                  break;
+                case 'crash':
+                  world.crashIn = e.after;
+                  break;
+                case 'flaky':
+                  world.channelFailures = e.calls;
+                  break;
+                case 'doubt':
+                  world.channelDoubts = e.calls;
+                  break;
+                case 'redrive':
+                  await redriveNow();
+                  break;
+              }
             }
-          }
-        })();
-        const workers$ = drain(world, deps).finally(() => (draining = false));
-        await Promise.all([events$, workers$]);
+          })();
+          const workers$ = drain(world, deps).finally(() => (draining = false));
+          await Promise.all([events$, workers$]);
 
-        world.crashIn = undefined;
-        world.registryDown = false;
-        world.channelFailures = 0;
-        world.channelDoubts = 0;
-        if (stopped) lift();
-        if (world.round.status === 'dispatching') await control.continue(world.round);
-        await drain(world, deps);
-        await redriveNow();
-        await drain(world, deps);
+          world.crashIn = undefined;
+          world.registryDown = false;
+          world.channelFailures = 0;
+          world.channelDoubts = 0;
+          if (stopped) lift();
+          if (world.round.status === 'dispatching') await control.continue(world.round);
+          await drain(world, deps);
+          await redriveNow();
+          await drain(world, deps);
 
-        // 1. Nothing delivered while a pause or halt stood acknowledged.
-        for (const d of world.deliveries) for (const q of quiet) expect(d.seq > q.from && d.seq < q.until, `delivery at ${d.seq} inside a stop [${q.from}, ${q.until})`).toBe(false);
-        // 2. Nobody reserved, withdrawn, unknown or under 16 written to; every letter on facts read for its attempt, before any reservation or withdrawal.
-        expect(world.deliveries.filter((d) => never.has(d.nin))).toEqual([]);
-        expect(world.staleLetters).toEqual([]);
-        // 3. At most one letter per addressee (guardians included).
-        expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(world.deliveries.length);
-        // 4. Counts add up, and say what the channel saw: a child is sent when a guardian got the letter.
-        const outcomes = world.outcomes();
-        const counts = world.counts();
-        const { planned, pending, ...rest } = counts;
-        expect(Object.values(rest).reduce((s, n) => s + n, 0) + pending).toBe(planned);
-        expect(counts.sent).toBe(outcomes.filter((o) => o.kind === 'sent').length);
-        expect(counts.failed).toBe(outcomes.filter((o) => o.kind === 'failed').length);
-        const delivered = new Set(world.deliveries.map((d) => world.childOf.get(d.nin) ?? d.nin));
-        world.nins.forEach((nin, i) => {
-          const o = outcomes[i]!;
-          // Sent means it left; a letter in doubt (ePROM, no answer) may have left and is never sent again.
-          if (o.kind === 'sent') expect(delivered.has(nin), `recipient ${i} counted sent`).toBe(true);
-          else if (!(o.kind === 'failed' && o.reason === 'in_doubt')) expect(delivered.has(nin), `recipient ${i} (${o.kind}) got a letter`).toBe(false);
-        });
-        // 5. A child counted sent through guardians has each of those guardians' ledger entries about them, however the attempt died.
-        world.nins.forEach((nin, i) => {
-          const o = outcomes[i]!;
-          if (o.kind !== 'sent' || !o.guardians) return;
-          const about = [...world.ledger.values()].filter((e) => e.aboutChild !== undefined && e.outcome === 'sent' && world.childOf.get(e.nin) === nin);
-          expect(about, `guardians' entries about recipient ${i}`).toHaveLength(o.guardians);
-        });
-        expect(pending).toBe(0);
-        expect(world.round.status).toBe('completed');
-      }),
+          // 1. Nothing delivered while a pause or halt stood acknowledged.
+          for (const d of world.deliveries) for (const q of quiet) expect(d.seq > q.from && d.seq < q.until, `delivery at ${d.seq} inside a stop [${q.from}, ${q.until})`).toBe(false);
+          // 2. Nobody reserved, withdrawn, unknown or under 16 written to; every letter on facts read for its attempt, before any reservation or withdrawal.
+          expect(world.deliveries.filter((d) => never.has(d.nin))).toEqual([]);
+          expect(world.staleLetters).toEqual([]);
+          // 3. At most one letter per addressee (guardians included).
+          expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(world.deliveries.length);
+          // 4. Counts add up, and say what the channel saw: a child is sent when a guardian got the letter.
+          const outcomes = world.outcomes();
+          const counts = world.counts();
+          const { planned, pending, ...rest } = counts;
+          expect(Object.values(rest).reduce((s, n) => s + n, 0) + pending).toBe(planned);
+          expect(counts.sent).toBe(outcomes.filter((o) => o.kind === 'sent').length);
+          expect(counts.failed).toBe(outcomes.filter((o) => o.kind === 'failed').length);
+          const delivered = new Set(world.deliveries.map((d) => world.childOf.get(d.nin) ?? d.nin));
+          world.nins.forEach((nin, i) => {
+            const o = outcomes[i]!;
+            // Sent means it left; a letter in doubt (ePROM, no answer) may have left and is never sent again.
+            if (o.kind === 'sent') expect(delivered.has(nin), `recipient ${i} counted sent`).toBe(true);
+            else if (!(o.kind === 'failed' && o.reason === 'in_doubt')) expect(delivered.has(nin), `recipient ${i} (${o.kind}) got a letter`).toBe(false);
+          });
+          // 5. A child counted sent through guardians has each of those guardians' ledger entries about them, however the attempt died.
+          world.nins.forEach((nin, i) => {
+            const o = outcomes[i]!;
+            if (o.kind !== 'sent' || !o.guardians) return;
+            const about = [...world.ledger.values()].filter((e) => e.aboutChild !== undefined && e.outcome === 'sent' && world.childOf.get(e.nin) === nin);
+            expect(about, `guardians' entries about recipient ${i}`).toHaveLength(o.guardians);
+          });
+          expect(pending).toBe(0);
+          expect(world.round.status).toBe('completed');
+        },
+      ),
       {
         numRuns: Number(process.env.PROP_RUNS ?? 120),
         seed: Number(process.env.PROP_SEED ?? 20_261_205),
@@ -725,8 +757,30 @@ describe('the engine under any interleaving', () => {
         // And: a child's guardian letters left, the worker died before the ledger write, and the
         // recovery recorded the child as sent with none of the guardians' entries about them.
         examples: [
-          [1, ['adult', 'withdrawn', 'adult', 'adult', 'adult', 'adult'], 2, 'digital-mailbox-then-paper', [{ at: 27, kind: 'reserve', who: 32 }, { at: 1, kind: 'go-on' }, { at: 0, kind: 'doubt', calls: 4 }, { at: 0, kind: 'crash', after: 0 }, { at: 0, kind: 'pause' }]],
-          [1, ['adult', 'adult', 'adult', 'child', 'adult', 'adult', 'adult', 'adult', 'adult', 'adult'], 7, 'helsenorge-then-paper', [{ at: 0, kind: 'doubt', calls: 3 }, { at: 0, kind: 'flaky', calls: 7 }, { at: 0, kind: 'crash', after: 0 }]],
+          [
+            1,
+            ['adult', 'withdrawn', 'adult', 'adult', 'adult', 'adult'],
+            2,
+            'digital-mailbox-then-paper',
+            [
+              { at: 27, kind: 'reserve', who: 32 },
+              { at: 1, kind: 'go-on' },
+              { at: 0, kind: 'doubt', calls: 4 },
+              { at: 0, kind: 'crash', after: 0 },
+              { at: 0, kind: 'pause' },
+            ],
+          ],
+          [
+            1,
+            ['adult', 'adult', 'adult', 'child', 'adult', 'adult', 'adult', 'adult', 'adult', 'adult'],
+            7,
+            'helsenorge-then-paper',
+            [
+              { at: 0, kind: 'doubt', calls: 3 },
+              { at: 0, kind: 'flaky', calls: 7 },
+              { at: 0, kind: 'crash', after: 0 },
+            ],
+          ],
         ],
       },
     );

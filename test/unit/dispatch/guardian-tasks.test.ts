@@ -47,7 +47,7 @@ class Tasks {
     tasksOf: async (nins, taskId) => new Map(nins.flatMap((n) => (this.byCitizen.get(n)?.get(taskId) ? [[n, this.byCitizen.get(n)!.get(taskId)!] as const] : []))),
     recordAnswer: async (nin, taskId, response, now) => {
       const task = this.byCitizen.get(nin)?.get(taskId);
-      const key = `${response.projectId}#${response.formTaskId}#${response.recipient}#${response.aboutChild ?? ""}`;
+      const key = `${response.projectId}#${response.formTaskId}#${response.recipient}#${response.aboutChild ?? ''}`;
       if (!task || task.status !== 'sent' || task.deadline <= now || this.responses.has(key)) return false;
       this.byCitizen.get(nin)!.set(taskId, { ...task, status: 'answered', answeredAt: now });
       this.responses.set(key, response);
@@ -59,7 +59,11 @@ class Tasks {
 
 const guardiansWorld = (seed: number) => {
   const world = new World({ recipients: 3, batchSize: 3, seed });
-  world.project = { ...world.project, settings: { ...world.project.settings, minors: 'guardians' }, minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' } } as unknown as typeof world.project;
+  world.project = {
+    ...world.project,
+    settings: { ...world.project.settings, minors: 'guardians' },
+    minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
+  } as unknown as typeof world.project;
   world.version = { ...world.version, kind: 'form-task', formTaskId: 'ft' };
   return world;
 };
@@ -155,7 +159,13 @@ describe("a guardian's form task about a child", () => {
     const first = setUp(23);
     await first.control().start(first.round as ReleasedRound);
     await drain(first, { ...first.deps(), tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks) });
-    const fullDeps = { formTasks: tasks.formTasks, citizenTasks: tasks.citizenTasks, projects: {} as never, audit: { append: async () => undefined } as never, hashKeys: () => ({ current: 'v1', keys: { v1: 'a-long-enough-test-key' } }) };
+    const fullDeps = {
+      formTasks: tasks.formTasks,
+      citizenTasks: tasks.citizenTasks,
+      projects: {} as never,
+      audit: { append: async () => undefined } as never,
+      hashKeys: () => ({ current: 'v1', keys: { v1: 'a-long-enough-test-key' } }),
+    };
     const [motherTask] = [...tasks.byCitizen.get(mother)!.values()];
     await answerTask(fullDeps, citizen(mother), motherTask!.taskId, { q1: 'fint' }, at(first));
 
@@ -203,10 +213,14 @@ describe("a guardian's form task about a child", () => {
     ]);
     const asked: unknown[] = [];
     const open = new Set([guardianAwaitingKey('father-a', 'ref-child-a')]);
-    const { children, routes: narrowed } = await childrenAwaiting(routes, (nin) => `ref-${nin}`, async (a) => {
-      asked.push(...a);
-      return open;
-    });
+    const { children, routes: narrowed } = await childrenAwaiting(
+      routes,
+      (nin) => `ref-${nin}`,
+      async (a) => {
+        asked.push(...a);
+        return open;
+      },
+    );
     expect(asked).toEqual([
       { guardian: 'mother-a', aboutChild: 'ref-child-a' },
       { guardian: 'father-a', aboutChild: 'ref-child-a' },

@@ -14,20 +14,29 @@ type Seed = { round: ReleasedRound; failed: number; inDoubt?: number; pending?: 
 const ops = { sub: 'ops', role: 'operations' as const };
 
 const project = (projectId: string, status: Project['status']) =>
-  ({ projectId, title: 'T', organization: 'uio', purpose: 'research', status, allowedLinkDomains: [], settings: { frequencyCap: 3, distributionRule: 'helsenorge-then-paper', minors: 'exclude' } }) as unknown as Project;
+  ({
+    projectId,
+    title: 'T',
+    organization: 'uio',
+    purpose: 'research',
+    status,
+    allowedLinkDomains: [],
+    settings: { frequencyCap: 3, distributionRule: 'helsenorge-then-paper', minors: 'exclude' },
+  }) as unknown as Project;
 
-const version = (projectId: string, letterId: string, v: number, approved: boolean, body = 'Hei, vil du være med i studien?'): LetterVersion => ({
-  projectId,
-  letterId,
-  version: v,
-  title: 'Invitasjon',
-  kind: 'letter',
-  content: { nb: { subject: 'Invitasjon', body }, nn: { subject: 'Invitasjon', body } },
-  contentHash: `hash-${letterId}-${v}-${body.length}`,
-  authoredBy: 'kari',
-  createdAt: '2026-01-01T00:00:00Z',
-  ...(approved ? { approval: { by: 'sara', at: '2026-01-02T00:00:00Z', contentHash: `hash-${letterId}-${v}-${body.length}` } } : {}),
-}) as LetterVersion;
+const version = (projectId: string, letterId: string, v: number, approved: boolean, body = 'Hei, vil du være med i studien?'): LetterVersion =>
+  ({
+    projectId,
+    letterId,
+    version: v,
+    title: 'Invitasjon',
+    kind: 'letter',
+    content: { nb: { subject: 'Invitasjon', body }, nn: { subject: 'Invitasjon', body } },
+    contentHash: `hash-${letterId}-${v}-${body.length}`,
+    authoredBy: 'kari',
+    createdAt: '2026-01-01T00:00:00Z',
+    ...(approved ? { approval: { by: 'sara', at: '2026-01-02T00:00:00Z', contentHash: `hash-${letterId}-${v}-${body.length}` } } : {}),
+  }) as LetterVersion;
 
 const round = (projectId: string, roundId: string, letterId: string, status: Round['status'], listId = `lst-${roundId}`): ReleasedRound =>
   ({

@@ -64,7 +64,12 @@ describe('checkLetterVersion', () => {
 
   it('LINK_NOT_HTTPS for http (unless the prober allows the host) and for www. without a scheme', async () => {
     const { prober } = fakeProber({}, { plainHttp: ['127.0.0.1'] });
-    const f = await checkLetterVersion({ prober }, { allowedLinkDomains: ['example.org', '127.0.0.1'] }, version(both('s', 'http://example.org/a www.example.org/b ftp://example.org/c http://127.0.0.1:8080/ok')), { live: true });
+    const f = await checkLetterVersion(
+      { prober },
+      { allowedLinkDomains: ['example.org', '127.0.0.1'] },
+      version(both('s', 'http://example.org/a www.example.org/b ftp://example.org/c http://127.0.0.1:8080/ok')),
+      { live: true },
+    );
     expect(f.filter((x) => x.language === 'nb').map((x) => x.code)).toEqual(['LINK_NOT_HTTPS', 'LINK_NOT_HTTPS', 'LINK_NOT_HTTPS']);
   });
 
@@ -80,7 +85,13 @@ describe('checkLetterVersion', () => {
     const { prober, asked } = fakeProber();
     const split = `${nin.slice(0, 6)}-${nin.slice(6)}`;
     const encoded = [...nin].map((c) => `%3${c}`).join('');
-    for (const link of [`https://example.org/?id=${nin}`, `https://example.org/p/${split}`, `https://example.org/?x=${encoded}`, 'https://example.org/?id={{fnr}}', 'https://example.org/?id={{nin}}']) {
+    for (const link of [
+      `https://example.org/?id=${nin}`,
+      `https://example.org/p/${split}`,
+      `https://example.org/?x=${encoded}`,
+      'https://example.org/?id={{fnr}}',
+      'https://example.org/?id={{nin}}',
+    ]) {
       const f = await checkLetterVersion({ prober }, project, version({ nb: { subject: 's', body: `Se ${link}` } }, { fields: ['fnr', 'nin'] }), { live: true });
       expect(codes(f), link).toContain('PERSONAL_DATA_IN_LINK');
       expect(JSON.stringify(f)).not.toContain(nin);
@@ -96,7 +107,7 @@ describe('checkLetterVersion', () => {
 
   it('UNKNOWN_PLACEHOLDER for undeclared and malformed placeholders, in subject and body', async () => {
     const { prober } = fakeProber();
-    const f = await checkLetterVersion({ prober }, project, version(both('Hei {{firstName}} {{oops}}', 'Hei {{ firstName }} {{bad name}} {{unclosed')), { live: false }, );
+    const f = await checkLetterVersion({ prober }, project, version(both('Hei {{firstName}} {{oops}}', 'Hei {{ firstName }} {{bad name}} {{unclosed')), { live: false });
     expect(f.filter((x) => x.code === 'UNKNOWN_PLACEHOLDER' && x.language === 'nb')).toHaveLength(4);
     const declared = await checkLetterVersion({ prober }, project, version(both('Hei {{firstName}}', 'Hei {{ firstName }}'), { fields: ['firstName'] }), { live: false });
     expect(declared).toEqual([]);

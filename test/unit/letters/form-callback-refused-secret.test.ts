@@ -19,10 +19,10 @@ beforeEach(() => {
   out = [];
   // Metrics (EMF) go to stdout, error lines to stderr.
   for (const stream of [process.stdout, process.stderr])
-    vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
       out.push(String(chunk));
       return true;
-    }));
+    });
 });
 afterEach(() => vi.restoreAllMocks());
 const jsonLines = () =>
@@ -39,10 +39,28 @@ const SECRET = 'the-form-systems-callback-secret';
 describe('a form callback whose sealed secret does not open', () => {
   it('test_should_answer_503_callback_secret_unreadable_log_the_task_without_secret_or_id_and_count_a_metric', async () => {
     const box = new AesGcmSecretBox(async () => 'the-callback-seal-key-for-unit-tests-0123');
-    const base = { projectId: 'prj_1', formTaskId: 'ft_1', title: 'A', form: { type: 'external', url: 'https://skjema.example.org/a' }, deadlineDays: 30, createdBy: 'ola', createdAt: '2026-12-01T00:00:00.000Z' } as const;
+    const base = {
+      projectId: 'prj_1',
+      formTaskId: 'ft_1',
+      title: 'A',
+      form: { type: 'external', url: 'https://skjema.example.org/a' },
+      deadlineDays: 30,
+      createdBy: 'ola',
+      createdAt: '2026-12-01T00:00:00.000Z',
+    } as const;
     const sealed = await box.seal(SECRET, callbackSealContext(base));
     const tampered: FormTask = { ...base, callbackSecretSealed: `${sealed.slice(0, -3)}AAA` };
-    const task: CitizenTask = { taskId: 'ft_1', projectId: 'prj_1', formTaskId: 'ft_1', deliveryId: 'd', language: 'nb', status: 'sent', sentAt: '2026-12-01T00:00:00.000Z', deadline: '2027-01-01T00:00:00.000Z', token: TOKEN };
+    const task: CitizenTask = {
+      taskId: 'ft_1',
+      projectId: 'prj_1',
+      formTaskId: 'ft_1',
+      deliveryId: 'd',
+      language: 'nb',
+      status: 'sent',
+      sentAt: '2026-12-01T00:00:00.000Z',
+      deadline: '2027-01-01T00:00:00.000Z',
+      token: TOKEN,
+    };
     const completed: string[] = [];
     const ring = parseKeyring('the-first-citizen-hash-key-0123456789');
     const deps: FormCallbackDeps = {

@@ -22,7 +22,17 @@ const world = () => {
   const stored = new Map<string, FormTask>();
   const completed: string[] = [];
   const audited: unknown[] = [];
-  const citizenTask: CitizenTask = { taskId: 't', projectId: project.projectId, formTaskId: '', deliveryId: 'd', language: 'nb', status: 'sent', sentAt: '2026-12-01T00:00:00.000Z', deadline: '2027-01-01T00:00:00.000Z', token: 'tok' };
+  const citizenTask: CitizenTask = {
+    taskId: 't',
+    projectId: project.projectId,
+    formTaskId: '',
+    deliveryId: 'd',
+    language: 'nb',
+    status: 'sent',
+    sentAt: '2026-12-01T00:00:00.000Z',
+    deadline: '2027-01-01T00:00:00.000Z',
+    token: 'tok',
+  };
   let ring: HashKeyring = parseKeyring('the-first-citizen-hash-key-0123456789');
   const box = new AesGcmSecretBox(async () => 'the-callback-seal-key-for-unit-tests-0123');
   const projects = { getProject: async (id: string) => (id === project.projectId ? project : undefined), isMember: async () => true } as unknown as ProjectRepository;
@@ -129,7 +139,9 @@ describe('an external form task’s callback secret', () => {
     const { callbackSecretSealed: _sealed, ...unsealed } = task;
     const legacy: FormTask = { ...unsealed, callbackSalt: 'c2FsdC1vZi1hbi1vbGQtdGFzaw', callbackKeyVersion: 'v1' };
     w.stored.set(task.formTaskId, legacy);
-    const derived = Buffer.from(hkdfSync('sha256', 'the-first-citizen-hash-key-0123456789', legacy.callbackSalt!, `form-callback-secret:v1:${task.projectId}:${task.formTaskId}`, 32)).toString('base64url');
+    const derived = Buffer.from(hkdfSync('sha256', 'the-first-citizen-hash-key-0123456789', legacy.callbackSalt!, `form-callback-secret:v1:${task.projectId}:${task.formTaskId}`, 32)).toString(
+      'base64url',
+    );
     await receiveFormCallback(w.callbackDeps(task.formTaskId), { formTaskId: task.formTaskId, ...signed(derived) });
     expect(w.completed).toEqual([task.formTaskId]);
   });

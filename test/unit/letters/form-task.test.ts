@@ -44,7 +44,7 @@ describe('task status', () => {
 });
 
 describe('the external link', () => {
-  it('appends the token and keeps the form\'s own query', () => {
+  it("appends the token and keeps the form's own query", () => {
     expect(externalLink('https://f.example.org/s?a=1', 'tok')).toBe('https://f.example.org/s?a=1&token=tok');
     expect(externalLink('https://f.example.org/s?token=evil', 'tok')).toBe('https://f.example.org/s?token=tok');
   });
@@ -72,15 +72,13 @@ describe('CSV export', () => {
           if (c === '"' && line[i + 1] === '"') {
             cur += '"';
             i++;
-          }
-          else if (c === '"') quoted = false;
+          } else if (c === '"') quoted = false;
           else cur += c;
         } else if (c === '"') quoted = true;
         else if (c === ',') {
           out.push(cur);
           cur = '';
-        }
-        else cur += c;
+        } else cur += c;
       }
       out.push(cur);
       return out;
@@ -94,10 +92,9 @@ describe('CSV export', () => {
   });
 
   it('has a column per question, in question order', () => {
-    const csv = responsesCsv(
-      { projectId: 'p', formTaskId: 'f', title: 't', form: { type: 'internal', questions }, deadlineDays: 30, createdBy: 'ola', createdAt: 'x' },
-      [{ projectId: 'p', formTaskId: 'f', recipient: 'r1', language: 'nb', answeredAt: '2030-01-01T00:00:00.000Z', answers: { q3: -1, q1: 'a,b' } }],
-    );
+    const csv = responsesCsv({ projectId: 'p', formTaskId: 'f', title: 't', form: { type: 'internal', questions }, deadlineDays: 30, createdBy: 'ola', createdAt: 'x' }, [
+      { projectId: 'p', formTaskId: 'f', recipient: 'r1', language: 'nb', answeredAt: '2030-01-01T00:00:00.000Z', answers: { q3: -1, q1: 'a,b' } },
+    ]);
     expect(csv).toBe('recipient,answeredAt,language,q1,q2,q3\r\nr1,2030-01-01T00:00:00.000Z,nb,"a,b",,\'-1\r\n');
   });
 });

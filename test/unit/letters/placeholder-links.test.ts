@@ -19,7 +19,19 @@ const prober = (down: string[] = []): LinkProber & { asked: string[] } => {
 };
 const version = (body: string, extra: Partial<LetterVersion> = {}): LetterVersion => {
   const content = { nb: { subject: 'Hei', body }, nn: { subject: 'Hei', body } };
-  return { projectId: 'prj', letterId: 'ltr', version: 1, title: 't', kind: 'letter', fields: ['ref', 'ward'], content, contentHash: contentHash({ kind: 'letter', content }), authoredBy: 'ola', createdAt: '2030-01-01T00:00:00.000Z', ...extra };
+  return {
+    projectId: 'prj',
+    letterId: 'ltr',
+    version: 1,
+    title: 't',
+    kind: 'letter',
+    fields: ['ref', 'ward'],
+    content,
+    contentHash: contentHash({ kind: 'letter', content }),
+    authoredBy: 'ola',
+    createdAt: '2030-01-01T00:00:00.000Z',
+    ...extra,
+  };
 };
 const formTasks = (task?: Partial<FormTask>) => ({
   getFormTask: async (_p: string, formTaskId: string) =>

@@ -12,7 +12,7 @@ const letter = {
 };
 
 describe('renderLetter', () => {
-  it('fills placeholders and appends the standard footer in the reader\'s language', () => {
+  it("fills placeholders and appends the standard footer in the reader's language", () => {
     const r = renderLetter(letter, 'nn', { firstName: 'Kari' }, footer);
     expect(r).toMatchObject({ language: 'nn', subject: 'Hei Kari', format: 'text/plain' });
     expect(r.body).toMatch(/^Kjære Kari,\nvelkomen\.\n\n--\nAvsendar: Universitetet i Oslo\nProsjekt: Hjertestudien\nKontakt: hjerte@uio\.no\nDet er frivillig/);
@@ -20,7 +20,7 @@ describe('renderLetter', () => {
     expect(r.body).toContain('reservere deg');
   });
 
-  it('falls back to bokmål when the letter has no version in the reader\'s language', () => {
+  it("falls back to bokmål when the letter has no version in the reader's language", () => {
     const r = renderLetter(letter, 'en', { firstName: 'Kari' }, footer);
     expect(r.language).toBe('nb');
     expect(r.body).toContain('Avsender: Universitetet i Oslo');
@@ -81,7 +81,10 @@ describe('renderLetter for a guardian (onBehalfOfMinor)', () => {
   const expected = {
     nb: ['Til deg med foreldreansvar: Dette brevet gjelder et barn under 16 år som du har foreldreansvar for.', 'Du får dette brevet fordi du har foreldreansvar for barnet brevet gjelder.'],
     nn: ['Til deg med foreldreansvar: Dette brevet gjeld eit barn under 16 år som du har foreldreansvar for.', 'Du får dette brevet fordi du har foreldreansvar for barnet brevet gjeld.'],
-    en: ['To the person with parental responsibility: this letter concerns a child under 16 for whom you have parental responsibility.', 'You receive this letter because you have parental responsibility for the child it concerns.'],
+    en: [
+      'To the person with parental responsibility: this letter concerns a child under 16 for whom you have parental responsibility.',
+      'You receive this letter because you have parental responsibility for the child it concerns.',
+    ],
   } as const;
 
   for (const lang of ['nb', 'nn', 'en'] as const) {

@@ -34,11 +34,10 @@ const version = (over: Partial<LetterVersion> = {}): LetterVersion => {
   };
 };
 
-const render = (v: LetterVersion, navn: string, language: 'nb' | 'nn' = 'nb', taskLink?: string) =>
-  renderLetter(v, language, { navn }, footer, taskLink ? { taskLink } : {});
+const render = (v: LetterVersion, navn: string, language: 'nb' | 'nn' = 'nb', taskLink?: string) => renderLetter(v, language, { navn }, footer, taskLink ? { taskLink } : {});
 
 describe('the send-time check of a rendered letter', () => {
-  it('passes the letter exactly as approved, with a recipient\'s name, in each language', () => {
+  it("passes the letter exactly as approved, with a recipient's name, in each language", () => {
     const v = version();
     expect(checkRenderedLetter(render(v, 'Kari Nordmann'), v, { footer })).toEqual({ ok: true });
     expect(checkRenderedLetter(render(v, 'Per', 'nn'), v, { footer })).toEqual({ ok: true });
@@ -94,7 +93,7 @@ describe('the send-time check of a rendered letter', () => {
     expect(checkRenderedLetter({ ...rendered, language: 'nn' }, nbOnly, { footer })).toMatchObject({ ok: false, reason: 'language_not_approved' });
   });
 
-  it('lets a form-task letter carry the recipient\'s own link to the external form, and nothing else', () => {
+  it("lets a form-task letter carry the recipient's own link to the external form, and nothing else", () => {
     const v = version({ kind: 'form-task', formTaskId: 'frm', content: { nb: { subject: 'Skjema', body: 'Hei {{navn}}! Svar her: {{taskLink}}' } } });
     const token = 'Zm9yc2tuaW5nc3Rva2VuLWZvci1rYXJp';
     expect(checkRenderedLetter(render(v, 'Kari', 'nb', externalLink(FORM, token)), v, { footer, externalFormUrl: FORM })).toEqual({ ok: true });
@@ -110,7 +109,13 @@ describe('the send-time check of a rendered letter', () => {
   it('property: a link in any disguise put into a field is refused at send time', () => {
     const v = version();
     const host = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9]{1,10}$/), fc.constantFrom('no', 'com', 'org', 'io', 'co.uk', 'net'));
-    const disguise = fc.constantFrom((h: string) => h, (h: string) => `https://${h}/x`, (h: string) => `www.${h}`, (h: string) => `Besøk ${h.toUpperCase()} nå`, (h: string) => `post@${h}`);
+    const disguise = fc.constantFrom(
+      (h: string) => h,
+      (h: string) => `https://${h}/x`,
+      (h: string) => `www.${h}`,
+      (h: string) => `Besøk ${h.toUpperCase()} nå`,
+      (h: string) => `post@${h}`,
+    );
     fc.assert(
       fc.property(host, disguise, ([name, tld], how) => {
         fc.pre(`${name}.${tld}` !== 'uio.no');
@@ -123,7 +128,7 @@ describe('the send-time check of a rendered letter', () => {
   it('property: a field value that passes the upload check never makes the send check refuse', () => {
     const v = version();
     fc.assert(
-      fc.property(fc.string({ maxLength: 80, unit: fc.constantFrom(...'abcæøå ABC-.,:/@1234567890\'&()'.split('')) }), (navn) => {
+      fc.property(fc.string({ maxLength: 80, unit: fc.constantFrom(..."abcæøå ABC-.,:/@1234567890'&()".split('')) }), (navn) => {
         fc.pre(checkFieldValue(navn.trim()) === undefined);
         expect(checkRenderedLetter(render(v, navn.trim()), v, { footer })).toEqual({ ok: true });
       }),

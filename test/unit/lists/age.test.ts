@@ -17,7 +17,11 @@ const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
 /** The individual-number ranges Skatteetaten issues for a birth year. */
 const individualRanges = (year: number): [number, number][] => {
   if (year >= 2000 && year <= 2039) return [[500, 999]];
-  if (year >= 1940 && year <= 1999) return [[0, 499], [900, 999]];
+  if (year >= 1940 && year <= 1999)
+    return [
+      [0, 499],
+      [900, 999],
+    ];
   if (year >= 1900 && year <= 1939) return [[0, 499]];
   if (year >= 1854 && year <= 1899) return [[500, 749]];
   throw new Error(`no range for ${year}`);

@@ -32,19 +32,32 @@ const disguisedLink = fc
     const withPath = `${host}${p}`;
     const link = ((): string => {
       switch (disguise) {
-        case 'bare': return withPath;
-        case 'https': return `https://${withPath}`;
-        case 'http': return `http://${withPath}`;
-        case 'www': return `www.${withPath}`;
-        case 'upper': return withPath.toUpperCase();
-        case 'mailto': return `mailto:post@${host}`;
-        case 'at': return `kari@${host}`;
-        case 'fullwidth': return toFullWidth(withPath);
-        case 'ideographic': return withPath.replace(/\./g, '。');
-        case 'defanged': return withPath.replace(/\./g, '[.]');
-        case 'homograph': return withPath.replace(/[aeopcxi]/, (c) => HOMOGLYPHS[c]!);
-        case 'trailing-dot': return `${host}.${p}`;
-        case 'scheme-relative': return `//${withPath}`;
+        case 'bare':
+          return withPath;
+        case 'https':
+          return `https://${withPath}`;
+        case 'http':
+          return `http://${withPath}`;
+        case 'www':
+          return `www.${withPath}`;
+        case 'upper':
+          return withPath.toUpperCase();
+        case 'mailto':
+          return `mailto:post@${host}`;
+        case 'at':
+          return `kari@${host}`;
+        case 'fullwidth':
+          return toFullWidth(withPath);
+        case 'ideographic':
+          return withPath.replace(/\./g, '。');
+        case 'defanged':
+          return withPath.replace(/\./g, '[.]');
+        case 'homograph':
+          return withPath.replace(/[aeopcxi]/, (c) => HOMOGLYPHS[c]!);
+        case 'trailing-dot':
+          return `${host}.${p}`;
+        case 'scheme-relative':
+          return `//${withPath}`;
       }
     })();
     return [before, link, after].filter(Boolean).join(' ');
@@ -64,22 +77,43 @@ const hiddenId = fc
     const id = generateNin({ index, synthetic, dnr });
     const written = ((): string => {
       switch (format) {
-        case 'plain': return id;
-        case 'space': return `${id.slice(0, 6)} ${id.slice(6)}`;
-        case 'dash': return `${id.slice(0, 6)}-${id.slice(6)}`;
-        case 'dots': return `${id.slice(0, 2)}.${id.slice(2, 4)}.${id.slice(4, 6)} ${id.slice(6)}`;
-        case 'pairs': return `${id.slice(0, 2)} ${id.slice(2, 4)} ${id.slice(4, 6)} ${id.slice(6, 9)} ${id.slice(9)}`;
-        case 'glued': return `${name ?? 'Kari'}${id}`;
-        case 'nbsp': return `${id.slice(0, 6)}\u00a0${id.slice(6)}`;
-        case 'fullwidth': return toFullWidth(id);
+        case 'plain':
+          return id;
+        case 'space':
+          return `${id.slice(0, 6)} ${id.slice(6)}`;
+        case 'dash':
+          return `${id.slice(0, 6)}-${id.slice(6)}`;
+        case 'dots':
+          return `${id.slice(0, 2)}.${id.slice(2, 4)}.${id.slice(4, 6)} ${id.slice(6)}`;
+        case 'pairs':
+          return `${id.slice(0, 2)} ${id.slice(2, 4)} ${id.slice(4, 6)} ${id.slice(6, 9)} ${id.slice(9)}`;
+        case 'glued':
+          return `${name ?? 'Kari'}${id}`;
+        case 'nbsp':
+          return `${id.slice(0, 6)}\u00a0${id.slice(6)}`;
+        case 'fullwidth':
+          return toFullWidth(id);
       }
     })();
     return name && format !== 'glued' ? `${name} ${written}` : written;
   });
 
 const markup = fc.constantFrom(
-  '<b>fet</b>', '<script>alert(1)</script>', 'Kari <img src=x onerror=alert(1)>', '</p>', '<!-- x -->', '<?xml?>', 'a &lt; b',
-  'Tom &#60;b&#62;', '&#x3c;', '[klikk her](x)', 'Hei {{navn}}', '}}', '{% if %}', '${process.env}', '< svg>',
+  '<b>fet</b>',
+  '<script>alert(1)</script>',
+  'Kari <img src=x onerror=alert(1)>',
+  '</p>',
+  '<!-- x -->',
+  '<?xml?>',
+  'a &lt; b',
+  'Tom &#60;b&#62;',
+  '&#x3c;',
+  '[klikk her](x)',
+  'Hei {{navn}}',
+  '}}',
+  '{% if %}',
+  '${process.env}',
+  '< svg>',
 );
 const formula = fc.tuple(fc.constantFrom('=', '@', '+', '-'), fc.stringMatching(/^[A-Za-z(][A-Za-z0-9(),]{0,10}$/)).map(([p, rest]) => `${p}${rest}`);
 const control = fc
@@ -93,7 +127,7 @@ const benign = fc.oneof(
   fc.date({ min: new Date('1900-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10).split('-').reverse().join('.')),
   fc.integer({ min: 10_000_000, max: 99_999_999 }).map((n) => `+47 ${String(n).replace(/(\d\d)(?=\d)/g, '$1 ')}`),
   fc.integer({ min: -100_000, max: 100_000 }).map(String),
-  fc.constantFrom('St. Olavs hospital', 'Kl. 10.30', 'Rom 3.14', 'Tom & Jerry', 'O\'Brien', '3.5 mg', 'Ålesund', 'Tromsø kommune', 'A/S Norge', '<3'),
+  fc.constantFrom('St. Olavs hospital', 'Kl. 10.30', 'Rom 3.14', 'Tom & Jerry', "O'Brien", '3.5 mg', 'Ålesund', 'Tromsø kommune', 'A/S Norge', '<3'),
 );
 
 describe('list fields are data: hostile values are refused, by code', () => {
@@ -158,7 +192,10 @@ describe('rows with hostile fields are rejected by row number, never echoing the
         ),
         fc.integer({ min: 0, max: 100_000 }),
         (rows, offset) => {
-          const built = buildListFromJson(rows.map((r, i) => ({ nin: nin(offset + i), fields: { navn: r.v } })), opts);
+          const built = buildListFromJson(
+            rows.map((r, i) => ({ nin: nin(offset + i), fields: { navn: r.v } })),
+            opts,
+          );
           const expected = rows.flatMap((r, i) => (r.code ? [{ row: i + 1, code: r.code }] : []));
           expect(built.rejected.map((e) => ({ row: e.row, code: e.code }))).toEqual(expected);
           expect(built.recipients).toHaveLength(rows.length - expected.length);

@@ -18,7 +18,9 @@ const toCsv = (rows: Row[], v: { delimiter: string; eol: string; bom: boolean; q
 
 describe('CSV recipient lists', () => {
   it('parses the same list whatever the delimiter, BOM, line endings and quoting', () => {
-    const name = fc.string({ minLength: 0, maxLength: 20 }).filter((s) => !/[=@+\-\t\r\u0000-\u001f\u007f]/.test(s[0] ?? '') && !/[\u0000-\u001f\u007f]/.test(s) && !/\.|www|:\/\//i.test(s) && s.trim() === s);
+    const name = fc
+      .string({ minLength: 0, maxLength: 20 })
+      .filter((s) => !/[=@+\-\t\r\u0000-\u001f\u007f]/.test(s[0] ?? '') && !/[\u0000-\u001f\u007f]/.test(s) && !/\.|www|:\/\//i.test(s) && s.trim() === s);
     const rowArb = fc.record({ index: fc.integer({ min: 0, max: 1_000_000 }), language: fc.constantFrom('', 'nb', 'nn', 'en', 'NB'), name });
     fc.assert(
       fc.property(
@@ -139,10 +141,7 @@ describe('CSV recipient lists', () => {
 describe('JSON recipient lists', () => {
   it('validates each recipient and reports by 1-based row', () => {
     const [a, b] = syntheticNins(2, 400);
-    const list = buildListFromJson(
-      [{ nin: a, language: 'nn', fields: { name: 'Ola', age: 42 } }, { nin: 'x' }, { nin: b, fields: { name: { nested: true } } }, { nin: a }],
-      opts,
-    );
+    const list = buildListFromJson([{ nin: a, language: 'nn', fields: { name: 'Ola', age: 42 } }, { nin: 'x' }, { nin: b, fields: { name: { nested: true } } }, { nin: a }], opts);
     expect(list).toMatchObject({ rows: 4, duplicatesInList: 1, columns: ['name', 'age'] });
     expect(list.recipients).toEqual([{ nin: a, language: 'nn', fields: { name: 'Ola', age: '42' } }]);
     expect(list.rejected.map((r) => [r.row, r.code])).toEqual([

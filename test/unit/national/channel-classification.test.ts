@@ -41,10 +41,12 @@ const http = (origin = base) => new OutboundHttp({ allowedOrigins: [origin], tim
 const eprom = (origin = base) => new EpromClient({ baseUrl: origin, apiKey: async () => 'k', http: http(origin), defaultSender: { organisationName: 'Org' } });
 const digipost = (origin = base) =>
   new DigipostClient({ baseUrl: origin, senderId: 's1', signer: { sign: async () => ({}) as never }, http: http(origin), returnAddress: { name: 'x', line: 'y', postalCode: '0101', city: 'OSLO' } });
-const answer = (status: number, body: string, type = 'application/json'): Handler => (_q, r) => {
-  r.writeHead(status, { 'content-type': type });
-  r.end(body);
-};
+const answer =
+  (status: number, body: string, type = 'application/json'): Handler =>
+  (_q, r) => {
+    r.writeHead(status, { 'content-type': type });
+    r.end(body);
+  };
 const hang: Handler = () => undefined;
 const xmlError = (code: string) => `<?xml version="1.0"?><error><error-code>${code}</error-code></error>`;
 /** A port with nothing listening: the connection is refused before any byte is sent. */
@@ -182,7 +184,16 @@ describe('NationalChannelGateway', () => {
 
   it('retries recording hand-overs and throws HandOverNotRecordedError after 3 failed tries', async () => {
     let tries = 0;
-    const failing = { handedOver: async () => void (tries++, (() => { throw new Error('throttled'); })()), handedOverAmong: async () => new Set<string>() };
+    const failing = {
+      handedOver: async () =>
+        void (
+          tries++,
+          (() => {
+            throw new Error('throttled');
+          })()
+        ),
+      handedOverAmong: async () => new Set<string>(),
+    };
     const gw = new NationalChannelGateway({ eprom: ok, digipost: noDigipost, receipts: failing, recordBackoff: { baseDelayMs: 1, maxDelayMs: 1 } });
     await expect(gw.handOver('helsenorge', items(3), { signal: signal() })).rejects.toBeInstanceOf(HandOverNotRecordedError);
     expect(tries).toBe(3);
@@ -208,10 +219,18 @@ describe('NationalChannelGateway', () => {
     const recorded = new Set(['d0']);
     const stored: HandOver[] = [];
     const asked: string[] = [];
-    const receipts = { handedOver: async (h: readonly HandOver[]) => void stored.push(...h), handedOverAmong: async (_r: string, ids: readonly string[]) => new Set(ids.filter((d) => recorded.has(d))) };
+    const receipts = {
+      handedOver: async (h: readonly HandOver[]) => void stored.push(...h),
+      handedOverAmong: async (_r: string, ids: readonly string[]) => new Set(ids.filter((d) => recorded.has(d))),
+    };
     const dp = { send: noDigipost.send, exists: async (uuid: string) => (asked.push(uuid), asked.length === 1) };
     const gw = new NationalChannelGateway({ eprom: ok, digipost: dp, receipts });
-    expect(await gw.fateOf('helsenorge', 'r1', ['d0', 'd1'], { signal: signal() })).toEqual(new Map([['d0', 'handed_over'], ['d1', 'unknown']]));
+    expect(await gw.fateOf('helsenorge', 'r1', ['d0', 'd1'], { signal: signal() })).toEqual(
+      new Map([
+        ['d0', 'handed_over'],
+        ['d1', 'unknown'],
+      ]),
+    );
     const fates = await gw.fateOf('paper', 'r1', ['d0', 'd1', 'd2'], { signal: signal() });
     expect(fates.get('d0')).toBe('handed_over');
     expect(asked).toHaveLength(2);

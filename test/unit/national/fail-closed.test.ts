@@ -84,8 +84,7 @@ describe('fail closed, end to end outside the engine (property)', () => {
         const t = new Map(NINS.map((n, i) => [n, truths[i]!]));
         const reader = new RegistryCitizenFactsReader({
           population: {
-            lookup: (ids) =>
-              run(faults.population, () => new Map(ids.filter((_, i) => !(faults.population === 'drop' && i === 0)).map((n) => [n, t.get(n)!.freg]))),
+            lookup: (ids) => run(faults.population, () => new Map(ids.filter((_, i) => !(faults.population === 'drop' && i === 0)).map((n) => [n, t.get(n)!.freg]))),
           },
           contact: { lookup: (ids) => run(faults.contact, () => new Map(ids.flatMap((n) => (t.get(n)!.krr ? [[n, t.get(n)!.krr!] as const] : [])))) },
           privacy: { activeAmong: (_pvk, ids) => run(faults.privacy, () => new Set(ids.filter((n) => t.get(n)!.privacyReserved))) },

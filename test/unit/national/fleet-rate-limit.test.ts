@@ -16,10 +16,14 @@ class VirtualTime {
       if (signal?.aborted) return resolve();
       const t = { at: this.now + Math.max(0, ms), resolve };
       this.timers.push(t);
-      signal?.addEventListener('abort', () => {
-        this.timers = this.timers.filter((x) => x !== t);
-        resolve();
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.timers = this.timers.filter((x) => x !== t);
+          resolve();
+        },
+        { once: true },
+      );
     });
   /** Runs until `done` settles, advancing the clock whenever nothing else can move. */
   async run<T>(done: Promise<T>): Promise<T> {
@@ -68,7 +72,7 @@ describe('the fleet rate limit per service', () => {
     const RATE = 50;
     const starts: number[] = [];
     let seed = 7;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     // One limiter per worker, as one per Lambda container; all count in the same store.
     const workers = Array.from({ length: 32 }, () => new FleetRateLimiter({ service: 'eprom', store, ratePerSecond: RATE, shards, clock: time.clock, sleep: time.sleep, random }));
     const never = new AbortController().signal;

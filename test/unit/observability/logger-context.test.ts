@@ -14,10 +14,10 @@ import { authEnv, createTokenIssuer } from '../../../local/token-issuer.js';
 let out: string[] = [];
 beforeEach(() => {
   out = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => {
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
     out.push(String(chunk));
     return true;
-  }));
+  });
 });
 afterEach(() => vi.restoreAllMocks());
 const lines = () =>

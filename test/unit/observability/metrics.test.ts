@@ -8,10 +8,10 @@ type Emf = { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[
 let out: string[] = [];
 beforeEach(() => {
   out = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => {
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
     out.push(String(chunk));
     return true;
-  }));
+  });
 });
 afterEach(() => vi.restoreAllMocks());
 

@@ -22,9 +22,7 @@ describe('the checklist is mandatory', () => {
         const answers: Record<string, boolean | string> = all(purpose);
         if (bad === 'drop') delete answers[id];
         else answers[id] = bad;
-        expect(() => requireCompleteChecklist(purpose, answers, { nynorskMissing: false })).toThrow(
-          expect.objectContaining({ code: 'CHECKLIST_INCOMPLETE', status: 409, details: { items: [id] } }),
-        );
+        expect(() => requireCompleteChecklist(purpose, answers, { nynorskMissing: false })).toThrow(expect.objectContaining({ code: 'CHECKLIST_INCOMPLETE', status: 409, details: { items: [id] } }));
       }),
     );
     expect(() => requireCompleteChecklist('research', undefined, { nynorskMissing: false })).toThrow(expect.objectContaining({ code: 'CHECKLIST_INCOMPLETE' }));

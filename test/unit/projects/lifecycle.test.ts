@@ -53,7 +53,15 @@ describe('accessTo', () => {
 
 describe('the checklist', () => {
   it('has the research items', () => {
-    expect(CHECKLISTS.research.map((i) => i.id)).toEqual(['sender-identified', 'purpose-stated', 'voluntary-participation', 'how-to-withdraw', 'contact-person', 'both-norwegian-standards', 'links-checked']);
+    expect(CHECKLISTS.research.map((i) => i.id)).toEqual([
+      'sender-identified',
+      'purpose-stated',
+      'voluntary-participation',
+      'how-to-withdraw',
+      'contact-person',
+      'both-norwegian-standards',
+      'links-checked',
+    ]);
   });
   it('accepts true or a note on every item, refuses false, missing and unknown items', () => {
     const all = (purpose: 'research' | 'quality-register') => Object.fromEntries(CHECKLISTS[purpose].map((i) => [i.id, true]));

@@ -70,7 +70,13 @@ const usual = (n: string) => {
 
 const preflight = async (policy: MinorsPolicy, reader = new FakeFactsReader(people)) => {
   const routes = await routeRecipients(reader, { projectId: 'prj', nins: list, policy, at: AT, rules });
-  return { reader, report: tallyPreflightWithMinors(list.map((n) => ({ decision: usual(n), route: routes.get(n) })), policy) };
+  return {
+    reader,
+    report: tallyPreflightWithMinors(
+      list.map((n) => ({ decision: usual(n), route: routes.get(n) })),
+      policy,
+    ),
+  };
 };
 
 describe('pre-flight with the minors rule', () => {
@@ -142,8 +148,19 @@ describe('pre-flight with the minors rule', () => {
         );
         const m = r.minors;
         const sum =
-          r.eligible + r.reserved + r.withdrawn + r.alreadySent + r.invalid + r.deceased + r.notFound + r.frequencyCapped + r.notAwaitingAnswer +
-          m.skippedMinor + m.withoutGuardian + m.guardianAccessReserved + m.underGuardianship;
+          r.eligible +
+          r.reserved +
+          r.withdrawn +
+          r.alreadySent +
+          r.invalid +
+          r.deceased +
+          r.notFound +
+          r.frequencyCapped +
+          r.notAwaitingAnswer +
+          m.skippedMinor +
+          m.withoutGuardian +
+          m.guardianAccessReserved +
+          m.underGuardianship;
         expect(sum).toBe(r.total);
         expect(r.total).toBe(nins.length);
         expect(m.viaGuardians).toBeLessThanOrEqual(m.underSixteen);

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContactRecord } from '../../../functions/domain/rounds/ports.js';
-import {
-  decideRecipient,
-  detectDuplicateRounds,
-  tallyPreflight,
-  versionKey,
-  type RecipientFacts,
-} from '../../../functions/domain/rounds/preflight.js';
+import { decideRecipient, detectDuplicateRounds, tallyPreflight, versionKey, type RecipientFacts } from '../../../functions/domain/rounds/preflight.js';
 import { canTransition, emptyCounts, overrideOf, ROUND_STATUSES, sourcesOf, TRANSITIONS, unreleasedCounts, withPending, type Round } from '../../../functions/domain/rounds/round.js';
 
 const NOW = '2026-06-01T12:00:00.000Z';
@@ -108,19 +102,13 @@ describe('detectDuplicateRounds', () => {
       { contacts: [], decision: send },
     ];
     const findings = detectDuplicateRounds(recipients, current, earlier, opts);
-    expect(findings).toEqual([
-      expect.objectContaining({ code: 'DUPLICATE_ROUND', previousRoundId: 'r1', overlap: 2, reason: 'changed_version', previousVersion: 1 }),
-    ]);
+    expect(findings).toEqual([expect.objectContaining({ code: 'DUPLICATE_ROUND', previousRoundId: 'r1', overlap: 2, reason: 'changed_version', previousVersion: 1 })]);
     expect(findings[0]!.similarity).toBeGreaterThan(0.85);
   });
 
   it('holds a near-identical text of another letter, not an unrelated one', () => {
-    const recipients = [
-      { contacts: [contact({ roundId: 'rM', letterId: 'M', contentHash: 'hm' }), contact({ roundId: 'rN', letterId: 'N', contentHash: 'hn' })], decision: send },
-    ];
-    expect(detectDuplicateRounds(recipients, current, earlier, opts)).toEqual([
-      expect.objectContaining({ previousRoundId: 'rM', overlap: 1, similarity: 1, reason: 'near_identical' }),
-    ]);
+    const recipients = [{ contacts: [contact({ roundId: 'rM', letterId: 'M', contentHash: 'hm' }), contact({ roundId: 'rN', letterId: 'N', contentHash: 'hn' })], decision: send }];
+    expect(detectDuplicateRounds(recipients, current, earlier, opts)).toEqual([expect.objectContaining({ previousRoundId: 'rM', overlap: 1, similarity: 1, reason: 'near_identical' })]);
   });
 
   it('never holds for identical content, test sends, contacts older than 90 days, or reminders', () => {

@@ -165,7 +165,8 @@ const world = (rows: number) => {
     contacts: {
       sentByProject: async () => sent,
       contactsIn: async (nins: readonly string[]) => new Map(nins.flatMap((n) => (sent.has(n) ? [[n, sent.get(n)!] as const] : []))),
-      sentSince: async () => ({ sent: 0 }) },
+      sentSince: async () => ({ sent: 0 }),
+    },
     progress: { progress: async () => ({ counts: {}, skipReasons: {} }) },
     prober: { probe: async () => ({ ok: true }) },
     dispatch: {
@@ -309,7 +310,13 @@ describe('background preparation of a large list', () => {
     for (const m of w.queue) await prepareChunk(w.deps, policy, m);
     // An earlier completed round of the same letter reached some of these recipients: release weighs it.
     const now = new Date().toISOString();
-    const earlier = { ...w.rounds.rounds.get(round.roundId)!, roundId: 'rnd-earlier', status: 'completed', preparation: undefined, release: { releasedBy: 'x', releasedAt: now, layout: { total: 10, batchSize: 100, totalBatches: 1, canaryBatches: 0, canaryRecipients: 0 } } } as Round;
+    const earlier = {
+      ...w.rounds.rounds.get(round.roundId)!,
+      roundId: 'rnd-earlier',
+      status: 'completed',
+      preparation: undefined,
+      release: { releasedBy: 'x', releasedAt: now, layout: { total: 10, batchSize: 100, totalBatches: 1, canaryBatches: 0, canaryRecipients: 0 } },
+    } as Round;
     await w.rounds.createRound(earlier);
     for (const r of w.recipients.slice(0, 10)) w.sent.set(r.nin, [{ roundId: 'rnd-earlier', letterId: 'let-1', version: 1, contentHash: 'hash-1', sentAt: now } as ContactRecord]);
     w.slices.length = 0;

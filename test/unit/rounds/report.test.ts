@@ -11,19 +11,18 @@ const chainOf = (events: AuditEvent[]): ChainedAuditEvent[] => {
   return out;
 };
 const ev = (at: string, actor: string, action: string, details: Record<string, unknown>): AuditEvent => ({ at, actor, role: 'superuser', action, details });
-const version = (v: number, contentHash: string, approved: boolean): LetterVersion =>
-  ({
-    projectId: 'prj_r',
-    letterId: 'let_1',
-    version: v,
-    title: 'T',
-    kind: 'letter',
-    content: { nb: { subject: 's', body: 'b' } },
-    contentHash,
-    authoredBy: 'kari',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    ...(approved ? { approval: { approvedBy: 'sara', approvedAt: '2026-01-02T00:00:00.000Z' } } : {}),
-  });
+const version = (v: number, contentHash: string, approved: boolean): LetterVersion => ({
+  projectId: 'prj_r',
+  letterId: 'let_1',
+  version: v,
+  title: 'T',
+  kind: 'letter',
+  content: { nb: { subject: 's', body: 'b' } },
+  contentHash,
+  authoredBy: 'kari',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  ...(approved ? { approval: { approvedBy: 'sara', approvedAt: '2026-01-02T00:00:00.000Z' } } : {}),
+});
 
 const events = chainOf([
   ev('2026-01-01T00:00:00.000Z', 'kari', 'letter.created', { letterId: 'let_1', version: 1, contentHash: 'h1' }),
@@ -41,7 +40,7 @@ const versions = [version(1, 'h1', true), version(2, 'h2', true)];
 const round = { roundId: 'rnd_1', letterId: 'let_1', letterVersion: 2, completedAt: '2026-01-06T00:00:00.000Z' };
 
 describe('the approvals part of a round report', () => {
-  it('lists who approved exactly the version the round sent, with its content hash, and the round\'s own decisions', () => {
+  it("lists who approved exactly the version the round sent, with its content hash, and the round's own decisions", () => {
     const r = roundApprovalReport(round, events, versions);
     expect(r.approvals).toEqual([{ by: 'siri', at: '2026-01-04T00:00:00.000Z', version: 2, contentHash: 'h2' }]);
     expect(r.decisions).toEqual([

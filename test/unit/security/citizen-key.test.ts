@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  citizenKey,
-  globalCitizenKey,
-  globalCitizenKeys,
-  parseKeyring,
-  projectPseudonym,
-  projectPseudonyms,
-} from '../../../functions/domain/shared/citizen-key.js';
+import { citizenKey, globalCitizenKey, globalCitizenKeys, parseKeyring, projectPseudonym, projectPseudonyms } from '../../../functions/domain/shared/citizen-key.js';
 import { hashKeyring, setHashKeyring } from '../../../functions/shared/hash-keys.js';
 
 const K1 = 'k1-0123456789abcdef-first';
@@ -46,7 +39,6 @@ describe('hash keyring', () => {
 });
 
 describe('pseudonyms and global keys', () => {
-
   it('a project pseudonym is stable, carries its key version, and differs per project and from the global key', () => {
     fc.assert(
       fc.property(nin, projectId, projectId, (n, a, b) => {

@@ -16,10 +16,10 @@ let out: string[] = [];
 beforeEach(() => {
   out = [];
   for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
       out.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       return true;
-    }));
+    });
   }
 });
 afterEach(() => {

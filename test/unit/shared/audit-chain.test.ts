@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  chainEvent,
-  checkAgainstSeals,
-  EMPTY_HEAD,
-  verifyChain,
-  type AuditEvent,
-  type ChainedAuditEvent,
-} from '../../../functions/domain/shared/audit.js';
+import { chainEvent, checkAgainstSeals, EMPTY_HEAD, verifyChain, type AuditEvent, type ChainedAuditEvent } from '../../../functions/domain/shared/audit.js';
 
 const scope = 'project:prj_u';
 const chainOf = (events: AuditEvent[]): ChainedAuditEvent[] => {
@@ -41,8 +34,8 @@ describe('verifyChain', () => {
       fc.property(chain, fc.nat(), fc.constantFrom('at', 'actor', 'role', 'action', 'details', 'scope', 'seq', 'prevHash'), (c, i, field) => {
         const k = i % c.length;
         const e = c[k]!;
-        const changed = { ...e, [field]: field === 'seq' ? e.seq + 100 : field === 'details' ? { ...e.details, '__tampered__': true } : `${String(e[field as keyof typeof e])}x` };
-        const tampered = c.map((x, j) => (j === k ? (changed) : x));
+        const changed = { ...e, [field]: field === 'seq' ? e.seq + 100 : field === 'details' ? { ...e.details, __tampered__: true } : `${String(e[field as keyof typeof e])}x` };
+        const tampered = c.map((x, j) => (j === k ? changed : x));
         expect(verifyChain(scope, tampered, headOf(c)).ok).toBe(false);
       }),
     );
@@ -52,7 +45,13 @@ describe('verifyChain', () => {
     fc.assert(
       fc.property(chain, fc.nat(), (c, i) => {
         const k = i % c.length;
-        expect(verifyChain(scope, c.filter((_, j) => j !== k), headOf(c)).ok).toBe(false);
+        expect(
+          verifyChain(
+            scope,
+            c.filter((_, j) => j !== k),
+            headOf(c),
+          ).ok,
+        ).toBe(false);
         const a = c[0]!;
         const b = c[1]!;
         const swapped = [{ ...b, seq: 1 }, { ...a, seq: 2 }, ...c.slice(2)];

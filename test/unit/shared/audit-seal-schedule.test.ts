@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  sealChangedHeads,
-  type AuditHeadIndex,
-  type AuditLog,
-  type AuditSeal,
-  type ChangedHead,
-  type SealedHead,
-} from '../../../functions/domain/shared/audit.js';
+import { sealChangedHeads, type AuditHeadIndex, type AuditLog, type AuditSeal, type ChangedHead, type SealedHead } from '../../../functions/domain/shared/audit.js';
 
 /** In-memory heads, seals and mark: what the schedule reads and writes. */
 const world = (heads: (ChangedHead & { events: number; head: string })[], mark?: string, failSealOf?: string) => {

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  classicCheckDigits,
-  isNationalId,
-  relaxed2032CheckDigits,
-  validateNin,
-  type CheckDigitRule,
-} from '../../../functions/domain/shared/nin.js';
+import { classicCheckDigits, isNationalId, relaxed2032CheckDigits, validateNin, type CheckDigitRule } from '../../../functions/domain/shared/nin.js';
 import { generateNin, syntheticNins } from '../../../functions/domain/lists/nin-generator.js';
 
 const allow = { allowSynthetic: true };

@@ -35,7 +35,7 @@ describe('the retry helper', () => {
     expect(await withRetry(async (attempt) => (++n < 3 ? Promise.reject(new Error('busy')) : attempt), o)).toBe(2);
   });
 
-  it('should drain what is left over until nothing is, and give up with the caller\'s error', async () => {
+  it("should drain what is left over until nothing is, and give up with the caller's error", async () => {
     const waits: number[] = [];
     const seen: number[][] = [];
     await drain([1, 2, 3], async (pending) => (seen.push(pending), pending.slice(1)), { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 1, sleep: noSleep(waits), exhausted: () => new Error('x') });

@@ -20,7 +20,7 @@ export const blocker = (gate: Gate, canaryBatch: boolean): Blocker | undefined =
     if (gate.version && (!gate.version.approval || gate.version.contentHash !== round.contentHash)) return 'not_approved';
   }
   if (round.status === 'cancelled') return 'not_dispatching';
-  const confirmed = (round).canaryConfirmed === true;
+  const confirmed = round.canaryConfirmed === true;
   // Until a person confirms the canary, only the canary's own batches may send.
   if (!canaryBatch && round.release.layout.canaryBatches > 0 && !confirmed) return 'canary_hold';
   if (round.status === 'dispatching') return undefined;

@@ -42,7 +42,11 @@ export const gather = async (a: Attempt, nins: readonly string[]): Promise<WaveF
   if (!awaiting || formTaskId === undefined) return { facts, contacts, routes, now };
   // A child's task is their guardians' (one each, about the child): only those who have not
   // answered about them are reminded (their routes narrowed to them).
-  const reminded = await childrenAwaiting(routes, (nin) => pseudonymOfChild(nin, deps.hashKey), (asked) => deps.guardiansAwaiting(project.projectId, formTaskId, asked));
+  const reminded = await childrenAwaiting(
+    routes,
+    (nin) => pseudonymOfChild(nin, deps.hashKey),
+    (asked) => deps.guardiansAwaiting(project.projectId, formTaskId, asked),
+  );
   return { facts, contacts, routes: reminded.routes, now, awaiting: new Set([...awaiting, ...reminded.children]) };
 };
 

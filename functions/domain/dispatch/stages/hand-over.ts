@@ -17,8 +17,7 @@ export const waveDeadline = (a: Attempt, now: number, first: boolean): number | 
 };
 
 export type WaveAnswer =
-  | { readonly kind: 'handed'; readonly results: ReadonlyMap<string, ChannelResult>; readonly invalid: ReadonlyMap<number, string> }
-  | { readonly kind: 'blocked'; readonly why: Blocker };
+  { readonly kind: 'handed'; readonly results: ReadonlyMap<string, ChannelResult>; readonly invalid: ReadonlyMap<number, string> } | { readonly kind: 'blocked'; readonly why: Blocker };
 
 /**
  * The in-flight section of one wave:
@@ -33,7 +32,12 @@ export type WaveAnswer =
  */
 export const handOverWave = async (a: Attempt, toSend: readonly ToSend[], until: number, sentAt: string): Promise<WaveAnswer> => {
   const { deps, ref } = a;
-  await deps.batches.markWave(ref, a.leaseId, toSend.reduce((n, s) => n + s.addressees.length, 0), until);
+  await deps.batches.markWave(
+    ref,
+    a.leaseId,
+    toSend.reduce((n, s) => n + s.addressees.length, 0),
+    until,
+  );
   const gate = await deps.gate.read(ref.projectId, ref.roundId, { letterId: a.round.letterId, version: a.round.letterVersion });
   const why = blocker(gate, a.range.canary) ?? (gate.version && gate.project ? undefined : 'not_approved');
   if (why) return { kind: 'blocked', why };

@@ -65,7 +65,13 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
   // The plan names a guardian's letter by a keyed hash, never the ID: the guardians are named again
   // from the register (raw, whatever their state now: a letter that left is recorded as it left).
   const children = unknownYet.filter((i) => leftOf(i).some((l) => isGuardianLetter(l.deliveryId)));
-  const facts = children.length > 0 ? await deps.citizens.factsOf(children.map((i) => a.recipients[i]!.nin), round.projectId) : undefined;
+  const facts =
+    children.length > 0
+      ? await deps.citizens.factsOf(
+          children.map((i) => a.recipients[i]!.nin),
+          round.projectId,
+        )
+      : undefined;
   for (const i of unknownYet) {
     const nin = a.recipients[i]!.nin;
     const letters = plan.get(i)!;

@@ -78,7 +78,7 @@ export const sent = (
 export const settleWave = (a: Attempt, s: Settled, now: Date, toSend: readonly ToSend[], results: ReadonlyMap<string, ChannelResult>, tries: (index: number) => number): void => {
   for (const t of toSend) {
     const nin = t.recipient.nin;
-    const answered = t.addressees.map((to) => ({ to, r: results.get(to.deliveryId) ?? ({ ok: false, transient: false, inDoubt: true, reason: 'no_result' }) }));
+    const answered = t.addressees.map((to) => ({ to, r: results.get(to.deliveryId) ?? { ok: false, transient: false, inDoubt: true, reason: 'no_result' } }));
     const handed = answered.filter((x) => x.r.ok);
     const channel = t.addressees[0]!.channel;
     if (handed.length > 0) {
