@@ -1,4 +1,4 @@
-import type { Channel } from '../../functions/domain/dispatch/channels.js';
+import type { Channel } from '../../functions/domain/shared/channel.js';
 
 /**
  * Fault injection for the resilience tests (moved here from the old local channel stand-in): read

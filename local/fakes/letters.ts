@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Channel } from '../../functions/domain/dispatch/channels.js';
+import type { Channel } from '../../functions/domain/shared/channel.js';
 import { batchPutAll } from '../../functions/adapters/dynamo/batch.js';
 import { keys } from '../../functions/adapters/dynamo/keys.js';
 import { ageFromNin } from '../../functions/domain/shared/nin.js';

@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deltaOf, type RecipientOutcome } from '../../functions/domain/dispatch/batch.js';
+import { deltaOf } from '../../functions/domain/dispatch/batch.js';
+import { type RecipientOutcome } from '../../functions/domain/rounds/round.js';
 import { layoutOf } from '../../functions/domain/dispatch/layout.js';
 import { adapters } from '../../functions/adapters/index.js';
 import { createTaskForDelivery } from '../../functions/domain/letters/form-tasks.js';

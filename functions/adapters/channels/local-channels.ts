@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Channel, ChannelGateway, ChannelResult, Dispatchable, Fate, HandOverOptions } from '../../domain/dispatch/channels.js';
+import type { ChannelGateway, ChannelResult, Dispatchable, Fate, HandOverOptions } from '../../domain/dispatch/channels.js';
+import type { Channel } from '../../domain/shared/channel.js';
 import { batchGetAll, batchPutAll, queryAll } from '../dynamo/batch.js';
 import { keys } from '../dynamo/keys.js';
 import { isExpired, retentionFor, type RetentionPolicy } from '../../domain/shared/retention.js';

@@ -1,19 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  decodeOutcome,
-  decodePlan,
-  deltaOf,
-  encodeOutcome,
-  encodePlan,
-  freshBatch,
-  isDone,
-  isRedrivable,
-  type BatchState,
-  type CountDelta,
-  type Plan,
-  type RecipientOutcome,
-} from '../../domain/dispatch/batch.js';
+import { decodeOutcome, decodePlan, deltaOf, encodeOutcome, encodePlan, freshBatch, isDone, isRedrivable, type BatchState, type CountDelta, type Plan } from '../../domain/dispatch/batch.js';
+import { type RecipientOutcome } from '../../domain/rounds/round.js';
 import { LeaseLostError, type BatchChain, type BatchRef, type BatchStore, type ClaimResult, type RoundProgress } from '../../domain/dispatch/ports.js';
 import { COUNTERS, withPending, type Counter } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';

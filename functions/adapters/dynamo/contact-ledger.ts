@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContactLedger, LedgerEntry } from '../../domain/dispatch/ports.js';
-import type { ContactRecord } from '../../domain/rounds/ports.js';
+import type { ContactRecord } from '../../domain/rounds/round.js';
 import { globalCitizenKey, type HashKeyring } from '../../domain/shared/citizen-key.js';
 import { batchGetAll, batchPutAll, queryAll } from './batch.js';
 

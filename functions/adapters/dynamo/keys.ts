@@ -1,4 +1,4 @@
-import type { Channel } from '../../domain/dispatch/channels.js';
+import type { Channel } from '../../domain/shared/channel.js';
 
 /** Letters the stand-in channels delivered, by channel: the helsenorge inbox, the digital mailbox, the print queue. */
 const DELIVERED: Record<Channel, string> = { helsenorge: 'INBOX#', 'digital-mailbox': 'MAILBOX#', paper: 'PRINT#' };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Channel } from '../../domain/dispatch/channels.js';
+import type { Channel } from '../../domain/shared/channel.js';
 import type { HandOver, ReceiptOutcome, ReceiptsStore, ReceiptSummary } from '../../domain/receipts/ports.js';
 import { batchGetAll, queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';

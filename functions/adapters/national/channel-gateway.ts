@@ -1,4 +1,5 @@
-import { HandOverNotRecordedError, type Channel, type ChannelGateway, type ChannelResult, type Dispatchable, type Fate, type HandOverOptions } from '../../domain/dispatch/channels.js';
+import { HandOverNotRecordedError, type ChannelGateway, type ChannelResult, type Dispatchable, type Fate, type HandOverOptions } from '../../domain/dispatch/channels.js';
+import { type Channel } from '../../domain/shared/channel.js';
 import type { HandOver, ReceiptsStore } from '../../domain/receipts/ports.js';
 import { logger } from '../../shared/logger.js';
 import { documentUuidOf, type DigipostClient } from './digipost.js';

@@ -14,9 +14,6 @@ import type { CitizenFacts, CitizenFactsReader } from './registries.js';
  * function, so the report predicts the send.
  */
 
-/** `exclude` (default): nobody under 16 is written to. `guardians`: their guardians are, instead. */
-export type { MinorsPolicy } from '../projects/project.js';
-
 /** The age of consent in health matters: from this age a citizen is written to themselves. */
 export const AGE_OF_CONSENT = 16;
 /** A digital mailbox (KRR `digital_post`) may be used from 18 only. */

@@ -1,8 +1,5 @@
 import { counterForSkip, IN_DOUBT, type Counter, type RecipientOutcome, type SkipReason } from '../rounds/round.js';
-import type { Channel } from './channels.js';
-
-// The outcome type and IN_DOUBT belong to the round (its report and redrive read them); the batch encodes them.
-export { IN_DOUBT, type RecipientOutcome };
+import type { Channel } from '../shared/channel.js';
 
 export const PENDING: RecipientOutcome = { kind: 'pending', tries: 0 };
 

@@ -2,9 +2,6 @@ import type { PostalAddress } from '../citizens/registries.js';
 import type { RenderedLetter } from '../letters/render.js';
 import type { Channel } from '../shared/channel.js';
 
-// The channel names live below every room that needs them (statistics counts by channel too).
-export type { Channel };
-
 /** One letter handed to a channel; `deliveryId` is the channel's idempotency key (ePROM message key, Digipost message-id). */
 export interface Dispatchable {
   readonly deliveryId: string;

@@ -3,8 +3,8 @@ import type { DistributionRule } from '../projects/project.js';
 import { decideRecipient } from '../rounds/preflight.js';
 import type { SkipReason } from '../rounds/round.js';
 import { chooseChannel } from '../rounds/channel-rule.js';
-import type { ContactRecord } from '../rounds/ports.js';
-import type { Channel } from './channels.js';
+import type { ContactRecord } from '../rounds/round.js';
+import type { Channel } from '../shared/channel.js';
 
 /**
  * The send-time decision for one recipient. Whether they get the letter at all is the same rule

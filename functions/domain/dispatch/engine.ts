@@ -1,7 +1,8 @@
 import { RegistryUnavailableError } from '../citizens/registries.js';
 import { isReleased, type ReleasedRound } from '../rounds/round.js';
 import { newId } from '../shared/ids.js';
-import { isDone, isTerminal, type RecipientOutcome } from './batch.js';
+import { isDone, isTerminal } from './batch.js';
+import { type RecipientOutcome } from '../rounds/round.js';
 import { batchRange } from './layout.js';
 import { LeaseLostError, type BatchRef, type DispatchMessage, type EngineDeps, type LedgerEntry } from './ports.js';
 import { seconds, type Attempt } from './stages/attempt.js';

@@ -4,10 +4,11 @@ import type { Language, LetterVersion } from '../letters/letter.js';
 import type { Recipient } from '../lists/recipient-list.js';
 import type { Project } from '../projects/project.js';
 import type { StatisticsRecorder } from '../statistics/ports.js';
-import type { ContactRecord } from '../rounds/ports.js';
+import type { ContactRecord } from '../rounds/round.js';
 import type { Counts, Round, Waiting } from '../rounds/round.js';
 import type { BatchState, CountDelta, Plan } from './batch.js';
-import type { Channel, ChannelGateway } from './channels.js';
+import type { ChannelGateway } from './channels.js';
+import type { Channel } from '../shared/channel.js';
 
 /**
  * Every port of the dispatch engine, in one place. The engine plans nothing per recipient: a

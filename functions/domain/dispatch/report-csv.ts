@@ -1,4 +1,5 @@
-import { PENDING, type BatchState, type RecipientOutcome } from './batch.js';
+import { PENDING, type BatchState } from './batch.js';
+import { type RecipientOutcome } from '../rounds/round.js';
 import { batchRange } from './layout.js';
 import type { RecipientListRepository } from '../lists/ports.js';
 import { PREPARATION_CHUNK } from '../rounds/preparation.js';

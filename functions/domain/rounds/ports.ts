@@ -3,24 +3,10 @@ import type { CitizenTaskRepository, FormTaskRepository, LetterRepository, LinkP
 import type { RecipientListRepository } from '../lists/ports.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import type { AuditLog } from '../shared/audit.js';
-import type { Channel } from '../shared/channel.js';
 import type { CheckDigitRule } from '../shared/nin.js';
 import type { RetentionPolicy } from '../shared/retention.js';
 import type { ChunkSummary } from './preparation.js';
-import type { Counts, FinalCounts, ReleaseInfo, ReleasedRound, Round, RoundLayout, RoundOverride, RoundStatus, Waiting } from './round.js';
-
-/** One letter a citizen got from a project: what duplicate, cap and complaint checks read. */
-export interface ContactRecord {
-  readonly projectId: string;
-  readonly roundId: string;
-  readonly letterId: string;
-  readonly version: number;
-  readonly contentHash: string;
-  readonly sentAt: string;
-  /** True for test sends to synthetic persons: never counts as a real contact. */
-  readonly test?: boolean;
-  readonly channel?: Channel;
-}
+import type { ContactRecord, Counts, FinalCounts, ReleaseInfo, ReleasedRound, Round, RoundLayout, RoundOverride, RoundStatus, Waiting } from './round.js';
 
 /** Fields a status transition may set besides the status. */
 export interface RoundPatch {

@@ -1,5 +1,6 @@
-import { AGE_OF_CONSENT, type MinorSkipReason, type MinorsPolicy, type Route } from '../citizens/minors.js';
-import type { ContactRecord } from './ports.js';
+import { AGE_OF_CONSENT, type MinorSkipReason, type Route } from '../citizens/minors.js';
+import { type MinorsPolicy } from '../projects/project.js';
+import type { ContactRecord } from './round.js';
 import { LANGUAGES, type Language, type LetterContentByLanguage } from '../letters/letter.js';
 import { readingLanguage } from '../letters/render.js';
 import { letterSimilarity, NEAR_DUPLICATE_THRESHOLD } from './similarity.js';

@@ -1,4 +1,4 @@
-import type { MinorsPolicy } from '../citizens/minors.js';
+import type { MinorsPolicy } from '../projects/project.js';
 import { DEFAULT_MINORS_POLICY } from '../projects/project.js';
 import { LANGUAGES, type Language } from '../letters/letter.js';
 import { duplicateFinding, emptyMinorsPreflight, emptyPreflight } from './preflight.js';

@@ -12,7 +12,8 @@ import { auditScope } from '../projects/use-cases.js';
 import { auditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
 import { validateNin } from '../shared/nin.js';
-import type { ContactRecord, PrepareMessage, RoundDeps, RoundPolicy } from './ports.js';
+import type { PrepareMessage, RoundDeps, RoundPolicy } from './ports.js';
+import type { ContactRecord } from './round.js';
 import {
   decideRecipient,
   detectDuplicateRounds,

@@ -3,6 +3,19 @@ import type { Language, LetterKind } from '../letters/letter.js';
 import type { MinorsPolicy } from '../projects/project.js';
 import type { Channel } from '../shared/channel.js';
 
+/** One letter a citizen got from a project: what duplicate, cap and complaint checks read. */
+export interface ContactRecord {
+  readonly projectId: string;
+  readonly roundId: string;
+  readonly letterId: string;
+  readonly version: number;
+  readonly contentHash: string;
+  readonly sentAt: string;
+  /** True for test sends to synthetic persons: never counts as a real contact. */
+  readonly test?: boolean;
+  readonly channel?: Channel;
+}
+
 /**
  * The round: one release of one letter version to one recipient list. This module owns its whole
  * lifecycle — one type, one transition table, one repository (ports.ts), and the use cases that

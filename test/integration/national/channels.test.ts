@@ -4,7 +4,8 @@ import { DigipostClient } from '../../../functions/adapters/national/digipost.js
 import { DigipostSigner } from '../../../functions/adapters/national/digipost-signing.js';
 import type { OutboundHttp } from '../../../functions/adapters/national/http.js';
 import { pollDigipostReceipts } from '../../../functions/adapters/national/receipt-poll.js';
-import type { Channel, Dispatchable } from '../../../functions/domain/dispatch/channels.js';
+import type { Dispatchable } from '../../../functions/domain/dispatch/channels.js';
+import type { Channel } from '../../../functions/domain/shared/channel.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from '../dispatch/channel-scan.js';
 import { waitFor } from '../dispatch/flow.js';

@@ -75,3 +75,37 @@ describe('the domain folders', () => {
     }
   });
 });
+
+/** File → the domain files it imports (type imports too: a type cycle still ties the files together). */
+const fileImports = (): Map<string, Set<string>> => {
+  const edges = new Map<string, Set<string>>();
+  for (const file of filesUnder(DOMAIN)) {
+    const text = readFileSync(file, 'utf8');
+    const to = new Set<string>();
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/g)) to.add(resolve(dirname(file), m[1]!).replace(/\.js$/, '.ts'));
+    edges.set(file, to);
+  }
+  return edges;
+};
+
+describe('the domain files', () => {
+  it('should form no import cycle, not even one of types (it was rounds/ports → preparation → preflight → ports)', () => {
+    const edges = fileImports();
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const path: string[] = [];
+    const visit = (f: string): void => {
+      state.set(f, 'open');
+      path.push(f);
+      for (const t of edges.get(f) ?? []) {
+        if (!edges.has(t)) continue;
+        if (state.get(t) === 'open') cycles.push([...path.slice(path.indexOf(t)), t].map((x) => relative(DOMAIN, x)).join(' → '));
+        else if (!state.has(t)) visit(t);
+      }
+      path.pop();
+      state.set(f, 'done');
+    };
+    for (const f of edges.keys()) if (!state.has(f)) visit(f);
+    expect(cycles).toEqual([]);
+  });
+});

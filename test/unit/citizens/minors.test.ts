@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { channelsAllowedAt, guardianDeliveryId, guardiansToRead, routeRecipient, type MinorsPolicy, type Route } from '../../../functions/domain/citizens/minors.js';
+import { channelsAllowedAt, guardianDeliveryId, guardiansToRead, routeRecipient, type Route } from '../../../functions/domain/citizens/minors.js';
+import { type MinorsPolicy } from '../../../functions/domain/projects/project.js';
 import type { CitizenFacts } from '../../../functions/domain/citizens/registries.js';
 import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
 import { ageFromNin } from '../../../functions/domain/shared/nin.js';

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { citizenFacts as factsWith, type CitizenFacts } from '../../../functions/domain/citizens/registries.js';
-import { decodeOutcome, deltaOf, encodeOutcome, type RecipientOutcome } from '../../../functions/domain/dispatch/batch.js';
+import { decodeOutcome, deltaOf, encodeOutcome } from '../../../functions/domain/dispatch/batch.js';
+import { type RecipientOutcome } from '../../../functions/domain/rounds/round.js';
 import { decide, type RecipientFacts, type SendPolicy } from '../../../functions/domain/dispatch/decide.js';
 import { chooseChannel } from '../../../functions/domain/rounds/channel-rule.js';
 import { batchRange, layoutOf, successorOf, restartPoints } from '../../../functions/domain/dispatch/layout.js';

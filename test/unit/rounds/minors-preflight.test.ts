@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { routeRecipients, type MinorsPolicy } from '../../../functions/domain/citizens/minors.js';
+import { routeRecipients } from '../../../functions/domain/citizens/minors.js';
+import { type MinorsPolicy } from '../../../functions/domain/projects/project.js';
 import { RegistryUnavailableError, type CitizenFacts, type CitizenFactsReader } from '../../../functions/domain/citizens/registries.js';
 import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
 import { decideRecipient, tallyPreflightWithMinors, type RecipientFacts } from '../../../functions/domain/rounds/preflight.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContactRecord } from '../../../functions/domain/rounds/ports.js';
+import type { ContactRecord } from '../../../functions/domain/rounds/round.js';
 import { decideRecipient, detectDuplicateRounds, tallyPreflight, versionKey, type RecipientFacts } from '../../../functions/domain/rounds/preflight.js';
 import { canTransition, emptyCounts, overrideOf, ROUND_STATUSES, sourcesOf, TRANSITIONS, unreleasedCounts, withPending, type Round } from '../../../functions/domain/rounds/round.js';
 

@@ -15,7 +15,7 @@ import { releaseRound } from '../../../functions/domain/rounds/release-round.js'
 import { prepareChunkOrNoteFailure } from '../../../functions/domain/rounds/preparation-failure.js';
 import { roundView } from '../../../functions/schemas/rounds.js';
 import type { Principal } from '../../../functions/shared/principal.js';
-import type { ContactRecord } from '../../../functions/domain/rounds/ports.js';
+import type { ContactRecord } from '../../../functions/domain/rounds/round.js';
 import { digitalPerson, ninBornOn } from '../../fixtures/people.js';
 
 const researcher: Principal = { sub: 'res-1', role: 'researcher', org: 'org-1' };

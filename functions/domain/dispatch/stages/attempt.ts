@@ -2,7 +2,7 @@ import type { LetterVersion } from '../../letters/letter.js';
 import type { Recipient } from '../../lists/recipient-list.js';
 import type { Project } from '../../projects/project.js';
 import type { ReleasedRound, RoundLayout } from '../../rounds/round.js';
-import type { RecipientOutcome } from '../batch.js';
+import type { RecipientOutcome } from '../../rounds/round.js';
 import type { BatchRef, DispatchMessage, EngineDeps } from '../ports.js';
 
 /**

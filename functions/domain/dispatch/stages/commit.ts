@@ -1,6 +1,7 @@
 import { isReleased, type ReleasedRound, type Round } from '../../rounds/round.js';
 import { statisticsForBatch } from '../../statistics/statistics.js';
-import { deltaOf, type RecipientOutcome } from '../batch.js';
+import { deltaOf } from '../batch.js';
+import { type RecipientOutcome } from '../../rounds/round.js';
 import { successorOf } from '../layout.js';
 import type { BatchRef, EngineDeps } from '../ports.js';
 import type { Attempt } from './attempt.js';

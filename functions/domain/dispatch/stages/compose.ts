@@ -3,7 +3,8 @@ import { footerInfoFor, renderLetter, type RenderedLetter } from '../../letters/
 import { checkRenderedLetter } from '../../letters/send-check.js';
 import type { Recipient } from '../../lists/recipient-list.js';
 import { pseudonymOfChild } from '../../citizens/minors.js';
-import type { Channel, Dispatchable } from '../channels.js';
+import type { Dispatchable } from '../channels.js';
+import type { Channel } from '../../shared/channel.js';
 import type { Attempt } from './attempt.js';
 import type { Addressee } from './decide-recipients.js';
 

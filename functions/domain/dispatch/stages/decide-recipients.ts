@@ -5,7 +5,7 @@ import { validateNin } from '../../shared/nin.js';
 import type { Recipient } from '../../lists/recipient-list.js';
 import { chooseChannel, researchChannelAllowed } from '../../rounds/channel-rule.js';
 import type { SkipReason } from '../../rounds/round.js';
-import type { Channel } from '../channels.js';
+import type { Channel } from '../../shared/channel.js';
 import { decide } from '../decide.js';
 import { deliveryIdOf, type Attempt } from './attempt.js';
 import type { WaveFacts } from './gather.js';

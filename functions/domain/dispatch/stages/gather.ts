@@ -3,7 +3,7 @@ import { pseudonymOfChild, routeWithFacts, type Route } from '../../citizens/min
 import { effectiveMinorsPolicy } from '../../projects/minors-policy.js';
 import { DUPLICATE_WINDOW_DAYS } from '../../rounds/preflight.js';
 import { isReleased } from '../../rounds/round.js';
-import type { ContactRecord } from '../../rounds/ports.js';
+import type { ContactRecord } from '../../rounds/round.js';
 import { childrenAwaiting } from '../../rounds/reminders.js';
 import type { Attempt } from './attempt.js';
 

@@ -1,5 +1,6 @@
 import type { PlannedLetter } from '../batch.js';
-import type { Channel, ChannelResult, Dispatchable } from '../channels.js';
+import type { ChannelResult, Dispatchable } from '../channels.js';
+import type { Channel } from '../../shared/channel.js';
 import type { Attempt } from './attempt.js';
 import { compose, type ToSend } from './compose.js';
 import { blocker, type Blocker } from './gate.js';

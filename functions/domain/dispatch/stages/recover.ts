@@ -1,5 +1,7 @@
-import { IN_DOUBT, type Plan } from '../batch.js';
-import type { Channel, Fate } from '../channels.js';
+import { type Plan } from '../batch.js';
+import { IN_DOUBT } from '../../rounds/round.js';
+import type { Fate } from '../channels.js';
+import type { Channel } from '../../shared/channel.js';
 import { guardianDeliveryId } from '../../citizens/minors.js';
 import { deliveryIdOf, seconds, type Attempt } from './attempt.js';
 import type { WaveFacts } from './gather.js';

@@ -1,6 +1,7 @@
 import type { SkipReason } from '../../rounds/round.js';
-import { IN_DOUBT, type RecipientOutcome } from '../batch.js';
-import type { Channel, ChannelResult } from '../channels.js';
+import { IN_DOUBT, type RecipientOutcome } from '../../rounds/round.js';
+import type { ChannelResult } from '../channels.js';
+import type { Channel } from '../../shared/channel.js';
 import type { LedgerEntry } from '../ports.js';
 import { seconds, type Attempt } from './attempt.js';
 import { pseudonymOfChild } from '../../citizens/minors.js';
