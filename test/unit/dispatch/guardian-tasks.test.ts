@@ -55,6 +55,26 @@ class Tasks {
     },
     markCompleted: async () => false,
   };
+
+  /** What answering a task needs besides the tasks: no project or audit is read by it here. */
+  get answerDeps() {
+    return {
+      formTasks: this.formTasks,
+      citizenTasks: this.citizenTasks,
+      projects: {} as never,
+      audit: { append: async () => undefined } as never,
+      hashKeys: () => ({ current: 'v1', keys: { v1: 'a-long-enough-test-key' } }),
+    };
+  }
+
+  /** A reminder round's reads of who has not answered, as the composition root wires them, at the world's time. */
+  reminderReads(world: World): Pick<EngineDeps, 'nonResponders' | 'guardiansAwaiting'> {
+    const at = () => new Date(world.now).toISOString();
+    return {
+      nonResponders: (projectId, formTaskId, nins) => nonResponders(this, projectId, formTaskId, nins, at()),
+      guardiansAwaiting: (projectId, formTaskId, asked) => guardiansAwaitingAnswer(this, projectId, formTaskId, asked, at()),
+    };
+  }
 }
 
 const guardiansWorld = (seed: number) => {
@@ -127,13 +147,7 @@ describe("a guardian's form task about a child", () => {
     expect(new Set(theirs.flatMap((t) => (t.aboutChild ? [t.aboutChild] : []))).size).toBe(2);
 
     // Each can be answered: one answer per child (and the guardian's own), none refused as "already answered".
-    const fullDeps = {
-      formTasks: tasks.formTasks,
-      citizenTasks: tasks.citizenTasks,
-      projects: {} as never,
-      audit: { append: async () => undefined } as never,
-      hashKeys: () => ({ current: 'v1', keys: { v1: 'a-long-enough-test-key' } }),
-    };
+    const fullDeps = tasks.answerDeps;
     for (const t of theirs) await answerTask(fullDeps, citizen(parent), t.taskId, { q1: 'fint' }, '2023-11-15T00:00:00.000Z');
     expect(tasks.responses.size).toBe(3);
     const csv = responsesCsv(tasks.form, [...tasks.responses.values()]);
@@ -159,13 +173,7 @@ describe("a guardian's form task about a child", () => {
     const first = setUp(23);
     await first.control().start(first.round as ReleasedRound);
     await drain(first, { ...first.deps(), tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks) });
-    const fullDeps = {
-      formTasks: tasks.formTasks,
-      citizenTasks: tasks.citizenTasks,
-      projects: {} as never,
-      audit: { append: async () => undefined } as never,
-      hashKeys: () => ({ current: 'v1', keys: { v1: 'a-long-enough-test-key' } }),
-    };
+    const fullDeps = tasks.answerDeps;
     const [motherTask] = [...tasks.byCitizen.get(mother)!.values()];
     await answerTask(fullDeps, citizen(mother), motherTask!.taskId, { q1: 'fint' }, at(first));
 
@@ -175,8 +183,7 @@ describe("a guardian's form task about a child", () => {
     const deps: EngineDeps = {
       ...reminder.deps(),
       tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks),
-      nonResponders: (projectId, formTaskId, nins) => nonResponders(tasks, projectId, formTaskId, nins, at(reminder)),
-      guardiansAwaiting: (projectId, formTaskId, asked) => guardiansAwaitingAnswer(tasks, projectId, formTaskId, asked, at(reminder)),
+      ...tasks.reminderReads(reminder),
     };
     await reminder.control().start(reminder.round as ReleasedRound);
     await drain(reminder, deps);
@@ -195,8 +202,7 @@ describe("a guardian's form task about a child", () => {
     await again.control().start(again.round as ReleasedRound);
     await drain(again, {
       ...again.deps(),
-      nonResponders: (projectId, formTaskId, nins) => nonResponders(tasks, projectId, formTaskId, nins, at(again)),
-      guardiansAwaiting: (projectId, formTaskId, asked) => guardiansAwaitingAnswer(tasks, projectId, formTaskId, asked, at(again)),
+      ...tasks.reminderReads(again),
     });
     expect(again.deliveries.map((d) => d.nin).filter((n) => [child, mother, father].includes(n))).toEqual([]);
     expect(again.outcomes()[0]).toMatchObject({ kind: 'skipped', reason: 'not_awaiting_answer' });
