@@ -30,16 +30,21 @@ export interface EpromFakeDeps {
   readonly apiKey: string;
   /** Where and with which key to send the receipt callback; undefined → no callback. */
   readonly callback?: () => { url: string; apiKey: string } | undefined;
+  /** First wait before a callback is tried again; it doubles per try (default 500 ms). */
+  readonly callbackRetryBaseMs?: number;
 }
 
 export interface EpromFake extends FakeServer {
   /** Priority lists received, in order (to see that the platform never sends more than one channel). */
   readonly received: () => readonly { nationalIdHash: string; list: readonly string[]; answered: number }[];
-  /** Callbacks the sender refused or that failed. */
+  /** Callbacks the sender refused (4xx) or that still failed after the last try. */
   readonly callbackFailures: () => number;
   /** Letters this process delivered for a round, per addressee: more than 1 is a duplicate. */
   readonly letters: (roundId: string) => ReadonlyMap<string, number>;
 }
+
+/** Tries of one callback, the first included. */
+const CALLBACK_TRIES = 9;
 
 const CHANNELS: Record<string, number> = { None: 0, Helsenorge: 1, DigitalMailbox: 2, Unsecure: 3, PhysicalMailbox: 4 };
 const channelNo = (c: unknown): number | undefined => (typeof c === 'number' ? c : typeof c === 'string' ? CHANNELS[c] : undefined);
@@ -52,28 +57,48 @@ export const startEpromFake = async (deps: EpromFakeDeps): Promise<EpromFake> =>
   /** roundId → addressee → letters delivered by this process. */
   const perRound = new Map<string, Map<string, number>>();
 
+  const retryBaseMs = deps.callbackRetryBaseMs ?? 500;
+  /**
+   * One try of a callback: 'taken' (2xx), 'refused' (a 4xx other than 408/429: the sender says it
+   * is wrong, and it stays wrong) or 'again' (5xx, 408, 429, a timeout or a broken connection: the
+   * sender could not take it now).
+   */
+  const tryCallback = async (target: { url: string; apiKey: string }, messageToCitizenId: string, notificationChannel: number) => {
+    try {
+      const r = await fetch(`${target.url}/api/MessageToCitizen`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiKey: target.apiKey, messageToCitizenId, notificationChannel, sentStatus: 0 }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      await r.body?.cancel();
+      if (r.ok) return 'taken';
+      return r.status >= 500 || r.status === 408 || r.status === 429 ? 'again' : 'refused';
+    } catch (error) {
+      logger.warn('ePROM fake: callback not taken, will try again', { error: (error as Error).message });
+      return 'again';
+    }
+  };
+
   const callBack = (messageToCitizenId: string, notificationChannel: number) => {
     const target = deps.callback?.();
     if (!target) return;
     // Soon, as the real service may: the receipt can arrive before the platform has recorded the
     // hand-over (it learns the id from this very answer, and records a channel call's hand-overs
-    // together); the endpoint waits for it.
-    setTimeout(() => {
-      fetch(`${target.url}/api/MessageToCitizen`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ apiKey: target.apiKey, messageToCitizenId, notificationChannel, sentStatus: 0 }),
-        signal: AbortSignal.timeout(5_000),
-      })
-        .then(async (r) => {
-          if (!r.ok) callbackFailures++;
-          await r.body?.cancel();
-        })
-        .catch((error: unknown) => {
-          callbackFailures++;
-          logger.warn('ePROM fake: callback failed', { error: (error as Error).message });
-        });
-    }, 250);
+    // together); the endpoint waits for it. A callback the sender could not take is tried again,
+    // with doubling waits and jitter, for about two minutes at the default base: a busy sender loses
+    // no receipt (its settle is conditional, so a receipt taken twice counts once).
+    const attempt = async (n: number): Promise<void> => {
+      const outcome = await tryCallback(target, messageToCitizenId, notificationChannel);
+      if (outcome === 'taken') return;
+      if (outcome === 'refused' || n >= CALLBACK_TRIES) {
+        callbackFailures++;
+        return;
+      }
+      const wait = retryBaseMs * 2 ** (n - 1) * (1 + Math.random() * 0.2);
+      setTimeout(() => void attempt(n + 1), wait).unref();
+    };
+    setTimeout(() => void attempt(1), 250).unref();
   };
 
   /** The MessageToCitizen fields the fake reads; each is checked before use (the caller is under test). */
