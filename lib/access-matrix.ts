@@ -243,7 +243,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   }),
   'consumer:dispatch': row({
     purpose:
-      'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, counts letters against the fleet’s rate limit per channel (RATE# counters in the main table), completes rounds and seals their audit head.',
+      'The dispatch worker: checks the gates at send time, claims and commits batches with their counter shards, writes the contact ledger, statistics and portal copies, counts letters against the fleet’s rate limit per channel (RATE# counters in the main table), completes rounds and seals their audit head, and pauses a project when the automatic brake trips (the project item and its audit).',
     tables: {
       main: readWrite(),
       recipients: listRowsKept,

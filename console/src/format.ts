@@ -366,6 +366,14 @@ export const approvalLine = (
  */
 export type PauseState = { readonly phase: 'stopping'; readonly inFlight?: number } | { readonly phase: 'paused'; readonly pausedAt?: string; readonly pausedBy?: string; readonly sentSince?: number };
 
+/** Who did something, in words: the platform's own actors by what they are, people by their name. */
+export const actorLabel = (sub: string, lang: UiLang): string => {
+  const nb = lang === 'nb';
+  if (sub === 'system:brake') return nb ? 'den automatiske bremsen' : 'the automatic brake';
+  if (sub === 'scheduler') return nb ? 'planlagt frigivelse' : 'the scheduled release';
+  return sub;
+};
+
 export const pauseLine = (s: PauseState, lang: UiLang): string => {
   const nb = lang === 'nb';
   if (s.phase === 'stopping') {
@@ -373,7 +381,7 @@ export const pauseLine = (s: PauseState, lang: UiLang): string => {
     return nb ? `Stopper – ${formatCount(s.inFlight, lang)} brev under behandling …` : `Stopping – ${formatCount(s.inFlight, lang)} letters in flight …`;
   }
   const at = formatTime(s.pausedAt, lang);
-  const by = s.pausedBy ? (nb ? ` av ${s.pausedBy}` : ` by ${s.pausedBy}`) : '';
+  const by = s.pausedBy ? (nb ? ` av ${actorLabel(s.pausedBy, lang)}` : ` by ${actorLabel(s.pausedBy, lang)}`) : '';
   const since =
     s.sentSince === undefined
       ? nb
@@ -522,6 +530,10 @@ const AUDIT_NB: Record<string, (d: Record<string, unknown>) => string> = {
   'project.settings_changed': () => 'Prosjektets innstillinger ble endret',
   'round.canary_confirmed': () => 'Prøveutsendingen ble godkjent, og resten av runden sendes',
   'round.canary_done': () => 'Prøveutsendingen er ferdig og venter på kontroll',
+  'round.brake_tripped': (d) =>
+    d.rule === 'failed'
+      ? `Den automatiske bremsen stoppet en runde: ${String(d.percent).replace('.', ',')} % av brevene i et utsnitt feilet (grense ${String(d.limitPercent).replace('.', ',')} %)`
+      : `Den automatiske bremsen stoppet en runde: ${String(d.percent).replace('.', ',')} % av mottakerne i et utsnitt var reservert (grense ${String(d.limitPercent).replace('.', ',')} %)`,
   'round.cancelled': () => 'En runde ble avbrutt',
   'round.completed': () => 'En runde er fullført',
   'round.created': () => 'En runde ble opprettet',

@@ -164,7 +164,7 @@ const build = () => {
   const engine: EngineDeps = {
     gate: rounds,
     batches,
-    rounds: roundLifecycle({ rounds, audit, auditSeal, lists, progress, retention: config.retention() }),
+    rounds: roundLifecycle({ rounds, audit, auditSeal, lists, progress, projects, citizens, retention: config.retention() }),
     recipients: lists,
     citizens,
     ledger: contacts,

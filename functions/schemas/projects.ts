@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { effectiveMinorsPolicy, minorsPolicyOf, minorsPolicyPending } from '../domain/projects/minors-policy.js';
-import { DISTRIBUTION_RULES, MINORS_POLICIES, PURPOSES, type Project } from '../domain/projects/project.js';
+import { brakeOf, DISTRIBUTION_RULES, MINORS_POLICIES, PURPOSES, type Project } from '../domain/projects/project.js';
 
 /** A bare host name: what `allowedLinkDomains` holds (subdomains of it are allowed too). */
 const domain = z
@@ -26,7 +26,10 @@ export const projectView = (p: Project) => ({
   purpose: p.purpose,
   status: p.status,
   allowedLinkDomains: p.allowedLinkDomains,
-  settings: { ...p.settings, minors: minorsPolicyOf(p) },
+  // API.md's three settings only (callers compare them whole); the brake is shown beside them.
+  settings: { frequencyCap: p.settings.frequencyCap, distributionRule: p.settings.distributionRule, minors: minorsPolicyOf(p) },
+  /** The automatic brake in force (docs/api-additions.md), its defaults filled in. */
+  brake: brakeOf(p),
   /** The minors policy applied at send time; differs from `settings.minors` while a change awaits approval. */
   minorsPolicy: {
     effective: effectiveMinorsPolicy(p),
@@ -72,10 +75,20 @@ export const minorsPolicy = z.enum(MINORS_POLICIES);
 /** Replaces the allowed link domains; after approval this needs a new approval. */
 export const linkDomainsBody = z.strictObject({ allowedLinkDomains: z.array(domain).max(50) });
 
+/** The automatic brake's settings; any left out keep their current value. */
+export const brakeSettings = z.strictObject({
+  fromRecipients: z.number().int().min(1).max(10_000_000).optional(),
+  windowRecipients: z.number().int().min(100).max(100_000).optional(),
+  maxFailedPercent: z.number().min(1).max(100).optional(),
+  maxReservedExcessPoints: z.number().min(1).max(100).optional(),
+  canaryRecipients: z.number().int().min(0).max(100_000).optional(),
+});
+
 export const settingsBody = z.strictObject({
   frequencyCap: z.number().int().min(1).max(100).optional(),
   distributionRule: distributionRule.optional(),
   minors: minorsPolicy.optional(),
+  brake: brakeSettings.optional(),
 });
 
 /** Names the policy being approved, so an approval never covers a change made after it was read. */

@@ -1,6 +1,7 @@
 import { useId, useRef, useState } from 'preact/hooks';
 import { api, seg, type Finding, type Letter, type Round } from '../api';
 import {
+  actorLabel,
   approvalLine,
   confirmationSegments,
   failedRowsText,
@@ -284,7 +285,11 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
           ) : project.data?.status === 'paused' && !TERMINAL.has(r.status) ? (
             // Paused: never "being sent now"; say since when, by whom and why.
             <p class="warning-box" role="status" data-testid="round-paused">
-              {t('roundPausedBy', { at: formatTime(project.data.pausedAt, lang.value), by: project.data.pausedBy ?? '–', reason: project.data.pauseReason ?? '–' })}
+              {t('roundPausedBy', {
+                at: formatTime(project.data.pausedAt, lang.value),
+                by: project.data.pausedBy ? actorLabel(project.data.pausedBy, lang.value) : '–',
+                reason: project.data.pauseReason ?? '–',
+              })}
             </p>
           ) : (
             <Notice>{notice}</Notice>

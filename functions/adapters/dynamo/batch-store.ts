@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decodeOutcome, decodePlan, deltaOf, encodeOutcome, encodePlan, freshBatch, isDone, isRedrivable, type BatchState, type CountDelta, type Plan } from '../../domain/dispatch/batch.js';
 import { type RecipientOutcome } from '../../domain/rounds/round.js';
+import type { BrakeCounts } from '../../domain/rounds/brake.js';
 import { LeaseLostError, type BatchChain, type BatchRef, type BatchStore, type ClaimResult, type RoundProgress } from '../../domain/dispatch/ports.js';
 import { COUNTERS, withPending, type Counter } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';
@@ -17,6 +18,7 @@ type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteComman
  *   `C#<shard>`    the round's counters in 16 shards (batchNo mod 16) plus `C#K` for the canary's
  *                  batches: ADDed in the same transaction as the batch they count, so the nine
  *                  counts are exact whenever read, and reading them is O(1) in the round's size;
+ *   `W#<window>`  the automatic brake's window: decided, failed and reserved, added per attempt;
  * and in the main table, `INFLIGHT / <projectId>#<roundId>#<batchNo>#<leaseId>`: a wave in flight
  * (what a pause or halt waits for) until its hard deadline `until`, deleted by the wave's commit.
  */
@@ -24,6 +26,8 @@ export const SHARDS = 16;
 const batchKey = (roundId: string, batchNo: number) => ({ roundId, deliveryId: `B#${String(batchNo).padStart(6, '0')}` });
 const shardOf = (batchNo: number, canary: boolean) => (canary ? 'K' : String(batchNo % SHARDS).padStart(2, '0'));
 const shardKey = (roundId: string, shard: string) => ({ roundId, deliveryId: `C#${shard}` });
+/** The automatic brake's window of consecutive batches (ADDed once per attempt, never in a transaction: no conflicts). */
+const windowKey = (roundId: string, window: number) => ({ roundId, deliveryId: `W#${String(window).padStart(6, '0')}` });
 const markerKey = (ref: BatchRef, leaseId: string) => ({ pk: 'INFLIGHT', sk: `${ref.projectId}#${ref.roundId}#${ref.batchNo}#${leaseId}` });
 /** Skip reasons are top-level counters on a shard (`r_<reason>`), so an ADD creates them; failure reasons likewise (`f_<reason>`). */
 const REASON_PREFIX = 'r_';
@@ -262,6 +266,20 @@ export class DynamoBatchStore implements BatchStore {
       }
     }
     return 0;
+  }
+
+  async addToWindow(roundId: string, window: number, counts: BrakeCounts): Promise<BrakeCounts> {
+    const res = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tables.deliveries,
+        Key: windowKey(roundId, window),
+        UpdateExpression: 'ADD decided :d, failed :f, reserved :r SET expiresAt = :exp',
+        ExpressionAttributeValues: { ':d': counts.decided, ':f': counts.failed, ':r': counts.reserved, ':exp': this.expiresAt() },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const item = res.Attributes ?? {};
+    return { decided: Number(item.decided ?? 0), failed: Number(item.failed ?? 0), reserved: Number(item.reserved ?? 0) };
   }
 
   private shardUpdate(roundId: string, shard: string, projectId: string, delta: CountDelta) {

@@ -19,7 +19,7 @@ import { emptySettled, fail, settleWave, skip, type Settled } from './stages/set
  * The dispatch engine: one message = one batch of one released round, as short stages:
  *   claim → recover (a dead attempt's marked wave) → for each wave of the batch's pending
  *   recipients: gather facts → decide → hand over (mark, gate again, compose, channels with a
- *   deadline) → settle → commit.
+ *   deadline) → settle → commit, after which the automatic brake watches what was decided.
  * Nothing is written per recipient but the contact ledger entry; the batch is one item, claimed
  * with one conditional write and committed once per wave. In flight is one wave: a pause waits
  * for at most one wave's calls, whose deadline the marker carries.

@@ -1,4 +1,5 @@
 import type { CitizenFactsReader } from '../citizens/registries.js';
+import type { BrakeCounts, BrakeTrip } from '../rounds/brake.js';
 import type { GuardianAsked } from '../letters/form-tasks.js';
 import type { Language, LetterVersion } from '../letters/letter.js';
 import type { Recipient } from '../lists/recipient-list.js';
@@ -122,6 +123,8 @@ export interface BatchStore {
   batchesWithFailures(roundId: string): Promise<number[]>;
   /** failed → pending for one batch (redrive), with its counter shard, never a letter in doubt; returns how many moved. */
   redrive(ref: BatchRef, opts: { canary: boolean }): Promise<number>;
+  /** Adds what an attempt decided to one of the round's brake windows; answers the window's totals after. */
+  addToWindow(roundId: string, window: number, counts: BrakeCounts): Promise<BrakeCounts>;
 }
 
 export class LeaseLostError extends Error {
@@ -152,6 +155,8 @@ export interface RoundLifecycle {
   complete(projectId: string, roundId: string, at: string): Promise<boolean>;
   /** dispatching → canary_hold, once, when the canary's batches are done. */
   holdForCanary(projectId: string, roundId: string, at: string): Promise<boolean>;
+  /** The automatic brake tripped: the project is paused (by the brake, with why) and it is audited. */
+  brake(projectId: string, roundId: string, trip: BrakeTrip): Promise<void>;
   /** Shows (or clears) what the round's batches wait for. */
   noteWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void>;
   /**

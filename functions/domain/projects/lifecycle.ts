@@ -3,7 +3,7 @@ import type { Principal } from '../../shared/principal.js';
 import { auditEvent, verifyWithLatestSeal, type AuditSeal, type ChainedAuditEvent, type SealedVerification } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
 import { approvedMinorsPolicy, minorsPolicyOf, minorsPolicyPending, withMinorsPolicy } from './minors-policy.js';
-import { pause, reject, resume, submit, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings, type Purpose } from './project.js';
+import { brakeOf, pause, reject, resume, submit, type BrakeSettings, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings, type Purpose } from './project.js';
 import { auditScope, loadProject, validLinkDomains, type ProjectDeps } from './use-cases.js';
 import { sameDomains } from './link-domains.js';
 
@@ -90,6 +90,8 @@ export interface SettingsInput {
   readonly frequencyCap?: number;
   readonly distributionRule?: DistributionRule;
   readonly minors?: MinorsPolicy;
+  /** The automatic brake: what is given replaces the current value, the rest stays. */
+  readonly brake?: Partial<BrakeSettings>;
 }
 
 /**
@@ -111,14 +113,14 @@ export const requireResearchReservationReadable = (purpose: Purpose, rule: Distr
  * to `guardians` waits for another superuser's approval before it is applied (minors-policy.ts).
  */
 export const updateSettings = async (deps: ProjectDeps, principal: Principal, projectId: string, input: SettingsInput): Promise<Project> => {
-  if (input.frequencyCap === undefined && input.distributionRule === undefined && input.minors === undefined) {
-    throw new ValidationError('Nothing to change', [{ field: '(body)', message: 'give frequencyCap, distributionRule or minors' }]);
+  if (input.frequencyCap === undefined && input.distributionRule === undefined && input.minors === undefined && input.brake === undefined) {
+    throw new ValidationError('Nothing to change', [{ field: '(body)', message: 'give frequencyCap, distributionRule, minors or brake' }]);
   }
   const { before, after } = await updateProject(deps, principal, projectId, 'review', (p, now) => {
     if (input.distributionRule !== undefined) requireResearchReservationReadable(p.purpose, input.distributionRule, deps.citizens.researchReservationReadable());
-    const { minors, ...rest } = input;
+    const { minors, brake, ...rest } = input;
     const withMinors = minors === undefined ? p : withMinorsPolicy(p, minors, principal.sub, now);
-    const settings: ProjectSettings = { ...withMinors.settings, ...rest };
+    const settings: ProjectSettings = { ...withMinors.settings, ...rest, ...(brake ? { brake: { ...brakeOf(p), ...brake } } : {}) };
     return { ...withMinors, settings, updatedAt: now };
   });
   const minorsChanged = input.minors !== undefined && minorsPolicyOf(before) !== minorsPolicyOf(after);

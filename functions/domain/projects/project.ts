@@ -25,9 +25,45 @@ export interface ProjectSettings {
   readonly distributionRule: DistributionRule;
   /** Recipients under 16: skipped (`exclude`) or written to through their guardians. */
   readonly minors: MinorsPolicy;
+  /** The automatic brake; absent → DEFAULT_BRAKE. */
+  readonly brake?: BrakeSettings;
 }
 
 export const DEFAULT_SETTINGS: ProjectSettings = { frequencyCap: 3, distributionRule: 'helsenorge-then-paper', minors: DEFAULT_MINORS_POLICY };
+
+/**
+ * The automatic brake (dispatch/stages/brake.ts): a watched round pauses its project by itself
+ * when, in a window of its recipients, too many letters fail or are refused, or far more
+ * recipients turn out reserved than the pre-flight found. A person resumes it (operations).
+ */
+export interface BrakeSettings {
+  /** Rounds of at least this many recipients are watched (1: every round). */
+  readonly fromRecipients: number;
+  /** Recipients per window: consecutive batches, judged once half of a window is decided. */
+  readonly windowRecipients: number;
+  /** Failed or refused letters, in percent of a window's decided recipients, above which sending pauses. */
+  readonly maxFailedPercent: number;
+  /** Reservation skips above the pre-flight's reserved share, in percentage points, above which sending pauses. */
+  readonly maxReservedExcessPoints: number;
+  /**
+   * A watched round created without a canary starts with one of this many recipients (0: none).
+   * Off by default: API.md makes the canary the creator's choice, and a round that stops in
+   * canary_hold unasked would surprise every caller written against it; a superuser turns it on.
+   */
+  readonly canaryRecipients: number;
+}
+
+export const DEFAULT_BRAKE: BrakeSettings = { fromRecipients: 5_000, windowRecipients: 1_000, maxFailedPercent: 10, maxReservedExcessPoints: 20, canaryRecipients: 0 };
+
+/** The canary a new round starts with: the one asked for, or the project's automatic one for a watched round. */
+export const canaryFor = (p: Pick<Project, 'settings'>, asked: { readonly size: number } | undefined, recipients: number): { readonly size: number; readonly automatic?: true } | undefined => {
+  if (asked) return { size: asked.size };
+  const brake = brakeOf(p);
+  if (brake.canaryRecipients <= 0 || recipients < brake.fromRecipients) return undefined;
+  return { size: Math.min(brake.canaryRecipients, recipients), automatic: true };
+};
+
+export const brakeOf = (p: Pick<Project, 'settings'>): BrakeSettings => ({ ...DEFAULT_BRAKE, ...p.settings.brake });
 
 /** A superuser's approval of the minors policy, bound to the policy it approved. */
 export interface MinorsPolicyApproval {

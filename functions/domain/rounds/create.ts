@@ -1,6 +1,7 @@
 import { DomainError, NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import type { Recipient } from '../lists/recipient-list.js';
+import { canaryFor } from '../projects/project.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
@@ -61,6 +62,7 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
 
   const now = nowIso();
   const roundId = newId('rnd');
+  const canary = canaryFor(project, input.canary, list.accepted);
   const base = {
     projectId,
     roundId,
@@ -71,7 +73,7 @@ export const createRound = async (deps: RoundDeps, policy: RoundPolicy, principa
     ...(version.formTaskId ? { formTaskId: version.formTaskId } : {}),
     listId: list.listId,
     onlyNonResponders,
-    ...(input.canary ? { canary: { size: input.canary.size } } : {}),
+    ...(canary ? { canary } : {}),
     createdBy: principal.sub,
     createdAt: now,
     updatedAt: now,

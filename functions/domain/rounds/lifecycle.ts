@@ -1,11 +1,13 @@
+import { pauseProject } from '../projects/lifecycle.js';
 import { auditScope } from '../projects/use-cases.js';
-import { sealAuditHead, type AuditSeal } from '../shared/audit.js';
+import { auditEvent, sealAuditHead, type AuditSeal } from '../shared/audit.js';
 import type { RoundDeps } from './ports.js';
+import { brakeReason, type BrakeTrip } from './brake.js';
 import { keepListFrom, roundKeptUntil } from './retention.js';
 import { isReleased, type Round, type Waiting } from './round.js';
 
 /** The rounds module's side of the engine: it owns these status changes. */
-export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists' | 'progress' | 'retention'> & { readonly auditSeal: AuditSeal }) => ({
+export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists' | 'progress' | 'retention' | 'projects' | 'citizens'> & { readonly auditSeal: AuditSeal }) => ({
   /**
    * dispatching → completed, once, with its final counts and the long retention of its record;
    * its list is kept the retention period from now. Then the project's audit head — now including
@@ -33,6 +35,15 @@ export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists
     if (moved) await deps.audit.append(auditScope(projectId), { at, actor: 'dispatch', role: 'system', action: 'round.canary_done', details: { roundId } });
     return moved;
   },
+  /**
+   * The automatic brake tripped: the project is paused by the brake with why, in words a
+   * researcher and operations read; the trip's figures are audited beside the pause. Once paused,
+   * a second trip (another batch of the same window) changes nothing and is not audited again.
+   */
+  async brake(projectId: string, roundId: string, trip: BrakeTrip): Promise<void> {
+    const { changed } = await pauseProject(deps, BRAKE, projectId, brakeReason(trip));
+    if (changed) await deps.audit.append(auditScope(projectId), auditEvent(BRAKE, 'round.brake_tripped', { roundId, ...trip }));
+  },
   noteWaiting: (projectId: string, roundId: string, waiting: Waiting | undefined) => deps.rounds.setWaiting(projectId, roundId, waiting),
   projectRounds: async (projectId: string, releaseSeq: number) => {
     const key = `${projectId}#${releaseSeq}`;
@@ -44,6 +55,9 @@ export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists
     return released;
   },
 });
+
+/** Who pauses a project when the brake trips (audited as such; operations resume it). */
+export const BRAKE = { sub: 'system:brake', role: 'operations' as const, name: 'Automatisk brems' };
 
 /**
  * Per container: the released rounds of a project by its release sequence (every batch of a

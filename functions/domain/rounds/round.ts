@@ -268,7 +268,8 @@ interface RoundBase {
   readonly formTaskId?: string;
   readonly listId: string;
   readonly onlyNonResponders: boolean;
-  readonly canary?: { readonly size: number };
+  /** `automatic`: started by the project's brake settings, not asked for at creation. */
+  readonly canary?: { readonly size: number; readonly automatic?: true };
   /** With who the letter reaches, by channel and language (rounds created before it lack `reach`). */
   readonly preflight: Preflight & { readonly reach?: Reach };
   readonly findings: readonly RoundFinding[];

@@ -16,4 +16,9 @@ describe('what the pause says, and only what is true', () => {
   it('before the count is read, it says it is being checked rather than claiming 0', () => {
     expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'otto' }, 'nb')).toMatch(/av otto – kontrollerer brev sendt siden …$/);
   });
+
+  it('a pause by the automatic brake says so, in words', () => {
+    expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'system:brake', sentSince: 0 }, 'nb')).toMatch(/av den automatiske bremsen – 0 brev sendt siden\.$/);
+    expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'system:brake', sentSince: 0 }, 'en')).toMatch(/by the automatic brake – 0 letters sent since\.$/);
+  });
 });

@@ -1,6 +1,7 @@
 import type { LetterVersion } from '../../letters/letter.js';
 import type { Recipient } from '../../lists/recipient-list.js';
 import type { Project } from '../../projects/project.js';
+import type { BrakeCounts } from '../../rounds/brake.js';
 import type { ReleasedRound, RoundLayout } from '../../rounds/round.js';
 import type { RecipientOutcome } from '../../rounds/round.js';
 import type { BatchRef, DispatchMessage, EngineDeps } from '../ports.js';
@@ -25,6 +26,8 @@ export interface Attempt {
   version: LetterVersion;
   outcomes: readonly RecipientOutcome[];
   chained: boolean;
+  /** What the automatic brake has counted of this attempt and not yet added to its window (stages/brake.ts). */
+  brakeHeld?: BrakeCounts;
 }
 
 /** Zero-padded so that ids sort by batch; the channel's idempotency key together with the round id. */

@@ -5,6 +5,7 @@ import { type RecipientOutcome } from '../../rounds/round.js';
 import { successorOf } from '../layout.js';
 import type { BatchRef, EngineDeps } from '../ports.js';
 import type { Attempt } from './attempt.js';
+import { watchAfterCommit } from './brake.js';
 import type { Settled } from './settle.js';
 
 /**
@@ -12,7 +13,8 @@ import type { Settled } from './settle.js';
  * retry finds "sent in this round" and sends nothing again), the hand-on to the successor before
  * the first commit (a duplicate message finds nothing to do; a lost one would stall the chain),
  * then the batch's outcomes with their counter shard, dropping the wave's plan and marker.
- * Statistics after the commit, without a key: a crash between the two can only undercount.
+ * Then the automatic brake (brake.ts). Statistics after the commit, without a key: a crash between
+ * the two can only undercount.
  */
 export const commitSettled = async (a: Attempt, s: Settled, opts: { final: boolean }): Promise<void> => {
   const { deps, ref } = a;
@@ -28,6 +30,7 @@ export const commitSettled = async (a: Attempt, s: Settled, opts: { final: boole
   await deps.batches.commit(ref, a.leaseId, { outcomes: next, chained }, delta, { canary: a.range.canary, keepLease: !opts.final });
   a.outcomes = next;
   a.chained = chained;
+  await watchAfterCommit(a, s, opts);
   if (deps.statistics) {
     const decided = s.entries.filter((e) => !e.test).map((e) => ({ outcome: e.outcome, ...(e.channel && e.outcome !== 'skipped' ? { channel: e.channel } : {}) }));
     if (decided.length > 0) await deps.statistics.record(statisticsForBatch(a.project.organization, deps.clock(), decided));
