@@ -9,7 +9,6 @@ import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operati
 import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
 import { guardiansAwaitingAnswer, nonResponders } from '../domain/letters/form-tasks.js';
-import { pseudonymOfChild } from '../domain/citizens/minors.js';
 import { roundLifecycle } from '../domain/rounds/lifecycle.js';
 import type { PrepareMessage, PrepareQueue, RoundDeps } from '../domain/rounds/ports.js';
 import type { ReleasedRound } from '../domain/rounds/round.js';
@@ -157,7 +156,7 @@ const build = () => {
     dispatch: control,
     prepareQueue: prepareQueueOnce,
     halted: async () => (await ops.read()).halted,
-    childReference: (nin) => pseudonymOfChild(nin, config.citizenHashKey()),
+    hashKeys: () => config.hashKeys(),
     retention: config.retention(),
   };
 
@@ -174,9 +173,7 @@ const build = () => {
     guardiansAwaiting: (projectId, formTaskId, asked) => guardiansAwaitingAnswer({ citizenTasks }, projectId, formTaskId, asked),
     queue: dispatchQueue,
     formTasks,
-    get hashKey() {
-      return config.citizenHashKey();
-    },
+    hashKeys: () => config.hashKeys(),
     statistics,
     clock: () => new Date(),
     settings: {

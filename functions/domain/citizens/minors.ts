@@ -1,7 +1,7 @@
 import type { Channel } from '../shared/channel.js';
 import { ageFromNin, type CheckDigitRule } from '../shared/nin.js';
 import type { MinorsPolicy } from '../projects/project.js';
-import { citizenKey } from '../shared/citizen-key.js';
+import { citizenKey, liveKeys, type HashKeyring } from '../shared/citizen-key.js';
 import type { CitizenFacts, CitizenFactsReader } from './registries.js';
 
 /**
@@ -194,6 +194,12 @@ export const pseudonymOfChild = (nin: string, hashKey: string): string =>
   citizenKey(nin, hashKey)
     .replace(/[^A-Za-z0-9]/g, '')
     .slice(0, 24);
+
+/**
+ * Every reference a guardian's records about this child may carry: under each live key version,
+ * the current one first (records made before a rotation carry an older one).
+ */
+export const pseudonymsOfChild = (nin: string, ring: HashKeyring): string[] => liveKeys(ring).map((k) => pseudonymOfChild(nin, k));
 
 export const guardianDeliveryId = (childDeliveryId: string, guardianNin: string, hashKey: string): string =>
   `${childDeliveryId}-g${citizenKey(guardianNin, hashKey)

@@ -1,5 +1,6 @@
 import { RegistryUnavailableError } from '../citizens/registries.js';
 import { isReleased, type ReleasedRound } from '../rounds/round.js';
+import { keyOfVersion } from '../shared/citizen-key.js';
 import { newId } from '../shared/ids.js';
 import { isDone, isTerminal } from './batch.js';
 import { type RecipientOutcome } from '../rounds/round.js';
@@ -111,6 +112,7 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
       handOverUntil: deadline - deps.settings.commitBudgetMs,
       recipients,
       releaseSeq: gate.releaseSeq,
+      hashKey: keyOfVersion(deps.hashKeys(), (round as ReleasedRound).release.hashKeyVersion),
       project: gate.project ?? first.project!,
       version: gate.version!,
       outcomes: claim.state.outcomes,

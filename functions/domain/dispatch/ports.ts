@@ -1,3 +1,4 @@
+import type { HashKeyring } from '../shared/citizen-key.js';
 import type { CitizenFactsReader } from '../citizens/registries.js';
 import type { BrakeCounts, BrakeTrip } from '../rounds/brake.js';
 import type { GuardianAsked } from '../letters/form-tasks.js';
@@ -230,8 +231,12 @@ export interface EngineDeps {
   readonly queue: DispatchQueue;
   /** Form tasks (the external form's URL the send-time check allows in a letter). */
   readonly formTasks?: import('../letters/ports.js').FormTaskRepository;
-  /** Key of the keyed hashes that name a guardian's letter and the child it concerns (never the IDs). */
-  readonly hashKey: string;
+  /**
+   * The citizen hash keys (read when called): a round names its guardians' letters and the children
+   * they concern with the version recorded at its release (never the IDs); reminders look a child
+   * up under every live version.
+   */
+  readonly hashKeys: () => HashKeyring;
   /** Per-organisation volumes (statistics and invoicing), added when a batch commits. */
   readonly statistics?: StatisticsRecorder;
   readonly clock: () => Date;

@@ -1,3 +1,4 @@
+import type { HashKeyring } from '../shared/citizen-key.js';
 import type { CitizenFactsReader } from '../citizens/registries.js';
 import type { CitizenTaskRepository, FormTaskRepository, LetterRepository, LinkProber } from '../letters/ports.js';
 import type { RecipientListRepository } from '../lists/ports.js';
@@ -121,10 +122,11 @@ export interface RoundDeps {
   readonly prepareQueue: PrepareQueue;
   readonly halted: () => Promise<boolean>;
   /**
-   * A child's reference as their guardians' tasks record it (pseudonymOfChild under the citizen
-   * hash key, read only when called): a reminder's pre-flight asks whether the guardians answered.
+   * The citizen hash keys (read only when called): the version a release records, and a child's
+   * references under every live version, as their guardians' tasks may record them (a reminder's
+   * pre-flight asks whether the guardians answered).
    */
-  readonly childReference: (nin: string) => string;
+  readonly hashKeys: () => HashKeyring;
   /** How long lists and rounds are kept (RETENTION_DAYS, RETENTION_LONG_DAYS); the defaults when absent. */
   readonly retention?: RetentionPolicy;
 }

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../shared/errors.js';
 import { RegistryUnavailableError } from '../citizens/registries.js';
-import { routeWithFacts } from '../citizens/minors.js';
+import { pseudonymsOfChild, routeWithFacts } from '../citizens/minors.js';
 import { placeholdersIn } from '../letters/content.js';
 import { guardiansAwaitingAnswer, nonResponders } from '../letters/form-tasks.js';
 import { childrenAwaiting } from './reminders.js';
@@ -68,7 +68,13 @@ export const evaluateChunk = async (deps: RoundDeps, ctx: ChunkContext, contacts
   // The minors rule as it will apply at send time (guardians read once per chunk).
   const read = await routeWithFacts(deps.citizens, { projectId, nins, facts, policy: minors, at: new Date(now), rules: { allowSynthetic: policy.allowSynthetic, checkDigits: policy.checkDigits } });
   // A reminder reaches a child through the guardians who have not answered about them, as at send time.
-  const reminded = awaiting ? await childrenAwaiting(read, deps.childReference, (asked) => guardiansAwaitingAnswer(deps, projectId, version.formTaskId!, asked, now)) : undefined;
+  const reminded = awaiting
+    ? await childrenAwaiting(
+        read,
+        (nin) => pseudonymsOfChild(nin, deps.hashKeys()),
+        (asked) => guardiansAwaitingAnswer(deps, projectId, version.formTaskId!, asked, now),
+      )
+    : undefined;
   const routes = reminded?.routes ?? read;
   const decided = slice.map((r) => {
     const own: readonly ContactRecord[] = contacts.get(r.nin) ?? [];

@@ -77,7 +77,7 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
       });
     }
     if (refusal) throw refusal;
-    const release = { releasedBy: by, releasedAt: nowIso(), layout: deps.dispatch.layout(list.accepted, round.canary?.size) };
+    const release = { releasedBy: by, releasedAt: nowIso(), layout: deps.dispatch.layout(list.accepted, round.canary?.size), hashKeyVersion: deps.hashKeys().current };
     const result = await deps.rounds.releaseRound(project.projectId, round.roundId, ['ready', 'scheduled'], release, seq);
     if (result === 'round_changed') throw new ReleaseRefusedError('ROUND_NOT_READY', 'The round changed meanwhile (released or cancelled by someone else)');
     if (result === 'raced') continue;

@@ -229,6 +229,13 @@ export interface ReleaseInfo {
   readonly releasedBy: string;
   readonly releasedAt: string;
   readonly layout: RoundLayout;
+  /**
+   * The citizen hash key version the round's references are made with, for its whole life: its
+   * guardians' delivery ids (a retry after a rotation hands the channel the same id) and the
+   * child references on their ledger entries and tasks. Absent on rounds released before it was
+   * recorded: the current key.
+   */
+  readonly hashKeyVersion?: string;
 }
 
 /**

@@ -42,6 +42,16 @@ export const parseKeyring = (secret: string): HashKeyring => {
   return { current: parsed.current, keys: Object.fromEntries(entries) as Record<string, string> };
 };
 
+/**
+ * The key of a version recorded on a record (a released round's), or the current one for records
+ * made before versions were recorded. Throws when that version is no longer live: what was made
+ * with it cannot be named again, so nothing is decided on it (fail closed).
+ */
+export const keyOfVersion = (ring: HashKeyring, version: string | undefined): string => keyOf(ring, version ?? ring.current);
+
+/** Every live key, the current one first: a lookup of something made under any of them. */
+export const liveKeys = (ring: HashKeyring): string[] => [keyOf(ring, ring.current), ...Object.entries(ring.keys).flatMap(([v, k]) => (v === ring.current ? [] : [k]))];
+
 const keyOf = (ring: HashKeyring, version: string): string => {
   const key = ring.keys[version];
   if (key === undefined) throw new Error('no such key version');

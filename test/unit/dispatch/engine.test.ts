@@ -261,6 +261,50 @@ describe('the engine, one step at a time', () => {
     expect(entries(world)).toEqual(expected);
   });
 
+  it('test_should_name_the_guardians_of_a_dead_wave_again_after_a_key_rotation_between_the_attempts', async () => {
+    const child = ninBornOn('2016-05-04');
+    const mother = ninBornOn('1980-02-03');
+    const father = ninBornOn('1982-06-07');
+    const world = new World({ recipients: 3, batchSize: 3, seed: 13 });
+    world.nins[0] = child;
+    world.facts.set(child, { guardians: [mother, father] });
+    world.facts.set(father, { digitallyActive: false, digitalMailbox: false });
+    world.project = {
+      ...world.project,
+      settings: { ...world.project.settings, minors: 'guardians' },
+      minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
+    } as unknown as typeof world.project;
+    const deps = world.deps();
+    await start(world);
+    const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the guardian letters') } };
+    expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
+    const handedOver = world.deliveries.length;
+    const refs = new Set(world.deliveries.map((d) => d.deliveryId));
+    // The citizen hash key is rotated before the retry: v2 is current, v1 still live.
+    world.keyring = { current: 'v2', keys: { v1: world.keyring.keys.v1!, v2: 'engine-world-key-0002' } };
+    world.now += 61_000;
+    await drain(world, deps);
+    // The round keeps the version it was released with: the same delivery ids, nothing sent again,
+    // and both guardians' entries about the child rebuilt (named again from the register).
+    expect(world.deliveries).toHaveLength(handedOver);
+    expect(new Set(world.deliveries.map((d) => d.deliveryId))).toEqual(refs);
+    expect(
+      [...world.ledger.values()]
+        .filter((e) => e.aboutChild !== undefined)
+        .map((e) => e.nin)
+        .sort(),
+    ).toEqual([mother, father].sort());
+    expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 2 });
+  });
+
+  it('test_should_send_nothing_while_the_key_version_a_round_was_released_with_is_no_longer_live', async () => {
+    const world = new World({ recipients: 3, batchSize: 3, seed: 14 });
+    world.keyring = { current: 'v2', keys: { v2: 'engine-world-key-0002' } };
+    await start(world);
+    await expect(processBatch(world.deps(), world.queue.shift()!)).rejects.toThrow(/key version/);
+    expect(world.deliveries).toHaveLength(0);
+  });
+
   it('test_should_issue_a_guardians_form_task_under_the_guardian_about_the_child_never_under_the_child', async () => {
     const world = new World({ recipients: 2, batchSize: 2, seed: 12 });
     const child = ninBornOn('2016-05-04');

@@ -208,6 +208,49 @@ describe("a guardian's form task about a child", () => {
     expect(again.outcomes()[0]).toMatchObject({ kind: 'skipped', reason: 'not_awaiting_answer' });
   });
 
+  it('test_should_remind_the_guardian_still_to_answer_after_the_citizen_hash_key_was_rotated', async () => {
+    const child = ninBornOn('2016-05-04');
+    const mother = ninBornOn('1980-02-03');
+    const father = ninBornOn('1979-03-04');
+    const tasks = new Tasks();
+    const setUp = (seed: number) => {
+      const world = guardiansWorld(seed);
+      world.nins[0] = child;
+      world.facts.set(child, { guardians: [mother, father] });
+      return world;
+    };
+    const first = setUp(26);
+    await first.control().start(first.round as ReleasedRound);
+    await drain(first, { ...first.deps(), tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks) });
+    const [motherTask] = [...tasks.byCitizen.get(mother)!.values()];
+    await answerTask(tasks.answerDeps, citizen(mother), motherTask!.taskId, { q1: 'fint' }, new Date(first.now).toISOString());
+
+    // The key is rotated; the reminder round is released under v2, the guardians' tasks carry v1's reference.
+    const reminder = setUp(27);
+    reminder.keyring = { current: 'v2', keys: { v1: first.keyring.keys.v1!, v2: 'engine-world-key-0002' } };
+    const released = reminder.round as ReleasedRound;
+    const rotated: ReleasedRound = { ...released, roundId: 'rnd-reminder-rotated', onlyNonResponders: true, formTaskId: 'ft', release: { ...released.release, hashKeyVersion: 'v2' } };
+    reminder.round = rotated;
+    await reminder.control().start(rotated);
+    await drain(reminder, { ...reminder.deps(), tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks), ...tasks.reminderReads(reminder) });
+    const to = reminder.deliveries.map((d) => d.nin);
+    expect(to).toContain(father);
+    expect(to).not.toContain(mother);
+    expect(to).not.toContain(child);
+  });
+
+  it('test_should_look_a_child_up_under_every_live_key_version', async () => {
+    const person = (nin: string) => ({ nin, facts: {} as never, age: 40, allowedChannels: new Set(['helsenorge' as const]) });
+    const routes = new Map<string, Route>([['child', { kind: 'guardians', childAge: 8, guardians: [person('mother')], excluded: {}, ignoredGuardianIds: 0 }]]);
+    const open = new Set([guardianAwaitingKey('mother', 'old-ref')]);
+    const { children } = await childrenAwaiting(
+      routes,
+      () => ['new-ref', 'old-ref'],
+      async () => open,
+    );
+    expect([...children]).toEqual(['child']);
+  });
+
   it('test_should_count_a_reminder_pre_flight_as_it_sends_children_through_the_guardians_still_to_answer_only', async () => {
     // What the pre-flight and the send-time gate both ask (rounds/prepare.ts, dispatch/stages/gather.ts).
     const person = (nin: string) => ({ nin, facts: {} as never, age: 40, allowedChannels: new Set(['helsenorge' as const]) });
@@ -221,7 +264,7 @@ describe("a guardian's form task about a child", () => {
     const open = new Set([guardianAwaitingKey('father-a', 'ref-child-a')]);
     const { children, routes: narrowed } = await childrenAwaiting(
       routes,
-      (nin) => `ref-${nin}`,
+      (nin) => [`ref-${nin}`],
       async (a) => {
         asked.push(...a);
         return open;

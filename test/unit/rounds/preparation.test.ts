@@ -5,7 +5,7 @@ import type { ListMetadata, Recipient } from '../../../functions/domain/lists/re
 import { newProject, type Project } from '../../../functions/domain/projects/project.js';
 import type { RoundPatch, RoundRepository } from '../../../functions/domain/rounds/ports.js';
 import { PREPARATION_CHUNK, PREPARE_INLINE_MAX, type ChunkSummary } from '../../../functions/domain/rounds/preparation.js';
-import { canTransition, type ReleaseInfo, type Round, type RoundStatus, type Waiting } from '../../../functions/domain/rounds/round.js';
+import { canTransition, type ReleaseInfo, type ReleasedRound, type Round, type RoundStatus, type Waiting } from '../../../functions/domain/rounds/round.js';
 import { cancelRound } from '../../../functions/domain/rounds/cancel.js';
 import { createRound } from '../../../functions/domain/rounds/create.js';
 import type { PrepareMessage, RoundDeps } from '../../../functions/domain/rounds/ports.js';
@@ -175,6 +175,7 @@ const world = (rows: number) => {
     },
     prepareQueue: { enqueue: async (m: readonly PrepareMessage[]) => void queue.push(...m) },
     halted: async () => false,
+    hashKeys: () => ({ current: 'v3', keys: { v3: 'preparation-test-key' } }),
   } as unknown as RoundDeps;
   return { deps, rounds, registries, queue, slices, reserved, notFound, recipients, sent, events, poison };
 };
@@ -322,6 +323,8 @@ describe('background preparation of a large list', () => {
     w.slices.length = 0;
     // readRecipients throws in this world: the whole list is never read.
     expect(await releaseRound(w.deps, researcher, 'prj-1', round.roundId)).toEqual({ roundId: round.roundId, status: 'dispatching' });
+    // The release records the citizen hash key version the round's references are made with.
+    expect((w.rounds.rounds.get(round.roundId) as ReleasedRound).release.hashKeyVersion).toBe('v3');
     expect(w.slices.length).toBeGreaterThan(0);
     expect(w.slices.every(([s, e]) => e - s <= PREPARATION_CHUNK)).toBe(true);
   });

@@ -22,6 +22,8 @@ export interface Attempt {
   readonly handOverUntil: number;
   readonly recipients: readonly Recipient[];
   readonly releaseSeq: number;
+  /** The key this round's guardian delivery ids and child references are made with (its release's version). */
+  readonly hashKey: string;
   project: Project;
   version: LetterVersion;
   outcomes: readonly RecipientOutcome[];

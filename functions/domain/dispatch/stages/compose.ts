@@ -33,7 +33,7 @@ export const compose = async (a: Attempt, toSend: readonly ToSend[], sentAt: str
     version.kind === 'form-task' && version.formTaskId
       ? await deps.tasks.issue(
           toSend.flatMap((s) =>
-            s.addressees.map((to) => ({ nin: to.nin, deliveryId: to.deliveryId, language: to.language, ...(s.guardians ? { aboutChild: pseudonymOfChild(s.recipient.nin, deps.hashKey) } : {}) })),
+            s.addressees.map((to) => ({ nin: to.nin, deliveryId: to.deliveryId, language: to.language, ...(s.guardians ? { aboutChild: pseudonymOfChild(s.recipient.nin, a.hashKey) } : {}) })),
           ),
           { projectId: project.projectId, roundId: round.roundId, formTaskId: version.formTaskId, sentAt },
         )

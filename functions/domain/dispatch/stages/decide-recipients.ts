@@ -77,7 +77,7 @@ export const decideRecipient = (a: Attempt, w: WaveFacts, index: number, recipie
         blocked++;
         return [];
       }
-      return [{ nin: g.nin, deliveryId: guardianDeliveryId(deliveryId, g.nin, a.deps.hashKey), channel: choice.channel, facts: g.facts, language: g.facts.language }];
+      return [{ nin: g.nin, deliveryId: guardianDeliveryId(deliveryId, g.nin, a.hashKey), channel: choice.channel, facts: g.facts, language: g.facts.language }];
     });
     if (addressees.length === 0) return { kind: 'skip', reason: blocked > 0 ? 'reservation_unreadable' : 'no_guardian' };
     return { kind: 'send', channel: addressees[0]!.channel, addressees, guardians: true };

@@ -1,5 +1,5 @@
 import type { CitizenFacts } from '../../citizens/registries.js';
-import { pseudonymOfChild, routeWithFacts, type Route } from '../../citizens/minors.js';
+import { pseudonymsOfChild, routeWithFacts, type Route } from '../../citizens/minors.js';
 import { effectiveMinorsPolicy } from '../../projects/minors-policy.js';
 import { DUPLICATE_WINDOW_DAYS } from '../../rounds/preflight.js';
 import { isReleased } from '../../rounds/round.js';
@@ -44,7 +44,7 @@ export const gather = async (a: Attempt, nins: readonly string[]): Promise<WaveF
   // answered about them are reminded (their routes narrowed to them).
   const reminded = await childrenAwaiting(
     routes,
-    (nin) => pseudonymOfChild(nin, deps.hashKey),
+    (nin) => pseudonymsOfChild(nin, deps.hashKeys()),
     (asked) => deps.guardiansAwaiting(project.projectId, formTaskId, asked),
   );
   return { facts, contacts, routes: reminded.routes, now, awaiting: new Set([...awaiting, ...reminded.children]) };

@@ -81,7 +81,7 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
     if (left.length > 0) {
       const channel = left[0]!.channel;
       if (letters.some((l) => isGuardianLetter(l.deliveryId))) {
-        const named = guardiansOf(deliveryIdOf(a.ref.batchNo, i), facts?.get(nin)?.guardians ?? [], deps.hashKey);
+        const named = guardiansOf(deliveryIdOf(a.ref.batchNo, i), facts?.get(nin)?.guardians ?? [], a.hashKey);
         const reached = left.flatMap((l) => {
           const g = named.get(l.deliveryId);
           return g ? [{ nin: g, channel: l.channel }] : [];
@@ -112,7 +112,7 @@ export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: reado
   for (const i of indices) {
     const self = deliveryIdOf(a.ref.batchNo, i);
     const route = w.routes.get(a.recipients[i]!.nin);
-    idsOf.set(i, { self, guardians: route?.kind === 'guardians' ? route.guardians.map((g) => guardianDeliveryId(self, g.nin, deps.hashKey)) : [] });
+    idsOf.set(i, { self, guardians: route?.kind === 'guardians' ? route.guardians.map((g) => guardianDeliveryId(self, g.nin, a.hashKey)) : [] });
   }
   const ids = [...idsOf.values()].flatMap((x) => [x.self, ...x.guardians]);
   const now = deps.clock();
@@ -128,7 +128,7 @@ export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: reado
     if (fates.get(self) !== 'handed_over' && leftGuardians.length === 0) continue;
     learned.add(i);
     if (leftGuardians.length > 0) {
-      const named = guardiansOf(self, w.facts.get(nin)?.guardians ?? [], deps.hashKey);
+      const named = guardiansOf(self, w.facts.get(nin)?.guardians ?? [], a.hashKey);
       const reached = leftGuardians.flatMap((id) => {
         const g = named.get(id);
         return g ? [{ nin: g, channel: 'digital-mailbox' as const }] : [];

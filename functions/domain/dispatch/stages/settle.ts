@@ -61,7 +61,7 @@ export const sent = (
 ): void => {
   s.outcomes.set(index, { kind: 'sent', channel, at: seconds(now), ...(guardians ? { guardians: reached } : {}) });
   if (guardians) {
-    const child = pseudonymOfChild(nin, a.deps.hashKey);
+    const child = pseudonymOfChild(nin, a.hashKey);
     for (const g of guardians) s.entries.push(entryFor(a, now, g.nin, { outcome: 'sent', channel: g.channel, aboutChild: child }));
   }
   s.entries.push(entryFor(a, now, nin, { outcome: 'sent', channel, ...(guardians ? { viaGuardians: reached } : {}) }));
