@@ -205,7 +205,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     integrationSecrets: FACTS_SECRETS,
   }),
   dispatch: row({
-    purpose: 'Release (cross-round checks, the release sequence, the first window of batches), canary confirmation and test sends (a small test round with its synthetic recipients).',
+    purpose:
+      'Release (cross-round checks, the release sequence, the first window of batches, the citizen hash key version the round’s references are made with), canary confirmation and test sends (a small test round with its synthetic recipients).',
     tables: {
       main: readAllWriteIn([KEY.project]),
       recipients: [{ actions: [...READ, 'PutItem', 'UpdateItem', 'BatchWriteItem'] }],
@@ -214,6 +215,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
+    // The release records the keyring's current version (ReleaseInfo.hashKeyVersion).
+    hashKey: true,
   }),
   operations: row({
     purpose:
@@ -304,7 +307,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   }),
   releaseScheduler: row({
     purpose:
-      'Once a minute: releases the rounds scheduled for now, checking every gate again (the same use case as a release by hand: round and release sequence, lists, the ledger index, progress, audit, the first window of batches).',
+      'Once a minute: releases the rounds scheduled for now, checking every gate again (the same use case as a release by hand: round and release sequence, lists, the ledger index, progress, audit, the first window of batches, the hash key version).',
     tables: {
       main: readAllWriteIn([KEY.project]),
       recipients: listRowsKept,
@@ -313,6 +316,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       audit: auditAppend([KEY.projectAudit]),
     },
     queues: { dispatch: { send: true } },
+    hashKey: true,
   }),
   nationalJobs: row({
     purpose:
