@@ -220,9 +220,11 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   }),
   operations: row({
     purpose:
-      'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key; audited by keyed hash) and redrive of failed batches and dead letters (dispatch batches and pre-flight chunks).',
+      'Halt/resume, status, complaint lookups (the contact ledger under the citizen’s own key, audited by keyed hash; the letter rendered again from its version and the citizen’s one row of the round’s list) and redrive of failed batches and dead letters (dispatch batches and pre-flight chunks).',
     tables: {
       main: readAllWriteIn([KEY.operations, KEY.project], { write: ['PutItem', 'UpdateItem'] }),
+      // Read only: the complaint lookup reads the one chunk holding the citizen's row.
+      recipients: [{ actions: ['GetItem', 'Query'] }],
       citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }],
       deliveries: [{ actions: [...READ, 'UpdateItem'], indexes: true }],
       audit: auditAppend(),

@@ -409,6 +409,11 @@ const nb = {
   letterVersionLine: '{title}, versjon {v}',
   contentHash: 'Innholdets kontrollsum',
   letterVersionMissing: 'Denne versjonen av brevet kunne ikke hentes.',
+  letterExact:
+    'Nøyaktig brevet innbyggeren fikk: gjenskapt fra den godkjente versjonen og innbyggerens egne felt, og kontrollert mot fingeravtrykket som ble lagret da brevet gikk ut. En personlig skjemalenke vises ikke.',
+  letterNotExact:
+    'Gjenskapt fra den godkjente versjonen og innbyggerens egne felt, men fingeravtrykket stemmer ikke med brevet som gikk ut (for eksempel er prosjektets kontaktinformasjon endret siden). Teksten kan avvike.',
+  letterChecks: 'Sendt {at}, etter kontroll av reservasjon, tilbaketrekking, duplikater, alder og verger, godkjenning og innhold.',
   letterAuthoredBy: 'Skrevet av {by}',
   printLookup: 'Skriv ut',
   unknownProject: '(prosjekt du ikke har tilgang til)',
@@ -844,6 +849,11 @@ const en: Record<Key, string> = {
   letterVersionLine: '{title}, version {v}',
   contentHash: 'Content checksum',
   letterVersionMissing: 'This version of the letter could not be fetched.',
+  letterExact:
+    'Exactly the letter the citizen got: rendered again from the approved version and their own fields, and checked against the fingerprint kept when it left. A personal form link is not shown.',
+  letterNotExact:
+    'Rendered again from the approved version and their own fields, but the fingerprint does not match the letter that left (for example, the project’s contact details changed since). The text may differ.',
+  letterChecks: 'Sent {at}, after checks of reservation, withdrawal, duplicates, age and guardians, approval and content.',
   letterAuthoredBy: 'Written by {by}',
   printLookup: 'Print',
   unknownProject: '(a project you cannot see)',

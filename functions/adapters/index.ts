@@ -211,6 +211,8 @@ const build = () => {
     progress: (round: ReleasedRound) => batches.progress(round.roundId, round.release.layout.total),
     clock: () => Date.now(),
     sleep,
+    letters,
+    lists,
     roundDeps,
   };
 

@@ -428,6 +428,8 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     // The text the citizen received: that version, fetched when asked for.
     await row.getByText('Vis brevet slik det ble sendt').click();
     await row.getByTestId('sent-letter').getByText('Les mer på', { exact: false }).first().waitFor();
+    // Rendered again with the citizen's own fields, and checked against the fingerprint kept when it left.
+    expect(await row.getByTestId('sent-letter-check').textContent()).toContain('Nøyaktig brevet innbyggeren fikk');
     await shot(page, '09-complaint-lookup');
   });
 

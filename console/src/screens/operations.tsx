@@ -422,6 +422,8 @@ interface Decision {
   reason?: string;
   channel?: string;
   onBehalfOfMinor?: boolean;
+  /** A letter that left, rendered again with the citizen's own fields; `exact` when its fingerprint matches what was sent. */
+  letter?: { language: 'nb' | 'nn' | 'en'; subject: string; body: string; exact: boolean };
 }
 
 interface Names {
@@ -449,8 +451,32 @@ const namesFor = async (items: readonly Decision[]): Promise<Names> => {
 };
 
 /** The exact version the citizen's letter was made from, fetched when asked for. */
+/** The letter exactly as this citizen got it (their fields filled in), and whether that is verified. */
+const RenderedLetter = ({ decision, letter }: { decision: Decision; letter: NonNullable<Decision['letter']> }) => (
+  <details>
+    <summary>{t('showLetter')}</summary>
+    <div data-testid="sent-letter" lang={letter.language} class="language">
+      <p class={letter.exact ? 'ok' : 'warning-box'} data-testid="sent-letter-check">
+        {letter.exact ? t('letterExact') : t('letterNotExact')}
+      </p>
+      <p>{t('letterChecks', { at: formatTime(decision.at, lang.value) })}</p>
+      <h4>{t(`lang_${letter.language}`)}</h4>
+      <p>
+        <strong>{letter.subject}</strong>
+      </p>
+      <pre class="letter-body">{letter.body}</pre>
+    </div>
+    {decision.contentHash ? (
+      <p class="hint">
+        {t('contentHash')}: <code>{decision.contentHash}</code>
+      </p>
+    ) : null}
+  </details>
+);
+
 const SentLetter = ({ decision }: { decision: Decision }) => {
   const [open, setOpen] = useState(false);
+  if (decision.letter) return <RenderedLetter decision={decision} letter={decision.letter} />;
   const [letter, setLetter] = useState<Letter | null>();
   return (
     <details

@@ -222,10 +222,18 @@ const sendWaves = async (a: Attempt, note: (s: Settled) => void, done: (extra?: 
         const why = answer.invalid.get(t.index);
         if (why) skip(a, s, now, t.index, t.recipient.nin, 'invalid', { detail: why });
       }
-      settleWave(a, s, deps.clock(), handed, answer.results, (i) => {
-        const o: RecipientOutcome | undefined = a.outcomes[i];
-        return o?.kind === 'pending' ? o.tries : 0;
-      });
+      settleWave(
+        a,
+        s,
+        deps.clock(),
+        handed,
+        answer.results,
+        (i) => {
+          const o: RecipientOutcome | undefined = a.outcomes[i];
+          return o?.kind === 'pending' ? o.tries : 0;
+        },
+        answer.letters,
+      );
     }
     note(s);
     await commitSettled(a, s, { final: last });

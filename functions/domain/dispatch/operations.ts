@@ -5,6 +5,11 @@ import type { Project } from '../projects/project.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import type { ProjectDeps } from '../projects/use-cases.js';
 import type { RoundRepository } from '../rounds/ports.js';
+import { letterFingerprint, PERSONAL_LINK } from '../letters/fingerprint.js';
+import type { Language } from '../letters/letter.js';
+import type { LetterRepository } from '../letters/ports.js';
+import { footerInfoFor, renderLetter } from '../letters/render.js';
+import type { RecipientListRepository } from '../lists/ports.js';
 import { ACTIVE, isReleased, type ReleasedRound, type Round } from '../rounds/round.js';
 import type { DispatchControl } from '../rounds/ports.js';
 import { reopenForRedrive } from '../rounds/redrive.js';
@@ -100,6 +105,9 @@ export interface OperationsDeps {
   readonly progress: (round: ReleasedRound) => Promise<{ counts: import('../rounds/round.js').Counts }>;
   readonly clock: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** The complaint lookup renders a sent letter again: its version and the recipient's row of the round's list. */
+  readonly letters: Pick<LetterRepository, 'getVersion'>;
+  readonly lists: Pick<RecipientListRepository, 'slice'>;
 }
 
 /**
@@ -215,26 +223,57 @@ export const operationsStatus = async (deps: OperationsDeps) => {
   };
 };
 
-/** "Who contacted me, when and why?" — every decision about one citizen; the lookup itself is audited by keyed hash. */
-export const lookupContacts = async (deps: Pick<OperationsDeps, 'ledger' | 'audit'>, principal: Principal, nin: string, citizenRef: string) => {
+/** A letter a complaint lookup shows: rendered again as it was sent, and whether its fingerprint says it is exactly that. */
+export interface LookedUpLetter {
+  readonly language: Language;
+  readonly subject: string;
+  readonly body: string;
+  /** The fingerprint matches what the channel was handed (letters/fingerprint.ts): exactly this text left. */
+  readonly exact: boolean;
+}
+
+/**
+ * "Who contacted me, when and why?" — every decision about one citizen; the lookup itself is
+ * audited by keyed hash. A letter that left is rendered again from its approved version, the
+ * citizen's row of the round's list (for a guardian: the child's) and the project's footer, and
+ * checked against the fingerprint kept when it left; a personal form link shows as a placeholder.
+ */
+export const lookupContacts = async (deps: Pick<OperationsDeps, 'ledger' | 'audit' | 'rounds' | 'projects' | 'letters' | 'lists'>, principal: Principal, nin: string, citizenRef: string) => {
   const decisions: LedgerEntry[] = await deps.ledger.decisionsAbout(nin);
   await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'contacts.lookup', { citizen: citizenRef, results: decisions.length }));
-  return decisions
-    .filter((d) => !d.test)
-    .map((d) => ({
-      projectId: d.projectId,
-      roundId: d.roundId,
-      // The exact version the decision was about, so a complaint is answered with the text it got.
-      letterId: d.letterId,
-      version: d.version,
-      contentHash: d.contentHash,
-      at: d.at,
-      outcome: d.outcome,
-      ...(d.reason ? { reason: d.reason } : {}),
-      ...(d.channel ? { channel: d.channel } : {}),
-      ...(d.aboutChild ? { onBehalfOfMinor: true } : {}),
-    }))
-    .sort((a, b) => a.at.localeCompare(b.at));
+  const real = decisions.filter((d) => !d.test).sort((a, b) => a.at.localeCompare(b.at));
+  const letters = await Promise.all(real.map((d) => sentLetter(deps, d).catch(() => undefined)));
+  return real.map((d, i) => ({
+    projectId: d.projectId,
+    roundId: d.roundId,
+    // The exact version the decision was about, so a complaint is answered with the text it got.
+    letterId: d.letterId,
+    version: d.version,
+    contentHash: d.contentHash,
+    at: d.at,
+    outcome: d.outcome,
+    ...(d.reason ? { reason: d.reason } : {}),
+    ...(d.channel ? { channel: d.channel } : {}),
+    ...(d.aboutChild ? { onBehalfOfMinor: true } : {}),
+    ...(letters[i] ? { letter: letters[i] } : {}),
+  }));
+};
+
+/** The letter of one `sent` decision, rendered again; undefined when it cannot be (recorded before fingerprints, list or version gone). */
+const sentLetter = async (deps: Pick<OperationsDeps, 'rounds' | 'projects' | 'letters' | 'lists'>, d: LedgerEntry): Promise<LookedUpLetter | undefined> => {
+  if (d.outcome !== 'sent' || d.row === undefined || !d.language || !d.letterHash) return undefined;
+  const [round, project, version] = await Promise.all([
+    deps.rounds.getRound(d.projectId, d.roundId),
+    deps.projects.getProject(d.projectId),
+    deps.letters.getVersion(d.projectId, d.letterId, d.version),
+  ]);
+  if (!round || !project || !version) return undefined;
+  const [row] = await deps.lists.slice(round.listId, d.row, d.row + 1);
+  // The row must be the person (or, for a guardian, hold the child's fields): a list is immutable,
+  // so a different row means the list is not the one the letter came from.
+  if (!row || (!d.aboutChild && row.nin !== d.nin)) return undefined;
+  const letter = renderLetter(version, d.language, row.fields ?? {}, footerInfoFor(project), { taskLink: PERSONAL_LINK, ...(d.aboutChild ? { onBehalfOfMinor: true } : {}) });
+  return { language: letter.language, subject: letter.subject, body: letter.body, exact: letterFingerprint(letter) === d.letterHash };
 };
 
 /** Failed deliveries (of one round or all) and dead-lettered messages go back to work. */

@@ -38,6 +38,11 @@ export interface LedgerEntry {
   readonly aboutChild?: string;
   /** A child reached through this many guardians. */
   readonly viaGuardians?: number;
+  /** A letter that left: the recipient's row in the round's list (a guardian's: the child's), whose fields filled it. */
+  readonly row?: number;
+  /** …the language it was written in, and its fingerprint (letters/fingerprint.ts): what a complaint lookup checks against. */
+  readonly language?: Language;
+  readonly letterHash?: string;
 }
 
 export interface ContactLedger {

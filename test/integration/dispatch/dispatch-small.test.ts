@@ -44,5 +44,9 @@ describe('a released round is dispatched with every gate at send time', () => {
     for (const nin of paper) expect(await lookup(nin)).toEqual([expect.objectContaining({ outcome: 'sent', channel: 'paper' })]);
     for (const nin of paperReserved) expect(await lookup(nin)).toEqual([expect.objectContaining({ outcome: 'skipped', reason: 'reserved' })]);
     expect((await lookup(nins[100]!))[0]).toMatchObject({ outcome: 'sent', channel: 'helsenorge', projectId: a.projectId, roundId: round.roundId });
+    // The lookup shows the letter as the citizen got it: rendered again, the same text as in their inbox, checked by its fingerprint.
+    const [got] = await inbox(nins[100]!);
+    const [decision] = (await a.operations.post('/operations/contacts/lookup', { nin: nins[100] })).body.items as { letter?: { subject: string; body: string; language: string; exact: boolean } }[];
+    expect(decision!.letter).toEqual({ language: 'nb', subject: got!.subject, body: got!.body, exact: true });
   });
 });

@@ -3,6 +3,7 @@ import { footerInfoFor, renderLetter, type RenderedLetter } from '../../letters/
 import { checkRenderedLetter } from '../../letters/send-check.js';
 import type { Recipient } from '../../lists/recipient-list.js';
 import { pseudonymOfChild } from '../../citizens/minors.js';
+import { letterFingerprint } from '../../letters/fingerprint.js';
 import type { Dispatchable } from '../channels.js';
 import type { Channel } from '../../shared/channel.js';
 import type { Attempt } from './attempt.js';
@@ -17,7 +18,7 @@ export interface ToSend {
 }
 
 export type Composed =
-  | { readonly index: number; readonly letters: readonly { readonly channel: Channel; readonly item: Dispatchable }[] }
+  | { readonly index: number; readonly letters: readonly { readonly channel: Channel; readonly item: Dispatchable; readonly fingerprint: string }[] }
   /** Not exactly the approved text (a missing field, a link, an ID…): counted `invalid`, with why, never sent. */
   | { readonly index: number; readonly invalid: string };
 
@@ -42,7 +43,7 @@ export const compose = async (a: Attempt, toSend: readonly ToSend[], sentAt: str
   const formUrl = await externalFormLink(deps.formTasks ? { formTasks: deps.formTasks } : {}, version);
   const externalFormUrl = typeof formUrl === 'string' && formUrl !== 'missing' ? formUrl : undefined;
   return toSend.map((s): Composed => {
-    const letters: { channel: Channel; item: Dispatchable }[] = [];
+    const letters: { channel: Channel; item: Dispatchable; fingerprint: string }[] = [];
     for (const to of s.addressees) {
       const task = tasks?.get(to.deliveryId);
       let letter: RenderedLetter;
@@ -65,7 +66,7 @@ export const compose = async (a: Attempt, toSend: readonly ToSend[], sentAt: str
         ...(s.guardians ? { onBehalfOfMinor: true } : {}),
         sender: { organisationName: project.organization },
       };
-      letters.push({ channel: to.channel, item });
+      letters.push({ channel: to.channel, item, fingerprint: letterFingerprint(letter, task?.link) });
     }
     return { index: s.index, letters };
   });

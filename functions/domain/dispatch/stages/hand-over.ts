@@ -1,5 +1,6 @@
 import type { PlannedLetter } from '../batch.js';
 import type { ChannelResult, Dispatchable } from '../channels.js';
+import type { Language } from '../../letters/letter.js';
 import type { Channel } from '../../shared/channel.js';
 import type { Attempt } from './attempt.js';
 import { compose, type ToSend } from './compose.js';
@@ -17,8 +18,15 @@ export const waveDeadline = (a: Attempt, now: number, first: boolean): number | 
   return first && a.handOverUntil - now >= MIN_WAVE_MS ? a.handOverUntil : undefined;
 };
 
+/** A letter handed to a channel, by delivery id: its language and fingerprint, for the ledger. */
+export interface HandedLetter {
+  readonly language: Language;
+  readonly letterHash: string;
+}
+
 export type WaveAnswer =
-  { readonly kind: 'handed'; readonly results: ReadonlyMap<string, ChannelResult>; readonly invalid: ReadonlyMap<number, string> } | { readonly kind: 'blocked'; readonly why: Blocker };
+  | { readonly kind: 'handed'; readonly results: ReadonlyMap<string, ChannelResult>; readonly invalid: ReadonlyMap<number, string>; readonly letters: ReadonlyMap<string, HandedLetter> }
+  | { readonly kind: 'blocked'; readonly why: Blocker };
 
 /**
  * The in-flight section of one wave:
@@ -48,15 +56,17 @@ export const handOverWave = async (a: Attempt, toSend: readonly ToSend[], until:
   const invalid = new Map<number, string>();
   const byChannel = new Map<Channel, Dispatchable[]>();
   const plan = new Map<number, PlannedLetter[]>();
+  const letters = new Map<string, HandedLetter>();
   for (const c of composed) {
     if ('invalid' in c) invalid.set(c.index, c.invalid);
     else
       for (const l of c.letters) {
         byChannel.set(l.channel, [...(byChannel.get(l.channel) ?? []), l.item]);
         plan.set(c.index, [...(plan.get(c.index) ?? []), { deliveryId: l.item.deliveryId, channel: l.channel }]);
+        letters.set(l.item.deliveryId, { language: l.item.letter.language, letterHash: l.fingerprint });
       }
   }
-  if (plan.size === 0) return { kind: 'handed', results: new Map(), invalid };
+  if (plan.size === 0) return { kind: 'handed', results: new Map(), invalid, letters };
   await deps.batches.bindPlan(ref, a.leaseId, plan);
   const signal = AbortSignal.timeout(Math.max(1, until - deps.clock().getTime()));
   const calls = await Promise.allSettled([...byChannel].map(([channel, items]) => deps.channels.handOver(channel, items, { signal })));
@@ -66,5 +76,5 @@ export const handOverWave = async (a: Attempt, toSend: readonly ToSend[], until:
   // back and recovers this wave from its plan; the other calls of the wave have ended by now.
   const failed = calls.find((c): c is PromiseRejectedResult => c.status === 'rejected');
   if (failed) throw failed.reason;
-  return { kind: 'handed', results, invalid };
+  return { kind: 'handed', results, invalid, letters };
 };

@@ -6,6 +6,7 @@ import type { LedgerEntry } from '../ports.js';
 import { seconds, type Attempt } from './attempt.js';
 import { pseudonymOfChild } from '../../citizens/minors.js';
 import type { ToSend } from './compose.js';
+import type { HandedLetter } from './hand-over.js';
 
 /** What a wave or a recovery decided: outcomes by recipient index, the ledger entries, letters sent. */
 export interface Settled {
@@ -17,7 +18,12 @@ export interface Settled {
 export const emptySettled = (): Settled => ({ outcomes: new Map(), entries: [], sent: 0 });
 
 /** A ledger entry of this attempt's round, at `now`. */
-export const entryFor = (a: Attempt, now: Date, nin: string, e: Pick<LedgerEntry, 'outcome' | 'reason' | 'channel' | 'detail' | 'aboutChild' | 'viaGuardians'>): LedgerEntry => {
+export const entryFor = (
+  a: Attempt,
+  now: Date,
+  nin: string,
+  e: Pick<LedgerEntry, 'outcome' | 'reason' | 'channel' | 'detail' | 'aboutChild' | 'viaGuardians' | 'row' | 'language' | 'letterHash'>,
+): LedgerEntry => {
   const { round } = a;
   return {
     projectId: round.projectId,
@@ -46,7 +52,8 @@ export const fail = (a: Attempt, s: Settled, now: Date, index: number, nin: stri
  * A recipient's letters reached the channel: `sent` (for a child, through `reached` guardians), with
  * the ledger entries of each guardian who got one (about the child) and of the recipient. The one
  * writer of these entries, for a wave and for a recovery alike: a retry records exactly what the
- * first attempt would have. `reached` exceeds `guardians.length` only when a recovery could not name
+ * first attempt would have, but the letter's fingerprint (`letter`), which only the attempt that
+ * composed the letter knows. `reached` exceeds `guardians.length` only when a recovery could not name
  * every guardian whose letter left (the register no longer lists them).
  */
 export const sent = (
@@ -56,15 +63,19 @@ export const sent = (
   index: number,
   nin: string,
   channel: Channel,
-  guardians?: readonly { nin: string; channel: Channel }[],
+  guardians?: readonly { nin: string; channel: Channel; letter?: HandedLetter | undefined }[],
   reached: number | undefined = guardians?.length,
+  letter?: HandedLetter,
 ): void => {
   s.outcomes.set(index, { kind: 'sent', channel, at: seconds(now), ...(guardians ? { guardians: reached } : {}) });
+  // Which row filled the letter, its language and fingerprint: what a complaint lookup renders and checks (a recovery knows none).
+  const row = a.range.start + index;
+  const about = (l: HandedLetter | undefined) => (l ? { row, language: l.language, letterHash: l.letterHash } : {});
   if (guardians) {
     const child = pseudonymOfChild(nin, a.hashKey);
-    for (const g of guardians) s.entries.push(entryFor(a, now, g.nin, { outcome: 'sent', channel: g.channel, aboutChild: child }));
+    for (const g of guardians) s.entries.push(entryFor(a, now, g.nin, { outcome: 'sent', channel: g.channel, aboutChild: child, ...about(g.letter) }));
   }
-  s.entries.push(entryFor(a, now, nin, { outcome: 'sent', channel, ...(guardians ? { viaGuardians: reached } : {}) }));
+  s.entries.push(entryFor(a, now, nin, { outcome: 'sent', channel, ...(guardians ? { viaGuardians: reached } : about(letter)) }));
   s.sent++;
 };
 
@@ -76,14 +87,33 @@ export const sent = (
  * failure keeps them pending for another try (failed after `maxTries`); a refusal is final
  * (skipped, never another channel); anything else is a permanent failure (redrivable).
  */
-export const settleWave = (a: Attempt, s: Settled, now: Date, toSend: readonly ToSend[], results: ReadonlyMap<string, ChannelResult>, tries: (index: number) => number): void => {
+export const settleWave = (
+  a: Attempt,
+  s: Settled,
+  now: Date,
+  toSend: readonly ToSend[],
+  results: ReadonlyMap<string, ChannelResult>,
+  tries: (index: number) => number,
+  letters: ReadonlyMap<string, HandedLetter> = new Map(),
+): void => {
   for (const t of toSend) {
     const nin = t.recipient.nin;
     const answered = t.addressees.map((to) => ({ to, r: results.get(to.deliveryId) ?? { ok: false, transient: false, inDoubt: true, reason: 'no_result' } }));
     const handed = answered.filter((x) => x.r.ok);
     const channel = t.addressees[0]!.channel;
     if (handed.length > 0) {
-      sent(a, s, now, t.index, nin, handed[0]!.to.channel, t.guardians ? handed.map((x) => ({ nin: x.to.nin, channel: x.to.channel })) : undefined);
+      const first = handed[0]!.to;
+      sent(
+        a,
+        s,
+        now,
+        t.index,
+        nin,
+        first.channel,
+        t.guardians ? handed.map((x) => ({ nin: x.to.nin, channel: x.to.channel, letter: letters.get(x.to.deliveryId) })) : undefined,
+        undefined,
+        letters.get(first.deliveryId),
+      );
       continue;
     }
     const failures = answered.map((x) => x.r).filter((r): r is Exclude<ChannelResult, { ok: true }> => !r.ok);
