@@ -81,7 +81,19 @@ const throughput = async (b: Bench) => {
   const before = b.storeCalls();
   for (let i = 0; i < 20; i++) await roundCounts(r.researcher, r.projectId, r.roundId);
   const perPoll = (b.storeCalls() - before) / 20;
+  // Receipts: how long after completion every letter's receipt is settled (ePROM's callbacks, Digipost's polling).
+  const settledFrom = performance.now();
+  type Receipts = { confirmed: number; failedAfterSend: number; awaiting: number };
+  const receiptsOf = async () => ((await r.researcher.get(`/projects/${r.projectId}/rounds/${r.roundId}`)).body as { receipts?: Receipts }).receipts;
+  let receipts = await receiptsOf();
+  while (receipts && receipts.awaiting > 0 && performance.now() - settledFrom < 240_000) {
+    await sleep(1_000);
+    receipts = await receiptsOf();
+  }
+  const receiptsSettledS = (performance.now() - settledFrom) / 1000;
   return {
+    receipts,
+    receiptsSettledS,
     byCommand,
     byShape,
     units: { read: b.consumedUnits().read - units0.read, write: b.consumedUnits().write - units0.write },
@@ -170,6 +182,10 @@ const main = async () => {
     console.log(`  letters                         ${fmt(letters)} (sent ${fmt(t.sent)}, pending ${fmt(t.pending)})`);
     console.log(`  release → completed             ${fmt(t.seconds, 1)} s  =  ${fmt(rate)} letters/s   (target ≥ 1,000)`);
     console.log(`  first letter after release      ${fmt(t.firstLetterMs)} ms   (target ≤ 2,000)`);
+    if (t.receipts)
+      console.log(
+        `  receipts                        ${fmt(t.receipts.confirmed)} confirmed, ${fmt(t.receipts.failedAfterSend)} failed after sending, ${fmt(t.receipts.awaiting)} awaiting, ${fmt(t.receiptsSettledS, 1)} s after completion`,
+      );
     console.log(
       `  items written per letter        ${fmt(t.writes / letters, 3)}  (target ≤ 2.1; platform's own writes: ledger, batch items, shards, markers, statistics${values.channels === 'stand-in' ? ', channel copies' : ''})`,
     );
