@@ -18,7 +18,8 @@ type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteComman
  *   `C#<shard>`    the round's counters in 16 shards (batchNo mod 16) plus `C#K` for the canary's
  *                  batches: ADDed in the same transaction as the batch they count, so the nine
  *                  counts are exact whenever read, and reading them is O(1) in the round's size;
- *   `W#<window>`  the automatic brake's window: decided, failed and reserved, added per attempt;
+ *   `W#<window>[@<resumedAt>]`  the automatic brake's window (afresh after each resume): decided,
+ *                  failed and reserved, added per attempt;
  * and in the main table, `INFLIGHT / <projectId>#<roundId>#<batchNo>#<leaseId>`: a wave in flight
  * (what a pause or halt waits for) until its hard deadline `until`, deleted by the wave's commit.
  */
@@ -27,7 +28,7 @@ const batchKey = (roundId: string, batchNo: number) => ({ roundId, deliveryId: `
 const shardOf = (batchNo: number, canary: boolean) => (canary ? 'K' : String(batchNo % SHARDS).padStart(2, '0'));
 const shardKey = (roundId: string, shard: string) => ({ roundId, deliveryId: `C#${shard}` });
 /** The automatic brake's window of consecutive batches (ADDed once per attempt, never in a transaction: no conflicts). */
-const windowKey = (roundId: string, window: number) => ({ roundId, deliveryId: `W#${String(window).padStart(6, '0')}` });
+const windowKey = (roundId: string, window: string) => ({ roundId, deliveryId: `W#${window}` });
 const markerKey = (ref: BatchRef, leaseId: string) => ({ pk: 'INFLIGHT', sk: `${ref.projectId}#${ref.roundId}#${ref.batchNo}#${leaseId}` });
 /** Skip reasons are top-level counters on a shard (`r_<reason>`), so an ADD creates them; failure reasons likewise (`f_<reason>`). */
 const REASON_PREFIX = 'r_';
@@ -268,7 +269,7 @@ export class DynamoBatchStore implements BatchStore {
     return 0;
   }
 
-  async addToWindow(roundId: string, window: number, counts: BrakeCounts): Promise<BrakeCounts> {
+  async addToWindow(roundId: string, window: string, counts: BrakeCounts): Promise<BrakeCounts> {
     const res = await this.db.send(
       new UpdateCommand({
         TableName: this.tables.deliveries,

@@ -129,8 +129,8 @@ export interface BatchStore {
   batchesWithFailures(roundId: string): Promise<number[]>;
   /** failed → pending for one batch (redrive), with its counter shard, never a letter in doubt; returns how many moved. */
   redrive(ref: BatchRef, opts: { canary: boolean }): Promise<number>;
-  /** Adds what an attempt decided to one of the round's brake windows; answers the window's totals after. */
-  addToWindow(roundId: string, window: number, counts: BrakeCounts): Promise<BrakeCounts>;
+  /** Adds what an attempt decided to one of the round's brake windows (`window`: its key); answers the window's totals after. */
+  addToWindow(roundId: string, window: string, counts: BrakeCounts): Promise<BrakeCounts>;
 }
 
 export class LeaseLostError extends Error {

@@ -96,6 +96,8 @@ export interface Project {
   readonly statusBeforePause?: ProjectStatus;
   readonly pausedAt?: string;
   readonly pauseReason?: string;
+  /** The last resume: the automatic brake counts afresh from it (dispatch/stages/brake.ts). */
+  readonly resumedAt?: string;
   /** Who last set `settings.minors` (four-eyes: they cannot approve it) and when. */
   readonly minorsSetBy?: string;
   readonly minorsSetAt?: string;
@@ -223,5 +225,5 @@ export const pause = (p: Project, by: string, now: string, reason: string): Proj
 export const resume = (p: Project, now: string): Project => {
   if (p.status !== 'paused') throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
   const { statusBeforePause, pausedAt: _a, pausedBy: _b, pauseReason: _c, ...rest } = p;
-  return { ...rest, status: statusBeforePause ?? 'draft', updatedAt: now };
+  return { ...rest, status: statusBeforePause ?? 'draft', resumedAt: now, updatedAt: now };
 };

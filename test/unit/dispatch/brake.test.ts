@@ -115,6 +115,23 @@ describe('the brake in the engine', () => {
     expect(world.counts().pending).toBeGreaterThan(0);
   });
 
+  it('counts afresh after a person resumes: the window that tripped it does not trip it again', async () => {
+    const world = new World({ recipients: 400, batchSize: 20, seed: 35 });
+    watched(world, { maxFailedPercent: 10 });
+    world.channelDoubts = 40;
+    await world.control().start(world.round as ReleasedRound);
+    await drain(world, world.deps());
+    expect(world.brakeTrips).toHaveLength(1);
+    expect(world.counts().pending).toBeGreaterThan(0);
+    // The channel is mended; operations resume the project, and the round goes on.
+    world.project = { ...world.project, status: 'approved', resumedAt: '2026-12-06T23:00:00.000Z' };
+    await world.control().continue(world.round as ReleasedRound);
+    await drain(world, world.deps());
+    expect(world.brakeTrips).toHaveLength(1);
+    expect(world.project.status).toBe('approved');
+    expect(world.round.status).toBe('completed');
+  });
+
   it('lets a round run whose reservations are what the pre-flight found, and rounds below its size', async () => {
     const expected = new World({ recipients: 400, batchSize: 20, seed: 33 });
     watched(expected, {});

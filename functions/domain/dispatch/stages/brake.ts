@@ -18,7 +18,7 @@ import type { Settled } from './settle.js';
  * window at once (so a bad stretch stops the round within a wave); a clean wave's count is held
  * and added with the attempt's last commit (one write per batch in the common case). An attempt
  * that dies after a commit loses only its held clean count: the brake may judge a little early,
- * never count a letter twice.
+ * never count a letter twice. After a person resumes the project, every window counts afresh.
  */
 export const watchAfterCommit = async (a: Attempt, s: Settled, opts: { final: boolean }): Promise<void> => {
   const settings = brakeOf(a.project);
@@ -31,7 +31,9 @@ export const watchAfterCommit = async (a: Attempt, s: Settled, opts: { final: bo
   }
   a.brakeHeld = NONE;
   const window = windowOf(a.ref.batchNo, a.layout, settings);
-  const totals = await a.deps.batches.addToWindow(a.ref.roundId, window, held);
+  // Counted afresh after each resume: a person looked, and the stretch that tripped it stays behind.
+  const key = `${String(window).padStart(6, '0')}${a.project.resumedAt ? `@${a.project.resumedAt}` : ''}`;
+  const totals = await a.deps.batches.addToWindow(a.ref.roundId, key, held);
   const trip = judge(window, totals, settings, a.round.preflight);
   if (trip) await a.deps.rounds.brake(a.ref.projectId, a.ref.roundId, trip);
 };
