@@ -450,7 +450,14 @@ const namesFor = async (items: readonly Decision[]): Promise<Names> => {
   return { projects, rounds, letters };
 };
 
-/** The exact version the citizen's letter was made from, fetched when asked for. */
+/** The approved content's checksum, under either view of the letter. */
+const ContentHash = ({ decision }: { decision: Decision }) =>
+  decision.contentHash ? (
+    <p class="hint">
+      {t('contentHash')}: <code>{decision.contentHash}</code>
+    </p>
+  ) : null;
+
 /** The letter exactly as this citizen got it (their fields filled in), and whether that is verified. */
 const RenderedLetter = ({ decision, letter }: { decision: Decision; letter: NonNullable<Decision['letter']> }) => (
   <details>
@@ -466,14 +473,11 @@ const RenderedLetter = ({ decision, letter }: { decision: Decision; letter: NonN
       </p>
       <pre class="letter-body">{letter.body}</pre>
     </div>
-    {decision.contentHash ? (
-      <p class="hint">
-        {t('contentHash')}: <code>{decision.contentHash}</code>
-      </p>
-    ) : null}
+    <ContentHash decision={decision} />
   </details>
 );
 
+/** The exact version the citizen's letter was made from, fetched when asked for (or, when kept, the letter as sent). */
 const SentLetter = ({ decision }: { decision: Decision }) => {
   const [open, setOpen] = useState(false);
   if (decision.letter) return <RenderedLetter decision={decision} letter={decision.letter} />;
@@ -512,11 +516,7 @@ const SentLetter = ({ decision }: { decision: Decision }) => {
           </div>
         )
       ) : null}
-      {decision.contentHash ? (
-        <p class="hint">
-          {t('contentHash')}: <code>{decision.contentHash}</code>
-        </p>
-      ) : null}
+      <ContentHash decision={decision} />
     </details>
   );
 };

@@ -33,6 +33,20 @@ const drain = async (world: World, deps: EngineDeps, workers = 3, maxRounds = 2_
   }
 };
 
+/** A child written to through two guardians: one on paper (Digipost: asked by message-id), one in the portal (ePROM: a recorded hand-over). */
+const twoGuardiansWorld = (child: string, mother: string, father: string): World => {
+  const world = new World({ recipients: 3, batchSize: 3, seed: 13 });
+  world.nins[0] = child;
+  world.facts.set(child, { guardians: [mother, father] });
+  world.facts.set(father, { digitallyActive: false, digitalMailbox: false });
+  world.project = {
+    ...world.project,
+    settings: { ...world.project.settings, minors: 'guardians' },
+    minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
+  } as unknown as typeof world.project;
+  return world;
+};
+
 const start = (world: World) => world.control().start(world.round as ReleasedRound);
 
 describe('the engine, one step at a time', () => {
@@ -210,19 +224,7 @@ describe('the engine, one step at a time', () => {
     const child = ninBornOn('2016-05-04');
     const mother = ninBornOn('1980-02-03');
     const father = ninBornOn('1982-06-07');
-    const setUp = () => {
-      const world = new World({ recipients: 3, batchSize: 3, seed: 13 });
-      world.nins[0] = child;
-      world.facts.set(child, { guardians: [mother, father] });
-      // One guardian on paper (Digipost: asked by message-id), one in the portal (ePROM: a recorded hand-over).
-      world.facts.set(father, { digitallyActive: false, digitalMailbox: false });
-      world.project = {
-        ...world.project,
-        settings: { ...world.project.settings, minors: 'guardians' },
-        minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
-      } as unknown as typeof world.project;
-      return world;
-    };
+    const setUp = () => twoGuardiansWorld(child, mother, father);
     // The letter's fingerprint (row, language, hash) only the attempt that composed it knows: a
     // recovered entry has none, and the complaint lookup then shows the approved version instead.
     const entries = (world: World) =>
@@ -267,15 +269,7 @@ describe('the engine, one step at a time', () => {
     const child = ninBornOn('2016-05-04');
     const mother = ninBornOn('1980-02-03');
     const father = ninBornOn('1982-06-07');
-    const world = new World({ recipients: 3, batchSize: 3, seed: 13 });
-    world.nins[0] = child;
-    world.facts.set(child, { guardians: [mother, father] });
-    world.facts.set(father, { digitallyActive: false, digitalMailbox: false });
-    world.project = {
-      ...world.project,
-      settings: { ...world.project.settings, minors: 'guardians' },
-      minorsApproval: { policy: 'guardians', by: 'sara', at: 'then' },
-    } as unknown as typeof world.project;
+    const world = twoGuardiansWorld(child, mother, father);
     const deps = world.deps();
     await start(world);
     const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the guardian letters') } };
