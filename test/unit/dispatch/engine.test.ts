@@ -220,6 +220,38 @@ describe('the engine, one step at a time', () => {
     expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 1 });
   });
 
+  it('test_should_keep_every_guardians_ledger_entry_when_the_worker_dies_partway_through_the_ledger_write', async () => {
+    const child = ninBornOn('2016-05-04');
+    const mother = ninBornOn('1980-02-03');
+    const father = ninBornOn('1982-06-07');
+    const world = twoGuardiansWorld(child, mother, father);
+    const deps = world.deps();
+    await start(world);
+    // A ledger write lands in parts (BatchWriteItem chunks in parallel, unprocessed items retried):
+    // the worst part lands — the recipients' own entries — and the worker dies before the rest.
+    let died = false;
+    const partly: EngineDeps['ledger']['record'] = async (entries) => {
+      if (died) return deps.ledger.record(entries);
+      died = true;
+      await deps.ledger.record(entries.filter((e) => e.aboutChild === undefined));
+      if (entries.some((e) => e.aboutChild !== undefined)) throw new Crash('died partway through the ledger write');
+    };
+    const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: partly } };
+    expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
+    world.now += 61_000;
+    await drain(world, deps);
+    expect(world.round.status).toBe('completed');
+    // Nothing sent twice, and the complaint lookup of either parent finds the letter about the child.
+    expect(world.deliveries.filter((d) => d.nin === mother || d.nin === father)).toHaveLength(2);
+    expect(
+      [...world.ledger.values()]
+        .filter((e) => e.aboutChild !== undefined)
+        .map((e) => e.nin)
+        .sort(),
+    ).toEqual([mother, father].sort());
+    expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 2 });
+  });
+
   it('test_should_rebuild_the_guardians_ledger_entries_when_recovering_a_dead_wave_whose_guardian_letters_left', async () => {
     const child = ninBornOn('2016-05-04');
     const mother = ninBornOn('1980-02-03');
