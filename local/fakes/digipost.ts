@@ -66,7 +66,8 @@ export const startDigipostFake = async (deps: DigipostFakeDeps): Promise<FakeSer
     if (req.method === 'GET' && status) {
       const res = await deps.db.send(new GetCommand({ TableName: deps.citizensTable, Key: { pk: 'FAKEDIGIPOST', sk: `DOC#${status[2]}` } }));
       if (!res.Item) return error(404, 'UNKNOWN_DOCUMENT');
-      return xmlAnswer(200, `<document-status><status>${String(res.Item.status)}</status></document-status>`);
+      const method = res.Item.deliveryMethod ? `<delivery-method>${String(res.Item.deliveryMethod)}</delivery-method>` : '';
+      return xmlAnswer(200, `<document-status>${method}<status>${String(res.Item.status)}</status></document-status>`);
     }
     if (req.method !== 'POST' || req.url.pathname !== '/messages') return error(404, 'NOT_FOUND');
     const boundary = /^multipart\/vnd\.digipost-v8\+xml;\s*boundary=([^;]+)$/i.exec(req.headers['content-type'] ?? '')?.[1];
@@ -123,7 +124,7 @@ export const startDigipostFake = async (deps: DigipostFakeDeps): Promise<FakeSer
         format: 'text/plain',
         ...(address ? { address } : {}),
       }),
-      { pk: 'FAKEDIGIPOST', sk: `DOC#${uuid}`, status: deliveryStatus },
+      { pk: 'FAKEDIGIPOST', sk: `DOC#${uuid}`, status: deliveryStatus, deliveryMethod: toMailbox ? 'DIGIPOST' : 'PRINT' },
     ]);
     return xmlAnswer(
       200,

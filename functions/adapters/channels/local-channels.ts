@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ChannelGateway, ChannelResult, Dispatchable, Fate, HandOverOptions } from '../../domain/dispatch/channels.js';
+import type { ChannelGateway, ChannelResult, Dispatchable, HandOverOptions, LetterFate } from '../../domain/dispatch/channels.js';
 import type { Channel } from '../../domain/shared/channel.js';
 import { batchGetAll, batchPutAll, queryAll } from '../dynamo/batch.js';
 import { keys } from '../dynamo/keys.js';
@@ -34,17 +34,19 @@ export class LocalChannelGateway implements ChannelGateway {
     return new Map(items.map((i) => [i.deliveryId, { ok: true }]));
   }
 
-  async fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], _opts: HandOverOptions): Promise<Map<string, Fate>> {
-    const out = new Map<string, Fate>(deliveryIds.map((d) => [d, 'not_handed_over']));
+  async fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], _opts: HandOverOptions): Promise<Map<string, LetterFate>> {
+    const out = new Map<string, LetterFate>(deliveryIds.map((d) => [d, { fate: 'not_handed_over' }]));
     if (deliveryIds.length === 0) return out;
+    // As Digipost knows a message by its id whichever way it went, the mailbox and print are both looked in.
+    const ways: Channel[] = channel === 'helsenorge' ? [channel] : ['digital-mailbox', 'paper'];
     // The letters live under the citizen's key; the delivery index row names them by round and id.
     const rows = await batchGetAll(
       this.db,
       this.citizensTable,
-      deliveryIds.map((d) => indexKey(channel, roundId, d)),
-      { consistent: true, projection: 'sk' },
+      ways.flatMap((way) => deliveryIds.map((d) => indexKey(way, roundId, d))),
+      { consistent: true, projection: 'pk, sk' },
     );
-    for (const r of rows) out.set(String(r.sk).slice('D#'.length), 'handed_over');
+    for (const r of rows) out.set(String(r.sk).slice('D#'.length), { fate: 'handed_over', wentAs: String(r.pk).split('#')[1] as Channel });
     return out;
   }
 

@@ -1,4 +1,4 @@
-import { HandOverNotRecordedError, type ChannelGateway, type ChannelResult, type Dispatchable, type Fate, type HandOverOptions } from '../../domain/dispatch/channels.js';
+import { HandOverNotRecordedError, type ChannelGateway, type ChannelResult, type Dispatchable, type HandOverOptions, type LetterFate } from '../../domain/dispatch/channels.js';
 import { type Channel } from '../../domain/shared/channel.js';
 import type { HandOver, ReceiptsStore } from '../../domain/receipts/ports.js';
 import { logger } from '../../shared/logger.js';
@@ -20,13 +20,14 @@ import { withRetry, type Backoff } from '../../domain/shared/retry.js';
  * are lost.
  *
  * fateOf: a recorded hand-over → `handed_over`. Otherwise Digipost (mailbox, paper) is asked by the
- * document uuid our key gives: known → `handed_over` (and recorded), 404 → `not_handed_over`; when
+ * document uuid our key gives: known → `handed_over` the way its status says it went (and recorded
+ * so), 404 → `not_handed_over`; when
  * Digipost does not answer, fateOf throws (the fate cannot be told now: ask again later). ePROM
  * cannot be asked by our key: → `unknown`.
  */
 export interface NationalChannelGatewayOptions {
   readonly eprom: Pick<EpromClient, 'send'>;
-  readonly digipost: Pick<DigipostClient, 'send' | 'exists'>;
+  readonly digipost: Pick<DigipostClient, 'send' | 'find'>;
   readonly receipts: Pick<ReceiptsStore, 'handedOver' | 'handedOverAmong'>;
   /** At most this many letters in flight at once per call (default: the whole call). */
   readonly concurrency?: number;
@@ -66,14 +67,14 @@ export class NationalChannelGateway implements ChannelGateway {
     return out;
   }
 
-  async fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], { signal }: HandOverOptions): Promise<Map<string, Fate>> {
-    const out = new Map<string, Fate>();
+  async fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], { signal }: HandOverOptions): Promise<Map<string, LetterFate>> {
+    const out = new Map<string, LetterFate>();
     const recorded = await this.opts.receipts.handedOverAmong(roundId, deliveryIds);
     const open = deliveryIds.filter((d) => !recorded.has(d));
-    for (const d of recorded) out.set(d, 'handed_over');
+    for (const d of recorded) out.set(d, { fate: 'handed_over' });
     if (channel === 'helsenorge') {
       // ePROM takes no key of ours and cannot be asked by one.
-      for (const d of open) out.set(d, 'unknown');
+      for (const d of open) out.set(d, { fate: 'unknown' });
       return out;
     }
     const found: HandOver[] = [];
@@ -81,9 +82,13 @@ export class NationalChannelGateway implements ChannelGateway {
     await Promise.all(
       open.map(async (deliveryId) => {
         const ref = documentUuidOf(messageKeyOf({ roundId, deliveryId }));
-        const exists = await this.opts.digipost.exists(ref, { signal });
-        out.set(deliveryId, exists ? 'handed_over' : 'not_handed_over');
-        if (exists) found.push({ roundId, deliveryId, channel, ref });
+        const held = await this.opts.digipost.find(ref, { signal });
+        if (!held) {
+          out.set(deliveryId, { fate: 'not_handed_over' });
+          return;
+        }
+        out.set(deliveryId, { fate: 'handed_over', ...(held.wentAs ? { wentAs: held.wentAs } : {}) });
+        found.push({ roundId, deliveryId, channel: held.wentAs ?? channel, ref });
       }),
     );
     await this.record(channel, found);

@@ -75,6 +75,11 @@ export interface DigipostSent {
   readonly outcome?: ReceiptOutcome;
 }
 
+/** A document Digipost holds, and the way it went where its status says. */
+export interface HeldDocument {
+  readonly wentAs?: 'digital-mailbox' | 'paper';
+}
+
 export class DigipostClient {
   constructor(private readonly opts: DigipostOptions) {}
 
@@ -127,21 +132,31 @@ export class DigipostClient {
   }
 
   /**
-   * Whether Digipost holds a document under this uuid (the uuid follows from our message key):
-   * true on an answered status, false on 404. Throws when Digipost gives no usable answer (no
+   * The document Digipost holds under this uuid (the uuid follows from our message key), with the
+   * way it went where its status says: `delivery-method` DIGIPOST → the mailbox, PRINT → paper (or a
+   * `DELIVERED_TO_PRINT` status). Undefined on 404. Throws when Digipost gives no usable answer (no
    * answer, 5xx, anything else): the fate cannot be told now.
    */
-  async exists(documentUuid: string, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
+  async find(documentUuid: string, opts: { signal?: AbortSignal } = {}): Promise<HeldDocument | undefined> {
     const url = `${this.opts.baseUrl}/documents/${encodeURIComponent(this.opts.senderId)}/${encodeURIComponent(documentUuid)}/status`;
     const res = await this.opts.http.fetch('digipost', url, {
       method: 'GET',
       headers: { ...(await this.opts.signer.sign('GET', url, '')), accept: DIGIPOST_MEDIA },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    await res.body?.cancel();
-    if (res.ok) return true;
-    if (res.status === 404) return false;
-    throw new DigipostNoAnswerError(res.status);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new DigipostNoAnswerError(res.status);
+    }
+    // NARROW SEAM (as status() below): the document status's `delivery-method` and `status`.
+    const text = await res.text().catch(() => '');
+    const method = tag(text, 'delivery-method');
+    const wentAs = method === 'DIGIPOST' ? 'digital-mailbox' : method === 'PRINT' || tag(text, 'status') === 'DELIVERED_TO_PRINT' ? 'paper' : undefined;
+    return wentAs ? { wentAs } : {};
   }
 
   /**

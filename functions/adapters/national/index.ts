@@ -56,7 +56,7 @@ const seededPortalActivity = (people: DynamoPopulationRegistry): PortalActivityS
  * channelRatePerSecond): every worker counts in the same per-second counters of the main table.
  */
 export const fleetRateLimited = (
-  clients: { eprom: Pick<EpromClient, 'send'>; digipost: Pick<DigipostClient, 'send' | 'exists'> },
+  clients: { eprom: Pick<EpromClient, 'send'>; digipost: Pick<DigipostClient, 'send' | 'find'> },
   deps: { db: DynamoDBDocumentClient; mainTable: string; ratePerSecond: NationalConfig['ratePerSecond']; chunk: number },
 ) => {
   const store = new DynamoRateWindowStore(deps.db, deps.mainTable);
@@ -118,7 +118,7 @@ export const buildNational = (deps: NationalDeps) => {
     ...(cfg.privacy.guardianAccessPvkId ? { guardianAccessPvkId: cfg.privacy.guardianAccessPvkId } : {}),
     timeoutMs: cfg.registryTimeoutMs,
   });
-  // Letters are sent through the rate limit; status questions (digipost.exists in fateOf) count as none.
+  // Letters are sent through the rate limit; status questions (digipost.find in fateOf) count as none.
   const limited = fleetRateLimited({ eprom, digipost }, { db: deps.db, mainTable: deps.mainTable, ratePerSecond: cfg.ratePerSecond, chunk: cfg.channelInFlight });
   const channels: ChannelGateway = new NationalChannelGateway({ ...limited, receipts, concurrency: cfg.channelInFlight });
 

@@ -27,9 +27,9 @@ export const rateLimitedEprom = (client: Pick<EpromClient, 'send'>, limiter: Pic
   send: async (item: Dispatchable, opts: { signal?: AbortSignal } = {}): Promise<EpromSent> => ((await admitted(limiter, opts.signal, 'eprom')) ? client.send(item, opts) : { result: RATE_LIMITED }),
 });
 
-export const rateLimitedDigipost = (client: Pick<DigipostClient, 'send' | 'exists'>, limiter: Pick<FleetRateLimiter, 'take'>): Pick<DigipostClient, 'send' | 'exists'> => ({
+export const rateLimitedDigipost = (client: Pick<DigipostClient, 'send' | 'find'>, limiter: Pick<FleetRateLimiter, 'take'>): Pick<DigipostClient, 'send' | 'find'> => ({
   send: async (item: Dispatchable, paper: boolean, opts: { signal?: AbortSignal } = {}): Promise<DigipostSent> =>
     (await admitted(limiter, opts.signal, 'digipost')) ? client.send(item, paper, opts) : { result: RATE_LIMITED, documentUuid: documentUuidOf(messageKeyOf(item)) },
   // A status question sends no letter: not counted.
-  exists: (documentUuid, opts) => client.exists(documentUuid, opts),
+  find: (documentUuid, opts) => client.find(documentUuid, opts),
 });

@@ -47,6 +47,15 @@ export type ChannelResult =
  */
 export type Fate = 'handed_over' | 'not_handed_over' | 'unknown';
 
+/**
+ * One letter's fate and, for a letter that left, the way it went where the channel side says
+ * (Digipost's delivery method: the mailbox or print, whichever channel the letter was sent for).
+ */
+export interface LetterFate {
+  readonly fate: Fate;
+  readonly wentAs?: Channel;
+}
+
 export interface HandOverOptions {
   /** Aborted at the wave's deadline: every call of the hand-over ends by then. */
   readonly signal: AbortSignal;
@@ -66,7 +75,7 @@ export interface ChannelGateway {
    * their round only): recorded hand-overs first, then the channel by our key where it can tell.
    * Throws when the channel that could tell does not answer (Digipost): ask again later.
    */
-  fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], opts: HandOverOptions): Promise<Map<string, Fate>>;
+  fateOf(channel: Channel, roundId: string, deliveryIds: readonly string[], opts: HandOverOptions): Promise<Map<string, LetterFate>>;
 }
 
 /** A hand-over happened but could not be recorded (receipts store down): the batch must come back, not commit. */

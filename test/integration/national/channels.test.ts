@@ -154,7 +154,7 @@ describe('helsenorge through ePROM', () => {
     expect(res.get('b0000d0000')).toEqual({ ok: false, transient: false, inDoubt: true, reason: 'channel_timeout' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
     // Nothing recorded (no answer, no messageToCitizenId): fateOf cannot tell.
-    expect(await n.national.channels.fateOf('helsenorge', r, ['b0000d0000'], { signal: AbortSignal.timeout(5_000) })).toEqual(new Map([['b0000d0000', 'unknown']]));
+    expect(await n.national.channels.fateOf('helsenorge', r, ['b0000d0000'], { signal: AbortSignal.timeout(5_000) })).toEqual(new Map([['b0000d0000', { fate: 'unknown' }]]));
     await handOver('helsenorge', [item(nin!, r, 0)]);
     expect(p.fakes.eprom.letters(r).get(nin!)).toBe(2);
     expect((await lettersByCitizen(p, r)).get(nin!)).toBe(2);
@@ -165,8 +165,8 @@ describe('helsenorge through ePROM', () => {
     await handOver('helsenorge', [item(adultNins(1)[0]!, r, 0)]);
     expect(await n.national.channels.fateOf('helsenorge', r, ['b0000d0000', 'b0000d0001'], { signal: AbortSignal.timeout(5_000) })).toEqual(
       new Map([
-        ['b0000d0000', 'handed_over'],
-        ['b0000d0001', 'unknown'],
+        ['b0000d0000', { fate: 'handed_over' }],
+        ['b0000d0001', { fate: 'unknown' }],
       ]),
     );
   });
@@ -234,8 +234,8 @@ describe('digital mailbox and paper through Digipost', () => {
     // Not recorded, but Digipost knows the document by the uuid our key gives.
     expect(await n.national.channels.fateOf('digital-mailbox', r, ['b0000d0000', 'b0000d0001'], { signal: AbortSignal.timeout(5_000) })).toEqual(
       new Map([
-        ['b0000d0000', 'handed_over'],
-        ['b0000d0001', 'not_handed_over'],
+        ['b0000d0000', { fate: 'handed_over', wentAs: 'digital-mailbox' }],
+        ['b0000d0001', { fate: 'not_handed_over' }],
       ]),
     );
     expect((await handOver('digital-mailbox', [item(nin!, r, 0)])).get('b0000d0000')).toMatchObject({ ok: true });

@@ -36,14 +36,17 @@ describe('LocalChannelGateway', () => {
     expect((await lettersByCitizen(p, r)).get(a!)).toBe(1);
     expect(await gw.fateOf('helsenorge', r, ['d1', 'd2', 'd3'], open())).toEqual(
       new Map([
-        ['d1', 'handed_over'],
-        ['d2', 'handed_over'],
-        ['d3', 'not_handed_over'],
+        ['d1', { fate: 'handed_over', wentAs: 'helsenorge' }],
+        ['d2', { fate: 'handed_over', wentAs: 'helsenorge' }],
+        ['d3', { fate: 'not_handed_over' }],
       ]),
     );
     // Per channel and round: the same id elsewhere is another letter.
-    expect((await gw.fateOf('paper', r, ['d1'], open())).get('d1')).toBe('not_handed_over');
-    expect((await gw.fateOf('helsenorge', rnd(), ['d1'], open())).get('d1')).toBe('not_handed_over');
+    expect((await gw.fateOf('paper', r, ['d1'], open())).get('d1')).toEqual({ fate: 'not_handed_over' });
+    expect((await gw.fateOf('helsenorge', rnd(), ['d1'], open())).get('d1')).toEqual({ fate: 'not_handed_over' });
+    // Digipost knows a letter by its id whichever way it went: asked as the mailbox, a printed one is found as paper.
+    await gw.handOver('paper', [item(a!, r, 'd4')], open());
+    expect((await gw.fateOf('digital-mailbox', r, ['d4'], open())).get('d4')).toEqual({ fate: 'handed_over', wentAs: 'paper' });
   });
 
   it('an aborted signal writes nothing and answers transient', async () => {
@@ -53,6 +56,6 @@ describe('LocalChannelGateway', () => {
     ac.abort();
     expect((await gw.handOver('digital-mailbox', [item(a!, r, 'd1')], { signal: ac.signal })).get('d1')).toMatchObject({ ok: false, transient: true });
     expect((await lettersByCitizen(p, r)).size).toBe(0);
-    expect((await gw.fateOf('digital-mailbox', r, ['d1'], open())).get('d1')).toBe('not_handed_over');
+    expect((await gw.fateOf('digital-mailbox', r, ['d1'], open())).get('d1')).toEqual({ fate: 'not_handed_over' });
   });
 });

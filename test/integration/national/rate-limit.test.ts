@@ -38,7 +38,7 @@ const fakeChannel = () => {
   return {
     starts,
     eprom: { send: async (i: Dispatchable) => (await call(), { result: { ok: true } as ChannelResult, messageToCitizenId: `m-${i.roundId}-${i.deliveryId}` }) },
-    digipost: { send: async (i: Dispatchable) => (await call(), { result: { ok: true } as ChannelResult, documentUuid: documentUuidOf(i.deliveryId) }), exists: async () => false },
+    digipost: { send: async (i: Dispatchable) => (await call(), { result: { ok: true } as ChannelResult, documentUuid: documentUuidOf(i.deliveryId) }), find: async () => undefined },
   };
 };
 const memoryReceipts = () => {

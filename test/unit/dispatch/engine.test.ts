@@ -196,6 +196,38 @@ describe('the engine, one step at a time', () => {
     expect(await deps.batches.redrive({ projectId: 'prj', roundId: 'rnd', batchNo: 0 }, { canary: false })).toBe(0);
   });
 
+  it('test_should_count_a_printed_letter_whose_answer_was_lost_as_paper_when_the_retry_learns_it_left', async () => {
+    const world = new World({ recipients: 3, batchSize: 3, seed: 15 });
+    // Nobody digital: all three go on paper through Digipost.
+    for (const nin of world.nins) world.facts.set(nin, { digitallyActive: false, digitalMailbox: false });
+    const deps = world.deps();
+    // Digipost prints the first wave's letters but its answers are lost: transient, nothing recorded.
+    let lost = true;
+    const answersLost: EngineDeps = {
+      ...deps,
+      channels: {
+        ...deps.channels,
+        handOver: async (channel, items, opts) => {
+          const res = await deps.channels.handOver(channel, items, opts);
+          if (!lost) return res;
+          lost = false;
+          for (const i of items) {
+            world.receipts.delete(`${i.roundId}/${i.deliveryId}`);
+            res.set(i.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' });
+          }
+          return res;
+        },
+      },
+    };
+    await start(world);
+    await drain(world, answersLost);
+    expect(world.round.status).toBe('completed');
+    expect(world.deliveries.filter((d) => d.channel === 'paper')).toHaveLength(3);
+    // Learned from Digipost, each is counted the way it went: on paper, never as the mailbox.
+    expect(world.outcomes().map((o) => (o.kind === 'sent' ? o.channel : o.kind))).toEqual(['paper', 'paper', 'paper']);
+    expect([...world.ledger.values()].map((e) => e.channel)).toEqual(['paper', 'paper', 'paper']);
+  });
+
   it('test_should_never_address_the_child_when_a_retry_follows_a_crash_after_a_guardian_letter_left', async () => {
     const world = new World({ recipients: 3, batchSize: 3, seed: 10 });
     const child = ninBornOn('2016-05-04');

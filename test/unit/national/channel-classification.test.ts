@@ -124,22 +124,30 @@ describe('Digipost: a re-send under the same message-id is safe', () => {
     expect((await digipost().send(item, false, { signal: AbortSignal.timeout(150) })).result).toEqual({ ok: false, transient: true, reason: 'channel_timeout' });
   });
 
-  it('exists(): 200 → true, 404 → false, 5xx and no answer → throws', async () => {
-    handler = answer(200, '<document-status><status>DELIVERED</status></document-status>', 'application/vnd.digipost-v8+xml');
-    await expect(digipost().exists('u1')).resolves.toBe(true);
+  it('find(): 200 → held, the way it went by its delivery method; 404 → undefined; 5xx and no answer → throws', async () => {
+    const status = (inner: string) => answer(200, `<document-status>${inner}</document-status>`, 'application/vnd.digipost-v8+xml');
+    handler = status('<delivery-method>DIGIPOST</delivery-method><status>DELIVERED</status>');
+    await expect(digipost().find('u1')).resolves.toEqual({ wentAs: 'digital-mailbox' });
+    handler = status('<delivery-method>PRINT</delivery-method><status>DELIVERED</status>');
+    await expect(digipost().find('u1')).resolves.toEqual({ wentAs: 'paper' });
+    handler = status('<status>DELIVERED_TO_PRINT</status>');
+    await expect(digipost().find('u1')).resolves.toEqual({ wentAs: 'paper' });
+    // Held, but the status does not say how: the caller decides what to call it.
+    handler = status('<status>DELIVERED</status>');
+    await expect(digipost().find('u1')).resolves.toEqual({});
     handler = answer(404, xmlError('UNKNOWN_DOCUMENT'), 'application/vnd.digipost-v8+xml');
-    await expect(digipost().exists('u1')).resolves.toBe(false);
+    await expect(digipost().find('u1')).resolves.toBeUndefined();
     handler = answer(503, 'x', 'text/plain');
-    await expect(digipost().exists('u1')).rejects.toThrow();
+    await expect(digipost().find('u1')).rejects.toThrow();
     handler = hang;
-    await expect(digipost().exists('u1', { signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    await expect(digipost().find('u1', { signal: AbortSignal.timeout(100) })).rejects.toThrow();
   });
 });
 
 describe('NationalChannelGateway', () => {
   const signal = () => AbortSignal.timeout(5_000);
   const ok = { send: async (i: Dispatchable) => ({ result: { ok: true as const, receiptRef: `m-${i.deliveryId}` }, messageToCitizenId: `m-${i.deliveryId}` }) };
-  const noDigipost = { send: async () => ({ result: { ok: true as const }, documentUuid: 'u' }), exists: async () => false };
+  const noDigipost = { send: async () => ({ result: { ok: true as const }, documentUuid: 'u' }), find: async () => undefined };
   const items = (n: number) => Array.from({ length: n }, (_, i) => ({ ...item, deliveryId: `d${i}` }));
 
   it('puts every letter of the call in flight at once', async () => {
@@ -215,7 +223,7 @@ describe('NationalChannelGateway', () => {
     expect(stored.map((h) => h.deliveryId).sort()).toEqual(['d0', 'd1']);
   });
 
-  it('fateOf: recorded → handed_over; ePROM without a record → unknown; Digipost asked by the uuid of our key', async () => {
+  it('fateOf: recorded → handed_over; ePROM without a record → unknown; Digipost asked by the uuid of our key, recorded the way it went', async () => {
     const recorded = new Set(['d0']);
     const stored: HandOver[] = [];
     const asked: string[] = [];
@@ -223,26 +231,28 @@ describe('NationalChannelGateway', () => {
       handedOver: async (h: readonly HandOver[]) => void stored.push(...h),
       handedOverAmong: async (_r: string, ids: readonly string[]) => new Set(ids.filter((d) => recorded.has(d))),
     };
-    const dp = { send: noDigipost.send, exists: async (uuid: string) => (asked.push(uuid), asked.length === 1) };
+    const dp = { send: noDigipost.send, find: async (uuid: string) => (asked.push(uuid), asked.length === 1 ? { wentAs: 'paper' as const } : undefined) };
     const gw = new NationalChannelGateway({ eprom: ok, digipost: dp, receipts });
     expect(await gw.fateOf('helsenorge', 'r1', ['d0', 'd1'], { signal: signal() })).toEqual(
       new Map([
-        ['d0', 'handed_over'],
-        ['d1', 'unknown'],
+        ['d0', { fate: 'handed_over' }],
+        ['d1', { fate: 'unknown' }],
       ]),
     );
-    const fates = await gw.fateOf('paper', 'r1', ['d0', 'd1', 'd2'], { signal: signal() });
-    expect(fates.get('d0')).toBe('handed_over');
+    const fates = await gw.fateOf('digital-mailbox', 'r1', ['d0', 'd1', 'd2'], { signal: signal() });
+    expect(fates.get('d0')).toEqual({ fate: 'handed_over' });
     expect(asked).toHaveLength(2);
-    expect([...fates.values()].sort()).toEqual(['handed_over', 'handed_over', 'not_handed_over']);
-    // What Digipost knows is recorded, so the next look needs no call.
+    expect([...fates.values()].map((f) => f.fate).sort()).toEqual(['handed_over', 'handed_over', 'not_handed_over']);
+    expect([...fates.values()].filter((f) => f.wentAs)).toEqual([{ fate: 'handed_over', wentAs: 'paper' }]);
+    // What Digipost knows is recorded, the way it went, so the next look needs no call.
     expect(stored).toHaveLength(1);
+    expect(stored[0]!.channel).toBe('paper');
   });
 
   it('fateOf throws when Digipost does not answer: the fate cannot be told now', async () => {
     const gw = new NationalChannelGateway({
       eprom: ok,
-      digipost: { send: noDigipost.send, exists: async () => Promise.reject(new Error('no answer')) },
+      digipost: { send: noDigipost.send, find: async () => Promise.reject(new Error('no answer')) },
       receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set<string>() },
     });
     await expect(gw.fateOf('digital-mailbox', 'r1', ['d1'], { signal: signal() })).rejects.toThrow();

@@ -109,7 +109,7 @@ describe('fail closed, end to end outside the engine (property)', () => {
         };
         const gateway = new NationalChannelGateway({
           eprom: { send: async (i) => (calls.push({ nin: i.nin, channel: 'helsenorge' }), { result: answer(i.nin) }) },
-          digipost: { send: async (i, paper) => (calls.push({ nin: i.nin, channel: paper ? 'paper' : 'digital-mailbox' }), { result: answer(i.nin), documentUuid: 'u' }), exists: async () => false },
+          digipost: { send: async (i, paper) => (calls.push({ nin: i.nin, channel: paper ? 'paper' : 'digital-mailbox' }), { result: answer(i.nin), documentUuid: 'u' }), find: async () => undefined },
           receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set<string>() },
         });
 

@@ -118,7 +118,7 @@ describe('the fleet rate limit per service', () => {
     const refuse = { take: async () => false };
     const item = { deliveryId: 'd1', roundId: 'r1', projectId: 'p1', nin: '01010150000', letter: { subject: 's', body: 'b', language: 'nb' } } as unknown as Dispatchable;
     const eprom = rateLimitedEprom({ send: async (i) => (called.push(i.deliveryId), { result: { ok: true }, messageToCitizenId: 'm' }) }, refuse);
-    const digipost = rateLimitedDigipost({ send: async (i) => (called.push(i.deliveryId), { result: { ok: true }, documentUuid: 'u' }), exists: async () => true }, refuse);
+    const digipost = rateLimitedDigipost({ send: async (i) => (called.push(i.deliveryId), { result: { ok: true }, documentUuid: 'u' }), find: async () => ({}) }, refuse);
     const signal = AbortSignal.abort();
     expect((await eprom.send(item, { signal })).result).toEqual({ ok: false, transient: true, reason: 'rate_limited' });
     expect((await digipost.send(item, false, { signal })).result).toEqual({ ok: false, transient: true, reason: 'rate_limited' });

@@ -1,6 +1,6 @@
 import { type Plan } from '../batch.js';
 import { IN_DOUBT } from '../../rounds/round.js';
-import type { Fate } from '../channels.js';
+import type { Fate, LetterFate } from '../channels.js';
 import type { Channel } from '../../shared/channel.js';
 import { guardianDeliveryId } from '../../citizens/minors.js';
 import { deliveryIdOf, seconds, type Attempt } from './attempt.js';
@@ -53,13 +53,13 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
   const fates = new Map<string, Fate>();
   await Promise.all(
     [...byChannel].map(async ([channel, ids]) => {
-      let answer: Map<string, Fate>;
+      let answer: Map<string, LetterFate>;
       try {
         answer = await deps.channels.fateOf(channel, round.roundId, ids, { signal });
       } catch {
         throw new FateUnknownNowError(channel);
       }
-      for (const [id, f] of answer) fates.set(id, f);
+      for (const [id, f] of answer) fates.set(id, f.fate);
     }),
   );
   const fateOf = (id: string): Fate => fates.get(id) ?? 'unknown';
@@ -101,8 +101,10 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
  * Recipients a former attempt tried and got a transient failure for (a Digipost call that timed
  * out may still have delivered): before they are decided again on new facts, Digipost is asked by
  * message-id whether that letter (or a guardian's) left. One that left counts as sent and is never
- * decided again, so the record never says "skipped" about someone who got it. (A transient ePROM
- * failure is a refusal before anything was accepted; a call without an answer is in doubt.)
+ * decided again, so the record never says "skipped" about someone who got it. It is counted on the
+ * channel Digipost says it went by (the mailbox or print: paper costs money, and the statistics and
+ * the ledger say which). (A transient ePROM failure is a refusal before anything was accepted; a
+ * call without an answer is in doubt.)
  */
 export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: readonly number[], s: Settled): Promise<Set<number>> => {
   const { deps, round } = a;
@@ -116,25 +118,28 @@ export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: reado
   }
   const ids = [...idsOf.values()].flatMap((x) => [x.self, ...x.guardians]);
   const now = deps.clock();
-  let fates: Map<string, Fate>;
+  let fates: Map<string, LetterFate>;
   try {
     fates = await deps.channels.fateOf('digital-mailbox', round.roundId, ids, { signal: AbortSignal.timeout(Math.max(1, a.handOverUntil - now.getTime())) });
   } catch {
     throw new FateUnknownNowError('digital-mailbox');
   }
+  const left = (id: string) => fates.get(id)?.fate === 'handed_over';
+  // Where Digipost does not say (a hand-over recorded before the way was kept), the mailbox, as it was asked for.
+  const wentAs = (id: string): Channel => fates.get(id)?.wentAs ?? 'digital-mailbox';
   for (const [i, { self, guardians }] of idsOf) {
     const nin = a.recipients[i]!.nin;
-    const leftGuardians = guardians.filter((id) => fates.get(id) === 'handed_over');
-    if (fates.get(self) !== 'handed_over' && leftGuardians.length === 0) continue;
+    const leftGuardians = guardians.filter(left);
+    if (!left(self) && leftGuardians.length === 0) continue;
     learned.add(i);
     if (leftGuardians.length > 0) {
       const named = guardiansOf(self, w.facts.get(nin)?.guardians ?? [], a.hashKey);
       const reached = leftGuardians.flatMap((id) => {
         const g = named.get(id);
-        return g ? [{ nin: g, channel: 'digital-mailbox' as const }] : [];
+        return g ? [{ nin: g, channel: wentAs(id) }] : [];
       });
-      sent(a, s, now, i, nin, 'digital-mailbox', reached, leftGuardians.length);
-    } else sent(a, s, now, i, nin, 'digital-mailbox');
+      sent(a, s, now, i, nin, wentAs(leftGuardians[0]!), reached, leftGuardians.length);
+    } else sent(a, s, now, i, nin, wentAs(self));
   }
   return learned;
 };
