@@ -26,6 +26,11 @@ const indexEntry = (nin: string, ring: HashKeyring): { shard: number; key: strin
   return { shard: digest[0]! % LEDGER_SHARDS, key };
 };
 const indexKey = (projectId: string, roundId: string, shard: number) => `LEDGER#${projectId}#${roundId}#${shard}`;
+/** The gsi1 keys of a letter a person got themselves: the one place they are made (record, and the backfill of older rows). */
+export const ledgerIndexOf = (nin: string, projectId: string, roundId: string, ring: HashKeyring): { gsi1pk: string; gsi1sk: string } => {
+  const index = indexEntry(nin, ring);
+  return { gsi1pk: indexKey(projectId, roundId, index.shard), gsi1sk: index.key };
+};
 const ledgerKey = (nin: string, projectId: string, roundId: string, aboutChild?: string) => ({
   pk: `CIT#${nin}`,
   sk: `LEDGER#${projectId}#${roundId}${aboutChild ? `#G#${aboutChild}` : ''}`,
@@ -76,11 +81,10 @@ export class DynamoContactLedger implements ContactLedger {
       this.table,
       entries.map((entry) => {
         const { nin, ...e } = entry;
-        const index = ring && indexed(entry) ? indexEntry(nin, ring) : undefined;
         return {
           ...ledgerKey(nin, e.projectId, e.roundId, e.aboutChild),
           ...e,
-          ...(index ? { gsi1pk: indexKey(e.projectId, e.roundId, index.shard), gsi1sk: index.key } : {}),
+          ...(ring && indexed(entry) ? ledgerIndexOf(nin, e.projectId, e.roundId, ring) : {}),
           ...(expiresAt ? { expiresAt } : {}),
         };
       }),
