@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { adapters } from '../functions/adapters/index.js';
+import { rawAdapters } from '../functions/adapters/index.js';
 import { DynamoRecipientListRepository } from '../functions/adapters/dynamo/recipient-list-repository.js';
 import { ninRange } from '../functions/domain/lists/nin-generator.js';
 import type { ListMetadata, Recipient } from '../functions/domain/lists/recipient-list.js';
@@ -79,9 +79,9 @@ const main = async () => {
         createdAt: new Date().toISOString(),
       };
       let t = performance.now();
-      await adapters().lists.createList(meta, recipients);
+      await rawAdapters().lists.createList(meta, recipients);
       const store = (performance.now() - t) / 1000;
-      const chunks = (await adapters().lists.getList('prj_bench', listId))!.chunks;
+      const chunks = (await rawAdapters().lists.getList('prj_bench', listId))!.chunks;
       recipients.length = 0;
       ids.length = 0;
 

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { adapters } from '../functions/adapters/index.js';
+import { rawAdapters } from '../functions/adapters/index.js';
 import { parseCsv } from '../functions/domain/lists/csv.js';
 import { syntheticNins } from '../functions/domain/lists/nin-generator.js';
 import { buildListFromCsv, type ListMetadata } from '../functions/domain/lists/recipient-list.js';
@@ -69,7 +69,7 @@ const main = async () => {
         createdAt: new Date().toISOString(),
       };
       t = performance.now();
-      await adapters().lists.createList(meta, built.recipients);
+      await rawAdapters().lists.createList(meta, built.recipients);
       const store = ms(t);
 
       t = performance.now();

@@ -32,6 +32,20 @@ import { SqsWorkQueue } from './sqs/work-queue.js';
 import { DynamoStatistics } from './dynamo/statistics.js';
 import { DynamoFailoverStore, DynamoRegionHeartbeats } from './dynamo/failover-store.js';
 import type { FailoverPorts } from '../domain/operations/failover.js';
+import type { CitizenDeps } from '../domain/citizens/use-cases.js';
+import type { RegistryOutageAdmin } from '../domain/citizens/ports.js';
+import type { ReportCsvDeps } from '../domain/dispatch/report-csv.js';
+import type { FormCallbackDeps } from '../domain/letters/form-callbacks.js';
+import type { FormTaskDeps } from '../domain/letters/form-tasks.js';
+import type { SecretBox } from '../domain/letters/ports.js';
+import type { LetterDeps } from '../domain/letters/use-cases.js';
+import type { ListDeps } from '../domain/lists/use-cases.js';
+import type { ProjectDeps } from '../domain/projects/use-cases.js';
+import type { ReceiptsReader } from '../domain/receipts/ports.js';
+import type { PrivacyChangeDeps, recordMessageToCitizen } from '../domain/receipts/use-cases.js';
+import type { PreviewDeps } from '../domain/rounds/preview.js';
+import type { AuditHeadIndex, AuditLog, AuditSeal } from '../domain/shared/audit.js';
+import type { StatisticsReader } from '../domain/statistics/ports.js';
 import { THROUGHPUT_ENV, throughput } from '../../lib/throughput.js';
 
 const num = (name: string, fallback: number): number => {
@@ -242,12 +256,17 @@ const build = () => {
   };
 
   const testSend: TestSendDeps = { projects, letters, audit, rounds, storeRecipients: (listId, r) => lists.storeUnlisted(listId, r), queue: dispatchQueue };
+  const listUploads = new S3ListUploadStore(s3(), config.bucketName('recipientLists'), s3Presigner());
+  const registryOutage = new DynamoRegistryOutage(db, citizensTable);
+  const receipts = new DynamoReceiptsStore(db, main);
+  const secretBox = new AesGcmSecretBox(callbackSealKey);
 
-  return {
+  /** Every adapter by itself: what the local runtime, benches and tests seed and inspect directly. */
+  const raw = {
     projects,
     audit,
     lists,
-    listUploads: new S3ListUploadStore(s3(), config.bucketName('recipientLists'), s3Presigner()),
+    listUploads,
     reservations,
     population,
     contacts,
@@ -259,42 +278,99 @@ const build = () => {
     citizens,
     channels,
     batches,
-    roundDeps,
-    engine,
-    operations,
-    testSend,
-    failover,
     dispatchQueue,
     prepareQueue: prepareQueueOnce,
     statistics,
     /** Sealed audit heads (S3 Object Lock); a project's head is sealed when one of its rounds completes. */
     auditSeal,
-    /** The scheduled seal: every chain changed since the last run gets its head sealed. */
-    auditSealing: { audit, auditSeal, heads: new DynamoAuditHeadIndex(db, config.tableName('audit')) },
-    /** The portal inbox stand-in, for the citizen's inbox endpoint (the citizen-facing function is not given the hash key). */
     inbox,
-    registryOutage: new DynamoRegistryOutage(db, citizensTable),
+    registryOutage,
     /** Receipts per delivery (ePROM callbacks, Digipost status): the round view's `receipts`. */
-    receipts: new DynamoReceiptsStore(db, main),
-    /** Callback key, privacy mirror refresh and Digipost status polling. */
-    national: (): National => nationalOnce(),
-    citizenFacts: citizens,
-    /** The current key of the keyed hash that stands in for national IDs (unversioned callers). */
-    citizenHashKey: () => config.citizenHashKey(),
+    receipts,
     /** Every live version of the citizen hash key: global keys and project pseudonyms derive from it. */
-    hashKeys: () => config.hashKeys(),
+    hashKeys,
     /** Seals and opens external form tasks' callback secrets (AES-256-GCM under the CallbackSealKey, read on use). */
-    secretBox: new AesGcmSecretBox(callbackSealKey),
+    secretBox,
   };
+
+  const ports: HandlerPorts = {
+    projects: { projects, audit, prober, citizens, auditSeal, operations },
+    letters: { projects, audit, letters, formTasks, prober },
+    formTasks: { projects, audit, formTasks, citizenTasks, hashKeys, secretBox },
+    // citizenHashKey: the current key of the keyed hash that stands in for national IDs (unversioned callers).
+    formCallbacks: { formTasks, citizenTasks, audit, citizenHashKey: () => config.citizenHashKey(), hashKeys, secretBox },
+    lists: { projects, audit, lists, listUploads },
+    citizens: { projects, audit, reservations, population, registryOutage },
+    rounds: { ...roundDeps, batches, receipts },
+    preview: { projects, rounds, letters, lists, formTasks, citizenFacts: citizens },
+    testSend,
+    engine,
+    operations,
+    failover,
+    statistics: { statistics },
+    auditSealing: { audit, auditSeal, heads: new DynamoAuditHeadIndex(db, config.tableName('audit')) },
+    receiptCallbacks: () => ({ receipts, callbackKey: nationalOnce().callbackKey, now: () => new Date() }),
+    privacyCallbacks: () => {
+      const national = nationalOnce();
+      return { callbackKey: national.callbackKey, pvkIds: national.pvkIds, ...national.privacy.changeDeps() };
+    },
+    national: () => nationalOnce(),
+    inbox,
+  };
+
+  return { raw, ports };
 };
 
-let deps: ReturnType<typeof build> | undefined;
-export const adapters = (): ReturnType<typeof build> => (deps ??= build());
+/**
+ * What a handler gets: one dependency set per use-case module, each of the type its use cases take
+ * (ProjectDeps, LetterDeps, RoundDeps, …), and the few single ports a handler uses itself. No
+ * member is the whole adapter set, so a use case can only be handed the set of its module
+ * (test/unit/architecture/handlers-wire-ports.test.ts).
+ */
+interface HandlerPorts {
+  /** Projects and their lifecycle; verifying the audit reads the seals, pause and resume reach the dispatch. */
+  readonly projects: ProjectDeps & { readonly auditSeal: AuditSeal; readonly operations: OperationsDeps };
+  /** Letters, their check and approval, and the approval of a project with its letters. */
+  readonly letters: LetterDeps;
+  /** Form tasks, the citizen's tasks and their answers. */
+  readonly formTasks: FormTaskDeps & { readonly secretBox: SecretBox };
+  /** External form systems' signed callbacks. */
+  readonly formCallbacks: FormCallbackDeps;
+  readonly lists: ListDeps;
+  /** The citizen's reservations and withdrawals, and the local registry stand-ins. */
+  readonly citizens: CitizenDeps & { readonly registryOutage: RegistryOutageAdmin };
+  /** Rounds; their report reads the batches' outcomes, their view the channels' receipts. */
+  readonly rounds: RoundDeps & ReportCsvDeps & { readonly receipts: Pick<ReceiptsReader, 'summary'> };
+  readonly preview: PreviewDeps;
+  readonly testSend: TestSendDeps;
+  /** The dispatch engine (the worker): every gate checked at send time. */
+  readonly engine: EngineDeps;
+  /** Halt, resume, status, complaint lookup and redrive; a redrive reopens rounds. */
+  readonly operations: OperationsDeps & { readonly roundDeps: RoundDeps };
+  readonly failover: FailoverPorts;
+  readonly statistics: { readonly statistics: StatisticsReader };
+  /** The scheduled seal: every chain changed since the last run gets its head sealed. */
+  readonly auditSealing: { readonly audit: AuditLog; readonly auditSeal: AuditSeal; readonly heads: AuditHeadIndex };
+  /** ePROM's receipt callback (the national integrations are built on first use). */
+  readonly receiptCallbacks: () => Parameters<typeof recordMessageToCitizen>[0];
+  /** The privacy component's change callback. */
+  readonly privacyCallbacks: () => PrivacyChangeDeps;
+  /** The national integrations' scheduled jobs: privacy mirror refresh and Digipost status polling. */
+  readonly national: () => National;
+  /** The portal inbox stand-in, for the citizen's inbox endpoint (the citizen-facing function is not given the hash key). */
+  readonly inbox: Pick<LocalChannelGateway, 'received'>;
+}
+
+let built: ReturnType<typeof build> | undefined;
+/** The composition root's answer to a handler: the named dependency sets, built once per process. */
+export const adapters = (): HandlerPorts => (built ??= build()).ports;
+/** The adapters themselves, for the local runtime, benches and tests; handlers take adapters(). */
+export const rawAdapters = (): ReturnType<typeof build>['raw'] => (built ??= build()).raw;
 /**
  * Forget the adapters built so far: the local runtime calls it when it starts a platform, so a
  * second platform in the same process (a restart test) talks to its own fakes, not the first's.
  */
 /** @public local/platform.ts imports this module by file URL (after setting the environment), out of knip's sight. */
 export const resetAdapters = (): void => {
-  deps = undefined;
+  built = undefined;
 };

@@ -11,7 +11,7 @@ import { confirmationText } from '../../console/src/format.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { apiRoutes, routeKey } from '../../functions/handlers/routes.js';
 import { serveConsole } from '../../local/console.js';
-import { adapters } from '../../functions/adapters/index.js';
+import { rawAdapters } from '../../functions/adapters/index.js';
 import { readFile } from 'node:fs/promises';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 import { expectAccessible } from './axe.js';
@@ -439,7 +439,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     // Counters as the engine leaves them after committing batches (this month, two organisations
     // the console's own rounds above do not send for, so their live letters do not add to these).
     const month = new Date().toISOString().slice(0, 7);
-    await adapters().statistics.record([
+    await rawAdapters().statistics.record([
       { organization: 'helse-nord', month, channel: 'helsenorge', sent: 1_200, skipped: 0, failed: 3 },
       { organization: 'helse-nord', month, channel: 'none', sent: 0, skipped: 40, failed: 0 },
       { organization: 'ntnu', month, channel: 'paper', sent: 75, skipped: 0, failed: 0 },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../functions/adapters/index.js';
+import { rawAdapters } from '../../functions/adapters/index.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { globalCitizenKeys, parseKeyring, projectPseudonym } from '../../functions/domain/shared/citizen-key.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
@@ -23,9 +23,9 @@ describe('citizen reservations and withdrawals', () => {
     expect((await me.get('/citizen/reservations')).body).toMatchObject({ research: false, withdrawals: [] });
     expect((await me.put('/citizen/reservations/research')).body).toEqual({ research: true });
     expect((await me.get('/citizen/reservations')).body).toMatchObject({ research: true, updatedAt: expect.any(String) });
-    expect(await adapters().reservations.reservedAmong([alice, bob])).toEqual(new Set([alice]));
+    expect(await rawAdapters().reservations.reservedAmong([alice, bob])).toEqual(new Set([alice]));
     expect((await me.delete('/citizen/reservations/research')).body).toEqual({ research: false });
-    expect(await adapters().reservations.reservedAmong([alice, bob])).toEqual(new Set());
+    expect(await rawAdapters().reservations.reservedAmong([alice, bob])).toEqual(new Set());
   });
 
   it('withdraws from a project before any contact, idempotently, audited by keyed hash only', async () => {
@@ -33,14 +33,14 @@ describe('citizen reservations and withdrawals', () => {
     const res = await me.post(`/citizen/projects/${projectId}/withdraw`);
     expect(res).toMatchObject({ status: 200, body: { projectId, withdrawn: true } });
     expect((await me.post(`/citizen/projects/${projectId}/withdraw`)).status).toBe(200);
-    expect(await adapters().reservations.withdrawnAmong([alice, bob, carol], projectId)).toEqual(new Set([bob]));
+    expect(await rawAdapters().reservations.withdrawnAmong([alice, bob, carol], projectId)).toEqual(new Set([bob]));
     expect((await me.get('/citizen/reservations')).body.withdrawals).toEqual([{ projectId, withdrawnAt: expect.any(String) }]);
 
     const audit = await p.as(researcher).get(`/projects/${projectId}/audit`);
     expect(audit.status).toBe(200);
     expect(audit.text).not.toContain(bob);
     expect(audit.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'citizen.withdrew', role: 'citizen' })]));
-    const events = await adapters().audit.list(`project:${projectId}`);
+    const events = await rawAdapters().audit.list(`project:${projectId}`);
     const withdrew = events.filter((e) => e.action === 'citizen.withdrew');
     expect(withdrew).toHaveLength(2);
     expect(withdrew[0]!.actor).toMatch(/^citizen:v1:[A-Za-z0-9_-]{32}$/);
@@ -76,12 +76,12 @@ describe('registry stand-ins', () => {
     expect((await p.as(researcher).put('/registry/reservations', { nins, reserved: true })).status).toBe(403);
     const res = await p.as(ops).put('/registry/reservations', { nins, reserved: true });
     expect(res).toMatchObject({ status: 200, body: { updated: 250, reserved: true } });
-    expect((await adapters().reservations.reservedAmong([...nins, carol])).size).toBe(250);
+    expect((await rawAdapters().reservations.reservedAmong([...nins, carol])).size).toBe(250);
 
     const bad = await p.as(ops).put('/registry/reservations', { nins: [nins[0], '12345678901'], reserved: false });
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED', details: [{ field: 'nins.1' }] } } });
     expect(bad.text).not.toContain('12345678901');
-    expect((await adapters().reservations.reservedAmong([nins[0]!])).size).toBe(1);
+    expect((await rawAdapters().reservations.reservedAmong([nins[0]!])).size).toBe(1);
   });
 
   it('sets population facts, merging with what was there; unseen IDs are alive, digital, nb', async () => {
@@ -89,7 +89,7 @@ describe('registry stand-ins', () => {
     expect((await p.as(ops).put('/registry/population', { nins: [d, e], digitallyActive: false, language: 'nn' })).status).toBe(200);
     expect((await p.as(ops).put('/registry/population', { nins: [d], deceased: true })).status).toBe(200);
     expect((await p.as(ops).put('/registry/population', { nins: [e], known: false })).status).toBe(200);
-    const facts = await adapters().population.factsOf([d, e, unseen]);
+    const facts = await rawAdapters().population.factsOf([d, e, unseen]);
     expect(facts.get(d)).toEqual({ deceased: true, digitallyActive: false, language: 'nn', known: true });
     expect(facts.get(e)).toEqual({ deceased: false, digitallyActive: false, language: 'nn', known: false });
     expect(facts.get(unseen)).toEqual({ deceased: false, digitallyActive: true, language: 'nb', known: true });

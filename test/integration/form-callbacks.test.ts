@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../functions/adapters/index.js';
+import { rawAdapters } from '../../functions/adapters/index.js';
 import { signCallback } from '../../functions/domain/letters/form-callbacks.js';
 import { createTaskForDelivery, nonResponders } from '../../functions/domain/letters/form-tasks.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
@@ -47,7 +47,7 @@ describe('external form callbacks', () => {
     otherFormTaskId = other.body.formTaskId;
     otherSecret = other.body.callbackSecret;
     for (const [i, nin] of nins.entries()) {
-      const d = await createTaskForDelivery(adapters(), { nin, projectId, formTaskId, deliveryId: `dlv_${i}`, language: 'nb', now: new Date().toISOString() });
+      const d = await createTaskForDelivery(rawAdapters(), { nin, projectId, formTaskId, deliveryId: `dlv_${i}`, language: 'nb', now: new Date().toISOString() });
       tokens.set(nin, d.task.token!);
     }
   });
@@ -143,7 +143,7 @@ describe('external form callbacks', () => {
   it('takes a completed citizen out of reminder rounds', async () => {
     expect(await callback(formTaskId, bodyFor(tokens.get(cato)!))).toMatchObject({ status: 204 });
     expect(await completedCount()).toBe(2);
-    expect([...(await nonResponders(adapters(), projectId, formTaskId, nins))]).toEqual([bjorn]);
+    expect([...(await nonResponders(rawAdapters(), projectId, formTaskId, nins))]).toEqual([bjorn]);
 
     const letter = await p.as(ola).post(`/projects/${projectId}/letters`, {
       title: 'Påminnelse',
@@ -167,7 +167,14 @@ describe('a rotation of the citizen hash key', () => {
     const created = await p.as(ola).post(`/projects/${project}/form-tasks`, { title: 'Før rotasjonen', form: { type: 'external', url: 'https://skjema.example.org/s/9' } });
     expect(created.status, created.text).toBe(201);
     const [nin] = syntheticNins(1, 52_900);
-    const task = await createTaskForDelivery(adapters(), { nin: nin!, projectId: project, formTaskId: created.body.formTaskId, deliveryId: 'dlv_rot', language: 'nb', now: new Date().toISOString() });
+    const task = await createTaskForDelivery(rawAdapters(), {
+      nin: nin!,
+      projectId: project,
+      formTaskId: created.body.formTaskId,
+      deliveryId: 'dlv_rot',
+      language: 'nb',
+      now: new Date().toISOString(),
+    });
     // The operator adds a version and makes it current; the old one stays live (lib/stateful-stack.ts).
     const old = before.trim().startsWith('{') ? (JSON.parse(before) as { keys: Record<string, string> }).keys : { v1: before };
     process.env.CITIZEN_HASH_KEY = JSON.stringify({ current: 'v9', keys: { ...old, v9: 'a-new-key-after-rotation-0123456789abcdef' } });
@@ -178,7 +185,14 @@ describe('a rotation of the citizen hash key', () => {
       // A task created after the rotation gets a secret of its own that verifies too.
       const after = await p.as(ola).post(`/projects/${project}/form-tasks`, { title: 'Etter rotasjonen', form: { type: 'external', url: 'https://skjema.example.org/s/10' } });
       const [later] = syntheticNins(1, 52_950);
-      const t2 = await createTaskForDelivery(adapters(), { nin: later!, projectId: project, formTaskId: after.body.formTaskId, deliveryId: 'dlv_rot2', language: 'nb', now: new Date().toISOString() });
+      const t2 = await createTaskForDelivery(rawAdapters(), {
+        nin: later!,
+        projectId: project,
+        formTaskId: after.body.formTaskId,
+        deliveryId: 'dlv_rot2',
+        language: 'nb',
+        now: new Date().toISOString(),
+      });
       expect((await callback(after.body.formTaskId, bodyFor(t2.task.token!), after.body.callbackSecret)).status).toBe(204);
     } finally {
       process.env.CITIZEN_HASH_KEY = before;
@@ -193,7 +207,14 @@ describe('a completed rotation of the citizen hash key (the old version retired)
     const created = await p.as(ola).post(`/projects/${project}/form-tasks`, { title: 'Før rotasjonen', form: { type: 'external', url: 'https://skjema.example.org/s/11' } });
     expect(created.status, created.text).toBe(201);
     const [nin] = syntheticNins(1, 52_970);
-    const task = await createTaskForDelivery(adapters(), { nin: nin!, projectId: project, formTaskId: created.body.formTaskId, deliveryId: 'dlv_rot3', language: 'nb', now: new Date().toISOString() });
+    const task = await createTaskForDelivery(rawAdapters(), {
+      nin: nin!,
+      projectId: project,
+      formTaskId: created.body.formTaskId,
+      deliveryId: 'dlv_rot3',
+      language: 'nb',
+      now: new Date().toISOString(),
+    });
     // A new key is made current and, once the hashes made with them are rewritten, every older version goes.
     process.env.CITIZEN_HASH_KEY = JSON.stringify({ current: 'v7', keys: { v7: 'the-only-key-after-a-completed-rotation-0123' } });
     try {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKeyring, projectPseudonym } from '../../functions/domain/shared/citizen-key.js';
-import { adapters } from '../../functions/adapters/index.js';
+import { rawAdapters } from '../../functions/adapters/index.js';
 import { createTaskForDelivery, nonResponders, taskStatuses } from '../../functions/domain/letters/form-tasks.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
@@ -49,11 +49,11 @@ describe('an internal form task, answered by citizens through the API', () => {
   });
 
   it("appears in the citizen's tasks once delivered, in their language", async () => {
-    await createTaskForDelivery(adapters(), { nin: anne, projectId, formTaskId, deliveryId: 'dlv_1', language: 'nn', now: now() });
-    await createTaskForDelivery(adapters(), { nin: bjorn, projectId, formTaskId, deliveryId: 'dlv_2', language: 'nb', now: now() });
+    await createTaskForDelivery(rawAdapters(), { nin: anne, projectId, formTaskId, deliveryId: 'dlv_1', language: 'nn', now: now() });
+    await createTaskForDelivery(rawAdapters(), { nin: bjorn, projectId, formTaskId, deliveryId: 'dlv_2', language: 'nb', now: now() });
     // Delivered 20 days ago with a 14-day deadline: expired.
-    await createTaskForDelivery(adapters(), { nin: cato, projectId, formTaskId, deliveryId: 'dlv_3', language: 'nb', now: new Date(Date.now() - 20 * 86_400_000).toISOString() });
-    const again = await createTaskForDelivery(adapters(), { nin: anne, projectId, formTaskId, deliveryId: 'dlv_9', language: 'nb', now: now() });
+    await createTaskForDelivery(rawAdapters(), { nin: cato, projectId, formTaskId, deliveryId: 'dlv_3', language: 'nb', now: new Date(Date.now() - 20 * 86_400_000).toISOString() });
+    const again = await createTaskForDelivery(rawAdapters(), { nin: anne, projectId, formTaskId, deliveryId: 'dlv_9', language: 'nb', now: now() });
     expect(again.created).toBe(false);
     expect(again.task.deliveryId).toBe('dlv_1');
 
@@ -114,9 +114,9 @@ describe('an internal form task, answered by citizens through the API', () => {
   });
 
   it("keeps each recipient's status so a reminder targets only the non-responders", async () => {
-    const statuses = await taskStatuses(adapters(), projectId, formTaskId, [anne, bjorn, cato, dina]);
+    const statuses = await taskStatuses(rawAdapters(), projectId, formTaskId, [anne, bjorn, cato, dina]);
     expect(Object.fromEntries([...statuses].map(([n, s]) => [[anne, bjorn, cato].indexOf(n), s]))).toEqual({ 0: 'answered', 1: 'sent', 2: 'expired' });
-    expect(await nonResponders(adapters(), projectId, formTaskId, [anne, bjorn, cato, dina])).toEqual(new Set([bjorn]));
+    expect(await nonResponders(rawAdapters(), projectId, formTaskId, [anne, bjorn, cato, dina])).toEqual(new Set([bjorn]));
   });
 
   it('audits the answer by keyed hash, never the national ID', async () => {
@@ -133,13 +133,13 @@ describe('an external form task', () => {
     const res = await p.as(ola).post(`/projects/${projectId}/form-tasks`, { title: 'Nettskjema', form: { type: 'external', url: 'https://skjema.example.org/s/123?lang=nb' } });
     expect(res.status).toBe(201);
     const id = res.body.formTaskId;
-    const a = await createTaskForDelivery(adapters(), { nin: anne, projectId, formTaskId: id, deliveryId: 'dlv_a', language: 'nb', now: now() });
-    const b = await createTaskForDelivery(adapters(), { nin: bjorn, projectId, formTaskId: id, deliveryId: 'dlv_b', language: 'nb', now: now() });
+    const a = await createTaskForDelivery(rawAdapters(), { nin: anne, projectId, formTaskId: id, deliveryId: 'dlv_a', language: 'nb', now: now() });
+    const b = await createTaskForDelivery(rawAdapters(), { nin: bjorn, projectId, formTaskId: id, deliveryId: 'dlv_b', language: 'nb', now: now() });
     expect(a.link).toMatch(/^https:\/\/skjema\.example\.org\/s\/123\?lang=nb&token=[A-Za-z0-9_-]{32}$/);
     expect(a.link).not.toBe(b.link);
     expect(a.link).not.toContain(anne);
     const token = new URL(a.link!).searchParams.get('token')!;
-    const found = await adapters().citizenTasks.findByToken(token);
+    const found = await rawAdapters().citizenTasks.findByToken(token);
     expect(found?.nin).toBe(anne);
     const tasks = await p.as(citizen(anne)).get('/citizen/tasks');
     expect(tasks.body.items.find((x: { formTaskId: string }) => x.formTaskId === id)).toMatchObject({ type: 'external', link: a.link });

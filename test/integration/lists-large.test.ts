@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { adapters } from '../../functions/adapters/index.js';
+import { rawAdapters } from '../../functions/adapters/index.js';
 import { DynamoRecipientListRepository } from '../../functions/adapters/dynamo/recipient-list-repository.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
@@ -47,7 +47,7 @@ it('accepts 520,000 rows (15 MB) through the upload URL, with row errors by row 
   const meta = await p.as(researcher).get(`/projects/${projectId}/recipient-lists/${res.body.listId}`);
   expect(meta.body).toMatchObject({ rows: ROWS, accepted: ROWS - 2, columns: ['name'] });
   // The last accepted recipients, in upload order (the bad row is skipped, so positions shift by one after it).
-  const tail = await adapters().lists.slice(res.body.listId, ROWS - 4, ROWS - 2);
+  const tail = await rawAdapters().lists.slice(res.body.listId, ROWS - 4, ROWS - 2);
   expect(tail).toEqual([
     { nin: ids[ROWS - 3], language: ['nb', 'nn', 'en'][(ROWS - 3) % 3], fields: { name: `Person ${ROWS - 2}` } },
     { nin: ids[ROWS - 2], language: ['nb', 'nn', 'en'][(ROWS - 2) % 3], fields: { name: `Person ${ROWS - 1}` } },
@@ -79,7 +79,7 @@ it('reads a range of rows from the chunks that hold it, never the whole list', a
   // A fresh container: nothing of the list in memory yet.
   const { db, read } = countingClient();
   const worker = new DynamoRecipientListRepository(db, p.env.TABLE_MAIN!, p.env.TABLE_RECIPIENTS!);
-  const chunks = (await adapters().lists.getList(projectId, listId))!.chunks;
+  const chunks = (await rawAdapters().lists.getList(projectId, listId))!.chunks;
   expect(chunks).toBeGreaterThanOrEqual(30);
 
   expect(await worker.slice(listId, 12_345, 12_445)).toEqual(expected(12_345, 12_445));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../functions/adapters/index.js';
+import { rawAdapters } from '../../functions/adapters/index.js';
 import { generateNin, syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { startTestPlatform, type Identity, type TestPlatform } from '../setup/platform.js';
 
@@ -38,7 +38,7 @@ describe('POST /projects/{projectId}/recipient-lists', () => {
     expect(res.text).not.toContain(bad);
     expect(res.text).not.toContain(ids[0]);
 
-    const stored = await adapters().lists.readRecipients(res.body.listId);
+    const stored = await rawAdapters().lists.readRecipients(res.body.listId);
     expect(stored).toEqual([
       { nin: ids[0], language: 'nb', fields: { name: 'Nordmann; Ola' } },
       { nin: ids[1], language: 'en', fields: { name: 'Kari' } },
@@ -104,7 +104,7 @@ describe('POST /projects/{projectId}/recipient-lists', () => {
     const res = await csvPost(csv);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ rows: 100_000, accepted: 100_000, rejected: [], duplicatesInList: 0 });
-    const stored = await adapters().lists.readRecipients(res.body.listId);
+    const stored = await rawAdapters().lists.readRecipients(res.body.listId);
     expect(stored.length).toBe(100_000);
     expect(stored[99_999]).toEqual({ nin: ids[99_999], language: 'nb', fields: { name: 'Person 99999' } });
     expect(new Set(stored.map((r) => r.nin)).size).toBe(100_000);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deltaOf } from '../../functions/domain/dispatch/batch.js';
 import { type RecipientOutcome } from '../../functions/domain/rounds/round.js';
 import { layoutOf } from '../../functions/domain/dispatch/layout.js';
-import { adapters } from '../../functions/adapters/index.js';
+import { rawAdapters } from '../../functions/adapters/index.js';
 import { createTaskForDelivery } from '../../functions/domain/letters/form-tasks.js';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
@@ -45,8 +45,8 @@ const newRound = async (projectId: string, input: Record<string, unknown>) => p.
 
 /** What the dispatch worker records when it sends round `roundId` to `nins`. */
 const simulateSent = async (projectId: string, roundId: string, nins: readonly string[], sentAt = new Date().toISOString()) => {
-  const round = (await adapters().rounds.getRound(projectId, roundId))!;
-  await adapters().contacts.recordContacts(
+  const round = (await rawAdapters().rounds.getRound(projectId, roundId))!;
+  await rawAdapters().contacts.recordContacts(
     nins.map((nin) => ({ nin, record: { projectId, roundId, letterId: round.letterId, version: round.letterVersion, contentHash: round.contentHash, sentAt } })),
   );
 };
@@ -112,7 +112,7 @@ describe('rounds: pre-flight and duplicate-round detection', () => {
     expect((await p.as(superuser).get(`/projects/${projectId}/rounds/${roundId}`)).body.status).toBe('ready');
     expect((await p.as(superuser).post(url, { reason: 'Correcting the deadline date again' })).body.error.code).toBe('ROUND_NOT_HELD');
 
-    const audit = await adapters().audit.list(`project:${projectId}`);
+    const audit = await rawAdapters().audit.list(`project:${projectId}`);
     expect(audit).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'round.overridden', actor: superuser.sub })]));
   });
 
@@ -219,7 +219,7 @@ describe('reminder rounds', () => {
     // Dispatch of the invitation to the first four, as the worker does it: the task, then the contact.
     const delivered = nins.slice(0, 4);
     for (const [i, nin] of delivered.entries()) {
-      await createTaskForDelivery(adapters(), { nin, projectId, formTaskId, deliveryId: `dlv_${i}`, language: 'nb', now: new Date().toISOString() });
+      await createTaskForDelivery(rawAdapters(), { nin, projectId, formTaskId, deliveryId: `dlv_${i}`, language: 'nb', now: new Date().toISOString() });
     }
     await simulateSent(projectId, first.body.roundId, delivered);
     for (const nin of delivered.slice(0, 2)) {
@@ -235,7 +235,7 @@ describe('reminder rounds', () => {
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('ready');
     expect(res.body.preflight).toMatchObject({ total: 6, eligible: 2, notAwaitingAnswer: 4 });
-    expect((await adapters().rounds.getRound(projectId, res.body.roundId))?.onlyNonResponders).toBe(true);
+    expect((await rawAdapters().rounds.getRound(projectId, res.body.roundId))?.onlyNonResponders).toBe(true);
 
     // The invitation itself again, as a reminder: identical content is still never sent twice.
     const resend = await newRound(projectId, { letterId: invite, listId, onlyNonResponders: true });
@@ -249,7 +249,7 @@ describe('round repository and the engine counter shards', () => {
     const letterId = await newLetter(projectId, 'Et brev om noe helt eget, for å prøve overgangene.');
     const listId = await newList(projectId, syntheticNins(5, 240_000));
     const { roundId } = (await newRound(projectId, { letterId, listId })).body;
-    const repo = adapters().rounds;
+    const repo = rawAdapters().rounds;
     expect((await repo.listRoundsByStatus('ready')).map((r) => r.roundId)).toContain(roundId);
     expect(await repo.transitionRound(projectId, roundId, ['ready'], 'held')).toBe(true);
     expect(await repo.transitionRound(projectId, roundId, ['ready'], 'cancelled')).toBe(false);
@@ -265,7 +265,7 @@ describe('round repository and the engine counter shards', () => {
     const listId = await newList(projectId, syntheticNins(5, 241_000));
     const a = (await newRound(projectId, { letterId, listId })).body.roundId as string;
     const b = (await newRound(projectId, { letterId, listId })).body.roundId as string;
-    const repo = adapters().rounds;
+    const repo = rawAdapters().rounds;
     const seq = await repo.releaseSeq(projectId);
     const info = { releasedBy: researcher.sub, releasedAt: new Date().toISOString(), layout: layoutOf(5, 100) };
     const [ra, rb] = await Promise.all([repo.releaseRound(projectId, a, ['ready'], info, seq), repo.releaseRound(projectId, b, ['ready'], info, seq)]);
@@ -274,7 +274,7 @@ describe('round repository and the engine counter shards', () => {
   });
 
   it('counts concurrent batch commits exactly in the counter shards', async () => {
-    const store = adapters().batches;
+    const store = rawAdapters().batches;
     const roundId = `rnd_shards_${Date.now()}`;
     const commitBatch = async (batchNo: number, outcomes: RecipientOutcome[]) => {
       const ref = { projectId: 'p', roundId, batchNo };

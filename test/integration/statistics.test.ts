@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../functions/adapters/index.js';
+import { rawAdapters } from '../../functions/adapters/index.js';
 import { statisticsForBatch } from '../../functions/domain/statistics/statistics.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 
@@ -28,8 +28,8 @@ describe('statistics counters', () => {
       { outcome: 'skipped' },
     ]);
     // 25 batches at once: with read-modify-write some increments would be lost.
-    await Promise.all(Array.from({ length: 25 }, () => adapters().statistics.record(batch)));
-    await adapters().statistics.record(statisticsForBatch('ntnu', '2026-04-01T00:00:00.000Z', [{ outcome: 'sent', channel: 'digital-mailbox' }]));
+    await Promise.all(Array.from({ length: 25 }, () => rawAdapters().statistics.record(batch)));
+    await rawAdapters().statistics.record(statisticsForBatch('ntnu', '2026-04-01T00:00:00.000Z', [{ outcome: 'sent', channel: 'digital-mailbox' }]));
 
     const res = await get('?from=2026-03&to=2026-04');
     expect(res.status, res.text).toBe(200);
@@ -45,8 +45,8 @@ describe('statistics counters', () => {
 
   it('records a batch once per batch key, however often the engine retries it', async () => {
     const entries = statisticsForBatch('uib', '2025-12-10T10:00:00.000Z', [{ outcome: 'sent', channel: 'helsenorge' }, { outcome: 'skipped' }]);
-    await Promise.all([1, 2, 3].map(() => adapters().statistics.record(entries, { batchKey: 'rnd_x#0' })));
-    await adapters().statistics.record(entries, { batchKey: 'rnd_x#1' });
+    await Promise.all([1, 2, 3].map(() => rawAdapters().statistics.record(entries, { batchKey: 'rnd_x#0' })));
+    await rawAdapters().statistics.record(entries, { batchKey: 'rnd_x#1' });
     const res = await get('?from=2025-12&to=2025-12');
     expect(res.body.items).toEqual([
       { organization: 'uib', month: '2025-12', channel: 'helsenorge', sent: 2, skipped: 0, failed: 0 },

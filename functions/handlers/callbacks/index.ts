@@ -43,9 +43,8 @@ const basicKey = (headers: Record<string, string | undefined>): string => /^Basi
 
 export const routes = {
   'PUT /api/MessageToCitizen': route({ roles: [], callback: true, body: messageToCitizenBody }, async ({ body }) => {
-    const a = adapters();
-    const national = a.national();
-    const result = await logged('ePROM receipt', () => recordMessageToCitizen({ receipts: a.receipts, callbackKey: national.callbackKey, now: () => new Date() }, body));
+    const deps = adapters().receiptCallbacks();
+    const result = await logged('ePROM receipt', () => recordMessageToCitizen(deps, body));
     // No personal data: the channel's message id, the channel and the outcome only.
     // One line per letter at national scale is noise: a recorded receipt is logged at debug, a parked one (rare) at info.
     const fields = { outcome: result.outcome, notificationChannel: body.notificationChannel };
@@ -54,19 +53,8 @@ export const routes = {
     return ok({ success: true });
   }),
   'PUT /api/PersonvernInnstilling': route({ roles: [], callback: true, body: personvernInnstillingBody }, async ({ body, headers }) => {
-    const national = adapters().national();
-    const change = national.privacy.changeDeps();
-    const result = await logged('privacy setting change', () =>
-      recordPrivacySettingChange(
-        {
-          callbackKey: national.callbackKey,
-          pvkIds: national.pvkIds,
-          ...change,
-        },
-        basicKey(headers),
-        body,
-      ),
-    );
+    const deps = adapters().privacyCallbacks();
+    const result = await logged('privacy setting change', () => recordPrivacySettingChange(deps, basicKey(headers), body));
     logger.info('privacy setting change', { mirrored: result.mirrored, status: body.status });
     return ok({ success: true });
   }),

@@ -5,9 +5,9 @@ import { httpHandler, ok, route } from '../../shared/http.js';
 
 /** The portal's task list stand-in: a citizen's `sub` is their national ID, their records' key. */
 export const routes = {
-  'GET /citizen/tasks': route({ roles: ['citizen'] }, async ({ principal }) => ok({ items: await listCitizenTasks(adapters(), principal) })),
+  'GET /citizen/tasks': route({ roles: ['citizen'] }, async ({ principal }) => ok({ items: await listCitizenTasks(adapters().formTasks, principal) })),
   'POST /citizen/tasks/{taskId}/answers': route({ roles: ['citizen'], body: answersBody }, async ({ principal, params, body }) =>
-    ok(await answerTask(adapters(), principal, params.taskId!, body.answers)),
+    ok(await answerTask(adapters().formTasks, principal, params.taskId!, body.answers)),
   ),
 };
 

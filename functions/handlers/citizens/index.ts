@@ -7,10 +7,12 @@ import { httpHandler, ok, route } from '../../shared/http.js';
 const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), hashKeys: config.hashKeys });
 
 export const routes = {
-  'PUT /citizen/reservations/research': route({ roles: ['citizen'] }, async ({ principal }) => ok(await setResearchReservation(adapters(), policy(), principal, true))),
-  'DELETE /citizen/reservations/research': route({ roles: ['citizen'] }, async ({ principal }) => ok(await setResearchReservation(adapters(), policy(), principal, false))),
-  'GET /citizen/reservations': route({ roles: ['citizen'] }, async ({ principal }) => ok(await getReservations(adapters(), policy(), principal))),
-  'POST /citizen/projects/{projectId}/withdraw': route({ roles: ['citizen'] }, async ({ principal, params }) => ok(await withdrawFromProject(adapters(), policy(), principal, params.projectId!))),
+  'PUT /citizen/reservations/research': route({ roles: ['citizen'] }, async ({ principal }) => ok(await setResearchReservation(adapters().citizens, policy(), principal, true))),
+  'DELETE /citizen/reservations/research': route({ roles: ['citizen'] }, async ({ principal }) => ok(await setResearchReservation(adapters().citizens, policy(), principal, false))),
+  'GET /citizen/reservations': route({ roles: ['citizen'] }, async ({ principal }) => ok(await getReservations(adapters().citizens, policy(), principal))),
+  'POST /citizen/projects/{projectId}/withdraw': route({ roles: ['citizen'] }, async ({ principal, params }) =>
+    ok(await withdrawFromProject(adapters().citizens, policy(), principal, params.projectId!)),
+  ),
 };
 
 export const handler = httpHandler(routes);

@@ -18,10 +18,10 @@ export const routes = {
     return ok(await testSend(adapters().testSend, principal, params.projectId!, params.letterId!, body), 202);
   }),
   'POST /projects/{projectId}/rounds/{roundId}/release': route({ roles: ['researcher'], describe: { body: releaseBody } }, async ({ principal, params, text }) =>
-    ok(await releaseRound(adapters().roundDeps, principal, params.projectId!, params.roundId!, { at: optionalBody(releaseBody, text).at }), 202),
+    ok(await releaseRound(adapters().rounds, principal, params.projectId!, params.roundId!, { at: optionalBody(releaseBody, text).at }), 202),
   ),
   'POST /projects/{projectId}/rounds/{roundId}/confirm-canary': route({ roles: ['researcher', 'superuser'] }, async ({ principal, params }) =>
-    ok(await confirmCanary(adapters().roundDeps, principal, params.projectId!, params.roundId!)),
+    ok(await confirmCanary(adapters().rounds, principal, params.projectId!, params.roundId!)),
   ),
 };
 

@@ -22,12 +22,12 @@ const message = z.object({
  * halted, canary) is dropped, and resume puts its chain back from the store.
  */
 export const handler = sqsHandler(message, async (m, _record, context) => {
-  const a = adapters();
+  const { engine, rounds } = adapters();
   setLogKeys({ projectId: m.projectId, roundId: m.roundId, batch: m.batchNo });
   // Georedundant stages: a round is dispatched only in its home region (a failover moves it and
   // requeues its work there); this region's copy of the message is dropped. Single-region: no read.
   if (config.georedundantRegions().length > 0) {
-    const round = await a.rounds.getRound(m.projectId, m.roundId);
+    const round = await rounds.rounds.getRound(m.projectId, m.roundId);
     if (round && !dispatchesIn(round, config.region())) {
       logger.info('batch not dispatched here: the round is homed in another region', { roundId: m.roundId, batchNo: m.batchNo, home: round.homeRegion });
       return;
@@ -37,19 +37,19 @@ export const handler = sqsHandler(message, async (m, _record, context) => {
   // Every budget of the batch derives from the invocation's remaining time: no channel call of ours
   // outlives the invocation (a frozen Lambda must not resume one in the next).
   const remaining = context?.getRemainingTimeInMillis();
-  const result = await processBatch(a.engine, m, remaining !== undefined ? { deadline: started + remaining } : {});
+  const result = await processBatch(engine, m, remaining !== undefined ? { deadline: started + remaining } : {});
   // Every batch that ran reports, also one that decided nobody: the stall alarm reads the zeros.
   if (result.kind === 'committed') recordBatch({ ...result.tally, batchMs: Date.now() - started });
   else if (result.kind === 'waiting') recordBatch({ sent: 0, skippedByReason: {}, failedByChannel: {}, batchMs: Date.now() - started });
   const retry = (m.retry ?? 0) + 1;
   if (result.kind === 'waiting') {
     logger.info('batch waits for a registry', { roundId: m.roundId, batchNo: m.batchNo, registry: result.registry, retry });
-    await a.dispatchQueue.enqueue([{ ...m, retry }], { delaySeconds: result.retryInMs / 1000 });
+    await engine.queue.enqueue([{ ...m, retry }], { delaySeconds: result.retryInMs / 1000 });
   } else if (result.kind === 'committed' && result.retryInMs !== undefined) {
-    await a.dispatchQueue.enqueue([{ projectId: m.projectId, roundId: m.roundId, batchNo: m.batchNo, chain: false, retry }], { delaySeconds: result.retryInMs / 1000 });
+    await engine.queue.enqueue([{ projectId: m.projectId, roundId: m.roundId, batchNo: m.batchNo, chain: false, retry }], { delaySeconds: result.retryInMs / 1000 });
   } else if (result.kind === 'busy') {
     // Never drop work another worker may have died holding: look again once its lease has ended.
-    await a.dispatchQueue.enqueue([m], { delaySeconds: result.retryInMs / 1000 });
+    await engine.queue.enqueue([m], { delaySeconds: result.retryInMs / 1000 });
   } else if (result.kind === 'parked') {
     logger.debug('batch parked', { roundId: m.roundId, batchNo: m.batchNo, why: result.why });
   }

@@ -27,6 +27,6 @@ export const formCallbackRoutes = (deps: () => FormCallbackDeps) => ({
   }),
 });
 
-export const routes = formCallbackRoutes(adapters);
+export const routes = formCallbackRoutes(() => adapters().formCallbacks);
 
 export const handler = httpHandler(routes);

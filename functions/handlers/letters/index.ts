@@ -26,24 +26,26 @@ const versionQuery = (raw: string | undefined): number | undefined => {
 
 export const routes = {
   'POST /projects/{projectId}/letters': route({ roles: ['researcher'], body: createLetterBody }, async ({ principal, params, body }) => {
-    const { letter, version } = await createLetter(adapters(), principal, params.projectId!, body);
+    const { letter, version } = await createLetter(adapters().letters, principal, params.projectId!, body);
     return ok(letterView(letter, version), 201);
   }),
-  'GET /projects/{projectId}/letters': route({ roles: STAFF }, async ({ principal, params }) => ok({ items: (await listLetters(adapters(), principal, params.projectId!)).map(letterSummaryView) })),
+  'GET /projects/{projectId}/letters': route({ roles: STAFF }, async ({ principal, params }) =>
+    ok({ items: (await listLetters(adapters().letters, principal, params.projectId!)).map(letterSummaryView) }),
+  ),
   'GET /projects/{projectId}/letters/{letterId}': route({ roles: STAFF, describe: { query: versionParam } }, async ({ principal, params, query }) => {
-    const { letter, version } = await loadLetter(adapters(), principal, params.projectId!, params.letterId!, versionQuery(query.version));
+    const { letter, version } = await loadLetter(adapters().letters, principal, params.projectId!, params.letterId!, versionQuery(query.version));
     return ok(letterView(letter, version));
   }),
   'PUT /projects/{projectId}/letters/{letterId}': route({ roles: ['researcher'], body: editLetterBody }, async ({ principal, params, body }) => {
-    const { letter, version } = await editLetter(adapters(), principal, params.projectId!, params.letterId!, body);
+    const { letter, version } = await editLetter(adapters().letters, principal, params.projectId!, params.letterId!, body);
     return ok(letterView(letter, version));
   }),
   'POST /projects/{projectId}/letters/{letterId}/check': route({ roles: ['researcher', 'superuser'], describe: { query: versionParam } }, async ({ principal, params, query }) =>
-    ok(await checkLetter(adapters(), principal, params.projectId!, params.letterId!, versionQuery(query.version))),
+    ok(await checkLetter(adapters().letters, principal, params.projectId!, params.letterId!, versionQuery(query.version))),
   ),
   'POST /projects/{projectId}/letters/{letterId}/approve': route({ roles: ['superuser'], body: approveLetterBody }, async ({ principal, params, body }) => {
-    const v = await approveLetterVersion(adapters(), principal, params.projectId!, params.letterId!, body.version, body);
-    const { letter } = await loadLetter(adapters(), principal, params.projectId!, params.letterId!, v.version);
+    const v = await approveLetterVersion(adapters().letters, principal, params.projectId!, params.letterId!, body.version, body);
+    const { letter } = await loadLetter(adapters().letters, principal, params.projectId!, params.letterId!, v.version);
     return ok(letterView(letter, v));
   }),
 };

@@ -10,11 +10,15 @@ const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), retention: 
 export const routes = {
   'POST /projects/{projectId}/recipient-lists': route({ roles: ['researcher'], body: uploadListBody, textTypes: ['text/csv'] }, async ({ principal, params, body, text }) => {
     const source: ListSource = body === undefined ? { kind: 'csv', text } : 'objectKey' in body ? { kind: 'upload', objectKey: body.objectKey } : { kind: 'json', recipients: body.recipients };
-    return ok(await uploadList(adapters(), policy(), principal, params.projectId!, source), 201);
+    return ok(await uploadList(adapters().lists, policy(), principal, params.projectId!, source), 201);
   }),
-  'POST /projects/{projectId}/recipient-lists/upload-url': route({ roles: ['researcher'] }, async ({ principal, params }) => ok(await createUploadUrl(adapters(), principal, params.projectId!), 201)),
-  'GET /projects/{projectId}/recipient-lists': route({ roles: STAFF }, async ({ principal, params }) => ok({ items: (await listLists(adapters(), principal, params.projectId!)).map(listView) })),
-  'GET /projects/{projectId}/recipient-lists/{listId}': route({ roles: STAFF }, async ({ principal, params }) => ok(listView(await getList(adapters(), principal, params.projectId!, params.listId!)))),
+  'POST /projects/{projectId}/recipient-lists/upload-url': route({ roles: ['researcher'] }, async ({ principal, params }) =>
+    ok(await createUploadUrl(adapters().lists, principal, params.projectId!), 201),
+  ),
+  'GET /projects/{projectId}/recipient-lists': route({ roles: STAFF }, async ({ principal, params }) => ok({ items: (await listLists(adapters().lists, principal, params.projectId!)).map(listView) })),
+  'GET /projects/{projectId}/recipient-lists/{listId}': route({ roles: STAFF }, async ({ principal, params }) =>
+    ok(listView(await getList(adapters().lists, principal, params.projectId!, params.listId!))),
+  ),
 };
 
 export const handler = httpHandler(routes);

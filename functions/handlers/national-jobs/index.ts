@@ -9,8 +9,7 @@ import { logger } from '../../shared/logger.js';
  * PRIVACY_MIRROR_MAX_AGE_MS, sending stops (fail closed) until a refresh succeeds.
  */
 export const handler = async (): Promise<{ refreshed: number; failed: number; polled: number; settled: number }> => {
-  const a = adapters();
-  const national = a.national();
+  const national = adapters().national();
   let refreshed = 0;
   let failed = 0;
   for (const pvkId of national.pvkIds) {

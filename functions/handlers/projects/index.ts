@@ -12,16 +12,16 @@ import { optionalBody } from './optional-body.js';
 const STAFF = ['researcher', 'superuser', 'operations'] as const;
 
 export const routes = {
-  'POST /projects': route({ roles: ['researcher'], body: createProjectBody }, async ({ principal, body }) => ok(projectView(await createProject(adapters(), principal, body)), 201)),
-  'GET /projects': route({ roles: STAFF }, async ({ principal }) => ok({ items: (await listProjects(adapters(), principal)).map(projectView) })),
-  'GET /projects/{projectId}': route({ roles: STAFF }, async ({ principal, params }) => ok(projectView(await loadProject(adapters(), principal, params.projectId!)))),
-  'POST /projects/{projectId}/submit': route({ roles: ['researcher'] }, async ({ principal, params }) => ok(projectView(await submitProject(adapters(), principal, params.projectId!)))),
+  'POST /projects': route({ roles: ['researcher'], body: createProjectBody }, async ({ principal, body }) => ok(projectView(await createProject(adapters().projects, principal, body)), 201)),
+  'GET /projects': route({ roles: STAFF }, async ({ principal }) => ok({ items: (await listProjects(adapters().projects, principal)).map(projectView) })),
+  'GET /projects/{projectId}': route({ roles: STAFF }, async ({ principal, params }) => ok(projectView(await loadProject(adapters().projects, principal, params.projectId!)))),
+  'POST /projects/{projectId}/submit': route({ roles: ['researcher'] }, async ({ principal, params }) => ok(projectView(await submitProject(adapters().projects, principal, params.projectId!)))),
   'POST /projects/{projectId}/approve': route({ roles: ['superuser'], describe: { body: approveProjectBody } }, async ({ principal, params, text }) => {
-    const { project, letters } = await approveProject(adapters(), principal, params.projectId!, optionalBody(approveProjectBody, text));
+    const { project, letters } = await approveProject(adapters().letters, principal, params.projectId!, optionalBody(approveProjectBody, text));
     return ok({ ...projectView(project), approvedLetters: letters });
   }),
   'POST /projects/{projectId}/reject': route({ roles: ['superuser'], body: rejectProjectBody }, async ({ principal, params, body }) =>
-    ok(projectView(await rejectProject(adapters(), principal, params.projectId!, body.comment))),
+    ok(projectView(await rejectProject(adapters().projects, principal, params.projectId!, body.comment))),
   ),
   /**
    * Pause answers 200 only once no delivery of the project is in flight (inFlight: 0); from the
@@ -30,34 +30,34 @@ export const routes = {
    */
   'POST /projects/{projectId}/pause': route({ roles: ['operations', 'superuser'], body: pauseProjectBody }, async ({ principal, params, body }) => {
     const started = Date.now();
-    const { project, inFlight } = await pauseSending(adapters(), principal, params.projectId!, body.reason);
+    const { project, inFlight } = await pauseSending(adapters().projects, principal, params.projectId!, body.reason);
     if (inFlight === 0) recordPauseAck(Date.now() - started, 'project');
     return ok({ ...projectView(project), status: 'paused', inFlight, pausedAt: project.pausedAt }, inFlight === 0 ? 200 : 202);
   }),
   /** Resume restores the status from before the pause and puts the parked batches back to work. */
   'POST /projects/{projectId}/resume': route({ roles: ['operations'] }, async ({ principal, params }) => {
-    const { project, requeued } = await resumeSending(adapters(), principal, params.projectId!);
+    const { project, requeued } = await resumeSending(adapters().projects, principal, params.projectId!);
     return ok({ ...projectView(project), requeuedBatches: requeued });
   }),
   'POST /projects/{projectId}/members': route({ roles: ['researcher'], body: addMemberBody }, async ({ principal, params, body }) => {
-    const { added } = await addMember(adapters(), principal, params.projectId!, body.sub);
-    return ok({ projectId: params.projectId, sub: body.sub, members: await adapters().projects.listMembers(params.projectId!) }, added ? 201 : 200);
+    const { added } = await addMember(adapters().projects, principal, params.projectId!, body.sub);
+    return ok({ projectId: params.projectId, sub: body.sub, members: await adapters().projects.projects.listMembers(params.projectId!) }, added ? 201 : 200);
   }),
   'PUT /projects/{projectId}/settings': route({ roles: ['superuser'], body: settingsBody }, async ({ principal, params, body }) =>
-    ok(projectView(await updateSettings(adapters(), principal, params.projectId!, body))),
+    ok(projectView(await updateSettings(adapters().projects, principal, params.projectId!, body))),
   ),
   /** Another superuser approves a changed minors policy (four-eyes), like a letter version. */
   'POST /projects/{projectId}/settings/approve': route({ roles: ['superuser'], body: approveSettingsBody }, async ({ principal, params, body }) =>
-    ok(projectView(await approveMinorsPolicy(adapters(), principal, params.projectId!, body.minors))),
+    ok(projectView(await approveMinorsPolicy(adapters().projects, principal, params.projectId!, body.minors))),
   ),
   /** A change after approval sends the project back to review (`approvalReset: true`). */
   'PUT /projects/{projectId}/link-domains': route({ roles: ['researcher'], body: linkDomainsBody }, async ({ principal, params, body }) => {
-    const { project, approvalReset } = await changeLinkDomains(adapters(), principal, params.projectId!, body.allowedLinkDomains);
+    const { project, approvalReset } = await changeLinkDomains(adapters().projects, principal, params.projectId!, body.allowedLinkDomains);
     return ok({ ...projectView(project), approvalReset });
   }),
   'GET /projects/{projectId}/audit': route({ roles: STAFF }, async ({ principal, params }) =>
     ok({
-      items: (await projectAudit(adapters(), principal, params.projectId!)).map((e) => ({
+      items: (await projectAudit(adapters().projects, principal, params.projectId!)).map((e) => ({
         seq: e.seq,
         at: e.at,
         actor: e.actor,
@@ -69,12 +69,13 @@ export const routes = {
       })),
     }),
   ),
-  'GET /projects/{projectId}/audit/verify': route({ roles: STAFF }, async ({ principal, params }) => ok(await verifyProjectAudit(adapters(), principal, params.projectId!))),
+  'GET /projects/{projectId}/audit/verify': route({ roles: STAFF }, async ({ principal, params }) => ok(await verifyProjectAudit(adapters().projects, principal, params.projectId!))),
   'GET /projects/{projectId}/checklist': route({ roles: STAFF }, async ({ principal, params }) => {
-    const project = await loadProject(adapters(), principal, params.projectId!);
+    const { projects, letters: letterDeps } = adapters();
+    const project = await loadProject(projects, principal, params.projectId!);
     // The language item takes a reason, not a tick, while a letter's current version lacks nynorsk.
-    const letters = await adapters().letters.listLetters(project.projectId);
-    const versions = await Promise.all(letters.map((l) => adapters().letters.getVersion(project.projectId, l.letterId, l.latestVersion)));
+    const letters = await letterDeps.letters.listLetters(project.projectId);
+    const versions = await Promise.all(letters.map((l) => letterDeps.letters.getVersion(project.projectId, l.letterId, l.latestVersion)));
     const nynorskMissing = versions.some((v) => v !== undefined && !v.content.nn);
     return ok({
       purpose: project.purpose,

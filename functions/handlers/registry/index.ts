@@ -8,12 +8,14 @@ import { httpHandler, ok, route } from '../../shared/http.js';
 const policy = () => ({ allowSynthetic: config.allowSyntheticNins(), hashKeys: config.hashKeys });
 
 export const routes = {
-  'PUT /registry/reservations': route({ roles: ['operations'], body: registryReservationsBody }, async ({ body }) => ok(await importReservations(adapters(), policy(), body.nins, body.reserved))),
+  'PUT /registry/reservations': route({ roles: ['operations'], body: registryReservationsBody }, async ({ body }) =>
+    ok(await importReservations(adapters().citizens, policy(), body.nins, body.reserved)),
+  ),
   'PUT /registry/population': route({ roles: ['operations'], body: registryPopulationBody }, async ({ body }) => {
     const { nins, ...facts } = body;
-    return ok(await importPopulationFacts(adapters(), policy(), nins, facts));
+    return ok(await importPopulationFacts(adapters().citizens, policy(), nins, facts));
   }),
-  'PUT /registry/outage': route({ roles: ['operations'], body: registryOutageBody }, async ({ body }) => ok(await setRegistryOutage(adapters(), body.registry, body.down))),
+  'PUT /registry/outage': route({ roles: ['operations'], body: registryOutageBody }, async ({ body }) => ok(await setRegistryOutage(adapters().citizens, body.registry, body.down))),
 };
 
 export const handler = httpHandler(routes);

@@ -10,7 +10,7 @@ import { ensureSecrets } from '../../shared/secrets.js';
  */
 export const handler = async (): Promise<{ released: number; refused: number }> => {
   await ensureSecrets();
-  const result = await fireDueSchedules(adapters().roundDeps);
+  const result = await fireDueSchedules(adapters().rounds);
   if (result.released + result.refused > 0) logger.info('scheduled releases', result);
   return result;
 };

@@ -10,7 +10,7 @@ const STAFF = ['researcher', 'superuser', 'operations'] as const;
  */
 export const routes = {
   'GET /projects/{projectId}/rounds/{roundId}/preview': route({ roles: STAFF }, async ({ principal, params, query }) =>
-    ok(await previewRound(adapters(), principal, params.projectId!, params.roundId!, parsePreviewCount(query.count))),
+    ok(await previewRound(adapters().preview, principal, params.projectId!, params.roundId!, parsePreviewCount(query.count))),
   ),
 };
 

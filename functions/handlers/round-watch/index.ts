@@ -11,14 +11,14 @@ import { recordDispatchingRounds } from '../../shared/metrics.js';
  * also writes this region's heartbeat. Needs no hash key.
  */
 export const handler = async (): Promise<{ expected: number }> => {
-  const a = adapters();
-  const [rounds, state] = await Promise.all([a.rounds.listRoundsByStatus('dispatching'), a.operations.state.read()]);
+  const { operations, failover } = adapters();
+  const [rounds, state] = await Promise.all([operations.rounds.listRoundsByStatus('dispatching'), operations.state.read()]);
   const projectIds = [...new Set(rounds.map((r) => r.projectId))];
-  const projects = await Promise.all(projectIds.map((id) => adapters().projects.getProject(id)));
+  const projects = await Promise.all(projectIds.map((id) => operations.projects.getProject(id)));
   const paused = new Set(projects.filter((p) => p?.status === 'paused').map((p) => p!.projectId));
   const expected = roundsExpectedToProgress(rounds, state.halted, paused);
   // Georedundant stages: this region's heartbeat, which GET /operations/status reads as its health.
-  if (config.georedundantRegions().length > 0) await a.failover.heartbeats.beat(config.region(), new Date().toISOString());
+  if (config.georedundantRegions().length > 0) await failover.heartbeats.beat(config.region(), new Date().toISOString());
   recordDispatchingRounds(expected.length);
   logger.info('round watch', { dispatching: rounds.length, expected: expected.length, halted: state.halted });
   return { expected: expected.length };

@@ -16,40 +16,40 @@ const policy = () => ({ allowSynthetic: config.allowSyntheticNins() });
 
 export const routes = {
   'POST /projects/{projectId}/rounds': route({ roles: ['researcher'], body: createRoundBody }, async ({ principal, params, body }) => {
-    const d = adapters().roundDeps;
+    const d = adapters().rounds;
     const round = await createRound(d, policy(), principal, params.projectId!, body);
     // A large list is prepared in the background: 202 with the round to poll.
     if (round.status === 'preparing') return ok({ roundId: round.roundId, status: round.status }, 202);
     return ok(roundView(await getRound(d, principal, params.projectId!, round.roundId)), 201);
   }),
-  'GET /projects/{projectId}/rounds': route({ roles: STAFF }, async ({ principal, params }) => ok({ items: (await listRounds(adapters().roundDeps, principal, params.projectId!)).map(roundView) })),
+  'GET /projects/{projectId}/rounds': route({ roles: STAFF }, async ({ principal, params }) => ok({ items: (await listRounds(adapters().rounds, principal, params.projectId!)).map(roundView) })),
   'GET /projects/{projectId}/sent-since': route({ roles: ['operations'], query: sentSinceQuery }, async ({ principal, params, query }) =>
-    ok(await lettersSentSince(adapters().roundDeps, principal, params.projectId!, query.at!)),
+    ok(await lettersSentSince(adapters().rounds, principal, params.projectId!, query.at!)),
   ),
   'GET /projects/{projectId}/rounds/{roundId}': route({ roles: STAFF }, async ({ principal, params }) => {
-    const view = await getRound(adapters().roundDeps, principal, params.projectId!, params.roundId!);
+    const view = await getRound(adapters().rounds, principal, params.projectId!, params.roundId!);
     // What the channels reported after the hand-over; never changes the nine counts.
-    const receipts = view.round.release && !view.round.test ? await adapters().receipts.summary(view.round.roundId) : undefined;
+    const receipts = view.round.release && !view.round.test ? await adapters().rounds.receipts.summary(view.round.roundId) : undefined;
     return ok({ ...roundView(view), ...(receipts ? { receipts } : {}) });
   }),
   /** The board's record of a round; `?format=csv`: one pseudonymous row per recipient. */
   'GET /projects/{projectId}/rounds/{roundId}/report': route({ roles: STAFF }, async ({ principal, params, query }) => {
-    const a = adapters();
-    const view = await getRound(a.roundDeps, principal, params.projectId!, params.roundId!);
+    const { rounds } = adapters();
+    const view = await getRound(rounds, principal, params.projectId!, params.roundId!);
     if (query.format === 'csv') {
       const r = view.round;
-      const ring = a.hashKeys();
+      const ring = rounds.hashKeys();
       // The list by slices, never whole (report-csv.ts).
-      const rows = await reportCsvRows(a, r, (nin) => projectPseudonym(nin, r.projectId, ring));
+      const rows = await reportCsvRows(rounds, r, (nin) => projectPseudonym(nin, r.projectId, ring));
       return { status: 200, contentType: 'text/csv; charset=utf-8', text: rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n' };
     }
-    return ok(await roundReport(a, view));
+    return ok(await roundReport(rounds, view));
   }),
   'POST /projects/{projectId}/rounds/{roundId}/override': route({ roles: ['superuser'], body: overrideRoundBody }, async ({ principal, params, body }) =>
-    ok(roundView(await overrideRound(adapters().roundDeps, principal, params.projectId!, params.roundId!, body.reason))),
+    ok(roundView(await overrideRound(adapters().rounds, principal, params.projectId!, params.roundId!, body.reason))),
   ),
   'POST /projects/{projectId}/rounds/{roundId}/cancel': route({ roles: STAFF }, async ({ principal, params }) =>
-    ok(roundView(await cancelRound(adapters().roundDeps, principal, params.projectId!, params.roundId!))),
+    ok(roundView(await cancelRound(adapters().rounds, principal, params.projectId!, params.roundId!))),
   ),
 };
 

@@ -19,14 +19,14 @@ const message = z.object({
  * is noted on the round (preparation-failure.ts) and goes to the dead-letter queue.
  */
 export const handler = sqsHandler(message, async (m, record) => {
-  const a = adapters();
+  const { rounds } = adapters();
   setLogKeys({ projectId: m.projectId, roundId: m.roundId });
   // The last receive the queue allows: a failure now sends the chunk to the DLQ, so the round notes it.
   const last = Number(record.attributes.ApproximateReceiveCount) >= queues.prepare.maxReceiveCount;
-  const result = await prepareChunkOrNoteFailure(a.roundDeps, { allowSynthetic: config.allowSyntheticNins() }, m, { last });
+  const result = await prepareChunkOrNoteFailure(rounds, { allowSynthetic: config.allowSyntheticNins() }, m, { last });
   if (result.kind === 'waiting') {
     logger.info('preparation chunk waits for a registry', { roundId: m.roundId, chunk: m.chunk, registry: result.registry });
-    await a.prepareQueue.enqueue([m], { delaySeconds: result.retryInMs / 1000 });
+    await rounds.prepareQueue.enqueue([m], { delaySeconds: result.retryInMs / 1000 });
   } else if (result.kind === 'finished') logger.info('round prepared', { roundId: m.roundId, status: result.status });
   else if (result.kind === 'dropped') logger.debug('preparation chunk dropped', { roundId: m.roundId, chunk: m.chunk, why: result.why });
 });

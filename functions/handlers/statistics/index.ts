@@ -5,7 +5,7 @@ import { httpHandler, ok, route } from '../../shared/http.js';
 
 export const routes = {
   'GET /operations/statistics': route({ roles: ['operations'], query: statisticsQuery, describe: { response: statisticsView } }, async ({ query }) =>
-    ok({ items: await readStatistics(adapters(), query.from, query.to) }),
+    ok({ items: await readStatistics(adapters().statistics, query.from, query.to) }),
   ),
 };
 

@@ -2,7 +2,7 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../../functions/adapters/index.js';
+import { rawAdapters } from '../../../functions/adapters/index.js';
 import { keys } from '../../../functions/adapters/dynamo/keys.js';
 import { auditScope } from '../../../functions/domain/projects/use-cases.js';
 import { auditEvent, hashEvent, OPERATIONS_SCOPE, sealAuditHead, type ChainedAuditEvent } from '../../../functions/domain/shared/audit.js';
@@ -61,8 +61,8 @@ describe('the audit trail is a hash chain', () => {
   it('concurrent appends to one chain never fork it: every event follows exactly one other', async () => {
     const projectId = await newProject('Concurrent');
     const scope = auditScope(projectId);
-    const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => adapters().audit.append(scope, auditEvent({ sub: `ops-${i}`, role: 'operations' }, 'test.concurrent', { i }))));
-    const events = await adapters().audit.list(scope);
+    const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => rawAdapters().audit.append(scope, auditEvent({ sub: `ops-${i}`, role: 'operations' }, 'test.concurrent', { i }))));
+    const events = await rawAdapters().audit.list(scope);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
     expect(new Set(events.map((e) => e.prevHash)).size).toBe(11);
     expect(new Set(appended.map((e) => e.seq)).size).toBe(10);
@@ -106,7 +106,7 @@ describe('the audit trail is a hash chain', () => {
     await p.as(researcher).post(`/projects/${projectId}/submit`);
     await p.as(researcher).post(`/projects/${projectId}/members`, { sub: 'res-4' });
     const scope = auditScope(projectId);
-    const [, second, third] = await adapters().audit.list(scope);
+    const [, second, third] = await rawAdapters().audit.list(scope);
     for (const [e, seq] of [
       [second!, 3],
       [third!, 2],
@@ -120,11 +120,11 @@ describe('the audit trail is a hash chain', () => {
 describe('sealed heads and npm run audit:verify', () => {
   it('a chain verifies against the heads sealed along it', async () => {
     const projectId = await newProject('Sealed');
-    const first = await sealAuditHead(adapters(), projectId, 'round rnd_a completed');
+    const first = await sealAuditHead(rawAdapters(), projectId, 'round rnd_a completed');
     await p.as(researcher).post(`/projects/${projectId}/submit`);
-    await sealAuditHead(adapters(), projectId, 'round rnd_b completed');
+    await sealAuditHead(rawAdapters(), projectId, 'round rnd_b completed');
     // Sealing the same head again (a retried completion) is harmless.
-    await sealAuditHead(adapters(), projectId, 'round rnd_b completed');
+    await sealAuditHead(rawAdapters(), projectId, 'round rnd_b completed');
     expect(first.events).toBe(1);
     const { status, result } = await cli(['--project', projectId]);
     expect(status).toBe(0);
@@ -135,10 +135,10 @@ describe('sealed heads and npm run audit:verify', () => {
   it('detects a rewritten chain that verifies on its own but no longer matches its sealed heads', async () => {
     const projectId = await newProject('Rewritten');
     await p.as(researcher).post(`/projects/${projectId}/submit`);
-    await sealAuditHead(adapters(), projectId, 'round rnd_c completed');
+    await sealAuditHead(rawAdapters(), projectId, 'round rnd_c completed');
     await p.as(researcher).post(`/projects/${projectId}/members`, { sub: 'res-5' });
     const scope = auditScope(projectId);
-    const events = await adapters().audit.list(scope);
+    const events = await rawAdapters().audit.list(scope);
     await rewriteFrom(scope, events, 2, (e) => ({ ...e, actor: 'forged' }));
 
     // The chain alone is consistent again, but the head sealed at event 2 no longer matches:
@@ -155,9 +155,9 @@ describe('sealed heads and npm run audit:verify', () => {
   it('detects a chain cut back below a sealed head', async () => {
     const projectId = await newProject('Cut');
     await p.as(researcher).post(`/projects/${projectId}/submit`);
-    await sealAuditHead(adapters(), projectId, 'round rnd_d completed');
+    await sealAuditHead(rawAdapters(), projectId, 'round rnd_d completed');
     const scope = auditScope(projectId);
-    const [first] = await adapters().audit.list(scope);
+    const [first] = await rawAdapters().audit.list(scope);
     await db.send(new DeleteCommand({ TableName: p.env.TABLE_AUDIT, Key: keys.auditEvent(scope, 2) }));
     await db.send(new PutCommand({ TableName: p.env.TABLE_AUDIT, Item: { ...keys.auditHead(scope), type: 'AUDIT_HEAD', events: 1, head: first!.hash } }));
     const { status, result } = await cli(['--project', projectId]);
@@ -169,8 +169,8 @@ describe('sealed heads and npm run audit:verify', () => {
   });
 
   it('checks the operations trail too', async () => {
-    await adapters().audit.append(OPERATIONS_SCOPE, auditEvent(ops, 'dispatch.halted', { reason: 'test' }));
-    await sealAuditHead(adapters(), OPERATIONS_SCOPE, 'daily');
+    await rawAdapters().audit.append(OPERATIONS_SCOPE, auditEvent(ops, 'dispatch.halted', { reason: 'test' }));
+    await sealAuditHead(rawAdapters(), OPERATIONS_SCOPE, 'daily');
     expect((await cli(['--operations'])).status).toBe(0);
   });
 
@@ -191,30 +191,30 @@ describe('entries are never overwritten', () => {
     const projectId = await newProject('No overwrite');
     await p.as(researcher).post(`/projects/${projectId}/submit`);
     const scope = auditScope(projectId);
-    const [first, second] = await adapters().audit.list(scope);
+    const [first, second] = await rawAdapters().audit.list(scope);
     // The head set back to event 1: the next append computes position 2 again.
     await db.send(new PutCommand({ TableName: p.env.TABLE_AUDIT, Item: { ...keys.auditHead(scope), type: 'AUDIT_HEAD', events: 1, head: first!.hash } }));
-    await expect(adapters().audit.append(scope, auditEvent(ops, 'test.overwrite'))).rejects.toThrow();
-    expect((await adapters().audit.list(scope))[1]).toEqual(second);
+    await expect(rawAdapters().audit.append(scope, auditEvent(ops, 'test.overwrite'))).rejects.toThrow();
+    expect((await rawAdapters().audit.list(scope))[1]).toEqual(second);
   });
 });
 
 describe('heads sealed on a schedule (the audit sealer)', () => {
-  const sealsOf = async (chain: string) => adapters().auditSeal.sealed(chain);
+  const sealsOf = async (chain: string) => rawAdapters().auditSeal.sealed(chain);
 
   it('seals the head of every chain changed since its last run, the operations chain included, and no new seal for an unchanged one', async () => {
     const changed = await newProject('Scheduled');
     const unchanged = await newProject('Unchanged');
-    await adapters().audit.append(OPERATIONS_SCOPE, auditEvent(ops, 'dispatch.halted', { reason: 'scheduled seal' }));
+    await rawAdapters().audit.append(OPERATIONS_SCOPE, auditEvent(ops, 'dispatch.halted', { reason: 'scheduled seal' }));
     await auditSealer();
     expect((await sealsOf(unchanged)).at(-1)).toMatchObject({ events: 1, reason: 'scheduled' });
-    const opsHead = await adapters().audit.head(OPERATIONS_SCOPE);
+    const opsHead = await rawAdapters().audit.head(OPERATIONS_SCOPE);
     expect((await sealsOf(OPERATIONS_SCOPE)).at(-1)).toMatchObject({ events: opsHead.events, head: opsHead.head });
 
     const before = (await sealsOf(unchanged)).length;
     await p.as(researcher).post(`/projects/${changed}/submit`);
     await auditSealer();
-    const head = await adapters().audit.head(auditScope(changed));
+    const head = await rawAdapters().audit.head(auditScope(changed));
     expect((await sealsOf(changed)).at(-1)).toMatchObject({ events: 2, head: head.head, reason: 'scheduled' });
     expect(await sealsOf(unchanged)).toHaveLength(before);
   });
@@ -224,7 +224,7 @@ describe('heads sealed on a schedule (the audit sealer)', () => {
     await p.as(researcher).post(`/projects/${projectId}/submit`);
     await auditSealer();
     const scope = auditScope(projectId);
-    await rewriteFrom(scope, await adapters().audit.list(scope), 1, (e) => ({ ...e, actor: 'forged' }));
+    await rewriteFrom(scope, await rawAdapters().audit.list(scope), 1, (e) => ({ ...e, actor: 'forged' }));
     const v = await verify(projectId);
     expect(v).toMatchObject({ ok: false, sealed: { events: 2 } });
     expect(v.problems).toEqual([{ seq: 2, code: 'SEALED_HASH_MISMATCH' }]);

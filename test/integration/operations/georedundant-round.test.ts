@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../../functions/adapters/index.js';
+import { rawAdapters } from '../../../functions/adapters/index.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
 
@@ -24,7 +24,7 @@ describe('a round on a georedundant stage', () => {
     const released = await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`);
     expect(released.status, released.text).toBe(202);
 
-    const stored = await adapters().rounds.getRound(a.projectId, round.roundId);
+    const stored = await rawAdapters().rounds.getRound(a.projectId, round.roundId);
     expect(stored).toMatchObject({ homeRegion: 'eu-north-1', epoch: 1 });
 
     const done = await waitFor(

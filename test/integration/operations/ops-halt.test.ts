@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../../functions/adapters/index.js';
+import { adapters, rawAdapters } from '../../../functions/adapters/index.js';
 import { OPERATIONS_SCOPE } from '../../../functions/domain/shared/audit.js';
 import { HALT_ROUTE, haltEvent, haltInProcess } from '../../../ops/direct-halt.js';
 import { handler as operationsHandler } from '../../../functions/handlers/operations/index.js';
@@ -62,7 +62,7 @@ describe('npm run ops:halt', () => {
 
     const state = await adapters().operations.state.read();
     expect(state).toMatchObject({ halted: true, reason: 'API flooded: stop all sends', by: 'ops-cli:oda' });
-    const audit = await adapters().audit.list(OPERATIONS_SCOPE);
+    const audit = await rawAdapters().audit.list(OPERATIONS_SCOPE);
     expect(audit.filter((e) => e.action === 'dispatch.halted')).toEqual([expect.objectContaining({ actor: 'ops-cli:oda', role: 'operations', details: { reason: 'API flooded: stop all sends' } })]);
   });
 

@@ -2,7 +2,7 @@ import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../../functions/adapters/index.js';
+import { rawAdapters } from '../../../functions/adapters/index.js';
 import { LocalChannelGateway } from '../../../functions/adapters/channels/local-channels.js';
 import { keys } from '../../../functions/adapters/dynamo/keys.js';
 import { ListExpiredError } from '../../../functions/domain/lists/recipient-list.js';
@@ -71,10 +71,10 @@ describe('retention', () => {
     const listId = await upload();
     const before = (await metaOf(listId)).expiresAt as number;
     const later = retentionFor('listRows', new Date((before + 10 * DAY) * 1000), { days: 30, longDays: 365 });
-    expect(await adapters().lists.extendRetention(projectId, listId, later)).toBe(true);
+    expect(await rawAdapters().lists.extendRetention(projectId, listId, later)).toBe(true);
     expect((await metaOf(listId)).expiresAt).toBe(later);
     for (const c of await chunksOf(listId)) expect(c.expiresAt).toBe(later);
-    expect(await adapters().lists.extendRetention(projectId, listId, before)).toBe(true);
+    expect(await rawAdapters().lists.extendRetention(projectId, listId, before)).toBe(true);
     expect((await metaOf(listId)).expiresAt).toBe(later);
   });
 
@@ -85,8 +85,8 @@ describe('retention', () => {
     await db.send(new UpdateCommand({ TableName: p.env.TABLE_RECIPIENTS, Key: keys.recipientChunk(listId, 0), UpdateExpression: 'SET expiresAt = :e', ExpressionAttributeValues: { ':e': past } }));
     expect((await p.as(researcher).get(`/projects/${projectId}/recipient-lists/${listId}`)).status).toBe(404);
     expect((await p.as(researcher).get(`/projects/${projectId}/recipient-lists`)).body.items.map((l: { listId: string }) => l.listId)).not.toContain(listId);
-    await expect(adapters().lists.readRecipients(listId)).rejects.toBeInstanceOf(ListExpiredError);
-    expect(await adapters().lists.extendRetention(projectId, listId, past + 100 * DAY)).toBe(false);
+    await expect(rawAdapters().lists.readRecipients(listId)).rejects.toBeInstanceOf(ListExpiredError);
+    expect(await rawAdapters().lists.extendRetention(projectId, listId, past + 100 * DAY)).toBe(false);
   });
 
   it('inbox copies carry expiresAt RETENTION_DAYS after delivery', async () => {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../../functions/adapters/index.js';
+import { adapters, rawAdapters } from '../../../functions/adapters/index.js';
 import { syntheticNins } from '../../../functions/domain/lists/nin-generator.js';
 import { handler as citizensHandler } from '../../../functions/handlers/citizens/index.js';
 import { handler as operationsHandler } from '../../../functions/handlers/operations/index.js';
@@ -129,6 +129,6 @@ describe('a direct invoke with forged requestContext claims', () => {
     // A real citizen's token with the victim's claims clears the caller's own reservation, not the victim's.
     const [other] = syntheticNins(1, 82_000) as [string];
     expect((await invoke(citizensHandler, forged(clear, { claims: asVictim, token: await p.token({ sub: other, role: 'citizen' }) }))).status).toBe(200);
-    expect(await adapters().reservations.reservedAmong([victim])).toEqual(new Set([victim]));
+    expect(await rawAdapters().reservations.reservedAmong([victim])).toEqual(new Set([victim]));
   });
 });

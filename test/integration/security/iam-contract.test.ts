@@ -3,7 +3,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../../functions/adapters/index.js';
+import { rawAdapters } from '../../../functions/adapters/index.js';
 import { signCallback } from '../../../functions/domain/letters/form-callbacks.js';
 import { createTaskForDelivery } from '../../../functions/domain/letters/form-tasks.js';
 import { handler as nationalJobs } from '../../../functions/handlers/national-jobs/index.js';
@@ -108,7 +108,7 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     const project = await a.researcher.post('/projects', { title: 'Skjema', organization: 'iam-contract', allowedLinkDomains: ['skjema.example.org'] });
     const created = await a.researcher.post(`/projects/${project.body.projectId}/form-tasks`, { title: 'Skjema', form: { type: 'external', url: 'https://skjema.example.org/s/1' } });
     expect(created.status, created.text).toBe(201);
-    const task = await createTaskForDelivery(adapters(), {
+    const task = await createTaskForDelivery(rawAdapters(), {
       nin: nins[2]!,
       projectId: project.body.projectId,
       formTaskId: created.body.formTaskId,
@@ -130,7 +130,7 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
       form: { type: 'internal', questions: [{ id: 'q', text: { nb: 'Hvordan har du det?' }, type: 'text', required: true }] },
     });
     expect(internal.status, internal.text).toBe(201);
-    await createTaskForDelivery(adapters(), {
+    await createTaskForDelivery(rawAdapters(), {
       nin: nins[4]!,
       projectId: project.body.projectId,
       formTaskId: internal.body.formTaskId,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapters } from '../../../functions/adapters/index.js';
+import { rawAdapters } from '../../../functions/adapters/index.js';
 import { createTaskForDelivery } from '../../../functions/domain/letters/form-tasks.js';
 import { syntheticNins } from '../../../functions/domain/lists/nin-generator.js';
 import { apiRoutes, routeKey } from '../../../functions/handlers/routes.js';
@@ -205,7 +205,7 @@ describe('the permission matrix over every route', () => {
     expect(round.status, round.text).toBe(201);
     f.roundId = round.body.roundId;
     // The citizen has the form task, as if it had been delivered to them.
-    await createTaskForDelivery(adapters(), { nin: citizenNin, projectId: f.projectId, formTaskId: f.formTaskId, deliveryId: 'dlv_perm', language: 'nb', now: new Date().toISOString() });
+    await createTaskForDelivery(rawAdapters(), { nin: citizenNin, projectId: f.projectId, formTaskId: f.formTaskId, deliveryId: 'dlv_perm', language: 'nb', now: new Date().toISOString() });
   });
 
   it('has exactly one row per route of apiRoutes (a new route without a row fails here)', () => {

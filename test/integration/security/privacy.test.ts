@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { adapters } from '../../../functions/adapters/index.js';
+import { rawAdapters } from '../../../functions/adapters/index.js';
 import { OPERATIONS_SCOPE } from '../../../functions/domain/shared/audit.js';
 import { citizenKey, globalCitizenKey, parseKeyring, projectPseudonym } from '../../../functions/domain/shared/citizen-key.js';
 import { logger } from '../../../functions/shared/logger.js';
@@ -175,7 +175,7 @@ describe('a full round leaves no national ID in logs, URLs, error bodies or the 
     expect(actors).toEqual(withdrawn.map((nin) => `citizen:${projectPseudonym(nin, a.projectId, parseKeyring(key))}`).sort());
     for (const nin of withdrawn) expect(audit.text).not.toContain(citizenKey(nin, key));
     // The operations trail (complaint lookups) is not behind an endpoint; read it through the port.
-    const ops = await adapters().audit.list(OPERATIONS_SCOPE);
+    const ops = await rawAdapters().audit.list(OPERATIONS_SCOPE);
     const lookups = ops.filter((e) => e.action === 'contacts.lookup');
     expect(lookups.length).toBeGreaterThanOrEqual(4);
     expect(lookups.map((e) => e.details.citizen)).toContain(globalCitizenKey(listNins[0]!, parseKeyring(key)));
