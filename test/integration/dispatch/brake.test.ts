@@ -71,7 +71,14 @@ describe('the automatic brake', () => {
     );
     expect(paused.pausedBy).toBe('system:brake');
     expect(paused.pauseReason).toMatch(/^Automatisk brems: \d+ av \d+ mottakere \([\d,]+ %\) i et utsnitt av runden var reservert/);
-    const audit = (await a.operations.get(`/projects/${a.projectId}/audit`)).body.items as { actor: string; action: string; details: Record<string, unknown> }[];
+    // The trip's figures are audited just after the pause is in place (lifecycle.ts brake): a read
+    // right after the pause may come between the two.
+    const audit = await waitFor(
+      async () => (await a.operations.get(`/projects/${a.projectId}/audit`)).body.items as { actor: string; action: string; details: Record<string, unknown> }[],
+      (items) => items.some((e) => e.action === 'round.brake_tripped'),
+      10_000,
+      100,
+    );
     expect(audit.find((e) => e.action === 'round.brake_tripped')).toMatchObject({ actor: 'system:brake', details: { roundId: round.roundId, rule: 'reserved' } });
     expect(audit.find((e) => e.action === 'project.paused')).toMatchObject({ actor: 'system:brake' });
 
