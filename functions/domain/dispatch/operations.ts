@@ -242,7 +242,20 @@ export const lookupContacts = async (deps: Pick<OperationsDeps, 'ledger' | 'audi
   const decisions: LedgerEntry[] = await deps.ledger.decisionsAbout(nin);
   await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'contacts.lookup', { citizen: citizenRef, results: decisions.length }));
   const real = decisions.filter((d) => !d.test).sort((a, b) => a.at.localeCompare(b.at));
-  const letters = await Promise.all(real.map((d) => sentLetter(deps, d).catch(() => undefined)));
+  // Many decisions name the same round, project and letter version (a guardian's children, a
+  // reminder round): each is read once per lookup.
+  const memo = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    if (!memo.has(key)) memo.set(key, read());
+    return memo.get(key) as Promise<T>;
+  };
+  const reads: SentLetterReads = {
+    round: (d) => once(`r#${d.projectId}#${d.roundId}`, () => deps.rounds.getRound(d.projectId, d.roundId)),
+    project: (d) => once(`p#${d.projectId}`, () => deps.projects.getProject(d.projectId)),
+    version: (d) => once(`v#${d.projectId}#${d.letterId}#${d.version}`, () => deps.letters.getVersion(d.projectId, d.letterId, d.version)),
+    lists: deps.lists,
+  };
+  const letters = await Promise.all(real.map((d) => sentLetter(reads, d).catch(() => undefined)));
   return real.map((d, i) => ({
     projectId: d.projectId,
     roundId: d.roundId,
@@ -259,16 +272,20 @@ export const lookupContacts = async (deps: Pick<OperationsDeps, 'ledger' | 'audi
   }));
 };
 
+/** What rendering a sent letter again reads: the decision's round, project and letter version, and its list row. */
+interface SentLetterReads {
+  round(d: LedgerEntry): ReturnType<OperationsDeps['rounds']['getRound']>;
+  project(d: LedgerEntry): ReturnType<OperationsDeps['projects']['getProject']>;
+  version(d: LedgerEntry): ReturnType<OperationsDeps['letters']['getVersion']>;
+  readonly lists: Pick<OperationsDeps['lists'], 'slice'>;
+}
+
 /** The letter of one `sent` decision, rendered again; undefined when it cannot be (recorded before fingerprints, list or version gone). */
-const sentLetter = async (deps: Pick<OperationsDeps, 'rounds' | 'projects' | 'letters' | 'lists'>, d: LedgerEntry): Promise<LookedUpLetter | undefined> => {
+const sentLetter = async (reads: SentLetterReads, d: LedgerEntry): Promise<LookedUpLetter | undefined> => {
   if (d.outcome !== 'sent' || d.row === undefined || !d.language || !d.letterHash) return undefined;
-  const [round, project, version] = await Promise.all([
-    deps.rounds.getRound(d.projectId, d.roundId),
-    deps.projects.getProject(d.projectId),
-    deps.letters.getVersion(d.projectId, d.letterId, d.version),
-  ]);
+  const [round, project, version] = await Promise.all([reads.round(d), reads.project(d), reads.version(d)]);
   if (!round || !project || !version) return undefined;
-  const [row] = await deps.lists.slice(round.listId, d.row, d.row + 1);
+  const [row] = await reads.lists.slice(round.listId, d.row, d.row + 1);
   // The row must be the person (or, for a guardian, hold the child's fields): a list is immutable,
   // so a different row means the list is not the one the letter came from.
   if (!row || (!d.aboutChild && row.nin !== d.nin)) return undefined;

@@ -108,3 +108,26 @@ describe('the contact lookup (a citizen complaint)', () => {
     expect(items.map((i) => i.letter)).toEqual([undefined, undefined]);
   });
 });
+
+describe('the contact lookup’s reads', () => {
+  it('test_should_read_each_round_project_and_letter_version_once_per_lookup_however_many_decisions_name_it', async () => {
+    // A guardian of three children in one round, and a reminder round of the same letter.
+    const asSent = { row: 1, language: 'nb' as const, letterHash: fingerprintAsSent('nb', { fornavn: 'Kari' }) };
+    const { deps: d } = deps([
+      entry({ ...asSent, aboutChild: 'c1' }),
+      entry({ ...asSent, aboutChild: 'c2' }),
+      entry({ ...asSent, aboutChild: 'c3' }),
+      entry({ ...asSent, roundId: 'r2', at: '2026-04-02T08:00:00.000Z' }),
+    ]);
+    const reads = { rounds: 0, projects: 0, versions: 0 };
+    const counted = {
+      ...d,
+      rounds: { getRound: async (p: string, r: string) => (reads.rounds++, d.rounds.getRound(p, r)) } as unknown as RoundRepository,
+      projects: { getProject: async (p: string) => (reads.projects++, d.projects.getProject(p)) } as unknown as ProjectRepository,
+      letters: { getVersion: async (p: string, l: string, v: number) => (reads.versions++, d.letters.getVersion(p, l, v)) },
+    };
+    const items = await lookupContacts(counted, ops, NIN, 'ref');
+    expect(items.filter((i) => i.letter)).toHaveLength(4);
+    expect(reads).toEqual({ rounds: 2, projects: 1, versions: 1 });
+  });
+});
