@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { effectiveMinorsPolicy, minorsPolicyOf, minorsPolicyPending } from '../domain/projects/minors-policy.js';
-import { brakeOf, DISTRIBUTION_RULES, MINORS_POLICIES, PURPOSES, type Project } from '../domain/projects/project.js';
+import { BRAKE_LIMITS, brakeOf, DISTRIBUTION_RULES, MINORS_POLICIES, PURPOSES, type Project } from '../domain/projects/project.js';
 
 /** A bare host name: what `allowedLinkDomains` holds (subdomains of it are allowed too). */
 const domain = z
@@ -75,13 +75,16 @@ export const minorsPolicy = z.enum(MINORS_POLICIES);
 /** Replaces the allowed link domains; after approval this needs a new approval. */
 export const linkDomainsBody = z.strictObject({ allowedLinkDomains: z.array(domain).max(50) });
 
+/** One of the brake's settings, within its bounds (BRAKE_LIMITS, which the console checks too). */
+const brakeField = ({ min, max, integer }: { readonly min: number; readonly max: number; readonly integer: boolean }) => (integer ? z.number().int() : z.number()).min(min).max(max).optional();
+
 /** The automatic brake's settings; any left out keep their current value. */
 export const brakeSettings = z.strictObject({
-  fromRecipients: z.number().int().min(1).max(10_000_000).optional(),
-  windowRecipients: z.number().int().min(100).max(100_000).optional(),
-  maxFailedPercent: z.number().min(1).max(100).optional(),
-  maxReservedExcessPoints: z.number().min(1).max(100).optional(),
-  canaryRecipients: z.number().int().min(0).max(100_000).optional(),
+  fromRecipients: brakeField(BRAKE_LIMITS.fromRecipients),
+  windowRecipients: brakeField(BRAKE_LIMITS.windowRecipients),
+  maxFailedPercent: brakeField(BRAKE_LIMITS.maxFailedPercent),
+  maxReservedExcessPoints: brakeField(BRAKE_LIMITS.maxReservedExcessPoints),
+  canaryRecipients: brakeField(BRAKE_LIMITS.canaryRecipients),
 });
 
 export const settingsBody = z.strictObject({

@@ -55,6 +55,15 @@ export interface BrakeSettings {
 
 export const DEFAULT_BRAKE: BrakeSettings = { fromRecipients: 5_000, windowRecipients: 1_000, maxFailedPercent: 10, maxReservedExcessPoints: 20, canaryRecipients: 0 };
 
+/** The brake's bounds: the API's schema (schemas/projects.ts) and the console's form check the same ones. */
+export const BRAKE_LIMITS: { readonly [K in keyof BrakeSettings]: { readonly min: number; readonly max: number; readonly integer: boolean } } = {
+  fromRecipients: { min: 1, max: 10_000_000, integer: true },
+  windowRecipients: { min: 100, max: 100_000, integer: true },
+  maxFailedPercent: { min: 1, max: 100, integer: false },
+  maxReservedExcessPoints: { min: 1, max: 100, integer: false },
+  canaryRecipients: { min: 0, max: 100_000, integer: true },
+};
+
 /** The canary a new round starts with: the one asked for, or the project's automatic one for a watched round. */
 export const canaryFor = (p: Pick<Project, 'settings'>, asked: { readonly size: number } | undefined, recipients: number): { readonly size: number; readonly automatic?: true } | undefined => {
   if (asked) return { size: asked.size };
