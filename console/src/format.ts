@@ -4,6 +4,7 @@
  * it is unit-tested from the root test suite (test/unit/console).
  */
 import { PLACEHOLDER_NAME, wellFormedPlaceholders } from '../../functions/domain/letters/placeholders.js';
+import { BRAKE_LIMITS, DEFAULT_BRAKE, type BrakeSettings } from '../../functions/domain/projects/project.js';
 import type { Preflight, Reach, StatisticsItem } from './api-types';
 import { OSLO_CLOCK } from './dates';
 
@@ -556,6 +557,139 @@ export const auditSentence = (ev: { action: string; details?: unknown }, lang: U
   return [base, ...extra].map((s) => (/[.!?]$/.test(s) ? s : `${s}.`)).join(' ');
 };
 
+/** A number as written in running text: "2,5" and "10 000" in Norwegian, "2.5" and "10,000" in English. */
+export const formatNumber = (n: number, lang: UiLang): string => {
+  if (!Number.isFinite(n)) return '–';
+  const whole = formatCount(n, lang);
+  const fraction = String(Math.abs(n)).split('.')[1];
+  return fraction ? `${whole}${lang === 'nb' ? ',' : '.'}${fraction}` : whole;
+};
+
+type BrakeKey = keyof BrakeSettings;
+/** The brake's settings in the order the form and the sentence give them. */
+export const BRAKE_KEYS: readonly BrakeKey[] = ['fromRecipients', 'windowRecipients', 'maxFailedPercent', 'maxReservedExcessPoints', 'canaryRecipients'];
+
+const BRAKE_LABELS: Record<UiLang, Record<BrakeKey, string>> = {
+  nb: {
+    fromRecipients: 'Gjelder runder fra (mottakere)',
+    windowRecipients: 'Vurderes per (mottakere)',
+    maxFailedPercent: 'Stanser ved over (% feilet eller avvist)',
+    maxReservedExcessPoints: 'Stanser ved over (prosentpoeng flere reservert enn i forhåndskontrollen)',
+    canaryRecipients: 'Automatisk prøveutsending (mottakere, 0 = av)',
+  },
+  en: {
+    fromRecipients: 'Applies to rounds from (recipients)',
+    windowRecipients: 'Judged per (recipients)',
+    maxFailedPercent: 'Stops above (% failed or refused)',
+    maxReservedExcessPoints: 'Stops above (percentage points more reserved than in the pre-flight check)',
+    canaryRecipients: 'Automatic canary (recipients, 0 = off)',
+  },
+};
+
+/** The label of one of the brake's settings (the form's, and the name in an error about it). */
+export const brakeLabel = (key: BrakeKey, lang: UiLang): string => BRAKE_LABELS[lang][key];
+
+const brakeFieldNames = (lang: UiLang): Record<string, string> => Object.fromEntries(BRAKE_KEYS.map((k) => [`brake.${k}`, BRAKE_LABELS[lang][k]]));
+
+const percentText = (n: number, lang: UiLang) => (lang === 'nb' ? `${formatNumber(n, lang)}${NBSP}%` : `${formatNumber(n, lang)}%`);
+
+/** The bounds and the default of one of the brake's settings, as the form's hint: "Fra 100 til 100 000. Standard: 1 000." */
+export const brakeHint = (key: BrakeKey, lang: UiLang): string => {
+  const { min, max } = BRAKE_LIMITS[key];
+  const d = DEFAULT_BRAKE[key];
+  const std = key === 'canaryRecipients' && d === 0 ? (lang === 'nb' ? 'av' : 'off') : formatNumber(d, lang);
+  return lang === 'nb' ? `Fra ${formatNumber(min, lang)} til ${formatNumber(max, lang)}. Standard: ${std}.` : `From ${formatNumber(min, lang)} to ${formatNumber(max, lang)}. Default: ${std}.`;
+};
+
+/**
+ * The brake in force as one sentence, every value that is not the default followed by the default
+ * ("vurdert per 500 (standard 1 000)"), and a last word on which values are the defaults.
+ */
+export const brakeSummary = (brake: BrakeSettings, lang: UiLang): string => {
+  const nb = lang === 'nb';
+  const n = (x: number) => formatNumber(x, lang);
+  const changed = (k: BrakeKey) => brake[k] !== DEFAULT_BRAKE[k];
+  const recipients = (x: number) => (nb ? `${n(x)} ${x === 1 ? 'mottaker' : 'mottakere'}` : `${n(x)} ${x === 1 ? 'recipient' : 'recipients'}`);
+  const canary = (x: number) => (x <= 0 ? (nb ? 'av' : 'off') : recipients(x));
+  const std = (k: BrakeKey, text: string) => (changed(k) ? ` (${nb ? 'standard' : 'default'} ${text})` : '');
+  const rounds =
+    brake.fromRecipients <= 1
+      ? `${nb ? 'alle runder' : 'every round'}${std('fromRecipients', nb ? `fra ${recipients(DEFAULT_BRAKE.fromRecipients)}` : `from ${recipients(DEFAULT_BRAKE.fromRecipients)}`)}`
+      : `${nb ? 'runder fra' : 'rounds from'} ${recipients(brake.fromRecipients)}${std('fromRecipients', n(DEFAULT_BRAKE.fromRecipients))}`;
+  const window = `${nb ? 'vurdert per' : 'judged per'} ${n(brake.windowRecipients)}${std('windowRecipients', n(DEFAULT_BRAKE.windowRecipients))}`;
+  const failed = `${percentText(brake.maxFailedPercent, lang)}${std('maxFailedPercent', percentText(DEFAULT_BRAKE.maxFailedPercent, lang))}`;
+  const points = `${n(brake.maxReservedExcessPoints)} ${nb ? 'prosentpoeng' : 'percentage points'}${std('maxReservedExcessPoints', n(DEFAULT_BRAKE.maxReservedExcessPoints))}`;
+  const canaryText = `${canary(brake.canaryRecipients)}${std('canaryRecipients', canary(DEFAULT_BRAKE.canaryRecipients))}`;
+  const changedCount = BRAKE_KEYS.filter(changed).length;
+  const tail =
+    changedCount === 0
+      ? nb
+        ? ' Alle verdiene er standard.'
+        : ' All values are the defaults.'
+      : changedCount < BRAKE_KEYS.length
+        ? nb
+          ? ' Øvrige verdier er standard.'
+          : ' The other values are the defaults.'
+        : '';
+  return nb
+    ? `Automatisk brems: ${rounds}, ${window}; stanser ved over ${failed} feilet eller avvist, eller over ${points} flere reservert enn i forhåndskontrollen; automatisk prøveutsending: ${canaryText}.${tail}`
+    : `Automatic brake: ${rounds}, ${window}; stops above ${failed} failed or refused, or above ${points} more reserved than in the pre-flight check; automatic canary: ${canaryText}.${tail}`;
+};
+
+/** What is typed in the brake's form, one text per setting (as number inputs give them). */
+export type BrakeInput = Record<BrakeKey, string>;
+
+export const brakeInput = (brake: BrakeSettings): BrakeInput => Object.fromEntries(BRAKE_KEYS.map((k) => [k, String(brake[k])])) as BrakeInput;
+
+/**
+ * The form's own check, with the server's bounds (BRAKE_LIMITS), before anything is sent: per
+ * setting, the error in words ("Vurderes per (mottakere): må være minst 100."), as the server's
+ * would read.
+ */
+export const brakeInputErrors = (input: BrakeInput, lang: UiLang): Partial<Record<BrakeKey, string>> => {
+  const nb = lang === 'nb';
+  const out: Partial<Record<BrakeKey, string>> = {};
+  for (const k of BRAKE_KEYS) {
+    const { min, max, integer } = BRAKE_LIMITS[k];
+    const typed = input[k].trim().replace(',', '.');
+    const v = Number(typed);
+    const rule =
+      typed === ''
+        ? nb
+          ? 'må fylles ut.'
+          : 'is required.'
+        : !Number.isFinite(v)
+          ? nb
+            ? 'må være et tall.'
+            : 'must be a number.'
+          : integer && !Number.isInteger(v)
+            ? nb
+              ? 'må være et helt tall.'
+              : 'must be a whole number.'
+            : v < min
+              ? nb
+                ? `må være minst ${formatNumber(min, lang)}.`
+                : `must be at least ${formatNumber(min, lang)}.`
+              : v > max
+                ? nb
+                  ? `kan være høyst ${formatNumber(max, lang)}.`
+                  : `must be at most ${formatNumber(max, lang)}.`
+                : undefined;
+    if (rule) out[k] = `${brakeLabel(k, lang)}: ${rule}`;
+  }
+  return out;
+};
+
+/** The settings typed that differ from those in force (a change names only what it changes). Call with input that passed brakeInputErrors. */
+export const brakeChanges = (current: BrakeSettings, input: BrakeInput): Partial<BrakeSettings> => {
+  const out: Partial<Record<BrakeKey, number>> = {};
+  for (const k of BRAKE_KEYS) {
+    const v = Number(input[k].trim().replace(',', '.'));
+    if (v !== current[k]) out[k] = v;
+  }
+  return out;
+};
+
 const FIELD_NAMES: Record<UiLang, Record<string, string>> = {
   nb: {
     allowedLinkDomains: 'Lenkedomene',
@@ -575,11 +709,26 @@ const FIELD_NAMES: Record<UiLang, Record<string, string>> = {
     at: 'Tidspunkt',
     frequencyCap: 'Maks antall brev',
     sub: 'Bruker',
+    ...brakeFieldNames('nb'),
   },
-  en: { allowedLinkDomains: 'Link domain', title: 'Title', organization: 'Organisation', contact: 'Contact', fields: 'Merge fields', reason: 'Reason', comment: 'Comment', at: 'Time' },
+  en: {
+    allowedLinkDomains: 'Link domain',
+    title: 'Title',
+    organization: 'Organisation',
+    contact: 'Contact',
+    fields: 'Merge fields',
+    reason: 'Reason',
+    comment: 'Comment',
+    at: 'Time',
+    ...brakeFieldNames('en'),
+  },
 };
 
-const RULES_NB: [RegExp, string][] = [
+const RULES_NB: [RegExp, string | ((match: string, bound: string) => string)][] = [
+  [/^Too small: expected number to be >=?(-?[\d.]+)/, (_, n) => `må være minst ${formatNumber(Number(n), 'nb')}.`],
+  [/^Too big: expected number to be <=?(-?[\d.]+)/, (_, n) => `kan være høyst ${formatNumber(Number(n), 'nb')}.`],
+  [/^Invalid input: expected int/, 'må være et helt tall.'],
+  [/^Invalid input: expected number/, 'må være et tall.'],
   [/^must have at least two labels/, 'må ha minst to ledd, som eksempel.no.'],
   [/^is a public suffix/, 'er et offentlig suffiks der hvem som helst kan registrere; oppgi domenet, som eksempel.no.'],
   [/^must be a host name/, 'må være et vertsnavn, som eksempel.no.'],
@@ -589,6 +738,9 @@ const RULES_NB: [RegExp, string][] = [
   [/^Invalid ISO datetime|^Invalid datetime/, 'må være et gyldig tidspunkt.'],
   [/^must be a researcher identity, not a national ID/, 'må være en forskeridentitet, ikke et fødselsnummer.'],
 ];
+
+const replaceWhole = (message: string, pattern: RegExp, by: string | ((match: string, bound: string) => string)): string =>
+  typeof by === 'string' ? message.replace(pattern, by) : message.replace(pattern, by);
 
 /**
  * A server field error as people read it: the field named in words ("Lenkedomene nr. 1", never
@@ -603,5 +755,6 @@ export const fieldErrorText = (field: string, message: string, lang: UiLang): st
   const name = names[base] ?? FIELD_NAMES.nb[base] ?? base.replace(/[._]/g, ' ');
   const label = index === undefined ? name : `${name} ${lang === 'nb' ? 'nr.' : 'no.'} ${index}`;
   const rule = lang === 'nb' ? RULES_NB.find(([re]) => re.test(message)) : undefined;
-  return `${label}: ${rule ? message.replace(new RegExp(`^.*?(?:${rule[0].source}).*$`), rule[1]) : message}`;
+  const text = !rule ? message : replaceWhole(message, new RegExp(`^.*?(?:${rule[0].source}).*$`), rule[1]);
+  return `${label}: ${text}`;
 };
