@@ -4,10 +4,11 @@
  * the server that the console does not follow fails `tsc -p console`.
  */
 import type { z } from 'zod';
+import type { BrakeSettings } from '../../functions/domain/projects/project';
 import type { MinorsPreflight, Preflight as RoundPreflight, Reach } from '../../functions/domain/rounds/round';
 import type { statisticsView } from '../../functions/schemas/statistics';
 
-export type { MinorsPreflight, Reach };
+export type { BrakeSettings, MinorsPreflight, Reach };
 
 /**
  * A round's pre-flight report. Rounds made before a field existed lack it (`deceased`, `notFound`,

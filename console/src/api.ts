@@ -119,6 +119,8 @@ export interface Project {
   statusBeforePause?: string;
   updatedAt?: string;
   settings?: { frequencyCap?: number; distributionRule?: string; minors?: 'exclude' | 'guardians' };
+  /** The automatic brake in force, defaults filled in (beside `settings`, never inside it). */
+  brake?: import('./api-types').BrakeSettings;
   minorsPolicy?: { effective: 'exclude' | 'guardians'; pendingApproval: boolean; setBy?: string; setAt?: string; approvedBy?: string; approvedAt?: string; approvedPolicy?: string };
 }
 

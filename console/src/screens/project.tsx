@@ -1,6 +1,23 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { BRAKE_LIMITS } from '../../../functions/domain/projects/project.js';
 import { api, ApiError, seg, type Finding, type ListUpload, type Letter, type Project, type Round } from '../api';
-import { auditSentence, formatCount, formatTime, roundName, roundNumbers } from '../format';
+import type { BrakeSettings } from '../api-types';
+import {
+  auditSentence,
+  BRAKE_KEYS,
+  brakeChanges,
+  brakeHint,
+  brakeInput,
+  brakeInputErrors,
+  brakeLabel,
+  brakeSummary,
+  fieldErrorText,
+  formatCount,
+  formatTime,
+  roundName,
+  roundNumbers,
+  type BrakeInput,
+} from '../format';
 
 const LIVE = new Set(['dispatching', 'canary_hold', 'paused', 'scheduled']);
 import { getAudit, getProject, listFormTasks, listLetters, listLists, listRounds, projectPath, type KnownList } from '../data';
@@ -98,6 +115,7 @@ export const ProjectScreen = ({ session, projectId }: { session: Session; projec
         </div>
       ))}
       {p && researcher ? <LinkDomainsForm projectId={projectId} current={p.allowedLinkDomains ?? []} approved={p.status === 'approved'} onSaved={project.reload} /> : null}
+      {p?.brake ? <BrakeSection projectId={projectId} brake={p.brake} canEdit={session.identity.role === 'superuser'} onSaved={project.set} /> : null}
 
       <LettersSection projectId={projectId} letters={letters.data} error={letters.error} canEdit={researcher} />
       {researcher ? <FormTasksSection projectId={projectId} /> : null}
@@ -642,5 +660,99 @@ const LinkDomainsForm = ({ projectId, current, approved, onSaved }: { projectId:
         {t('save')}
       </button>
     </form>
+  );
+};
+
+/**
+ * The automatic brake (docs/api-additions.md): in words for every staff role; the organisation's
+ * superuser changes it here (PUT …/settings {brake}, naming only what changed), checked against
+ * the server's bounds before it is sent.
+ */
+const BrakeSection = ({ projectId, brake, canEdit, onSaved }: { projectId: string; brake: BrakeSettings; canEdit: boolean; onSaved: (p: Project) => void }) => {
+  const [values, setValues] = useState<BrakeInput>(() => brakeInput(brake));
+  const [invalid, setInvalid] = useState<Partial<Record<keyof BrakeSettings, string>>>({});
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  // After a refused submit the focus goes to the first field to fix, for a keyboard user.
+  const formRef = useRef<HTMLFormElement>(null);
+  const [refused, setRefused] = useState(0);
+  useEffect(() => {
+    if (refused) formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [refused]);
+  return (
+    <section aria-labelledby="brake-h">
+      <h2 id="brake-h">{t('brakeTitle')}</h2>
+      <p data-testid="brake-summary">{brakeSummary(brake, lang.value)}</p>
+      <p class="hint">{t('brakeExplain')}</p>
+      {canEdit ? (
+        <details>
+          <summary>{t('brakeEdit')}</summary>
+          <form
+            ref={formRef}
+            class="card"
+            noValidate
+            onSubmit={async (e) => {
+              e.preventDefault();
+              setNotice(undefined);
+              setError(undefined);
+              const errors = brakeInputErrors(values, lang.value);
+              setInvalid(errors);
+              if (Object.keys(errors).length > 0) {
+                setRefused((n) => n + 1);
+                return;
+              }
+              const change = brakeChanges(brake, values);
+              if (Object.keys(change).length === 0) {
+                setNotice(t('brakeUnchanged'));
+                return;
+              }
+              setBusy(true);
+              try {
+                const saved = await api.put<Project>(`${projectPath(projectId)}/settings`, { brake: change });
+                if (saved.brake) setValues(brakeInput(saved.brake));
+                setNotice(t('brakeSaved'));
+                onSaved(saved);
+              } catch (err) {
+                setError(err);
+                setRefused((n) => n + 1);
+              } finally {
+                setBusy(false);
+              }
+            }}
+          >
+            {BRAKE_KEYS.map((k) => {
+              const { min, max, integer } = BRAKE_LIMITS[k];
+              const server = fieldError(error, `brake.${k}`);
+              return (
+                <Field key={k} label={brakeLabel(k, lang.value)} hint={brakeHint(k, lang.value)} error={invalid[k] ?? (server ? fieldErrorText(`brake.${k}`, server, lang.value) : undefined)}>
+                  {(fp) => (
+                    <input
+                      {...fp}
+                      type="number"
+                      required
+                      min={min}
+                      max={max}
+                      step={integer ? 1 : 'any'}
+                      inputMode={integer ? 'numeric' : 'decimal'}
+                      value={values[k]}
+                      onInput={(e) => {
+                        const typed = e.currentTarget.value;
+                        setValues((old) => ({ ...old, [k]: typed }));
+                      }}
+                    />
+                  )}
+                </Field>
+              );
+            })}
+            <ErrorBox error={error} />
+            <button type="submit" class="primary" disabled={busy}>
+              {t('brakeSave')}
+            </button>
+          </form>
+        </details>
+      ) : null}
+      <Notice>{notice}</Notice>
+    </section>
   );
 };
