@@ -284,6 +284,14 @@ export const ActionDialog = ({
   const [reason, setReason] = useState('');
   const [missing, setMissing] = useState(false);
   const titleId = useId();
+  /**
+   * Closes the caller already knows of, whose `close` event is still to come. Chromium fires
+   * `close` a moment after the dialog shuts (after Escape: after `cancel`), and a key pressed in
+   * between reaches the page first: an Enter on the opener then found the caller still "open" and
+   * changed nothing, and the late `close` shut what it had asked for. So Escape is reported at
+   * `cancel`, and a `close` event only reports a close nobody reported yet.
+   */
+  const knownCloses = useRef(0);
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -292,10 +300,25 @@ export const ActionDialog = ({
       setMissing(false);
       d.showModal();
       if (deliberate) cancelRef.current?.focus();
-    } else if (!open && d.open) d.close();
+    } else if (!open && d.open) {
+      knownCloses.current++;
+      d.close();
+    }
   }, [open]);
   return (
-    <dialog ref={ref} aria-labelledby={titleId} onClose={onClose} class="dialog">
+    <dialog
+      ref={ref}
+      aria-labelledby={titleId}
+      onCancel={() => {
+        knownCloses.current++;
+        onClose();
+      }}
+      onClose={() => {
+        if (knownCloses.current > 0) knownCloses.current--;
+        else onClose();
+      }}
+      class="dialog"
+    >
       <form
         method="dialog"
         onKeyDown={(e) => {
