@@ -180,8 +180,9 @@ const main = async () => {
       `\ndispatch engine v2 on DynamoDB Local + fauxqs; registries through their contract fakes; channels: ${values.channels === 'stand-in' ? 'stored directly' : 'ePROM and Digipost fakes over HTTP'}`,
     );
     console.log(`  letters                         ${fmt(letters)} (sent ${fmt(t.sent)}, pending ${fmt(t.pending)})`);
-    console.log(`  release → completed             ${fmt(t.seconds, 1)} s  =  ${fmt(rate)} letters/s   (target ≥ 1,000)`);
-    console.log(`  first letter after release      ${fmt(t.firstLetterMs)} ms   (target ≤ 2,000)`);
+    // Issue 23's targets: ≥ 1,000 letters/s through the fakes, ≥ 2,000 with the stand-in; the first letter within 1 s on both.
+    console.log(`  release → completed             ${fmt(t.seconds, 1)} s  =  ${fmt(rate)} letters/s   (target ≥ ${values.channels === 'stand-in' ? '2,000' : '1,000'})`);
+    console.log(`  first letter after release      ${fmt(t.firstLetterMs)} ms   (target ≤ 1,000)`);
     if (t.receipts)
       console.log(
         `  receipts                        ${fmt(t.receipts.confirmed)} confirmed, ${fmt(t.receipts.failedAfterSend)} failed after sending, ${fmt(t.receipts.awaiting)} awaiting, ${fmt(t.receiptsSettledS, 1)} s after completion`,

@@ -10,6 +10,7 @@ import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
 import { guardiansAwaitingAnswer, nonResponders } from '../domain/letters/form-tasks.js';
 import { roundLifecycle } from '../domain/rounds/lifecycle.js';
+import { keepingReleasedRounds } from './caching/released-rounds.js';
 import type { PrepareMessage, PrepareQueue, RoundDeps } from '../domain/rounds/ports.js';
 import type { ReleasedRound } from '../domain/rounds/round.js';
 import { LocalChannelGateway } from './channels/local-channels.js';
@@ -177,7 +178,8 @@ const build = () => {
   const engine: EngineDeps = {
     gate: rounds,
     batches,
-    rounds: roundLifecycle({ rounds, audit, auditSeal, lists, progress, projects, citizens, retention: config.retention() }),
+    // Released rounds kept per release sequence (caching/released-rounds.ts): what the engine reads of them never changes.
+    rounds: keepingReleasedRounds(roundLifecycle({ rounds, audit, auditSeal, lists, progress, projects, citizens, retention: config.retention() })),
     recipients: lists,
     citizens,
     ledger: contacts,

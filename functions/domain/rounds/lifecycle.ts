@@ -45,23 +45,9 @@ export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists
     if (changed) await deps.audit.append(auditScope(projectId), auditEvent(BRAKE, 'round.brake_tripped', { roundId, ...trip }));
   },
   noteWaiting: (projectId: string, roundId: string, waiting: Waiting | undefined) => deps.rounds.setWaiting(projectId, roundId, waiting),
-  projectRounds: async (projectId: string, releaseSeq: number) => {
-    const key = `${projectId}#${releaseSeq}`;
-    const kept = releasedRoundsBySeq.get(key);
-    if (kept) return kept;
-    const released = (await deps.rounds.listRounds(projectId)).filter(isReleased);
-    if (releasedRoundsBySeq.size >= RELEASED_ROUNDS_KEPT) releasedRoundsBySeq.delete(releasedRoundsBySeq.keys().next().value!);
-    releasedRoundsBySeq.set(key, released);
-    return released;
-  },
+  /** The project's released rounds (the sequence says which; a read per call: the composition root keeps answers per sequence). */
+  projectRounds: async (projectId: string, _releaseSeq: number): Promise<Round[]> => (await deps.rounds.listRounds(projectId)).filter(isReleased),
 });
 
 /** Who pauses a project when the brake trips (audited as such; operations resume it). */
 export const BRAKE = { sub: 'system:brake', role: 'operations' as const, name: 'Automatisk brems' };
-
-/**
- * Per container: the released rounds of a project by its release sequence (every batch of a
- * round needs them; they change only when the sequence moves). Bounded, oldest first out.
- */
-const releasedRoundsBySeq = new Map<string, Round[]>();
-const RELEASED_ROUNDS_KEPT = 200;
