@@ -39,6 +39,10 @@ export const batchRange = (layout: RoundLayout, batchNo: number): { start: numbe
  * behind a chained one; the walk covers that too. A round that was simply paused restarts with
  * at most `window` chains.
  */
+/** The batch that holds recipient `index` of the list (the inverse of batchRange). */
+export const batchOf = (layout: RoundLayout, index: number): number =>
+  index < layout.canaryRecipients ? Math.floor(index / layout.batchSize) : layout.canaryBatches + Math.floor((index - layout.canaryRecipients) / layout.batchSize);
+
 export const restartPoints = (batches: readonly { readonly batchNo: number; readonly done: boolean; readonly chained: boolean }[], window: number): number[] => {
   const points: number[] = [];
   /** Per residue class: whether the previous batch, once run, hands on to the next. */

@@ -1,10 +1,14 @@
 import { PENDING, type BatchState } from './batch.js';
 import { type RecipientOutcome } from '../rounds/round.js';
-import { batchRange } from './layout.js';
+import { batchOf, batchRange } from './layout.js';
 import type { RecipientListRepository } from '../lists/ports.js';
 import { PREPARATION_CHUNK } from '../rounds/preparation.js';
 import { byPseudonym, REPORT_HEADER, reportRow } from '../rounds/report.js';
 import type { Round } from '../rounds/round.js';
+import type { RoundDeps } from '../rounds/ports.js';
+import { getRound } from '../rounds/read.js';
+import { projectPseudonym } from '../shared/citizen-key.js';
+import type { Principal } from '../../shared/principal.js';
 
 /**
  * The round report's CSV rows (here, not in rounds/: it reads the batches' outcomes by the engine's layout) (API.md `?format=csv`, rules in report.ts reportRows): the list is
@@ -22,7 +26,7 @@ export const reportCsvRows = async (deps: ReportCsvDeps, round: Round, pseudonym
   const batches = layout ? await deps.batches.readAll(round.roundId) : new Map<number, Pick<BatchState, 'outcomes'>>();
   const outcomeAt = (i: number): RecipientOutcome => {
     if (!layout) return round.status === 'cancelled' ? { kind: 'cancelled', at: Date.parse(round.cancelledAt) / 1000 } : PENDING;
-    const batchNo = i < layout.canaryRecipients ? Math.floor(i / layout.batchSize) : layout.canaryBatches + Math.floor((i - layout.canaryRecipients) / layout.batchSize);
+    const batchNo = batchOf(layout, i);
     return batches.get(batchNo)?.outcomes[i - batchRange(layout, batchNo).start] ?? PENDING;
   };
   const total = layout?.total ?? round.preflight.total;
@@ -34,4 +38,11 @@ export const reportCsvRows = async (deps: ReportCsvDeps, round: Round, pseudonym
   }
   rows.sort(byPseudonym);
   return [[...REPORT_HEADER], ...rows];
+};
+
+/** The round report as CSV rows, for whoever may read the round: each recipient under the project's pseudonym (current key). */
+export const roundReportCsv = async (deps: RoundDeps & ReportCsvDeps, principal: Principal, projectId: string, roundId: string): Promise<string[][]> => {
+  const { round } = await getRound(deps, principal, projectId, roundId);
+  const ring = deps.hashKeys();
+  return reportCsvRows(deps, round, (nin) => projectPseudonym(nin, round.projectId, ring));
 };

@@ -6,11 +6,27 @@ import type { Approval, Finding, LetterVersion } from './letter.js';
 import type { LetterDeps } from './use-cases.js';
 import { auditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
-import { requireCompleteChecklist, type ChecklistAnswers } from '../projects/checklist.js';
+import { CHECKLISTS, LANGUAGE_ITEM_ID, requireCompleteChecklist, type ChecklistAnswers, type ChecklistItem } from '../projects/checklist.js';
 import { updateProject } from '../projects/lifecycle.js';
 import { requireMinorsFourEyes, withMinorsApprovedBy } from '../projects/minors-policy.js';
 import { approve, FourEyesError, requireInReview, type Project } from '../projects/project.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
+
+/**
+ * The checklist a superuser answers to approve the project: its purpose's items, the language item
+ * taking a reason, not a tick, while a letter's current version lacks nynorsk.
+ */
+export const approvalChecklist = async (
+  deps: Pick<LetterDeps, 'projects' | 'letters'>,
+  principal: Principal,
+  projectId: string,
+): Promise<{ purpose: Project['purpose']; items: (ChecklistItem & { noteRequired?: true })[] }> => {
+  const project = await loadProject(deps, principal, projectId);
+  const letters = await deps.letters.listLetters(project.projectId);
+  const versions = await Promise.all(letters.map((l) => deps.letters.getVersion(project.projectId, l.letterId, l.latestVersion)));
+  const nynorskMissing = versions.some((v) => v !== undefined && !v.content.nn);
+  return { purpose: project.purpose, items: CHECKLISTS[project.purpose].map((i) => (i.id === LANGUAGE_ITEM_ID && nynorskMissing ? { ...i, noteRequired: true as const } : i)) };
+};
 
 export interface ApprovalInput {
   readonly comment?: string;

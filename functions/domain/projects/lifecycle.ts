@@ -78,12 +78,20 @@ export const resumeProject = async (deps: ProjectDeps, principal: Principal, pro
  * carries the project's organisation (see accessTo), so adding someone of another organisation
  * gives them nothing.
  */
-export const addMember = async (deps: ProjectDeps, principal: Principal, projectId: string, sub: string): Promise<{ added: boolean }> => {
+/** Adds a member (once): whether they were added, and the project's members as they now are. */
+export const addMember = async (
+  deps: ProjectDeps,
+  principal: Principal,
+  projectId: string,
+  sub: string,
+): Promise<{ added: boolean; members: Awaited<ReturnType<ProjectDeps['projects']['listMembers']>> }> => {
   await loadProject(deps, principal, projectId, 'edit');
-  if (await deps.projects.isMember(projectId, sub)) return { added: false };
-  await deps.projects.addMember(projectId, sub, principal.sub);
-  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.member_added', { member: sub }));
-  return { added: true };
+  const added = !(await deps.projects.isMember(projectId, sub));
+  if (added) {
+    await deps.projects.addMember(projectId, sub, principal.sub);
+    await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.member_added', { member: sub }));
+  }
+  return { added, members: await deps.projects.listMembers(projectId) };
 };
 
 export interface SettingsInput {

@@ -3,6 +3,7 @@ import type { Principal } from '../../shared/principal.js';
 import type { Project } from '../projects/project.js';
 import { loadProject } from '../projects/use-cases.js';
 import type { RoundDeps } from './ports.js';
+import type { ReceiptsReader, ReceiptSummary } from '../receipts/ports.js';
 import { ACTIVE, isReleased, RoundStateError, unreleasedCounts, type Counts, type Round, type RoundViewStatus } from './round.js';
 
 export const loadRound = async (deps: Pick<RoundDeps, 'rounds'>, projectId: string, roundId: string): Promise<Round> => {
@@ -35,6 +36,18 @@ export const withCounts = async (deps: Pick<RoundDeps, 'progress'>, round: Round
 export const getRound = async (deps: RoundDeps, principal: Principal, projectId: string, roundId: string): Promise<RoundWithCounts> => {
   const project = await loadProject(deps, principal, projectId, 'read');
   return withCounts(deps, await loadRound(deps, projectId, roundId), project);
+};
+
+/** A round with what the channels reported after the hand-over (a released, real round); never changes the counts. */
+export const getRoundWithReceipts = async (
+  deps: RoundDeps & { readonly receipts: Pick<ReceiptsReader, 'summary'> },
+  principal: Principal,
+  projectId: string,
+  roundId: string,
+): Promise<RoundWithCounts & { readonly receipts?: ReceiptSummary }> => {
+  const view = await getRound(deps, principal, projectId, roundId);
+  const receipts = view.round.release && !view.round.test ? await deps.receipts.summary(view.round.roundId) : undefined;
+  return { ...view, ...(receipts ? { receipts } : {}) };
 };
 
 export const listRounds = async (deps: RoundDeps, principal: Principal, projectId: string): Promise<RoundWithCounts[]> => {

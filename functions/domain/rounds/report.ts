@@ -1,7 +1,9 @@
 import type { ChainedAuditEvent } from '../shared/audit.js';
 import type { LetterVersion } from '../letters/letter.js';
 import type { RecipientOutcome } from './round.js';
-import type { RoundWithCounts } from './read.js';
+import type { Principal } from '../../shared/principal.js';
+import type { RoundDeps } from './ports.js';
+import { getRound } from './read.js';
 
 /**
  * The audit-derived part of a round's report for the product board (API.md: GET …/report):
@@ -96,9 +98,12 @@ export const roundReport = async (
   deps: {
     readonly audit: { list(scope: string): Promise<ChainedAuditEvent[]> };
     readonly letters: { getVersion(projectId: string, letterId: string, version: number): Promise<LetterVersion | undefined> };
-  },
-  view: RoundWithCounts,
+  } & RoundDeps,
+  principal: Principal,
+  projectId: string,
+  roundId: string,
 ) => {
+  const view = await getRound(deps, principal, projectId, roundId);
   const r = view.round;
   const events = await deps.audit.list(`project:${r.projectId}`);
   const version = await deps.letters.getVersion(r.projectId, r.letterId, r.letterVersion);

@@ -1,8 +1,7 @@
 import { adapters } from '../../adapters/index.js';
 import { pauseSending, resumeSending } from '../../domain/dispatch/operations.js';
 import { recordPauseAck } from '../../shared/metrics.js';
-import { approveProject } from '../../domain/letters/approval.js';
-import { CHECKLISTS, LANGUAGE_ITEM_ID } from '../../domain/projects/checklist.js';
+import { approvalChecklist, approveProject } from '../../domain/letters/approval.js';
 import { addMember, approveMinorsPolicy, changeLinkDomains, projectAudit, rejectProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
 import { addMemberBody, approveProjectBody, approveSettingsBody, createProjectBody, linkDomainsBody, pauseProjectBody, projectView, rejectProjectBody, settingsBody } from '../../schemas/projects.js';
@@ -40,8 +39,8 @@ export const routes = {
     return ok({ ...projectView(project), requeuedBatches: requeued });
   }),
   'POST /projects/{projectId}/members': route({ roles: ['researcher'], body: addMemberBody }, async ({ principal, params, body }) => {
-    const { added } = await addMember(adapters().projects, principal, params.projectId!, body.sub);
-    return ok({ projectId: params.projectId, sub: body.sub, members: await adapters().projects.projects.listMembers(params.projectId!) }, added ? 201 : 200);
+    const { added, members } = await addMember(adapters().projects, principal, params.projectId!, body.sub);
+    return ok({ projectId: params.projectId, sub: body.sub, members }, added ? 201 : 200);
   }),
   'PUT /projects/{projectId}/settings': route({ roles: ['superuser'], body: settingsBody }, async ({ principal, params, body }) =>
     ok(projectView(await updateSettings(adapters().projects, principal, params.projectId!, body))),
@@ -70,18 +69,7 @@ export const routes = {
     }),
   ),
   'GET /projects/{projectId}/audit/verify': route({ roles: STAFF }, async ({ principal, params }) => ok(await verifyProjectAudit(adapters().projects, principal, params.projectId!))),
-  'GET /projects/{projectId}/checklist': route({ roles: STAFF }, async ({ principal, params }) => {
-    const { projects, letters: letterDeps } = adapters();
-    const project = await loadProject(projects, principal, params.projectId!);
-    // The language item takes a reason, not a tick, while a letter's current version lacks nynorsk.
-    const letters = await letterDeps.letters.listLetters(project.projectId);
-    const versions = await Promise.all(letters.map((l) => letterDeps.letters.getVersion(project.projectId, l.letterId, l.latestVersion)));
-    const nynorskMissing = versions.some((v) => v !== undefined && !v.content.nn);
-    return ok({
-      purpose: project.purpose,
-      items: CHECKLISTS[project.purpose].map((i) => (i.id === LANGUAGE_ITEM_ID && nynorskMissing ? { ...i, noteRequired: true } : i)),
-    });
-  }),
+  'GET /projects/{projectId}/checklist': route({ roles: STAFF }, async ({ principal, params }) => ok(await approvalChecklist(adapters().letters, principal, params.projectId!))),
 };
 
 export const handler = httpHandler(routes);

@@ -1,12 +1,11 @@
 import { adapters } from '../../adapters/index.js';
 import { csvCell } from '../../domain/letters/form-tasks.js';
 import { roundReport } from '../../domain/rounds/report.js';
-import { reportCsvRows } from '../../domain/dispatch/report-csv.js';
-import { projectPseudonym } from '../../domain/shared/citizen-key.js';
+import { roundReportCsv } from '../../domain/dispatch/report-csv.js';
 import { cancelRound } from '../../domain/rounds/cancel.js';
 import { createRound } from '../../domain/rounds/create.js';
 import { overrideRound } from '../../domain/rounds/override.js';
-import { getRound, lettersSentSince, listRounds } from '../../domain/rounds/read.js';
+import { getRound, getRoundWithReceipts, lettersSentSince, listRounds } from '../../domain/rounds/read.js';
 import { createRoundBody, overrideRoundBody, roundView, sentSinceQuery } from '../../schemas/rounds.js';
 import { config } from '../../shared/config.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
@@ -27,23 +26,16 @@ export const routes = {
     ok(await lettersSentSince(adapters().rounds, principal, params.projectId!, query.at!)),
   ),
   'GET /projects/{projectId}/rounds/{roundId}': route({ roles: STAFF }, async ({ principal, params }) => {
-    const view = await getRound(adapters().rounds, principal, params.projectId!, params.roundId!);
-    // What the channels reported after the hand-over; never changes the nine counts.
-    const receipts = view.round.release && !view.round.test ? await adapters().rounds.receipts.summary(view.round.roundId) : undefined;
+    const { receipts, ...view } = await getRoundWithReceipts(adapters().rounds, principal, params.projectId!, params.roundId!);
     return ok({ ...roundView(view), ...(receipts ? { receipts } : {}) });
   }),
   /** The board's record of a round; `?format=csv`: one pseudonymous row per recipient. */
   'GET /projects/{projectId}/rounds/{roundId}/report': route({ roles: STAFF }, async ({ principal, params, query }) => {
-    const { rounds } = adapters();
-    const view = await getRound(rounds, principal, params.projectId!, params.roundId!);
     if (query.format === 'csv') {
-      const r = view.round;
-      const ring = rounds.hashKeys();
-      // The list by slices, never whole (report-csv.ts).
-      const rows = await reportCsvRows(rounds, r, (nin) => projectPseudonym(nin, r.projectId, ring));
+      const rows = await roundReportCsv(adapters().rounds, principal, params.projectId!, params.roundId!);
       return { status: 200, contentType: 'text/csv; charset=utf-8', text: rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n' };
     }
-    return ok(await roundReport(rounds, view));
+    return ok(await roundReport(adapters().rounds, principal, params.projectId!, params.roundId!));
   }),
   'POST /projects/{projectId}/rounds/{roundId}/override': route({ roles: ['superuser'], body: overrideRoundBody }, async ({ principal, params, body }) =>
     ok(roundView(await overrideRound(adapters().rounds, principal, params.projectId!, params.roundId!, body.reason))),

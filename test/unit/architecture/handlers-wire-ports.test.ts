@@ -36,7 +36,32 @@ const wholeSetUses = (): string[] => {
   return found;
 };
 
+/**
+ * One line per place where an HTTP route reaches a port through a set itself (`adapters().rounds.receipts.summary(…)`,
+ * or through a name bound to a set): a route calls use cases, which read the ports. Queue workers
+ * and scheduled jobs (no route) put a message back on their queue themselves: that is their wiring.
+ */
+const portReachedFromRoute = (): string[] => {
+  const found: string[] = [];
+  for (const { file, text } of handlerSources()) {
+    if (!/\broute\(/.test(text)) continue;
+    const bound = [
+      ...[...text.matchAll(/const\s*\{([^}]*)\}\s*=\s*adapters\(\)/g)].flatMap((m) => m[1]!.split(',').map((n) => n.split(':').pop()!.trim())),
+      ...[...text.matchAll(/const\s+(\w+)\s*=\s*adapters\(\)\.\w+\b(?!\()/g)].map((m) => m[1]!),
+    ].filter(Boolean);
+    const through = new RegExp(`(?:adapters\\(\\)\\.\\w+${bound.map((n) => `|\\b${n}`).join('')})\\.\\w+\\.\\w+\\(`);
+    text.split('\n').forEach((line, i) => {
+      if (through.test(line)) found.push(`${file}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  return found;
+};
+
 describe('the handlers', () => {
+  it('test_should_let_a_route_reach_its_ports_only_through_a_use_case', () => {
+    expect(portReachedFromRoute()).toEqual([]);
+  });
+
   it('should hand each use case a named set of ports, never the whole of adapters()', () => {
     expect(wholeSetUses()).toEqual([]);
   });
