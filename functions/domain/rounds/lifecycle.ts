@@ -10,21 +10,24 @@ import { isReleased, type Round, type Waiting } from './round.js';
 export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists' | 'progress' | 'retention' | 'projects' | 'citizens'> & { readonly auditSeal: AuditSeal }) => ({
   /**
    * dispatching → completed, once, with its final counts and the long retention of its record;
-   * its list is kept the retention period from now. Then the project's audit head — now including
-   * the completion — is sealed in the write-once store, and kept on the round for its report.
+   * its list is kept the retention period from now (before the status changes). Then the
+   * project's audit head — now including the completion — is sealed in the write-once store, and
+   * kept on the round for its report.
    * Sealing the same head again is harmless, so a retry after a failed seal is safe.
    */
   async complete(projectId: string, roundId: string, at: string): Promise<boolean> {
     const round = await deps.rounds.getRound(projectId, roundId, { consistent: true });
     if (!round || !isReleased(round)) return false;
     const finalCounts = await deps.progress.progress(roundId, round.release.layout.total);
+    // The list first: whoever sees the round completed finds its list kept from the completion, and
+    // a crash between the two only keeps the list longer (an extension never shortens).
+    await keepListFrom(deps, projectId, round.listId, at);
     const moved = await deps.rounds.transitionRound(projectId, roundId, ['dispatching'], 'completed', {
       completedAt: at,
       expiresAt: roundKeptUntil(deps, at),
       finalCounts: { counts: finalCounts.counts, skipReasons: finalCounts.skipReasons, ...(finalCounts.failureReasons ? { failureReasons: finalCounts.failureReasons } : {}) },
     });
     if (!moved) return false;
-    await keepListFrom(deps, projectId, round.listId, at);
     await deps.audit.append(auditScope(projectId), { at, actor: 'dispatch', role: 'system', action: 'round.completed', details: { roundId } });
     const sealed = await sealAuditHead(deps, projectId, `round ${roundId} completed`, at);
     await deps.rounds.setAuditHead(projectId, roundId, sealed.head);
