@@ -85,6 +85,18 @@ export const waitFor = async <T>(read: () => Promise<T>, done: (v: T) => boolean
   return last;
 };
 
+/** Releases the round now (202) and waits until it has completed: its view then. */
+export const releaseAndComplete = async (a: ApprovedProject, roundId: string) => {
+  const released = await a.researcher.post(`/projects/${a.projectId}/rounds/${roundId}/release`);
+  expect(released.status, released.text).toBe(202);
+  return waitFor(
+    () => roundOf(a, roundId),
+    (r) => r.status === 'completed',
+    120_000,
+    250,
+  );
+};
+
 export const COUNT_FIELDS = ['sent', 'skippedReserved', 'skippedWithdrawn', 'skippedDuplicate', 'skippedOther', 'failed', 'cancelled', 'pending'] as const;
 export const sumOfCounts = (c: Counts) => COUNT_FIELDS.reduce((s, k) => s + c[k], 0);
 

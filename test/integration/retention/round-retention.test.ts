@@ -2,7 +2,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, Update
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../../functions/adapters/dynamo/keys.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
-import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
+import { approvedProject, createRound, releaseAndComplete, roundOf, syntheticNins, uploadList } from '../dispatch/flow.js';
 
 /**
  * Retention follows use (issue 24, finding 7): a list lives while a round uses it, whatever its
@@ -36,13 +36,7 @@ describe('retention that follows use', () => {
 
     const round = await createRound(a, listId);
     expect((await listMeta(a.projectId, listId)).expiresAt).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 29 * DAY);
-    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    const done = await waitFor(
-      () => roundOf(a, round.roundId),
-      (r) => r.status === 'completed',
-      120_000,
-      250,
-    );
+    const done = await releaseAndComplete(a, round.roundId);
     expect(done.counts).toMatchObject({ planned: 5, sent: 5 });
 
     const item = await roundItem(a.projectId, round.roundId);

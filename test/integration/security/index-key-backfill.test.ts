@@ -9,7 +9,7 @@ import { backfillIndexKeys } from '../../../functions/adapters/dynamo/index-key-
 import { globalCitizenKey } from '../../../functions/domain/shared/citizen-key.js';
 import { hashKeyring } from '../../../functions/shared/hash-keys.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
-import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
+import { approvedProject, createRound, releaseAndComplete, syntheticNins, uploadList } from '../dispatch/flow.js';
 
 /**
  * Issue 24 #5 for the rows written before it: ledger entries and withdrawals whose index sort key
@@ -57,13 +57,7 @@ describe('backfill of index keys written with the ID in clear', () => {
     const a = await approvedProject(p, 'backfill');
     expect((await p.as({ sub: withdrawn, role: 'citizen' }).post(`/citizen/projects/${a.projectId}/withdraw`)).status).toBeLessThan(300);
     const round = await createRound(a, await uploadList(a, nins));
-    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    const done = await waitFor(
-      () => roundOf(a, round.roundId),
-      (r) => r.status === 'completed',
-      120_000,
-      250,
-    );
+    const done = await releaseAndComplete(a, round.roundId);
     expect(done.counts).toMatchObject({ planned: 6, sent: 5, skippedWithdrawn: 1 });
 
     // The rows as the code before the hashed index wrote them.

@@ -8,7 +8,7 @@ import { tables } from '../../../lib/resources.js';
 import { runAs } from '../../../local/aws-call-recorder.js';
 import { RESEARCH_PVK_ID } from '../../../local/fakes/index.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
-import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
+import { approvedProject, createRound, releaseAndComplete, syntheticNins, uploadList } from '../dispatch/flow.js';
 
 /**
  * Issue 24 #5: no national ID in clear in any key outside the citizen's own record. A round
@@ -64,13 +64,7 @@ describe('national IDs in keys', () => {
 
     const round = await createRound(a, await uploadList(a, nins));
     expect(round.preflight).toMatchObject({ total: 8, withdrawn: 1 });
-    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    const done = await waitFor(
-      () => roundOf(a, round.roundId),
-      (r) => r.status === 'completed',
-      120_000,
-      250,
-    );
+    const done = await releaseAndComplete(a, round.roundId);
     expect(done.counts).toMatchObject({ planned: 8, sent: 4, skippedReserved: 3, skippedWithdrawn: 1 });
     // A second round's pre-flight reads the ledger index and the withdrawals index.
     const again = await createRound(a, await uploadList(a, nins));

@@ -47,6 +47,13 @@ const twoGuardiansWorld = (child: string, mother: string, father: string): World
   return world;
 };
 
+/** Who the ledger holds an entry about a child for (the complaint lookup of a guardian reads it), sorted. */
+const guardiansRecordedAboutChildren = (world: World): string[] =>
+  [...world.ledger.values()]
+    .filter((e) => e.aboutChild !== undefined)
+    .map((e) => e.nin)
+    .sort();
+
 const start = (world: World) => world.control().start(world.round as ReleasedRound);
 
 describe('the engine, one step at a time', () => {
@@ -275,12 +282,7 @@ describe('the engine, one step at a time', () => {
     expect(world.round.status).toBe('completed');
     // Nothing sent twice, and the complaint lookup of either parent finds the letter about the child.
     expect(world.deliveries.filter((d) => d.nin === mother || d.nin === father)).toHaveLength(2);
-    expect(
-      [...world.ledger.values()]
-        .filter((e) => e.aboutChild !== undefined)
-        .map((e) => e.nin)
-        .sort(),
-    ).toEqual([mother, father].sort());
+    expect(guardiansRecordedAboutChildren(world)).toEqual([mother, father].sort());
     expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 2 });
   });
 
@@ -348,12 +350,7 @@ describe('the engine, one step at a time', () => {
     // and both guardians' entries about the child rebuilt (named again from the register).
     expect(world.deliveries).toHaveLength(handedOver);
     expect(new Set(world.deliveries.map((d) => d.deliveryId))).toEqual(refs);
-    expect(
-      [...world.ledger.values()]
-        .filter((e) => e.aboutChild !== undefined)
-        .map((e) => e.nin)
-        .sort(),
-    ).toEqual([mother, father].sort());
+    expect(guardiansRecordedAboutChildren(world)).toEqual([mother, father].sort());
     expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 2 });
   });
 
