@@ -10,8 +10,8 @@ import { isConditionFailure } from './errors.js';
  * Receipts per delivery, in the main table, spread over partitions so a national round's rows
  * never meet one partition's write limit, and counted as they change so a round's summary reads a
  * fixed number of items, not one per letter:
- * - `RECEIPT#<roundId>#<shard of deliveryId>` / `D#<deliveryId>`: the hand-over was recorded
- *   (existence only; `handedOverAmong` reads it);
+ * - `RECEIPT#<roundId>#<shard of deliveryId>` / `D#<deliveryId>`: the hand-over was recorded,
+ *   with the way it went (`handedOverAmong` reads it; rows from before the way was kept have none);
  * - `RECEIPTREF#<channel ref>` / `REF`: the delivery a callback names, and its outcome (`awaiting`,
  *   then the first report; one conditional update settles it);
  * - `RECEIPTCOUNT#<roundId>#<shard>` / `H` (hand-overs, and outcomes known at hand-over) and `S`
@@ -88,7 +88,7 @@ export class DynamoReceiptsStore implements ReceiptsStore {
       for (const i of pending) {
         const outcome = i.outcome ?? 'awaiting';
         const isNew = { ConditionExpression: 'attribute_not_exists(pk)' };
-        writes.push({ Put: { TableName: this.table, Item: { ...receiptKey(i.roundId, i.deliveryId), at }, ...isNew } });
+        writes.push({ Put: { TableName: this.table, Item: { ...receiptKey(i.roundId, i.deliveryId), channel: i.channel, at }, ...isNew } });
         writes.push({ Put: { TableName: this.table, Item: { ...refKey(i.ref), roundId: i.roundId, deliveryId: i.deliveryId, channel: i.channel, outcome, at }, ...isNew } });
         owners.push(i, i);
         if (outcome === 'awaiting' && i.channel !== 'helsenorge') {
@@ -122,11 +122,11 @@ export class DynamoReceiptsStore implements ReceiptsStore {
     }
   }
 
-  async handedOverAmong(roundId: string, deliveryIds: readonly string[]): Promise<ReadonlySet<string>> {
-    if (deliveryIds.length === 0) return new Set();
+  async handedOverAmong(roundId: string, deliveryIds: readonly string[]): Promise<ReadonlyMap<string, Channel | undefined>> {
+    if (deliveryIds.length === 0) return new Map();
     const keys = deliveryIds.flatMap((d) => [receiptKey(roundId, d), legacyReceiptKey(roundId, d)]);
-    const rows = await batchGetAll(this.db, this.table, keys, { consistent: true, projection: 'sk' });
-    return new Set(rows.map((r) => String(r.sk).slice('D#'.length)));
+    const rows = await batchGetAll(this.db, this.table, keys, { consistent: true, projection: 'sk, #way', names: { '#way': 'channel' } });
+    return new Map(rows.map((r) => [String(r.sk).slice('D#'.length), r.channel === undefined ? undefined : (r.channel as Channel)]));
   }
 
   async byRef(ref: string): Promise<{ roundId: string; deliveryId: string; channel: Channel } | undefined> {

@@ -19,7 +19,10 @@ import { withRetry, type Backoff } from '../../domain/shared/retry.js';
  * `HandOverNotRecordedError`, so the batch comes back instead of committing letters whose receipts
  * are lost.
  *
- * fateOf: a recorded hand-over → `handed_over`. Otherwise Digipost (mailbox, paper) is asked by the
+ * handOver answers (and records) a Digipost letter the way Digipost says it went: a letter with
+ * print details goes to a Digipost user's mailbox, and is counted there, not as paper.
+ *
+ * fateOf: a recorded hand-over → `handed_over`, the way it was recorded. Otherwise Digipost (mailbox, paper) is asked by the
  * document uuid our key gives: known → `handed_over` the way its status says it went (and recorded
  * so), 404 → `not_handed_over`; when
  * Digipost does not answer, fateOf throws (the fate cannot be told now: ask again later). ePROM
@@ -61,7 +64,8 @@ export class NationalChannelGateway implements ChannelGateway {
       }
       const { result, ref, outcome } = sent;
       out.set(item.deliveryId, result);
-      if (result.ok && ref) handed.push({ roundId: item.roundId, deliveryId: item.deliveryId, channel, ref, ...(outcome ? { outcome } : {}) });
+      // Recorded the way it went where Digipost's answer says (its `delivery-method`).
+      if (result.ok && ref) handed.push({ roundId: item.roundId, deliveryId: item.deliveryId, channel: result.wentAs ?? channel, ref, ...(outcome ? { outcome } : {}) });
     });
     await this.record(channel, handed);
     return out;
@@ -71,7 +75,7 @@ export class NationalChannelGateway implements ChannelGateway {
     const out = new Map<string, LetterFate>();
     const recorded = await this.opts.receipts.handedOverAmong(roundId, deliveryIds);
     const open = deliveryIds.filter((d) => !recorded.has(d));
-    for (const d of recorded) out.set(d, { fate: 'handed_over' });
+    for (const [d, wentAs] of recorded) out.set(d, { fate: 'handed_over', ...(wentAs ? { wentAs } : {}) });
     if (channel === 'helsenorge') {
       // ePROM takes no key of ours and cannot be asked by one.
       for (const d of open) out.set(d, { fate: 'unknown' });

@@ -51,6 +51,16 @@ export const messageXml = (item: Dispatchable, senderId: string, paper: boolean,
 
 const tag = (text: string, name: string): string | undefined => new RegExp(`<${name}>\\s*([^<]*?)\\s*</${name}>`).exec(text)?.[1];
 
+/**
+ * NARROW SEAM (as status() below): the way a letter went, from a message-delivery or document
+ * status answer: `delivery-method` DIGIPOST → the mailbox, PRINT → paper (or a `DELIVERED_TO_PRINT`
+ * status); undefined when the answer does not say.
+ */
+const wayOf = (text: string): 'digital-mailbox' | 'paper' | undefined => {
+  const method = tag(text, 'delivery-method');
+  return method === 'DIGIPOST' ? 'digital-mailbox' : method === 'PRINT' || tag(text, 'status') === 'DELIVERED_TO_PRINT' ? 'paper' : undefined;
+};
+
 export interface DigipostOptions {
   /** https://api.digipost.no (test: https://api.test.digipost.no) */
   readonly baseUrl: string;
@@ -73,6 +83,8 @@ export interface DigipostSent {
   readonly documentUuid: string;
   /** Set when the answer already tells the outcome (DELIVERED). */
   readonly outcome?: ReceiptOutcome;
+  /** The way it went where the answer says (`delivery-method`): a letter with print details goes to a Digipost user's mailbox. */
+  readonly wentAs?: 'digital-mailbox' | 'paper';
 }
 
 /** A document Digipost holds, and the way it went where its status says. */
@@ -128,7 +140,13 @@ export class DigipostClient {
     if (!res.ok) return { result: { ok: false, transient: false, reason: `channel_http_${res.status}` }, documentUuid: uuid };
     const status = isXml ? tag(text, 'status') : undefined;
     if (!status) return { result: { ok: false, transient: true, reason: 'channel_malformed_answer' }, documentUuid: uuid };
-    return { result: { ok: true, receiptRef: uuid }, documentUuid: uuid, ...(status === 'DELIVERED' ? { outcome: 'confirmed' as const } : {}) };
+    const wentAs = wayOf(text);
+    return {
+      result: { ok: true, receiptRef: uuid, ...(wentAs ? { wentAs } : {}) },
+      documentUuid: uuid,
+      ...(status === 'DELIVERED' ? { outcome: 'confirmed' as const } : {}),
+      ...(wentAs ? { wentAs } : {}),
+    };
   }
 
   /**
@@ -152,10 +170,7 @@ export class DigipostClient {
       await res.body?.cancel();
       throw new DigipostNoAnswerError(res.status);
     }
-    // NARROW SEAM (as status() below): the document status's `delivery-method` and `status`.
-    const text = await res.text().catch(() => '');
-    const method = tag(text, 'delivery-method');
-    const wentAs = method === 'DIGIPOST' ? 'digital-mailbox' : method === 'PRINT' || tag(text, 'status') === 'DELIVERED_TO_PRINT' ? 'paper' : undefined;
+    const wentAs = wayOf(await res.text().catch(() => ''));
     return wentAs ? { wentAs } : {};
   }
 

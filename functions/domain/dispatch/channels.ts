@@ -21,7 +21,9 @@ export interface Dispatchable {
 
 /**
  * What a channel answered for one letter.
- * - `ok`: handed over (a later receipt may still say it failed after hand-over).
+ * - `ok`: handed over (a later receipt may still say it failed after hand-over); `wentAs` where
+ *   the channel's answer says the way it went (Digipost's delivery method: a letter sent for paper
+ *   goes to the mailbox of a Digipost user).
  * - `transient`: the letter certainly does not exist at the channel, or the channel deduplicates
  *   by our key (Digipost's `message-id`), so trying again later under the same `deliveryId` is safe.
  * - `inDoubt`: the call got no answer (or 502/504, or was aborted at its deadline) on a channel
@@ -33,7 +35,7 @@ export interface Dispatchable {
  * - otherwise a permanent failure (`failed`, redrivable by operations).
  */
 export type ChannelResult =
-  | { readonly ok: true; readonly receiptRef?: string }
+  | { readonly ok: true; readonly receiptRef?: string; readonly wentAs?: Channel }
   | { readonly ok: false; readonly transient: true; readonly reason: string }
   | { readonly ok: false; readonly transient: false; readonly inDoubt: true; readonly reason: string }
   | { readonly ok: false; readonly transient: false; readonly inDoubt?: undefined; readonly refused: 'channel_refused' | 'reserved' }

@@ -18,6 +18,7 @@ export type ReceiptOutcome = 'confirmed' | 'failedAfterSend';
 export interface HandOver {
   readonly roundId: string;
   readonly deliveryId: string;
+  /** The way the letter went (Digipost's answer may say the mailbox for a letter sent for paper). */
   readonly channel: Channel;
   /** The channel's own id of the message (ePROM messageToCitizenId, Digipost document uuid). */
   readonly ref: string;
@@ -31,8 +32,11 @@ export interface ReceiptsReader {
 
 export interface ReceiptsStore extends ReceiptsReader {
   handedOver(items: readonly HandOver[]): Promise<void>;
-  /** Which of these deliveries of round `roundId` have a recorded hand-over (read consistently). */
-  handedOverAmong(roundId: string, deliveryIds: readonly string[]): Promise<ReadonlySet<string>>;
+  /**
+   * Which of these deliveries of round `roundId` have a recorded hand-over (read consistently), each
+   * with the way it went where that was recorded (hand-overs recorded before the way was kept: undefined).
+   */
+  handedOverAmong(roundId: string, deliveryIds: readonly string[]): Promise<ReadonlyMap<string, Channel | undefined>>;
   /** The delivery a channel reference belongs to (callbacks name only the channel's id). */
   byRef(ref: string): Promise<{ roundId: string; deliveryId: string; channel: Channel } | undefined>;
   /** Records a later report; a second report for the same delivery keeps the first. False when the ref is not (yet) known. */

@@ -20,7 +20,8 @@ describe('a released round is dispatched with every gate at send time', () => {
     const paperReserved = nins.slice(0, 2); // also reserved: must get nothing on any channel
     expect((await a.operations.put('/registry/reservations', { nins: reserved, reserved: true })).status).toBe(200);
     for (const nin of withdrawn) expect((await p.as({ sub: nin, role: 'citizen' }).post(`/citizen/projects/${a.projectId}/withdraw`)).status).toBeLessThan(300);
-    expect((await a.operations.put('/registry/population', { nins: [...paper, ...paperReserved], digitallyActive: false })).status).toBe(200);
+    // Not digital in any register: no portal, and no Digipost mailbox (Digipost would put a letter with print details in one).
+    expect((await a.operations.put('/registry/population', { nins: [...paper, ...paperReserved], digitallyActive: false, digitalMailbox: false })).status).toBe(200);
 
     const listId = await uploadList(a, nins);
     const round = await createRound(a, listId);

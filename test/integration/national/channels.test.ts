@@ -160,12 +160,12 @@ describe('helsenorge through ePROM', () => {
     expect((await lettersByCitizen(p, r)).get(nin!)).toBe(2);
   });
 
-  it('fateOf: a recorded ePROM hand-over → handed_over', async () => {
+  it('fateOf: a recorded ePROM hand-over → handed_over, the way it was recorded', async () => {
     const r = roundId();
     await handOver('helsenorge', [item(adultNins(1)[0]!, r, 0)]);
     expect(await n.national.channels.fateOf('helsenorge', r, ['b0000d0000', 'b0000d0001'], { signal: AbortSignal.timeout(5_000) })).toEqual(
       new Map([
-        ['b0000d0000', { fate: 'handed_over' }],
+        ['b0000d0000', { fate: 'handed_over', wentAs: 'helsenorge' }],
         ['b0000d0001', { fate: 'unknown' }],
       ]),
     );
@@ -257,10 +257,25 @@ describe('digital mailbox and paper through Digipost', () => {
     const r = roundId();
     const address = { lines: ['Testveien 7'], postalCode: '0150', city: 'OSLO', country: 'NO' };
     const res = await handOver('paper', [item(nin!, r, 0, { address })]);
-    expect(res.get('b0000d0000')).toMatchObject({ ok: true });
+    expect(res.get('b0000d0000')).toMatchObject({ ok: true, wentAs: 'paper' });
     expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 0, awaiting: 1 });
     await pollDigipostReceipts({ receipts: n.national.receipts, digipost: n.national.digipost });
     expect(await n.national.receipts.summary(r)).toEqual({ confirmed: 1, failedAfterSend: 0, awaiting: 0 });
+    expect((await lettersByCitizen(p, r)).get(nin!)).toBe(1);
+  });
+
+  it('a letter sent for paper to a Digipost user goes to their mailbox (print details are a fallback): answered, recorded and found the way it went', async () => {
+    const [nin] = adultNins(1);
+    await ops().put('/registry/population', { nins: [nin], digitalMailbox: true });
+    const r = roundId();
+    const address = { lines: ['Testveien 7'], postalCode: '0150', city: 'OSLO', country: 'NO' };
+    const res = await handOver('paper', [item(nin!, r, 0, { address })]);
+    // Digipost's answer says DIGIPOST: counted as the mailbox, not as paper (which costs money).
+    expect(res.get('b0000d0000')).toMatchObject({ ok: true, wentAs: 'digital-mailbox' });
+    // A dead attempt's retry learns the same way from the record.
+    expect(await n.national.channels.fateOf('paper', r, ['b0000d0000'], { signal: AbortSignal.timeout(10_000) })).toEqual(
+      new Map([['b0000d0000', { fate: 'handed_over', wentAs: 'digital-mailbox' }]]),
+    );
     expect((await lettersByCitizen(p, r)).get(nin!)).toBe(1);
   });
 

@@ -5,6 +5,7 @@ import { NationalChannelGateway } from '../../../functions/adapters/national/cha
 import { fleetRateLimited } from '../../../functions/adapters/national/index.js';
 import { documentUuidOf } from '../../../functions/adapters/national/digipost.js';
 import type { ChannelResult, Dispatchable } from '../../../functions/domain/dispatch/channels.js';
+import type { Channel } from '../../../functions/domain/shared/channel.js';
 import type { HandOver } from '../../../functions/domain/receipts/ports.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { nationalOf } from './helpers.js';
@@ -43,7 +44,7 @@ const fakeChannel = () => {
 };
 const memoryReceipts = () => {
   const rows: HandOver[] = [];
-  return { handedOver: async (h: readonly HandOver[]) => void rows.push(...h), handedOverAmong: async () => new Set<string>() };
+  return { handedOver: async (h: readonly HandOver[]) => void rows.push(...h), handedOverAmong: async () => new Map<string, Channel | undefined>() };
 };
 const perSecond = (starts: readonly number[]) => {
   const m = new Map<number, number>();

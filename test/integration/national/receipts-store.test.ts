@@ -48,7 +48,13 @@ describe('receipts store', () => {
     expect(Math.max(...per)).toBeLessThan((320 / RECEIPT_SHARDS) * 2);
     expect(await count(`RECEIPT#${r}`)).toBe(0);
     expect(await store.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 0, awaiting: 320 });
-    expect(await store.handedOverAmong(r, ['d0', 'd319', 'd999'])).toEqual(new Set(['d0', 'd319']));
+    // Each with the way it went.
+    expect(await store.handedOverAmong(r, ['d0', 'd319', 'd999'])).toEqual(
+      new Map([
+        ['d0', 'helsenorge'],
+        ['d319', 'helsenorge'],
+      ]),
+    );
   });
 
   it('polling entries are sharded too, and every one is found', async () => {
@@ -85,7 +91,7 @@ describe('receipts store', () => {
     await put({ pk: `RECEIPTREF#old-${r}`, sk: 'REF', roundId: r, deliveryId: 'old1', channel: 'paper' });
     await put({ pk: 'RECEIPTPOLL', sk: `old-${r}`, roundId: r, deliveryId: 'old1' });
     expect(await store.summary(r)).toEqual({ confirmed: 0, failedAfterSend: 0, awaiting: 1 });
-    expect(await store.handedOverAmong(r, ['old1'])).toEqual(new Set(['old1']));
+    expect(await store.handedOverAmong(r, ['old1'])).toEqual(new Map([['old1', 'paper']]));
     expect((await store.awaitingPoll(100_000)).some((a) => a.ref === `old-${r}`)).toBe(true);
     expect(await store.settle(`old-${r}`, 'confirmed', new Date().toISOString())).toBe(true);
     expect(await store.summary(r)).toEqual({ confirmed: 1, failedAfterSend: 0, awaiting: 0 });

@@ -235,6 +235,39 @@ describe('the engine, one step at a time', () => {
     expect([...world.ledger.values()].map((e) => e.channel)).toEqual(['paper', 'paper', 'paper']);
   });
 
+  it('test_should_count_a_paper_letter_Digipost_put_in_the_mailbox_as_the_mailbox', async () => {
+    const world = new World({ recipients: 3, batchSize: 3, seed: 16 });
+    // Nobody digital in the registers: all three are sent for paper, with print details.
+    for (const nin of world.nins) world.facts.set(nin, { digitallyActive: false, digitalMailbox: false });
+    // Digipost holds a mailbox for the first, so its letter goes there, and its answer says so.
+    world.mailboxAtDigipost.add(world.nins[0]!);
+    await start(world);
+    await drain(world, world.deps());
+    expect(world.round.status).toBe('completed');
+    expect(world.deliveries.map((d) => d.channel).sort()).toEqual(['digital-mailbox', 'paper', 'paper']);
+    // Counted the way it went: paper costs money, and the statistics and the ledger say which.
+    expect(world.outcomes().map((o) => (o.kind === 'sent' ? o.channel : o.kind))).toEqual(['digital-mailbox', 'paper', 'paper']);
+    expect([...world.ledger.values()].map((e) => e.channel)).toEqual(['digital-mailbox', 'paper', 'paper']);
+  });
+
+  it('test_should_count_a_recorded_hand_over_the_way_it_went_when_the_retry_recovers_it', async () => {
+    const world = new World({ recipients: 3, batchSize: 3, seed: 17 });
+    for (const nin of world.nins) world.facts.set(nin, { digitallyActive: false, digitalMailbox: false });
+    world.mailboxAtDigipost.add(world.nins[0]!);
+    const deps = world.deps();
+    await start(world);
+    // The letters leave and their hand-overs are recorded; the worker dies before the ledger is written.
+    const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the hand-overs were recorded') } };
+    expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
+    world.now += 61_000;
+    await drain(world, deps);
+    expect(world.round.status).toBe('completed');
+    expect(world.deliveries).toHaveLength(3);
+    // The retry learns the fate from the record, and counts each letter the way it went.
+    expect(world.outcomes().map((o) => (o.kind === 'sent' ? o.channel : o.kind))).toEqual(['digital-mailbox', 'paper', 'paper']);
+    expect([...world.ledger.values()].map((e) => e.channel)).toEqual(['digital-mailbox', 'paper', 'paper']);
+  });
+
   it('test_should_never_address_the_child_when_a_retry_follows_a_crash_after_a_guardian_letter_left', async () => {
     const world = new World({ recipients: 3, batchSize: 3, seed: 10 });
     const child = ninBornOn('2016-05-04');

@@ -7,6 +7,7 @@ import { EpromClient } from '../../../functions/adapters/national/eprom.js';
 import { OutboundHttp } from '../../../functions/adapters/national/http.js';
 import { HandOverNotRecordedError, type Dispatchable } from '../../../functions/domain/dispatch/channels.js';
 import type { HandOver } from '../../../functions/domain/receipts/ports.js';
+import type { Channel } from '../../../functions/domain/shared/channel.js';
 
 /**
  * How the channel adapters classify what a call came to (INTEGRATIONS.md): ePROM has no sender
@@ -161,7 +162,7 @@ describe('NationalChannelGateway', () => {
         return ok.send(i);
       },
     };
-    const gw = new NationalChannelGateway({ eprom, digipost: noDigipost, receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set() } });
+    const gw = new NationalChannelGateway({ eprom, digipost: noDigipost, receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Map() } });
     await gw.handOver('helsenorge', items(40), { signal: signal() });
     expect(most).toBe(40);
   });
@@ -179,7 +180,7 @@ describe('NationalChannelGateway', () => {
         return ok.send(i);
       },
     };
-    const gw = new NationalChannelGateway({ eprom, digipost: noDigipost, receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set() }, concurrency: 8 });
+    const gw = new NationalChannelGateway({ eprom, digipost: noDigipost, receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Map() }, concurrency: 8 });
     // 40 letters, 8 at a time, 20 ms each: the deadline at 50 ms falls in the third group.
     const out = await gw.handOver('helsenorge', items(40), { signal: AbortSignal.timeout(50) });
     expect(most).toBe(8);
@@ -200,7 +201,7 @@ describe('NationalChannelGateway', () => {
             throw new Error('throttled');
           })()
         ),
-      handedOverAmong: async () => new Set<string>(),
+      handedOverAmong: async () => new Map<string, Channel | undefined>(),
     };
     const gw = new NationalChannelGateway({ eprom: ok, digipost: noDigipost, receipts: failing, recordBackoff: { baseDelayMs: 1, maxDelayMs: 1 } });
     await expect(gw.handOver('helsenorge', items(3), { signal: signal() })).rejects.toBeInstanceOf(HandOverNotRecordedError);
@@ -215,7 +216,7 @@ describe('NationalChannelGateway', () => {
         if (++tries < 3) throw new Error('throttled');
         stored.push(...h);
       },
-      handedOverAmong: async () => new Set<string>(),
+      handedOverAmong: async () => new Map<string, Channel | undefined>(),
     };
     const gw = new NationalChannelGateway({ eprom: ok, digipost: noDigipost, receipts: flaky, recordBackoff: { baseDelayMs: 1, maxDelayMs: 1 } });
     const res = await gw.handOver('helsenorge', items(2), { signal: signal() });
@@ -223,27 +224,32 @@ describe('NationalChannelGateway', () => {
     expect(stored.map((h) => h.deliveryId).sort()).toEqual(['d0', 'd1']);
   });
 
-  it('fateOf: recorded → handed_over; ePROM without a record → unknown; Digipost asked by the uuid of our key, recorded the way it went', async () => {
-    const recorded = new Set(['d0']);
+  it('fateOf: recorded → handed_over, the way it was recorded; ePROM without a record → unknown; Digipost asked by the uuid of our key, recorded the way it went', async () => {
+    // d0 recorded with its way; d3 recorded before the way was kept.
+    const recorded = new Map<string, Channel | undefined>([
+      ['d0', 'digital-mailbox'],
+      ['d3', undefined],
+    ]);
     const stored: HandOver[] = [];
     const asked: string[] = [];
     const receipts = {
       handedOver: async (h: readonly HandOver[]) => void stored.push(...h),
-      handedOverAmong: async (_r: string, ids: readonly string[]) => new Set(ids.filter((d) => recorded.has(d))),
+      handedOverAmong: async (_r: string, ids: readonly string[]) => new Map(ids.filter((d) => recorded.has(d)).map((d) => [d, recorded.get(d)])),
     };
     const dp = { send: noDigipost.send, find: async (uuid: string) => (asked.push(uuid), asked.length === 1 ? { wentAs: 'paper' as const } : undefined) };
     const gw = new NationalChannelGateway({ eprom: ok, digipost: dp, receipts });
-    expect(await gw.fateOf('helsenorge', 'r1', ['d0', 'd1'], { signal: signal() })).toEqual(
+    expect(await gw.fateOf('helsenorge', 'r1', ['d3', 'd1'], { signal: signal() })).toEqual(
       new Map([
-        ['d0', { fate: 'handed_over' }],
+        ['d3', { fate: 'handed_over' }],
         ['d1', { fate: 'unknown' }],
       ]),
     );
     const fates = await gw.fateOf('digital-mailbox', 'r1', ['d0', 'd1', 'd2'], { signal: signal() });
-    expect(fates.get('d0')).toEqual({ fate: 'handed_over' });
+    // A recorded hand-over keeps the way it was recorded, with no call to Digipost.
+    expect(fates.get('d0')).toEqual({ fate: 'handed_over', wentAs: 'digital-mailbox' });
     expect(asked).toHaveLength(2);
     expect([...fates.values()].map((f) => f.fate).sort()).toEqual(['handed_over', 'handed_over', 'not_handed_over']);
-    expect([...fates.values()].filter((f) => f.wentAs)).toEqual([{ fate: 'handed_over', wentAs: 'paper' }]);
+    expect([...fates.values()].filter((f) => f.wentAs === 'paper')).toEqual([{ fate: 'handed_over', wentAs: 'paper' }]);
     // What Digipost knows is recorded, the way it went, so the next look needs no call.
     expect(stored).toHaveLength(1);
     expect(stored[0]!.channel).toBe('paper');
@@ -253,7 +259,7 @@ describe('NationalChannelGateway', () => {
     const gw = new NationalChannelGateway({
       eprom: ok,
       digipost: { send: noDigipost.send, find: async () => Promise.reject(new Error('no answer')) },
-      receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set<string>() },
+      receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Map<string, Channel | undefined>() },
     });
     await expect(gw.fateOf('digital-mailbox', 'r1', ['d1'], { signal: signal() })).rejects.toThrow();
   });

@@ -110,7 +110,7 @@ describe('fail closed, end to end outside the engine (property)', () => {
         const gateway = new NationalChannelGateway({
           eprom: { send: async (i) => (calls.push({ nin: i.nin, channel: 'helsenorge' }), { result: answer(i.nin) }) },
           digipost: { send: async (i, paper) => (calls.push({ nin: i.nin, channel: paper ? 'paper' : 'digital-mailbox' }), { result: answer(i.nin), documentUuid: 'u' }), find: async () => undefined },
-          receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Set<string>() },
+          receipts: { handedOver: async () => undefined, handedOverAmong: async () => new Map<string, Channel | undefined>() },
         });
 
         const anyFault = Object.values(faults).some((f) => f !== 'ok');

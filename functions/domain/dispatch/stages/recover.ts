@@ -26,7 +26,8 @@ export class FateUnknownNowError extends Error {
  * decided, each planned recipient's fate is learned where it can be:
  *   - recorded as sent in this round's ledger (the attempt died after recording): sent;
  *   - a letter the channel side knows (a recorded hand-over, Digipost by message-id): sent
- *     (a child through the guardians whose letters are known);
+ *     (a child through the guardians whose letters are known), counted the way it went where the
+ *     channel side says (a paper letter Digipost put in a mailbox counts as the mailbox);
  *   - a letter that may exist and cannot be asked for (ePROM, no sender key): `failed`, `in_doubt`,
  *     never re-sent;
  *   - letters that certainly did not leave: the recipient stays pending and is decided again, with
@@ -50,7 +51,7 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
   const byChannel = new Map<Channel, string[]>();
   for (const i of unknownYet) for (const l of plan.get(i)!) byChannel.set(l.channel, [...(byChannel.get(l.channel) ?? []), l.deliveryId]);
   const signal = AbortSignal.timeout(Math.max(1, a.handOverUntil - now.getTime()));
-  const fates = new Map<string, Fate>();
+  const fates = new Map<string, LetterFate>();
   await Promise.all(
     [...byChannel].map(async ([channel, ids]) => {
       let answer: Map<string, LetterFate>;
@@ -59,11 +60,16 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
       } catch {
         throw new FateUnknownNowError(channel);
       }
-      for (const [id, f] of answer) fates.set(id, f.fate);
+      for (const [id, f] of answer) fates.set(id, f);
     }),
   );
-  const fateOf = (id: string): Fate => fates.get(id) ?? 'unknown';
-  const leftOf = (i: number) => plan.get(i)!.filter((l) => fateOf(l.deliveryId) === 'handed_over');
+  const fateOf = (id: string): Fate => fates.get(id)?.fate ?? 'unknown';
+  // The letters that left, each the way it went where the channel side says (else as planned).
+  const leftOf = (i: number) =>
+    plan
+      .get(i)!
+      .filter((l) => fateOf(l.deliveryId) === 'handed_over')
+      .map((l) => ({ ...l, channel: fates.get(l.deliveryId)?.wentAs ?? l.channel }));
   // The plan names a guardian's letter by a keyed hash, never the ID: the guardians are named again
   // from the register (raw, whatever their state now: a letter that left is recorded as it left).
   const children = unknownYet.filter((i) => leftOf(i).some((l) => isGuardianLetter(l.deliveryId)));
@@ -125,7 +131,7 @@ export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: reado
     throw new FateUnknownNowError('digital-mailbox');
   }
   const left = (id: string) => fates.get(id)?.fate === 'handed_over';
-  // Where Digipost does not say (a hand-over recorded before the way was kept), the mailbox, as it was asked for.
+  // Where Digipost does not say (a hand-over recorded before the way was kept), the mailbox.
   const wentAs = (id: string): Channel => fates.get(id)?.wentAs ?? 'digital-mailbox';
   for (const [i, { self, guardians }] of idsOf) {
     const nin = a.recipients[i]!.nin;

@@ -82,7 +82,8 @@ export const sent = (
 /**
  * What the channels' answers mean for each recipient of the wave. The recipient is `sent` when a
  * letter of theirs was handed over (a child: when at least one guardian's was, and no other
- * guardian's is tried again — ePROM could deliver it twice). Otherwise: a letter that may exist
+ * guardian's is tried again — ePROM could deliver it twice), counted the way it went where the
+ * channel says (Digipost puts a letter with print details in a user's mailbox). Otherwise: a letter that may exist
  * (`inDoubt`) makes the recipient `failed` with reason `in_doubt`, never re-sent; a transient
  * failure keeps them pending for another try (failed after `maxTries`); a refusal is final
  * (skipped, never another channel); anything else is a permanent failure (redrivable).
@@ -99,20 +100,20 @@ export const settleWave = (
   for (const t of toSend) {
     const nin = t.recipient.nin;
     const answered = t.addressees.map((to) => ({ to, r: results.get(to.deliveryId) ?? { ok: false, transient: false, inDoubt: true, reason: 'no_result' } }));
-    const handed = answered.filter((x) => x.r.ok);
+    const handed = answered.flatMap((x) => (x.r.ok ? [{ to: x.to, way: x.r.wentAs ?? x.to.channel }] : []));
     const channel = t.addressees[0]!.channel;
     if (handed.length > 0) {
-      const first = handed[0]!.to;
+      const first = handed[0]!;
       sent(
         a,
         s,
         now,
         t.index,
         nin,
-        first.channel,
-        t.guardians ? handed.map((x) => ({ nin: x.to.nin, channel: x.to.channel, letter: letters.get(x.to.deliveryId) })) : undefined,
+        first.way,
+        t.guardians ? handed.map((x) => ({ nin: x.to.nin, channel: x.way, letter: letters.get(x.to.deliveryId) })) : undefined,
         undefined,
-        letters.get(first.deliveryId),
+        letters.get(first.to.deliveryId),
       );
       continue;
     }
