@@ -198,6 +198,8 @@ const build = () => {
       window: settings.window,
       waveWidth: settings.waveWidth,
       commitBudgetMs: settings.commitBudgetMs,
+      // A round homed in another region (georedundant stages) is not dispatched here.
+      region: config.region(),
       // Read at each call, not once: the fault-injection tests shorten it for one test only.
       get channelTimeoutMs() {
         return dispatchSettings().channelTimeoutMs;

@@ -73,7 +73,7 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
   const size = range.end - range.start;
   const cancelled = round.status === 'cancelled';
   if (!cancelled) {
-    const blocked = blocker(first, range.canary);
+    const blocked = blocker(first, range.canary, deps.settings.region);
     if (blocked) return { kind: 'parked', why: blocked };
   }
 
@@ -148,7 +148,7 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
       await afterDone(deps, a.round, range.canary);
       return done();
     }
-    const blocked = blocker(gate, range.canary);
+    const blocked = blocker(gate, range.canary, deps.settings.region);
     if (blocked) {
       await deps.batches.unclaim(ref, leaseId);
       return { kind: 'parked', why: blocked };

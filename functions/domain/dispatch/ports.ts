@@ -215,6 +215,12 @@ export interface EngineSettings {
   readonly maxTries: number;
   /** Messages a round may have on the queue at a time. */
   readonly window: number;
+  /**
+   * The region this worker runs in (georedundant stages): a round homed in another region is not
+   * dispatched here, checked at every gate read — before the claim and before every wave — so a
+   * failover stops this region within one wave. Absent: single-region.
+   */
+  readonly region?: string;
 }
 
 export interface EngineDeps {

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
 import { processBatch } from '../../domain/dispatch/engine.js';
-import { dispatchesIn } from '../../domain/rounds/round.js';
-import { config } from '../../shared/config.js';
 import { logger, setLogKeys } from '../../shared/logger.js';
 import { recordBatch } from '../../shared/metrics.js';
 import { sqsHandler } from '../../shared/sqs.js';
@@ -22,17 +20,11 @@ const message = z.object({
  * halted, canary) is dropped, and resume puts its chain back from the store.
  */
 export const handler = sqsHandler(message, async (m, _record, context) => {
-  const { engine, rounds } = adapters();
+  const { engine } = adapters();
   setLogKeys({ projectId: m.projectId, roundId: m.roundId, batch: m.batchNo });
-  // Georedundant stages: a round is dispatched only in its home region (a failover moves it and
-  // requeues its work there); this region's copy of the message is dropped. Single-region: no read.
-  if (config.georedundantRegions().length > 0) {
-    const round = await rounds.rounds.getRound(m.projectId, m.roundId);
-    if (round && !dispatchesIn(round, config.region())) {
-      logger.info('batch not dispatched here: the round is homed in another region', { roundId: m.roundId, batchNo: m.batchNo, home: round.homeRegion });
-      return;
-    }
-  }
+  // Georedundant stages: a round is dispatched only in its home region, checked by the engine at
+  // every gate read (before the claim and before every wave): a message of a round homed elsewhere
+  // is parked and dropped here (a failover requeues the round's work in its new home).
   const started = Date.now();
   // Every budget of the batch derives from the invocation's remaining time: no channel call of ours
   // outlives the invocation (a frozen Lambda must not resume one in the next).
@@ -51,6 +43,7 @@ export const handler = sqsHandler(message, async (m, _record, context) => {
     // Never drop work another worker may have died holding: look again once its lease has ended.
     await engine.queue.enqueue([m], { delaySeconds: result.retryInMs / 1000 });
   } else if (result.kind === 'parked') {
-    logger.debug('batch parked', { roundId: m.roundId, batchNo: m.batchNo, why: result.why });
+    if (result.why === 'not_home') logger.info('batch not dispatched here: the round is homed in another region', { roundId: m.roundId, batchNo: m.batchNo });
+    else logger.debug('batch parked', { roundId: m.roundId, batchNo: m.batchNo, why: result.why });
   }
 });

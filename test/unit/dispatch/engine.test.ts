@@ -457,6 +457,38 @@ describe('the engine, one step at a time', () => {
     expect(world.deliveries).toHaveLength(0);
   });
 
+  it('test_should_stop_sending_before_the_next_wave_when_a_failover_moves_the_round_home_to_another_region', async () => {
+    const world = new World({ recipients: 12, batchSize: 12, seed: 18 });
+    world.round = { ...(world.round as ReleasedRound), homeRegion: 'eu-north-1', epoch: 1 };
+    const base = world.deps();
+    const deps: EngineDeps = { ...base, settings: { ...base.settings, region: 'eu-north-1' } };
+    let reads = 0;
+    const moving: EngineDeps = {
+      ...deps,
+      citizens: {
+        ...deps.citizens,
+        // After the first wave's facts, operations fail the round over to eu-west-1 (epoch 2).
+        factsOf: async (nins, projectId) => {
+          if (++reads === 2) world.round = { ...(world.round as ReleasedRound), homeRegion: 'eu-west-1', epoch: 2 };
+          return deps.citizens.factsOf(nins, projectId);
+        },
+      },
+    };
+    await start(world);
+    // The first wave (4 letters) left here; no wave starts here once the round is homed elsewhere.
+    expect(await processBatch(moving, world.queue.shift()!)).toMatchObject({ kind: 'parked', why: 'not_home' });
+    expect(world.deliveries).toHaveLength(4);
+    expect(world.counts()).toMatchObject({ sent: 4, pending: 8 });
+    // A message of the round that reaches this region later is parked before any claim.
+    expect(await processBatch(deps, { projectId: 'prj', roundId: 'rnd', batchNo: 0 })).toMatchObject({ kind: 'parked', why: 'not_home' });
+    // In its new home the rest goes out, once each.
+    const there: EngineDeps = { ...base, settings: { ...base.settings, region: 'eu-west-1' } };
+    world.queue.push({ projectId: 'prj', roundId: 'rnd', batchNo: 0 });
+    await drain(world, there);
+    expect(world.counts()).toMatchObject({ sent: 12, pending: 0 });
+    expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(12);
+  });
+
   it('test_should_hold_one_wave_in_flight_and_abort_a_hung_call_at_its_deadline_before_the_pause_is_quiet', async () => {
     const world = new World({ recipients: 10, batchSize: 10, seed: 7 });
     const base = world.deps();

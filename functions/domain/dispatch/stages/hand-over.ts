@@ -48,7 +48,7 @@ export const handOverWave = async (a: Attempt, toSend: readonly ToSend[], until:
     until,
   );
   const gate = await deps.gate.read(ref.projectId, ref.roundId, { letterId: a.round.letterId, version: a.round.letterVersion });
-  const why = blocker(gate, a.range.canary) ?? (gate.version && gate.project ? undefined : 'not_approved');
+  const why = blocker(gate, a.range.canary, deps.settings.region) ?? (gate.version && gate.project ? undefined : 'not_approved');
   if (why) return { kind: 'blocked', why };
   a.project = gate.project!;
   a.version = gate.version!;
