@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, itemsOf, seg, type Letter, type Project, type Round } from '../api';
 import { formatTime, maskNin, normaliseNin, opsStatusView, pauseLine, queueLabel, roundName } from '../format';
 import { getLetterVersion, letterTitle, listProjects, listRounds, projectPath, roundLabels, type RoundLabel } from '../data';
@@ -186,7 +186,7 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
   const view = opsStatusView(st, reads);
   const paused = itemsOf<unknown>(st?.pausedProjects ?? []);
   return (
-    <section class="wide">
+    <section class="wide ops-screen">
       <PageTitle>{t('opsTitle')}</PageTitle>
       <Notice>{notice}</Notice>
       <ErrorBox error={error} />
@@ -371,7 +371,7 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
         ) : null}
       </section>
 
-      <ContactLookup />
+      <ContactLookup by={session.identity.name ?? session.identity.sub} />
 
       <ActionDialog
         open={dialog?.kind === 'halt'}
@@ -477,60 +477,90 @@ const RenderedLetter = ({ decision, letter }: { decision: Decision; letter: NonN
   </details>
 );
 
-/** The exact version the citizen's letter was made from, fetched when asked for (or, when kept, the letter as sent). */
+/**
+ * The exact version the citizen's letter was made from (or, when kept, the letter as sent), read
+ * with the lookup's answer so that a printed answer holds the text without opening each letter.
+ */
 const SentLetter = ({ decision }: { decision: Decision }) => {
-  const [open, setOpen] = useState(false);
-  if (decision.letter) return <RenderedLetter decision={decision} letter={decision.letter} />;
   const [letter, setLetter] = useState<Letter | null>();
+  const { projectId, letterId, version } = decision;
+  useEffect(() => {
+    if (decision.letter || !letterId || !version) return;
+    void getLetterVersion(projectId, letterId, version).then(
+      (l) => setLetter(l ?? null),
+      () => setLetter(null),
+    );
+  }, [decision.letter, projectId, letterId, version]);
+  if (decision.letter) return <RenderedLetter decision={decision} letter={decision.letter} />;
   return (
-    <details
-      onToggle={(e) => {
-        const isOpen = e.currentTarget.open;
-        setOpen(isOpen);
-        if (isOpen && letter === undefined && decision.letterId && decision.version)
-          void getLetterVersion(decision.projectId, decision.letterId, decision.version).then(
-            (l) => setLetter(l ?? null),
-            () => setLetter(null),
-          );
-      }}
-    >
+    <details>
       <summary>{t('showLetter')}</summary>
-      {open ? (
-        letter === undefined ? (
-          <p>{t('loading')}</p>
-        ) : letter === null ? (
-          <p class="hint">{t('letterVersionMissing')}</p>
-        ) : (
-          <div data-testid="sent-letter">
-            {(['nb', 'nn', 'en'] as const).map((lg) =>
-              letter.content[lg] ? (
-                <div key={lg} lang={lg} class="language">
-                  <h4>{t(`lang_${lg}`)}</h4>
-                  <p>
-                    <strong>{letter.content[lg].subject}</strong>
-                  </p>
-                  <pre class="letter-body">{letter.content[lg].body}</pre>
-                </div>
-              ) : null,
-            )}
-          </div>
-        )
-      ) : null}
+      {letter === undefined ? (
+        <p>{t('loading')}</p>
+      ) : letter === null ? (
+        <p class="hint">{t('letterVersionMissing')}</p>
+      ) : (
+        <div data-testid="sent-letter">
+          {(['nb', 'nn', 'en'] as const).map((lg) =>
+            letter.content[lg] ? (
+              <div key={lg} lang={lg} class="language">
+                <h4>{t(`lang_${lg}`)}</h4>
+                <p>
+                  <strong>{letter.content[lg].subject}</strong>
+                </p>
+                <pre class="letter-body">{letter.content[lg].body}</pre>
+              </div>
+            ) : null,
+          )}
+        </div>
+      )}
       <ContentHash decision={decision} />
     </details>
   );
 };
 
-const ContactLookup = () => {
+/**
+ * Printing the lookup prints the answer to a complaint: only the lookup, every letter's text open,
+ * under a line that says when and by whom it was taken out. The letters closed on screen are
+ * closed again after printing.
+ */
+const usePrintedAnswer = (section: { current: HTMLElement | null }, active: boolean) => {
+  useEffect(() => {
+    if (!active) return;
+    let opened: HTMLDetailsElement[] = [];
+    const before = () => {
+      document.body.classList.add('printing-lookup');
+      opened = [...(section.current?.querySelectorAll('details') ?? [])].filter((d) => !d.open);
+      for (const d of opened) d.open = true;
+    };
+    const after = () => {
+      document.body.classList.remove('printing-lookup');
+      for (const d of opened) d.open = false;
+      opened = [];
+    };
+    globalThis.addEventListener('beforeprint', before);
+    globalThis.addEventListener('afterprint', after);
+    return () => {
+      globalThis.removeEventListener('beforeprint', before);
+      globalThis.removeEventListener('afterprint', after);
+      after();
+    };
+  }, [section, active]);
+};
+
+const ContactLookup = ({ by }: { by: string }) => {
   const [typed, setTyped] = useState('');
-  const [looked, setLooked] = useState<{ masked: string; items: Decision[]; names: Names }>();
+  const [looked, setLooked] = useState<{ masked: string; items: Decision[]; names: Names; at: string }>();
   const [error, setError] = useState<unknown>();
   const [invalid, setInvalid] = useState(false);
+  const section = useRef<HTMLElement>(null);
+  usePrintedAnswer(section, looked !== undefined);
   return (
-    <section aria-labelledby="lookup-h" class="card">
+    <section aria-labelledby="lookup-h" class="card lookup" ref={section}>
       <h2 id="lookup-h">{t('lookupTitle')}</h2>
-      <p>{t('lookupIntro')}</p>
+      <p class="no-print">{t('lookupIntro')}</p>
       <form
+        class="no-print"
         onSubmit={async (e) => {
           e.preventDefault();
           const nin = normaliseNin(typed);
@@ -545,7 +575,7 @@ const ContactLookup = () => {
             // The ID leaves the screen as soon as it has been used: only the mask stays.
             setTyped('');
             const items = itemsOf<Decision>(res);
-            setLooked({ masked: maskNin(nin), items, names: await namesFor(items) });
+            setLooked({ masked: maskNin(nin), items, names: await namesFor(items), at: new Date().toISOString() });
           } catch (err) {
             setError(err);
           }
@@ -563,6 +593,9 @@ const ContactLookup = () => {
         {looked ? (
           <>
             <h3 data-testid="lookup-result">{t('lookupResult', { nin: looked.masked })}</h3>
+            <p class="print-only" data-testid="lookup-printed-by">
+              {t('lookupPrintedBy', { at: formatTime(looked.at, lang.value), by })}
+            </p>
             <button type="button" class="small no-print" onClick={() => globalThis.print()}>
               {t('printLookup')}
             </button>
