@@ -428,14 +428,14 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
     // Printed to answer the complaint: the lookup only, every letter's text open, with when and by
     // whom it was taken out; closed again on screen afterwards.
     await page.emulateMedia({ media: 'print' });
-    await page.evaluate(() => globalThis.dispatchEvent(new Event('beforeprint')));
+    await page.evaluate("dispatchEvent(new Event('beforeprint'))");
     await row.getByTestId('sent-letter').first().waitFor({ state: 'visible' });
     expect(await page.getByTestId('lookup-printed-by').textContent()).toMatch(/^Tatt ut \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2} av .+ fra kontaktloggen\./);
     expect(await page.getByRole('button', { name: 'Stans all utsending' }).isVisible()).toBe(false);
     expect(await page.getByRole('button', { name: 'Slå opp' }).isVisible()).toBe(false);
     expect(await page.getByRole('heading', { name: 'Runder som sendes eller er pauset' }).isVisible()).toBe(false);
     await shot(page, '09a-complaint-answer-printed');
-    await page.evaluate(() => globalThis.dispatchEvent(new Event('afterprint')));
+    await page.evaluate("dispatchEvent(new Event('afterprint'))");
     await page.emulateMedia({ media: 'screen' });
     expect(await row.getByTestId('sent-letter').first().isVisible()).toBe(false);
     expect(await page.getByTestId('lookup-printed-by').isVisible()).toBe(false);
