@@ -196,8 +196,12 @@ export interface DispatchQueue {
 /** Issues the citizen's task record for a form-task letter, returning its id and link (if external). */
 export interface TaskIssuer {
   issue(
-    /** `aboutChild`: a guardian's task about a child (the child's pseudonym in the project); the task belongs to the guardian. */
-    items: readonly { nin: string; deliveryId: string; language: Language; aboutChild?: string }[],
+    /**
+     * A guardian's task about a child (the task belongs to the guardian): `aboutChild` the child's
+     * reference (pseudonymOfChild, the task's and the ledger's key), `childPseudonym` the child's
+     * own pseudonym in the project (projectPseudonym: their row in the round report).
+     */
+    items: readonly { nin: string; deliveryId: string; language: Language; aboutChild?: string; childPseudonym?: string }[],
     ctx: { projectId: string; roundId: string; formTaskId: string; sentAt: string },
   ): Promise<Map<string, { taskId: string; link?: string }>>;
 }

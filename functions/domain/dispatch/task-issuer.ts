@@ -26,6 +26,7 @@ export const formTaskIssuer = (formTasks: FormTaskRepository, citizenTasks: Citi
             language: item.language,
             now: ctx.sentAt,
             ...(item.aboutChild ? { aboutChild: item.aboutChild } : {}),
+            ...(item.childPseudonym ? { childPseudonym: item.childPseudonym } : {}),
           },
         );
         out.set(item.deliveryId, { taskId: task.taskId, ...(link ? { link } : {}) });

@@ -88,6 +88,13 @@ export interface CitizenTask {
    * belongs to the guardian, who reads and answers it; the child never sees it.
    */
   readonly aboutChild?: string;
+  /**
+   * A guardian's task about a child: the child's own pseudonym in the project (projectPseudonym of
+   * the child, made at delivery, where the child's ID is known) — the child's row in the round
+   * report, so the guardian's answer about the child can be joined with it. Never shown to the
+   * guardian. Tasks delivered before it have none (form-tasks.ts answerTask).
+   */
+  readonly childPseudonym?: string;
 }
 
 /** The task id of a citizen's task: a guardian's about a child is apart from their own and from their other children's. */

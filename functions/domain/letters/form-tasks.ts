@@ -102,6 +102,19 @@ export const formResponses = async (
   return { formTask, responses: await deps.formTasks.listResponses(projectId, formTaskId) };
 };
 
+/**
+ * How an answer named the child before tasks carried the child's own pseudonym: a pseudonym of the
+ * task's child reference, which matches nothing else a researcher reads. Still what an answer to
+ * such a task gets (the child's ID is not in reach here).
+ */
+export const legacyChildPseudonym = (childRef: string, projectId: string, ring: HashKeyring): string => projectPseudonym(`child:${childRef}`, projectId, ring);
+
+/** The JSON export (`GET …/responses`): one item per answer; a guardian's answer about a child names the child as the CSV does. */
+export const responsesJson = (formTask: FormTask, responses: readonly FormResponse[]) => ({
+  formTaskId: formTask.formTaskId,
+  items: responses.map((r) => ({ recipient: r.recipient, ...(r.aboutChild !== undefined ? { aboutChild: r.aboutChild } : {}), answeredAt: r.answeredAt, language: r.language, answers: r.answers })),
+});
+
 /** A spreadsheet would run a cell starting with one of these as a formula. */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
@@ -133,6 +146,8 @@ export interface TaskForDeliveryInput {
   readonly now: string;
   /** A guardian's task: the reference of the child it is about (the task is the guardian's, `nin` is theirs). */
   readonly aboutChild?: string;
+  /** A guardian's task: the child's pseudonym in the project (projectPseudonym of the child), for the export. */
+  readonly childPseudonym?: string;
 }
 
 /**
@@ -155,6 +170,7 @@ export const createTaskForDelivery = async (deps: Pick<FormTaskDeps, 'formTasks'
     deadline: deadlineFrom(input.now, formTask.deadlineDays),
     ...(formTask.form.type === 'external' ? { token: randomBytes(24).toString('base64url') } : {}),
     ...(input.aboutChild ? { aboutChild: input.aboutChild } : {}),
+    ...(input.aboutChild && input.childPseudonym ? { childPseudonym: input.childPseudonym } : {}),
   };
   const { task, created } = await deps.citizenTasks.putTaskIfAbsent(input.nin, candidate);
   const link = formTask.form.type === 'external' && task.token ? externalLink(formTask.form.url, task.token) : undefined;
@@ -291,8 +307,8 @@ export const answerTask = async (deps: FormTaskDeps, principal: Principal, taskI
     projectId: task.projectId,
     formTaskId: task.formTaskId,
     recipient: pseudonym,
-    // A guardian answers once per child: the child named by a pseudonym of the project's own (never the global reference).
-    ...(task.aboutChild ? { aboutChild: projectPseudonym(`child:${task.aboutChild}`, task.projectId, ring) } : {}),
+    // A guardian answers once per child: the child named by their own pseudonym in the project (never the global reference).
+    ...(task.aboutChild ? { aboutChild: task.childPseudonym ?? legacyChildPseudonym(task.aboutChild, task.projectId, ring) } : {}),
     language: task.language,
     answeredAt: now,
     answers: valid,

@@ -1,5 +1,5 @@
 import { adapters } from '../../adapters/index.js';
-import { createFormTask, formResponses, listFormTasks, loadFormTask, responsesCsv } from '../../domain/letters/form-tasks.js';
+import { createFormTask, formResponses, listFormTasks, loadFormTask, responsesCsv, responsesJson } from '../../domain/letters/form-tasks.js';
 import { createFormTaskBody, formTaskView } from '../../schemas/form-tasks.js';
 import { ValidationError } from '../../shared/errors.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
@@ -26,10 +26,7 @@ export const routes = {
       if (format !== 'json' && format !== 'csv') throw new ValidationError('format is json or csv', [{ field: 'format', message: 'json or csv' }]);
       const { formTask, responses } = await formResponses(adapters().formTasks, principal, params.projectId!, params.formTaskId!);
       if (format === 'csv') return { status: 200, text: responsesCsv(formTask, responses), contentType: 'text/csv; charset=utf-8' };
-      return ok({
-        formTaskId: formTask.formTaskId,
-        items: responses.map((r) => ({ recipient: r.recipient, answeredAt: r.answeredAt, language: r.language, answers: r.answers })),
-      });
+      return ok(responsesJson(formTask, responses));
     },
   ),
 };

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { EngineDeps } from '../../../functions/domain/dispatch/ports.js';
 import { formTaskIssuer } from '../../../functions/domain/dispatch/task-issuer.js';
 import type { CitizenTask, FormTask } from '../../../functions/domain/letters/form-task.js';
-import { answerTask, guardianAwaitingKey, guardiansAwaitingAnswer, listCitizenTasks, nonResponders, responsesCsv } from '../../../functions/domain/letters/form-tasks.js';
+import { answerTask, formResponses, guardianAwaitingKey, guardiansAwaitingAnswer, listCitizenTasks, nonResponders, responsesCsv, responsesJson } from '../../../functions/domain/letters/form-tasks.js';
+import { roundReportCsv } from '../../../functions/domain/dispatch/report-csv.js';
+import { projectPseudonym } from '../../../functions/domain/shared/citizen-key.js';
 import type { Route } from '../../../functions/domain/citizens/minors.js';
 import { childrenAwaiting } from '../../../functions/domain/rounds/reminders.js';
 import type { CitizenTaskRepository, FormResponse, FormTaskRepository } from '../../../functions/domain/letters/ports.js';
@@ -155,6 +157,48 @@ describe("a guardian's form task about a child", () => {
     for (const nin of [first, second, parent]) expect(csv).not.toContain(nin);
     // The export names the child by the project's pseudonym, not by the global reference the guardian's records carry.
     for (const t of theirs) if (t.aboutChild) expect(csv).not.toContain(t.aboutChild);
+  });
+
+  it('test_should_name_the_child_in_the_responses_export_by_the_same_pseudonym_as_the_childs_row_in_the_round_report', async () => {
+    const world = guardiansWorld(28);
+    const child = ninBornOn('2016-05-04');
+    const parent = ninBornOn('1980-02-03');
+    world.nins[0] = child;
+    world.facts.set(child, { guardians: [parent] });
+    const tasks = new Tasks();
+    const deps: EngineDeps = { ...world.deps(), tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks) };
+    await world.control().start(world.round as ReleasedRound);
+    await drain(world, deps);
+    expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 1 });
+    const [task] = [...tasks.byCitizen.get(parent)!.values()];
+    await answerTask({ ...tasks.answerDeps, hashKeys: () => world.keyring }, citizen(parent), task!.taskId, { q1: 'fint' }, new Date(world.now).toISOString());
+
+    // What the project's researcher reads: the round report's CSV, and the guardians' answers.
+    const researcher: Principal = { sub: 'kari', role: 'researcher', org: 'uio' };
+    const reads = {
+      projects: { getProject: async () => world.project, isMember: async () => true },
+      rounds: { getRound: async () => world.round },
+      progress: { progress: async () => ({ counts: world.counts(), skipReasons: {} }) },
+      lists: { slice: async (_listId: string, start: number, end: number) => world.nins.slice(start, end).map((nin) => ({ nin })) },
+      batches: deps.batches,
+      hashKeys: () => world.keyring,
+      formTasks: tasks.formTasks,
+    };
+    const report = await roundReportCsv(reads as unknown as Parameters<typeof roundReportCsv>[0], researcher, 'prj', 'rnd');
+    const { formTask, responses } = await formResponses(reads as unknown as Parameters<typeof formResponses>[0], researcher, 'prj', 'ft');
+
+    // The child's one pseudonym in the project: their own row of the report (as in the project's audit).
+    const childRow = report.find((row) => row[0] === projectPseudonym(child, 'prj', world.keyring));
+    expect(childRow).toEqual([projectPseudonym(child, 'prj', world.keyring), 'sent', expect.any(String)]);
+    expect(responses).toHaveLength(1);
+    expect(responses[0]!.aboutChild).toBe(childRow![0]);
+    const [header, row] = responsesCsv(formTask, responses)
+      .split('\r\n')
+      .map((line) => line.split(','));
+    expect(row![header!.indexOf('aboutChild')]).toBe(childRow![0]);
+    expect(responsesJson(formTask, responses).items).toEqual([expect.objectContaining({ recipient: projectPseudonym(parent, 'prj', world.keyring), aboutChild: childRow![0] })]);
+    // Neither names the child (nor the guardian) by ID.
+    for (const nin of [child, parent]) expect(JSON.stringify([report, responses])).not.toContain(nin);
   });
 
   it('test_should_remind_the_guardian_who_has_not_answered_about_the_child_never_the_child_nor_the_guardian_who_did', async () => {
