@@ -4,7 +4,7 @@ import type { Principal } from '../../shared/principal.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
-import { citizenKey, projectPseudonym, type HashKeyring } from '../shared/citizen-key.js';
+import { citizenKey, projectPseudonym, projectPseudonyms, type HashKeyring } from '../shared/citizen-key.js';
 import { newId, nowIso } from '../shared/ids.js';
 import {
   DEFAULT_DEADLINE_DAYS,
@@ -105,9 +105,13 @@ export const formResponses = async (
 /**
  * How an answer named the child before tasks carried the child's own pseudonym: a pseudonym of the
  * task's child reference, which matches nothing else a researcher reads. Still what an answer to
- * such a task gets (the child's ID is not in reach here).
+ * such a task gets; `npm run ops:backfill-child-pseudonyms` gives those tasks the child's own
+ * pseudonym and rewrites the answers that carry this one.
  */
 export const legacyChildPseudonym = (childRef: string, projectId: string, ring: HashKeyring): string => projectPseudonym(`child:${childRef}`, projectId, ring);
+
+/** That old naming under every live key version: what an answer made before a rotation may carry. */
+export const legacyChildPseudonyms = (childRef: string, projectId: string, ring: HashKeyring): string[] => projectPseudonyms(`child:${childRef}`, projectId, ring);
 
 /** The JSON export (`GET …/responses`): one item per answer; a guardian's answer about a child names the child as the CSV does. */
 export const responsesJson = (formTask: FormTask, responses: readonly FormResponse[]) => ({

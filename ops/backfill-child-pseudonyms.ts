@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+/**
+ * npm run ops:backfill-child-pseudonyms -- [--dry-run] [--segments N] [--data-dir .data | --citizens-table NAME --main-table NAME --region R --hash-key-secret-arn ARN]
+ *
+ * Once per stage, after the release in which a guardian's task about a child carries the child's
+ * own pseudonym in the project (issue 24): older such tasks get it, and the answers to them, which
+ * named the child in a way that joins with nothing in the round report, are rewritten to it
+ * (functions/adapters/dynamo/child-pseudonym-backfill.ts). Safe to run while the platform runs,
+ * and again: each write is conditional on what was read.
+ *
+ * Without --citizens-table: the local runtime of `npm start` (its configuration in
+ * <data-dir>/runtime.json). With --citizens-table and --main-table (the stack's tables) it runs
+ * with your AWS credentials, which need Scan and UpdateItem on the citizens table, Query and
+ * UpdateItem on the main table, and GetSecretValue on the citizen hash key secret
+ * (--hash-key-secret-arn or CITIZEN_HASH_KEY_SECRET_ARN). Prints counts as JSON, never a person.
+ * Exit 0 when both tables were read and every item found rewritten (or counted), 1 on an error.
+ */
+// As local/main.ts: the SDK's Node-version notice is not what an operator needs.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { values } = parseArgs({
+  options: {
+    'dry-run': { type: 'boolean', default: false },
+    segments: { type: 'string', default: '4' },
+    'citizens-table': { type: 'string' },
+    'main-table': { type: 'string' },
+    region: { type: 'string' },
+    'hash-key-secret-arn': { type: 'string' },
+    'data-dir': { type: 'string', default: '.data' },
+  },
+});
+
+const main = async (): Promise<number> => {
+  const segments = Number(values.segments);
+  if (!Number.isInteger(segments) || segments < 1 || segments > 64) {
+    process.stderr.write('--segments takes a whole number from 1 to 64\n');
+    return 2;
+  }
+  if (values['citizens-table'] || values['main-table']) {
+    if (!values['citizens-table'] || !values['main-table']) {
+      process.stderr.write('against AWS give both tables: --citizens-table NAME --main-table NAME\n');
+      return 2;
+    }
+    if (values.region) process.env.AWS_REGION = values.region;
+    const arn = values['hash-key-secret-arn'] ?? process.env.CITIZEN_HASH_KEY_SECRET_ARN;
+    if (!arn) {
+      process.stderr.write('the citizen hash key is needed: --hash-key-secret-arn ARN (or CITIZEN_HASH_KEY_SECRET_ARN)\n');
+      return 2;
+    }
+    process.env.CITIZEN_HASH_KEY_SECRET_ARN = arn;
+  } else {
+    const file = join(resolve(process.cwd(), values['data-dir']), 'runtime.json');
+    let runtime: { env: Record<string, string> };
+    try {
+      runtime = JSON.parse(await readFile(file, 'utf8')) as typeof runtime;
+    } catch {
+      process.stderr.write(`no local runtime found (${file}); is npm start running? For AWS pass --citizens-table and --main-table.\n`);
+      return 1;
+    }
+    Object.assign(process.env, runtime.env);
+  }
+  // Imported after the environment is in place: the clients and the keyring read it on first use.
+  const { dynamo } = await import('../functions/shared/clients.js');
+  const { config } = await import('../functions/shared/config.js');
+  const { ensureSecrets } = await import('../functions/shared/secrets.js');
+  const { backfillChildPseudonyms } = await import('../functions/adapters/dynamo/child-pseudonym-backfill.js');
+  await ensureSecrets();
+  const tables = { citizens: values['citizens-table'] ?? config.tableName('citizens'), main: values['main-table'] ?? config.tableName('main') };
+  const report = await backfillChildPseudonyms(dynamo(), tables, config.hashKeys(), { segments, dryRun: values['dry-run'] });
+  process.stdout.write(`${JSON.stringify({ dryRun: values['dry-run'], ...report })}\n`);
+  return 0;
+};
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`ops:backfill-child-pseudonyms failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
