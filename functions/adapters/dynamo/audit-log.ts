@@ -8,6 +8,10 @@ import { withRetry } from '../../domain/shared/retry.js';
 /** Appends racing on one scope: each retry re-reads the head; many may contend, so many tries. */
 const CONTENDED = { maxAttempts: 30, baseDelayMs: 5, maxDelayMs: 200 } as const;
 
+/** An appendOnce whose key was already used: its transaction's third item (the key's marker) failed its condition. */
+const isAlreadyAppended = (e: unknown): boolean =>
+  (e as { name?: string }).name === 'TransactionCanceledException' && (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons?.[2]?.Code === 'ConditionalCheckFailed';
+
 const isRace = (e: unknown): boolean =>
   isConditionFailure(e) ||
   (e as { name?: string }).name === 'TransactionConflictException' ||
@@ -18,7 +22,9 @@ const isRace = (e: unknown): boolean =>
  * that must not exist) and the scope's head item, conditioned on the head still being the one
  * the event links to: of two concurrent appends after the same event, one fails its condition,
  * re-reads the head and links after the other, so the chain never forks. There is deliberately
- * no update or delete method.
+ * no update or delete method. appendOnce adds a third item to that transaction, the key's marker
+ * (`ONCE#<key>` in the scope's partition, a key that must not exist): the event is written with
+ * its marker or not at all, so a key's event is in the chain at most once and a retry finds it.
  */
 export class DynamoAuditLog implements AuditLog {
   constructor(
@@ -32,6 +38,17 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   async append(scope: string, event: AuditEvent): Promise<ChainedAuditEvent> {
+    return (await this.write(scope, event))!;
+  }
+
+  async appendOnce(scope: string, key: string, event: AuditEvent): Promise<ChainedAuditEvent | undefined> {
+    const marker = keys.auditOnce(scope, key);
+    const known = await this.db.send(new GetCommand({ TableName: this.table, Key: marker, ConsistentRead: true }));
+    if (known.Item) return undefined;
+    return this.write(scope, event, marker);
+  }
+
+  private async write(scope: string, event: AuditEvent, once?: { pk: string; sk: string }): Promise<ChainedAuditEvent | undefined> {
     try {
       return await withRetry(
         async () => {
@@ -64,14 +81,16 @@ export class DynamoAuditLog implements AuditLog {
                     ...(after.events === 0 ? {} : { ExpressionAttributeNames: { '#n': 'events', '#h': 'head' }, ExpressionAttributeValues: { ':n': after.events, ':h': after.head } }),
                   },
                 },
+                ...(once ? [{ Put: { TableName: this.table, Item: { ...once, type: 'AUDIT_ONCE', seq: chained.seq }, ConditionExpression: 'attribute_not_exists(pk)' } }] : []),
               ],
             }),
           );
           return chained;
         },
-        { ...CONTENDED, retryable: isRace },
+        { ...CONTENDED, retryable: (e) => !(once && isAlreadyAppended(e)) && isRace(e) },
       );
     } catch (e) {
+      if (once && isAlreadyAppended(e)) return undefined;
       // Another append got there first every time (or a transaction conflict).
       throw isRace(e) ? new ConcurrentUpdateError('audit trail') : e;
     }
@@ -84,23 +103,26 @@ export class DynamoAuditLog implements AuditLog {
       ExpressionAttributeValues: { ':pk': keys.auditHead(scope).pk },
       ConsistentRead: true,
     });
-    return items
-      .filter((i) => i.sk !== 'HEAD')
-      .map(
-        (i) =>
-          ({
-            scope: i.scope,
-            seq: i.seq,
-            prevHash: i.prevHash,
-            hash: i.hash,
-            at: i.at,
-            actor: i.actor,
-            role: i.role,
-            action: i.action,
-            details: i.details ?? {},
-          }) as ChainedAuditEvent,
-      )
-      .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    return (
+      items
+        // The head and appendOnce's markers are not events; anything else in the partition is listed (and verified).
+        .filter((i) => i.sk !== 'HEAD' && !String(i.sk).startsWith('ONCE#'))
+        .map(
+          (i) =>
+            ({
+              scope: i.scope,
+              seq: i.seq,
+              prevHash: i.prevHash,
+              hash: i.hash,
+              at: i.at,
+              actor: i.actor,
+              role: i.role,
+              action: i.action,
+              details: i.details ?? {},
+            }) as ChainedAuditEvent,
+        )
+        .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))
+    );
   }
 }
 

@@ -15,6 +15,8 @@ export const keys = {
   member: (projectId: string, sub: string) => ({ pk: `PROJECT#${projectId}`, sk: `MEMBER#${sub}` }),
   /** One item per audit event, numbered in chain order (zero-padded so they sort). */
   auditEvent: (scope: string, seq: number) => ({ pk: `AUDIT#${scope}`, sk: `E#${String(seq).padStart(12, '0')}` }),
+  /** The marker of an event appended once under `key` (AuditLog.appendOnce), written with it: in the chain's partition, never an event. */
+  auditOnce: (scope: string, key: string) => ({ pk: `AUDIT#${scope}`, sk: `ONCE#${key}` }),
   /** The chain head every append is conditioned on, so two appends cannot both follow one event. */
   auditHead: (scope: string) => ({ pk: `AUDIT#${scope}`, sk: 'HEAD' }),
   /**

@@ -33,6 +33,11 @@ export interface ChainHead {
 export interface AuditLog {
   /** Appends to the end of the scope's chain; two concurrent appends never fork it. */
   append(scope: string, event: AuditEvent): Promise<ChainedAuditEvent>;
+  /**
+   * Appends the event unless one was already appended under `key` in the scope (then undefined):
+   * an entry that whoever retries it — concurrently or after a crash — writes exactly once.
+   */
+  appendOnce(scope: string, key: string, event: AuditEvent): Promise<ChainedAuditEvent | undefined>;
   /** The scope's events in chain order. */
   list(scope: string): Promise<ChainedAuditEvent[]>;
   /** The stored chain head (what the next append links to). */

@@ -70,6 +70,23 @@ describe('the audit trail is a hash chain', () => {
     expect(v).toMatchObject({ ok: true, events: 11, head: events.at(-1)!.hash });
   });
 
+  it('an event appended once under a key is in the chain once, however many append it at once and again; verify agrees', async () => {
+    const projectId = await newProject('Once');
+    const scope = auditScope(projectId);
+    const trip = auditEvent({ sub: 'system:brake', role: 'operations' }, 'round.brake_tripped', { roundId: 'rnd-once' });
+    const racing = await Promise.all(Array.from({ length: 6 }, () => rawAdapters().audit.appendOnce(scope, 'pause:once:1', trip)));
+    expect(racing.filter((e) => e !== undefined).map((e) => e.seq)).toEqual([2]);
+    expect(await rawAdapters().audit.appendOnce(scope, 'pause:once:1', trip)).toBeUndefined();
+    // Another key is another entry; the keys' markers are no events.
+    expect(await rawAdapters().audit.appendOnce(scope, 'pause:once:2', trip)).toMatchObject({ seq: 3 });
+    expect((await rawAdapters().audit.list(scope)).map((e) => [e.seq, e.action])).toEqual([
+      [1, 'project.created'],
+      [2, 'round.brake_tripped'],
+      [3, 'round.brake_tripped'],
+    ]);
+    expect(await verify(projectId)).toMatchObject({ ok: true, events: 3, problems: [] });
+  });
+
   it('an event changed directly in DynamoDB makes verify false', async () => {
     const projectId = await newProject('Tamper');
     await p.as(researcher).post(`/projects/${projectId}/submit`);
