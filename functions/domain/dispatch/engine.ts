@@ -74,6 +74,8 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
   const cancelled = round.status === 'cancelled';
   if (!cancelled) {
     const blocked = blocker(first, range.canary, deps.settings.region);
+    // A pause whose pauser died before auditing it (the brake's worker, say) is audited by whoever meets it.
+    if (blocked === 'paused' && first.project?.pauseAudit) await deps.rounds.finishPause(ref.projectId);
     if (blocked) return { kind: 'parked', why: blocked };
   }
 

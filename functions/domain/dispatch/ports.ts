@@ -163,6 +163,11 @@ export interface RoundLifecycle {
   holdForCanary(projectId: string, roundId: string, at: string): Promise<boolean>;
   /** The automatic brake tripped: the project is paused (by the brake, with why) and it is audited. */
   brake(projectId: string, roundId: string, trip: BrakeTrip): Promise<void>;
+  /**
+   * The project is paused with its pause's audit entries still on it (`pauseAudit`: whoever paused
+   * it died before writing them, the brake's worker say): they are written, once however many call.
+   */
+  finishPause(projectId: string): Promise<void>;
   /** Shows (or clears) what the round's batches wait for. */
   noteWaiting(projectId: string, roundId: string, waiting: Waiting | undefined): Promise<void>;
   /**

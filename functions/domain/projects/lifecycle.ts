@@ -1,7 +1,7 @@
 import { ConflictError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import { auditEvent, verifyWithLatestSeal, type AuditSeal, type ChainedAuditEvent, type SealedVerification } from '../shared/audit.js';
-import { nowIso } from '../shared/ids.js';
+import { auditEvent, verifyWithLatestSeal, type AuditEvent, type AuditSeal, type ChainedAuditEvent, type SealedVerification } from '../shared/audit.js';
+import { newId, nowIso } from '../shared/ids.js';
 import { approvedMinorsPolicy, minorsPolicyOf, minorsPolicyPending, withMinorsPolicy } from './minors-policy.js';
 import { brakeOf, pause, reject, resume, submit, type BrakeSettings, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings, type Purpose } from './project.js';
 import { auditScope, loadProject, validLinkDomains, type ProjectDeps } from './use-cases.js';
@@ -48,7 +48,12 @@ export const rejectProject = async (deps: ProjectDeps, principal: Principal, pro
  * status to return to. Idempotent: pausing a paused project changes nothing and is not an error
  * (operations must be able to press the button twice). The dispatch side extends this with
  * `meanwhile` (waiting for letters in flight), which runs once the status is written, beside the
- * audit entry: neither waits for the other, and both are done before this returns.
+ * audit entries: neither waits for the other, and both are done before this returns.
+ *
+ * The pause's audit entries (`project.paused`, and `also`: the brake's figures) are written in
+ * the same project write as the pause, then appended to the trail (auditPendingPause): the pause
+ * never waits for the trail (fail closed), and a crash between the two loses no entry — whoever
+ * meets the pause next writes them — nor does any retry write one twice.
  */
 export const pauseProject = async <T = undefined>(
   deps: ProjectDeps,
@@ -56,18 +61,50 @@ export const pauseProject = async <T = undefined>(
   projectId: string,
   reason: string,
   meanwhile: () => Promise<T> = async () => undefined as T,
+  also: readonly AuditEvent[] = [],
 ): Promise<{ project: Project; changed: boolean; meanwhile: T }> => {
-  const { before, after } = await updateProject(deps, principal, projectId, 'pause', (p, now) => pause(p, principal.sub, now, reason));
+  const { before, after } = await updateProject(deps, principal, projectId, 'pause', (p, now) => {
+    const paused = pause(p, principal.sub, now, reason);
+    if (paused === p) return p;
+    return { ...paused, pauseAudit: { key: newId('pause'), events: [auditEvent(principal, 'project.paused', { reason, statusBeforePause: p.status }), ...also] } };
+  });
   const changed = before !== after;
-  const [, waited] = await Promise.all([
-    changed ? deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.paused', { reason, statusBeforePause: before.status })) : undefined,
-    meanwhile(),
-  ]);
+  // Unchanged: the pause found may still carry the entries of a pauser that died before writing them.
+  const [, waited] = await Promise.all([auditPendingPause(deps, projectId, after), meanwhile()]);
   return { project: after, changed, meanwhile: waited };
+};
+
+/**
+ * Appends the audit entries a pause left on its project, each once (AuditLog.appendOnce under the
+ * pause's key: concurrent finders and retries write it once), then takes them off the project.
+ * Called by the pause itself, by whoever meets the pause with its entries still there (a batch of
+ * the project that comes back: the dispatch engine), and before a resume, which drops them.
+ * `seen`: the project as the caller just read it.
+ */
+export const auditPendingPause = async (deps: Pick<ProjectDeps, 'projects' | 'audit'>, projectId: string, seen?: Project): Promise<void> => {
+  const project = seen ?? (await deps.projects.getProject(projectId, { consistent: true }));
+  const pending = project?.status === 'paused' ? project.pauseAudit : undefined;
+  if (!pending) return;
+  for (const [i, event] of pending.events.entries()) await deps.audit.appendOnce(auditScope(projectId), `pause:${pending.key}:${i}`, event);
+  // Housekeeping, conditional on the revision read: when someone else wrote the project meanwhile,
+  // a later finder takes the entries off (appending them again writes nothing).
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const now = await deps.projects.getProject(projectId, { consistent: true });
+    if (!now || now.pauseAudit?.key !== pending.key) return;
+    const { pauseAudit: _written, ...rest } = now;
+    try {
+      await deps.projects.saveProject(rest, now.revision);
+      return;
+    } catch (e) {
+      if (!(e instanceof ConflictError && e.code === 'CONCURRENT_UPDATE')) throw e;
+    }
+  }
 };
 
 /** Operations only: back to the status from before the pause. */
 export const resumeProject = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<Project> => {
+  // Entries of the pause not yet in the trail go in first: the resume drops them from the project.
+  await auditPendingPause(deps, projectId, await loadProject(deps, principal, projectId, 'resume', { consistent: true }));
   const { after } = await updateProject(deps, principal, projectId, 'resume', (p, now) => resume(p, now));
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.resumed', { status: after.status }));
   return after;

@@ -107,6 +107,8 @@ export interface Project {
   readonly pauseReason?: string;
   /** The last resume: the automatic brake counts afresh from it (dispatch/stages/brake.ts). */
   readonly resumedAt?: string;
+  /** While paused: the pause's audit entries until they are known to be in the trail (lifecycle.ts pauseProject). */
+  readonly pauseAudit?: PendingPauseAudit;
   /** Who last set `settings.minors` (four-eyes: they cannot approve it) and when. */
   readonly minorsSetBy?: string;
   readonly minorsSetAt?: string;
@@ -114,6 +116,17 @@ export interface Project {
   readonly minorsApproval?: MinorsPolicyApproval;
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   readonly revision: number;
+}
+
+/**
+ * The audit entries of a pause, written with the pause in the project's own item so that a crash
+ * between the two loses neither: whoever finds them there (a retry, the next batch, a second
+ * pause, the resume) appends them once each, under `key`. (The shape of shared/audit.ts's
+ * AuditEvent, repeated here: the console shares this file, and that one is Node-only.)
+ */
+export interface PendingPauseAudit {
+  readonly key: string;
+  readonly events: readonly { readonly at: string; readonly actor: string; readonly role: string; readonly action: string; readonly details: Readonly<Record<string, unknown>> }[];
 }
 
 /** What a caller may do with a project, decided in one place. */
@@ -233,6 +246,6 @@ export const pause = (p: Project, by: string, now: string, reason: string): Proj
 
 export const resume = (p: Project, now: string): Project => {
   if (p.status !== 'paused') throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
-  const { statusBeforePause, pausedAt: _a, pausedBy: _b, pauseReason: _c, ...rest } = p;
+  const { statusBeforePause, pausedAt: _a, pausedBy: _b, pauseReason: _c, pauseAudit: _d, ...rest } = p;
   return { ...rest, status: statusBeforePause ?? 'draft', resumedAt: now, updatedAt: now };
 };

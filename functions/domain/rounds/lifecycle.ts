@@ -1,4 +1,4 @@
-import { pauseProject } from '../projects/lifecycle.js';
+import { auditPendingPause, pauseProject } from '../projects/lifecycle.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, sealAuditHead, type AuditSeal } from '../shared/audit.js';
 import type { RoundDeps } from './ports.js';
@@ -40,13 +40,15 @@ export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists
   },
   /**
    * The automatic brake tripped: the project is paused by the brake with why, in words a
-   * researcher and operations read; the trip's figures are audited beside the pause. Once paused,
-   * a second trip (another batch of the same window) changes nothing and is not audited again.
+   * researcher and operations read; the trip's figures are audited with the pause, written in the
+   * same project write and appended once after it (pauseProject). Once paused, a second trip
+   * (another batch of the same window) changes nothing and is not audited again.
    */
   async brake(projectId: string, roundId: string, trip: BrakeTrip): Promise<void> {
-    const { changed } = await pauseProject(deps, BRAKE, projectId, brakeReason(trip));
-    if (changed) await deps.audit.append(auditScope(projectId), auditEvent(BRAKE, 'round.brake_tripped', { roundId, ...trip }));
+    await pauseProject(deps, BRAKE, projectId, brakeReason(trip), undefined, [auditEvent(BRAKE, 'round.brake_tripped', { roundId, ...trip })]);
   },
+  /** A pause met with its audit entries still on the project (its pauser died before writing them): they are written, once. */
+  finishPause: (projectId: string): Promise<void> => auditPendingPause(deps, projectId),
   noteWaiting: (projectId: string, roundId: string, waiting: Waiting | undefined) => deps.rounds.setWaiting(projectId, roundId, waiting),
   /** The project's released rounds (the sequence says which; a read per call: the composition root keeps answers per sequence). */
   projectRounds: async (projectId: string, _releaseSeq: number): Promise<Round[]> => (await deps.rounds.listRounds(projectId)).filter(isReleased),

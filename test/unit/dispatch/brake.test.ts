@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineDeps } from '../../../functions/domain/dispatch/ports.js';
 import { countsOf, judge, windowOf } from '../../../functions/domain/dispatch/stages/brake.js';
-import { canaryFor, DEFAULT_BRAKE, type BrakeSettings } from '../../../functions/domain/projects/project.js';
+import { resumeProject } from '../../../functions/domain/projects/lifecycle.js';
+import { canaryFor, DEFAULT_BRAKE, type BrakeSettings, type Project } from '../../../functions/domain/projects/project.js';
+import { roundLifecycle } from '../../../functions/domain/rounds/lifecycle.js';
 import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
-import { work, World } from '../../fixtures/engine-world.js';
+import { chainEvent, EMPTY_HEAD, type AuditEvent, type AuditLog, type ChainedAuditEvent } from '../../../functions/domain/shared/audit.js';
+import { ConflictError } from '../../../functions/shared/errors.js';
+import { Crash, work, World } from '../../fixtures/engine-world.js';
 
 /**
  * The automatic brake (issue 27): a watched round pauses its project by itself when, in a window
@@ -150,5 +154,138 @@ describe('the brake in the engine', () => {
     expect(small.brakeTrips).toEqual([]);
     expect(small.round.status).toBe('completed');
     expect(small.windows.size).toBe(0);
+  });
+});
+
+/**
+ * The project item and the project's audit trail as the DynamoDB adapters keep them: a project
+ * write is conditional on the revision it read; the trail is append-only, and an append under a
+ * key happens once in the scope whoever repeats it. Each call may interleave with the workers.
+ */
+class ProjectAndAudit {
+  readonly trail: ChainedAuditEvent[] = [];
+  private readonly onceKeys = new Set<string>();
+  /** The next audit write dies (the worker with it) before anything of it is stored. */
+  dieAtNextAuditWrite = false;
+  /** Whether the project was already paused when that write died. */
+  pausedWhenItDied: boolean | undefined;
+
+  constructor(private readonly world: World) {
+    world.project = { ...world.project, revision: 0 };
+  }
+
+  readonly projects = {
+    getProject: async () => {
+      await this.world.step();
+      return { ...this.world.project };
+    },
+    saveProject: async (p: Project, expectedRevision: number) => {
+      await this.world.step();
+      if (this.world.project.revision !== expectedRevision) throw new ConflictError('CONCURRENT_UPDATE', 'changed meanwhile');
+      this.world.project = { ...p, revision: expectedRevision + 1 };
+    },
+    isMember: async () => false,
+  };
+
+  private async write(scope: string, event: AuditEvent, key?: string): Promise<ChainedAuditEvent | undefined> {
+    await this.world.step();
+    if (this.dieAtNextAuditWrite) {
+      this.dieAtNextAuditWrite = false;
+      this.pausedWhenItDied = this.world.project.status === 'paused';
+      throw new Crash('died between the pause and its audit entry');
+    }
+    if (key !== undefined && this.onceKeys.has(`${scope}#${key}`)) return undefined;
+    if (key !== undefined) this.onceKeys.add(`${scope}#${key}`);
+    const last = this.trail.at(-1);
+    const chained = chainEvent(scope, event, last ? { events: last.seq, head: last.hash } : EMPTY_HEAD);
+    this.trail.push(chained);
+    return chained;
+  }
+
+  readonly audit = {
+    append: async (scope: string, event: AuditEvent) => (await this.write(scope, event))!,
+    appendOnce: async (scope: string, key: string, event: AuditEvent) => this.write(scope, event, key),
+    list: async () => [...this.trail],
+    head: async () => EMPTY_HEAD,
+  } as unknown as AuditLog;
+
+  actions(action: string): ChainedAuditEvent[] {
+    return this.trail.filter((e) => e.action === action);
+  }
+
+  /** The engine's deps with the rounds module's own brake (rounds/lifecycle.ts) on this store and trail. */
+  deps(): EngineDeps {
+    const base = this.world.deps();
+    const lifecycle = roundLifecycle({ projects: this.projects, audit: this.audit } as unknown as Parameters<typeof roundLifecycle>[0]);
+    return { ...base, rounds: { ...base.rounds, brake: lifecycle.brake, finishPause: lifecycle.finishPause } };
+  }
+}
+
+/** A watched round whose second half turns out reserved far beyond its pre-flight: the brake trips in window 2. */
+const trippingWorld = (seed: number) => {
+  const world = new World({ recipients: 400, batchSize: 20, seed });
+  watched(world, {});
+  for (let i = 200; i < 400; i += 2) world.reserved.add(world.nins[i]!);
+  return world;
+};
+
+describe('the brake and its audit entry', () => {
+  it('test_should_audit_the_trip_exactly_once_when_the_worker_dies_between_the_pause_and_its_audit_entry', async () => {
+    const world = trippingWorld(36);
+    const store = new ProjectAndAudit(world);
+    store.dieAtNextAuditWrite = true;
+    const deps = store.deps();
+    await world.control().start(world.round as ReleasedRound);
+    // One worker, until the one that trips the brake dies: the project paused, nothing audited.
+    for (let i = 0; i < 200 && store.pausedWhenItDied === undefined && world.queue.length > 0; i++) await work(world, deps, world.queue.shift()!);
+    expect(store.pausedWhenItDied).toBe(true);
+    expect(world.project).toMatchObject({ status: 'paused', pausedBy: 'system:brake' });
+    expect(world.project.pauseReason).toMatch(/^Automatisk brems: /);
+    expect(store.trail).toEqual([]);
+
+    // Its message comes back after the visibility timeout: the retry meets the pause without its
+    // entries, writes them, and sends nothing.
+    world.now += 61_000;
+    const retry = world.queue.pop()!;
+    const sent = world.deliveries.length;
+    expect(await work(world, deps, retry)).toMatchObject({ kind: 'parked', why: 'paused' });
+    expect(world.deliveries).toHaveLength(sent);
+    expect(store.trail.map((e) => e.action)).toEqual(['project.paused', 'round.brake_tripped']);
+    expect(store.actions('round.brake_tripped')[0]).toMatchObject({ actor: 'system:brake', details: { roundId: 'rnd', rule: 'reserved', window: 2 } });
+    expect(store.actions('project.paused')[0]).toMatchObject({ actor: 'system:brake', details: { statusBeforePause: 'approved' } });
+    expect(world.project.pauseAudit).toBeUndefined();
+
+    // Whatever else comes back (the other batches, that one again) adds nothing, and the project stays paused.
+    world.queue.push(retry);
+    await drain(world, deps);
+    expect(store.trail.map((e) => e.action)).toEqual(['project.paused', 'round.brake_tripped']);
+    expect(world.project).toMatchObject({ status: 'paused', pausedBy: 'system:brake' });
+    expect(world.counts().pending).toBeGreaterThan(0);
+  });
+
+  it('test_should_audit_a_trip_whose_audit_entry_was_lost_before_a_person_resumes_the_project', async () => {
+    const world = trippingWorld(37);
+    const store = new ProjectAndAudit(world);
+    store.dieAtNextAuditWrite = true;
+    const deps = store.deps();
+    await world.control().start(world.round as ReleasedRound);
+    // Only the worker that trips the brake runs: it dies, and its message is not seen again before a person resumes.
+    for (let i = 0; i < 200 && store.pausedWhenItDied === undefined && world.queue.length > 0; i++) await work(world, deps, world.queue.shift()!);
+    expect(store.pausedWhenItDied).toBe(true);
+    expect(store.trail).toEqual([]);
+
+    await resumeProject({ projects: store.projects, audit: store.audit } as unknown as Parameters<typeof resumeProject>[0], { sub: 'ola', role: 'operations' }, 'prj');
+    expect(world.project.status).toBe('approved');
+    expect(store.trail.map((e) => e.action)).toEqual(['project.paused', 'round.brake_tripped', 'project.resumed']);
+  });
+
+  it('test_should_audit_one_trip_once_when_the_batches_of_its_window_trip_it_together', async () => {
+    const world = trippingWorld(38);
+    const store = new ProjectAndAudit(world);
+    const deps = store.deps();
+    await world.control().start(world.round as ReleasedRound);
+    await drain(world, deps, 4);
+    expect(world.project).toMatchObject({ status: 'paused', pausedBy: 'system:brake' });
+    expect(store.trail.map((e) => e.action)).toEqual(['project.paused', 'round.brake_tripped']);
   });
 });
