@@ -168,22 +168,37 @@ export const continueRounds = async (deps: Pick<OperationsDeps, 'rounds' | 'cont
 
 const pausedProjects = async (deps: Pick<OperationsDeps, 'projects'>) => new Set((await deps.projects.listAllProjects()).filter((p) => p.status === 'paused').map((p) => p.projectId));
 
+/**
+ * The entry of the halt or resume that `state` records, once: keyed by the state's own time, and
+ * under the operator who gave it. The state is written first (a halt never waits for the trail);
+ * an operator whose press died between the two presses again, and this writes the first press's
+ * entry — never a second one.
+ */
+const auditStateOnce = async (deps: Pick<OperationsDeps, 'audit'>, principal: Principal, state: HaltState): Promise<void> => {
+  if (!state.at) return;
+  const event = state.halted ? auditEvent(principal, 'dispatch.halted', { reason: state.reason }) : auditEvent(principal, 'dispatch.resumed', {});
+  await deps.audit.appendOnce(OPERATIONS_SCOPE, `${state.halted ? 'halt' : 'resume'}:${state.at}`, { ...event, actor: state.by ?? event.actor });
+};
+
 export const halt = async (deps: OperationsDeps, principal: Principal, reason: string) => {
-  const at = new Date(deps.clock()).toISOString();
   const before = await deps.state.read();
-  if (!before.halted) {
-    await deps.state.write({ halted: true, reason, at, by: principal.sub });
-    await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'dispatch.halted', { reason }));
-  }
+  const state: HaltState = before.halted ? before : { halted: true, reason, at: new Date(deps.clock()).toISOString(), by: principal.sub };
+  if (!before.halted) await deps.state.write(state);
+  await auditStateOnce(deps, principal, state);
   const inFlight = await awaitQuiet(deps, undefined);
-  return { halted: true, inFlight, haltedAt: before.halted ? before.at : at };
+  return { halted: true, inFlight, haltedAt: state.at };
 };
 
 export const resumeAll = async (deps: OperationsDeps, principal: Principal) => {
   const before = await deps.state.read();
-  if (!before.halted) return { halted: false, requeued: 0 };
-  await deps.state.write({ halted: false, at: new Date(deps.clock()).toISOString(), by: principal.sub });
-  await deps.audit.append(OPERATIONS_SCOPE, auditEvent(principal, 'dispatch.resumed', {}));
+  if (!before.halted) {
+    // A resume pressed again: the entry of the one that took effect, if its press died before it.
+    await auditStateOnce(deps, principal, before);
+    return { halted: false, requeued: 0 };
+  }
+  const state: HaltState = { halted: false, at: new Date(deps.clock()).toISOString(), by: principal.sub };
+  await deps.state.write(state);
+  await auditStateOnce(deps, principal, state);
   // Paused projects stay parked: their own resume puts them back to work.
   return { halted: false, requeued: await continueRounds(deps, undefined, await pausedProjects(deps)) };
 };
