@@ -207,18 +207,14 @@ const sendWaves = async (a: Attempt, note: (s: Settled) => void, done: (extra?: 
     if (toSend.length > 0) {
       const until = waveDeadline(a, deps.clock().getTime(), start === 0);
       if (until === undefined) {
-        // Out of time for a whole wave: what is decided is kept, the rest comes back.
-        note(s);
-        await commitSettled(a, s, { final: true });
-        return done({ retryInMs: 0 });
+        // Out of time for a whole wave: what is decided is kept (unless a stop came first), the rest comes back.
+        const stopped = await keepDecisions(a, s, note, true);
+        return stopped ? parkAttempt(a, stopped) : done({ retryInMs: 0 });
       }
       const sentAt = deps.clock().toISOString();
       const answer = await handOverWave(a, toSend, until, sentAt);
-      if (answer.kind === 'blocked') {
-        // Nothing of this wave left: drop its decisions (they are made again on resume) and let go.
-        await deps.batches.unclaim(ref, a.leaseId);
-        return { kind: 'parked', why: answer.why };
-      }
+      // Nothing of this wave left: drop its decisions (they are made again on resume) and let go.
+      if (answer.kind === 'blocked') return parkAttempt(a, answer.why);
       const handed = toSend.filter((t) => !answer.invalid.has(t.index));
       for (const t of toSend) {
         const why = answer.invalid.get(t.index);
@@ -236,13 +232,42 @@ const sendWaves = async (a: Attempt, note: (s: Settled) => void, done: (extra?: 
         },
         answer.letters,
       );
+      note(s);
+      await commitSettled(a, s, { final: last });
+    } else {
+      const stopped = await keepDecisions(a, s, note, last);
+      if (stopped) return parkAttempt(a, stopped);
     }
-    note(s);
-    await commitSettled(a, s, { final: last });
   }
   const isComplete = isDone({ outcomes: a.outcomes });
   if (isComplete) await afterDone(deps, a.round, a.range.canary);
   return done(isComplete ? {} : { retryInMs: retryDelayMs(a.message.retry ?? 0) });
+};
+
+/** A stop seen by the attempt: what it decided and did not commit is dropped (made again on resume), and the batch let go. */
+const parkAttempt = async (a: Attempt, why: Blocker): Promise<BatchResult> => {
+  await a.deps.batches.unclaim(a.ref, a.leaseId);
+  return { kind: 'parked', why };
+};
+
+/**
+ * A wave that hands nothing over (every recipient decided without a letter, or no time left for
+ * its letters) keeps its decisions under the protocol a wave's letters follow: marked in flight
+ * (with its decisions, until the commit's budget), the gate read again, then committed (the commit
+ * drops the marker). A stop written before the read is seen: nothing is kept, and the stop is
+ * returned; one written after it waits for the marker. So nothing of a round changes once a pause
+ * or halt is acknowledged — no letter, and no count either.
+ */
+const keepDecisions = async (a: Attempt, s: Settled, note: (s: Settled) => void, final: boolean): Promise<Blocker | undefined> => {
+  const { deps, ref } = a;
+  if (s.outcomes.size > 0) {
+    await deps.batches.markWave(ref, a.leaseId, s.outcomes.size, deps.clock().getTime() + deps.settings.commitBudgetMs);
+    const why = blocker(await deps.gate.read(ref.projectId, ref.roundId), a.range.canary, deps.settings.region);
+    if (why) return why;
+  }
+  note(s);
+  await commitSettled(a, s, { final });
+  return undefined;
 };
 
 /** A cancelled round's batch (after recovering a dead wave): every pending recipient becomes cancelled, and is counted. */

@@ -489,6 +489,40 @@ describe('the engine, one step at a time', () => {
     expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(12);
   });
 
+  it('test_should_change_no_count_after_a_pause_is_acknowledged_when_the_next_wave_hands_nothing_over', async () => {
+    const world = new World({ recipients: 8, batchSize: 8, seed: 19 });
+    // The second wave (recipients 4–7) is all reserved: it decides skips and hands nothing over.
+    for (const nin of world.nins.slice(4)) world.reserved.add(nin);
+    const base = world.deps();
+    const ops = { batches: base.batches, clock: () => world.now, sleep: async () => undefined };
+    let acknowledged: ReturnType<World['counts']> | undefined;
+    const deps: EngineDeps = {
+      ...base,
+      batches: {
+        ...base.batches,
+        commit: async (...args) => {
+          await base.batches.commit(...args);
+          if (acknowledged) return;
+          // Operations pause right after the first wave's commit; nothing is in flight, so the pause is acknowledged.
+          world.project = { ...world.project, status: 'paused' };
+          expect(await awaitQuiet(ops, 'prj', 0)).toBe(0);
+          acknowledged = world.counts();
+        },
+      },
+    };
+    await start(world);
+    expect(await processBatch(deps, world.queue.shift()!)).toMatchObject({ kind: 'parked', why: 'paused' });
+    expect(acknowledged).toMatchObject({ sent: 4, pending: 4 });
+    // Nothing of the round changed after the acknowledgement: not a letter, and not a count.
+    expect(world.counts()).toEqual(acknowledged);
+    expect(world.deliveries).toHaveLength(4);
+    // On resume the skips are decided again, on the facts then.
+    world.project = { ...world.project, status: 'approved' };
+    await world.control().continue(world.round as ReleasedRound);
+    await drain(world, base);
+    expect(world.counts()).toMatchObject({ sent: 4, skippedReserved: 4, pending: 0 });
+  });
+
   it('test_should_hold_one_wave_in_flight_and_abort_a_hung_call_at_its_deadline_before_the_pause_is_quiet', async () => {
     const world = new World({ recipients: 10, batchSize: 10, seed: 7 });
     const base = world.deps();
