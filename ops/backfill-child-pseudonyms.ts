@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { segmentsOf, useBackfillTarget } from './shared/backfill-env.js';
 
 /**
  * npm run ops:backfill-child-pseudonyms -- [--dry-run] [--segments N] [--data-dir .data | --citizens-table NAME --main-table NAME --region R --hash-key-secret-arn ARN]
@@ -34,34 +33,16 @@ const { values } = parseArgs({
 });
 
 const main = async (): Promise<number> => {
-  const segments = Number(values.segments);
-  if (!Number.isInteger(segments) || segments < 1 || segments > 64) {
-    process.stderr.write('--segments takes a whole number from 1 to 64\n');
+  const parsed = segmentsOf(values.segments);
+  if ('exit' in parsed) return parsed.exit;
+  const { segments } = parsed;
+  const aws = values['citizens-table'] !== undefined || values['main-table'] !== undefined;
+  if (aws && (!values['citizens-table'] || !values['main-table'])) {
+    process.stderr.write('against AWS give both tables: --citizens-table NAME --main-table NAME\n');
     return 2;
   }
-  if (values['citizens-table'] || values['main-table']) {
-    if (!values['citizens-table'] || !values['main-table']) {
-      process.stderr.write('against AWS give both tables: --citizens-table NAME --main-table NAME\n');
-      return 2;
-    }
-    if (values.region) process.env.AWS_REGION = values.region;
-    const arn = values['hash-key-secret-arn'] ?? process.env.CITIZEN_HASH_KEY_SECRET_ARN;
-    if (!arn) {
-      process.stderr.write('the citizen hash key is needed: --hash-key-secret-arn ARN (or CITIZEN_HASH_KEY_SECRET_ARN)\n');
-      return 2;
-    }
-    process.env.CITIZEN_HASH_KEY_SECRET_ARN = arn;
-  } else {
-    const file = join(resolve(process.cwd(), values['data-dir']), 'runtime.json');
-    let runtime: { env: Record<string, string> };
-    try {
-      runtime = JSON.parse(await readFile(file, 'utf8')) as typeof runtime;
-    } catch {
-      process.stderr.write(`no local runtime found (${file}); is npm start running? For AWS pass --citizens-table and --main-table.\n`);
-      return 1;
-    }
-    Object.assign(process.env, runtime.env);
-  }
+  const exit = await useBackfillTarget({ aws, region: values.region, hashKeySecretArn: values['hash-key-secret-arn'], dataDir: values['data-dir'], awsHint: '--citizens-table and --main-table' });
+  if (exit !== undefined) return exit;
   // Imported after the environment is in place: the clients and the keyring read it on first use.
   const { dynamo } = await import('../functions/shared/clients.js');
   const { config } = await import('../functions/shared/config.js');

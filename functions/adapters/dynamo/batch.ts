@@ -1,4 +1,4 @@
-import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mapLimited } from '../../domain/shared/concurrency.js';
 import { drain } from '../../domain/shared/retry.js';
 
@@ -12,6 +12,31 @@ export const queryAll = async (db: DynamoDBDocumentClient, input: Omit<QueryComm
     start = res.LastEvaluatedKey;
   } while (start);
   return out;
+};
+
+/**
+ * A whole-table scan in `segments` parallel segments (DynamoDB's TotalSegments), each page handed to
+ * `each` before the next page of its segment is read. For one-off operator jobs (backfills), never
+ * a request path. `pageSize`: items per page (tests use small pages to cross page boundaries).
+ */
+export const scanSegments = async (
+  db: DynamoDBDocumentClient,
+  input: Omit<ScanCommandInput, 'Segment' | 'TotalSegments' | 'ExclusiveStartKey' | 'Limit'>,
+  opts: { readonly segments: number; readonly pageSize?: number | undefined },
+  each: (items: Record<string, unknown>[]) => Promise<void> | void,
+): Promise<void> => {
+  await mapLimited(
+    Array.from({ length: opts.segments }, (_, segment) => segment),
+    opts.segments,
+    async (segment) => {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await db.send(new ScanCommand({ ...input, Segment: segment, TotalSegments: opts.segments, ExclusiveStartKey: start, ...(opts.pageSize ? { Limit: opts.pageSize } : {}) }));
+        await each(page.Items ?? []);
+        start = page.LastEvaluatedKey;
+      } while (start);
+    },
+  );
 };
 
 const chunks = <T>(items: readonly T[], size: number): T[][] => {

@@ -1,9 +1,9 @@
-import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pseudonymsOfChild } from '../../domain/citizens/minors.js';
 import { legacyChildPseudonyms } from '../../domain/letters/form-tasks.js';
 import { projectPseudonym, type HashKeyring } from '../../domain/shared/citizen-key.js';
 import { mapLimited } from '../../domain/shared/concurrency.js';
-import { queryAll } from './batch.js';
+import { queryAll, scanSegments } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 
@@ -66,22 +66,8 @@ export const backfillChildPseudonyms = async (
   opts: ChildPseudonymBackfillOptions = {},
 ): Promise<ChildPseudonymBackfillReport> => {
   const segments = Math.max(1, Math.floor(opts.segments ?? 4));
-  const scan = async (input: Omit<ScanCommandInput, 'TableName' | 'Segment' | 'TotalSegments' | 'ExclusiveStartKey' | 'Limit'>, each: (items: Record<string, unknown>[]) => void): Promise<void> => {
-    await mapLimited(
-      Array.from({ length: segments }, (_, segment) => segment),
-      segments,
-      async (segment) => {
-        let start: Record<string, unknown> | undefined;
-        do {
-          const page = await db.send(
-            new ScanCommand({ TableName: tables.citizens, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start, ...(opts.pageSize ? { Limit: opts.pageSize } : {}), ...input }),
-          );
-          each(page.Items ?? []);
-          start = page.LastEvaluatedKey;
-        } while (start);
-      },
-    );
-  };
+  const scan = (input: Omit<ScanCommandInput, 'TableName' | 'Segment' | 'TotalSegments' | 'ExclusiveStartKey' | 'Limit'>, each: (items: Record<string, unknown>[]) => void): Promise<void> =>
+    scanSegments(db, { TableName: tables.citizens, ...input }, { segments, pageSize: opts.pageSize }, each);
 
   // 1. Guardians' tasks about a child without the child's own pseudonym.
   const tasks: OldTask[] = [];

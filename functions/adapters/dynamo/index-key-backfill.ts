@@ -1,6 +1,7 @@
-import { ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { globalCitizenKey, type HashKeyring } from '../../domain/shared/citizen-key.js';
 import { mapLimited } from '../../domain/shared/concurrency.js';
+import { scanSegments } from './batch.js';
 import { ledgerIndexOf } from './contact-ledger.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
@@ -71,33 +72,22 @@ export const backfillIndexKeys = async (db: DynamoDBDocumentClient, table: strin
       totals.changedMeanwhile++;
     }
   };
-  await mapLimited(
-    Array.from({ length: segments }, (_, segment) => segment),
-    segments,
-    async (segment) => {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await db.send(
-          new ScanCommand({
-            TableName: table,
-            Segment: segment,
-            TotalSegments: segments,
-            ExclusiveStartKey: start,
-            ...(opts.pageSize ? { Limit: opts.pageSize } : {}),
-            FilterExpression: 'attribute_exists(gsi1sk) AND (begins_with(sk, :ledger) OR begins_with(sk, :withdrawn))',
-            ProjectionExpression: 'pk, sk, gsi1sk, projectId, roundId',
-            ExpressionAttributeValues: { ':ledger': 'LEDGER#', ':withdrawn': 'WITHDRAWN#' },
-          }),
-        );
-        const items = page.Items ?? [];
-        totals.scanned += items.length;
-        await mapLimited(
-          items.filter((item) => String(item.gsi1sk) === ninOf(item.pk)),
-          WRITES_IN_FLIGHT,
-          rewrite,
-        );
-        start = page.LastEvaluatedKey;
-      } while (start);
+  await scanSegments(
+    db,
+    {
+      TableName: table,
+      FilterExpression: 'attribute_exists(gsi1sk) AND (begins_with(sk, :ledger) OR begins_with(sk, :withdrawn))',
+      ProjectionExpression: 'pk, sk, gsi1sk, projectId, roundId',
+      ExpressionAttributeValues: { ':ledger': 'LEDGER#', ':withdrawn': 'WITHDRAWN#' },
+    },
+    { segments, pageSize: opts.pageSize },
+    async (items) => {
+      totals.scanned += items.length;
+      await mapLimited(
+        items.filter((item) => String(item.gsi1sk) === ninOf(item.pk)),
+        WRITES_IN_FLIGHT,
+        rewrite,
+      );
     },
   );
   return { scanned: totals.scanned, clear: { ledger: totals.ledger, withdrawals: totals.withdrawals }, rewritten: totals.rewritten, changedMeanwhile: totals.changedMeanwhile };
