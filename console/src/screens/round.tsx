@@ -145,14 +145,23 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const live = !!r && !TERMINAL.has(r.status) && r.status !== 'ready' && r.status !== 'held';
   // What the page has seen of the progress, for the rate and the time left.
   const samples = useRef<ProgressSample[]>([]);
+  // Until the round is over, the page follows its project and the version's approval as well as
+  // the round: a superuser's approval offers the release, and a pause by operations is said here
+  // (never "being sent now"), without the researcher reloading the page.
   usePoll(
     async () => {
-      const fresh = await getRound(projectId, roundId);
-      samples.current = [...samples.current.slice(-120), { at: Date.now(), done: progressOf(fresh.counts).done }];
+      const [fresh, freshProject, freshVersion] = await Promise.all([
+        getRound(projectId, roundId),
+        getProject(projectId),
+        letterId && roundVersion && sent.data?.approval !== 'approved' ? getLetterVersion(projectId, letterId, roundVersion) : Promise.resolve(undefined),
+      ]);
+      if (live) samples.current = [...samples.current.slice(-120), { at: Date.now(), done: progressOf(fresh.counts).done }];
       round.set(fresh);
+      project.set(freshProject);
+      if (freshVersion) sent.set(freshVersion);
     },
-    1000,
-    live,
+    live ? 1000 : 3000,
+    !!r && !TERMINAL.has(r.status),
   );
   const rate = live ? liveRate(samples.current) : undefined;
 
