@@ -498,11 +498,15 @@ const RoundsSection = ({
               if (onlyNon) body.onlyNonResponders = true;
               const round = await api.post<Round>(`${projectPath(projectId)}/rounds`, body);
               const letter = letters.find((l) => l.letterId === chosenLetter);
+              const accepted = lists.find((l) => l.listId === listId)?.accepted;
               rememberRound({
                 ...round,
                 letterId: round.letterId ?? chosenLetter,
                 letterVersion: round.letterVersion ?? (version ? Number(version) : letter?.version),
                 listId: round.listId ?? listId,
+                // A round prepared in the background (202) is only named in the answer: its page
+                // shows "0 of <the list's size>" until its first read, never "0 of 0".
+                ...(round.status === 'preparing' && !round.preparation && accepted !== undefined ? { preparation: { checked: 0, total: accepted } } : {}),
               });
               onChange();
               navigate(`/projects/${seg(projectId)}/rounds/${seg(round.roundId)}`);
