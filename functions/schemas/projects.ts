@@ -43,7 +43,9 @@ export const projectView = (p: Project) => ({
   ...(p.contact ? { contact: p.contact } : {}),
   ...(p.submittedBy ? { submittedBy: p.submittedBy, submittedAt: p.submittedAt } : {}),
   ...(p.reviewedBy ? { reviewedBy: p.reviewedBy, reviewedAt: p.reviewedAt, reviewComment: p.reviewComment } : {}),
-  ...(p.status === 'paused' ? { pausedAt: p.pausedAt, pausedBy: p.pausedBy, pauseReason: p.pauseReason, statusBeforePause: p.statusBeforePause } : {}),
+  ...(p.status === 'paused'
+    ? { pausedAt: p.pausedAt, pausedBy: p.pausedBy, pauseReason: p.pauseReason, statusBeforePause: p.statusBeforePause, ...(p.pauseConfirmedAt ? { pauseConfirmedAt: p.pauseConfirmedAt } : {}) }
+    : {}),
 });
 
 export const distributionRule = z.enum(DISTRIBUTION_RULES);

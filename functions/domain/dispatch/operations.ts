@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import { pauseProject, resumeProject } from '../projects/lifecycle.js';
+import { confirmProjectPause, pauseProject, resumeProject } from '../projects/lifecycle.js';
 import type { Project } from '../projects/project.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import type { ProjectDeps } from '../projects/use-cases.js';
@@ -136,7 +136,10 @@ export const pauseSending = async (
   reason: string,
 ): Promise<{ project: Project; inFlight: number }> => {
   const { project, meanwhile: inFlight } = await pauseProject(deps, principal, projectId, reason, () => awaitQuiet(deps.operations, projectId));
-  return { project, inFlight };
+  if (inFlight > 0 || !project.pausedAt) return { project, inFlight };
+  // Quiet: from this moment nothing of the project leaves (what "0 letters since" counts from).
+  const confirmed = await confirmProjectPause(deps, principal, projectId, project.pausedAt, new Date(deps.operations.clock()).toISOString());
+  return { project: confirmed, inFlight };
 };
 
 /** A project's resume: the status from before the pause, and its parked batches back to work (unless all sending is halted). */

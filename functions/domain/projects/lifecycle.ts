@@ -3,7 +3,7 @@ import type { Principal } from '../../shared/principal.js';
 import { auditEvent, verifyWithLatestSeal, type AuditEvent, type AuditSeal, type ChainedAuditEvent, type SealedVerification } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
 import { approvedMinorsPolicy, minorsPolicyOf, minorsPolicyPending, withMinorsPolicy } from './minors-policy.js';
-import { brakeOf, pause, reject, resume, submit, type BrakeSettings, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings, type Purpose } from './project.js';
+import { brakeOf, confirmPause, pause, reject, resume, submit, type BrakeSettings, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings, type Purpose } from './project.js';
 import { auditScope, loadProject, validLinkDomains, type ProjectDeps } from './use-cases.js';
 import { sameDomains } from './link-domains.js';
 
@@ -100,6 +100,14 @@ export const auditPendingPause = async (deps: Pick<ProjectDeps, 'projects' | 'au
     }
   }
 };
+
+/**
+ * Records that the pause of `pausedAt` holds as of `at` (nothing of the project in flight): what
+ * "0 letters since" is counted from. Nothing changes if the project was resumed, or paused again,
+ * meanwhile, or the pause was already confirmed.
+ */
+export const confirmProjectPause = async (deps: Pick<ProjectDeps, 'projects'>, principal: Principal, projectId: string, pausedAt: string, at: string): Promise<Project> =>
+  (await updateProject(deps, principal, projectId, 'pause', (p) => confirmPause(p, pausedAt, at))).after;
 
 /** Operations only: back to the status from before the pause. */
 export const resumeProject = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<Project> => {

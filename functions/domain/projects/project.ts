@@ -105,6 +105,12 @@ export interface Project {
   readonly statusBeforePause?: ProjectStatus;
   readonly pausedAt?: string;
   readonly pauseReason?: string;
+  /**
+   * When the pause was seen to hold: nothing of the project in flight any more (the pause's 200).
+   * Letters that were in flight at `pausedAt` may still leave until then, none after; a pause
+   * by the automatic brake, or one answered 202, has none until a pause request sees it quiet.
+   */
+  readonly pauseConfirmedAt?: string;
   /** The last resume: the automatic brake counts afresh from it (dispatch/stages/brake.ts). */
   readonly resumedAt?: string;
   /** While paused: the pause's audit entries until they are known to be in the trail (lifecycle.ts pauseProject). */
@@ -244,8 +250,12 @@ export const reject = (p: Project, by: string, now: string, comment: string): Pr
 export const pause = (p: Project, by: string, now: string, reason: string): Project =>
   p.status === 'paused' ? p : { ...p, status: 'paused', statusBeforePause: p.status, pausedAt: now, pausedBy: by, pauseReason: reason, updatedAt: now };
 
+/** The pause of `pausedAt` seen to hold at `at` (nothing in flight); kept as first seen, and only for that pause. */
+export const confirmPause = (p: Project, pausedAt: string, at: string): Project =>
+  p.status === 'paused' && p.pausedAt === pausedAt && !p.pauseConfirmedAt ? { ...p, pauseConfirmedAt: at, updatedAt: at } : p;
+
 export const resume = (p: Project, now: string): Project => {
   if (p.status !== 'paused') throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
-  const { statusBeforePause, pausedAt: _a, pausedBy: _b, pauseReason: _c, pauseAudit: _d, ...rest } = p;
+  const { statusBeforePause, pausedAt: _a, pausedBy: _b, pauseReason: _c, pauseAudit: _d, pauseConfirmedAt: _e, ...rest } = p;
   return { ...rest, status: statusBeforePause ?? 'draft', resumedAt: now, updatedAt: now };
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { requireCompleteChecklist, ChecklistIncompleteError, CHECKLISTS } from '../../../functions/domain/projects/checklist.js';
-import { accessTo, approve, newProject, pause, reject, resume, submit, PROJECT_STATUSES, type Project } from '../../../functions/domain/projects/project.js';
+import { accessTo, approve, confirmPause, newProject, pause, reject, resume, submit, PROJECT_STATUSES, type Project } from '../../../functions/domain/projects/project.js';
 import { ValidationError } from '../../../functions/shared/errors.js';
 
 const base = newProject('prj_1', { title: 'T', organization: 'uio' }, { sub: 'ola', role: 'researcher', org: 'uio' }, '2030-01-01T00:00:00.000Z', true);
@@ -38,6 +38,21 @@ describe('the project lifecycle', () => {
       expect(resumed.statusBeforePause).toBeUndefined();
     }
     expect(() => resume(base, at)).toThrow(expect.objectContaining({ code: 'PROJECT_NOT_PAUSED' }));
+  });
+
+  it('a pause is confirmed once, for that pause only, and the confirmation goes with the resume', () => {
+    const paused = pause(inStatus('approved'), 'otto', at, 'why');
+    const quiet = '2030-01-02T00:00:04.000Z';
+    const confirmed = confirmPause(paused, at, quiet);
+    expect(confirmed).toMatchObject({ status: 'paused', pausedAt: at, pauseConfirmedAt: quiet });
+    // The first moment it was seen quiet stays; another pause's confirmation, or a resumed project's, changes nothing.
+    expect(confirmPause(confirmed, at, '2030-01-02T00:00:09.000Z')).toBe(confirmed);
+    expect(confirmPause(paused, '2030-01-01T23:00:00.000Z', quiet)).toBe(paused);
+    const approved = inStatus('approved');
+    expect(confirmPause(approved, at, quiet)).toBe(approved);
+    const resumed = resume(confirmed, quiet);
+    expect(resumed.status).toBe('approved');
+    expect(resumed.pauseConfirmedAt).toBeUndefined();
   });
 });
 
