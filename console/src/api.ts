@@ -115,6 +115,8 @@ export interface Project {
   submittedBy?: string;
   pausedAt?: string;
   pausedBy?: string;
+  /** When the pause was seen to hold (nothing in flight); the letters since are counted from it. */
+  pauseConfirmedAt?: string;
   pauseReason?: string;
   statusBeforePause?: string;
   updatedAt?: string;

@@ -362,10 +362,13 @@ export const approvalLine = (
 
 /**
  * The pause, as it truly is: "stopping — N letters in flight" until the platform acknowledges,
- * then "paused at T by X — N letters since", N counted from delivery times (GET …/sent-since),
- * never from the round counters, and never claimed before it is read.
+ * then "paused at T by X, confirmed at T2 — N letters since", N counted from delivery times (GET
+ * …/sent-since) after the confirmation (nothing in flight any more; letters in flight at T may
+ * leave until then), never from the round counters, and never claimed before it is read.
  */
-export type PauseState = { readonly phase: 'stopping'; readonly inFlight?: number } | { readonly phase: 'paused'; readonly pausedAt?: string; readonly pausedBy?: string; readonly sentSince?: number };
+export type PauseState =
+  | { readonly phase: 'stopping'; readonly inFlight?: number }
+  | { readonly phase: 'paused'; readonly pausedAt?: string; readonly pausedBy?: string; readonly confirmedAt?: string; readonly sentSince?: number };
 
 /** Who did something, in words: the platform's own actors by what they are, people by their name. */
 export const actorLabel = (sub: string, lang: UiLang): string => {
@@ -383,6 +386,7 @@ export const pauseLine = (s: PauseState, lang: UiLang): string => {
   }
   const at = formatTime(s.pausedAt, lang);
   const by = s.pausedBy ? (nb ? ` av ${actorLabel(s.pausedBy, lang)}` : ` by ${actorLabel(s.pausedBy, lang)}`) : '';
+  const confirmed = s.confirmedAt ? (nb ? `, bekreftet ${formatTime(s.confirmedAt, lang)}` : `, confirmed ${formatTime(s.confirmedAt, lang)}`) : '';
   const since =
     s.sentSince === undefined
       ? nb
@@ -391,7 +395,7 @@ export const pauseLine = (s: PauseState, lang: UiLang): string => {
       : nb
         ? `${formatCount(s.sentSince, lang)} brev sendt siden.`
         : `${formatCount(s.sentSince, lang)} ${s.sentSince === 1 ? 'letter' : 'letters'} sent since.`;
-  return nb ? `Pauset ${at}${by} – ${since}` : `Paused ${at}${by} – ${since}`;
+  return nb ? `Pauset ${at}${by}${confirmed} – ${since}` : `Paused ${at}${by}${confirmed} – ${since}`;
 };
 
 /** One look at a round's progress: when the page saw it, and how many letters were done. */

@@ -45,6 +45,8 @@ const activeRounds = async (signal?: AbortSignal): Promise<Active[]> => {
 interface Ack {
   at?: string;
   inFlight?: number;
+  /** When the platform saw the pause hold (the answer's pauseConfirmedAt). */
+  confirmedAt?: string;
   receivedAt: string;
 }
 
@@ -81,22 +83,32 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
   };
   const status = useAsync((s) => readStatus(s), []);
   const active = useAsync((s) => activeRounds(s), []);
-  // Letters handed over since each paused project's pause, from delivery times (GET …/sent-since).
+  const [acks, setAcks] = useState<Record<string, Ack>>({});
+  /** The pause's confirmation as the project says it, or as this page's own pause was answered (a read may lag behind it). */
+  const confirmationOf = (p: Project): string | undefined => p.pauseConfirmedAt ?? (acks[p.projectId]?.at === p.pausedAt ? acks[p.projectId]?.confirmedAt : undefined);
+  // Letters handed over since each paused project's pause was confirmed (nothing in flight any
+  // more; until then since the pause itself), from delivery times (GET …/sent-since).
   const [sentSince, setSentSince] = useState<Record<string, { at: string; sent: number }>>({});
   const readSentSince = async (projects: readonly Project[]) => {
     for (const p of projects) {
-      if (p.status !== 'paused' || !p.pausedAt) continue;
+      const since = confirmationOf(p) ?? p.pausedAt;
+      if (p.status !== 'paused' || !since) continue;
       try {
-        const res = await api.get<{ sent: number }>(`${projectPath(p.projectId)}/sent-since?at=${encodeURIComponent(p.pausedAt)}`);
-        setSentSince((m) => ({ ...m, [p.projectId]: { at: p.pausedAt!, sent: res.sent } }));
+        const res = await api.get<{ sent: number }>(`${projectPath(p.projectId)}/sent-since?at=${encodeURIComponent(since)}`);
+        setSentSince((m) => ({ ...m, [p.projectId]: { at: since, sent: res.sent } }));
       } catch {
         /* the line keeps saying it is checking */
       }
     }
   };
+  // Bumped when this page learns a pause from its own answer: a poll begun before it would show
+  // the project and the status as they were (not paused, letters in flight), so it is not used.
+  const learned = useRef(0);
   usePoll(
     async () => {
+      const begun = learned.current;
       const [st, ac] = await Promise.allSettled([readStatus(), activeRounds()]);
+      if (begun !== learned.current) return;
       if (st.status === 'fulfilled') status.set(st.value);
       if (ac.status === 'fulfilled') {
         active.set(ac.value);
@@ -111,17 +123,23 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
   const [error, setError] = useState<unknown>();
   const [dialogError, setDialogError] = useState<unknown>();
   const [notice, setNotice] = useState<string>();
-  const [acks, setAcks] = useState<Record<string, Ack>>({});
   const [haltAck, setHaltAck] = useState<Ack>();
 
   const pause = async (project: Project, reason: string) => {
     setBusy(true);
     setDialogError(undefined);
     try {
-      const res = await api.post<{ status: string; inFlight?: number; pausedAt?: string }>(`${projectPath(project.projectId)}/pause`, { reason });
-      setAcks((a) => ({ ...a, [project.projectId]: { at: res.pausedAt, inFlight: res.inFlight, receivedAt: new Date().toISOString() } }));
+      const res = await api.post<Project & { inFlight?: number }>(`${projectPath(project.projectId)}/pause`, { reason });
+      setAcks((a) => ({ ...a, [project.projectId]: { at: res.pausedAt, inFlight: res.inFlight, confirmedAt: res.pauseConfirmedAt, receivedAt: new Date().toISOString() } }));
       setDialog(undefined);
+      // The answer is the acknowledgement: shown at once from it, not after the next read of every project.
+      const { status: pausedStatus, pausedAt, pausedBy, pauseReason, pauseConfirmedAt } = res;
+      const acknowledged = { ...project, status: pausedStatus, pausedAt, pausedBy, pauseReason, pauseConfirmedAt };
+      learned.current++;
+      if (active.data) active.set(active.data.map((a) => (a.project.projectId === project.projectId ? { ...a, project: acknowledged } : a)));
       active.reload();
+      status.reload();
+      void readSentSince([acknowledged]);
     } catch (e) {
       setDialogError(e);
     } finally {
@@ -184,7 +202,9 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
 
   const st = status.data;
   const view = opsStatusView(st, reads);
+  // The banner counts a project the page shows as paused even before the status card's next read.
   const paused = itemsOf<unknown>(st?.pausedProjects ?? []);
+  const pausedCount = Math.max(paused.length, (active.data ?? []).filter((a) => a.project.status === 'paused').length);
   return (
     <section class="wide ops-screen">
       <PageTitle>{t('opsTitle')}</PageTitle>
@@ -195,9 +215,7 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
         <h2 id="ops-status-h">{t('opsStatus')}</h2>
         <ErrorBox error={pollError ?? status.error} />
         <p class={view.state === 'halted' ? 'banner-halted' : view.state === 'running' ? 'banner-ok' : 'banner-unknown'} data-testid="halt-state" aria-live="polite">
-          <strong>
-            {view.state === 'halted' ? t('halted') : view.state === 'running' ? (paused.length > 0 ? t('notHaltedSomePaused', { n: paused.length }) : t('notHalted')) : t('statusUnknown')}
-          </strong>
+          <strong>{view.state === 'halted' ? t('halted') : view.state === 'running' ? (pausedCount > 0 ? t('notHaltedSomePaused', { n: pausedCount }) : t('notHalted')) : t('statusUnknown')}</strong>
           {view.state === 'halted' && st?.haltReason ? ` – ${st.haltReason}` : ''}
           {view.loading ? ` – ${t('statusLoading')}` : ''}
           {view.stale ? ` – ${t('statusStale')}` : ''}
@@ -298,6 +316,10 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
               {active.data.map(({ project, rounds, labels }) => {
                 const ack = acks[project.projectId];
                 const isPaused = project.status === 'paused';
+                // This page's own pause of the project, not yet answered: stopping, never "paused".
+                const stopping = busy && dialog?.kind === 'pause' && dialog.project.projectId === project.projectId;
+                const confirmedAt = confirmationOf(project);
+                const since = confirmedAt ?? project.pausedAt;
                 return (
                   <tr key={project.projectId} data-project={project.projectId}>
                     <th scope="row">
@@ -336,17 +358,20 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
                       {isPaused ? (
                         <>
                           <p class="ack" data-testid="pause-ack" role="status">
-                            {ack && (ack.inFlight ?? 0) > 0 && (st?.inFlight ?? ack.inFlight ?? 0) > 0
-                              ? pauseLine({ phase: 'stopping', inFlight: st?.inFlight ?? ack.inFlight }, lang.value)
-                              : pauseLine(
-                                  {
-                                    phase: 'paused',
-                                    pausedAt: project.pausedAt ?? ack?.at,
-                                    pausedBy: project.pausedBy,
-                                    sentSince: project.pausedAt && sentSince[project.projectId]?.at === project.pausedAt ? sentSince[project.projectId]!.sent : undefined,
-                                  },
-                                  lang.value,
-                                )}
+                            {stopping
+                              ? pauseLine({ phase: 'stopping', inFlight: st?.inFlight }, lang.value)
+                              : ack && (ack.inFlight ?? 0) > 0 && (st?.inFlight ?? ack.inFlight ?? 0) > 0
+                                ? pauseLine({ phase: 'stopping', inFlight: st?.inFlight ?? ack.inFlight }, lang.value)
+                                : pauseLine(
+                                    {
+                                      phase: 'paused',
+                                      pausedAt: project.pausedAt ?? ack?.at,
+                                      pausedBy: project.pausedBy,
+                                      confirmedAt,
+                                      sentSince: since && sentSince[project.projectId]?.at === since ? sentSince[project.projectId]!.sent : undefined,
+                                    },
+                                    lang.value,
+                                  )}
                           </p>
                           {project.pauseReason ? (
                             <p class="hint">

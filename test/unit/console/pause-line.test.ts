@@ -13,6 +13,14 @@ describe('what the pause says, and only what is true', () => {
     expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', sentSince: 2 }, 'en')).toMatch(/^Paused .* – 2 letters sent since\.$/);
   });
 
+  it('once confirmed (nothing in flight any more): says when, and counts the letters since then', () => {
+    const line = pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'otto', confirmedAt: '2026-12-05T06:00:03.000Z', sentSince: 0 }, 'nb');
+    expect(line).toMatch(/^Pauset \d{2}\.\d{2}\.2026,? \d{2}:\d{2}:00 av otto, bekreftet \d{2}\.\d{2}\.2026,? \d{2}:\d{2}:03 – 0 brev sendt siden\.$/);
+    expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'otto', confirmedAt: '2026-12-05T06:00:03.000Z', sentSince: 0 }, 'en')).toMatch(
+      /by otto, confirmed .*:03 – 0 letters sent since\.$/,
+    );
+  });
+
   it('before the count is read, it says it is being checked rather than claiming 0', () => {
     expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'otto' }, 'nb')).toMatch(/av otto – kontrollerer brev sendt siden …$/);
   });
