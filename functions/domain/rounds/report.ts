@@ -18,7 +18,7 @@ export interface ApprovalRecord {
 }
 
 export interface RoundDecisionRecord {
-  readonly action: 'round.overridden' | 'round.canary_confirmed' | 'round.released' | 'round.cancelled';
+  readonly action: 'round.overridden' | 'round.canary_confirmed' | 'round.released' | 'round.cancelled' | 'project.paused' | 'project.resumed';
   readonly by: string;
   readonly at: string;
   readonly reason?: string;
@@ -34,7 +34,11 @@ export type ReportFindingCode =
 
 export interface RoundApprovalReport {
   readonly approvals: readonly ApprovalRecord[];
-  /** Overrides of a duplicate hold, canary confirmation, release and cancellation, in chain order. */
+  /**
+   * Overrides of a duplicate hold, canary confirmation, release and cancellation, in chain order;
+   * with the pauses and resumes of the project while the round was out (from its release to its
+   * completion), which stopped it whatever round they named.
+   */
   readonly decisions: readonly RoundDecisionRecord[];
   /** Hash of the chain head the report is anchored to (sealed at completion); null for an empty trail. */
   readonly auditHead: string | null;
@@ -50,6 +54,7 @@ export interface ReportRound {
 }
 
 const DECISIONS = new Set<RoundDecisionRecord['action']>(['round.overridden', 'round.canary_confirmed', 'round.released', 'round.cancelled']);
+const PROJECT_STOPS = new Set<string>(['project.paused', 'project.resumed']);
 
 export const roundApprovalReport = (
   round: ReportRound,
@@ -75,8 +80,10 @@ export const roundApprovalReport = (
   }
   if (sent?.approval && approvals.length === 0) findings.push({ code: 'APPROVAL_NOT_IN_AUDIT', version: round.letterVersion });
 
+  const released = chain.find((e) => e.action === 'round.released' && e.details.roundId === round.roundId);
+  const whileOut = (e: ChainedAuditEvent) => released !== undefined && e.seq > released.seq && (!round.completedAt || e.at <= round.completedAt);
   const decisions: RoundDecisionRecord[] = chain
-    .filter((e) => DECISIONS.has(e.action as RoundDecisionRecord['action']) && e.details.roundId === round.roundId)
+    .filter((e) => (DECISIONS.has(e.action as RoundDecisionRecord['action']) && e.details.roundId === round.roundId) || (PROJECT_STOPS.has(e.action) && whileOut(e)))
     .map((e) => ({
       action: e.action as RoundDecisionRecord['action'],
       by: e.actor,

@@ -50,6 +50,26 @@ describe('the approvals part of a round report', () => {
     expect(r.findings).toEqual([]);
   });
 
+  it('names the pauses and resumes of the project while the round was out, with who and why, and none from before its release or after its completion', () => {
+    const withPauses = chainOf([
+      ev('2026-01-04T00:00:00.000Z', 'siri', 'letter.version_approved', { letterId: 'let_1', version: 2, contentHash: 'h2' }),
+      ev('2026-01-04T12:00:00.000Z', 'otto', 'project.paused', { reason: 'before release', statusBeforePause: 'approved' }),
+      ev('2026-01-04T13:00:00.000Z', 'otto', 'project.resumed', { status: 'approved' }),
+      ev('2026-01-05T01:00:00.000Z', 'kari', 'round.released', { roundId: 'rnd_1', letterId: 'let_1', letterVersion: 2 }),
+      ev('2026-01-05T02:00:00.000Z', 'otto', 'project.paused', { reason: 'Feil i teksten', statusBeforePause: 'approved' }),
+      ev('2026-01-05T03:00:00.000Z', 'otto', 'project.resumed', { status: 'approved' }),
+      ev('2026-01-06T00:00:00.000Z', 'system', 'round.completed', { roundId: 'rnd_1' }),
+      ev('2026-01-07T00:00:00.000Z', 'otto', 'project.paused', { reason: 'after completion', statusBeforePause: 'approved' }),
+    ]);
+    expect(roundApprovalReport(round, withPauses, versions).decisions).toEqual([
+      { action: 'round.released', by: 'kari', at: '2026-01-05T01:00:00.000Z' },
+      { action: 'project.paused', by: 'otto', at: '2026-01-05T02:00:00.000Z', reason: 'Feil i teksten' },
+      { action: 'project.resumed', by: 'otto', at: '2026-01-05T03:00:00.000Z' },
+    ]);
+    // A round not released has no time out, so no pauses of its own.
+    expect(roundApprovalReport({ ...round, roundId: 'rnd_never' }, withPauses, versions).decisions).toEqual([]);
+  });
+
   it('anchors to the head sealed at completion, else to the last event at or before completion', () => {
     expect(roundApprovalReport(round, events, versions).auditHead).toBe(events[8]!.hash);
     expect(roundApprovalReport(round, events, versions, 'f'.repeat(64)).auditHead).toBe('f'.repeat(64));
