@@ -8,6 +8,7 @@ import { ProjectsScreen } from './screens/projects';
 import { ResponsesScreen } from './screens/responses';
 import { ReviewQueueScreen, ReviewScreen } from './screens/review';
 import { RoundScreen } from './screens/round';
+import { RoundReportScreen } from './screens/round-report';
 import { SignIn } from './screens/sign-in';
 import { StatisticsScreen } from './screens/statistics';
 import { Link, match, navigate, route } from './ui';
@@ -20,6 +21,7 @@ const Screen = ({ session }: { session: Session }) => {
   if ((m = match('/projects/:projectId/letters/new', path))) return <LetterScreen session={session} projectId={m.projectId!} />;
   if ((m = match('/projects/:projectId/letters/:letterId', path))) return <LetterScreen session={session} projectId={m.projectId!} letterId={m.letterId} />;
   if ((m = match('/projects/:projectId/rounds/:roundId', path))) return <RoundScreen session={session} projectId={m.projectId!} roundId={m.roundId!} />;
+  if ((m = match('/projects/:projectId/rounds/:roundId/report', path))) return <RoundReportScreen projectId={m.projectId!} roundId={m.roundId!} />;
   if ((m = match('/projects/:projectId/form-tasks/:formTaskId', path))) return <ResponsesScreen session={session} projectId={m.projectId!} formTaskId={m.formTaskId!} />;
   if ((m = match('/projects/:projectId', path))) return <ProjectScreen session={session} projectId={m.projectId!} />;
   if ((m = match('/review/:projectId', path))) return <ReviewScreen session={session} projectId={m.projectId!} />;

@@ -122,6 +122,17 @@ export const CountsTable = ({ counts, skipReasons }: { counts: Partial<RoundCoun
   </table>
 );
 
+/** The round report's CSV (one pseudonymous row per recipient), saved as a file. */
+export const downloadRoundCsv = async (projectId: string, roundId: string): Promise<void> => {
+  const csv = await api.get<string>(`${projectPath(projectId)}/rounds/${seg(roundId)}/report?format=csv`);
+  const url = URL.createObjectURL(new Blob([typeof csv === 'string' ? csv : ''], { type: 'text/csv;charset=utf-8' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `rapport-${roundId}.csv`;
+  a.click();
+  URL.revokeObjectURL(url);
+};
+
 export const RoundScreen = ({ session, projectId, roundId }: { session: Session; projectId: string; roundId: string }) => {
   const project = useAsync((s) => getProject(projectId, s), [projectId]);
   const round = useAsync((s) => getRound(projectId, roundId, s), [projectId, roundId]);
@@ -168,13 +179,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
   const downloadCsv = async () => {
     setError(undefined);
     try {
-      const csv = await api.get<string>(`${projectPath(projectId)}/rounds/${seg(roundId)}/report?format=csv`);
-      const url = URL.createObjectURL(new Blob([typeof csv === 'string' ? csv : ''], { type: 'text/csv;charset=utf-8' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `rapport-${roundId}.csv`;
-      a.click();
-      URL.revokeObjectURL(url);
+      await downloadRoundCsv(projectId, roundId);
     } catch (e) {
       setError(e);
     }
@@ -275,6 +280,9 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
               <CountsTable counts={r.counts} skipReasons={r.skipReasons} />
               {r.releasedAt ? (
                 <div class="actions">
+                  <Link to={`/projects/${seg(projectId)}/rounds/${seg(roundId)}/report`} class="button">
+                    {t('reportOpen')}
+                  </Link>
                   <button type="button" onClick={() => void downloadCsv()} data-testid="report-csv">
                     {t('reportCsv')}
                   </button>
