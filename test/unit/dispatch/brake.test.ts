@@ -229,16 +229,22 @@ const trippingWorld = (seed: number) => {
   return world;
 };
 
+/** A tripping world whose brake-tripping worker dies between the pause and its audit entry, run until it has. */
+const tripWithLostAudit = async (seed: number) => {
+  const world = trippingWorld(seed);
+  const store = new ProjectAndAudit(world);
+  store.dieAtNextAuditWrite = true;
+  const deps = store.deps();
+  await world.control().start(world.round as ReleasedRound);
+  for (let i = 0; i < 200 && store.pausedWhenItDied === undefined && world.queue.length > 0; i++) await work(world, deps, world.queue.shift()!);
+  expect(store.pausedWhenItDied).toBe(true);
+  return { world, store, deps };
+};
+
 describe('the brake and its audit entry', () => {
   it('test_should_audit_the_trip_exactly_once_when_the_worker_dies_between_the_pause_and_its_audit_entry', async () => {
-    const world = trippingWorld(36);
-    const store = new ProjectAndAudit(world);
-    store.dieAtNextAuditWrite = true;
-    const deps = store.deps();
-    await world.control().start(world.round as ReleasedRound);
     // One worker, until the one that trips the brake dies: the project paused, nothing audited.
-    for (let i = 0; i < 200 && store.pausedWhenItDied === undefined && world.queue.length > 0; i++) await work(world, deps, world.queue.shift()!);
-    expect(store.pausedWhenItDied).toBe(true);
+    const { world, store, deps } = await tripWithLostAudit(36);
     expect(world.project).toMatchObject({ status: 'paused', pausedBy: 'system:brake' });
     expect(world.project.pauseReason).toMatch(/^Automatisk brems: /);
     expect(store.trail).toEqual([]);
@@ -264,14 +270,8 @@ describe('the brake and its audit entry', () => {
   });
 
   it('test_should_audit_a_trip_whose_audit_entry_was_lost_before_a_person_resumes_the_project', async () => {
-    const world = trippingWorld(37);
-    const store = new ProjectAndAudit(world);
-    store.dieAtNextAuditWrite = true;
-    const deps = store.deps();
-    await world.control().start(world.round as ReleasedRound);
     // Only the worker that trips the brake runs: it dies, and its message is not seen again before a person resumes.
-    for (let i = 0; i < 200 && store.pausedWhenItDied === undefined && world.queue.length > 0; i++) await work(world, deps, world.queue.shift()!);
-    expect(store.pausedWhenItDied).toBe(true);
+    const { world, store } = await tripWithLostAudit(37);
     expect(store.trail).toEqual([]);
 
     await resumeProject({ projects: store.projects, audit: store.audit } as unknown as Parameters<typeof resumeProject>[0], { sub: 'ola', role: 'operations' }, 'prj');
