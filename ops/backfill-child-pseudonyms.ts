@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { segmentsOf, useBackfillTarget } from './shared/backfill-env.js';
+import { BACKFILL_OPTIONS, segmentsOf, useBackfillTarget } from './shared/backfill-env.js';
 
 /**
  * npm run ops:backfill-child-pseudonyms -- [--dry-run] [--segments N] [--data-dir .data | --citizens-table NAME --main-table NAME --region R --hash-key-secret-arn ARN]
@@ -22,13 +22,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const { values } = parseArgs({
   options: {
-    'dry-run': { type: 'boolean', default: false },
-    segments: { type: 'string', default: '4' },
+    ...BACKFILL_OPTIONS,
     'citizens-table': { type: 'string' },
     'main-table': { type: 'string' },
-    region: { type: 'string' },
-    'hash-key-secret-arn': { type: 'string' },
-    'data-dir': { type: 'string', default: '.data' },
   },
 });
 

@@ -8,6 +8,15 @@ import { join, resolve } from 'node:path';
  * hash key's secret. Each answers an exit code when it cannot go on (having said why on stderr).
  */
 
+/** The options every backfill takes (parseArgs), beside the tables it names. */
+export const BACKFILL_OPTIONS = {
+  'dry-run': { type: 'boolean', default: false },
+  segments: { type: 'string', default: '4' },
+  region: { type: 'string' },
+  'hash-key-secret-arn': { type: 'string' },
+  'data-dir': { type: 'string', default: '.data' },
+} as const;
+
 /** `--segments`: a whole number from 1 to 64; otherwise exit code 2. */
 export const segmentsOf = (raw: string | undefined): { segments: number } | { exit: number } => {
   const segments = Number(raw);
