@@ -5,7 +5,7 @@ import { config } from '../functions/shared/config.js';
 import { fmt, must, readyRound, roundCounts, startBench, type Bench } from './harness.js';
 
 /**
- * npm run bench:dispatch [-- --letters 30000 --batch 100 --channels stand-in|fakes --pauses 3]
+ * npm run bench:dispatch [-- --letters 30000 --batch 100 --channels stand-in|fakes --pauses 3 --only pauses]
  *
  * One run prints: letters/s of a whole round end to end (release → completed) through the HTTP
  * API, the queue and the workers, with the registries read through their contract fakes
@@ -15,7 +15,8 @@ import { fmt, must, readyRound, roundCounts, startBench, type Bench } from './ha
  * returns; items written per letter (and how many inside transactions) and store calls per
  * letter; the raw BatchWrite items/s of the same DynamoDB Local measured beside it; and, under a
  * second running round, the pause acknowledgement over `--pauses` pauses with the letters the
- * channels received after each acknowledgement.
+ * channels received after each acknowledgement, split into when the paused status was written and
+ * when nothing of the project was in flight any more. `--only pauses` measures the pauses alone.
  */
 const { values } = parseArgs({
   options: {
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '' },
     channels: { type: 'string', default: 'fakes' },
     pauses: { type: 'string', default: '3' },
+    only: { type: 'string', default: '' },
   },
 });
 const letters = Number(values.letters);
@@ -146,7 +148,7 @@ const pauses = async (b: Bench, count: number) => {
   const r = await readyRound(b, 'pausebench', letters, 500_000);
   const ops = b.as({ sub: 'ops', role: 'operations' });
   must(await r.researcher.post(`/projects/${r.projectId}/rounds/${r.roundId}/release`), 202, 'release');
-  const out: { ms: number; inFlight: number; atAck: number; after: number; sent: number }[] = [];
+  const out: { ms: number; writtenMs: number; quietMs: number; inFlight: number; atAck: number; after: number; sent: number }[] = [];
   for (let i = 0; i < count; i++) {
     const target = (letters * (i + 1)) / (count + 2);
     let c = await roundCounts(r.researcher, r.projectId, r.roundId);
@@ -155,61 +157,71 @@ const pauses = async (b: Bench, count: number) => {
       c = await roundCounts(r.researcher, r.projectId, r.roundId);
     }
     if (c.status === 'completed') break;
-    const t0 = performance.now();
+    const [t0, wall0] = [performance.now(), Date.now()];
     const paused = await ops.post(`/projects/${r.projectId}/pause`, { reason: 'bench: pause under load' });
     const ms = performance.now() - t0;
+    // Where the acknowledgement's time went (the server's clock is this process's): the status written, then quiet.
+    const since = (at: unknown) => (typeof at === 'string' ? Date.parse(at) - wall0 : NaN);
+    const [writtenMs, quietMs] = [since(paused.body.pausedAt), since(paused.body.pauseConfirmedAt)];
     const atAck = await channelLetters(b, r.roundId);
     await sleep(2_000);
     const later = await channelLetters(b, r.roundId);
-    out.push({ ms, inFlight: Number(paused.body.inFlight ?? -1), atAck, after: later - atAck, sent: c.counts.sent });
+    out.push({ ms, writtenMs, quietMs, inFlight: Number(paused.body.inFlight ?? -1), atAck, after: later - atAck, sent: c.counts.sent });
     must(await ops.post(`/projects/${r.projectId}/resume`), 200, 'resume');
   }
   return out;
+};
+
+const printThroughput = (t: Awaited<ReturnType<typeof throughput>>, raw: Awaited<ReturnType<typeof rawRate>>) => {
+  const rate = letters / t.seconds;
+  console.log(`  letters                         ${fmt(letters)} (sent ${fmt(t.sent)}, pending ${fmt(t.pending)})`);
+  // Issue 23's targets: ≥ 1,000 letters/s through the fakes, ≥ 2,000 with the stand-in; the first letter within 1 s on both.
+  console.log(`  release → completed             ${fmt(t.seconds, 1)} s  =  ${fmt(rate)} letters/s   (target ≥ ${values.channels === 'stand-in' ? '2,000' : '1,000'})`);
+  console.log(`  first letter after release      ${fmt(t.firstLetterMs)} ms   (target ≤ 1,000)`);
+  if (t.receipts)
+    console.log(
+      `  receipts                        ${fmt(t.receipts.confirmed)} confirmed, ${fmt(t.receipts.failedAfterSend)} failed after sending, ${fmt(t.receipts.awaiting)} awaiting, ${fmt(t.receiptsSettledS, 1)} s after completion`,
+    );
+  console.log(
+    `  items written per letter        ${fmt(t.writes / letters, 3)}  (target ≤ 2.1; platform's own writes: ledger, batch items, shards, markers, statistics${values.channels === 'stand-in' ? ', channel copies' : ''})`,
+  );
+  console.log(`  of them in transactions         ${fmt(t.transactional / letters, 3)}  (target ≤ 0.05)`);
+  console.log(`  store calls per letter          ${fmt(t.calls / letters, 3)}  (target ≤ 0.2; ${fmt(t.calls)} DynamoDB calls in this process)`);
+  const platformCalls = t.calls - t.observerCalls - t.standIn.channel - t.standIn.seed;
+  console.log(
+    `    the platform's own             ${fmt(platformCalls / letters, 3)}  (without the bench's progress polls through the API, ${fmt(t.observerCalls)}; the channel stand-in's letter writes, ${fmt(t.standIn.channel)}; local portal-activity seed reads, ${fmt(t.standIn.seed)})`,
+  );
+  console.log(
+    `    by command: ${t.byCommand
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, n]) => `${k.replace(/Command$/, '')} ${fmt(n)}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  capacity units per letter       ${fmt(t.units.write / letters, 2)} WRU, ${fmt(t.units.read / letters, 2)} RRU  (as DynamoDB reported them consumed, index writes included; the bench's own polls included)`,
+  );
+  const shapes = [...t.byShape].sort((x, y) => y[1] - x[1]).slice(0, 10);
+  console.log(`    by key shape, per letter (the ten largest): ${shapes.map(([k, n]) => `${k} ${fmt(n / letters, 2)}`).join(', ')}`);
+  console.log(`  raw BatchWrite items/s          ${fmt(raw.rate)}  (${fmt(raw.written)} items written); items written/s ÷ raw = ${fmt((t.writes / t.seconds / raw.rate) * 100, 1)} %`);
 };
 
 const main = async () => {
   const env: Record<string, string> = { ...(values.batch ? { DISPATCH_BATCH_SIZE: values.batch } : {}), ...(values.channels === 'stand-in' ? { LOCAL_CHANNELS: 'stand-in' } : {}) };
   const b = await startBench(env);
   try {
-    const t = await throughput(b);
-    const raw = await rawRate();
+    const pausesOnly = values.only === 'pauses';
+    const t = pausesOnly ? undefined : await throughput(b);
+    const raw = pausesOnly ? undefined : await rawRate();
     const p = await pauses(b, Number(values.pauses));
-    const rate = letters / t.seconds;
     const lat = p.map((x) => x.ms).sort((a, c) => a - c);
     console.log(
       `\ndispatch engine v2 on DynamoDB Local + fauxqs; registries through their contract fakes; channels: ${values.channels === 'stand-in' ? 'stored directly' : 'ePROM and Digipost fakes over HTTP'}`,
     );
-    console.log(`  letters                         ${fmt(letters)} (sent ${fmt(t.sent)}, pending ${fmt(t.pending)})`);
-    // Issue 23's targets: ≥ 1,000 letters/s through the fakes, ≥ 2,000 with the stand-in; the first letter within 1 s on both.
-    console.log(`  release → completed             ${fmt(t.seconds, 1)} s  =  ${fmt(rate)} letters/s   (target ≥ ${values.channels === 'stand-in' ? '2,000' : '1,000'})`);
-    console.log(`  first letter after release      ${fmt(t.firstLetterMs)} ms   (target ≤ 1,000)`);
-    if (t.receipts)
-      console.log(
-        `  receipts                        ${fmt(t.receipts.confirmed)} confirmed, ${fmt(t.receipts.failedAfterSend)} failed after sending, ${fmt(t.receipts.awaiting)} awaiting, ${fmt(t.receiptsSettledS, 1)} s after completion`,
-      );
-    console.log(
-      `  items written per letter        ${fmt(t.writes / letters, 3)}  (target ≤ 2.1; platform's own writes: ledger, batch items, shards, markers, statistics${values.channels === 'stand-in' ? ', channel copies' : ''})`,
-    );
-    console.log(`  of them in transactions         ${fmt(t.transactional / letters, 3)}  (target ≤ 0.05)`);
-    console.log(`  store calls per letter          ${fmt(t.calls / letters, 3)}  (target ≤ 0.2; ${fmt(t.calls)} DynamoDB calls in this process)`);
-    const platformCalls = t.calls - t.observerCalls - t.standIn.channel - t.standIn.seed;
-    console.log(
-      `    the platform's own             ${fmt(platformCalls / letters, 3)}  (without the bench's progress polls through the API, ${fmt(t.observerCalls)}; the channel stand-in's letter writes, ${fmt(t.standIn.channel)}; local portal-activity seed reads, ${fmt(t.standIn.seed)})`,
-    );
-    console.log(
-      `    by command: ${t.byCommand
-        .sort((x, y) => y[1] - x[1])
-        .map(([k, n]) => `${k.replace(/Command$/, '')} ${fmt(n)}`)
-        .join(', ')}`,
-    );
-    console.log(
-      `  capacity units per letter       ${fmt(t.units.write / letters, 2)} WRU, ${fmt(t.units.read / letters, 2)} RRU  (as DynamoDB reported them consumed, index writes included; the bench's own polls included)`,
-    );
-    const shapes = [...t.byShape].sort((x, y) => y[1] - x[1]).slice(0, 10);
-    console.log(`    by key shape, per letter (the ten largest): ${shapes.map(([k, n]) => `${k} ${fmt(n / letters, 2)}`).join(', ')}`);
-    console.log(`  raw BatchWrite items/s          ${fmt(raw.rate)}  (${fmt(raw.written)} items written); items written/s ÷ raw = ${fmt((t.writes / t.seconds / raw.rate) * 100, 1)} %`);
+    if (t && raw) printThroughput(t, raw);
     for (const [i, x] of p.entries()) {
-      console.log(`  pause ${i + 1} at ~${fmt(x.sent)} sent: acknowledged in ${fmt(x.ms)} ms, inFlight ${x.inFlight}, letters reaching a channel after it: ${x.after}`);
+      console.log(
+        `  pause ${i + 1} at ~${fmt(x.sent)} sent: acknowledged in ${fmt(x.ms)} ms (status written after ${fmt(x.writtenMs)} ms, quiet after ${fmt(x.quietMs)} ms), inFlight ${x.inFlight}, letters reaching a channel after it: ${x.after}`,
+      );
     }
     if (lat.length) console.log(`  pause median ${fmt(lat[Math.floor(lat.length / 2)]!)} ms, max ${fmt(lat[lat.length - 1]!)} ms   (targets ≤ 100 ms median, ≤ 250 ms max, 0 letters after)\n`);
   } finally {
