@@ -138,7 +138,7 @@ export const pauseSending = async (
   const { project, meanwhile: inFlight } = await pauseProject(deps, principal, projectId, reason, () => awaitQuiet(deps.operations, projectId));
   if (inFlight > 0 || !project.pausedAt) return { project, inFlight };
   // Quiet: from this moment nothing of the project leaves (what "0 letters since" counts from).
-  const confirmed = await confirmProjectPause(deps, principal, projectId, project.pausedAt, new Date(deps.operations.clock()).toISOString());
+  const confirmed = await confirmProjectPause(deps, principal, project, new Date(deps.operations.clock()).toISOString());
   return { project: confirmed, inFlight };
 };
 

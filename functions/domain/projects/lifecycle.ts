@@ -70,7 +70,9 @@ export const pauseProject = async <T = undefined>(
   });
   const changed = before !== after;
   // Unchanged: the pause found may still carry the entries of a pauser that died before writing them.
-  const [, waited] = await Promise.all([auditPendingPause(deps, projectId, after), meanwhile()]);
+  // The entries stay on the project once written (appending again writes nothing): the pause's
+  // answer waits for no housekeeping write; the confirmation, the next finder or the resume tidies.
+  const [, waited] = await Promise.all([auditPendingPause(deps, projectId, after, { tidy: false }), meanwhile()]);
   return { project: after, changed, meanwhile: waited };
 };
 
@@ -79,13 +81,15 @@ export const pauseProject = async <T = undefined>(
  * pause's key: concurrent finders and retries write it once), then takes them off the project.
  * Called by the pause itself, by whoever meets the pause with its entries still there (a batch of
  * the project that comes back: the dispatch engine), and before a resume, which drops them.
- * `seen`: the project as the caller just read it.
+ * `seen`: the project as the caller just read it. `tidy: false`: the entries are left on the
+ * project (the pause's own path, which answers sooner; its confirmation takes them off).
  */
-export const auditPendingPause = async (deps: Pick<ProjectDeps, 'projects' | 'audit'>, projectId: string, seen?: Project): Promise<void> => {
+export const auditPendingPause = async (deps: Pick<ProjectDeps, 'projects' | 'audit'>, projectId: string, seen?: Project, opts: { tidy?: boolean } = {}): Promise<void> => {
   const project = seen ?? (await deps.projects.getProject(projectId, { consistent: true }));
   const pending = project?.status === 'paused' ? project.pauseAudit : undefined;
   if (!pending) return;
   for (const [i, event] of pending.events.entries()) await deps.audit.appendOnce(auditScope(projectId), `pause:${pending.key}:${i}`, event);
+  if (opts.tidy === false) return;
   // Housekeeping, conditional on the revision read: when someone else wrote the project meanwhile,
   // a later finder takes the entries off (appending them again writes nothing).
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -102,12 +106,30 @@ export const auditPendingPause = async (deps: Pick<ProjectDeps, 'projects' | 'au
 };
 
 /**
- * Records that the pause of `pausedAt` holds as of `at` (nothing of the project in flight): what
- * "0 letters since" is counted from. Nothing changes if the project was resumed, or paused again,
- * meanwhile, or the pause was already confirmed.
+ * Records that the pause of `paused` holds as of `at` (nothing of the project in flight): what
+ * "0 letters since" is counted from; in the same write, the pause's audit entries (written by
+ * then) come off the project. One write on the project as the pause left it; read again only when
+ * someone wrote it meanwhile. Nothing changes if the project was resumed, or paused again, or the
+ * pause was already confirmed.
  */
-export const confirmProjectPause = async (deps: Pick<ProjectDeps, 'projects'>, principal: Principal, projectId: string, pausedAt: string, at: string): Promise<Project> =>
-  (await updateProject(deps, principal, projectId, 'pause', (p) => confirmPause(p, pausedAt, at))).after;
+export const confirmProjectPause = async (deps: Pick<ProjectDeps, 'projects'>, principal: Principal, paused: Project, at: string): Promise<Project> => {
+  const written = paused.pauseAudit?.key;
+  const change = (p: Project): Project => {
+    const confirmed = confirmPause(p, paused.pausedAt!, at);
+    if (confirmed === p || !written || confirmed.pauseAudit?.key !== written) return confirmed;
+    const { pauseAudit: _written, ...rest } = confirmed;
+    return rest;
+  };
+  const next = change(paused);
+  if (next === paused) return paused;
+  try {
+    await deps.projects.saveProject(next, paused.revision);
+    return { ...next, revision: paused.revision + 1 };
+  } catch (e) {
+    if (!(e instanceof ConflictError && e.code === 'CONCURRENT_UPDATE')) throw e;
+  }
+  return (await updateProject(deps, principal, paused.projectId, 'pause', change)).after;
+};
 
 /** Operations only: back to the status from before the pause. */
 export const resumeProject = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<Project> => {
