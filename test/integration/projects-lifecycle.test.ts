@@ -1,4 +1,6 @@
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '../../functions/adapters/dynamo/keys.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 import { startLinkTargets, type LinkTargets } from './letters/link-targets.js';
 import { completeChecklist } from './checklist.js';
@@ -161,6 +163,12 @@ describe('a project through its whole lifecycle, with each refusal', () => {
     expect(paused.status).toBe(200);
     expect(paused.body).toMatchObject({ status: 'paused', inFlight: 0 });
     expect(paused.body.pausedAt).toEqual(expect.any(String));
+    // Quiet at once (nothing in flight): confirmed, and the pause's audit entries, written by now,
+    // are off the project in that same write (one write after quiet, before the answer).
+    expect(paused.body.pauseConfirmedAt).toEqual(expect.any(String));
+    const stored = (await DynamoDBDocumentClient.from(p.dynamo).send(new GetCommand({ TableName: p.env.TABLE_MAIN, Key: keys.project(projectId), ConsistentRead: true }))).Item!;
+    expect(stored).toMatchObject({ status: 'paused', pauseConfirmedAt: paused.body.pauseConfirmedAt });
+    expect(stored.pauseAudit).toBeUndefined();
     const twice = await p.as(ops).post(`/projects/${projectId}/pause`, { reason: 'igjen' });
     expect(twice.status).toBe(200);
     const bySu = await p.as(su).post(`/projects/${projectId}/resume`);
