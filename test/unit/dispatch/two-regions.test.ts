@@ -1,0 +1,216 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ChannelGateway, ChannelResult } from '../../../functions/domain/dispatch/channels.js';
+import { processBatch, type BatchResult } from '../../../functions/domain/dispatch/engine.js';
+import { awaitQuiet, dispatchControl } from '../../../functions/domain/dispatch/operations.js';
+import type { DispatchMessage, EngineDeps } from '../../../functions/domain/dispatch/ports.js';
+import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
+import { Crash, World } from '../../fixtures/engine-world.js';
+
+/**
+ * Issue 25's scenarios on the engine's in-memory world (test/fixtures/engine-world.ts): two
+ * regions, each with its own queue and workers, one round homed in the first. Mid-round a
+ * failover moves the home to the second (the epoch moves; the work is put on the second region's
+ * queue), either cleanly — the first region still runs and must stop by itself — or after the
+ * first region is lost outright (every call of its workers dies, its queue with it; its leases
+ * and wave deadlines must pass before the second region takes its batches, whose marked plans
+ * bind). A pause given meanwhile is seen by both.
+ *
+ * The control state is one strongly consistent store here (as it is in one region, or on MRSC
+ * tables); the eventually consistent case, where the old home must be fenced by people first, is
+ * docs/georedundancy.md's runbook and not modelled.
+ */
+const HOME = 'eu-central-1';
+const SECOND = 'eu-west-1';
+type Region = typeof HOME | typeof SECOND;
+const WORKERS = 3;
+
+class TwoRegions {
+  readonly queues: Record<Region, DispatchMessage[]> = { [HOME]: [], [SECOND]: [] };
+  readonly lost = new Set<Region>();
+  private readonly losses: Record<Region, AbortController> = { [HOME]: new AbortController(), [SECOND]: new AbortController() };
+  /** Letters each region handed to a channel, with the logical time (world.seq) they reached it. */
+  readonly handed: { region: Region; seq: number }[] = [];
+
+  constructor(readonly world: World) {}
+
+  /** The region stops existing: every call of its workers dies from now on, its queue is gone. */
+  lose(region: Region): void {
+    this.lost.add(region);
+    this.losses[region].abort();
+    this.queues[region].length = 0;
+  }
+
+  /** A port whose every call dies once its region is lost (before the call, or after it, its effect made). */
+  private dying<T extends object>(region: Region, port: T): T {
+    const dead = () => {
+      if (this.lost.has(region)) throw new Crash(`${region} lost`);
+    };
+    return new Proxy(port, {
+      get: (target, key) => {
+        const value: unknown = Reflect.get(target, key);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          dead();
+          const out: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return out instanceof Promise ? out.then((r: unknown) => (dead(), r)) : out;
+        };
+      },
+    });
+  }
+
+  deps(region: Region): EngineDeps {
+    const base = this.world.deps();
+    const world = this.world;
+    const channels: ChannelGateway = {
+      // Letter by letter (as the gateway's calls are made), so that each letter that reached the
+      // channel is known by the region that handed it; a lost region's calls are cut off.
+      handOver: async (channel, items, opts) => {
+        const signal = AbortSignal.any([opts.signal, this.losses[region].signal]);
+        const out = new Map<string, ChannelResult>();
+        for (const item of items) {
+          const ofItem = () => world.deliveries.filter((d) => d.roundId === item.roundId && d.deliveryId === item.deliveryId);
+          const before = ofItem().length;
+          for (const [id, r] of await base.channels.handOver(channel, [item], { ...opts, signal })) out.set(id, r);
+          for (const d of ofItem().slice(before)) {
+            this.handed.push({ region, seq: d.seq });
+            // Lost while this letter was out: the region may have died before its hand-over was recorded.
+            if (this.lost.has(region) && world.random(2) === 0) world.receipts.delete(`${d.roundId}/${d.deliveryId}`);
+          }
+        }
+        return out;
+      },
+      fateOf: (...args) => base.channels.fateOf(...args),
+    };
+    const ports = { ...base, channels, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
+    const wrapped = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, typeof v === 'object' && v !== null && k !== 'settings' ? this.dying(region, v) : v])) as unknown as EngineDeps;
+    return { ...wrapped, settings: { ...base.settings, region } };
+  }
+
+  /** Puts the round's unfinished work on a region's queue: what confirming a failover does there. */
+  requeue(region: Region): Promise<number> {
+    const w = this.world;
+    return dispatchControl({ batches: w.deps().batches, queue: { enqueue: async (m) => void this.queues[region].push(...m) }, batchSize: w.round.release!.layout.batchSize, window: 2 }).continue(
+      w.round as ReleasedRound,
+    );
+  }
+
+  /** One worker of a region, as its SQS handler: work that must come back goes on its own queue; a dead one's message is lost with its region or comes back. */
+  private async work(region: Region, deps: EngineDeps, message: DispatchMessage): Promise<BatchResult | 'crashed'> {
+    try {
+      const result = await processBatch(deps, message);
+      const retry = (message.retry ?? 0) + 1;
+      if (result.kind === 'waiting' || result.kind === 'busy') this.queues[region].push({ ...message, retry });
+      if (result.kind === 'committed' && result.retryInMs !== undefined) this.queues[region].push({ ...message, chain: false, retry });
+      return result;
+    } catch (error) {
+      if (!(error instanceof Crash)) throw error;
+      if (!this.lost.has(region)) this.queues[region].push(message);
+      return 'crashed';
+    }
+  }
+
+  /** Both regions' workers until both queues are empty; when none gets anywhere, time passes (leases and deadlines expire). */
+  async drain(deps: Record<Region, EngineDeps>, maxRounds = 3_000): Promise<void> {
+    for (let i = 0; i < maxRounds && (this.queues[HOME].length > 0 || this.queues[SECOND].length > 0); i++) {
+      const runs = ([HOME, SECOND] as const).flatMap((r) => this.queues[r].splice(0, WORKERS).map((m) => this.work(r, deps[r], m)));
+      const results = await Promise.all(runs);
+      if (results.every((r) => r === 'crashed' || r.kind === 'busy' || r.kind === 'waiting')) this.world.now += 61_000;
+    }
+  }
+}
+
+const sleepTurn = () => new Promise<void>((r) => setImmediate(r));
+
+describe('a round failed over between two regions', () => {
+  it('test_should_send_every_letter_once_complete_in_the_new_home_and_hold_a_pause_when_the_home_fails_over_cleanly_or_after_a_region_loss', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 1, max: 80 }),
+        fc.integer({ min: 3, max: 12 }),
+        fc.constantFrom<'helsenorge-only' | 'digital-mailbox-then-paper' | 'helsenorge-then-paper'>('helsenorge-only', 'digital-mailbox-then-paper', 'helsenorge-then-paper'),
+        // When, in hundredths of the round (a round of n recipients takes some 5n steps of world.seq).
+        fc.record({ mode: fc.constantFrom<'clean' | 'loss'>('clean', 'loss'), at: fc.nat(100), lossBefore: fc.nat(20) }),
+        fc.option(fc.record({ at: fc.nat(110), lasts: fc.nat(30) }), { nil: undefined }),
+        fc.nat(3),
+        async (seed, recipients, batchSize, rule, failover, pause, doubts) => {
+          const world = new World({ recipients, batchSize, seed });
+          world.project = { ...world.project, settings: { ...world.project.settings, distributionRule: rule } };
+          world.round = { ...(world.round as ReleasedRound), homeRegion: HOME, epoch: 1 };
+          world.channelDoubts = doubts;
+          const regions = new TwoRegions(world);
+          const deps = { [HOME]: regions.deps(HOME), [SECOND]: regions.deps(SECOND) };
+          await dispatchControl({ batches: world.deps().batches, queue: { enqueue: async (m) => void regions.queues[HOME].push(...m) }, batchSize, window: 2 }).start(world.round);
+
+          // Events wait for their logical time while the workers run (a message being worked on is off its queue).
+          let running = true;
+          const until = async (seq: number) => {
+            while (world.seq < seq && running) await sleepTurn();
+          };
+          const stepOf = (hundredths: number) => Math.floor((hundredths * (5 * recipients + 10)) / 100);
+          let failedOverAt: number | undefined;
+          /** A pause's acknowledgement (nothing of the project in flight in either region) and its resume. */
+          let quiet: { from: number; until: number } | undefined;
+          const failover$ = (async () => {
+            if (failover.mode === 'loss') {
+              await until(stepOf(Math.max(0, failover.at - failover.lossBefore)));
+              regions.lose(HOME);
+            }
+            await until(stepOf(failover.at));
+            // Confirmed in the new home: the home moves with its epoch, and the work goes on its queue.
+            world.round = { ...(world.round as ReleasedRound), homeRegion: SECOND, epoch: 2 };
+            failedOverAt = world.seq;
+            if (world.round.status === 'dispatching') await regions.requeue(SECOND);
+          })();
+          const pause$ = (async () => {
+            if (!pause) return;
+            await until(stepOf(pause.at));
+            world.project = { ...world.project, status: 'paused' };
+            const ops = { batches: world.deps().batches, clock: () => world.now, sleep: sleepTurn };
+            for (let i = 0; i < 10_000 && !quiet; i++) {
+              if ((await awaitQuiet(ops, 'prj', 0)) === 0) quiet = { from: world.seq, until: Number.POSITIVE_INFINITY };
+              else await sleepTurn();
+            }
+            await until(world.seq + stepOf(pause.lasts));
+            if (quiet) quiet.until = world.seq;
+            world.project = { ...world.project, status: 'approved' };
+            if (world.round.status === 'dispatching') await regions.requeue(world.round.homeRegion === SECOND ? SECOND : HOME);
+          })();
+          const workers$ = regions.drain(deps).finally(() => (running = false));
+          await Promise.all([workers$, failover$, pause$]);
+          // Whatever the interleaving left (the failover or the resume after the workers had stopped): the new home finishes it.
+          world.channelDoubts = 0;
+          if (world.round.status === 'dispatching') await regions.requeue(SECOND);
+          await regions.drain(deps);
+
+          // 1. No letter reached a channel twice, nor anyone twice (Digipost deduplicates a re-send under its message-id; ePROM would not).
+          const keys = world.deliveries.map((d) => `${d.roundId}/${d.deliveryId}`);
+          expect(new Set(keys).size).toBe(keys.length);
+          expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(world.deliveries.length);
+          // 2. Nothing reached a channel while the pause stood acknowledged.
+          if (quiet) for (const h of regions.handed) expect(h.seq > quiet.from && h.seq < quiet.until, `letter at ${h.seq} inside the pause [${quiet.from}, ${quiet.until})`).toBe(false);
+          // 3. The old home stops by itself: after the failover it finishes at most the wave each of its workers had in flight.
+          const lateInOldHome = regions.handed.filter((h) => h.region === HOME && failedOverAt !== undefined && h.seq > failedOverAt).length;
+          expect(lateInOldHome).toBeLessThanOrEqual(WORKERS * world.deps().settings.waveWidth);
+          if (failover.mode === 'loss') expect(lateInOldHome).toBe(0);
+          // 4. Counts add up to the batches, everyone is decided, and the round completes in its new home.
+          const outcomes = world.outcomes();
+          const counts = world.counts();
+          expect(counts.sent).toBe(outcomes.filter((o) => o.kind === 'sent').length);
+          expect(counts.failed).toBe(outcomes.filter((o) => o.kind === 'failed').length);
+          expect(counts.pending).toBe(0);
+          expect(world.round).toMatchObject({ status: 'completed', homeRegion: SECOND, epoch: 2 });
+          // 5. Every letter that reached a channel is counted sent, or failed in doubt (an ePROM call whose answer was lost, never re-sent).
+          const delivered = new Set(world.deliveries.map((d) => d.nin));
+          world.nins.forEach((nin, i) => {
+            const o = outcomes[i]!;
+            if (delivered.has(nin) && !(o.kind === 'failed' && o.reason === 'in_doubt')) expect(o.kind).toBe('sent');
+            if (o.kind === 'sent') expect(delivered.has(nin)).toBe(true);
+          });
+        },
+      ),
+      { numRuns: Number(process.env.PROP_RUNS ?? 120), seed: Number(process.env.PROP_SEED ?? 20_261_207) },
+    );
+  }, 120_000);
+});
