@@ -69,6 +69,7 @@ const main = async () => {
 
     const store0 = b.storeCalls();
     const byCommand0 = b.storeCallsByCommand();
+    const byShape0 = b.storeCallsByShape();
     outbound.clear();
     const t1 = performance.now();
     const created = await researcher.post(`/projects/${projectId}/rounds`, { letterId, listId });
@@ -81,6 +82,11 @@ const main = async () => {
     const per1000 = (n: number) => ((n / ROWS) * 1000).toFixed(1);
     const store = b.storeCalls() - store0;
     const byCommand = [...b.storeCallsByCommand()].map(([c, n]) => [c, n - (byCommand0.get(c) ?? 0)] as const).filter(([, n]) => n > 0);
+    const byShape = [...b.storeCallsByShape()]
+      .map(([c, n]) => [c, n - (byShape0.get(c) ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 10);
     const registry = [...outbound.values()].reduce((s, n) => s + n, 0);
     console.log(`round over ${ROWS.toLocaleString('en')} recipients (list upload ${uploadS.toFixed(1)} s)`);
     console.log(
@@ -91,6 +97,8 @@ const main = async () => {
     console.log(
       `  store calls (DynamoDB, all of the platform in this process): ${store} — ${per1000(store)} per 1,000 recipients; ${byCommand.map(([c, n]) => `${c.replace('Command', '')} ${n}`).join(', ')}`,
     );
+    // The fakes' own reads (Folkeregisteret, KRR, the privacy component keep their people in the same DynamoDB Local) are among them.
+    console.log(`    by key shape, per 1,000 recipients (the ten largest): ${byShape.map(([k, n]) => `${k} ${per1000(n)}`).join(', ')}`);
   } finally {
     await b.stop();
   }
