@@ -6,13 +6,15 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { queueConsumers } from '../functions/handlers/routes.js';
 import { queues, type QueueId } from '../lib/resources.js';
 import { startApiServer, type ExtraHandler } from './api-server.js';
 import { startPoller, type Poller, type SqsHandler } from './poller.js';
 import { runAs } from './aws-call-recorder.js';
 import { provision } from './provision.js';
-import { authEnv, createTokenIssuer, type TokenIssuer } from './token-issuer.js';
+import { authEnv, createTokenIssuer, type IssuerKeys, type TokenIssuer } from './token-issuer.js';
+import type { ApiThreadData } from './api-thread.js';
 import { operationsSigningKey, type OperationsKey } from '../ops/operation-token.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startFakes, type Fakes } from './fakes/index.js';
@@ -33,6 +35,14 @@ export interface PlatformOptions {
   /** Start the queue pollers (tests of the API alone may leave them off). */
   readonly pollers?: boolean;
   readonly extra?: ExtraHandler;
+  /**
+   * The API in a thread of its own (npm start, the benches): answered at once whatever the
+   * workers and fakes on this thread are doing, as the deployed API is a Lambda of its own. Its
+   * handlers are then other module instances than the workers' (tests that inject into handlers,
+   * or record their AWS calls, leave it off). `console`: serve the built console there too (a
+   * function such as `extra` cannot cross threads).
+   */
+  readonly apiApart?: { readonly console?: boolean };
   /** Extra environment for the handlers (fault injection, settings). */
   readonly env?: Record<string, string>;
   /** Shorter visibility timeouts for crash-recovery tests (seconds, per queue). */
@@ -64,14 +74,43 @@ const persistentSecret = async (stateDir: string | undefined, name: string): Pro
   return secret;
 };
 
-/**
- * The whole platform in this process, on emulators the caller started: resources provisioned
- * from the shared definitions, the handlers configured through the same environment variables
- * the CDK stack sets on the Lambdas, the API server in front, and a poller per queue consumer.
- */
 const SCHEDULER_TICK_MS = 1_000;
 const SEALER_TICK_MS = 10_000;
 
+/** The API server in a worker thread (local/api-thread.ts), with this thread's environment and the issuer's keys. */
+const startApiThread = async (port: number, issuer: TokenIssuer & { readonly keys: IssuerKeys }, withConsole: boolean): Promise<{ url: string; close(): Promise<void> }> => {
+  const data: ApiThreadData = { port, issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys, console: withConsole };
+  // The thread gets a copy of process.env as it is now, and this process's flags; TypeScript is
+  // loaded through tsx (npm start and the benches run under it already; a test runner may not).
+  const tsx = process.execArgv.some((a) => a.includes('tsx'));
+  const worker = new Worker(new URL('./api-thread.ts', import.meta.url), { workerData: data, ...(tsx ? {} : { execArgv: [...process.execArgv, '--import', 'tsx'] }) });
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the API thread exited (${code}) before it listened`)));
+    worker.once('message', (m: { url?: string; error?: string }) => (m.url ? resolve(m.url) : reject(new Error(`the API thread could not start: ${m.error ?? 'no reason'}`))));
+  });
+  worker.removeAllListeners('exit');
+  worker.removeAllListeners('error');
+  worker.on('error', (error) => process.stderr.write(`API thread failed: ${error.message}\n`));
+  return {
+    url,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        worker.once('message', () => resolve());
+        worker.once('exit', () => resolve());
+        worker.postMessage('stop');
+      });
+      await worker.terminate();
+    },
+  };
+};
+
+/**
+ * The whole platform in this process (the API, with `apiApart`, in a thread of its own), on
+ * emulators the caller started: resources provisioned from the shared definitions, the handlers
+ * configured through the same environment variables the CDK stack sets on the Lambdas, the API
+ * server in front, and a poller per queue consumer.
+ */
 export const startPlatform = async (opts: PlatformOptions): Promise<Platform> => {
   let schedulerTimer: ReturnType<typeof setTimeout> | undefined;
   let sealerTimer: ReturnType<typeof setTimeout> | undefined;
@@ -107,7 +146,7 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
   const composition = (await import(pathToFileURL(join(ROOT, 'functions/adapters/index.ts')).href)) as typeof import('../functions/adapters/index.js');
   composition.resetAdapters();
 
-  const api = await startApiServer({ port: opts.port, issuer, extra: opts.extra });
+  const api = opts.apiApart ? await startApiThread(opts.port, issuer, opts.apiApart.console === true) : await startApiServer({ port: opts.port, issuer, extra: opts.extra });
   fakes.setCallbackTarget(api.url);
 
   const pollers = new Map<QueueId, Poller>();

@@ -28,20 +28,29 @@ export const authEnv = (issuer: TokenIssuer): Record<string, string> => ({
   AUTH_JWKS: JSON.stringify({ keys: [{ ...issuer.publicJwk, alg: 'RS256', use: 'sig' }] }),
 });
 
-export const createTokenIssuer = async (issuer: string, keyFile?: string, audience = LOCAL_AUDIENCE): Promise<TokenIssuer> => {
-  let privateKey: CryptoKey;
-  let publicKey: CryptoKey;
+/** An issuer's key pair as JWKs: what its key file holds, and what the API's own thread is handed (local/api-thread.ts). */
+export interface IssuerKeys {
+  readonly privateJwk: JWK;
+  readonly publicJwk: JWK;
+}
+
+export const createTokenIssuer = async (issuer: string, keyFile?: string, audience = LOCAL_AUDIENCE): Promise<TokenIssuer & { readonly keys: IssuerKeys }> => {
+  let keys: IssuerKeys;
   if (keyFile && existsSync(keyFile)) {
     // A persisted key keeps tokens valid across restarts of a non-fresh local platform.
-    const saved = JSON.parse(await readFile(keyFile, 'utf8')) as { privateJwk: JWK; publicJwk: JWK };
-    privateKey = (await importJWK(saved.privateJwk, 'RS256')) as CryptoKey;
-    publicKey = (await importJWK(saved.publicJwk, 'RS256')) as CryptoKey;
+    keys = JSON.parse(await readFile(keyFile, 'utf8')) as IssuerKeys;
   } else {
-    ({ privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true }));
-    if (keyFile) {
-      await writeFile(keyFile, JSON.stringify({ privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) }), { mode: 0o600 });
-    }
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    keys = { privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) };
+    if (keyFile) await writeFile(keyFile, JSON.stringify(keys), { mode: 0o600 });
   }
+  return { ...(await tokenIssuerOf(issuer, keys, audience)), keys };
+};
+
+/** The issuer of a key pair already made (another thread's). */
+export const tokenIssuerOf = async (issuer: string, keys: IssuerKeys, audience = LOCAL_AUDIENCE): Promise<TokenIssuer> => {
+  const privateKey = (await importJWK(keys.privateJwk, 'RS256')) as CryptoKey;
+  const publicKey = (await importJWK(keys.publicJwk, 'RS256')) as CryptoKey;
   const publicJwk = await exportJWK(publicKey);
   return {
     issuer,
