@@ -5,7 +5,7 @@ import { config } from '../functions/shared/config.js';
 import { fmt, must, readyRound, roundCounts, startBench, type Bench } from './harness.js';
 
 /**
- * npm run bench:dispatch [-- --letters 30000 --batch 100 --channels stand-in|fakes --pauses 3 --only pauses]
+ * npm run bench:dispatch [-- --letters 30000 --batch 100 --channels stand-in|fakes --pauses 3 --only pauses --api apart|inline]
  *
  * One run prints: letters/s of a whole round end to end (release → completed) through the HTTP
  * API, the queue and the workers, with the registries read through their contract fakes
@@ -17,6 +17,9 @@ import { fmt, must, readyRound, roundCounts, startBench, type Bench } from './ha
  * second running round, the pause acknowledgement over `--pauses` pauses with the letters the
  * channels received after each acknowledgement, split into when the paused status was written and
  * when nothing of the project was in flight any more. `--only pauses` measures the pauses alone.
+ * `--api apart` (the default, as npm start runs it): the API on a thread of its own, so the store
+ * calls and items counted are the workers' and fakes' only; `--api inline` counts the API's too
+ * (the callbacks' receipt writes), on one thread.
  */
 const { values } = parseArgs({
   options: {
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     channels: { type: 'string', default: 'fakes' },
     pauses: { type: 'string', default: '3' },
     only: { type: 'string', default: '' },
+    api: { type: 'string', default: 'apart' },
   },
 });
 const letters = Number(values.letters);
@@ -207,7 +211,7 @@ const printThroughput = (t: Awaited<ReturnType<typeof throughput>>, raw: Awaited
 
 const main = async () => {
   const env: Record<string, string> = { ...(values.batch ? { DISPATCH_BATCH_SIZE: values.batch } : {}), ...(values.channels === 'stand-in' ? { LOCAL_CHANNELS: 'stand-in' } : {}) };
-  const b = await startBench(env);
+  const b = await startBench(env, { apiApart: values.api !== 'inline' });
   try {
     const pausesOnly = values.only === 'pauses';
     const t = pausesOnly ? undefined : await throughput(b);
@@ -215,7 +219,7 @@ const main = async () => {
     const p = await pauses(b, Number(values.pauses));
     const lat = p.map((x) => x.ms).sort((a, c) => a - c);
     console.log(
-      `\ndispatch engine v2 on DynamoDB Local + fauxqs; registries through their contract fakes; channels: ${values.channels === 'stand-in' ? 'stored directly' : 'ePROM and Digipost fakes over HTTP'}`,
+      `\ndispatch engine v2 on DynamoDB Local + fauxqs; registries through their contract fakes; channels: ${values.channels === 'stand-in' ? 'stored directly' : 'ePROM and Digipost fakes over HTTP'}; API ${values.api === 'inline' ? 'on the workers’ thread (every store call counted)' : 'on a thread of its own (its store calls not counted below)'}`,
     );
     if (t && raw) printThroughput(t, raw);
     for (const [i, x] of p.entries()) {

@@ -1,9 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { apiRoutes } from '../functions/handlers/routes.js';
 import { startEmulators } from './emulators.js';
-import { serveConsole } from './console.js';
 import { startPlatform } from './platform.js';
 
 /**
@@ -21,7 +20,7 @@ const { values } = parseArgs({
 
 const main = async () => {
   const started = Date.now();
-  const dataDir = join(process.cwd(), values['data-dir']);
+  const dataDir = resolve(values['data-dir']);
   if (values.fresh) await rm(join(dataDir, 'dynamodb'), { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
   const emulators = await startEmulators({ dataDir: values.fresh ? undefined : join(dataDir, 'dynamodb') });
@@ -52,7 +51,8 @@ const main = async () => {
       namespace: 'dev',
       port: Number(process.env.PORT ?? 3000),
       stateDir: dataDir,
-      extra: serveConsole(),
+      // The API and console on a thread of their own: operations are answered whatever is sending.
+      apiApart: { console: true },
     });
   } catch (e) {
     await emulators.stop();
