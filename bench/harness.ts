@@ -37,13 +37,13 @@ export interface Bench {
 }
 
 /**
- * `apiApart` (default): the API on a thread of its own, as npm start runs it. The store calls
+ * `apiApart` (default): the API and the SQS/S3 emulator on threads of their own, as npm start runs them. The store calls
  * counted here are then this thread's — the workers', the fakes' and the schedulers' — and not the
  * API's (the callbacks' receipt writes, releases, the bench's own polls): `apiApart: false` counts
  * everything, on one thread.
  */
 export const startBench = async (env: Record<string, string> = {}, opts: { apiApart?: boolean } = {}): Promise<Bench> => {
-  const emulators = await startEmulators();
+  const emulators = await startEmulators({ awsApart: opts.apiApart !== false });
   const platform = await startPlatform({
     dynamoEndpoint: emulators.dynamoEndpoint,
     awsEndpoint: emulators.awsEndpoint,

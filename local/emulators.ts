@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { buildApp } from 'fauxqs';
+import { startThread } from './threads.js';
 
 export interface Emulators {
   readonly dynamoEndpoint: string;
@@ -129,8 +130,20 @@ export const startAwsEmulator = async (opts: { port?: number } = {}): Promise<Aw
   return { address, stop: () => app.close() };
 };
 
-export const startEmulators = async (opts: { dataDir?: string } = {}): Promise<Emulators & { dynamo: DynamoLocal }> => {
-  const [dynamo, fauxqs] = await Promise.all([startDynamoLocal({ dataDir: opts.dataDir }), startAwsEmulator({ port: await freePort() })]);
+/** The SQS/S3 emulator on a thread of its own (local/aws-emulator-thread.ts). */
+export const startAwsEmulatorThread = async (port: number): Promise<AwsEmulator> => {
+  const thread = await startThread<string>(new URL('./aws-emulator-thread.ts', import.meta.url), { port });
+  return { address: thread.ready, stop: () => thread.stop() };
+};
+
+/**
+ * DynamoDB Local (a java process) and the SQS/S3 emulator. `awsApart` (npm start, the benches):
+ * the emulator on a thread of its own, as SQS and S3 are services apart, so that a queue or status
+ * read is not held up by whatever keeps the platform's own thread busy.
+ */
+export const startEmulators = async (opts: { dataDir?: string; awsApart?: boolean } = {}): Promise<Emulators & { dynamo: DynamoLocal }> => {
+  const port = await freePort();
+  const [dynamo, fauxqs] = await Promise.all([startDynamoLocal({ dataDir: opts.dataDir }), opts.awsApart ? startAwsEmulatorThread(port) : startAwsEmulator({ port })]);
   return {
     dynamo,
     dynamoEndpoint: dynamo.endpoint,

@@ -23,7 +23,7 @@ const main = async () => {
   const dataDir = resolve(values['data-dir']);
   if (values.fresh) await rm(join(dataDir, 'dynamodb'), { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
-  const emulators = await startEmulators({ dataDir: values.fresh ? undefined : join(dataDir, 'dynamodb') });
+  const emulators = await startEmulators({ dataDir: values.fresh ? undefined : join(dataDir, 'dynamodb'), awsApart: true });
 
   let stopping = false;
   let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;

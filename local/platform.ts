@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { queueConsumers } from '../functions/handlers/routes.js';
 import { queues, type QueueId } from '../lib/resources.js';
 import { startApiServer, type ExtraHandler } from './api-server.js';
@@ -15,6 +14,7 @@ import { runAs } from './aws-call-recorder.js';
 import { provision } from './provision.js';
 import { authEnv, createTokenIssuer, type IssuerKeys, type TokenIssuer } from './token-issuer.js';
 import type { ApiThreadData } from './api-thread.js';
+import { startThread } from './threads.js';
 import { operationsSigningKey, type OperationsKey } from '../ops/operation-token.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startFakes, type Fakes } from './fakes/index.js';
@@ -77,32 +77,11 @@ const persistentSecret = async (stateDir: string | undefined, name: string): Pro
 const SCHEDULER_TICK_MS = 1_000;
 const SEALER_TICK_MS = 10_000;
 
-/** The API server in a worker thread (local/api-thread.ts), with this thread's environment and the issuer's keys. */
+/** The API server on a thread of its own (local/api-thread.ts), with the issuer's keys. */
 const startApiThread = async (port: number, issuer: TokenIssuer & { readonly keys: IssuerKeys }, withConsole: boolean): Promise<{ url: string; close(): Promise<void> }> => {
   const data: ApiThreadData = { port, issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys, console: withConsole };
-  // The thread gets a copy of process.env as it is now, and this process's flags; TypeScript is
-  // loaded through tsx (npm start and the benches run under it already; a test runner may not).
-  const tsx = process.execArgv.some((a) => a.includes('tsx'));
-  const worker = new Worker(new URL('./api-thread.ts', import.meta.url), { workerData: data, ...(tsx ? {} : { execArgv: [...process.execArgv, '--import', 'tsx'] }) });
-  const url = await new Promise<string>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the API thread exited (${code}) before it listened`)));
-    worker.once('message', (m: { url?: string; error?: string }) => (m.url ? resolve(m.url) : reject(new Error(`the API thread could not start: ${m.error ?? 'no reason'}`))));
-  });
-  worker.removeAllListeners('exit');
-  worker.removeAllListeners('error');
-  worker.on('error', (error) => process.stderr.write(`API thread failed: ${error.message}\n`));
-  return {
-    url,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        worker.once('message', () => resolve());
-        worker.once('exit', () => resolve());
-        worker.postMessage('stop');
-      });
-      await worker.terminate();
-    },
-  };
+  const thread = await startThread<string>(new URL('./api-thread.ts', import.meta.url), data);
+  return { url: thread.ready, close: () => thread.stop() };
 };
 
 /**
