@@ -1,5 +1,5 @@
 import { startApiServer } from './api-server.js';
-import { serveConsole } from './console.js';
+import { serveConsole, type ConsoleOptions } from './console.js';
 import { runThread } from './threads.js';
 import { tokenIssuerOf, type IssuerKeys } from './token-issuer.js';
 
@@ -14,12 +14,12 @@ export interface ApiThreadData {
   readonly issuer: string;
   readonly audience: string;
   readonly keys: IssuerKeys;
-  /** Serve the built console under /console/ too. */
-  readonly console: boolean;
+  /** Serve the built console too, from where these say. */
+  readonly console?: ConsoleOptions;
 }
 
 runThread<ApiThreadData, string>(async (data) => {
   const issuer = await tokenIssuerOf(data.issuer, data.keys, data.audience);
-  const api = await startApiServer({ port: data.port, issuer, ...(data.console ? { extra: serveConsole() } : {}) });
+  const api = await startApiServer({ port: data.port, issuer, ...(data.console ? { extra: serveConsole(data.console) } : {}) });
   return { ready: api.url, stop: () => api.close() };
 });

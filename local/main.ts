@@ -52,7 +52,7 @@ const main = async () => {
       port: Number(process.env.PORT ?? 3000),
       stateDir: dataDir,
       // The API and console on a thread of their own: operations are answered whatever is sending.
-      apiApart: { console: true },
+      apiApart: { console: {} },
     });
   } catch (e) {
     await emulators.stop();

@@ -15,6 +15,7 @@ import { provision } from './provision.js';
 import { authEnv, createTokenIssuer, type IssuerKeys, type TokenIssuer } from './token-issuer.js';
 import type { ApiThreadData } from './api-thread.js';
 import { startThread } from './threads.js';
+import type { ConsoleOptions } from './console.js';
 import { operationsSigningKey, type OperationsKey } from '../ops/operation-token.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startFakes, type Fakes } from './fakes/index.js';
@@ -39,10 +40,10 @@ export interface PlatformOptions {
    * The API in a thread of its own (npm start, the benches): answered at once whatever the
    * workers and fakes on this thread are doing, as the deployed API is a Lambda of its own. Its
    * handlers are then other module instances than the workers' (tests that inject into handlers,
-   * or record their AWS calls, leave it off). `console`: serve the built console there too (a
-   * function such as `extra` cannot cross threads).
+   * or record their AWS calls, leave it off). `console`: serve the built console there too, from
+   * where these options say (a function such as `extra` cannot cross threads).
    */
-  readonly apiApart?: { readonly console?: boolean };
+  readonly apiApart?: { readonly console?: ConsoleOptions };
   /** Extra environment for the handlers (fault injection, settings). */
   readonly env?: Record<string, string>;
   /** Shorter visibility timeouts for crash-recovery tests (seconds, per queue). */
@@ -78,8 +79,8 @@ const SCHEDULER_TICK_MS = 1_000;
 const SEALER_TICK_MS = 10_000;
 
 /** The API server on a thread of its own (local/api-thread.ts), with the issuer's keys. */
-const startApiThread = async (port: number, issuer: TokenIssuer & { readonly keys: IssuerKeys }, withConsole: boolean): Promise<{ url: string; close(): Promise<void> }> => {
-  const data: ApiThreadData = { port, issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys, console: withConsole };
+const startApiThread = async (port: number, issuer: TokenIssuer & { readonly keys: IssuerKeys }, console: ConsoleOptions | undefined): Promise<{ url: string; close(): Promise<void> }> => {
+  const data: ApiThreadData = { port, issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys, ...(console ? { console } : {}) };
   const thread = await startThread<string>(new URL('./api-thread.ts', import.meta.url), data);
   return { url: thread.ready, close: () => thread.stop() };
 };
@@ -125,7 +126,7 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
   const composition = (await import(pathToFileURL(join(ROOT, 'functions/adapters/index.ts')).href)) as typeof import('../functions/adapters/index.js');
   composition.resetAdapters();
 
-  const api = opts.apiApart ? await startApiThread(opts.port, issuer, opts.apiApart.console === true) : await startApiServer({ port: opts.port, issuer, extra: opts.extra });
+  const api = opts.apiApart ? await startApiThread(opts.port, issuer, opts.apiApart.console) : await startApiServer({ port: opts.port, issuer, extra: opts.extra });
   fakes.setCallbackTarget(api.url);
 
   const pollers = new Map<QueueId, Poller>();

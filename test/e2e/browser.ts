@@ -31,7 +31,8 @@ export interface ConsoleRun {
   stop(): Promise<void>;
 }
 
-export const startConsole = async (opts: { env?: Record<string, string> } = {}): Promise<ConsoleRun> => {
+/** `apiApart`: the API and console on a thread of their own, as npm start runs them (local/platform.ts). */
+export const startConsole = async (opts: { env?: Record<string, string>; apiApart?: boolean } = {}): Promise<ConsoleRun> => {
   await mkdir(ARTIFACTS, { recursive: true });
   const dist = await mkdtemp(join(tmpdir(), 'console-dist-'));
   const built = spawnSync(
@@ -43,7 +44,7 @@ export const startConsole = async (opts: { env?: Record<string, string> } = {}):
     },
   );
   if (built.status !== 0) throw new Error(`console build failed:\n${built.stdout}\n${built.stderr}`);
-  const platform = await startTestPlatform({ extra: serveConsole({ dir: dist }), ...(opts.env ? { env: opts.env } : {}) });
+  const platform = await startTestPlatform({ ...(opts.apiApart ? { apiApart: { console: { dir: dist } } } : { extra: serveConsole({ dir: dist }) }), ...(opts.env ? { env: opts.env } : {}) });
   const { chromium } = await import('playwright-core');
   const profile = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
   const context = await chromium.launchPersistentContext(profile, {

@@ -59,8 +59,9 @@ describe.skipIf(!hasChromium)(`console: a 30,000-recipient round walked by the t
     // another file beside it. The fakes' per-letter path is tested in test/integration/national/*
     // and console.test.ts; here it is the console under a national round, and the engine's pause
     // under load, that are walked. The registries are still the fakes (KRR, Folkeregisteret)
-    // through the real adapters.
-    run = await startConsole({ env: { LOCAL_CHANNELS: 'stand-in', LOCAL_API_TIMEOUT_MS: '120000' } });
+    // through the real adapters. The API and console run on a thread of their own, as npm start
+    // runs them: the pause is answered beside the workers, not behind them.
+    run = await startConsole({ apiApart: true, env: { LOCAL_CHANNELS: 'stand-in', LOCAL_API_TIMEOUT_MS: '120000' } });
   }, 240_000);
 
   // A failed step leaves a picture of every open screen beside the others.
