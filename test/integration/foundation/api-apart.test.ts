@@ -40,15 +40,25 @@ const ask = async () => { const t = performance.now(); const r = await fetch(url
 })().catch((e) => { process.stdout.write(JSON.stringify({ error: String(e) }) + '\\n'); });
 `;
 
-/** Has a client in a process of its own ask all along while this thread is busy for 2 s; its slowest answer. */
+/**
+ * How long this thread is kept busy. On one thread a request asked at its start waits all of it
+ * out; apart, an answer takes what the store takes — well under a second on a quiet machine, but
+ * CI runs this beside 150 other files on two cores, so the bar is half of it, not a second.
+ */
+const BUSY_MS = 5_000;
+
+/** Has a client in a process of its own ask all along while this thread is busy for BUSY_MS; its slowest answer. */
 const askWhileBusy = async (url: string, init: RequestInit): Promise<{ max: number; n: number }> => {
-  const child = spawn(process.execPath, ['-e', CLIENT], { env: { ...process.env, ASK_URL: url, ASK_INIT: JSON.stringify(init), FOR_MS: '3000' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', CLIENT], {
+    env: { ...process.env, ASK_URL: url, ASK_INIT: JSON.stringify(init), FOR_MS: String(BUSY_MS + 1_000) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   for (let i = 0; i < 300 && !out.includes('go'); i++) await new Promise((r) => setTimeout(r, 50));
   expect(out).toContain('go');
-  // The workers' thread does nothing else for 2 s (a national round's worst moment, and then some).
-  busy(2_000);
+  // The workers' thread does nothing else for BUSY_MS (a national round's worst moment, and then some).
+  busy(BUSY_MS);
   await once(child, 'exit');
   const report = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { max: number; n: number; error?: string };
   expect(report.error).toBeUndefined();
@@ -59,10 +69,10 @@ describe('the local runtime, answered whatever its workers do', () => {
   it('test_should_answer_an_operations_read_at_once_while_the_workers_thread_is_busy', async () => {
     const token = await p.token({ sub: 'ops.apart', role: 'operations' });
     const report = await askWhileBusy(`${p.url}/projects`, { headers: { authorization: `Bearer ${token}` } });
-    // Answered all along: on the busy thread the request asked first would have waited the 2 s out.
+    // Answered all along: on the busy thread the request asked first would have waited BUSY_MS out.
     expect(report.n).toBeGreaterThanOrEqual(10);
-    expect(report.max).toBeLessThan(1_000);
-  }, 30_000);
+    expect(report.max).toBeLessThan(BUSY_MS / 2);
+  }, 40_000);
 
   it('test_should_answer_a_queue_read_at_once_while_the_workers_thread_is_busy_with_the_sqs_emulator_apart', async () => {
     // What GET /operations/status asks of the queues (npm start runs the emulator on its own thread).
@@ -74,9 +84,9 @@ describe('the local runtime, answered whatever its workers do', () => {
         body: '{}',
       });
       expect(report.n).toBeGreaterThanOrEqual(10);
-      expect(report.max).toBeLessThan(1_000);
+      expect(report.max).toBeLessThan(BUSY_MS / 2);
     } finally {
       await sqs.stop();
     }
-  }, 30_000);
+  }, 40_000);
 });
