@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
-import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor } from './flow.js';
+import { approvedProject, createRound, pauseConfirmed, roundOf, syntheticNins, uploadList, waitFor } from './flow.js';
 
 /**
  * The automatic brake end to end (issue 27): a superuser sets it per project; a round whose
@@ -85,8 +85,7 @@ describe('the automatic brake', () => {
     // Nothing more leaves. The brake does not wait for the waves already in flight (a pause by
     // operations does); asked again, the pause answers once nothing is in flight, and from then on
     // no letter is sent. (A wave may still record skips: deciding not to send needs no gate.)
-    const ack = await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Kontroll etter automatisk brems' });
-    expect(ack.status, ack.text).toBe(200);
+    const ack = await pauseConfirmed(a.operations, a.projectId, 'Kontroll etter automatisk brems');
     expect(ack.body).toMatchObject({ status: 'paused', inFlight: 0 });
     const held = await roundOf(a, round.roundId);
     expect(held.status).toBe('paused');

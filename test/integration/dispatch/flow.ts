@@ -85,6 +85,26 @@ export const waitFor = async <T>(read: () => Promise<T>, done: (v: T) => boolean
   return last;
 };
 
+/**
+ * Pauses the project mid-send and returns the confirmed answer (200, nothing in flight). API.md
+ * answers 202 with the remaining `inFlight` when deliveries could not finish within 10 s: on a CI
+ * machine running 150 files on two cores a wave has taken that long (175 in flight after 10 s).
+ * The operator then asks again, and the pause is confirmed once a request sees it quiet; at most
+ * three requests here, and each 202 must be the contract's.
+ */
+export const pauseConfirmed = async (client: ApiClient, projectId: string, reason: string) => {
+  for (let asked = 1; ; asked++) {
+    const res = await client.post(`/projects/${projectId}/pause`, { reason });
+    if (res.status !== 202 || asked === 3) {
+      expect(res.status, res.text).toBe(200);
+      return res;
+    }
+    expect(res.body).toMatchObject({ status: 'paused', inFlight: expect.any(Number) });
+    expect(res.body.inFlight).toBeGreaterThan(0);
+    expect(res.body.pauseConfirmedAt).toBeUndefined();
+  }
+};
+
 /** Releases the round now (202) and waits until it has completed: its view then. */
 export const releaseAndComplete = async (a: ApprovedProject, roundId: string) => {
   const released = await a.researcher.post(`/projects/${a.projectId}/rounds/${roundId}/release`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
-import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor } from './flow.js';
+import { approvedProject, createRound, pauseConfirmed, roundOf, syntheticNins, uploadList, waitFor } from './flow.js';
 
 /**
  * The load scenario of bench/load.ts at test size: several projects release at the same moment,
@@ -52,8 +52,7 @@ describe('load, small', () => {
     const order = third.map((r, i) => [r.counts.pending, i] as const).sort((x, y) => y[0] - x[0]);
     const paused = setups[order[0]![1]]!;
     const others = setups.filter((s) => s !== paused);
-    const pause = await paused.a.operations.post(`/projects/${paused.a.projectId}/pause`, { reason: 'Lasttest: stans midt i runden' });
-    expect(pause.status, pause.text).toBe(200);
+    const pause = await pauseConfirmed(paused.a.operations, paused.a.projectId, 'Lasttest: stans midt i runden');
     expect(pause.body.inFlight).toBe(0);
     const atPause = await roundOf(paused.a, paused.roundId);
     const lettersAtPause = [...(await lettersByCitizen(p, paused.roundId)).values()].reduce((s, n) => s + n, 0);

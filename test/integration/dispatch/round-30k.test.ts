@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from './channel-scan.js';
-import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from './flow.js';
+import { approvedProject, createRound, pauseConfirmed, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from './flow.js';
 
 /**
  * Issue 6 and 7 acceptance, in one 30,000-recipient round: 10 % reserved and 1 % withdrawn before
@@ -49,8 +49,7 @@ describe('a 30,000-recipient round', () => {
       600_000,
       100,
     );
-    const paused = await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Feil i teksten oppdaget' });
-    expect(paused.status, paused.text).toBe(200);
+    const paused = await pauseConfirmed(a.operations, a.projectId, 'Feil i teksten oppdaget');
     expect(paused.body).toMatchObject({ status: 'paused', inFlight: 0 });
     const atPause = await roundOf(a, round.roundId);
     expect(atPause.status).toBe('paused');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
-import { approvedProject, createRound, roundOf, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
+import { approvedProject, createRound, pauseConfirmed, roundOf, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
 
 /**
  * "Paused at T — 0 letters since": the pause dialog counts letters from their delivery times in
@@ -55,8 +55,7 @@ describe('letters sent since a moment (operations)', () => {
       120_000,
       100,
     );
-    const paused = await p.as(ops).post(`/projects/${a.projectId}/pause`, { reason: 'Feil i teksten' });
-    expect(paused.status, paused.text).toBe(200);
+    const paused = await pauseConfirmed(p.as(ops), a.projectId, 'Feil i teksten');
     expect(paused.body).toMatchObject({ status: 'paused', inFlight: 0, pauseConfirmedAt: expect.any(String) });
     const { pausedAt, pauseConfirmedAt } = paused.body as { pausedAt: string; pauseConfirmedAt: string };
     expect(pauseConfirmedAt >= pausedAt).toBe(true);
