@@ -16,7 +16,9 @@ import { fmt, must, readyRound, roundCounts, startBench, type Bench } from './ha
  * letter; the raw BatchWrite items/s of the same DynamoDB Local measured beside it; and, under a
  * second running round, the pause acknowledgement over `--pauses` pauses with the letters the
  * channels received after each acknowledgement, split into when the paused status was written and
- * when nothing of the project was in flight any more. `--only pauses` measures the pauses alone.
+ * when nothing of the project was in flight any more; and, while the round sends, how long an
+ * operator's page waits for its reads (status, projects, rounds, every 2 s as the console polls).
+ * `--only pauses` measures the pauses alone.
  * `--api apart` (the default, as npm start runs it): the API on a thread of its own, so the store
  * calls and items counted are the workers' and fakes' only; `--api inline` counts the API's too
  * (the callbacks' receipt writes), on one thread.
@@ -55,8 +57,45 @@ const channelLetters = async (b: Bench, roundId: string): Promise<number> => {
   return n;
 };
 
+/**
+ * An operator's page watching while the round sends: every 2 s, as the console's operations page
+ * polls, the three reads it makes — the platform's status, the projects, and the project's
+ * rounds — each timed. Issue 27: "operations' project and status reads … ≤ 300 ms under a
+ * national round". Returns what `stop` reports: each read's latencies, sorted.
+ */
+const watchAsOperator = (b: Bench, projectId: string) => {
+  const ops = b.as({ sub: 'ops.watch', role: 'operations' });
+  const paths = { status: '/operations/status', projects: '/projects', rounds: `/projects/${projectId}/rounds` } as const;
+  const times: Record<keyof typeof paths, number[]> = { status: [], projects: [], rounds: [] };
+  const failed: string[] = [];
+  let stopped = false;
+  const timed = async (name: keyof typeof paths) => {
+    const t = performance.now();
+    const res = await ops.get(paths[name]);
+    if (res.status !== 200) failed.push(`${name} ${res.status}`);
+    times[name].push(performance.now() - t);
+  };
+  let reads = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      await Promise.all((Object.keys(paths) as (keyof typeof paths)[]).map(timed));
+      reads += 3;
+      await sleep(2_000);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      for (const v of Object.values(times)) v.sort((x, y) => x - y);
+      return { times, failed, reads };
+    },
+  };
+};
+
 const throughput = async (b: Bench) => {
   const r = await readyRound(b, 'bench', letters);
+  const watch = watchAsOperator(b, r.projectId);
   const calls0 = b.storeCalls();
   const byCommand0 = b.storeCallsByCommand();
   const byShape0 = b.storeCallsByShape();
@@ -78,6 +117,7 @@ const throughput = async (b: Bench) => {
   }
   firstLetterMs ??= performance.now() - released;
   const seconds = (performance.now() - t0) / 1000;
+  const operator = await watch.stop();
   const calls = b.storeCalls() - calls0;
   const standIn1 = b.standInCalls();
   const standIn = { channel: standIn1.channel - standIn0.channel, seed: standIn1.seed - standIn0.seed };
@@ -87,6 +127,11 @@ const throughput = async (b: Bench) => {
   const before = b.storeCalls();
   for (let i = 0; i < 20; i++) await roundCounts(r.researcher, r.projectId, r.roundId);
   const perPoll = (b.storeCalls() - before) / 20;
+  // And what the operator's page cost (counted only with --api inline), the same way.
+  const beforeOps = b.storeCalls();
+  const quietWatch = watchAsOperator(b, r.projectId);
+  const quiet = await quietWatch.stop();
+  const perOpsRead = quiet.reads > 0 ? (b.storeCalls() - beforeOps) / quiet.reads : 0;
   // Receipts: how long after completion every letter's receipt is settled (ePROM's callbacks, Digipost's polling).
   const settledFrom = performance.now();
   type Receipts = { confirmed: number; failedAfterSend: number; awaiting: number };
@@ -104,7 +149,8 @@ const throughput = async (b: Bench) => {
     byShape,
     units: { read: b.consumedUnits().read - units0.read, write: b.consumedUnits().write - units0.write },
     standIn,
-    observerCalls: Math.round((polls + 1) * perPoll),
+    observerCalls: Math.round((polls + 1) * perPoll + operator.reads * perOpsRead),
+    operator,
     seconds,
     firstLetterMs,
     sent: last.counts.sent,
@@ -193,7 +239,7 @@ const printThroughput = (t: Awaited<ReturnType<typeof throughput>>, raw: Awaited
   console.log(`  store calls per letter          ${fmt(t.calls / letters, 3)}  (target ≤ 0.2; ${fmt(t.calls)} DynamoDB calls in this process)`);
   const platformCalls = t.calls - t.observerCalls - t.standIn.channel - t.standIn.seed;
   console.log(
-    `    the platform's own             ${fmt(platformCalls / letters, 3)}  (without the bench's progress polls through the API, ${fmt(t.observerCalls)}; the channel stand-in's letter writes, ${fmt(t.standIn.channel)}; local portal-activity seed reads, ${fmt(t.standIn.seed)})`,
+    `    the platform's own             ${fmt(platformCalls / letters, 3)}  (without the bench's progress polls and the operator's reads through the API, ${fmt(t.observerCalls)}; the channel stand-in's letter writes, ${fmt(t.standIn.channel)}; local portal-activity seed reads, ${fmt(t.standIn.seed)})`,
   );
   console.log(
     `    by command: ${t.byCommand
@@ -207,6 +253,12 @@ const printThroughput = (t: Awaited<ReturnType<typeof throughput>>, raw: Awaited
   const shapes = [...t.byShape].sort((x, y) => y[1] - x[1]).slice(0, 10);
   console.log(`    by key shape, per letter (the ten largest): ${shapes.map(([k, n]) => `${k} ${fmt(n / letters, 2)}`).join(', ')}`);
   console.log(`  raw BatchWrite items/s          ${fmt(raw.rate)}  (${fmt(raw.written)} items written); items written/s ÷ raw = ${fmt((t.writes / t.seconds / raw.rate) * 100, 1)} %`);
+  const { times, failed } = t.operator;
+  const stats = (v: number[]) =>
+    v.length ? `median ${fmt(v[Math.floor(v.length / 2)]!)}, p95 ${fmt(v[Math.min(v.length - 1, Math.floor(v.length * 0.95))]!)}, max ${fmt(v[v.length - 1]!)} ms` : 'not read';
+  console.log(
+    `  operations' reads while sending GET /operations/status ${stats(times.status)}; GET /projects ${stats(times.projects)}; GET …/rounds ${stats(times.rounds)}  (${times.status.length} looks every 2 s; target ≤ 300 ms; ${failed.length ? `not 200: ${failed.join(', ')}` : 'all 200'})`,
+  );
 };
 
 const main = async () => {
