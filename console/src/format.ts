@@ -303,10 +303,18 @@ export const opsStatusView = (status: { halted?: boolean } | undefined, reads: {
   return { state: status.halted ? 'halted' : 'running', stale: false, loading: false, ...lastUpdate };
 };
 
+/**
+ * The queues hold tasks (a batch, a chunk of a pre-flight), not letters: their counters are named
+ * so, never with the words the page uses for letters in flight. While a project is paused workers
+ * may hold its parked batches' messages while no letter is in flight.
+ */
 const QUEUE_NAMES: Record<UiLang, Record<string, string>> = {
-  nb: { dispatch: 'Utsending', prepare: 'Forhåndskontroll', visible: 'venter', inFlight: 'under behandling', deadLettered: 'feilet (venter på ny kjøring)' },
-  en: { dispatch: 'Dispatch', prepare: 'Pre-flight check', visible: 'waiting', inFlight: 'being processed', deadLettered: 'failed (awaiting redrive)' },
+  nb: { dispatch: 'Utsending', prepare: 'Forhåndskontroll', visible: 'oppgaver i kø', inFlight: 'oppgaver hos arbeiderne', deadLettered: 'oppgaver som feilet (venter på ny kjøring)' },
+  en: { dispatch: 'Dispatch', prepare: 'Pre-flight check', visible: 'tasks queued', inFlight: 'tasks held by workers', deadLettered: 'failed tasks (awaiting redrive)' },
 };
+
+/** The status card's count of letters handed to a channel right now (what a pause waits for). */
+export const lettersInFlightLabel = (lang: UiLang): string => (lang === 'nb' ? 'Brev under behandling nå' : 'Letters in flight now');
 
 /** camelCase → words, for a name the console has no text for yet (never shown as an identifier). */
 const words = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, itemsOf, seg, type Letter, type Project, type Round } from '../api';
-import { formatTime, maskNin, normaliseNin, opsStatusView, pauseLine, queueLabel, roundName } from '../format';
+import { formatTime, lettersInFlightLabel, maskNin, normaliseNin, opsStatusView, pauseLine, queueLabel, roundName } from '../format';
 import { getLetterVersion, letterTitle, listProjects, listRounds, projectPath, roundLabels, type RoundLabel } from '../data';
 import { lang, t, tk } from '../i18n';
 import type { Session } from '../session';
@@ -232,7 +232,7 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
             ) : null}
             <dl class="stats">
               <div>
-                <dt>{t('inFlight')}</dt>
+                <dt>{lettersInFlightLabel(lang.value)}</dt>
                 <dd>
                   <Count n={st.inFlight} />
                 </dd>

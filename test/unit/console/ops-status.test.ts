@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { opsStatusView, queueLabel } from '../../../console/src/format.js';
+import { lettersInFlightLabel, opsStatusView, queueLabel } from '../../../console/src/format.js';
 
 describe('the operations status card', () => {
   it('says "unknown" while the first read is under way, never "running"', () => {
@@ -28,13 +28,26 @@ describe('the operations status card', () => {
 
 describe('queue names', () => {
   it('names the queues and their counters in Norwegian, never the internal names', () => {
-    expect(queueLabel('dispatch', 'inFlight', 'nb')).toBe('Utsending · under behandling');
-    expect(queueLabel('dispatch', 'deadLettered', 'nb')).toBe('Utsending · feilet (venter på ny kjøring)');
-    expect(queueLabel('dispatch', 'visible', 'en')).toBe('Dispatch · waiting');
+    expect(queueLabel('dispatch', 'inFlight', 'nb')).toBe('Utsending · oppgaver hos arbeiderne');
+    expect(queueLabel('dispatch', 'deadLettered', 'nb')).toBe('Utsending · oppgaver som feilet (venter på ny kjøring)');
+    expect(queueLabel('dispatch', 'visible', 'en')).toBe('Dispatch · tasks queued');
     // The background pre-flight's queue (issue 22), now in the status beside dispatch.
-    expect(queueLabel('prepare', 'deadLettered', 'nb')).toBe('Forhåndskontroll · feilet (venter på ny kjøring)');
-    expect(queueLabel('prepare', 'visible', 'en')).toBe('Pre-flight check · waiting');
+    expect(queueLabel('prepare', 'deadLettered', 'nb')).toBe('Forhåndskontroll · oppgaver som feilet (venter på ny kjøring)');
+    expect(queueLabel('prepare', 'visible', 'en')).toBe('Pre-flight check · tasks queued');
     // An unknown name is shown as words, not as a camelCase identifier.
     expect(queueLabel('somethingNew', 'oddCounter', 'nb')).toBe('something new · odd counter');
+  });
+
+  it('never calls the tasks workers hold what it calls the letters in flight', () => {
+    // While paused, workers may hold parked batches' messages ("2") while no letter is in flight
+    // ("0"): an operator reading "under behandling 2" beside "Under behandling nå 0" would doubt the pause.
+    for (const lang of ['nb', 'en'] as const) {
+      const letters = lettersInFlightLabel(lang).toLowerCase();
+      for (const queue of ['dispatch', 'prepare']) {
+        const held = queueLabel(queue, 'inFlight', lang).toLowerCase();
+        expect(held).not.toContain(lang === 'nb' ? 'under behandling' : 'in flight');
+        expect(letters).toContain(lang === 'nb' ? 'brev' : 'letters');
+      }
+    }
   });
 });
