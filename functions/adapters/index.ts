@@ -301,8 +301,7 @@ const build = () => {
     projects: { projects, audit, prober, citizens, auditSeal, operations },
     letters: { projects, audit, letters, formTasks, prober },
     formTasks: { projects, audit, formTasks, citizenTasks, hashKeys, secretBox },
-    // citizenHashKey: the current key of the keyed hash that stands in for national IDs (unversioned callers).
-    formCallbacks: { formTasks, citizenTasks, audit, citizenHashKey: () => config.citizenHashKey(), hashKeys, secretBox },
+    formCallbacks: { formTasks, citizenTasks, audit, hashKeys, secretBox },
     lists: { projects, audit, lists, listUploads },
     citizens: { projects, audit, reservations, population, registryOutage },
     rounds: { ...roundDeps, batches, receipts },

@@ -45,14 +45,6 @@ export const config = {
   isLocal: (): boolean => flag('RD_LOCAL', false),
   /** Synthetic test persons (month + 80): on locally, off when deployed, unless configured. */
   allowSyntheticNins: (): boolean => flag('ALLOW_SYNTHETIC_NINS', flag('RD_LOCAL', false)),
-  /**
-   * The current version's key of the keyed hash that stands in for national IDs (unversioned
-   * callers). New code takes the whole keyring: hashKeys().
-   */
-  citizenHashKey: (): string => {
-    const ring = hashKeyring();
-    return ring.keys[ring.current]!;
-  },
   /** How long personal data is kept (RETENTION_DAYS, RETENTION_LONG_DAYS); see domain/shared/retention.ts. */
   retention: (): RetentionPolicy => parseRetention(process.env.RETENTION_DAYS, process.env.RETENTION_LONG_DAYS),
   /** Every live version of the citizen hash key, from memory (see shared/hash-keys.ts). */

@@ -1,9 +1,9 @@
 import { UpdateCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pseudonymsOfChild } from '../../domain/citizens/minors.js';
 import { legacyChildPseudonyms } from '../../domain/letters/form-tasks.js';
-import { projectPseudonym, type HashKeyring } from '../../domain/shared/citizen-key.js';
+import { projectPseudonym, pseudonymVersion, type HashKeyring } from '../../domain/shared/citizen-key.js';
 import { mapLimited } from '../../domain/shared/concurrency.js';
-import { queryAll, scanSegments } from './batch.js';
+import { batchGetAll, queryAll, scanSegments } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 
@@ -90,6 +90,17 @@ export const backfillChildPseudonyms = async (
   // whose reference in that project is one of the tasks'.
   const wanted = new Set(tasks.map((t) => at(t.projectId, t.ref)));
   const projects = new Set(tasks.map((t) => t.projectId));
+  // Each project's pseudonyms are made under the key version its first release pinned (as its round reports are).
+  const pinned = new Map(
+    (
+      await batchGetAll(
+        db,
+        tables.main,
+        [...projects].map((id) => keys.project(id)),
+        { projection: 'projectId, pseudonymKeyVersion' },
+      )
+    ).map((p) => [String(p.projectId), p.pseudonymKeyVersion as string | undefined]),
+  );
   const pseudonymOf = new Map<string, string>();
   await scan(
     {
@@ -103,7 +114,8 @@ export const backfillChildPseudonyms = async (
         if (!projects.has(projectId)) continue;
         const nin = String(i.pk).slice('CIT#'.length);
         for (const ref of pseudonymsOfChild(nin, ring)) {
-          if (wanted.has(at(projectId, ref)) && !pseudonymOf.has(at(projectId, ref))) pseudonymOf.set(at(projectId, ref), projectPseudonym(nin, projectId, ring));
+          if (wanted.has(at(projectId, ref)) && !pseudonymOf.has(at(projectId, ref)))
+            pseudonymOf.set(at(projectId, ref), projectPseudonym(nin, projectId, ring, pseudonymVersion(pinned.get(projectId), ring)));
         }
       }
     },

@@ -5,7 +5,7 @@ import { validateNin } from '../shared/nin.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
-import { projectPseudonym, type HashKeyring } from '../shared/citizen-key.js';
+import { projectPseudonym, pseudonymVersion, type HashKeyring } from '../shared/citizen-key.js';
 import type { PopulationAdmin, PopulationSeed, RegistryOutageAdmin, RegistryStandIn, ReservationAdmin } from './ports.js';
 
 export interface CitizenDeps {
@@ -55,7 +55,8 @@ export const withdrawFromProject = async (deps: CitizenDeps, policy: CitizenPoli
   const project = await deps.projects.getProject(projectId);
   if (!project) throw new NotFoundError('Project');
   await deps.reservations.withdraw(nin, projectId);
-  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'citizen.withdrew', {}, projectPseudonym(nin, projectId, policy.hashKeys())));
+  const ring = policy.hashKeys();
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'citizen.withdrew', {}, projectPseudonym(nin, projectId, ring, pseudonymVersion(project.pseudonymKeyVersion, ring))));
   return { projectId, withdrawn: true };
 };
 

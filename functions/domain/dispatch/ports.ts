@@ -207,7 +207,8 @@ export interface TaskIssuer {
      * own pseudonym in the project (projectPseudonym: their row in the round report).
      */
     items: readonly { nin: string; deliveryId: string; language: Language; aboutChild?: string; childPseudonym?: string }[],
-    ctx: { projectId: string; roundId: string; formTaskId: string; sentAt: string },
+    /** `pseudonymKeyVersion`: the project's (Project.pseudonymKeyVersion), kept on each task for its answer. */
+    ctx: { projectId: string; roundId: string; formTaskId: string; sentAt: string; pseudonymKeyVersion?: string },
   ): Promise<Map<string, { taskId: string; link?: string }>>;
 }
 

@@ -7,7 +7,7 @@ import { byPseudonym, REPORT_HEADER, reportRow } from '../rounds/report.js';
 import type { Round } from '../rounds/round.js';
 import type { RoundDeps } from '../rounds/ports.js';
 import { getRound } from '../rounds/read.js';
-import { projectPseudonym } from '../shared/citizen-key.js';
+import { projectPseudonym, pseudonymVersion } from '../shared/citizen-key.js';
 import type { Principal } from '../../shared/principal.js';
 
 /**
@@ -40,9 +40,15 @@ export const reportCsvRows = async (deps: ReportCsvDeps, round: Round, pseudonym
   return [[...REPORT_HEADER], ...rows];
 };
 
-/** The round report as CSV rows, for whoever may read the round: each recipient under the project's pseudonym (current key). */
+/**
+ * The round report as CSV rows, for whoever may read the round: each recipient under the project's
+ * pseudonym, made under the key version the project's pseudonyms are pinned to (the answers' and
+ * the trail's), not the current one: a key rotation never breaks the researcher's join.
+ */
 export const roundReportCsv = async (deps: RoundDeps & ReportCsvDeps, principal: Principal, projectId: string, roundId: string): Promise<string[][]> => {
   const { round } = await getRound(deps, principal, projectId, roundId);
+  const project = await deps.projects.getProject(projectId);
   const ring = deps.hashKeys();
-  return reportCsvRows(deps, round, (nin) => projectPseudonym(nin, round.projectId, ring));
+  const version = pseudonymVersion(project?.pseudonymKeyVersion, ring);
+  return reportCsvRows(deps, round, (nin) => projectPseudonym(nin, round.projectId, ring, version));
 };

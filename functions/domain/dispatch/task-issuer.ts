@@ -27,6 +27,7 @@ export const formTaskIssuer = (formTasks: FormTaskRepository, citizenTasks: Citi
             now: ctx.sentAt,
             ...(item.aboutChild ? { aboutChild: item.aboutChild } : {}),
             ...(item.childPseudonym ? { childPseudonym: item.childPseudonym } : {}),
+            ...(ctx.pseudonymKeyVersion ? { pseudonymKeyVersion: ctx.pseudonymKeyVersion } : {}),
           },
         );
         out.set(item.deliveryId, { taskId: task.taskId, ...(link ? { link } : {}) });

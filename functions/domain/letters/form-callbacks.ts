@@ -2,10 +2,9 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { DomainError, ConflictError } from '../../shared/errors.js';
 import { auditScope } from '../projects/use-cases.js';
 import type { AuditLog } from '../shared/audit.js';
-import type { HashKeyring } from '../shared/citizen-key.js';
+import { projectPseudonym, pseudonymVersion, type HashKeyring } from '../shared/citizen-key.js';
 import { nowIso } from '../shared/ids.js';
 import { callbackSealContext, type FormTask } from './form-task.js';
-import { pseudonymFor } from './form-tasks.js';
 import { SealedSecretRefusedError, type CitizenTaskRepository, type FormTaskRepository, type SecretBox } from './ports.js';
 
 /** How far a callback's `at` may be from now, either way, before it is refused as stale. */
@@ -85,8 +84,7 @@ export interface FormCallbackDeps {
   readonly formTasks: Pick<FormTaskRepository, 'getFormTask'>;
   readonly citizenTasks: Pick<CitizenTaskRepository, 'findByToken' | 'markCompleted'>;
   readonly audit: AuditLog;
-  readonly citizenHashKey: () => string;
-  /** The hash keyring: only the secrets of tasks from before sealing derive from it. */
+  /** The hash keyring: the completing recipient's pseudonym in the trail, and the secrets of tasks from before sealing. */
   readonly hashKeys: () => HashKeyring;
   /** Opens a task's sealed callback secret. */
   readonly secretBox: Pick<SecretBox, 'open'>;
@@ -126,7 +124,6 @@ export const receiveFormCallback = async (
 ): Promise<void> => {
   const found = await deps.citizenTasks.findByToken(input.callback.token);
   const formTask = found && found.task.formTaskId === input.formTaskId ? await deps.formTasks.getFormTask(found.task.projectId, input.formTaskId) : undefined;
-  const key = deps.citizenHashKey();
   const target = found && formTask && formTask.form.type === 'external' && (formTask.callbackSecretSealed || formTask.callbackSalt) ? { found, formTask } : undefined;
   const secrets = target ? await callbackSecrets(target.formTask, deps) : [];
   // Every candidate is checked (no early exit), and a task whose key version is gone still costs one HMAC.
@@ -136,6 +133,7 @@ export const receiveFormCallback = async (
   const at = Date.parse(input.callback.at);
   if (!Number.isFinite(at) || Math.abs(Date.parse(now) - at) > CALLBACK_WINDOW_MS) throw new StaleCallbackError();
 
+  const ring = deps.hashKeys();
   const completed = await deps.citizenTasks.markCompleted(target.found.nin, target.found.task, new Date(at).toISOString());
   if (!completed) return; // already completed: a replay or a second report is harmless
   await deps.audit.append(auditScope(task.projectId), {
@@ -143,6 +141,7 @@ export const receiveFormCallback = async (
     actor: 'external-form',
     role: 'system',
     action: 'form_task.completed',
-    details: { formTaskId: task.formTaskId, recipient: pseudonymFor(target.found.nin, task.projectId, key) },
+    // The project's pseudonym under the task's key version: as its answers and round reports name the person.
+    details: { formTaskId: task.formTaskId, recipient: projectPseudonym(target.found.nin, task.projectId, ring, pseudonymVersion(target.found.task.pseudonymKeyVersion, ring)) },
   });
 };

@@ -95,6 +95,12 @@ export interface CitizenTask {
    * guardian. Tasks delivered before it have none (form-tasks.ts answerTask).
    */
   readonly childPseudonym?: string;
+  /**
+   * The key version of the project's pseudonyms when the task was delivered (Project.pseudonymKeyVersion):
+   * the answer names its recipient under it, whatever the current version by then. Tasks
+   * delivered before it have none and follow the current version.
+   */
+  readonly pseudonymKeyVersion?: string;
 }
 
 /** The task id of a citizen's task: a guardian's about a child is apart from their own and from their other children's. */

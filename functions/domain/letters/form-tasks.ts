@@ -4,7 +4,7 @@ import type { Principal } from '../../shared/principal.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
-import { citizenKey, projectPseudonym, projectPseudonyms, type HashKeyring } from '../shared/citizen-key.js';
+import { projectPseudonym, projectPseudonyms, pseudonymVersion, type HashKeyring } from '../shared/citizen-key.js';
 import { newId, nowIso } from '../shared/ids.js';
 import {
   DEFAULT_DEADLINE_DAYS,
@@ -35,12 +35,6 @@ export interface FormTaskDeps {
   /** The citizen hash keyring: project pseudonyms are derived from it. */
   readonly hashKeys: () => HashKeyring;
 }
-
-/**
- * The researcher-facing recipient id before key versions (kept for callers that still pass one
- * key). New answers use projectPseudonym: the same pseudonym as in the project's audit trail.
- */
-export const pseudonymFor = (nin: string, projectId: string, key: string): string => citizenKey(`${projectId}:${nin}`, key);
 
 // ---- researchers ---------------------------------------------------------------------------
 
@@ -152,6 +146,8 @@ export interface TaskForDeliveryInput {
   readonly aboutChild?: string;
   /** A guardian's task: the child's pseudonym in the project (projectPseudonym of the child), for the export. */
   readonly childPseudonym?: string;
+  /** The project's pseudonym key version at delivery (CitizenTask.pseudonymKeyVersion). */
+  readonly pseudonymKeyVersion?: string;
 }
 
 /**
@@ -175,6 +171,7 @@ export const createTaskForDelivery = async (deps: Pick<FormTaskDeps, 'formTasks'
     ...(formTask.form.type === 'external' ? { token: randomBytes(24).toString('base64url') } : {}),
     ...(input.aboutChild ? { aboutChild: input.aboutChild } : {}),
     ...(input.aboutChild && input.childPseudonym ? { childPseudonym: input.childPseudonym } : {}),
+    ...(input.pseudonymKeyVersion ? { pseudonymKeyVersion: input.pseudonymKeyVersion } : {}),
   };
   const { task, created } = await deps.citizenTasks.putTaskIfAbsent(input.nin, candidate);
   const link = formTask.form.type === 'external' && task.token ? externalLink(formTask.form.url, task.token) : undefined;
@@ -306,7 +303,8 @@ export const answerTask = async (deps: FormTaskDeps, principal: Principal, taskI
   if (formTask.form.type !== 'internal') throw new TaskNotAnswerableHereError();
   const valid = validateAnswers(formTask.form.questions, answers);
   const ring = deps.hashKeys();
-  const pseudonym = projectPseudonym(nin, task.projectId, ring);
+  // Under the key version the project's pseudonyms had when the task was delivered: the answer joins the round report.
+  const pseudonym = projectPseudonym(nin, task.projectId, ring, pseudonymVersion(task.pseudonymKeyVersion, ring));
   const response: FormResponse = {
     projectId: task.projectId,
     formTaskId: task.formTaskId,

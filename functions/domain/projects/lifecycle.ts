@@ -31,6 +31,24 @@ export const updateProject = async (
   }
 };
 
+/**
+ * Pins the key version the project's pseudonyms are made under (Project.pseudonymKeyVersion), once:
+ * a project already pinned keeps its version. Written like every project change, conditionally on
+ * the revision read, so it never undoes a pause or an approval written meanwhile.
+ */
+export const pinPseudonymKeyVersion = async (deps: Pick<ProjectDeps, 'projects'>, projectId: string, version: string): Promise<void> => {
+  for (let attempt = 0; ; attempt++) {
+    const project = await deps.projects.getProject(projectId, { consistent: true });
+    if (!project || project.pseudonymKeyVersion !== undefined) return;
+    try {
+      await deps.projects.saveProject({ ...project, pseudonymKeyVersion: version }, project.revision);
+      return;
+    } catch (e) {
+      if (!(e instanceof ConflictError && e.code === 'CONCURRENT_UPDATE') || attempt >= 4) throw e;
+    }
+  }
+};
+
 export const submitProject = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<Project> => {
   const { before, after } = await updateProject(deps, principal, projectId, 'edit', (p, now) => submit(p, principal.sub, now));
   await deps.audit.append(auditScope(projectId), auditEvent(principal, before.status === 'draft' ? 'project.submitted' : 'project.resubmitted', { from: before.status }));

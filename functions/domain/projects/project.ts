@@ -120,6 +120,13 @@ export interface Project {
   readonly minorsSetAt?: string;
   /** The minors policy a superuser approved; a later change waits for a new approval (minors-policy.ts). */
   readonly minorsApproval?: MinorsPolicyApproval;
+  /**
+   * The citizen hash-key version the project's pseudonyms are made under, for the project's life:
+   * pinned by its first release (rounds/release-round.ts), so the round reports, the answers and
+   * the trail keep one pseudonym per person across a key rotation, and a researcher can join them.
+   * Projects released before it was pinned follow the current version (citizen-key.ts).
+   */
+  readonly pseudonymKeyVersion?: string;
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   readonly revision: number;
 }

@@ -4,6 +4,7 @@ import { releaseLinkFindings } from '../letters/release-check.js';
 import type { LetterVersion } from '../letters/letter.js';
 import type { Project } from '../projects/project.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
+import { pinPseudonymKeyVersion } from '../projects/lifecycle.js';
 import { auditEvent } from '../shared/audit.js';
 import { nowIso } from '../shared/ids.js';
 import type { RoundDeps } from './ports.js';
@@ -65,6 +66,8 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
   const list = await deps.lists.getList(project.projectId, round.listId);
   if (!list) throw new NotFoundError('Recipient list');
   const recipients = { listId: round.listId, rows: list.accepted };
+  // The project's first release pins the key version its pseudonyms are made under, before any letter (or task) exists.
+  if (project.pseudonymKeyVersion === undefined) await pinPseudonymKeyVersion(deps, project.projectId, deps.hashKeys().current);
   for (let attempt = 0; attempt < 8; attempt++) {
     const seq = await deps.rounds.releaseSeq(project.projectId);
     const others = await otherRounds(deps, project.projectId, round, version, recipients);

@@ -68,9 +68,8 @@ export const globalCitizenKey = (nin: string, ring: HashKeyring): string => `${r
 
 /**
  * Every form of the global hash a stored record may carry: under each live version, versioned
- * and in the unversioned legacy form (which callers of citizenKey(nin, config.citizenHashKey())
- * still write with whichever version is current). A complaint lookup queries all of them, so a
- * rotation loses nothing.
+ * and in the unversioned legacy form (what callers of citizenKey with the current version's key
+ * wrote before versions). A complaint lookup queries all of them, so a rotation loses nothing.
  */
 export const globalCitizenKeys = (nin: string, ring: HashKeyring): string[] =>
   Object.entries(ring.keys).flatMap(([v, k]) => {
@@ -87,7 +86,15 @@ const projectKey = (ring: HashKeyring, version: string, projectId: string): Buff
  * its round reports. Keyed per project, so researchers of two projects cannot match a person, and
  * a project's pseudonyms say nothing about the global hash.
  */
-export const projectPseudonym = (nin: string, projectId: string, ring: HashKeyring): string => `${ring.current}:${hmac(projectKey(ring, ring.current, projectId), nin)}`;
+export const projectPseudonym = (nin: string, projectId: string, ring: HashKeyring, version: string = ring.current): string => `${version}:${hmac(projectKey(ring, version, projectId), nin)}`;
+
+/**
+ * The key version a project's pseudonyms are made under: the one its first release pinned while
+ * the ring still holds it, else the current one (a project never released, or released before
+ * pinning, or whose version an operator retired: its joins across the rotation are then lost,
+ * which is why a version is retired only after the projects pinned to it are closed).
+ */
+export const pseudonymVersion = (pinned: string | undefined, ring: HashKeyring): string => (pinned !== undefined && Object.hasOwn(ring.keys, pinned) ? pinned : ring.current);
 
 /** The citizen's pseudonym in a project under every live key version (to find older entries). */
 export const projectPseudonyms = (nin: string, projectId: string, ring: HashKeyring): string[] => Object.keys(ring.keys).map((v) => `${v}:${hmac(projectKey(ring, v, projectId), nin)}`);

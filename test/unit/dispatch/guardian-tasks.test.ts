@@ -201,6 +201,51 @@ describe("a guardian's form task about a child", () => {
     for (const nin of [child, parent]) expect(JSON.stringify([report, responses])).not.toContain(nin);
   });
 
+  it('test_should_keep_the_report_and_the_answers_joinable_when_the_hash_key_is_rotated_between_delivery_and_reading', async () => {
+    const world = guardiansWorld(29);
+    const child = ninBornOn('2016-05-04');
+    const parent = ninBornOn('1980-02-03');
+    const adult = world.nins[1]!;
+    world.nins[0] = child;
+    world.facts.set(child, { guardians: [parent] });
+    // The project's pseudonyms are made under the key version its first release pinned.
+    world.project = { ...world.project, pseudonymKeyVersion: 'v1' };
+    const before = world.keyring;
+    const tasks = new Tasks();
+    const deps: EngineDeps = { ...world.deps(), tasks: formTaskIssuer(tasks.formTasks, tasks.citizenTasks) };
+    await world.control().start(world.round as ReleasedRound);
+    await drain(world, deps);
+    expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 1 });
+
+    // The citizen hash key is rotated (v1 kept live); then the guardian and an adult answer, and the researcher reads.
+    world.keyring = { current: 'v2', keys: { ...before.keys, v2: 'engine-world-key-0002' } };
+    const at = new Date(world.now).toISOString();
+    const answerDeps = { ...tasks.answerDeps, hashKeys: () => world.keyring };
+    await answerTask(answerDeps, citizen(parent), [...tasks.byCitizen.get(parent)!.values()][0]!.taskId, { q1: 'fint' }, at);
+    await answerTask(answerDeps, citizen(adult), [...tasks.byCitizen.get(adult)!.values()][0]!.taskId, { q1: 'bra' }, at);
+    const researcher: Principal = { sub: 'kari', role: 'researcher', org: 'uio' };
+    const reads = {
+      projects: { getProject: async () => world.project, isMember: async () => true },
+      rounds: { getRound: async () => world.round },
+      progress: { progress: async () => ({ counts: world.counts(), skipReasons: {} }) },
+      lists: { slice: async (_listId: string, start: number, end: number) => world.nins.slice(start, end).map((nin) => ({ nin })) },
+      batches: deps.batches,
+      hashKeys: () => world.keyring,
+      formTasks: tasks.formTasks,
+    };
+    const report = await roundReportCsv(reads as unknown as Parameters<typeof roundReportCsv>[0], researcher, 'prj', 'rnd');
+    const { responses } = await formResponses(reads as unknown as Parameters<typeof formResponses>[0], researcher, 'prj', 'ft');
+
+    // One pseudonym per person for the project's life: the report's rows, the guardian's answer
+    // about the child and the adult's own answer all under v1, whatever the current version.
+    const rowOf = (nin: string) => report.find((row) => row[0] === projectPseudonym(nin, 'prj', before));
+    expect(rowOf(child)).toBeDefined();
+    expect(rowOf(adult)).toBeDefined();
+    expect(responses.find((r) => r.aboutChild)?.aboutChild).toBe(rowOf(child)![0]);
+    expect(responses.map((r) => r.recipient)).toContain(rowOf(adult)![0]);
+    expect(report.slice(1).every((row) => row[0]!.startsWith('v1:'))).toBe(true);
+  });
+
   it('test_should_remind_the_guardian_who_has_not_answered_about_the_child_never_the_child_nor_the_guardian_who_did', async () => {
     const child = ninBornOn('2016-05-04');
     const mother = ninBornOn('1980-02-03');

@@ -70,7 +70,6 @@ describe('a form callback whose sealed secret does not open', () => {
         markCompleted: async (_n, t) => (completed.push(t.taskId), true),
       },
       audit: { append: async () => undefined } as never,
-      citizenHashKey: () => ring.keys[ring.current]!,
       hashKeys: () => ring,
       secretBox: box,
     };

@@ -7,7 +7,7 @@ import type { CitizenTask, FormTask } from '../../../functions/domain/letters/fo
 import type { ProjectRepository } from '../../../functions/domain/projects/ports.js';
 import { newProject } from '../../../functions/domain/projects/project.js';
 import type { AuditLog } from '../../../functions/domain/shared/audit.js';
-import { parseKeyring, type HashKeyring } from '../../../functions/domain/shared/citizen-key.js';
+import { parseKeyring, projectPseudonym, type HashKeyring } from '../../../functions/domain/shared/citizen-key.js';
 
 /**
  * The callback-secret flow (issue 24 #6): an external form task gets a random secret, returned
@@ -22,7 +22,7 @@ const world = () => {
   const stored = new Map<string, FormTask>();
   const completed: string[] = [];
   const audited: unknown[] = [];
-  const citizenTask: CitizenTask = {
+  let citizenTask: CitizenTask = {
     taskId: 't',
     projectId: project.projectId,
     formTaskId: '',
@@ -55,11 +55,11 @@ const world = () => {
       markCompleted: async (_nin, task) => (completed.includes(task.formTaskId) ? false : (completed.push(task.formTaskId), true)),
     },
     audit,
-    citizenHashKey: () => ring.keys[ring.current]!,
     hashKeys: () => ring,
     secretBox: box,
   });
-  return { deps, stored, completed, audited, callbackDeps, rotate: (r: HashKeyring) => void (ring = r) };
+  const pin = (v: string) => void (citizenTask = { ...citizenTask, pseudonymKeyVersion: v });
+  return { deps, stored, completed, audited, callbackDeps, pin, rotate: (r: HashKeyring) => void (ring = r) };
 };
 
 const signed = (secret: string, at = new Date().toISOString()) => {
@@ -94,6 +94,19 @@ describe('an external form task’s callback secret', () => {
     expect(w.completed).toEqual([task.formTaskId]);
     expect(w.audited.filter((e) => (e as { action: string }).action === 'form_task.completed')).toHaveLength(1);
     expect(JSON.stringify(w.audited)).not.toContain(NIN);
+  });
+
+  it('test_should_name_the_completing_recipient_in_the_trail_by_the_projects_pseudonym_under_the_tasks_key_version', async () => {
+    // The trail, the answers and the round reports name a person alike (docs/api-additions.md):
+    // the project's pseudonym, under the version pinned on the task, not the current one.
+    const w = world();
+    const before = parseKeyring(JSON.stringify({ current: 'v1', keys: { v1: 'the-first-citizen-hash-key-0123456789' } }));
+    const { task, callbackSecret } = await createFormTask(w.deps, researcher, project.projectId, { title: 'A', form: { type: 'external', url: 'https://skjema.example.org/a' } });
+    w.pin('v1');
+    w.rotate(parseKeyring(JSON.stringify({ current: 'v2', keys: { ...before.keys, v2: 'the-second-citizen-hash-key-0123456789' } })));
+    await receiveFormCallback(w.callbackDeps(task.formTaskId), { formTaskId: task.formTaskId, ...signed(callbackSecret!) });
+    const [completed] = w.audited.filter((e) => (e as { action: string }).action === 'form_task.completed') as { details: { recipient: string } }[];
+    expect(completed!.details.recipient).toBe(projectPseudonym(NIN, project.projectId, before));
   });
 
   it('should refuse a callback signed with anything else', async () => {

@@ -121,7 +121,7 @@ const makeList = (rows: number) => {
 
 const world = (rows: number) => {
   const now = new Date().toISOString();
-  const project: Project = { ...newProject('prj-1', { title: 'Studie', organization: 'org-1' }, researcher, now, true), status: 'approved' };
+  let project: Project = { ...newProject('prj-1', { title: 'Studie', organization: 'org-1' }, researcher, now, true), status: 'approved' };
   const version: LetterVersion = {
     projectId: 'prj-1',
     letterId: 'let-1',
@@ -145,7 +145,12 @@ const world = (rows: number) => {
   /** Rows whose slice read fails (a chunk that fails whatever the registries say). */
   const poison = { from: -1, to: -1 };
   const deps = {
-    projects: { getProject: async () => project, isMember: async () => true },
+    projects: {
+      getProject: async () => project,
+      isMember: async () => true,
+      // The first release pins the project's pseudonym key version (release-round.ts).
+      saveProject: async (p: Project, revision: number) => void (project = { ...p, revision: revision + 1 }),
+    },
     audit: { append: async (_scope: string, e: { action: string; details: Record<string, unknown> }) => void events.push(e) },
     rounds,
     letters: { getLetter: async () => ({ letterId: 'let-1', latestVersion: 1 }), getVersion: async () => version },

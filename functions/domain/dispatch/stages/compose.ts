@@ -3,7 +3,7 @@ import { footerInfoFor, renderLetter, type RenderedLetter } from '../../letters/
 import { checkRenderedLetter } from '../../letters/send-check.js';
 import type { Recipient } from '../../lists/recipient-list.js';
 import { pseudonymOfChild } from '../../citizens/minors.js';
-import { projectPseudonym } from '../../shared/citizen-key.js';
+import { projectPseudonym, pseudonymVersion } from '../../shared/citizen-key.js';
 import { letterFingerprint } from '../../letters/fingerprint.js';
 import type { Dispatchable } from '../channels.js';
 import type { Channel } from '../../shared/channel.js';
@@ -33,13 +33,15 @@ export const compose = async (a: Attempt, toSend: readonly ToSend[], sentAt: str
   const { deps, version, project, round } = a;
   // A guardian's task names the child twice: by the round's reference (the task's and the ledger's
   // key) and by the child's own pseudonym in the project, the one the round report shows for them.
-  const ring = version.kind === 'form-task' && toSend.some((s) => s.guardians) ? deps.hashKeys() : undefined;
-  const aboutChild = (nin: string) => (ring ? { aboutChild: pseudonymOfChild(nin, a.hashKey), childPseudonym: projectPseudonym(nin, project.projectId, ring) } : {});
+  // Both under the project's pinned key version, as its round reports and answers are.
+  const ring = version.kind === 'form-task' ? deps.hashKeys() : undefined;
+  const pseudonymKeyVersion = ring ? pseudonymVersion(project.pseudonymKeyVersion, ring) : undefined;
+  const aboutChild = (nin: string) => (ring ? { aboutChild: pseudonymOfChild(nin, a.hashKey), childPseudonym: projectPseudonym(nin, project.projectId, ring, pseudonymKeyVersion) } : {});
   const tasks =
     version.kind === 'form-task' && version.formTaskId
       ? await deps.tasks.issue(
           toSend.flatMap((s) => s.addressees.map((to) => ({ nin: to.nin, deliveryId: to.deliveryId, language: to.language, ...(s.guardians ? aboutChild(s.recipient.nin) : {}) }))),
-          { projectId: project.projectId, roundId: round.roundId, formTaskId: version.formTaskId, sentAt },
+          { projectId: project.projectId, roundId: round.roundId, formTaskId: version.formTaskId, sentAt, ...(pseudonymKeyVersion ? { pseudonymKeyVersion } : {}) },
         )
       : undefined;
   const footer = footerInfoFor(project);
