@@ -1,4 +1,6 @@
+import { AGE_OF_CONSENT } from '../../domain/citizens/minors.js';
 import { RegistryUnavailableError, type CitizenFacts, type CitizenFactsReader, type RegistryName } from '../../domain/citizens/registries.js';
+import { ageFromNin, relaxed2032CheckDigits } from '../../domain/shared/nin.js';
 import type { Language } from '../../domain/letters/letter.js';
 import type { FregLookup, FregPerson } from './folkeregisteret.js';
 import type { KrrPerson } from './krr.js';
@@ -47,13 +49,28 @@ export interface RegistryCitizenFactsOptions {
   readonly portal: PortalActivitySource;
   /** Definitions whose active setting is a reservation against research contact. */
   readonly researchPvkIds: readonly string[];
-  /** The definition of a 12–15-year-old's reservation against guardian access, when configured. */
+  /** The definition of a 12–15-year-old's reservation against guardian access, when configured: asked only about those it can concern. */
   readonly guardianAccessPvkId?: string;
   /** A registry that has not answered by then counts as unavailable (default 10 s). */
   readonly timeoutMs?: number;
 }
 
 const LANG: Record<string, Language> = { nb: 'nb', nn: 'nn', en: 'en' };
+
+/** Days of margin around a 16th birthday: whatever moment the route is decided at (minors.ts), a child is never taken for 16. */
+const AGE_MARGIN_MS = 2 * 86_400_000;
+/** The most permissive reading of an ID's birth date: one that cannot be read is a reason to ask, never to skip. */
+const ANY_VALID = { allowSynthetic: true, checkDigits: relaxed2032CheckDigits } as const;
+
+/**
+ * Clearly 16 or older: a reservation against guardian access (a 12–15-year-old's) cannot concern
+ * them, and routeRecipient reads it for nobody 16 or older. A child, someone within days of 16, or
+ * an ID whose age cannot be read is asked about it.
+ */
+const clearlyOfAge = (nin: string, now: Date): boolean => {
+  const age = ageFromNin(nin, new Date(now.getTime() - AGE_MARGIN_MS), ANY_VALID);
+  return age.ok && age.age >= AGE_OF_CONSENT;
+};
 
 export class RegistryCitizenFactsReader implements CitizenFactsReader {
   constructor(private readonly opts: RegistryCitizenFactsOptions) {}
@@ -77,7 +94,10 @@ export class RegistryCitizenFactsReader implements CitizenFactsReader {
         const sets = await Promise.all(o.researchPvkIds.map((pvk) => o.privacy.activeAmong(pvk, ids)));
         return new Set(sets.flatMap((s) => [...s]));
       }),
-      this.guard('reservations', async () => (o.guardianAccessPvkId ? o.privacy.activeAmong(o.guardianAccessPvkId, ids) : new Set<string>())),
+      this.guard('reservations', async () => {
+        const mayConcern = ids.filter((id) => !clearlyOfAge(id, new Date()));
+        return o.guardianAccessPvkId && mayConcern.length > 0 ? o.privacy.activeAmong(o.guardianAccessPvkId, mayConcern) : new Set<string>();
+      }),
     ]);
     for (const id of ids) {
       // The bulk lookup answers for every ID asked (somBestilt); a gap is a broken answer.

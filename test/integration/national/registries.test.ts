@@ -8,6 +8,7 @@ import { hashKeyring } from '../../../functions/shared/hash-keys.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from '../../../functions/adapters/dynamo/batch.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
+import { ninBornOn } from '../../fixtures/people.js';
 import { adultNins, freshNins, httpFor, nationalOf, tokenClient } from './helpers.js';
 
 /**
@@ -243,13 +244,15 @@ describe('CitizenFactsReader over the fakes', () => {
   });
 
   it('joins the registries: defaults for synthetic IDs, unknown → known:false, reservations from own records and the privacy component', async () => {
-    const [plain, reservedOwn, reservedPvk, withdrawn, minorAccess] = adultNins(5);
+    const [plain, reservedOwn, reservedPvk, withdrawn] = adultNins(4);
+    // A 12–15-year-old's reservation against guardian access (read for those it can concern only).
+    const minorAccess = ninBornOn(`${new Date().getUTCFullYear() - 13}-03-04`, 3);
     const unknown = '15057612345';
     await ops().put('/registry/reservations', { nins: [reservedOwn], reserved: true });
     p.fakes.privacy.set('local-research-reservation', [reservedPvk!], true);
     await n.own.withdraw(withdrawn!, 'proj-1');
     await ops().put('/registry/population', { nins: [minorAccess], guardianAccessReserved: true });
-    const facts = await n.national.citizenFacts.factsOf([plain!, reservedOwn!, reservedPvk!, withdrawn!, minorAccess!, unknown], 'proj-1');
+    const facts = await n.national.citizenFacts.factsOf([plain!, reservedOwn!, reservedPvk!, withdrawn!, minorAccess, unknown], 'proj-1');
     expect(facts.get(plain!)).toMatchObject({
       known: true,
       deceased: false,
@@ -264,7 +267,9 @@ describe('CitizenFactsReader over the fakes', () => {
     expect(facts.get(reservedOwn!)?.reservedResearch).toBe(true);
     expect(facts.get(reservedPvk!)?.reservedResearch).toBe(true);
     expect(facts.get(withdrawn!)?.withdrawn).toBe(true);
-    expect(facts.get(minorAccess!)?.guardianAccessReserved).toBe(true);
+    expect(facts.get(minorAccess)?.guardianAccessReserved).toBe(true);
+    // The same definition is not asked about adults: for them it is false whatever it says.
+    expect(facts.get(plain!)?.guardianAccessReserved).toBe(false);
     expect(facts.get(unknown)).toMatchObject({ known: false });
   });
 
