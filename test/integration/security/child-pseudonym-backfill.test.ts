@@ -9,8 +9,8 @@ import { projectPseudonym } from '../../../functions/domain/shared/citizen-key.j
 import { hashKeyring } from '../../../functions/shared/hash-keys.js';
 import { ninBornOn } from '../../fixtures/people.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
-import { completeChecklist } from '../checklist.js';
-import { roundOf, syntheticNins, waitFor } from '../dispatch/flow.js';
+import { syntheticNins } from '../dispatch/flow.js';
+import { completedFormTaskRound } from '../form-task-round.js';
 
 /**
  * Issue 24 for the data written before it: a guardian's task about a child that names the child
@@ -32,9 +32,7 @@ afterAll(async () => {
 });
 
 const org = 'barneskjema';
-const researcher = { sub: `researcher@${org}`, role: 'researcher', org } as const;
 const setter = { sub: `superuser1@${org}`, role: 'superuser', org } as const;
-const approver = { sub: `superuser2@${org}`, role: 'superuser', org } as const;
 const operations = { sub: 'operations@nhn', role: 'operations' } as const;
 
 /** The operator's command, run on the project's Node as `npm run` would; its output is parsed JSON. */
@@ -48,36 +46,22 @@ describe('backfill of the child a guardian answered about', () => {
     const [mum, dad, grownUp] = syntheticNins(3, 666_000) as [string, string, string];
     const kid = ninBornOn(`${new Date().getUTCFullYear() - 9}-03-04`, 5);
     expect((await p.as(operations).put('/registry/population', { nins: [kid], guardians: [mum, dad] })).status).toBe(200);
-    const r = p.as(researcher);
-    const projectId = (await r.post('/projects', { title: 'Barneskjema', organization: org })).body.projectId as string;
-    expect((await p.as(setter).put(`/projects/${projectId}/settings`, { minors: 'guardians' })).status).toBe(200);
-    const form = await r.post(`/projects/${projectId}/form-tasks`, {
-      title: 'Skjema om barnet',
-      form: { type: 'internal', questions: [{ id: 'q1', text: { nb: 'Hvordan sover barnet?' }, type: 'text', required: true }] },
-    });
-    expect(form.status, form.text).toBe(201);
-    const formTaskId = form.body.formTaskId as string;
-    const letter = await r.post(`/projects/${projectId}/letters`, {
-      title: 'Skjema',
-      kind: 'form-task',
+    const {
+      researcher: r,
+      projectId,
       formTaskId,
-      content: { nb: { subject: 'Skjema', body: 'Svar på skjemaet her: {{taskLink}}' }, nn: { subject: 'Skjema', body: 'Svar på skjemaet her: {{taskLink}}' } },
+      roundId,
+      counts,
+    } = await completedFormTaskRound(p, {
+      org,
+      title: 'Barneskjema',
+      question: 'Hvordan sover barnet?',
+      recipients: [kid, grownUp],
+      beforeSubmit: async (id) => {
+        expect((await p.as(setter).put(`/projects/${id}/settings`, { minors: 'guardians' })).status).toBe(200);
+      },
     });
-    expect(letter.status, letter.text).toBe(201);
-    expect((await r.post(`/projects/${projectId}/submit`)).status).toBe(200);
-    const approved = await p.as(approver).post(`/projects/${projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(p.as(approver), projectId) });
-    expect(approved.status, approved.text).toBe(200);
-    const list = await r.post(`/projects/${projectId}/recipient-lists`, { recipients: [{ nin: kid }, { nin: grownUp }] });
-    expect(list.status, list.text).toBe(201);
-    const round = await r.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId });
-    expect(round.status, round.text).toBe(201);
-    const roundId = round.body.roundId as string;
-    expect((await r.post(`/projects/${projectId}/rounds/${roundId}/release`)).status).toBe(202);
-    const done = await waitFor(
-      () => roundOf({ projectId, researcher: r } as Parameters<typeof roundOf>[0], roundId),
-      (x) => x.status === 'completed',
-    );
-    expect(done.counts).toMatchObject({ planned: 2, sent: 2 });
+    expect(counts).toMatchObject({ planned: 2, sent: 2 });
 
     // The guardians' tasks as the code before wrote them: the child's reference, not their pseudonym.
     const db = DynamoDBDocumentClient.from(p.dynamo);

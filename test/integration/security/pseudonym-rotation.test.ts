@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectPseudonym } from '../../../functions/domain/shared/citizen-key.js';
 import { hashKeyring } from '../../../functions/shared/hash-keys.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
-import { completeChecklist } from '../checklist.js';
-import { roundOf, syntheticNins, waitFor } from '../dispatch/flow.js';
+import { syntheticNins } from '../dispatch/flow.js';
+import { completedFormTaskRound } from '../form-task-round.js';
 
 /**
  * Issue 24: "keyed hashes (versioned keys) for lookups; rotation tested". A researcher joins a
@@ -20,42 +20,22 @@ afterAll(async () => {
   await p?.stop();
 });
 
-const org = 'rotasjon';
-const researcher = { sub: `researcher@${org}`, role: 'researcher', org } as const;
-const approver = { sub: `superuser@${org}`, role: 'superuser', org } as const;
-
 describe('a rotation of the citizen hash key during a project', () => {
   it('test_should_keep_one_pseudonym_per_person_in_the_round_report_and_the_answers_across_a_key_rotation', { timeout: 120_000 }, async () => {
     const [anne, bjorn] = syntheticNins(2, 671_000) as [string, string];
-    const r = p.as(researcher);
-    const projectId = (await r.post('/projects', { title: 'Rotasjonsstudien', organization: org })).body.projectId as string;
-    const form = await r.post(`/projects/${projectId}/form-tasks`, {
-      title: 'Skjema',
-      form: { type: 'internal', questions: [{ id: 'q1', text: { nb: 'Hvordan har du det?' }, type: 'text', required: true }] },
-    });
-    expect(form.status, form.text).toBe(201);
-    const formTaskId = form.body.formTaskId as string;
-    const letter = await r.post(`/projects/${projectId}/letters`, {
-      title: 'Skjema',
-      kind: 'form-task',
+    const {
+      researcher: r,
+      projectId,
       formTaskId,
-      content: { nb: { subject: 'Skjema', body: 'Svar på skjemaet her: {{taskLink}}' }, nn: { subject: 'Skjema', body: 'Svar på skjemaet her: {{taskLink}}' } },
+      roundId,
+      counts,
+    } = await completedFormTaskRound(p, {
+      org: 'rotasjon',
+      title: 'Rotasjonsstudien',
+      question: 'Hvordan har du det?',
+      recipients: [anne, bjorn],
     });
-    expect(letter.status, letter.text).toBe(201);
-    expect((await r.post(`/projects/${projectId}/submit`)).status).toBe(200);
-    const approved = await p.as(approver).post(`/projects/${projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(p.as(approver), projectId) });
-    expect(approved.status, approved.text).toBe(200);
-    const list = await r.post(`/projects/${projectId}/recipient-lists`, { recipients: [{ nin: anne }, { nin: bjorn }] });
-    expect(list.status, list.text).toBe(201);
-    const round = await r.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId });
-    expect(round.status, round.text).toBe(201);
-    const roundId = round.body.roundId as string;
-    expect((await r.post(`/projects/${projectId}/rounds/${roundId}/release`)).status).toBe(202);
-    const done = await waitFor(
-      () => roundOf({ projectId, researcher: r } as Parameters<typeof roundOf>[0], roundId),
-      (x) => x.status === 'completed',
-    );
-    expect(done.counts).toMatchObject({ planned: 2, sent: 2 });
+    expect(counts).toMatchObject({ planned: 2, sent: 2 });
 
     const answer = async (nin: string, text: string) => {
       const citizen = p.as({ sub: nin, role: 'citizen' });

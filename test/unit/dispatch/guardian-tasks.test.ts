@@ -96,6 +96,22 @@ const drain = async (world: World, deps: EngineDeps) => {
 
 const citizen = (sub: string): Principal => ({ sub, role: 'citizen', name: 'c' }) as unknown as Principal;
 
+/** What the project's researcher reads of the world's round: the round report's CSV rows, and the form task's answers. */
+const researcherReads = async (world: World, deps: EngineDeps, tasks: Tasks) => {
+  const researcher: Principal = { sub: 'kari', role: 'researcher', org: 'uio' };
+  const reads = {
+    projects: { getProject: async () => world.project, isMember: async () => true },
+    rounds: { getRound: async () => world.round },
+    progress: { progress: async () => ({ counts: world.counts(), skipReasons: {} }) },
+    lists: { slice: async (_listId: string, start: number, end: number) => world.nins.slice(start, end).map((nin) => ({ nin })) },
+    batches: deps.batches,
+    hashKeys: () => world.keyring,
+    formTasks: tasks.formTasks,
+  };
+  const report = await roundReportCsv(reads as unknown as Parameters<typeof roundReportCsv>[0], researcher, 'prj', 'rnd');
+  return { report, ...(await formResponses(reads as unknown as Parameters<typeof formResponses>[0], researcher, 'prj', 'ft')) };
+};
+
 describe("a guardian's form task about a child", () => {
   it('test_should_store_a_guardians_task_under_the_guardian_with_the_child_it_is_about_never_the_childs_id', async () => {
     const world = guardiansWorld(21);
@@ -174,18 +190,7 @@ describe("a guardian's form task about a child", () => {
     await answerTask({ ...tasks.answerDeps, hashKeys: () => world.keyring }, citizen(parent), task!.taskId, { q1: 'fint' }, new Date(world.now).toISOString());
 
     // What the project's researcher reads: the round report's CSV, and the guardians' answers.
-    const researcher: Principal = { sub: 'kari', role: 'researcher', org: 'uio' };
-    const reads = {
-      projects: { getProject: async () => world.project, isMember: async () => true },
-      rounds: { getRound: async () => world.round },
-      progress: { progress: async () => ({ counts: world.counts(), skipReasons: {} }) },
-      lists: { slice: async (_listId: string, start: number, end: number) => world.nins.slice(start, end).map((nin) => ({ nin })) },
-      batches: deps.batches,
-      hashKeys: () => world.keyring,
-      formTasks: tasks.formTasks,
-    };
-    const report = await roundReportCsv(reads as unknown as Parameters<typeof roundReportCsv>[0], researcher, 'prj', 'rnd');
-    const { formTask, responses } = await formResponses(reads as unknown as Parameters<typeof formResponses>[0], researcher, 'prj', 'ft');
+    const { report, formTask, responses } = await researcherReads(world, deps, tasks);
 
     // The child's one pseudonym in the project: their own row of the report (as in the project's audit).
     const childRow = report.find((row) => row[0] === projectPseudonym(child, 'prj', world.keyring));
@@ -223,18 +228,7 @@ describe("a guardian's form task about a child", () => {
     const answerDeps = { ...tasks.answerDeps, hashKeys: () => world.keyring };
     await answerTask(answerDeps, citizen(parent), [...tasks.byCitizen.get(parent)!.values()][0]!.taskId, { q1: 'fint' }, at);
     await answerTask(answerDeps, citizen(adult), [...tasks.byCitizen.get(adult)!.values()][0]!.taskId, { q1: 'bra' }, at);
-    const researcher: Principal = { sub: 'kari', role: 'researcher', org: 'uio' };
-    const reads = {
-      projects: { getProject: async () => world.project, isMember: async () => true },
-      rounds: { getRound: async () => world.round },
-      progress: { progress: async () => ({ counts: world.counts(), skipReasons: {} }) },
-      lists: { slice: async (_listId: string, start: number, end: number) => world.nins.slice(start, end).map((nin) => ({ nin })) },
-      batches: deps.batches,
-      hashKeys: () => world.keyring,
-      formTasks: tasks.formTasks,
-    };
-    const report = await roundReportCsv(reads as unknown as Parameters<typeof roundReportCsv>[0], researcher, 'prj', 'rnd');
-    const { responses } = await formResponses(reads as unknown as Parameters<typeof formResponses>[0], researcher, 'prj', 'ft');
+    const { report, responses } = await researcherReads(world, deps, tasks);
 
     // One pseudonym per person for the project's life: the report's rows, the guardian's answer
     // about the child and the adult's own answer all under v1, whatever the current version.
