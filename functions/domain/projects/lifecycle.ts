@@ -1,4 +1,4 @@
-import { ConflictError, ValidationError } from '../../shared/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { auditEvent, verifyWithLatestSeal, type AuditEvent, type AuditSeal, type ChainedAuditEvent, type SealedVerification } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
@@ -8,18 +8,12 @@ import { auditScope, loadProject, validLinkDomains, type ProjectDeps } from './u
 import { sameDomains } from './link-domains.js';
 
 /**
- * Reads, changes and writes a project conditionally on the revision it read, retrying when
- * someone wrote in between (the change is re-derived from the fresh state each time).
+ * Reads (with `load`), changes and writes a project conditionally on the revision it read,
+ * retrying when someone wrote in between (the change is re-derived from the fresh state each time).
  */
-export const updateProject = async (
-  deps: Pick<ProjectDeps, 'projects'>,
-  principal: Principal,
-  projectId: string,
-  need: Parameters<typeof loadProject>[3],
-  change: (p: Project, now: string) => Project,
-): Promise<{ before: Project; after: Project }> => {
+const changeProject = async (deps: Pick<ProjectDeps, 'projects'>, load: () => Promise<Project>, change: (p: Project, now: string) => Project): Promise<{ before: Project; after: Project }> => {
   for (let attempt = 0; ; attempt++) {
-    const before = await loadProject(deps, principal, projectId, need, { consistent: true });
+    const before = await load();
     const after = change(before, nowIso());
     if (after === before) return { before, after };
     try {
@@ -31,22 +25,28 @@ export const updateProject = async (
   }
 };
 
+/** A project change by `principal`, who must have `need` access to it (changeProject). */
+export const updateProject = async (
+  deps: Pick<ProjectDeps, 'projects'>,
+  principal: Principal,
+  projectId: string,
+  need: Parameters<typeof loadProject>[3],
+  change: (p: Project, now: string) => Project,
+): Promise<{ before: Project; after: Project }> => changeProject(deps, () => loadProject(deps, principal, projectId, need, { consistent: true }), change);
+
 /**
  * Pins the key version the project's pseudonyms are made under (Project.pseudonymKeyVersion), once:
- * a project already pinned keeps its version. Written like every project change, conditionally on
- * the revision read, so it never undoes a pause or an approval written meanwhile.
+ * a project already pinned keeps its version. Written like every project change (changeProject),
+ * so it never undoes a pause or an approval written meanwhile. Called by the release, which has
+ * checked the caller's access already.
  */
 export const pinPseudonymKeyVersion = async (deps: Pick<ProjectDeps, 'projects'>, projectId: string, version: string): Promise<void> => {
-  for (let attempt = 0; ; attempt++) {
+  const load = async () => {
     const project = await deps.projects.getProject(projectId, { consistent: true });
-    if (!project || project.pseudonymKeyVersion !== undefined) return;
-    try {
-      await deps.projects.saveProject({ ...project, pseudonymKeyVersion: version }, project.revision);
-      return;
-    } catch (e) {
-      if (!(e instanceof ConflictError && e.code === 'CONCURRENT_UPDATE') || attempt >= 4) throw e;
-    }
-  }
+    if (!project) throw new NotFoundError('Project');
+    return project;
+  };
+  await changeProject(deps, load, (p) => (p.pseudonymKeyVersion === undefined ? { ...p, pseudonymKeyVersion: version } : p));
 };
 
 export const submitProject = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<Project> => {
