@@ -1,7 +1,7 @@
 import { UpdateCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { pseudonymsOfChild } from '../../domain/citizens/minors.js';
 import { legacyChildPseudonyms } from '../../domain/letters/form-tasks.js';
-import { projectPseudonym, pseudonymVersion, type HashKeyring } from '../../domain/shared/citizen-key.js';
+import { projectPseudonym, type HashKeyring } from '../../domain/shared/citizen-key.js';
 import { mapLimited } from '../../domain/shared/concurrency.js';
 import { batchGetAll, queryAll, scanSegments } from './batch.js';
 import { isConditionFailure } from './errors.js';
@@ -114,8 +114,7 @@ export const backfillChildPseudonyms = async (
         if (!projects.has(projectId)) continue;
         const nin = String(i.pk).slice('CIT#'.length);
         for (const ref of pseudonymsOfChild(nin, ring)) {
-          if (wanted.has(at(projectId, ref)) && !pseudonymOf.has(at(projectId, ref)))
-            pseudonymOf.set(at(projectId, ref), projectPseudonym(nin, projectId, ring, pseudonymVersion(pinned.get(projectId), ring)));
+          if (wanted.has(at(projectId, ref)) && !pseudonymOf.has(at(projectId, ref))) pseudonymOf.set(at(projectId, ref), projectPseudonym(nin, projectId, ring, pinned.get(projectId)));
         }
       }
     },

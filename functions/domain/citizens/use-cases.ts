@@ -5,7 +5,7 @@ import { validateNin } from '../shared/nin.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
-import { projectPseudonym, pseudonymVersion, type HashKeyring } from '../shared/citizen-key.js';
+import { projectPseudonym, type HashKeyring } from '../shared/citizen-key.js';
 import type { PopulationAdmin, PopulationSeed, RegistryOutageAdmin, RegistryStandIn, ReservationAdmin } from './ports.js';
 
 export interface CitizenDeps {
@@ -56,7 +56,7 @@ export const withdrawFromProject = async (deps: CitizenDeps, policy: CitizenPoli
   if (!project) throw new NotFoundError('Project');
   await deps.reservations.withdraw(nin, projectId);
   const ring = policy.hashKeys();
-  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'citizen.withdrew', {}, projectPseudonym(nin, projectId, ring, pseudonymVersion(project.pseudonymKeyVersion, ring))));
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'citizen.withdrew', {}, projectPseudonym(nin, projectId, ring, project.pseudonymKeyVersion)));
   return { projectId, withdrawn: true };
 };
 

@@ -6,8 +6,9 @@ import { PREPARATION_CHUNK } from '../rounds/preparation.js';
 import { byPseudonym, REPORT_HEADER, reportRow } from '../rounds/report.js';
 import type { Round } from '../rounds/round.js';
 import type { RoundDeps } from '../rounds/ports.js';
-import { getRound } from '../rounds/read.js';
-import { projectPseudonym, pseudonymVersion } from '../shared/citizen-key.js';
+import { loadProject } from '../projects/use-cases.js';
+import { loadRound } from '../rounds/read.js';
+import { projectPseudonym } from '../shared/citizen-key.js';
 import type { Principal } from '../../shared/principal.js';
 
 /**
@@ -46,9 +47,8 @@ export const reportCsvRows = async (deps: ReportCsvDeps, round: Round, pseudonym
  * the trail's), not the current one: a key rotation never breaks the researcher's join.
  */
 export const roundReportCsv = async (deps: RoundDeps & ReportCsvDeps, principal: Principal, projectId: string, roundId: string): Promise<string[][]> => {
-  const { round } = await getRound(deps, principal, projectId, roundId);
-  const project = await deps.projects.getProject(projectId);
+  const project = await loadProject(deps, principal, projectId, 'read');
+  const round = await loadRound(deps, projectId, roundId);
   const ring = deps.hashKeys();
-  const version = pseudonymVersion(project?.pseudonymKeyVersion, ring);
-  return reportCsvRows(deps, round, (nin) => projectPseudonym(nin, round.projectId, ring, version));
+  return reportCsvRows(deps, round, (nin) => projectPseudonym(nin, round.projectId, ring, project.pseudonymKeyVersion));
 };

@@ -2,7 +2,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { DomainError, ConflictError } from '../../shared/errors.js';
 import { auditScope } from '../projects/use-cases.js';
 import type { AuditLog } from '../shared/audit.js';
-import { projectPseudonym, pseudonymVersion, type HashKeyring } from '../shared/citizen-key.js';
+import { projectPseudonym, type HashKeyring } from '../shared/citizen-key.js';
 import { nowIso } from '../shared/ids.js';
 import { callbackSealContext, type FormTask } from './form-task.js';
 import { SealedSecretRefusedError, type CitizenTaskRepository, type FormTaskRepository, type SecretBox } from './ports.js';
@@ -142,6 +142,6 @@ export const receiveFormCallback = async (
     role: 'system',
     action: 'form_task.completed',
     // The project's pseudonym under the task's key version: as its answers and round reports name the person.
-    details: { formTaskId: task.formTaskId, recipient: projectPseudonym(target.found.nin, task.projectId, ring, pseudonymVersion(target.found.task.pseudonymKeyVersion, ring)) },
+    details: { formTaskId: task.formTaskId, recipient: projectPseudonym(target.found.nin, task.projectId, ring, target.found.task.pseudonymKeyVersion) },
   });
 };

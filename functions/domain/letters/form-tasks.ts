@@ -4,7 +4,7 @@ import type { Principal } from '../../shared/principal.js';
 import type { ProjectRepository } from '../projects/ports.js';
 import { auditScope, loadProject } from '../projects/use-cases.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
-import { projectPseudonym, projectPseudonyms, pseudonymVersion, type HashKeyring } from '../shared/citizen-key.js';
+import { projectPseudonym, projectPseudonyms, type HashKeyring } from '../shared/citizen-key.js';
 import { newId, nowIso } from '../shared/ids.js';
 import {
   DEFAULT_DEADLINE_DAYS,
@@ -304,7 +304,7 @@ export const answerTask = async (deps: FormTaskDeps, principal: Principal, taskI
   const valid = validateAnswers(formTask.form.questions, answers);
   const ring = deps.hashKeys();
   // Under the key version the project's pseudonyms had when the task was delivered: the answer joins the round report.
-  const pseudonym = projectPseudonym(nin, task.projectId, ring, pseudonymVersion(task.pseudonymKeyVersion, ring));
+  const pseudonym = projectPseudonym(nin, task.projectId, ring, task.pseudonymKeyVersion);
   const response: FormResponse = {
     projectId: task.projectId,
     formTaskId: task.formTaskId,

@@ -86,13 +86,17 @@ const projectKey = (ring: HashKeyring, version: string, projectId: string): Buff
  * its round reports. Keyed per project, so researchers of two projects cannot match a person, and
  * a project's pseudonyms say nothing about the global hash.
  */
-export const projectPseudonym = (nin: string, projectId: string, ring: HashKeyring, version: string = ring.current): string => `${version}:${hmac(projectKey(ring, version, projectId), nin)}`;
+export const projectPseudonym = (nin: string, projectId: string, ring: HashKeyring, pinned?: string): string => {
+  const version = pseudonymVersion(pinned, ring);
+  return `${version}:${hmac(projectKey(ring, version, projectId), nin)}`;
+};
 
 /**
- * The key version a project's pseudonyms are made under: the one its first release pinned while
- * the ring still holds it, else the current one (a project never released, or released before
- * pinning, or whose version an operator retired: its joins across the rotation are then lost,
- * which is why a version is retired only after the projects pinned to it are closed).
+ * The key version a project's pseudonyms are made under: `pinned` (Project.pseudonymKeyVersion,
+ * pinned by its first release) while the ring still holds it, else the current one (a project
+ * never released, or released before pinning, or whose version an operator retired: its joins
+ * across the rotation are then lost, which is why a version is retired only after the projects
+ * pinned to it are closed).
  */
 export const pseudonymVersion = (pinned: string | undefined, ring: HashKeyring): string => (pinned !== undefined && Object.hasOwn(ring.keys, pinned) ? pinned : ring.current);
 
