@@ -95,7 +95,8 @@ export class RegistryCitizenFactsReader implements CitizenFactsReader {
         return new Set(sets.flatMap((s) => [...s]));
       }),
       this.guard('reservations', async () => {
-        const mayConcern = ids.filter((id) => !clearlyOfAge(id, new Date()));
+        const now = new Date();
+        const mayConcern = ids.filter((id) => !clearlyOfAge(id, now));
         return o.guardianAccessPvkId && mayConcern.length > 0 ? o.privacy.activeAmong(o.guardianAccessPvkId, mayConcern) : new Set<string>();
       }),
     ]);
