@@ -6,7 +6,8 @@ import { AesGcmSecretBox } from './crypto/secret-box.js';
 import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
 import { retentionFor } from '../domain/shared/retention.js';
 import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operations.js';
-import type { EngineDeps, DispatchMessage } from '../domain/dispatch/ports.js';
+import type { EngineDeps, DispatchMessage, LedgerRebuild } from '../domain/dispatch/ports.js';
+import type { RebuildDeps } from '../domain/dispatch/rebuild-ledger.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
 import { guardiansAwaitingAnswer, nonResponders } from '../domain/letters/form-tasks.js';
 import { roundLifecycle } from '../domain/rounds/lifecycle.js';
@@ -121,7 +122,7 @@ const build = () => {
   const citizenTasks = new DynamoCitizenTaskRepository(db, citizensTable, main);
   const batches = new DynamoBatchStore(db, { main, deliveries: config.tableName('deliveries') }, () => retentionFor('delivery', new Date(), config.retention()));
   const ops = new DynamoOperationsState(db, main);
-  const dispatchQueue = new SqsWorkQueue<DispatchMessage>(sqs(), config.queueUrl('dispatch'));
+  const dispatchQueue = new SqsWorkQueue<DispatchMessage | LedgerRebuild>(sqs(), config.queueUrl('dispatch'));
   // Built on first use: only the functions that create or prepare rounds have the prepare queue's URL.
   let prepareQueue: SqsWorkQueue<PrepareMessage> | undefined;
   const prepareQueueOnce: PrepareQueue = { enqueue: (m, opts) => (prepareQueue ??= new SqsWorkQueue<PrepareMessage>(sqs(), config.queueUrl('prepare'))).enqueue(m, opts) };
@@ -207,6 +208,9 @@ const build = () => {
     },
   };
 
+  /** The dispatch worker's other job: a failover's ledger rebuild (dispatch/rebuild-ledger.ts). */
+  const ledgerRebuild: RebuildDeps = { rounds, batches, recipients: lists, ledger: contacts, control, clock: () => new Date(), queue: dispatchQueue };
+
   const queueAdmin = new SqsQueueAdmin(sqs());
   const operations: OperationsDeps & { roundDeps: RoundDeps } = {
     projects,
@@ -241,14 +245,15 @@ const build = () => {
     homes: {
       activeHomes: (roundId) => rounds.activeHomes(roundId),
       moveHome: (home, to) => rounds.moveHome(home, to),
-      // The moved rounds' unfinished batches go on this region's queue (the confirmation runs in the new home).
-      requeue: async (moved) => {
-        let enqueued = 0;
-        for (const h of moved) {
-          const round = await rounds.getRound(h.projectId, h.roundId);
-          if (round && (round.status === 'dispatching' || round.status === 'canary_hold')) enqueued += await control.continue(round);
-        }
-        return enqueued;
+      // The moved rounds' work goes on this region's queue (the confirmation runs in the new home):
+      // first their ledger rebuild, whose last step puts their unfinished batches back to work.
+      completedIn: (region, since) => rounds.completedIn(region, since),
+      requeue: async (moved, completedToo) => {
+        const all = [...moved, ...completedToo];
+        if (all.length === 0) return 0;
+        const job: LedgerRebuild = { kind: 'rebuild-ledger', rounds: all.map((h) => ({ projectId: h.projectId, roundId: h.roundId, epoch: h.epoch })), at: { round: 0, batch: 0 } };
+        await dispatchQueue.enqueue([job]);
+        return 1;
       },
     },
     audit,
@@ -308,6 +313,7 @@ const build = () => {
     preview: { projects, rounds, letters, lists, formTasks, citizenFacts: citizens },
     testSend,
     engine,
+    ledgerRebuild,
     operations,
     failover,
     statistics: { statistics },
@@ -348,6 +354,7 @@ interface HandlerPorts {
   readonly testSend: TestSendDeps;
   /** The dispatch engine (the worker): every gate checked at send time. */
   readonly engine: EngineDeps;
+  readonly ledgerRebuild: RebuildDeps;
   /** Halt, resume, status, complaint lookup and redrive; a redrive reopens rounds. */
   readonly operations: OperationsDeps & { readonly roundDeps: RoundDeps };
   readonly failover: FailoverPorts;

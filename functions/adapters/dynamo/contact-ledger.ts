@@ -1,8 +1,9 @@
-import { type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContactLedger, LedgerEntry } from '../../domain/dispatch/ports.js';
 import type { ContactRecord } from '../../domain/rounds/round.js';
 import { globalCitizenKey, type HashKeyring } from '../../domain/shared/citizen-key.js';
 import { batchGetAll, batchPutAll, queryAll } from './batch.js';
+import { isConditionFailure } from './errors.js';
 
 /**
  * The contact ledger in the citizens table: one item per person, project and round (and child, for
@@ -72,23 +73,42 @@ export class DynamoContactLedger implements ContactLedger {
   }
 
   async record(entries: readonly LedgerEntry[]): Promise<void> {
+    await batchPutAll(this.db, this.table, this.itemsOf(entries));
+  }
+
+  /** One consistent read of the entries' keys, then a conditional put of each one missing: an entry written meanwhile wins. */
+  async recordMissing(entries: readonly LedgerEntry[]): Promise<number> {
+    const keyOf = (e: LedgerEntry) => ledgerKey(e.nin, e.projectId, e.roundId, e.aboutChild);
+    const found = new Set((await batchGetAll(this.db, this.table, entries.map(keyOf), { consistent: true, projection: 'pk, sk' })).map((i) => `${String(i.pk)}|${String(i.sk)}`));
+    const missing = entries.filter((e) => !found.has(`${keyOf(e).pk}|${keyOf(e).sk}`));
+    const written: number[] = await Promise.all(
+      this.itemsOf(missing).map(async (Item) => {
+        try {
+          await this.db.send(new PutCommand({ TableName: this.table, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
+          return 1;
+        } catch (e) {
+          if (isConditionFailure(e)) return 0;
+          throw e;
+        }
+      }),
+    );
+    return written.reduce((a, b) => a + b, 0);
+  }
+
+  private itemsOf(entries: readonly LedgerEntry[]): Record<string, unknown>[] {
     const expiresAt = this.expiresAt();
     // Only letters the person got themselves, and real ones, count for duplicates and caps.
     const indexed = (e: LedgerEntry) => e.outcome === 'sent' && !e.aboutChild && !e.test;
     const ring = entries.some(indexed) ? this.hashKeys() : undefined;
-    await batchPutAll(
-      this.db,
-      this.table,
-      entries.map((entry) => {
-        const { nin, ...e } = entry;
-        return {
-          ...ledgerKey(nin, e.projectId, e.roundId, e.aboutChild),
-          ...e,
-          ...(ring && indexed(entry) ? ledgerIndexOf(nin, e.projectId, e.roundId, ring) : {}),
-          ...(expiresAt ? { expiresAt } : {}),
-        };
-      }),
-    );
+    return entries.map((entry) => {
+      const { nin, ...e } = entry;
+      return {
+        ...ledgerKey(nin, e.projectId, e.roundId, e.aboutChild),
+        ...e,
+        ...(ring && indexed(entry) ? ledgerIndexOf(nin, e.projectId, e.roundId, ring) : {}),
+        ...(expiresAt ? { expiresAt } : {}),
+      };
+    });
   }
 
   async sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>> {

@@ -54,16 +54,37 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
     );
   }
 
-  /** The fencing compare-and-set: the home moves only from the epoch it was read at. */
+  /** Rounds homed in `region` completed at or after `since` (a failover rebuilds their ledger): the completed status index, read whole. */
+  async completedIn(region: string, since?: string): Promise<RoundHome[]> {
+    return (await this.listRoundsByStatus('completed')).flatMap((r) =>
+      r.status === 'completed' && r.homeRegion === region && r.epoch !== undefined && (since === undefined || (r.completedAt ?? '') >= since)
+        ? [{ projectId: r.projectId, roundId: r.roundId, homeRegion: r.homeRegion, epoch: r.epoch }]
+        : [],
+    );
+  }
+
+  /**
+   * The fencing compare-and-set: the home moves only from the epoch it was read at, and the round
+   * holds until the new home has rebuilt its ledger (dispatch/rebuild-ledger.ts).
+   */
   async moveHome(home: RoundHome, to: string): Promise<boolean> {
+    return this.ifEpoch(home.projectId, home.roundId, home.epoch, 'SET homeRegion = :to, epoch = :next, ledgerRebuild = :hold', { ':to': to, ':next': home.epoch + 1, ':hold': true });
+  }
+
+  /** The rebuild's end: the hold goes, unless a later failover moved the round again (its own rebuild clears it). */
+  async ledgerRebuilt(projectId: string, roundId: string, epoch: number): Promise<boolean> {
+    return this.ifEpoch(projectId, roundId, epoch, 'REMOVE ledgerRebuild', {});
+  }
+
+  private async ifEpoch(projectId: string, roundId: string, epoch: number, update: string, values: Record<string, unknown>): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: keys.round(home.projectId, home.roundId),
-          UpdateExpression: 'SET homeRegion = :to, epoch = :next',
+          Key: keys.round(projectId, roundId),
+          UpdateExpression: update,
           ConditionExpression: 'epoch = :seen',
-          ExpressionAttributeValues: { ':to': to, ':next': home.epoch + 1, ':seen': home.epoch },
+          ExpressionAttributeValues: { ...values, ':seen': epoch },
         }),
       );
       return true;

@@ -50,6 +50,11 @@ export interface ContactLedger {
   contactsIn(nins: readonly string[], projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
   /** Idempotent per (person, project, round[, child]): a retried batch rewrites the same entries. */
   record(entries: readonly LedgerEntry[]): Promise<void>;
+  /**
+   * Writes only those of `entries` not recorded yet, never overwriting one (a failover's rebuild:
+   * a rebuilt entry knows less than the original); returns how many it wrote.
+   */
+  recordMissing(entries: readonly LedgerEntry[]): Promise<number>;
   /** Everyone the project sent to, by round (pre-flight and release checks; an eventually consistent index). */
   sentByProject(projectId: string, roundIds: readonly string[]): Promise<Map<string, ContactRecord[]>>;
   /** Every decision about one person (complaint lookup), the ID used only as the key of their own records. */
@@ -192,6 +197,17 @@ export interface DispatchMessage {
   readonly chain?: boolean;
   /** Retries of this batch after a transient failure (backoff grows with it). */
   readonly retry?: number;
+}
+
+/**
+ * A failover's ledger rebuild (rebuild-ledger.ts), one job for every round the failover moved, at
+ * the epoch it moved them to; `at` is where the walk goes on (a job that ran out of time re-enqueues
+ * itself from there).
+ */
+export interface LedgerRebuild {
+  readonly kind: 'rebuild-ledger';
+  readonly rounds: readonly { readonly projectId: string; readonly roundId: string; readonly epoch: number }[];
+  readonly at: { readonly round: number; readonly batch: number };
 }
 
 export interface DispatchQueue {

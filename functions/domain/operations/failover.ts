@@ -45,10 +45,16 @@ export interface FailoverPorts {
   readonly homes: {
     /** Homes of the rounds a failover may move: the active ones (or the one named). */
     activeHomes(roundId?: string): Promise<RoundHome[]>;
-    /** Sets homeRegion = to and epoch = fromEpoch + 1 if the epoch is still fromEpoch. */
+    /** Sets homeRegion = to and epoch = fromEpoch + 1 if the epoch is still fromEpoch, and holds the round until its ledger is rebuilt. */
     moveHome(home: RoundHome, to: string): Promise<boolean>;
-    /** Puts the moved rounds' work on the queue of the region this runs in (the new home). */
-    requeue(homes: readonly RoundHome[]): Promise<number>;
+    /** Rounds homed in `region` that completed at or after `since` (every one, without it). */
+    completedIn(region: string, since?: string): Promise<RoundHome[]>;
+    /**
+     * Puts the ledger rebuild of the moved rounds, and of `completedToo` (rounds an old home
+     * completed in its last minutes, not moved), on the queue of the region this runs in (the new
+     * home); the rebuild's last step puts the moved rounds' batches back to work.
+     */
+    requeue(moved: readonly RoundHome[], completedToo: readonly RoundHome[]): Promise<number>;
   };
   readonly audit: AuditLog;
   /** The stage's regions; empty on a single-region stage, which has no failover. */
@@ -108,18 +114,47 @@ export const confirmFailover = async (deps: FailoverPorts, principal: Principal,
   for (const home of homes) {
     if (await deps.homes.moveHome(home, failover.to)) moved.push({ ...home, homeRegion: failover.to, epoch: home.epoch + 1 });
   }
+  // A failover of every round also rebuilds the ledger of those an old home completed lately: their
+  // last entries may be lost as well, and nothing else would bring them back.
+  const completedToo = failover.roundId ? [] : await completedLately(deps, failover.to);
   // Before marking it executed: a confirmation racing this one moves the rest and requeues its own.
-  await deps.homes.requeue(moved);
+  await deps.homes.requeue(moved, completedToo);
   const at = deps.clock().toISOString();
   if (!(await deps.failovers.markExecuted(failoverId, principal.sub, at, moved.length))) {
     throw new ConflictError('FAILOVER_DONE', 'This failover has already been confirmed');
   }
   await deps.audit.append(
     OPERATIONS_SCOPE,
-    auditEvent(principal, 'failover.executed', { failoverId, to: failover.to, roundId: failover.roundId, moved: moved.map((h) => ({ roundId: h.roundId, epoch: h.epoch })) }),
+    auditEvent(principal, 'failover.executed', {
+      failoverId,
+      to: failover.to,
+      roundId: failover.roundId,
+      moved: moved.map((h) => ({ roundId: h.roundId, epoch: h.epoch })),
+      ledgerRebuiltToo: completedToo.map((h) => h.roundId),
+    }),
   );
   return { ...failover, status: 'executed', confirmedBy: principal.sub, confirmedAt: at, moved: moved.length };
 };
+
+/**
+ * How long before an old home's last heartbeat a round it completed still has its ledger rebuilt:
+ * its writes of the minutes before it went quiet may not have replicated (no SLA on the lag), and it
+ * beats once a minute.
+ */
+export const REBUILD_BEFORE_LAST_BEAT_MS = 15 * 60_000;
+
+/** Rounds the other regions completed since their last heartbeat less the margin; all of them for a region that never beat. */
+const completedLately = async (deps: Pick<FailoverPorts, 'regions' | 'heartbeats' | 'homes'>, to: string): Promise<RoundHome[]> =>
+  (
+    await Promise.all(
+      deps.regions
+        .filter((r) => r !== to)
+        .map(async (region) => {
+          const last = await deps.heartbeats.last(region);
+          return deps.homes.completedIn(region, last ? new Date(Date.parse(last) - REBUILD_BEFORE_LAST_BEAT_MS).toISOString() : undefined);
+        }),
+    )
+  ).flat();
 
 /**
  * A region is healthy while its round watch (once a minute) has beaten within this window: three

@@ -296,6 +296,12 @@ interface RoundBase {
    */
   readonly homeRegion?: string;
   readonly epoch?: number;
+  /**
+   * Set by the failover that moved the round (with its epoch), cleared when the new home has
+   * rebuilt the contact-ledger entries the old home's last seconds may have lost
+   * (dispatch/rebuild-ledger.ts): the round sends nothing meanwhile.
+   */
+  readonly ledgerRebuild?: true;
   /** Present while (and after) the pre-flight ran in the background. */
   readonly preparation?: Preparation;
 }

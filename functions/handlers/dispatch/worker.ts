@@ -1,17 +1,27 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
 import { processBatch } from '../../domain/dispatch/engine.js';
+import { rebuildLedger } from '../../domain/dispatch/rebuild-ledger.js';
 import { logger, setLogKeys } from '../../shared/logger.js';
 import { recordBatch } from '../../shared/metrics.js';
 import { sqsHandler } from '../../shared/sqs.js';
 
-const message = z.object({
+const batch = z.object({
   projectId: z.string().min(1),
   roundId: z.string().min(1),
   batchNo: z.number().int().min(0),
   chain: z.boolean().optional(),
   retry: z.number().int().min(0).optional(),
 });
+const rebuild = z.object({
+  kind: z.literal('rebuild-ledger'),
+  rounds: z.array(z.object({ projectId: z.string().min(1), roundId: z.string().min(1), epoch: z.number().int().min(1) })).min(1),
+  at: z.object({ round: z.number().int().min(0), batch: z.number().int().min(0) }),
+});
+const message = z.union([rebuild, batch]);
+
+/** Time a rebuild job keeps for re-enqueuing itself when it has not finished. */
+const REBUILD_MARGIN_MS = 5_000;
 
 /**
  * The dispatch worker: one message = one batch of one round, every gate checked at send time.
@@ -20,7 +30,15 @@ const message = z.object({
  * halted, canary) is dropped, and resume puts its chain back from the store.
  */
 export const handler = sqsHandler(message, async (m, _record, context) => {
-  const { engine } = adapters();
+  const { engine, ledgerRebuild } = adapters();
+  const remaining = context?.getRemainingTimeInMillis();
+  if ('kind' in m) {
+    // A failover's ledger rebuild (dispatch/rebuild-ledger.ts): as far as this invocation goes, then on from there.
+    const next = await rebuildLedger(ledgerRebuild, m, Date.now() + (remaining ?? 60_000) - REBUILD_MARGIN_MS);
+    if (next) await ledgerRebuild.queue.enqueue([next]);
+    else logger.info('ledger rebuilt after a failover', { rounds: m.rounds.map((r) => r.roundId) });
+    return;
+  }
   setLogKeys({ projectId: m.projectId, roundId: m.roundId, batch: m.batchNo });
   // Georedundant stages: a round is dispatched only in its home region, checked by the engine at
   // every gate read (before the claim and before every wave): a message of a round homed elsewhere
@@ -28,7 +46,6 @@ export const handler = sqsHandler(message, async (m, _record, context) => {
   const started = Date.now();
   // Every budget of the batch derives from the invocation's remaining time: no channel call of ours
   // outlives the invocation (a frozen Lambda must not resume one in the next).
-  const remaining = context?.getRemainingTimeInMillis();
   const result = await processBatch(engine, m, remaining !== undefined ? { deadline: started + remaining } : {});
   // Every batch that ran reports, also one that decided nobody: the stall alarm reads the zeros.
   if (result.kind === 'committed') recordBatch({ ...result.tally, batchMs: Date.now() - started });

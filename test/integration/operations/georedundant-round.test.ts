@@ -1,5 +1,9 @@
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawAdapters } from '../../../functions/adapters/index.js';
+import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
+import { accessMatrix } from '../../../lib/access-matrix.js';
+import { recordAwsCalls, resourceNames, violations, type Recorder } from '../../../local/aws-call-recorder.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
 
@@ -9,10 +13,13 @@ import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uplo
  * is why the tables are MREC (docs/georedundancy.md) — and the worker's home check lets it through.
  */
 let p: TestPlatform;
+let recorder: Recorder;
 beforeAll(async () => {
   p = await startTestPlatform({ env: { GEO_REGIONS: 'eu-north-1,eu-west-1' } });
+  recorder = recordAwsCalls({ dynamo: dynamo(), sqs: sqs(), s3: s3() });
 });
 afterAll(async () => {
+  recorder?.stop();
   await p?.stop();
 });
 
@@ -35,5 +42,80 @@ describe('a round on a georedundant stage', () => {
     );
     expect(sumOfCounts(done.counts)).toBe(done.counts.planned);
     expect(done.counts.sent).toBeGreaterThan(0);
+    // What a failover away from here would rebuild the ledger of, though not move: completed here since a time.
+    const completedHere = async (since?: string) => (await rawAdapters().rounds.completedIn('eu-north-1', since)).map((h) => h.roundId);
+    expect(await completedHere(new Date(Date.now() - 60_000).toISOString())).toContain(round.roundId);
+    expect(await completedHere(new Date(Date.now() + 60_000).toISOString())).not.toContain(round.roundId);
+    expect(await rawAdapters().rounds.completedIn('eu-west-1')).not.toContainEqual(expect.objectContaining({ roundId: round.roundId }));
+  });
+
+  it('failed over here after its home was lost: the ledger entries the loss took come back before it sends again', { timeout: 120_000 }, async () => {
+    const a = await approvedProject(p, 'geo-rebuild');
+    const nins = syntheticNins(8, 720_000);
+    const round = await createRound(a, await uploadList(a, nins), { canary: { size: 3 } });
+    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
+    // The canary goes out, then the round waits for a person to confirm it: still active.
+    await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'canary_hold',
+      90_000,
+      250,
+    );
+    const { rounds, contacts } = rawAdapters();
+    const canary = nins.slice(0, 3);
+    const sent = async () => contactsIn(contacts, canary, a.projectId, round.roundId);
+    expect(await sent()).toBe(3);
+
+    // Its home was eu-west-1 (epoch 1), lost before two of the canary's ledger entries replicated here.
+    const db = dynamo();
+    await db.send(
+      new UpdateCommand({
+        TableName: p.env.TABLE_MAIN,
+        Key: { pk: `PROJECT#${a.projectId}`, sk: `ROUND#${round.roundId}` },
+        UpdateExpression: 'SET homeRegion = :w',
+        ExpressionAttributeValues: { ':w': 'eu-west-1' },
+      }),
+    );
+    for (const nin of canary.slice(1)) await db.send(new DeleteCommand({ TableName: p.env.TABLE_CITIZENS, Key: { pk: `CIT#${nin}`, sk: `LEDGER#${a.projectId}#${round.roundId}` } }));
+    expect(await sent()).toBe(1);
+
+    const opsA = p.as({ sub: 'ops-anna', role: 'operations' });
+    const asked = await opsA.post('/operations/failover', { to: 'eu-north-1', roundId: round.roundId, reason: 'eu-west-1 lost' });
+    expect(asked.status, asked.text).toBe(201);
+    const confirmed = await p.as({ sub: 'ops-bjorn', role: 'operations' }).post(`/operations/failover/${asked.body.failoverId}/confirm`);
+    expect([confirmed.status, confirmed.body.moved], confirmed.text).toEqual([200, 1]);
+
+    // The worker here rebuilds the two entries from the batch items, then lifts the hold.
+    const rebuilt = await waitFor(
+      () => rounds.getRound(a.projectId, round.roundId),
+      (r) => r?.ledgerRebuild === undefined,
+      30_000,
+      100,
+    );
+    expect(rebuilt).toMatchObject({ homeRegion: 'eu-north-1', epoch: 2, status: 'canary_hold' });
+    expect(await sent()).toBe(3);
+    const [entry] = await contacts.decisionsAbout(canary[1]!);
+    expect(entry).toMatchObject({ outcome: 'sent', projectId: a.projectId, roundId: round.roundId, channel: expect.any(String) });
+
+    // Confirmed, it completes in its new home, each recipient once.
+    expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`)).status).toBeLessThan(300);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      90_000,
+      250,
+    );
+    expect(done.counts.sent).toBe(8);
+    expect(await contactsIn(contacts, nins, a.projectId, round.roundId)).toBe(8);
+  });
+
+  it('the failover, the rebuild and the worker stay inside their rows of the access matrix', () => {
+    const calls = recorder.calls.filter((c) => c.fn === 'consumer:dispatch' || c.fn === 'operations');
+    // The rebuild's conditional puts (the engine writes the ledger with BatchWriteItem only).
+    expect(calls.some((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'PutItem')).toBe(true);
+    expect(violations(calls, accessMatrix, resourceNames(p.env))).toEqual([]);
   });
 });
+
+const contactsIn = async (contacts: ReturnType<typeof rawAdapters>['contacts'], nins: readonly string[], projectId: string, roundId: string): Promise<number> =>
+  [...(await contacts.contactsIn(nins, projectId, [roundId])).values()].length;

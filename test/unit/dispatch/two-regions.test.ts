@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ChannelGateway, ChannelResult } from '../../../functions/domain/dispatch/channels.js';
 import { processBatch, type BatchResult } from '../../../functions/domain/dispatch/engine.js';
 import { awaitQuiet, dispatchControl } from '../../../functions/domain/dispatch/operations.js';
-import type { DispatchMessage, EngineDeps } from '../../../functions/domain/dispatch/ports.js';
+import type { DispatchMessage, EngineDeps, LedgerRebuild } from '../../../functions/domain/dispatch/ports.js';
+import { rebuildLedger, type RebuildDeps } from '../../../functions/domain/dispatch/rebuild-ledger.js';
 import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
 import { Crash, World } from '../../fixtures/engine-world.js';
 
@@ -14,7 +15,10 @@ import { Crash, World } from '../../fixtures/engine-world.js';
  * queue), either cleanly — the first region still runs and must stop by itself — or after the
  * first region is lost outright (every call of its workers dies, its queue with it; its leases
  * and wave deadlines must pass before the second region takes its batches, whose marked plans
- * bind). A pause given meanwhile is seen by both.
+ * bind). A pause given meanwhile is seen by both. A loss also takes the contact-ledger entries the
+ * first region wrote in its last steps (written, never replicated), while the batch items that
+ * record the same outcomes survive: the failover's ledger rebuild must bring them back before the
+ * round sends again in its new home.
  *
  * The control state is one strongly consistent store here (as it is in one region, or on MRSC
  * tables); the eventually consistent case, where the old home must be fenced by people first, is
@@ -26,7 +30,9 @@ type Region = typeof HOME | typeof SECOND;
 const WORKERS = 3;
 
 class TwoRegions {
-  readonly queues: Record<Region, DispatchMessage[]> = { [HOME]: [], [SECOND]: [] };
+  readonly queues: Record<Region, (DispatchMessage | LedgerRebuild)[]> = { [HOME]: [], [SECOND]: [] };
+  /** Ledger entries each region wrote, with the logical time it wrote them (world.seq). */
+  private readonly ledgerWrites: { region: Region; seq: number; key: string }[] = [];
   readonly lost = new Set<Region>();
   private readonly losses: Record<Region, AbortController> = { [HOME]: new AbortController(), [SECOND]: new AbortController() };
   /** Letters each region handed to a channel, with the logical time (world.seq) they reached it. */
@@ -34,11 +40,15 @@ class TwoRegions {
 
   constructor(readonly world: World) {}
 
-  /** The region stops existing: every call of its workers dies from now on, its queue is gone. */
-  lose(region: Region): void {
+  /**
+   * The region stops existing: every call of its workers dies from now on, its queue is gone, and
+   * the ledger entries it wrote in its last `lag` steps never reach the other region.
+   */
+  lose(region: Region, lag: number): void {
     this.lost.add(region);
     this.losses[region].abort();
     this.queues[region].length = 0;
+    for (const w of this.ledgerWrites) if (w.region === region && w.seq >= this.world.seq - lag) this.world.ledger.delete(w.key);
   }
 
   /** A port whose every call dies once its region is lost (before the call, or after it, its effect made). */
@@ -82,22 +92,68 @@ class TwoRegions {
       },
       fateOf: (...args) => base.channels.fateOf(...args),
     };
-    const ports = { ...base, channels, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
+    const ledger = {
+      ...base.ledger,
+      record: async (entries: readonly Parameters<EngineDeps['ledger']['record']>[0][number][]) => {
+        await base.ledger.record(entries);
+        for (const e of entries) this.ledgerWrites.push({ region, seq: world.seq, key: `${e.nin}#${e.roundId}#${e.aboutChild ?? ''}` });
+      },
+    };
+    const ports = { ...base, channels, ledger, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
     const wrapped = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, typeof v === 'object' && v !== null && k !== 'settings' ? this.dying(region, v) : v])) as unknown as EngineDeps;
     return { ...wrapped, settings: { ...base.settings, region } };
   }
 
-  /** Puts the round's unfinished work on a region's queue: what confirming a failover does there. */
-  requeue(region: Region): Promise<number> {
+  private control(region: Region) {
     const w = this.world;
-    return dispatchControl({ batches: w.deps().batches, queue: { enqueue: async (m) => void this.queues[region].push(...m) }, batchSize: w.round.release!.layout.batchSize, window: 2 }).continue(
-      w.round as ReleasedRound,
-    );
+    return dispatchControl({ batches: w.deps().batches, queue: { enqueue: async (m) => void this.queues[region].push(...m) }, batchSize: w.round.release!.layout.batchSize, window: 2 });
+  }
+
+  /** Puts the round's unfinished work on a region's queue (a resume). */
+  requeue(region: Region): Promise<number> {
+    return this.control(region).continue(this.world.round as ReleasedRound);
+  }
+
+  /**
+   * A failover confirmed in `to`, as the composition root's `homes` do it: the home and epoch move
+   * with the ledger hold (one compare-and-set), and the ledger rebuild goes on the new home's
+   * queue; its last step puts the round back to work.
+   */
+  failover(to: Region): void {
+    const epoch = (this.world.round.epoch ?? 1) + 1;
+    this.world.round = { ...(this.world.round as ReleasedRound), homeRegion: to, epoch, ledgerRebuild: true };
+    this.queues[to].push({ kind: 'rebuild-ledger', rounds: [{ projectId: 'prj', roundId: 'rnd', epoch }], at: { round: 0, batch: 0 } });
+  }
+
+  private rebuildDeps(region: Region, engine: EngineDeps): RebuildDeps {
+    const w = this.world;
+    return {
+      rounds: this.dying(region, {
+        getRound: async () => ({ ...w.round }),
+        ledgerRebuilt: async (_projectId: string, _roundId: string, epoch: number) => {
+          if (w.round.epoch !== epoch) return false;
+          const { ledgerRebuild: _held, ...round } = w.round;
+          w.round = round;
+          return true;
+        },
+      }),
+      batches: engine.batches,
+      recipients: engine.recipients,
+      ledger: engine.ledger,
+      control: this.dying(region, this.control(region)),
+      queue: { enqueue: async (jobs) => void this.queues[region].push(...jobs) },
+      clock: () => new Date(w.now),
+    };
   }
 
   /** One worker of a region, as its SQS handler: work that must come back goes on its own queue; a dead one's message is lost with its region or comes back. */
-  private async work(region: Region, deps: EngineDeps, message: DispatchMessage): Promise<BatchResult | 'crashed'> {
+  private async work(region: Region, deps: EngineDeps, message: DispatchMessage | LedgerRebuild): Promise<BatchResult | 'crashed' | 'rebuilt'> {
     try {
+      if ('kind' in message) {
+        const next = await rebuildLedger(this.rebuildDeps(region, deps), message, Number.POSITIVE_INFINITY);
+        if (next) this.queues[region].push(next);
+        return 'rebuilt';
+      }
       const result = await processBatch(deps, message);
       const retry = (message.retry ?? 0) + 1;
       if (result.kind === 'waiting' || result.kind === 'busy') this.queues[region].push({ ...message, retry });
@@ -115,7 +171,7 @@ class TwoRegions {
     for (let i = 0; i < maxRounds && (this.queues[HOME].length > 0 || this.queues[SECOND].length > 0); i++) {
       const runs = ([HOME, SECOND] as const).flatMap((r) => this.queues[r].splice(0, WORKERS).map((m) => this.work(r, deps[r], m)));
       const results = await Promise.all(runs);
-      if (results.every((r) => r === 'crashed' || r.kind === 'busy' || r.kind === 'waiting')) this.world.now += 61_000;
+      if (results.every((r) => r === 'crashed' || (r !== 'rebuilt' && (r.kind === 'busy' || r.kind === 'waiting')))) this.world.now += 61_000;
     }
   }
 }
@@ -131,7 +187,8 @@ describe('a round failed over between two regions', () => {
         fc.integer({ min: 3, max: 12 }),
         fc.constantFrom<'helsenorge-only' | 'digital-mailbox-then-paper' | 'helsenorge-then-paper'>('helsenorge-only', 'digital-mailbox-then-paper', 'helsenorge-then-paper'),
         // When, in hundredths of the round (a round of n recipients takes some 5n steps of world.seq).
-        fc.record({ mode: fc.constantFrom<'clean' | 'loss'>('clean', 'loss'), at: fc.nat(100), lossBefore: fc.nat(20) }),
+        // `lag`: how many steps of the lost region's ledger writes never replicated.
+        fc.record({ mode: fc.constantFrom<'clean' | 'loss'>('clean', 'loss'), at: fc.nat(100), lossBefore: fc.nat(20), lag: fc.nat(200) }),
         fc.option(fc.record({ at: fc.nat(110), lasts: fc.nat(30) }), { nil: undefined }),
         fc.nat(3),
         async (seed, recipients, batchSize, rule, failover, pause, doubts) => {
@@ -155,13 +212,12 @@ describe('a round failed over between two regions', () => {
           const failover$ = (async () => {
             if (failover.mode === 'loss') {
               await until(stepOf(Math.max(0, failover.at - failover.lossBefore)));
-              regions.lose(HOME);
+              regions.lose(HOME, failover.lag);
             }
             await until(stepOf(failover.at));
             // Confirmed in the new home: the home moves with its epoch, and the work goes on its queue.
-            world.round = { ...(world.round as ReleasedRound), homeRegion: SECOND, epoch: 2 };
+            regions.failover(SECOND);
             failedOverAt = world.seq;
-            if (world.round.status === 'dispatching') await regions.requeue(SECOND);
           })();
           const pause$ = (async () => {
             if (!pause) return;
@@ -208,6 +264,12 @@ describe('a round failed over between two regions', () => {
             if (delivered.has(nin) && !(o.kind === 'failed' && o.reason === 'in_doubt')) expect(o.kind).toBe('sent');
             if (o.kind === 'sent') expect(delivered.has(nin)).toBe(true);
           });
+          // 6. The ledger holds every decision the batches record, what a later round's duplicate checks read, the loss's included; the hold is gone.
+          world.nins.forEach((nin, i) => {
+            const o = outcomes[i]!;
+            if (o.kind === 'sent' || o.kind === 'skipped' || o.kind === 'failed') expect(world.ledger.get(`${nin}#rnd#`)?.outcome, `ledger entry of recipient ${i}`).toBe(o.kind);
+          });
+          expect(world.round.ledgerRebuild).toBeUndefined();
         },
       ),
       { numRuns: Number(process.env.PROP_RUNS ?? 120), seed: Number(process.env.PROP_SEED ?? 20_261_207) },

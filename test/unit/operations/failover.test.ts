@@ -10,11 +10,12 @@ const su: Principal = { sub: 'su-1', role: 'superuser' };
 const researcher: Principal = { sub: 'r-1', role: 'researcher' };
 
 /** In-memory ports with the same conditions the DynamoDB adapter writes (epoch CAS, pending → executed). */
-const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1']) => {
+const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1'], completed: (RoundHome & { completedAt: string })[] = []) => {
   const failovers = new Map<string, Failover>();
   const rounds = new Map(homes.map((h) => [h.roundId, { ...h }]));
   const events: { action: string; details: unknown }[] = [];
   const requeued: RoundHome[] = [];
+  const rebuiltOnly: RoundHome[] = [];
   const beats = new Map<string, string>();
   let n = 0;
   const deps: FailoverPorts = {
@@ -37,8 +38,10 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1']) => {
         rounds.set(home.roundId, { ...r, homeRegion: to, epoch: r.epoch + 1 });
         return true;
       },
-      requeue: async (moved) => {
+      completedIn: async (region, since) => completed.filter((c) => c.homeRegion === region && (since === undefined || c.completedAt >= since)).map(({ completedAt: _, ...h }) => h),
+      requeue: async (moved, completedToo) => {
         requeued.push(...moved);
+        rebuiltOnly.push(...completedToo);
         return moved.length;
       },
     },
@@ -52,7 +55,7 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1']) => {
     clock: () => new Date(Date.parse('2026-12-05T14:00:00Z') + n * 60_000),
     newId: () => `fo-${++n}`,
   };
-  return { deps, rounds, events, requeued, failovers, beats };
+  return { deps, rounds, events, requeued, rebuiltOnly, failovers, beats };
 };
 
 const home = (roundId: string, homeRegion = 'eu-central-1', epoch = 1): RoundHome => ({ projectId: 'p1', roundId, homeRegion, epoch });
@@ -77,6 +80,33 @@ describe('failover (issue 25)', () => {
     expect(w.requeued.map((h) => h.roundId).sort()).toEqual(['r1', 'r2']);
     expect(w.events.map((e) => e.action)).toEqual(['failover.requested', 'failover.executed']);
     await expect(confirmFailover(w.deps, su, f.failoverId)).rejects.toMatchObject({ code: 'FAILOVER_DONE', status: 409 });
+  });
+
+  it('test_should_rebuild_the_ledger_of_rounds_the_lost_home_completed_in_its_last_minutes_too_without_moving_them', async () => {
+    const completedAt = (iso: string) => ({ ...home('done-late'), completedAt: iso });
+    const w = world(
+      [home('r1')],
+      ['eu-central-1', 'eu-west-1'],
+      [
+        completedAt('2026-12-05T13:50:00.000Z'),
+        { ...completedAt('2026-12-05T13:30:00.000Z'), roundId: 'done-before' },
+        { ...completedAt('2026-12-05T13:55:00.000Z'), roundId: 'done-here', homeRegion: 'eu-west-1' },
+      ],
+    );
+    // The lost home's round watch last beat at 13:58 (its beats replicate like every other write).
+    w.beats.set('eu-central-1', '2026-12-05T13:58:00.000Z');
+    const f = await requestFailover(w.deps, ops1, { to: 'eu-west-1', reason: 'Frankfurt lost' });
+    expect(await confirmFailover(w.deps, ops2, f.failoverId)).toMatchObject({ moved: 1 });
+    // Completed after its last beat less the margin, in the lost home: rebuilt, not moved.
+    expect(w.rebuiltOnly.map((h) => h.roundId)).toEqual(['done-late']);
+    expect(w.requeued.map((h) => h.roundId)).toEqual(['r1']);
+    expect(w.events.at(-1)!.details).toMatchObject({ ledgerRebuiltToo: ['done-late'] });
+
+    // A region that never beat: every round it completed is rebuilt (nothing says since when it is gone).
+    const silent = world([], ['eu-central-1', 'eu-west-1'], [completedAt('2020-01-01T00:00:00.000Z')]);
+    const g = await requestFailover(silent.deps, ops1, { to: 'eu-west-1', reason: 'Frankfurt lost' });
+    await confirmFailover(silent.deps, ops2, g.failoverId);
+    expect(silent.rebuiltOnly.map((h) => h.roundId)).toEqual(['done-late']);
   });
 
   it('a superuser may confirm; a failover of one round moves only that round', async () => {

@@ -17,9 +17,12 @@ export interface Settled {
 
 export const emptySettled = (): Settled => ({ outcomes: new Map(), entries: [], sent: 0 });
 
-/** A ledger entry of this attempt's round, at `now`. */
+/** What a ledger entry takes from its round. */
+export type EntryRound = Pick<Attempt['round'], 'projectId' | 'roundId' | 'letterId' | 'letterVersion' | 'contentHash' | 'test'>;
+
+/** A ledger entry of this attempt's round (or of a failover's rebuild: rebuild-ledger.ts), at `now`. */
 export const entryFor = (
-  a: Attempt,
+  a: { readonly round: EntryRound },
   now: Date,
   nin: string,
   e: Pick<LedgerEntry, 'outcome' | 'reason' | 'channel' | 'detail' | 'aboutChild' | 'viaGuardians' | 'row' | 'language' | 'letterHash'>,

@@ -1,0 +1,88 @@
+import { isReleased, type RecipientOutcome, type Round } from '../rounds/round.js';
+import type { DispatchControl } from '../rounds/ports.js';
+import { batchRange } from './layout.js';
+import type { BatchStore, ContactLedger, LedgerEntry, LedgerRebuild, RecipientSource } from './ports.js';
+import { entryFor, type EntryRound } from './stages/settle.js';
+
+/**
+ * A failover's second step, in the new home (issue 25, docs/georedundancy.md): every table is
+ * replicated asynchronously, so the contact-ledger entries the old home wrote in its last seconds
+ * may never arrive, while the batch items that record the same outcomes did. Before a moved round
+ * sends again, each decided recipient of every one of its batches gets their entry back where it is
+ * missing — what the next rounds' duplicate and frequency checks read. The round carries
+ * `ledgerRebuild` from the failover's compare-and-set on; the gate parks its batches while it does,
+ * and the last step clears it (at the epoch the failover set) and puts the round back to work.
+ *
+ * A rebuilt entry knows what the batch item knows: the outcome, its reason, the channel and the
+ * time. Not the letter's language and fingerprint (as after a recovery: settle.ts `sent`), and not
+ * the guardians a child was reached through: the item counts them, the register no longer says
+ * which ones got a letter. The child's own entry (`viaGuardians`) is rebuilt, which is what a later
+ * round checks for that child. An entry that exists is never overwritten.
+ */
+export interface RebuildDeps {
+  readonly rounds: {
+    getRound(projectId: string, roundId: string): Promise<Round | undefined>;
+    /** Clears the round's `ledgerRebuild` if its epoch is still `epoch`; false when a later failover moved it again. */
+    ledgerRebuilt(projectId: string, roundId: string, epoch: number): Promise<boolean>;
+  };
+  readonly batches: Pick<BatchStore, 'read'>;
+  readonly recipients: RecipientSource;
+  readonly ledger: Pick<ContactLedger, 'recordMissing'>;
+  readonly control: Pick<DispatchControl, 'continue'>;
+  /** The dispatch queue, where a job that ran out of time goes on from its cursor (and where a failover puts it). */
+  readonly queue: { enqueue(jobs: readonly LedgerRebuild[]): Promise<void> };
+  readonly clock: () => Date;
+}
+
+/** The entries a batch item's decided outcomes stand for (none for pending or cancelled recipients). */
+const entriesOf = (round: EntryRound, nins: readonly string[], outcomes: readonly RecipientOutcome[]): LedgerEntry[] =>
+  outcomes.flatMap((o, i): LedgerEntry[] => {
+    const nin = nins[i];
+    if (nin === undefined) return [];
+    const at = (s: number) => new Date(s * 1000);
+    switch (o.kind) {
+      case 'sent':
+        return [entryFor({ round }, at(o.at), nin, { outcome: 'sent', channel: o.channel, ...(o.guardians !== undefined ? { viaGuardians: o.guardians } : {}) })];
+      case 'skipped':
+        return [entryFor({ round }, at(o.at), nin, { outcome: 'skipped', reason: o.reason })];
+      case 'failed':
+        return [entryFor({ round }, at(o.at), nin, { outcome: 'failed', reason: o.reason, ...(o.channel ? { channel: o.channel } : {}) })];
+      default:
+        return [];
+    }
+  });
+
+/**
+ * Walks the job's rounds batch by batch from its cursor until `until` (epoch ms): returns where to
+ * go on, or undefined when every round is rebuilt, released from its hold and back at work. Every
+ * step is safe to repeat (a redelivered job walks its batches again and writes nothing twice).
+ */
+export const rebuildLedger = async (deps: RebuildDeps, job: LedgerRebuild, until: number): Promise<LedgerRebuild | undefined> => {
+  for (let r = job.at.round; r < job.rounds.length; r++) {
+    const { projectId, roundId } = job.rounds[r]!;
+    const round = await deps.rounds.getRound(projectId, roundId);
+    if (!round || !isReleased(round)) continue;
+    const layout = round.release.layout;
+    for (let b = r === job.at.round ? job.at.batch : 0; b < layout.totalBatches; b++) {
+      if (deps.clock().getTime() >= until) return { ...job, at: { round: r, batch: b } };
+      const range = batchRange(layout, b);
+      const state = await deps.batches.read({ projectId, roundId, batchNo: b }, range.end - range.start);
+      if (!state.outcomes.some((o) => o.kind !== 'pending' && o.kind !== 'cancelled')) continue;
+      const recipients = await deps.recipients.slice(round.listId, range.start, range.end);
+      const entries = entriesOf(
+        round,
+        recipients.map((x) => x.nin),
+        state.outcomes,
+      );
+      if (entries.length > 0) await deps.ledger.recordMissing(entries);
+    }
+  }
+  // Every round's hold goes first, then each goes back to work: a crash between the two leaves a
+  // redelivered job that finds nothing to write and does the rest.
+  for (const { projectId, roundId, epoch } of job.rounds) {
+    if (!(await deps.rounds.ledgerRebuilt(projectId, roundId, epoch))) continue;
+    const round = await deps.rounds.getRound(projectId, roundId);
+    if (round && isReleased(round) && (round.status === 'dispatching' || round.status === 'canary_hold')) await deps.control.continue(round);
+  }
+  return undefined;
+};
