@@ -98,6 +98,10 @@ export const KEY = {
   responses: 'RESPONSES#*',
   operations: 'OPERATIONS',
   citizen: 'CIT#*',
+  /** The citizen's own choices (reservation, withdrawals): written only by the citizens function (keys.ts ownSettings). */
+  ownRecords: 'OWN#*',
+  /** A data migration's marker (keys.ts migration): read by whoever reads the records it moved. */
+  migration: 'MIGRATION',
   projectAudit: 'AUDIT#project:*',
   /** The privacy component's mirror, one partition per definition (functions/adapters/national/privacy.ts). */
   privacyMirror: 'PVKMIRROR#*',
@@ -174,10 +178,14 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     buckets: { recipientLists: ['GetObject', 'PutObject', 'DeleteObject'] },
   }),
   citizens: row({
-    purpose: 'A citizen’s own reservation and withdrawals; a withdrawal is audited by keyed hash.',
+    purpose:
+      'A citizen’s own reservation and withdrawals, in their own-records partition (OWN#); records from before the move are read under CIT# until the move is marked done; a withdrawal is audited by keyed hash.',
     tables: {
       main: [{ actions: ['GetItem', 'Query'], leadingKeys: [KEY.project] }],
-      citizens: [{ actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'], leadingKeys: [KEY.citizen] }],
+      citizens: [
+        { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem'], leadingKeys: [KEY.ownRecords] },
+        { actions: ['GetItem', 'BatchGetItem', 'Query'], leadingKeys: [KEY.citizen, KEY.migration] },
+      ],
       audit: auditAppend([KEY.projectAudit]),
     },
     hashKey: true,
@@ -252,9 +260,10 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
     tables: {
       main: readWrite(),
       recipients: listRowsKept,
-      // Writes the ledger, tasks and portal copies; deletes only in the privacy mirror (an inline
-      // refresh of a stale one), never a reservation, withdrawal or ledger entry.
-      citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
+      // Writes the ledger, tasks and portal copies under the citizen's key (CIT#) and refreshes a
+      // stale privacy mirror (deletes only there); never the citizen's own choices (OWN#: their
+      // reservation and withdrawals), which it only reads.
+      citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'], leadingKeys: [KEY.citizen, KEY.privacyMirror] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
     },

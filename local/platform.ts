@@ -125,6 +125,11 @@ export const startPlatform = async (opts: PlatformOptions): Promise<Platform> =>
   Object.assign(process.env, env);
   const composition = (await import(pathToFileURL(join(ROOT, 'functions/adapters/index.ts')).href)) as typeof import('../functions/adapters/index.js');
   composition.resetAdapters();
+  // The citizens' own records an older version wrote under `CIT#` move to `OWN#` (on a deployed
+  // stage: npm run ops:move-own-records); on a fresh table this only marks the move done.
+  const clients = (await import(pathToFileURL(join(ROOT, 'functions/shared/clients.ts')).href)) as typeof import('../functions/shared/clients.js');
+  const ownRecords = (await import(pathToFileURL(join(ROOT, 'functions/adapters/dynamo/own-records-move.ts')).href)) as typeof import('../functions/adapters/dynamo/own-records-move.js');
+  await ownRecords.moveOwnRecords(clients.dynamo(), env.TABLE_CITIZENS!, { unlessDone: true });
 
   const api = opts.apiApart ? await startApiThread(opts.port, issuer, opts.apiApart.console) : await startApiServer({ port: opts.port, issuer, extra: opts.extra });
   fakes.setCallbackTarget(api.url);

@@ -33,12 +33,15 @@ export interface BackfillTarget {
   readonly dataDir: string;
   /** What to pass for AWS, said when no local runtime is found. */
   readonly awsHint: string;
+  /** False for a backfill that derives nothing from the citizen hash key (default true). */
+  readonly needsHashKey?: boolean;
 }
 
 /** Puts the environment in place for the platform's clients and keyring; undefined when done, else the exit code. */
 export const useBackfillTarget = async (t: BackfillTarget): Promise<number | undefined> => {
   if (t.aws) {
     if (t.region) process.env.AWS_REGION = t.region;
+    if (t.needsHashKey === false) return undefined;
     const arn = t.hashKeySecretArn ?? process.env.CITIZEN_HASH_KEY_SECRET_ARN;
     if (!arn) {
       process.stderr.write('the citizen hash key is needed: --hash-key-secret-arn ARN (or CITIZEN_HASH_KEY_SECRET_ARN)\n');

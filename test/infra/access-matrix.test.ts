@@ -119,6 +119,10 @@ const effectiveGrants = (built: ReturnType<typeof synth>): Effective => {
 
 const has = (grants: Grant[], action: string, resource: string) => grants.filter((g) => g.action === action && g.resource === resource);
 
+/** A citizen-facing grant on the citizens table: only the person's own partitions, and the own-records move's marker to read. */
+const byOwnKeys = (g: { action: string; leadingKeys?: string }): boolean =>
+  (g.leadingKeys ?? '').split(',').every((k) => k === 'CIT#*' || k === 'OWN#*' || (k === 'MIGRATION' && ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'].includes(g.action)));
+
 /** The rules the matrix promises (lib/access-matrix.ts, docs/access-matrix.md). */
 const violations = (effective: Effective): string[] => {
   const v: string[] = [];
@@ -137,7 +141,7 @@ const violations = (effective: Effective): string[] => {
         if (g.resource.startsWith('table:main') && !g.leadingKeys) v.push(`${at}: citizen-facing main-table access is limited by leading keys`);
         if (g.resource.startsWith('table:audit') && g.action !== 'dynamodb:GetItem' && g.action !== 'dynamodb:Query' && g.action !== 'dynamodb:PutItem') v.push(`${at}: audit beyond append`);
         if (g.resource.startsWith('table:audit') && g.leadingKeys !== 'AUDIT#project:*') v.push(`${at}: citizen-facing audit appends only to project scopes`);
-        if (g.resource.startsWith('table:citizens') && g.leadingKeys !== 'CIT#*') v.push(`${at}: citizen records only by their CIT# key`);
+        if (g.resource.startsWith('table:citizens') && !byOwnKeys(g)) v.push(`${at}: citizen records only by their own keys (CIT#, OWN#; the move's marker read only)`);
         if (/^table:(deliveries|recipients)/.test(g.resource)) v.push(`${at}: citizen-facing functions touch no deliveries or recipient lists`);
         if (g.action === 'sqs:SendMessage') v.push(`${at}: citizen-facing functions enqueue nothing`);
       }

@@ -1,25 +1,64 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RegistryName } from '../../domain/citizens/registries.js';
 import { validateNin } from '../../domain/shared/nin.js';
 import { globalCitizenKey, type HashKeyring } from '../../domain/shared/citizen-key.js';
 import type { PopulationFacts, PopulationRegistry, ReservationRegistry } from '../../domain/citizens/ports.js';
 import type { Language } from '../../domain/letters/letter.js';
+import { mapLimited } from '../../domain/shared/concurrency.js';
 import { batchGetAll, batchPutAll, queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 
 /**
- * Stand-ins for the portal's privacy component (reservations, withdrawals) and the population
- * registry, on the citizens table, keyed by the citizen's own ID. The batch reads are what the
- * dispatch worker calls for every batch of recipients at send time: one BatchGet per 100 IDs.
+ * The platform's own records of what a citizen chose: the reservation against research and the
+ * projects they withdrew from, under the citizen's own key in a partition of their own (`OWN#`,
+ * keys.ts ownSettings): one item per citizen answers both at send time, one BatchGet per 100 IDs,
+ * and no function that writes contacts, tasks or letters (`CIT#`) may write here (lib/access-matrix.ts).
+ * Until the move of the records that lived under `CIT#` is marked done on the table
+ * (own-records-move.ts), those are read as well: a setting made since the move wins, a withdrawal
+ * found in either place counts (the safe side while both exist).
  */
-const pkOf = (nin: string) => keys.reservation(nin).pk;
-const ninOf = (pk: unknown) => String(pk).slice('CIT#'.length);
+const pkOf = (nin: string) => keys.legacyReservation(nin).pk;
+/** The person of an item in their own partition (`CIT#` or `OWN#`). */
+const ninOf = (pk: unknown) => String(pk).slice(String(pk).indexOf('#') + 1);
 
 export interface Withdrawal {
   readonly projectId: string;
   readonly withdrawnAt: string;
 }
+
+/** The migration that moved the own records out of `CIT#`: its marker item in the citizens table. */
+export const OWN_RECORDS_MOVED = 'own-records-moved';
+/** How long a "not yet moved" answer is kept: until then both places are read, which is the safe side. */
+const MOVE_RECHECK_MS = 30_000;
+
+/** Whether the old places must still be read on a table: once the move is marked done, never again. */
+export class OwnRecordsMoveState {
+  private done = false;
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async readLegacyToo(): Promise<boolean> {
+    if (this.done) return false;
+    if (Date.now() - this.checkedAt < MOVE_RECHECK_MS) return true;
+    const res = await this.db.send(new GetCommand({ TableName: this.table, Key: keys.migration(OWN_RECORDS_MOVED), ConsistentRead: true }));
+    this.done = res.Item?.done === true;
+    this.checkedAt = Date.now();
+    return !this.done;
+  }
+}
+/** One state per table and process: every registry of a process asks the marker at most every 30 s until it is done. */
+const moveStates = new Map<string, OwnRecordsMoveState>();
+const moveStateOf = (db: DynamoDBDocumentClient, table: string): OwnRecordsMoveState => {
+  let state = moveStates.get(table);
+  if (!state) moveStates.set(table, (state = new OwnRecordsMoveState(db, table)));
+  return state;
+};
+
+const withdrawnSet = (v: unknown): ReadonlySet<string> => (v instanceof Set ? (v as Set<string>) : new Set());
 
 export class DynamoReservationRegistry implements ReservationRegistry {
   constructor(
@@ -27,21 +66,24 @@ export class DynamoReservationRegistry implements ReservationRegistry {
     private readonly table: string,
     /** The citizen hash keyring, for the withdrawals index key; only a withdrawal reads it (absent: withdrawals refused). */
     private readonly hashKeys?: () => HashKeyring,
+    private readonly move: OwnRecordsMoveState = moveStateOf(db, table),
   ) {}
 
-  /** The citizen's own setting: one put (the citizens function may not BatchWriteItem, which can delete). */
+  /** The citizen's own setting: one update of their settings item (the citizens function may not BatchWriteItem, which can delete). */
   async setReservation(nin: string, reserved: boolean): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...keys.reservation(nin), reserved, updatedAt: new Date().toISOString() } }));
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.ownSettings(nin),
+        UpdateExpression: 'SET reserved = :r, reservationUpdatedAt = :u',
+        ExpressionAttributeValues: { ':r': reserved, ':u': new Date().toISOString() },
+      }),
+    );
   }
 
   /** Bulk import from the real registry; the same record as the citizen's own setting. */
   async setReservations(nins: readonly string[], reserved: boolean): Promise<void> {
-    const at = new Date().toISOString();
-    await batchPutAll(
-      this.db,
-      this.table,
-      [...new Set(nins)].map((nin) => ({ ...keys.reservation(nin), reserved, updatedAt: at })),
-    );
+    await mapLimited([...new Set(nins)], 16, (nin) => this.setReservation(nin, reserved));
   }
 
   async isReserved(nin: string): Promise<boolean> {
@@ -49,25 +91,63 @@ export class DynamoReservationRegistry implements ReservationRegistry {
   }
 
   async reservationOf(nin: string): Promise<{ reserved: boolean; updatedAt?: string }> {
-    const [item] = await batchGetAll(this.db, this.table, [keys.reservation(nin)], { consistent: true });
-    return item ? { reserved: item.reserved === true, updatedAt: String(item.updatedAt) } : { reserved: false };
+    const legacy = await this.move.readLegacyToo();
+    const [own, old] = await Promise.all([
+      this.db.send(new GetCommand({ TableName: this.table, Key: keys.ownSettings(nin), ConsistentRead: true })).then((r) => r.Item),
+      legacy ? this.db.send(new GetCommand({ TableName: this.table, Key: keys.legacyReservation(nin), ConsistentRead: true })).then((r) => r.Item) : undefined,
+    ]);
+    if (typeof own?.reserved === 'boolean') return { reserved: own.reserved, updatedAt: String(own.reservationUpdatedAt) };
+    return old ? { reserved: old.reserved === true, updatedAt: String(old.updatedAt) } : { reserved: false };
+  }
+
+  /**
+   * Both of a citizen's own send-time facts in one batched, strongly consistent read (a reservation
+   * set a moment ago must stop the next letter): who of `nins` reserved, and who withdrew from the project.
+   */
+  async ownAmong(nins: readonly string[], projectId: string): Promise<{ reserved: Set<string>; withdrawn: Set<string> }> {
+    const legacy = await this.move.readLegacyToo();
+    const [own, old] = await Promise.all([
+      batchGetAll(this.db, this.table, nins.map(keys.ownSettings), { consistent: true, projection: 'pk, reserved, withdrawnFrom' }),
+      legacy
+        ? batchGetAll(
+            this.db,
+            this.table,
+            nins.flatMap((n) => [keys.legacyReservation(n), keys.legacyWithdrawal(n, projectId)]),
+            { consistent: true, projection: 'pk, sk, reserved' },
+          )
+        : [],
+    ]);
+    const settings = new Map(own.map((i) => [ninOf(i.pk), i]));
+    const reserved = new Set<string>();
+    const withdrawn = new Set<string>();
+    for (const i of own) if (withdrawnSet(i.withdrawnFrom).has(projectId)) withdrawn.add(ninOf(i.pk));
+    for (const i of old) {
+      const nin = ninOf(i.pk);
+      if (i.sk !== 'RESERVATION') withdrawn.add(nin);
+      // The old reservation counts only where no setting was made since.
+      else if (i.reserved === true && typeof settings.get(nin)?.reserved !== 'boolean') reserved.add(nin);
+    }
+    for (const [nin, i] of settings) if (i.reserved === true) reserved.add(nin);
+    return { reserved, withdrawn };
   }
 
   async reservedAmong(nins: readonly string[]): Promise<Set<string>> {
-    // Strongly consistent: a reservation set a moment ago must stop the next letter.
-    const items = await batchGetAll(this.db, this.table, nins.map(keys.reservation), { consistent: true, projection: 'pk, reserved' });
-    return new Set(items.filter((i) => i.reserved === true).map((i) => ninOf(i.pk)));
+    return (await this.ownAmong(nins, '')).reserved;
   }
 
-  /** Idempotent: a second withdrawal keeps the first time. */
+  /**
+   * Idempotent: a second withdrawal keeps the first time. The citizen's settings item first (from
+   * then on the send-time read sees it), then the withdrawal with its time, indexed by project.
+   */
   async withdraw(nin: string, projectId: string): Promise<void> {
     if (!this.hashKeys) throw new Error('this reservation registry was built without the citizen hash keys: it cannot record a withdrawal');
     const indexed = keys.projectWithdrawal(projectId, globalCitizenKey(nin, this.hashKeys()));
+    await this.db.send(new UpdateCommand({ TableName: this.table, Key: keys.ownSettings(nin), UpdateExpression: 'ADD withdrawnFrom :p', ExpressionAttributeValues: { ':p': new Set([projectId]) } }));
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...keys.withdrawal(nin, projectId), ...indexed, projectId, withdrawnAt: new Date().toISOString() },
+          Item: { ...keys.ownWithdrawal(nin, projectId), ...indexed, projectId, withdrawnAt: new Date().toISOString() },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -77,18 +157,13 @@ export class DynamoReservationRegistry implements ReservationRegistry {
   }
 
   async withdrawnAmong(nins: readonly string[], projectId: string): Promise<Set<string>> {
-    const items = await batchGetAll(
-      this.db,
-      this.table,
-      nins.map((n) => keys.withdrawal(n, projectId)),
-      { consistent: true, projection: 'pk' },
-    );
-    return new Set(items.map((i) => ninOf(i.pk)));
+    return (await this.ownAmong(nins, projectId)).withdrawn;
   }
 
   /**
    * Everyone who withdrew from the project (gsi1, eventually consistent): for the pre-flight. The
-   * person comes from each item's own pk (the index sorts by keyed hash), so no key is needed here.
+   * person comes from each item's own pk (the index sorts by keyed hash), so no key is needed here;
+   * a withdrawal not moved yet is found under its old partition the same way.
    */
   async withdrawnFromProject(projectId: string): Promise<Set<string>> {
     const items = await queryAll(this.db, {
@@ -102,15 +177,22 @@ export class DynamoReservationRegistry implements ReservationRegistry {
   }
 
   async withdrawalsOf(nin: string): Promise<Withdrawal[]> {
-    const res = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :w)',
-        ExpressionAttributeValues: { ':pk': pkOf(nin), ':w': 'WITHDRAWN#' },
-        ConsistentRead: true,
-      }),
-    );
-    return (res.Items ?? []).map((i) => ({ projectId: String(i.projectId), withdrawnAt: String(i.withdrawnAt) }));
+    const legacy = await this.move.readLegacyToo();
+    const partitions = [keys.ownWithdrawal(nin, '').pk, ...(legacy ? [pkOf(nin)] : [])];
+    const items = (
+      await Promise.all(
+        partitions.map((pk) =>
+          queryAll(this.db, { TableName: this.table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :w)', ExpressionAttributeValues: { ':pk': pk, ':w': 'WITHDRAWN#' }, ConsistentRead: true }),
+        ),
+      )
+    ).flat();
+    // A withdrawal found in both places (moved, its old copy not yet gone): the first time.
+    const first = new Map<string, string>();
+    for (const i of items) {
+      const [projectId, at] = [String(i.projectId), String(i.withdrawnAt)];
+      if (!first.has(projectId) || at < first.get(projectId)!) first.set(projectId, at);
+    }
+    return [...first].map(([projectId, withdrawnAt]) => ({ projectId, withdrawnAt }));
   }
 }
 

@@ -30,7 +30,8 @@ export interface IndexKeyBackfillOptions {
 /** Rewrites in flight per segment: well inside a table's on-demand write rate. */
 const WRITES_IN_FLIGHT = 16;
 
-const ninOf = (pk: unknown): string => String(pk).slice('CIT#'.length);
+/** The person of an item in their own partition (`CIT#` or `OWN#`). */
+const ninOf = (pk: unknown): string => String(pk).slice(String(pk).indexOf('#') + 1);
 
 /**
  * Issue 24 #5 for rows written before it: ledger entries (`LEDGER#…`) and withdrawals

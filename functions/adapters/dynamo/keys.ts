@@ -62,8 +62,19 @@ export const keys = {
   recipientChunk: (listId: string, chunk: number) => ({ listId, chunk }),
 
   // citizens table: the citizen's own records are keyed by their national ID
-  reservation: (nin: string) => ({ pk: `CIT#${nin}`, sk: 'RESERVATION' }),
-  withdrawal: (nin: string, projectId: string) => ({ pk: `CIT#${nin}`, sk: `WITHDRAWN#${projectId}` }),
+  /**
+   * The citizen's own settings, in a partition nothing else is written to (issue 24 #5: the
+   * dispatch worker writes `CIT#…` and may not write here): the reservation against research and
+   * the projects they withdrew from (`withdrawnFrom`), so that one read answers both.
+   */
+  ownSettings: (nin: string) => ({ pk: `OWN#${nin}`, sk: 'SETTINGS' }),
+  /** One withdrawal with its time, indexed by project (projectWithdrawal). */
+  ownWithdrawal: (nin: string, projectId: string) => ({ pk: `OWN#${nin}`, sk: `WITHDRAWN#${projectId}` }),
+  /** Where the same records lived before (moved by own-records-move.ts; read too until the move is marked done). */
+  legacyReservation: (nin: string) => ({ pk: `CIT#${nin}`, sk: 'RESERVATION' }),
+  legacyWithdrawal: (nin: string, projectId: string) => ({ pk: `CIT#${nin}`, sk: `WITHDRAWN#${projectId}` }),
+  /** A data migration's state on its table (`done` once complete). */
+  migration: (name: string) => ({ pk: 'MIGRATION', sk: name }),
   population: (nin: string) => ({ pk: `CIT#${nin}`, sk: 'POPULATION' }),
   /**
    * gsi1 of a population record seeded with guardianAccessReserved (local stand-in, sparse): the

@@ -23,10 +23,9 @@ export interface ContactSource {
 export interface PrivacySource {
   activeAmong(pvkId: string, nins: readonly string[]): Promise<Set<string>>;
 }
-/** The platform's own reservation and withdrawal records (functions/adapters/dynamo/citizen-registry.ts). */
+/** The platform's own reservation and withdrawal records, one read for both (functions/adapters/dynamo/citizen-registry.ts). */
 export interface OwnRecordsSource {
-  reservedAmong(nins: readonly string[]): Promise<Set<string>>;
-  withdrawnAmong(nins: readonly string[], projectId: string): Promise<Set<string>>;
+  ownAmong(nins: readonly string[], projectId: string): Promise<{ reserved: Set<string>; withdrawn: Set<string> }>;
 }
 
 /**
@@ -84,12 +83,11 @@ export class RegistryCitizenFactsReader implements CitizenFactsReader {
     const ids = [...new Set(nins)];
     if (ids.length === 0) return new Map();
     const o = this.opts;
-    const [population, contact, portalInactive, ownReserved, withdrawn, privacyReserved, guardianAccess] = await Promise.all([
+    const [population, contact, portalInactive, own, privacyReserved, guardianAccess] = await Promise.all([
       this.guard('population', () => o.population.lookup(ids)),
       this.guard('contact', () => o.contact.lookup(ids)),
       this.guard('contact', () => o.portal.inactiveAmong(ids)),
-      this.guard('reservations', () => o.own.reservedAmong(ids)),
-      this.guard('reservations', () => o.own.withdrawnAmong(ids, projectId)),
+      this.guard('reservations', () => o.own.ownAmong(ids, projectId)),
       this.guard('reservations', async () => {
         const sets = await Promise.all(o.researchPvkIds.map((pvk) => o.privacy.activeAmong(pvk, ids)));
         return new Set(sets.flatMap((s) => [...s]));
@@ -109,8 +107,8 @@ export class RegistryCitizenFactsReader implements CitizenFactsReader {
         nin,
         toFacts(population.get(nin), contact.get(nin), {
           portalInactive: portalInactive.has(nin),
-          reservedResearch: ownReserved.has(nin) || privacyReserved.has(nin),
-          withdrawn: withdrawn.has(nin),
+          reservedResearch: own.reserved.has(nin) || privacyReserved.has(nin),
+          withdrawn: own.withdrawn.has(nin),
           guardianAccessReserved: guardianAccess.has(nin),
         }),
       ]),

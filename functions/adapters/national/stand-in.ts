@@ -9,7 +9,7 @@ import type { DynamoPopulationRegistry, DynamoReservationRegistry } from '../dyn
 export class StandInCitizenFactsReader implements CitizenFactsReader {
   constructor(
     private readonly people: Pick<DynamoPopulationRegistry, 'seededPeople'>,
-    private readonly own: Pick<DynamoReservationRegistry, 'reservedAmong' | 'withdrawnAmong'>,
+    private readonly own: Pick<DynamoReservationRegistry, 'ownAmong'>,
   ) {}
 
   /** The seeded own records stand in for the general reservation locally. */
@@ -18,7 +18,7 @@ export class StandInCitizenFactsReader implements CitizenFactsReader {
   }
 
   async factsOf(nins: readonly string[], projectId: string): Promise<Map<string, CitizenFacts>> {
-    const [people, reserved, withdrawn] = await Promise.all([this.people.seededPeople(nins), this.own.reservedAmong(nins), this.own.withdrawnAmong(nins, projectId)]);
+    const [people, { reserved, withdrawn }] = await Promise.all([this.people.seededPeople(nins), this.own.ownAmong(nins, projectId)]);
     return new Map(
       nins.map((nin): [string, CitizenFacts] => {
         const p = people.get(nin);

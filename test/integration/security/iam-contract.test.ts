@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../../functions/adapters/dynamo/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawAdapters } from '../../../functions/adapters/index.js';
 import { signCallback } from '../../../functions/domain/letters/form-callbacks.js';
@@ -255,6 +256,34 @@ describe('the IAM contract: the code’s own calls against the access matrix', (
     expect(violations(deployed, accessMatrix, resourceNames(p.env))).toEqual([]);
     // The guardian letters' delivery ids are keyed hashes: the worker reads the key here.
     expect(deployed.some((c) => c.fn === 'consumer:dispatch' && c.service === 'secret' && c.secret === 'citizenHashKey')).toBe(true);
+  });
+
+  it('test_should_refuse_the_dispatch_worker_any_write_of_a_citizens_own_reservation_or_withdrawal_while_it_writes_their_ledger', async () => {
+    const live = recordAwsCalls({ dynamo: dynamo(), sqs: sqs(), s3: s3() });
+    const nin = 'iam-probe';
+    try {
+      await runAs('consumer:dispatch', async () => {
+        // What the worker writes: a ledger entry under the citizen's key (allowed) ...
+        await dynamo().send(new PutCommand({ TableName: p.env.TABLE_CITIZENS!, Item: { pk: `CIT#${nin}`, sk: 'LEDGER#prj#rnd' } }));
+        // ... and what it may never write, in every way it has: the citizen's own choices.
+        await dynamo().send(new PutCommand({ TableName: p.env.TABLE_CITIZENS!, Item: { ...keys.ownSettings(nin), reserved: false } }));
+        await dynamo().send(
+          new UpdateCommand({ TableName: p.env.TABLE_CITIZENS!, Key: keys.ownSettings(nin), UpdateExpression: 'DELETE withdrawnFrom :p', ExpressionAttributeValues: { ':p': new Set(['prj']) } }),
+        );
+        await dynamo().send(new BatchWriteCommand({ RequestItems: { [p.env.TABLE_CITIZENS!]: [{ PutRequest: { Item: { ...keys.ownWithdrawal(nin, 'prj') } } }] } }));
+      });
+      // The citizens function writes them; it writes nothing else of the citizen's.
+      await runAs('citizens', () => dynamo().send(new PutCommand({ TableName: p.env.TABLE_CITIZENS!, Item: { ...keys.ownSettings(nin), reserved: true } })));
+      await runAs('citizens', () => dynamo().send(new PutCommand({ TableName: p.env.TABLE_CITIZENS!, Item: { pk: `CIT#${nin}`, sk: 'LEDGER#prj#rnd' } })));
+    } finally {
+      live.stop();
+    }
+    expect(violations(live.calls, accessMatrix, resourceNames(p.env))).toEqual([
+      'citizens: dynamodb:PutItem on citizens [CIT#…]',
+      'consumer:dispatch: dynamodb:BatchWriteItem on citizens [OWN#…]',
+      'consumer:dispatch: dynamodb:PutItem on citizens [OWN#…]',
+      'consumer:dispatch: dynamodb:UpdateItem on citizens [OWN#…]',
+    ]);
   });
 
   it('should catch a call outside the caller’s row (the recorder and the check are live)', async () => {

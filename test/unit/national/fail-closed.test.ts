@@ -90,8 +90,7 @@ describe('fail closed, end to end outside the engine (property)', () => {
           contact: { lookup: (ids) => run(faults.contact, () => new Map(ids.flatMap((n) => (t.get(n)!.krr ? [[n, t.get(n)!.krr!] as const] : [])))) },
           privacy: { activeAmong: (_pvk, ids) => run(faults.privacy, () => new Set(ids.filter((n) => t.get(n)!.privacyReserved))) },
           own: {
-            reservedAmong: (ids) => run(faults.own, () => new Set(ids.filter((n) => t.get(n)!.ownReserved))),
-            withdrawnAmong: (ids) => run(faults.own, () => new Set(ids.filter((n) => t.get(n)!.withdrawn))),
+            ownAmong: (ids) => run(faults.own, () => ({ reserved: new Set(ids.filter((n) => t.get(n)!.ownReserved)), withdrawn: new Set(ids.filter((n) => t.get(n)!.withdrawn)) })),
           },
           portal: { inactiveAmong: (ids) => run(faults.portal, () => new Set(ids.filter((n) => t.get(n)!.portalInactive))) },
           researchPvkIds: ['research'],
@@ -183,7 +182,7 @@ describe('the general research reservation is readable only through a configured
       population: { lookup: async () => new Map() },
       contact: { lookup: async () => new Map() },
       privacy: { activeAmong: async () => new Set<string>() },
-      own: { reservedAmong: async () => new Set<string>(), withdrawnAmong: async () => new Set<string>() },
+      own: { ownAmong: async () => ({ reserved: new Set<string>(), withdrawn: new Set<string>() }) },
       portal: { inactiveAmong: async () => new Set<string>() },
     };
     expect(new RegistryCitizenFactsReader({ ...sources, researchPvkIds: [] }).researchReservationReadable()).toBe(false);

@@ -30,7 +30,7 @@ const reader = (guardianAccessReserved: ReadonlySet<string>, asked: { pvk: strin
         return new Set(pvk === 'guardian-access' ? ids.filter((n) => guardianAccessReserved.has(n)) : []);
       },
     },
-    own: { reservedAmong: async () => new Set(), withdrawnAmong: async () => new Set() },
+    own: { ownAmong: async () => ({ reserved: new Set(), withdrawn: new Set() }) },
     portal: { inactiveAmong: async () => new Set() },
     researchPvkIds: ['research'],
     guardianAccessPvkId: 'guardian-access',
