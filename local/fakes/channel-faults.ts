@@ -27,7 +27,10 @@ export interface ChannelFaults {
   channel?: Channel;
 }
 
-const state = { consumed: 0, hung: 0, spec: '' };
+const state = { consumed: 0, hung: 0, hanging: 0, spec: '' };
+
+/** Calls hanging right now (received and held back by `hangCalls`): a test gives up on its call only once the fake holds it. */
+export const hangingCalls = (): number => state.hanging;
 
 /** What to do with this call: `fail` (transient or not), or go on after the waits were served. */
 export const applyChannelFaults = async (channel: Channel): Promise<undefined | { fail: 'transient' | 'permanent'; status?: number }> => {
@@ -43,7 +46,9 @@ export const applyChannelFaults = async (channel: Channel): Promise<undefined | 
   if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
   if (state.hung < (faults.hangCalls ?? 0)) {
     state.hung++;
+    state.hanging++;
     await new Promise((r) => setTimeout(r, faults.hangMs ?? 1_000));
+    state.hanging--;
   }
   if (state.consumed < (faults.failCalls ?? 0)) {
     state.consumed++;

@@ -9,6 +9,7 @@ import type { Channel } from '../../../functions/domain/shared/channel.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { lettersByCitizen } from '../dispatch/channel-scan.js';
 import { waitFor } from '../dispatch/flow.js';
+import { hangingCalls } from '../../../local/fakes/channel-faults.js';
 import { adultNins, httpFor, nationalOf } from './helpers.js';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 
@@ -39,6 +40,25 @@ const item = (nin: string, round: string, i: number, extra: Partial<Dispatchable
 });
 const handOver = (channel: Channel, items: readonly Dispatchable[]) => n.national.channels.handOver(channel, items, { signal: AbortSignal.timeout(10_000) });
 const ops = () => p.as({ sub: 'ops', role: 'operations' });
+
+/**
+ * A call whose caller gives up 150 ms after the fake began to hold it (`hangCalls`), as a wave's
+ * deadline would: a fixed timeout from the start could pass before a busy machine even sent the
+ * request, and then no letter would exist and nothing would be in doubt.
+ */
+const giveUpOnceHeld = async <T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  const giveUp = new AbortController();
+  const pending = call(giveUp.signal);
+  await waitFor(
+    async () => hangingCalls(),
+    (h) => h === 1,
+    5_000,
+    5,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  giveUp.abort(new DOMException('the wave deadline passed', 'TimeoutError'));
+  return pending;
+};
 
 describe('helsenorge through ePROM', () => {
   it('delivers to the inbox with a one-channel list, the callback confirms the receipt; a second hand-over is a second letter (ePROM takes no sender key)', async () => {
@@ -141,7 +161,7 @@ describe('helsenorge through ePROM', () => {
     const r = roundId();
     const t0 = Date.now();
     const res = await withFaults({ hangCalls: 1, hangMs: 600, channel: 'helsenorge' }, async () => {
-      const out = await n.national.channels.handOver('helsenorge', [item(nin!, r, 0)], { signal: AbortSignal.timeout(150) });
+      const out = await giveUpOnceHeld((signal) => n.national.channels.handOver('helsenorge', [item(nin!, r, 0)], { signal }));
       // The fake goes on after the caller gave up, as the real service may.
       await waitFor(
         async () => p.fakes.eprom.letters(r).get(nin!) ?? 0,
@@ -218,7 +238,7 @@ describe('digital mailbox and paper through Digipost', () => {
     const res = await (async () => {
       process.env.CHANNEL_FAULTS = JSON.stringify({ hangCalls: 1, hangMs: 600, channel: 'digital-mailbox' });
       try {
-        const out = await n.national.channels.handOver('digital-mailbox', [item(nin!, r, 0)], { signal: AbortSignal.timeout(150) });
+        const out = await giveUpOnceHeld((signal) => n.national.channels.handOver('digital-mailbox', [item(nin!, r, 0)], { signal }));
         await waitFor(
           () => lettersByCitizen(p, r),
           (m) => m.get(nin!) === 1,
