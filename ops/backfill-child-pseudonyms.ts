@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BACKFILL_OPTIONS, segmentsOf, useBackfillTarget } from './shared/backfill-env.js';
+import { BACKFILL_OPTIONS, runBackfill, segmentsOf, useBackfillTarget } from './shared/backfill-env.js';
 
 /**
  * npm run ops:backfill-child-pseudonyms -- [--dry-run] [--segments N] [--data-dir .data | --citizens-table NAME --main-table NAME --region R --hash-key-secret-arn ARN]
@@ -17,9 +17,6 @@ import { BACKFILL_OPTIONS, segmentsOf, useBackfillTarget } from './shared/backfi
  * (--hash-key-secret-arn or CITIZEN_HASH_KEY_SECRET_ARN). Prints counts as JSON, never a person.
  * Exit 0 when both tables were read and every item found rewritten (or counted), 1 on an error.
  */
-// As local/main.ts: the SDK's Node-version notice is not what an operator needs.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const { values } = parseArgs({
   options: {
     ...BACKFILL_OPTIONS,
@@ -51,10 +48,4 @@ const main = async (): Promise<number> => {
   return 0;
 };
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`ops:backfill-child-pseudonyms failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runBackfill('ops:backfill-child-pseudonyms', main);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BACKFILL_OPTIONS, segmentsOf, useBackfillTarget } from './shared/backfill-env.js';
+import { BACKFILL_OPTIONS, runBackfill, segmentsOf, useBackfillTarget } from './shared/backfill-env.js';
 
 /**
  * npm run ops:move-own-records -- [--dry-run] [--segments N] [--data-dir .data | --table NAME --region R]
@@ -16,9 +16,6 @@ import { BACKFILL_OPTIONS, segmentsOf, useBackfillTarget } from './shared/backfi
  * table. Prints counts as JSON, never a person. Exit 0 when the whole table was read and every
  * record found moved (or counted), 1 on an error.
  */
-// As local/main.ts: the SDK's Node-version notice is not what an operator needs.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const { values } = parseArgs({
   options: {
     ...BACKFILL_OPTIONS,
@@ -41,10 +38,4 @@ const main = async (): Promise<number> => {
   return 0;
 };
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`ops:move-own-records failed: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runBackfill('ops:move-own-records', main);

@@ -60,3 +60,19 @@ export const useBackfillTarget = async (t: BackfillTarget): Promise<number | und
     return 1;
   }
 };
+
+/**
+ * Runs a backfill command to its exit code: 1 with the reason on stderr when it throws (the
+ * reasons are the platform's own messages, never a person). The SDK's Node-version notice is
+ * silenced first, as in local/main.ts: it is not what an operator needs.
+ */
+export const runBackfill = (name: string, main: () => Promise<number>): void => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${name} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+};

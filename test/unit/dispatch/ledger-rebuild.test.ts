@@ -22,15 +22,7 @@ const rebuildDeps = (world: World, clock: () => Date = () => new Date(world.now)
   const jobs: LedgerRebuild[] = [];
   return {
     jobs,
-    rounds: {
-      getRound: async () => ({ ...world.round }),
-      ledgerRebuilt: async (_projectId, _roundId, epoch) => {
-        if (world.round.epoch !== epoch) return false;
-        const { ledgerRebuild: _held, ...round } = world.round;
-        world.round = round;
-        return true;
-      },
-    },
+    rounds: world.rebuildRounds(),
     batches: engine.batches,
     recipients: engine.recipients,
     ledger: engine.ledger,

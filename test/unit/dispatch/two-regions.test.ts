@@ -128,15 +128,7 @@ class TwoRegions {
   private rebuildDeps(region: Region, engine: EngineDeps): RebuildDeps {
     const w = this.world;
     return {
-      rounds: this.dying(region, {
-        getRound: async () => ({ ...w.round }),
-        ledgerRebuilt: async (_projectId: string, _roundId: string, epoch: number) => {
-          if (w.round.epoch !== epoch) return false;
-          const { ledgerRebuild: _held, ...round } = w.round;
-          w.round = round;
-          return true;
-        },
-      }),
+      rounds: this.dying(region, w.rebuildRounds()),
       batches: engine.batches,
       recipients: engine.recipients,
       ledger: engine.ledger,
