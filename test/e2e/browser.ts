@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { serveConsole } from '../../local/console.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 
@@ -85,4 +85,27 @@ export const startConsole = async (opts: { env?: Record<string, string>; apiApar
       await rm(profile, { recursive: true, force: true });
     },
   };
+};
+
+/**
+ * Follows a link as a person would when the page moved under their pointer: clicks, and clicks
+ * again if the screen it leads to has not come within a few seconds. A section of the page that
+ * finishes loading between Playwright's stability check and its click can shift the link, and the
+ * click lands beside it (a CI run's 30,000-round walk stood on the project page after clicking
+ * "Nytt brev"). A link that never leads there still fails, after five clicks.
+ */
+export const follow = async (link: Locator, arrived: Locator): Promise<void> => {
+  for (let i = 0; i < 5; i++) {
+    // Arrived after all (the screen only came slowly): the link is gone, nothing to click.
+    if (await arrived.isVisible()) return;
+    await link.click({ timeout: 5_000 }).catch(() => undefined);
+    if (
+      await arrived.waitFor({ timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+  }
+  await arrived.waitFor();
 };

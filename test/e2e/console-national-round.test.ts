@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { lettersByCitizen } from '../integration/dispatch/channel-scan.js';
 import { expectAccessible } from './axe.js';
-import { ARTIFACTS, CHROMIUM, hasChromium, startConsole, USERS, type ConsoleRun } from './browser.js';
+import { ARTIFACTS, CHROMIUM, follow, hasChromium, startConsole, USERS, type ConsoleRun } from './browser.js';
 
 /**
  * Issue 27, "Done when": the three kinds of users walk a 30,000-recipient round through the
@@ -87,8 +87,7 @@ describe.skipIf(!hasChromium)(`console: a 30,000-recipient round walked by the t
     await page.getByRole('heading', { level: 1, name: title }).waitFor();
     state.projectId = decodeURIComponent(/#\/projects\/([^/]+)$/.exec(page.url())![1]!);
 
-    await page.getByRole('link', { name: 'Nytt brev' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Nytt brev' }).waitFor();
+    await follow(page.getByRole('link', { name: 'Nytt brev' }), page.getByRole('heading', { level: 1, name: 'Nytt brev' }));
     await page.getByLabel('Brevets tittel (internt)').fill('Invitasjon');
     await page.getByLabel('Emne (nb)').fill('Invitasjon til søvnundersøkelsen');
     await page.getByLabel('Tekst (nb)').fill('Hei {{fornavn}}!\nVi inviterer deg til å svare på noen spørsmål om søvn.');

@@ -15,6 +15,7 @@ import { rawAdapters } from '../../functions/adapters/index.js';
 import { readFile } from 'node:fs/promises';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 import { expectAccessible } from './axe.js';
+import { follow } from './browser.js';
 
 /**
  * The console driven in Debian's Chromium through the whole flow: a researcher writes and submits,
@@ -159,8 +160,7 @@ describe.skipIf(!hasChromium)(`console in Chromium (skipped only when ${CHROMIUM
   ]);
   s2.run(`the researcher writes a letter in bokmål, nynorsk and English; the check marks the broken link, which is mended${s2.note}`, async () => {
     const page = pages.researcher!;
-    await page.getByRole('link', { name: 'Nytt brev' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Nytt brev' }).waitFor();
+    await follow(page.getByRole('link', { name: 'Nytt brev' }), page.getByRole('heading', { level: 1, name: 'Nytt brev' }));
     const broken = `${linkBase}/missing`;
     await page.getByLabel('Brevets tittel (internt)').fill('Invitasjon');
     await page.getByLabel('Emne (nb)').fill('Invitasjon til Søvnstudien');
