@@ -11,7 +11,7 @@ export const END = '<!-- end of generated matrix -->';
 
 const READ: readonly TableAction[] = ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'];
 const WRITE: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'];
-const TABLES: readonly TableId[] = ['main', 'citizens', 'recipients', 'deliveries', 'audit'];
+const TABLES: readonly TableId[] = ['main', 'citizens', 'recipients', 'deliveries', 'audit', 'fence'];
 
 const actions = (list: readonly TableAction[]): string => {
   const rest = [...list];

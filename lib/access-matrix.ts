@@ -105,7 +105,16 @@ export const KEY = {
   projectAudit: 'AUDIT#project:*',
   /** The privacy component's mirror, one partition per definition (functions/adapters/national/privacy.ts). */
   privacyMirror: 'PVKMIRROR#*',
+  /** A round's fence in the fence table (keys.ts roundFence; georedundant stages). */
+  roundFence: 'ROUND#*',
 } as const;
+
+/**
+ * The fence table (georedundant stages): a release writes a round's first fence, the dispatch
+ * worker reads it at every gate read, a failover's compare-and-set moves it (reading it again when
+ * the condition fails). Nobody deletes one.
+ */
+const fenceAtRelease: TableGrant[] = [{ actions: ['PutItem'], leadingKeys: [KEY.roundFence] }];
 
 /**
  * Reading registry facts (pre-flight, preview, send time) may refresh a stale privacy mirror
@@ -221,6 +230,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: read(),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
+      fence: fenceAtRelease,
     },
     queues: { dispatch: { send: true } },
     // The release records the keyring's current version (ReleaseInfo.hashKeyVersion).
@@ -236,6 +246,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }],
       deliveries: [{ actions: [...READ, 'UpdateItem'], indexes: true }],
       audit: auditAppend(),
+      fence: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.roundFence] }],
     },
     queues: { dispatch: { send: true, deadLetters: true }, prepare: { send: true, deadLetters: true } },
     hashKey: true,
@@ -266,6 +277,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'], leadingKeys: [KEY.citizen, KEY.privacyMirror] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
+      fence: [{ actions: ['GetItem'], leadingKeys: [KEY.roundFence] }],
     },
     queues: { dispatch: { send: true } },
     hashKey: true,
@@ -325,6 +337,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: read(),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
+      fence: fenceAtRelease,
     },
     queues: { dispatch: { send: true } },
     hashKey: true,

@@ -3,8 +3,8 @@
  * georedundant with context `georedundant=true`, its regions from context `homeRegion`,
  * `secondaryRegion` and `witnessRegion` (defaults below). Plain data, no CDK imports.
  *
- * Why these defaults: a fence table (planned; every table is MREC today, docs/georedundancy.md)
- * needs DynamoDB multi-region strong consistency (MRSC),
+ * Why these defaults: the fence table (the rounds' homes; every other table is MREC,
+ * docs/georedundancy.md) needs DynamoDB multi-region strong consistency (MRSC),
  * which AWS offers only inside a fixed region set; the EU set is Ireland (eu-west-1), London
  * (eu-west-2), Paris (eu-west-3) and Frankfurt (eu-central-1) — Stockholm (eu-north-1), the
  * single-region stage's home, is not in it. Frankfurt is the home (closest of the set to Norway),
@@ -22,7 +22,7 @@ export interface GeoSettings {
   readonly homeRegion: string;
   /** The second full region: replicas, its own key, queues and stateless stack. */
   readonly secondaryRegion: string;
-  /** The MRSC witness of a `strong` table (none today): no replica, no stack, no compute. */
+  /** The MRSC witness of the `strong` table (the fence): no replica, no stack, no compute. */
   readonly witnessRegion: string;
 }
 

@@ -43,7 +43,7 @@ export interface TableDef {
   readonly envVar: string;
 }
 
-export type TableId = 'main' | 'recipients' | 'deliveries' | 'citizens' | 'audit';
+export type TableId = 'main' | 'recipients' | 'deliveries' | 'citizens' | 'audit' | 'fence';
 
 const S = (name: string): KeyDef => ({ name, type: 'S' });
 const N = (name: string): KeyDef => ({ name, type: 'N' });
@@ -119,6 +119,21 @@ export const tables: Readonly<Record<TableId, TableDef>> = {
     // byChange (sparse: chain heads only): the heads changed since the last scheduled seal.
     indexes: [{ name: 'byChange', partitionKey: S('headIndex'), sortKey: S('changedAt') }],
     envVar: 'TABLE_AUDIT',
+  },
+  /**
+   * The rounds' fences on a georedundant stage (issue 25): one item per released round, pk
+   * `ROUND#<projectId>#<roundId>`, with its home region and the epoch a failover moves by a
+   * compare-and-set. The only MRSC table: a worker reads its round's fence strongly consistently at
+   * every gate read, so a failover confirmed in one region stops the other within one wave, and a
+   * region cut off from the others cannot read it and sends nothing. Never transacted on; nothing
+   * here expires. On a single-region stage it exists and stays empty (rounds have no home).
+   */
+  fence: {
+    id: 'fence',
+    multiRegion: 'strong',
+    partitionKey: S('pk'),
+    indexes: [],
+    envVar: 'TABLE_FENCE',
   },
 };
 

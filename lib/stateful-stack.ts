@@ -17,7 +17,7 @@ export interface StatefulStackProps extends StackProps {
   readonly uploadOrigins: readonly string[];
   /**
    * A georedundant stage (lib/georedundancy.ts): `home` defines the global tables (replica in the
-   * secondary region; an MRSC witness only for a `strong` table, none today), the hash-key secret with its replica
+   * secondary region; an MRSC witness for the `strong` table, the fence), the hash-key secret with its replica
    * and the seal bucket replicating to the secondary's; `secondary` holds that region's own key
    * (deployed first: the home stack names it by alias), queues, buckets and the seal replica, and
    * refers to the replicas by their shared names. Absent: the single-region stage as before.

@@ -7,7 +7,7 @@ import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
 import { retentionFor } from '../domain/shared/retention.js';
 import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operations.js';
 import type { EngineDeps, DispatchMessage, LedgerRebuild } from '../domain/dispatch/ports.js';
-import type { RebuildDeps } from '../domain/dispatch/rebuild-ledger.js';
+import { rebuildAfterFailover, type RebuildDeps } from '../domain/dispatch/rebuild-ledger.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
 import { guardiansAwaitingAnswer, nonResponders } from '../domain/letters/form-tasks.js';
 import { roundLifecycle } from '../domain/rounds/lifecycle.js';
@@ -115,8 +115,8 @@ const build = () => {
   // Retention (RETENTION_DAYS / RETENTION_LONG_DAYS): per-recipient detail 90 days after its last
   // write by default, the contact ledger (complaints, duplicates, caps) the long period.
   const contacts = new DynamoContactLedger(db, citizensTable, hashKeys, () => retentionFor('contactLedger', new Date(), config.retention()));
-  // Georedundant: a release homes the round in the region that released it (GEO_REGIONS set).
-  const rounds = new DynamoRoundRepository(db, main, config.georedundantRegions().length > 0 ? config.region() : undefined);
+  // Georedundant (GEO_REGIONS set): a release homes the round in the region that released it, with its fence in the MRSC fence table.
+  const rounds = new DynamoRoundRepository(db, main, config.georedundantRegions().length > 0 ? { region: config.region(), fenceTable: config.tableName('fence') } : undefined);
   const letters = new DynamoLetterRepository(db, main);
   const formTasks = new DynamoFormTaskRepository(db, main);
   const citizenTasks = new DynamoCitizenTaskRepository(db, citizensTable, main);
@@ -178,6 +178,7 @@ const build = () => {
 
   const engine: EngineDeps = {
     gate: rounds,
+    fence: rounds,
     batches,
     // Released rounds kept per release sequence (caching/released-rounds.ts): what the engine reads of them never changes.
     rounds: keepingReleasedRounds(roundLifecycle({ rounds, audit, auditSeal, lists, progress, projects, citizens, retention: config.retention() })),
@@ -251,8 +252,13 @@ const build = () => {
       requeue: async (moved, completedToo) => {
         const all = [...moved, ...completedToo];
         if (all.length === 0) return 0;
-        const job: LedgerRebuild = { kind: 'rebuild-ledger', rounds: all.map((h) => ({ projectId: h.projectId, roundId: h.roundId, epoch: h.epoch })), at: { round: 0, batch: 0 } };
-        await dispatchQueue.enqueue([job]);
+        // The fences moved just now (the confirmation's compare-and-sets): the rebuild waits a lease for the old home's last waves.
+        const job = rebuildAfterFailover(
+          all.map((h) => ({ projectId: h.projectId, roundId: h.roundId, epoch: h.epoch })),
+          Date.now(),
+          settings.leaseMs,
+        );
+        await dispatchQueue.enqueue([job], { delaySeconds: Math.ceil(settings.leaseMs / 1000) });
         return 1;
       },
     },

@@ -48,13 +48,13 @@ describe('georedundant deployment (issue 25)', () => {
       }
       expect(JSON.stringify(p.SSESpecification), def.id).toContain('KMS');
     }
-    // main and deliveries are transacted on (release, prepare, commit): MREC, like every table today
-    // (the IAM contract test checks no transacted table is MRSC; docs/georedundancy.md).
+    // The fence alone is MRSC (a failover cannot split the rounds' homes); the tables transacted on
+    // (release, prepare, commit) stay MREC (the IAM contract test checks no transacted table is MRSC; docs/georedundancy.md).
     expect(
       Object.values(tables)
         .filter((t) => t.multiRegion === 'strong')
         .map((t) => t.id),
-    ).toEqual([]);
+    ).toEqual(['fence']);
   });
 
   it('each replica is encrypted with its own region key; each region has its own key under the shared alias', () => {

@@ -31,6 +31,8 @@ export const keys = {
   recipientList: (projectId: string, listId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LIST#${listId}` }),
   /** gsi1 of a round: rounds per status across projects (the dispatch side finds dispatching rounds). */
   round: (projectId: string, roundId: string) => ({ pk: `PROJECT#${projectId}`, sk: `ROUND#${roundId}` }),
+  /** A round's fence, in the fence table (georedundant stages: lib/resources.ts `fence`). */
+  roundFence: (projectId: string, roundId: string) => ({ pk: `ROUND#${projectId}#${roundId}` }),
   letter: (projectId: string, letterId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LETTER#${letterId}` }),
   /** Zero-padded so a letter's versions sort in order; LETTERV# never begins with LETTER#. */
   letterVersion: (projectId: string, letterId: string, version: number) => ({

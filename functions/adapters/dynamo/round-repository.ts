@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Gate, GatePort } from '../../domain/dispatch/ports.js';
+import type { Fence, Gate, GatePort, RoundFence } from '../../domain/dispatch/ports.js';
 import type { LetterVersion } from '../../domain/letters/letter.js';
 import type { Project } from '../../domain/projects/project.js';
 import type { ChunkSummary } from '../../domain/rounds/preparation.js';
@@ -38,13 +38,28 @@ const toItem = (r: Round) => ({ ...keys.round(r.projectId, r.roundId), ...status
 
 const PROJECT_STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
 
-export class DynamoRoundRepository implements RoundRepository, GatePort {
-  /** `home`: on a georedundant stage, the region a release homes a round in (epoch 1). */
+/**
+ * A georedundant stage's homes: the region a release homes a round in (epoch 1), and the fence
+ * table (MRSC) where each round's home and epoch are the truth the engine sends by.
+ */
+export interface RoundHoming {
+  readonly region: string;
+  readonly fenceTable: string;
+}
+
+export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFence {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-    private readonly home?: string,
+    private readonly homing?: RoundHoming,
   ) {}
+
+  /** The round's fence, strongly consistent (MRSC: it fails in a region cut off from the others, and so nothing is sent there). */
+  async homeOf(projectId: string, roundId: string): Promise<Fence | undefined> {
+    if (!this.homing) return undefined;
+    const res = await this.db.send(new GetCommand({ TableName: this.homing.fenceTable, Key: keys.roundFence(projectId, roundId), ConsistentRead: true }));
+    return res.Item ? { homeRegion: String(res.Item.homeRegion), epoch: Number(res.Item.epoch) } : undefined;
+  }
 
   /** Homes of the active rounds that have one (georedundant stages): what a failover may move. */
   async activeHomes(roundId?: string): Promise<RoundHome[]> {
@@ -64,11 +79,51 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
   }
 
   /**
-   * The fencing compare-and-set: the home moves only from the epoch it was read at, and the round
-   * holds until the new home has rebuilt its ledger (dispatch/rebuild-ledger.ts).
+   * The fencing compare-and-set: the home moves only from the epoch it was read at — first in the
+   * fence (what workers send by; strongly consistent across regions, so it is refused in a region
+   * without quorum), then on the round, which holds until the new home has rebuilt its ledger
+   * (dispatch/rebuild-ledger.ts). A try that moved the fence but not the round is finished by the
+   * next (the fence already at `to`, one epoch on). A round without a fence gets one.
    */
   async moveHome(home: RoundHome, to: string): Promise<boolean> {
+    if (this.homing && !(await this.moveFence(home, to))) return false;
     return this.ifEpoch(home.projectId, home.roundId, home.epoch, 'SET homeRegion = :to, epoch = :next, ledgerRebuild = :hold', { ':to': to, ':next': home.epoch + 1, ':hold': true });
+  }
+
+  private async moveFence(home: RoundHome, to: string): Promise<boolean> {
+    const next = home.epoch + 1;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.homing!.fenceTable,
+          Key: keys.roundFence(home.projectId, home.roundId),
+          UpdateExpression: 'SET homeRegion = :to, epoch = :next',
+          ConditionExpression: 'attribute_not_exists(pk) OR epoch = :seen',
+          ExpressionAttributeValues: { ':to': to, ':next': next, ':seen': home.epoch },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const now = await this.homeOf(home.projectId, home.roundId);
+      return now?.homeRegion === to && now.epoch === next;
+    }
+  }
+
+  /** A release's fence: the round's first home (kept if a retried release finds it written). */
+  private async fenceAtRelease(projectId: string, roundId: string): Promise<void> {
+    if (!this.homing) return;
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.homing.fenceTable,
+          Item: { ...keys.roundFence(projectId, roundId), homeRegion: this.homing.region, epoch: 1 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
   }
 
   /** The rebuild's end: the hold goes, unless a later failover moved the round again (its own rebuild clears it). */
@@ -136,11 +191,13 @@ export class DynamoRoundRepository implements RoundRepository, GatePort {
   }
 
   async releaseRound(projectId: string, roundId: string, from: readonly RoundStatus[], release: ReleaseInfo, seenSeq: number): Promise<'released' | 'round_changed' | 'raced'> {
+    // The fence first: a round that dispatches always has one (a release that then fails leaves a fence no worker acts on).
+    await this.fenceAtRelease(projectId, roundId);
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Update: this.transitionUpdate(projectId, roundId, from, 'dispatching', { release, scheduledFor: null, ...(this.home ? { homeRegion: this.home, epoch: 1 } : {}) }) },
+            { Update: this.transitionUpdate(projectId, roundId, from, 'dispatching', { release, scheduledFor: null, ...(this.homing ? { homeRegion: this.homing.region, epoch: 1 } : {}) }) },
             {
               Update: {
                 TableName: this.table,

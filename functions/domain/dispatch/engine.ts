@@ -11,7 +11,7 @@ import { afterDone, commitSettled, handOn } from './stages/commit.js';
 import { decideRecipient } from './stages/decide-recipients.js';
 import type { ToSend } from './stages/compose.js';
 import { gather } from './stages/gather.js';
-import { blocker, type Blocker } from './stages/gate.js';
+import { blocker, readGate, type Blocker } from './stages/gate.js';
 import { handOverWave, waveDeadline } from './stages/hand-over.js';
 import { FateUnknownNowError, learnEarlierTries, recover } from './stages/recover.js';
 import { emptySettled, fail, settleWave, skip, type Settled } from './stages/settle.js';
@@ -65,7 +65,7 @@ export interface ProcessOptions {
 
 export const processBatch = async (deps: EngineDeps, message: DispatchMessage, opts: ProcessOptions = {}): Promise<BatchResult> => {
   const ref: BatchRef = { projectId: message.projectId, roundId: message.roundId, batchNo: message.batchNo };
-  const first = await deps.gate.read(ref.projectId, ref.roundId);
+  const first = await readGate(deps, ref.projectId, ref.roundId);
   const round = first.round;
   if (!round || !isReleased(round) || ref.batchNo >= round.release.layout.totalBatches) return { kind: 'gone' };
   const layout = round.release.layout;
@@ -99,7 +99,7 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
   let a: Attempt | undefined;
   try {
     const [gate, recipients] = await Promise.all([
-      deps.gate.read(ref.projectId, ref.roundId, { letterId: round.letterId, version: round.letterVersion }),
+      readGate(deps, ref.projectId, ref.roundId, { letterId: round.letterId, version: round.letterVersion }),
       deps.recipients.slice(round.listId, range.start, range.end),
     ]);
     if (recipients.length !== claim.state.outcomes.length) throw new Error('the recipient list does not match the round layout');
@@ -262,7 +262,7 @@ const keepDecisions = async (a: Attempt, s: Settled, note: (s: Settled) => void,
   const { deps, ref } = a;
   if (s.outcomes.size > 0) {
     await deps.batches.markWave(ref, a.leaseId, s.outcomes.size, deps.clock().getTime() + deps.settings.commitBudgetMs);
-    const why = blocker(await deps.gate.read(ref.projectId, ref.roundId), a.range.canary, deps.settings.region);
+    const why = blocker(await readGate(deps, ref.projectId, ref.roundId), a.range.canary, deps.settings.region);
     if (why) return why;
   }
   note(s);

@@ -154,10 +154,29 @@ export interface Gate {
   readonly version?: LetterVersion;
   /** The project's release sequence: it moves whenever one of its rounds is released. */
   readonly releaseSeq: number;
+  /** Georedundant stages: the round's fence as read with the rest (RoundFence); absent when it has none. */
+  readonly fence?: Fence;
 }
 
 export interface GatePort {
   read(projectId: string, roundId: string, letter?: { readonly letterId: string; readonly version: number }): Promise<Gate>;
+}
+
+/** Where a round may send: its home region and the epoch a failover moves (georedundant stages). */
+export interface Fence {
+  readonly homeRegion: string;
+  readonly epoch: number;
+}
+
+/**
+ * The rounds' fences (georedundant stages): written by a release and moved by a failover's
+ * compare-and-set, in a store that stays strongly consistent across regions (the MRSC fence
+ * table). Read at every gate read, never cached. A region cut off from the others cannot read it
+ * and must throw: the read fails, and so nothing is sent there (fail closed), whatever its own
+ * replicas of the round and the project still say.
+ */
+export interface RoundFence {
+  homeOf(projectId: string, roundId: string): Promise<Fence | undefined>;
 }
 
 /** What the engine asks of the rounds module: it owns the round's status. */
@@ -208,6 +227,8 @@ export interface LedgerRebuild {
   readonly kind: 'rebuild-ledger';
   readonly rounds: readonly { readonly projectId: string; readonly roundId: string; readonly epoch: number }[];
   readonly at: { readonly round: number; readonly batch: number };
+  /** Epoch ms before which the job does nothing (rebuild-ledger.ts `rebuildAfterFailover`): the old home's last waves end first. */
+  readonly notBefore?: number;
 }
 
 export interface DispatchQueue {
@@ -242,15 +263,17 @@ export interface EngineSettings {
   /** Messages a round may have on the queue at a time. */
   readonly window: number;
   /**
-   * The region this worker runs in (georedundant stages): a round homed in another region is not
-   * dispatched here, checked at every gate read — before the claim and before every wave — so a
-   * failover stops this region within one wave. Absent: single-region.
+   * The region this worker runs in (georedundant stages): a round is dispatched here only while
+   * its fence names this region, checked at every gate read — before the claim and before every
+   * wave — so a failover stops this region within one wave, and a region cut off from the fence
+   * stops at once. Absent: single-region (no fence is read).
    */
   readonly region?: string;
 }
 
 export interface EngineDeps {
   readonly gate: GatePort;
+  readonly fence: RoundFence;
   readonly batches: BatchStore;
   readonly rounds: RoundLifecycle;
   readonly recipients: RecipientSource;

@@ -30,7 +30,7 @@ export interface RebuildDeps {
   readonly ledger: Pick<ContactLedger, 'recordMissing'>;
   readonly control: Pick<DispatchControl, 'continue'>;
   /** The dispatch queue, where a job that ran out of time goes on from its cursor (and where a failover puts it). */
-  readonly queue: { enqueue(jobs: readonly LedgerRebuild[]): Promise<void> };
+  readonly queue: { enqueue(jobs: readonly LedgerRebuild[], opts?: { delaySeconds?: number }): Promise<void> };
   readonly clock: () => Date;
 }
 
@@ -53,11 +53,29 @@ const entriesOf = (round: EntryRound, nins: readonly string[], outcomes: readonl
   });
 
 /**
+ * The job a failover puts on the new home's queue once its compare-and-sets moved the rounds'
+ * fences (at `movedAt`, epoch ms). It starts a whole lease later: a worker of the old home that read
+ * the fence before it moved may still be in its wave, which ends within half a lease of its claim,
+ * and its commit within the lease (engine.ts). The new home cannot see that worker's lease (the batch
+ * items replicate asynchronously), but it can wait it out: then every batch item the old home will
+ * ever write is written, the rebuild reads what replicated, and only then does the round send again
+ * (its hold keeps every batch parked until this job ends).
+ */
+export const rebuildAfterFailover = (rounds: LedgerRebuild['rounds'], movedAt: number, leaseMs: number): LedgerRebuild => ({
+  kind: 'rebuild-ledger',
+  rounds,
+  at: { round: 0, batch: 0 },
+  notBefore: movedAt + leaseMs,
+});
+
+/**
  * Walks the job's rounds batch by batch from its cursor until `until` (epoch ms): returns where to
  * go on, or undefined when every round is rebuilt, released from its hold and back at work. Every
- * step is safe to repeat (a redelivered job walks its batches again and writes nothing twice).
+ * step is safe to repeat (a redelivered job walks its batches again and writes nothing twice). A job
+ * not yet due (`notBefore`) does nothing and comes back as it is.
  */
 export const rebuildLedger = async (deps: RebuildDeps, job: LedgerRebuild, until: number): Promise<LedgerRebuild | undefined> => {
+  if (job.notBefore !== undefined && deps.clock().getTime() < job.notBefore) return job;
   for (let r = job.at.round; r < job.rounds.length; r++) {
     const { projectId, roundId } = job.rounds[r]!;
     const round = await deps.rounds.getRound(projectId, roundId);

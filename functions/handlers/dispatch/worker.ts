@@ -17,6 +17,7 @@ const rebuild = z.object({
   kind: z.literal('rebuild-ledger'),
   rounds: z.array(z.object({ projectId: z.string().min(1), roundId: z.string().min(1), epoch: z.number().int().min(1) })).min(1),
   at: z.object({ round: z.number().int().min(0), batch: z.number().int().min(0) }),
+  notBefore: z.number().int().min(0).optional(),
 });
 const message = z.union([rebuild, batch]);
 
@@ -35,7 +36,8 @@ export const handler = sqsHandler(message, async (m, _record, context) => {
   if ('kind' in m) {
     // A failover's ledger rebuild (dispatch/rebuild-ledger.ts): as far as this invocation goes, then on from there.
     const next = await rebuildLedger(ledgerRebuild, m, Date.now() + (remaining ?? 60_000) - REBUILD_MARGIN_MS);
-    if (next) await ledgerRebuild.queue.enqueue([next]);
+    // Not yet due (the old home's last waves may still run): back on the queue until it is (SQS delays at most 15 minutes).
+    if (next) await ledgerRebuild.queue.enqueue([next], { delaySeconds: Math.min(900, Math.max(0, Math.ceil(((next.notBefore ?? 0) - Date.now()) / 1000))) });
     else logger.info('ledger rebuilt after a failover', { rounds: m.rounds.map((r) => r.roundId) });
     return;
   }

@@ -1,4 +1,6 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawAdapters } from '../../../functions/adapters/index.js';
 import { handler as roundWatch } from '../../../functions/handlers/round-watch/index.js';
 import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
 import { accessMatrix } from '../../../lib/access-matrix.js';
@@ -67,6 +69,50 @@ describe('failover routes (georedundant stage)', () => {
     expect(done.body).toMatchObject({ failoverId: id, status: 'executed', confirmedBy: 'ops-bjorn', moved: 0 });
     const again = await p.as(opsB).post(`/operations/failover/${id}/confirm`);
     expect([again.status, again.body.error.code]).toEqual([409, 'FAILOVER_DONE']);
+  });
+});
+
+describe('the fencing compare-and-set (the round and its fence in the MRSC fence table)', () => {
+  const put = (table: string, item: Record<string, unknown>) => dynamo().send(new PutCommand({ TableName: table, Item: item }));
+  const get = async (table: string, key: Record<string, unknown>) => (await dynamo().send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+  const roundKey = (roundId: string) => ({ pk: 'PROJECT#fence-p', sk: `ROUND#${roundId}` });
+  const fenceKey = (roundId: string) => ({ pk: `ROUND#fence-p#${roundId}` });
+  /** A round homed in eu-west-1 at `epoch`, and its fence as a failover may have left it. */
+  const given = async (roundId: string, epoch: number, fence?: { homeRegion: string; epoch: number }) => {
+    await put(p.env.TABLE_MAIN!, { ...roundKey(roundId), homeRegion: 'eu-west-1', epoch });
+    if (fence) await put(p.env.TABLE_FENCE!, { ...fenceKey(roundId), ...fence });
+  };
+  const move = (roundId: string, epoch: number) => rawAdapters().rounds.moveHome({ projectId: 'fence-p', roundId, homeRegion: 'eu-west-1', epoch }, 'eu-north-1');
+  const state = async (roundId: string) => [await get(p.env.TABLE_MAIN!, roundKey(roundId)), await get(p.env.TABLE_FENCE!, fenceKey(roundId))].map((i) => i && [i.homeRegion, i.epoch]);
+
+  it('moves the fence first, then the round; finishes a move that stopped between them; refuses a stale epoch; gives a fenceless round its fence', async () => {
+    await given('clean', 4, { homeRegion: 'eu-west-1', epoch: 4 });
+    expect(await move('clean', 4)).toBe(true);
+    expect(await state('clean')).toEqual([
+      ['eu-north-1', 5],
+      ['eu-north-1', 5],
+    ]);
+    // A confirmation that moved the fence and died before the round: the next try finishes it.
+    await given('half', 1, { homeRegion: 'eu-north-1', epoch: 2 });
+    expect(await move('half', 1)).toBe(true);
+    expect(await state('half')).toEqual([
+      ['eu-north-1', 2],
+      ['eu-north-1', 2],
+    ]);
+    // The fence moved on elsewhere meanwhile (another failover): nothing moves.
+    await given('stale', 1, { homeRegion: 'eu-central-1', epoch: 3 });
+    expect(await move('stale', 1)).toBe(false);
+    expect(await state('stale')).toEqual([
+      ['eu-west-1', 1],
+      ['eu-central-1', 3],
+    ]);
+    // Homed but without a fence (it sends nowhere): the failover writes one.
+    await given('bare', 1);
+    expect(await move('bare', 1)).toBe(true);
+    expect(await state('bare')).toEqual([
+      ['eu-north-1', 2],
+      ['eu-north-1', 2],
+    ]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawAdapters } from '../../../functions/adapters/index.js';
 import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
@@ -15,7 +15,9 @@ import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uplo
 let p: TestPlatform;
 let recorder: Recorder;
 beforeAll(async () => {
-  p = await startTestPlatform({ env: { GEO_REGIONS: 'eu-north-1,eu-west-1' } });
+  // A failover's ledger rebuild starts a lease after the fences moved (the old home's last waves end
+  // first): a 12 s lease here instead of 60 s, so the test waits seconds, not a minute.
+  p = await startTestPlatform({ env: { GEO_REGIONS: 'eu-north-1,eu-west-1', DISPATCH_LEASE_MS: '12000' } });
   recorder = recordAwsCalls({ dynamo: dynamo(), sqs: sqs(), s3: s3() });
 });
 afterAll(async () => {
@@ -33,6 +35,8 @@ describe('a round on a georedundant stage', () => {
 
     const stored = await rawAdapters().rounds.getRound(a.projectId, round.roundId);
     expect(stored).toMatchObject({ homeRegion: 'eu-north-1', epoch: 1 });
+    // …and its fence, in the fence table (MRSC when deployed), says the same: what the workers send by.
+    expect(await fenceOf(a.projectId, round.roundId)).toMatchObject({ homeRegion: 'eu-north-1', epoch: 1 });
 
     const done = await waitFor(
       () => roundOf(a, round.roundId),
@@ -76,6 +80,7 @@ describe('a round on a georedundant stage', () => {
         ExpressionAttributeValues: { ':w': 'eu-west-1' },
       }),
     );
+    await setFence(a.projectId, round.roundId, 'eu-west-1', 1);
     for (const nin of canary.slice(1)) await db.send(new DeleteCommand({ TableName: p.env.TABLE_CITIZENS, Key: { pk: `CIT#${nin}`, sk: `LEDGER#${a.projectId}#${round.roundId}` } }));
     expect(await sent()).toBe(1);
 
@@ -85,14 +90,17 @@ describe('a round on a georedundant stage', () => {
     const confirmed = await p.as({ sub: 'ops-bjorn', role: 'operations' }).post(`/operations/failover/${asked.body.failoverId}/confirm`);
     expect([confirmed.status, confirmed.body.moved], confirmed.text).toEqual([200, 1]);
 
-    // The worker here rebuilds the two entries from the batch items, then lifts the hold.
+    // A lease after the confirmation, not before, the worker here rebuilds the two entries from the batch items, then lifts the hold.
+    const confirmedAt = Date.now();
     const rebuilt = await waitFor(
       () => rounds.getRound(a.projectId, round.roundId),
       (r) => r?.ledgerRebuild === undefined,
-      30_000,
+      60_000,
       100,
     );
+    expect(Date.now() - confirmedAt).toBeGreaterThanOrEqual(11_000);
     expect(rebuilt).toMatchObject({ homeRegion: 'eu-north-1', epoch: 2, status: 'canary_hold' });
+    expect(await fenceOf(a.projectId, round.roundId)).toMatchObject({ homeRegion: 'eu-north-1', epoch: 2 });
     expect(await sent()).toBe(3);
     const [entry] = await contacts.decisionsAbout(canary[1]!);
     expect(entry).toMatchObject({ outcome: 'sent', projectId: a.projectId, roundId: round.roundId, channel: expect.any(String) });
@@ -109,13 +117,72 @@ describe('a round on a georedundant stage', () => {
     expect(await contactsIn(contacts, nins, a.projectId, round.roundId)).toBe(8);
   });
 
-  it('the failover, the rebuild and the worker stay inside their rows of the access matrix', () => {
-    const calls = recorder.calls.filter((c) => c.fn === 'consumer:dispatch' || c.fn === 'operations');
+  it('test_should_send_nothing_here_once_the_rounds_fence_names_another_region_whatever_this_regions_copy_of_the_round_says', { timeout: 120_000 }, async () => {
+    const a = await approvedProject(p, 'geo-fence');
+    const nins = syntheticNins(8, 730_000);
+    const round = await createRound(a, await uploadList(a, nins), { canary: { size: 3 } });
+    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
+    await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'canary_hold',
+      90_000,
+      250,
+    );
+    // A failover confirmed in eu-west-1 moved the fence (strongly consistent across regions); this
+    // region's replica of the round has not heard of it yet and still says eu-north-1.
+    await setFence(a.projectId, round.roundId, 'eu-west-1', 2);
+    expect(await rawAdapters().rounds.getRound(a.projectId, round.roundId)).toMatchObject({ homeRegion: 'eu-north-1', epoch: 1 });
+    const fenceReads = () => recorder.calls.filter((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'GetItem' && c.table === p.env.TABLE_FENCE).length;
+    const before = fenceReads();
+    expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`)).status).toBeLessThan(300);
+    // The worker took the round's batches, read the fence, and let them go: nothing more left here.
+    await waitFor(
+      async () => fenceReads(),
+      (n) => n >= before + 1,
+      30_000,
+      50,
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    const held = await roundOf(a, round.roundId);
+    expect([held.status, held.counts.sent]).toEqual(['dispatching', 3]);
+
+    // Failed back here (the fence home again, one epoch on): a resume sends the rest, each once.
+    await setFence(a.projectId, round.roundId, 'eu-north-1', 3);
+    expect((await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'fail-back' })).status).toBeLessThan(300);
+    expect((await a.operations.post(`/projects/${a.projectId}/resume`, {})).status).toBeLessThan(300);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      90_000,
+      250,
+    );
+    expect(done.counts.sent).toBe(8);
+  });
+
+  it('the release, the failover, the rebuild and the worker stay inside their rows of the access matrix', () => {
+    const calls = recorder.calls.filter((c) => c.fn === 'consumer:dispatch' || c.fn === 'operations' || c.fn === 'dispatch');
     // The rebuild's conditional puts (the engine writes the ledger with BatchWriteItem only).
     expect(calls.some((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'PutItem')).toBe(true);
+    // The fence: written at release, moved by the failover, read by the worker.
+    const onFence = (fn: string, action: string) => calls.some((c) => c.fn === fn && c.service === 'dynamodb' && c.action === action && c.table === p.env.TABLE_FENCE);
+    expect([onFence('dispatch', 'PutItem'), onFence('operations', 'UpdateItem'), onFence('consumer:dispatch', 'GetItem')]).toEqual([true, true, true]);
     expect(violations(calls, accessMatrix, resourceNames(p.env))).toEqual([]);
   });
 });
 
 const contactsIn = async (contacts: ReturnType<typeof rawAdapters>['contacts'], nins: readonly string[], projectId: string, roundId: string): Promise<number> =>
   [...(await contacts.contactsIn(nins, projectId, [roundId])).values()].length;
+
+const fenceOf = async (projectId: string, roundId: string) =>
+  (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: `ROUND#${projectId}#${roundId}` }, ConsistentRead: true }))).Item;
+
+/** What a failover confirmed in another region would have written to the (MRSC) fence. */
+const setFence = async (projectId: string, roundId: string, homeRegion: string, epoch: number) =>
+  dynamo().send(
+    new UpdateCommand({
+      TableName: p.env.TABLE_FENCE,
+      Key: { pk: `ROUND#${projectId}#${roundId}` },
+      UpdateExpression: 'SET homeRegion = :h, epoch = :e',
+      ExpressionAttributeValues: { ':h': homeRegion, ':e': epoch },
+    }),
+  );

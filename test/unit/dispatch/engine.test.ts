@@ -489,6 +489,43 @@ describe('the engine, one step at a time', () => {
     expect(new Set(world.deliveries.map((d) => d.nin)).size).toBe(12);
   });
 
+  it('test_should_send_a_homed_round_only_where_its_fence_says_and_nothing_when_the_fence_is_missing_or_unreadable', async () => {
+    const world = new World({ recipients: 4, batchSize: 4, seed: 21 });
+    world.round = { ...(world.round as ReleasedRound), homeRegion: 'eu-north-1', epoch: 1 };
+    const base = world.deps();
+    const here = { ...base.settings, region: 'eu-north-1' };
+    await start(world);
+    const message = world.queue.shift()!;
+    // The round's own item says "here"; the fence (strongly consistent) is what counts.
+    const withFence = (homeOf: EngineDeps['fence']['homeOf']): EngineDeps => ({ ...base, fence: { homeOf }, settings: here });
+    expect(
+      await processBatch(
+        withFence(async () => undefined),
+        message,
+      ),
+    ).toMatchObject({ kind: 'parked', why: 'not_home' });
+    expect(
+      await processBatch(
+        withFence(async () => ({ homeRegion: 'eu-west-1', epoch: 2 })),
+        message,
+      ),
+    ).toMatchObject({ kind: 'parked', why: 'not_home' });
+    await expect(
+      processBatch(
+        withFence(() => Promise.reject(new Error('no quorum'))),
+        message,
+      ),
+    ).rejects.toThrow('no quorum');
+    expect(world.deliveries).toHaveLength(0);
+    expect(
+      await processBatch(
+        withFence(async () => ({ homeRegion: 'eu-north-1', epoch: 1 })),
+        message,
+      ),
+    ).toMatchObject({ kind: 'committed' });
+    expect(world.deliveries).toHaveLength(4);
+  });
+
   it('test_should_change_no_count_after_a_pause_is_acknowledged_when_the_next_wave_hands_nothing_over', async () => {
     const world = new World({ recipients: 8, batchSize: 8, seed: 19 });
     // The second wave (recipients 4–7) is all reserved: it decides skips and hands nothing over.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { processBatch } from '../../../functions/domain/dispatch/engine.js';
 import type { EngineDeps, LedgerRebuild } from '../../../functions/domain/dispatch/ports.js';
-import { rebuildLedger, type RebuildDeps } from '../../../functions/domain/dispatch/rebuild-ledger.js';
+import { rebuildAfterFailover, rebuildLedger, type RebuildDeps } from '../../../functions/domain/dispatch/rebuild-ledger.js';
 import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
 import { work, World } from '../../fixtures/engine-world.js';
 
@@ -36,6 +36,24 @@ const job = (epoch: number): LedgerRebuild => ({ kind: 'rebuild-ledger', rounds:
 const entryOf = (world: World, nin: string) => world.ledger.get(`${nin}#rnd#`);
 
 describe("a failover's ledger rebuild", () => {
+  it('test_should_start_a_whole_lease_after_the_fence_moved_doing_nothing_before_so_the_old_homes_last_waves_end_first', async () => {
+    const world = new World({ recipients: 4, batchSize: 4, seed: 43 });
+    await world.control().start(world.round as ReleasedRound);
+    await drain(world, world.deps());
+    world.ledger.clear();
+    world.round = { ...(world.round as ReleasedRound), homeRegion: HERE, epoch: 2, ledgerRebuild: true };
+    const lease = world.deps().settings.leaseMs;
+    const due = rebuildAfterFailover([{ projectId: 'prj', roundId: 'rnd', epoch: 2 }], world.now, lease);
+    expect(due).toEqual({ ...job(2), notBefore: world.now + lease });
+    // A lease less a millisecond later: nothing written, the hold stays, the job comes back as it was.
+    world.now += lease - 1;
+    expect(await rebuildLedger(rebuildDeps(world), due, Number.POSITIVE_INFINITY)).toBe(due);
+    expect([world.ledger.size, world.round.ledgerRebuild]).toEqual([0, true]);
+    world.now += 1;
+    expect(await rebuildLedger(rebuildDeps(world), due, Number.POSITIVE_INFINITY)).toBeUndefined();
+    expect([world.ledger.size, world.round.ledgerRebuild]).toEqual([4, undefined]);
+  });
+
   it('test_should_bring_back_every_lost_entry_from_the_batch_items_without_overwriting_one_that_survived_going_on_from_its_cursor', async () => {
     const world = new World({ recipients: 10, batchSize: 4, seed: 41 });
     world.reserved.add(world.nins[1]!);

@@ -4,7 +4,7 @@ import type { ChannelGateway, ChannelResult } from '../../../functions/domain/di
 import { processBatch, type BatchResult } from '../../../functions/domain/dispatch/engine.js';
 import { awaitQuiet, dispatchControl } from '../../../functions/domain/dispatch/operations.js';
 import type { DispatchMessage, EngineDeps, LedgerRebuild } from '../../../functions/domain/dispatch/ports.js';
-import { rebuildLedger, type RebuildDeps } from '../../../functions/domain/dispatch/rebuild-ledger.js';
+import { rebuildAfterFailover, rebuildLedger, type RebuildDeps } from '../../../functions/domain/dispatch/rebuild-ledger.js';
 import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
 import { Crash, World } from '../../fixtures/engine-world.js';
 
@@ -20,9 +20,14 @@ import { Crash, World } from '../../fixtures/engine-world.js';
  * record the same outcomes survive: the failover's ledger rebuild must bring them back before the
  * round sends again in its new home.
  *
- * The control state is one strongly consistent store here (as it is in one region, or on MRSC
- * tables); the eventually consistent case, where the old home must be fenced by people first, is
- * docs/georedundancy.md's runbook and not modelled.
+ * Or the first region is cut off from the others but keeps running (a network partition): its
+ * replicated tables stop receiving the other region's writes, so it still reads the round as homed
+ * there and the project as it was, while the round's fence (home and epoch in the MRSC fence table,
+ * strongly consistent across regions) cannot be read from a region without quorum. Its workers must
+ * stop by themselves within the waves they had in flight.
+ *
+ * The batch items are one store here (as if strongly consistent); docs/georedundancy.md says what
+ * their eventual consistency costs on a real partition.
  */
 const HOME = 'eu-central-1';
 const SECOND = 'eu-west-1';
@@ -34,6 +39,10 @@ class TwoRegions {
   /** Ledger entries each region wrote, with the logical time it wrote them (world.seq). */
   private readonly ledgerWrites: { region: Region; seq: number; key: string }[] = [];
   readonly lost = new Set<Region>();
+  /** Regions cut off from the others (alive, stale, no quorum), with what they last saw of the round and project, and when. */
+  readonly cutOff = new Map<Region, { round: World['round']; project: World['project']; seq: number }>();
+  /** The round's fence (the MRSC fence table): moved only by a failover, unreadable from a region cut off. */
+  fence = { homeRegion: HOME as Region, epoch: 1 };
   private readonly losses: Record<Region, AbortController> = { [HOME]: new AbortController(), [SECOND]: new AbortController() };
   /** Letters each region handed to a channel, with the logical time (world.seq) they reached it. */
   readonly handed: { region: Region; seq: number }[] = [];
@@ -49,6 +58,11 @@ class TwoRegions {
     this.losses[region].abort();
     this.queues[region].length = 0;
     for (const w of this.ledgerWrites) if (w.region === region && w.seq >= this.world.seq - lag) this.world.ledger.delete(w.key);
+  }
+
+  /** The region is cut off but runs on: it keeps its stale view of the round and project, and cannot read the fence. */
+  cut(region: Region): void {
+    this.cutOff.set(region, { round: this.world.round, project: this.world.project, seq: this.world.seq });
   }
 
   /** A port whose every call dies once its region is lost (before the call, or after it, its effect made). */
@@ -99,7 +113,21 @@ class TwoRegions {
         for (const e of entries) this.ledgerWrites.push({ region, seq: world.seq, key: `${e.nin}#${e.roundId}#${e.aboutChild ?? ''}` });
       },
     };
-    const ports = { ...base, channels, ledger, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
+    // A region cut off reads its own replicas: the round and project as they were when it was cut off.
+    const gate: EngineDeps['gate'] = {
+      read: async (...args) => {
+        const seen = await base.gate.read(...args);
+        const stale = this.cutOff.get(region);
+        return stale ? { ...seen, round: { ...stale.round }, project: { ...stale.project } } : seen;
+      },
+    };
+    const fence: EngineDeps['fence'] = {
+      homeOf: async () => {
+        if (this.cutOff.has(region)) throw new Crash(`${region} cut off: no quorum for a strongly consistent read`);
+        return { ...this.fence };
+      },
+    };
+    const ports = { ...base, gate, fence, channels, ledger, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
     const wrapped = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, typeof v === 'object' && v !== null && k !== 'settings' ? this.dying(region, v) : v])) as unknown as EngineDeps;
     return { ...wrapped, settings: { ...base.settings, region } };
   }
@@ -121,8 +149,10 @@ class TwoRegions {
    */
   failover(to: Region): void {
     const epoch = (this.world.round.epoch ?? 1) + 1;
+    this.fence = { homeRegion: to, epoch };
     this.world.round = { ...(this.world.round as ReleasedRound), homeRegion: to, epoch, ledgerRebuild: true };
-    this.queues[to].push({ kind: 'rebuild-ledger', rounds: [{ projectId: 'prj', roundId: 'rnd', epoch }], at: { round: 0, batch: 0 } });
+    // As the composition root does it: the rebuild starts a lease after the fence moved (the old home's last waves end first).
+    this.queues[to].push(rebuildAfterFailover([{ projectId: 'prj', roundId: 'rnd', epoch }], this.world.now, this.world.deps().settings.leaseMs));
   }
 
   private rebuildDeps(region: Region, engine: EngineDeps): RebuildDeps {
@@ -139,12 +169,12 @@ class TwoRegions {
   }
 
   /** One worker of a region, as its SQS handler: work that must come back goes on its own queue; a dead one's message is lost with its region or comes back. */
-  private async work(region: Region, deps: EngineDeps, message: DispatchMessage | LedgerRebuild): Promise<BatchResult | 'crashed' | 'rebuilt'> {
+  private async work(region: Region, deps: EngineDeps, message: DispatchMessage | LedgerRebuild): Promise<BatchResult | 'crashed' | 'rebuilt' | 'not-due'> {
     try {
       if ('kind' in message) {
         const next = await rebuildLedger(this.rebuildDeps(region, deps), message, Number.POSITIVE_INFINITY);
         if (next) this.queues[region].push(next);
-        return 'rebuilt';
+        return next === message ? 'not-due' : 'rebuilt';
       }
       const result = await processBatch(deps, message);
       const retry = (message.retry ?? 0) + 1;
@@ -153,7 +183,8 @@ class TwoRegions {
       return result;
     } catch (error) {
       if (!(error instanceof Crash)) throw error;
-      if (!this.lost.has(region)) this.queues[region].push(message);
+      // A lost region's message is gone with it; a cut-off one's fails at each delivery until its dead-letter queue.
+      if (!this.lost.has(region) && !this.cutOff.has(region)) this.queues[region].push(message);
       return 'crashed';
     }
   }
@@ -163,7 +194,7 @@ class TwoRegions {
     for (let i = 0; i < maxRounds && (this.queues[HOME].length > 0 || this.queues[SECOND].length > 0); i++) {
       const runs = ([HOME, SECOND] as const).flatMap((r) => this.queues[r].splice(0, WORKERS).map((m) => this.work(r, deps[r], m)));
       const results = await Promise.all(runs);
-      if (results.every((r) => r === 'crashed' || (r !== 'rebuilt' && (r.kind === 'busy' || r.kind === 'waiting')))) this.world.now += 61_000;
+      if (results.every((r) => r === 'crashed' || r === 'not-due' || (r !== 'rebuilt' && (r.kind === 'busy' || r.kind === 'waiting')))) this.world.now += 61_000;
     }
   }
 }
@@ -180,7 +211,7 @@ describe('a round failed over between two regions', () => {
         fc.constantFrom<'helsenorge-only' | 'digital-mailbox-then-paper' | 'helsenorge-then-paper'>('helsenorge-only', 'digital-mailbox-then-paper', 'helsenorge-then-paper'),
         // When, in hundredths of the round (a round of n recipients takes some 5n steps of world.seq).
         // `lag`: how many steps of the lost region's ledger writes never replicated.
-        fc.record({ mode: fc.constantFrom<'clean' | 'loss'>('clean', 'loss'), at: fc.nat(100), lossBefore: fc.nat(20), lag: fc.nat(200) }),
+        fc.record({ mode: fc.constantFrom<'clean' | 'loss' | 'cut-off'>('clean', 'loss', 'cut-off'), at: fc.nat(100), lossBefore: fc.nat(20), lag: fc.nat(200) }),
         fc.option(fc.record({ at: fc.nat(110), lasts: fc.nat(30) }), { nil: undefined }),
         fc.nat(3),
         async (seed, recipients, batchSize, rule, failover, pause, doubts) => {
@@ -202,9 +233,10 @@ describe('a round failed over between two regions', () => {
           /** A pause's acknowledgement (nothing of the project in flight in either region) and its resume. */
           let quiet: { from: number; until: number } | undefined;
           const failover$ = (async () => {
-            if (failover.mode === 'loss') {
+            if (failover.mode !== 'clean') {
               await until(stepOf(Math.max(0, failover.at - failover.lossBefore)));
-              regions.lose(HOME, failover.lag);
+              if (failover.mode === 'loss') regions.lose(HOME, failover.lag);
+              else regions.cut(HOME);
             }
             await until(stepOf(failover.at));
             // Confirmed in the new home: the home moves with its epoch, and the work goes on its queue.
@@ -242,6 +274,12 @@ describe('a round failed over between two regions', () => {
           const lateInOldHome = regions.handed.filter((h) => h.region === HOME && failedOverAt !== undefined && h.seq > failedOverAt).length;
           expect(lateInOldHome).toBeLessThanOrEqual(WORKERS * world.deps().settings.waveWidth);
           if (failover.mode === 'loss') expect(lateInOldHome).toBe(0);
+          // 3b. Cut off, it stops by itself too: it finishes the waves it had in flight, and never starts another.
+          const cut = regions.cutOff.get(HOME);
+          if (cut)
+            expect(regions.handed.filter((h) => h.region === HOME && h.seq > cut.seq).length, 'letters the cut-off home handed over after the cut').toBeLessThanOrEqual(
+              WORKERS * world.deps().settings.waveWidth,
+            );
           // 4. Counts add up to the batches, everyone is decided, and the round completes in its new home.
           const outcomes = world.outcomes();
           const counts = world.counts();

@@ -1,5 +1,5 @@
 import { dispatchesIn, isReleased } from '../../rounds/round.js';
-import type { Gate } from '../ports.js';
+import type { EngineDeps, Gate } from '../ports.js';
 
 export type Blocker = 'halted' | 'paused' | 'not_approved' | 'canary_hold' | 'not_dispatching' | 'not_home' | 'rebuilding_ledger';
 
@@ -9,14 +9,16 @@ export type Blocker = 'halted' | 'paused' | 'not_approved' | 'canary_hold' | 'no
  * (paused, or no longer approved), the round's status, home region, ledger rebuild and canary, and — when the gate
  * read it — the letter version's approval of exactly the round's content. Test rounds (test sends
  * to synthetic persons, before approval) need no approval. `region`: where this worker runs, on a
- * georedundant stage (a failover moves the round's home: this region then stops within one wave).
+ * georedundant stage (a failover moves the round's home: this region then stops within one wave;
+ * the home is the round's fence, read with the gate — see readGate).
  */
 export const blocker = (gate: Gate, canaryBatch: boolean, region?: string): Blocker | undefined => {
   if (gate.halted) return 'halted';
   const round = gate.round;
   if (!gate.project || gate.project.status === 'paused') return 'paused';
   if (!round || !isReleased(round)) return 'not_dispatching';
-  if (region !== undefined && !dispatchesIn(round, region)) return 'not_home';
+  // A round with a home sends only where its fence (strongly consistent, never a stale replica) says: none read, none sent.
+  if (region !== undefined && (!dispatchesIn(round, region) || (round.homeRegion !== undefined && gate.fence?.homeRegion !== region))) return 'not_home';
   // Moved by a failover: nothing leaves until the ledger the old home may have lost is rebuilt.
   if (round.ledgerRebuild) return 'rebuilding_ledger';
   if (!round.test) {
@@ -29,4 +31,19 @@ export const blocker = (gate: Gate, canaryBatch: boolean, region?: string): Bloc
   if (!canaryBatch && round.release.layout.canaryBatches > 0 && !confirmed) return 'canary_hold';
   if (round.status === 'dispatching') return undefined;
   return 'not_dispatching';
+};
+
+/**
+ * The gate, read for one attempt: the round's state and, on a georedundant stage, its fence,
+ * together. A fence that cannot be read (a region cut off from the others) throws, and nothing is sent.
+ */
+export const readGate = async (
+  deps: Pick<EngineDeps, 'gate' | 'fence' | 'settings'>,
+  projectId: string,
+  roundId: string,
+  letter?: { readonly letterId: string; readonly version: number },
+): Promise<Gate> => {
+  if (deps.settings.region === undefined) return deps.gate.read(projectId, roundId, letter);
+  const [gate, fence] = await Promise.all([deps.gate.read(projectId, roundId, letter), deps.fence.homeOf(projectId, roundId)]);
+  return fence ? { ...gate, fence } : gate;
 };

@@ -4,7 +4,7 @@ import type { Language } from '../../letters/letter.js';
 import type { Channel } from '../../shared/channel.js';
 import type { Attempt } from './attempt.js';
 import { compose, type ToSend } from './compose.js';
-import { blocker, type Blocker } from './gate.js';
+import { blocker, readGate, type Blocker } from './gate.js';
 
 /** Below this, a wave is not worth starting: its calls would be cut off before the channel answers. */
 export const MIN_WAVE_MS = 1_000;
@@ -47,7 +47,7 @@ export const handOverWave = async (a: Attempt, toSend: readonly ToSend[], until:
     toSend.reduce((n, s) => n + s.addressees.length, 0),
     until,
   );
-  const gate = await deps.gate.read(ref.projectId, ref.roundId, { letterId: a.round.letterId, version: a.round.letterVersion });
+  const gate = await readGate(deps, ref.projectId, ref.roundId, { letterId: a.round.letterId, version: a.round.letterVersion });
   const why = blocker(gate, a.range.canary, deps.settings.region) ?? (gate.version && gate.project ? undefined : 'not_approved');
   if (why) return { kind: 'blocked', why };
   a.project = gate.project!;
