@@ -65,7 +65,9 @@ export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFe
   async activeHomes(roundId?: string): Promise<RoundHome[]> {
     const active = (await Promise.all(ACTIVE.map((s) => this.listRoundsByStatus(s)))).flat();
     return active.flatMap((r) =>
-      r.homeRegion !== undefined && r.epoch !== undefined && (!roundId || r.roundId === roundId) ? [{ projectId: r.projectId, roundId: r.roundId, homeRegion: r.homeRegion, epoch: r.epoch }] : [],
+      r.homeRegion !== undefined && r.epoch !== undefined && (!roundId || r.roundId === roundId)
+        ? [{ projectId: r.projectId, roundId: r.roundId, homeRegion: r.homeRegion, epoch: r.epoch, ...(r.ledgerRebuild ? { ledgerRebuild: true as const } : {}) }]
+        : [],
     );
   }
 

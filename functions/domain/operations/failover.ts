@@ -31,6 +31,8 @@ export interface RoundHome {
   readonly roundId: string;
   readonly homeRegion: string;
   readonly epoch: number;
+  /** Moved by a failover and held until its ledger is rebuilt in the new home (round.ts `ledgerRebuild`). */
+  readonly ledgerRebuild?: true;
 }
 
 export interface FailoverPorts {
@@ -109,16 +111,20 @@ export const confirmFailover = async (deps: FailoverPorts, principal: Principal,
   // The moved rounds' work is requeued on this region's queue: confirming elsewhere would strand it.
   if (deps.here !== failover.to) throw new ConflictError('CONFIRM_IN_TARGET_REGION', `Confirm this failover through the API of ${failover.to}, the region it moves to`);
 
-  const homes = (await deps.homes.activeHomes(failover.roundId)).filter((h) => h.homeRegion !== failover.to);
+  const homes = await deps.homes.activeHomes(failover.roundId);
   const moved: RoundHome[] = [];
-  for (const home of homes) {
+  for (const home of homes.filter((h) => h.homeRegion !== failover.to)) {
     if (await deps.homes.moveHome(home, failover.to)) moved.push({ ...home, homeRegion: failover.to, epoch: home.epoch + 1 });
   }
+  // Rounds already here but still held for their rebuild: an earlier try of this confirmation moved
+  // them and failed before their job reached the queue. Without it they would hold for good; a
+  // second job for a round whose first one runs is harmless (the rebuild writes nothing twice).
+  const stillHeld = homes.filter((h) => h.homeRegion === failover.to && h.ledgerRebuild);
   // A failover of every round also rebuilds the ledger of those an old home completed lately: their
   // last entries may be lost as well, and nothing else would bring them back.
   const completedToo = failover.roundId ? [] : await completedLately(deps, failover.to);
   // Before marking it executed: a confirmation racing this one moves the rest and requeues its own.
-  await deps.homes.requeue(moved, completedToo);
+  await deps.homes.requeue([...moved, ...stillHeld], completedToo);
   const at = deps.clock().toISOString();
   if (!(await deps.failovers.markExecuted(failoverId, principal.sub, at, moved.length))) {
     throw new ConflictError('FAILOVER_DONE', 'This failover has already been confirmed');

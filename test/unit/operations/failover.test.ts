@@ -35,7 +35,7 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1'], comp
       moveHome: async (home, to) => {
         const r = rounds.get(home.roundId);
         if (r?.epoch !== home.epoch) return false;
-        rounds.set(home.roundId, { ...r, homeRegion: to, epoch: r.epoch + 1 });
+        rounds.set(home.roundId, { ...r, homeRegion: to, epoch: r.epoch + 1, ledgerRebuild: true });
         return true;
       },
       completedIn: async (region, since) => completed.filter((c) => c.homeRegion === region && (since === undefined || c.completedAt >= since)).map(({ completedAt: _, ...h }) => h),
@@ -61,6 +61,25 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1'], comp
 const home = (roundId: string, homeRegion = 'eu-central-1', epoch = 1): RoundHome => ({ projectId: 'p1', roundId, homeRegion, epoch });
 
 describe('failover (issue 25)', () => {
+  it('test_should_put_the_ledger_rebuild_of_rounds_a_failed_confirmation_already_moved_on_the_queue_when_it_is_confirmed_again', async () => {
+    const w = world([home('r1'), home('r2')]);
+    const f = await requestFailover(w.deps, ops1, { to: 'eu-west-1', reason: 'Frankfurt lost' });
+    // The first confirmation moves both rounds, then cannot reach the queue: it fails, still pending.
+    const requeue = w.deps.homes.requeue;
+    const failing: FailoverPorts = { ...w.deps, homes: { ...w.deps.homes, requeue: () => Promise.reject(new Error('SQS unavailable')) } };
+    await expect(confirmFailover(failing, ops2, f.failoverId)).rejects.toThrow('SQS unavailable');
+    expect(w.rounds.get('r1')).toMatchObject({ homeRegion: 'eu-west-1', epoch: 2, ledgerRebuild: true });
+    expect(w.failovers.get(f.failoverId)?.status).toBe('pending');
+    // Confirmed again: nothing moves twice, but both rounds, held for a rebuild nobody will run, get it.
+    const done = await confirmFailover({ ...w.deps, homes: { ...w.deps.homes, requeue } }, ops2, f.failoverId);
+    expect(done).toMatchObject({ status: 'executed', moved: 0 });
+    expect(w.rounds.get('r1')).toMatchObject({ homeRegion: 'eu-west-1', epoch: 2 });
+    expect(w.requeued.map((h) => [h.roundId, h.epoch]).sort()).toEqual([
+      ['r1', 2],
+      ['r2', 2],
+    ]);
+  });
+
   it('the one who asked cannot confirm (FOUR_EYES, 403); nothing moves', async () => {
     const w = world([home('r1')]);
     const f = await requestFailover(w.deps, ops1, { to: 'eu-west-1', reason: 'Frankfurt lost' });
