@@ -221,6 +221,23 @@ export class DynamoBatchStore implements BatchStore {
     return new Map(items.map((i) => [Number(i.batchNo), toState(i, Number(i.batchNo), 0)]));
   }
 
+  /** Every shard (16, and the canary's) replaced by what the batches count: a shard none of them falls in is zeroed. */
+  async recount(ref: Pick<BatchRef, 'projectId' | 'roundId'>, batches: readonly { batchNo: number; canary: boolean; delta: CountDelta }[]): Promise<void> {
+    const shards = new Map<string, Record<string, number>>([...Array.from({ length: SHARDS }, (_, i) => shardOf(i, false)), shardOf(0, true)].map((s) => [s, {}]));
+    for (const b of batches) {
+      const shard = shards.get(shardOf(b.batchNo, b.canary))!;
+      const add = (attr: string, n: number | undefined) => void (n && (shard[attr] = (shard[attr] ?? 0) + n));
+      for (const [c, n] of Object.entries(b.delta.counters)) add(c, n);
+      for (const [r, n] of Object.entries(b.delta.reasons)) add(`${REASON_PREFIX}${r}`, n);
+      for (const [r, n] of Object.entries(b.delta.failures)) add(`${FAILURE_PREFIX}${r}`, n);
+    }
+    await Promise.all(
+      [...shards].map(([shard, counts]) =>
+        this.db.send(new PutCommand({ TableName: this.tables.deliveries, Item: { ...shardKey(ref.roundId, shard), projectId: ref.projectId, expiresAt: this.expiresAt(), ...counts } })),
+      ),
+    );
+  }
+
   async batchesWithFailures(roundId: string): Promise<number[]> {
     const items = await queryAll(this.db, {
       TableName: this.tables.deliveries,

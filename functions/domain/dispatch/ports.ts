@@ -134,6 +134,12 @@ export interface BatchStore {
   batchesWithFailures(roundId: string): Promise<number[]>;
   /** failed → pending for one batch (redrive), with its counter shard, never a letter in doubt; returns how many moved. */
   redrive(ref: BatchRef, opts: { canary: boolean }): Promise<number>;
+  /**
+   * Sets the round's counters to exactly what these batches count (each batch's outcomes against a
+   * fresh batch), replacing every shard: after a region loss the shards and the batch items they
+   * count may have replicated apart (rebuild-ledger.ts). Only while nothing of the round commits.
+   */
+  recount(ref: Pick<BatchRef, 'projectId' | 'roundId'>, batches: readonly { readonly batchNo: number; readonly canary: boolean; readonly delta: CountDelta }[]): Promise<void>;
   /** Adds what an attempt decided to one of the round's brake windows (`window`: its key); answers the window's totals after. */
   addToWindow(roundId: string, window: string, counts: BrakeCounts): Promise<BrakeCounts>;
 }

@@ -1,5 +1,6 @@
 import { isReleased, type RecipientOutcome, type Round } from '../rounds/round.js';
 import type { DispatchControl } from '../rounds/ports.js';
+import { deltaOf, freshBatch } from './batch.js';
 import { batchRange } from './layout.js';
 import type { BatchStore, ContactLedger, LedgerEntry, LedgerRebuild, RecipientSource } from './ports.js';
 import { entryFor, type EntryRound } from './stages/settle.js';
@@ -25,7 +26,7 @@ export interface RebuildDeps {
     /** Clears the round's `ledgerRebuild` if its epoch is still `epoch`; false when a later failover moved it again. */
     ledgerRebuilt(projectId: string, roundId: string, epoch: number): Promise<boolean>;
   };
-  readonly batches: Pick<BatchStore, 'read'>;
+  readonly batches: Pick<BatchStore, 'read' | 'readAll' | 'recount'>;
   readonly recipients: RecipientSource;
   readonly ledger: Pick<ContactLedger, 'recordMissing'>;
   readonly control: Pick<DispatchControl, 'continue'>;
@@ -69,6 +70,22 @@ export const rebuildAfterFailover = (rounds: LedgerRebuild['rounds'], movedAt: n
 });
 
 /**
+ * The round's counters again from its batch items: a counter shard replicates apart from the batch
+ * item it counts (both are written in one transaction, atomic only in the region that ran it), so
+ * after a loss the round's counts may miss the old home's last commits, or count one whose batch
+ * item was lost (that batch is then sent again). The batch items are the truth; the round is held,
+ * so nothing commits meanwhile.
+ */
+const recount = async (deps: RebuildDeps, round: Round & { release: NonNullable<Round['release']> }): Promise<void> => {
+  const states = await deps.batches.readAll(round.roundId);
+  const layout = round.release.layout;
+  await deps.batches.recount(
+    round,
+    [...states].map(([batchNo, state]) => ({ batchNo, canary: batchRange(layout, batchNo).canary, delta: deltaOf(freshBatch(batchNo, state.outcomes.length).outcomes, state.outcomes) })),
+  );
+};
+
+/**
  * Walks the job's rounds batch by batch from its cursor until `until` (epoch ms): returns where to
  * go on, or undefined when every round is rebuilt, released from its hold and back at work. Every
  * step is safe to repeat (a redelivered job walks its batches again and writes nothing twice). A job
@@ -94,6 +111,7 @@ export const rebuildLedger = async (deps: RebuildDeps, job: LedgerRebuild, until
       );
       if (entries.length > 0) await deps.ledger.recordMissing(entries);
     }
+    await recount(deps, round);
   }
   // Every round's hold goes first, then each goes back to work: a crash between the two leaves a
   // redelivered job that finds nothing to write and does the rest.

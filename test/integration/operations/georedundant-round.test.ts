@@ -83,6 +83,11 @@ describe('a round on a georedundant stage', () => {
     await setFence(a.projectId, round.roundId, 'eu-west-1', 1);
     for (const nin of canary.slice(1)) await db.send(new DeleteCommand({ TableName: p.env.TABLE_CITIZENS, Key: { pk: `CIT#${nin}`, sk: `LEDGER#${a.projectId}#${round.roundId}` } }));
     expect(await sent()).toBe(1);
+    // …and the counter shard of the canary's last commit, while its batch item arrived.
+    await db.send(
+      new UpdateCommand({ TableName: p.env.TABLE_DELIVERIES, Key: { roundId: round.roundId, deliveryId: 'C#K' }, UpdateExpression: 'ADD sent :less', ExpressionAttributeValues: { ':less': -2 } }),
+    );
+    expect((await roundOf(a, round.roundId)).counts.sent).toBe(1);
 
     const opsA = p.as({ sub: 'ops-anna', role: 'operations' });
     const asked = await opsA.post('/operations/failover', { to: 'eu-north-1', roundId: round.roundId, reason: 'eu-west-1 lost' });
@@ -102,6 +107,8 @@ describe('a round on a georedundant stage', () => {
     expect(rebuilt).toMatchObject({ homeRegion: 'eu-north-1', epoch: 2, status: 'canary_hold' });
     expect(await fenceOf(a.projectId, round.roundId)).toMatchObject({ homeRegion: 'eu-north-1', epoch: 2 });
     expect(await sent()).toBe(3);
+    // The rebuild recounted the round from its batch items.
+    expect((await roundOf(a, round.roundId)).counts).toMatchObject({ sent: 3, pending: 5 });
     const [entry] = await contacts.decisionsAbout(canary[1]!);
     expect(entry).toMatchObject({ outcome: 'sent', projectId: a.projectId, roundId: round.roundId, channel: expect.any(String) });
 

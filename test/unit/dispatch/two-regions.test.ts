@@ -15,10 +15,10 @@ import { Crash, World } from '../../fixtures/engine-world.js';
  * queue), either cleanly — the first region still runs and must stop by itself — or after the
  * first region is lost outright (every call of its workers dies, its queue with it; its leases
  * and wave deadlines must pass before the second region takes its batches, whose marked plans
- * bind). A pause given meanwhile is seen by both. A loss also takes the contact-ledger entries the
- * first region wrote in its last steps (written, never replicated), while the batch items that
- * record the same outcomes survive: the failover's ledger rebuild must bring them back before the
- * round sends again in its new home.
+ * bind). A pause given meanwhile is seen by both. A loss also takes the contact-ledger entries and
+ * the counter-shard updates the first region wrote in its last steps (written, never replicated),
+ * while the batch items that record the same outcomes survive: the failover's ledger rebuild must
+ * bring the entries back, and recount the shards, before the round sends again in its new home.
  *
  * Or the first region is cut off from the others but keeps running (a network partition): its
  * replicated tables stop receiving the other region's writes, so it still reads the round as homed
@@ -38,6 +38,8 @@ class TwoRegions {
   readonly queues: Record<Region, (DispatchMessage | LedgerRebuild)[]> = { [HOME]: [], [SECOND]: [] };
   /** Ledger entries each region wrote, with the logical time it wrote them (world.seq). */
   private readonly ledgerWrites: { region: Region; seq: number; key: string }[] = [];
+  /** Counter-shard updates each region's commits made (the shard item replicates apart from the batch item it counts). */
+  private readonly shardWrites: { region: Region; seq: number; shard: string; counters: Record<string, number> }[] = [];
   readonly lost = new Set<Region>();
   /** Regions cut off from the others (alive, stale, no quorum), with what they last saw of the round and project, and when. */
   readonly cutOff = new Map<Region, { round: World['round']; project: World['project']; seq: number }>();
@@ -58,6 +60,12 @@ class TwoRegions {
     this.losses[region].abort();
     this.queues[region].length = 0;
     for (const w of this.ledgerWrites) if (w.region === region && w.seq >= this.world.seq - lag) this.world.ledger.delete(w.key);
+    for (const w of this.shardWrites) {
+      if (w.region !== region || w.seq < this.world.seq - lag) continue;
+      const shard = this.world.shards.get(w.shard) ?? {};
+      for (const [c, n] of Object.entries(w.counters)) shard[c] = (shard[c] ?? 0) - n;
+      this.world.shards.set(w.shard, shard);
+    }
   }
 
   /** The region is cut off but runs on: it keeps its stale view of the round and project, and cannot read the fence. */
@@ -106,6 +114,13 @@ class TwoRegions {
       },
       fateOf: (...args) => base.channels.fateOf(...args),
     };
+    const batches: EngineDeps['batches'] = {
+      ...base.batches,
+      commit: async (ref, leaseId, next, delta, opts) => {
+        await base.batches.commit(ref, leaseId, next, delta, opts);
+        this.shardWrites.push({ region, seq: world.seq, shard: opts.canary ? 'K' : String(ref.batchNo % 16), counters: { ...delta.counters } });
+      },
+    };
     const ledger = {
       ...base.ledger,
       record: async (entries: readonly Parameters<EngineDeps['ledger']['record']>[0][number][]) => {
@@ -127,7 +142,7 @@ class TwoRegions {
         return { ...this.fence };
       },
     };
-    const ports = { ...base, gate, fence, channels, ledger, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
+    const ports = { ...base, gate, fence, batches, channels, ledger, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
     const wrapped = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, typeof v === 'object' && v !== null && k !== 'settings' ? this.dying(region, v) : v])) as unknown as EngineDeps;
     return { ...wrapped, settings: { ...base.settings, region } };
   }
@@ -280,7 +295,7 @@ describe('a round failed over between two regions', () => {
             expect(regions.handed.filter((h) => h.region === HOME && h.seq > cut.seq).length, 'letters the cut-off home handed over after the cut').toBeLessThanOrEqual(
               WORKERS * world.deps().settings.waveWidth,
             );
-          // 4. Counts add up to the batches, everyone is decided, and the round completes in its new home.
+          // 4. Counts add up to the batches (a loss's lost shard updates recounted), everyone is decided, and the round completes in its new home.
           const outcomes = world.outcomes();
           const counts = world.counts();
           expect(counts.sent).toBe(outcomes.filter((o) => o.kind === 'sent').length);
