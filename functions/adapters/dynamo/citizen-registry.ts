@@ -102,9 +102,10 @@ export class DynamoReservationRegistry implements ReservationRegistry {
 
   /**
    * Both of a citizen's own send-time facts in one batched, strongly consistent read (a reservation
-   * set a moment ago must stop the next letter): who of `nins` reserved, and who withdrew from the project.
+   * set a moment ago must stop the next letter): who of `nins` reserved, and who withdrew from the
+   * project (none asked without one: the records not moved yet are then read for reservations only).
    */
-  async ownAmong(nins: readonly string[], projectId: string): Promise<{ reserved: Set<string>; withdrawn: Set<string> }> {
+  async ownAmong(nins: readonly string[], projectId?: string): Promise<{ reserved: Set<string>; withdrawn: Set<string> }> {
     const legacy = await this.move.readLegacyToo();
     const [own, old] = await Promise.all([
       batchGetAll(this.db, this.table, nins.map(keys.ownSettings), { consistent: true, projection: 'pk, reserved, withdrawnFrom' }),
@@ -112,7 +113,7 @@ export class DynamoReservationRegistry implements ReservationRegistry {
         ? batchGetAll(
             this.db,
             this.table,
-            nins.flatMap((n) => [keys.legacyReservation(n), keys.legacyWithdrawal(n, projectId)]),
+            nins.flatMap((n) => [keys.legacyReservation(n), ...(projectId !== undefined ? [keys.legacyWithdrawal(n, projectId)] : [])]),
             { consistent: true, projection: 'pk, sk, reserved' },
           )
         : [],
@@ -120,7 +121,7 @@ export class DynamoReservationRegistry implements ReservationRegistry {
     const settings = new Map(own.map((i) => [ninOf(i.pk), i]));
     const reserved = new Set<string>();
     const withdrawn = new Set<string>();
-    for (const i of own) if (withdrawnSet(i.withdrawnFrom).has(projectId)) withdrawn.add(ninOf(i.pk));
+    if (projectId !== undefined) for (const i of own) if (withdrawnSet(i.withdrawnFrom).has(projectId)) withdrawn.add(ninOf(i.pk));
     for (const i of old) {
       const nin = ninOf(i.pk);
       if (i.sk !== 'RESERVATION') withdrawn.add(nin);
@@ -132,7 +133,7 @@ export class DynamoReservationRegistry implements ReservationRegistry {
   }
 
   async reservedAmong(nins: readonly string[]): Promise<Set<string>> {
-    return (await this.ownAmong(nins, '')).reserved;
+    return (await this.ownAmong(nins)).reserved;
   }
 
   /**

@@ -81,6 +81,14 @@ describe('the move of the citizens’ own records out of the partition the dispa
 
     const expected = { reserved: [reserved], withdrawn: [withdrew], fromProject: [withdrew], withdrawals: [project], unreservedSince: false };
     expect(await readAll()).toEqual(expected);
+    // Asked only who reserved, a reader reads the old reservations too, and no withdrawal (of no project).
+    const asked: { RequestItems?: Record<string, { Keys: { sk: string }[] }> }[] = [];
+    const spying = { send: (c: { input: (typeof asked)[number] }) => (asked.push(c.input), db.send(c as never)) } as unknown as typeof db;
+    const onlyReservations = new DynamoReservationRegistry(spying, table(), () => hashKeyring(), new OwnRecordsMoveState(dynamo(), table()));
+    expect([...(await onlyReservations.reservedAmong([reserved!, unreservedSince!, withdrew!]))]).toEqual([reserved]);
+    const sortKeys = asked.flatMap((i) => Object.values(i.RequestItems ?? {}).flatMap((r) => r.Keys.map((k) => k.sk)));
+    expect(sortKeys.filter((sk) => sk.startsWith('WITHDRAWN'))).toEqual([]);
+    expect(sortKeys.filter((sk) => sk === 'RESERVATION')).toHaveLength(3);
 
     // A dry run counts and changes nothing.
     expect(await moveCommand('--dry-run')).toMatchObject({ dryRun: true, found: { reservations: 2, withdrawals: 1 }, moved: 0, done: false });
