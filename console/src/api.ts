@@ -115,6 +115,8 @@ export interface Project {
   submittedBy?: string;
   pausedAt?: string;
   pausedBy?: string;
+  /** The pauser's name, as their sign-in gave it (shown instead of the user id). */
+  pausedByName?: string;
   /** When the pause was seen to hold (nothing in flight); the letters since are counted from it. */
   pauseConfirmedAt?: string;
   pauseReason?: string;
@@ -177,6 +179,7 @@ export interface Round {
   createdAt?: string;
   canary?: { size: number };
   releasedBy?: string;
+  releasedByName?: string;
   releasedAt?: string;
   completedAt?: string;
   receipts?: { confirmed: number; failedAfterSend: number; awaiting: number };

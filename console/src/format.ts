@@ -376,14 +376,17 @@ export const approvalLine = (
  */
 export type PauseState =
   | { readonly phase: 'stopping'; readonly inFlight?: number }
-  | { readonly phase: 'paused'; readonly pausedAt?: string; readonly pausedBy?: string; readonly confirmedAt?: string; readonly sentSince?: number };
+  | { readonly phase: 'paused'; readonly pausedAt?: string; readonly pausedBy?: string; readonly pausedByName?: string; readonly confirmedAt?: string; readonly sentSince?: number };
 
-/** Who did something, in words: the platform's own actors by what they are, people by their name. */
-export const actorLabel = (sub: string, lang: UiLang): string => {
+/**
+ * Who did something, in words: the platform's own actors by what they are, people by the name their
+ * sign-in gave when they acted (recorded with the act), else by their user id.
+ */
+export const actorLabel = (sub: string, lang: UiLang, name?: string): string => {
   const nb = lang === 'nb';
   if (sub === 'system:brake') return nb ? 'den automatiske bremsen' : 'the automatic brake';
   if (sub === 'scheduler') return nb ? 'planlagt frigivelse' : 'the scheduled release';
-  return sub;
+  return name?.trim() || sub;
 };
 
 export const pauseLine = (s: PauseState, lang: UiLang): string => {
@@ -393,7 +396,7 @@ export const pauseLine = (s: PauseState, lang: UiLang): string => {
     return nb ? `Stopper – ${formatCount(s.inFlight, lang)} brev under behandling …` : `Stopping – ${formatCount(s.inFlight, lang)} letters in flight …`;
   }
   const at = formatTime(s.pausedAt, lang);
-  const by = s.pausedBy ? (nb ? ` av ${actorLabel(s.pausedBy, lang)}` : ` by ${actorLabel(s.pausedBy, lang)}`) : '';
+  const by = s.pausedBy ? (nb ? ` av ${actorLabel(s.pausedBy, lang, s.pausedByName)}` : ` by ${actorLabel(s.pausedBy, lang, s.pausedByName)}`) : '';
   const confirmed = s.confirmedAt ? (nb ? `, bekreftet ${formatTime(s.confirmedAt, lang)}` : `, confirmed ${formatTime(s.confirmedAt, lang)}`) : '';
   const since =
     s.sentSince === undefined

@@ -44,7 +44,14 @@ export const projectView = (p: Project) => ({
   ...(p.submittedBy ? { submittedBy: p.submittedBy, submittedAt: p.submittedAt } : {}),
   ...(p.reviewedBy ? { reviewedBy: p.reviewedBy, reviewedAt: p.reviewedAt, reviewComment: p.reviewComment } : {}),
   ...(p.status === 'paused'
-    ? { pausedAt: p.pausedAt, pausedBy: p.pausedBy, pauseReason: p.pauseReason, statusBeforePause: p.statusBeforePause, ...(p.pauseConfirmedAt ? { pauseConfirmedAt: p.pauseConfirmedAt } : {}) }
+    ? {
+        pausedAt: p.pausedAt,
+        pausedBy: p.pausedBy,
+        ...(p.pausedByName ? { pausedByName: p.pausedByName } : {}),
+        pauseReason: p.pauseReason,
+        statusBeforePause: p.statusBeforePause,
+        ...(p.pauseConfirmedAt ? { pauseConfirmedAt: p.pauseConfirmedAt } : {}),
+      }
     : {}),
 });
 

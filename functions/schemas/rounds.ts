@@ -38,7 +38,9 @@ export const roundView = ({ round: r, status, counts, skipReasons, failureReason
   updatedAt: r.updatedAt,
   ...(r.override ? { override: r.override } : {}),
   ...(r.scheduledFor ? { scheduledFor: r.scheduledFor } : {}),
-  ...(r.release ? { releasedBy: r.release.releasedBy, releasedAt: r.release.releasedAt, batches: r.release.layout.totalBatches } : {}),
+  ...(r.release
+    ? { releasedBy: r.release.releasedBy, ...(r.release.releasedByName ? { releasedByName: r.release.releasedByName } : {}), releasedAt: r.release.releasedAt, batches: r.release.layout.totalBatches }
+    : {}),
   ...(r.status === 'completed' && r.completedAt ? { completedAt: r.completedAt } : {}),
   ...(r.status === 'cancelled' ? { cancelledBy: r.cancelledBy, cancelledAt: r.cancelledAt } : {}),
   ...(r.status !== 'cancelled' && r.release && r.waiting ? { waitingFor: r.waiting } : {}),

@@ -97,17 +97,17 @@ describe.skipIf(!hasChromium)(`console: failover panel (Chromium at ${CHROMIUM})
     await asker.screenshot({ path: join(ARTIFACTS, 'console-failover-asked.png'), fullPage: true });
     await expectAccessible(asker, 'failover-asked');
 
-    // The second person finds the request in the list (asked by someone else: named by their user id) and confirms it there.
+    // The second person finds the request in the list (asked by someone else: named by the name their sign-in gave) and confirms it there.
     const second = await run.signIn({ sub: 'per.drift', role: 'operations', name: 'Per Drift' });
     const panel2 = second.getByTestId('failover');
     const listed = panel2.getByTestId('failover-pending').locator(`li[data-failover="${reference}"]`);
-    await expect.poll(() => listed.textContent()).toContain('er bedt om av ola.drift');
+    await expect.poll(() => listed.textContent()).toContain('er bedt om av Ola Drift');
     const [confirmed] = await Promise.all([
       second.waitForResponse((r) => r.url().endsWith(`/operations/failover/${reference}/confirm`) && r.request().method() === 'POST'),
       listed.getByRole('button', { name: 'Bekreft regionflytting til eu-north-1' }).click(),
     ]);
     expect(confirmed.status()).toBe(200);
-    await panel2.getByText(/^Regionflyttingen til eu-north-1 er utført: 0 runde\(r\) flyttet, bekreftet av per\.drift /).waitFor();
+    await panel2.getByText(/^Regionflyttingen til eu-north-1 er utført: 0 runde\(r\) flyttet, bekreftet av Per Drift /).waitFor();
     // Executed, it leaves the list of pending ones.
     await panel2.getByTestId('failover-pending').getByText('Ingen regionflyttinger venter på bekreftelse.').waitFor();
     await second.screenshot({ path: join(ARTIFACTS, 'console-failover-confirmed.png'), fullPage: true });

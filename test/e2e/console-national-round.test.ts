@@ -248,7 +248,7 @@ describe.skipIf(!hasChromium)(`console: a 30,000-recipient round walked by the t
     expect(paused.status(), JSON.stringify(answer)).toBe(200);
     expect(answer).toMatchObject({ status: 'paused', inFlight: 0, pauseConfirmedAt: expect.any(String) });
     const ack = row.getByTestId('pause-ack');
-    await expect.poll(() => ack.textContent(), { timeout: 30_000 }).toMatch(/^Pauset .+ av ola\.drift, bekreftet .+ – /);
+    await expect.poll(() => ack.textContent(), { timeout: 30_000 }).toMatch(/^Pauset .+ av Ola Drift, bekreftet .+ – /);
     const ackSeenAt = Date.now();
     // The acknowledgement is what the platform holds: the round is paused with letters still to go.
     const atAck = await round();
@@ -262,7 +262,7 @@ describe.skipIf(!hasChromium)(`console: a 30,000-recipient round walked by the t
     // Then counted from delivery times: nothing left after the pause.
     await expect
       .poll(() => ack.textContent(), { timeout: 60_000 })
-      .toMatch(/^Pauset \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2} av ola\.drift, bekreftet \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2} – 0 brev sendt siden\.$/);
+      .toMatch(/^Pauset \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2} av Ola Drift, bekreftet \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2} – 0 brev sendt siden\.$/);
     await row.getByText(`Begrunnelse: ${reason}`, { exact: false }).waitFor();
     // No "sending as normal" while the project is paused: the card says a project is paused.
     await expect.poll(() => page.getByTestId('halt-state').textContent(), { timeout: 30_000 }).toContain('1 prosjekt(er) er pauset');
@@ -273,6 +273,7 @@ describe.skipIf(!hasChromium)(`console: a 30,000-recipient round walked by the t
     const pausedNote = researcher.getByTestId('round-paused');
     await pausedNote.waitFor({ timeout: 60_000 });
     expect(await pausedNote.textContent()).toContain(`Begrunnelse: ${reason}`);
+    expect(await pausedNote.textContent()).toContain('av Ola Drift');
     expect(await researcher.locator('main').textContent()).not.toContain('sendes nå');
     await shot(researcher, '10-round-paused');
 
@@ -362,14 +363,15 @@ describe.skipIf(!hasChromium)(`console: a 30,000-recipient round walked by the t
     expect(await count('planned')).toBe(N);
     expect(await count('sent')).toBe(N);
     expect(await count('pending')).toBe(0);
-    expect(await researcher.getByTestId('released-by').textContent()).toMatch(/^Sluppet \d{2}\.\d{2}\.\d{4}.* av .+\. Ferdig .* \(etter \d+ min\)\.$/);
+    // By the name the releaser's sign-in gave, not their user id.
+    expect(await researcher.getByTestId('released-by').textContent()).toMatch(/^Sluppet \d{2}\.\d{2}\.\d{4}.* av Kari Forsker\. Ferdig .* \(etter \d+ min\)\.$/);
     await shot(researcher, '11-round-completed');
 
     // The report, opened from the round: who released it, the approved version by its content
     // hash, the pause and the resume while it was out (who and why), the sealed audit head.
     await researcher.getByRole('link', { name: 'Rundens rapport' }).click();
     await researcher.getByRole('heading', { level: 1, name: `Rapport: Runde 1 · Invitasjon v1 · ${nb(N)} mottakere` }).waitFor();
-    await expect.poll(() => researcher.getByTestId('report-released').textContent(), { timeout: 30_000 }).toMatch(/^Sluppet .+ av kari\.forsker\. Ferdig .+\(etter \d+ min\)\.$/);
+    await expect.poll(() => researcher.getByTestId('report-released').textContent(), { timeout: 30_000 }).toMatch(/^Sluppet .+ av Kari Forsker\. Ferdig .+\(etter \d+ min\)\.$/);
     expect(await researcher.getByTestId('report-approvals').textContent()).toMatch(/^Versjon 1 godkjent av sara\.superbruker .+ Innholdets kontrollsum: [0-9a-f]{64}$/);
     const decisions = researcher.getByTestId('report-decisions').locator('tbody tr');
     expect(await decisions.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')))).toEqual(['round.released', 'project.paused', 'project.resumed']);

@@ -18,7 +18,7 @@ afterAll(async () => {
 
 const ola = { sub: 'ola', role: 'researcher', org: 'uio' } as const;
 const kari = { sub: 'kari', role: 'researcher', org: 'uio' } as const;
-const su = { sub: 'siri', role: 'superuser', org: 'uio' } as const;
+const su = { sub: 'siri', role: 'superuser', org: 'uio', name: 'Siri Superbruker' } as const;
 const foreignSu = { sub: 'sven', role: 'superuser', org: 'ntnu' } as const;
 const ops = { sub: 'otto', role: 'operations' } as const;
 // The same people holding a superuser role too: four-eyes is about the person, not the token.
@@ -163,6 +163,8 @@ describe('a project through its whole lifecycle, with each refusal', () => {
     expect(paused.status).toBe(200);
     expect(paused.body).toMatchObject({ status: 'paused', inFlight: 0 });
     expect(paused.body.pausedAt).toEqual(expect.any(String));
+    // Who paused, by user id and by the name their sign-in gave (what the console shows).
+    expect(paused.body).toMatchObject({ pausedBy: su.sub, pausedByName: su.name });
     // Quiet at once (nothing in flight): confirmed, and the pause's audit entries, written by now,
     // are off the project in that same write (one write after quiet, before the answer).
     expect(paused.body.pauseConfirmedAt).toEqual(expect.any(String));
@@ -176,6 +178,7 @@ describe('a project through its whole lifecycle, with each refusal', () => {
     const resumed = await p.as(ops).post(`/projects/${projectId}/resume`);
     expect(resumed.status).toBe(200);
     expect(resumed.body.status).toBe('approved');
+    expect(resumed.body.pausedByName).toBeUndefined();
     const notPaused = await p.as(ops).post(`/projects/${projectId}/resume`);
     expect(notPaused.status).toBe(409);
     expect(notPaused.body.error.code).toBe('PROJECT_NOT_PAUSED');

@@ -18,9 +18,11 @@ interface Failover {
   roundId?: string;
   reason: string;
   requestedBy: string;
+  requestedByName?: string;
   requestedAt: string;
   status: 'pending' | 'executed';
   confirmedBy?: string;
+  confirmedByName?: string;
   confirmedAt?: string;
   moved?: number;
 }
@@ -95,7 +97,7 @@ export const FailoverPanel = ({ regions, roundName, session }: { regions: Region
     await confirm(reference.trim());
   };
 
-  const requester = (f: Failover) => (f.requestedBy === session.identity.sub ? (session.identity.name ?? f.requestedBy) : f.requestedBy);
+  const requester = (f: Failover) => f.requestedByName ?? (f.requestedBy === session.identity.sub ? (session.identity.name ?? f.requestedBy) : f.requestedBy);
 
   return (
     <section aria-labelledby="failover-h" class="card" data-testid="failover">
@@ -205,7 +207,7 @@ export const FailoverPanel = ({ regions, roundName, session }: { regions: Region
         </button>
       </form>
       <ErrorBox error={error} />
-      <Notice>{done ? t('failoverDone', { to: done.to, n: done.moved ?? 0, by: done.confirmedBy ?? '–', at: formatTime(done.confirmedAt, lang.value) }) : undefined}</Notice>
+      <Notice>{done ? t('failoverDone', { to: done.to, n: done.moved ?? 0, by: done.confirmedByName ?? done.confirmedBy ?? '–', at: formatTime(done.confirmedAt, lang.value) }) : undefined}</Notice>
     </section>
   );
 };

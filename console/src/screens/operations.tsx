@@ -133,8 +133,8 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
       setAcks((a) => ({ ...a, [project.projectId]: { at: res.pausedAt, inFlight: res.inFlight, confirmedAt: res.pauseConfirmedAt, receivedAt: new Date().toISOString() } }));
       setDialog(undefined);
       // The answer is the acknowledgement: shown at once from it, not after the next read of every project.
-      const { status: pausedStatus, pausedAt, pausedBy, pauseReason, pauseConfirmedAt } = res;
-      const acknowledged = { ...project, status: pausedStatus, pausedAt, pausedBy, pauseReason, pauseConfirmedAt };
+      const { status: pausedStatus, pausedAt, pausedBy, pausedByName, pauseReason, pauseConfirmedAt } = res;
+      const acknowledged = { ...project, status: pausedStatus, pausedAt, pausedBy, pausedByName, pauseReason, pauseConfirmedAt };
       learned.current++;
       if (active.data) active.set(active.data.map((a) => (a.project.projectId === project.projectId ? { ...a, project: acknowledged } : a)));
       active.reload();
@@ -367,6 +367,7 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
                                       phase: 'paused',
                                       pausedAt: project.pausedAt ?? ack?.at,
                                       pausedBy: project.pausedBy,
+                                      pausedByName: project.pausedByName,
                                       confirmedAt,
                                       sentSince: since && sentSince[project.projectId]?.at === since ? sentSince[project.projectId]!.sent : undefined,
                                     },

@@ -14,6 +14,7 @@ interface RoundReport {
   counts: RoundCounts;
   skipReasons?: Record<string, number>;
   releasedBy: string | null;
+  releasedByName?: string | null;
   releasedAt: string | null;
   completedAt: string | null;
   approvals: { by: string; at: string; version: number; contentHash: string }[];
@@ -67,7 +68,9 @@ export const RoundReportScreen = ({ projectId, roundId }: { projectId: string; r
           <section aria-labelledby="rr-sent-h">
             <h2 id="rr-sent-h">{t('reportSending')}</h2>
             <p data-testid="report-released">
-              {r.releasedAt ? t('releasedByLine', { at: formatTime(r.releasedAt, lang.value), by: actorLabel(r.releasedBy ?? '–', lang.value) }) : t('reportNotReleased')}
+              {r.releasedAt
+                ? t('releasedByLine', { at: formatTime(r.releasedAt, lang.value), by: actorLabel(r.releasedBy ?? '–', lang.value, r.releasedByName ?? undefined) })
+                : t('reportNotReleased')}
               {r.completedAt && minutes !== undefined ? ` ${t('completedAtLine', { at: formatTime(r.completedAt, lang.value), min: formatCount(minutes, lang.value) })}` : ''}
             </p>
             {receipts ? (

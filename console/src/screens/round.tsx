@@ -262,7 +262,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
               ) : null}
               {r.releasedAt ? (
                 <p data-testid="released-by">
-                  {t('releasedByLine', { at: formatTime(r.releasedAt, lang.value), by: r.releasedBy ?? '–' })}
+                  {t('releasedByLine', { at: formatTime(r.releasedAt, lang.value), by: r.releasedBy ? actorLabel(r.releasedBy, lang.value, r.releasedByName) : '–' })}
                   {r.completedAt
                     ? ` ${t('completedAtLine', { at: formatTime(r.completedAt, lang.value), min: formatCount(Math.max(0, Math.round((Date.parse(r.completedAt) - Date.parse(r.releasedAt)) / 60_000)), lang.value) })}`
                     : ''}
@@ -304,7 +304,7 @@ export const RoundScreen = ({ session, projectId, roundId }: { session: Session;
             <p class="warning-box" role="status" data-testid="round-paused">
               {t('roundPausedBy', {
                 at: formatTime(project.data.pausedAt, lang.value),
-                by: project.data.pausedBy ? actorLabel(project.data.pausedBy, lang.value) : '–',
+                by: project.data.pausedBy ? actorLabel(project.data.pausedBy, lang.value, project.data.pausedByName) : '–',
                 reason: project.data.pauseReason ?? '–',
               })}
             </p>

@@ -53,16 +53,16 @@ export class DynamoFailoverStore implements FailoverStore {
     return out;
   }
 
-  async markExecuted(failoverId: string, by: string, at: string, moved: number): Promise<boolean> {
+  async markExecuted(failoverId: string, by: { readonly sub: string; readonly name?: string | undefined }, at: string, moved: number): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: key(failoverId),
-          UpdateExpression: 'SET #s = :done, confirmedBy = :by, confirmedAt = :at, moved = :m',
+          UpdateExpression: `SET #s = :done, confirmedBy = :by, confirmedAt = :at, moved = :m${by.name ? ', confirmedByName = :name' : ''}`,
           ConditionExpression: '#s = :pending',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':done': 'executed', ':pending': 'pending', ':by': by, ':at': at, ':m': moved },
+          ExpressionAttributeValues: { ':done': 'executed', ':pending': 'pending', ':by': by.sub, ':at': at, ':m': moved, ...(by.name ? { ':name': by.name } : {}) },
         }),
       );
       return true;

@@ -18,9 +18,12 @@ export interface Failover {
   readonly roundId?: string;
   readonly reason: string;
   readonly requestedBy: string;
+  /** Names as the people's sign-in gave them: the second person sees who asked by name. */
+  readonly requestedByName?: string;
   readonly requestedAt: string;
   readonly status: 'pending' | 'executed';
   readonly confirmedBy?: string;
+  readonly confirmedByName?: string;
   readonly confirmedAt?: string;
   readonly moved?: number;
 }
@@ -42,7 +45,7 @@ export interface FailoverPorts {
     /** Every failover still waiting for its second person, in no particular order. */
     listPending(): Promise<Failover[]>;
     /** Conditional on the failover still being pending; false when someone else confirmed it. */
-    markExecuted(failoverId: string, by: string, at: string, moved: number): Promise<boolean>;
+    markExecuted(failoverId: string, by: { readonly sub: string; readonly name?: string | undefined }, at: string, moved: number): Promise<boolean>;
   };
   readonly homes: {
     /** Homes of the rounds a failover may move: the active ones (or the one named). */
@@ -83,6 +86,7 @@ export const requestFailover = async (deps: FailoverPorts, principal: Principal,
     ...(input.roundId ? { roundId: input.roundId } : {}),
     reason: input.reason,
     requestedBy: principal.sub,
+    ...(principal.name ? { requestedByName: principal.name } : {}),
     requestedAt: deps.clock().toISOString(),
     status: 'pending',
   };
@@ -126,7 +130,7 @@ export const confirmFailover = async (deps: FailoverPorts, principal: Principal,
   // Before marking it executed: a confirmation racing this one moves the rest and requeues its own.
   await deps.homes.requeue([...moved, ...stillHeld], completedToo);
   const at = deps.clock().toISOString();
-  if (!(await deps.failovers.markExecuted(failoverId, principal.sub, at, moved.length))) {
+  if (!(await deps.failovers.markExecuted(failoverId, principal, at, moved.length))) {
     throw new ConflictError('FAILOVER_DONE', 'This failover has already been confirmed');
   }
   await deps.audit.append(
@@ -139,7 +143,7 @@ export const confirmFailover = async (deps: FailoverPorts, principal: Principal,
       ledgerRebuiltToo: completedToo.map((h) => h.roundId),
     }),
   );
-  return { ...failover, status: 'executed', confirmedBy: principal.sub, confirmedAt: at, moved: moved.length };
+  return { ...failover, status: 'executed', confirmedBy: principal.sub, ...(principal.name ? { confirmedByName: principal.name } : {}), confirmedAt: at, moved: moved.length };
 };
 
 /**

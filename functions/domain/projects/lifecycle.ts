@@ -82,7 +82,7 @@ export const pauseProject = async <T = undefined>(
   also: readonly AuditEvent[] = [],
 ): Promise<{ project: Project; changed: boolean; meanwhile: T }> => {
   const { before, after } = await updateProject(deps, principal, projectId, 'pause', (p, now) => {
-    const paused = pause(p, principal.sub, now, reason);
+    const paused = pause(p, principal.sub, now, reason, principal.name);
     if (paused === p) return p;
     return { ...paused, pauseAudit: { key: newId('pause'), events: [auditEvent(principal, 'project.paused', { reason, statusBeforePause: p.status }), ...also] } };
   });

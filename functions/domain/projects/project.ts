@@ -101,6 +101,8 @@ export interface Project {
   readonly reviewedAt?: string;
   readonly reviewComment?: string;
   readonly pausedBy?: string;
+  /** The pauser's name as their sign-in gave it (the console says who paused by name, not by user id). */
+  readonly pausedByName?: string;
   /** The status to restore on resume, while paused. */
   readonly statusBeforePause?: ProjectStatus;
   readonly pausedAt?: string;
@@ -254,8 +256,8 @@ export const reject = (p: Project, by: string, now: string, comment: string): Pr
   return { ...p, status: 'changes_requested', reviewedBy: by, reviewedAt: now, reviewComment: comment, updatedAt: now };
 };
 
-export const pause = (p: Project, by: string, now: string, reason: string): Project =>
-  p.status === 'paused' ? p : { ...p, status: 'paused', statusBeforePause: p.status, pausedAt: now, pausedBy: by, pauseReason: reason, updatedAt: now };
+export const pause = (p: Project, by: string, now: string, reason: string, byName?: string): Project =>
+  p.status === 'paused' ? p : { ...p, status: 'paused', statusBeforePause: p.status, pausedAt: now, pausedBy: by, ...(byName ? { pausedByName: byName } : {}), pauseReason: reason, updatedAt: now };
 
 /** The pause of `pausedAt` seen to hold at `at` (nothing in flight); kept as first seen, and only for that pause. */
 export const confirmPause = (p: Project, pausedAt: string, at: string): Project =>
@@ -263,6 +265,6 @@ export const confirmPause = (p: Project, pausedAt: string, at: string): Project 
 
 export const resume = (p: Project, now: string): Project => {
   if (p.status !== 'paused') throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
-  const { statusBeforePause, pausedAt: _a, pausedBy: _b, pauseReason: _c, pauseAudit: _d, pauseConfirmedAt: _e, ...rest } = p;
+  const { statusBeforePause, pausedAt: _a, pausedBy: _b, pausedByName: _f, pauseReason: _c, pauseAudit: _d, pauseConfirmedAt: _e, ...rest } = p;
   return { ...rest, status: statusBeforePause ?? 'draft', resumedAt: now, updatedAt: now };
 };

@@ -20,6 +20,7 @@ export interface RoundPatch {
   readonly completedAt?: string;
   readonly scheduledFor?: string | null;
   readonly scheduledBy?: string | null;
+  readonly scheduledByName?: string | null;
   readonly findings?: Round['findings'];
   readonly expiresAt?: number;
   readonly finalCounts?: FinalCounts;

@@ -35,12 +35,13 @@ export const releaseRound = async (
     if (when - now > MAX_SCHEDULE_MS) throw new ScheduleOutOfRangeError('A release can be scheduled at most one year ahead');
     await checkGates(deps, project, round);
     const scheduledFor = new Date(when).toISOString();
-    if (!(await deps.rounds.transitionRound(projectId, roundId, ['ready', 'scheduled'], 'scheduled', { scheduledFor, scheduledBy: principal.sub }))) throw stateChanged();
+    if (!(await deps.rounds.transitionRound(projectId, roundId, ['ready', 'scheduled'], 'scheduled', { scheduledFor, scheduledBy: principal.sub, scheduledByName: principal.name ?? null })))
+      throw stateChanged();
     await keepListFrom(deps, projectId, round.listId, scheduledFor);
     await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.scheduled', { roundId, scheduledFor }));
     return { roundId, status: 'scheduled', scheduledFor };
   }
-  await startRelease(deps, principal.sub, project, round);
+  await startRelease(deps, principal, project, round);
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'round.released', { roundId, letterId: round.letterId, letterVersion: round.letterVersion }));
   return { roundId, status: 'dispatching' };
 };
@@ -60,7 +61,7 @@ const checkGates = async (deps: RoundDeps, project: Project, round: Round): Prom
 };
 
 /** The cross-round rules and the transition, retried when another release of the project raced us. */
-const startRelease = async (deps: RoundDeps, by: string, project: Project, round: Round): Promise<ReleasedRound> => {
+const startRelease = async (deps: RoundDeps, by: { sub: string; name?: string | undefined }, project: Project, round: Round): Promise<ReleasedRound> => {
   await checkGates(deps, project, round);
   const version = (await deps.letters.getVersion(project.projectId, round.letterId, round.letterVersion))!;
   const list = await deps.lists.getList(project.projectId, round.listId);
@@ -80,7 +81,13 @@ const startRelease = async (deps: RoundDeps, by: string, project: Project, round
       });
     }
     if (refusal) throw refusal;
-    const release = { releasedBy: by, releasedAt: nowIso(), layout: deps.dispatch.layout(list.accepted, round.canary?.size), hashKeyVersion: deps.hashKeys().current };
+    const release = {
+      releasedBy: by.sub,
+      ...(by.name ? { releasedByName: by.name } : {}),
+      releasedAt: nowIso(),
+      layout: deps.dispatch.layout(list.accepted, round.canary?.size),
+      hashKeyVersion: deps.hashKeys().current,
+    };
     const result = await deps.rounds.releaseRound(project.projectId, round.roundId, ['ready', 'scheduled'], release, seq);
     if (result === 'round_changed') throw new ReleaseRefusedError('ROUND_NOT_READY', 'The round changed meanwhile (released or cancelled by someone else)');
     if (result === 'raced') continue;
@@ -160,7 +167,7 @@ export const fireScheduled = async (deps: RoundDeps, round: Round, now = Date.no
   if (!project) return 'refused';
   const scheduler = { sub: 'scheduler', role: 'operations' as const, name: 'Scheduled release' };
   try {
-    await startRelease(deps, round.scheduledBy ?? 'scheduler', project, round);
+    await startRelease(deps, { sub: round.scheduledBy ?? 'scheduler', name: round.scheduledByName }, project, round);
     await deps.audit.append(auditScope(round.projectId), auditEvent(scheduler, 'round.released', { roundId: round.roundId, scheduledFor: round.scheduledFor, scheduledBy: round.scheduledBy }));
     return 'released';
   } catch (error) {

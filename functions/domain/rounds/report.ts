@@ -130,6 +130,7 @@ export const roundReport = async (
     counts: view.counts,
     skipReasons: view.skipReasons,
     releasedBy: r.release?.releasedBy ?? null,
+    releasedByName: r.release?.releasedByName ?? null,
     releasedAt: r.release?.releasedAt ?? null,
     completedAt: completedAt ?? null,
     approvals: approvals.approvals,

@@ -227,6 +227,8 @@ export interface RoundLayout {
 
 export interface ReleaseInfo {
   readonly releasedBy: string;
+  /** The releaser's name as their sign-in gave it (for a scheduled release: whoever scheduled it). */
+  readonly releasedByName?: string;
   readonly releasedAt: string;
   readonly layout: RoundLayout;
   /**
@@ -288,6 +290,7 @@ interface RoundBase {
   readonly test?: boolean;
   readonly scheduledFor?: string;
   readonly scheduledBy?: string;
+  readonly scheduledByName?: string;
   /** When the round's record goes (DynamoDB TTL, epoch seconds): the long period from completion or cancellation. */
   readonly expiresAt?: number;
   /**

@@ -27,9 +27,11 @@ const failoverView = z.object({
   roundId: z.string().optional(),
   reason: z.string(),
   requestedBy: z.string(),
+  requestedByName: z.string().optional(),
   requestedAt: z.string(),
   status: z.enum(['pending', 'executed']),
   confirmedBy: z.string().optional(),
+  confirmedByName: z.string().optional(),
   confirmedAt: z.string().optional(),
   moved: z.number().int().min(0).optional(),
 });

@@ -44,7 +44,7 @@ describe('scheduled release', () => {
     // The round's record for the board: counts, who released it, who approved the exact version, the sealed audit head.
     const report = await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}/report`);
     expect(report.status, report.text).toBe(200);
-    expect(report.body).toMatchObject({ counts: { planned: 30, sent: 30 }, releasedBy: 'researcher@sched-ok', findings: [] });
+    expect(report.body).toMatchObject({ counts: { planned: 30, sent: 30 }, releasedBy: 'researcher@sched-ok', releasedByName: 'Forsker', findings: [] });
     expect(report.body.completedAt).toEqual(expect.any(String));
     expect(report.body.approvals).toEqual([expect.objectContaining({ version: 1, contentHash: expect.any(String), by: 'superuser@sched-ok' })]);
     const verify = await a.researcher.get(`/projects/${a.projectId}/audit/verify`);

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawAdapters } from '../../../functions/adapters/index.js';
+import { adapters, rawAdapters } from '../../../functions/adapters/index.js';
 import { handler as roundWatch } from '../../../functions/handlers/round-watch/index.js';
 import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
 import { accessMatrix } from '../../../lib/access-matrix.js';
@@ -22,8 +22,8 @@ afterAll(async () => {
   await p?.stop();
 });
 
-const opsA = { sub: 'ops-anna', role: 'operations' } as const;
-const opsB = { sub: 'ops-bjorn', role: 'operations' } as const;
+const opsA = { sub: 'ops-anna', role: 'operations', name: 'Anna Drift' } as const;
+const opsB = { sub: 'ops-bjorn', role: 'operations', name: 'Bjørn Drift' } as const;
 const researcher = { sub: 'ola', role: 'researcher', org: 'uio' } as const;
 
 describe('failover routes (georedundant stage)', () => {
@@ -56,7 +56,7 @@ describe('failover routes (georedundant stage)', () => {
     // This platform is eu-north-1: a fail-back to it is confirmed here.
     const asked = await p.as(opsA).post('/operations/failover', { to: 'eu-north-1', reason: 'fail back after drill' });
     expect(asked.status, asked.text).toBe(201);
-    expect(asked.body).toMatchObject({ to: 'eu-north-1', reason: 'fail back after drill', requestedBy: 'ops-anna', status: 'pending' });
+    expect(asked.body).toMatchObject({ to: 'eu-north-1', reason: 'fail back after drill', requestedBy: 'ops-anna', requestedByName: 'Anna Drift', status: 'pending' });
     const id = asked.body.failoverId as string;
 
     const self = await p.as(opsA).post(`/operations/failover/${id}/confirm`);
@@ -66,7 +66,9 @@ describe('failover routes (georedundant stage)', () => {
 
     const done = await p.as(opsB).post(`/operations/failover/${id}/confirm`);
     expect(done.status, done.text).toBe(200);
-    expect(done.body).toMatchObject({ failoverId: id, status: 'executed', confirmedBy: 'ops-bjorn', moved: 0 });
+    expect(done.body).toMatchObject({ failoverId: id, status: 'executed', confirmedBy: 'ops-bjorn', confirmedByName: 'Bjørn Drift', moved: 0 });
+    // As stored: the name survives the read (the console's confirmation line, the audit of who moved what).
+    expect(await adapters().failover.failovers.get(id)).toMatchObject({ requestedByName: 'Anna Drift', confirmedByName: 'Bjørn Drift' });
     const again = await p.as(opsB).post(`/operations/failover/${id}/confirm`);
     expect([again.status, again.body.error.code]).toEqual([409, 'FAILOVER_DONE']);
   });

@@ -27,6 +27,8 @@ describe('what the pause says, and only what is true', () => {
 
   it('a pause by the automatic brake says so, in words', () => {
     expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'system:brake', sentSince: 0 }, 'nb')).toMatch(/av den automatiske bremsen – 0 brev sendt siden\.$/);
+    // A person by the name their sign-in gave when they paused; their user id only when none was given.
+    expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'otto', pausedByName: 'Otto Drift', sentSince: 0 }, 'nb')).toMatch(/av Otto Drift – 0 brev sendt siden\.$/);
     expect(pauseLine({ phase: 'paused', pausedAt: '2026-12-05T06:00:00.000Z', pausedBy: 'system:brake', sentSince: 0 }, 'en')).toMatch(/by the automatic brake – 0 letters sent since\.$/);
   });
 });

@@ -26,7 +26,7 @@ const world = (homes: RoundHome[], regions = ['eu-central-1', 'eu-west-1'], comp
       markExecuted: async (id, by, at, moved) => {
         const f = failovers.get(id);
         if (f?.status !== 'pending') return false;
-        failovers.set(id, { ...f, status: 'executed', confirmedBy: by, confirmedAt: at, moved });
+        failovers.set(id, { ...f, status: 'executed', confirmedBy: by.sub, ...(by.name ? { confirmedByName: by.name } : {}), confirmedAt: at, moved });
         return true;
       },
     },
