@@ -38,7 +38,11 @@ export const getRound = async (deps: RoundDeps, principal: Principal, projectId:
   return withCounts(deps, await loadRound(deps, projectId, roundId), project);
 };
 
-/** A round with what the channels reported after the hand-over (a released, real round); never changes the counts. */
+/**
+ * A round with what the channels reported after the hand-over (a released, real round that handed
+ * at least one letter over: where nothing was handed over — everyone skipped, or the local channel
+ * stand-in, which keeps no hand-overs — there is nothing to report); never changes the counts.
+ */
 export const getRoundWithReceipts = async (
   deps: RoundDeps & { readonly receipts: Pick<ReceiptsReader, 'summary'> },
   principal: Principal,
@@ -47,7 +51,8 @@ export const getRoundWithReceipts = async (
 ): Promise<RoundWithCounts & { readonly receipts?: ReceiptSummary }> => {
   const view = await getRound(deps, principal, projectId, roundId);
   const receipts = view.round.release && !view.round.test ? await deps.receipts.summary(view.round.roundId) : undefined;
-  return { ...view, ...(receipts ? { receipts } : {}) };
+  const any = receipts !== undefined && receipts.confirmed + receipts.failedAfterSend + receipts.awaiting > 0;
+  return { ...view, ...(any ? { receipts } : {}) };
 };
 
 export const listRounds = async (deps: RoundDeps, principal: Principal, projectId: string): Promise<RoundWithCounts[]> => {

@@ -49,5 +49,25 @@ describe('a released round is dispatched with every gate at send time', () => {
     const [got] = await inbox(nins[100]!);
     const [decision] = (await a.operations.post('/operations/contacts/lookup', { nin: nins[100] })).body.items as { letter?: { subject: string; body: string; language: string; exact: boolean } }[];
     expect(decision!.letter).toEqual({ language: 'nb', subject: got!.subject, body: got!.body, exact: true });
+    // What the channels said about the 267 handed over.
+    const view = await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}`);
+    expect(view.body.receipts.confirmed + view.body.receipts.awaiting + view.body.receipts.failedAfterSend).toBe(267);
+  });
+
+  it('test_should_show_no_receipts_for_a_round_that_handed_nothing_over', async () => {
+    const a = await approvedProject(p, 'uio-none');
+    const nins = syntheticNins(4, 12_000);
+    expect((await a.operations.put('/registry/reservations', { nins, reserved: true })).status).toBe(200);
+    const round = await createRound(a, await uploadList(a, nins));
+    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+    );
+    expect(done.counts).toMatchObject({ planned: 4, sent: 0, skippedReserved: 4 });
+    // Nothing handed over, so no channel has anything to confirm: no "0 confirmed, 0 awaiting" line.
+    const view = await a.researcher.get(`/projects/${a.projectId}/rounds/${round.roundId}`);
+    expect(view.status).toBe(200);
+    expect(view.body.receipts).toBeUndefined();
   });
 });
