@@ -38,12 +38,7 @@ describe('a round on a georedundant stage', () => {
     // …and its fence, in the fence table (MRSC when deployed), says the same: what the workers send by.
     expect(await fenceOf(a.projectId, round.roundId)).toMatchObject({ homeRegion: 'eu-north-1', epoch: 1 });
 
-    const done = await waitFor(
-      () => roundOf(a, round.roundId),
-      (r) => r.status === 'completed',
-      90_000,
-      250,
-    );
+    const done = await completed(a, round.roundId);
     expect(sumOfCounts(done.counts)).toBe(done.counts.planned);
     expect(done.counts.sent).toBeGreaterThan(0);
     // What a failover away from here would rebuild the ledger of, though not move: completed here since a time.
@@ -54,17 +49,7 @@ describe('a round on a georedundant stage', () => {
   });
 
   it('failed over here after its home was lost: the ledger entries the loss took come back before it sends again', { timeout: 120_000 }, async () => {
-    const a = await approvedProject(p, 'geo-rebuild');
-    const nins = syntheticNins(8, 720_000);
-    const round = await createRound(a, await uploadList(a, nins), { canary: { size: 3 } });
-    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    // The canary goes out, then the round waits for a person to confirm it: still active.
-    await waitFor(
-      () => roundOf(a, round.roundId),
-      (r) => r.status === 'canary_hold',
-      90_000,
-      250,
-    );
+    const { a, nins, round } = await canaryHeldRound('geo-rebuild', 720_000);
     const { rounds, contacts } = rawAdapters();
     const canary = nins.slice(0, 3);
     const sent = async () => contactsIn(contacts, canary, a.projectId, round.roundId);
@@ -114,27 +99,12 @@ describe('a round on a georedundant stage', () => {
 
     // Confirmed, it completes in its new home, each recipient once.
     expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`)).status).toBeLessThan(300);
-    const done = await waitFor(
-      () => roundOf(a, round.roundId),
-      (r) => r.status === 'completed',
-      90_000,
-      250,
-    );
-    expect(done.counts.sent).toBe(8);
+    expect((await completed(a, round.roundId)).counts.sent).toBe(8);
     expect(await contactsIn(contacts, nins, a.projectId, round.roundId)).toBe(8);
   });
 
   it('test_should_send_nothing_here_once_the_rounds_fence_names_another_region_whatever_this_regions_copy_of_the_round_says', { timeout: 120_000 }, async () => {
-    const a = await approvedProject(p, 'geo-fence');
-    const nins = syntheticNins(8, 730_000);
-    const round = await createRound(a, await uploadList(a, nins), { canary: { size: 3 } });
-    expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
-    await waitFor(
-      () => roundOf(a, round.roundId),
-      (r) => r.status === 'canary_hold',
-      90_000,
-      250,
-    );
+    const { a, round } = await canaryHeldRound('geo-fence', 730_000);
     // A failover confirmed in eu-west-1 moved the fence (strongly consistent across regions); this
     // region's replica of the round has not heard of it yet and still says eu-north-1.
     await setFence(a.projectId, round.roundId, 'eu-west-1', 2);
@@ -157,13 +127,7 @@ describe('a round on a georedundant stage', () => {
     await setFence(a.projectId, round.roundId, 'eu-north-1', 3);
     expect((await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'fail-back' })).status).toBeLessThan(300);
     expect((await a.operations.post(`/projects/${a.projectId}/resume`, {})).status).toBeLessThan(300);
-    const done = await waitFor(
-      () => roundOf(a, round.roundId),
-      (r) => r.status === 'completed',
-      90_000,
-      250,
-    );
-    expect(done.counts.sent).toBe(8);
+    expect((await completed(a, round.roundId)).counts.sent).toBe(8);
   });
 
   it('the release, the failover, the rebuild and the worker stay inside their rows of the access matrix', () => {
@@ -179,6 +143,29 @@ describe('a round on a georedundant stage', () => {
 
 const contactsIn = async (contacts: ReturnType<typeof rawAdapters>['contacts'], nins: readonly string[], projectId: string, roundId: string): Promise<number> =>
   [...(await contacts.contactsIn(nins, projectId, [roundId])).values()].length;
+
+/** A released round of 8 whose canary of 3 went out: it waits for a person to confirm it, still active. */
+const canaryHeldRound = async (org: string, firstNin: number) => {
+  const a = await approvedProject(p, org);
+  const nins = syntheticNins(8, firstNin);
+  const round = await createRound(a, await uploadList(a, nins), { canary: { size: 3 } });
+  expect((await a.researcher.post(`/projects/${a.projectId}/rounds/${round.roundId}/release`)).status).toBe(202);
+  await waitFor(
+    () => roundOf(a, round.roundId),
+    (r) => r.status === 'canary_hold',
+    90_000,
+    250,
+  );
+  return { a, nins, round };
+};
+
+const completed = (a: Awaited<ReturnType<typeof approvedProject>>, roundId: string) =>
+  waitFor(
+    () => roundOf(a, roundId),
+    (r) => r.status === 'completed',
+    90_000,
+    250,
+  );
 
 const fenceOf = async (projectId: string, roundId: string) =>
   (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: `ROUND#${projectId}#${roundId}` }, ConsistentRead: true }))).Item;
