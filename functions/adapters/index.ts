@@ -258,7 +258,7 @@ const build = () => {
           Date.now(),
           settings.leaseMs,
         );
-        await dispatchQueue.enqueue([job], { delaySeconds: Math.ceil(settings.leaseMs / 1000) });
+        await dispatchQueue.enqueue([job], { delaySeconds: Math.min(900, Math.ceil(settings.leaseMs / 1000)) });
         return 1;
       },
     },

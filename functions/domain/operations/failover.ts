@@ -140,6 +140,7 @@ export const confirmFailover = async (deps: FailoverPorts, principal: Principal,
       to: failover.to,
       roundId: failover.roundId,
       moved: moved.map((h) => ({ roundId: h.roundId, epoch: h.epoch })),
+      ...(stillHeld.length > 0 ? { rebuildEnqueuedAgain: stillHeld.map((h) => h.roundId) } : {}),
       ledgerRebuiltToo: completedToo.map((h) => h.roundId),
     }),
   );

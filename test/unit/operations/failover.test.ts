@@ -78,6 +78,7 @@ describe('failover (issue 25)', () => {
       ['r1', 2],
       ['r2', 2],
     ]);
+    expect(w.events.at(-1)).toMatchObject({ action: 'failover.executed', details: { moved: [], rebuildEnqueuedAgain: ['r1', 'r2'] } });
   });
 
   it('the one who asked cannot confirm (FOUR_EYES, 403); nothing moves', async () => {
