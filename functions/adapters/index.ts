@@ -7,7 +7,7 @@ import { formTaskIssuer } from '../domain/dispatch/task-issuer.js';
 import { retentionFor } from '../domain/shared/retention.js';
 import { dispatchControl, type OperationsDeps } from '../domain/dispatch/operations.js';
 import type { EngineDeps, DispatchMessage, LedgerRebuild } from '../domain/dispatch/ports.js';
-import { rebuildAfterFailover, type RebuildDeps } from '../domain/dispatch/rebuild-ledger.js';
+import { delaySecondsOf, rebuildAfterFailover, type RebuildDeps } from '../domain/dispatch/rebuild-ledger.js';
 import type { TestSendDeps } from '../domain/dispatch/test-send.js';
 import { guardiansAwaitingAnswer, nonResponders } from '../domain/letters/form-tasks.js';
 import { roundLifecycle } from '../domain/rounds/lifecycle.js';
@@ -253,12 +253,13 @@ const build = () => {
         const all = [...moved, ...completedToo];
         if (all.length === 0) return 0;
         // The fences moved just now (the confirmation's compare-and-sets): the rebuild waits a lease for the old home's last waves.
+        const now = Date.now();
         const job = rebuildAfterFailover(
           all.map((h) => ({ projectId: h.projectId, roundId: h.roundId, epoch: h.epoch })),
-          Date.now(),
+          now,
           settings.leaseMs,
         );
-        await dispatchQueue.enqueue([job], { delaySeconds: Math.min(900, Math.ceil(settings.leaseMs / 1000)) });
+        await dispatchQueue.enqueue([job], { delaySeconds: delaySecondsOf(job, now) });
         return 1;
       },
     },

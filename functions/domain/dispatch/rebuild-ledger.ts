@@ -1,6 +1,6 @@
 import { isReleased, type RecipientOutcome, type Round } from '../rounds/round.js';
 import type { DispatchControl } from '../rounds/ports.js';
-import { deltaOf, freshBatch } from './batch.js';
+import { deltaOf, freshBatch, type BatchState } from './batch.js';
 import { batchRange } from './layout.js';
 import type { BatchStore, ContactLedger, LedgerEntry, LedgerRebuild, RecipientSource } from './ports.js';
 import { entryFor, type EntryRound } from './stages/settle.js';
@@ -26,7 +26,7 @@ export interface RebuildDeps {
     /** Clears the round's `ledgerRebuild` if its epoch is still `epoch`; false when a later failover moved it again. */
     ledgerRebuilt(projectId: string, roundId: string, epoch: number): Promise<boolean>;
   };
-  readonly batches: Pick<BatchStore, 'read' | 'readAll' | 'recount'>;
+  readonly batches: Pick<BatchStore, 'readAll' | 'recount'>;
   readonly recipients: RecipientSource;
   readonly ledger: Pick<ContactLedger, 'recordMissing'>;
   readonly control: Pick<DispatchControl, 'continue'>;
@@ -69,6 +69,9 @@ export const rebuildAfterFailover = (rounds: LedgerRebuild['rounds'], movedAt: n
   notBefore: movedAt + leaseMs,
 });
 
+/** How long a job not yet due should wait on the queue (SQS delays at most 15 minutes). */
+export const delaySecondsOf = (job: LedgerRebuild, now: number): number => Math.min(900, Math.max(0, Math.ceil(((job.notBefore ?? 0) - now) / 1000)));
+
 /**
  * The round's counters again from its batch items: a counter shard replicates apart from the batch
  * item it counts (both are written in one transaction, atomic only in the region that ran it), so
@@ -76,8 +79,7 @@ export const rebuildAfterFailover = (rounds: LedgerRebuild['rounds'], movedAt: n
  * item was lost (that batch is then sent again). The batch items are the truth; the round is held,
  * so nothing commits meanwhile.
  */
-const recount = async (deps: RebuildDeps, round: Round & { release: NonNullable<Round['release']> }): Promise<void> => {
-  const states = await deps.batches.readAll(round.roundId);
+const recount = async (deps: RebuildDeps, round: Round & { release: NonNullable<Round['release']> }, states: ReadonlyMap<number, BatchState>): Promise<void> => {
   const layout = round.release.layout;
   await deps.batches.recount(
     round,
@@ -98,11 +100,14 @@ export const rebuildLedger = async (deps: RebuildDeps, job: LedgerRebuild, until
     const round = await deps.rounds.getRound(projectId, roundId);
     if (!round || !isReleased(round)) continue;
     const layout = round.release.layout;
+    // Every batch item of the round in one read, for its ledger entries and its counters (the round
+    // is held and its old home has stopped: nothing changes them meanwhile). A batch never started has none.
+    const states = await deps.batches.readAll(roundId);
     for (let b = r === job.at.round ? job.at.batch : 0; b < layout.totalBatches; b++) {
       if (deps.clock().getTime() >= until) return { ...job, at: { round: r, batch: b } };
       const range = batchRange(layout, b);
-      const state = await deps.batches.read({ projectId, roundId, batchNo: b }, range.end - range.start);
-      if (!state.outcomes.some((o) => o.kind !== 'pending' && o.kind !== 'cancelled')) continue;
+      const state = states.get(b);
+      if (!state?.outcomes.some((o) => o.kind !== 'pending' && o.kind !== 'cancelled')) continue;
       const recipients = await deps.recipients.slice(round.listId, range.start, range.end);
       const entries = entriesOf(
         round,
@@ -111,7 +116,7 @@ export const rebuildLedger = async (deps: RebuildDeps, job: LedgerRebuild, until
       );
       if (entries.length > 0) await deps.ledger.recordMissing(entries);
     }
-    await recount(deps, round);
+    await recount(deps, round, states);
   }
   // Every round's hold goes first, then each goes back to work: a crash between the two leaves a
   // redelivered job that finds nothing to write and does the rest.

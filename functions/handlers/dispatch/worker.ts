@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { adapters } from '../../adapters/index.js';
 import { processBatch } from '../../domain/dispatch/engine.js';
-import { rebuildLedger } from '../../domain/dispatch/rebuild-ledger.js';
+import { delaySecondsOf, rebuildLedger } from '../../domain/dispatch/rebuild-ledger.js';
 import { logger, setLogKeys } from '../../shared/logger.js';
 import { recordBatch } from '../../shared/metrics.js';
 import { sqsHandler } from '../../shared/sqs.js';
@@ -36,8 +36,8 @@ export const handler = sqsHandler(message, async (m, _record, context) => {
   if ('kind' in m) {
     // A failover's ledger rebuild (dispatch/rebuild-ledger.ts): as far as this invocation goes, then on from there.
     const next = await rebuildLedger(ledgerRebuild, m, Date.now() + (remaining ?? 60_000) - REBUILD_MARGIN_MS);
-    // Not yet due (the old home's last waves may still run): back on the queue until it is (SQS delays at most 15 minutes).
-    if (next) await ledgerRebuild.queue.enqueue([next], { delaySeconds: Math.min(900, Math.max(0, Math.ceil(((next.notBefore ?? 0) - Date.now()) / 1000))) });
+    // Not yet due (the old home's last waves may still run): back on the queue until it is.
+    if (next) await ledgerRebuild.queue.enqueue([next], { delaySeconds: delaySecondsOf(next, Date.now()) });
     else logger.info('ledger rebuilt after a failover', { rounds: m.rounds.map((r) => r.roundId) });
     return;
   }

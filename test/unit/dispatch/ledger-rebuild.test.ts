@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { processBatch } from '../../../functions/domain/dispatch/engine.js';
 import type { EngineDeps, LedgerRebuild } from '../../../functions/domain/dispatch/ports.js';
-import { rebuildAfterFailover, rebuildLedger, type RebuildDeps } from '../../../functions/domain/dispatch/rebuild-ledger.js';
+import { delaySecondsOf, rebuildAfterFailover, rebuildLedger, type RebuildDeps } from '../../../functions/domain/dispatch/rebuild-ledger.js';
 import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
 import { work, World } from '../../fixtures/engine-world.js';
 
@@ -45,6 +45,9 @@ describe("a failover's ledger rebuild", () => {
     const lease = world.deps().settings.leaseMs;
     const due = rebuildAfterFailover([{ projectId: 'prj', roundId: 'rnd', epoch: 2 }], world.now, lease);
     expect(due).toEqual({ ...job(2), notBefore: world.now + lease });
+    // On the queue until then, within SQS's 15 minutes.
+    expect(delaySecondsOf(due, world.now)).toBe(lease / 1000);
+    expect(delaySecondsOf({ ...due, notBefore: world.now + 3_600_000 }, world.now)).toBe(900);
     // A lease less a millisecond later: nothing written, the hold stays, the job comes back as it was.
     world.now += lease - 1;
     expect(await rebuildLedger(rebuildDeps(world), due, Number.POSITIVE_INFINITY)).toBe(due);
