@@ -29,12 +29,22 @@ export interface BatchState {
 export interface PlannedLetter {
   readonly deliveryId: string;
   readonly channel: Channel;
+  /**
+   * A guardian's letter about a child: the guardian, sealed (shared/sealed-id.ts, bound to the
+   * round and this delivery id), so that a recovery records whom the letter reached even when the
+   * register no longer lists them as the child's guardian. Never the ID in the clear.
+   */
+  readonly sealedTo?: string;
 }
 
 export type Plan = ReadonlyMap<number, readonly PlannedLetter[]>;
 
-/** `index:<c><deliveryId>+<c><deliveryId>;…` with c the channel's letter; delivery ids hold no `:`, `+` or `;`. */
-export const encodePlan = (plan: Plan): string => [...plan].map(([i, letters]) => `${i}:${letters.map((l) => `${CH[l.channel]}${l.deliveryId}`).join('+')}`).join(';');
+/**
+ * `index:<c><deliveryId>[~<sealedTo>]+…;…` with c the channel's letter; delivery ids hold no `:`,
+ * `+`, `;` or `~`, and a sealed ID none either (base64url parts joined by `.`).
+ */
+export const encodePlan = (plan: Plan): string =>
+  [...plan].map(([i, letters]) => `${i}:${letters.map((l) => `${CH[l.channel]}${l.deliveryId}${l.sealedTo ? `~${l.sealedTo}` : ''}`).join('+')}`).join(';');
 export const decodePlan = (s: unknown): Map<number, PlannedLetter[]> | undefined => {
   if (typeof s !== 'string' || s === '') return undefined;
   return new Map(
@@ -43,7 +53,10 @@ export const decodePlan = (s: unknown): Map<number, PlannedLetter[]> | undefined
       const letters = part
         .slice(at + 1)
         .split('+')
-        .map((l) => ({ channel: CH_BACK[l[0]!]!, deliveryId: l.slice(1) }));
+        .map((l): PlannedLetter => {
+          const [id, sealedTo] = l.slice(1).split('~');
+          return { channel: CH_BACK[l[0]!]!, deliveryId: id!, ...(sealedTo ? { sealedTo } : {}) };
+        });
       return [Number(part.slice(0, at)), letters] as const;
     }),
   );

@@ -5,6 +5,7 @@ import type { BrakeCounts } from '../../rounds/brake.js';
 import type { ReleasedRound, RoundLayout } from '../../rounds/round.js';
 import type { RecipientOutcome } from '../../rounds/round.js';
 import type { BatchRef, DispatchMessage, EngineDeps } from '../ports.js';
+import { openId, sealId } from '../../shared/sealed-id.js';
 
 /**
  * One attempt at one batch: what the stages share. `outcomes` and `chained` are what is committed
@@ -36,3 +37,12 @@ export interface Attempt {
 export const deliveryIdOf = (batchNo: number, index: number): string => `${String(batchNo).padStart(6, '0')}-${String(index).padStart(4, '0')}`;
 
 export const seconds = (d: Date): number => Math.floor(d.getTime() / 1000);
+
+/** What a guardian's sealed ID in a plan is bound to: this round and the letter's delivery id. */
+const sealContext = (a: Pick<Attempt, 'round'>, deliveryId: string): string => `plan/${a.round.projectId}/${a.round.roundId}/${deliveryId}`;
+
+/** The guardian a planned letter goes to, sealed under the round's key version (shared/sealed-id.ts). */
+export const sealGuardian = (a: Pick<Attempt, 'round' | 'hashKey'>, nin: string, deliveryId: string): string => sealId(nin, a.hashKey, sealContext(a, deliveryId));
+
+/** …and opened again by a recovery; undefined when it does not open. */
+export const openGuardian = (a: Pick<Attempt, 'round' | 'hashKey'>, sealed: string, deliveryId: string): string | undefined => openId(sealed, a.hashKey, sealContext(a, deliveryId));

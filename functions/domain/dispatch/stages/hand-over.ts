@@ -2,7 +2,7 @@ import type { PlannedLetter } from '../batch.js';
 import type { ChannelResult, Dispatchable } from '../channels.js';
 import type { Language } from '../../letters/letter.js';
 import type { Channel } from '../../shared/channel.js';
-import type { Attempt } from './attempt.js';
+import { sealGuardian, type Attempt } from './attempt.js';
 import { compose, type ToSend } from './compose.js';
 import { blocker, readGate, type Blocker } from './gate.js';
 
@@ -62,7 +62,8 @@ export const handOverWave = async (a: Attempt, toSend: readonly ToSend[], until:
     else
       for (const l of c.letters) {
         byChannel.set(l.channel, [...(byChannel.get(l.channel) ?? []), l.item]);
-        plan.set(c.index, [...(plan.get(c.index) ?? []), { deliveryId: l.item.deliveryId, channel: l.channel }]);
+        const { deliveryId } = l.item;
+        plan.set(c.index, [...(plan.get(c.index) ?? []), { deliveryId, channel: l.channel, ...(l.item.onBehalfOfMinor ? { sealedTo: sealGuardian(a, l.item.nin, deliveryId) } : {}) }]);
         letters.set(l.item.deliveryId, { language: l.item.letter.language, letterHash: l.fingerprint });
       }
   }

@@ -1,9 +1,9 @@
-import { type Plan } from '../batch.js';
+import { type Plan, type PlannedLetter } from '../batch.js';
 import { IN_DOUBT } from '../../rounds/round.js';
 import type { Fate, LetterFate } from '../channels.js';
 import type { Channel } from '../../shared/channel.js';
 import { guardianDeliveryId } from '../../citizens/minors.js';
-import { deliveryIdOf, seconds, type Attempt } from './attempt.js';
+import { deliveryIdOf, openGuardian, seconds, type Attempt } from './attempt.js';
 import type { WaveFacts } from './gather.js';
 import { emptySettled, fail, sent, type Settled } from './settle.js';
 
@@ -70,9 +70,12 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
       .get(i)!
       .filter((l) => fateOf(l.deliveryId) === 'handed_over')
       .map((l) => ({ ...l, channel: fates.get(l.deliveryId)?.wentAs ?? l.channel }));
-  // The plan names a guardian's letter by a keyed hash, never the ID: the guardians are named again
-  // from the register (raw, whatever their state now: a letter that left is recorded as it left).
-  const children = unknownYet.filter((i) => leftOf(i).some((l) => isGuardianLetter(l.deliveryId)));
+  // The plan names the guardian of each guardian's letter sealed (never the ID in the clear), so a
+  // letter that left is recorded for whom it reached, even one the register no longer lists. A
+  // plan marked before plans carried them (or one that does not open) has the guardians named again
+  // from the register, by the keyed hash in the delivery id (raw, whatever their state now).
+  const sealedName = (l: PlannedLetter): string | undefined => (l.sealedTo ? openGuardian(a, l.sealedTo, l.deliveryId) : undefined);
+  const children = unknownYet.filter((i) => leftOf(i).some((l) => isGuardianLetter(l.deliveryId) && sealedName(l) === undefined));
   const facts =
     children.length > 0
       ? await deps.citizens.factsOf(
@@ -89,7 +92,7 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
       if (letters.some((l) => isGuardianLetter(l.deliveryId))) {
         const named = guardiansOf(deliveryIdOf(a.ref.batchNo, i), facts?.get(nin)?.guardians ?? [], a.hashKey);
         const reached = left.flatMap((l) => {
-          const g = named.get(l.deliveryId);
+          const g = sealedName(l) ?? named.get(l.deliveryId);
           return g ? [{ nin: g, channel: l.channel }] : [];
         });
         sent(a, s, now, i, nin, channel, reached, left.length);
