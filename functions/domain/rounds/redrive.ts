@@ -36,9 +36,21 @@ export const reopenForRedrive = async (deps: RoundDeps, round: ReleasedRound): P
   // A round with nothing to redrive is neither checked nor reported.
   const { counts, failureReasons } = await deps.progress.progress(round.roundId, round.release.layout.total);
   if (counts.failed - (failureReasons?.[IN_DOUBT] ?? 0) <= 0) return { reopened: 0 };
-  const refused = await redriveRefusal(deps, round);
+  const refused = (await redriveRefusal(deps, round)) ?? (await heldForRebuild(deps, round));
   if (refused) return { refused };
   return { reopened: await reopenChecked(deps, round) };
+};
+
+/**
+ * A round a failover moved is held until its contact ledger is rebuilt, and the rebuild ends by
+ * recounting the round's counters from its batch items (dispatch/rebuild-ledger.ts): a redrive's
+ * failed-to-pending change landing meanwhile would be overwritten. Read as stored now, just before
+ * the change (the status listing may lag); the rebuild starts a whole lease after the failover's
+ * confirmation, far longer than the reset that follows this read.
+ */
+const heldForRebuild = async (deps: Pick<RoundDeps, 'rounds'>, round: ReleasedRound): Promise<ReleaseRefusedError | undefined> => {
+  const now = await deps.rounds.getRound(round.projectId, round.roundId, { consistent: true });
+  return now?.ledgerRebuild ? new ReleaseRefusedError('ROUND_NOT_READY', 'The round is held until its contact ledger is rebuilt after a failover; redrive it once it goes on') : undefined;
 };
 
 const reopenChecked = async (deps: Pick<RoundDeps, 'rounds' | 'dispatch'>, round: ReleasedRound): Promise<number> => {

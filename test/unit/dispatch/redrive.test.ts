@@ -56,7 +56,7 @@ const round = (projectId: string, roundId: string, letterId: string, status: Rou
     updatedAt: '2026-01-03T00:00:00Z',
   }) as unknown as ReleasedRound;
 
-const world = (opts: { projects: Project[]; versions: LetterVersion[]; rounds: Seed[]; halted?: boolean }) => {
+const world = (opts: { projects: Project[]; versions: LetterVersion[]; rounds: Seed[]; halted?: boolean; stored?: Partial<Record<string, Partial<ReleasedRound>>> }) => {
   const reset: string[] = [];
   const reopened: string[] = [];
   const byId = new Map(opts.rounds.map((s) => [s.round.roundId, s]));
@@ -85,6 +85,11 @@ const world = (opts: { projects: Project[]; versions: LetterVersion[]; rounds: S
     },
     rounds: {
       listRounds: async (projectId: string) => opts.rounds.map((s) => s.round).filter((r) => r.projectId === projectId),
+      // The round as stored now (a consistent read), where the status listing may lag behind it.
+      getRound: async (_p: string, roundId: string) => {
+        const r = byId.get(roundId)?.round;
+        return r ? { ...r, ...(opts.stored?.[roundId] ?? {}) } : undefined;
+      },
       transitionRound: async (_p: string, roundId: string) => {
         reopened.push(roundId);
         return true;
@@ -134,6 +139,23 @@ describe('redrive, per round, through the same checks as release', () => {
       ['rC', 'OVERLAPPING_ROUND_ACTIVE'],
       ['rX', 'LETTER_NOT_APPROVED'],
     ]);
+  });
+
+  it('test_should_refuse_to_redrive_a_round_held_for_its_ledger_rebuild_after_a_failover', async () => {
+    // The failover moved the round and holds it while its ledger is rebuilt; the rebuild then
+    // recounts the round's counters from its batch items. A redrive landing in between would have
+    // its failed-to-pending change overwritten by the recount: counts that no longer add up.
+    const w = world({
+      projects: [project('prjB', 'approved')],
+      versions: [version('prjB', 'ltrB', 1, true)],
+      rounds: [{ round: round('prjB', 'rB', 'ltrB', 'completed'), failed: 3 }],
+      stored: { rB: { ledgerRebuild: true } },
+    });
+    const out = await redrive(w.deps, ops, 'rB');
+    expect(out.redriven.deliveries).toBe(0);
+    expect(w.reset).toEqual([]);
+    expect(w.reopened).toEqual([]);
+    expect(out.refused).toEqual([expect.objectContaining({ roundId: 'rB', code: 'ROUND_NOT_READY', message: expect.stringMatching(/ledger/) })]);
   });
 
   it('test_should_redrive_nothing_while_dispatch_is_halted', async () => {
