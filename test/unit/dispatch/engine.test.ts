@@ -956,14 +956,6 @@ describe('the engine under any interleaving', () => {
                   if (child && listed && listed.length > 0) world.facts.set(child, { ...world.facts.get(child), guardians: listed.slice(1) });
                   break;
                 }
-                case 'unlist-guardian': {
-                  // The register stops listing a child's first guardian (parental responsibility
-                  // moved): a letter that reached them must still be recorded for them.
-                  const child = children[e.who % Math.max(1, children.length)];
-                  const listed = child ? world.facts.get(child)?.guardians : undefined;
-                  if (child && listed && listed.length > 0) world.facts.set(child, { ...world.facts.get(child), guardians: listed.slice(1) });
-                  break;
-                }
                 case 'crash':
                   world.crashIn = e.after;
                   break;
