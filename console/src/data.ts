@@ -16,7 +16,10 @@ export const getLetter = (projectId: string, letterId: string, signal?: AbortSig
 
 export interface AuditEvent {
   at: string;
-  actor: string | { sub?: string; role?: string; name?: string };
+  actor: string;
+  /** The name the actor's sign-in gave when they acted, when it gave one. */
+  actorName?: string;
+  role?: string;
   action: string;
   details?: Record<string, unknown>;
 }

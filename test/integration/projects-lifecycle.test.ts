@@ -213,7 +213,10 @@ describe('a project through its whole lifecycle, with each refusal', () => {
       'project.settings_changed',
     ]);
     const approved = audit.body.items.find((e: { action: string }) => e.action === 'project.approved');
-    expect(approved).toMatchObject({ actor: 'siri', role: 'superuser', details: { comment: 'OK' } });
+    // Named as the sign-in named them when they acted (the console shows the name); someone whose token had no name, by user id only.
+    expect(approved).toMatchObject({ actor: 'siri', actorName: 'Siri Superbruker', role: 'superuser', details: { comment: 'OK' } });
+    expect(audit.body.items.find((e: { action: string }) => e.action === 'project.created').actorName).toBeUndefined();
+    expect((await p.as(ops).get(`/projects/${projectId}/audit/verify`)).body).toMatchObject({ ok: true });
     const paused = audit.body.items.find((e: { action: string }) => e.action === 'project.paused');
     expect(paused.details).toMatchObject({ reason: 'Klage fra innbygger', statusBeforePause: 'approved' });
     expect((await p.as(ola).get(`/projects/${projectId}/audit`)).status).toBe(200);

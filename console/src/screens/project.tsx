@@ -3,6 +3,7 @@ import { BRAKE_LIMITS } from '../../../functions/domain/projects/project.js';
 import { api, ApiError, seg, type Finding, type ListUpload, type Letter, type Project, type Round } from '../api';
 import type { BrakeSettings } from '../api-types';
 import {
+  actorLabel,
   auditSentence,
   BRAKE_KEYS,
   brakeChanges,
@@ -569,15 +570,6 @@ const RoundsSection = ({
   );
 };
 
-const actorName = (a: unknown): string => {
-  if (typeof a === 'string') return a;
-  if (a && typeof a === 'object') {
-    const o = a as Record<string, unknown>;
-    return [o.name ?? o.sub, o.role ? `(${String(o.role)})` : ''].filter(Boolean).join(' ');
-  }
-  return '';
-};
-
 const AuditSection = ({ projectId }: { projectId: string }) => {
   const [open, setOpen] = useState(false);
   const audit = useAsync((s) => (open ? getAudit(projectId, s) : Promise.resolve(undefined)), [projectId, open]);
@@ -601,7 +593,7 @@ const AuditSection = ({ projectId }: { projectId: string }) => {
               {audit.data.map((ev, i) => (
                 <tr key={i}>
                   <td>{formatTime(ev.at, lang.value)}</td>
-                  <td>{actorName(ev.actor)}</td>
+                  <td>{actorLabel(ev.actor, lang.value, ev.actorName)}</td>
                   <td data-action={ev.action}>{auditSentence(ev, lang.value)}</td>
                   <td>
                     {/* The raw record stays one click away, for the auditor. */}

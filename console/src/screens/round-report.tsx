@@ -17,8 +17,8 @@ interface RoundReport {
   releasedByName?: string | null;
   releasedAt: string | null;
   completedAt: string | null;
-  approvals: { by: string; at: string; version: number; contentHash: string }[];
-  decisions: { action: string; by: string; at: string; reason?: string }[];
+  approvals: { by: string; byName?: string; at: string; version: number; contentHash: string }[];
+  decisions: { action: string; by: string; byName?: string; at: string; reason?: string }[];
   auditHead: string | null;
   findings: { code: string; version: number }[];
 }
@@ -91,7 +91,8 @@ export const RoundReportScreen = ({ projectId, roundId }: { projectId: string; r
               <ul data-testid="report-approvals">
                 {r.approvals.map((a) => (
                   <li key={`${a.by}-${a.at}`}>
-                    {t('reportApprovalLine', { v: a.version, by: actorLabel(a.by, lang.value), at: formatTime(a.at, lang.value) })} {t('contentHash')}: <code class="wrap">{a.contentHash}</code>
+                    {t('reportApprovalLine', { v: a.version, by: actorLabel(a.by, lang.value, a.byName), at: formatTime(a.at, lang.value) })} {t('contentHash')}:{' '}
+                    <code class="wrap">{a.contentHash}</code>
                   </li>
                 ))}
               </ul>
@@ -124,7 +125,7 @@ export const RoundReportScreen = ({ projectId, roundId }: { projectId: string; r
                   {r.decisions.map((d) => (
                     <tr key={`${d.action}-${d.at}`} data-action={d.action}>
                       <td>{formatTime(d.at, lang.value)}</td>
-                      <td>{actorLabel(d.by, lang.value)}</td>
+                      <td>{actorLabel(d.by, lang.value, d.byName)}</td>
                       <td>{auditSentence({ action: d.action, details: d.reason ? { reason: d.reason } : {} }, lang.value)}</td>
                     </tr>
                   ))}

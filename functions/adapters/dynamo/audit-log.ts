@@ -116,6 +116,7 @@ export class DynamoAuditLog implements AuditLog {
               hash: i.hash,
               at: i.at,
               actor: i.actor,
+              ...(typeof i.actorName === 'string' ? { actorName: i.actorName } : {}),
               role: i.role,
               action: i.action,
               details: i.details ?? {},

@@ -12,6 +12,8 @@ import { getRound } from './read.js';
  */
 export interface ApprovalRecord {
   readonly by: string;
+  /** The name the actor's sign-in gave when they acted (recorded in the audit), when it gave one. */
+  readonly byName?: string;
   readonly at: string;
   readonly version: number;
   readonly contentHash: string;
@@ -20,6 +22,7 @@ export interface ApprovalRecord {
 export interface RoundDecisionRecord {
   readonly action: 'round.overridden' | 'round.canary_confirmed' | 'round.released' | 'round.cancelled' | 'project.paused' | 'project.resumed';
   readonly by: string;
+  readonly byName?: string;
   readonly at: string;
   readonly reason?: string;
 }
@@ -53,6 +56,8 @@ export interface ReportRound {
   readonly completedAt?: string;
 }
 
+const byNameOf = (e: ChainedAuditEvent): { byName?: string } => (e.actorName ? { byName: e.actorName } : {});
+
 const DECISIONS = new Set<RoundDecisionRecord['action']>(['round.overridden', 'round.canary_confirmed', 'round.released', 'round.cancelled']);
 const PROJECT_STOPS = new Set<string>(['project.paused', 'project.resumed']);
 
@@ -76,7 +81,7 @@ export const roundApprovalReport = (
       findings.push({ code: 'APPROVAL_CONTENT_MISMATCH', version: round.letterVersion });
       continue;
     }
-    approvals.push({ by: e.actor, at: e.at, version: round.letterVersion, contentHash });
+    approvals.push({ by: e.actor, ...byNameOf(e), at: e.at, version: round.letterVersion, contentHash });
   }
   if (sent?.approval && approvals.length === 0) findings.push({ code: 'APPROVAL_NOT_IN_AUDIT', version: round.letterVersion });
 
@@ -87,6 +92,7 @@ export const roundApprovalReport = (
     .map((e) => ({
       action: e.action as RoundDecisionRecord['action'],
       by: e.actor,
+      ...byNameOf(e),
       at: e.at,
       ...(typeof e.details.reason === 'string' ? { reason: e.details.reason } : {}),
     }));

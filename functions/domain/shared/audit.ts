@@ -5,6 +5,8 @@ import type { Principal } from '../../shared/principal.js';
 export interface AuditEvent {
   readonly at: string;
   readonly actor: string;
+  /** A staff actor's name as their sign-in gave it when they acted (never a citizen's); in the hash when present. */
+  readonly actorName?: string;
   readonly role: string;
   readonly action: string;
   readonly details: Readonly<Record<string, unknown>>;
@@ -58,7 +60,7 @@ export const GENESIS = '0'.repeat(64);
 export const auditEvent = (principal: Principal, action: string, details: Record<string, unknown> = {}, actorKey?: string): AuditEvent => {
   if (principal.role === 'citizen' && !actorKey) throw new Error('citizen actors are audited by keyed hash only');
   const actor = principal.role === 'citizen' ? `citizen:${actorKey}` : principal.sub;
-  return { at: new Date().toISOString(), actor, role: principal.role, action, details };
+  return { at: new Date().toISOString(), actor, ...(principal.role !== 'citizen' && principal.name ? { actorName: principal.name } : {}), role: principal.role, action, details };
 };
 
 /**
@@ -72,6 +74,8 @@ export const hashEvent = (e: Omit<ChainedAuditEvent, 'hash'>): string => {
     prevHash: e.prevHash,
     at: e.at,
     actor: e.actor,
+    // Only when present, so that every event chained before names were recorded keeps its hash.
+    ...(e.actorName !== undefined ? { actorName: e.actorName } : {}),
     role: e.role,
     action: e.action,
     details: JSON.parse(JSON.stringify(e.details ?? {})) as unknown,

@@ -60,6 +60,7 @@ export const routes = {
         seq: e.seq,
         at: e.at,
         actor: e.actor,
+        ...(e.actorName ? { actorName: e.actorName } : {}),
         role: e.role,
         action: e.action,
         details: e.details,

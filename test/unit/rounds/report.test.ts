@@ -28,10 +28,10 @@ const events = chainOf([
   ev('2026-01-01T00:00:00.000Z', 'kari', 'letter.created', { letterId: 'let_1', version: 1, contentHash: 'h1' }),
   ev('2026-01-02T00:00:00.000Z', 'sara', 'letter.version_approved', { letterId: 'let_1', version: 1, contentHash: 'h1', via: 'project' }),
   ev('2026-01-03T00:00:00.000Z', 'kari', 'letter.version_created', { letterId: 'let_1', version: 2, contentHash: 'h2' }),
-  ev('2026-01-04T00:00:00.000Z', 'siri', 'letter.version_approved', { letterId: 'let_1', version: 2, contentHash: 'h2' }),
+  { ...ev('2026-01-04T00:00:00.000Z', 'siri', 'letter.version_approved', { letterId: 'let_1', version: 2, contentHash: 'h2' }), actorName: 'Siri Superbruker' },
   ev('2026-01-04T00:00:00.000Z', 'siri', 'letter.version_approved', { letterId: 'let_other', version: 2, contentHash: 'hx' }),
   ev('2026-01-05T00:00:00.000Z', 'sara', 'round.overridden', { roundId: 'rnd_1', reason: 'new text, same people on purpose' }),
-  ev('2026-01-05T01:00:00.000Z', 'kari', 'round.released', { roundId: 'rnd_1', letterId: 'let_1', letterVersion: 2 }),
+  { ...ev('2026-01-05T01:00:00.000Z', 'kari', 'round.released', { roundId: 'rnd_1', letterId: 'let_1', letterVersion: 2 }), actorName: 'Kari Forsker' },
   ev('2026-01-05T02:00:00.000Z', 'kari', 'round.released', { roundId: 'rnd_other' }),
   ev('2026-01-06T00:00:00.000Z', 'system', 'round.completed', { roundId: 'rnd_1' }),
   ev('2026-01-07T00:00:00.000Z', 'kari', 'project.member_added', { member: 'per' }),
@@ -42,10 +42,11 @@ const round = { roundId: 'rnd_1', letterId: 'let_1', letterVersion: 2, completed
 describe('the approvals part of a round report', () => {
   it("lists who approved exactly the version the round sent, with its content hash, and the round's own decisions", () => {
     const r = roundApprovalReport(round, events, versions);
-    expect(r.approvals).toEqual([{ by: 'siri', at: '2026-01-04T00:00:00.000Z', version: 2, contentHash: 'h2' }]);
+    // Each by the name their sign-in gave when they acted, where the audit recorded one.
+    expect(r.approvals).toEqual([{ by: 'siri', byName: 'Siri Superbruker', at: '2026-01-04T00:00:00.000Z', version: 2, contentHash: 'h2' }]);
     expect(r.decisions).toEqual([
       { action: 'round.overridden', by: 'sara', at: '2026-01-05T00:00:00.000Z', reason: 'new text, same people on purpose' },
-      { action: 'round.released', by: 'kari', at: '2026-01-05T01:00:00.000Z' },
+      { action: 'round.released', by: 'kari', byName: 'Kari Forsker', at: '2026-01-05T01:00:00.000Z' },
     ]);
     expect(r.findings).toEqual([]);
   });

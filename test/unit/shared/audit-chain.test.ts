@@ -9,13 +9,16 @@ const chainOf = (events: AuditEvent[]): ChainedAuditEvent[] => {
   return out;
 };
 const headOf = (c: ChainedAuditEvent[]) => ({ events: c.length, head: c.at(-1)!.hash });
-const event = fc.record({
-  at: fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
-  actor: fc.string({ minLength: 1, maxLength: 12 }),
-  role: fc.constantFrom('researcher', 'superuser', 'operations', 'citizen'),
-  action: fc.constantFrom('project.created', 'letter.version_approved', 'round.released'),
-  details: fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), fc.oneof(fc.string(), fc.integer(), fc.boolean())),
-});
+const event = fc
+  .record({
+    at: fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+    actor: fc.string({ minLength: 1, maxLength: 12 }),
+    role: fc.constantFrom('researcher', 'superuser', 'operations', 'citizen'),
+    action: fc.constantFrom('project.created', 'letter.version_approved', 'round.released'),
+    details: fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), fc.oneof(fc.string(), fc.integer(), fc.boolean())),
+    actorName: fc.option(fc.string({ minLength: 1, maxLength: 20 }), { nil: undefined }),
+  })
+  .map(({ actorName, ...e }) => (actorName === undefined ? e : { ...e, actorName }));
 const chain = fc.array(event, { minLength: 2, maxLength: 12 }).map(chainOf);
 
 describe('verifyChain', () => {
@@ -31,7 +34,7 @@ describe('verifyChain', () => {
 
   it('refuses any change to any field of any event', () => {
     fc.assert(
-      fc.property(chain, fc.nat(), fc.constantFrom('at', 'actor', 'role', 'action', 'details', 'scope', 'seq', 'prevHash'), (c, i, field) => {
+      fc.property(chain, fc.nat(), fc.constantFrom('at', 'actor', 'actorName', 'role', 'action', 'details', 'scope', 'seq', 'prevHash'), (c, i, field) => {
         const k = i % c.length;
         const e = c[k]!;
         const changed = { ...e, [field]: field === 'seq' ? e.seq + 100 : field === 'details' ? { ...e.details, __tampered__: true } : `${String(e[field as keyof typeof e])}x` };
