@@ -180,7 +180,10 @@ const pausedProjects = async (deps: Pick<OperationsDeps, 'projects'>) => new Set
 const auditStateOnce = async (deps: Pick<OperationsDeps, 'audit'>, principal: Principal, state: HaltState): Promise<void> => {
   if (!state.at) return;
   const event = state.halted ? auditEvent(principal, 'dispatch.halted', { reason: state.reason }) : auditEvent(principal, 'dispatch.resumed', {});
-  await deps.audit.appendOnce(OPERATIONS_SCOPE, `${state.halted ? 'halt' : 'resume'}:${state.at}`, { ...event, actor: state.by ?? event.actor });
+  // Named only when the operator pressing now is the one who gave it (the state keeps no name).
+  const { actorName, ...rest } = event;
+  const theirs = !state.by || state.by === principal.sub;
+  await deps.audit.appendOnce(OPERATIONS_SCOPE, `${state.halted ? 'halt' : 'resume'}:${state.at}`, { ...rest, actor: state.by ?? event.actor, ...(theirs && actorName ? { actorName } : {}) });
 };
 
 export const halt = async (deps: OperationsDeps, principal: Principal, reason: string) => {

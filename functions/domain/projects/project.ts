@@ -141,7 +141,14 @@ export interface Project {
  */
 export interface PendingPauseAudit {
   readonly key: string;
-  readonly events: readonly { readonly at: string; readonly actor: string; readonly role: string; readonly action: string; readonly details: Readonly<Record<string, unknown>> }[];
+  readonly events: readonly {
+    readonly at: string;
+    readonly actor: string;
+    readonly actorName?: string;
+    readonly role: string;
+    readonly action: string;
+    readonly details: Readonly<Record<string, unknown>>;
+  }[];
 }
 
 /** What a caller may do with a project, decided in one place. */

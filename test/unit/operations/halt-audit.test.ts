@@ -40,7 +40,7 @@ const ops = () => {
 };
 
 const anna: Principal = { sub: 'ops-anna', role: 'operations' };
-const bjorn: Principal = { sub: 'ops-bjorn', role: 'operations' };
+const bjorn: Principal = { sub: 'ops-bjorn', role: 'operations', name: 'Bjørn Drift' };
 
 describe('the operations trail of a halt and a resume', () => {
   it('test_should_audit_a_halt_once_under_the_halting_operator_when_the_first_press_died_before_its_entry', async () => {
@@ -54,6 +54,8 @@ describe('the operations trail of a halt and a resume', () => {
     expect(await halt(o.deps, bjorn, 'trykker igjen')).toMatchObject({ halted: true, inFlight: 0 });
     await halt(o.deps, bjorn, 'og igjen');
     expect(o.trail.map((e) => [e.action, e.actor, e.details.reason])).toEqual([['dispatch.halted', 'ops-anna', 'Feil i brevmal']]);
+    // Never under the name of the operator who pressed again.
+    expect(o.trail[0]!.actorName).toBeUndefined();
   });
 
   it('test_should_audit_a_resume_once_when_the_first_press_died_before_its_entry', async () => {
