@@ -107,12 +107,15 @@ export const KEY = {
   privacyMirror: 'PVKMIRROR#*',
   /** A round's fence in the fence table (keys.ts roundFence; georedundant stages). */
   roundFence: 'ROUND#*',
+  /** The halt of all sending in the fence table (keys.ts haltFence; georedundant stages). */
+  haltFence: 'HALT',
 } as const;
 
 /**
  * The fence table (georedundant stages): a release writes a round's first fence, the dispatch
- * worker reads it at every gate read, a failover's compare-and-set moves it (reading it again when
- * the condition fails). Nobody deletes one.
+ * worker reads it (and the halt) at every gate read, a failover's compare-and-set moves it (reading
+ * it again when the condition fails), operations write the halt there before the operations state.
+ * Nobody deletes one.
  */
 const fenceAtRelease: TableGrant[] = [{ actions: ['PutItem'], leadingKeys: [KEY.roundFence] }];
 
@@ -246,7 +249,10 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: [{ actions: ['Query'], leadingKeys: [KEY.citizen] }],
       deliveries: [{ actions: [...READ, 'UpdateItem'], indexes: true }],
       audit: auditAppend(),
-      fence: [{ actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.roundFence] }],
+      fence: [
+        { actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.roundFence] },
+        { actions: ['GetItem', 'PutItem'], leadingKeys: [KEY.haltFence] },
+      ],
     },
     queues: { dispatch: { send: true, deadLetters: true }, prepare: { send: true, deadLetters: true } },
     hashKey: true,
@@ -277,7 +283,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'], leadingKeys: [KEY.citizen, KEY.privacyMirror] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
-      fence: [{ actions: ['GetItem'], leadingKeys: [KEY.roundFence] }],
+      fence: [{ actions: ['GetItem'], leadingKeys: [KEY.roundFence, KEY.haltFence] }],
     },
     queues: { dispatch: { send: true } },
     hashKey: true,

@@ -220,7 +220,8 @@ const build = () => {
     batches,
     ledger: contacts,
     control,
-    state: ops,
+    // Operations halt and resume through the fence table too on a georedundant stage (operations-state.ts).
+    state: config.georedundantRegions().length > 0 ? new DynamoOperationsState(db, main, config.tableName('fence')) : ops,
     queues: {
       stats: async () => ({
         dispatch: await queueAdmin.stats(config.queueUrl('dispatch'), config.dlqUrl('dispatch')),

@@ -33,6 +33,8 @@ export const keys = {
   round: (projectId: string, roundId: string) => ({ pk: `PROJECT#${projectId}`, sk: `ROUND#${roundId}` }),
   /** A round's fence, in the fence table (georedundant stages: lib/resources.ts `fence`). */
   roundFence: (projectId: string, roundId: string) => ({ pk: `ROUND#${projectId}#${roundId}` }),
+  /** The halt of all sending, in the fence table (georedundant stages): written before the operations state, read at every gate read. */
+  haltFence: () => ({ pk: 'HALT' }),
   letter: (projectId: string, letterId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LETTER#${letterId}` }),
   /** Zero-padded so a letter's versions sort in order; LETTERV# never begins with LETTER#. */
   letterVersion: (projectId: string, letterId: string, version: number) => ({

@@ -54,6 +54,13 @@ export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFe
     private readonly homing?: RoundHoming,
   ) {}
 
+  /** The halt as the fence table holds it, strongly consistent (operations-state.ts writes it there first). */
+  async haltedEverywhere(): Promise<boolean> {
+    if (!this.homing) return false;
+    const res = await this.db.send(new GetCommand({ TableName: this.homing.fenceTable, Key: keys.haltFence(), ConsistentRead: true }));
+    return res.Item?.halted === true;
+  }
+
   /** The round's fence, strongly consistent (MRSC: it fails in a region cut off from the others, and so nothing is sent there). */
   async homeOf(projectId: string, roundId: string): Promise<Fence | undefined> {
     if (!this.homing) return undefined;

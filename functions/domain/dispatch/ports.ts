@@ -183,6 +183,12 @@ export interface Fence {
  */
 export interface RoundFence {
   homeOf(projectId: string, roundId: string): Promise<Fence | undefined>;
+  /**
+   * The halt of all sending as the fence table holds it (operations write it there before the
+   * operations state): a halt given in any region, seen at once in every region — where the
+   * replicated operations state may not show it yet.
+   */
+  haltedEverywhere(): Promise<boolean>;
 }
 
 /** What the engine asks of the rounds module: it owns the round's status. */

@@ -1,4 +1,5 @@
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../../functions/adapters/dynamo/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawAdapters } from '../../../functions/adapters/index.js';
 import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
@@ -130,6 +131,35 @@ describe('a round on a georedundant stage', () => {
     expect((await completed(a, round.roundId)).counts.sent).toBe(8);
   });
 
+  it('test_should_hold_every_round_here_while_the_fence_holds_a_halt_this_regions_replica_has_not_received', { timeout: 120_000 }, async () => {
+    const { a, round } = await canaryHeldRound('geo-halt', 740_000);
+    // Operations halt all sending: the halt goes to the fence table (MRSC when deployed) as well as the operations state.
+    const halted = await a.operations.post('/operations/halt', { reason: 'Feil i brevmal' });
+    expect(halted.status, halted.text).toBe(200);
+    expect(await haltFence()).toMatchObject({ halted: true, reason: 'Feil i brevmal' });
+    // Given in eu-west-1, say: this region's replica of the operations state has not received it yet.
+    await dynamo().send(new PutCommand({ TableName: p.env.TABLE_MAIN, Item: { ...keys.opsState(), halted: false } }));
+    expect((await a.operations.get('/operations/status')).body.halted).toBe(true);
+    const fenceReads = () => recorder.calls.filter((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'GetItem' && c.table === p.env.TABLE_FENCE).length;
+    const before = fenceReads();
+    expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`)).status).toBeLessThan(300);
+    // The worker took the round's batches, read the fence's halt, and let them go: nothing more left
+    // here. (Without the fence's halt the rest of the round went out within about 2 s here.)
+    await waitFor(
+      async () => fenceReads(),
+      (n) => n >= before + 2,
+      30_000,
+      50,
+    );
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect((await roundOf(a, round.roundId)).counts.sent).toBe(3);
+
+    // The resume clears both, and the round goes on.
+    expect((await a.operations.post('/operations/resume', {})).status).toBeLessThan(300);
+    expect(await haltFence()).toMatchObject({ halted: false });
+    expect((await completed(a, round.roundId)).counts.sent).toBe(8);
+  });
+
   it('the release, the failover, the rebuild and the worker stay inside their rows of the access matrix', () => {
     const calls = recorder.calls.filter((c) => c.fn === 'consumer:dispatch' || c.fn === 'operations' || c.fn === 'dispatch');
     // The rebuild's conditional puts (the engine writes the ledger with BatchWriteItem only).
@@ -166,6 +196,8 @@ const completed = (a: Awaited<ReturnType<typeof approvedProject>>, roundId: stri
     90_000,
     250,
   );
+
+const haltFence = async () => (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: 'HALT' }, ConsistentRead: true }))).Item;
 
 const fenceOf = async (projectId: string, roundId: string) =>
   (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: `ROUND#${projectId}#${roundId}` }, ConsistentRead: true }))).Item;

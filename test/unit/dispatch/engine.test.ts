@@ -519,7 +519,7 @@ describe('the engine, one step at a time', () => {
     await start(world);
     const message = world.queue.shift()!;
     // The round's own item says "here"; the fence (strongly consistent) is what counts.
-    const withFence = (homeOf: EngineDeps['fence']['homeOf']): EngineDeps => ({ ...base, fence: { homeOf }, settings: here });
+    const withFence = (homeOf: EngineDeps['fence']['homeOf']): EngineDeps => ({ ...base, fence: { homeOf, haltedEverywhere: async () => false }, settings: here });
     expect(
       await processBatch(
         withFence(async () => undefined),
@@ -545,6 +545,24 @@ describe('the engine, one step at a time', () => {
         message,
       ),
     ).toMatchObject({ kind: 'committed' });
+    expect(world.deliveries).toHaveLength(4);
+  });
+
+  it('test_should_send_nothing_while_the_fence_holds_a_halt_that_this_regions_replica_has_not_yet_received', async () => {
+    const world = new World({ recipients: 4, batchSize: 4, seed: 22 });
+    world.round = { ...(world.round as ReleasedRound), homeRegion: 'eu-north-1', epoch: 1 };
+    const base = world.deps();
+    await start(world);
+    const message = world.queue.shift()!;
+    // Operations halted all sending in the other region: the halt is in the fence (strongly
+    // consistent), while this region's replica of the operations state does not show it yet.
+    let haltedInFence = true;
+    const deps: EngineDeps = { ...base, fence: { ...base.fence, haltedEverywhere: async () => haltedInFence }, settings: { ...base.settings, region: 'eu-north-1' } };
+    expect(world.halted).toBe(false);
+    expect(await processBatch(deps, message)).toMatchObject({ kind: 'parked', why: 'halted' });
+    expect(world.deliveries).toHaveLength(0);
+    haltedInFence = false;
+    expect(await processBatch(deps, message)).toMatchObject({ kind: 'committed' });
     expect(world.deliveries).toHaveLength(4);
   });
 

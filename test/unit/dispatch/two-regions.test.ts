@@ -141,6 +141,10 @@ class TwoRegions {
         if (this.cutOff.has(region)) throw new Crash(`${region} cut off: no quorum for a strongly consistent read`);
         return { ...this.fence };
       },
+      haltedEverywhere: async () => {
+        if (this.cutOff.has(region)) throw new Crash(`${region} cut off: no quorum for a strongly consistent read`);
+        return this.world.halted;
+      },
     };
     const ports = { ...base, gate, fence, batches, channels, ledger, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
     const wrapped = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, typeof v === 'object' && v !== null && k !== 'settings' ? this.dying(region, v) : v])) as unknown as EngineDeps;

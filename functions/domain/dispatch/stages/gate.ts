@@ -34,8 +34,10 @@ export const blocker = (gate: Gate, canaryBatch: boolean, region?: string): Bloc
 };
 
 /**
- * The gate, read for one attempt: the round's state and, on a georedundant stage, its fence,
- * together. A fence that cannot be read (a region cut off from the others) throws, and nothing is sent.
+ * The gate, read for one attempt: the round's state and, on a georedundant stage, its fence and the
+ * halt as the fence holds it, together (a halt given in another region counts here at once, before
+ * this region's replica of the operations state shows it). A fence that cannot be read (a region
+ * cut off from the others) throws, and nothing is sent.
  */
 export const readGate = async (
   deps: Pick<EngineDeps, 'gate' | 'fence' | 'settings'>,
@@ -44,6 +46,6 @@ export const readGate = async (
   letter?: { readonly letterId: string; readonly version: number },
 ): Promise<Gate> => {
   if (deps.settings.region === undefined) return deps.gate.read(projectId, roundId, letter);
-  const [gate, fence] = await Promise.all([deps.gate.read(projectId, roundId, letter), deps.fence.homeOf(projectId, roundId)]);
-  return fence ? { ...gate, fence } : gate;
+  const [gate, fence, halted] = await Promise.all([deps.gate.read(projectId, roundId, letter), deps.fence.homeOf(projectId, roundId), deps.fence.haltedEverywhere()]);
+  return { ...gate, halted: gate.halted || halted, ...(fence ? { fence } : {}) };
 };
