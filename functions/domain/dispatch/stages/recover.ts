@@ -5,7 +5,7 @@ import type { Channel } from '../../shared/channel.js';
 import { guardianDeliveryId } from '../../citizens/minors.js';
 import { deliveryIdOf, openGuardian, seconds, type Attempt } from './attempt.js';
 import type { WaveFacts } from './gather.js';
-import { emptySettled, fail, sent, type Settled } from './settle.js';
+import { emptySettled, fail, guardiansInDoubt, sent, type Settled } from './settle.js';
 
 const isGuardianLetter = (deliveryId: string): boolean => deliveryId.includes('-g');
 
@@ -75,7 +75,9 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
   // plan marked before plans carried them (or one that does not open) has the guardians named again
   // from the register, by the keyed hash in the delivery id (raw, whatever their state now).
   const sealedName = (l: PlannedLetter): string | undefined => (l.sealedTo ? openGuardian(a, l.sealedTo, l.deliveryId) : undefined);
-  const children = unknownYet.filter((i) => leftOf(i).some((l) => isGuardianLetter(l.deliveryId) && sealedName(l) === undefined));
+  // A guardian's letter that may exist (ePROM, no record): never re-sent, its guardian in doubt about the child.
+  const unknownOf = (i: number) => plan.get(i)!.filter((l) => fateOf(l.deliveryId) === 'unknown');
+  const children = unknownYet.filter((i) => [...leftOf(i), ...unknownOf(i)].some((l) => isGuardianLetter(l.deliveryId) && sealedName(l) === undefined));
   const facts =
     children.length > 0
       ? await deps.citizens.factsOf(
@@ -87,20 +89,26 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
     const nin = a.recipients[i]!.nin;
     const letters = plan.get(i)!;
     const left = leftOf(i);
+    const forGuardians = letters.some((l) => isGuardianLetter(l.deliveryId));
+    const named = forGuardians ? guardiansOf(deliveryIdOf(a.ref.batchNo, i), facts?.get(nin)?.guardians ?? [], a.hashKey) : new Map<string, string>();
+    const whom = (ls: readonly PlannedLetter[]) =>
+      ls.flatMap((l) => {
+        const g = sealedName(l) ?? named.get(l.deliveryId);
+        return g ? [{ nin: g, channel: l.channel }] : [];
+      });
     if (left.length > 0) {
       const channel = left[0]!.channel;
-      if (letters.some((l) => isGuardianLetter(l.deliveryId))) {
-        const named = guardiansOf(deliveryIdOf(a.ref.batchNo, i), facts?.get(nin)?.guardians ?? [], a.hashKey);
-        const reached = left.flatMap((l) => {
-          const g = sealedName(l) ?? named.get(l.deliveryId);
-          return g ? [{ nin: g, channel: l.channel }] : [];
-        });
-        sent(a, s, now, i, nin, channel, reached, left.length);
+      if (forGuardians) {
+        sent(a, s, now, i, nin, channel, whom(left), left.length);
+        guardiansInDoubt(a, s, now, nin, whom(unknownOf(i)));
       } else sent(a, s, now, i, nin, channel);
       continue;
     }
-    const doubtful = letters.find((l) => fateOf(l.deliveryId) === 'unknown');
-    if (doubtful) fail(a, s, now, i, nin, IN_DOUBT, doubtful.channel);
+    const doubtful = unknownOf(i)[0];
+    if (doubtful) {
+      fail(a, s, now, i, nin, IN_DOUBT, doubtful.channel);
+      if (forGuardians) guardiansInDoubt(a, s, now, nin, whom(unknownOf(i)));
+    }
     // Otherwise nothing left: pending, decided again by this attempt's waves.
   }
   return s;

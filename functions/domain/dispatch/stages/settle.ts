@@ -83,6 +83,22 @@ export const sent = (
 };
 
 /**
+ * Guardians whose letter about a child may exist though it is not known to have left (an ePROM
+ * call without an answer; a Digipost call cut off mid-way) and that is never tried again — the
+ * child is sent through another guardian, or is in doubt itself: each gets an entry of their own
+ * about the child, `failed` with reason `in_doubt`, so that their complaint lookup says a letter
+ * may have reached them rather than nothing.
+ */
+export const guardiansInDoubt = (a: Attempt, s: Settled, now: Date, childNin: string, guardians: readonly { nin: string; channel: Channel }[]): void => {
+  if (guardians.length === 0) return;
+  const child = pseudonymOfChild(childNin, a.hashKey);
+  for (const g of guardians) s.entries.push(entryFor(a, now, g.nin, { outcome: 'failed', reason: IN_DOUBT, channel: g.channel, aboutChild: child }));
+};
+
+/** A channel's answer after which the letter may exist: no answer from ePROM, or a Digipost call cut off (timed out, broken mid-way). */
+const mayExist = (r: ChannelResult): boolean => !r.ok && ('inDoubt' in r && r.inDoubt === true ? true : r.transient && (r.reason === 'channel_timeout' || r.reason === 'channel_error'));
+
+/**
  * What the channels' answers mean for each recipient of the wave. The recipient is `sent` when a
  * letter of theirs was handed over (a child: when at least one guardian's was, and no other
  * guardian's is tried again — ePROM could deliver it twice), counted the way it went where the
@@ -104,6 +120,7 @@ export const settleWave = (
     const nin = t.recipient.nin;
     const answered = t.addressees.map((to) => ({ to, r: results.get(to.deliveryId) ?? { ok: false, transient: false, inDoubt: true, reason: 'no_result' } }));
     const handed = answered.flatMap((x) => (x.r.ok ? [{ to: x.to, way: x.r.wentAs ?? x.to.channel }] : []));
+    const uncertain = () => answered.filter((x) => mayExist(x.r)).map((x) => ({ nin: x.to.nin, channel: x.to.channel }));
     const channel = t.addressees[0]!.channel;
     if (handed.length > 0) {
       const first = handed[0]!;
@@ -118,11 +135,13 @@ export const settleWave = (
         undefined,
         letters.get(first.to.deliveryId),
       );
+      if (t.guardians) guardiansInDoubt(a, s, now, nin, uncertain());
       continue;
     }
     const failures = answered.map((x) => x.r).filter((r): r is Exclude<ChannelResult, { ok: true }> => !r.ok);
     if (failures.some((r) => !r.transient && r.inDoubt)) {
       fail(a, s, now, t.index, nin, IN_DOUBT, channel);
+      if (t.guardians) guardiansInDoubt(a, s, now, nin, uncertain());
       continue;
     }
     const transient = failures.find((r) => r.transient);
