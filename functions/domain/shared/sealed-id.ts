@@ -11,11 +11,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  */
 const LABEL = 'research-dispatch/sealed-id/aes-256-gcm';
 
-let memo: { readonly source: string; readonly key: Buffer } | undefined;
-const keyOf = (hashKey: string): Buffer => {
-  if (memo?.source !== hashKey) memo = { source: hashKey, key: Buffer.from(hkdfSync('sha256', hashKey, Buffer.alloc(0), LABEL, 32)) };
-  return memo.key;
-};
+// Derived at each call (microseconds; a wave seals a few): the domain keeps no state between calls.
+const keyOf = (hashKey: string): Buffer => Buffer.from(hkdfSync('sha256', hashKey, Buffer.alloc(0), LABEL, 32));
 
 export const sealId = (nin: string, hashKey: string, context: string): string => {
   const iv = randomBytes(12);
