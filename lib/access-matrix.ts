@@ -109,12 +109,15 @@ export const KEY = {
   roundFence: 'ROUND#*',
   /** The halt of all sending in the fence table (keys.ts haltFence; georedundant stages). */
   haltFence: 'HALT',
+  /** A project's latest pause in the fence table (keys.ts projectFence; georedundant stages). */
+  projectFence: 'PROJECT#*',
 } as const;
 
 /**
  * The fence table (georedundant stages): a release writes a round's first fence, the dispatch
  * worker reads it (and the halt) at every gate read, a failover's compare-and-set moves it (reading
- * it again when the condition fails), operations write the halt there before the operations state.
+ * it again when the condition fails), operations write the halt there before the operations state
+ * and a project's pause before acknowledging it.
  * Nobody deletes one.
  */
 const fenceAtRelease: TableGrant[] = [{ actions: ['PutItem'], leadingKeys: [KEY.roundFence] }];
@@ -153,6 +156,11 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       main: readAllWriteIn([KEY.project]),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
+      // Georedundant stages: a pause recorded in the fence before it is acknowledged; a resume reads the fence's halt.
+      fence: [
+        { actions: ['UpdateItem'], leadingKeys: [KEY.projectFence] },
+        { actions: ['GetItem'], leadingKeys: [KEY.haltFence] },
+      ],
     },
     queues: { dispatch: { send: true } },
     // GET …/audit/verify compares the chain with the latest sealed head.
@@ -283,7 +291,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'], leadingKeys: [KEY.citizen, KEY.privacyMirror] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
-      fence: [{ actions: ['GetItem'], leadingKeys: [KEY.roundFence, KEY.haltFence] }],
+      fence: [{ actions: ['GetItem'], leadingKeys: [KEY.roundFence, KEY.haltFence, KEY.projectFence] }],
     },
     queues: { dispatch: { send: true } },
     hashKey: true,
@@ -374,7 +382,11 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   roundWatch: row({
     purpose:
       'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm; on a georedundant stage writes its region’s heartbeat (GET /operations/status).',
-    tables: { main: [...read(), { actions: ['PutItem'], leadingKeys: ['REGION#*'] }] },
+    tables: {
+      main: [...read(), { actions: ['PutItem'], leadingKeys: ['REGION#*'] }],
+      // Georedundant stages: the halt as the fence holds it (a halted stage is not expected to progress).
+      fence: [{ actions: ['GetItem'], leadingKeys: [KEY.haltFence] }],
+    },
   }),
 };
 

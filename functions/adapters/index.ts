@@ -220,8 +220,9 @@ const build = () => {
     batches,
     ledger: contacts,
     control,
-    // Operations halt and resume through the fence table too on a georedundant stage (operations-state.ts).
+    // Operations halt, resume and pause through the fence table too on a georedundant stage (operations-state.ts, notePause).
     state: config.georedundantRegions().length > 0 ? new DynamoOperationsState(db, main, config.tableName('fence')) : ops,
+    ...(config.georedundantRegions().length > 0 ? { pauseFence: rounds } : {}),
     queues: {
       stats: async () => ({
         dispatch: await queueAdmin.stats(config.queueUrl('dispatch'), config.dlqUrl('dispatch')),

@@ -35,6 +35,8 @@ export const keys = {
   roundFence: (projectId: string, roundId: string) => ({ pk: `ROUND#${projectId}#${roundId}` }),
   /** The halt of all sending, in the fence table (georedundant stages): written before the operations state, read at every gate read. */
   haltFence: () => ({ pk: 'HALT' }),
+  /** A project's latest pause, in the fence table (georedundant stages): written before the pause is acknowledged, read at every gate read. */
+  projectFence: (projectId: string) => ({ pk: `PROJECT#${projectId}` }),
   letter: (projectId: string, letterId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LETTER#${letterId}` }),
   /** Zero-padded so a letter's versions sort in order; LETTERV# never begins with LETTER#. */
   letterVersion: (projectId: string, letterId: string, version: number) => ({

@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Fence, Gate, GatePort, RoundFence } from '../../domain/dispatch/ports.js';
+import type { Fence, Gate, GatePort, PauseFence, RoundFence, Stops } from '../../domain/dispatch/ports.js';
 import type { LetterVersion } from '../../domain/letters/letter.js';
 import type { Project } from '../../domain/projects/project.js';
 import type { ChunkSummary } from '../../domain/rounds/preparation.js';
@@ -47,18 +47,41 @@ export interface RoundHoming {
   readonly fenceTable: string;
 }
 
-export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFence {
+export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFence, PauseFence {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly homing?: RoundHoming,
   ) {}
 
-  /** The halt as the fence table holds it, strongly consistent (operations-state.ts writes it there first). */
-  async haltedEverywhere(): Promise<boolean> {
-    if (!this.homing) return false;
-    const res = await this.db.send(new GetCommand({ TableName: this.homing.fenceTable, Key: keys.haltFence(), ConsistentRead: true }));
-    return res.Item?.halted === true;
+  /**
+   * The stops as the fence table holds them, strongly consistent: the halt (operations-state.ts
+   * writes it there first) and the project's latest pause (notePause). Two reads side by side.
+   */
+  async stopsOf(projectId: string): Promise<Stops> {
+    if (!this.homing) return { halted: false };
+    const read = (key: Record<string, string>) => this.db.send(new GetCommand({ TableName: this.homing!.fenceTable, Key: key, ConsistentRead: true }));
+    const [halt, project] = await Promise.all([read(keys.haltFence()), read(keys.projectFence(projectId))]);
+    const pausedAt: unknown = project.Item?.pausedAt;
+    return { halted: halt.Item?.halted === true, ...(typeof pausedAt === 'string' ? { pausedAt } : {}) };
+  }
+
+  /** A project's pause in the fence: the latest `pausedAt` only (an older one arriving late changes nothing). */
+  async notePause(projectId: string, pausedAt: string): Promise<void> {
+    if (!this.homing) return;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.homing.fenceTable,
+          Key: keys.projectFence(projectId),
+          UpdateExpression: 'SET pausedAt = :p',
+          ConditionExpression: 'attribute_not_exists(pausedAt) OR pausedAt < :p',
+          ExpressionAttributeValues: { ':p': pausedAt },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
   }
 
   /** The round's fence, strongly consistent (MRSC: it fails in a region cut off from the others, and so nothing is sent there). */

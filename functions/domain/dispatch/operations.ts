@@ -15,7 +15,7 @@ import type { DispatchControl } from '../rounds/ports.js';
 import { reopenForRedrive } from '../rounds/redrive.js';
 import { auditEvent, OPERATIONS_SCOPE, type AuditLog } from '../shared/audit.js';
 import { batchRange, firstWindow, layoutOf, restartPoints } from './layout.js';
-import type { BatchChain, BatchStore, ContactLedger, DispatchMessage, DispatchQueue, LedgerEntry } from './ports.js';
+import type { BatchChain, BatchStore, ContactLedger, DispatchMessage, DispatchQueue, LedgerEntry, PauseFence } from './ports.js';
 
 /** How long pause and halt wait for in-flight letters before answering 202. */
 export const QUIET_WAIT_MS = 10_000;
@@ -108,6 +108,8 @@ export interface OperationsDeps {
   /** The complaint lookup renders a sent letter again: its version and the recipient's row of the round's list. */
   readonly letters: Pick<LetterRepository, 'getVersion'>;
   readonly lists: Pick<RecipientListRepository, 'slice'>;
+  /** Georedundant stages only: where a pause is recorded for every region's gate (the MRSC fence table). */
+  readonly pauseFence?: PauseFence;
 }
 
 /**
@@ -130,12 +132,17 @@ export const awaitQuiet = async (deps: Pick<OperationsDeps, 'batches' | 'clock' 
  * project is in flight — `inFlight: 0`, or the true count after QUIET_WAIT_MS.
  */
 export const pauseSending = async (
-  deps: ProjectDeps & { readonly operations: Pick<OperationsDeps, 'batches' | 'clock' | 'sleep'> },
+  deps: ProjectDeps & { readonly operations: Pick<OperationsDeps, 'batches' | 'clock' | 'sleep' | 'pauseFence'> },
   principal: Principal,
   projectId: string,
   reason: string,
 ): Promise<{ project: Project; inFlight: number }> => {
-  const { project, meanwhile: inFlight } = await pauseProject(deps, principal, projectId, reason, () => awaitQuiet(deps.operations, projectId));
+  const { project, meanwhile: inFlight } = await pauseProject(deps, principal, projectId, reason, async (paused) => {
+    // Georedundant: the pause in the fence before anything waits on it, so the other region's
+    // workers stop at their next wave though their copy of the project has not received it yet.
+    if (deps.operations.pauseFence && paused.pausedAt) await deps.operations.pauseFence.notePause(projectId, paused.pausedAt);
+    return awaitQuiet(deps.operations, projectId);
+  });
   if (inFlight > 0 || !project.pausedAt) return { project, inFlight };
   // Quiet: from this moment nothing of the project leaves (what "0 letters since" counts from).
   const confirmed = await confirmProjectPause(deps, principal, project, new Date(deps.operations.clock()).toISOString());

@@ -162,6 +162,8 @@ export interface Gate {
   readonly releaseSeq: number;
   /** Georedundant stages: the round's fence as read with the rest (RoundFence); absent when it has none. */
   readonly fence?: Fence;
+  /** Georedundant stages: the project's latest pause as the fence holds it (RoundFence.stopsOf). */
+  readonly pausedAt?: string;
 }
 
 export interface GatePort {
@@ -184,11 +186,22 @@ export interface Fence {
 export interface RoundFence {
   homeOf(projectId: string, roundId: string): Promise<Fence | undefined>;
   /**
-   * The halt of all sending as the fence table holds it (operations write it there before the
-   * operations state): a halt given in any region, seen at once in every region — where the
-   * replicated operations state may not show it yet.
+   * The stops as the fence table holds them, seen at once in every region — where the replicated
+   * operations state and project may not show them yet: the halt of all sending (operations write
+   * it there before the operations state), and the time of the project's latest pause (written
+   * after the project, before the pause is acknowledged).
    */
-  haltedEverywhere(): Promise<boolean>;
+  stopsOf(projectId: string): Promise<Stops>;
+}
+
+/** Georedundant stages: a project's pause (its `pausedAt`) recorded in the fence table, where every gate read sees it; a later one is never set back. */
+export interface PauseFence {
+  notePause(projectId: string, pausedAt: string): Promise<void>;
+}
+
+export interface Stops {
+  readonly halted: boolean;
+  readonly pausedAt?: string;
 }
 
 /** What the engine asks of the rounds module: it owns the round's status. */

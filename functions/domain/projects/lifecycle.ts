@@ -78,7 +78,8 @@ export const pauseProject = async <T = undefined>(
   principal: Principal,
   projectId: string,
   reason: string,
-  meanwhile: () => Promise<T> = async () => undefined as T,
+  /** Runs once the pause is written, with the project as paused (or as found already paused). */
+  meanwhile: (paused: Project) => Promise<T> = async () => undefined as T,
   also: readonly AuditEvent[] = [],
 ): Promise<{ project: Project; changed: boolean; meanwhile: T }> => {
   const { before, after } = await updateProject(deps, principal, projectId, 'pause', (p, now) => {
@@ -90,7 +91,7 @@ export const pauseProject = async <T = undefined>(
   // Unchanged: the pause found may still carry the entries of a pauser that died before writing them.
   // The entries stay on the project once written (appending again writes nothing): the pause's
   // answer waits for no housekeeping write; the confirmation, the next finder or the resume tidies.
-  const [, waited] = await Promise.all([auditPendingPause(deps, projectId, after, { tidy: false }), meanwhile()]);
+  const [, waited] = await Promise.all([auditPendingPause(deps, projectId, after, { tidy: false }), meanwhile(after)]);
   return { project: after, changed, meanwhile: waited };
 };
 

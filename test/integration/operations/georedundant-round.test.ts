@@ -160,13 +160,48 @@ describe('a round on a georedundant stage', () => {
     expect((await completed(a, round.roundId)).counts.sent).toBe(8);
   });
 
-  it('the release, the failover, the rebuild and the worker stay inside their rows of the access matrix', () => {
-    const calls = recorder.calls.filter((c) => c.fn === 'consumer:dispatch' || c.fn === 'operations' || c.fn === 'dispatch');
+  it('test_should_hold_the_projects_rounds_here_while_the_fence_holds_a_pause_this_regions_replica_has_not_received', { timeout: 120_000 }, async () => {
+    const { a, round } = await canaryHeldRound('geo-pause', 750_000);
+    // Operations pause the project: its pause goes to the fence table (MRSC when deployed) before it is acknowledged.
+    const paused = await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Klage' });
+    expect(paused.status, paused.text).toBeLessThan(300);
+    expect((await projectFence(a.projectId))?.pausedAt).toBe(paused.body.pausedAt);
+    // Given in eu-west-1, say: this region's replica of the project has not received the pause yet.
+    const key = keys.project(a.projectId);
+    const stored = (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_MAIN, Key: key, ConsistentRead: true }))).Item!;
+    await dynamo().send(
+      new UpdateCommand({ TableName: p.env.TABLE_MAIN, Key: key, UpdateExpression: 'SET #s = :a', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'approved' } }),
+    );
+    const fenceReads = () => recorder.calls.filter((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'GetItem' && c.table === p.env.TABLE_FENCE).length;
+    const before = fenceReads();
+    expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`)).status).toBeLessThan(300);
+    // The worker read the fence's pause and let the batches go: nothing more left here.
+    await waitFor(
+      async () => fenceReads(),
+      (n) => n >= before + 3,
+      30_000,
+      50,
+    );
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect((await roundOf(a, round.roundId)).counts.sent).toBe(3);
+
+    // The replica catches up; the resume (which records when) lifts it, and the round goes on.
+    await dynamo().send(
+      new UpdateCommand({ TableName: p.env.TABLE_MAIN, Key: key, UpdateExpression: 'SET #s = :p', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':p': stored.status } }),
+    );
+    expect((await a.operations.post(`/projects/${a.projectId}/resume`, {})).status).toBeLessThan(300);
+    expect((await completed(a, round.roundId)).counts.sent).toBe(8);
+  });
+
+  it('the release, the failover, the rebuild, the halt, the pause and the worker stay inside their rows of the access matrix', () => {
+    const calls = recorder.calls.filter((c) => ['consumer:dispatch', 'operations', 'dispatch', 'projects'].includes(c.fn));
     // The rebuild's conditional puts (the engine writes the ledger with BatchWriteItem only).
     expect(calls.some((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'PutItem')).toBe(true);
     // The fence: written at release, moved by the failover, read by the worker.
     const onFence = (fn: string, action: string) => calls.some((c) => c.fn === fn && c.service === 'dynamodb' && c.action === action && c.table === p.env.TABLE_FENCE);
     expect([onFence('dispatch', 'PutItem'), onFence('operations', 'UpdateItem'), onFence('consumer:dispatch', 'GetItem')]).toEqual([true, true, true]);
+    // …the halt written by operations, a pause by the projects function (which a resume reads the halt from).
+    expect([onFence('operations', 'PutItem'), onFence('projects', 'UpdateItem'), onFence('projects', 'GetItem')]).toEqual([true, true, true]);
     expect(violations(calls, accessMatrix, resourceNames(p.env))).toEqual([]);
   });
 });
@@ -196,6 +231,8 @@ const completed = (a: Awaited<ReturnType<typeof approvedProject>>, roundId: stri
     90_000,
     250,
   );
+
+const projectFence = async (projectId: string) => (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: `PROJECT#${projectId}` }, ConsistentRead: true }))).Item;
 
 const haltFence = async () => (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: 'HALT' }, ConsistentRead: true }))).Item;
 

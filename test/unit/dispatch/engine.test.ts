@@ -519,7 +519,7 @@ describe('the engine, one step at a time', () => {
     await start(world);
     const message = world.queue.shift()!;
     // The round's own item says "here"; the fence (strongly consistent) is what counts.
-    const withFence = (homeOf: EngineDeps['fence']['homeOf']): EngineDeps => ({ ...base, fence: { homeOf, haltedEverywhere: async () => false }, settings: here });
+    const withFence = (homeOf: EngineDeps['fence']['homeOf']): EngineDeps => ({ ...base, fence: { homeOf, stopsOf: async () => ({ halted: false }) }, settings: here });
     expect(
       await processBatch(
         withFence(async () => undefined),
@@ -557,13 +557,34 @@ describe('the engine, one step at a time', () => {
     // Operations halted all sending in the other region: the halt is in the fence (strongly
     // consistent), while this region's replica of the operations state does not show it yet.
     let haltedInFence = true;
-    const deps: EngineDeps = { ...base, fence: { ...base.fence, haltedEverywhere: async () => haltedInFence }, settings: { ...base.settings, region: 'eu-north-1' } };
+    const deps: EngineDeps = { ...base, fence: { ...base.fence, stopsOf: async () => ({ halted: haltedInFence }) }, settings: { ...base.settings, region: 'eu-north-1' } };
     expect(world.halted).toBe(false);
     expect(await processBatch(deps, message)).toMatchObject({ kind: 'parked', why: 'halted' });
     expect(world.deliveries).toHaveLength(0);
     haltedInFence = false;
     expect(await processBatch(deps, message)).toMatchObject({ kind: 'committed' });
     expect(world.deliveries).toHaveLength(4);
+  });
+
+  it('test_should_send_nothing_while_the_fence_holds_a_pause_newer_than_the_last_resume_this_regions_replica_shows', async () => {
+    const world = new World({ recipients: 4, batchSize: 4, seed: 23 });
+    world.round = { ...(world.round as ReleasedRound), homeRegion: 'eu-north-1', epoch: 1 };
+    // This region's replica of the project: approved, last resumed at 10:00.
+    world.project = { ...world.project, status: 'approved', resumedAt: '2026-12-07T10:00:00.000Z' };
+    const base = world.deps();
+    await start(world);
+    const message = world.queue.shift()!;
+    // Operations paused the project in the other region at 10:05: the pause is in the fence (strongly
+    // consistent), while this region's replica of the project has not received it yet.
+    let pausedAt: string | undefined = '2026-12-07T10:05:00.000Z';
+    const deps: EngineDeps = { ...base, fence: { ...base.fence, stopsOf: async () => ({ halted: false, ...(pausedAt ? { pausedAt } : {}) }) }, settings: { ...base.settings, region: 'eu-north-1' } };
+    expect(await processBatch(deps, message)).toMatchObject({ kind: 'parked', why: 'paused' });
+    expect(world.deliveries).toHaveLength(0);
+    // A pause the replica has seen resumed since (10:05 before a resume at 10:10) holds nothing.
+    world.project = { ...world.project, resumedAt: '2026-12-07T10:10:00.000Z' };
+    expect(await processBatch(deps, message)).toMatchObject({ kind: 'committed' });
+    expect(world.deliveries).toHaveLength(4);
+    pausedAt = undefined;
   });
 
   it('test_should_change_no_count_after_a_pause_is_acknowledged_when_the_next_wave_hands_nothing_over', async () => {

@@ -141,9 +141,9 @@ class TwoRegions {
         if (this.cutOff.has(region)) throw new Crash(`${region} cut off: no quorum for a strongly consistent read`);
         return { ...this.fence };
       },
-      haltedEverywhere: async () => {
+      stopsOf: async () => {
         if (this.cutOff.has(region)) throw new Crash(`${region} cut off: no quorum for a strongly consistent read`);
-        return this.world.halted;
+        return { halted: this.world.halted };
       },
     };
     const ports = { ...base, gate, fence, batches, channels, ledger, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };

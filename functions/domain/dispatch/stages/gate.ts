@@ -16,6 +16,8 @@ export const blocker = (gate: Gate, canaryBatch: boolean, region?: string): Bloc
   if (gate.halted) return 'halted';
   const round = gate.round;
   if (!gate.project || gate.project.status === 'paused') return 'paused';
+  // A pause the fence holds that this region's copy of the project has not seen resumed since (given elsewhere, not yet replicated).
+  if (gate.pausedAt !== undefined && gate.pausedAt > (gate.project.resumedAt ?? '')) return 'paused';
   if (!round || !isReleased(round)) return 'not_dispatching';
   // A round with a home sends only where its fence (strongly consistent, never a stale replica) says: none read, none sent.
   if (region !== undefined && (!dispatchesIn(round, region) || (round.homeRegion !== undefined && gate.fence?.homeRegion !== region))) return 'not_home';
@@ -35,8 +37,8 @@ export const blocker = (gate: Gate, canaryBatch: boolean, region?: string): Bloc
 
 /**
  * The gate, read for one attempt: the round's state and, on a georedundant stage, its fence and the
- * halt as the fence holds it, together (a halt given in another region counts here at once, before
- * this region's replica of the operations state shows it). A fence that cannot be read (a region
+ * stops as the fence holds them, together (a halt or pause given in another region counts here at
+ * once, before this region's replica of the operations state or the project shows it). A fence that cannot be read (a region
  * cut off from the others) throws, and nothing is sent.
  */
 export const readGate = async (
@@ -46,6 +48,6 @@ export const readGate = async (
   letter?: { readonly letterId: string; readonly version: number },
 ): Promise<Gate> => {
   if (deps.settings.region === undefined) return deps.gate.read(projectId, roundId, letter);
-  const [gate, fence, halted] = await Promise.all([deps.gate.read(projectId, roundId, letter), deps.fence.homeOf(projectId, roundId), deps.fence.haltedEverywhere()]);
-  return { ...gate, halted: gate.halted || halted, ...(fence ? { fence } : {}) };
+  const [gate, fence, stops] = await Promise.all([deps.gate.read(projectId, roundId, letter), deps.fence.homeOf(projectId, roundId), deps.fence.stopsOf(projectId)]);
+  return { ...gate, halted: gate.halted || stops.halted, ...(fence ? { fence } : {}), ...(stops.pausedAt ? { pausedAt: stops.pausedAt } : {}) };
 };
