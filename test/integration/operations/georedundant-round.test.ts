@@ -140,19 +140,8 @@ describe('a round on a georedundant stage', () => {
     // Given in eu-west-1, say: this region's replica of the operations state has not received it yet.
     await dynamo().send(new PutCommand({ TableName: p.env.TABLE_MAIN, Item: { ...keys.opsState(), halted: false } }));
     expect((await a.operations.get('/operations/status')).body.halted).toBe(true);
-    const fenceReads = () => recorder.calls.filter((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'GetItem' && c.table === p.env.TABLE_FENCE).length;
-    const before = fenceReads();
-    expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`)).status).toBeLessThan(300);
-    // The worker took the round's batches, read the fence's halt, and let them go: nothing more left
-    // here. (Without the fence's halt the rest of the round went out within about 2 s here.)
-    await waitFor(
-      async () => fenceReads(),
-      (n) => n >= before + 2,
-      30_000,
-      50,
-    );
-    await new Promise((r) => setTimeout(r, 5_000));
-    expect((await roundOf(a, round.roundId)).counts.sent).toBe(3);
+    // (Without the fence's halt the rest of the round went out within about 2 s here.)
+    await confirmedYetHeldHere(a, round.roundId);
 
     // The resume clears both, and the round goes on.
     expect((await a.operations.post('/operations/resume', {})).status).toBeLessThan(300);
@@ -172,18 +161,7 @@ describe('a round on a georedundant stage', () => {
     await dynamo().send(
       new UpdateCommand({ TableName: p.env.TABLE_MAIN, Key: key, UpdateExpression: 'SET #s = :a', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'approved' } }),
     );
-    const fenceReads = () => recorder.calls.filter((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'GetItem' && c.table === p.env.TABLE_FENCE).length;
-    const before = fenceReads();
-    expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`)).status).toBeLessThan(300);
-    // The worker read the fence's pause and let the batches go: nothing more left here.
-    await waitFor(
-      async () => fenceReads(),
-      (n) => n >= before + 3,
-      30_000,
-      50,
-    );
-    await new Promise((r) => setTimeout(r, 5_000));
-    expect((await roundOf(a, round.roundId)).counts.sent).toBe(3);
+    await confirmedYetHeldHere(a, round.roundId);
 
     // The replica catches up; the resume (which records when) lifts it, and the round goes on.
     await dynamo().send(
@@ -222,6 +200,25 @@ const canaryHeldRound = async (org: string, firstNin: number) => {
     250,
   );
   return { a, nins, round };
+};
+
+/**
+ * The canary of a canary-held round confirmed while a stop only the fence holds stands: the worker
+ * takes the round's batches, reads the fence with its gate (three reads: home, halt, the project's
+ * pause) and lets them go — 5 s later nothing more has left here than the canary's 3.
+ */
+const confirmedYetHeldHere = async (a: Awaited<ReturnType<typeof approvedProject>>, roundId: string) => {
+  const fenceReads = () => recorder.calls.filter((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'GetItem' && c.table === p.env.TABLE_FENCE).length;
+  const before = fenceReads();
+  expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${roundId}/confirm-canary`)).status).toBeLessThan(300);
+  await waitFor(
+    async () => fenceReads(),
+    (n) => n >= before + 3,
+    30_000,
+    50,
+  );
+  await new Promise((r) => setTimeout(r, 5_000));
+  expect((await roundOf(a, roundId)).counts.sent).toBe(3);
 };
 
 const completed = (a: Awaited<ReturnType<typeof approvedProject>>, roundId: string) =>

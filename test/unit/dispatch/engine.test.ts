@@ -56,6 +56,22 @@ const guardiansRecordedAboutChildren = (world: World): string[] =>
 
 const start = (world: World) => world.control().start(world.round as ReleasedRound);
 
+/**
+ * A child written to through two guardians whose letters left, the worker dead before the ledger
+ * write: what a retry must recover (named by whom the letters reached, sent once).
+ */
+const diedAfterGuardianLetters = async () => {
+  const child = ninBornOn('2016-05-04');
+  const mother = ninBornOn('1980-02-03');
+  const father = ninBornOn('1982-06-07');
+  const world = twoGuardiansWorld(child, mother, father);
+  const deps = world.deps();
+  await start(world);
+  const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the guardian letters') } };
+  expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
+  return { child, mother, father, world, deps, handedOver: world.deliveries.length };
+};
+
 describe('the engine, one step at a time', () => {
   it('sends a round to everyone once, counts add up, and completes it', async () => {
     const world = new World({ recipients: 230, batchSize: 50, seed: 1 });
@@ -365,15 +381,7 @@ describe('the engine, one step at a time', () => {
   });
 
   it('test_should_name_the_guardians_of_a_dead_wave_again_after_a_key_rotation_between_the_attempts', async () => {
-    const child = ninBornOn('2016-05-04');
-    const mother = ninBornOn('1980-02-03');
-    const father = ninBornOn('1982-06-07');
-    const world = twoGuardiansWorld(child, mother, father);
-    const deps = world.deps();
-    await start(world);
-    const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the guardian letters') } };
-    expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
-    const handedOver = world.deliveries.length;
+    const { mother, father, world, deps, handedOver } = await diedAfterGuardianLetters();
     const refs = new Set(world.deliveries.map((d) => d.deliveryId));
     // The citizen hash key is rotated before the retry: v2 is current, v1 still live.
     world.keyring = { current: 'v2', keys: { v1: world.keyring.keys.v1!, v2: 'engine-world-key-0002' } };
@@ -388,15 +396,7 @@ describe('the engine, one step at a time', () => {
   });
 
   it('test_should_record_a_guardian_whose_letter_left_when_the_register_no_longer_lists_them_at_the_retry', async () => {
-    const child = ninBornOn('2016-05-04');
-    const mother = ninBornOn('1980-02-03');
-    const father = ninBornOn('1982-06-07');
-    const world = twoGuardiansWorld(child, mother, father);
-    const deps = world.deps();
-    await start(world);
-    const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the guardian letters') } };
-    expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
-    const handedOver = world.deliveries.length;
+    const { child, mother, father, world, deps, handedOver } = await diedAfterGuardianLetters();
     // Between the crash and the retry the register stops listing the mother as the child's guardian
     // (a change of parental responsibility): her letter left all the same, and her complaint lookup
     // and contact count must find it.
