@@ -13,7 +13,7 @@ export interface HaltState {
  *
  * On a georedundant stage (`fenceTable` given: what operations use) the same state is written
  * first to the MRSC fence table, which every gate read consults (round-repository.ts
- * `haltedEverywhere`): a halt given in one region stops the other at its next wave, where the
+ * `stopsOf`): a halt given in one region stops the other at its next wave, where the
  * replicated main table would show it only after replication. Both writes are of the whole state,
  * so a halt or a resume that died between them is finished by pressing again; meanwhile the state
  * reads as halted if either says so (fail closed: a resume is then pressed again, never skipped).

@@ -38,8 +38,8 @@ export const blocker = (gate: Gate, canaryBatch: boolean, region?: string): Bloc
 /**
  * The gate, read for one attempt: the round's state and, on a georedundant stage, its fence and the
  * stops as the fence holds them, together (a halt or pause given in another region counts here at
- * once, before this region's replica of the operations state or the project shows it). A fence that cannot be read (a region
- * cut off from the others) throws, and nothing is sent.
+ * once, before this region's replica of the operations state or the project shows it). A fence
+ * that cannot be read (a region cut off from the others) throws, and nothing is sent.
  */
 export const readGate = async (
   deps: Pick<EngineDeps, 'gate' | 'fence' | 'settings'>,
