@@ -291,7 +291,11 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'], leadingKeys: [KEY.citizen, KEY.privacyMirror] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
-      fence: [{ actions: ['GetItem'], leadingKeys: [KEY.roundFence, KEY.haltFence, KEY.projectFence] }],
+      // Georedundant stages: the fence, the halt and the project's pause at every gate read; the automatic brake's pause recorded there.
+      fence: [
+        { actions: ['GetItem'], leadingKeys: [KEY.roundFence, KEY.haltFence, KEY.projectFence] },
+        { actions: ['UpdateItem'], leadingKeys: [KEY.projectFence] },
+      ],
     },
     queues: { dispatch: { send: true } },
     hashKey: true,

@@ -181,7 +181,9 @@ const build = () => {
     fence: rounds,
     batches,
     // Released rounds kept per release sequence (caching/released-rounds.ts): what the engine reads of them never changes.
-    rounds: keepingReleasedRounds(roundLifecycle({ rounds, audit, auditSeal, lists, progress, projects, citizens, retention: config.retention() })),
+    rounds: keepingReleasedRounds(
+      roundLifecycle({ rounds, audit, auditSeal, lists, progress, projects, citizens, retention: config.retention(), ...(config.georedundantRegions().length > 0 ? { pauseFence: rounds } : {}) }),
+    ),
     recipients: lists,
     citizens,
     ledger: contacts,

@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Fence, Gate, GatePort, PauseFence, RoundFence, Stops } from '../../domain/dispatch/ports.js';
+import type { Fence, Gate, GatePort, RoundFence, Stops } from '../../domain/dispatch/ports.js';
+import type { PauseFence } from '../../domain/projects/ports.js';
 import type { LetterVersion } from '../../domain/letters/letter.js';
 import type { Project } from '../../domain/projects/project.js';
 import type { ChunkSummary } from '../../domain/rounds/preparation.js';

@@ -2,7 +2,7 @@ import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { confirmProjectPause, pauseProject, resumeProject } from '../projects/lifecycle.js';
 import type { Project } from '../projects/project.js';
-import type { ProjectRepository } from '../projects/ports.js';
+import type { PauseFence, ProjectRepository } from '../projects/ports.js';
 import type { ProjectDeps } from '../projects/use-cases.js';
 import type { RoundRepository } from '../rounds/ports.js';
 import { letterFingerprint, PERSONAL_LINK } from '../letters/fingerprint.js';
@@ -15,7 +15,7 @@ import type { DispatchControl } from '../rounds/ports.js';
 import { reopenForRedrive } from '../rounds/redrive.js';
 import { auditEvent, OPERATIONS_SCOPE, type AuditLog } from '../shared/audit.js';
 import { batchRange, firstWindow, layoutOf, restartPoints } from './layout.js';
-import type { BatchChain, BatchStore, ContactLedger, DispatchMessage, DispatchQueue, LedgerEntry, PauseFence } from './ports.js';
+import type { BatchChain, BatchStore, ContactLedger, DispatchMessage, DispatchQueue, LedgerEntry } from './ports.js';
 
 /** How long pause and halt wait for in-flight letters before answering 202. */
 export const QUIET_WAIT_MS = 10_000;

@@ -194,11 +194,6 @@ export interface RoundFence {
   stopsOf(projectId: string): Promise<Stops>;
 }
 
-/** Georedundant stages: a project's pause (its `pausedAt`) recorded in the fence table, where every gate read sees it; a later one is never set back. */
-export interface PauseFence {
-  notePause(projectId: string, pausedAt: string): Promise<void>;
-}
-
 export interface Stops {
   readonly halted: boolean;
   readonly pausedAt?: string;

@@ -13,3 +13,13 @@ export interface ProjectRepository {
   listProjectsOfOrganization(org: string): Promise<Project[]>;
   listAllProjects(): Promise<Project[]>;
 }
+
+/**
+ * Georedundant stages: a project's pause (its `pausedAt`) recorded in the fence table, where every
+ * region's gate reads it (dispatch/stages/gate.ts); a later one is never set back. Written by
+ * whoever pauses: operations (dispatch/operations.ts pauseSending) and the automatic brake
+ * (rounds/lifecycle.ts).
+ */
+export interface PauseFence {
+  notePause(projectId: string, pausedAt: string): Promise<void>;
+}

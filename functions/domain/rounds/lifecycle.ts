@@ -1,13 +1,20 @@
 import { auditPendingPause, pauseProject } from '../projects/lifecycle.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, sealAuditHead, type AuditSeal } from '../shared/audit.js';
+import type { PauseFence } from '../projects/ports.js';
 import type { RoundDeps } from './ports.js';
 import { brakeReason, type BrakeTrip } from './brake.js';
 import { keepListFrom, roundKeptUntil } from './retention.js';
 import { isReleased, type Round, type Waiting } from './round.js';
 
 /** The rounds module's side of the engine: it owns these status changes. */
-export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists' | 'progress' | 'retention' | 'projects' | 'citizens'> & { readonly auditSeal: AuditSeal }) => ({
+export const roundLifecycle = (
+  deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists' | 'progress' | 'retention' | 'projects' | 'citizens'> & {
+    readonly auditSeal: AuditSeal;
+    /** Georedundant stages: the brake's pause recorded in the fence too, so every region holds the project at once. */
+    readonly pauseFence?: PauseFence;
+  },
+) => ({
   /**
    * dispatching → completed, once, with its final counts and the long retention of its record;
    * its list is kept the retention period from now (before the status changes). Then the
@@ -45,7 +52,16 @@ export const roundLifecycle = (deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists
    * (another batch of the same window) changes nothing and is not audited again.
    */
   async brake(projectId: string, roundId: string, trip: BrakeTrip): Promise<void> {
-    await pauseProject(deps, BRAKE, projectId, brakeReason(trip), undefined, [auditEvent(BRAKE, 'round.brake_tripped', { roundId, ...trip })]);
+    await pauseProject(
+      deps,
+      BRAKE,
+      projectId,
+      brakeReason(trip),
+      async (paused) => {
+        if (deps.pauseFence && paused.pausedAt) await deps.pauseFence.notePause(projectId, paused.pausedAt);
+      },
+      [auditEvent(BRAKE, 'round.brake_tripped', { roundId, ...trip })],
+    );
   },
   /** A pause met with its audit entries still on the project (its pauser died before writing them): they are written, once. */
   finishPause: (projectId: string): Promise<void> => auditPendingPause(deps, projectId),

@@ -213,10 +213,14 @@ class ProjectAndAudit {
     return this.trail.filter((e) => e.action === action);
   }
 
-  /** The engine's deps with the rounds module's own brake (rounds/lifecycle.ts) on this store and trail. */
-  deps(): EngineDeps {
+  /** Pauses recorded in the fence (a georedundant stage's), by project. */
+  readonly fence = new Map<string, string>();
+
+  /** The engine's deps with the rounds module's own brake (rounds/lifecycle.ts) on this store and trail; `georedundant`: with a fence. */
+  deps(georedundant = false): EngineDeps {
     const base = this.world.deps();
-    const lifecycle = roundLifecycle({ projects: this.projects, audit: this.audit } as unknown as Parameters<typeof roundLifecycle>[0]);
+    const pauseFence = { notePause: async (projectId: string, pausedAt: string) => void this.fence.set(projectId, pausedAt) };
+    const lifecycle = roundLifecycle({ projects: this.projects, audit: this.audit, ...(georedundant ? { pauseFence } : {}) } as unknown as Parameters<typeof roundLifecycle>[0]);
     return { ...base, rounds: { ...base.rounds, brake: lifecycle.brake, finishPause: lifecycle.finishPause } };
   }
 }
@@ -277,6 +281,16 @@ describe('the brake and its audit entry', () => {
     await resumeProject({ projects: store.projects, audit: store.audit } as unknown as Parameters<typeof resumeProject>[0], { sub: 'ola', role: 'operations' }, 'prj');
     expect(world.project.status).toBe('approved');
     expect(store.trail.map((e) => e.action)).toEqual(['project.paused', 'round.brake_tripped', 'project.resumed']);
+  });
+
+  it('test_should_record_the_brakes_pause_in_the_fence_on_a_georedundant_stage_so_every_region_holds_the_project', async () => {
+    const world = trippingWorld(39);
+    const store = new ProjectAndAudit(world);
+    const deps = store.deps(true);
+    await world.control().start(world.round as ReleasedRound);
+    await drain(world, deps, 4);
+    expect(world.project).toMatchObject({ status: 'paused', pausedBy: 'system:brake' });
+    expect(store.fence.get('prj')).toBe(world.project.pausedAt);
   });
 
   it('test_should_audit_one_trip_once_when_the_batches_of_its_window_trip_it_together', async () => {
