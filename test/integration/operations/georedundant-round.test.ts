@@ -110,19 +110,8 @@ describe('a round on a georedundant stage', () => {
     // region's replica of the round has not heard of it yet and still says eu-north-1.
     await setFence(a.projectId, round.roundId, 'eu-west-1', 2);
     expect(await rawAdapters().rounds.getRound(a.projectId, round.roundId)).toMatchObject({ homeRegion: 'eu-north-1', epoch: 1 });
-    const fenceReads = () => recorder.calls.filter((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'GetItem' && c.table === p.env.TABLE_FENCE).length;
-    const before = fenceReads();
-    expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`)).status).toBeLessThan(300);
-    // The worker took the round's batches, read the fence, and let them go: nothing more left here.
-    await waitFor(
-      async () => fenceReads(),
-      (n) => n >= before + 1,
-      30_000,
-      50,
-    );
-    await new Promise((r) => setTimeout(r, 1_000));
-    const held = await roundOf(a, round.roundId);
-    expect([held.status, held.counts.sent]).toEqual(['dispatching', 3]);
+    await confirmedYetHeldHere(a, round.roundId);
+    expect((await roundOf(a, round.roundId)).status).toBe('dispatching');
 
     // Failed back here (the fence home again, one epoch on): a resume sends the rest, each once.
     await setFence(a.projectId, round.roundId, 'eu-north-1', 3);

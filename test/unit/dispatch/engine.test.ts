@@ -56,17 +56,23 @@ const guardiansRecordedAboutChildren = (world: World): string[] =>
 
 const start = (world: World) => world.control().start(world.round as ReleasedRound);
 
-/**
- * A child written to through two guardians whose letters left, the worker dead before the ledger
- * write: what a retry must recover (named by whom the letters reached, sent once).
- */
-const diedAfterGuardianLetters = async () => {
+/** A released round whose first recipient is a child with two guardians (twoGuardiansWorld). */
+const twoGuardiansStarted = async () => {
   const child = ninBornOn('2016-05-04');
   const mother = ninBornOn('1980-02-03');
   const father = ninBornOn('1982-06-07');
   const world = twoGuardiansWorld(child, mother, father);
   const deps = world.deps();
   await start(world);
+  return { child, mother, father, world, deps };
+};
+
+/**
+ * A child written to through two guardians whose letters left, the worker dead before the ledger
+ * write: what a retry must recover (named by whom the letters reached, sent once).
+ */
+const diedAfterGuardianLetters = async () => {
+  const { child, mother, father, world, deps } = await twoGuardiansStarted();
   const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the guardian letters') } };
   expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
   return { child, mother, father, world, deps, handedOver: world.deliveries.length };
@@ -309,12 +315,7 @@ describe('the engine, one step at a time', () => {
   });
 
   it('test_should_keep_every_guardians_ledger_entry_when_the_worker_dies_partway_through_the_ledger_write', async () => {
-    const child = ninBornOn('2016-05-04');
-    const mother = ninBornOn('1980-02-03');
-    const father = ninBornOn('1982-06-07');
-    const world = twoGuardiansWorld(child, mother, father);
-    const deps = world.deps();
-    await start(world);
+    const { mother, father, world, deps } = await twoGuardiansStarted();
     // A ledger write lands in parts (BatchWriteItem chunks in parallel, unprocessed items retried):
     // the worst part lands — the recipients' own entries — and the worker dies before the rest.
     let died = false;
