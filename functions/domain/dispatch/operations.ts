@@ -186,11 +186,10 @@ const pausedProjects = async (deps: Pick<OperationsDeps, 'projects'>) => new Set
  */
 const auditStateOnce = async (deps: Pick<OperationsDeps, 'audit'>, principal: Principal, state: HaltState): Promise<void> => {
   if (!state.at) return;
-  const event = state.halted ? auditEvent(principal, 'dispatch.halted', { reason: state.reason }) : auditEvent(principal, 'dispatch.resumed', {});
-  // Named only when the operator pressing now is the one who gave it (the state keeps no name).
-  const { actorName, ...rest } = event;
-  const theirs = !state.by || state.by === principal.sub;
-  await deps.audit.appendOnce(OPERATIONS_SCOPE, `${state.halted ? 'halt' : 'resume'}:${state.at}`, { ...rest, actor: state.by ?? event.actor, ...(theirs && actorName ? { actorName } : {}) });
+  // Under whoever gave it; named only when that is the operator pressing now (the state keeps no name).
+  const giver: Principal = !state.by || state.by === principal.sub ? principal : { sub: state.by, role: principal.role };
+  const event = state.halted ? auditEvent(giver, 'dispatch.halted', { reason: state.reason }) : auditEvent(giver, 'dispatch.resumed', {});
+  await deps.audit.appendOnce(OPERATIONS_SCOPE, `${state.halted ? 'halt' : 'resume'}:${state.at}`, event);
 };
 
 export const halt = async (deps: OperationsDeps, principal: Principal, reason: string) => {

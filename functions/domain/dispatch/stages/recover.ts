@@ -74,7 +74,16 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
   // letter that left is recorded for whom it reached, even one the register no longer lists. A
   // plan marked before plans carried them (or one that does not open) has the guardians named again
   // from the register, by the keyed hash in the delivery id (raw, whatever their state now).
-  const sealedName = (l: PlannedLetter): string | undefined => (l.sealedTo ? openGuardian(a, l.sealedTo, l.deliveryId) : undefined);
+  // Each seal is opened once.
+  const opened = new Map(
+    unknownYet.flatMap((i) =>
+      plan.get(i)!.flatMap((l) => {
+        const g = l.sealedTo ? openGuardian(a, l.sealedTo, l.deliveryId) : undefined;
+        return g ? [[l.deliveryId, g] as const] : [];
+      }),
+    ),
+  );
+  const sealedName = (l: PlannedLetter): string | undefined => opened.get(l.deliveryId);
   // A guardian's letter that may exist (ePROM, no record): never re-sent, its guardian in doubt about the child.
   const unknownOf = (i: number) => plan.get(i)!.filter((l) => fateOf(l.deliveryId) === 'unknown');
   const children = unknownYet.filter((i) => [...leftOf(i), ...unknownOf(i)].some((l) => isGuardianLetter(l.deliveryId) && sealedName(l) === undefined));
@@ -89,6 +98,7 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
     const nin = a.recipients[i]!.nin;
     const letters = plan.get(i)!;
     const left = leftOf(i);
+    const unknown = unknownOf(i);
     const forGuardians = letters.some((l) => isGuardianLetter(l.deliveryId));
     const named = forGuardians ? guardiansOf(deliveryIdOf(a.ref.batchNo, i), facts?.get(nin)?.guardians ?? [], a.hashKey) : new Map<string, string>();
     const whom = (ls: readonly PlannedLetter[]) =>
@@ -100,14 +110,14 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
       const channel = left[0]!.channel;
       if (forGuardians) {
         sent(a, s, now, i, nin, channel, whom(left), left.length);
-        guardiansInDoubt(a, s, now, nin, whom(unknownOf(i)));
+        guardiansInDoubt(a, s, now, nin, whom(unknown));
       } else sent(a, s, now, i, nin, channel);
       continue;
     }
-    const doubtful = unknownOf(i)[0];
+    const doubtful = unknown[0];
     if (doubtful) {
       fail(a, s, now, i, nin, IN_DOUBT, doubtful.channel);
-      if (forGuardians) guardiansInDoubt(a, s, now, nin, whom(unknownOf(i)));
+      if (forGuardians) guardiansInDoubt(a, s, now, nin, whom(unknown));
     }
     // Otherwise nothing left: pending, decided again by this attempt's waves.
   }

@@ -96,7 +96,7 @@ export const guardiansInDoubt = (a: Attempt, s: Settled, now: Date, childNin: st
 };
 
 /** A channel's answer after which the letter may exist: no answer from ePROM, or a Digipost call cut off (timed out, broken mid-way). */
-const mayExist = (r: ChannelResult): boolean => !r.ok && ('inDoubt' in r && r.inDoubt === true ? true : r.transient && (r.reason === 'channel_timeout' || r.reason === 'channel_error'));
+const mayExist = (r: ChannelResult): boolean => !r.ok && (('inDoubt' in r && r.inDoubt === true) || (r.transient && (r.reason === 'channel_timeout' || r.reason === 'channel_error')));
 
 /**
  * What the channels' answers mean for each recipient of the wave. The recipient is `sent` when a
