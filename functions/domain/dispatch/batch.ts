@@ -74,11 +74,15 @@ export const isDone = (b: Pick<BatchState, 'outcomes'>): boolean => b.outcomes.e
 const CH: Record<Channel, string> = { helsenorge: 'h', 'digital-mailbox': 'm', paper: 'p' };
 const CH_BACK: Record<string, Channel> = { h: 'helsenorge', m: 'digital-mailbox', p: 'paper' };
 
-/** Compact form, a few bytes a recipient, so a batch of hundreds stays one small item. */
+/**
+ * Compact form, a few bytes a recipient, so a batch of hundreds stays one small item (a pending
+ * child's sealed guardians, `|`-joined, only after a Digipost call about them was cut off). No
+ * part holds a `,` (the batch store's separator).
+ */
 export const encodeOutcome = (o: RecipientOutcome): string => {
   switch (o.kind) {
     case 'pending':
-      return o.tries ? `p${o.tries}` : '';
+      return o.tries ? `p${o.tries}${(o.tried ?? []).map((t) => `|${t}`).join('')}` : '';
     case 'sent':
       return `s|${CH[o.channel]}|${o.at}${o.guardians ? `|${o.guardians}` : ''}`;
     case 'skipped':
@@ -92,7 +96,10 @@ export const encodeOutcome = (o: RecipientOutcome): string => {
 
 export const decodeOutcome = (s: string): RecipientOutcome => {
   if (s === '') return PENDING;
-  if (s[0] === 'p') return { kind: 'pending', tries: Number(s.slice(1)) || 0 };
+  if (s[0] === 'p') {
+    const [tries, ...tried] = s.slice(1).split('|');
+    return { kind: 'pending', tries: Number(tries) || 0, ...(tried.length > 0 ? { tried } : {}) };
+  }
   const parts = s.split('|');
   switch (parts[0]) {
     case 's':

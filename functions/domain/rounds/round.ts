@@ -383,10 +383,14 @@ export const unreleasedCounts = (round: Round): Counts => {
  * the report and redrive read them). It only moves forward:
  *   pending → sent | skipped(reason) | failed | cancelled
  * `sent` and `skipped` are final; `failed` goes back to pending only by a redrive. A transient
- * failure (channel or registry unreachable) leaves the recipient pending with one more try.
+ * failure (channel or registry unreachable) leaves the recipient pending with one more try; for a
+ * child, with the guardians whose Digipost letter about the child may have left all the same (a
+ * call cut off), sealed (dispatch/stages/attempt.ts sealGuardian, bound to the child's delivery
+ * id): the next try asks Digipost about those letters and records whom they reached, even a
+ * guardian the register no longer lists.
  */
 export type RecipientOutcome =
-  | { readonly kind: 'pending'; readonly tries: number }
+  | { readonly kind: 'pending'; readonly tries: number; readonly tried?: readonly string[] }
   | { readonly kind: 'sent'; readonly channel: Channel; readonly at: number; readonly guardians?: number }
   | { readonly kind: 'skipped'; readonly reason: SkipReason; readonly at: number }
   | { readonly kind: 'failed'; readonly reason: string; readonly channel?: Channel; readonly at: number }

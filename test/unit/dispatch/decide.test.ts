@@ -206,6 +206,12 @@ describe('the layout of a released round', () => {
 describe('batch outcomes', () => {
   const outcome: fc.Arbitrary<RecipientOutcome> = fc.oneof(
     fc.record({ kind: fc.constant('pending' as const), tries: fc.nat(9) }),
+    // A child after a Digipost call about their guardians was cut off: the guardians sealed (base64url parts joined by `.`).
+    fc.record({
+      kind: fc.constant('pending' as const),
+      tries: fc.integer({ min: 1, max: 9 }),
+      tried: fc.array(fc.stringMatching(/^[A-Za-z0-9_-]{1,16}\.[A-Za-z0-9_-]{1,16}\.[A-Za-z0-9_-]{1,22}$/), { minLength: 1, maxLength: 3 }),
+    }),
     fc.record({ kind: fc.constant('sent' as const), channel: fc.constantFrom('helsenorge' as const, 'digital-mailbox' as const, 'paper' as const), at: fc.nat() }),
     fc.record({ kind: fc.constant('skipped' as const), reason: fc.constantFrom(...SKIP_REASONS), at: fc.nat() }),
     fc.record({ kind: fc.constant('failed' as const), reason: fc.constantFrom('channel_timeout', 'channel_rejected'), at: fc.nat() }),

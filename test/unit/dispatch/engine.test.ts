@@ -410,6 +410,78 @@ describe('the engine, one step at a time', () => {
     expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 2 });
   });
 
+  it('test_should_record_a_guardian_whose_timed_out_letter_left_when_the_register_no_longer_lists_them_at_the_next_try', async () => {
+    const child = ninBornOn('2016-05-04');
+    const mother = ninBornOn('1980-02-03');
+    const father = ninBornOn('1982-06-07');
+    const world = twoGuardiansWorld(child, mother, father);
+    // Both guardians on paper: Digipost, asked by message-id when an answer was lost.
+    world.facts.set(mother, { digitallyActive: false, digitalMailbox: false });
+    const deps = world.deps();
+    // Digipost prints both guardians' letters, but its answers are lost: transient, the child stays pending.
+    let lost = true;
+    const answersLost: EngineDeps = {
+      ...deps,
+      channels: {
+        ...deps.channels,
+        handOver: async (channel, items, opts) => {
+          const res = await deps.channels.handOver(channel, items, opts);
+          if (!lost || !items.some((i) => i.onBehalfOfMinor)) return res;
+          lost = false;
+          for (const i of items.filter((x) => x.onBehalfOfMinor)) {
+            world.receipts.delete(`${i.roundId}/${i.deliveryId}`);
+            res.set(i.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' });
+          }
+          return res;
+        },
+      },
+    };
+    await start(world);
+    expect(await work(world, answersLost, world.queue.shift()!)).toMatchObject({ kind: 'committed' });
+    expect(world.outcomes()[0]).toMatchObject({ kind: 'pending', tries: 1 });
+    const handedOver = world.deliveries.length;
+    // Before the next try the register stops listing the mother: her letter left all the same.
+    world.facts.set(child, { guardians: [father] });
+    await drain(world, deps);
+    expect(world.round.status).toBe('completed');
+    expect(world.deliveries).toHaveLength(handedOver);
+    expect(world.deliveries.filter((d) => d.nin === child)).toHaveLength(0);
+    expect(guardiansRecordedAboutChildren(world)).toEqual([mother, father].sort());
+    expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 2 });
+  });
+
+  it('test_should_record_guardians_in_doubt_when_a_child_runs_out_of_tries_on_calls_cut_off', async () => {
+    const child = ninBornOn('2016-05-04');
+    const mother = ninBornOn('1980-02-03');
+    const father = ninBornOn('1982-06-07');
+    const world = twoGuardiansWorld(child, mother, father);
+    world.facts.set(mother, { digitallyActive: false, digitalMailbox: false });
+    const deps = world.deps();
+    // Every Digipost call about the child is cut off: each letter may have left, and is never asked about once the tries run out.
+    const cutOff: EngineDeps = {
+      ...deps,
+      channels: {
+        ...deps.channels,
+        handOver: async (channel, items, opts) => {
+          const others = items.filter((i) => !i.onBehalfOfMinor);
+          const res = others.length > 0 ? await deps.channels.handOver(channel, others, opts) : new Map();
+          for (const i of items.filter((x) => x.onBehalfOfMinor)) res.set(i.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' });
+          return res;
+        },
+      },
+    };
+    await start(world);
+    await drain(world, cutOff);
+    expect(world.outcomes()[0]).toMatchObject({ kind: 'failed', reason: 'guardian_letters_failed' });
+    const aboutChild = [...world.ledger.values()].filter((e) => e.aboutChild !== undefined);
+    expect(aboutChild.map((e) => [e.nin, e.outcome, e.reason]).sort()).toEqual(
+      [
+        [father, 'failed', 'in_doubt'],
+        [mother, 'failed', 'in_doubt'],
+      ].sort(),
+    );
+  });
+
   it('test_should_send_nothing_while_the_key_version_a_round_was_released_with_is_no_longer_live', async () => {
     const world = new World({ recipients: 3, batchSize: 3, seed: 14 });
     world.keyring = { current: 'v2', keys: { v2: 'engine-world-key-0002' } };

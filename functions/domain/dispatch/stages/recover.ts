@@ -130,20 +130,30 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
  * message-id whether that letter (or a guardian's) left. One that left counts as sent and is never
  * decided again, so the record never says "skipped" about someone who got it. It is counted on the
  * channel Digipost says it went by (the mailbox or print: paper costs money, and the statistics and
- * the ledger say which). (A transient ePROM failure is a refusal before anything was accepted; a
+ * the ledger say which). A child's guardians are those the register lists now and those the earlier
+ * try's cut-off calls went to (sealed in the pending outcome): a letter that reached a guardian the
+ * register no longer lists is recorded for them. (A transient ePROM failure is a refusal before anything was accepted; a
  * call without an answer is in doubt.)
  */
 export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: readonly number[], s: Settled): Promise<Set<number>> => {
   const { deps, round } = a;
   const learned = new Set<number>();
   if (indices.length === 0) return learned;
-  const idsOf = new Map<number, { self: string; guardians: string[] }>();
+  // A child's guardians: those the register lists now, and those an earlier try's cut-off call
+  // went to (sealed in the pending outcome), named by the seal first.
+  const idsOf = new Map<number, { self: string; guardians: Map<string, string | undefined> }>();
   for (const i of indices) {
     const self = deliveryIdOf(a.ref.batchNo, i);
     const route = w.routes.get(a.recipients[i]!.nin);
-    idsOf.set(i, { self, guardians: route?.kind === 'guardians' ? route.guardians.map((g) => guardianDeliveryId(self, g.nin, a.hashKey)) : [] });
+    const o = a.outcomes[i];
+    const guardians = new Map<string, string | undefined>(route?.kind === 'guardians' ? route.guardians.map((g) => [guardianDeliveryId(self, g.nin, a.hashKey), undefined]) : []);
+    for (const sealed of o?.kind === 'pending' ? (o.tried ?? []) : []) {
+      const g = openGuardian(a, sealed, self);
+      if (g) guardians.set(guardianDeliveryId(self, g, a.hashKey), g);
+    }
+    idsOf.set(i, { self, guardians });
   }
-  const ids = [...idsOf.values()].flatMap((x) => [x.self, ...x.guardians]);
+  const ids = [...idsOf.values()].flatMap((x) => [x.self, ...x.guardians.keys()]);
   const now = deps.clock();
   let fates: Map<string, LetterFate>;
   try {
@@ -156,13 +166,13 @@ export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: reado
   const wentAs = (id: string): Channel => fates.get(id)?.wentAs ?? 'digital-mailbox';
   for (const [i, { self, guardians }] of idsOf) {
     const nin = a.recipients[i]!.nin;
-    const leftGuardians = guardians.filter(left);
+    const leftGuardians = [...guardians.keys()].filter(left);
     if (!left(self) && leftGuardians.length === 0) continue;
     learned.add(i);
     if (leftGuardians.length > 0) {
       const named = guardiansOf(self, w.facts.get(nin)?.guardians ?? [], a.hashKey);
       const reached = leftGuardians.flatMap((id) => {
-        const g = named.get(id);
+        const g = guardians.get(id) ?? named.get(id);
         return g ? [{ nin: g, channel: wentAs(id) }] : [];
       });
       sent(a, s, now, i, nin, wentAs(leftGuardians[0]!), reached, leftGuardians.length);

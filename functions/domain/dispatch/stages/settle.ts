@@ -3,7 +3,7 @@ import { IN_DOUBT, type RecipientOutcome } from '../../rounds/round.js';
 import type { ChannelResult } from '../channels.js';
 import type { Channel } from '../../shared/channel.js';
 import type { LedgerEntry } from '../ports.js';
-import { seconds, type Attempt } from './attempt.js';
+import { deliveryIdOf, sealGuardian, seconds, type Attempt } from './attempt.js';
 import { pseudonymOfChild } from '../../citizens/minors.js';
 import type { ToSend } from './compose.js';
 import type { HandedLetter } from './hand-over.js';
@@ -104,7 +104,8 @@ const mayExist = (r: ChannelResult): boolean => !r.ok && (('inDoubt' in r && r.i
  * guardian's is tried again — ePROM could deliver it twice), counted the way it went where the
  * channel says (Digipost puts a letter with print details in a user's mailbox). Otherwise: a letter that may exist
  * (`inDoubt`) makes the recipient `failed` with reason `in_doubt`, never re-sent; a transient
- * failure keeps them pending for another try (failed after `maxTries`); a refusal is final
+ * failure keeps them pending for another try (a child with the guardians whose letter may have
+ * left, sealed; failed after `maxTries`, those guardians in doubt); a refusal is final
  * (skipped, never another channel); anything else is a permanent failure (redrivable).
  */
 export const settleWave = (
@@ -147,8 +148,16 @@ export const settleWave = (
     const transient = failures.find((r) => r.transient);
     if (transient) {
       const n = tries(t.index) + 1;
-      if (n < a.deps.settings.maxTries) s.outcomes.set(t.index, { kind: 'pending', tries: n });
-      else fail(a, s, now, t.index, nin, t.guardians ? 'guardian_letters_failed' : (transient as { reason: string }).reason, channel);
+      if (n < a.deps.settings.maxTries) {
+        // The guardians whose letter may have left, sealed: the next try asks about their letters, whatever the register says by then.
+        const self = deliveryIdOf(a.ref.batchNo, t.index);
+        const tried = t.guardians ? uncertain().map((g) => sealGuardian(a, g.nin, self)) : [];
+        s.outcomes.set(t.index, { kind: 'pending', tries: n, ...(tried.length > 0 ? { tried } : {}) });
+      } else {
+        fail(a, s, now, t.index, nin, t.guardians ? 'guardian_letters_failed' : (transient as { reason: string }).reason, channel);
+        // Out of tries: a guardian's letter that may have left is never asked about again.
+        if (t.guardians) guardiansInDoubt(a, s, now, nin, uncertain());
+      }
       continue;
     }
     const permanent = failures.find((r) => !r.transient && !r.inDoubt && r.refused === undefined);
