@@ -111,14 +111,17 @@ export const KEY = {
   haltFence: 'HALT',
   /** A project's latest pause in the fence table (keys.ts projectFence; georedundant stages). */
   projectFence: 'PROJECT#*',
+  /** A region's waves in flight in the fence table (keys.ts inFlightFence; georedundant stages). */
+  inFlightFence: 'INFLIGHT#*',
 } as const;
 
 /**
  * The fence table (georedundant stages): a release writes a round's first fence, the dispatch
  * worker reads it (and the halt) at every gate read, a failover's compare-and-set moves it (reading
  * it again when the condition fails), operations write the halt there before the operations state
- * and a project's pause before acknowledging it.
- * Nobody deletes one.
+ * and a project's pause before acknowledging it, then count every region's waves in flight there,
+ * which each region's workers mark (and drop) in their region's item.
+ * Nobody deletes an item.
  */
 const fenceAtRelease: TableGrant[] = [{ actions: ['PutItem'], leadingKeys: [KEY.roundFence] }];
 
@@ -156,10 +159,10 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       main: readAllWriteIn([KEY.project]),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
-      // Georedundant stages: a pause recorded in the fence before it is acknowledged; a resume reads the fence's halt.
+      // Georedundant stages: a pause recorded in the fence before it is acknowledged, once every region's waves in flight there have ended; a resume reads the fence's halt.
       fence: [
         { actions: ['UpdateItem'], leadingKeys: [KEY.projectFence] },
-        { actions: ['GetItem'], leadingKeys: [KEY.haltFence] },
+        { actions: ['GetItem'], leadingKeys: [KEY.haltFence, KEY.inFlightFence] },
       ],
     },
     queues: { dispatch: { send: true } },
@@ -260,6 +263,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       fence: [
         { actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.roundFence] },
         { actions: ['GetItem', 'PutItem'], leadingKeys: [KEY.haltFence] },
+        // A halt (or pause) acknowledged once every region's waves in flight have ended; the status shows them.
+        { actions: ['GetItem'], leadingKeys: [KEY.inFlightFence] },
       ],
     },
     queues: { dispatch: { send: true, deadLetters: true }, prepare: { send: true, deadLetters: true } },
@@ -291,10 +296,10 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'], leadingKeys: [KEY.citizen, KEY.privacyMirror] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
-      // Georedundant stages: the fence, the halt and the project's pause at every gate read; the automatic brake's pause recorded there.
+      // Georedundant stages: the fence, the halt and the project's pause at every gate read; the automatic brake's pause recorded there; each wave marked in flight in this region's item (and dropped) there.
       fence: [
         { actions: ['GetItem'], leadingKeys: [KEY.roundFence, KEY.haltFence, KEY.projectFence] },
-        { actions: ['UpdateItem'], leadingKeys: [KEY.projectFence] },
+        { actions: ['UpdateItem'], leadingKeys: [KEY.projectFence, KEY.inFlightFence] },
       ],
     },
     queues: { dispatch: { send: true } },

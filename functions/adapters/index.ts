@@ -120,7 +120,14 @@ const build = () => {
   const letters = new DynamoLetterRepository(db, main);
   const formTasks = new DynamoFormTaskRepository(db, main);
   const citizenTasks = new DynamoCitizenTaskRepository(db, citizensTable, main);
-  const batches = new DynamoBatchStore(db, { main, deliveries: config.tableName('deliveries') }, () => retentionFor('delivery', new Date(), config.retention()));
+  // Georedundant: waves in flight marked in the MRSC fence table, so a pause or halt given in any region waits for every region's.
+  const geo = config.georedundantRegions();
+  const batches = new DynamoBatchStore(
+    db,
+    { main, deliveries: config.tableName('deliveries') },
+    () => retentionFor('delivery', new Date(), config.retention()),
+    geo.length > 0 ? { table: config.tableName('fence'), region: config.region(), regions: geo } : undefined,
+  );
   const ops = new DynamoOperationsState(db, main);
   const dispatchQueue = new SqsWorkQueue<DispatchMessage | LedgerRebuild>(sqs(), config.queueUrl('dispatch'));
   // Built on first use: only the functions that create or prepare rounds have the prepare queue's URL.

@@ -7,6 +7,7 @@ import { LeaseLostError, type BatchChain, type BatchRef, type BatchStore, type C
 import { COUNTERS, withPending, type Counter } from '../../domain/rounds/round.js';
 import { queryAll } from './batch.js';
 import { isConditionFailure } from './errors.js';
+import { keys } from './keys.js';
 import { withRetry } from '../../domain/shared/retry.js';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
@@ -22,6 +23,12 @@ type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteComman
  *                  failed and reserved, added per attempt;
  * and in the main table, `INFLIGHT / <projectId>#<roundId>#<batchNo>#<leaseId>`: a wave in flight
  * (what a pause or halt waits for) until its hard deadline `until`, deleted by the wave's commit.
+ * On a georedundant stage the marker is in the fence table instead (keys.ts inFlightFence: one
+ * item per region), which is strongly consistent across regions (MRSC): a wave marks itself there
+ * before its last read of the fence's stops, and a pause or halt given in any region writes the
+ * stop there before it counts every region's markers — so either the wave sees the stop, or the
+ * acknowledgement waits for the wave. MRSC takes no transaction: the commit drops the marker right
+ * after its own transaction.
  */
 export const SHARDS = 16;
 const batchKey = (roundId: string, batchNo: number) => ({ roundId, deliveryId: `B#${String(batchNo).padStart(6, '0')}` });
@@ -30,6 +37,15 @@ const shardKey = (roundId: string, shard: string) => ({ roundId, deliveryId: `C#
 /** The automatic brake's window of consecutive batches (ADDed once per attempt, never in a transaction: no conflicts). */
 const windowKey = (roundId: string, window: string) => ({ roundId, deliveryId: `W#${window}` });
 const markerKey = (ref: BatchRef, leaseId: string) => ({ pk: 'INFLIGHT', sk: `${ref.projectId}#${ref.roundId}#${ref.batchNo}#${leaseId}` });
+/** A batch's marker in its region's fence item: one at a time (one lease holds the batch), dropped only under that lease. */
+const fenceMarker = (ref: BatchRef) => `${ref.projectId}#${ref.roundId}#${ref.batchNo}`;
+
+/** Georedundant stages: where waves in flight are marked (the MRSC fence table), this region and every region's. */
+export interface InFlightFence {
+  readonly table: string;
+  readonly region: string;
+  readonly regions: readonly string[];
+}
 /** Skip reasons are top-level counters on a shard (`r_<reason>`), so an ADD creates them; failure reasons likewise (`f_<reason>`). */
 const REASON_PREFIX = 'r_';
 const FAILURE_PREFIX = 'f_';
@@ -58,7 +74,30 @@ export class DynamoBatchStore implements BatchStore {
     private readonly tables: { main: string; deliveries: string },
     /** Epoch seconds after which a batch item or shard may be deleted (retention; refreshed by every write). */
     private readonly expiresAt: () => number = () => Math.floor(Date.now() / 1000) + 90 * 86_400,
+    private readonly fence?: InFlightFence,
   ) {}
+
+  /** Drops the wave's marker, unless another lease has marked the batch since (a late worker never drops a live wave's). */
+  private async dropMarker(ref: BatchRef, leaseId: string): Promise<void> {
+    if (!this.fence) {
+      await this.db.send(new DeleteCommand({ TableName: this.tables.main, Key: markerKey(ref, leaseId) }));
+      return;
+    }
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.fence.table,
+          Key: keys.inFlightFence(this.fence.region),
+          UpdateExpression: 'REMOVE #m',
+          ConditionExpression: '#m.lease = :l',
+          ExpressionAttributeNames: { '#m': fenceMarker(ref) },
+          ExpressionAttributeValues: { ':l': leaseId },
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+  }
 
   async read(ref: BatchRef, size: number): Promise<BatchState> {
     const res = await this.db.send(new GetCommand({ TableName: this.tables.deliveries, Key: batchKey(ref.roundId, ref.batchNo), ConsistentRead: true }));
@@ -98,7 +137,19 @@ export class DynamoBatchStore implements BatchStore {
   }
 
   async markWave(ref: BatchRef, leaseId: string, letters: number, until: number): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.tables.main, Item: { ...markerKey(ref, leaseId), projectId: ref.projectId, letters, until } }));
+    if (!this.fence) {
+      await this.db.send(new PutCommand({ TableName: this.tables.main, Item: { ...markerKey(ref, leaseId), projectId: ref.projectId, letters, until } }));
+      return;
+    }
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.fence.table,
+        Key: keys.inFlightFence(this.fence.region),
+        UpdateExpression: 'SET #m = :w',
+        ExpressionAttributeNames: { '#m': fenceMarker(ref) },
+        ExpressionAttributeValues: { ':w': { lease: leaseId, letters, until } },
+      }),
+    );
   }
 
   async bindPlan(ref: BatchRef, leaseId: string, plan: Plan): Promise<void> {
@@ -120,7 +171,7 @@ export class DynamoBatchStore implements BatchStore {
 
   async unclaim(ref: BatchRef, leaseId: string, opts: { keepPlan?: boolean } = {}): Promise<void> {
     await Promise.all([
-      this.db.send(new DeleteCommand({ TableName: this.tables.main, Key: markerKey(ref, leaseId) })),
+      this.dropMarker(ref, leaseId),
       this.db
         .send(
           new UpdateCommand({
@@ -138,7 +189,7 @@ export class DynamoBatchStore implements BatchStore {
   }
 
   async abandon(ref: BatchRef, leaseId: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.tables.main, Key: markerKey(ref, leaseId) }));
+    await this.dropMarker(ref, leaseId);
   }
 
   async commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepLease?: boolean }): Promise<void> {
@@ -158,8 +209,11 @@ export class DynamoBatchStore implements BatchStore {
     ];
     const shard = this.shardUpdate(ref.roundId, shardOf(ref.batchNo, opts.canary), ref.projectId, delta);
     if (shard) items.push({ Update: shard });
-    items.push({ Delete: { TableName: this.tables.main, Key: markerKey(ref, leaseId) } });
+    if (!this.fence) items.push({ Delete: { TableName: this.tables.main, Key: markerKey(ref, leaseId) } });
     await this.transact(items, () => new LeaseLostError());
+    // Committed. A marker that cannot be dropped now only makes a pause wait until the wave's
+    // deadline, as a dead worker's does; the next wave of this lease writes it over anyway.
+    if (this.fence) await this.dropMarker(ref, leaseId).catch(() => undefined);
   }
 
   async progress(roundId: string, planned: number): Promise<RoundProgress> {
@@ -201,6 +255,13 @@ export class DynamoBatchStore implements BatchStore {
   }
 
   async inFlight(projectId: string | undefined, now: number): Promise<number> {
+    const live = (markers: readonly Record<string, unknown>[]) => markers.filter((m) => Number(m.until) > now).reduce((sum, m) => sum + Number(m.letters), 0);
+    if (this.fence) {
+      const { table, regions } = this.fence;
+      const items = await Promise.all(regions.map(async (r) => (await this.db.send(new GetCommand({ TableName: table, Key: keys.inFlightFence(r), ConsistentRead: true }))).Item ?? {}));
+      // Every region's waves: a pause or halt given here waits for those its stop reaches there too.
+      return live(items.flatMap((item) => Object.entries(item).flatMap(([k, v]) => (k !== 'pk' && (!projectId || k.startsWith(`${projectId}#`)) ? [v as Record<string, unknown>] : []))));
+    }
     const items = await queryAll(this.db, {
       TableName: this.tables.main,
       KeyConditionExpression: projectId ? 'pk = :p AND begins_with(sk, :s)' : 'pk = :p',
@@ -208,7 +269,7 @@ export class DynamoBatchStore implements BatchStore {
       ConsistentRead: true,
     });
     // An expired marker belongs to a dead worker: its claim will be taken over, and nothing it does can commit.
-    return items.filter((i) => Number(i.until) > now).reduce((sum, i) => sum + Number(i.letters), 0);
+    return live(items);
   }
 
   async readAll(roundId: string): Promise<Map<number, BatchState>> {

@@ -37,6 +37,12 @@ export const keys = {
   haltFence: () => ({ pk: 'HALT' }),
   /** A project's latest pause, in the fence table (georedundant stages): written before the pause is acknowledged, read at every gate read. */
   projectFence: (projectId: string) => ({ pk: `PROJECT#${projectId}` }),
+  /**
+   * The waves in flight in one region, in the fence table (georedundant stages): one attribute per
+   * batch (`<projectId>#<roundId>#<batchNo>`: lease, letters, until), written by that region's
+   * workers only, read by a pause or halt in any region.
+   */
+  inFlightFence: (region: string) => ({ pk: `INFLIGHT#${region}` }),
   letter: (projectId: string, letterId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LETTER#${letterId}` }),
   /** Zero-padded so a letter's versions sort in order; LETTERV# never begins with LETTER#. */
   letterVersion: (projectId: string, letterId: string, version: number) => ({

@@ -42,6 +42,10 @@ describe('a round on a georedundant stage', () => {
     const done = await completed(a, round.roundId);
     expect(sumOfCounts(done.counts)).toBe(done.counts.planned);
     expect(done.counts.sent).toBeGreaterThan(0);
+    // Its waves were marked in flight in this region's item of the fence table, and each commit dropped its marker.
+    const markedHere = (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: 'INFLIGHT#eu-north-1' }, ConsistentRead: true }))).Item;
+    expect(markedHere).toBeDefined();
+    expect(Object.keys(markedHere!).filter((k) => k.startsWith(`${a.projectId}#`))).toEqual([]);
     // What a failover away from here would rebuild the ledger of, though not move: completed here since a time.
     const completedHere = async (since?: string) => (await rawAdapters().rounds.completedIn('eu-north-1', since)).map((h) => h.roundId);
     expect(await completedHere(new Date(Date.now() - 60_000).toISOString())).toContain(round.roundId);
@@ -160,6 +164,39 @@ describe('a round on a georedundant stage', () => {
     expect((await completed(a, round.roundId)).counts.sent).toBe(8);
   });
 
+  it('test_should_acknowledge_a_pause_only_once_the_other_regions_wave_in_flight_has_ended', { timeout: 120_000 }, async () => {
+    const a = await approvedProject(p, 'geo-inflight');
+    // A wave of this project in flight in eu-west-1 (the home of another of its rounds), marked in the
+    // fence table (MRSC when deployed) before that worker read its gate: this region's replicas know
+    // nothing of it.
+    const marker = `${a.projectId}#round-homed-in-eu-west-1#4`;
+    const db = dynamo();
+    await db.send(
+      new UpdateCommand({
+        TableName: p.env.TABLE_FENCE,
+        Key: { pk: 'INFLIGHT#eu-west-1' },
+        UpdateExpression: 'SET #m = :w',
+        ExpressionAttributeNames: { '#m': marker },
+        ExpressionAttributeValues: { ':w': { lease: 'lease-west', letters: 8, until: Date.now() + 60_000 } },
+      }),
+    );
+    // Its channel calls end 1.5 s from now, and its commit drops the marker.
+    const ended = new Promise<number>((resolve) =>
+      setTimeout(() => {
+        void db
+          .send(new UpdateCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: 'INFLIGHT#eu-west-1' }, UpdateExpression: 'REMOVE #m', ExpressionAttributeNames: { '#m': marker } }))
+          .then(() => resolve(Date.now()));
+      }, 1_500),
+    );
+    const paused = await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Klage' });
+    const answeredAt = Date.now();
+    expect(paused.status, paused.text).toBeLessThan(300);
+    // The acknowledgement ("0 in flight", confirmed) came only after that wave ended.
+    expect(paused.body.inFlight).toBe(0);
+    expect(paused.body.pauseConfirmedAt).toBeDefined();
+    expect(answeredAt).toBeGreaterThanOrEqual(await ended);
+  });
+
   it('the release, the failover, the rebuild, the halt, the pause and the worker stay inside their rows of the access matrix', () => {
     const calls = recorder.calls.filter((c) => ['consumer:dispatch', 'operations', 'dispatch', 'projects'].includes(c.fn));
     // The rebuild's conditional puts (the engine writes the ledger with BatchWriteItem only).
@@ -169,6 +206,9 @@ describe('a round on a georedundant stage', () => {
     expect([onFence('dispatch', 'PutItem'), onFence('operations', 'UpdateItem'), onFence('consumer:dispatch', 'GetItem')]).toEqual([true, true, true]);
     // …the halt written by operations, a pause by the projects function (which a resume reads the halt from).
     expect([onFence('operations', 'PutItem'), onFence('projects', 'UpdateItem'), onFence('projects', 'GetItem')]).toEqual([true, true, true]);
+    // …each wave marked in flight there by the worker (never in the main table), counted there by a pause or halt.
+    expect(onFence('consumer:dispatch', 'UpdateItem')).toBe(true);
+    expect(calls.some((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.table === p.env.TABLE_MAIN && (c.leadingKeys ?? []).includes('INFLIGHT'))).toBe(false);
     expect(violations(calls, accessMatrix, resourceNames(p.env))).toEqual([]);
   });
 });
