@@ -5,9 +5,11 @@ import type { Project } from '../projects/project.js';
 import type { PauseFence, ProjectRepository } from '../projects/ports.js';
 import type { ProjectDeps } from '../projects/use-cases.js';
 import type { RoundRepository } from '../rounds/ports.js';
+import { approveProject, type ApprovalInput } from '../letters/approval.js';
 import { letterFingerprint, PERSONAL_LINK } from '../letters/fingerprint.js';
 import type { Language } from '../letters/letter.js';
 import type { LetterRepository } from '../letters/ports.js';
+import type { LetterDeps } from '../letters/use-cases.js';
 import { footerInfoFor, renderLetter } from '../letters/render.js';
 import type { RecipientListRepository } from '../lists/ports.js';
 import { ACTIVE, isReleased, type ReleasedRound, type Round } from '../rounds/round.js';
@@ -147,6 +149,22 @@ export const pauseSending = async (
   // Quiet: from this moment nothing of the project leaves (what "0 letters since" counts from).
   const confirmed = await confirmProjectPause(deps, principal, project, new Date(deps.operations.clock()).toISOString());
   return { project: confirmed, inFlight };
+};
+
+/**
+ * A project's approval (letters/approval.ts approveProject), and — when it is approved again after
+ * going back to review mid-round (its link domains changed) — its parked rounds back to work: their
+ * batches parked `not_approved`, and nothing else would wake them (unless all sending is halted).
+ */
+export const approveAndContinue = async (
+  deps: LetterDeps & { readonly operations: Pick<OperationsDeps, 'state' | 'rounds' | 'control'> },
+  principal: Principal,
+  projectId: string,
+  input: ApprovalInput,
+): Promise<Awaited<ReturnType<typeof approveProject>> & { requeued: number }> => {
+  const approved = await approveProject(deps, principal, projectId, input);
+  const requeued = approved.project.status === 'approved' && !(await deps.operations.state.read()).halted ? await continueRounds(deps.operations, projectId) : 0;
+  return { ...approved, requeued };
 };
 
 /** A project's resume: the status from before the pause, and its parked batches back to work (unless all sending is halted). */

@@ -1,7 +1,7 @@
 import { adapters } from '../../adapters/index.js';
-import { pauseSending, resumeSending } from '../../domain/dispatch/operations.js';
+import { approveAndContinue, pauseSending, resumeSending } from '../../domain/dispatch/operations.js';
 import { recordPauseAck } from '../../shared/metrics.js';
-import { approvalChecklist, approveProject } from '../../domain/letters/approval.js';
+import { approvalChecklist } from '../../domain/letters/approval.js';
 import { addMember, approveMinorsPolicy, changeLinkDomains, projectAudit, rejectProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
 import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
 import { addMemberBody, approveProjectBody, approveSettingsBody, createProjectBody, linkDomainsBody, pauseProjectBody, projectView, rejectProjectBody, settingsBody } from '../../schemas/projects.js';
@@ -16,7 +16,8 @@ export const routes = {
   'GET /projects/{projectId}': route({ roles: STAFF }, async ({ principal, params }) => ok(projectView(await loadProject(adapters().projects, principal, params.projectId!)))),
   'POST /projects/{projectId}/submit': route({ roles: ['researcher'] }, async ({ principal, params }) => ok(projectView(await submitProject(adapters().projects, principal, params.projectId!)))),
   'POST /projects/{projectId}/approve': route({ roles: ['superuser'], describe: { body: approveProjectBody } }, async ({ principal, params, text }) => {
-    const { project, letters } = await approveProject(adapters().letters, principal, params.projectId!, optionalBody(approveProjectBody, text));
+    // Approved again after going back to review mid-round: its parked rounds go on.
+    const { project, letters } = await approveAndContinue({ ...adapters().letters, operations: adapters().projects.operations }, principal, params.projectId!, optionalBody(approveProjectBody, text));
     return ok({ ...projectView(project), approvedLetters: letters });
   }),
   'POST /projects/{projectId}/reject': route({ roles: ['superuser'], body: rejectProjectBody }, async ({ principal, params, body }) =>

@@ -104,6 +104,34 @@ describe('canary rounds', () => {
     expect(done.counts).toMatchObject({ planned: 400, sent: 400, pending: 0 });
   }, 300_000);
 
+  it('test_should_hold_a_round_whose_project_went_back_to_review_and_send_the_rest_once_it_is_approved_again', async () => {
+    const a = await approvedProject(p, 'canary-review');
+    const listId = await uploadList(a, syntheticNins(60, 435_000));
+    const round = await createRound(a, listId, { canary: { size: 10 } });
+    expect((await release(a, round.roundId)).status).toBe(202);
+    await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'canary_hold',
+      120_000,
+    );
+    // The link domains change: the project goes back to review, and its round may send nothing more.
+    const changed = await a.researcher.put(`/projects/${a.projectId}/link-domains`, { allowedLinkDomains: ['helse-forskning.no'] });
+    expect(changed.body).toMatchObject({ status: 'in_review', approvalReset: true });
+    expect((await a.superuser.post(`/projects/${a.projectId}/rounds/${round.roundId}/confirm-canary`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await roundOf(a, round.roundId)).counts.sent).toBe(10);
+    // Approved again by a superuser: the rest goes out, each once.
+    const again = await a.superuser.post(`/projects/${a.projectId}/approve`, { comment: 'Godkjent igjen', checklist: await completeChecklist(a.superuser, a.projectId) });
+    expect(again.status, again.text).toBe(200);
+    const done = await waitFor(
+      () => roundOf(a, round.roundId),
+      (r) => r.status === 'completed',
+      60_000,
+    );
+    expect(done.counts).toMatchObject({ planned: 60, sent: 60, pending: 0 });
+    expect(total(await lettersByCitizen(p, round.roundId))).toBe(60);
+  }, 300_000);
+
   it('cancelled in canary_hold, sends no more: the rest is counted cancelled', async () => {
     const a = await approvedProject(p, 'canary-cancel');
     const listId = await uploadList(a, syntheticNins(300, 430_000));
