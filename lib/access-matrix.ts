@@ -119,7 +119,7 @@ export const KEY = {
  * The fence table (georedundant stages): a release writes a round's first fence, the dispatch
  * worker reads it (and the halt) at every gate read, a failover's compare-and-set moves it (reading
  * it again when the condition fails), operations write the halt there before the operations state
- * and a project's pause before acknowledging it, then count every region's waves in flight there,
+ * and a project's pause (or the reset of its approval) before acknowledging it, then count every region's waves in flight there,
  * which each region's workers mark (and drop) in their region's item.
  * Nobody deletes an item.
  */
@@ -159,7 +159,7 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       main: readAllWriteIn([KEY.project]),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
-      // Georedundant stages: a pause recorded in the fence before it is acknowledged, once every region's waves in flight there have ended; a resume reads the fence's halt.
+      // Georedundant stages: a pause recorded in the fence before it is acknowledged, once every region's waves in flight there have ended; an approval reset by a change of link domains recorded there before the answer; a resume reads the fence's halt.
       fence: [
         { actions: ['UpdateItem'], leadingKeys: [KEY.projectFence] },
         { actions: ['GetItem'], leadingKeys: [KEY.haltFence, KEY.inFlightFence] },

@@ -321,7 +321,8 @@ const build = () => {
   };
 
   const ports: HandlerPorts = {
-    projects: { projects, audit, prober, citizens, auditSeal, operations },
+    // Georedundant: a reset of a project's approval recorded in the fence table, for every region's gate.
+    projects: { projects, audit, prober, citizens, auditSeal, operations, ...(config.georedundantRegions().length > 0 ? { fence: rounds } : {}) },
     letters: { projects, audit, letters, formTasks, prober },
     formTasks: { projects, audit, formTasks, citizenTasks, hashKeys, secretBox },
     formCallbacks: { formTasks, citizenTasks, audit, hashKeys, secretBox },

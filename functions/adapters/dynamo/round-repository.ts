@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Fence, Gate, GatePort, RoundFence, Stops } from '../../domain/dispatch/ports.js';
-import type { PauseFence } from '../../domain/projects/ports.js';
+import type { ProjectFence } from '../../domain/projects/ports.js';
 import type { LetterVersion } from '../../domain/letters/letter.js';
 import type { Project } from '../../domain/projects/project.js';
 import type { ChunkSummary } from '../../domain/rounds/preparation.js';
@@ -48,7 +48,7 @@ export interface RoundHoming {
   readonly fenceTable: string;
 }
 
-export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFence, PauseFence {
+export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFence, ProjectFence {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
@@ -57,27 +57,40 @@ export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFe
 
   /**
    * The stops as the fence table holds them, strongly consistent: the halt (operations-state.ts
-   * writes it there first) and the project's latest pause (notePause). Two reads side by side.
+   * writes it there first) and the project's latest pause and approval reset (notePause,
+   * noteApprovalReset: one item). Two reads side by side.
    */
   async stopsOf(projectId: string): Promise<Stops> {
     if (!this.homing) return { halted: false };
     const read = (key: Record<string, string>) => this.db.send(new GetCommand({ TableName: this.homing!.fenceTable, Key: key, ConsistentRead: true }));
     const [halt, project] = await Promise.all([read(keys.haltFence()), read(keys.projectFence(projectId))]);
-    const pausedAt: unknown = project.Item?.pausedAt;
-    return { halted: halt.Item?.halted === true, ...(typeof pausedAt === 'string' ? { pausedAt } : {}) };
+    const time = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const pausedAt = time(project.Item?.pausedAt);
+    const approvalResetAt = time(project.Item?.approvalResetAt);
+    return { halted: halt.Item?.halted === true, ...(pausedAt ? { pausedAt } : {}), ...(approvalResetAt ? { approvalResetAt } : {}) };
   }
 
   /** A project's pause in the fence: the latest `pausedAt` only (an older one arriving late changes nothing). */
-  async notePause(projectId: string, pausedAt: string): Promise<void> {
+  notePause(projectId: string, pausedAt: string): Promise<void> {
+    return this.noteLatest(projectId, 'pausedAt', pausedAt);
+  }
+
+  /** A reset of a project's approval in the fence: the latest only, likewise. */
+  noteApprovalReset(projectId: string, at: string): Promise<void> {
+    return this.noteLatest(projectId, 'approvalResetAt', at);
+  }
+
+  private async noteLatest(projectId: string, field: 'pausedAt' | 'approvalResetAt', at: string): Promise<void> {
     if (!this.homing) return;
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.homing.fenceTable,
           Key: keys.projectFence(projectId),
-          UpdateExpression: 'SET pausedAt = :p',
-          ConditionExpression: 'attribute_not_exists(pausedAt) OR pausedAt < :p',
-          ExpressionAttributeValues: { ':p': pausedAt },
+          UpdateExpression: 'SET #f = :t',
+          ConditionExpression: 'attribute_not_exists(#f) OR #f < :t',
+          ExpressionAttributeNames: { '#f': field },
+          ExpressionAttributeValues: { ':t': at },
         }),
       );
     } catch (e) {

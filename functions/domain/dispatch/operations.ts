@@ -2,7 +2,7 @@ import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { confirmProjectPause, pauseProject, resumeProject } from '../projects/lifecycle.js';
 import type { Project } from '../projects/project.js';
-import type { PauseFence, ProjectRepository } from '../projects/ports.js';
+import type { ProjectFence, ProjectRepository } from '../projects/ports.js';
 import type { ProjectDeps } from '../projects/use-cases.js';
 import type { RoundRepository } from '../rounds/ports.js';
 import { approveProject, type ApprovalInput } from '../letters/approval.js';
@@ -111,7 +111,7 @@ export interface OperationsDeps {
   readonly letters: Pick<LetterRepository, 'getVersion'>;
   readonly lists: Pick<RecipientListRepository, 'slice'>;
   /** Georedundant stages only: where a pause is recorded for every region's gate (the MRSC fence table). */
-  readonly pauseFence?: PauseFence;
+  readonly pauseFence?: ProjectFence;
 }
 
 /**

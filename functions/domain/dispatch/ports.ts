@@ -164,6 +164,8 @@ export interface Gate {
   readonly fence?: Fence;
   /** Georedundant stages: the project's latest pause as the fence holds it (RoundFence.stopsOf). */
   readonly pausedAt?: string;
+  /** Georedundant stages: the latest reset of the project's approval as the fence holds it (RoundFence.stopsOf). */
+  readonly approvalResetAt?: string;
 }
 
 export interface GatePort {
@@ -188,8 +190,9 @@ export interface RoundFence {
   /**
    * The stops as the fence table holds them, seen at once in every region — where the replicated
    * operations state and project may not show them yet: the halt of all sending (operations write
-   * it there before the operations state), and the time of the project's latest pause (written
-   * after the project, before the pause is acknowledged).
+   * it there before the operations state), the time of the project's latest pause (written after
+   * the project, before the pause is acknowledged) and of its approval's latest reset (written
+   * after the project went back to review, before the change is answered).
    */
   stopsOf(projectId: string): Promise<Stops>;
 }
@@ -197,6 +200,7 @@ export interface RoundFence {
 export interface Stops {
   readonly halted: boolean;
   readonly pausedAt?: string;
+  readonly approvalResetAt?: string;
 }
 
 /** What the engine asks of the rounds module: it owns the round's status. */

@@ -260,21 +260,26 @@ export const verifyProjectAudit = async (deps: ProjectDeps & { readonly auditSea
  * the old domains, so an approved project goes back to review (submitted by whoever changed them,
  * so that person cannot approve it): release then refuses with PROJECT_NOT_APPROVED until a
  * superuser approves again, re-checking every link against the new domains. A paused project keeps
- * its pause and returns to review when resumed. Unchanged domains change nothing.
+ * its pause and returns to review when resumed. Unchanged domains change nothing. On a georedundant
+ * stage the reset is recorded in the fence before the answer, so the project's rounds hold in every
+ * region at their next wave, before that region's replica of the project shows it.
  */
 export const changeLinkDomains = async (deps: ProjectDeps, principal: Principal, projectId: string, domains: readonly string[]): Promise<{ project: Project; approvalReset: boolean }> => {
   const allowedLinkDomains = validLinkDomains(deps, domains);
-  let approvalReset = false;
+  let resetAt: string | undefined;
   const { before, after } = await updateProject(deps, principal, projectId, 'edit', (p, now) => {
+    resetAt = undefined;
     if (sameDomains(p.allowedLinkDomains, allowedLinkDomains)) return p;
     const back = { status: 'in_review' as const, submittedBy: principal.sub, submittedAt: now };
-    approvalReset = p.status === 'approved' || (p.status === 'paused' && p.statusBeforePause === 'approved');
+    resetAt = p.status === 'approved' || (p.status === 'paused' && p.statusBeforePause === 'approved') ? now : undefined;
     if (p.status === 'approved') return { ...p, ...back, allowedLinkDomains, updatedAt: now };
     if (p.status === 'paused' && p.statusBeforePause === 'approved') {
       return { ...p, statusBeforePause: 'in_review', submittedBy: principal.sub, submittedAt: now, allowedLinkDomains, updatedAt: now };
     }
     return { ...p, allowedLinkDomains, updatedAt: now };
   });
+  const approvalReset = resetAt !== undefined;
+  if (resetAt !== undefined && deps.fence) await deps.fence.noteApprovalReset(projectId, resetAt);
   if (before !== after) {
     await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.link_domains_changed', { from: before.allowedLinkDomains, to: after.allowedLinkDomains, approvalReset }));
   }

@@ -15,11 +15,13 @@ export interface ProjectRepository {
 }
 
 /**
- * Georedundant stages: a project's pause (its `pausedAt`) recorded in the fence table, where every
- * region's gate reads it (dispatch/stages/gate.ts); a later one is never set back. Written by
- * whoever pauses: operations (dispatch/operations.ts pauseSending) and the automatic brake
- * (rounds/lifecycle.ts).
+ * Georedundant stages: a project's stops recorded in the fence table, where every region's gate
+ * reads them (dispatch/stages/gate.ts) before that region's replica of the project shows them;
+ * a later time is never set back.
  */
-export interface PauseFence {
+export interface ProjectFence {
+  /** Its latest pause, written by whoever pauses: operations (dispatch/operations.ts pauseSending) and the automatic brake (rounds/lifecycle.ts). */
   notePause(projectId: string, pausedAt: string): Promise<void>;
+  /** Its approval's latest reset (the link domains changed: back to review, lifecycle.ts changeLinkDomains): its rounds hold until it is approved again. */
+  noteApprovalReset(projectId: string, at: string): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import type { Principal } from '../../shared/principal.js';
 import { auditEvent, type AuditLog } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
-import type { ProjectRepository } from './ports.js';
+import type { ProjectFence, ProjectRepository } from './ports.js';
 import { newProject, requireAccess, type Access, type NewProjectInput, type Project } from './project.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { requireRegistrableDomains } from './link-domains.js';
@@ -13,6 +13,8 @@ export interface ProjectDeps {
   readonly prober?: { allowsPlainHttp?(host: string): boolean };
   /** Whether this stage reads the general research reservation (settings refuse non-portal rules for research otherwise). */
   readonly citizens: { researchReservationReadable(): boolean };
+  /** Georedundant stages: where an approval's reset is recorded for every region's gate (the MRSC fence table). */
+  readonly fence?: Pick<ProjectFence, 'noteApprovalReset'>;
 }
 
 /** The link-domain rule for this runtime: registrable domains, plus the local development hosts. */

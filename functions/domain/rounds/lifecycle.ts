@@ -1,7 +1,7 @@
 import { auditPendingPause, pauseProject } from '../projects/lifecycle.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, sealAuditHead, type AuditSeal } from '../shared/audit.js';
-import type { PauseFence } from '../projects/ports.js';
+import type { ProjectFence } from '../projects/ports.js';
 import type { RoundDeps } from './ports.js';
 import { brakeReason, type BrakeTrip } from './brake.js';
 import { keepListFrom, roundKeptUntil } from './retention.js';
@@ -12,7 +12,7 @@ export const roundLifecycle = (
   deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists' | 'progress' | 'retention' | 'projects' | 'citizens'> & {
     readonly auditSeal: AuditSeal;
     /** Georedundant stages: the brake's pause recorded in the fence too, so every region holds the project at once. */
-    readonly pauseFence?: PauseFence;
+    readonly pauseFence?: ProjectFence;
   },
 ) => ({
   /**

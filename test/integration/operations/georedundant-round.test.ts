@@ -6,6 +6,7 @@ import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
 import { accessMatrix } from '../../../lib/access-matrix.js';
 import { recordAwsCalls, resourceNames, violations, type Recorder } from '../../../local/aws-call-recorder.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
+import { completeChecklist } from '../checklist.js';
 import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
 
 /**
@@ -161,6 +162,30 @@ describe('a round on a georedundant stage', () => {
       new UpdateCommand({ TableName: p.env.TABLE_MAIN, Key: key, UpdateExpression: 'SET #s = :p', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':p': stored.status } }),
     );
     expect((await a.operations.post(`/projects/${a.projectId}/resume`, {})).status).toBeLessThan(300);
+    expect((await completed(a, round.roundId)).counts.sent).toBe(8);
+  });
+
+  it('test_should_hold_the_projects_rounds_here_while_the_fence_holds_an_approval_reset_this_regions_replica_has_not_received', { timeout: 120_000 }, async () => {
+    const { a, round } = await canaryHeldRound('geo-review', 760_000);
+    // The researcher changes the link domains: the project goes back to review, and the reset goes to
+    // the fence table (MRSC when deployed) before the answer.
+    const changed = await a.researcher.put(`/projects/${a.projectId}/link-domains`, { allowedLinkDomains: ['helse-forskning.no'] });
+    expect(changed.status, changed.text).toBe(200);
+    expect(changed.body.status).toBe('in_review');
+    expect((await projectFence(a.projectId))?.approvalResetAt).toBe(changed.body.submittedAt);
+    // Changed in eu-west-1, say: this region's replica of the project still says approved.
+    const key = keys.project(a.projectId);
+    const setStatus = (status: string) =>
+      dynamo().send(
+        new UpdateCommand({ TableName: p.env.TABLE_MAIN, Key: key, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': status } }),
+      );
+    await setStatus('approved');
+    await confirmedYetHeldHere(a, round.roundId);
+
+    // The replica catches up, a superuser approves the project again, and the round goes on.
+    await setStatus('in_review');
+    const approved = await a.superuser.post(`/projects/${a.projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(a.superuser, a.projectId) });
+    expect(approved.status, approved.text).toBe(200);
     expect((await completed(a, round.roundId)).counts.sent).toBe(8);
   });
 

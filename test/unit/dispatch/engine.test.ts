@@ -660,6 +660,26 @@ describe('the engine, one step at a time', () => {
     pausedAt = undefined;
   });
 
+  it('test_should_send_nothing_while_the_fence_holds_an_approval_reset_newer_than_the_last_approval_this_regions_replica_shows', async () => {
+    const world = new World({ recipients: 4, batchSize: 4, seed: 24 });
+    world.round = { ...(world.round as ReleasedRound), homeRegion: 'eu-north-1', epoch: 1 };
+    // This region's replica of the project: approved at 10:00.
+    world.project = { ...world.project, status: 'approved', reviewedAt: '2026-12-07T10:00:00.000Z' };
+    const base = world.deps();
+    await start(world);
+    const message = world.queue.shift()!;
+    // The link domains were changed in the other region at 10:05, so the project went back to review:
+    // the reset is in the fence (strongly consistent); this region's replica still says approved.
+    const approvalResetAt = '2026-12-07T10:05:00.000Z';
+    const deps: EngineDeps = { ...base, fence: { ...base.fence, stopsOf: async () => ({ halted: false, approvalResetAt }) }, settings: { ...base.settings, region: 'eu-north-1' } };
+    expect(await processBatch(deps, message)).toMatchObject({ kind: 'parked', why: 'not_approved' });
+    expect(world.deliveries).toHaveLength(0);
+    // Approved again since (10:10, after the reset): it sends.
+    world.project = { ...world.project, reviewedAt: '2026-12-07T10:10:00.000Z' };
+    expect(await processBatch(deps, message)).toMatchObject({ kind: 'committed' });
+    expect(world.deliveries).toHaveLength(4);
+  });
+
   it('test_should_change_no_count_after_a_pause_is_acknowledged_when_the_next_wave_hands_nothing_over', async () => {
     const world = new World({ recipients: 8, batchSize: 8, seed: 19 });
     // The second wave (recipients 4–7) is all reserved: it decides skips and hands nothing over.

@@ -25,6 +25,8 @@ export const blocker = (gate: Gate, canaryBatch: boolean, region?: string): Bloc
   if (round.ledgerRebuild) return 'rebuilding_ledger';
   if (!round.test) {
     if (gate.project.status !== 'approved') return 'not_approved';
+    // An approval reset the fence holds that this region's copy of the project shows no approval since (reset elsewhere, not yet replicated).
+    if (gate.approvalResetAt !== undefined && gate.approvalResetAt > (gate.project.reviewedAt ?? '')) return 'not_approved';
     if (gate.version && (!gate.version.approval || gate.version.contentHash !== round.contentHash)) return 'not_approved';
   }
   if (round.status === 'cancelled') return 'not_dispatching';
@@ -49,5 +51,11 @@ export const readGate = async (
 ): Promise<Gate> => {
   if (deps.settings.region === undefined) return deps.gate.read(projectId, roundId, letter);
   const [gate, fence, stops] = await Promise.all([deps.gate.read(projectId, roundId, letter), deps.fence.homeOf(projectId, roundId), deps.fence.stopsOf(projectId)]);
-  return { ...gate, halted: gate.halted || stops.halted, ...(fence ? { fence } : {}), ...(stops.pausedAt ? { pausedAt: stops.pausedAt } : {}) };
+  return {
+    ...gate,
+    halted: gate.halted || stops.halted,
+    ...(fence ? { fence } : {}),
+    ...(stops.pausedAt ? { pausedAt: stops.pausedAt } : {}),
+    ...(stops.approvalResetAt ? { approvalResetAt: stops.approvalResetAt } : {}),
+  };
 };
