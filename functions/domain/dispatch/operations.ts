@@ -1,6 +1,6 @@
 import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import { confirmProjectPause, pauseProject, resumeProject } from '../projects/lifecycle.js';
+import { confirmProjectPause, pauseAskedAt, pauseProject, resumeProject } from '../projects/lifecycle.js';
 import type { Project } from '../projects/project.js';
 import type { ProjectFence, ProjectRepository } from '../projects/ports.js';
 import type { ProjectDeps } from '../projects/use-cases.js';
@@ -139,10 +139,10 @@ export const pauseSending = async (
   projectId: string,
   reason: string,
 ): Promise<{ project: Project; inFlight: number }> => {
-  const { project, meanwhile: inFlight } = await pauseProject(deps, principal, projectId, reason, async (paused) => {
+  const { project, meanwhile: inFlight } = await pauseProject(deps, principal, projectId, reason, async (paused, changed) => {
     // Georedundant: the pause in the fence before anything waits on it, so the other region's
     // workers stop at their next wave though their copy of the project has not received it yet.
-    if (deps.operations.pauseFence && paused.pausedAt) await deps.operations.pauseFence.notePause(projectId, paused.pausedAt);
+    if (deps.operations.pauseFence) await deps.operations.pauseFence.notePause(projectId, pauseAskedAt(paused, changed, new Date(deps.operations.clock()).toISOString()));
     return awaitQuiet(deps.operations, projectId);
   });
   if (inFlight > 0 || !project.pausedAt) return { project, inFlight };

@@ -1,4 +1,5 @@
-import { auditPendingPause, pauseProject } from '../projects/lifecycle.js';
+import { auditPendingPause, pauseAskedAt, pauseProject } from '../projects/lifecycle.js';
+import { nowIso } from '../shared/ids.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, sealAuditHead, type AuditSeal } from '../shared/audit.js';
 import type { ProjectFence } from '../projects/ports.js';
@@ -57,8 +58,8 @@ export const roundLifecycle = (
       BRAKE,
       projectId,
       brakeReason(trip),
-      async (paused) => {
-        if (deps.pauseFence && paused.pausedAt) await deps.pauseFence.notePause(projectId, paused.pausedAt);
+      async (paused, changed) => {
+        if (deps.pauseFence) await deps.pauseFence.notePause(projectId, pauseAskedAt(paused, changed, nowIso()));
       },
       [auditEvent(BRAKE, 'round.brake_tripped', { roundId, ...trip })],
     );

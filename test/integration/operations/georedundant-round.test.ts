@@ -189,6 +189,32 @@ describe('a round on a georedundant stage', () => {
     expect((await completed(a, round.roundId)).counts.sent).toBe(8);
   });
 
+  it('test_should_hold_the_projects_rounds_when_a_pause_is_pressed_where_the_replica_still_shows_an_earlier_pause_resumed_elsewhere', { timeout: 120_000 }, async () => {
+    const { a, round } = await canaryHeldRound('geo-repause', 770_000);
+    const key = keys.project(a.projectId);
+    const item = async () => (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_MAIN, Key: key, ConsistentRead: true }))).Item!;
+    const put = (stored: Record<string, unknown>) => dynamo().send(new PutCommand({ TableName: p.env.TABLE_MAIN, Item: stored }));
+    expect((await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Klage' })).status).toBe(200);
+    const paused = await item();
+    // Resumed in eu-north-1 (here, the round's home)…
+    expect((await a.operations.post(`/projects/${a.projectId}/resume`, {})).status).toBe(200);
+    const resumed = await item();
+    // …while eu-west-1's replica has not received the resume and still shows the first pause. An
+    // operator there presses pause: that replica says "already paused", yet the pause must hold here.
+    await put(paused);
+    const again = await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Ny klage' });
+    expect(again.status, again.text).toBe(200);
+    expect(String((await projectFence(a.projectId))?.pausedAt) > String(resumed.resumedAt)).toBe(true);
+    // Here the replica shows the resume: the fence's newer pause holds the round all the same.
+    await put(resumed);
+    await confirmedYetHeldHere(a, round.roundId);
+
+    // Paused and resumed again where the replica is current: the round goes on.
+    expect((await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Sjekk' })).status).toBe(200);
+    expect((await a.operations.post(`/projects/${a.projectId}/resume`, {})).status).toBe(200);
+    expect((await completed(a, round.roundId)).counts.sent).toBe(8);
+  });
+
   it('test_should_acknowledge_a_pause_only_once_the_other_regions_wave_in_flight_has_ended', { timeout: 120_000 }, async () => {
     const a = await approvedProject(p, 'geo-inflight');
     // A wave of this project in flight in eu-west-1 (the home of another of its rounds), marked in the
