@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { processBatch } from '../../../functions/domain/dispatch/engine.js';
 import { awaitQuiet } from '../../../functions/domain/dispatch/operations.js';
+import type { ChannelResult } from '../../../functions/domain/dispatch/channels.js';
 import type { EngineDeps } from '../../../functions/domain/dispatch/ports.js';
 import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
 import { Crash, work, World } from '../../fixtures/engine-world.js';
@@ -76,6 +77,50 @@ const diedAfterGuardianLetters = async () => {
   const dying: EngineDeps = { ...deps, ledger: { ...deps.ledger, record: once(deps.ledger.record, 'died after the guardian letters') } };
   expect(await work(world, dying, world.queue.shift()!)).toBe('crashed');
   return { child, mother, father, world, deps, handedOver: world.deliveries.length };
+};
+
+/** twoGuardiansWorld with both guardians on paper: Digipost, which is asked by message-id whether a letter left. */
+const twoGuardiansOnPaper = () => {
+  const child = ninBornOn('2016-05-04');
+  const mother = ninBornOn('1980-02-03');
+  const father = ninBornOn('1982-06-07');
+  const world = twoGuardiansWorld(child, mother, father);
+  world.facts.set(mother, { digitallyActive: false, digitalMailbox: false });
+  return { child, mother, father, world, deps: world.deps() };
+};
+
+/**
+ * The channel calls for guardians' letters cut off (`channel_timeout`) the first `times` times:
+ * `delivered`, the letters left all the same (Digipost knows them by message-id, and no hand-over
+ * was recorded); otherwise they never reached the channel.
+ */
+const guardianCallsCutOff = (world: World, deps: EngineDeps, opts: { delivered: boolean; times: number }): EngineDeps => {
+  let left = opts.times;
+  return {
+    ...deps,
+    channels: {
+      ...deps.channels,
+      handOver: async (channel, items, o) => {
+        const cut = left > 0 ? items.filter((i) => i.onBehalfOfMinor) : [];
+        if (cut.length > 0) left--;
+        const reaching = opts.delivered ? items : items.filter((i) => !cut.includes(i));
+        const res: Map<string, ChannelResult> = reaching.length > 0 ? await deps.channels.handOver(channel, reaching, o) : new Map();
+        for (const i of cut) {
+          if (opts.delivered) world.receipts.delete(`${i.roundId}/${i.deliveryId}`);
+          res.set(i.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' });
+        }
+        return res;
+      },
+    },
+  };
+};
+
+/** A later try found both guardians' letters: nothing more left, the child was never addressed, and each guardian is recorded. */
+const expectBothGuardiansRecorded = (world: World, handedOver: number, who: { child: string; mother: string; father: string }) => {
+  expect(world.deliveries).toHaveLength(handedOver);
+  expect(world.deliveries.filter((d) => d.nin === who.child)).toHaveLength(0);
+  expect(guardiansRecordedAboutChildren(world)).toEqual([who.mother, who.father].sort());
+  expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 2 });
 };
 
 describe('the engine, one step at a time', () => {
@@ -404,74 +449,28 @@ describe('the engine, one step at a time', () => {
     world.facts.set(child, { guardians: [father] });
     world.now += 61_000;
     await drain(world, deps);
-    expect(world.deliveries).toHaveLength(handedOver);
-    expect(world.deliveries.filter((d) => d.nin === child)).toHaveLength(0);
-    expect(guardiansRecordedAboutChildren(world)).toEqual([mother, father].sort());
-    expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 2 });
+    expectBothGuardiansRecorded(world, handedOver, { child, mother, father });
   });
 
   it('test_should_record_a_guardian_whose_timed_out_letter_left_when_the_register_no_longer_lists_them_at_the_next_try', async () => {
-    const child = ninBornOn('2016-05-04');
-    const mother = ninBornOn('1980-02-03');
-    const father = ninBornOn('1982-06-07');
-    const world = twoGuardiansWorld(child, mother, father);
-    // Both guardians on paper: Digipost, asked by message-id when an answer was lost.
-    world.facts.set(mother, { digitallyActive: false, digitalMailbox: false });
-    const deps = world.deps();
+    const { child, mother, father, world, deps } = twoGuardiansOnPaper();
     // Digipost prints both guardians' letters, but its answers are lost: transient, the child stays pending.
-    let lost = true;
-    const answersLost: EngineDeps = {
-      ...deps,
-      channels: {
-        ...deps.channels,
-        handOver: async (channel, items, opts) => {
-          const res = await deps.channels.handOver(channel, items, opts);
-          if (!lost || !items.some((i) => i.onBehalfOfMinor)) return res;
-          lost = false;
-          for (const i of items.filter((x) => x.onBehalfOfMinor)) {
-            world.receipts.delete(`${i.roundId}/${i.deliveryId}`);
-            res.set(i.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' });
-          }
-          return res;
-        },
-      },
-    };
     await start(world);
-    expect(await work(world, answersLost, world.queue.shift()!)).toMatchObject({ kind: 'committed' });
+    expect(await work(world, guardianCallsCutOff(world, deps, { delivered: true, times: 1 }), world.queue.shift()!)).toMatchObject({ kind: 'committed' });
     expect(world.outcomes()[0]).toMatchObject({ kind: 'pending', tries: 1 });
     const handedOver = world.deliveries.length;
     // Before the next try the register stops listing the mother: her letter left all the same.
     world.facts.set(child, { guardians: [father] });
     await drain(world, deps);
     expect(world.round.status).toBe('completed');
-    expect(world.deliveries).toHaveLength(handedOver);
-    expect(world.deliveries.filter((d) => d.nin === child)).toHaveLength(0);
-    expect(guardiansRecordedAboutChildren(world)).toEqual([mother, father].sort());
-    expect(world.outcomes()[0]).toMatchObject({ kind: 'sent', guardians: 2 });
+    expectBothGuardiansRecorded(world, handedOver, { child, mother, father });
   });
 
   it('test_should_record_guardians_in_doubt_when_a_child_runs_out_of_tries_on_calls_cut_off', async () => {
-    const child = ninBornOn('2016-05-04');
-    const mother = ninBornOn('1980-02-03');
-    const father = ninBornOn('1982-06-07');
-    const world = twoGuardiansWorld(child, mother, father);
-    world.facts.set(mother, { digitallyActive: false, digitalMailbox: false });
-    const deps = world.deps();
+    const { mother, father, world, deps } = twoGuardiansOnPaper();
     // Every Digipost call about the child is cut off: each letter may have left, and is never asked about once the tries run out.
-    const cutOff: EngineDeps = {
-      ...deps,
-      channels: {
-        ...deps.channels,
-        handOver: async (channel, items, opts) => {
-          const others = items.filter((i) => !i.onBehalfOfMinor);
-          const res = others.length > 0 ? await deps.channels.handOver(channel, others, opts) : new Map();
-          for (const i of items.filter((x) => x.onBehalfOfMinor)) res.set(i.deliveryId, { ok: false, transient: true, reason: 'channel_timeout' });
-          return res;
-        },
-      },
-    };
     await start(world);
-    await drain(world, cutOff);
+    await drain(world, guardianCallsCutOff(world, deps, { delivered: false, times: Infinity }));
     expect(world.outcomes()[0]).toMatchObject({ kind: 'failed', reason: 'guardian_letters_failed' });
     const aboutChild = [...world.ledger.values()].filter((e) => e.aboutChild !== undefined);
     expect(aboutChild.map((e) => [e.nin, e.outcome, e.reason]).sort()).toEqual(
