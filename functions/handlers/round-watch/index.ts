@@ -15,8 +15,8 @@ export const handler = async (): Promise<{ expected: number }> => {
   const [rounds, state] = await Promise.all([operations.rounds.listRoundsByStatus('dispatching'), operations.state.read()]);
   const projectIds = [...new Set(rounds.map((r) => r.projectId))];
   const projects = await Promise.all(projectIds.map((id) => operations.projects.getProject(id)));
-  const paused = new Set(projects.filter((p) => p?.status === 'paused').map((p) => p!.projectId));
-  const expected = roundsExpectedToProgress(rounds, state.halted, paused);
+  const statuses = new Map(projects.flatMap((p) => (p ? [[p.projectId, p.status] as const] : [])));
+  const expected = roundsExpectedToProgress(rounds, state.halted, statuses);
   // Georedundant stages: this region's heartbeat, which GET /operations/status reads as its health.
   if (config.georedundantRegions().length > 0) await failover.heartbeats.beat(config.region(), new Date().toISOString());
   recordDispatchingRounds(expected.length);
