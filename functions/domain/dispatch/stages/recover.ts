@@ -132,8 +132,8 @@ export const recover = async (a: Attempt, plan: Plan): Promise<Settled> => {
  * channel Digipost says it went by (the mailbox or print: paper costs money, and the statistics and
  * the ledger say which). A child's guardians are those the register lists now and those the earlier
  * try's cut-off calls went to (sealed in the pending outcome): a letter that reached a guardian the
- * register no longer lists is recorded for them. (A transient ePROM failure is a refusal before anything was accepted; a
- * call without an answer is in doubt.)
+ * register no longer lists is recorded for them. (A transient ePROM failure is a refusal before
+ * anything was accepted; a call without an answer is in doubt.)
  */
 export const learnEarlierTries = async (a: Attempt, w: WaveFacts, indices: readonly number[], s: Settled): Promise<Set<number>> => {
   const { deps, round } = a;
