@@ -1,3 +1,4 @@
+import { withRetry } from '../functions/domain/shared/retry.js';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -42,6 +43,33 @@ const tableInput = (def: TableDef, name: string) => {
   });
 };
 
+/** One table, created or found (with its TTL and every index of its definition). */
+const provisionTable = async (dynamo: DynamoDBClient, def: (typeof tables)[keyof typeof tables], name: string): Promise<void> => {
+  try {
+    await dynamo.send(tableInput(def, name));
+  } catch (e) {
+    if (!(e instanceof ResourceInUseException)) throw e;
+  }
+  // Also on a table kept from an earlier version (npm start's .data), which may predate its TTL.
+  if (def.ttlAttribute) {
+    const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: name }));
+    if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
+      await dynamo.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true } }));
+    }
+  }
+  const described = await dynamo.send(new DescribeTableCommand({ TableName: name }));
+  // A table kept from an earlier version may predate one of its indexes: add what is missing.
+  const have = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((ix) => ix.IndexName));
+  const create = tableInput(def, name).input;
+  for (const ix of create.GlobalSecondaryIndexes ?? []) {
+    if (have.has(ix.IndexName)) continue;
+    await dynamo.send(new UpdateTableCommand({ TableName: name, AttributeDefinitions: create.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: ix }] }));
+  }
+};
+
+/** A 5xx from the store (DynamoDB Local's bare 500 comes as "Unknown"). */
+const isServerError = (e: unknown): boolean => ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0) >= 500 || (e as Error).name === 'Unknown';
+
 export const provision = async (
   namespace: string,
   clients: { dynamo: DynamoDBClient; sqs: SQSClient; s3: S3Client },
@@ -53,26 +81,10 @@ export const provision = async (
     Object.values(tables).map(async (def) => {
       const name = physicalName(namespace, def.id);
       env[def.envVar] = name;
-      try {
-        await clients.dynamo.send(tableInput(def, name));
-      } catch (e) {
-        if (!(e instanceof ResourceInUseException)) throw e;
-      }
-      // Also on a table kept from an earlier version (npm start's .data), which may predate its TTL.
-      if (def.ttlAttribute) {
-        const ttl = await clients.dynamo.send(new DescribeTimeToLiveCommand({ TableName: name }));
-        if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
-          await clients.dynamo.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: def.ttlAttribute, Enabled: true } }));
-        }
-      }
-      const described = await clients.dynamo.send(new DescribeTableCommand({ TableName: name }));
-      // A table kept from an earlier version may predate one of its indexes: add what is missing.
-      const have = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((ix) => ix.IndexName));
-      const create = tableInput(def, name).input;
-      for (const ix of create.GlobalSecondaryIndexes ?? []) {
-        if (have.has(ix.IndexName)) continue;
-        await clients.dynamo.send(new UpdateTableCommand({ TableName: name, AttributeDefinitions: create.AttributeDefinitions, GlobalSecondaryIndexUpdates: [{ Create: ix }] }));
-      }
+      // Each table's set-up is safe to repeat. DynamoDB Local just started on a data directory has
+      // answered a table's creation beside the others with a bare 500 ("UnknownError": one CI run of
+      // restart-dynamodb.test); such an answer is tried again, a little later.
+      await withRetry(() => provisionTable(clients.dynamo, def, name), { maxAttempts: 4, baseDelayMs: 250, maxDelayMs: 2_000, retryable: isServerError });
     }),
   );
   for (const def of Object.values(queues)) {
