@@ -231,12 +231,13 @@ describe('a round on a georedundant stage', () => {
         ExpressionAttributeValues: { ':w': { lease: 'lease-west', letters: 8, until: Date.now() + 60_000 } },
       }),
     );
-    // Its channel calls end 1.5 s from now, and its commit drops the marker.
+    // Its channel calls end 1.5 s from now, and its commit drops the marker (from the moment it starts to).
     const ended = new Promise<number>((resolve) =>
       setTimeout(() => {
+        const at = Date.now();
         void db
           .send(new UpdateCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: 'INFLIGHT#eu-west-1' }, UpdateExpression: 'REMOVE #m', ExpressionAttributeNames: { '#m': marker } }))
-          .then(() => resolve(Date.now()));
+          .then(() => resolve(at));
       }, 1_500),
     );
     const paused = await a.operations.post(`/projects/${a.projectId}/pause`, { reason: 'Klage' });
