@@ -189,7 +189,7 @@ const build = () => {
     batches,
     // Released rounds kept per release sequence (caching/released-rounds.ts): what the engine reads of them never changes.
     rounds: keepingReleasedRounds(
-      roundLifecycle({ rounds, audit, auditSeal, lists, progress, projects, citizens, retention: config.retention(), ...(config.georedundantRegions().length > 0 ? { pauseFence: rounds } : {}) }),
+      roundLifecycle({ rounds, audit, auditSeal, lists, progress, projects, citizens, retention: config.retention(), ...(config.georedundantRegions().length > 0 ? { fence: rounds } : {}) }),
     ),
     recipients: lists,
     citizens,
@@ -229,9 +229,8 @@ const build = () => {
     batches,
     ledger: contacts,
     control,
-    // Operations halt, resume and pause through the fence table too on a georedundant stage (operations-state.ts, notePause).
+    // Operations halt and resume through the fence table too on a georedundant stage (operations-state.ts).
     state: config.georedundantRegions().length > 0 ? new DynamoOperationsState(db, main, config.tableName('fence')) : ops,
-    ...(config.georedundantRegions().length > 0 ? { pauseFence: rounds } : {}),
     queues: {
       stats: async () => ({
         dispatch: await queueAdmin.stats(config.queueUrl('dispatch'), config.dlqUrl('dispatch')),
@@ -321,7 +320,7 @@ const build = () => {
   };
 
   const ports: HandlerPorts = {
-    // Georedundant: a reset of a project's approval recorded in the fence table, for every region's gate.
+    // Georedundant: a pause or a reset of a project's approval recorded in the fence table, for every region's gate.
     projects: { projects, audit, prober, citizens, auditSeal, operations, ...(config.georedundantRegions().length > 0 ? { fence: rounds } : {}) },
     letters: { projects, audit, letters, formTasks, prober },
     formTasks: { projects, audit, formTasks, citizenTasks, hashKeys, secretBox },

@@ -1,8 +1,8 @@
 import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
-import { confirmProjectPause, pauseAskedAt, pauseProject, resumeProject } from '../projects/lifecycle.js';
+import { confirmProjectPause, pauseProject, resumeProject } from '../projects/lifecycle.js';
 import type { Project } from '../projects/project.js';
-import type { ProjectFence, ProjectRepository } from '../projects/ports.js';
+import type { ProjectRepository } from '../projects/ports.js';
 import type { ProjectDeps } from '../projects/use-cases.js';
 import type { RoundRepository } from '../rounds/ports.js';
 import { approveProject, type ApprovalInput } from '../letters/approval.js';
@@ -110,8 +110,6 @@ export interface OperationsDeps {
   /** The complaint lookup renders a sent letter again: its version and the recipient's row of the round's list. */
   readonly letters: Pick<LetterRepository, 'getVersion'>;
   readonly lists: Pick<RecipientListRepository, 'slice'>;
-  /** Georedundant stages only: where a pause is recorded for every region's gate (the MRSC fence table). */
-  readonly pauseFence?: ProjectFence;
 }
 
 /**
@@ -134,17 +132,13 @@ export const awaitQuiet = async (deps: Pick<OperationsDeps, 'batches' | 'clock' 
  * project is in flight — `inFlight: 0`, or the true count after QUIET_WAIT_MS.
  */
 export const pauseSending = async (
-  deps: ProjectDeps & { readonly operations: Pick<OperationsDeps, 'batches' | 'clock' | 'sleep' | 'pauseFence'> },
+  deps: ProjectDeps & { readonly operations: Pick<OperationsDeps, 'batches' | 'clock' | 'sleep'> },
   principal: Principal,
   projectId: string,
   reason: string,
 ): Promise<{ project: Project; inFlight: number }> => {
-  const { project, meanwhile: inFlight } = await pauseProject(deps, principal, projectId, reason, async (paused, changed) => {
-    // Georedundant: the pause in the fence before anything waits on it, so the other region's
-    // workers stop at their next wave though their copy of the project has not received it yet.
-    if (deps.operations.pauseFence) await deps.operations.pauseFence.notePause(projectId, pauseAskedAt(paused, changed, new Date(deps.operations.clock()).toISOString()));
-    return awaitQuiet(deps.operations, projectId);
-  });
+  // Georedundant: pauseProject records the pause in the fence before this waits on it.
+  const { project, meanwhile: inFlight } = await pauseProject(deps, principal, projectId, reason, () => awaitQuiet(deps.operations, projectId));
   if (inFlight > 0 || !project.pausedAt) return { project, inFlight };
   // Quiet: from this moment nothing of the project leaves (what "0 letters since" counts from).
   const confirmed = await confirmProjectPause(deps, principal, project, new Date(deps.operations.clock()).toISOString());

@@ -78,8 +78,8 @@ export const pauseProject = async <T = undefined>(
   principal: Principal,
   projectId: string,
   reason: string,
-  /** Runs once the pause is written, with the project as paused (or as found already paused: `changed` false). */
-  meanwhile: (paused: Project, changed: boolean) => Promise<T> = async () => undefined as T,
+  /** Runs once the pause is written (and, georedundant, recorded in the fence), with the project as paused (or as found already paused). */
+  meanwhile: (paused: Project) => Promise<T> = async () => undefined as T,
   also: readonly AuditEvent[] = [],
 ): Promise<{ project: Project; changed: boolean; meanwhile: T }> => {
   const { before, after } = await updateProject(deps, principal, projectId, 'pause', (p, now) => {
@@ -91,16 +91,16 @@ export const pauseProject = async <T = undefined>(
   // Unchanged: the pause found may still carry the entries of a pauser that died before writing them.
   // The entries stay on the project once written (appending again writes nothing): the pause's
   // answer waits for no housekeeping write; the confirmation, the next finder or the resume tidies.
-  const [, waited] = await Promise.all([auditPendingPause(deps, projectId, after, { tidy: false }), meanwhile(after, changed)]);
+  // Georedundant: the pause in the fence before anything waits on it, so the other region's workers
+  // stop at their next wave though their copy of the project has not received it yet. A pause that
+  // found the project paused already is recorded at the time it was asked: this region's copy may not
+  // show a resume given in another region since, and the pause asked now must hold there too.
+  const noted = async () => {
+    if (deps.fence) await deps.fence.notePause(projectId, changed && after.pausedAt ? after.pausedAt : nowIso());
+  };
+  const [, waited] = await Promise.all([auditPendingPause(deps, projectId, after, { tidy: false }), noted().then(() => meanwhile(after))]);
   return { project: after, changed, meanwhile: waited };
 };
-
-/**
- * When a pause was asked, as the fence records it (ProjectFence.notePause): the pause's own time,
- * or `now` for a pause that found the project paused already — this region's copy of the project
- * may not show a resume given in another region since, and the pause asked now must hold there too.
- */
-export const pauseAskedAt = (paused: Project, changed: boolean, now: string): string => (changed && paused.pausedAt ? paused.pausedAt : now);
 
 /**
  * Appends the audit entries a pause left on its project, each once (AuditLog.appendOnce under the

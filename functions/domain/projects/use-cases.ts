@@ -13,8 +13,8 @@ export interface ProjectDeps {
   readonly prober?: { allowsPlainHttp?(host: string): boolean };
   /** Whether this stage reads the general research reservation (settings refuse non-portal rules for research otherwise). */
   readonly citizens: { researchReservationReadable(): boolean };
-  /** Georedundant stages: where an approval's reset is recorded for every region's gate (the MRSC fence table). */
-  readonly fence?: Pick<ProjectFence, 'noteApprovalReset'>;
+  /** Georedundant stages: where a pause or an approval's reset is recorded for every region's gate (the MRSC fence table). */
+  readonly fence?: ProjectFence;
 }
 
 /** The link-domain rule for this runtime: registrable domains, plus the local development hosts. */

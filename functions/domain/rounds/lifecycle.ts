@@ -1,5 +1,4 @@
-import { auditPendingPause, pauseAskedAt, pauseProject } from '../projects/lifecycle.js';
-import { nowIso } from '../shared/ids.js';
+import { auditPendingPause, pauseProject } from '../projects/lifecycle.js';
 import { auditScope } from '../projects/use-cases.js';
 import { auditEvent, sealAuditHead, type AuditSeal } from '../shared/audit.js';
 import type { ProjectFence } from '../projects/ports.js';
@@ -12,8 +11,8 @@ import { isReleased, type Round, type Waiting } from './round.js';
 export const roundLifecycle = (
   deps: Pick<RoundDeps, 'rounds' | 'audit' | 'lists' | 'progress' | 'retention' | 'projects' | 'citizens'> & {
     readonly auditSeal: AuditSeal;
-    /** Georedundant stages: the brake's pause recorded in the fence too, so every region holds the project at once. */
-    readonly pauseFence?: ProjectFence;
+    /** Georedundant stages: the brake's pause recorded in the fence too (pauseProject), so every region holds the project at once. */
+    readonly fence?: ProjectFence;
   },
 ) => ({
   /**
@@ -53,16 +52,7 @@ export const roundLifecycle = (
    * (another batch of the same window) changes nothing and is not audited again.
    */
   async brake(projectId: string, roundId: string, trip: BrakeTrip): Promise<void> {
-    await pauseProject(
-      deps,
-      BRAKE,
-      projectId,
-      brakeReason(trip),
-      async (paused, changed) => {
-        if (deps.pauseFence) await deps.pauseFence.notePause(projectId, pauseAskedAt(paused, changed, nowIso()));
-      },
-      [auditEvent(BRAKE, 'round.brake_tripped', { roundId, ...trip })],
-    );
+    await pauseProject(deps, BRAKE, projectId, brakeReason(trip), undefined, [auditEvent(BRAKE, 'round.brake_tripped', { roundId, ...trip })]);
   },
   /** A pause met with its audit entries still on the project (its pauser died before writing them): they are written, once. */
   finishPause: (projectId: string): Promise<void> => auditPendingPause(deps, projectId),

@@ -220,8 +220,11 @@ class ProjectAndAudit {
   deps(georedundant = false): EngineDeps {
     const base = this.world.deps();
     // As the fence table keeps it: the latest time only (round-repository.ts notePause).
-    const pauseFence = { notePause: async (projectId: string, pausedAt: string) => void this.fence.set(projectId, [this.fence.get(projectId) ?? '', pausedAt].sort().at(-1)!) };
-    const lifecycle = roundLifecycle({ projects: this.projects, audit: this.audit, ...(georedundant ? { pauseFence } : {}) } as unknown as Parameters<typeof roundLifecycle>[0]);
+    const fence = {
+      noteApprovalReset: async () => undefined,
+      notePause: async (projectId: string, pausedAt: string) => void this.fence.set(projectId, [this.fence.get(projectId) ?? '', pausedAt].sort().at(-1)!),
+    };
+    const lifecycle = roundLifecycle({ projects: this.projects, audit: this.audit, ...(georedundant ? { fence } : {}) } as unknown as Parameters<typeof roundLifecycle>[0]);
     return { ...base, rounds: { ...base.rounds, brake: lifecycle.brake, finishPause: lifecycle.finishPause } };
   }
 }
@@ -292,7 +295,7 @@ describe('the brake and its audit entry', () => {
     await drain(world, deps, 4);
     expect(world.project).toMatchObject({ status: 'paused', pausedBy: 'system:brake' });
     // The brake's pause, or — when another batch of the window tripped it again and found the
-    // project paused — the time of that later trip (pauseAskedAt): never older than the pause.
+    // project paused — the time of that later trip (pauseProject): never older than the pause.
     expect(store.fence.get('prj')! >= world.project.pausedAt!).toBe(true);
   });
 
