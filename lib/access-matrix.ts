@@ -109,7 +109,7 @@ export const KEY = {
   roundFence: 'ROUND#*',
   /** The halt of all sending in the fence table (keys.ts haltFence; georedundant stages). */
   haltFence: 'HALT',
-  /** A project's latest pause in the fence table (keys.ts projectFence; georedundant stages). */
+  /** A project's pauses (counted), the resume that ended them, and its approval's latest reset, in the fence table (keys.ts projectFence; georedundant stages). */
   projectFence: 'PROJECT#*',
   /** A region's waves in flight in the fence table (keys.ts inFlightFence; georedundant stages). */
   inFlightFence: 'INFLIGHT#*',
@@ -159,9 +159,10 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       main: readAllWriteIn([KEY.project]),
       deliveries: read(),
       audit: auditAppend([KEY.projectAudit]),
-      // Georedundant stages: a pause recorded in the fence before it is acknowledged, once every region's waves in flight there have ended; an approval reset by a change of link domains recorded there before the answer; a resume reads the fence's halt.
+      // Georedundant stages: a pause recorded in the fence before it is acknowledged, once every region's waves in flight there have ended; an approval reset by a change of link domains recorded there before the answer; a resume ends the pauses it read there and reads the fence's halt; a project's view shows a pause only the fence holds.
       fence: [
         { actions: ['UpdateItem'], leadingKeys: [KEY.projectFence] },
+        { actions: ['GetItem', 'BatchGetItem'], leadingKeys: [KEY.projectFence] },
         { actions: ['GetItem'], leadingKeys: [KEY.haltFence, KEY.inFlightFence] },
       ],
     },

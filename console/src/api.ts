@@ -121,6 +121,8 @@ export interface Project {
   pauseConfirmedAt?: string;
   pauseReason?: string;
   statusBeforePause?: string;
+  /** Georedundant stages: held by a pause only the fence shows (pressed in another region after a resume here); a resume ends it. */
+  pausedInAnotherRegion?: boolean;
   updatedAt?: string;
   settings?: { frequencyCap?: number; distributionRule?: string; minors?: 'exclude' | 'guardians' };
   /** The automatic brake in force, defaults filled in (beside `settings`, never inside it). */

@@ -64,6 +64,7 @@ const nb = {
   status_approved: 'Godkjent',
   status_changes_requested: 'Endringer etterspurt',
   status_paused: 'Pauset',
+  pausedInAnotherRegion: 'Pauset i en annen region – ingen brev sendes før noen gjenopptar',
   // project page
   projectStatus: 'Status: {status}',
   submitForReview: 'Send til kontroll',
@@ -532,6 +533,7 @@ const en: Record<Key, string> = {
   status_approved: 'Approved',
   status_changes_requested: 'Changes requested',
   status_paused: 'Paused',
+  pausedInAnotherRegion: 'Paused in another region – no letters are sent until someone resumes',
   projectStatus: 'Status: {status}',
   submitForReview: 'Submit for review',
   submitted: 'The project was submitted for review.',

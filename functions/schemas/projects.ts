@@ -18,8 +18,8 @@ export const createProjectBody = z.strictObject({
   contact: z.string().trim().min(1).max(300).optional(),
 });
 
-/** The project as the API shows it. */
-export const projectView = (p: Project) => ({
+/** The project as the API shows it; `pausedInAnotherRegion`: held by a pause only the fence shows (use-cases.ts pausedInAnotherRegion). */
+export const projectView = (p: Project, pausedInAnotherRegion = false) => ({
   projectId: p.projectId,
   title: p.title,
   organization: p.organization,
@@ -53,6 +53,7 @@ export const projectView = (p: Project) => ({
         ...(p.pauseConfirmedAt ? { pauseConfirmedAt: p.pauseConfirmedAt } : {}),
       }
     : {}),
+  ...(pausedInAnotherRegion ? { pausedInAnotherRegion: true as const } : {}),
 });
 
 export const distributionRule = z.enum(DISTRIBUTION_RULES);

@@ -39,7 +39,7 @@ const activeRounds = async (signal?: AbortSignal): Promise<Active[]> => {
       return { project, rounds: active, labels: await roundLabels(project.projectId, rounds, active) };
     }),
   );
-  return out.filter((a) => a.rounds.length > 0 || a.project.status === 'paused');
+  return out.filter((a) => a.rounds.length > 0 || a.project.status === 'paused' || a.project.pausedInAnotherRegion === true);
 };
 
 interface Ack {
@@ -315,7 +315,8 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
             <tbody>
               {active.data.map(({ project, rounds, labels }) => {
                 const ack = acks[project.projectId];
-                const isPaused = project.status === 'paused';
+                const heldElsewhere = project.status !== 'paused' && project.pausedInAnotherRegion === true;
+                const isPaused = project.status === 'paused' || heldElsewhere;
                 // This page's own pause of the project, not yet answered: stopping, never "paused".
                 const stopping = busy && dialog?.kind === 'pause' && dialog.project.projectId === project.projectId;
                 const confirmedAt = confirmationOf(project);
@@ -358,21 +359,23 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
                       {isPaused ? (
                         <>
                           <p class="ack" data-testid="pause-ack" role="status">
-                            {stopping
-                              ? pauseLine({ phase: 'stopping', inFlight: st?.inFlight }, lang.value)
-                              : ack && (ack.inFlight ?? 0) > 0 && (st?.inFlight ?? ack.inFlight ?? 0) > 0
-                                ? pauseLine({ phase: 'stopping', inFlight: st?.inFlight ?? ack.inFlight }, lang.value)
-                                : pauseLine(
-                                    {
-                                      phase: 'paused',
-                                      pausedAt: project.pausedAt ?? ack?.at,
-                                      pausedBy: project.pausedBy,
-                                      pausedByName: project.pausedByName,
-                                      confirmedAt,
-                                      sentSince: since && sentSince[project.projectId]?.at === since ? sentSince[project.projectId]!.sent : undefined,
-                                    },
-                                    lang.value,
-                                  )}
+                            {heldElsewhere
+                              ? t('pausedInAnotherRegion')
+                              : stopping
+                                ? pauseLine({ phase: 'stopping', inFlight: st?.inFlight }, lang.value)
+                                : ack && (ack.inFlight ?? 0) > 0 && (st?.inFlight ?? ack.inFlight ?? 0) > 0
+                                  ? pauseLine({ phase: 'stopping', inFlight: st?.inFlight ?? ack.inFlight }, lang.value)
+                                  : pauseLine(
+                                      {
+                                        phase: 'paused',
+                                        pausedAt: project.pausedAt ?? ack?.at,
+                                        pausedBy: project.pausedBy,
+                                        pausedByName: project.pausedByName,
+                                        confirmedAt,
+                                        sentSince: since && sentSince[project.projectId]?.at === since ? sentSince[project.projectId]!.sent : undefined,
+                                      },
+                                      lang.value,
+                                    )}
                           </p>
                           {project.pauseReason ? (
                             <p class="hint">

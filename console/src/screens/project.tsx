@@ -69,6 +69,8 @@ export const ProjectScreen = ({ session, projectId }: { session: Session; projec
             <span>
               {t('status_paused')} {formatTime(p.pausedAt, lang.value)} – {p.pauseReason}
             </span>
+          ) : p.pausedInAnotherRegion ? (
+            <span data-testid="paused-in-another-region">{t('pausedInAnotherRegion')}</span>
           ) : null}
         </div>
       ) : null}

@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from './batch.js';
 import type { Fence, Gate, GatePort, RoundFence, Stops } from '../../domain/dispatch/ports.js';
 import type { ProjectFence } from '../../domain/projects/ports.js';
 import type { LetterVersion } from '../../domain/letters/letter.js';
@@ -39,6 +40,9 @@ const toItem = (r: Round) => ({ ...keys.round(r.projectId, r.roundId), ...status
 
 const PROJECT_STRIP = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
 
+/** A project's fence item holds its pause while more pauses are recorded than the last resume ended. */
+const pauseHeld = (item: Record<string, unknown> | undefined): boolean => Number(item?.pauses ?? 0) > Number(item?.resumedThrough ?? 0);
+
 /**
  * A georedundant stage's homes: the region a release homes a round in (epoch 1), and the fence
  * table (MRSC) where each round's home and epoch are the truth the engine sends by.
@@ -57,39 +61,66 @@ export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFe
 
   /**
    * The stops as the fence table holds them, strongly consistent: the halt (operations-state.ts
-   * writes it there first) and the project's latest pause and approval reset (notePause,
+   * writes it there first) and the project's pauses and approval reset (notePause, noteResume,
    * noteApprovalReset: one item). Two reads side by side.
    */
   async stopsOf(projectId: string): Promise<Stops> {
     if (!this.homing) return { halted: false };
     const read = (key: Record<string, string>) => this.db.send(new GetCommand({ TableName: this.homing!.fenceTable, Key: key, ConsistentRead: true }));
     const [halt, project] = await Promise.all([read(keys.haltFence()), read(keys.projectFence(projectId))]);
-    const time = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const pausedAt = time(project.Item?.pausedAt);
-    const approvalResetAt = time(project.Item?.approvalResetAt);
-    return { halted: halt.Item?.halted === true, ...(pausedAt ? { pausedAt } : {}), ...(approvalResetAt ? { approvalResetAt } : {}) };
+    const approvalResetAt = typeof project.Item?.approvalResetAt === 'string' ? project.Item.approvalResetAt : undefined;
+    return { halted: halt.Item?.halted === true, ...(pauseHeld(project.Item) ? { pauseHeld: true } : {}), ...(approvalResetAt ? { approvalResetAt } : {}) };
   }
 
-  /** A project's pause in the fence: the latest `pausedAt` only (an older one arriving late changes nothing). */
-  notePause(projectId: string, pausedAt: string): Promise<void> {
-    return this.noteLatest(projectId, 'pausedAt', pausedAt);
+  /** A project's pause in the fence: one more (`pauses`), an atomic count the regions' writes add to. */
+  async notePause(projectId: string): Promise<void> {
+    if (!this.homing) return;
+    await this.db.send(new UpdateCommand({ TableName: this.homing.fenceTable, Key: keys.projectFence(projectId), UpdateExpression: 'ADD pauses :one', ExpressionAttributeValues: { ':one': 1 } }));
   }
 
-  /** A reset of a project's approval in the fence: the latest only, likewise. */
-  noteApprovalReset(projectId: string, at: string): Promise<void> {
-    return this.noteLatest(projectId, 'approvalResetAt', at);
+  /**
+   * A resume in the fence: `resumedThrough` set to the pauses read, only while they are still that
+   * many — a pause recorded meanwhile (in any region) is not ended by a resume that never saw it.
+   */
+  async noteResume(projectId: string): Promise<boolean> {
+    if (!this.homing) return true;
+    const key = keys.projectFence(projectId);
+    const found = (await this.db.send(new GetCommand({ TableName: this.homing.fenceTable, Key: key, ConsistentRead: true }))).Item;
+    if (!pauseHeld(found)) return true;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.homing.fenceTable,
+          Key: key,
+          UpdateExpression: 'SET resumedThrough = :n',
+          ConditionExpression: 'pauses = :n',
+          ExpressionAttributeValues: { ':n': Number(found!.pauses) },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
   }
 
-  private async noteLatest(projectId: string, field: 'pausedAt' | 'approvalResetAt', at: string): Promise<void> {
+  async pausesHeld(projectIds: readonly string[]): Promise<ReadonlySet<string>> {
+    if (!this.homing || projectIds.length === 0) return new Set();
+    const byKey = new Map(projectIds.map((id) => [keys.projectFence(id).pk, id]));
+    const items = await batchGetAll(this.db, this.homing.fenceTable, projectIds.map(keys.projectFence), { consistent: true, projection: 'pk, pauses, resumedThrough' });
+    return new Set(items.filter(pauseHeld).flatMap((i) => byKey.get(String(i.pk)) ?? []));
+  }
+
+  /** A reset of a project's approval in the fence: the latest `approvalResetAt` only (an older one arriving late changes nothing). */
+  async noteApprovalReset(projectId: string, at: string): Promise<void> {
     if (!this.homing) return;
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.homing.fenceTable,
           Key: keys.projectFence(projectId),
-          UpdateExpression: 'SET #f = :t',
-          ConditionExpression: 'attribute_not_exists(#f) OR #f < :t',
-          ExpressionAttributeNames: { '#f': field },
+          UpdateExpression: 'SET approvalResetAt = :t',
+          ConditionExpression: 'attribute_not_exists(approvalResetAt) OR approvalResetAt < :t',
           ExpressionAttributeValues: { ':t': at },
         }),
       );

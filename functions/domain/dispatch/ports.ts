@@ -162,8 +162,8 @@ export interface Gate {
   readonly releaseSeq: number;
   /** Georedundant stages: the round's fence as read with the rest (RoundFence); absent when it has none. */
   readonly fence?: Fence;
-  /** Georedundant stages: the project's latest pause as the fence holds it (RoundFence.stopsOf). */
-  readonly pausedAt?: string;
+  /** Georedundant stages: the fence holds a pause of the project that no resume has ended (RoundFence.stopsOf). */
+  readonly pauseHeld?: boolean;
   /** Georedundant stages: the latest reset of the project's approval as the fence holds it (RoundFence.stopsOf). */
   readonly approvalResetAt?: string;
 }
@@ -190,16 +190,18 @@ export interface RoundFence {
   /**
    * The stops as the fence table holds them, seen at once in every region — where the replicated
    * operations state and project may not show them yet: the halt of all sending (operations write
-   * it there before the operations state), the time of the project's latest pause (written after
-   * the project, before the pause is acknowledged) and of its approval's latest reset (written
-   * after the project went back to review, before the change is answered).
+   * it there before the operations state), whether a pause of the project holds (each pause counted
+   * after the project is written and before it is acknowledged; a resume ends those it read), and
+   * the time of its approval's latest reset (written after the project went back to review, before
+   * the change is answered).
    */
   stopsOf(projectId: string): Promise<Stops>;
 }
 
 export interface Stops {
   readonly halted: boolean;
-  readonly pausedAt?: string;
+  /** More pauses recorded than the last resume ended (counted, never timed: no host's clock decides). */
+  readonly pauseHeld?: boolean;
   readonly approvalResetAt?: string;
 }
 

@@ -3,7 +3,21 @@ import type { Principal } from '../../shared/principal.js';
 import { auditEvent, verifyWithLatestSeal, type AuditEvent, type AuditSeal, type ChainedAuditEvent, type SealedVerification } from '../shared/audit.js';
 import { newId, nowIso } from '../shared/ids.js';
 import { approvedMinorsPolicy, minorsPolicyOf, minorsPolicyPending, withMinorsPolicy } from './minors-policy.js';
-import { brakeOf, confirmPause, pause, reject, resume, submit, type BrakeSettings, type DistributionRule, type MinorsPolicy, type Project, type ProjectSettings, type Purpose } from './project.js';
+import {
+  brakeOf,
+  confirmPause,
+  pause,
+  ProjectStateError,
+  reject,
+  resume,
+  submit,
+  type BrakeSettings,
+  type DistributionRule,
+  type MinorsPolicy,
+  type Project,
+  type ProjectSettings,
+  type Purpose,
+} from './project.js';
 import { auditScope, loadProject, validLinkDomains, type ProjectDeps } from './use-cases.js';
 import { sameDomains } from './link-domains.js';
 
@@ -92,11 +106,11 @@ export const pauseProject = async <T = undefined>(
   // The entries stay on the project once written (appending again writes nothing): the pause's
   // answer waits for no housekeeping write; the confirmation, the next finder or the resume tidies.
   // Georedundant: the pause in the fence before anything waits on it, so the other region's workers
-  // stop at their next wave though their copy of the project has not received it yet. A pause that
-  // found the project paused already is recorded at the time it was asked: this region's copy may not
-  // show a resume given in another region since, and the pause asked now must hold there too.
+  // stop at their next wave though their copy of the project has not received it yet. Counted even
+  // when it found the project paused already: this region's copy may not show a resume given in
+  // another region since, and the pause asked now must hold there too (and be ended only by a resume).
   const noted = async () => {
-    if (deps.fence) await deps.fence.notePause(projectId, changed && after.pausedAt ? after.pausedAt : nowIso());
+    if (deps.fence) await deps.fence.notePause(projectId);
   };
   const [, waited] = await Promise.all([auditPendingPause(deps, projectId, after, { tidy: false }), noted().then(() => meanwhile(after))]);
   return { project: after, changed, meanwhile: waited };
@@ -157,12 +171,24 @@ export const confirmProjectPause = async (deps: Pick<ProjectDeps, 'projects'>, p
   return (await updateProject(deps, principal, paused.projectId, 'pause', change)).after;
 };
 
-/** Operations only: back to the status from before the pause. */
+/**
+ * Operations only: back to the status from before the pause. Georedundant: the pauses the fence
+ * holds are ended first — a resume that fails after that leaves the project paused here, which
+ * still holds it — and a project the fence holds though this region's copy is not paused (a pause
+ * pressed after a resume given elsewhere) is resumed by ending that hold alone. A pause recorded in
+ * the fence between the resume's read and its write is not ended (409 `PAUSED_AGAIN`).
+ */
 export const resumeProject = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<Project> => {
+  const seen = await loadProject(deps, principal, projectId, 'resume', { consistent: true });
+  const held = deps.fence ? (await deps.fence.pausesHeld([projectId])).has(projectId) : false;
+  if (seen.status !== 'paused' && !held) throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
   // Entries of the pause not yet in the trail go in first: the resume drops them from the project.
-  await auditPendingPause(deps, projectId, await loadProject(deps, principal, projectId, 'resume', { consistent: true }));
-  const { after } = await updateProject(deps, principal, projectId, 'resume', (p, now) => resume(p, now));
-  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.resumed', { status: after.status }));
+  await auditPendingPause(deps, projectId, seen);
+  if (deps.fence && !(await deps.fence.noteResume(projectId))) {
+    throw new ConflictError('PAUSED_AGAIN', 'The project was paused again meanwhile, in another region; look at it again before resuming');
+  }
+  const after = seen.status === 'paused' ? (await updateProject(deps, principal, projectId, 'resume', (p, now) => resume(p, now))).after : seen;
+  await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.resumed', { status: after.status, ...(seen.status === 'paused' ? {} : { heldInAnotherRegion: true }) }));
   return after;
 };
 

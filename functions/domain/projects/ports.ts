@@ -16,12 +16,17 @@ export interface ProjectRepository {
 
 /**
  * Georedundant stages: a project's stops recorded in the fence table, where every region's gate
- * reads them (dispatch/stages/gate.ts) before that region's replica of the project shows them;
- * a later time is never set back.
+ * reads them (dispatch/stages/gate.ts) before that region's replica of the project shows them.
+ * Pauses are counted, not timed: the fence holds the project while it has recorded more pauses
+ * than its last resume ended, whatever the clocks of the hosts that wrote them.
  */
 export interface ProjectFence {
-  /** Its latest pause, written by whoever pauses: operations (dispatch/operations.ts pauseSending) and the automatic brake (rounds/lifecycle.ts). */
-  notePause(projectId: string, pausedAt: string): Promise<void>;
+  /** One more pause, recorded by whoever pauses — operations (dispatch/operations.ts pauseSending) and the automatic brake (rounds/lifecycle.ts) — even when this region's copy already shows the project paused. */
+  notePause(projectId: string): Promise<void>;
+  /** Ends the pauses recorded so far; false when another was recorded between its read and its write (the hold stays). */
+  noteResume(projectId: string): Promise<boolean>;
+  /** Of these projects, those whose pause the fence holds, no resume having ended it (strongly consistent). */
+  pausesHeld(projectIds: readonly string[]): Promise<ReadonlySet<string>>;
   /** Its approval's latest reset (the link domains changed: back to review, lifecycle.ts changeLinkDomains): its rounds hold until it is approved again. */
   noteApprovalReset(projectId: string, at: string): Promise<void>;
 }

@@ -270,14 +270,8 @@ export const pause = (p: Project, by: string, now: string, reason: string, byNam
 export const confirmPause = (p: Project, pausedAt: string, at: string): Project =>
   p.status === 'paused' && p.pausedAt === pausedAt && !p.pauseConfirmedAt ? { ...p, pauseConfirmedAt: at, updatedAt: at } : p;
 
-/**
- * `resumedAt` is strictly after the pause it ends, whatever the clocks of the hosts that wrote the
- * two: a georedundant stage's gate holds a project while the pause its fence records is newer than
- * the last resume (dispatch/stages/gate.ts).
- */
 export const resume = (p: Project, now: string): Project => {
   if (p.status !== 'paused') throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
-  const { statusBeforePause, pausedAt, pausedBy: _b, pausedByName: _f, pauseReason: _c, pauseAudit: _d, pauseConfirmedAt: _e, ...rest } = p;
-  const resumedAt = pausedAt !== undefined && pausedAt >= now ? new Date(Date.parse(pausedAt) + 1).toISOString() : now;
-  return { ...rest, status: statusBeforePause ?? 'draft', resumedAt, updatedAt: now };
+  const { statusBeforePause, pausedAt: _a, pausedBy: _b, pausedByName: _f, pauseReason: _c, pauseAudit: _d, pauseConfirmedAt: _e, ...rest } = p;
+  return { ...rest, status: statusBeforePause ?? 'draft', resumedAt: now, updatedAt: now };
 };

@@ -51,3 +51,13 @@ export const listProjects = async (deps: Pick<ProjectDeps, 'projects'>, principa
       return [];
   }
 };
+
+/**
+ * Georedundant stages: of these projects, those the fence holds paused though this region's copy is
+ * not paused — a pause pressed after a resume given elsewhere, or not replicated here yet. Their
+ * rounds send nothing until a resume ends that pause; the project's view says so (and offers it).
+ */
+export const pausedInAnotherRegion = async (deps: Pick<ProjectDeps, 'fence'>, projects: readonly Project[]): Promise<ReadonlySet<string>> => {
+  const notPaused = projects.filter((p) => p.status !== 'paused').map((p) => p.projectId);
+  return deps.fence && notPaused.length > 0 ? deps.fence.pausesHeld(notPaused) : new Set();
+};

@@ -3,7 +3,7 @@ import { approveAndContinue, pauseSending, resumeSending } from '../../domain/di
 import { recordPauseAck } from '../../shared/metrics.js';
 import { approvalChecklist } from '../../domain/letters/approval.js';
 import { addMember, approveMinorsPolicy, changeLinkDomains, projectAudit, rejectProject, submitProject, updateSettings, verifyProjectAudit } from '../../domain/projects/lifecycle.js';
-import { createProject, listProjects, loadProject } from '../../domain/projects/use-cases.js';
+import { createProject, listProjects, loadProject, pausedInAnotherRegion } from '../../domain/projects/use-cases.js';
 import { addMemberBody, approveProjectBody, approveSettingsBody, createProjectBody, linkDomainsBody, pauseProjectBody, projectView, rejectProjectBody, settingsBody } from '../../schemas/projects.js';
 import { httpHandler, ok, route } from '../../shared/http.js';
 import { optionalBody } from './optional-body.js';
@@ -12,8 +12,15 @@ const STAFF = ['researcher', 'superuser', 'operations'] as const;
 
 export const routes = {
   'POST /projects': route({ roles: ['researcher'], body: createProjectBody }, async ({ principal, body }) => ok(projectView(await createProject(adapters().projects, principal, body)), 201)),
-  'GET /projects': route({ roles: STAFF }, async ({ principal }) => ok({ items: (await listProjects(adapters().projects, principal)).map(projectView) })),
-  'GET /projects/{projectId}': route({ roles: STAFF }, async ({ principal, params }) => ok(projectView(await loadProject(adapters().projects, principal, params.projectId!)))),
+  'GET /projects': route({ roles: STAFF }, async ({ principal }) => {
+    const projects = await listProjects(adapters().projects, principal);
+    const held = await pausedInAnotherRegion(adapters().projects, projects);
+    return ok({ items: projects.map((p) => projectView(p, held.has(p.projectId))) });
+  }),
+  'GET /projects/{projectId}': route({ roles: STAFF }, async ({ principal, params }) => {
+    const project = await loadProject(adapters().projects, principal, params.projectId!);
+    return ok(projectView(project, (await pausedInAnotherRegion(adapters().projects, [project])).size > 0));
+  }),
   'POST /projects/{projectId}/submit': route({ roles: ['researcher'] }, async ({ principal, params }) => ok(projectView(await submitProject(adapters().projects, principal, params.projectId!)))),
   'POST /projects/{projectId}/approve': route({ roles: ['superuser'], describe: { body: approveProjectBody } }, async ({ principal, params, text }) => {
     // Approved again after going back to review mid-round: its parked rounds go on.

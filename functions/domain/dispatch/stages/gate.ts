@@ -16,8 +16,8 @@ export const blocker = (gate: Gate, canaryBatch: boolean, region?: string): Bloc
   if (gate.halted) return 'halted';
   const round = gate.round;
   if (!gate.project || gate.project.status === 'paused') return 'paused';
-  // A pause the fence holds that this region's copy of the project has not seen resumed since (given elsewhere, not yet replicated).
-  if (gate.pausedAt !== undefined && gate.pausedAt > (gate.project.resumedAt ?? '')) return 'paused';
+  // A pause the fence holds and no resume has ended: given elsewhere (this region's copy of the project may not show it yet), or pressed after a resume this copy shows.
+  if (gate.pauseHeld) return 'paused';
   if (!round || !isReleased(round)) return 'not_dispatching';
   // A round with a home sends only where its fence (strongly consistent, never a stale replica) says: none read, none sent.
   if (region !== undefined && (!dispatchesIn(round, region) || (round.homeRegion !== undefined && gate.fence?.homeRegion !== region))) return 'not_home';
@@ -55,7 +55,7 @@ export const readGate = async (
     ...gate,
     halted: gate.halted || stops.halted,
     ...(fence ? { fence } : {}),
-    ...(stops.pausedAt ? { pausedAt: stops.pausedAt } : {}),
+    ...(stops.pauseHeld ? { pauseHeld: true } : {}),
     ...(stops.approvalResetAt ? { approvalResetAt: stops.approvalResetAt } : {}),
   };
 };
