@@ -113,6 +113,8 @@ export const KEY = {
   projectFence: 'PROJECT#*',
   /** A region's waves in flight in the fence table (keys.ts inFlightFence; georedundant stages). */
   inFlightFence: 'INFLIGHT#*',
+  /** A batch's wave plans in the fence table (keys.ts planFence; georedundant stages). */
+  planFence: 'PLAN#*',
 } as const;
 
 /**
@@ -297,10 +299,10 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
       citizens: [...read(), { actions: ['PutItem', 'UpdateItem', 'BatchWriteItem'], leadingKeys: [KEY.citizen, KEY.privacyMirror] }, { actions: ['DeleteItem'], leadingKeys: [KEY.privacyMirror] }],
       deliveries: [{ actions: [...READ, 'PutItem', 'UpdateItem'], indexes: true }],
       audit: auditAppend([KEY.projectAudit]),
-      // Georedundant stages: the fence, the halt and the project's pause at every gate read; the automatic brake's pause recorded there; each wave marked in flight in this region's item (and dropped) there.
+      // Georedundant stages: the fence, the halt and the project's pause at every gate read; the automatic brake's pause recorded there; each wave marked in flight in this region's item (and dropped) there; each wave's plan kept there, read at every claim.
       fence: [
-        { actions: ['GetItem'], leadingKeys: [KEY.roundFence, KEY.haltFence, KEY.projectFence] },
-        { actions: ['UpdateItem'], leadingKeys: [KEY.projectFence, KEY.inFlightFence] },
+        { actions: ['GetItem'], leadingKeys: [KEY.roundFence, KEY.haltFence, KEY.projectFence, KEY.planFence] },
+        { actions: ['UpdateItem'], leadingKeys: [KEY.projectFence, KEY.inFlightFence, KEY.planFence] },
       ],
     },
     queues: { dispatch: { send: true } },

@@ -1,6 +1,19 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeOutcome, decodePlan, deltaOf, encodeOutcome, encodePlan, freshBatch, isDone, isRedrivable, type BatchState, type CountDelta, type Plan } from '../../domain/dispatch/batch.js';
+import {
+  decodeOutcome,
+  decodePlan,
+  deltaOf,
+  encodeOutcome,
+  encodePlan,
+  freshBatch,
+  isDone,
+  isRedrivable,
+  type BatchState,
+  type CountDelta,
+  type FencedPlan,
+  type Plan,
+} from '../../domain/dispatch/batch.js';
 import { type RecipientOutcome } from '../../domain/rounds/round.js';
 import type { BrakeCounts } from '../../domain/rounds/brake.js';
 import { LeaseLostError, type BatchChain, type BatchRef, type BatchStore, type ClaimResult, type RoundProgress } from '../../domain/dispatch/ports.js';
@@ -28,7 +41,9 @@ type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteComman
  * before its last read of the fence's stops, and a pause or halt given in any region writes the
  * stop there before it counts every region's markers — so either the wave sees the stop, or the
  * acknowledgement waits for the wave. MRSC takes no transaction: the commit drops the marker right
- * after its own transaction.
+ * after its own transaction. There too each wave's plan (keys.ts planFence), after the batch item's
+ * and before the first channel call: the batch items are MREC, and a region lost before its last
+ * writes to one replicated must not leave the next home without the plans it may have handed over.
  */
 export const SHARDS = 16;
 const batchKey = (roundId: string, batchNo: number) => ({ roundId, deliveryId: `B#${String(batchNo).padStart(6, '0')}` });
@@ -63,7 +78,11 @@ const toState = (item: Record<string, unknown>, batchNo: number, size: number): 
   attempts: Number(item.attempts ?? 0),
   chained: item.chained === true,
   ...(decodePlan(item.sending) ? { sending: decodePlan(item.sending)! } : {}),
+  ...(typeof item.planSeq === 'number' && item.planSeq > 0 ? { planSeq: item.planSeq } : {}),
 });
+
+/** A fenced plan's attribute: its number in the batch, and the lease that bound it (two leases never write over each other's). */
+const planAttribute = (seq: number, leaseId: string) => `${seq}#${leaseId}`;
 
 const isCancelledBy = (e: unknown, index: number): boolean => e instanceof TransactionCanceledException && e.CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
 const isConflict = (e: unknown): boolean => e instanceof TransactionCanceledException && (e.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict') && !isConditionFailure(e);
@@ -104,7 +123,21 @@ export class DynamoBatchStore implements BatchStore {
     return res.Item ? toState(res.Item, ref.batchNo, size) : freshBatch(ref.batchNo, size);
   }
 
+  /** The batch's plans as the fence table keeps them (strongly consistent: MRSC). */
+  private async fencedPlans(ref: BatchRef): Promise<FencedPlan[]> {
+    if (!this.fence) return [];
+    const res = await this.db.send(new GetCommand({ TableName: this.fence.table, Key: keys.planFence(ref.projectId, ref.roundId, ref.batchNo), ConsistentRead: true }));
+    return Object.entries(res.Item ?? {}).flatMap(([name, value]) => {
+      const seq = Number(name.split('#')[0]);
+      const plan = decodePlan(value);
+      return name !== 'pk' && Number.isInteger(seq) && seq > 0 && plan ? [{ seq, plan }] : [];
+    });
+  }
+
   async claim(ref: BatchRef, size: number, leaseId: string, leaseUntil: number, now: number): Promise<ClaimResult> {
+    // Georedundant: read beside the claim — a plan bound after it would be under our lease, which we hold.
+    const fenced = this.fencedPlans(ref);
+    fenced.catch(() => undefined);
     try {
       const res = await this.db.send(
         new UpdateCommand({
@@ -128,7 +161,8 @@ export class DynamoBatchStore implements BatchStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { kind: 'claimed', state: toState(res.Attributes ?? {}, ref.batchNo, size) };
+      const state = toState(res.Attributes ?? {}, ref.batchNo, size);
+      return this.fence ? { kind: 'claimed', state, fenced: await fenced } : { kind: 'claimed', state };
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       const state = await this.read(ref, size);
@@ -152,7 +186,7 @@ export class DynamoBatchStore implements BatchStore {
     );
   }
 
-  async bindPlan(ref: BatchRef, leaseId: string, plan: Plan): Promise<void> {
+  async bindPlan(ref: BatchRef, leaseId: string, plan: Plan, seq: number): Promise<void> {
     await this.db
       .send(
         new UpdateCommand({
@@ -167,6 +201,17 @@ export class DynamoBatchStore implements BatchStore {
         if (isConditionFailure(e)) throw new LeaseLostError();
         throw e;
       });
+    // Only once bound under our lease (a worker that lost it writes nothing there), before any call.
+    if (!this.fence) return;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.fence.table,
+        Key: keys.planFence(ref.projectId, ref.roundId, ref.batchNo),
+        UpdateExpression: 'SET #w = :plan',
+        ExpressionAttributeNames: { '#w': planAttribute(seq, leaseId) },
+        ExpressionAttributeValues: { ':plan': encodePlan(plan) },
+      }),
+    );
   }
 
   async unclaim(ref: BatchRef, leaseId: string, opts: { keepPlan?: boolean } = {}): Promise<void> {
@@ -192,7 +237,7 @@ export class DynamoBatchStore implements BatchStore {
     await this.dropMarker(ref, leaseId);
   }
 
-  async commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepLease?: boolean }): Promise<void> {
+  async commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained' | 'planSeq'>, delta: CountDelta, opts: { canary: boolean; keepLease?: boolean }): Promise<void> {
     const failed = next.outcomes.filter(isRedrivable).length;
     const items: TransactItem[] = [
       {
@@ -200,10 +245,18 @@ export class DynamoBatchStore implements BatchStore {
           TableName: this.tables.deliveries,
           Key: batchKey(ref.roundId, ref.batchNo),
           UpdateExpression: opts.keepLease
-            ? 'SET o = :o, chained = :c, done = :d, failed = :fl, expiresAt = :exp REMOVE sending'
-            : 'SET o = :o, chained = :c, done = :d, failed = :fl, expiresAt = :exp REMOVE leaseId, leaseUntil, sending',
+            ? 'SET o = :o, chained = :c, done = :d, failed = :fl, planSeq = :ps, expiresAt = :exp REMOVE sending'
+            : 'SET o = :o, chained = :c, done = :d, failed = :fl, planSeq = :ps, expiresAt = :exp REMOVE leaseId, leaseUntil, sending',
           ConditionExpression: 'leaseId = :l',
-          ExpressionAttributeValues: { ':o': encode(next.outcomes), ':c': next.chained, ':d': isDone(next), ':fl': failed, ':l': leaseId, ':exp': this.expiresAt() },
+          ExpressionAttributeValues: {
+            ':o': encode(next.outcomes),
+            ':c': next.chained,
+            ':d': isDone(next),
+            ':fl': failed,
+            ':ps': next.planSeq ?? 0,
+            ':l': leaseId,
+            ':exp': this.expiresAt(),
+          },
         },
       },
     ];

@@ -35,7 +35,7 @@ export const keys = {
   roundFence: (projectId: string, roundId: string) => ({ pk: `ROUND#${projectId}#${roundId}` }),
   /** The halt of all sending, in the fence table (georedundant stages): written before the operations state, read at every gate read. */
   haltFence: () => ({ pk: 'HALT' }),
-  /** A project's latest pause, in the fence table (georedundant stages): written before the pause is acknowledged, read at every gate read. */
+  /** A project's pauses (counted) and approval reset, in the fence table (georedundant stages): written before a pause is acknowledged, read at every gate read. */
   projectFence: (projectId: string) => ({ pk: `PROJECT#${projectId}` }),
   /**
    * The waves in flight in one region, in the fence table (georedundant stages): one attribute per
@@ -43,6 +43,12 @@ export const keys = {
    * workers only, read by a pause or halt in any region.
    */
   inFlightFence: (region: string) => ({ pk: `INFLIGHT#${region}` }),
+  /**
+   * A batch's wave plans, in the fence table (georedundant stages): one attribute per plan
+   * (`<seq>#<leaseId>`: the plan, encoded as in the batch item), written after the batch item's
+   * and before the wave's first channel call, read at every claim (batch.ts withFencedPlans).
+   */
+  planFence: (projectId: string, roundId: string, batchNo: number) => ({ pk: `PLAN#${projectId}#${roundId}#${batchNo}` }),
   letter: (projectId: string, letterId: string) => ({ pk: `PROJECT#${projectId}`, sk: `LETTER#${letterId}` }),
   /** Zero-padded so a letter's versions sort in order; LETTERV# never begins with LETTER#. */
   letterVersion: (projectId: string, letterId: string, version: number) => ({

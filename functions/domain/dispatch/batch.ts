@@ -23,7 +23,39 @@ export interface BatchState {
    * else (recover.ts) and never re-addresses them.
    */
   readonly sending?: Plan;
+  /**
+   * The number of the last wave plan whose commit this item records (georedundant stages, where
+   * the plans are also kept in the fence table: fenced plans numbered above it may have been
+   * handed over without this replica knowing). 0 or absent: none.
+   */
+  readonly planSeq?: number;
 }
+
+/** A wave's plan as the fence table keeps it (MRSC), numbered within its batch. */
+export interface FencedPlan {
+  readonly seq: number;
+  readonly plan: Plan;
+}
+
+/**
+ * What a claim must take as possibly handed over: the plan its own replica marked, and every plan
+ * the fence keeps that is numbered above the last commit that replica records — a wave planned in
+ * a region lost before its batch item's later writes replicated. Their letters merge by recipient
+ * (one letter per delivery id and channel). `planSeq`: where this attempt's own plans number from.
+ */
+export const withFencedPlans = (state: Pick<BatchState, 'sending' | 'planSeq'>, fenced: readonly FencedPlan[]): { sending?: Plan; planSeq: number } => {
+  const committed = state.planSeq ?? 0;
+  const later = fenced.filter((f) => f.seq > committed);
+  const planSeq = Math.max(committed, ...later.map((f) => f.seq));
+  if (later.length === 0) return { ...(state.sending ? { sending: state.sending } : {}), planSeq };
+  const merged = new Map<number, PlannedLetter[]>();
+  for (const plan of [...(state.sending ? [state.sending] : []), ...later.map((f) => f.plan)])
+    for (const [i, letters] of plan) {
+      const have = merged.get(i) ?? [];
+      merged.set(i, [...have, ...letters.filter((l) => !have.some((h) => h.deliveryId === l.deliveryId && h.channel === l.channel))]);
+    }
+  return { sending: merged, planSeq };
+};
 
 /** One letter of a marked wave: the channel's idempotency key and the channel. */
 export interface PlannedLetter {

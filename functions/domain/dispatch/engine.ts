@@ -2,7 +2,7 @@ import { RegistryUnavailableError } from '../citizens/registries.js';
 import { isReleased, type ReleasedRound } from '../rounds/round.js';
 import { keyOfVersion } from '../shared/citizen-key.js';
 import { newId } from '../shared/ids.js';
-import { isDone, isTerminal } from './batch.js';
+import { isDone, isTerminal, withFencedPlans } from './batch.js';
 import { type RecipientOutcome } from '../rounds/round.js';
 import { batchRange } from './layout.js';
 import { LeaseLostError, type BatchRef, type DispatchMessage, type EngineDeps, type LedgerEntry } from './ports.js';
@@ -96,6 +96,8 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
   // throttled write or a stalled process, so that an expired lease means a dead worker with nothing
   // in flight, not a slow one whose hand-overs another worker would then have to call in doubt.
   const deadline = Math.min(opts.deadline ?? Number.POSITIVE_INFINITY, claimedAt + deps.settings.leaseMs / 2);
+  // The plans that may have been handed over: this replica's, and any the fence keeps that a lost region planned after its last write here.
+  const bound = withFencedPlans(claim.state, claim.fenced ?? []);
   let a: Attempt | undefined;
   try {
     const [gate, recipients] = await Promise.all([
@@ -119,6 +121,7 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
       version: gate.version!,
       outcomes: claim.state.outcomes,
       chained: claim.state.chained,
+      planSeq: bound.planSeq,
     };
     const before = a.outcomes.filter(isTerminal).length;
     const tally = { entries: [] as LedgerEntry[], sent: 0 };
@@ -134,8 +137,8 @@ export const processBatch = async (deps: EngineDeps, message: DispatchMessage, o
       ...extra,
     });
 
-    if (claim.state.sending) {
-      const s = await recover(a, claim.state.sending);
+    if (bound.sending) {
+      const s = await recover(a, bound.sending);
       note(s);
       await commitSettled(a, s, { final: false });
     }

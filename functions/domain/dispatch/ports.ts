@@ -8,7 +8,7 @@ import type { Project } from '../projects/project.js';
 import type { StatisticsRecorder } from '../statistics/ports.js';
 import type { ContactRecord } from '../rounds/round.js';
 import type { Counts, Round, Waiting } from '../rounds/round.js';
-import type { BatchState, CountDelta, Plan } from './batch.js';
+import type { BatchState, CountDelta, FencedPlan, Plan } from './batch.js';
 import type { ChannelGateway } from './channels.js';
 import type { Channel } from '../shared/channel.js';
 
@@ -68,7 +68,8 @@ export interface BatchRef {
 }
 
 export type ClaimResult =
-  | { readonly kind: 'claimed'; readonly state: BatchState }
+  /** `fenced`: georedundant stages, the batch's plans as the fence table keeps them (withFencedPlans). */
+  | { readonly kind: 'claimed'; readonly state: BatchState; readonly fenced?: readonly FencedPlan[] }
   | { readonly kind: 'done'; readonly state: BatchState }
   /** Another worker holds a live lease until then. */
   | { readonly kind: 'busy'; readonly until: number };
@@ -107,8 +108,10 @@ export interface BatchStore {
   /**
    * Binds the wave's plan under our lease, right before its first channel call: every letter that
    * may leave from here. If we die, the next attempt learns these letters' fate before anything else.
+   * `seq`: the plan's number within the batch (one above the attempt's last); a georedundant stage
+   * keeps it in the fence table too, where a region's loss cannot take it.
    */
-  bindPlan(ref: BatchRef, leaseId: string, plan: Plan): Promise<void>;
+  bindPlan(ref: BatchRef, leaseId: string, plan: Plan, seq: number): Promise<void>;
   /** Lets go of a claim without sending anything more (blocked, registry down, out of time); drops its plan unless told to keep it. */
   unclaim(ref: BatchRef, leaseId: string, opts?: { keepPlan?: boolean }): Promise<void>;
   /**
@@ -122,7 +125,7 @@ export interface BatchStore {
    * marker; `keepLease` for a wave that is not the attempt's last. Throws LeaseLostError when the
    * claim was taken over.
    */
-  commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained'>, delta: CountDelta, opts: { canary: boolean; keepLease?: boolean }): Promise<void>;
+  commit(ref: BatchRef, leaseId: string, next: Pick<BatchState, 'outcomes' | 'chained' | 'planSeq'>, delta: CountDelta, opts: { canary: boolean; keepLease?: boolean }): Promise<void>;
   progress(roundId: string, planned: number): Promise<RoundProgress>;
   /** Every batch of the round: whether it is done and whether it has handed on (never started: neither). */
   chains(roundId: string, totalBatches: number): Promise<BatchChain[]>;

@@ -2,6 +2,8 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { keys } from '../../../functions/adapters/dynamo/keys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawAdapters } from '../../../functions/adapters/index.js';
+import { DynamoBatchStore } from '../../../functions/adapters/dynamo/batch-store.js';
+import { deltaOf, withFencedPlans, type Plan } from '../../../functions/domain/dispatch/batch.js';
 import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
 import { accessMatrix } from '../../../lib/access-matrix.js';
 import { recordAwsCalls, resourceNames, violations, type Recorder } from '../../../local/aws-call-recorder.js';
@@ -47,6 +49,11 @@ describe('a round on a georedundant stage', () => {
     const markedHere = (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: 'INFLIGHT#eu-north-1' }, ConsistentRead: true }))).Item;
     expect(markedHere).toBeDefined();
     expect(Object.keys(markedHere!).filter((k) => k.startsWith(`${a.projectId}#`))).toEqual([]);
+    // Each wave's plan is kept there too, numbered within its batch, and the batch item records the last one committed.
+    const plans = (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: { pk: `PLAN#${a.projectId}#${round.roundId}#0` }, ConsistentRead: true }))).Item;
+    expect(Object.keys(plans ?? {}).filter((k) => k !== 'pk').length).toBeGreaterThan(0);
+    const batch = (await dynamo().send(new GetCommand({ TableName: p.env.TABLE_DELIVERIES, Key: { roundId: round.roundId, deliveryId: 'B#000000' }, ConsistentRead: true }))).Item;
+    expect(batch?.planSeq).toBeGreaterThan(0);
     // What a failover away from here would rebuild the ledger of, though not move: completed here since a time.
     const completedHere = async (since?: string) => (await rawAdapters().rounds.completedIn('eu-north-1', since)).map((h) => h.roundId);
     expect(await completedHere(new Date(Date.now() - 60_000).toISOString())).toContain(round.roundId);
@@ -220,6 +227,36 @@ describe('a round on a georedundant stage', () => {
     expect((await completed(a, round.roundId)).counts.sent).toBe(8);
   });
 
+  it('test_should_give_the_next_claim_a_wave_plan_the_fence_keeps_when_the_batch_item_lost_it_with_its_region', { timeout: 60_000 }, async () => {
+    const store = new DynamoBatchStore(dynamo(), { main: p.env.TABLE_MAIN!, deliveries: p.env.TABLE_DELIVERIES! }, undefined, {
+      table: p.env.TABLE_FENCE!,
+      region: 'eu-west-1',
+      regions: ['eu-north-1', 'eu-west-1'],
+    });
+    const ref = { projectId: 'prj-geo-plan', roundId: `rnd-geo-plan-${Date.now()}`, batchNo: 3 };
+    // In eu-west-1 (the round's home then): a claim, and a wave's plan bound — in the batch item and in the fence.
+    const first = await store.claim(ref, 4, 'lease-west', Date.now() + 60_000, Date.now());
+    expect(first.kind).toBe('claimed');
+    const plan: Plan = new Map([
+      [0, [{ deliveryId: '000003-0000', channel: 'helsenorge' }]],
+      [2, [{ deliveryId: '000003-0002', channel: 'digital-mailbox' }]],
+    ]);
+    await store.bindPlan(ref, 'lease-west', plan, 1);
+    // eu-west-1 is lost before its batch item's writes replicated here: this replica never saw them.
+    await dynamo().send(new DeleteCommand({ TableName: p.env.TABLE_DELIVERIES, Key: { roundId: ref.roundId, deliveryId: 'B#000003' } }));
+    // The next claim (here, the new home) finds the plan in the fence: those letters may have left.
+    const next = await store.claim(ref, 4, 'lease-north', Date.now() + 60_000, Date.now());
+    if (next.kind !== 'claimed') throw new Error(`expected a claim, got ${next.kind}`);
+    expect(next.state.sending).toBeUndefined();
+    const bound = withFencedPlans(next.state, next.fenced ?? []);
+    expect(bound).toEqual({ sending: plan, planSeq: 1 });
+    // Its recovery commits past that plan: the claim after it finds nothing more to learn.
+    await store.commit(ref, 'lease-north', { outcomes: next.state.outcomes, chained: true, planSeq: bound.planSeq }, deltaOf(next.state.outcomes, next.state.outcomes), { canary: false });
+    const after = await store.claim(ref, 4, 'lease-north-2', Date.now() + 60_000, Date.now());
+    if (after.kind !== 'claimed') throw new Error(`expected a claim, got ${after.kind}`);
+    expect(withFencedPlans(after.state, after.fenced ?? [])).toEqual({ planSeq: 1 });
+  });
+
   it('test_should_acknowledge_a_pause_only_once_the_other_regions_wave_in_flight_has_ended', { timeout: 120_000 }, async () => {
     const a = await approvedProject(p, 'geo-inflight');
     // A wave of this project in flight in eu-west-1 (the home of another of its rounds), marked in the
@@ -265,6 +302,10 @@ describe('a round on a georedundant stage', () => {
     expect([onFence('operations', 'PutItem'), onFence('projects', 'UpdateItem'), onFence('projects', 'GetItem')]).toEqual([true, true, true]);
     // …each wave marked in flight there by the worker (never in the main table), counted there by a pause or halt.
     expect(onFence('consumer:dispatch', 'UpdateItem')).toBe(true);
+    // …and each wave's plan kept there, read back at every claim.
+    const onPlans = (action: string) =>
+      calls.some((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === action && c.table === p.env.TABLE_FENCE && (c.leadingKeys ?? []).some((k) => k.startsWith('PLAN#')));
+    expect([onPlans('UpdateItem'), onPlans('GetItem')]).toEqual([true, true]);
     expect(calls.some((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.table === p.env.TABLE_MAIN && (c.leadingKeys ?? []).includes('INFLIGHT'))).toBe(false);
     expect(violations(calls, accessMatrix, resourceNames(p.env))).toEqual([]);
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChannelGateway, ChannelResult } from '../../../functions/domain/dispatch/channels.js';
 import { processBatch, type BatchResult } from '../../../functions/domain/dispatch/engine.js';
 import { awaitQuiet, dispatchControl } from '../../../functions/domain/dispatch/operations.js';
-import type { DispatchMessage, EngineDeps, LedgerRebuild } from '../../../functions/domain/dispatch/ports.js';
+import type { BatchRef, DispatchMessage, EngineDeps, LedgerRebuild } from '../../../functions/domain/dispatch/ports.js';
 import { rebuildAfterFailover, rebuildLedger, type RebuildDeps } from '../../../functions/domain/dispatch/rebuild-ledger.js';
 import type { ReleasedRound } from '../../../functions/domain/rounds/round.js';
 import { Crash, World } from '../../fixtures/engine-world.js';
@@ -26,9 +26,12 @@ import { Crash, World } from '../../fixtures/engine-world.js';
  * strongly consistent across regions) cannot be read from a region without quorum. Its workers must
  * stop by themselves within the waves they had in flight.
  *
- * The batch items are one store here (as if strongly consistent); docs/georedundancy.md says what
- * their eventual consistency costs on a real partition.
+ * The batch items replicate eventually (MREC): a loss also undoes the lost region's last writes to
+ * them — a wave's plan marked, a wave committed — while the fence's (MRSC) survive. On a partition
+ * (cut-off) both regions still see one store here; docs/georedundancy.md says what that leaves.
  */
+type BatchItem = World['batches'] extends Map<number, infer I> ? I : never;
+
 const HOME = 'eu-central-1';
 const SECOND = 'eu-west-1';
 type Region = typeof HOME | typeof SECOND;
@@ -38,6 +41,10 @@ class TwoRegions {
   readonly queues: Record<Region, (DispatchMessage | LedgerRebuild)[]> = { [HOME]: [], [SECOND]: [] };
   /** Ledger entries each region wrote, with the logical time it wrote them (world.seq). */
   private readonly ledgerWrites: { region: Region; seq: number; key: string }[] = [];
+  /** Batch items as each region's writes found them (the item replicates as a whole, last write wins): a loss undoes its region's last ones. */
+  private readonly batchWrites: { region: Region; seq: number; batchNo: number; before: BatchItem | undefined }[] = [];
+  /** The round's status as each region's completion or canary hold found it (the round item replicates apart from the batches'). */
+  private readonly roundWrites: { region: Region; seq: number; before: World['round'] }[] = [];
   /** Counter-shard updates each region's commits made (the shard item replicates apart from the batch item it counts). */
   private readonly shardWrites: { region: Region; seq: number; shard: string; counters: Record<string, number> }[] = [];
   readonly lost = new Set<Region>();
@@ -53,12 +60,22 @@ class TwoRegions {
 
   /**
    * The region stops existing: every call of its workers dies from now on, its queue is gone, and
-   * the ledger entries it wrote in its last `lag` steps never reach the other region.
+   * the ledger entries, counter-shard updates and batch-item writes it made in its last `lag` steps
+   * never reach the other region (the batch items are MREC: a plan marked or a wave committed there
+   * just before the loss may be gone; the fence table's writes, MRSC, are not).
    */
   lose(region: Region, lag: number): void {
     this.lost.add(region);
     this.losses[region].abort();
     this.queues[region].length = 0;
+    for (const w of [...this.batchWrites].reverse()) {
+      if (w.region !== region || w.seq < this.world.seq - lag) continue;
+      if (w.before) this.world.batches.set(w.batchNo, w.before);
+      else this.world.batches.delete(w.batchNo);
+    }
+    // A completion (or canary hold) written in those last steps is lost with them: the region's writes are taken to replicate in order.
+    const lostRound = this.roundWrites.find((w) => w.region === region && w.seq >= this.world.seq - lag);
+    if (lostRound) this.world.round = lostRound.before;
     for (const w of this.ledgerWrites) if (w.region === region && w.seq >= this.world.seq - lag) this.world.ledger.delete(w.key);
     for (const w of this.shardWrites) {
       if (w.region !== region || w.seq < this.world.seq - lag) continue;
@@ -85,7 +102,16 @@ class TwoRegions {
         return (...args: unknown[]) => {
           dead();
           const out: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return out instanceof Promise ? out.then((r: unknown) => (dead(), r)) : out;
+          // Whatever the call answered, a region lost meanwhile hears nothing back.
+          return out instanceof Promise
+            ? out.then(
+                (r: unknown) => (dead(), r),
+                (e: unknown) => {
+                  dead();
+                  throw e;
+                },
+              )
+            : out;
         };
       },
     });
@@ -114,12 +140,25 @@ class TwoRegions {
       },
       fateOf: (...args) => base.channels.fateOf(...args),
     };
+    // Each write of a batch item remembers the item as it found it, so that a loss can undo it.
+    const written =
+      <A extends unknown[], R>(write: (ref: BatchRef, ...rest: A) => Promise<R>) =>
+      async (ref: BatchRef, ...rest: A): Promise<R> => {
+        const found = world.batches.get(ref.batchNo);
+        const before = found ? { ...found } : undefined;
+        const out = await write(ref, ...rest);
+        this.batchWrites.push({ region, seq: world.seq, batchNo: ref.batchNo, before });
+        return out;
+      };
     const batches: EngineDeps['batches'] = {
       ...base.batches,
-      commit: async (ref, leaseId, next, delta, opts) => {
+      claim: written(base.batches.claim),
+      bindPlan: written(base.batches.bindPlan),
+      unclaim: written(base.batches.unclaim),
+      commit: written(async (ref, leaseId, next, delta, opts) => {
         await base.batches.commit(ref, leaseId, next, delta, opts);
         this.shardWrites.push({ region, seq: world.seq, shard: opts.canary ? 'K' : String(ref.batchNo % 16), counters: { ...delta.counters } });
-      },
+      }),
     };
     const ledger = {
       ...base.ledger,
@@ -146,7 +185,22 @@ class TwoRegions {
         return { halted: this.world.halted };
       },
     };
-    const ports = { ...base, gate, fence, batches, channels, ledger, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
+    const rounds: EngineDeps['rounds'] = {
+      ...base.rounds,
+      complete: async (...args) => {
+        const before = world.round;
+        const done = await base.rounds.complete(...args);
+        if (done) this.roundWrites.push({ region, seq: world.seq, before });
+        return done;
+      },
+      holdForCanary: async (...args) => {
+        const before = world.round;
+        const held = await base.rounds.holdForCanary(...args);
+        if (held) this.roundWrites.push({ region, seq: world.seq, before });
+        return held;
+      },
+    };
+    const ports = { ...base, gate, fence, batches, channels, ledger, rounds, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
     const wrapped = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, typeof v === 'object' && v !== null && k !== 'settings' ? this.dying(region, v) : v])) as unknown as EngineDeps;
     return { ...wrapped, settings: { ...base.settings, region } };
   }
@@ -235,6 +289,7 @@ describe('a round failed over between two regions', () => {
         fc.nat(3),
         async (seed, recipients, batchSize, rule, failover, pause, doubts) => {
           const world = new World({ recipients, batchSize, seed });
+          world.planFence = new Map();
           world.project = { ...world.project, settings: { ...world.project.settings, distributionRule: rule } };
           world.round = { ...(world.round as ReleasedRound), homeRegion: HOME, epoch: 1 };
           world.channelDoubts = doubts;

@@ -29,6 +29,8 @@ export interface Attempt {
   version: LetterVersion;
   outcomes: readonly RecipientOutcome[];
   chained: boolean;
+  /** The number of this attempt's last wave plan (batch.ts withFencedPlans): the next is one above; each commit records it. */
+  planSeq: number;
   /** What the automatic brake has counted of this attempt and not yet added to its window (stages/brake.ts). */
   brakeHeld?: BrakeCounts;
 }

@@ -27,7 +27,7 @@ export const commitSettled = async (a: Attempt, s: Settled, opts: { final: boole
     chained = true;
   }
   const delta = deltaOf(a.outcomes, next);
-  await deps.batches.commit(ref, a.leaseId, { outcomes: next, chained }, delta, { canary: a.range.canary, keepLease: !opts.final });
+  await deps.batches.commit(ref, a.leaseId, { outcomes: next, chained, planSeq: a.planSeq }, delta, { canary: a.range.canary, keepLease: !opts.final });
   a.outcomes = next;
   a.chained = chained;
   await watchAfterCommit(a, s, opts);

@@ -68,7 +68,8 @@ export const handOverWave = async (a: Attempt, toSend: readonly ToSend[], until:
       }
   }
   if (plan.size === 0) return { kind: 'handed', results: new Map(), invalid, letters };
-  await deps.batches.bindPlan(ref, a.leaseId, plan);
+  a.planSeq += 1;
+  await deps.batches.bindPlan(ref, a.leaseId, plan, a.planSeq);
   const signal = AbortSignal.timeout(Math.max(1, until - deps.clock().getTime()));
   const calls = await Promise.allSettled([...byChannel].map(([channel, items]) => deps.channels.handOver(channel, items, { signal })));
   const results = new Map<string, ChannelResult>();
