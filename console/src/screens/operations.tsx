@@ -204,7 +204,9 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
   const view = opsStatusView(st, reads);
   // The banner counts a project the page shows as paused even before the status card's next read.
   const paused = itemsOf<unknown>(st?.pausedProjects ?? []);
-  const pausedCount = Math.max(paused.length, (active.data ?? []).filter((a) => a.project.status === 'paused').length);
+  // A project held by a pause only the fence shows (pressed in another region) counts as paused too.
+  const heldHere = (active.data ?? []).filter((a) => a.project.status === 'paused' || a.project.pausedInAnotherRegion === true).length;
+  const pausedCount = Math.max(paused.length, heldHere);
   return (
     <section class="wide ops-screen">
       <PageTitle>{t('opsTitle')}</PageTitle>
@@ -239,7 +241,7 @@ export const OperationsScreen = ({ session }: { session: Session }) => {
               </div>
               <div>
                 <dt>{t('pausedProjects')}</dt>
-                <dd>{Array.isArray(st.pausedProjects) ? <Count n={paused.length} /> : <Count n={Number(st.pausedProjects) || 0} />}</dd>
+                <dd>{Array.isArray(st.pausedProjects) ? <Count n={pausedCount} /> : <Count n={Math.max(Number(st.pausedProjects) || 0, heldHere)} />}</dd>
               </div>
               {st.failed !== undefined ? (
                 <div>
