@@ -393,11 +393,14 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
   }),
   roundWatch: row({
     purpose:
-      'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm; on a georedundant stage writes its region’s heartbeat (GET /operations/status).',
+      'Once a minute: counts rounds that should be progressing (rounds by status, halt state, their projects) for the stall alarm; on a georedundant stage writes its region’s heartbeat (GET /operations/status) and removes its region’s dead in-flight markers from the fence.',
     tables: {
       main: [...read(), { actions: ['PutItem'], leadingKeys: ['REGION#*'] }],
-      // Georedundant stages: the halt as the fence holds it (a halted stage is not expected to progress).
-      fence: [{ actions: ['GetItem'], leadingKeys: [KEY.haltFence] }],
+      // Georedundant stages: the halt as the fence holds it (a halted stage is not expected to progress); the region's in-flight item, read and its dead markers removed.
+      fence: [
+        { actions: ['GetItem'], leadingKeys: [KEY.haltFence] },
+        { actions: ['GetItem', 'UpdateItem'], leadingKeys: [KEY.inFlightFence] },
+      ],
     },
   }),
 };

@@ -172,7 +172,8 @@ export class DynamoBatchStore implements BatchStore {
 
   async markWave(ref: BatchRef, leaseId: string, letters: number, until: number): Promise<void> {
     if (!this.fence) {
-      await this.db.send(new PutCommand({ TableName: this.tables.main, Item: { ...markerKey(ref, leaseId), projectId: ref.projectId, letters, until } }));
+      // A dead worker's marker counts for nothing after `until`; TTL removes it a day later.
+      await this.db.send(new PutCommand({ TableName: this.tables.main, Item: { ...markerKey(ref, leaseId), projectId: ref.projectId, letters, until, expiresAt: Math.floor(until / 1000) + 86_400 } }));
       return;
     }
     await this.db.send(
@@ -323,6 +324,38 @@ export class DynamoBatchStore implements BatchStore {
     });
     // An expired marker belongs to a dead worker: its claim will be taken over, and nothing it does can commit.
     return live(items);
+  }
+
+  async sweepDeadMarkers(before: number): Promise<number> {
+    if (!this.fence) return 0;
+    const key = keys.inFlightFence(this.fence.region);
+    const item = (await this.db.send(new GetCommand({ TableName: this.fence.table, Key: key, ConsistentRead: true }))).Item ?? {};
+    const dead = Object.entries(item).flatMap(([name, m]) => {
+      const marker = m as { lease?: unknown; until?: unknown } | undefined;
+      return name !== 'pk' && typeof marker?.lease === 'string' && Number(marker.until) < before ? [{ name, lease: marker.lease }] : [];
+    });
+    let removed = 0;
+    // A few at a time, each only if still the lease read (a live worker may have marked the batch again since).
+    for (let i = 0; i < dead.length; i += 25) {
+      const part = dead.slice(i, i + 25);
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.fence.table,
+            Key: key,
+            UpdateExpression: `REMOVE ${part.map((_, j) => `#m${j}`).join(', ')}`,
+            ConditionExpression: part.map((_, j) => `#m${j}.lease = :l${j}`).join(' AND '),
+            ExpressionAttributeNames: Object.fromEntries(part.map((d, j) => [`#m${j}`, d.name])),
+            ExpressionAttributeValues: Object.fromEntries(part.map((d, j) => [`:l${j}`, d.lease])),
+          }),
+        );
+        removed += part.length;
+      } catch (e) {
+        // One of them was marked again meanwhile: the rest go at the next sweep.
+        if (!isConditionFailure(e)) throw e;
+      }
+    }
+    return removed;
   }
 
   async readAll(roundId: string): Promise<Map<number, BatchState>> {

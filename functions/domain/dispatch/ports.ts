@@ -131,6 +131,12 @@ export interface BatchStore {
   chains(roundId: string, totalBatches: number): Promise<BatchChain[]>;
   /** Letters in flight (marked, the wave's deadline not passed) of one project or, undefined, of all. */
   inFlight(projectId: string | undefined, now: number): Promise<number>;
+  /**
+   * Removes this region's in-flight markers whose wave's deadline passed before `before` (a worker
+   * that died before its commit dropped them; they already count for nothing): how many went. A
+   * single-region stage's markers expire by TTL and this does nothing there.
+   */
+  sweepDeadMarkers(before: number): Promise<number>;
   /** Every batch item of the round that exists (never-started batches are absent: all pending). */
   readAll(roundId: string): Promise<Map<number, BatchState>>;
   /** Batches holding failed outcomes. */

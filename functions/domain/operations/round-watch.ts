@@ -18,6 +18,14 @@ export interface WatchedRound {
   readonly test?: boolean;
 }
 
+/**
+ * Georedundant stages: the round watch also removes its region's in-flight markers of waves whose
+ * deadline passed this long ago — left by workers that died before their commit dropped them. They
+ * already count for nothing (a pause waits only for a marker before its deadline); the fence table
+ * keeps no TTL, so without this its region item would only grow.
+ */
+export const DEAD_MARKER_AGE_MS = 5 * 60_000;
+
 export const roundsExpectedToProgress = (rounds: readonly WatchedRound[], halted: boolean, projectStatus: ReadonlyMap<string, ProjectStatus>): WatchedRound[] =>
   halted
     ? []

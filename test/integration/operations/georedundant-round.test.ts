@@ -6,7 +6,8 @@ import { DynamoBatchStore } from '../../../functions/adapters/dynamo/batch-store
 import { deltaOf, withFencedPlans, type Plan } from '../../../functions/domain/dispatch/batch.js';
 import { dynamo, s3, sqs } from '../../../functions/shared/clients.js';
 import { accessMatrix } from '../../../lib/access-matrix.js';
-import { recordAwsCalls, resourceNames, violations, type Recorder } from '../../../local/aws-call-recorder.js';
+import { handler as roundWatch } from '../../../functions/handlers/round-watch/index.js';
+import { recordAwsCalls, resourceNames, runAs, violations, type Recorder } from '../../../local/aws-call-recorder.js';
 import { startTestPlatform, type TestPlatform } from '../../setup/platform.js';
 import { completeChecklist } from '../checklist.js';
 import { approvedProject, createRound, roundOf, sumOfCounts, syntheticNins, uploadList, waitFor } from '../dispatch/flow.js';
@@ -291,8 +292,35 @@ describe('a round on a georedundant stage', () => {
     expect(answeredAt).toBeGreaterThanOrEqual(await ended);
   });
 
+  it('test_should_remove_this_regions_in_flight_markers_of_dead_workers_from_the_fence_once_their_deadline_is_long_past', { timeout: 60_000 }, async () => {
+    const item = { pk: 'INFLIGHT#eu-north-1' };
+    const now = Date.now();
+    const db = dynamo();
+    // A worker that died mid-wave (its deadline 6 minutes ago), one whose deadline just passed, and a live one.
+    await db.send(
+      new UpdateCommand({
+        TableName: p.env.TABLE_FENCE,
+        Key: item,
+        UpdateExpression: 'SET #dead = :dead, #recent = :recent, #live = :live',
+        ExpressionAttributeNames: { '#dead': 'prj-sweep#rnd#1', '#recent': 'prj-sweep#rnd#2', '#live': 'prj-sweep#rnd#3' },
+        ExpressionAttributeValues: {
+          ':dead': { lease: 'lease-dead', letters: 25, until: now - 6 * 60_000 },
+          ':recent': { lease: 'lease-recent', letters: 25, until: now - 10_000 },
+          ':live': { lease: 'lease-live', letters: 25, until: now + 60_000 },
+        },
+      }),
+    );
+    await runAs('roundWatch', () => roundWatch());
+    const left = (await db.send(new GetCommand({ TableName: p.env.TABLE_FENCE, Key: item, ConsistentRead: true }))).Item ?? {};
+    expect(
+      Object.keys(left)
+        .filter((k) => k.startsWith('prj-sweep#'))
+        .sort(),
+    ).toEqual(['prj-sweep#rnd#2', 'prj-sweep#rnd#3']);
+  });
+
   it('the release, the failover, the rebuild, the halt, the pause and the worker stay inside their rows of the access matrix', () => {
-    const calls = recorder.calls.filter((c) => ['consumer:dispatch', 'operations', 'dispatch', 'projects'].includes(c.fn));
+    const calls = recorder.calls.filter((c) => ['consumer:dispatch', 'operations', 'dispatch', 'projects', 'roundWatch'].includes(c.fn));
     // The rebuild's conditional puts (the engine writes the ledger with BatchWriteItem only).
     expect(calls.some((c) => c.fn === 'consumer:dispatch' && c.service === 'dynamodb' && c.action === 'PutItem')).toBe(true);
     // The fence: written at release, moved by the failover, read by the worker.
