@@ -135,7 +135,8 @@ export class DynamoBatchStore implements BatchStore {
   }
 
   async claim(ref: BatchRef, size: number, leaseId: string, leaseUntil: number, now: number): Promise<ClaimResult> {
-    // Georedundant: read beside the claim — a plan bound after it would be under our lease, which we hold.
+    // Georedundant: the batch's plans, read beside the claim. An earlier lease wrote each of its plans
+    // there before that plan's first call, and its calls ended within that lease, which has expired.
     const fenced = this.fencedPlans(ref);
     fenced.catch(() => undefined);
     try {

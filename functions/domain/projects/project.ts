@@ -270,6 +270,7 @@ export const pause = (p: Project, by: string, now: string, reason: string, byNam
 export const confirmPause = (p: Project, pausedAt: string, at: string): Project =>
   p.status === 'paused' && p.pausedAt === pausedAt && !p.pauseConfirmedAt ? { ...p, pauseConfirmedAt: at, updatedAt: at } : p;
 
+/** Back to the status from before the pause; `resumedAt` is where the automatic brake counts afresh from. */
 export const resume = (p: Project, now: string): Project => {
   if (p.status !== 'paused') throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
   const { statusBeforePause, pausedAt: _a, pausedBy: _b, pausedByName: _f, pauseReason: _c, pauseAudit: _d, pauseConfirmedAt: _e, ...rest } = p;
