@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { serveConsole } from '../../local/console.js';
+import { expect } from 'vitest';
+import { completeChecklist } from '../integration/checklist.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 
 /**
@@ -22,6 +24,26 @@ export const USERS = {
   superuser: { button: 'Sara Superbruker – superbruker, helse-vest', id: { sub: 'sara.superbruker', role: 'superuser', org: 'helse-vest', name: 'Sara Superbruker' } },
   operations: { button: 'Ola Drift – drift', id: { sub: 'ola.drift', role: 'operations', name: 'Ola Drift' } },
 } as const;
+
+/**
+ * A project of the ready-made researcher's organisation with one letter (nb and nn), submitted and
+ * approved by the ready-made superuser through the API: what a browser test's journey starts from.
+ */
+export const approvedProject = async (platform: TestPlatform, title: string): Promise<{ projectId: string; letterId: string }> => {
+  const researcher = platform.as(USERS.researcher.id);
+  const superuser = platform.as(USERS.superuser.id);
+  const projectId = (await researcher.post('/projects', { title, organization: 'helse-vest' })).body.projectId as string;
+  const letter = await researcher.post(`/projects/${projectId}/letters`, {
+    title: 'Invitasjon',
+    kind: 'letter',
+    content: { nb: { subject: 'Invitasjon', body: 'Hei! Vil du delta?' }, nn: { subject: 'Invitasjon', body: 'Hei! Vil du vere med?' } },
+  });
+  expect(letter.status, letter.text).toBe(201);
+  expect((await researcher.post(`/projects/${projectId}/submit`)).status).toBe(200);
+  const approved = await superuser.post(`/projects/${projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(superuser, projectId) });
+  expect(approved.status, approved.text).toBe(200);
+  return { projectId, letterId: letter.body.letterId as string };
+};
 
 export interface ConsoleRun {
   readonly platform: TestPlatform;

@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { handler as roundWatch } from '../../functions/handlers/round-watch/index.js';
-import { completeChecklist } from '../integration/checklist.js';
 import { expectAccessible } from './axe.js';
-import { ARTIFACTS, CHROMIUM, hasChromium, startConsole, USERS, type ConsoleRun } from './browser.js';
+import { approvedProject, ARTIFACTS, CHROMIUM, hasChromium, startConsole, USERS, type ConsoleRun } from './browser.js';
 
 /**
  * Issue 27: the operations page's failover panel on a georedundant stage (API.md `POST
@@ -25,20 +24,10 @@ describe.skipIf(!hasChromium)(`console: failover panel (Chromium at ${CHROMIUM})
   const arrange = async () => {
     // An active round to be home of: released with a canary, it waits in canary_hold.
     const researcher = run.platform.as(USERS.researcher.id);
-    const superuser = run.platform.as(USERS.superuser.id);
-    const projectId = (await researcher.post('/projects', { title: 'Regionstudien', organization: 'helse-vest' })).body.projectId as string;
-    const letter = await researcher.post(`/projects/${projectId}/letters`, {
-      title: 'Invitasjon',
-      kind: 'letter',
-      content: { nb: { subject: 'Invitasjon', body: 'Hei! Vil du delta?' }, nn: { subject: 'Invitasjon', body: 'Hei! Vil du vere med?' } },
-    });
-    expect(letter.status, letter.text).toBe(201);
-    expect((await researcher.post(`/projects/${projectId}/submit`)).status).toBe(200);
-    const approved = await superuser.post(`/projects/${projectId}/approve`, { checklist: await completeChecklist(superuser, projectId) });
-    expect(approved.status, approved.text).toBe(200);
+    const { projectId, letterId } = await approvedProject(run.platform, 'Regionstudien');
     const list = await researcher.post(`/projects/${projectId}/recipient-lists`, `nin\n${syntheticNins(20, 913_000).join('\n')}\n`, 'text/csv');
     expect(list.status, list.text).toBe(201);
-    const round = await researcher.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId, canary: { size: 5 } });
+    const round = await researcher.post(`/projects/${projectId}/rounds`, { letterId, listId: list.body.listId, canary: { size: 5 } });
     expect(round.status, round.text).toBe(201);
     const released = await researcher.post(`/projects/${projectId}/rounds/${round.body.roundId}/release`);
     expect(released.status, released.text).toBe(202);

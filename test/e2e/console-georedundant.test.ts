@@ -3,9 +3,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../functions/adapters/dynamo/keys.js';
 import { dynamo } from '../../functions/shared/clients.js';
-import { completeChecklist } from '../integration/checklist.js';
 import { expectAccessible } from './axe.js';
-import { ARTIFACTS, CHROMIUM, hasChromium, startConsole, USERS, type ConsoleRun } from './browser.js';
+import { approvedProject, ARTIFACTS, CHROMIUM, hasChromium, startConsole, USERS, type ConsoleRun } from './browser.js';
 
 /**
  * Issue 25 in the console, on a georedundant stage (the local platform as eu-north-1): a pause
@@ -20,18 +19,7 @@ describe.skipIf(!hasChromium)(`console: a pause only the fence holds (Chromium a
 
   beforeAll(async () => {
     run = await startConsole({ env: { GEO_REGIONS: 'eu-north-1,eu-west-1' } });
-    const researcher = run.platform.as(USERS.researcher.id);
-    const superuser = run.platform.as(USERS.superuser.id);
-    projectId = (await researcher.post('/projects', { title, organization: 'helse-vest' })).body.projectId as string;
-    const letter = await researcher.post(`/projects/${projectId}/letters`, {
-      title: 'Invitasjon',
-      kind: 'letter',
-      content: { nb: { subject: 'Invitasjon', body: 'Hei! Vil du delta?' }, nn: { subject: 'Invitasjon', body: 'Hei! Vil du vere med?' } },
-    });
-    expect(letter.status, letter.text).toBe(201);
-    expect((await researcher.post(`/projects/${projectId}/submit`)).status).toBe(200);
-    const approved = await superuser.post(`/projects/${projectId}/approve`, { checklist: await completeChecklist(superuser, projectId) });
-    expect(approved.status, approved.text).toBe(200);
+    ({ projectId } = await approvedProject(run.platform, title));
     // Paused and resumed here…
     const ops = run.platform.as(USERS.operations.id);
     expect((await ops.post(`/projects/${projectId}/pause`, { reason: 'Klage' })).status).toBe(200);

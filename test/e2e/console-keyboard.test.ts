@@ -1,8 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
-import { completeChecklist } from '../integration/checklist.js';
-import { CHROMIUM, hasChromium, startConsole, USERS, type ConsoleRun } from './browser.js';
+import { approvedProject, CHROMIUM, hasChromium, startConsole, USERS, type ConsoleRun } from './browser.js';
 
 /**
  * Issue 27: the two journeys that matter most in a crisis, with the keyboard only — a researcher
@@ -40,21 +39,12 @@ describe.skipIf(!hasChromium)(`console: keyboard only (Chromium at ${CHROMIUM})`
   beforeAll(async () => {
     run = await startConsole();
     const researcher = run.platform.as(USERS.researcher.id);
-    const superuser = run.platform.as(USERS.superuser.id);
-    projectId = (await researcher.post('/projects', { title, organization: 'helse-vest' })).body.projectId as string;
-    const letter = await researcher.post(`/projects/${projectId}/letters`, {
-      title: 'Invitasjon',
-      kind: 'letter',
-      content: { nb: { subject: 'Invitasjon', body: 'Hei! Vil du delta?' }, nn: { subject: 'Invitasjon', body: 'Hei! Vil du vere med?' } },
-    });
-    expect(letter.status, letter.text).toBe(201);
-    expect((await researcher.post(`/projects/${projectId}/submit`)).status).toBe(200);
-    const approved = await superuser.post(`/projects/${projectId}/approve`, { checklist: await completeChecklist(superuser, projectId) });
-    expect(approved.status, approved.text).toBe(200);
+    const project = await approvedProject(run.platform, title);
+    projectId = project.projectId;
     const list = await researcher.post(`/projects/${projectId}/recipient-lists`, `nin\n${syntheticNins(size, 917_000).join('\n')}\n`, 'text/csv');
     expect(list.status, list.text).toBe(201);
     // A canary keeps the round active (in canary_hold) for the pause below.
-    const round = await researcher.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId, canary: { size: 3 } });
+    const round = await researcher.post(`/projects/${projectId}/rounds`, { letterId: project.letterId, listId: list.body.listId, canary: { size: 3 } });
     expect(round.status, round.text).toBe(201);
     roundId = round.body.roundId as string;
   }, 240_000);

@@ -7,9 +7,9 @@ import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticNins } from '../../functions/domain/lists/nin-generator.js';
 import { serveConsole } from '../../local/console.js';
-import { completeChecklist } from '../integration/checklist.js';
 import { startTestPlatform, type TestPlatform } from '../setup/platform.js';
 import { expectAccessible } from './axe.js';
+import { approvedProject } from './browser.js';
 
 /**
  * Issue 22, item 5: while a large list's pre-flight runs in the background, the round's page shows
@@ -59,25 +59,15 @@ describe.skipIf(!hasChromium)('console: a round being prepared (Chromium)', () =
   });
 
   it('shows the progress and the register it waits for, no release button, then the pre-flight', { timeout: 300_000 }, async () => {
-    // The console's ready-made researcher and superuser of helse-vest.
+    // The console's ready-made researcher (and, in approvedProject, superuser) of helse-vest.
     const researcher = platform.as({ sub: 'kari.forsker', role: 'researcher', org: 'helse-vest', name: 'Kari Forsker' });
-    const superuser = platform.as({ sub: 'sara.superbruker', role: 'superuser', org: 'helse-vest', name: 'Sara Superbruker' });
     const operations = platform.as({ sub: 'ola.drift', role: 'operations', name: 'Ola Drift' });
-    const projectId = (await researcher.post('/projects', { title: 'Nasjonal studie', organization: 'helse-vest' })).body.projectId as string;
-    const letter = await researcher.post(`/projects/${projectId}/letters`, {
-      title: 'Invitasjon',
-      kind: 'letter',
-      content: { nb: { subject: 'Invitasjon', body: 'Hei! Vil du delta?' }, nn: { subject: 'Invitasjon', body: 'Hei! Vil du vere med?' } },
-    });
-    expect(letter.status, letter.text).toBe(201);
-    expect((await researcher.post(`/projects/${projectId}/submit`)).status).toBe(200);
-    const approved = await superuser.post(`/projects/${projectId}/approve`, { comment: 'Godkjent', checklist: await completeChecklist(superuser, projectId) });
-    expect(approved.status, approved.text).toBe(200);
+    const { projectId, letterId } = await approvedProject(platform, 'Nasjonal studie');
     const list = await researcher.post(`/projects/${projectId}/recipient-lists`, `nin\n${syntheticNins(ROWS, 400_000).join('\n')}\n`, 'text/csv');
     expect(list.status, list.text).toBe(201);
 
     expect((await operations.put('/registry/outage', { registry: 'contact', down: true })).status).toBeLessThan(300);
-    const created = await researcher.post(`/projects/${projectId}/rounds`, { letterId: letter.body.letterId, listId: list.body.listId });
+    const created = await researcher.post(`/projects/${projectId}/rounds`, { letterId, listId: list.body.listId });
     expect(created.status, created.text).toBe(202);
     const roundId = created.body.roundId as string;
 
