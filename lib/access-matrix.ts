@@ -268,6 +268,8 @@ export const accessMatrix: Readonly<Record<AccessPrincipal, Access>> = {
         { actions: ['GetItem', 'PutItem'], leadingKeys: [KEY.haltFence] },
         // A halt (or pause) acknowledged once every region's waves in flight have ended; the status shows them.
         { actions: ['GetItem'], leadingKeys: [KEY.inFlightFence] },
+        // The status lists the projects whose pause only the fence shows here (given in another region).
+        { actions: ['BatchGetItem'], leadingKeys: [KEY.projectFence] },
       ],
     },
     queues: { dispatch: { send: true, deadLetters: true }, prepare: { send: true, deadLetters: true } },

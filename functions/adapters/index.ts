@@ -229,6 +229,7 @@ const build = () => {
     batches,
     ledger: contacts,
     control,
+    ...(config.georedundantRegions().length > 0 ? { fence: rounds } : {}),
     // Operations halt and resume through the fence table too on a georedundant stage (operations-state.ts).
     state: config.georedundantRegions().length > 0 ? new DynamoOperationsState(db, main, config.tableName('fence')) : ops,
     queues: {

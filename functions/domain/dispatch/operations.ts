@@ -2,8 +2,8 @@ import { NotFoundError } from '../../shared/errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { confirmProjectPause, pauseProject, resumeProject } from '../projects/lifecycle.js';
 import type { Project } from '../projects/project.js';
-import type { ProjectRepository } from '../projects/ports.js';
-import type { ProjectDeps } from '../projects/use-cases.js';
+import type { ProjectFence, ProjectRepository } from '../projects/ports.js';
+import { pausedInAnotherRegion, type ProjectDeps } from '../projects/use-cases.js';
 import type { RoundRepository } from '../rounds/ports.js';
 import { approveProject, type ApprovalInput } from '../letters/approval.js';
 import { letterFingerprint, PERSONAL_LINK } from '../letters/fingerprint.js';
@@ -96,6 +96,8 @@ export interface QueueStats {
 
 export interface OperationsDeps {
   readonly projects: ProjectRepository;
+  /** Georedundant stages: the projects' pauses as the fence counts them (a pause given in another region may not show here yet). */
+  readonly fence?: ProjectFence;
   readonly rounds: RoundRepository;
   readonly audit: AuditLog;
   readonly batches: BatchStore;
@@ -243,12 +245,16 @@ export const operationsStatus = async (deps: OperationsDeps) => {
     deps.queues.stats(),
     activeRounds(deps),
   ]);
-  const rounds = await Promise.all(active.map(async (r) => ({ round: r, counts: (await deps.progress(r)).counts })));
+  const [rounds, heldElsewhere] = await Promise.all([Promise.all(active.map(async (r) => ({ round: r, counts: (await deps.progress(r)).counts }))), pausedInAnotherRegion(deps, projects)]);
   return {
     halted: state.halted,
     haltedAt: state.halted ? state.at : undefined,
     haltReason: state.halted ? state.reason : undefined,
-    pausedProjects: projects.filter((p) => p.status === 'paused').map((p) => ({ projectId: p.projectId, title: p.title, pausedAt: p.pausedAt, reason: p.pauseReason })),
+    pausedProjects: [
+      ...projects.filter((p) => p.status === 'paused').map((p) => ({ projectId: p.projectId, title: p.title, pausedAt: p.pausedAt, reason: p.pauseReason })),
+      // Held by a pause only the fence shows here (given in another region): when and why are in that region's copy.
+      ...projects.filter((p) => heldElsewhere.has(p.projectId)).map((p) => ({ projectId: p.projectId, title: p.title, pausedInAnotherRegion: true as const })),
+    ],
     inFlight,
     queues,
     activeRounds: rounds.map(({ round, counts }) => ({

@@ -220,6 +220,9 @@ describe('a round on a georedundant stage', () => {
     const shown = await a.operations.get(`/projects/${a.projectId}`);
     expect(shown.body).toMatchObject({ status: 'approved', pausedInAnotherRegion: true });
     expect((await a.operations.get('/projects')).body.items.find((x: { projectId: string }) => x.projectId === a.projectId)).toMatchObject({ pausedInAnotherRegion: true });
+    // …and operations' status lists it among the paused projects.
+    const status = await a.operations.get('/operations/status');
+    expect(status.body.pausedProjects.find((x: { projectId: string }) => x.projectId === a.projectId)).toMatchObject({ pausedInAnotherRegion: true });
 
     // One resume lifts it, and the round goes on.
     const lifted = await a.operations.post(`/projects/${a.projectId}/resume`, {});
