@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { citizenFacts as factsWith, type CitizenFacts } from '../../../functions/domain/citizens/registries.js';
-import { decodeOutcome, deltaOf, encodeOutcome } from '../../../functions/domain/dispatch/batch.js';
+import { decodeOutcome, deltaOf, encodeOutcome, withFencedPlans } from '../../../functions/domain/dispatch/batch.js';
 import { type RecipientOutcome } from '../../../functions/domain/rounds/round.js';
 import { decide, type RecipientFacts, type SendPolicy } from '../../../functions/domain/dispatch/decide.js';
 import { chooseChannel } from '../../../functions/domain/rounds/channel-rule.js';
@@ -237,5 +237,36 @@ describe('batch outcomes', () => {
         expect(moved).toBe(terminal(after) - terminal(before));
       }),
     );
+  });
+});
+
+describe('the plans a claim takes as possibly handed over (georedundant stages)', () => {
+  const letter = (i: number, channel: 'helsenorge' | 'digital-mailbox' | 'paper') => ({ deliveryId: `000001-${String(i).padStart(4, '0')}`, channel });
+  it('takes every fenced plan numbered above the last one its replica committed, merged by recipient, and numbers its own plans above them all', () => {
+    const replica = new Map([[0, [letter(0, 'helsenorge')]]]);
+    const fenced = [
+      // Committed here already: not taken again.
+      { seq: 2, plan: new Map([[5, [letter(5, 'paper')]]]) },
+      // Planned in the lost region after its last write that replicated here.
+      {
+        seq: 3,
+        plan: new Map([
+          [0, [letter(0, 'helsenorge')]],
+          [1, [letter(1, 'digital-mailbox')]],
+        ]),
+      },
+      { seq: 4, plan: new Map([[1, [letter(1, 'digital-mailbox'), letter(1, 'paper')]]]) },
+    ];
+    const bound = withFencedPlans({ sending: replica, planSeq: 2 }, fenced);
+    expect(bound.planSeq).toBe(4);
+    expect(bound.sending).toEqual(
+      new Map([
+        [0, [letter(0, 'helsenorge')]],
+        [1, [letter(1, 'digital-mailbox'), letter(1, 'paper')]],
+      ]),
+    );
+    // Nothing fenced above what the replica committed: its own plan as it is, numbered from there.
+    expect(withFencedPlans({ sending: replica, planSeq: 4 }, fenced)).toEqual({ sending: replica, planSeq: 4 });
+    expect(withFencedPlans({}, [])).toEqual({ planSeq: 0 });
   });
 });
