@@ -82,11 +82,11 @@ export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFe
    * A resume in the fence: `resumedThrough` set to the pauses read, only while they are still that
    * many — a pause recorded meanwhile (in any region) is not ended by a resume that never saw it.
    */
-  async noteResume(projectId: string): Promise<boolean> {
-    if (!this.homing) return true;
+  async noteResume(projectId: string): Promise<'ended' | 'none' | 'paused_again'> {
+    if (!this.homing) return 'none';
     const key = keys.projectFence(projectId);
     const found = (await this.db.send(new GetCommand({ TableName: this.homing.fenceTable, Key: key, ConsistentRead: true }))).Item;
-    if (!pauseHeld(found)) return true;
+    if (!pauseHeld(found)) return 'none';
     try {
       await this.db.send(
         new UpdateCommand({
@@ -97,9 +97,9 @@ export class DynamoRoundRepository implements RoundRepository, GatePort, RoundFe
           ExpressionAttributeValues: { ':n': Number(found!.pauses) },
         }),
       );
-      return true;
+      return 'ended';
     } catch (e) {
-      if (isConditionFailure(e)) return false;
+      if (isConditionFailure(e)) return 'paused_again';
       throw e;
     }
   }

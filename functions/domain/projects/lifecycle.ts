@@ -180,13 +180,12 @@ export const confirmProjectPause = async (deps: Pick<ProjectDeps, 'projects'>, p
  */
 export const resumeProject = async (deps: ProjectDeps, principal: Principal, projectId: string): Promise<Project> => {
   const seen = await loadProject(deps, principal, projectId, 'resume', { consistent: true });
-  const held = deps.fence ? (await deps.fence.pausesHeld([projectId])).has(projectId) : false;
-  if (seen.status !== 'paused' && !held) throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
+  // One read of the fence and, when a pause holds there, its end (the compare-and-set).
+  const inFence = deps.fence ? await deps.fence.noteResume(projectId) : 'none';
+  if (inFence === 'paused_again') throw new ConflictError('PAUSED_AGAIN', 'The project was paused again meanwhile, in another region; look at it again before resuming');
+  if (seen.status !== 'paused' && inFence === 'none') throw new ProjectStateError('PROJECT_NOT_PAUSED', 'The project is not paused');
   // Entries of the pause not yet in the trail go in first: the resume drops them from the project.
   await auditPendingPause(deps, projectId, seen);
-  if (deps.fence && !(await deps.fence.noteResume(projectId))) {
-    throw new ConflictError('PAUSED_AGAIN', 'The project was paused again meanwhile, in another region; look at it again before resuming');
-  }
   const after = seen.status === 'paused' ? (await updateProject(deps, principal, projectId, 'resume', (p, now) => resume(p, now))).after : seen;
   await deps.audit.append(auditScope(projectId), auditEvent(principal, 'project.resumed', { status: after.status, ...(seen.status === 'paused' ? {} : { heldInAnotherRegion: true }) }));
   return after;

@@ -23,8 +23,11 @@ export interface ProjectRepository {
 export interface ProjectFence {
   /** One more pause, recorded by whoever pauses — operations (dispatch/operations.ts pauseSending) and the automatic brake (rounds/lifecycle.ts) — even when this region's copy already shows the project paused. */
   notePause(projectId: string): Promise<void>;
-  /** Ends the pauses recorded so far; false when another was recorded between its read and its write (the hold stays). */
-  noteResume(projectId: string): Promise<boolean>;
+  /**
+   * Ends the pauses recorded so far: `ended`; `none` when none held; `paused_again` when another
+   * was recorded between its read and its write (the hold stays).
+   */
+  noteResume(projectId: string): Promise<'ended' | 'none' | 'paused_again'>;
   /** Of these projects, those whose pause the fence holds, no resume having ended it (strongly consistent). */
   pausesHeld(projectIds: readonly string[]): Promise<ReadonlySet<string>>;
   /** Its approval's latest reset (the link domains changed: back to review, lifecycle.ts changeLinkDomains): its rounds hold until it is approved again. */

@@ -29,11 +29,12 @@ class Stage {
     notePause: async () => void (this.pauses += 1),
     noteResume: async () => {
       const read = this.pauses;
+      if (read <= this.resumedThrough) return 'none';
       this.meanwhile?.();
       this.meanwhile = undefined;
-      if (this.pauses !== read) return false;
+      if (this.pauses !== read) return 'paused_again';
       this.resumedThrough = read;
-      return true;
+      return 'ended';
     },
     pausesHeld: async (ids) => new Set(this.pauses > this.resumedThrough ? ids : []),
     noteApprovalReset: async () => undefined,
