@@ -185,21 +185,16 @@ class TwoRegions {
         return { halted: this.world.halted };
       },
     };
-    const rounds: EngineDeps['rounds'] = {
-      ...base.rounds,
-      complete: async (...args) => {
+    // A change of the round's status remembers the round as it found it, likewise.
+    const roundWrite =
+      (change: (projectId: string, roundId: string, at: string) => Promise<boolean>) =>
+      async (projectId: string, roundId: string, at: string): Promise<boolean> => {
         const before = world.round;
-        const done = await base.rounds.complete(...args);
-        if (done) this.roundWrites.push({ region, seq: world.seq, before });
-        return done;
-      },
-      holdForCanary: async (...args) => {
-        const before = world.round;
-        const held = await base.rounds.holdForCanary(...args);
-        if (held) this.roundWrites.push({ region, seq: world.seq, before });
-        return held;
-      },
-    };
+        const changed = await change(projectId, roundId, at);
+        if (changed) this.roundWrites.push({ region, seq: world.seq, before });
+        return changed;
+      };
+    const rounds: EngineDeps['rounds'] = { ...base.rounds, complete: roundWrite(base.rounds.complete), holdForCanary: roundWrite(base.rounds.holdForCanary) };
     const ports = { ...base, gate, fence, batches, channels, ledger, rounds, queue: { enqueue: async (m: readonly DispatchMessage[]) => void this.queues[region].push(...m) } };
     const wrapped = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, typeof v === 'object' && v !== null && k !== 'settings' ? this.dying(region, v) : v])) as unknown as EngineDeps;
     return { ...wrapped, settings: { ...base.settings, region } };
